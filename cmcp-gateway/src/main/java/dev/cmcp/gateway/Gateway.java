@@ -1,0 +1,133 @@
+package dev.cmcp.gateway;
+
+import dev.cmcp.gateway.attest.AttestationException;
+import dev.cmcp.gateway.attest.AttestationProvider;
+import dev.cmcp.gateway.attest.AttestationProviders;
+import dev.cmcp.gateway.catalog.Catalog;
+import dev.cmcp.gateway.catalog.CatalogException;
+import dev.cmcp.gateway.catalog.CatalogLoader;
+import dev.cmcp.gateway.config.ConfigException;
+import dev.cmcp.gateway.config.ConfigLoader;
+import dev.cmcp.gateway.config.GatewayConfig;
+import dev.cmcp.gateway.config.ListenAddress;
+import dev.cmcp.gateway.config.RuntimeEnvironment;
+import dev.cmcp.gateway.http.GatewayHttpServer;
+import dev.cmcp.gateway.mcp.JsonRpcDecoder;
+import dev.cmcp.gateway.mcp.McpEndpoint;
+import dev.cmcp.gateway.mcp.SessionStore;
+import dev.cmcp.gateway.mcp.ToolCallPipeline;
+import dev.cmcp.gateway.policy.PolicyBundle;
+import dev.cmcp.gateway.policy.PolicyBundleLoader;
+import dev.cmcp.gateway.policy.PolicyEngine;
+import dev.cmcp.gateway.policy.PolicyException;
+import dev.cmcp.gateway.upstream.UpstreamSettings;
+import dev.cmcp.gateway.upstream.Upstreams;
+import dev.cmcp.verify.StrictJson;
+import java.io.PrintStream;
+import java.time.Clock;
+import java.util.Map;
+
+/**
+ * A running gateway: everything {@code cmcp start} assembles, in the order it must happen.
+ * Nothing is served until the bundle, catalog and attestation provider are all good.
+ */
+public final class Gateway implements AutoCloseable {
+
+  private static final int MAX_OPEN_SESSIONS = 10_000;
+
+  private final Upstreams upstreams;
+  private final GatewayHttpServer http;
+
+  private Gateway(Upstreams upstreams, GatewayHttpServer http) {
+    this.upstreams = upstreams;
+    this.http = http;
+  }
+
+  /**
+   * Loads, checks and starts everything named by {@code config}; prints the lines an operator
+   * needs (provider, bundle hash, catalog hash, address) to {@code out}.
+   */
+  public static Gateway start(GatewayConfig config, Map<String, String> environment, PrintStream out)
+      throws StartupException {
+    RuntimeEnvironment env;
+    ListenAddress address;
+    AttestationProvider provider;
+    PolicyBundle bundle;
+    Catalog catalog;
+    PolicyEngine policy;
+    try {
+      env = RuntimeEnvironment.from(environment);
+      ConfigLoader.checkAgainst(config, env);
+      address = config.effectiveListenAddress(env);
+      provider = AttestationProviders.select(config.provider(), env);
+      bundle = PolicyBundleLoader.load(config.policyBundlePath());
+      catalog = CatalogLoader.load(config.catalogPath(), environment);
+      policy = new PolicyEngine(bundle, catalog);
+    } catch (ConfigException | AttestationException | PolicyException | CatalogException e) {
+      throw new StartupException(e.getMessage(), e);
+    }
+    out.println("[cmcp] provider=" + provider.configName() + " enforcement_mode=" + config.enforcementMode().configName());
+    out.println("[cmcp] policy bundle loaded: " + bundle.bundleHash() + " (" + bundle.policyCount()
+        + " policies, version " + bundle.version() + ")");
+    out.println("[cmcp] catalog loaded: " + catalog.tools().size() + " tools, " + catalog.catalogHash());
+
+    Upstreams upstreams = new Upstreams(catalog, new UpstreamSettings(config.upstreamTimeout(), config.maxResponseSizeBytes()));
+    upstreams.start();
+
+    StrictJson json = new StrictJson();
+    Clock clock = Clock.systemUTC();
+    ToolCallPipeline toolCalls = new ToolCallPipeline(catalog, bundle, policy, config.enforcementMode(), upstreams, clock);
+    McpEndpoint endpoint =
+        new McpEndpoint(new JsonRpcDecoder(json), new SessionStore(clock, MAX_OPEN_SESSIONS), toolCalls, catalog, upstreams, version());
+    GatewayHttpServer http = new GatewayHttpServer(address, endpoint, env.bearerToken(), config.allowedOrigins(), json.mapper());
+    try {
+      http.start();
+    } catch (Exception e) {
+      upstreams.close();
+      throw new StartupException("listen_addr " + address + ": cannot listen: " + e.getMessage(), e);
+    }
+    out.println("[cmcp] listening on " + new ListenAddress(address.host(), http.port(), true)
+        + (env.bearerToken().isPresent() ? " (bearer token required)" : ""));
+    out.flush();
+    return new Gateway(upstreams, http);
+  }
+
+  /** Loads the config file and starts; for the CLI. */
+  public static Gateway start(java.nio.file.Path configFile, Map<String, String> environment, PrintStream out)
+      throws StartupException {
+    try {
+      return start(ConfigLoader.load(configFile), environment, out);
+    } catch (ConfigException e) {
+      throw new StartupException(e.getMessage(), e);
+    }
+  }
+
+  public int port() {
+    return http.port();
+  }
+
+  /** The gateway's version, from the jar manifest; {@code dev} when run from classes. */
+  public static String version() {
+    String version = Gateway.class.getPackage().getImplementationVersion();
+    return version == null ? "dev" : version;
+  }
+
+  @Override
+  public void close() {
+    try {
+      http.close();
+    } catch (Exception e) {
+      System.getLogger("cmcp").log(System.Logger.Level.WARNING, "stopping HTTP server: " + e.getMessage());
+    }
+    upstreams.close();
+  }
+
+  /** The gateway cannot start; the message says what to fix. */
+  public static final class StartupException extends Exception {
+    private static final long serialVersionUID = 1L;
+
+    public StartupException(String message, Throwable cause) {
+      super(message, cause);
+    }
+  }
+}

@@ -1,0 +1,52 @@
+package dev.cmcp.gateway.cli;
+
+import dev.cmcp.gateway.Gateway;
+import picocli.CommandLine;
+import picocli.CommandLine.Command;
+
+/**
+ * {@code cmcp}: the gateway's command line. Exit codes: 0 success, 1 invalid input (a config,
+ * bundle or catalog that fails its checks, a hash mismatch, a gateway that cannot start),
+ * 2 usage errors (unknown command or option, missing argument).
+ */
+@Command(
+    name = "cmcp",
+    mixinStandardHelpOptions = true,
+    versionProvider = Main.Version.class,
+    description = "Confidential MCP Runtime: a policy-enforcing, auditing gateway for MCP tool calls.",
+    subcommands = {StartCommand.class, ValidateConfigCommand.class, ValidateBundleCommand.class},
+    exitCodeListHeading = "%nExit codes:%n",
+    exitCodeList = {"0:success", "1:invalid input (config, bundle, catalog, hash mismatch) or startup failure", "2:usage error"})
+public final class Main implements Runnable {
+
+  public static final int OK = 0;
+  public static final int INVALID_INPUT = 1;
+  public static final int USAGE = 2;
+
+  @CommandLine.Spec CommandLine.Model.CommandSpec spec;
+
+  public static void main(String[] args) {
+    // One line per log record on stderr; stdout carries only what the operator asked for.
+    System.setProperty("java.util.logging.SimpleFormatter.format", "%1$tFT%1$tT.%1$tLZ %4$s %3$s: %5$s%6$s%n");
+    int exit = commandLine().execute(args);
+    if (exit != OK || !StartCommand.isServing()) {
+      System.exit(exit);
+    }
+  }
+
+  static CommandLine commandLine() {
+    return new CommandLine(new Main()).setExitCodeExceptionMapper(e -> INVALID_INPUT);
+  }
+
+  @Override
+  public void run() {
+    throw new CommandLine.ParameterException(spec.commandLine(), "missing command: start, validate-config or validate-bundle");
+  }
+
+  static final class Version implements CommandLine.IVersionProvider {
+    @Override
+    public String[] getVersion() {
+      return new String[] {"cmcp " + Gateway.version()};
+    }
+  }
+}

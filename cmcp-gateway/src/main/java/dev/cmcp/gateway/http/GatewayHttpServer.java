@@ -1,0 +1,50 @@
+package dev.cmcp.gateway.http;
+
+import com.fasterxml.jackson.databind.ObjectMapper;
+import dev.cmcp.gateway.config.ListenAddress;
+import dev.cmcp.gateway.mcp.McpEndpoint;
+import java.util.List;
+import java.util.Optional;
+import org.eclipse.jetty.server.HttpConfiguration;
+import org.eclipse.jetty.server.HttpConnectionFactory;
+import org.eclipse.jetty.server.Server;
+import org.eclipse.jetty.server.ServerConnector;
+import org.eclipse.jetty.util.thread.VirtualThreadPool;
+
+/** The gateway's HTTP listener: Jetty core on virtual threads, one blocking request per thread. */
+public final class GatewayHttpServer implements AutoCloseable {
+
+  private final Server server;
+  private final ServerConnector connector;
+
+  public GatewayHttpServer(
+      ListenAddress address, McpEndpoint endpoint, Optional<String> bearerToken, List<String> allowedOrigins, ObjectMapper json) {
+    VirtualThreadPool threads = new VirtualThreadPool();
+    threads.setName("cmcp-http");
+    this.server = new Server(threads);
+    HttpConfiguration http = new HttpConfiguration();
+    http.setSendServerVersion(false);
+    http.setSendXPoweredBy(false);
+    this.connector = new ServerConnector(server, new HttpConnectionFactory(http));
+    connector.setHost(address.host());
+    connector.setPort(address.port());
+    // Slow clients must not hold a connection (and its session) forever.
+    connector.setIdleTimeout(60_000);
+    server.addConnector(connector);
+    server.setHandler(new McpHandler(endpoint, bearerToken.map(BearerToken::new), new OriginPolicy(allowedOrigins), json));
+  }
+
+  public void start() throws Exception {
+    server.start();
+  }
+
+  /** The bound port, which differs from the configured one when that was 0. */
+  public int port() {
+    return connector.getLocalPort();
+  }
+
+  @Override
+  public void close() throws Exception {
+    server.stop();
+  }
+}

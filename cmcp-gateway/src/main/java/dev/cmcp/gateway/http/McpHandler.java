@@ -1,0 +1,144 @@
+package dev.cmcp.gateway.http;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.node.NullNode;
+import dev.cmcp.gateway.mcp.JsonRpcError;
+import dev.cmcp.gateway.mcp.McpEndpoint;
+import dev.cmcp.gateway.mcp.McpHttpRequest;
+import dev.cmcp.gateway.mcp.McpHttpResponse;
+import java.io.IOException;
+import java.io.InputStream;
+import java.nio.ByteBuffer;
+import java.nio.charset.StandardCharsets;
+import java.util.Map;
+import java.util.Optional;
+import org.eclipse.jetty.http.HttpHeader;
+import org.eclipse.jetty.io.Content;
+import org.eclipse.jetty.server.Handler;
+import org.eclipse.jetty.server.Request;
+import org.eclipse.jetty.server.Response;
+import org.eclipse.jetty.util.Callback;
+
+/**
+ * Jetty's side of {@code /mcp}: authentication, Origin, size and media-type checks, then the
+ * {@link McpEndpoint}, then the answer as JSON or as one SSE event.
+ */
+final class McpHandler extends Handler.Abstract {
+
+  static final int MAX_REQUEST_BYTES = 4 * 1024 * 1024;
+
+  private final McpEndpoint endpoint;
+  private final Optional<BearerToken> token;
+  private final OriginPolicy origins;
+  private final ObjectMapper json;
+
+  McpHandler(McpEndpoint endpoint, Optional<BearerToken> token, OriginPolicy origins, ObjectMapper json) {
+    this.endpoint = endpoint;
+    this.token = token;
+    this.origins = origins;
+    this.json = json;
+  }
+
+  @Override
+  public boolean handle(Request request, Response response, Callback callback) throws IOException {
+    String path = Request.getPathInContext(request);
+    if (token.isPresent() && !token.get().admits(request.getHeaders().get(HttpHeader.AUTHORIZATION))) {
+      response.getHeaders().put(HttpHeader.WWW_AUTHENTICATE, "Bearer");
+      return refuse(response, callback, 401, JsonRpcError.UNAUTHORIZED, "missing or wrong bearer token", "unauthorized");
+    }
+    if (!origins.admits(request.getHeaders().get(HttpHeader.ORIGIN))) {
+      return refuse(response, callback, 403, JsonRpcError.FORBIDDEN, "Origin not allowed; add it to allowed_origins", "origin_not_allowed");
+    }
+    if (!"/mcp".equals(path)) {
+      return refuse(response, callback, 404, JsonRpcError.INVALID_REQUEST, "no such endpoint: " + path + "; MCP is served at /mcp", "not_found");
+    }
+    Optional<String> sessionId = header(request, "Mcp-Session-Id");
+    switch (request.getMethod()) {
+      case "POST" -> {
+        String contentType = request.getHeaders().get(HttpHeader.CONTENT_TYPE);
+        if (contentType == null || !contentType.toLowerCase(java.util.Locale.ROOT).startsWith("application/json")) {
+          return refuse(response, callback, 415, JsonRpcError.INVALID_REQUEST, "Content-Type must be application/json", "unsupported_media_type");
+        }
+        Optional<byte[]> body = readBounded(request);
+        if (body.isEmpty()) {
+          return refuse(response, callback, 413, JsonRpcError.INVALID_REQUEST,
+              "request body over " + MAX_REQUEST_BYTES + " bytes", "request_too_large");
+        }
+        McpHttpRequest mcpRequest =
+            new McpHttpRequest(sessionId, header(request, "MCP-Protocol-Version"), header(request, "X-MCP-Workflow-ID"), body.get());
+        send(request, response, callback, endpoint.post(mcpRequest));
+      }
+      case "DELETE" -> send(request, response, callback, endpoint.delete(sessionId));
+      case "GET" -> {
+        // The gateway sends no server-initiated messages, so it offers no standalone SSE stream.
+        response.getHeaders().put(HttpHeader.ALLOW, "POST, DELETE");
+        return refuse(response, callback, 405, JsonRpcError.INVALID_REQUEST, "GET /mcp: this server offers no SSE stream; POST requests instead", "method_not_allowed");
+      }
+      default -> {
+        response.getHeaders().put(HttpHeader.ALLOW, "POST, DELETE");
+        return refuse(response, callback, 405, JsonRpcError.INVALID_REQUEST, request.getMethod() + " is not allowed on /mcp", "method_not_allowed");
+      }
+    }
+    return true;
+  }
+
+  private static Optional<byte[]> readBounded(Request request) throws IOException {
+    long declared = request.getLength();
+    if (declared > MAX_REQUEST_BYTES) {
+      return Optional.empty();
+    }
+    try (InputStream in = Content.Source.asInputStream(request)) {
+      byte[] body = in.readNBytes(MAX_REQUEST_BYTES + 1);
+      return body.length > MAX_REQUEST_BYTES ? Optional.empty() : Optional.of(body);
+    }
+  }
+
+  private boolean refuse(Response response, Callback callback, int status, int code, String message, String word)
+      throws IOException {
+    McpHttpResponse answer = McpHttpResponse.error(status, NullNode.getInstance(), JsonRpcError.withWord(code, message, word));
+    writeJson(response, callback, answer);
+    return true;
+  }
+
+  private void send(Request request, Response response, Callback callback, McpHttpResponse answer) throws IOException {
+    if (answer.body().isPresent() && wantsEventStream(request)) {
+      answer.headers().forEach((name, value) -> response.getHeaders().put(name, value));
+      response.setStatus(answer.status());
+      response.getHeaders().put(HttpHeader.CONTENT_TYPE, "text/event-stream");
+      response.getHeaders().put(HttpHeader.CACHE_CONTROL, "no-cache");
+      String event = "event: message\ndata: " + json.writeValueAsString(answer.body().get()) + "\n\n";
+      response.write(true, ByteBuffer.wrap(event.getBytes(StandardCharsets.UTF_8)), callback);
+      return;
+    }
+    writeJson(response, callback, answer);
+  }
+
+  private void writeJson(Response response, Callback callback, McpHttpResponse answer) throws IOException {
+    response.setStatus(answer.status());
+    for (Map.Entry<String, String> header : answer.headers().entrySet()) {
+      response.getHeaders().put(header.getKey(), header.getValue());
+    }
+    if (answer.body().isEmpty()) {
+      response.write(true, org.eclipse.jetty.util.BufferUtil.EMPTY_BUFFER, callback);
+      return;
+    }
+    JsonNode body = answer.body().get();
+    response.getHeaders().put(HttpHeader.CONTENT_TYPE, "application/json");
+    response.write(true, ByteBuffer.wrap(json.writeValueAsBytes(body)), callback);
+  }
+
+  /** SSE only for a client that accepts it and not JSON: JSON is simpler for everyone else. */
+  private static boolean wantsEventStream(Request request) {
+    String accept = request.getHeaders().get(HttpHeader.ACCEPT);
+    if (accept == null) {
+      return false;
+    }
+    String lower = accept.toLowerCase(java.util.Locale.ROOT);
+    return lower.contains("text/event-stream") && !lower.contains("application/json") && !lower.contains("*/*");
+  }
+
+  private static Optional<String> header(Request request, String name) {
+    return Optional.ofNullable(request.getHeaders().get(name));
+  }
+}

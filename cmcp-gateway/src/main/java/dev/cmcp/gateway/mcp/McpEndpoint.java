@@ -1,0 +1,185 @@
+package dev.cmcp.gateway.mcp;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.node.ArrayNode;
+import com.fasterxml.jackson.databind.node.JsonNodeFactory;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import dev.cmcp.gateway.catalog.Catalog;
+import dev.cmcp.gateway.catalog.CatalogTool;
+import dev.cmcp.gateway.upstream.UpstreamException;
+import dev.cmcp.gateway.upstream.Upstreams;
+import java.lang.System.Logger;
+import java.lang.System.Logger.Level;
+import java.util.Comparator;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+
+/**
+ * The MCP Streamable HTTP endpoint, {@code /mcp}, without HTTP: one message in, one answer out.
+ *
+ * <p>Routing is by method; every {@code tools/call} goes through the {@link ToolCallPipeline}.
+ * A request without {@code Mcp-Session-Id} is served statelessly, as the seed's bare
+ * {@code tools/call} and the stateless MCP revision need.
+ */
+public final class McpEndpoint {
+
+  private static final Logger LOG = System.getLogger("cmcp.mcp");
+  private static final JsonNodeFactory NODES = JsonNodeFactory.instance;
+
+  private final JsonRpcDecoder decoder;
+  private final SessionStore sessions;
+  private final ToolCallPipeline toolCalls;
+  private final Catalog catalog;
+  private final Upstreams upstreams;
+  private final String gatewayVersion;
+
+  public McpEndpoint(
+      JsonRpcDecoder decoder,
+      SessionStore sessions,
+      ToolCallPipeline toolCalls,
+      Catalog catalog,
+      Upstreams upstreams,
+      String gatewayVersion) {
+    this.decoder = decoder;
+    this.sessions = sessions;
+    this.toolCalls = toolCalls;
+    this.catalog = catalog;
+    this.upstreams = upstreams;
+    this.gatewayVersion = gatewayVersion;
+  }
+
+  /** {@code POST /mcp}. */
+  public McpHttpResponse post(McpHttpRequest request) {
+    JsonRpcMessage message;
+    try {
+      message = decoder.decode(request.body());
+      checkProtocolVersion(request);
+    } catch (JsonRpcException e) {
+      return McpHttpResponse.error(e);
+    }
+    return switch (message) {
+      case JsonRpcMessage.Notification n -> notification(n, request);
+      case JsonRpcMessage.Response r -> McpHttpResponse.accepted();
+      case JsonRpcMessage.Request r -> request(r, request);
+    };
+  }
+
+  /** {@code DELETE /mcp}: the agent ends its session. */
+  public McpHttpResponse delete(Optional<String> sessionId) {
+    if (sessionId.isEmpty()) {
+      return McpHttpResponse.error(400, null, JsonRpcError.of(JsonRpcError.INVALID_REQUEST, "DELETE /mcp needs an Mcp-Session-Id header"));
+    }
+    if (sessions.end(sessionId.get()).isEmpty()) {
+      return sessionNotFound(null, sessionId.get());
+    }
+    LOG.log(Level.INFO, "session {0} ended", sessionId.get());
+    return new McpHttpResponse(204, Optional.empty(), Map.of());
+  }
+
+  private McpHttpResponse notification(JsonRpcMessage.Notification notification, McpHttpRequest request) {
+    if (request.sessionId().isPresent() && sessions.find(request.sessionId().get()).isEmpty()) {
+      return sessionNotFound(null, request.sessionId().get());
+    }
+    // notifications/initialized, cancelled and progress need no answer; nothing is forwarded yet.
+    return McpHttpResponse.accepted();
+  }
+
+  private McpHttpResponse request(JsonRpcMessage.Request rpc, McpHttpRequest request) {
+    if (rpc.method().equals("initialize")) {
+      return initialize(rpc, request);
+    }
+    Optional<String> session = request.sessionId();
+    if (session.isPresent() && sessions.find(session.get()).isEmpty()) {
+      return sessionNotFound(rpc.id(), session.get());
+    }
+    try {
+      return switch (rpc.method()) {
+        case "ping" -> McpHttpResponse.result(rpc.id(), NODES.objectNode());
+        case "tools/list" -> McpHttpResponse.result(rpc.id(), toolList());
+        case "tools/call" -> McpHttpResponse.message(200, toolCalls.call(rpc.id(), rpc.params(), session, request.workflowId()));
+        default -> McpHttpResponse.error(200, rpc.id(),
+            JsonRpcError.of(JsonRpcError.METHOD_NOT_FOUND, "method not found: " + rpc.method()));
+      };
+    } catch (JsonRpcException e) {
+      return McpHttpResponse.error(e);
+    }
+  }
+
+  private McpHttpResponse initialize(JsonRpcMessage.Request rpc, McpHttpRequest request) {
+    if (request.sessionId().isPresent()) {
+      return McpHttpResponse.error(400, rpc.id(),
+          JsonRpcError.of(JsonRpcError.INVALID_REQUEST, "initialize must not carry an Mcp-Session-Id; it opens a new session"));
+    }
+    JsonNode requested = rpc.params().get("protocolVersion");
+    if (requested == null || !requested.isTextual()) {
+      return McpHttpResponse.error(200, rpc.id(),
+          JsonRpcError.of(JsonRpcError.INVALID_PARAMS, "initialize needs \"protocolVersion\", a string"));
+    }
+    String version = ProtocolVersions.negotiate(requested.asText());
+    String clientName = rpc.params().path("clientInfo").path("name").asText("unknown");
+    Optional<McpSession> session = sessions.open(version, clientName);
+    if (session.isEmpty()) {
+      return McpHttpResponse.error(503, rpc.id(),
+          JsonRpcError.withWord(JsonRpcError.INTERNAL_ERROR, "too many open sessions; end one with DELETE /mcp", "too_many_sessions"));
+    }
+    ObjectNode result = NODES.objectNode();
+    result.put("protocolVersion", version);
+    result.putObject("capabilities").putObject("tools").put("listChanged", false);
+    result.putObject("serverInfo").put("name", "cmcp-gateway").put("title", "cMCP gateway").put("version", gatewayVersion);
+    result.put("instructions", "Tool calls through this gateway are checked against a Cedar policy bundle and audited.");
+    LOG.log(Level.INFO, "session {0} opened by {1} (MCP {2})", session.get().id(), clientName, version);
+    return McpHttpResponse.result(rpc.id(), result).withHeader("Mcp-Session-Id", session.get().id());
+  }
+
+  private ObjectNode toolList() {
+    ArrayNode tools = NODES.arrayNode();
+    Map<String, Map<String, ObjectNode>> upstreamTools = new HashMap<>();
+    List<CatalogTool> approved =
+        catalog.tools().values().stream().sorted(Comparator.comparing(CatalogTool::toolName)).toList();
+    for (CatalogTool tool : approved) {
+      Map<String, ObjectNode> offered = upstreamTools.computeIfAbsent(tool.server(), this::upstreamToolsByName);
+      ObjectNode definition = offered.get(tool.upstreamName());
+      if (definition == null) {
+        continue;
+      }
+      ObjectNode exposed = definition.deepCopy();
+      exposed.put("name", tool.toolName());
+      tools.add(exposed);
+    }
+    ObjectNode result = NODES.objectNode();
+    result.set("tools", tools);
+    return result;
+  }
+
+  private Map<String, ObjectNode> upstreamToolsByName(String server) {
+    Map<String, ObjectNode> byName = new HashMap<>();
+    try {
+      for (ObjectNode tool : upstreams.tools(server)) {
+        byName.put(tool.path("name").asText(), tool);
+      }
+    } catch (UpstreamException e) {
+      // One unreachable server must not hide the other servers' tools.
+      LOG.log(Level.WARNING, "tools/list: tools of upstream {0} left out: {1}", server, e.getMessage());
+    }
+    return byName;
+  }
+
+  private void checkProtocolVersion(McpHttpRequest request) throws JsonRpcException {
+    Optional<String> version = request.protocolVersion();
+    if (version.isPresent() && !ProtocolVersions.acceptsHeader(version.get())) {
+      throw new JsonRpcException(
+          JsonRpcError.of(JsonRpcError.INVALID_REQUEST,
+              "unsupported MCP-Protocol-Version " + version.get() + "; supported: " + ProtocolVersions.SUPPORTED),
+          null, 400);
+    }
+  }
+
+  private McpHttpResponse sessionNotFound(JsonNode id, String sessionId) {
+    String why = sessions.wasEnded(sessionId) ? "has ended" : "is not known";
+    // 404 tells a spec-following client to start a new session with initialize.
+    return McpHttpResponse.error(404, id,
+        JsonRpcError.withWord(JsonRpcError.SESSION_NOT_FOUND, "session " + why + "; send initialize to open a new one", "session_not_found"));
+  }
+}
