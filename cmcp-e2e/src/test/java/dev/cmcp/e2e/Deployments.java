@@ -1,0 +1,64 @@
+package dev.cmcp.e2e;
+
+import com.fasterxml.jackson.databind.node.ArrayNode;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.Map;
+
+/** Writes the config, catalog and bundle of a test deployment into a temporary folder. */
+final class Deployments {
+
+  private Deployments() {}
+
+  /** The quickstart, with the given mode, on a free loopback port, its CRM logging calls to {@code callLog}. */
+  static Path quickstart(Path dir, String mode, Path callLog) throws IOException {
+    ObjectNode catalog = (ObjectNode) McpClient.JSON.readTree(Repo.quickstart().resolve("catalog.json").toFile());
+    ObjectNode crm = (ObjectNode) catalog.path("servers").path("salesforce");
+    ArrayNode args = crm.putArray("args");
+    args.add("-jar").add(Repo.demoCrmJar().toString());
+    crm.putObject("env").put("DEMO_CRM_CALL_LOG", callLog.toString());
+    Path catalogFile = dir.resolve("catalog.json");
+    McpClient.JSON.writerWithDefaultPrettyPrinter().writeValue(catalogFile.toFile(), catalog);
+    return config(dir, mode, Repo.quickstart().resolve("policies"), catalogFile, Map.of());
+  }
+
+  /** A deployment fronting server-everything over stdio, with a permit-all bundle. */
+  static Path everything(Path dir, Map<String, String> extraConfig) throws IOException {
+    String catalog = """
+        {
+          "servers": {
+            "everything": {"transport": "stdio", "command": "node", "args": ["%s", "stdio"]}
+          },
+          "tools": [
+            {"tool_name": "everything.echo", "server": "everything"},
+            {"tool_name": "everything.get-sum", "server": "everything"}
+          ]
+        }
+        """.formatted(Repo.serverEverything().toString().replace("\\", "\\\\"));
+    Path catalogFile = dir.resolve("catalog.json");
+    Files.writeString(catalogFile, catalog);
+    Path bundle = Files.createDirectories(dir.resolve("bundle"));
+    Files.writeString(bundle.resolve("manifest.json"), """
+        {"version": "1.0.0", "authored_at": "2026-11-25T00:00:00Z", "author_identity": "e2e@example.com", "commit_sha": "e2e"}
+        """);
+    Files.writeString(bundle.resolve("everything.cedar"), """
+        @id("agents-may-call-everything")
+        permit (principal, action == Action::"call_tool", resource in Server::"everything");
+        """);
+    return config(dir, "enforcing", bundle, catalogFile, extraConfig);
+  }
+
+  private static Path config(Path dir, String mode, Path bundle, Path catalog, Map<String, String> extra) throws IOException {
+    StringBuilder yaml = new StringBuilder();
+    yaml.append("attestation:\n  provider: auto\n  enforcement_mode: ").append(mode).append('\n');
+    yaml.append("policy_bundle_path: ").append(bundle).append('\n');
+    yaml.append("catalog_path: ").append(catalog).append('\n');
+    yaml.append("listen_addr: \"127.0.0.1:0\"\n");
+    extra.forEach((key, value) -> yaml.append(key).append(": ").append(value).append('\n'));
+    Path config = dir.resolve("cmcp-config.yaml");
+    Files.writeString(config, yaml);
+    return config;
+  }
+}

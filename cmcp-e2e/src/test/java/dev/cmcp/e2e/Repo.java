@@ -1,0 +1,31 @@
+package dev.cmcp.e2e;
+
+import java.nio.file.Files;
+import java.nio.file.Path;
+
+/** Paths in the checkout, as the tests see it. */
+final class Repo {
+
+  private Repo() {}
+
+  static Path root() {
+    return Path.of(System.getProperty("cmcp.repo.root", "..")).toAbsolutePath().normalize();
+  }
+
+  static Path quickstart() {
+    return root().resolve("examples/quickstart");
+  }
+
+  static Path demoCrmJar() {
+    return root().resolve("examples/demo-crm/target/cmcp-demo-crm.jar");
+  }
+
+  /** server-everything's stdio entry point, installed by ./cmcp-dev test from interop/package-lock.json. */
+  static Path serverEverything() {
+    Path entry = root().resolve("interop/node_modules/@modelcontextprotocol/server-everything/dist/index.js");
+    if (!Files.isRegularFile(entry)) {
+      throw new IllegalStateException("server-everything is not installed: run ./cmcp-dev test (it runs npm ci in interop/)");
+    }
+    return entry;
+  }
+}
