@@ -11,7 +11,12 @@ public sealed interface UpstreamServer permits UpstreamServer.Stdio, UpstreamSer
   /** The catalog's key for this server; exposed tool names start with it. */
   String name();
 
-  /** A server the gateway starts as a child process and talks to over stdin/stdout. */
+  /**
+   * A server the gateway starts as a child process and talks to over stdin/stdout.
+   *
+   * @param env extra environment variables, {@code ${NAME}} references already replaced
+   * @param workingDirectory absolute; the catalog file's folder unless the catalog says otherwise
+   */
   record Stdio(String name, String command, List<String> args, Map<String, String> env, Path workingDirectory)
       implements UpstreamServer {
     public Stdio {
@@ -20,7 +25,11 @@ public sealed interface UpstreamServer permits UpstreamServer.Stdio, UpstreamSer
     }
   }
 
-  /** A server reached over MCP Streamable HTTP at {@code url}, with fixed extra request headers. */
+  /**
+   * A server reached over MCP Streamable HTTP at {@code url}, with fixed extra request headers.
+   *
+   * @param headers header values with {@code ${NAME}} references already replaced; they may hold secrets
+   */
   record StreamableHttp(String name, URI url, Map<String, String> headers) implements UpstreamServer {
     public StreamableHttp {
       headers = Map.copyOf(headers);

@@ -1,0 +1,82 @@
+package dev.cmcp.gateway.config;
+
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.List;
+import java.util.Objects;
+import java.util.Optional;
+
+/**
+ * The settings of cmcp-config.yaml, checked and with defaults filled in. Read it with {@link
+ * ConfigLoader#load}; docs/configuration.md describes each field.
+ *
+ * @param configFile the file these settings came from, absolute
+ * @param provider attestation.provider
+ * @param enforcementMode enforcement_mode, written under attestation: or at the top level
+ * @param validitySeconds attestation.validity_seconds: how long evidence counts as fresh
+ * @param stalenessPolicy attestation.staleness_policy
+ * @param expectedMeasurement attestation.expected_measurement: the gateway refuses to start on any other
+ * @param policyBundlePath policy_bundle_path, absolute
+ * @param catalogPath catalog_path, absolute
+ * @param listenAddress listen_addr as written, or the default; see {@link #effectiveListenAddress}
+ * @param maxResponseSizeBytes max_response_size_bytes: larger upstream answers are refused
+ * @param policyReloadIntervalSeconds policy_reload_interval_seconds; 0 never reloads
+ * @param auditDir audit_dir, absolute
+ * @param upstreamTimeout upstream_timeout_seconds: how long one upstream call may take
+ * @param allowedOrigins allowed_origins: browser origins accepted besides loopback ones
+ * @param claimGranularity claim_granularity
+ */
+public record GatewayConfig(
+    Path configFile,
+    AttestationProviderKind provider,
+    EnforcementMode enforcementMode,
+    long validitySeconds,
+    StalenessPolicy stalenessPolicy,
+    Optional<String> expectedMeasurement,
+    Path policyBundlePath,
+    Path catalogPath,
+    ListenAddress listenAddress,
+    long maxResponseSizeBytes,
+    long policyReloadIntervalSeconds,
+    Path auditDir,
+    Duration upstreamTimeout,
+    List<String> allowedOrigins,
+    ClaimGranularity claimGranularity) {
+
+  public GatewayConfig {
+    Objects.requireNonNull(configFile);
+    Objects.requireNonNull(provider);
+    Objects.requireNonNull(enforcementMode);
+    Objects.requireNonNull(stalenessPolicy);
+    Objects.requireNonNull(expectedMeasurement);
+    Objects.requireNonNull(policyBundlePath);
+    Objects.requireNonNull(catalogPath);
+    Objects.requireNonNull(listenAddress);
+    Objects.requireNonNull(auditDir);
+    Objects.requireNonNull(upstreamTimeout);
+    Objects.requireNonNull(claimGranularity);
+    allowedOrigins = List.copyOf(allowedOrigins);
+  }
+
+  /**
+   * The address to bind, given the environment. A gateway without a bearer token accepts anyone who
+   * can connect, so it listens on loopback unless the file explicitly says otherwise, and an explicit
+   * non-loopback address without a token is refused.
+   */
+  public ListenAddress effectiveListenAddress(RuntimeEnvironment env) throws ConfigException {
+    if (env.bearerToken().isPresent() || listenAddress.isLoopback()) {
+      return listenAddress;
+    }
+    if (!listenAddress.explicit()) {
+      return new ListenAddress("127.0.0.1", listenAddress.port(), false);
+    }
+    throw new ConfigException(
+        "listen_addr: " + listenAddress + " is reachable from other machines; set "
+            + RuntimeEnvironment.BEARER_TOKEN + " or listen on 127.0.0.1");
+  }
+
+  /** The provider to use: CMCP_DEV_MODE=1 forces software attestation, whatever the file says. */
+  public AttestationProviderKind effectiveProvider(RuntimeEnvironment env) {
+    return env.devMode() ? AttestationProviderKind.SOFTWARE_ONLY : provider;
+  }
+}

@@ -1,0 +1,340 @@
+package dev.cmcp.gateway.config;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.Map;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+class ConfigLoaderTest {
+
+  @TempDir Path folder;
+
+  private Path write(String yaml) throws IOException {
+    Path file = folder.resolve("cmcp-config.yaml");
+    Files.writeString(file, yaml);
+    return file;
+  }
+
+  private GatewayConfig load(String yaml) throws Exception {
+    return ConfigLoader.load(write(yaml));
+  }
+
+  /** The message of the ConfigException that loading {@code yaml} throws. */
+  private String errorOf(String yaml) throws IOException {
+    Path file = write(yaml);
+    try {
+      ConfigLoader.load(file);
+    } catch (ConfigException e) {
+      return e.getMessage();
+    }
+    throw new AssertionError("expected a ConfigException for:\n" + yaml);
+  }
+
+  private String prefix(int line) {
+    return folder.resolve("cmcp-config.yaml") + ":" + line + ": ";
+  }
+
+  @Test
+  void minimalFileGetsEveryDefault() throws Exception {
+    GatewayConfig config = load("attestation:\n  provider: auto\n");
+
+    assertThat(config.configFile()).isEqualTo(folder.resolve("cmcp-config.yaml").toAbsolutePath());
+    assertThat(config.provider()).isEqualTo(AttestationProviderKind.AUTO);
+    assertThat(config.enforcementMode()).isEqualTo(EnforcementMode.ENFORCING);
+    assertThat(config.validitySeconds()).isEqualTo(86_400);
+    assertThat(config.stalenessPolicy()).isEqualTo(StalenessPolicy.FAIL_CLOSED);
+    assertThat(config.expectedMeasurement()).isEmpty();
+    assertThat(config.policyBundlePath()).isEqualTo(folder.resolve("policies"));
+    assertThat(config.catalogPath()).isEqualTo(folder.resolve("catalog.json"));
+    assertThat(config.listenAddress()).isEqualTo(new ListenAddress("0.0.0.0", 8443, false));
+    assertThat(config.maxResponseSizeBytes()).isEqualTo(2_097_152);
+    assertThat(config.policyReloadIntervalSeconds()).isZero();
+    assertThat(config.auditDir()).isEqualTo(folder.resolve("cmcp-audit"));
+    assertThat(config.upstreamTimeout()).isEqualTo(Duration.ofSeconds(30));
+    assertThat(config.allowedOrigins()).isEmpty();
+    assertThat(config.claimGranularity()).isEqualTo(ClaimGranularity.SESSION);
+  }
+
+  @Test
+  void everyFieldIsRead() throws Exception {
+    GatewayConfig config =
+        load(
+            """
+            attestation:
+              provider: sev-snp
+              validity_seconds: 600
+              staleness_policy: warn_only
+              expected_measurement: "abc123"
+            enforcement_mode: advisory
+            policy_bundle_path: /etc/cmcp/bundle
+            catalog_path: conf/catalog.json
+            listen_addr: "[::1]:9000"
+            max_response_size_bytes: 1024
+            policy_reload_interval_seconds: 60
+            audit_dir: audit
+            upstream_timeout_seconds: 5
+            allowed_origins: ["https://app.example.com", "http://localhost:3000"]
+            claim_granularity: call
+            """);
+
+    assertThat(config.provider()).isEqualTo(AttestationProviderKind.SEV_SNP);
+    assertThat(config.enforcementMode()).isEqualTo(EnforcementMode.ADVISORY);
+    assertThat(config.validitySeconds()).isEqualTo(600);
+    assertThat(config.stalenessPolicy()).isEqualTo(StalenessPolicy.WARN_ONLY);
+    assertThat(config.expectedMeasurement()).contains("abc123");
+    assertThat(config.policyBundlePath()).isEqualTo(Path.of("/etc/cmcp/bundle"));
+    assertThat(config.catalogPath()).isEqualTo(folder.resolve("conf/catalog.json"));
+    assertThat(config.listenAddress()).isEqualTo(new ListenAddress("::1", 9000, true));
+    assertThat(config.maxResponseSizeBytes()).isEqualTo(1024);
+    assertThat(config.policyReloadIntervalSeconds()).isEqualTo(60);
+    assertThat(config.auditDir()).isEqualTo(folder.resolve("audit"));
+    assertThat(config.upstreamTimeout()).isEqualTo(Duration.ofSeconds(5));
+    assertThat(config.allowedOrigins()).containsExactly("https://app.example.com", "http://localhost:3000");
+    assertThat(config.claimGranularity()).isEqualTo(ClaimGranularity.CALL);
+  }
+
+  @Test
+  void everyProviderSpellingIsAccepted() throws Exception {
+    for (AttestationProviderKind kind : AttestationProviderKind.values()) {
+      assertThat(load("attestation:\n  provider: " + kind.configName() + "\n").provider()).isEqualTo(kind);
+    }
+    assertThat(AttestationProviderKind.SEV_SNP.configName()).isEqualTo("sev-snp");
+    assertThat(AttestationProviderKind.SOFTWARE_ONLY.configName()).isEqualTo("software-only");
+    assertThat(AttestationProviderKind.GPU_CC.configName()).isEqualTo("gpu-cc");
+  }
+
+  @Test
+  void relativePathsResolveAgainstTheConfigFolderNotTheWorkingDirectory() throws Exception {
+    Path nested = Files.createDirectories(folder.resolve("deploy/conf"));
+    Path file = nested.resolve("cmcp-config.yaml");
+    Files.writeString(file, "policy_bundle_path: ./policies/\ncatalog_path: ../catalog.json\naudit_dir: ../../audit\n");
+
+    GatewayConfig config = ConfigLoader.load(file);
+
+    assertThat(config.policyBundlePath()).isEqualTo(nested.resolve("policies"));
+    assertThat(config.catalogPath()).isEqualTo(folder.resolve("deploy/catalog.json"));
+    assertThat(config.auditDir()).isEqualTo(folder.resolve("audit"));
+    assertThat(config.policyBundlePath()).isAbsolute();
+  }
+
+  @Test
+  void missingBundleAndCatalogAreLeftToTheirLoaders() throws Exception {
+    GatewayConfig config = load("policy_bundle_path: nowhere/\ncatalog_path: none.json\n");
+
+    assertThat(config.policyBundlePath()).doesNotExist();
+    assertThat(config.catalogPath()).doesNotExist();
+  }
+
+  @Test
+  void enforcementModeIsAcceptedUnderAttestationOrAtTopLevel() throws Exception {
+    assertThat(load("attestation:\n  enforcement_mode: silent\n").enforcementMode()).isEqualTo(EnforcementMode.SILENT);
+    assertThat(load("enforcement_mode: advisory\n").enforcementMode()).isEqualTo(EnforcementMode.ADVISORY);
+  }
+
+  @Test
+  void enforcementModeInBothPlacesIsRefused() throws IOException {
+    String message = errorOf("attestation:\n  enforcement_mode: enforcing\nenforcement_mode: advisory\n");
+
+    assertThat(message).isEqualTo(prefix(3) + "enforcement_mode: also set as attestation.enforcement_mode on line 2; keep one");
+  }
+
+  @Test
+  void badEnumValueNamesKeyLineAndAllowedValues() throws IOException {
+    String message = errorOf("# gateway\nattestation:\n  enforcement_mode: enforce\n");
+
+    assertThat(message).isEqualTo(prefix(3) + "attestation.enforcement_mode: \"enforce\" is not allowed; use one of enforcing, advisory, silent");
+  }
+
+  @Test
+  void badProviderListsEveryProvider() throws IOException {
+    assertThat(errorOf("attestation:\n  provider: azure-cvm\n"))
+        .isEqualTo(prefix(2) + "attestation.provider: \"azure-cvm\" is not allowed; use one of auto, tpm, sev-snp, tdx, opaque, software-only, gpu-cc");
+    assertThat(errorOf("attestation:\n  staleness_policy: fail-closed\n"))
+        .contains("use one of fail_closed, warn_only");
+    assertThat(errorOf("claim_granularity: tool\n")).contains("use one of session, call");
+  }
+
+  @Test
+  void unknownKeySuggestsTheClosestKnownOne() throws IOException {
+    assertThat(errorOf("attestation:\n  provider: tpm\n  enforcment_mode: enforcing\n"))
+        .isEqualTo(prefix(3) + "attestation.enforcment_mode: unknown key; did you mean enforcement_mode?");
+    assertThat(errorOf("catalog: catalog.json\n"))
+        .isEqualTo(prefix(1) + "catalog: unknown key; did you mean catalog_path?");
+  }
+
+  @Test
+  void unknownKeyFarFromAnyListsTheAllowedKeys() throws IOException {
+    assertThat(errorOf("attestation:\n  colour: blue\n"))
+        .isEqualTo(prefix(2) + "attestation.colour: unknown key; allowed here: enforcement_mode, expected_measurement, provider, staleness_policy, validity_seconds");
+  }
+
+  @Test
+  void attestationKeyAtTopLevelIsPointedToItsSection() throws IOException {
+    assertThat(errorOf("catalog_path: c.json\nprovider: tpm\n"))
+        .isEqualTo(prefix(2) + "provider: belongs under attestation:; move it there");
+  }
+
+  @Test
+  void wrongTypesAreRefusedWithKeyAndLine() throws IOException {
+    assertThat(errorOf("attestation:\n  validity_seconds: \"600\"\n"))
+        .isEqualTo(prefix(2) + "attestation.validity_seconds: expected a whole number, got the string \"600\" (write it without quotes)");
+    assertThat(errorOf("max_response_size_bytes: 1.5\n"))
+        .isEqualTo(prefix(1) + "max_response_size_bytes: expected a whole number, got the number 1.5");
+    assertThat(errorOf("attestation:\n  - provider: tpm\n"))
+        .isEqualTo(prefix(1) + "attestation: expected a map of settings, got a list");
+    assertThat(errorOf("catalog_path: true\n"))
+        .startsWith(prefix(1) + "catalog_path: expected a string, got the boolean true");
+    assertThat(errorOf("listen_addr: [a, b]\n"))
+        .isEqualTo(prefix(1) + "listen_addr: expected a string, got a list");
+    assertThat(errorOf("attestation:\n  expected_measurement: 1234\n"))
+        .isEqualTo(prefix(2) + "attestation.expected_measurement: expected a string, got the number 1234 (put it in quotes)");
+    assertThat(errorOf("allowed_origins: https://a.example\n"))
+        .isEqualTo(prefix(1) + "allowed_origins: expected a list of strings, got the string \"https://a.example\"");
+    assertThat(errorOf("allowed_origins:\n  - https://a.example\n  - 8080\n"))
+        .isEqualTo(prefix(3) + "allowed_origins[1]: expected a string, got the number 8080");
+  }
+
+  @Test
+  void yamlBooleanLookalikesAreNotStrings() throws IOException {
+    assertThat(errorOf("claim_granularity: on\n")).contains("claim_granularity: expected a string, got the boolean true");
+  }
+
+  @Test
+  void nonPositiveNumbersAreRefused() throws IOException {
+    assertThat(errorOf("attestation:\n  validity_seconds: 0\n"))
+        .isEqualTo(prefix(2) + "attestation.validity_seconds: must be greater than 0, not 0");
+    assertThat(errorOf("max_response_size_bytes: -1\n")).contains("max_response_size_bytes: must be greater than 0, not -1");
+    assertThat(errorOf("upstream_timeout_seconds: 0\n")).contains("upstream_timeout_seconds: must be greater than 0");
+    assertThat(errorOf("policy_reload_interval_seconds: -5\n"))
+        .isEqualTo(prefix(1) + "policy_reload_interval_seconds: must be 0 or more, not -5");
+    assertThat(errorOf("max_response_size_bytes: 99999999999999999999999\n")).contains("is too large");
+  }
+
+  @Test
+  void keyWithoutValueIsRefused() throws IOException {
+    assertThat(errorOf("attestation:\n  expected_measurement:\n"))
+        .isEqualTo(prefix(2) + "attestation.expected_measurement: has no value; write one or remove the key to use the default");
+    assertThat(errorOf("catalog_path: \"\"\n")).isEqualTo(prefix(1) + "catalog_path: must not be empty; write a value or remove the key");
+  }
+
+  @Test
+  void duplicateKeyNamesBothLines() throws IOException {
+    assertThat(errorOf("attestation:\n  provider: tpm\n  validity_seconds: 5\n  provider: auto\n"))
+        .isEqualTo(prefix(4) + "attestation.provider: written twice (first on line 2); keep one");
+    assertThat(errorOf("catalog_path: a.json\ncatalog_path: b.json\n"))
+        .isEqualTo(prefix(2) + "catalog_path: written twice (first on line 1); keep one");
+  }
+
+  @Test
+  void sameKeyInTwoSectionsIsNotADuplicate() throws Exception {
+    assertThat(load("attestation:\n  provider: tpm\nclaim_granularity: call\n").provider()).isEqualTo(AttestationProviderKind.TPM);
+  }
+
+  @Test
+  void emptyOrCommentOnlyFileIsRefused() throws IOException {
+    String file = folder.resolve("cmcp-config.yaml").toString();
+    assertThat(errorOf("")).isEqualTo(file + ": the file is empty; write at least one setting, such as attestation.provider");
+    assertThat(errorOf("# nothing yet\n")).startsWith(file + ": the file is empty");
+    assertThat(errorOf("---\n")).startsWith(file + ": the file is empty");
+  }
+
+  @Test
+  void missingFileIsRefused() {
+    Path missing = folder.resolve("absent.yaml");
+
+    assertThatThrownBy(() -> ConfigLoader.load(missing))
+        .isInstanceOf(ConfigException.class)
+        .hasMessage(missing + ": file not found");
+  }
+
+  @Test
+  void fileThatIsNotAMapIsRefused() throws IOException {
+    assertThat(errorOf("- a\n- b\n")).isEqualTo(prefix(1) + "the file must be a map of settings (key: value), not a list");
+  }
+
+  @Test
+  void malformedYamlReportsItsLine() throws IOException {
+    assertThat(errorOf("attestation:\n  provider: tpm\n    oops: 1\n")).startsWith(prefix(3) + "not valid YAML: ");
+  }
+
+  @Test
+  void secondYamlDocumentIsRefused() throws IOException {
+    assertThat(errorOf("catalog_path: a.json\n---\ncatalog_path: b.json\n"))
+        .isEqualTo(prefix(3) + "a second YAML document starts here; the config is one document");
+  }
+
+  @Test
+  void listenAddressForms() throws Exception {
+    assertThat(load("listen_addr: 127.0.0.1:9443\n").listenAddress()).isEqualTo(new ListenAddress("127.0.0.1", 9443, true));
+    assertThat(load("listen_addr: localhost:0\n").listenAddress()).isEqualTo(new ListenAddress("localhost", 0, true));
+    assertThat(load("listen_addr: \"[::]:8443\"\n").listenAddress().toString()).isEqualTo("[::]:8443");
+    assertThat(errorOf("listen_addr: 8443\n")).isEqualTo(prefix(1) + "listen_addr: expected a string, got the number 8443 (put it in quotes)");
+    assertThat(errorOf("listen_addr: localhost\n")).contains("listen_addr: \"localhost\" has no port");
+    assertThat(errorOf("listen_addr: \"::1:8443\"\n")).contains("write IPv6 addresses in brackets");
+    assertThat(errorOf("listen_addr: 127.0.0.1:70000\n")).contains("\"70000\" is not a port number");
+    assertThat(errorOf("listen_addr: 300.1.1.1:80\n")).contains("\"300.1.1.1\" is not an IP address or host name");
+    assertThat(errorOf("listen_addr: \"[zz]:80\"\n")).contains("is not an IPv6 address");
+  }
+
+  @Test
+  void allowedOriginsMustBeBareOrigins() throws IOException {
+    assertThat(errorOf("allowed_origins: [\"https://app.example.com/\"]\n"))
+        .isEqualTo(prefix(1) + "allowed_origins[0]: \"https://app.example.com/\" is not an origin; write scheme://host or scheme://host:port, like https://app.example.com, with no path and no wildcard");
+    assertThat(errorOf("allowed_origins: [\"*\"]\n")).contains("\"*\" is not an origin");
+    assertThat(errorOf("allowed_origins: [\"file:///tmp\"]\n")).contains("is not an origin");
+  }
+
+  @Test
+  void softwareOnlyNeedsDevMode() throws Exception {
+    GatewayConfig config = load("attestation:\n  provider: software-only\nlisten_addr: 127.0.0.1:8443\n");
+    RuntimeEnvironment production = RuntimeEnvironment.from(Map.of());
+    RuntimeEnvironment development = RuntimeEnvironment.from(Map.of("CMCP_DEV_MODE", "1"));
+
+    assertThatThrownBy(() -> ConfigLoader.checkAgainst(config, production))
+        .isInstanceOf(ConfigException.class)
+        .hasMessageContaining("attestation.provider: software-only")
+        .hasMessageContaining("CMCP_DEV_MODE=1");
+    ConfigLoader.checkAgainst(config, development);
+  }
+
+  @Test
+  void opaqueNeedsItsServiceUrl() throws Exception {
+    GatewayConfig config = load("attestation:\n  provider: opaque\n");
+
+    assertThatThrownBy(() -> ConfigLoader.checkAgainst(config, RuntimeEnvironment.from(Map.of())))
+        .isInstanceOf(ConfigException.class)
+        .hasMessageContaining("OPAQUE_ATTESTATION_URL");
+    ConfigLoader.checkAgainst(config, RuntimeEnvironment.from(Map.of("OPAQUE_ATTESTATION_URL", "https://attest.example")));
+  }
+
+  @Test
+  void checkAgainstAppliesTheListenRule() throws Exception {
+    GatewayConfig config = load("listen_addr: 0.0.0.0:8443\n");
+
+    assertThatThrownBy(() -> ConfigLoader.checkAgainst(config, RuntimeEnvironment.from(Map.of())))
+        .hasMessage("listen_addr: 0.0.0.0:8443 is reachable from other machines; set CMCP_BEARER_TOKEN or listen on 127.0.0.1");
+  }
+
+  @Test
+  void devModeForcesSoftwareAttestation() throws Exception {
+    GatewayConfig config = load("attestation:\n  provider: tpm\n");
+
+    assertThat(config.effectiveProvider(RuntimeEnvironment.from(Map.of("CMCP_DEV_MODE", "1"))))
+        .isEqualTo(AttestationProviderKind.SOFTWARE_ONLY);
+    assertThat(config.effectiveProvider(RuntimeEnvironment.from(Map.of()))).isEqualTo(AttestationProviderKind.TPM);
+  }
+
+  @Test
+  void notUtf8IsRefused() throws IOException {
+    Path file = folder.resolve("cmcp-config.yaml");
+    Files.write(file, new byte[] {'a', ':', ' ', (byte) 0xff, '\n'});
+
+    assertThatThrownBy(() -> ConfigLoader.load(file)).hasMessage(file + ": not UTF-8 text; save the file as UTF-8");
+  }
+}
