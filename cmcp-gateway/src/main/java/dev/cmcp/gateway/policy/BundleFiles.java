@@ -89,7 +89,7 @@ record BundleFiles(Path directory, JsonNode manifest, SortedMap<String, byte[]> 
   private static SortedMap<String, byte[]> readPolicyFiles(Path directory) throws PolicyException {
     List<Path> found;
     try (Stream<Path> walk = Files.walk(directory)) {
-      found = walk.filter(p -> p.getFileName().toString().endsWith(".cedar") && Files.isRegularFile(p)).toList();
+      found = walk.filter(p -> p.toString().endsWith(".cedar") && Files.isRegularFile(p)).toList();
     } catch (IOException e) {
       throw new PolicyException("policy bundle " + directory + ": cannot list policy files: " + e.getMessage(), e);
     }

@@ -90,6 +90,7 @@ public final class PolicyBundleLoader {
     int searchFrom = 0;
     for (int n = 0; n < inFileOrder.size(); n++) {
       Policy policy = inFileOrder.get(n);
+      // Cedar hands back each policy's exact text; finding it gives the line for messages.
       int start = Math.max(0, text.indexOf(policy.getSource(), searchFrom));
       searchFrom = start + policy.getSource().length();
       int line = source.position(start).line();
