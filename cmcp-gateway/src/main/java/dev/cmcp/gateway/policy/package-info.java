@@ -1,0 +1,26 @@
+/**
+ * Cedar policy bundles and the decision for each tool call.
+ *
+ * <p>{@link dev.cmcp.gateway.policy.PolicyBundleLoader} reads a bundle folder and computes its
+ * hash; {@link dev.cmcp.gateway.policy.PolicyEngine} decides {@link
+ * dev.cmcp.gateway.policy.ToolCallRequest}s against it and the catalog.
+ *
+ * <p>Decisions taken here, beyond DESIGN.md:
+ *
+ * <ul>
+ *   <li>Policy files are all {@code .cedar} files under the bundle folder, at any depth, and the
+ *       {@code policy_files} keys of the bundle hash are their paths relative to the folder
+ *       ({@code policies/base.cedar}): the reference implementation does the same, so a bundle
+ *       hashes alike in both. File hashes are over the raw bytes; the reference hashes the text
+ *       after Python's newline translation, so only CRLF files differ.
+ *   <li>Without a schema, {@code schema_hash} is {@code ""} (the reference requires a schema).
+ *   <li>Unnamed policies are {@code <path>#<n>}; the path is the same relative path.
+ *   <li>Templates (policies with slots) are refused: a bundle has no place for links.
+ *   <li>Arguments: fractions and integers beyond Long become strings, nulls are left out, arrays
+ *       become sets (see {@code CedarValues}).
+ *   <li>The reference spec's {@code resource.tool_name in [...]} is not valid Cedar ({@code in}
+ *       is for entities): it fails to evaluate, so it denies. Write {@code [...].contains(
+ *       resource.tool_name)}; with a schema the validator catches it at load.
+ * </ul>
+ */
+package dev.cmcp.gateway.policy;
