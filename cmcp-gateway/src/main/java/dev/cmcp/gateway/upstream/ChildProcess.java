@@ -60,9 +60,11 @@ final class ChildProcess {
     this.events = events;
     this.process = process;
     this.stdin = process.getOutputStream();
+    // A pipe read holds its carrier thread, and these readers live as long as the child: they get
+    // platform threads of their own rather than virtual ones.
     this.stdoutReader =
-        Thread.ofVirtual().name("upstream-" + server + "-stdout").start(this::readMessages);
-    Thread.ofVirtual().name("upstream-" + server + "-stderr").start(this::readLog);
+        Thread.ofPlatform().daemon().name("upstream-" + server + "-stdout").start(this::readMessages);
+    Thread.ofPlatform().daemon().name("upstream-" + server + "-stderr").start(this::readLog);
   }
 
   /** Launches the command; the child is not yet initialized. */

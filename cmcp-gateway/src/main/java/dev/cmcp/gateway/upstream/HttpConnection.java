@@ -332,14 +332,28 @@ final class HttpConnection implements UpstreamConnection {
     return deadline - System.nanoTime();
   }
 
-  /** The HTTP client refuses some URLs and headers; say so once, in the catalog's words. */
+  /**
+   * The HTTP client refuses some URLs and headers; say so once, in the catalog's words. The
+   * client's own messages are not used: they quote header values, which may be credentials.
+   */
   private static String misconfiguration(UpstreamServer.StreamableHttp server) {
+    String scheme = server.url().getScheme();
     try {
-      HttpRequest.Builder builder = HttpRequest.newBuilder(server.url());
-      server.headers().forEach(builder::header);
-      return null;
+      if (!("http".equalsIgnoreCase(scheme) || "https".equalsIgnoreCase(scheme)) || server.url().getHost() == null) {
+        throw new IllegalArgumentException();
+      }
+      HttpRequest.newBuilder(server.url());
     } catch (IllegalArgumentException e) {
-      return "upstream " + server.name() + " cannot be used: " + e.getMessage() + "; fix its url or headers in the catalog";
+      return "upstream " + server.name() + " cannot be used: its url must be an absolute http or https URL; fix it in the catalog";
     }
+    for (var header : server.headers().entrySet()) {
+      try {
+        HttpRequest.newBuilder(server.url()).header(header.getKey(), header.getValue());
+      } catch (IllegalArgumentException e) {
+        return "upstream " + server.name() + " cannot be used: the HTTP client refuses its header '" + header.getKey()
+            + "' (a name it manages itself, or a value with line breaks); fix it in the catalog";
+      }
+    }
+    return null;
   }
 }

@@ -35,12 +35,6 @@ final class PendingRequests {
     return new Ticket(id, answer);
   }
 
-  /** The method of the request waiting under {@code id}, or null if none does. */
-  synchronized String methodOf(Long id) {
-    Waiting entry = id == null ? null : waiting.get(id);
-    return entry == null ? null : entry.method();
-  }
-
   /** Hands an answer to its request; false when no request waits for that id. */
   boolean answer(Long id, ObjectNode message) {
     Waiting entry = remove(id);

@@ -109,7 +109,19 @@ class FakeHttpUpstreamTest {
       UpstreamException misconfigured = catchThrowableOfType(UpstreamException.class, () -> call(upstreams, "plain"));
 
       assertThat(misconfigured.kind()).isEqualTo(UpstreamException.Kind.UNAVAILABLE);
-      assertThat(misconfigured).hasMessageContaining("upstream fake cannot be used").hasMessageContaining("catalog");
+      assertThat(misconfigured).hasMessageContaining("upstream fake cannot be used").hasMessageContaining("'Host'");
+    }
+  }
+
+  @Test
+  void refusedHeaderValueIsNotQuotedInTheError() throws Exception {
+    try (Upstreams upstreams = new Upstreams(catalog(fake(Map.of("Authorization", "Bearer secret\nsmuggled"))), PATIENT)) {
+      upstreams.start();
+
+      UpstreamException misconfigured = catchThrowableOfType(UpstreamException.class, () -> call(upstreams, "plain"));
+
+      assertThat(misconfigured.kind()).isEqualTo(UpstreamException.Kind.UNAVAILABLE);
+      assertThat(misconfigured).hasMessageContaining("'Authorization'").hasMessageNotContaining("secret");
     }
   }
 
