@@ -1,0 +1,359 @@
+package dev.cmcp.gateway.upstream;
+
+import com.fasterxml.jackson.core.JsonProcessingException;
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import dev.cmcp.gateway.catalog.UpstreamServer;
+import dev.cmcp.verify.StrictJson;
+import java.io.IOException;
+import java.lang.System.Logger.Level;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.net.http.HttpResponse.BodySubscribers;
+import java.net.http.HttpTimeoutException;
+import java.time.Duration;
+import java.util.Locale;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.TimeoutException;
+import java.util.concurrent.atomic.AtomicLong;
+import java.util.concurrent.locks.ReentrantLock;
+
+/**
+ * A Streamable HTTP upstream: each JSON-RPC message is one POST; the answer comes back as a JSON
+ * body or inside an SSE stream. The MCP session (its {@code Mcp-Session-Id}) is started on first
+ * use and started again once when the server says it ended. One HttpClient per upstream keeps
+ * its connections alive between requests.
+ */
+final class HttpConnection implements UpstreamConnection {
+  private static final System.Logger LOG = System.getLogger(HttpConnection.class.getName());
+
+  private static final Duration GOODBYE_TIMEOUT = Duration.ofSeconds(2);
+
+  private final UpstreamServer.StreamableHttp server;
+  private final UpstreamSettings settings;
+  private final StrictJson json;
+  private final UpstreamEvents events;
+  private final HttpClient client;
+  /** Why the catalog entry cannot be used (bad URL or header), or null when it can. */
+  private final String misconfiguration;
+
+  private final AtomicLong nextId = new AtomicLong(1);
+  private final ReentrantLock initializing = new ReentrantLock();
+  private volatile Session session;
+
+  /** The MCP session with the server; {@code id} is null for a server that keeps no sessions. */
+  private record Session(String id, String protocolVersion) {}
+
+  /** What came back for one POST, before it is turned into an answer or an error. */
+  private sealed interface Reply {
+    record Answer(ObjectNode message) implements Reply {}
+
+    record Accepted() implements Reply {}
+
+    /** The server no longer knows the session the gateway sent. */
+    record SessionEnded(int status) implements Reply {}
+
+    record Refused(int status) implements Reply {}
+
+    record UnexpectedContent(String contentType) implements Reply {}
+  }
+
+  HttpConnection(UpstreamServer.StreamableHttp server, UpstreamSettings settings, StrictJson json, UpstreamEvents events) {
+    this.server = server;
+    this.settings = settings;
+    this.json = json;
+    this.events = events;
+    this.misconfiguration = misconfiguration(server);
+    // Redirects are not followed: they would carry the catalog's headers (credentials) elsewhere.
+    this.client =
+        HttpClient.newBuilder()
+            .connectTimeout(settings.timeout())
+            .followRedirects(HttpClient.Redirect.NEVER)
+            .build();
+  }
+
+  /** Starts the MCP session now, so that the first agent's call does not wait for it. */
+  void start() {
+    if (misconfiguration != null) {
+      LOG.log(Level.ERROR, misconfiguration);
+      return;
+    }
+    try {
+      currentSession("initialize", deadlineFromNow());
+    } catch (UpstreamException e) {
+      LOG.log(Level.WARNING, e.getMessage() + "; the gateway tries again on the next request");
+    }
+  }
+
+  @Override
+  public ObjectNode request(String method, JsonNode params) throws UpstreamException {
+    if (misconfiguration != null) {
+      throw new UpstreamException(UpstreamException.Kind.UNAVAILABLE, misconfiguration);
+    }
+    long deadline = deadlineFromNow();
+    Session used = currentSession(method, deadline);
+    Reply reply = exchange(used, method, params, deadline);
+    if (reply instanceof Reply.SessionEnded ended) {
+      LOG.log(
+          Level.INFO,
+          "upstream " + server.name() + " no longer knows the gateway's session (HTTP " + ended.status()
+              + "); starting a new one");
+      Session renewed = renewSession(used, method, deadline);
+      reply = exchange(renewed, method, params, deadline);
+      if (reply instanceof Reply.SessionEnded again) {
+        throw new UpstreamException(
+            UpstreamException.Kind.UNAVAILABLE,
+            "upstream " + server.name() + " rejected a fresh session too (HTTP " + again.status() + ") for " + method);
+      }
+    }
+    return answerIn(reply, method);
+  }
+
+  /** Ends the session politely and releases the client's connections. */
+  void close() {
+    Session current = session;
+    if (current != null && current.id() != null) {
+      HttpRequest goodbye =
+          withSession(HttpRequest.newBuilder(server.url()).timeout(GOODBYE_TIMEOUT).DELETE(), current).build();
+      try {
+        client.sendAsync(goodbye, HttpResponse.BodyHandlers.discarding())
+            .get(GOODBYE_TIMEOUT.toMillis(), TimeUnit.MILLISECONDS);
+      } catch (ExecutionException | TimeoutException e) {
+        LOG.log(Level.DEBUG, "upstream " + server.name() + ": ending the session failed: " + e);
+      } catch (InterruptedException e) {
+        Thread.currentThread().interrupt();
+      }
+    }
+    client.shutdownNow();
+  }
+
+  private Reply exchange(Session used, String method, JsonNode params, long deadline) throws UpstreamException {
+    long id = nextId.getAndIncrement();
+    try {
+      return post(used, JsonRpc.request(id, method, params), id, method, deadline).body();
+    } catch (UpstreamException e) {
+      if (e.kind() == UpstreamException.Kind.TIMEOUT) {
+        Thread.ofVirtual().start(() -> sendQuietly(used, JsonRpc.cancelled(id, "the gateway stopped waiting (timeout)")));
+      }
+      throw e;
+    }
+  }
+
+  private Session currentSession(String method, long deadline) throws UpstreamException {
+    Session current = session;
+    return current != null ? current : renewSession(null, method, deadline);
+  }
+
+  /** Starts a new session, unless another caller already replaced {@code stale} meanwhile. */
+  private Session renewSession(Session stale, String method, long deadline) throws UpstreamException {
+    try {
+      if (!initializing.tryLock(remainingNanos(deadline), TimeUnit.NANOSECONDS)) {
+        throw UpstreamException.timeout(server.name(), method, settings.timeout());
+      }
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+      throw new UpstreamException(
+          UpstreamException.Kind.UNAVAILABLE, "interrupted while connecting to upstream " + server.name());
+    }
+    try {
+      Session current = session;
+      if (current != null && current != stale) {
+        return current;
+      }
+      session = null;
+      Session fresh = initialize(deadline);
+      session = fresh;
+      LOG.log(Level.INFO, "upstream " + server.name() + " connected (MCP " + fresh.protocolVersion() + ")");
+      events.sessionStarted(server.name());
+      return fresh;
+    } finally {
+      initializing.unlock();
+    }
+  }
+
+  private Session initialize(long deadline) throws UpstreamException {
+    long id = nextId.getAndIncrement();
+    HttpResponse<Reply> response =
+        post(null, JsonRpc.request(id, "initialize", Handshake.initializeParams()), id, "initialize", deadline);
+    String version = Handshake.negotiatedVersion(server.name(), answerIn(response.body(), "initialize"));
+    String sessionId = response.headers().firstValue("Mcp-Session-Id").orElse(null);
+    if (sessionId != null && !sessionId.matches("[\\x21-\\x7E]+")) {
+      throw new UpstreamException(
+          UpstreamException.Kind.PROTOCOL_ERROR,
+          "upstream " + server.name() + " sent an Mcp-Session-Id that is not visible ASCII");
+    }
+    Session fresh = new Session(sessionId, version);
+    Reply acknowledged = post(fresh, JsonRpc.notification("notifications/initialized", null), null, "notifications/initialized", deadline).body();
+    if (!(acknowledged instanceof Reply.Accepted)) {
+      answerIn(acknowledged, "notifications/initialized");
+    }
+    return fresh;
+  }
+
+  /** Posts one message; {@code expectedId} is the id of the answer to wait for, null for none. */
+  private HttpResponse<Reply> post(Session used, ObjectNode message, Long expectedId, String method, long deadline)
+      throws UpstreamException {
+    long remaining = remainingNanos(deadline);
+    if (remaining <= 0) {
+      throw UpstreamException.timeout(server.name(), method, settings.timeout());
+    }
+    HttpRequest.Builder builder =
+        HttpRequest.newBuilder(server.url())
+            .timeout(Duration.ofNanos(remaining))
+            .POST(HttpRequest.BodyPublishers.ofByteArray(bytes(message)));
+    server.headers().forEach(builder::header);
+    builder.setHeader("Content-Type", "application/json");
+    builder.setHeader("Accept", "application/json, text/event-stream");
+    CompletableFuture<HttpResponse<Reply>> exchange =
+        client.sendAsync(withSession(builder, used).build(), replyReader(used, expectedId, method));
+    try {
+      return exchange.get(remaining, TimeUnit.NANOSECONDS);
+    } catch (TimeoutException e) {
+      exchange.cancel(true);
+      throw UpstreamException.timeout(server.name(), method, settings.timeout());
+    } catch (InterruptedException e) {
+      exchange.cancel(true);
+      Thread.currentThread().interrupt();
+      throw new UpstreamException(
+          UpstreamException.Kind.UNAVAILABLE, "interrupted while waiting for upstream " + server.name() + " to answer " + method);
+    } catch (ExecutionException e) {
+      throw switch (e.getCause()) {
+        case UpstreamException cause -> cause.rethrown();
+        case HttpTimeoutException cause -> UpstreamException.timeout(server.name(), method, settings.timeout());
+        case IOException cause ->
+            new UpstreamException(
+                UpstreamException.Kind.UNAVAILABLE,
+                "upstream " + server.name() + " is unreachable (" + cause.getClass().getSimpleName()
+                    + (cause.getMessage() == null ? "" : ": " + cause.getMessage()) + ")",
+                cause);
+        default -> new UpstreamException(UpstreamException.Kind.UNAVAILABLE, "upstream " + server.name() + " failed", e.getCause());
+      };
+    }
+  }
+
+  /** Chooses how to read a response from its status and content type, before its body arrives. */
+  private HttpResponse.BodyHandler<Reply> replyReader(Session used, Long expectedId, String method) {
+    return info -> {
+      int status = info.statusCode();
+      // The spec says 404; servers built on the TypeScript SDK's examples answer an unknown session with 400.
+      if (used != null && used.id() != null && (status == 404 || status == 400)) {
+        return BodySubscribers.replacing(new Reply.SessionEnded(status));
+      }
+      if (status < 200 || status > 299) {
+        return BodySubscribers.replacing(new Reply.Refused(status));
+      }
+      if (expectedId == null || status == 202) {
+        return BodySubscribers.replacing(new Reply.Accepted());
+      }
+      ResponseBodies.Expected expected =
+          new ResponseBodies.Expected(
+              server.name(), method, expectedId, settings.maxResponseSizeBytes(), json, incoming -> fromServer(used, incoming));
+      String type = info.headers().firstValue("Content-Type").orElse("").toLowerCase(Locale.ROOT);
+      if (type.startsWith("application/json")) {
+        return BodySubscribers.mapping(ResponseBodies.json(expected), Reply.Answer::new);
+      }
+      if (type.startsWith("text/event-stream")) {
+        return BodySubscribers.mapping(ResponseBodies.eventStream(expected), Reply.Answer::new);
+      }
+      return BodySubscribers.replacing(new Reply.UnexpectedContent(type));
+    };
+  }
+
+  private ObjectNode answerIn(Reply reply, String method) throws UpstreamException {
+    return switch (reply) {
+      case Reply.Answer answer -> answer.message();
+      case Reply.Accepted accepted ->
+          throw new UpstreamException(
+              UpstreamException.Kind.PROTOCOL_ERROR,
+              "upstream " + server.name() + " accepted " + method + " but sent no answer");
+      case Reply.SessionEnded ended ->
+          throw new UpstreamException(
+              UpstreamException.Kind.UNAVAILABLE,
+              "upstream " + server.name() + " ended the session (HTTP " + ended.status() + ") during " + method);
+      case Reply.Refused refused ->
+          throw new UpstreamException(
+              UpstreamException.Kind.UNAVAILABLE,
+              "upstream " + server.name() + " refused " + method + " with HTTP " + refused.status());
+      case Reply.UnexpectedContent unexpected ->
+          throw new UpstreamException(
+              UpstreamException.Kind.PROTOCOL_ERROR,
+              "upstream " + server.name() + " answered " + method + " with content type '" + unexpected.contentType()
+                  + "'; expected application/json or text/event-stream");
+    };
+  }
+
+  /**
+   * Messages the server sent on an answer's SSE stream besides the answer. Notifications go to
+   * the listener; requests get the gateway's answer (ping, or "method not found").
+   */
+  private void fromServer(Session used, JsonRpc.Incoming incoming) {
+    switch (incoming) {
+      case JsonRpc.Incoming.Notification notification -> events.notification(server.name(), notification.message());
+      case JsonRpc.Incoming.ServerRequest request ->
+          Thread.ofVirtual().start(() -> sendQuietly(used, JsonRpc.answer(request)));
+      default -> {}
+    }
+  }
+
+  private void sendQuietly(Session used, ObjectNode message) {
+    try {
+      post(used, message, null, message.path("method").asText("a reply"), deadlineFromNow());
+    } catch (UpstreamException e) {
+      LOG.log(Level.DEBUG, "upstream " + server.name() + ": " + e.getMessage());
+    }
+  }
+
+  private static HttpRequest.Builder withSession(HttpRequest.Builder builder, Session used) {
+    if (used != null) {
+      if (used.id() != null) {
+        builder.setHeader("Mcp-Session-Id", used.id());
+      }
+      builder.setHeader("MCP-Protocol-Version", used.protocolVersion());
+    }
+    return builder;
+  }
+
+  private byte[] bytes(ObjectNode message) {
+    try {
+      return json.mapper().writeValueAsBytes(message);
+    } catch (JsonProcessingException e) {
+      throw new IllegalStateException("a JSON tree could not be written", e);
+    }
+  }
+
+  private long deadlineFromNow() {
+    return System.nanoTime() + settings.timeout().toNanos();
+  }
+
+  private static long remainingNanos(long deadline) {
+    return deadline - System.nanoTime();
+  }
+
+  /**
+   * The HTTP client refuses some URLs and headers; say so once, in the catalog's words. The
+   * client's own messages are not used: they quote header values, which may be credentials.
+   */
+  private static String misconfiguration(UpstreamServer.StreamableHttp server) {
+    String scheme = server.url().getScheme();
+    try {
+      if (!("http".equalsIgnoreCase(scheme) || "https".equalsIgnoreCase(scheme)) || server.url().getHost() == null) {
+        throw new IllegalArgumentException();
+      }
+      HttpRequest.newBuilder(server.url());
+    } catch (IllegalArgumentException e) {
+      return "upstream " + server.name() + " cannot be used: its url must be an absolute http or https URL; fix it in the catalog";
+    }
+    for (var header : server.headers().entrySet()) {
+      try {
+        HttpRequest.newBuilder(server.url()).header(header.getKey(), header.getValue());
+      } catch (IllegalArgumentException e) {
+        return "upstream " + server.name() + " cannot be used: the HTTP client refuses its header '" + header.getKey()
+            + "' (a name it manages itself, or a value with line breaks); fix it in the catalog";
+      }
+    }
+    return null;
+  }
+}

@@ -1,0 +1,16 @@
+package dev.cmcp.gateway.upstream;
+
+import com.fasterxml.jackson.databind.node.ObjectNode;
+
+/**
+ * What an upstream tells the gateway outside of answers to its requests. Called on the thread
+ * that reads the upstream, so implementations must return quickly.
+ */
+interface UpstreamEvents {
+
+  /** A new MCP session with the server began (first start, restart, or re-initialization). */
+  void sessionStarted(String server);
+
+  /** The server sent a notification, e.g. {@code notifications/tools/list_changed}. */
+  void notification(String server, ObjectNode message);
+}

@@ -1,0 +1,185 @@
+package dev.cmcp.gateway.upstream;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.node.JsonNodeFactory;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import dev.cmcp.gateway.catalog.Catalog;
+import dev.cmcp.gateway.catalog.UpstreamServer;
+import dev.cmcp.verify.StrictJson;
+import java.util.ArrayList;
+import java.util.HashSet;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import java.util.TreeMap;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.atomic.AtomicLong;
+import java.util.function.Consumer;
+
+/**
+ * The gateway's links to the upstream MCP servers of the catalog, by the catalog's server name.
+ * Stdio servers are started and supervised here; HTTP servers are connected to on start. A
+ * server that is down makes its own requests fail; it never stops the gateway.
+ */
+public final class Upstreams implements AutoCloseable {
+
+  /** Guards against a server whose cursors never end. */
+  private static final int MAX_TOOL_PAGES = 100;
+
+  private final Map<String, UpstreamConnection> connections;
+  private final Map<String, AtomicLong> toolListVersions = new ConcurrentHashMap<>();
+  private final Map<String, CachedTools> toolLists = new ConcurrentHashMap<>();
+
+  /** A server's tools as fetched while the server's list had {@code version}. */
+  private record CachedTools(long version, List<ObjectNode> tools) {}
+
+  public Upstreams(Catalog catalog, UpstreamSettings settings) {
+    StrictJson json = new StrictJson();
+    UpstreamEvents events = new ToolListInvalidation();
+    Map<String, UpstreamConnection> byName = new TreeMap<>();
+    for (UpstreamServer server : catalog.servers().values()) {
+      toolListVersions.put(server.name(), new AtomicLong());
+      byName.put(
+          server.name(),
+          switch (server) {
+            case UpstreamServer.Stdio stdio -> new StdioConnection(stdio, settings, json, events);
+            case UpstreamServer.StreamableHttp http -> new HttpConnection(http, settings, json, events);
+          });
+    }
+    this.connections = Map.copyOf(byName);
+  }
+
+  /**
+   * Starts every stdio server and opens a session with every upstream, all at once, waiting at
+   * most about the request timeout. Servers that fail are logged and retried later.
+   */
+  public void start() {
+    forEachConcurrently(
+        connection -> {
+          switch (connection) {
+            case StdioConnection stdio -> stdio.start();
+            case HttpConnection http -> http.start();
+          }
+        });
+  }
+
+  /** The link to one server; requests on it fail with UNAVAILABLE while the server is down. */
+  public UpstreamConnection connection(String serverName) throws UpstreamException {
+    UpstreamConnection connection = connections.get(serverName);
+    if (connection == null) {
+      throw new UpstreamException(
+          UpstreamException.Kind.UNAVAILABLE, "upstream " + serverName + " is not a server in the catalog");
+    }
+    return connection;
+  }
+
+  /**
+   * The server's tools (its {@code tools/list}, all pages), as the server describes them. Cached
+   * until the server reconnects or says its list changed. Each call returns fresh copies, so
+   * callers may change them.
+   */
+  public List<ObjectNode> tools(String serverName) throws UpstreamException {
+    UpstreamConnection connection = connection(serverName);
+    long version = toolListVersions.get(serverName).get();
+    CachedTools cached = toolLists.get(serverName);
+    if (cached == null || cached.version() != version) {
+      // Stored under the version seen before fetching: if the list changed meanwhile, the next
+      // call sees a newer version and fetches again.
+      cached = new CachedTools(version, fetchTools(serverName, connection));
+      toolLists.put(serverName, cached);
+    }
+    return cached.tools().stream().map(ObjectNode::deepCopy).toList();
+  }
+
+  /** Stops every stdio server (terminate, then kill after a grace period) and ends HTTP sessions. */
+  @Override
+  public void close() {
+    forEachConcurrently(
+        connection -> {
+          switch (connection) {
+            case StdioConnection stdio -> stdio.close();
+            case HttpConnection http -> http.close();
+          }
+        });
+  }
+
+  private List<ObjectNode> fetchTools(String serverName, UpstreamConnection connection) throws UpstreamException {
+    List<ObjectNode> tools = new ArrayList<>();
+    Set<String> cursorsSeen = new HashSet<>();
+    String cursor = null;
+    for (int page = 1; ; page++) {
+      ObjectNode params = cursor == null ? null : JsonNodeFactory.instance.objectNode().put("cursor", cursor);
+      JsonNode result = resultOf(serverName, "tools/list", connection.request("tools/list", params));
+      JsonNode list = result.path("tools");
+      if (!list.isArray()) {
+        throw protocolError(serverName, "answered tools/list without a tools array");
+      }
+      for (JsonNode tool : list) {
+        if (!(tool instanceof ObjectNode object) || !object.path("name").isTextual()) {
+          throw protocolError(serverName, "listed a tool that is not an object with a name");
+        }
+        tools.add(object);
+      }
+      JsonNode next = result.get("nextCursor");
+      if (next == null || next.isNull()) {
+        return List.copyOf(tools);
+      }
+      if (!next.isTextual() || !cursorsSeen.add(next.asText()) || page == MAX_TOOL_PAGES) {
+        throw protocolError(serverName, "paginated tools/list without end (bad, repeated or too many cursors)");
+      }
+      cursor = next.asText();
+    }
+  }
+
+  private static JsonNode resultOf(String serverName, String method, ObjectNode response) throws UpstreamException {
+    JsonNode error = response.get("error");
+    if (error != null) {
+      throw protocolError(
+          serverName,
+          "answered " + method + " with error " + error.path("code").asText("?") + " " + abbreviate(error.path("message").asText("")));
+    }
+    JsonNode result = response.get("result");
+    if (!(result instanceof ObjectNode)) {
+      throw protocolError(serverName, "answered " + method + " without a result object");
+    }
+    return result;
+  }
+
+  private static UpstreamException protocolError(String serverName, String what) {
+    return new UpstreamException(UpstreamException.Kind.PROTOCOL_ERROR, "upstream " + serverName + " " + what);
+  }
+
+  private static String abbreviate(String text) {
+    return text.length() <= 200 ? text : text.substring(0, 200) + "...";
+  }
+
+  private void forEachConcurrently(Consumer<UpstreamConnection> action) {
+    List<Thread> threads = new ArrayList<>();
+    for (UpstreamConnection connection : connections.values()) {
+      threads.add(Thread.ofVirtual().start(() -> action.accept(connection)));
+    }
+    for (Thread thread : threads) {
+      try {
+        thread.join();
+      } catch (InterruptedException e) {
+        Thread.currentThread().interrupt();
+        return;
+      }
+    }
+  }
+
+  /** A server's tool list is stale once it reconnects or announces a change. */
+  private final class ToolListInvalidation implements UpstreamEvents {
+    @Override
+    public void sessionStarted(String server) {
+      toolListVersions.get(server).incrementAndGet();
+    }
+
+    @Override
+    public void notification(String server, ObjectNode message) {
+      if ("notifications/tools/list_changed".equals(message.path("method").asText())) {
+        toolListVersions.get(server).incrementAndGet();
+      }
+    }
+  }
+}

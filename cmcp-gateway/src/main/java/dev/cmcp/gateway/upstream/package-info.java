@@ -1,0 +1,30 @@
+/**
+ * Clients for the upstream MCP servers named in the catalog: {@link
+ * dev.cmcp.gateway.upstream.Upstreams} starts and supervises stdio servers, connects to
+ * Streamable HTTP servers, and hands out one {@link dev.cmcp.gateway.upstream.UpstreamConnection}
+ * per server. Every failure is an {@link dev.cmcp.gateway.upstream.UpstreamException} whose kind
+ * tells the caller which JSON-RPC error to return.
+ *
+ * <p>Decisions a reviewer should know:
+ *
+ * <ul>
+ *   <li>A stdio child gets only PATH, HOME, LANG, LC_ALL, TMPDIR and SYSTEMROOT from the
+ *       gateway's environment, plus the catalog's {@code env}: the gateway's own secrets never
+ *       reach an upstream.
+ *   <li>An answer larger than {@code maxResponseSizeBytes} fails its request and is never held
+ *       whole: stdio lines and SSE events are read with that bound, and an oversized stdio line
+ *       is streamed past a parser that keeps only its top-level {@code id}.
+ *   <li>An answer that {@code StrictJson} rejects (duplicate keys, bad UTF-8) fails its request
+ *       with PROTOCOL_ERROR rather than being read leniently; lines that answer nothing are
+ *       logged by size only, never by content, and skipped.
+ *   <li>Over HTTP, a stale session is renewed once and the request retried once. The spec's
+ *       signal is 404; 400 on a request that carried a session id is treated the same, because
+ *       servers built on the TypeScript SDK's examples (server-everything among them) answer an
+ *       unknown session with 400.
+ *   <li>Redirects are not followed: they would carry the catalog's headers (credentials) to
+ *       another host.
+ *   <li>The gateway offers upstreams no client capabilities: it answers their {@code ping} and
+ *       refuses every other request (sampling, roots, elicitation) with -32601.
+ * </ul>
+ */
+package dev.cmcp.gateway.upstream;

@@ -1,0 +1,183 @@
+package dev.cmcp.gateway.upstream;
+
+import static dev.cmcp.gateway.upstream.Interop.PATIENT;
+import static dev.cmcp.gateway.upstream.Interop.catalog;
+import static dev.cmcp.gateway.upstream.Interop.text;
+import static dev.cmcp.gateway.upstream.Interop.toolCall;
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.catchThrowableOfType;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.node.JsonNodeFactory;
+import com.sun.net.httpserver.Headers;
+import com.sun.net.httpserver.HttpExchange;
+import com.sun.net.httpserver.HttpServer;
+import dev.cmcp.gateway.catalog.UpstreamServer;
+import dev.cmcp.verify.StrictJson;
+import java.io.IOException;
+import java.io.OutputStream;
+import java.net.InetAddress;
+import java.net.InetSocketAddress;
+import java.net.URI;
+import java.nio.charset.StandardCharsets;
+import java.time.Duration;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.concurrent.Executors;
+import java.util.concurrent.atomic.AtomicInteger;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+
+/**
+ * Streamable HTTP cases the reference server cannot be made to show: a session that expires
+ * with 404, plain JSON answers, and an SSE stream in an unusual but valid shape.
+ */
+class FakeHttpUpstreamTest {
+  private final StrictJson json = new StrictJson();
+  private final AtomicInteger sessions = new AtomicInteger();
+  private final List<Headers> requestHeaders = new CopyOnWriteArrayList<>();
+  private HttpServer server;
+
+  @BeforeEach
+  void startServer() throws IOException {
+    server = HttpServer.create(new InetSocketAddress(InetAddress.getLoopbackAddress(), 0), 0);
+    server.setExecutor(Executors.newVirtualThreadPerTaskExecutor());
+    server.createContext("/mcp", this::handle);
+    server.start();
+  }
+
+  @AfterEach
+  void stopServer() {
+    server.stop(0);
+  }
+
+  private UpstreamServer.StreamableHttp fake(Map<String, String> headers) {
+    return new UpstreamServer.StreamableHttp(
+        "fake", URI.create("http://127.0.0.1:" + server.getAddress().getPort() + "/mcp"), headers);
+  }
+
+  private static JsonNode call(Upstreams upstreams, String tool) throws Exception {
+    return upstreams.connection("fake").request("tools/call", toolCall(tool, JsonNodeFactory.instance.objectNode()));
+  }
+
+  @Test
+  void expiredSessionIsReplacedAndTheCallRetriedOnce() throws Exception {
+    try (Upstreams upstreams = new Upstreams(catalog(fake(Map.of("Authorization", "Bearer upstream-token"))), PATIENT)) {
+      upstreams.start();
+      assertThat(text(call(upstreams, "plain"))).isEqualTo("plain answer in session-1");
+
+      sessions.incrementAndGet(); // the server forgets session-1
+
+      assertThat(text(call(upstreams, "plain"))).isEqualTo("plain answer in session-2");
+      Headers last = requestHeaders.getLast();
+      assertThat(last.getFirst("Mcp-Session-Id")).isEqualTo("session-2");
+      assertThat(last.getFirst("MCP-Protocol-Version")).isEqualTo("2025-06-18");
+      assertThat(last.getFirst("Authorization")).isEqualTo("Bearer upstream-token");
+      assertThat(last.getFirst("Accept")).contains("application/json").contains("text/event-stream");
+    }
+  }
+
+  @Test
+  void answerIsFoundAmongOtherEventsOfAnEventStream() throws Exception {
+    try (Upstreams upstreams = new Upstreams(catalog(fake(Map.of())), PATIENT)) {
+      upstreams.start();
+
+      assertThat(text(call(upstreams, "stream"))).isEqualTo("streamed answer");
+    }
+  }
+
+  @Test
+  void oversizedJsonAnswerFailsTheCall() throws Exception {
+    UpstreamSettings small = new UpstreamSettings(Duration.ofSeconds(20), 4096);
+    try (Upstreams upstreams = new Upstreams(catalog(fake(Map.of())), small)) {
+      upstreams.start();
+
+      UpstreamException tooLarge = catchThrowableOfType(UpstreamException.class, () -> call(upstreams, "big"));
+
+      assertThat(tooLarge.kind()).isEqualTo(UpstreamException.Kind.RESPONSE_TOO_LARGE);
+      assertThat(text(call(upstreams, "plain"))).startsWith("plain answer");
+    }
+  }
+
+  @Test
+  void headerTheHttpClientRefusesIsReportedAsACatalogProblem() throws Exception {
+    try (Upstreams upstreams = new Upstreams(catalog(fake(Map.of("Host", "elsewhere.example"))), PATIENT)) {
+      upstreams.start();
+
+      UpstreamException misconfigured = catchThrowableOfType(UpstreamException.class, () -> call(upstreams, "plain"));
+
+      assertThat(misconfigured.kind()).isEqualTo(UpstreamException.Kind.UNAVAILABLE);
+      assertThat(misconfigured).hasMessageContaining("upstream fake cannot be used").hasMessageContaining("'Host'");
+    }
+  }
+
+  @Test
+  void refusedHeaderValueIsNotQuotedInTheError() throws Exception {
+    try (Upstreams upstreams = new Upstreams(catalog(fake(Map.of("Authorization", "Bearer secret\nsmuggled"))), PATIENT)) {
+      upstreams.start();
+
+      UpstreamException misconfigured = catchThrowableOfType(UpstreamException.class, () -> call(upstreams, "plain"));
+
+      assertThat(misconfigured.kind()).isEqualTo(UpstreamException.Kind.UNAVAILABLE);
+      assertThat(misconfigured).hasMessageContaining("'Authorization'").hasMessageNotContaining("secret");
+    }
+  }
+
+  private void handle(HttpExchange exchange) throws IOException {
+    try (exchange) {
+      requestHeaders.add(exchange.getRequestHeaders());
+      JsonNode message = json.parse(exchange.getRequestBody().readAllBytes());
+      String session = "session-" + sessions.get();
+      if (message.path("method").asText().equals("initialize")) {
+        sessions.compareAndSet(0, 1);
+        exchange.getResponseHeaders().set("Mcp-Session-Id", "session-" + sessions.get());
+        String result =
+            "{\"protocolVersion\":\"2025-06-18\",\"capabilities\":{},\"serverInfo\":{\"name\":\"fake\",\"version\":\"1\"}}";
+        respond(exchange, 200, "application/json", answer(message, result));
+      } else if (!session.equals(exchange.getRequestHeaders().getFirst("Mcp-Session-Id"))) {
+        respond(exchange, 404, "text/plain", "no such session");
+      } else if (!message.has("id")) {
+        exchange.sendResponseHeaders(202, -1);
+      } else {
+        switch (message.path("params").path("name").asText()) {
+          case "stream" -> {
+            String answer = answer(message, content("streamed answer"));
+            int split = answer.indexOf("\"id\"");
+            // CRLF line ends, a priming event without data, a comment, a notification, an answer
+            // to someone else, and ours split over two data lines.
+            String events =
+                "id: 1\r\ndata:\r\n\r\n"
+                    + ": keep-alive\r\n\r\n"
+                    + "event: message\r\ndata: {\"jsonrpc\":\"2.0\",\"method\":\"notifications/message\",\"params\":{}}\r\n\r\n"
+                    + "data: {\"jsonrpc\":\"2.0\",\"id\":999999,\"result\":{}}\r\n\r\n"
+                    + "data: " + answer.substring(0, split) + "\r\ndata: " + answer.substring(split) + "\r\n\r\n";
+            respond(exchange, 200, "text/event-stream", events);
+          }
+          case "big" -> respond(exchange, 200, "application/json", answer(message, content("x".repeat(10_000))));
+          default -> respond(exchange, 200, "application/json; charset=utf-8", answer(message, content("plain answer in " + session)));
+        }
+      }
+    } catch (StrictJson.MalformedJsonException e) {
+      respond(exchange, 400, "text/plain", "bad json");
+    }
+  }
+
+  private static String answer(JsonNode request, String result) {
+    return "{\"jsonrpc\":\"2.0\",\"id\":" + request.get("id") + ",\"result\":" + result + "}";
+  }
+
+  private static String content(String text) {
+    return "{\"content\":[{\"type\":\"text\",\"text\":\"" + text + "\"}]}";
+  }
+
+  private static void respond(HttpExchange exchange, int status, String type, String body) throws IOException {
+    byte[] bytes = body.getBytes(StandardCharsets.UTF_8);
+    exchange.getResponseHeaders().set("Content-Type", type);
+    exchange.sendResponseHeaders(status, bytes.length);
+    try (OutputStream out = exchange.getResponseBody()) {
+      out.write(bytes);
+    }
+  }
+}
