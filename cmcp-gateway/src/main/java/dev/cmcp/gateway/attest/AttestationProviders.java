@@ -19,14 +19,14 @@ public final class AttestationProviders {
       }
       return new AttestationProvider.Software();
     }
-    return switch (kind) {
-      case AUTO -> throw new AttestationException(
+    throw switch (kind) {
+      case AUTO -> new AttestationException(
           "attestation.provider auto: no hardware provider is available in this build (SEV-SNP, TDX and TPM support "
               + "are not implemented yet); set CMCP_DEV_MODE=1 to run with the software provider");
-      case SOFTWARE_ONLY -> throw new AttestationException(
+      case SOFTWARE_ONLY -> new AttestationException(
           "attestation.provider software-only needs CMCP_DEV_MODE=1: it has no hardware root of trust");
-      case GPU_CC -> throw new AttestationException("attestation.provider gpu-cc is planned for v0.2 and not available");
-      case SEV_SNP, TDX, TPM, OPAQUE -> throw new AttestationException(
+      case GPU_CC -> new AttestationException("attestation.provider gpu-cc is planned for v0.2 and not available");
+      case SEV_SNP, TDX, TPM, OPAQUE -> new AttestationException(
           "attestation.provider " + kind.configName() + " is not available on this machine: this build does not "
               + "implement it yet; set CMCP_DEV_MODE=1 to run with the software provider");
     };
