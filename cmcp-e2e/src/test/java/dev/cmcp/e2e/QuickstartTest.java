@@ -58,7 +58,7 @@ class QuickstartTest {
       assertThat(error.path("data").path("bundle_version").asText()).isEqualTo("0.1.0");
       assertThat(error.path("data").path("reason").asText()).containsIgnoringCase("export");
       // Policy ids and text stay in the gateway's logs, not in the agent's answer.
-      assertThat(denied.raw().body()).doesNotContain("no-bulk-export").doesNotContain("forbid");
+      assertThat(denied.raw().body()).doesNotContain("no-bulk-export").doesNotContain("permit (").doesNotContain("policies");
 
       McpClient.Answer allowed = client.post(McpClient.toolCall(8, "salesforce.contacts", "{\"query\":\"Acme\"}", "s1", "demo-agent"));
       assertThat(allowed.status()).isEqualTo(200);
@@ -99,7 +99,7 @@ class QuickstartTest {
       assertThat(client.post("{\"jsonrpc\":\"2.0\",\"method\":\"notifications/initialized\"}", headers).status()).isEqualTo(202);
 
       McpClient.Answer list = client.post("{\"jsonrpc\":\"2.0\",\"id\":2,\"method\":\"tools/list\"}", headers);
-      assertThat(list.body().path("result").path("tools").findValuesAsText("name"))
+      assertThat(list.body().path("result").path("tools").valueStream().map(t -> t.path("name").asText()).toList())
           .containsExactly("salesforce.contacts", "salesforce.export_all");
       assertThat(list.body().path("result").path("tools").get(0).path("inputSchema").path("properties").has("query")).isTrue();
 

@@ -35,7 +35,8 @@ public final class Main implements Runnable {
   }
 
   static CommandLine commandLine() {
-    return new CommandLine(new Main()).setExitCodeExceptionMapper(e -> INVALID_INPUT);
+    // picocli answers usage errors with 2 and uncaught exceptions with 1, as documented above.
+    return new CommandLine(new Main());
   }
 
   @Override
