@@ -4,6 +4,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import com.fasterxml.jackson.databind.node.JsonNodeFactory;
 import com.fasterxml.jackson.databind.node.ObjectNode;
+import dev.cmcp.verify.Digests;
 import dev.cmcp.verify.TestGateway;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
@@ -154,6 +155,6 @@ class AuditLogReplayTest {
 
     assertThat(new String(line, StandardCharsets.UTF_8)).isEqualTo("{\"a\":\"é\",\"b\":1}\n");
     assertThat(AuditEntry.entryHashHex(entry))
-        .isEqualTo(HexFormat.of().formatHex(dev.cmcp.verify.Digests.sha256("{\"a\":\"é\",\"b\":1}".getBytes(StandardCharsets.UTF_8))));
+        .isEqualTo(HexFormat.of().formatHex(Digests.sha256("{\"a\":\"é\",\"b\":1}".getBytes(StandardCharsets.UTF_8))));
   }
 }
