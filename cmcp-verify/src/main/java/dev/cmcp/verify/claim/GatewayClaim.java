@@ -1,0 +1,159 @@
+package dev.cmcp.verify.claim;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import java.util.ArrayList;
+import java.util.HashSet;
+import java.util.List;
+import java.util.Optional;
+import java.util.Set;
+import java.util.regex.Pattern;
+
+/**
+ * A TRACE claim a gateway issued for one session, read strictly: every field the format lists
+ * must be present with its type, and no other field may be. Reading checks the shape and the
+ * internal consistency of the claim; whether it is true is {@code ClaimVerifier}'s job.
+ *
+ * <p>The signature covers the JSON as received, not this view of it: verify it with
+ * {@link ClaimSignature#verify} on the parsed tree.
+ */
+public record GatewayClaim(Trace trace, Session gateway, String signature) {
+
+  public static final String EAT_PROFILE = "tag:agentrust.io,2026:trace-v0.1";
+
+  private static final Pattern SHA256_NOTATION = Pattern.compile("sha256:[0-9a-f]{64}");
+  private static final Pattern LOWER_HEX = Pattern.compile("(?:[0-9a-f]{2})+");
+
+  /** {@code trace}: what ran, under which policy, with which key. */
+  public record Trace(long iat, long exp, Attestation runtime, Policy policy, Jwk cnf) {}
+
+  /** {@code trace.runtime}: the platform, its measurement and its raw evidence (base64url). */
+  public record Attestation(Platform platform, String assurance, String measurement, String evidence) {}
+
+  /** {@code trace.policy}. */
+  public record Policy(String bundleHash, String catalogHash, String enforcementMode) {}
+
+  /** {@code gateway}: one session's calls and the audit chain they are in. */
+  public record Session(String sessionId, String workflowId, AuditChain auditChain, List<Call> calls) {}
+
+  /** {@code gateway.audit_chain}: the epoch's chain as it stood when the claim was issued. */
+  public record AuditChain(String epoch, String root, String tip, long length) {}
+
+  /**
+   * One call of the session: its decision entry and, when the call was forwarded and answered,
+   * its outcome entry.
+   */
+  public record Call(
+      long index,
+      String tool,
+      String decision,
+      String enforced,
+      List<String> policies,
+      String bundleHash,
+      String argumentsSha256,
+      Optional<String> resultSha256,
+      String entrySha256,
+      List<String> inclusionProof,
+      Optional<OutcomeEntry> outcome) {}
+
+  /** The outcome entry of a call, with its own inclusion proof. */
+  public record OutcomeEntry(long index, String entrySha256, List<String> inclusionProof) {}
+
+  /** Reads a parsed claim; the message of the exception names the first field that is wrong. */
+  public static GatewayClaim fromJson(JsonNode claim) throws ClaimException {
+    JsonFields root = JsonFields.exactly(claim, "", Set.of("trace", "gateway", "signature"));
+    Trace trace = readTrace(root.object("trace", Set.of("eat_profile", "iat", "exp", "runtime", "policy", "cnf")));
+    Session session = readSession(root.object("gateway", Set.of("session_id", "workflow_id", "audit_chain", "calls")));
+    return new GatewayClaim(trace, session, root.text("signature"));
+  }
+
+  private static Trace readTrace(JsonFields trace) throws ClaimException {
+    String profile = trace.text("eat_profile");
+    if (!profile.equals(EAT_PROFILE)) {
+      throw new ClaimException(trace.path("eat_profile") + ": this verifier reads \"" + EAT_PROFILE + "\", not \"" + profile + "\"");
+    }
+    long iat = trace.nonNegativeInteger("iat");
+    long exp = trace.nonNegativeInteger("exp");
+    if (exp < iat) {
+      throw new ClaimException(trace.path("exp") + ": expires before it was issued (iat " + iat + ")");
+    }
+    JsonFields runtime = trace.object("runtime", Set.of("platform", "assurance", "measurement", "evidence"));
+    Attestation attestation = new Attestation(
+        Platform.fromJsonName(runtime.text("platform"), runtime.path("platform")),
+        runtime.text("assurance"),
+        runtime.text("measurement", LOWER_HEX, "lower-case hex"),
+        runtime.text("evidence"));
+    JsonFields policy = trace.object("policy", Set.of("bundle_hash", "catalog_hash", "enforcement_mode"));
+    Policy policyHashes = new Policy(
+        policy.text("bundle_hash", SHA256_NOTATION, "sha256:<64 lower-case hex digits>"),
+        policy.text("catalog_hash", SHA256_NOTATION, "sha256:<64 lower-case hex digits>"),
+        policy.oneOf("enforcement_mode", Set.of("enforcing", "advisory", "silent")));
+    JsonFields cnf = trace.object("cnf", Set.of("jwk"));
+    Jwk jwk = Jwk.fromJson(cnf.node("jwk"), cnf.path("jwk"));
+    return new Trace(iat, exp, attestation, policyHashes, jwk);
+  }
+
+  private static Session readSession(JsonFields gateway) throws ClaimException {
+    JsonFields chain = gateway.object("audit_chain", Set.of("epoch", "root", "tip", "length"));
+    AuditChain auditChain = new AuditChain(
+        chain.text("epoch"), chain.hexHash("root"), chain.hexHash("tip"), chain.nonNegativeInteger("length"));
+    List<JsonNode> items = gateway.array("calls");
+    List<Call> calls = new ArrayList<>();
+    Set<Long> indexes = new HashSet<>();
+    for (int i = 0; i < items.size(); i++) {
+      Call call = readCall(items.get(i), gateway.path("calls") + "[" + i + "]", auditChain.length());
+      if (!indexes.add(call.index()) || call.outcome().isPresent() && !indexes.add(call.outcome().get().index())) {
+        throw new ClaimException(gateway.path("calls") + "[" + i + "]: names an entry another call already names");
+      }
+      calls.add(call);
+    }
+    return new Session(gateway.text("session_id"), gateway.text("workflow_id"), auditChain, List.copyOf(calls));
+  }
+
+  private static Call readCall(JsonNode node, String path, long chainLength) throws ClaimException {
+    JsonFields call = JsonFields.exactly(node, path, Set.of(
+        "index", "tool", "decision", "enforced", "policies", "bundle_hash", "arguments_sha256", "result_sha256",
+        "entry_sha256", "inclusion_proof", "outcome_index", "outcome_entry_sha256", "outcome_inclusion_proof"));
+    long index = call.nonNegativeInteger("index");
+    if (index >= chainLength) {
+      throw new ClaimException(call.path("index") + ": entry " + index + " is beyond audit_chain.length " + chainLength);
+    }
+    String enforced = call.oneOf("enforced", Set.of("forwarded", "blocked"));
+    Optional<OutcomeEntry> outcome = readOutcome(call, index, chainLength);
+    if (enforced.equals("blocked") && outcome.isPresent()) {
+      throw new ClaimException(call.path("outcome_index") + ": a blocked call was never forwarded, so it has no outcome");
+    }
+    Optional<String> resultSha256 = call.isNull("result_sha256") ? Optional.empty() : Optional.of(call.hexHash("result_sha256"));
+    if (resultSha256.isPresent() && outcome.isEmpty()) {
+      throw new ClaimException(call.path("result_sha256") + ": a result hash needs the outcome entry that records it");
+    }
+    return new Call(
+        index,
+        call.text("tool"),
+        call.oneOf("decision", Set.of("allow", "deny", "redact")),
+        enforced,
+        call.texts("policies"),
+        call.text("bundle_hash", SHA256_NOTATION, "sha256:<64 lower-case hex digits>"),
+        call.hexHash("arguments_sha256"),
+        resultSha256,
+        call.hexHash("entry_sha256"),
+        call.hexHashes("inclusion_proof"),
+        outcome);
+  }
+
+  private static Optional<OutcomeEntry> readOutcome(JsonFields call, long decisionIndex, long chainLength) throws ClaimException {
+    boolean indexNull = call.isNull("outcome_index");
+    if (indexNull != call.isNull("outcome_entry_sha256") || indexNull != call.isNull("outcome_inclusion_proof")) {
+      throw new ClaimException(call.path("outcome_index")
+          + ": outcome_index, outcome_entry_sha256 and outcome_inclusion_proof are either all null or all present");
+    }
+    if (indexNull) {
+      return Optional.empty();
+    }
+    long index = call.nonNegativeInteger("outcome_index");
+    if (index <= decisionIndex || index >= chainLength) {
+      throw new ClaimException(call.path("outcome_index") + ": entry " + index
+          + " must come after the decision entry " + decisionIndex + " and within audit_chain.length " + chainLength);
+    }
+    return Optional.of(new OutcomeEntry(index, call.hexHash("outcome_entry_sha256"), call.hexHashes("outcome_inclusion_proof")));
+  }
+}

@@ -1,0 +1,101 @@
+package dev.cmcp.verify.cli;
+
+import com.fasterxml.jackson.core.JsonProcessingException;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import dev.cmcp.verify.ClaimVerifier;
+import dev.cmcp.verify.EvidencePolicy;
+import dev.cmcp.verify.VerificationOptions;
+import dev.cmcp.verify.VerificationReport;
+import java.io.IOException;
+import java.io.PrintStream;
+import java.nio.file.Files;
+import java.nio.file.NoSuchFileException;
+import java.nio.file.Path;
+import java.time.Instant;
+import java.util.Optional;
+
+/**
+ * The logic of {@code cmcp verify}, free of any command-line library: the gateway's command
+ * parses the options into {@link Arguments} and returns {@link #run}'s exit code.
+ *
+ * <p>Exit codes follow the gateway's: 0 every requested check passed, 1 a check failed or the
+ * claim file cannot be read, 2 an option value is malformed.
+ */
+public final class VerifyCli {
+
+  public static final int OK = 0;
+  public static final int FAILED = 1;
+  public static final int USAGE = 2;
+
+  /** Claim files are small; a larger file is not a claim and is not read into memory. */
+  static final long MAX_CLAIM_BYTES = 16 * 1024 * 1024;
+
+  /**
+   * The options of {@code cmcp verify}.
+   *
+   * @param allowSoftware {@code --allow-software}: accept software evidence (development)
+   * @param now {@code --now}: judge freshness at this time instead of the clock
+   * @param json {@code --json}: print the report as JSON instead of one line per check
+   */
+  public record Arguments(
+      Path claim,
+      Optional<String> expectedBundleHash,
+      Optional<String> expectedMeasurement,
+      Optional<Path> auditLog,
+      boolean allowSoftware,
+      Optional<Instant> now,
+      boolean json) {}
+
+  private VerifyCli() {}
+
+  public static int run(Arguments arguments, PrintStream out, PrintStream err) {
+    VerificationOptions options;
+    try {
+      options = options(arguments);
+    } catch (IllegalArgumentException e) {
+      err.println("cmcp verify: " + e.getMessage());
+      return USAGE;
+    }
+    byte[] claim;
+    try {
+      if (Files.size(arguments.claim()) > MAX_CLAIM_BYTES) {
+        err.println("cmcp verify: " + arguments.claim() + " is larger than " + MAX_CLAIM_BYTES + " bytes: not a claim");
+        return FAILED;
+      }
+      claim = Files.readAllBytes(arguments.claim());
+    } catch (NoSuchFileException e) {
+      err.println("cmcp verify: claim file " + arguments.claim() + " not found");
+      return FAILED;
+    } catch (IOException e) {
+      err.println("cmcp verify: cannot read claim file " + arguments.claim() + ": " + e.getMessage());
+      return FAILED;
+    }
+    VerificationReport report = ClaimVerifier.verify(claim, options);
+    out.print(arguments.json() ? json(report) : report.toText());
+    out.flush();
+    return report.exitCode();
+  }
+
+  private static VerificationOptions options(Arguments arguments) {
+    EvidencePolicy evidence = arguments.allowSoftware() ? EvidencePolicy.ALLOW_SOFTWARE : EvidencePolicy.HARDWARE_ONLY;
+    VerificationOptions options = VerificationOptions.of(evidence, arguments.now().orElseGet(Instant::now));
+    if (arguments.expectedBundleHash().isPresent()) {
+      options = options.withExpectedBundleHash(arguments.expectedBundleHash().get());
+    }
+    if (arguments.expectedMeasurement().isPresent()) {
+      options = options.withExpectedMeasurement(arguments.expectedMeasurement().get());
+    }
+    if (arguments.auditLog().isPresent()) {
+      options = options.withAuditLog(arguments.auditLog().get());
+    }
+    return options;
+  }
+
+  private static String json(VerificationReport report) {
+    try {
+      return new ObjectMapper().writerWithDefaultPrettyPrinter().writeValueAsString(report.toJson()) + "\n";
+    } catch (JsonProcessingException e) {
+      throw new IllegalStateException("a report tree always serialises", e);
+    }
+  }
+}

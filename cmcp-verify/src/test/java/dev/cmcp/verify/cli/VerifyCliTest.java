@@ -1,0 +1,95 @@
+package dev.cmcp.verify.cli;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import dev.cmcp.verify.TestGateway;
+import java.io.ByteArrayOutputStream;
+import java.io.IOException;
+import java.io.PrintStream;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Instant;
+import java.util.Optional;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+class VerifyCliTest {
+
+  @TempDir Path dir;
+
+  private TestGateway gateway;
+  private Path claim;
+  private final ByteArrayOutputStream out = new ByteArrayOutputStream();
+  private final ByteArrayOutputStream err = new ByteArrayOutputStream();
+
+  @BeforeEach
+  void writeAClaimFile() throws IOException {
+    gateway = TestGateway.withTwoSessions(dir);
+    claim = Files.write(dir.resolve("claim.json"), TestGateway.bytes(gateway.claim("s1")));
+  }
+
+  private int run(Path claimFile, Optional<String> bundleHash, boolean allowSoftware, boolean json) {
+    VerifyCli.Arguments arguments = new VerifyCli.Arguments(claimFile, bundleHash, Optional.empty(),
+        Optional.of(gateway.log()), allowSoftware, Optional.of(TestGateway.ISSUED), json);
+    return VerifyCli.run(arguments, new PrintStream(out, true, StandardCharsets.UTF_8), new PrintStream(err, true, StandardCharsets.UTF_8));
+  }
+
+  private String out() {
+    return out.toString(StandardCharsets.UTF_8);
+  }
+
+  @Test
+  void aSoftwareClaimExitsZeroOnlyWithAllowSoftware() {
+    assertThat(run(claim, Optional.empty(), true, false)).isZero();
+    assertThat(out()).contains("PASS audit_log").contains("SKIP evidence").endsWith("result: partially_verified\n");
+
+    out.reset();
+    assertThat(run(claim, Optional.empty(), false, false)).isEqualTo(VerifyCli.FAILED);
+    assertThat(out()).contains("FAIL evidence         software evidence: no hardware root of trust");
+  }
+
+  @Test
+  void jsonOutputIsOneDocumentWithTheResultAndEveryCheck() throws IOException {
+    int exit = run(claim, Optional.of(TestGateway.BUNDLE_HASH), true, true);
+
+    JsonNode report = new ObjectMapper().readTree(out());
+    assertThat(exit).isZero();
+    assertThat(report.get("result").asText()).isEqualTo("partially_verified");
+    assertThat(report.get("checks")).hasSize(9);
+    assertThat(report.at("/checks/4/name").asText()).isEqualTo("bundle_hash");
+    assertThat(report.at("/checks/4/status").asText()).isEqualTo("pass");
+  }
+
+  @Test
+  void aMalformedExpectedHashIsAUsageError() {
+    assertThat(run(claim, Optional.of("abc"), true, false)).isEqualTo(VerifyCli.USAGE);
+    assertThat(err.toString(StandardCharsets.UTF_8)).contains("expected bundle hash must be sha256:<64 hex digits>");
+    assertThat(out()).isEmpty();
+  }
+
+  @Test
+  void aMissingClaimFileFailsWithItsName() {
+    assertThat(run(dir.resolve("nope.json"), Optional.empty(), true, false)).isEqualTo(VerifyCli.FAILED);
+    assertThat(err.toString(StandardCharsets.UTF_8)).contains("claim file").contains("nope.json not found");
+  }
+
+  @Test
+  void theClockIsUsedWhenNoTimeIsGiven() {
+    VerifyCli.Arguments arguments = new VerifyCli.Arguments(claim, Optional.empty(), Optional.empty(),
+        Optional.empty(), true, Optional.empty(), false);
+
+    Instant before = Instant.now();
+    VerifyCli.run(arguments, new PrintStream(out, true, StandardCharsets.UTF_8), System.err);
+    Instant after = Instant.now();
+
+    Matcher used = Pattern.compile("freshness .*now is (\\S+)").matcher(out());
+    assertThat(used.find()).as(out()).isTrue();
+    assertThat(Instant.parse(used.group(1))).isBetween(before, after);
+  }
+}
