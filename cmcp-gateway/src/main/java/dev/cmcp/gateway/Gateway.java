@@ -3,11 +3,17 @@ package dev.cmcp.gateway;
 import dev.cmcp.gateway.attest.AttestationException;
 import dev.cmcp.gateway.attest.AttestationProvider;
 import dev.cmcp.gateway.attest.AttestationProviders;
+import dev.cmcp.gateway.audit.AuditException;
+import dev.cmcp.gateway.audit.AuditLog;
+import dev.cmcp.gateway.audit.AuditRecords;
 import dev.cmcp.gateway.catalog.Catalog;
 import dev.cmcp.gateway.catalog.CatalogException;
 import dev.cmcp.gateway.catalog.CatalogLoader;
+import dev.cmcp.gateway.claim.ClaimIssuer;
+import dev.cmcp.gateway.config.ClaimGranularity;
 import dev.cmcp.gateway.config.ConfigException;
 import dev.cmcp.gateway.config.ConfigLoader;
+import dev.cmcp.gateway.config.EnforcementMode;
 import dev.cmcp.gateway.config.GatewayConfig;
 import dev.cmcp.gateway.config.ListenAddress;
 import dev.cmcp.gateway.config.RuntimeEnvironment;
@@ -23,6 +29,15 @@ import dev.cmcp.gateway.policy.PolicyException;
 import dev.cmcp.gateway.upstream.UpstreamSettings;
 import dev.cmcp.gateway.upstream.Upstreams;
 import dev.cmcp.verify.StrictJson;
+import dev.cmcp.verify.claim.Binding;
+import dev.cmcp.verify.claim.ClaimSigner;
+import dev.cmcp.verify.claim.SoftwareEvidence;
+import java.io.IOException;
+import java.security.KeyPair;
+import java.security.KeyPairGenerator;
+import java.security.NoSuchAlgorithmException;
+import java.util.Optional;
+import com.fasterxml.jackson.databind.node.ObjectNode;
 import java.io.PrintStream;
 import java.time.Clock;
 import java.util.Map;
@@ -37,10 +52,12 @@ public final class Gateway implements AutoCloseable {
 
   private final Upstreams upstreams;
   private final GatewayHttpServer http;
+  private final Optional<AuditLog> audit;
 
-  private Gateway(Upstreams upstreams, GatewayHttpServer http) {
+  private Gateway(Upstreams upstreams, GatewayHttpServer http, Optional<AuditLog> audit) {
     this.upstreams = upstreams;
     this.http = http;
+    this.audit = audit;
   }
 
   /**
@@ -71,25 +88,78 @@ public final class Gateway implements AutoCloseable {
         + " policies, version " + bundle.version() + ")");
     out.println("[cmcp] catalog loaded: " + catalog.tools().size() + " tools, " + catalog.catalogHash());
 
+    // The claim key lives only in this process; its thumbprint is bound into the evidence.
+    ClaimSigner signer = new ClaimSigner(newClaimKey());
+    String mode = config.enforcementMode().configName();
+    Binding binding = Binding.of(bundle.bundleHash(), catalog.catalogHash(), mode, signer.jwk().thumbprint());
+    Clock clock = Clock.systemUTC();
+    ObjectNode runtime;
+    String measurement;
+    try {
+      measurement = SoftwareEvidence.measure(GatewayJars.locate());
+      runtime = SoftwareEvidence.create(binding, measurement, clock.instant());
+    } catch (IOException e) {
+      throw new StartupException("cannot measure the gateway's own jar files: " + e.getMessage(), e);
+    }
+    Optional<AuditLog> audit = Optional.empty();
+    Optional<ClaimIssuer> claims = Optional.empty();
+    if (config.enforcementMode() != EnforcementMode.SILENT) {
+      try {
+        AuditLog log = AuditLog.open(config.auditDir(), new AuditRecords.Genesis(version(), provider.platform(), measurement,
+            bundle.bundleHash(), catalog.catalogHash(), mode, signer.jwk().thumbprint()), clock);
+        audit = Optional.of(log);
+        claims = Optional.of(new ClaimIssuer(signer, runtime, bundle.bundleHash(), catalog.catalogHash(), mode,
+            config.validitySeconds(), log, config.auditDir().resolve("claims"), clock));
+        out.println("[cmcp] audit log: " + log.file());
+      } catch (AuditException e) {
+        throw new StartupException(e.getMessage(), e);
+      }
+    }
+    out.println("[cmcp] claim key: " + signer.jwk().thumbprint() + " (binding " + binding.hex().substring(0, 16) + "...)");
+
     Upstreams upstreams = new Upstreams(catalog, new UpstreamSettings(config.upstreamTimeout(), config.maxResponseSizeBytes()));
     upstreams.start();
 
     StrictJson json = new StrictJson();
-    Clock clock = Clock.systemUTC();
-    ToolCallPipeline toolCalls = new ToolCallPipeline(catalog, bundle, policy, config.enforcementMode(), upstreams, clock);
-    McpEndpoint endpoint =
-        new McpEndpoint(new JsonRpcDecoder(json), new SessionStore(clock, MAX_OPEN_SESSIONS), toolCalls, catalog, upstreams, version());
+    ToolCallPipeline.CallListener perCallClaims = claimsPerCall(config, claims);
+    ToolCallPipeline toolCalls =
+        new ToolCallPipeline(catalog, bundle, policy, config.enforcementMode(), upstreams, audit, perCallClaims, clock);
+    McpEndpoint endpoint = new McpEndpoint(
+        new JsonRpcDecoder(json), new SessionStore(clock, MAX_OPEN_SESSIONS), toolCalls, catalog, upstreams, claims, version());
     GatewayHttpServer http = new GatewayHttpServer(address, endpoint, env.bearerToken(), config.allowedOrigins(), json.mapper());
     try {
       http.start();
     } catch (Exception e) {
       upstreams.close();
+      audit.ifPresent(AuditLog::close);
       throw new StartupException("listen_addr " + address + ": cannot listen: " + e.getMessage(), e);
     }
     out.println("[cmcp] listening on " + new ListenAddress(address.host(), http.port(), true)
         + (env.bearerToken().isPresent() ? " (bearer token required)" : ""));
     out.flush();
-    return new Gateway(upstreams, http);
+    return new Gateway(upstreams, http, audit);
+  }
+
+  private static ToolCallPipeline.CallListener claimsPerCall(GatewayConfig config, Optional<ClaimIssuer> claims) {
+    if (config.claimGranularity() != ClaimGranularity.CALL || claims.isEmpty()) {
+      return session -> { };
+    }
+    ClaimIssuer issuer = claims.get();
+    return session -> {
+      try {
+        issuer.issue(session);
+      } catch (IOException e) {
+        System.getLogger("cmcp.claim").log(System.Logger.Level.ERROR, "per-call claim not written: " + e.getMessage());
+      }
+    };
+  }
+
+  private static KeyPair newClaimKey() {
+    try {
+      return KeyPairGenerator.getInstance("Ed25519").generateKeyPair();
+    } catch (NoSuchAlgorithmException e) {
+      throw new IllegalStateException("this JDK has no Ed25519", e);
+    }
   }
 
   /** Loads the config file and starts; for the CLI. */
@@ -120,6 +190,7 @@ public final class Gateway implements AutoCloseable {
       System.getLogger("cmcp").log(System.Logger.Level.WARNING, "stopping HTTP server: " + e.getMessage());
     }
     upstreams.close();
+    audit.ifPresent(AuditLog::close);
   }
 
   /** The gateway cannot start; the message says what to fix. */

@@ -14,7 +14,8 @@ import picocli.CommandLine.Command;
     mixinStandardHelpOptions = true,
     versionProvider = Main.Version.class,
     description = "Confidential MCP Runtime: a policy-enforcing, auditing gateway for MCP tool calls.",
-    subcommands = {StartCommand.class, ValidateConfigCommand.class, ValidateBundleCommand.class},
+    subcommands = {
+        StartCommand.class, ValidateConfigCommand.class, ValidateBundleCommand.class, ClaimCommand.class, VerifyCommand.class},
     exitCodeListHeading = "%nExit codes:%n",
     exitCodeList = {"0:success", "1:invalid input (config, bundle, catalog, hash mismatch) or startup failure", "2:usage error"})
 public final class Main implements Runnable {
@@ -41,7 +42,7 @@ public final class Main implements Runnable {
 
   @Override
   public void run() {
-    throw new CommandLine.ParameterException(spec.commandLine(), "missing command: start, validate-config or validate-bundle");
+    throw new CommandLine.ParameterException(spec.commandLine(), "missing command: start, validate-config, validate-bundle, claim or verify");
   }
 
   static final class Version implements CommandLine.IVersionProvider {

@@ -27,6 +27,8 @@ import org.eclipse.jetty.util.Callback;
 final class McpHandler extends Handler.Abstract {
 
   static final int MAX_REQUEST_BYTES = 4 * 1024 * 1024;
+  private static final String CLAIMS_PREFIX = "/v1/sessions/";
+  private static final String CLAIM_SUFFIX = "/claim";
 
   private final McpEndpoint endpoint;
   private final Optional<BearerToken> token;
@@ -49,6 +51,16 @@ final class McpHandler extends Handler.Abstract {
     }
     if (!origins.admits(request.getHeaders().get(HttpHeader.ORIGIN))) {
       return refuse(response, callback, 403, JsonRpcError.FORBIDDEN, "Origin not allowed; add it to allowed_origins", "origin_not_allowed");
+    }
+    if (path.startsWith(CLAIMS_PREFIX) && path.endsWith(CLAIM_SUFFIX) && path.length() > CLAIMS_PREFIX.length() + CLAIM_SUFFIX.length()) {
+      if (!"GET".equals(request.getMethod())) {
+        response.getHeaders().put(HttpHeader.ALLOW, "GET");
+        return refuse(response, callback, 405, JsonRpcError.INVALID_REQUEST, "claims are fetched with GET", "method_not_allowed");
+      }
+      String encoded = path.substring(CLAIMS_PREFIX.length(), path.length() - CLAIM_SUFFIX.length());
+      // Jetty hands over the path already percent-decoded.
+      writeJson(response, callback, endpoint.claim(encoded));
+      return true;
     }
     if (!"/mcp".equals(path)) {
       return refuse(response, callback, 404, JsonRpcError.INVALID_REQUEST, "no such endpoint: " + path + "; MCP is served at /mcp", "not_found");

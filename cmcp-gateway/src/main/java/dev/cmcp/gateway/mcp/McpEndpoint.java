@@ -6,6 +6,7 @@ import com.fasterxml.jackson.databind.node.JsonNodeFactory;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.cmcp.gateway.catalog.Catalog;
 import dev.cmcp.gateway.catalog.CatalogTool;
+import dev.cmcp.gateway.claim.ClaimIssuer;
 import dev.cmcp.gateway.upstream.UpstreamException;
 import dev.cmcp.gateway.upstream.Upstreams;
 import java.lang.System.Logger;
@@ -33,20 +34,24 @@ public final class McpEndpoint {
   private final ToolCallPipeline toolCalls;
   private final Catalog catalog;
   private final Upstreams upstreams;
+  private final Optional<ClaimIssuer> claims;
   private final String gatewayVersion;
 
+  /** @param claims the claim issuer; empty in silent mode, which keeps no audit log to prove against */
   public McpEndpoint(
       JsonRpcDecoder decoder,
       SessionStore sessions,
       ToolCallPipeline toolCalls,
       Catalog catalog,
       Upstreams upstreams,
+      Optional<ClaimIssuer> claims,
       String gatewayVersion) {
     this.decoder = decoder;
     this.sessions = sessions;
     this.toolCalls = toolCalls;
     this.catalog = catalog;
     this.upstreams = upstreams;
+    this.claims = claims;
     this.gatewayVersion = gatewayVersion;
   }
 
@@ -75,7 +80,32 @@ public final class McpEndpoint {
       return sessionNotFound(null, sessionId.get());
     }
     LOG.log(Level.INFO, "session {0} ended", sessionId.get());
+    claims.filter(issuer -> issuer.knows(sessionId.get())).ifPresent(issuer -> {
+      try {
+        issuer.issue(sessionId.get());
+      } catch (java.io.IOException e) {
+        LOG.log(Level.ERROR, "session {0}: claim not written: {1}", sessionId.get(), e.getMessage());
+      }
+    });
     return new McpHttpResponse(204, Optional.empty(), Map.of());
+  }
+
+  /** {@code GET /v1/sessions/{id}/claim}: a signed claim over the session's calls so far. */
+  public McpHttpResponse claim(String sessionId) {
+    if (claims.isEmpty()) {
+      return McpHttpResponse.error(409, null, JsonRpcError.withWord(JsonRpcError.INVALID_REQUEST,
+          "enforcement_mode silent keeps no audit log, so no claim can be issued", "no_audit_log"));
+    }
+    if (!claims.get().knows(sessionId)) {
+      return McpHttpResponse.error(404, null, JsonRpcError.withWord(JsonRpcError.INVALID_REQUEST,
+          "no calls are recorded for session " + sessionId, "session_not_found"));
+    }
+    try {
+      return McpHttpResponse.message(200, claims.get().issue(sessionId));
+    } catch (java.io.IOException e) {
+      return McpHttpResponse.error(500, null, JsonRpcError.withWord(JsonRpcError.INTERNAL_ERROR,
+          "the claim could not be written to the claims folder: " + e.getMessage(), "claim_not_written"));
+    }
   }
 
   private McpHttpResponse notification(JsonRpcMessage.Notification notification, McpHttpRequest request) {

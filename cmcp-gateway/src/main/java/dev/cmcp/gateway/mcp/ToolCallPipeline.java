@@ -3,6 +3,9 @@ package dev.cmcp.gateway.mcp;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.node.JsonNodeFactory;
 import com.fasterxml.jackson.databind.node.ObjectNode;
+import dev.cmcp.gateway.audit.AuditException;
+import dev.cmcp.gateway.audit.AuditLog;
+import dev.cmcp.gateway.audit.AuditRecords;
 import dev.cmcp.gateway.catalog.Catalog;
 import dev.cmcp.gateway.catalog.CatalogTool;
 import dev.cmcp.gateway.config.EnforcementMode;
@@ -13,33 +16,49 @@ import dev.cmcp.gateway.policy.PolicyEngine;
 import dev.cmcp.gateway.policy.ToolCallRequest;
 import dev.cmcp.gateway.upstream.UpstreamException;
 import dev.cmcp.gateway.upstream.Upstreams;
+import dev.cmcp.verify.CanonicalJson;
+import dev.cmcp.verify.Digests;
 import java.lang.System.Logger;
 import java.lang.System.Logger.Level;
 import java.time.Clock;
+import java.util.Locale;
 import java.util.Optional;
 
 /**
- * One {@code tools/call}, from the agent's request to the upstream's answer. Each step is one
- * line below, in the order DESIGN.md gives them; the audit steps arrive with the audit log.
+ * One {@code tools/call}, from the agent's request to the upstream's answer, in the order of
+ * DESIGN.md: decode, catalog, Cedar, enforcement mode, durable audit of the decision, upstream,
+ * audit of the outcome. Each step is one line of {@link #call}.
  */
 public final class ToolCallPipeline {
 
   private static final Logger LOG = System.getLogger("cmcp.policy");
+
+  /** Called after each recorded call, e.g. to issue a per-call claim. */
+  @FunctionalInterface
+  public interface CallListener {
+    void recorded(String sessionId);
+  }
 
   private final Catalog catalog;
   private final PolicyBundle bundle;
   private final PolicyEngine policy;
   private final EnforcementMode mode;
   private final Upstreams upstreams;
+  private final Optional<AuditLog> audit;
+  private final CallListener listener;
   private final Clock clock;
 
+  /** @param audit the audit log, empty in silent mode, where nothing is written */
   public ToolCallPipeline(
-      Catalog catalog, PolicyBundle bundle, PolicyEngine policy, EnforcementMode mode, Upstreams upstreams, Clock clock) {
+      Catalog catalog, PolicyBundle bundle, PolicyEngine policy, EnforcementMode mode, Upstreams upstreams,
+      Optional<AuditLog> audit, CallListener listener, Clock clock) {
     this.catalog = catalog;
     this.bundle = bundle;
     this.policy = policy;
     this.mode = mode;
     this.upstreams = upstreams;
+    this.audit = audit;
+    this.listener = listener;
     this.clock = clock;
   }
 
@@ -49,9 +68,14 @@ public final class ToolCallPipeline {
     ToolCall call = ToolCall.parse(id, params, transportSession, workflowHeader);
     Optional<CatalogTool> tool = catalog.tool(call.toolName());
     PolicyDecision decision = policy.decide(requestFor(call));
-    enforce(call, decision, tool.isPresent());
-    CatalogTool approved = tool.orElseThrow();
-    ObjectNode answer = forward(call, approved);
+    boolean forwarded = enforce(call, decision, tool.isPresent());
+    Optional<Long> decisionIndex = recordDecision(call, decision, forwarded);
+    if (!forwarded) {
+      listener.recorded(call.sessionId());
+      throw denied(call, (PolicyDecision.Deny) decision);
+    }
+    ObjectNode answer = forward(call, tool.orElseThrow(), decisionIndex);
+    listener.recorded(call.sessionId());
     answer.set("id", id);
     return answer;
   }
@@ -62,13 +86,14 @@ public final class ToolCallPipeline {
         call.workflowId(), call.sessionId(), call.workflowId(), call.toolName(), call.arguments(), clock.instant());
   }
 
-  private void enforce(ToolCall call, PolicyDecision decision, boolean inCatalog) throws JsonRpcException {
+  /** Logs the decision as the mode says; returns whether the call goes on to the upstream. */
+  private boolean enforce(ToolCall call, PolicyDecision decision, boolean inCatalog) {
     if (!(decision instanceof PolicyDecision.Deny deny)) {
       if (mode != EnforcementMode.SILENT) {
         LOG.log(Level.INFO, "allow {0} workflow={1} session={2} policies={3}",
             call.toolName(), call.workflowId(), call.sessionId(), decision.policyIds());
       }
-      return;
+      return true;
     }
     // An unsanctioned tool has no approved upstream to forward to, so no mode lets it through.
     boolean blocks = mode == EnforcementMode.ENFORCING || !inCatalog;
@@ -77,8 +102,26 @@ public final class ToolCallPipeline {
           blocks ? "deny" : "advisory-deny (forwarded)",
           call.toolName(), call.workflowId(), call.sessionId(), deny.cause(), deny.policyIds(), deny.detail());
     }
-    if (blocks) {
-      throw denied(call, deny);
+    return !blocks;
+  }
+
+  /** The decision is on disk before anything is forwarded or answered; no log, no call. */
+  private Optional<Long> recordDecision(ToolCall call, PolicyDecision decision, boolean forwarded) throws JsonRpcException {
+    if (audit.isEmpty()) {
+      return Optional.empty();
+    }
+    Optional<String> cause = decision instanceof PolicyDecision.Deny deny
+        ? Optional.of(deny.cause().name().toLowerCase(Locale.ROOT)) : Optional.empty();
+    AuditRecords.Decision entry = new AuditRecords.Decision(
+        call.sessionId(), call.workflowId(), call.toolName(),
+        decision instanceof PolicyDecision.Deny ? "deny" : "allow",
+        forwarded ? "forwarded" : "blocked",
+        cause, decision.policyIds(), Digests.sha256Hex(CanonicalJson.bytes(call.arguments())),
+        bundle.bundleHash(), mode.configName());
+    try {
+      return Optional.of(audit.get().appendDecision(entry));
+    } catch (AuditException e) {
+      throw auditUnavailable(call, e);
     }
   }
 
@@ -89,7 +132,7 @@ public final class ToolCallPipeline {
     data.set("call_id", call.id());
     data.put("bundle_version", bundle.version());
     data.put("bundle_hash", bundle.bundleHash());
-    data.put("cause", deny.cause().name().toLowerCase(java.util.Locale.ROOT));
+    data.put("cause", deny.cause().name().toLowerCase(Locale.ROOT));
     deny.reason().ifPresent(reason -> data.put("reason", reason));
     String message =
         deny.cause() == DenialCause.UNSANCTIONED_TOOL
@@ -98,13 +141,46 @@ public final class ToolCallPipeline {
     return new JsonRpcException(new JsonRpcError(JsonRpcError.TOOL_CALL_DENIED, message, data), call.id(), 403);
   }
 
-  private ObjectNode forward(ToolCall call, CatalogTool tool) throws JsonRpcException {
+  private ObjectNode forward(ToolCall call, CatalogTool tool, Optional<Long> decisionIndex) throws JsonRpcException {
     ObjectNode params = call.forwardParams();
     params.put("name", tool.upstreamName());
+    ObjectNode answer;
     try {
-      return upstreams.connection(tool.server()).request("tools/call", params);
+      answer = upstreams.connection(tool.server()).request("tools/call", params);
     } catch (UpstreamException e) {
+      String outcome = e.kind() == UpstreamException.Kind.RESPONSE_TOO_LARGE ? "response_too_large" : "upstream_error";
+      recordOutcome(call, decisionIndex, outcome, Optional.empty());
       throw UpstreamErrors.toJsonRpc(e, call.id());
     }
+    JsonNode result = answer.get("result");
+    if (result == null) {
+      recordOutcome(call, decisionIndex, "upstream_error", Optional.empty());
+    } else {
+      String outcome = result.path("isError").asBoolean(false) ? "tool_error" : "ok";
+      recordOutcome(call, decisionIndex, outcome, Optional.of(Digests.sha256Hex(CanonicalJson.bytes(result))));
+    }
+    return answer;
+  }
+
+  /** An answer the log could not record is not delivered: the agent gets an error instead. */
+  private void recordOutcome(ToolCall call, Optional<Long> decisionIndex, String outcome, Optional<String> resultSha256)
+      throws JsonRpcException {
+    if (audit.isEmpty() || decisionIndex.isEmpty()) {
+      return;
+    }
+    try {
+      audit.get().appendOutcome(new AuditRecords.Outcome(decisionIndex.get(), call.sessionId(), call.toolName(), outcome, resultSha256));
+    } catch (AuditException e) {
+      throw auditUnavailable(call, e);
+    }
+  }
+
+  private static JsonRpcException auditUnavailable(ToolCall call, AuditException e) {
+    LOG.log(Level.ERROR, "audit log cannot record; refusing {0}: {1}", call.toolName(), e.getMessage());
+    return new JsonRpcException(
+        JsonRpcError.withWord(JsonRpcError.INTERNAL_ERROR,
+            "the audit log cannot record this call, so it is refused (fail closed); the operator must fix the audit_dir",
+            "audit_unavailable"),
+        call.id(), 503);
   }
 }

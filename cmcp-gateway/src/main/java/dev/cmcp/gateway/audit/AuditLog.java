@@ -1,0 +1,286 @@
+package dev.cmcp.gateway.audit;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.node.ArrayNode;
+import com.fasterxml.jackson.databind.node.JsonNodeFactory;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import dev.cmcp.gateway.audit.AuditRecords.Decision;
+import dev.cmcp.gateway.audit.AuditRecords.Genesis;
+import dev.cmcp.gateway.audit.AuditRecords.Outcome;
+import dev.cmcp.gateway.audit.AuditRecords.RecordedCall;
+import dev.cmcp.gateway.audit.AuditRecords.Snapshot;
+import dev.cmcp.verify.CanonicalJson;
+import dev.cmcp.verify.Digests;
+import dev.cmcp.verify.audit.MerkleTree;
+import java.io.IOException;
+import java.nio.ByteBuffer;
+import java.nio.channels.FileChannel;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.StandardOpenOption;
+import java.security.SecureRandom;
+import java.time.Clock;
+import java.time.ZoneOffset;
+import java.time.format.DateTimeFormatter;
+import java.time.temporal.ChronoUnit;
+import java.util.ArrayList;
+import java.util.HexFormat;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.locks.Condition;
+import java.util.concurrent.locks.ReentrantLock;
+
+/**
+ * The append-only, hash-chained audit log of one gateway boot (an epoch): JSON lines, each the
+ * RFC 8785 form of its entry, each naming the hash of the one before.
+ *
+ * <p>An append returns only once its entry is on disk. Concurrent appends share one
+ * {@code fsync} (group commit): whoever finds no sync running starts one covering everything
+ * written so far, and the others wait for it. Any I/O failure poisons the log, so every later
+ * append fails and the gateway refuses calls rather than serving them unrecorded.
+ */
+public final class AuditLog implements AutoCloseable {
+
+  static final String FILE_PREFIX = "audit-";
+  static final String FILE_SUFFIX = ".jsonl";
+  private static final JsonNodeFactory NODES = JsonNodeFactory.instance;
+  private static final DateTimeFormatter EPOCH_TIME = DateTimeFormatter.ofPattern("yyyyMMdd'T'HHmmss'Z'").withZone(ZoneOffset.UTC);
+
+  private final Path file;
+  private final String epoch;
+  private final FileChannel channel;
+  private final Clock clock;
+
+  private final ReentrantLock lock = new ReentrantLock();
+  private final Condition syncDone = lock.newCondition();
+  private final List<byte[]> entryHashes = new ArrayList<>();
+  private final MerkleTree tree = new MerkleTree();
+  private long durableThrough = -1;
+  private boolean syncing;
+  private IOException failure;
+
+  private final Map<String, List<RecordedCall>> callsBySession = new ConcurrentHashMap<>();
+
+  private AuditLog(Path file, String epoch, FileChannel channel, Clock clock) {
+    this.file = file;
+    this.epoch = epoch;
+    this.channel = channel;
+    this.clock = clock;
+  }
+
+  /**
+   * Repairs the previous epoch's file if it was cut off, then opens a new epoch whose genesis
+   * entry links to the previous tip, followed by a recovery entry when the previous epoch left
+   * calls without an outcome.
+   */
+  public static AuditLog open(Path directory, Genesis genesis, Clock clock) throws AuditException {
+    try {
+      Files.createDirectories(directory);
+      Optional<PreviousEpoch> previous = PreviousEpoch.recover(directory);
+      String epoch = EPOCH_TIME.format(clock.instant()) + "-" + randomHex(4);
+      Path file = directory.resolve(FILE_PREFIX + epoch + FILE_SUFFIX);
+      FileChannel channel = FileChannel.open(file, StandardOpenOption.CREATE_NEW, StandardOpenOption.WRITE);
+      AuditLog log = new AuditLog(file, epoch, channel, clock);
+      log.append(genesisEntry(genesis, previous), previous.map(PreviousEpoch::tipBytes).orElse(new byte[32]));
+      if (previous.isPresent() && previous.get().needsRecoveryEntry()) {
+        log.append(previous.get().recoveryEntry(), null);
+      }
+      channel.force(false);
+      log.durableThrough = log.entryHashes.size() - 1;
+      return log;
+    } catch (IOException e) {
+      throw new AuditException("audit_dir " + directory + ": cannot open the audit log: " + e.getMessage(), e);
+    }
+  }
+
+  /** Records a decision durably; returns its index. */
+  public long appendDecision(Decision decision) throws AuditException {
+    ObjectNode entry = NODES.objectNode();
+    entry.put("type", "decision");
+    entry.put("session_id", decision.sessionId());
+    entry.put("workflow_id", decision.workflowId());
+    entry.put("tool", decision.tool());
+    entry.put("decision", decision.decision());
+    entry.put("enforced", decision.enforced());
+    entry.put("cause", decision.cause().orElse(null));
+    ArrayNode policies = entry.putArray("policies");
+    decision.policies().forEach(policies::add);
+    entry.put("arguments_sha256", decision.argumentsSha256());
+    entry.put("bundle_hash", decision.bundleHash());
+    entry.put("mode", decision.mode());
+    Appended appended = appendDurably(entry);
+    callsBySession.computeIfAbsent(decision.sessionId(), s -> java.util.Collections.synchronizedList(new ArrayList<>()))
+        .add(new RecordedCall(appended.index(), appended.hashHex(), decision, Optional.empty(), Optional.empty(), Optional.empty()));
+    return appended.index();
+  }
+
+  /** Records what a forwarded call returned; returns its index. */
+  public long appendOutcome(Outcome outcome) throws AuditException {
+    ObjectNode entry = NODES.objectNode();
+    entry.put("type", "outcome");
+    entry.put("decision_index", outcome.decisionIndex());
+    entry.put("session_id", outcome.sessionId());
+    entry.put("tool", outcome.tool());
+    entry.put("outcome", outcome.outcome());
+    entry.put("result_sha256", outcome.resultSha256().orElse(null));
+    entry.putNull("redactions");
+    Appended appended = appendDurably(entry);
+    List<RecordedCall> calls = callsBySession.getOrDefault(outcome.sessionId(), List.of());
+    synchronized (calls) {
+      calls.replaceAll(call -> call.decisionIndex() == outcome.decisionIndex()
+          ? new RecordedCall(call.decisionIndex(), call.decisionEntrySha256(), call.decision(),
+              Optional.of(appended.index()), Optional.of(appended.hashHex()), outcome.resultSha256())
+          : call);
+    }
+    return appended.index();
+  }
+
+  /** The calls recorded for a session, in log order. */
+  public List<RecordedCall> callsOf(String sessionId) {
+    List<RecordedCall> calls = callsBySession.getOrDefault(sessionId, List.of());
+    synchronized (calls) {
+      return List.copyOf(calls);
+    }
+  }
+
+  public Snapshot snapshot() {
+    lock.lock();
+    try {
+      int length = entryHashes.size();
+      return new Snapshot(epoch, hex(tree.root(length)), hex(entryHashes.get(length - 1)), length);
+    } finally {
+      lock.unlock();
+    }
+  }
+
+  /** The RFC 9162 audit path of entry {@code index} in the tree of the first {@code size} entries. */
+  public List<String> inclusionProof(long index, long size) {
+    lock.lock();
+    try {
+      // The tree is thread-safe on its own; the lock keeps size within what has been written.
+      return tree.inclusionProof((int) index, (int) size).stream().map(AuditLog::hex).toList();
+    } finally {
+      lock.unlock();
+    }
+  }
+
+  public Path file() {
+    return file;
+  }
+
+  public String epoch() {
+    return epoch;
+  }
+
+  @Override
+  public void close() {
+    try {
+      channel.close();
+    } catch (IOException e) {
+      System.getLogger("cmcp.audit").log(System.Logger.Level.WARNING, "closing audit log: " + e.getMessage());
+    }
+  }
+
+  private record Appended(long index, String hashHex) {}
+
+  private Appended appendDurably(ObjectNode entry) throws AuditException {
+    lock.lock();
+    try {
+      Appended appended = append(entry, null);
+      awaitDurable(appended.index());
+      return appended;
+    } catch (IOException e) {
+      failure = failure == null ? e : failure;
+      throw new AuditException("audit log " + file + " cannot record: " + e.getMessage(), e);
+    } finally {
+      lock.unlock();
+    }
+  }
+
+  /** Writes one entry; {@code prev} overrides the link only for the genesis entry. Caller holds no sync. */
+  private Appended append(ObjectNode body, byte[] prev) throws IOException {
+    lock.lock();
+    try {
+      if (failure != null) {
+        throw new IOException("an earlier write failed (" + failure.getMessage() + "); refusing to write more", failure);
+      }
+      long index = entryHashes.size();
+      byte[] previous = prev != null ? prev : entryHashes.get(entryHashes.size() - 1);
+      ObjectNode entry = NODES.objectNode();
+      entry.put("index", index);
+      entry.put("time", clock.instant().truncatedTo(ChronoUnit.MILLIS).toString());
+      entry.put("epoch", epoch);
+      entry.put("prev", hex(previous));
+      entry.setAll(body);
+      byte[] canonical = CanonicalJson.bytes(entry);
+      ByteBuffer line = ByteBuffer.allocate(canonical.length + 1).put(canonical).put((byte) '\n').flip();
+      while (line.hasRemaining()) {
+        channel.write(line);
+      }
+      byte[] hash = Digests.sha256(canonical);
+      entryHashes.add(hash);
+      tree.append(hash);
+      return new Appended(index, hex(hash));
+    } catch (IOException e) {
+      failure = failure == null ? e : failure;
+      throw e;
+    } finally {
+      lock.unlock();
+    }
+  }
+
+  /** Group commit: one fsync covers every entry written before it started. Holds the lock on entry. */
+  private void awaitDurable(long index) throws IOException {
+    while (durableThrough < index) {
+      if (failure != null) {
+        throw new IOException("fsync failed: " + failure.getMessage(), failure);
+      }
+      if (syncing) {
+        syncDone.awaitUninterruptibly();
+        continue;
+      }
+      syncing = true;
+      long target = entryHashes.size() - 1;
+      lock.unlock();
+      try {
+        channel.force(false);
+      } catch (IOException e) {
+        lock.lock();
+        failure = failure == null ? e : failure;
+        syncing = false;
+        syncDone.signalAll();
+        throw e;
+      }
+      lock.lock();
+      syncing = false;
+      durableThrough = Math.max(durableThrough, target);
+      syncDone.signalAll();
+    }
+  }
+
+  private static ObjectNode genesisEntry(Genesis genesis, Optional<PreviousEpoch> previous) {
+    ObjectNode entry = NODES.objectNode();
+    entry.put("type", "genesis");
+    entry.put("gateway_version", genesis.gatewayVersion());
+    entry.put("platform", genesis.platform());
+    entry.put("measurement", genesis.measurement());
+    entry.put("bundle_hash", genesis.bundleHash());
+    entry.put("catalog_hash", genesis.catalogHash());
+    entry.put("enforcement_mode", genesis.enforcementMode());
+    entry.put("key_thumbprint", genesis.keyThumbprint());
+    entry.set("previous_epoch", previous.<JsonNode>map(PreviousEpoch::summary).orElse(NODES.nullNode()));
+    return entry;
+  }
+
+  static String hex(byte[] bytes) {
+    return HexFormat.of().formatHex(bytes);
+  }
+
+  private static String randomHex(int bytes) {
+    byte[] random = new byte[bytes];
+    new SecureRandom().nextBytes(random);
+    return hex(random);
+  }
+}

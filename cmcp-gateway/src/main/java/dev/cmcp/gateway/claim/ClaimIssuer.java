@@ -1,0 +1,128 @@
+package dev.cmcp.gateway.claim;
+
+import com.fasterxml.jackson.databind.node.ArrayNode;
+import com.fasterxml.jackson.databind.node.JsonNodeFactory;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import dev.cmcp.gateway.audit.AuditLog;
+import dev.cmcp.gateway.audit.AuditRecords.RecordedCall;
+import dev.cmcp.gateway.audit.AuditRecords.Snapshot;
+import dev.cmcp.verify.claim.ClaimSigner;
+import java.io.IOException;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.StandardCopyOption;
+import java.time.Clock;
+import java.util.List;
+
+/**
+ * Issues signed TRACE claims (GatewayClaim) for sessions: the gateway's statement, bound to its
+ * attestation evidence, of which policy decided each call and where each decision sits in the
+ * audit log. Every claim issued is also written under {@code audit_dir/claims/}.
+ */
+public final class ClaimIssuer {
+
+  public static final String EAT_PROFILE = "tag:agentrust.io,2026:trace-v0.1";
+  private static final JsonNodeFactory NODES = JsonNodeFactory.instance;
+
+  private final ClaimSigner signer;
+  private final ObjectNode runtime;
+  private final ObjectNode policy;
+  private final long validitySeconds;
+  private final AuditLog log;
+  private final Path claimsDirectory;
+  private final Clock clock;
+
+  /**
+   * @param runtime the {@code trace.runtime} object: platform, assurance, measurement, evidence
+   */
+  public ClaimIssuer(
+      ClaimSigner signer, ObjectNode runtime, String bundleHash, String catalogHash, String enforcementMode,
+      long validitySeconds, AuditLog log, Path claimsDirectory, Clock clock) {
+    this.signer = signer;
+    this.runtime = runtime.deepCopy();
+    this.policy = NODES.objectNode().put("bundle_hash", bundleHash).put("catalog_hash", catalogHash)
+        .put("enforcement_mode", enforcementMode);
+    this.validitySeconds = validitySeconds;
+    this.log = log;
+    this.claimsDirectory = claimsDirectory;
+    this.clock = clock;
+  }
+
+  /** Whether the log holds any call of this session. */
+  public boolean knows(String sessionId) {
+    return !log.callsOf(sessionId).isEmpty();
+  }
+
+  /** A signed claim over every call of the session recorded so far; written to the claims folder. */
+  public ObjectNode issue(String sessionId) throws IOException {
+    List<RecordedCall> calls = log.callsOf(sessionId);
+    Snapshot chain = log.snapshot();
+    long iat = clock.instant().getEpochSecond();
+
+    ObjectNode claim = NODES.objectNode();
+    ObjectNode trace = claim.putObject("trace");
+    trace.put("eat_profile", EAT_PROFILE);
+    trace.put("iat", iat);
+    trace.put("exp", iat + validitySeconds);
+    trace.set("runtime", runtime.deepCopy());
+    trace.set("policy", policy.deepCopy());
+    trace.putObject("cnf").set("jwk", signer.jwk().toJson());
+
+    ObjectNode gateway = claim.putObject("gateway");
+    gateway.put("session_id", sessionId);
+    gateway.put("workflow_id", calls.isEmpty() ? "" : calls.get(0).decision().workflowId());
+    gateway.putObject("audit_chain").put("epoch", chain.epoch()).put("root", chain.root()).put("tip", chain.tip())
+        .put("length", chain.length());
+    ArrayNode items = gateway.putArray("calls");
+    for (RecordedCall call : calls) {
+      // Only entries inside the snapshot can be proven against its root.
+      if (call.decisionIndex() >= chain.length()) {
+        continue;
+      }
+      items.add(callJson(call, chain.length()));
+    }
+    ObjectNode signed = signer.sign(claim);
+    write(sessionId, signed);
+    return signed;
+  }
+
+  private ObjectNode callJson(RecordedCall call, long length) {
+    ObjectNode item = NODES.objectNode();
+    item.put("index", call.decisionIndex());
+    item.put("tool", call.decision().tool());
+    item.put("decision", call.decision().decision());
+    item.put("enforced", call.decision().enforced());
+    ArrayNode policies = item.putArray("policies");
+    call.decision().policies().forEach(policies::add);
+    item.put("bundle_hash", call.decision().bundleHash());
+    item.put("arguments_sha256", call.decision().argumentsSha256());
+    ArrayNode proof = item.putArray("inclusion_proof");
+    log.inclusionProof(call.decisionIndex(), length).forEach(proof::add);
+    item.put("entry_sha256", call.decisionEntrySha256());
+    boolean hasOutcome = call.outcomeIndex().isPresent() && call.outcomeIndex().get() < length;
+    item.put("result_sha256", hasOutcome ? call.resultSha256().orElse(null) : null);
+    if (hasOutcome) {
+      item.put("outcome_index", call.outcomeIndex().get());
+      item.put("outcome_entry_sha256", call.outcomeEntrySha256().orElseThrow());
+      ArrayNode outcomeProof = item.putArray("outcome_inclusion_proof");
+      log.inclusionProof(call.outcomeIndex().get(), length).forEach(outcomeProof::add);
+    } else {
+      item.putNull("outcome_index");
+      item.putNull("outcome_entry_sha256");
+      item.putNull("outcome_inclusion_proof");
+    }
+    return item;
+  }
+
+  private void write(String sessionId, ObjectNode claim) throws IOException {
+    Files.createDirectories(claimsDirectory);
+    String safe = sessionId.replaceAll("[^A-Za-z0-9_.-]", "_");
+    String name = safe + "-" + claim.path("trace").path("iat").asLong() + "-"
+        + claim.path("gateway").path("audit_chain").path("length").asLong() + ".json";
+    Path target = claimsDirectory.resolve(name);
+    Path temporary = claimsDirectory.resolve(name + ".tmp");
+    Files.writeString(temporary, dev.cmcp.verify.CanonicalJson.string(claim) + "\n", StandardCharsets.UTF_8);
+    Files.move(temporary, target, StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
+  }
+}
