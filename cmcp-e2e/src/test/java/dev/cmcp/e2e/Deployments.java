@@ -14,6 +14,11 @@ final class Deployments {
 
   /** The quickstart, with the given mode, on a free loopback port, its CRM logging calls to {@code callLog}. */
   static Path quickstart(Path dir, String mode, Path callLog) throws IOException {
+    return quickstart(dir, mode, callLog, Map.of());
+  }
+
+  /** As above, with extra top-level config lines (audit_dir, claim_granularity, ...). */
+  static Path quickstart(Path dir, String mode, Path callLog, Map<String, String> extraConfig) throws IOException {
     ObjectNode catalog = (ObjectNode) McpClient.JSON.readTree(Repo.quickstart().resolve("catalog.json").toFile());
     ObjectNode crm = (ObjectNode) catalog.path("servers").path("salesforce");
     ArrayNode args = crm.putArray("args");
@@ -21,7 +26,7 @@ final class Deployments {
     crm.putObject("env").put("DEMO_CRM_CALL_LOG", callLog.toString());
     Path catalogFile = dir.resolve("catalog.json");
     McpClient.JSON.writerWithDefaultPrettyPrinter().writeValue(catalogFile.toFile(), catalog);
-    return config(dir, mode, Repo.quickstart().resolve("policies"), catalogFile, Map.of());
+    return config(dir, mode, Repo.quickstart().resolve("policies"), catalogFile, extraConfig);
   }
 
   /** A deployment fronting server-everything over stdio, with a permit-all bundle. */
@@ -56,6 +61,9 @@ final class Deployments {
     yaml.append("policy_bundle_path: ").append(bundle).append('\n');
     yaml.append("catalog_path: ").append(catalog).append('\n');
     yaml.append("listen_addr: \"127.0.0.1:0\"\n");
+    if (!extra.containsKey("audit_dir")) {
+      yaml.append("audit_dir: ").append(dir.resolve("audit")).append('\n');
+    }
     extra.forEach((key, value) -> yaml.append(key).append(": ").append(value).append('\n'));
     Path config = dir.resolve("cmcp-config.yaml");
     Files.writeString(config, yaml);

@@ -75,6 +75,13 @@ final class GatewayProcess implements AutoCloseable {
     return process.isAlive();
   }
 
+  /** SIGKILL, as a crash or an OOM killer would: no shutdown hook runs. */
+  void kill() throws InterruptedException {
+    List<ProcessHandle> children = process.descendants().toList();
+    process.destroyForcibly().waitFor(10, TimeUnit.SECONDS);
+    children.forEach(ProcessHandle::destroyForcibly);
+  }
+
   @Override
   public void close() throws InterruptedException {
     process.descendants().forEach(ProcessHandle::destroy);

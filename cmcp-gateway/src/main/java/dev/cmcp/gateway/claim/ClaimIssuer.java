@@ -32,6 +32,7 @@ public final class ClaimIssuer {
   private final AuditLog log;
   private final Path claimsDirectory;
   private final Clock clock;
+  private final java.util.concurrent.atomic.AtomicLong issued = new java.util.concurrent.atomic.AtomicLong();
 
   /**
    * @param runtime the {@code trace.runtime} object: platform, assurance, measurement, evidence
@@ -118,8 +119,8 @@ public final class ClaimIssuer {
   private void write(String sessionId, ObjectNode claim) throws IOException {
     Files.createDirectories(claimsDirectory);
     String safe = sessionId.replaceAll("[^A-Za-z0-9_.-]", "_");
-    String name = safe + "-" + claim.path("trace").path("iat").asLong() + "-"
-        + claim.path("gateway").path("audit_chain").path("length").asLong() + ".json";
+    // Epoch and sequence make names unique across restarts and sort in issue order.
+    String name = String.format("%s-%06d-%s.json", log.epoch(), issued.incrementAndGet(), safe);
     Path target = claimsDirectory.resolve(name);
     Path temporary = claimsDirectory.resolve(name + ".tmp");
     Files.writeString(temporary, dev.cmcp.verify.CanonicalJson.string(claim) + "\n", StandardCharsets.UTF_8);
