@@ -11,19 +11,24 @@ import dev.cmcp.gateway.audit.AuditRecords.RecordedCall;
 import dev.cmcp.gateway.audit.AuditRecords.Snapshot;
 import dev.cmcp.verify.CanonicalJson;
 import dev.cmcp.verify.Digests;
+import dev.cmcp.verify.audit.AuditEntry;
 import dev.cmcp.verify.audit.MerkleTree;
 import java.io.IOException;
 import java.nio.ByteBuffer;
+import java.nio.channels.ClosedChannelException;
 import java.nio.channels.FileChannel;
+import java.nio.file.FileSystemException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardOpenOption;
 import java.security.SecureRandom;
 import java.time.Clock;
+import java.time.Instant;
 import java.time.ZoneOffset;
 import java.time.format.DateTimeFormatter;
 import java.time.temporal.ChronoUnit;
 import java.util.ArrayList;
+import java.util.Comparator;
 import java.util.HexFormat;
 import java.util.List;
 import java.util.Map;
@@ -46,7 +51,10 @@ public final class AuditLog implements AutoCloseable {
   static final String FILE_PREFIX = "audit-";
   static final String FILE_SUFFIX = ".jsonl";
   private static final JsonNodeFactory NODES = JsonNodeFactory.instance;
-  private static final DateTimeFormatter EPOCH_TIME = DateTimeFormatter.ofPattern("yyyyMMdd'T'HHmmss'Z'").withZone(ZoneOffset.UTC);
+  static final DateTimeFormatter EPOCH_TIME = DateTimeFormatter.ofPattern("yyyyMMdd'T'HHmmss'Z'").withZone(ZoneOffset.UTC);
+  /** Always three fraction digits: {@code Instant.toString} drops them on a whole second. */
+  private static final DateTimeFormatter ENTRY_TIME =
+      DateTimeFormatter.ofPattern("uuuu-MM-dd'T'HH:mm:ss.SSS'Z'").withZone(ZoneOffset.UTC);
 
   private final Path file;
   private final String epoch;
@@ -76,14 +84,20 @@ public final class AuditLog implements AutoCloseable {
    * calls without an outcome.
    */
   public static AuditLog open(Path directory, Genesis genesis, Clock clock) throws AuditException {
+    if (Files.exists(directory) && !Files.isDirectory(directory)) {
+      throw new AuditException("audit_dir " + directory + ": not a directory; name a folder for the audit log "
+          + "(it is created when missing)");
+    }
+    AuditLog log = null;
     try {
       Files.createDirectories(directory);
       Optional<PreviousEpoch> previous = PreviousEpoch.recover(directory);
-      String epoch = EPOCH_TIME.format(clock.instant()) + "-" + randomHex(4);
+      String epoch = newEpoch(clock.instant(), previous);
       Path file = directory.resolve(FILE_PREFIX + epoch + FILE_SUFFIX);
       FileChannel channel = FileChannel.open(file, StandardOpenOption.CREATE_NEW, StandardOpenOption.WRITE);
-      AuditLog log = new AuditLog(file, epoch, channel, clock);
-      log.append(genesisEntry(genesis, previous), previous.map(PreviousEpoch::tipBytes).orElse(new byte[32]));
+      log = new AuditLog(file, epoch, channel, clock);
+      byte[] previousTip = HexFormat.of().parseHex(previous.map(p -> p.head().tip()).orElse(AuditEntry.NO_PREDECESSOR));
+      log.append(genesisEntry(genesis, previous), previousTip);
       if (previous.isPresent() && previous.get().needsRecoveryEntry()) {
         log.append(previous.get().recoveryEntry(), null);
       }
@@ -91,8 +105,25 @@ public final class AuditLog implements AutoCloseable {
       log.durableThrough = log.entryHashes.size() - 1;
       return log;
     } catch (IOException e) {
-      throw new AuditException("audit_dir " + directory + ": cannot open the audit log: " + e.getMessage(), e);
+      if (log != null) {
+        log.close();
+      }
+      throw new AuditException("audit_dir " + directory + ": cannot open the audit log: " + describe(e), e);
     }
+  }
+
+  /**
+   * The next boot takes the greatest file name as its predecessor, so this epoch's name must sort
+   * after the previous one's even when both boots fall within one second (their random suffixes
+   * would decide) or the clock was set back: then the time part moves just past the previous one.
+   */
+  private static String newEpoch(Instant now, Optional<PreviousEpoch> previous) {
+    Instant time = now.truncatedTo(ChronoUnit.SECONDS);
+    Optional<Instant> previousTime = previous.flatMap(PreviousEpoch::epochTime);
+    if (previousTime.isPresent() && !time.isAfter(previousTime.get())) {
+      time = previousTime.get().plusSeconds(1);
+    }
+    return EPOCH_TIME.format(time) + "-" + randomHex(4);
   }
 
   /** Records a decision durably; returns its index. */
@@ -141,14 +172,16 @@ public final class AuditLog implements AutoCloseable {
   public List<RecordedCall> callsOf(String sessionId) {
     List<RecordedCall> calls = callsBySession.getOrDefault(sessionId, List.of());
     synchronized (calls) {
-      return List.copyOf(calls);
+      // Concurrent calls of one session are listed as their appends returned, not by index.
+      return calls.stream().sorted(Comparator.comparingLong(RecordedCall::decisionIndex)).toList();
     }
   }
 
+  /** The chain as far as it is on disk: a claim must not name entries a crash could still lose. */
   public Snapshot snapshot() {
     lock.lock();
     try {
-      int length = entryHashes.size();
+      int length = (int) (durableThrough + 1);
       return new Snapshot(epoch, hex(tree.root(length)), hex(entryHashes.get(length - 1)), length);
     } finally {
       lock.unlock();
@@ -186,6 +219,9 @@ public final class AuditLog implements AutoCloseable {
   private record Appended(long index, String hashHex) {}
 
   private Appended appendDurably(ObjectNode entry) throws AuditException {
+    // A FileChannel used by a thread whose interrupt flag is set closes itself, which would
+    // poison the log for every caller; callers that restored an interrupt get it back after.
+    boolean interrupted = Thread.interrupted();
     lock.lock();
     try {
       Appended appended = append(entry, null);
@@ -193,9 +229,12 @@ public final class AuditLog implements AutoCloseable {
       return appended;
     } catch (IOException e) {
       failure = failure == null ? e : failure;
-      throw new AuditException("audit log " + file + " cannot record: " + e.getMessage(), e);
+      throw new AuditException("audit log " + file + " cannot record: " + describe(e), e);
     } finally {
       lock.unlock();
+      if (interrupted) {
+        Thread.currentThread().interrupt();
+      }
     }
   }
 
@@ -204,13 +243,13 @@ public final class AuditLog implements AutoCloseable {
     lock.lock();
     try {
       if (failure != null) {
-        throw new IOException("an earlier write failed (" + failure.getMessage() + "); refusing to write more", failure);
+        throw new IOException("an earlier write failed (" + describe(failure) + "); refusing to write more", failure);
       }
       long index = entryHashes.size();
       byte[] previous = prev != null ? prev : entryHashes.get(entryHashes.size() - 1);
       ObjectNode entry = NODES.objectNode();
       entry.put("index", index);
-      entry.put("time", clock.instant().truncatedTo(ChronoUnit.MILLIS).toString());
+      entry.put("time", ENTRY_TIME.format(clock.instant()));
       entry.put("epoch", epoch);
       entry.put("prev", hex(previous));
       entry.setAll(body);
@@ -235,7 +274,7 @@ public final class AuditLog implements AutoCloseable {
   private void awaitDurable(long index) throws IOException {
     while (durableThrough < index) {
       if (failure != null) {
-        throw new IOException("fsync failed: " + failure.getMessage(), failure);
+        throw new IOException("an earlier write failed (" + describe(failure) + ")", failure);
       }
       if (syncing) {
         syncDone.awaitUninterruptibly();
@@ -272,6 +311,15 @@ public final class AuditLog implements AutoCloseable {
     entry.put("key_thumbprint", genesis.keyThumbprint());
     entry.set("previous_epoch", previous.<JsonNode>map(PreviousEpoch::summary).orElse(NODES.nullNode()));
     return entry;
+  }
+
+  /** A failure in words: some JDK exceptions carry no message, or only a path. */
+  private static String describe(IOException e) {
+    return switch (e) {
+      case ClosedChannelException closed -> "the audit log is closed";
+      case FileSystemException fs when fs.getReason() == null -> fs.getClass().getSimpleName() + ": " + fs.getMessage();
+      default -> e.getMessage() != null ? e.getMessage() : e.getClass().getSimpleName();
+    };
   }
 
   static String hex(byte[] bytes) {

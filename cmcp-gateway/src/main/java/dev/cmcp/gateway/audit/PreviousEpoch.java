@@ -4,29 +4,34 @@ import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.JsonNodeFactory;
 import com.fasterxml.jackson.databind.node.ObjectNode;
-import dev.cmcp.verify.Digests;
-import dev.cmcp.verify.StrictJson;
-import dev.cmcp.verify.audit.MerkleTree;
+import dev.cmcp.verify.audit.AuditLogReplay;
+import dev.cmcp.verify.audit.ChainHead;
 import java.io.IOException;
 import java.nio.channels.FileChannel;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardOpenOption;
-import java.util.ArrayList;
-import java.util.HashSet;
+import java.text.ParsePosition;
+import java.time.DateTimeException;
+import java.time.Instant;
 import java.util.List;
 import java.util.Optional;
 import java.util.Set;
+import java.util.TreeSet;
 import java.util.stream.Stream;
 
 /**
  * The newest earlier epoch in the audit folder, repaired after a crash: a last line cut off
  * mid-write is removed (it was never acknowledged, since appends return only after fsync), and
  * decisions that were forwarded but have no outcome are listed for the recovery entry.
+ *
+ * <p>The file is replayed as a verifier would before anything is repaired: a file broken
+ * anywhere but in its last, unterminated line was not cut off by a crash, and the new epoch
+ * must neither link to it nor change it.
  */
-record PreviousEpoch(Path file, long length, byte[] root, byte[] tipBytes, long truncatedBytes, List<Long> unfinished) {
+record PreviousEpoch(Path file, ChainHead head, long truncatedBytes, List<Long> unfinished) {
 
-  static Optional<PreviousEpoch> recover(Path directory) throws IOException {
+  static Optional<PreviousEpoch> recover(Path directory) throws IOException, AuditException {
     Optional<Path> newest;
     try (Stream<Path> files = Files.list(directory)) {
       newest = files
@@ -43,46 +48,69 @@ record PreviousEpoch(Path file, long length, byte[] root, byte[] tipBytes, long 
     while (end > 0 && bytes[end - 1] != '\n') {
       end--;
     }
+    long wholeLines = 0;
+    for (int i = 0; i < end; i++) {
+      wholeLines += bytes[i] == '\n' ? 1 : 0;
+    }
     long truncated = bytes.length - end;
+    if (wholeLines == 0 && truncated == 0) {
+      return Optional.empty();
+    }
+
+    AuditLogReplay.Result replay = AuditLogReplay.replay(file);
+    if (replay instanceof AuditLogReplay.Broken broken && !(truncated > 0 && broken.lineNumber() == wholeLines + 1)) {
+      throw damaged(file, broken);
+    }
     if (truncated > 0) {
       try (FileChannel channel = FileChannel.open(file, StandardOpenOption.WRITE)) {
         channel.truncate(end);
         channel.force(true);
       }
+      if (wholeLines == 0) {
+        // Not even the genesis entry was whole: that boot never served a call.
+        return Optional.empty();
+      }
+      replay = AuditLogReplay.replay(file);
     }
-    StrictJson json = new StrictJson();
-    List<byte[]> hashes = new ArrayList<>();
-    Set<Long> forwarded = new java.util.TreeSet<>();
-    Set<Long> finished = new HashSet<>();
-    int start = 0;
-    for (int i = 0; i < end; i++) {
-      if (bytes[i] != '\n') {
-        continue;
+    return switch (replay) {
+      case AuditLogReplay.Broken broken -> throw damaged(file, broken);
+      case AuditLogReplay.Intact intact ->
+          Optional.of(new PreviousEpoch(file, intact.head(), truncated, unfinishedDecisions(intact)));
+    };
+  }
+
+  /** Forwarded decisions that no outcome entry answers; blocked ones were never forwarded. */
+  private static List<Long> unfinishedDecisions(AuditLogReplay.Intact log) {
+    Set<Long> unfinished = new TreeSet<>();
+    for (int i = 0; i < log.length(); i++) {
+      JsonNode entry = log.entry(i);
+      switch (entry.path("type").asText()) {
+        case "decision" -> {
+          if (entry.path("enforced").asText().equals("forwarded")) {
+            unfinished.add((long) i);
+          }
+        }
+        case "outcome" -> unfinished.remove(entry.path("decision_index").asLong());
+        default -> { }
       }
-      byte[] line = java.util.Arrays.copyOfRange(bytes, start, i);
-      JsonNode entry;
-      try {
-        entry = json.parse(line);
-      } catch (StrictJson.MalformedJsonException e) {
-        throw new IOException("previous audit file " + file + " line " + (hashes.size() + 1)
-            + " is not a valid entry (" + e.getMessage() + "); it was not cut off by a crash, so it is left "
-            + "untouched: move it out of the audit folder after securing it, then start again");
-      }
-      hashes.add(Digests.sha256(line));
-      String type = entry.path("type").asText();
-      if (type.equals("decision") && entry.path("enforced").asText().equals("forwarded")) {
-        forwarded.add(entry.path("index").asLong());
-      } else if (type.equals("outcome")) {
-        finished.add(entry.path("decision_index").asLong());
-      }
-      start = i + 1;
     }
-    if (hashes.isEmpty()) {
+    return List.copyOf(unfinished);
+  }
+
+  private static AuditException damaged(Path file, AuditLogReplay.Broken broken) {
+    return new AuditException("previous audit file " + file + " is damaged, " + broken.describe()
+        + "; only a torn last line is repaired, so the file is left untouched: secure it, move it out of the "
+        + "audit folder, then start again");
+  }
+
+  /** The time in this file's epoch name, which orders epochs; empty for a name not written by the gateway. */
+  Optional<Instant> epochTime() {
+    String name = file.getFileName().toString().substring(AuditLog.FILE_PREFIX.length());
+    try {
+      return Optional.of(Instant.from(AuditLog.EPOCH_TIME.parse(name, new ParsePosition(0))));
+    } catch (DateTimeException e) {
       return Optional.empty();
     }
-    forwarded.removeAll(finished);
-    return Optional.of(new PreviousEpoch(file, hashes.size(), MerkleTree.root(hashes), hashes.get(hashes.size() - 1),
-        truncated, List.copyOf(forwarded)));
   }
 
   boolean needsRecoveryEntry() {
@@ -92,9 +120,9 @@ record PreviousEpoch(Path file, long length, byte[] root, byte[] tipBytes, long 
   JsonNode summary() {
     ObjectNode summary = JsonNodeFactory.instance.objectNode();
     summary.put("file", file.getFileName().toString());
-    summary.put("length", length);
-    summary.put("root", AuditLog.hex(root));
-    summary.put("tip", AuditLog.hex(tipBytes));
+    summary.put("length", head.length());
+    summary.put("root", head.root());
+    summary.put("tip", head.tip());
     return summary;
   }
 

@@ -14,6 +14,7 @@ import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
 import java.time.Clock;
 import java.util.List;
+import java.util.UUID;
 
 /**
  * Issues signed TRACE claims (GatewayClaim) for sessions: the gateway's statement, bound to its
@@ -122,8 +123,13 @@ public final class ClaimIssuer {
     // Epoch and sequence make names unique across restarts and sort in issue order.
     String name = String.format("%s-%06d-%s.json", log.epoch(), issued.incrementAndGet(), safe);
     Path target = claimsDirectory.resolve(name);
-    Path temporary = claimsDirectory.resolve(name + ".tmp");
-    Files.writeString(temporary, dev.cmcp.verify.CanonicalJson.string(claim) + "\n", StandardCharsets.UTF_8);
-    Files.move(temporary, target, StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
+    // One temporary file per writer: claims for one session can be issued at the same moment.
+    Path temporary = claimsDirectory.resolve(name + "." + UUID.randomUUID() + ".tmp");
+    try {
+      Files.writeString(temporary, dev.cmcp.verify.CanonicalJson.string(claim) + "\n", StandardCharsets.UTF_8);
+      Files.move(temporary, target, StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
+    } finally {
+      Files.deleteIfExists(temporary);
+    }
   }
 }

@@ -1,0 +1,184 @@
+package dev.cmcp.gateway.claim;
+
+import static dev.cmcp.gateway.audit.AuditFixtures.BUNDLE_HASH;
+import static dev.cmcp.gateway.audit.AuditFixtures.CATALOG_HASH;
+import static dev.cmcp.gateway.audit.AuditFixtures.CLOCK;
+import static dev.cmcp.gateway.audit.AuditFixtures.MEASUREMENT;
+import static dev.cmcp.gateway.audit.AuditFixtures.NOW;
+import static dev.cmcp.gateway.audit.AuditFixtures.advisoryDenied;
+import static dev.cmcp.gateway.audit.AuditFixtures.allowed;
+import static dev.cmcp.gateway.audit.AuditFixtures.blocked;
+import static dev.cmcp.gateway.audit.AuditFixtures.genesis;
+import static dev.cmcp.gateway.audit.AuditFixtures.ok;
+import static org.assertj.core.api.Assertions.assertThat;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import dev.cmcp.gateway.audit.AuditLog;
+import dev.cmcp.verify.CanonicalJson;
+import dev.cmcp.verify.CheckName;
+import dev.cmcp.verify.ClaimVerifier;
+import dev.cmcp.verify.EvidencePolicy;
+import dev.cmcp.verify.VerificationOptions;
+import dev.cmcp.verify.VerificationReport;
+import dev.cmcp.verify.VerificationReport.Result;
+import dev.cmcp.verify.VerificationReport.Status;
+import dev.cmcp.verify.claim.Binding;
+import dev.cmcp.verify.claim.ClaimSigner;
+import dev.cmcp.verify.claim.SoftwareEvidence;
+import java.io.IOException;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.security.KeyPairGenerator;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.Future;
+import java.util.stream.Stream;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+class ClaimIssuerTest {
+
+  private static final long VALIDITY_SECONDS = 300;
+
+  @TempDir Path dir;
+
+  private AuditLog log;
+  private ClaimIssuer issuer;
+
+  /** Wired as Gateway.start wires it: a fresh Ed25519 key, bound into software evidence. */
+  @BeforeEach
+  void startAGateway() throws Exception {
+    ClaimSigner signer = new ClaimSigner(KeyPairGenerator.getInstance("Ed25519").generateKeyPair());
+    Binding binding = Binding.of(BUNDLE_HASH, CATALOG_HASH, "enforcing", signer.jwk().thumbprint());
+    ObjectNode runtime = SoftwareEvidence.create(binding, MEASUREMENT, CLOCK.instant());
+    log = AuditLog.open(dir, genesis(signer.jwk().thumbprint()), CLOCK);
+    issuer = new ClaimIssuer(signer, runtime, BUNDLE_HASH, CATALOG_HASH, "enforcing", VALIDITY_SECONDS, log,
+        dir.resolve("claims"), CLOCK);
+  }
+
+  @AfterEach
+  void stop() {
+    log.close();
+  }
+
+  @Test
+  void aClaimOverAllowedAdvisoryDeniedAndBlockedCallsVerifiesAgainstTheLog() throws Exception {
+    long read = log.appendDecision(allowed("s1", "crm.read"));
+    log.appendOutcome(ok(read, "s1", "crm.read"));
+    long export = log.appendDecision(advisoryDenied("s1", "crm.export"));
+    long delete = log.appendDecision(blocked("s1", "crm.delete"));
+
+    ObjectNode claim = issuer.issue("s1");
+
+    VerificationReport report = verify(claim);
+    assertThat(report.result()).as(report.toText()).isEqualTo(Result.PARTIALLY_VERIFIED);
+    for (CheckName check : CheckName.values()) {
+      Status expected = check == CheckName.EVIDENCE ? Status.SKIP : Status.PASS;
+      assertThat(report.check(check).status()).as(report.toText()).isEqualTo(expected);
+    }
+
+    JsonNode gateway = claim.path("gateway");
+    assertThat(gateway.path("session_id").asText()).isEqualTo("s1");
+    assertThat(gateway.path("workflow_id").asText()).isEqualTo("wf-s1");
+    assertThat(gateway.at("/audit_chain/length").asLong()).isEqualTo(log.snapshot().length()).isEqualTo(5);
+    assertThat(gateway.at("/audit_chain/epoch").asText()).isEqualTo(log.epoch());
+    JsonNode calls = gateway.path("calls");
+    assertThat(calls).hasSize(3);
+    assertThat(calls.get(0).path("index").asLong()).isEqualTo(read);
+    assertThat(calls.get(0).path("outcome_index").asLong()).isEqualTo(read + 1);
+    assertThat(calls.get(0).path("result_sha256").asText()).isEqualTo("d".repeat(64));
+    assertThat(calls.get(1).path("index").asLong()).isEqualTo(export);
+    assertThat(calls.get(1).path("decision").asText()).isEqualTo("deny");
+    assertThat(calls.get(1).path("enforced").asText()).isEqualTo("forwarded");
+    assertThat(calls.get(1).get("outcome_index").isNull()).as("not answered yet").isTrue();
+    assertThat(calls.get(2).path("index").asLong()).isEqualTo(delete);
+    assertThat(calls.get(2).path("enforced").asText()).isEqualTo("blocked");
+    assertThat(calls.get(2).get("result_sha256").isNull()).isTrue();
+    assertThat(claim.at("/trace/exp").asLong() - claim.at("/trace/iat").asLong()).isEqualTo(VALIDITY_SECONDS);
+  }
+
+  @Test
+  void theClaimIsWrittenUnderTheClaimsFolderExactlyAsReturned() throws Exception {
+    log.appendDecision(allowed("s1", "crm.read"));
+
+    ObjectNode claim = issuer.issue("s1");
+
+    List<Path> written = claimFiles();
+    assertThat(written).singleElement().satisfies(file -> {
+      assertThat(file.getFileName().toString()).startsWith("s1-").endsWith(".json");
+      assertThat(Files.readString(file, StandardCharsets.UTF_8)).isEqualTo(CanonicalJson.string(claim) + "\n");
+      assertThat(verify(Files.readAllBytes(file)).result()).isEqualTo(Result.PARTIALLY_VERIFIED);
+    });
+  }
+
+  @Test
+  void aClaimListsOnlyItsOwnSessionsCallsWhenOthersInterleave() throws Exception {
+    List<Long> own = new ArrayList<>();
+    for (int i = 0; i < 4; i++) {
+      long mine = log.appendDecision(allowed("s1", "crm.read"));
+      own.add(mine);
+      long theirs = log.appendDecision(allowed("s2", "crm.read"));
+      log.appendOutcome(ok(theirs, "s2", "crm.read"));
+      log.appendOutcome(ok(mine, "s1", "crm.read"));
+    }
+    log.appendDecision(blocked("s2", "crm.delete"));
+
+    ObjectNode claim = issuer.issue("s1");
+
+    List<Long> listed = new ArrayList<>();
+    claim.at("/gateway/calls").forEach(call -> listed.add(call.path("index").asLong()));
+    assertThat(listed).containsExactlyElementsOf(own);
+    VerificationReport report = verify(claim);
+    assertThat(report.result()).as(report.toText()).isEqualTo(Result.PARTIALLY_VERIFIED);
+  }
+
+  @Test
+  void aSessionIsKnownOnlyOnceItHasACall() throws Exception {
+    assertThat(issuer.knows("s1")).isFalse();
+    log.appendDecision(blocked("s1", "crm.delete"));
+
+    assertThat(issuer.knows("s1")).isTrue();
+    assertThat(issuer.knows("s2")).isFalse();
+  }
+
+  @Test
+  void claimsIssuedAtTheSameTimeForOneSessionAreAllWritten() throws Exception {
+    long read = log.appendDecision(allowed("s1", "crm.read"));
+    log.appendOutcome(ok(read, "s1", "crm.read"));
+
+    List<Future<ObjectNode>> claims = new ArrayList<>();
+    try (ExecutorService pool = Executors.newVirtualThreadPerTaskExecutor()) {
+      for (int i = 0; i < 16; i++) {
+        claims.add(pool.submit(() -> issuer.issue("s1")));
+      }
+    }
+    for (Future<ObjectNode> claim : claims) {
+      assertThat(verify(claim.get()).result()).isEqualTo(Result.PARTIALLY_VERIFIED);
+    }
+    assertThat(claimFiles()).as("same session, second and length: one file, no temporary left").hasSize(1);
+  }
+
+  private VerificationReport verify(ObjectNode claim) {
+    return verify(CanonicalJson.bytes(claim));
+  }
+
+  private VerificationReport verify(byte[] claim) {
+    VerificationOptions options = VerificationOptions.of(EvidencePolicy.ALLOW_SOFTWARE, NOW.plusSeconds(1))
+        .withAuditLog(log.file())
+        .withExpectedBundleHash(BUNDLE_HASH)
+        .withExpectedMeasurement(MEASUREMENT);
+    return ClaimVerifier.verify(claim, options);
+  }
+
+  private List<Path> claimFiles() throws IOException {
+    try (Stream<Path> files = Files.list(dir.resolve("claims"))) {
+      return files.toList();
+    }
+  }
+}
