@@ -14,13 +14,10 @@ import dev.cmcp.verify.Digests;
 import dev.cmcp.verify.audit.AuditEntry;
 import dev.cmcp.verify.audit.MerkleTree;
 import java.io.IOException;
-import java.nio.ByteBuffer;
-import java.nio.channels.ClosedChannelException;
-import java.nio.channels.FileChannel;
+import java.io.FileOutputStream;
 import java.nio.file.FileSystemException;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.nio.file.StandardOpenOption;
 import java.security.SecureRandom;
 import java.time.Clock;
 import java.time.Instant;
@@ -58,7 +55,8 @@ public final class AuditLog implements AutoCloseable {
 
   private final Path file;
   private final String epoch;
-  private final FileChannel channel;
+  private final FileOutputStream out;
+  private volatile boolean closed;
   private final Clock clock;
 
   private final ReentrantLock lock = new ReentrantLock();
@@ -71,10 +69,10 @@ public final class AuditLog implements AutoCloseable {
 
   private final Map<String, List<RecordedCall>> callsBySession = new ConcurrentHashMap<>();
 
-  private AuditLog(Path file, String epoch, FileChannel channel, Clock clock) {
+  private AuditLog(Path file, String epoch, FileOutputStream out, Clock clock) {
     this.file = file;
     this.epoch = epoch;
-    this.channel = channel;
+    this.out = out;
     this.clock = clock;
   }
 
@@ -94,14 +92,17 @@ public final class AuditLog implements AutoCloseable {
       Optional<PreviousEpoch> previous = PreviousEpoch.recover(directory);
       String epoch = newEpoch(clock.instant(), previous);
       Path file = directory.resolve(FILE_PREFIX + epoch + FILE_SUFFIX);
-      FileChannel channel = FileChannel.open(file, StandardOpenOption.CREATE_NEW, StandardOpenOption.WRITE);
-      log = new AuditLog(file, epoch, channel, clock);
+      Files.createFile(file);
+      // A stream, not a FileChannel: a channel closes itself when its thread is interrupted,
+      // which would shut the log for every caller; stream writes and fd.sync() are not interruptible.
+      FileOutputStream out = new FileOutputStream(file.toFile(), true);
+      log = new AuditLog(file, epoch, out, clock);
       byte[] previousTip = HexFormat.of().parseHex(previous.map(p -> p.head().tip()).orElse(AuditEntry.NO_PREDECESSOR));
       log.append(genesisEntry(genesis, previous), previousTip);
       if (previous.isPresent() && previous.get().needsRecoveryEntry()) {
         log.append(previous.get().recoveryEntry(), null);
       }
-      channel.force(false);
+      out.getFD().sync();
       log.durableThrough = log.entryHashes.size() - 1;
       return log;
     } catch (IOException e) {
@@ -209,8 +210,9 @@ public final class AuditLog implements AutoCloseable {
 
   @Override
   public void close() {
+    closed = true;
     try {
-      channel.close();
+      out.close();
     } catch (IOException e) {
       System.getLogger("cmcp.audit").log(System.Logger.Level.WARNING, "closing audit log: " + e.getMessage());
     }
@@ -219,9 +221,6 @@ public final class AuditLog implements AutoCloseable {
   private record Appended(long index, String hashHex) {}
 
   private Appended appendDurably(ObjectNode entry) throws AuditException {
-    // A FileChannel used by a thread whose interrupt flag is set closes itself, which would
-    // poison the log for every caller; callers that restored an interrupt get it back after.
-    boolean interrupted = Thread.interrupted();
     lock.lock();
     try {
       Appended appended = append(entry, null);
@@ -232,9 +231,6 @@ public final class AuditLog implements AutoCloseable {
       throw new AuditException("audit log " + file + " cannot record: " + describe(e), e);
     } finally {
       lock.unlock();
-      if (interrupted) {
-        Thread.currentThread().interrupt();
-      }
     }
   }
 
@@ -242,6 +238,9 @@ public final class AuditLog implements AutoCloseable {
   private Appended append(ObjectNode body, byte[] prev) throws IOException {
     lock.lock();
     try {
+      if (closed) {
+        throw new IOException("the audit log is closed");
+      }
       if (failure != null) {
         throw new IOException("an earlier write failed (" + describe(failure) + "); refusing to write more", failure);
       }
@@ -254,10 +253,9 @@ public final class AuditLog implements AutoCloseable {
       entry.put("prev", hex(previous));
       entry.setAll(body);
       byte[] canonical = CanonicalJson.bytes(entry);
-      ByteBuffer line = ByteBuffer.allocate(canonical.length + 1).put(canonical).put((byte) '\n').flip();
-      while (line.hasRemaining()) {
-        channel.write(line);
-      }
+      byte[] line = java.util.Arrays.copyOf(canonical, canonical.length + 1);
+      line[canonical.length] = '\n';
+      out.write(line);
       byte[] hash = Digests.sha256(canonical);
       entryHashes.add(hash);
       tree.append(hash);
@@ -284,7 +282,7 @@ public final class AuditLog implements AutoCloseable {
       long target = entryHashes.size() - 1;
       lock.unlock();
       try {
-        channel.force(false);
+        out.getFD().sync();
       } catch (IOException e) {
         lock.lock();
         failure = failure == null ? e : failure;
@@ -316,7 +314,6 @@ public final class AuditLog implements AutoCloseable {
   /** A failure in words: some JDK exceptions carry no message, or only a path. */
   private static String describe(IOException e) {
     return switch (e) {
-      case ClosedChannelException closed -> "the audit log is closed";
       case FileSystemException fs when fs.getReason() == null -> fs.getClass().getSimpleName() + ": " + fs.getMessage();
       default -> e.getMessage() != null ? e.getMessage() : e.getClass().getSimpleName();
     };

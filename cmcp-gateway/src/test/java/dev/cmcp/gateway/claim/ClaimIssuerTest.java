@@ -111,7 +111,7 @@ class ClaimIssuerTest {
 
     List<Path> written = claimFiles();
     assertThat(written).singleElement().satisfies(file -> {
-      assertThat(file.getFileName().toString()).startsWith("s1-").endsWith(".json");
+      assertThat(file.getFileName().toString()).startsWith(log.epoch() + "-000001-").endsWith("-s1.json");
       assertThat(Files.readString(file, StandardCharsets.UTF_8)).isEqualTo(CanonicalJson.string(claim) + "\n");
       assertThat(verify(Files.readAllBytes(file)).result()).isEqualTo(Result.PARTIALLY_VERIFIED);
     });
@@ -161,7 +161,7 @@ class ClaimIssuerTest {
     for (Future<ObjectNode> claim : claims) {
       assertThat(verify(claim.get()).result()).isEqualTo(Result.PARTIALLY_VERIFIED);
     }
-    assertThat(claimFiles()).as("same session, second and length: one file, no temporary left").hasSize(1);
+    assertThat(claimFiles()).as("one file per claim, numbered in issue order, no temporary left").hasSize(16);
   }
 
   private VerificationReport verify(ObjectNode claim) {
