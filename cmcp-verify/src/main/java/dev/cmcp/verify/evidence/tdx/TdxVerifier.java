@@ -13,6 +13,7 @@ import static dev.cmcp.verify.evidence.tdx.TdxCheck.TCB_INFO;
 import static dev.cmcp.verify.evidence.tdx.TdxCheck.TCB_LEVEL;
 import static dev.cmcp.verify.evidence.tdx.TdxCheck.TD_DEBUG;
 
+import dev.cmcp.verify.VerificationReport.Status;
 import dev.cmcp.verify.evidence.tdx.TdxReport.Check;
 import dev.cmcp.verify.evidence.tdx.TdxReport.TdFields;
 import java.io.ByteArrayInputStream;
@@ -72,6 +73,7 @@ public final class TdxVerifier {
    * @param collateral the pinned root, and optionally CRLs, TCB info, QE identity, TCB signing certificate
    * @param expectedReportData the 64 bytes REPORTDATA must hold (the claim's binding); empty to skip
    * @param now the time at which certificates, CRLs and collateral must be valid
+   * @param policy the debug, measurement and TCB status rules beyond genuineness
    */
   public static TdxReport verify(
       byte[] quote, TdxCollateral collateral, Optional<byte[]> expectedReportData, Instant now, TdxPolicy policy) {
@@ -80,11 +82,10 @@ public final class TdxVerifier {
       parsed = TdxQuote.parse(quote);
     } catch (TdxException e) {
       List<Check> checks = new ArrayList<>();
-      checks.add(new Check(QUOTE_FORMAT, Outcome.fail(e.getMessage()).status(), e.getMessage()));
       for (TdxCheck name : TdxCheck.values()) {
-        if (name != QUOTE_FORMAT) {
-          checks.add(new Check(name, Outcome.skip("").status(), "the quote could not be parsed"));
-        }
+        checks.add(name == QUOTE_FORMAT
+            ? new Check(name, Status.FAIL, e.getMessage())
+            : new Check(name, Status.SKIP, "the quote could not be parsed"));
       }
       return new TdxReport(checks, Optional.empty());
     }
@@ -102,6 +103,7 @@ public final class TdxVerifier {
     private String pckChainProblem = "";
     private Optional<PckExtensions> pckExtensions = Optional.empty();
     private Optional<X509Certificate> anchor = Optional.empty();
+    private Optional<SignedCollateral> trustedTcbInfo = Optional.empty();
 
     Verification(TdxQuote quote, TdxCollateral collateral, Instant now, TdxPolicy policy) {
       this.quote = quote;
@@ -117,9 +119,7 @@ public final class TdxVerifier {
       outcomes.put(QE_REPORT_SIGNATURE, attempt(this::qeReportSignature));
       outcomes.put(QE_REPORT_BINDS_KEY, attempt(this::qeReportBindsKey));
       outcomes.put(PCK_CHAIN, attempt(this::pckChain));
-      outcomes.put(PCK_REVOCATION, passed(PCK_CHAIN)
-          ? CertificatePaths.revocation(pckChain.subList(0, PCK_CHAIN_LENGTH - 1), anchor.orElseThrow(), collateral.crls(), now)
-          : Outcome.skip("the PCK chain did not verify"));
+      outcomes.put(PCK_REVOCATION, attempt(this::pckRevocation));
       outcomes.put(REPORT_DATA, reportData(expectedReportData));
       outcomes.put(TD_DEBUG, tdDebug());
       outcomes.put(MEASUREMENT, measurement());
@@ -201,6 +201,13 @@ public final class TdxVerifier {
           + " (pinned), all valid at " + now + "; FMSPC " + extensions.fmspc());
     }
 
+    private Outcome pckRevocation() {
+      if (anchor.isEmpty()) {
+        return Outcome.skip("the PCK chain did not verify");
+      }
+      return CertificatePaths.revocation(pckChain.subList(0, PCK_CHAIN_LENGTH - 1), anchor.get(), collateral.crls(), now);
+    }
+
     private Outcome reportData(Optional<byte[]> expected) {
       byte[] actual = quote.tdReport().reportData();
       if (expected.isEmpty()) {
@@ -243,19 +250,21 @@ public final class TdxVerifier {
       }
       SignedCollateral signed = SignedCollateral.verify(collateral.tcbInfo().get(), "tcbInfo",
           SignedCollateral.signingCertificate(collateral).orElseThrow(), collateral, now);
-      return CollateralChecks.tcbInfo(signed, quote.tdReport(), pckExtensions.orElseThrow());
+      Outcome outcome = CollateralChecks.tcbInfo(signed, quote.tdReport(), pckExtensions.orElseThrow());
+      if (outcome.passed()) {
+        trustedTcbInfo = Optional.of(signed);
+      }
+      return outcome;
     }
 
-    private Outcome tcbLevel() throws TdxException, GeneralSecurityException {
-      if (!passed(TCB_INFO)) {
+    private Outcome tcbLevel() throws TdxException {
+      if (trustedTcbInfo.isEmpty()) {
         return Outcome.skip("no trusted TCB info");
       }
       if (!passed(QUOTE_SIGNATURE)) {
         return Outcome.skip("the TD report's TEE_TCB_SVN is not authenticated");
       }
-      SignedCollateral signed = SignedCollateral.verify(collateral.tcbInfo().orElseThrow(), "tcbInfo",
-          SignedCollateral.signingCertificate(collateral).orElseThrow(), collateral, now);
-      return CollateralChecks.tcbLevel(signed, quote.tdReport(), pckExtensions.orElseThrow(), policy);
+      return CollateralChecks.tcbLevel(trustedTcbInfo.get(), quote.tdReport(), pckExtensions.orElseThrow(), policy);
     }
 
     private Outcome qeIdentity() throws TdxException, GeneralSecurityException {

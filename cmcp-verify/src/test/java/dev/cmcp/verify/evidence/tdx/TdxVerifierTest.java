@@ -183,8 +183,8 @@ class TdxVerifierTest {
 
   @Test
   void aQuoteChainingToAnotherRootFailsThePckChain() throws Exception {
-    // The certs folder pins only the TCB signing certificate's issuer... which is the same root;
-    // so pin an unrelated self-signed root instead: AMD's ARK from the SNP fixtures.
+    // The certs folder pins an unrelated self-signed root (AMD's ARK, from the SNP fixtures) and
+    // not Intel's: the quote's own copy of the Intel root must not stand in for it.
     Path ark = TdxFixtures.DIR.resolve("../snp/ask_ark_milan.pem").normalize();
     Files.copy(ark, dir.resolve("amd.pem"));
 
