@@ -1,0 +1,36 @@
+package dev.cmcp.verify.evidence.tdx;
+
+import java.util.Locale;
+
+/** The checks a TDX quote verification reports, in the order it reports them. */
+public enum TdxCheck {
+  /** The quote parses as version 4, ECDSA-256 attestation key, TDX, with every length in bounds. */
+  QUOTE_FORMAT,
+  /** The attestation key signed the header and TD report body (ECDSA P-256, SHA-256). */
+  QUOTE_SIGNATURE,
+  /** The PCK certificate's key signed the quoting enclave's report. */
+  QE_REPORT_SIGNATURE,
+  /** The QE report's REPORTDATA is SHA-256(attestation key || QE authentication data), then zeros. */
+  QE_REPORT_BINDS_KEY,
+  /** PCK certificate -> PCK Platform/Processor CA -> the pinned Intel SGX Root CA, valid at "now". */
+  PCK_CHAIN,
+  /** No supplied CRL revokes a certificate of the PCK chain (skipped when no CRL is supplied). */
+  PCK_REVOCATION,
+  /** REPORTDATA equals the expected binding (skipped when none is given). */
+  REPORT_DATA,
+  /** The TD is not a debug TD (TDATTRIBUTES bit 0), unless the policy allows it. */
+  TD_DEBUG,
+  /** MRTD equals the expected measurement (skipped when none is given). */
+  MEASUREMENT,
+  /** The supplied TCB info is signed by Intel, current, and describes this platform and TDX module. */
+  TCB_INFO,
+  /** The platform's TCB level in that TCB info has a status the policy accepts. */
+  TCB_LEVEL,
+  /** The supplied QE identity is signed by Intel, current, matches the QE report, and its TCB is accepted. */
+  QE_IDENTITY;
+
+  /** {@code quote_signature}, as reports print it. */
+  public String label() {
+    return name().toLowerCase(Locale.ROOT);
+  }
+}
