@@ -78,7 +78,7 @@ public record EvidenceReport(String platform, List<Check> checks, Map<String, St
     for (Check check : checks) {
       text.append(String.format("%-4s %-16s %s\n", check.status().name(), check.name(), check.reason()));
     }
-    fields.forEach((name, value) -> text.append(String.format("  %-18s %s\n", name + ":", value)));
+    fields.forEach((name, value) -> text.append(String.format("  %-20s %s\n", name + ":", value)));
     return text.append("result: ").append(result()).append("\n").toString();
   }
 

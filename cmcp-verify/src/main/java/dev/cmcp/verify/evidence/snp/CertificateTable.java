@@ -27,7 +27,7 @@ final class CertificateTable {
 
   private CertificateTable() {}
 
-  static TrustStore parse(byte[] table) throws SnpFormatException {
+  static TrustStore parse(byte[] table) throws SnpProblem {
     ByteBuffer le = ByteBuffer.wrap(table).order(ByteOrder.LITTLE_ENDIAN);
     ByteBuffer be = ByteBuffer.wrap(table);
     TrustStore certificates = TrustStore.empty();
@@ -40,7 +40,7 @@ final class CertificateTable {
       }
     }
     if (headerEnd < 0) {
-      throw new SnpFormatException("certificate table after the report has no all-zero terminating entry");
+      throw new SnpProblem("certificate table after the report has no all-zero terminating entry");
     }
     for (int at = 0; at + ENTRY_SIZE < headerEnd; at += ENTRY_SIZE) {
       UUID guid = new UUID(be.getLong(at), be.getLong(at + 8));
@@ -51,14 +51,14 @@ final class CertificateTable {
         continue;
       }
       if (offset < headerEnd || offset + length > table.length || length == 0) {
-        throw new SnpFormatException("certificate table entry " + name + " (offset " + offset + ", length "
+        throw new SnpProblem("certificate table entry " + name + " (offset " + offset + ", length "
             + length + ") lies outside the table's " + table.length + " bytes");
       }
       byte[] der = Arrays.copyOfRange(table, (int) offset, (int) (offset + length));
       try {
         certificates = certificates.plus(TrustStore.parse(name + " in the evidence's certificate table", der));
       } catch (TrustStoreException e) {
-        throw new SnpFormatException(e.getMessage());
+        throw new SnpProblem(e.getMessage());
       }
     }
     return certificates;

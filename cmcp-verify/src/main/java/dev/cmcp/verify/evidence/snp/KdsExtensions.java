@@ -44,22 +44,22 @@ final class KdsExtensions {
         return Optional.empty();
       }
       return Optional.of(new String(unwrap(value.get(), TAG_IA5_STRING, "productName"), StandardCharsets.US_ASCII));
-    } catch (SnpFormatException e) {
+    } catch (SnpProblem e) {
       return Optional.empty();
     }
   }
 
   /** The hardware id, 64 bytes (8 on Turin). */
-  static byte[] hwId(X509Certificate vcek) throws SnpFormatException {
+  static byte[] hwId(X509Certificate vcek) throws SnpProblem {
     byte[] value = extension(vcek, HW_ID)
-        .orElseThrow(() -> new SnpFormatException("the VCEK has no hwID extension (" + HW_ID + ")"));
+        .orElseThrow(() -> new SnpProblem("the VCEK has no hwID extension (" + HW_ID + ")"));
     // KDS writes the raw bytes without a DER header; accept a proper OCTET STRING too, should AMD add one.
     if (value.length == HW_ID_SIZE || value.length == TURIN_HW_ID_SIZE) {
       return value;
     }
     byte[] octets = unwrap(value, TAG_OCTET_STRING, "hwID");
     if (octets.length != HW_ID_SIZE && octets.length != TURIN_HW_ID_SIZE) {
-      throw new SnpFormatException("the VCEK's hwID is " + octets.length + " bytes, not 64 (or 8 on Turin)");
+      throw new SnpProblem("the VCEK's hwID is " + octets.length + " bytes, not 64 (or 8 on Turin)");
     }
     return octets;
   }
@@ -70,28 +70,28 @@ final class KdsExtensions {
   }
 
   /** The levels the VCEK certifies, in {@code product}'s terms (FMC on Turin only). */
-  static TcbVersion tcb(X509Certificate vcek, SnpProduct product) throws SnpFormatException {
+  static TcbVersion tcb(X509Certificate vcek, SnpProduct product) throws SnpProblem {
     int fmc = product == SnpProduct.TURIN ? spl(vcek, FMC_SPL, "fmcSPL") : 0;
     return new TcbVersion(spl(vcek, BOOTLOADER_SPL, "blSPL"), spl(vcek, TEE_SPL, "teeSPL"),
         spl(vcek, SNP_SPL, "snpSPL"), spl(vcek, MICROCODE_SPL, "ucodeSPL"), fmc);
   }
 
-  private static int spl(X509Certificate vcek, String oid, String name) throws SnpFormatException {
+  private static int spl(X509Certificate vcek, String oid, String name) throws SnpProblem {
     byte[] value = extension(vcek, oid)
-        .orElseThrow(() -> new SnpFormatException("the VCEK has no " + name + " extension (" + oid + ")"));
+        .orElseThrow(() -> new SnpProblem("the VCEK has no " + name + " extension (" + oid + ")"));
     byte[] integer = unwrap(value, TAG_INTEGER, name);
     if (integer.length == 0 || integer.length > 2) {
-      throw new SnpFormatException("the VCEK's " + name + " is not a small INTEGER");
+      throw new SnpProblem("the VCEK's " + name + " is not a small INTEGER");
     }
     int level = new BigInteger(integer).intValueExact();
     if (level < 0 || level > 255) {
-      throw new SnpFormatException("the VCEK's " + name + " is " + level + ", outside 0-255");
+      throw new SnpProblem("the VCEK's " + name + " is " + level + ", outside 0-255");
     }
     return level;
   }
 
   /** The extnValue's contents: the JDK hands it back still wrapped in its OCTET STRING. */
-  private static Optional<byte[]> extension(X509Certificate certificate, String oid) throws SnpFormatException {
+  private static Optional<byte[]> extension(X509Certificate certificate, String oid) throws SnpProblem {
     byte[] wrapped = certificate.getExtensionValue(oid);
     if (wrapped == null) {
       return Optional.empty();
@@ -100,9 +100,9 @@ final class KdsExtensions {
   }
 
   /** The contents of one DER element with {@code tag} that spans all of {@code der}. */
-  private static byte[] unwrap(byte[] der, int tag, String what) throws SnpFormatException {
+  private static byte[] unwrap(byte[] der, int tag, String what) throws SnpProblem {
     if (der.length < 2 || (der[0] & 0xFF) != tag) {
-      throw new SnpFormatException("the VCEK's " + what + " is not DER tag 0x" + Integer.toHexString(tag));
+      throw new SnpProblem("the VCEK's " + what + " is not DER tag 0x" + Integer.toHexString(tag));
     }
     int first = der[1] & 0xFF;
     int at = 2;
@@ -112,7 +112,7 @@ final class KdsExtensions {
     } else {
       int lengthBytes = first & 0x7F;
       if (lengthBytes == 0 || lengthBytes > 3 || der.length < at + lengthBytes) {
-        throw new SnpFormatException("the VCEK's " + what + " has a malformed DER length");
+        throw new SnpProblem("the VCEK's " + what + " has a malformed DER length");
       }
       length = 0;
       for (int i = 0; i < lengthBytes; i++) {
@@ -120,7 +120,7 @@ final class KdsExtensions {
       }
     }
     if (at + length != der.length) {
-      throw new SnpFormatException("the VCEK's " + what + " has a DER length that does not match its bytes");
+      throw new SnpProblem("the VCEK's " + what + " has a DER length that does not match its bytes");
     }
     return Arrays.copyOfRange(der, at, der.length);
   }

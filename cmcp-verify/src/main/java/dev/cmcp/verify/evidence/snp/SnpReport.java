@@ -37,27 +37,27 @@ final class SnpReport {
   }
 
   /** Reads the report at the start of {@code evidence} (anything after it is not the report's). */
-  static SnpReport parse(byte[] evidence) throws SnpFormatException {
+  static SnpReport parse(byte[] evidence) throws SnpProblem {
     if (evidence.length < SIZE) {
-      throw new SnpFormatException("evidence is " + evidence.length + " bytes; an SEV-SNP ATTESTATION_REPORT is "
+      throw new SnpProblem("evidence is " + evidence.length + " bytes; an SEV-SNP ATTESTATION_REPORT is "
           + SIZE + " (0x4A0) bytes");
     }
     SnpReport report = new SnpReport(Arrays.copyOf(evidence, SIZE));
     long version = report.version();
     if (version < MIN_VERSION || version > MAX_VERSION) {
-      throw new SnpFormatException("VERSION is " + version + "; this verifier reads report versions "
+      throw new SnpProblem("VERSION is " + version + "; this verifier reads report versions "
           + MIN_VERSION + " to " + MAX_VERSION);
     }
     if (report.signatureAlgo() != ECDSA_P384_SHA384) {
-      throw new SnpFormatException("SIGNATURE_ALGO is " + report.signatureAlgo()
+      throw new SnpProblem("SIGNATURE_ALGO is " + report.signatureAlgo()
           + "; only 1 (ECDSA P-384 with SHA-384) is defined");
     }
     if ((report.policy() & (1L << POLICY_RESERVED_ONE_BIT)) == 0) {
-      throw new SnpFormatException("POLICY bit 17 is 0; the specification fixes it at 1");
+      throw new SnpProblem("POLICY bit 17 is 0; the specification fixes it at 1");
     }
     int signingKey = report.signingKey();
     if (signingKey != SIGNING_KEY_VCEK && signingKey != SIGNING_KEY_VLEK && signingKey != SIGNING_KEY_NONE) {
-      throw new SnpFormatException("SIGNING_KEY is " + signingKey + ", a reserved value");
+      throw new SnpProblem("SIGNING_KEY is " + signingKey + ", a reserved value");
     }
     return report;
   }

@@ -4,13 +4,11 @@ import dev.cmcp.verify.VerificationReport.Status;
 import dev.cmcp.verify.evidence.EvidenceReport;
 import dev.cmcp.verify.evidence.EvidenceReport.Check;
 import dev.cmcp.verify.evidence.TrustStore;
-import java.math.BigInteger;
+import java.io.IOException;
 import java.security.AlgorithmParameters;
 import java.security.GeneralSecurityException;
 import java.security.MessageDigest;
-import java.security.PublicKey;
 import java.security.Signature;
-import java.security.cert.CertificateEncodingException;
 import java.security.cert.CertificateException;
 import java.security.cert.X509CRL;
 import java.security.cert.X509Certificate;
@@ -60,6 +58,7 @@ public final class SnpVerifier {
   public static EvidenceReport verify(
       byte[] evidence, TrustStore certs, Optional<byte[]> expectedReportData, Instant now, SnpPolicy policy) {
     Objects.requireNonNull(evidence, "evidence");
+    Objects.requireNonNull(expectedReportData, "expectedReportData");
     Objects.requireNonNull(certs, "certs");
     Objects.requireNonNull(now, "now");
     Objects.requireNonNull(policy, "policy");
@@ -77,7 +76,7 @@ public final class SnpVerifier {
       embedded = evidence.length > SnpReport.SIZE
           ? CertificateTable.parse(Arrays.copyOfRange(evidence, SnpReport.SIZE, evidence.length))
           : TrustStore.empty();
-    } catch (SnpFormatException e) {
+    } catch (SnpProblem e) {
       return unreadable(e.getMessage());
     }
     TrustStore available = embedded.plus(certs);
@@ -85,14 +84,14 @@ public final class SnpVerifier {
     List<Check> checks = new ArrayList<>();
     checks.add(pass(SnpCheck.REPORT_FORMAT, "version " + report.version() + " report, "
         + (embedded.certificates().isEmpty()
-            ? "no certificate table"
+            ? "no certificates after it"
             : "with a certificate table of " + embedded.certificates().size() + " certificate(s)")));
 
     Optional<X509Certificate> vcek = Optional.empty();
     String noVcek = "";
     try {
       vcek = Optional.of(chooseVcek(available, report.chipId()));
-    } catch (SnpFormatException e) {
+    } catch (SnpProblem e) {
       noVcek = e.getMessage();
     }
     ProductChoice product = chooseProduct(policy, vcek, report);
@@ -133,10 +132,10 @@ public final class SnpVerifier {
    * The VCEK whose hwID names the report's chip; failing that, the only VCEK there is (its
    * mismatch is then reported by vcek_chip_id).
    */
-  static X509Certificate chooseVcek(TrustStore available, byte[] chipId) throws SnpFormatException {
+  static X509Certificate chooseVcek(TrustStore available, byte[] chipId) throws SnpProblem {
     List<X509Certificate> vceks = distinct(available.certificates().stream().filter(KdsExtensions::isVcek).toList());
     if (vceks.isEmpty()) {
-      throw new SnpFormatException("no VCEK certificate: put the chip's VCEK (vcek.der or vcek.pem from AMD's KDS)"
+      throw new SnpProblem("no VCEK certificate: put the chip's VCEK (vcek.der or vcek.pem from AMD's KDS)"
           + " in the certificates folder, or send the host's certificate table with the report");
     }
     for (X509Certificate candidate : vceks) {
@@ -144,14 +143,14 @@ public final class SnpVerifier {
         if (KdsExtensions.hwIdMatches(KdsExtensions.hwId(candidate), chipId)) {
           return candidate;
         }
-      } catch (SnpFormatException e) {
+      } catch (SnpProblem e) {
         // An unreadable hwID is not this chip's; vcek_chip_id reports it if it is the only one.
       }
     }
     if (vceks.size() == 1) {
       return vceks.get(0);
     }
-    throw new SnpFormatException(vceks.size() + " VCEK certificates and none has a hwID equal to the report's"
+    throw new SnpProblem(vceks.size() + " VCEK certificates and none has a hwID equal to the report's"
         + " CHIP_ID; keep only this chip's VCEK in the certificates folder");
   }
 
@@ -231,26 +230,24 @@ public final class SnpVerifier {
     String fix = "; the certificates folder needs AMD's ASK and ARK for " + line.displayName()
         + " (KDS /vcek/v1/" + line.displayName() + "/cert_chain)";
 
-    Optional<X509Certificate> ask = issuerOf(vcek, available);
-    if (ask.isEmpty()) {
-      return fail(SnpCheck.VCEK_CHAIN, "no certificate named " + commonName(vcek.getIssuerX500Principal().getName())
-          + " signs the VCEK" + fix);
+    X509Certificate ask;
+    X509Certificate ark;
+    try {
+      ask = issuerOf(vcek, "VCEK", available, fix);
+      ark = issuerOf(ask, "ASK", available, fix);
+    } catch (SnpProblem e) {
+      return fail(SnpCheck.VCEK_CHAIN, e.getMessage());
     }
-    Optional<X509Certificate> ark = issuerOf(ask.get(), available);
-    if (ark.isEmpty()) {
-      return fail(SnpCheck.VCEK_CHAIN, "no certificate named "
-          + commonName(ask.get().getIssuerX500Principal().getName()) + " signs the ASK " + name(ask.get()) + fix);
-    }
-    List<X509Certificate> chain = List.of(vcek, ask.get(), ark.get());
+    List<X509Certificate> chain = List.of(vcek, ask, ark);
     List<String> labels = List.of("VCEK", "ASK", "ARK");
 
-    String arkSha256 = sha256(ark.get());
+    String arkSha256 = sha256(ark);
     if (!arkSha256.equals(line.arkSha256())) {
-      return fail(SnpCheck.VCEK_CHAIN, "the root " + name(ark.get()) + " (SHA-256 " + arkSha256
+      return fail(SnpCheck.VCEK_CHAIN, "the root " + name(ark) + " (SHA-256 " + arkSha256
           + ") is not AMD's published " + line.displayName() + " ARK (SHA-256 " + line.arkSha256() + ")");
     }
-    if (!ark.get().getSubjectX500Principal().equals(ark.get().getIssuerX500Principal())
-        || !signedBy(ark.get(), ark.get())) {
+    if (!ark.getSubjectX500Principal().equals(ark.getIssuerX500Principal())
+        || !signedBy(ark, ark)) {
       return fail(SnpCheck.VCEK_CHAIN, "the ARK is not self-signed");
     }
     for (int i = 0; i < chain.size(); i++) {
@@ -259,7 +256,7 @@ public final class SnpVerifier {
         return fail(SnpCheck.VCEK_CHAIN, "the " + labels.get(i) + " " + algorithm.get());
       }
     }
-    if (ask.get().getBasicConstraints() < 0 || ark.get().getBasicConstraints() < 0) {
+    if (ask.getBasicConstraints() < 0 || ark.getBasicConstraints() < 0) {
       return fail(SnpCheck.VCEK_CHAIN, "the ASK and ARK must be CA certificates");
     }
     for (int i = 0; i < chain.size(); i++) {
@@ -280,7 +277,7 @@ public final class SnpVerifier {
       }
       crlsUsed += crls.size();
     }
-    return pass(SnpCheck.VCEK_CHAIN, "VCEK <- " + name(ask.get()) + " <- " + name(ark.get())
+    return pass(SnpCheck.VCEK_CHAIN, "VCEK <- " + name(ask) + " <- " + name(ark)
         + " (AMD's " + line.displayName() + " root), RSA-PSS SHA-384, valid at " + now + "; "
         + (crlsUsed == 0 ? "no CRL supplied" : crlsUsed + " CRL(s) checked"));
   }
@@ -294,7 +291,7 @@ public final class SnpVerifier {
     TcbVersion certified;
     try {
       certified = KdsExtensions.tcb(vcek, line);
-    } catch (SnpFormatException e) {
+    } catch (SnpProblem e) {
       return fail(SnpCheck.VCEK_TCB, e.getMessage());
     }
     if (!certified.equals(reported)) {
@@ -307,7 +304,7 @@ public final class SnpVerifier {
     byte[] hwId;
     try {
       hwId = KdsExtensions.hwId(vcek);
-    } catch (SnpFormatException e) {
+    } catch (SnpProblem e) {
       return fail(SnpCheck.VCEK_CHIP_ID, e.getMessage());
     }
     if (KdsExtensions.hwIdMatches(hwId, report.chipId())) {
@@ -371,11 +368,20 @@ public final class SnpVerifier {
   // ---- certificates
 
   /** The certificate named as {@code certificate}'s issuer whose key verifies its signature. */
-  private static Optional<X509Certificate> issuerOf(X509Certificate certificate, TrustStore available) {
-    return available.certificates().stream()
+  private static X509Certificate issuerOf(X509Certificate certificate, String label, TrustStore available, String fix)
+      throws SnpProblem {
+    String issuer = commonName(certificate.getIssuerX500Principal().getName());
+    List<X509Certificate> named = available.certificates().stream()
         .filter(c -> c.getSubjectX500Principal().equals(certificate.getIssuerX500Principal()))
+        .toList();
+    if (named.isEmpty()) {
+      throw new SnpProblem("no certificate named " + issuer + ", the " + label + "'s issuer" + fix);
+    }
+    return named.stream()
         .filter(c -> signedBy(certificate, c))
-        .findFirst();
+        .findFirst()
+        .orElseThrow(() -> new SnpProblem("the " + label + "'s signature does not verify with the key of "
+            + issuer + ": the " + label + " was altered, or was not issued by this " + issuer));
   }
 
   private static boolean signedBy(X509Certificate certificate, X509Certificate issuer) {
@@ -401,7 +407,7 @@ public final class SnpVerifier {
           && "SHA-384".equals(mgf.getDigestAlgorithm())
           && pss.getSaltLength() == 48;
       return sha384 ? Optional.empty() : Optional.of("is signed with RSASSA-PSS parameters other than SHA-384");
-    } catch (GeneralSecurityException | java.io.IOException | RuntimeException e) {
+    } catch (GeneralSecurityException | IOException | RuntimeException e) {
       return Optional.of("has unreadable RSASSA-PSS parameters: " + e.getMessage());
     }
   }
@@ -465,7 +471,7 @@ public final class SnpVerifier {
           return "CN=" + rdn.getValue();
         }
       }
-    } catch (InvalidNameException e) {
+    } catch (InvalidNameException | IllegalArgumentException e) {
       // Fall through to the whole name.
     }
     return distinguishedName;
