@@ -52,7 +52,7 @@ final class CertificateTable {
       }
       if (offset < headerEnd || offset + length > table.length || length == 0) {
         throw new SnpProblem("certificate table entry " + name + " (offset " + offset + ", length "
-            + length + ") lies outside the table's " + table.length + " bytes");
+            + length + ") is empty or lies outside the table's " + table.length + " bytes");
       }
       byte[] der = Arrays.copyOfRange(table, (int) offset, (int) (offset + length));
       try {
