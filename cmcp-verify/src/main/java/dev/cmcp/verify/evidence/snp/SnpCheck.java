@@ -1,0 +1,30 @@
+package dev.cmcp.verify.evidence.snp;
+
+import java.util.Locale;
+
+/** The checks an SEV-SNP verification reports, in the order it reports them. */
+public enum SnpCheck {
+  /** The evidence is a 1184-byte ATTESTATION_REPORT this verifier can read (and, after it, a well-formed certificate table). */
+  REPORT_FORMAT,
+  /** The report's ECDSA P-384 signature over bytes 0x000-0x29F verifies with the VCEK. */
+  VCEK_SIGNATURE,
+  /** VCEK <- ASK <- ARK (RSA-PSS SHA-384), the ARK being AMD's published root for the product line; all valid at {@code now}; none revoked by a supplied CRL. */
+  VCEK_CHAIN,
+  /** The VCEK certifies the TCB the report says it was derived from (REPORTED_TCB). */
+  VCEK_TCB,
+  /** The VCEK belongs to the chip the report names (CHIP_ID). */
+  VCEK_CHIP_ID,
+  /** REPORT_DATA equals the expected 64 bytes; skipped when none is given. */
+  REPORT_DATA,
+  /** The guest policy's DEBUG bit is clear, unless the caller allows debug guests. */
+  POLICY_DEBUG,
+  /** REPORTED_TCB is at least the configured minimum; skipped when none is configured. */
+  MINIMUM_TCB,
+  /** MEASUREMENT equals the expected launch digest; skipped when none is given. */
+  MEASUREMENT;
+
+  /** {@code vcek_signature}, as reports print it. */
+  public String label() {
+    return name().toLowerCase(Locale.ROOT);
+  }
+}
