@@ -102,14 +102,14 @@ final class ConfigfsTsm {
   }
 
   /**
-   * Why {@code tsm} offers no reports of format {@code provider} here; empty when it does. Finds
+   * Why this machine offers no reports of format {@code provider} here; empty when it does. Finds
    * out by making (and removing) one report folder and reading its {@code provider}.
    *
    * @param legacyDevice the guest device of kernels before configfs-tsm, named in the reason when present
    */
-  static Optional<String> absence(ConfigfsTsm tsm, String provider, Path legacyDevice) throws AttestationException {
-    if (!Files.isDirectory(tsm.root)) {
-      String reason = tsm.root + " not found (configfs-tsm needs Linux 6.7 or later with configfs mounted: "
+  Optional<String> absence(String provider, Path legacyDevice) throws AttestationException {
+    if (!Files.isDirectory(root)) {
+      String reason = root + " not found (configfs-tsm needs Linux 6.7 or later with configfs mounted: "
           + "mount -t configfs none /sys/kernel/config)";
       if (Files.exists(legacyDevice)) {
         reason += "; " + legacyDevice + " exists, but that older interface needs ioctl calls, which this Java gateway "
@@ -117,9 +117,9 @@ final class ConfigfsTsm {
       }
       return Optional.of(reason);
     }
-    String offered = tsm.provider();
+    String offered = provider();
     if (!offered.equals(provider)) {
-      return Optional.of(tsm.root + " offers " + offered + " reports, not " + provider);
+      return Optional.of(root + " offers " + offered + " reports, not " + provider);
     }
     return Optional.empty();
   }
@@ -180,6 +180,8 @@ final class ConfigfsTsm {
       } catch (IOException e) {
         throw failure("cannot write " + folder.resolve("inblob"), e);
       }
+      // From our own write on, nothing should write here (the folder's name is random): a
+      // generation that moves while the blobs are read means another writer.
       long before = generation(folder);
       byte[] outblob = blob(folder, "outblob").orElseThrow(
           () -> new AttestationException("configfs-tsm: " + folder.resolve("outblob") + " is missing or empty"));

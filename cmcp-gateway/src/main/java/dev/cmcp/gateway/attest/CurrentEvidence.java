@@ -117,7 +117,10 @@ public final class CurrentEvidence implements AutoCloseable {
   }
 
   private void renew() {
-    renewal.lock();
+    // A call that finds another renewing goes on with the evidence at hand rather than queueing.
+    if (!renewal.tryLock()) {
+      return;
+    }
     try {
       Instant now = clock.instant();
       if (!isDue(evidence, now) || now.isBefore(nextAttempt)) {
@@ -132,15 +135,23 @@ public final class CurrentEvidence implements AutoCloseable {
       } catch (AttestationException | RuntimeException e) {
         nextAttempt = now.plus(retryPause);
         lastFailure = e.getMessage();
-        boolean stale = !now.isBefore(expiry(evidence));
-        LOG.log(stale ? Level.ERROR : Level.WARNING, "{0} attestation evidence not renewed ({1}): {2}",
-            provider.configName(),
-            stale ? "stale; " + stalenessPolicy.configName() + (stalenessPolicy == StalenessPolicy.FAIL_CLOSED
-                ? ": tool calls are refused" : ": tool calls go on") : "still fresh until " + expiry(evidence),
-            e.getMessage());
+        logFailure(now, e.getMessage());
       }
     } finally {
       renewal.unlock();
+    }
+  }
+
+  private void logFailure(Instant now, String reason) {
+    String name = provider.configName();
+    if (now.isBefore(expiry(evidence))) {
+      LOG.log(Level.WARNING, "{0} attestation evidence not renewed, still fresh until {1}: {2}", name, expiry(evidence), reason);
+    } else if (stalenessPolicy == StalenessPolicy.FAIL_CLOSED) {
+      LOG.log(Level.ERROR, "{0} attestation evidence is stale and not renewed; tool calls are refused (fail_closed): {1}",
+          name, reason);
+    } else {
+      LOG.log(Level.WARNING, "{0} attestation evidence is stale and not renewed; tool calls go on (warn_only): {1}",
+          name, reason);
     }
   }
 

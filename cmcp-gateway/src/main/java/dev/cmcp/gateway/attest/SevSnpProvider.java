@@ -44,7 +44,7 @@ public final class SevSnpProvider implements AttestationProvider {
 
   /** Why this machine offers no SEV-SNP reports; empty when it does. */
   static Optional<String> absence(ConfigfsTsm tsm) throws AttestationException {
-    return ConfigfsTsm.absence(tsm, TSM_PROVIDER, LEGACY_DEVICE);
+    return tsm.absence(TSM_PROVIDER, LEGACY_DEVICE);
   }
 
   @Override

@@ -50,7 +50,7 @@ public final class TdxProvider implements AttestationProvider {
 
   /** Why this machine offers no TDX quotes; empty when it does. */
   static Optional<String> absence(ConfigfsTsm tsm) throws AttestationException {
-    return ConfigfsTsm.absence(tsm, TSM_PROVIDER, LEGACY_DEVICE);
+    return tsm.absence(TSM_PROVIDER, LEGACY_DEVICE);
   }
 
   @Override
