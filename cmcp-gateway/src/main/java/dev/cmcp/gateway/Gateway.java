@@ -1,8 +1,10 @@
 package dev.cmcp.gateway;
 
 import dev.cmcp.gateway.attest.AttestationException;
-import dev.cmcp.gateway.attest.AttestationProvider;
 import dev.cmcp.gateway.attest.AttestationProviders;
+import dev.cmcp.gateway.attest.CurrentEvidence;
+import dev.cmcp.gateway.attest.RuntimeEvidence;
+import dev.cmcp.gateway.attest.TpmAttester;
 import dev.cmcp.gateway.audit.AuditException;
 import dev.cmcp.gateway.audit.AuditLog;
 import dev.cmcp.gateway.audit.AuditRecords;
@@ -31,16 +33,15 @@ import dev.cmcp.gateway.upstream.Upstreams;
 import dev.cmcp.verify.StrictJson;
 import dev.cmcp.verify.claim.Binding;
 import dev.cmcp.verify.claim.ClaimSigner;
-import dev.cmcp.verify.claim.SoftwareEvidence;
 import java.io.IOException;
+import java.io.PrintStream;
 import java.security.KeyPair;
 import java.security.KeyPairGenerator;
 import java.security.NoSuchAlgorithmException;
-import java.util.Optional;
-import com.fasterxml.jackson.databind.node.ObjectNode;
-import java.io.PrintStream;
 import java.time.Clock;
+import java.time.Duration;
 import java.util.Map;
+import java.util.Optional;
 
 /**
  * A running gateway: everything {@code cmcp start} assembles, in the order it must happen.
@@ -53,11 +54,13 @@ public final class Gateway implements AutoCloseable {
   private final Upstreams upstreams;
   private final GatewayHttpServer http;
   private final Optional<AuditLog> audit;
+  private final CurrentEvidence evidence;
 
-  private Gateway(Upstreams upstreams, GatewayHttpServer http, Optional<AuditLog> audit) {
+  private Gateway(Upstreams upstreams, GatewayHttpServer http, Optional<AuditLog> audit, CurrentEvidence evidence) {
     this.upstreams = upstreams;
     this.http = http;
     this.audit = audit;
+    this.evidence = evidence;
   }
 
   /**
@@ -68,7 +71,6 @@ public final class Gateway implements AutoCloseable {
       throws StartupException {
     RuntimeEnvironment env;
     ListenAddress address;
-    AttestationProvider provider;
     PolicyBundle bundle;
     Catalog catalog;
     PolicyEngine policy;
@@ -76,14 +78,12 @@ public final class Gateway implements AutoCloseable {
       env = RuntimeEnvironment.from(environment);
       ConfigLoader.checkAgainst(config, env);
       address = config.effectiveListenAddress(env);
-      provider = AttestationProviders.select(config.provider(), env);
       bundle = PolicyBundleLoader.load(config.policyBundlePath());
       catalog = CatalogLoader.load(config.catalogPath(), environment);
       policy = new PolicyEngine(bundle, catalog);
-    } catch (ConfigException | AttestationException | PolicyException | CatalogException e) {
+    } catch (ConfigException | PolicyException | CatalogException e) {
       throw new StartupException(e.getMessage(), e);
     }
-    out.println("[cmcp] provider=" + provider.configName() + " enforcement_mode=" + config.enforcementMode().configName());
     out.println("[cmcp] policy bundle loaded: " + bundle.bundleHash() + " (" + bundle.policyCount()
         + " policies, version " + bundle.version() + ")");
     out.println("[cmcp] catalog loaded: " + catalog.tools().size() + " tools, " + catalog.catalogHash());
@@ -93,25 +93,23 @@ public final class Gateway implements AutoCloseable {
     String mode = config.enforcementMode().configName();
     Binding binding = Binding.of(bundle.bundleHash(), catalog.catalogHash(), mode, signer.jwk().thumbprint());
     Clock clock = Clock.systemUTC();
-    ObjectNode runtime;
-    String measurement;
-    try {
-      measurement = SoftwareEvidence.measure(GatewayJars.locate());
-      runtime = SoftwareEvidence.create(binding, measurement, clock.instant());
-    } catch (IOException e) {
-      throw new StartupException("cannot measure the gateway's own jar files: " + e.getMessage(), e);
-    }
+    CurrentEvidence evidence = attest(config, env, binding, clock, out);
+    RuntimeEvidence first = evidence.evidence();
+    String measurement = first.measurement();
+    out.println("[cmcp] provider=" + evidence.provider().configName() + " enforcement_mode=" + mode);
+    out.println("[cmcp] attestation: " + first.platform().jsonName() + ", measurement " + measurement);
     Optional<AuditLog> audit = Optional.empty();
     Optional<ClaimIssuer> claims = Optional.empty();
     if (config.enforcementMode() != EnforcementMode.SILENT) {
       try {
-        AuditLog log = AuditLog.open(config.auditDir(), new AuditRecords.Genesis(version(), provider.platform(), measurement,
+        AuditLog log = AuditLog.open(config.auditDir(), new AuditRecords.Genesis(version(), first.platform().jsonName(), measurement,
             bundle.bundleHash(), catalog.catalogHash(), mode, signer.jwk().thumbprint()), clock);
         audit = Optional.of(log);
-        claims = Optional.of(new ClaimIssuer(signer, runtime, bundle.bundleHash(), catalog.catalogHash(), mode,
+        claims = Optional.of(new ClaimIssuer(signer, evidence::runtime, bundle.bundleHash(), catalog.catalogHash(), mode,
             config.validitySeconds(), log, config.auditDir().resolve("claims"), clock));
         out.println("[cmcp] audit log: " + log.file());
       } catch (AuditException e) {
+        evidence.close();
         throw new StartupException(e.getMessage(), e);
       }
     }
@@ -123,7 +121,8 @@ public final class Gateway implements AutoCloseable {
     StrictJson json = new StrictJson();
     ToolCallPipeline.CallListener perCallClaims = claimsPerCall(config, claims);
     ToolCallPipeline toolCalls =
-        new ToolCallPipeline(catalog, bundle, policy, config.enforcementMode(), upstreams, audit, perCallClaims, clock);
+        new ToolCallPipeline(catalog, bundle, policy, config.enforcementMode(), upstreams, audit, perCallClaims,
+            evidence::refusal, clock);
     McpEndpoint endpoint = new McpEndpoint(
         new JsonRpcDecoder(json), new SessionStore(clock, MAX_OPEN_SESSIONS), toolCalls, catalog, upstreams, claims, version());
     GatewayHttpServer http = new GatewayHttpServer(address, endpoint, env.bearerToken(), config.allowedOrigins(), json.mapper());
@@ -132,12 +131,29 @@ public final class Gateway implements AutoCloseable {
     } catch (Exception e) {
       upstreams.close();
       audit.ifPresent(AuditLog::close);
+      evidence.close();
       throw new StartupException("listen_addr " + address + ": cannot listen: " + e.getMessage(), e);
     }
     out.println("[cmcp] listening on " + new ListenAddress(address.host(), http.port(), true)
         + (env.bearerToken().isPresent() ? " (bearer token required)" : ""));
     out.flush();
-    return new Gateway(upstreams, http, audit);
+    return new Gateway(upstreams, http, audit, evidence);
+  }
+
+  /**
+   * Chooses the attestation provider and makes the first evidence, bound to the claim key and
+   * policy hashes; the gateway serves nothing without it.
+   */
+  private static CurrentEvidence attest(
+      GatewayConfig config, RuntimeEnvironment env, Binding binding, Clock clock, PrintStream out) throws StartupException {
+    try {
+      AttestationProviders.Selection selection = AttestationProviders.select(config, env, TpmAttester.NOT_WIRED, clock);
+      selection.notes().forEach(note -> out.println("[cmcp] attestation: " + note));
+      return CurrentEvidence.start(selection.provider(), binding, config.expectedMeasurement(),
+          Duration.ofSeconds(config.validitySeconds()), config.stalenessPolicy(), clock);
+    } catch (AttestationException e) {
+      throw new StartupException(e.getMessage(), e);
+    }
   }
 
   private static ToolCallPipeline.CallListener claimsPerCall(GatewayConfig config, Optional<ClaimIssuer> claims) {
@@ -191,6 +207,7 @@ public final class Gateway implements AutoCloseable {
     }
     upstreams.close();
     audit.ifPresent(AuditLog::close);
+    evidence.close();
   }
 
   /** The gateway cannot start; the message says what to fix. */

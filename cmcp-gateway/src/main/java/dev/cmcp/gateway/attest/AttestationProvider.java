@@ -1,24 +1,26 @@
 package dev.cmcp.gateway.attest;
 
-/** Where the gateway's attestation evidence comes from. */
-public sealed interface AttestationProvider permits AttestationProvider.Software {
+import dev.cmcp.verify.claim.Binding;
+import dev.cmcp.verify.claim.Platform;
 
-  /** The {@code runtime.platform} word of the TRACE claim. */
-  String platform();
+/**
+ * Where the gateway's attestation evidence comes from. Each provider puts the 64-byte binding
+ * of the claim key and policy hashes into its platform's evidence, so that a verifier can tie a
+ * signed claim to the machine that made it. {@link AttestationProviders} chooses one.
+ */
+public sealed interface AttestationProvider extends AutoCloseable
+    permits SoftwareProvider, SevSnpProvider, TdxProvider, TpmProvider, OpaqueProvider {
 
-  /** The config word of this provider, for the startup log. */
+  /** The {@code trace.runtime.platform} of the claims this provider's evidence goes into. */
+  Platform platform();
+
+  /** The word of {@code attestation.provider} that names this provider. */
   String configName();
 
-  /** No hardware root of trust: for development only, never reported as verified. */
-  record Software() implements AttestationProvider {
-    @Override
-    public String platform() {
-      return "software";
-    }
+  /** Fresh evidence carrying {@code binding} as its user data; called at start and at each renewal. */
+  RuntimeEvidence attest(Binding binding) throws AttestationException;
 
-    @Override
-    public String configName() {
-      return "software-only";
-    }
-  }
+  /** Releases what the provider holds open (a TPM connection); most hold nothing. */
+  @Override
+  default void close() {}
 }

@@ -15,6 +15,7 @@ import java.nio.file.StandardCopyOption;
 import java.time.Clock;
 import java.util.List;
 import java.util.UUID;
+import java.util.function.Supplier;
 
 /**
  * Issues signed TRACE claims (GatewayClaim) for sessions: the gateway's statement, bound to its
@@ -27,7 +28,7 @@ public final class ClaimIssuer {
   private static final JsonNodeFactory NODES = JsonNodeFactory.instance;
 
   private final ClaimSigner signer;
-  private final ObjectNode runtime;
+  private final Supplier<ObjectNode> runtime;
   private final ObjectNode policy;
   private final long validitySeconds;
   private final AuditLog log;
@@ -36,13 +37,14 @@ public final class ClaimIssuer {
   private final java.util.concurrent.atomic.AtomicLong issued = new java.util.concurrent.atomic.AtomicLong();
 
   /**
-   * @param runtime the {@code trace.runtime} object: platform, assurance, measurement, evidence
+   * @param runtime the current {@code trace.runtime} object (platform, assurance, measurement,
+   *     evidence), asked for each claim, since evidence is renewed while the gateway runs
    */
   public ClaimIssuer(
-      ClaimSigner signer, ObjectNode runtime, String bundleHash, String catalogHash, String enforcementMode,
+      ClaimSigner signer, Supplier<ObjectNode> runtime, String bundleHash, String catalogHash, String enforcementMode,
       long validitySeconds, AuditLog log, Path claimsDirectory, Clock clock) {
     this.signer = signer;
-    this.runtime = runtime.deepCopy();
+    this.runtime = runtime;
     this.policy = NODES.objectNode().put("bundle_hash", bundleHash).put("catalog_hash", catalogHash)
         .put("enforcement_mode", enforcementMode);
     this.validitySeconds = validitySeconds;
@@ -67,7 +69,7 @@ public final class ClaimIssuer {
     trace.put("eat_profile", EAT_PROFILE);
     trace.put("iat", iat);
     trace.put("exp", iat + validitySeconds);
-    trace.set("runtime", runtime.deepCopy());
+    trace.set("runtime", runtime.get().deepCopy());
     trace.set("policy", policy.deepCopy());
     trace.putObject("cnf").set("jwk", signer.jwk().toJson());
 

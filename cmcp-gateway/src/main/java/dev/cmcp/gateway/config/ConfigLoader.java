@@ -7,7 +7,9 @@ import java.nio.file.Path;
 import java.time.Duration;
 import java.util.List;
 import java.util.Locale;
+import java.util.Optional;
 import java.util.Set;
+import java.util.regex.Pattern;
 
 /** Reads cmcp-config.yaml into a {@link GatewayConfig}, refusing anything it does not understand. */
 public final class ConfigLoader {
@@ -27,7 +29,17 @@ public final class ConfigLoader {
           "claim_granularity");
 
   private static final Set<String> ATTESTATION_KEYS =
-      Set.of("provider", "enforcement_mode", "validity_seconds", "staleness_policy", "expected_measurement");
+      Set.of(
+          "provider",
+          "enforcement_mode",
+          "validity_seconds",
+          "staleness_policy",
+          "expected_measurement",
+          "tsm_report_path",
+          "tpm_device",
+          "pcr_selection");
+
+  private static final Pattern HEX = Pattern.compile("(?:[0-9a-f]{2})+");
 
   private ConfigLoader() {}
 
@@ -62,7 +74,10 @@ public final class ConfigLoader {
         attestation
             .choice("staleness_policy", StalenessPolicy.values(), StalenessPolicy::configName)
             .orElse(StalenessPolicy.FAIL_CLOSED),
-        attestation.string("expected_measurement"),
+        expectedMeasurement(attestation),
+        path(attestation, "tsm_report_path", "/sys/kernel/config/tsm/report", folder),
+        tpmDevice(attestation),
+        pcrSelection(attestation),
         path(top, "policy_bundle_path", "policies/", folder),
         path(top, "catalog_path", "catalog.json", folder),
         listenAddress(top),
@@ -104,6 +119,54 @@ public final class ConfigLoader {
     }
     YamlMap holder = top.has(key) ? top : attestation;
     return holder.choice(key, EnforcementMode.values(), EnforcementMode::configName).orElse(EnforcementMode.ENFORCING);
+  }
+
+  /**
+   * Lower-case hex without prefix. A {@code sha384:} or {@code sha256:} prefix is accepted only
+   * when the digits have that length (SEV-SNP and TDX measurements are SHA-384, TPM PCR digests
+   * and the software measurement SHA-256), so that a prefix never hides a wrong value.
+   */
+  private static Optional<String> expectedMeasurement(YamlMap attestation) throws ConfigException {
+    String key = "expected_measurement";
+    Optional<String> written = attestation.string(key);
+    if (written.isEmpty()) {
+      return Optional.empty();
+    }
+    String hex = written.get().strip().toLowerCase(Locale.ROOT);
+    int digits = 0;
+    for (String algorithm : List.of("sha384", "sha256")) {
+      if (hex.startsWith(algorithm + ":")) {
+        hex = hex.substring(algorithm.length() + 1);
+        digits = algorithm.equals("sha384") ? 96 : 64;
+      }
+    }
+    if (!HEX.matcher(hex).matches()) {
+      throw attestation.error(key, "\"" + written.get() + "\" is not a hex measurement; write the hex digits the "
+          + "gateway prints at start, optionally after sha384: or sha256:");
+    }
+    if (digits != 0 && hex.length() != digits) {
+      throw attestation.error(key, "\"" + written.get() + "\" has " + hex.length() + " hex digits, but its prefix calls for "
+          + digits + "; check the value or drop the prefix");
+    }
+    return Optional.of(hex);
+  }
+
+  private static TpmDevice tpmDevice(YamlMap attestation) throws ConfigException {
+    String key = "tpm_device";
+    try {
+      return TpmDevice.parse(attestation.string(key).orElse("/dev/tpmrm0"));
+    } catch (IllegalArgumentException e) {
+      throw attestation.error(key, e.getMessage());
+    }
+  }
+
+  private static PcrSelection pcrSelection(YamlMap attestation) throws ConfigException {
+    String key = "pcr_selection";
+    try {
+      return attestation.string(key).map(PcrSelection::parse).orElse(PcrSelection.DEFAULT);
+    } catch (IllegalArgumentException e) {
+      throw attestation.error(key, e.getMessage());
+    }
   }
 
   private static Path path(YamlMap map, String key, String defaultValue, Path folder) throws ConfigException {

@@ -15,7 +15,11 @@ import java.util.Optional;
  * @param enforcementMode enforcement_mode, written under attestation: or at the top level
  * @param validitySeconds attestation.validity_seconds: how long evidence counts as fresh
  * @param stalenessPolicy attestation.staleness_policy
- * @param expectedMeasurement attestation.expected_measurement: the gateway refuses to start on any other
+ * @param expectedMeasurement attestation.expected_measurement, lower-case hex without prefix: the gateway
+ *     refuses to start on any other
+ * @param tsmReportPath attestation.tsm_report_path: the configfs-tsm report folder (SEV-SNP, TDX), absolute
+ * @param tpmDevice attestation.tpm_device
+ * @param pcrSelection attestation.pcr_selection: the PCRs a TPM quote covers
  * @param policyBundlePath policy_bundle_path, absolute
  * @param catalogPath catalog_path, absolute
  * @param listenAddress listen_addr as written, or the default; see {@link #effectiveListenAddress}
@@ -33,6 +37,9 @@ public record GatewayConfig(
     long validitySeconds,
     StalenessPolicy stalenessPolicy,
     Optional<String> expectedMeasurement,
+    Path tsmReportPath,
+    TpmDevice tpmDevice,
+    PcrSelection pcrSelection,
     Path policyBundlePath,
     Path catalogPath,
     ListenAddress listenAddress,
@@ -49,6 +56,9 @@ public record GatewayConfig(
     Objects.requireNonNull(enforcementMode);
     Objects.requireNonNull(stalenessPolicy);
     Objects.requireNonNull(expectedMeasurement);
+    Objects.requireNonNull(tsmReportPath);
+    Objects.requireNonNull(tpmDevice);
+    Objects.requireNonNull(pcrSelection);
     Objects.requireNonNull(policyBundlePath);
     Objects.requireNonNull(catalogPath);
     Objects.requireNonNull(listenAddress);

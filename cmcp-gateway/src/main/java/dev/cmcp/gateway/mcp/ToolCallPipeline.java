@@ -39,6 +39,13 @@ public final class ToolCallPipeline {
     void recorded(String sessionId);
   }
 
+  /** Whether the gateway's attestation evidence lets tool calls be served now. */
+  @FunctionalInterface
+  public interface EvidenceCheck {
+    /** Empty while calls may be served; otherwise why not. */
+    Optional<String> refusal();
+  }
+
   private final Catalog catalog;
   private final PolicyBundle bundle;
   private final PolicyEngine policy;
@@ -46,12 +53,13 @@ public final class ToolCallPipeline {
   private final Upstreams upstreams;
   private final Optional<AuditLog> audit;
   private final CallListener listener;
+  private final EvidenceCheck evidence;
   private final Clock clock;
 
   /** @param audit the audit log, empty in silent mode, where nothing is written */
   public ToolCallPipeline(
       Catalog catalog, PolicyBundle bundle, PolicyEngine policy, EnforcementMode mode, Upstreams upstreams,
-      Optional<AuditLog> audit, CallListener listener, Clock clock) {
+      Optional<AuditLog> audit, CallListener listener, EvidenceCheck evidence, Clock clock) {
     this.catalog = catalog;
     this.bundle = bundle;
     this.policy = policy;
@@ -59,6 +67,7 @@ public final class ToolCallPipeline {
     this.upstreams = upstreams;
     this.audit = audit;
     this.listener = listener;
+    this.evidence = evidence;
     this.clock = clock;
   }
 
@@ -66,6 +75,10 @@ public final class ToolCallPipeline {
   public ObjectNode call(JsonNode id, ObjectNode params, Optional<String> transportSession, Optional<String> workflowHeader)
       throws JsonRpcException {
     ToolCall call = ToolCall.parse(id, params, transportSession, workflowHeader);
+    Optional<String> stale = evidence.refusal();
+    if (stale.isPresent()) {
+      throw evidenceStale(call, stale.get());
+    }
     Optional<CatalogTool> tool = catalog.tool(call.toolName());
     PolicyDecision decision = policy.decide(requestFor(call));
     boolean forwarded = enforce(call, decision, tool.isPresent());
@@ -173,6 +186,17 @@ public final class ToolCallPipeline {
     } catch (AuditException e) {
       throw auditUnavailable(call, e);
     }
+  }
+
+  /** Refused before the policy is asked: nothing is decided, audited or forwarded. */
+  private static JsonRpcException evidenceStale(ToolCall call, String why) {
+    LOG.log(Level.ERROR, "refusing {0}: {1}", call.toolName(), why);
+    return new JsonRpcException(
+        JsonRpcError.withWord(JsonRpcError.INTERNAL_ERROR,
+            "the gateway's attestation evidence is stale and could not be renewed, so calls are refused "
+                + "(staleness_policy fail_closed); the operator must restore the attestation platform",
+            "evidence_stale"),
+        call.id(), 503);
   }
 
   private static JsonRpcException auditUnavailable(ToolCall call, AuditException e) {

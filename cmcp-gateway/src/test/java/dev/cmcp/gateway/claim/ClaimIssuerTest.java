@@ -58,7 +58,7 @@ class ClaimIssuerTest {
     Binding binding = Binding.of(BUNDLE_HASH, CATALOG_HASH, "enforcing", signer.jwk().thumbprint());
     ObjectNode runtime = SoftwareEvidence.create(binding, MEASUREMENT, CLOCK.instant());
     log = AuditLog.open(dir, genesis(signer.jwk().thumbprint()), CLOCK);
-    issuer = new ClaimIssuer(signer, runtime, BUNDLE_HASH, CATALOG_HASH, "enforcing", VALIDITY_SECONDS, log,
+    issuer = new ClaimIssuer(signer, () -> runtime, BUNDLE_HASH, CATALOG_HASH, "enforcing", VALIDITY_SECONDS, log,
         dir.resolve("claims"), CLOCK);
   }
 

@@ -7,6 +7,7 @@ import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
+import java.util.List;
 import java.util.Map;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
@@ -59,6 +60,57 @@ class ConfigLoaderTest {
     assertThat(config.upstreamTimeout()).isEqualTo(Duration.ofSeconds(30));
     assertThat(config.allowedOrigins()).isEmpty();
     assertThat(config.claimGranularity()).isEqualTo(ClaimGranularity.SESSION);
+    assertThat(config.tsmReportPath()).isEqualTo(Path.of("/sys/kernel/config/tsm/report"));
+    assertThat(config.tpmDevice()).isEqualTo(new TpmDevice.Device(Path.of("/dev/tpmrm0")));
+    assertThat(config.pcrSelection()).isEqualTo(new PcrSelection("sha256", List.of(0, 1, 2, 3, 4, 5, 6, 7)));
+  }
+
+  @Test
+  void theHardwareProviderSettingsAreRead() throws Exception {
+    GatewayConfig config = load("""
+        attestation:
+          tsm_report_path: fake-tsm
+          tpm_device: "[::1]:2321"
+          pcr_selection: "sha384:7, 0,4"
+        """);
+
+    assertThat(config.tsmReportPath()).isEqualTo(folder.resolve("fake-tsm"));
+    assertThat(config.tpmDevice()).isEqualTo(new TpmDevice.Socket("::1", 2321));
+    assertThat(config.pcrSelection()).isEqualTo(new PcrSelection("sha384", List.of(0, 4, 7)));
+    assertThat(config.pcrSelection()).hasToString("sha384:0,4,7");
+    assertThat(load("attestation:\n  tpm_device: /dev/tpm0\n").tpmDevice()).isEqualTo(new TpmDevice.Device(Path.of("/dev/tpm0")));
+  }
+
+  @Test
+  void badHardwareProviderSettingsAreNamedWithTheirLine() throws IOException {
+    assertThat(errorOf("attestation:\n  provider: tpm\n  tpm_device: tpmrm0\n"))
+        .startsWith(prefix(3) + "attestation.tpm_device: \"tpmrm0\" is neither an absolute device path like /dev/tpmrm0");
+    assertThat(errorOf("attestation:\n  tpm_device: \"127.0.0.1:0\"\n")).contains("port 0 names no TPM simulator");
+    assertThat(errorOf("attestation:\n  pcr_selection: \"0,1,2\"\n"))
+        .startsWith(prefix(2) + "attestation.pcr_selection: \"0,1,2\" names no PCR bank");
+    assertThat(errorOf("attestation:\n  pcr_selection: \"md5:0\"\n")).contains("\"md5\" is not a PCR bank; use one of sha1, sha256, sha384, sha512");
+    assertThat(errorOf("attestation:\n  pcr_selection: \"sha256:0,24\"\n")).contains("\"24\" is not a PCR number (0-23)");
+    assertThat(errorOf("attestation:\n  pcr_selection: \"sha256:1,1\"\n")).contains("PCR 1 is listed twice");
+    assertThat(errorOf("attestation:\n  pcr_selection: \"sha256:\"\n")).contains("\"\" is not a PCR number");
+    assertThat(errorOf("attestation:\n  tsm_reprt_path: /x\n")).contains("did you mean tsm_report_path?");
+  }
+
+  @Test
+  void expectedMeasurementIsReadAsLowerCaseHexWithAnOptionalMatchingPrefix() throws Exception {
+    String snp = "B07AF9620F3B839B47996422DDEC6058338951D984E312115131EA82705EAF5B6BDF8A9ECE31A5A608EB0CF2E4872B01";
+    String sha256 = "ab".repeat(32);
+
+    assertThat(load("attestation:\n  expected_measurement: \"" + snp + "\"\n").expectedMeasurement())
+        .contains(snp.toLowerCase(java.util.Locale.ROOT));
+    assertThat(load("attestation:\n  expected_measurement: \"sha384:" + snp + "\"\n").expectedMeasurement())
+        .contains(snp.toLowerCase(java.util.Locale.ROOT));
+    assertThat(load("attestation:\n  expected_measurement: \"sha256:" + sha256 + "\"\n").expectedMeasurement())
+        .contains(sha256);
+    assertThat(errorOf("attestation:\n  expected_measurement: \"sha256:" + snp + "\"\n"))
+        .startsWith(prefix(2) + "attestation.expected_measurement: ")
+        .contains("has 96 hex digits, but its prefix calls for 64");
+    assertThat(errorOf("attestation:\n  expected_measurement: \"sha512:" + sha256 + "\"\n")).contains("is not a hex measurement");
+    assertThat(errorOf("attestation:\n  expected_measurement: \"abc\"\n")).contains("is not a hex measurement");
   }
 
   @Test
@@ -171,7 +223,7 @@ class ConfigLoaderTest {
   @Test
   void unknownKeyFarFromAnyListsTheAllowedKeys() throws IOException {
     assertThat(errorOf("attestation:\n  colour: blue\n"))
-        .isEqualTo(prefix(2) + "attestation.colour: unknown key; allowed here: enforcement_mode, expected_measurement, provider, staleness_policy, validity_seconds");
+        .isEqualTo(prefix(2) + "attestation.colour: unknown key; allowed here: enforcement_mode, expected_measurement, pcr_selection, provider, staleness_policy, tpm_device, tsm_report_path, validity_seconds");
   }
 
   @Test

@@ -1,4 +1,4 @@
-package dev.cmcp.gateway;
+package dev.cmcp.gateway.attest;
 
 import java.io.File;
 import java.io.IOException;
@@ -18,7 +18,7 @@ final class GatewayJars {
     List<Path> jars = new ArrayList<>();
     Path self;
     try {
-      self = Path.of(Gateway.class.getProtectionDomain().getCodeSource().getLocation().toURI());
+      self = Path.of(GatewayJars.class.getProtectionDomain().getCodeSource().getLocation().toURI());
     } catch (URISyntaxException e) {
       throw new IOException("cannot locate the gateway's code: " + e.getMessage(), e);
     }
