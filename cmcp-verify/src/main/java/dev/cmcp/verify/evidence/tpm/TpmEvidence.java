@@ -7,6 +7,7 @@ import dev.cmcp.verify.CanonicalJson;
 import dev.cmcp.verify.StrictJson;
 import java.util.ArrayList;
 import java.util.Base64;
+import java.util.HashSet;
 import java.util.HexFormat;
 import java.util.Iterator;
 import java.util.List;
@@ -71,6 +72,12 @@ public record TpmEvidence(byte[] attest, byte[] signature, byte[] akPublic, List
     signature = signature.clone();
     akPublic = akPublic.clone();
     pcrs = List.copyOf(pcrs);
+    Set<String> seen = new HashSet<>();
+    for (PcrValue pcr : pcrs) {
+      if (!seen.add(pcr.bank() + ":" + pcr.index())) {
+        throw new IllegalArgumentException("PCR " + pcr.bank() + ":" + pcr.index() + " is listed twice");
+      }
+    }
   }
 
   @Override
@@ -98,9 +105,6 @@ public record TpmEvidence(byte[] attest, byte[] signature, byte[] akPublic, List
     ObjectNode banks = json.putObject("pcrs");
     for (PcrValue pcr : pcrs) {
       ObjectNode bank = banks.has(pcr.bank()) ? (ObjectNode) banks.get(pcr.bank()) : banks.putObject(pcr.bank());
-      if (bank.has(Integer.toString(pcr.index()))) {
-        throw new IllegalStateException("PCR " + pcr.bank() + ":" + pcr.index() + " is listed twice");
-      }
       bank.put(Integer.toString(pcr.index()), HexFormat.of().formatHex(pcr.value()));
     }
     return CanonicalJson.bytes(json);

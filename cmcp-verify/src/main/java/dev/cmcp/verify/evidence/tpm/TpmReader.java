@@ -1,5 +1,7 @@
 package dev.cmcp.verify.evidence.tpm;
 
+import java.util.Arrays;
+
 /**
  * A cursor over one marshaled TPM structure: big-endian integers and size-prefixed buffers
  * (TPM 2.0 Library, Part 2), every read checked against the bytes that are left, so untrusted
@@ -51,7 +53,7 @@ final class TpmReader {
 
   byte[] bytes(int length, String field) throws TpmFormatException {
     require(length, field);
-    byte[] value = java.util.Arrays.copyOfRange(bytes, offset, offset + length);
+    byte[] value = Arrays.copyOfRange(bytes, offset, offset + length);
     offset += length;
     return value;
   }

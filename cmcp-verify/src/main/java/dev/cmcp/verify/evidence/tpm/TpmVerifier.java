@@ -15,6 +15,7 @@ import java.util.ArrayList;
 import java.util.HexFormat;
 import java.util.LinkedHashMap;
 import java.util.List;
+import java.util.Locale;
 import java.util.Map;
 import java.util.Objects;
 import java.util.Optional;
@@ -45,6 +46,8 @@ public final class TpmVerifier {
    *     qualifying data; empty to skip that check
    * @param expectedMeasurement hex PCR digest the quote must carry; empty to skip that check
    * @param now when an EK certificate chain would have to be valid; not used until one is taken
+   * @throws IllegalArgumentException when {@code expectedBinding} is not 64 bytes: a caller's
+   *     mistake, not bad evidence
    */
   public static TpmReport verify(
       byte[] evidenceJson, Optional<byte[]> expectedBinding, Optional<String> expectedMeasurement, Instant now) {
@@ -221,7 +224,7 @@ public final class TpmVerifier {
       return new Check(TpmCheck.MEASUREMENT, Status.SKIP, "no expected measurement given");
     }
     String actual = HEX.formatHex(attest.pcrDigest());
-    String expected = expectedMeasurement.get().toLowerCase(java.util.Locale.ROOT);
+    String expected = expectedMeasurement.get().toLowerCase(Locale.ROOT);
     return actual.equals(expected)
         ? pass(TpmCheck.MEASUREMENT, "pcrDigest is the expected " + actual)
         : fail(TpmCheck.MEASUREMENT, "pcrDigest is " + actual + ", expected " + expected);
@@ -245,7 +248,7 @@ public final class TpmVerifier {
   }
 
   /** {@code sha256:0,1,2+sha1:0}, in the quote's order. */
-  static String selection(TpmsAttest attest) {
+  private static String selection(TpmsAttest attest) {
     return attest.pcrSelection().stream()
         .map(bank -> bank.hash().bankName + ":"
             + bank.indexes().stream().map(String::valueOf).collect(Collectors.joining(",")))

@@ -192,7 +192,8 @@ record TpmtPublic(byte[] bytes, TpmHash nameAlg, long attributes, Key key) {
   /**
    * What an attestation key must be for its quotes to mean anything: a restricted signing key
    * (the TPM refuses to sign, with it, data that could pass for a TPMS_ATTEST), generated inside
-   * this TPM and unable to leave it. Empty when it is all of that.
+   * this TPM and unable to leave it, and not also a decryption key. Empty when it is all that;
+   * otherwise what it lacks, e.g. {@code [restricted, fixedTPM]}.
    */
   List<String> missingAkAttributes() {
     List<String> missing = new ArrayList<>();
@@ -202,7 +203,7 @@ record TpmtPublic(byte[] bytes, TpmHash nameAlg, long attributes, Key key) {
     requireSet(missing, FIXED_PARENT, "fixedParent");
     requireSet(missing, SENSITIVE_DATA_ORIGIN, "sensitiveDataOrigin");
     if ((attributes & DECRYPT) != 0) {
-      missing.add("not decrypt");
+      missing.add("a clear decrypt bit");
     }
     return missing;
   }
