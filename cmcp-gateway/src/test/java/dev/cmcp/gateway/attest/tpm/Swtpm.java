@@ -69,8 +69,13 @@ final class Swtpm implements AutoCloseable {
   }
 
   @Override
-  public void close() throws InterruptedException {
-    stop();
+  public void close() {
+    try {
+      stop();
+    } catch (InterruptedException e) {
+      process.destroyForcibly();
+      Thread.currentThread().interrupt();
+    }
   }
 
   private void launch() throws IOException, InterruptedException {
@@ -110,18 +115,23 @@ final class Swtpm implements AutoCloseable {
 
   private static int freePortPair() throws IOException {
     for (int attempt = 0; attempt < 20; attempt++) {
-      try (ServerSocket first = new ServerSocket(0, 1, InetAddress.getLoopbackAddress())) {
-        int port = first.getLocalPort();
-        if (port < 65535) {
-          try (ServerSocket second = new ServerSocket(port + 1, 1, InetAddress.getLoopbackAddress())) {
-            return port;
-          } catch (IOException taken) {
-            // try another
-          }
-        }
+      int port;
+      try (ServerSocket any = new ServerSocket(0, 1, InetAddress.getLoopbackAddress())) {
+        port = any.getLocalPort();
+      }
+      if (port < 65535 && isFree(port) && isFree(port + 1)) {
+        return port;
       }
     }
     throw new IOException("no two free adjacent loopback ports");
+  }
+
+  private static boolean isFree(int port) {
+    try (ServerSocket probe = new ServerSocket(port, 1, InetAddress.getLoopbackAddress())) {
+      return probe.isBound();
+    } catch (IOException taken) {
+      return false;
+    }
   }
 
   private static boolean onPath(String tool) {

@@ -9,7 +9,6 @@ import java.util.ArrayList;
 import java.util.Base64;
 import java.util.HashSet;
 import java.util.HexFormat;
-import java.util.Iterator;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
@@ -147,16 +146,14 @@ public record TpmEvidence(byte[] attest, byte[] signature, byte[] akPublic, List
       throw new TpmFormatException("evidence.pcrs: not an object");
     }
     List<PcrValue> values = new ArrayList<>();
-    for (Iterator<Map.Entry<String, JsonNode>> b = banks.fields(); b.hasNext(); ) {
-      Map.Entry<String, JsonNode> bank = b.next();
+    for (Map.Entry<String, JsonNode> bank : banks.properties()) {
       String bankPath = "evidence.pcrs." + bank.getKey();
       TpmHash hash = TpmHash.byBankName(bank.getKey())
           .orElseThrow(() -> new TpmFormatException(bankPath + ": not one of the banks sha1, sha256, sha384, sha512"));
       if (!bank.getValue().isObject()) {
         throw new TpmFormatException(bankPath + ": not an object");
       }
-      for (Iterator<Map.Entry<String, JsonNode>> p = bank.getValue().fields(); p.hasNext(); ) {
-        Map.Entry<String, JsonNode> pcr = p.next();
+      for (Map.Entry<String, JsonNode> pcr : bank.getValue().properties()) {
         String path = bankPath + "." + pcr.getKey();
         if (!PCR_INDEX.matcher(pcr.getKey()).matches() || Integer.parseInt(pcr.getKey()) > MAX_PCR_INDEX) {
           throw new TpmFormatException(path + ": a PCR index is a decimal number 0-" + MAX_PCR_INDEX + " without leading zeros");
