@@ -68,8 +68,8 @@ final class Tpm2Tools {
 
   /**
    * Runs {@code tool} with {@code arguments} (file names relative to the working folder) and
-   * fails with the tool's own error lines when it exits non-zero. Then, on swtpm, flushes what
-   * the command left loaded ({@link #flushUnmanaged}).
+   * fails with the tool's own error lines when it exits non-zero. Then, without a resource
+   * manager, flushes what the command left loaded ({@link #flushUnmanaged}).
    */
   void run(String tool, String... arguments) throws AttestationException {
     AttestationException failure = null;
@@ -93,13 +93,13 @@ final class Tpm2Tools {
   }
 
   /**
-   * swtpm has no resource manager: every transient object and session a command loads stays
-   * loaded after it exits, and the TPM has room for three. This flushes them all; the key
-   * contexts saved in files stay loadable. On a device the kernel's resource manager does this
-   * when each command closes its connection.
+   * Without a resource manager (swtpm, {@code /dev/tpm0}) every transient object and session a
+   * command loads stays loaded after it exits, and swtpm has room for three. This flushes them
+   * all; the key contexts saved in files stay loadable. Behind {@code /dev/tpmrm0} the kernel
+   * does this when each command closes its connection.
    */
   void flushUnmanaged() throws AttestationException {
-    if (target instanceof TpmTarget.Swtpm) {
+    if (!target.resourceManaged()) {
       execute("tpm2_flushcontext", "--transient-object", "--loaded-session");
     }
   }

@@ -78,9 +78,8 @@ public final class TpmAttester implements AutoCloseable {
     } catch (IOException e) {
       throw new AttestationException("tpm: cannot create a private working folder: " + e.getMessage());
     }
-    TpmAttester attester = null;
     try {
-      attester = new TpmAttester(target, pcrs, workDir, Tpm2Tools.locate(target, workDir, searchPath));
+      TpmAttester attester = new TpmAttester(target, pcrs, workDir, Tpm2Tools.locate(target, workDir, searchPath));
       attester.createAk();
       return attester;
     } catch (AttestationException | RuntimeException e) {

@@ -13,11 +13,25 @@ public sealed interface TpmTarget {
   /** The tpm2-tools TCTI string that reaches this TPM. */
   String tcti();
 
-  /** A character device, normally {@code /dev/tpmrm0}. The kernel flushes what each connection loads. */
+  /**
+   * True when a resource manager flushes what each connection loaded when it closes. Otherwise
+   * loaded objects stay until flushed, and the TPM has room for only a few.
+   */
+  boolean resourceManaged();
+
+  /**
+   * A character device: normally {@code /dev/tpmrm0}, where the kernel's resource manager flushes
+   * what each connection loads; {@code /dev/tpm0} is the TPM without it.
+   */
   record Device(Path path) implements TpmTarget {
     @Override
     public String tcti() {
       return "device:" + path;
+    }
+
+    @Override
+    public boolean resourceManaged() {
+      return path.getFileName() != null && path.getFileName().toString().startsWith("tpmrm");
     }
 
     @Override
@@ -29,7 +43,7 @@ public sealed interface TpmTarget {
   /**
    * swtpm's TPM command port (its control port is the next one). There is no resource manager in
    * front of it, so it must serve this gateway alone: the attester flushes every transient object
-   * after each command.
+   * and session after each command.
    */
   record Swtpm(String host, int port) implements TpmTarget {
     public Swtpm {
@@ -44,6 +58,11 @@ public sealed interface TpmTarget {
     @Override
     public String tcti() {
       return "swtpm:host=" + host + ",port=" + port;
+    }
+
+    @Override
+    public boolean resourceManaged() {
+      return false;
     }
 
     @Override

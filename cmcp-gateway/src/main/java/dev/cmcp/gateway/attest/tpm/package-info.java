@@ -25,8 +25,8 @@
  *       TCG default ECC EK: every PC Client TPM has it, the TPM makes it in milliseconds (RSA
  *       2048 can take seconds on hardware), and it sits where an EK-based certification
  *       (TPM2_MakeCredential/ActivateCredential) would look for it later.
- *   <li>swtpm has no resource manager, so after each command the attester flushes all transient
- *       objects and loaded sessions: a swtpm must serve one gateway only.
+ *   <li>swtpm (and {@code /dev/tpm0}) has no resource manager, so after each command the attester
+ *       flushes all transient objects and loaded sessions: such a TPM must serve one gateway only.
  *   <li>A quote that fails with the saved AK context (a TPM reset invalidates it) is retried once
  *       with a new AK; a quote whose PCR digest does not match the PCR values read (a PCR was
  *       extended in between) is retried up to three times.

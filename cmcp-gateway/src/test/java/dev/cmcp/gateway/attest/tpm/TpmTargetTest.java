@@ -14,6 +14,8 @@ class TpmTargetTest {
 
     assertThat(target).isEqualTo(new TpmTarget.Device(Path.of("/dev/tpmrm0")));
     assertThat(target.tcti()).isEqualTo("device:/dev/tpmrm0");
+    assertThat(target.resourceManaged()).isTrue();
+    assertThat(TpmTarget.parse("/dev/tpm0").resourceManaged()).isFalse();
   }
 
   @Test
@@ -22,6 +24,7 @@ class TpmTargetTest {
     assertThat(TpmTarget.parse("localhost:2321").tcti()).isEqualTo("swtpm:host=localhost,port=2321");
     assertThat(TpmTarget.parse("[::1]:2321")).isEqualTo(new TpmTarget.Swtpm("::1", 2321));
     assertThat(TpmTarget.parse("[::1]:2321")).hasToString("[::1]:2321");
+    assertThat(TpmTarget.parse("127.0.0.1:2321").resourceManaged()).isFalse();
   }
 
   @Test
