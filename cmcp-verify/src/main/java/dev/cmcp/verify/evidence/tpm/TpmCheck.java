@@ -1,0 +1,26 @@
+package dev.cmcp.verify.evidence.tpm;
+
+import java.util.Locale;
+
+/** The checks a TPM quote verification reports, in the order it reports them. */
+public enum TpmCheck {
+  /** The evidence JSON, TPMS_ATTEST (magic TPM_GENERATED_VALUE, type TPM_ST_ATTEST_QUOTE), TPMT_SIGNATURE and TPMT_PUBLIC all parse, exactly. */
+  ATTEST_FORMAT,
+  /** The AK is a restricted signing key, fixedTPM, fixedParent, sensitiveDataOrigin: the TPM signs only its own attestations with it. */
+  AK_ATTRIBUTES,
+  /** The signature over the TPMS_ATTEST bytes verifies with the AK's public key. */
+  AK_SIGNATURE,
+  /** extraData equals SHA-256 of the expected 64-byte binding (skipped when none is given). */
+  QUALIFYING_DATA,
+  /** The reported PCR values cover exactly the quoted selection, and their digest is the quote's pcrDigest. */
+  PCR_DIGEST,
+  /** The quote's pcrDigest equals the expected measurement (skipped when none is given). */
+  MEASUREMENT,
+  /** The AK is certified to live in a genuine TPM: needs an EK certificate chain, which this version does not take. */
+  AK_TRUST;
+
+  /** {@code ak_signature}, as reports print it. */
+  public String label() {
+    return name().toLowerCase(Locale.ROOT);
+  }
+}

@@ -1,0 +1,120 @@
+package dev.cmcp.verify.evidence.tpm;
+
+import com.fasterxml.jackson.databind.node.ArrayNode;
+import com.fasterxml.jackson.databind.node.JsonNodeFactory;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import dev.cmcp.verify.VerificationReport.Result;
+import dev.cmcp.verify.VerificationReport.Status;
+import java.util.List;
+import java.util.Optional;
+
+/**
+ * The outcome of checking one TPM quote: every named check with its status and reason, and the
+ * quote's fields when it could be parsed.
+ *
+ * <p>{@link Result#VERIFIED} needs every check to pass, {@code ak_trust} included, which this
+ * version cannot do (no EK certificate chain): a quote whose other checks all pass is
+ * {@link Result#PARTIALLY_VERIFIED}, like software evidence: internally consistent, and bound
+ * to the claim, but not anchored to a TPM manufacturer.
+ */
+public record TpmReport(List<Check> checks, Optional<QuoteFields> quote) {
+
+  public TpmReport {
+    checks = List.copyOf(checks);
+  }
+
+  public record Check(TpmCheck name, Status status, String reason) {}
+
+  /**
+   * What the quote says, lower-case hex for byte strings.
+   *
+   * @param pcrDigest the platform measurement: the signed digest of the quoted PCR values
+   * @param pcrSelection e.g. {@code sha256:0,1,2,3,4,5,6,7}
+   * @param akName the attestation key's TPM Name (nameAlg || digest of its public area), for pinning
+   * @param qualifiedSigner the qualified Name of the key the TPM says signed
+   * @param firmwareVersion the TPM vendor's firmware version, 16 hex digits
+   */
+  public record QuoteFields(
+      String pcrDigest,
+      String pcrSelection,
+      String extraData,
+      String akName,
+      String akKey,
+      String signatureAlgorithm,
+      String qualifiedSigner,
+      long clock,
+      long resetCount,
+      long restartCount,
+      boolean safe,
+      String firmwareVersion) {}
+
+  public Check check(TpmCheck name) {
+    return checks.stream()
+        .filter(c -> c.name() == name)
+        .findFirst()
+        .orElseThrow(() -> new IllegalArgumentException("no check " + name.label() + " in this report"));
+  }
+
+  /** Unverified when a check failed; partially verified when only {@code ak_trust} did not pass. */
+  public Result result() {
+    if (checks.stream().anyMatch(c -> c.status() == Status.FAIL)) {
+      return Result.UNVERIFIED;
+    }
+    return check(TpmCheck.AK_TRUST).status() == Status.PASS ? Result.VERIFIED : Result.PARTIALLY_VERIFIED;
+  }
+
+  /** True when no check failed: everything that could be checked held. */
+  public boolean passed() {
+    return result() != Result.UNVERIFIED;
+  }
+
+  /** 0 only when {@link Result#VERIFIED}: an uncertified AK does not pass as hardware evidence. */
+  public int exitCode() {
+    return result() == Result.VERIFIED ? 0 : 1;
+  }
+
+  /** {@code {"platform": "tpm", "result", "exit_code", "checks": [{"name", "status", "reason"}, ...], "quote": {...}}} */
+  public ObjectNode toJson() {
+    ObjectNode report = JsonNodeFactory.instance.objectNode();
+    report.put("platform", "tpm");
+    report.put("result", result().label());
+    report.put("exit_code", exitCode());
+    ArrayNode list = report.putArray("checks");
+    for (Check check : checks) {
+      list.addObject()
+          .put("name", check.name().label())
+          .put("status", check.status().label())
+          .put("reason", check.reason());
+    }
+    quote.ifPresent(q -> report.putObject("quote")
+        .put("pcr_digest", q.pcrDigest())
+        .put("pcr_selection", q.pcrSelection())
+        .put("extra_data", q.extraData())
+        .put("ak_name", q.akName())
+        .put("ak_key", q.akKey())
+        .put("signature_algorithm", q.signatureAlgorithm())
+        .put("qualified_signer", q.qualifiedSigner())
+        .put("clock", q.clock())
+        .put("reset_count", q.resetCount())
+        .put("restart_count", q.restartCount())
+        .put("safe", q.safe())
+        .put("firmware_version", q.firmwareVersion()));
+    return report;
+  }
+
+  /** One line per check ({@code PASS ak_signature  ...}), then the quote's main fields, then the result. */
+  public String toText() {
+    StringBuilder text = new StringBuilder();
+    for (Check check : checks) {
+      text.append(String.format("%-4s %-16s %s\n", check.status().name(), check.name().label(), check.reason()));
+    }
+    quote.ifPresent(q -> {
+      text.append("pcr_digest:     ").append(q.pcrDigest()).append('\n');
+      text.append("pcr_selection:  ").append(q.pcrSelection()).append('\n');
+      text.append("extra_data:     ").append(q.extraData()).append('\n');
+      text.append("ak_name:        ").append(q.akName()).append(" (").append(q.akKey()).append(")\n");
+      text.append("reset_count:    ").append(q.resetCount()).append('\n');
+    });
+    return text.append("result: ").append(result().label()).append('\n').toString();
+  }
+}

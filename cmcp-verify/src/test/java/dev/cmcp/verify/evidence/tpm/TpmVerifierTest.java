@@ -1,0 +1,389 @@
+package dev.cmcp.verify.evidence.tpm;
+
+import static dev.cmcp.verify.evidence.tpm.TpmCheck.AK_ATTRIBUTES;
+import static dev.cmcp.verify.evidence.tpm.TpmCheck.AK_SIGNATURE;
+import static dev.cmcp.verify.evidence.tpm.TpmCheck.AK_TRUST;
+import static dev.cmcp.verify.evidence.tpm.TpmCheck.ATTEST_FORMAT;
+import static dev.cmcp.verify.evidence.tpm.TpmCheck.MEASUREMENT;
+import static dev.cmcp.verify.evidence.tpm.TpmCheck.PCR_DIGEST;
+import static dev.cmcp.verify.evidence.tpm.TpmCheck.QUALIFYING_DATA;
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import dev.cmcp.verify.VerificationReport.Result;
+import dev.cmcp.verify.VerificationReport.Status;
+import java.io.ByteArrayOutputStream;
+import java.math.BigInteger;
+import java.nio.charset.StandardCharsets;
+import java.security.KeyPair;
+import java.security.KeyPairGenerator;
+import java.security.Signature;
+import java.security.interfaces.ECPublicKey;
+import java.security.spec.ECGenParameterSpec;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.List;
+import java.util.Optional;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.ValueSource;
+import org.junit.jupiter.api.Test;
+
+class TpmVerifierTest {
+
+  private static final Instant NOW = Instant.parse("2026-11-26T00:00:00Z");
+  private static final byte[] BINDING = TpmFixtures.binding();
+
+  private static TpmReport verify(byte[] json) {
+    return TpmVerifier.verify(json, Optional.of(BINDING), Optional.empty(), NOW);
+  }
+
+  private static TpmReport verify(TpmEvidence evidence) {
+    return verify(evidence.toJson());
+  }
+
+  @ParameterizedTest
+  @ValueSource(strings = {TpmFixtures.ECC, TpmFixtures.RSASSA, TpmFixtures.RSAPSS})
+  void aRealQuoteOverItsBindingPassesEveryCheckButAkTrust(String fixture) {
+    TpmReport report = verify(TpmFixtures.json(fixture));
+
+    for (TpmCheck check : List.of(ATTEST_FORMAT, AK_ATTRIBUTES, AK_SIGNATURE, QUALIFYING_DATA, PCR_DIGEST)) {
+      assertThat(report.check(check).status()).as(check.label() + ": " + report.check(check).reason()).isEqualTo(Status.PASS);
+    }
+    assertThat(report.check(MEASUREMENT).status()).isEqualTo(Status.SKIP);
+    assertThat(report.check(AK_TRUST).status()).isEqualTo(Status.SKIP);
+    assertThat(report.check(AK_TRUST).reason()).startsWith("AK not certified: no EK certificate chain supplied");
+    assertThat(report.result()).isEqualTo(Result.PARTIALLY_VERIFIED);
+    assertThat(report.exitCode()).isEqualTo(1);
+  }
+
+  @Test
+  void theReportCarriesTheQuoteFieldsAndTheSignatureKind() {
+    TpmReport ecc = verify(TpmFixtures.json(TpmFixtures.ECC));
+    TpmReport rsassa = verify(TpmFixtures.json(TpmFixtures.RSASSA));
+    TpmReport rsapss = verify(TpmFixtures.json(TpmFixtures.RSAPSS));
+
+    TpmReport.QuoteFields quote = ecc.quote().orElseThrow();
+    assertThat(quote.pcrSelection()).isEqualTo("sha256:0,1,2,3,4,5,6,7");
+    assertThat(quote.extraData()).isEqualTo(dev.cmcp.verify.Digests.sha256Hex(BINDING));
+    assertThat(quote.akKey()).isEqualTo("ECC NIST P-256");
+    assertThat(quote.akName()).startsWith("000b").hasSize(68);
+    assertThat(quote.pcrDigest()).matches("[0-9a-f]{64}");
+    assertThat(ecc.check(AK_SIGNATURE).reason()).startsWith("ECDSA SHA-256");
+    assertThat(rsassa.quote().orElseThrow().pcrSelection()).isEqualTo("sha1:7+sha256:0,7");
+    assertThat(rsassa.check(AK_SIGNATURE).reason()).startsWith("RSASSA-PKCS1-v1_5 SHA-256");
+    assertThat(rsapss.check(AK_SIGNATURE).reason()).startsWith("RSASSA-PSS SHA-256");
+    assertThat(ecc.toJson().get("quote").get("pcr_digest").asText()).isEqualTo(quote.pcrDigest());
+    assertThat(ecc.toText()).contains("PASS ak_signature").contains("SKIP ak_trust").endsWith("result: partially_verified\n");
+  }
+
+  @Test
+  void theMeasurementIsThePcrDigestTheQuoteSigned() {
+    byte[] json = TpmFixtures.json(TpmFixtures.ECC);
+    String digest = verify(json).quote().orElseThrow().pcrDigest();
+
+    TpmReport matching = TpmVerifier.verify(json, Optional.of(BINDING), Optional.of(digest.toUpperCase()), NOW);
+    TpmReport other = TpmVerifier.verify(json, Optional.of(BINDING), Optional.of("00".repeat(32)), NOW);
+
+    assertThat(matching.check(MEASUREMENT).status()).isEqualTo(Status.PASS);
+    assertThat(other.check(MEASUREMENT).status()).isEqualTo(Status.FAIL);
+    assertThat(other.check(MEASUREMENT).reason()).contains("pcrDigest is " + digest);
+    assertThat(other.result()).isEqualTo(Result.UNVERIFIED);
+  }
+
+  @Test
+  void aQuoteOverOtherQualifyingDataFailsQualifyingData() {
+    byte[] otherBinding = BINDING.clone();
+    otherBinding[0] ^= 1;
+
+    TpmReport report = TpmVerifier.verify(TpmFixtures.json(TpmFixtures.ECC), Optional.of(otherBinding), Optional.empty(), NOW);
+
+    assertThat(report.check(QUALIFYING_DATA).status()).isEqualTo(Status.FAIL);
+    assertThat(report.check(QUALIFYING_DATA).reason()).contains("is not SHA-256 of the expected binding");
+    assertThat(report.check(AK_SIGNATURE).status()).isEqualTo(Status.PASS);
+    assertThat(report.result()).isEqualTo(Result.UNVERIFIED);
+  }
+
+  @Test
+  void withoutAnExpectedBindingQualifyingDataIsSkipped() {
+    TpmReport report = TpmVerifier.verify(TpmFixtures.json(TpmFixtures.ECC), Optional.empty(), Optional.empty(), NOW);
+
+    assertThat(report.check(QUALIFYING_DATA).status()).isEqualTo(Status.SKIP);
+  }
+
+  @Test
+  void aFlippedBitInTheSignedClockFailsAkSignature() {
+    TpmEvidence evidence = TpmFixtures.evidence(TpmFixtures.ECC);
+    byte[] attest = evidence.attest();
+    // After magic (4), type (2), qualifiedSigner (2 + 34) and extraData (2 + 32) comes the clock.
+    attest[4 + 2 + 36 + 34 + 7] ^= 0x01;
+
+    TpmReport report = verify(new TpmEvidence(attest, evidence.signature(), evidence.akPublic(), evidence.pcrs()));
+
+    assertThat(report.check(ATTEST_FORMAT).status()).isEqualTo(Status.PASS);
+    assertThat(report.check(AK_SIGNATURE).status()).isEqualTo(Status.FAIL);
+    assertThat(report.check(AK_SIGNATURE).reason()).contains("does not verify with the AK");
+    assertThat(report.check(PCR_DIGEST).status()).isEqualTo(Status.PASS);
+  }
+
+  @Test
+  void aChangedPcrValueFailsPcrDigest() {
+    TpmEvidence evidence = TpmFixtures.evidence(TpmFixtures.ECC);
+    List<TpmEvidence.PcrValue> pcrs = new ArrayList<>(evidence.pcrs());
+    byte[] value = pcrs.get(3).value();
+    value[31] ^= 0x01;
+    pcrs.set(3, new TpmEvidence.PcrValue("sha256", pcrs.get(3).index(), value));
+
+    TpmReport report = verify(new TpmEvidence(evidence.attest(), evidence.signature(), evidence.akPublic(), pcrs));
+
+    assertThat(report.check(PCR_DIGEST).status()).isEqualTo(Status.FAIL);
+    assertThat(report.check(PCR_DIGEST).reason()).contains("the quote signed");
+    assertThat(report.check(AK_SIGNATURE).status()).isEqualTo(Status.PASS);
+  }
+
+  @Test
+  void aMissingOrAnExtraPcrFailsPcrDigest() {
+    TpmEvidence evidence = TpmFixtures.evidence(TpmFixtures.ECC);
+    List<TpmEvidence.PcrValue> fewer = evidence.pcrs().subList(0, 7);
+    List<TpmEvidence.PcrValue> more = new ArrayList<>(evidence.pcrs());
+    more.add(new TpmEvidence.PcrValue("sha256", 8, new byte[32]));
+
+    TpmReport missing = verify(new TpmEvidence(evidence.attest(), evidence.signature(), evidence.akPublic(), fewer));
+    TpmReport extra = verify(new TpmEvidence(evidence.attest(), evidence.signature(), evidence.akPublic(), more));
+
+    assertThat(missing.check(PCR_DIGEST).status()).isEqualTo(Status.FAIL);
+    assertThat(missing.check(PCR_DIGEST).reason()).contains("sha256:7, whose value the evidence does not report");
+    assertThat(extra.check(PCR_DIGEST).status()).isEqualTo(Status.FAIL);
+    assertThat(extra.check(PCR_DIGEST).reason()).contains("sha256:8, which the quote does not cover");
+  }
+
+  @Test
+  void evidenceCannotListAPcrTwice() {
+    TpmEvidence evidence = TpmFixtures.evidence(TpmFixtures.ECC);
+    List<TpmEvidence.PcrValue> twice = new ArrayList<>(evidence.pcrs());
+    twice.add(evidence.pcrs().get(0));
+
+    assertThatThrownBy(() -> new TpmEvidence(evidence.attest(), evidence.signature(), evidence.akPublic(), twice))
+        .hasMessage("PCR sha256:0 is listed twice");
+  }
+
+  @Test
+  void theFixtureIsCanonicalAndSurvivesARoundTrip() throws Exception {
+    for (String fixture : List.of(TpmFixtures.ECC, TpmFixtures.RSASSA, TpmFixtures.RSAPSS)) {
+      byte[] json = TpmFixtures.json(fixture);
+      TpmEvidence evidence = TpmEvidence.fromJson(json);
+
+      assertThat(new String(evidence.toJson(), StandardCharsets.UTF_8)).isEqualTo(new String(json, StandardCharsets.UTF_8).strip());
+    }
+  }
+
+  @Test
+  void everyTruncationOfEachStructureFailsAttestFormat() {
+    TpmEvidence evidence = TpmFixtures.evidence(TpmFixtures.ECC);
+    byte[][] parts = {evidence.attest(), evidence.signature(), evidence.akPublic()};
+    for (int part = 0; part < parts.length; part++) {
+      for (int length = 0; length < parts[part].length; length++) {
+        byte[][] cut = {evidence.attest(), evidence.signature(), evidence.akPublic()};
+        cut[part] = Arrays.copyOf(parts[part], length);
+        TpmReport report = verify(new TpmEvidence(cut[0], cut[1], cut[2], evidence.pcrs()));
+
+        assertThat(report.check(ATTEST_FORMAT).status()).as("part %d cut to %d bytes", part, length).isEqualTo(Status.FAIL);
+        assertThat(report.checks()).filteredOn(c -> c.name() != ATTEST_FORMAT).allMatch(c -> c.status() == Status.SKIP);
+        assertThat(report.quote()).isEmpty();
+      }
+    }
+  }
+
+  @Test
+  void trailingBytesFailAttestFormat() {
+    TpmEvidence evidence = TpmFixtures.evidence(TpmFixtures.ECC);
+    byte[] longer = Arrays.copyOf(evidence.attest(), evidence.attest().length + 1);
+
+    TpmReport report = verify(new TpmEvidence(longer, evidence.signature(), evidence.akPublic(), evidence.pcrs()));
+
+    assertThat(report.check(ATTEST_FORMAT).reason()).isEqualTo("TPMS_ATTEST: 1 unexpected bytes after the end at offset 145");
+  }
+
+  @Test
+  void aWrongMagicOrTypeFailsAttestFormatByName() {
+    TpmEvidence evidence = TpmFixtures.evidence(TpmFixtures.ECC);
+    byte[] magic = evidence.attest();
+    magic[0] = 0x7F;
+    byte[] type = evidence.attest();
+    type[5] = 0x17;
+
+    TpmReport badMagic = verify(new TpmEvidence(magic, evidence.signature(), evidence.akPublic(), evidence.pcrs()));
+    TpmReport badType = verify(new TpmEvidence(type, evidence.signature(), evidence.akPublic(), evidence.pcrs()));
+
+    assertThat(badMagic.check(ATTEST_FORMAT).reason()).contains("magic is 0x7f544347, not TPM_GENERATED_VALUE");
+    assertThat(badType.check(ATTEST_FORMAT).reason()).contains("type is 0x8017, not TPM_ST_ATTEST_QUOTE");
+  }
+
+  @ParameterizedTest
+  @ValueSource(strings = {
+      "",
+      "not json",
+      "[]",
+      "{}",
+      "{\"format\":\"cmcp-tpm-evidence-v0\",\"attest\":\"\",\"signature\":\"\",\"ak_public\":\"\",\"pcrs\":{}}",
+      "{\"format\":\"cmcp-tpm-evidence-v1\",\"attest\":\"/w==\",\"signature\":\"\",\"ak_public\":\"\",\"pcrs\":{}}",
+      "{\"format\":\"cmcp-tpm-evidence-v1\",\"attest\":\"_w==\",\"signature\":\"\",\"ak_public\":\"\",\"pcrs\":{}}",
+      "{\"format\":\"cmcp-tpm-evidence-v1\",\"attest\":\"_x\",\"signature\":\"\",\"ak_public\":\"\",\"pcrs\":{}}",
+      "{\"format\":\"cmcp-tpm-evidence-v1\",\"attest\":\"\",\"signature\":\"\",\"ak_public\":\"\",\"pcrs\":{},\"x\":1}",
+      "{\"format\":\"cmcp-tpm-evidence-v1\",\"attest\":\"\",\"signature\":\"\",\"ak_public\":\"\",\"pcrs\":[]}",
+      "{\"format\":\"cmcp-tpm-evidence-v1\",\"attest\":\"\",\"signature\":\"\",\"ak_public\":\"\",\"pcrs\":{\"md5\":{}}}",
+      "{\"format\":\"cmcp-tpm-evidence-v1\",\"attest\":\"\",\"signature\":\"\",\"ak_public\":\"\",\"pcrs\":{\"sha1\":{\"07\":\"00\"}}}",
+      "{\"format\":\"cmcp-tpm-evidence-v1\",\"attest\":\"\",\"signature\":\"\",\"ak_public\":\"\",\"pcrs\":{\"sha1\":{\"7\":\"00\"}}}",
+      "{\"format\":\"cmcp-tpm-evidence-v1\",\"attest\":\"\",\"signature\":\"\",\"ak_public\":\"\",\"pcrs\":{\"sha1\":{\"99\":\"00\"}}}",
+      "{\"format\":\"cmcp-tpm-evidence-v1\",\"attest\":\"\",\"signature\":\"\",\"ak_public\":\"\",\"pcrs\":{},\"pcrs\":{}}",
+      "{\"format\":\"cmcp-tpm-evidence-v1\",\"attest\":\"\",\"signature\":\"\",\"ak_public\":\"\",\"pcrs\":{}}",
+  })
+  void garbageEvidenceFailsAttestFormatWithoutAnException(String json) {
+    TpmReport report = verify(json.getBytes(StandardCharsets.UTF_8));
+
+    assertThat(report.check(ATTEST_FORMAT).status()).isEqualTo(Status.FAIL);
+    assertThat(report.result()).isEqualTo(Result.UNVERIFIED);
+  }
+
+  @Test
+  void uppercaseHexPcrValuesAreRefused() {
+    String json = new String(TpmFixtures.json(TpmFixtures.ECC), StandardCharsets.UTF_8).replace("d2e5f7", "D2E5F7");
+
+    assertThat(verify(json.getBytes(StandardCharsets.UTF_8)).check(ATTEST_FORMAT).reason())
+        .contains("evidence.pcrs.sha256.0: expected 64 lower-case hex digits");
+  }
+
+  /** One bit in every byte, a different bit from byte to byte: every field is touched. */
+  @Test
+  void noBitFlipOfTheSignedBytesOrTheSignatureStillPasses() {
+    TpmEvidence evidence = TpmFixtures.evidence(TpmFixtures.ECC);
+    for (int part = 0; part < 2; part++) {
+      byte[] original = part == 0 ? evidence.attest() : evidence.signature();
+      for (int i = 0; i < original.length; i++) {
+        byte[] flipped = original.clone();
+        flipped[i] ^= (byte) (1 << (i % 8));
+        TpmEvidence tampered = part == 0
+            ? new TpmEvidence(flipped, evidence.signature(), evidence.akPublic(), evidence.pcrs())
+            : new TpmEvidence(evidence.attest(), flipped, evidence.akPublic(), evidence.pcrs());
+
+        assertThat(verify(tampered).result()).as("part %d byte %d", part, i).isEqualTo(Result.UNVERIFIED);
+      }
+    }
+  }
+
+  @Test
+  void noBitFlipOfTheAkPublicAreaThrows() {
+    TpmEvidence evidence = TpmFixtures.evidence(TpmFixtures.RSASSA);
+    byte[] original = evidence.akPublic();
+    for (int i = 0; i < original.length; i++) {
+      byte[] flipped = original.clone();
+      flipped[i] ^= (byte) (1 << (i % 8));
+
+      TpmReport report = verify(new TpmEvidence(evidence.attest(), evidence.signature(), flipped, evidence.pcrs()));
+
+      assertThat(report.checks()).hasSize(TpmCheck.values().length);
+    }
+  }
+
+  @Test
+  void aSoftwareKeyThatIsNotRestrictedFailsAkAttributes() throws Exception {
+    TpmEvidence real = TpmFixtures.evidence(TpmFixtures.ECC);
+    TpmEvidence forged = signedBySoftwareKey(real, 0x00040072L);
+
+    TpmReport report = verify(forged);
+
+    assertThat(report.check(AK_SIGNATURE).status()).isEqualTo(Status.PASS);
+    assertThat(report.check(AK_ATTRIBUTES).status()).isEqualTo(Status.FAIL);
+    assertThat(report.check(AK_ATTRIBUTES).reason()).startsWith("not an attestation key: lacks restricted (");
+  }
+
+  /**
+   * Why ak_trust exists: a key made in software can claim every attribute of a TPM attestation
+   * key and sign a well-formed quote. Nothing in the quote tells it apart, so it is never
+   * verified, only partially.
+   */
+  @Test
+  void aSoftwareKeyPosingAsAnAkIsOnlyPartiallyVerified() throws Exception {
+    TpmEvidence forged = signedBySoftwareKey(TpmFixtures.evidence(TpmFixtures.ECC), 0x00050072L);
+
+    TpmReport report = verify(forged);
+
+    assertThat(report.check(AK_ATTRIBUTES).status()).isEqualTo(Status.PASS);
+    assertThat(report.check(AK_TRUST).status()).isEqualTo(Status.SKIP);
+    assertThat(report.result()).isEqualTo(Result.PARTIALLY_VERIFIED);
+    assertThat(report.exitCode()).isEqualTo(1);
+  }
+
+  @Test
+  void anEcdsaSignatureWithAnRsaAkFailsAkSignature() {
+    TpmEvidence ecc = TpmFixtures.evidence(TpmFixtures.ECC);
+    TpmEvidence rsa = TpmFixtures.evidence(TpmFixtures.RSASSA);
+
+    TpmReport report = verify(new TpmEvidence(ecc.attest(), ecc.signature(), rsa.akPublic(), ecc.pcrs()));
+
+    assertThat(report.check(AK_SIGNATURE).status()).isEqualTo(Status.FAIL);
+    assertThat(report.check(AK_SIGNATURE).reason()).isEqualTo("an ECDSA signature cannot come from the RSA 2048 AK");
+  }
+
+  @Test
+  void anAkPointOffTheCurveFailsAttestFormat() {
+    TpmEvidence evidence = TpmFixtures.evidence(TpmFixtures.ECC);
+    byte[] ak = evidence.akPublic();
+    ak[ak.length - 1] ^= 0x01; // the last byte of y
+
+    TpmReport report = verify(new TpmEvidence(evidence.attest(), evidence.signature(), ak, evidence.pcrs()));
+
+    assertThat(report.check(ATTEST_FORMAT).reason()).isEqualTo("TPMT_PUBLIC: the AK's point is not on NIST P-256");
+  }
+
+  /** The real quote's TPMS_ATTEST, signed by a P-256 key made here, with these TPMA_OBJECT bits. */
+  private static TpmEvidence signedBySoftwareKey(TpmEvidence real, long attributes) throws Exception {
+    KeyPairGenerator generator = KeyPairGenerator.getInstance("EC");
+    generator.initialize(new ECGenParameterSpec("secp256r1"));
+    KeyPair key = generator.generateKeyPair();
+    ECPublicKey publicKey = (ECPublicKey) key.getPublic();
+
+    ByteArrayOutputStream akPublic = new ByteArrayOutputStream();
+    u16(akPublic, 0x0023);                  // type: ECC
+    u16(akPublic, 0x000B);                  // nameAlg: SHA-256
+    u16(akPublic, (int) (attributes >> 16));
+    u16(akPublic, (int) attributes);
+    u16(akPublic, 0);                       // authPolicy: empty
+    u16(akPublic, 0x0010);                  // symmetric: NULL
+    u16(akPublic, 0x0018);                  // scheme: ECDSA
+    u16(akPublic, 0x000B);                  //   SHA-256
+    u16(akPublic, 0x0003);                  // curve: NIST P-256
+    u16(akPublic, 0x0010);                  // kdf: NULL
+    sized(akPublic, unsigned32(publicKey.getW().getAffineX()));
+    sized(akPublic, unsigned32(publicKey.getW().getAffineY()));
+
+    Signature signer = Signature.getInstance("SHA256withECDSAinP1363Format");
+    signer.initSign(key.getPrivate());
+    signer.update(real.attest());
+    byte[] rs = signer.sign();
+    ByteArrayOutputStream signature = new ByteArrayOutputStream();
+    u16(signature, 0x0018);
+    u16(signature, 0x000B);
+    sized(signature, Arrays.copyOfRange(rs, 0, 32));
+    sized(signature, Arrays.copyOfRange(rs, 32, 64));
+    return new TpmEvidence(real.attest(), signature.toByteArray(), akPublic.toByteArray(), real.pcrs());
+  }
+
+  private static void u16(ByteArrayOutputStream out, int value) {
+    out.write((value >> 8) & 0xFF);
+    out.write(value & 0xFF);
+  }
+
+  private static void sized(ByteArrayOutputStream out, byte[] bytes) {
+    u16(out, bytes.length);
+    out.writeBytes(bytes);
+  }
+
+  private static byte[] unsigned32(BigInteger value) {
+    byte[] bytes = value.toByteArray();
+    byte[] fixed = new byte[32];
+    int length = Math.min(bytes.length, 32);
+    System.arraycopy(bytes, bytes.length - length, fixed, 32 - length, length);
+    return fixed;
+  }
+}
