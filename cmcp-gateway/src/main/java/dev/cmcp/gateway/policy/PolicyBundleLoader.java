@@ -204,7 +204,10 @@ public final class PolicyBundleLoader {
           success.validationWarnings.stream()
               .filter(warning -> isRefusedWarning(warning.getError()))
               .forEach(
-                  warning -> problems.add(locate(byId.get(warning.getPolicyId()), warning.getError()) + describe(warning.getError())));
+                  warning ->
+                      problems.add(
+                          locate(byId.get(warning.getPolicyId()), warning.getError()) + describe(warning.getError())
+                              + hint(warning.getError())));
         });
     if (!problems.isEmpty()) {
       throw new PolicyException(
@@ -223,6 +226,12 @@ public final class PolicyBundleLoader {
    */
   private static boolean isRefusedWarning(DetailedError warning) {
     return warning.message.contains("policy is impossible") || warning.message.contains("BIDI control characters");
+  }
+
+  private static String hint(DetailedError warning) {
+    return warning.message.contains("policy is impossible")
+        ? " (is a name after `has` misspelled, or missing from " + BundleFiles.SCHEMA + "?)"
+        : "";
   }
 
   private static String locate(LocatedPolicy located, DetailedError error) {
