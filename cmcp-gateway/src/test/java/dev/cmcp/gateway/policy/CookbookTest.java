@@ -152,7 +152,7 @@ class CookbookTest {
   void quarantinedSessionIsStoppedAndOthersAreNot() {
     PolicyEngine engine = cookbook("09-session-quarantine.cedar", BASELINE);
     ToolCallRequest quarantined =
-        new ToolCallRequest("support", "7b1e4c9a-53d2-4f08-a6c1-2e9d0f8b7a64", "support", "crm.get_contact", null, WEDNESDAY_10_15);
+        new ToolCallRequest("support", "7b1e4c9a53d24f08a6c12e9d0f8b7a64", "support", "crm.get_contact", null, WEDNESDAY_10_15);
 
     assertForbidden(engine.decide(quarantined), "quarantined-sessions", "This session has been suspended by the security team.");
     assertThat(engine.decide(call("support", "crm.get_contact"))).isEqualTo(allowedBy("test-baseline"));
