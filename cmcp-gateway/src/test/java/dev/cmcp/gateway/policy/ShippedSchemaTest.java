@@ -104,6 +104,16 @@ class ShippedSchemaTest {
   }
 
   @Test
+  void referenceStyleInOverStringsIsRefused() {
+    assertRefused(
+        """
+        permit (principal, action == Action::"call_tool", resource)
+        when { resource.tool_name in ["crm.search"] };
+        """,
+        "policies/p.cedar:2:");
+  }
+
+  @Test
   void bidirectionalControlCharactersAreRefused() {
     assertRefused(
         "permit (principal, action == Action::\"call_tool\", resource) when { context.workflow_id == \"ops\u202e\" };\n",
