@@ -4,7 +4,7 @@ import dev.cmcp.gateway.attest.AttestationException;
 import dev.cmcp.gateway.attest.AttestationProviders;
 import dev.cmcp.gateway.attest.CurrentEvidence;
 import dev.cmcp.gateway.attest.RuntimeEvidence;
-import dev.cmcp.gateway.attest.TpmAttester;
+import dev.cmcp.gateway.attest.tpm.TpmOpener;
 import dev.cmcp.gateway.audit.AuditException;
 import dev.cmcp.gateway.audit.AuditLog;
 import dev.cmcp.gateway.audit.AuditRecords;
@@ -147,7 +147,7 @@ public final class Gateway implements AutoCloseable {
   private static CurrentEvidence attest(
       GatewayConfig config, RuntimeEnvironment env, Binding binding, Clock clock, PrintStream out) throws StartupException {
     try {
-      AttestationProviders.Selection selection = AttestationProviders.select(config, env, TpmAttester.NOT_WIRED, clock);
+      AttestationProviders.Selection selection = AttestationProviders.select(config, env, TpmOpener::open, clock);
       selection.notes().forEach(note -> out.println("[cmcp] attestation: " + note));
       return CurrentEvidence.start(selection.provider(), binding, config.expectedMeasurement(),
           Duration.ofSeconds(config.validitySeconds()), config.stalenessPolicy(), clock);

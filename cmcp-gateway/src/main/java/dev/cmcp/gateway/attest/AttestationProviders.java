@@ -45,7 +45,7 @@ public final class AttestationProviders {
   }
 
   /**
-   * @param tpm opens the TPM for {@code provider: tpm}; {@link TpmAttester#NOT_WIRED} in a build without one
+   * @param tpm opens the TPM for {@code provider: tpm}
    * @throws AttestationException when the configured provider cannot be used here, saying why
    */
   public static Selection select(GatewayConfig config, RuntimeEnvironment env, TpmAttester.Opener tpm, Clock clock)

@@ -7,16 +7,17 @@ import dev.cmcp.gateway.config.TpmDevice;
 /**
  * The TPM side of the {@code tpm} provider: opens the TPM, creates an attestation key, and makes
  * quotes. It lives in {@code dev.cmcp.gateway.attest.tpm} and is handed to
- * {@link AttestationProviders#select} as an {@link Opener}; until then {@link #NOT_WIRED} answers.
+ * {@link AttestationProviders#select} as an {@link Opener}.
  */
 public interface TpmAttester extends AutoCloseable {
 
   /**
    * A TPM2_Quote over the configured PCRs, signed by the attestation key.
    *
-   * @param qualifyingData the quote's extraData: SHA-256 of the binding, 32 bytes
+   * @param binding the 64-byte binding; a quote's extraData holds at most a digest, so the
+   *     attester puts SHA-256 of it there (and can check its own quote against the binding)
    */
-  Quote quote(byte[] qualifyingData) throws AttestationException;
+  Quote quote(byte[] binding) throws AttestationException;
 
   /** Closes the TPM connection and flushes the attestation key. */
   @Override
@@ -37,9 +38,4 @@ public interface TpmAttester extends AutoCloseable {
     TpmAttester open(TpmDevice device, PcrSelection pcrs) throws AttestationException;
   }
 
-  /** The opener of a build whose TPM attester is not plugged in yet. */
-  Opener NOT_WIRED = (device, pcrs) -> {
-    throw new AttestationException("tpm: not wired yet: this build has no TPM attester (attestation.tpm_device "
-        + device + "); use sev-snp or tdx, or CMCP_DEV_MODE=1 for development");
-  };
 }

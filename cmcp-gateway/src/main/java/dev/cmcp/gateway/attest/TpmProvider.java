@@ -36,18 +36,11 @@ public final class TpmProvider implements AttestationProvider {
 
   @Override
   public RuntimeEvidence attest(Binding binding) throws AttestationException {
-    TpmAttester.Quote quote = attester.quote(qualifyingData(binding));
+    TpmAttester.Quote quote = attester.quote(binding.bytes());
     return RuntimeEvidence.of(Platform.TPM, ASSURANCE, quote.pcrDigest(), quote.evidence(), clock.instant());
   }
 
-  /** A quote's extraData holds at most a digest's worth, so the 64-byte binding goes in hashed. */
-  static byte[] qualifyingData(Binding binding) {
-    try {
-      return MessageDigest.getInstance("SHA-256").digest(binding.bytes());
-    } catch (NoSuchAlgorithmException e) {
-      throw new IllegalStateException("the JDK has no SHA-256", e);
-    }
-  }
+
 
   @Override
   public void close() {

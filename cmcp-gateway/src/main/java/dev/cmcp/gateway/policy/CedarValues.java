@@ -7,6 +7,7 @@ import com.cedarpolicy.value.PrimLong;
 import com.cedarpolicy.value.PrimString;
 import com.cedarpolicy.value.Value;
 import com.fasterxml.jackson.databind.JsonNode;
+import java.math.BigDecimal;
 import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.List;
@@ -18,13 +19,25 @@ import java.util.Set;
  * JSON (tool arguments, catalog attributes) as Cedar values.
  *
  * <ul>
- *   <li>string, boolean: the same; an integer within Cedar's Long range: a Long;
+ *   <li>string, boolean: the same;
+ *   <li>a number whose value is a whole number within Cedar's Long range: a Long, however it is
+ *       written ({@code 50}, {@code 50.0} and {@code 5E+1} alike, as JSON Schema's {@code integer}
+ *       counts them);
+ *   <li>any other number: a String spelling its exact value, one spelling per value: whole numbers
+ *       as plain digits ({@code "123456789012345678901234567890"}; beyond 1000 digits in
+ *       scientific notation, {@code "1E+5000"}), fractions without trailing zeros in plain decimal
+ *       ({@code "1.5"} for {@code 1.50}), or in scientific notation when the first significant
+ *       digit lies beyond the sixth decimal place ({@code "1.5E-7"});
  *   <li>object: a record; array: a set (Cedar has no lists: order and duplicates are lost);
- *   <li>a fraction, or an integer beyond Long: a String holding its decimal text ({@code "1.5"},
- *       {@code "1E+400"}), so no digit is lost and a policy can still compare it;
  *   <li>null: left out (an object member that is null is absent: test it with {@code has}; a null
  *       array element is dropped).
  * </ul>
+ *
+ * <p>One value has one Cedar form because a policy compares forms: were {@code 42.0} a String,
+ * {@code forbid ... when { context.arguments.id == 42 }} could be dodged by writing {@code 42.0}.
+ * A number that became a String is still compared as text, so {@code 1.5 <= 2} fails to evaluate
+ * (and fails closed), and a policy cannot tell the number {@code 1.5} from the string {@code
+ * "1.5"}.
  *
  * <p>Depth needs no check here: the strict JSON reader bounded it. Keys that Cedar's JSON wire
  * format treats as escapes ({@code __entity}, {@code __extn}, {@code __expr}) are refused, so an
@@ -33,6 +46,13 @@ import java.util.Set;
 final class CedarValues {
 
   private static final Set<String> RESERVED_KEYS = Set.of("__entity", "__extn", "__expr");
+
+  /**
+   * Whole numbers up to this many digits are spelled out. It matches the strict reader's longest
+   * number, so every integer an agent can send keeps its digits, while {@code 1E+999999999} (a
+   * short literal) does not become a billion characters.
+   */
+  private static final int MAX_PLAIN_DIGITS = 1000;
 
   private CedarValues() {}
 
@@ -60,12 +80,24 @@ final class CedarValues {
       case NULL, MISSING -> Optional.empty();
       case STRING -> Optional.of(new PrimString(node.textValue()));
       case BOOLEAN -> Optional.of(new PrimBool(node.booleanValue()));
-      case NUMBER ->
-          Optional.of(node.isIntegralNumber() && node.canConvertToLong() ? new PrimLong(node.longValue()) : new PrimString(node.asText()));
+      case NUMBER -> Optional.of(number(node.decimalValue()));
       case OBJECT -> Optional.of(record(node));
       case ARRAY -> Optional.of(set(node));
       case BINARY, POJO -> throw new IllegalArgumentException("unsupported JSON node " + node.getNodeType());
     };
+  }
+
+  private static Value number(BigDecimal exact) {
+    BigDecimal value = exact.stripTrailingZeros();
+    if (value.scale() > 0) {
+      return new PrimString(value.toString());
+    }
+    try {
+      return new PrimLong(value.longValueExact());
+    } catch (ArithmeticException beyondLong) {
+      int digits = value.precision() - value.scale();
+      return new PrimString(digits <= MAX_PLAIN_DIGITS ? value.toPlainString() : value.toString());
+    }
   }
 
   private static CedarList set(JsonNode array) {

@@ -198,14 +198,40 @@ public final class PolicyBundleLoader {
     List<String> problems = new ArrayList<>();
     response.errors.ifPresent(errors -> errors.forEach(error -> problems.add(BundleFiles.SCHEMA + ": " + describe(error))));
     response.success.ifPresent(
-        success ->
-            success.validationErrors.forEach(
-                error -> problems.add(locate(byId.get(error.getPolicyId()), error.getError()) + describe(error.getError()))));
+        success -> {
+          success.validationErrors.forEach(
+              error -> problems.add(locate(byId.get(error.getPolicyId()), error.getError()) + describe(error.getError())));
+          success.validationWarnings.stream()
+              .filter(warning -> isRefusedWarning(warning.getError()))
+              .forEach(
+                  warning ->
+                      problems.add(
+                          locate(byId.get(warning.getPolicyId()), warning.getError()) + describe(warning.getError())
+                              + hint(warning.getError())));
+        });
     if (!problems.isEmpty()) {
       throw new PolicyException(
           "policies do not match " + BundleFiles.SCHEMA + " (fix the policy or the schema):\n  "
               + String.join("\n  ", problems));
     }
+  }
+
+  /**
+   * Two of the validator's warnings refuse the bundle. An impossible policy is almost always a
+   * misspelled or undeclared name after {@code has} ({@code context.arguments has limt} is simply
+   * false), which would silently disable a forbid. Bidirectional control characters make a policy
+   * read differently from how it evaluates. Cedar gives warnings no code, so they are told apart
+   * by message; the other warnings (mixed scripts, confusable identifiers) also fire on honest
+   * text such as {@code "Acme株式会社"} and are let through.
+   */
+  private static boolean isRefusedWarning(DetailedError warning) {
+    return warning.message.contains("policy is impossible") || warning.message.contains("BIDI control characters");
+  }
+
+  private static String hint(DetailedError warning) {
+    return warning.message.contains("policy is impossible")
+        ? " (is a name after `has` misspelled, or missing from " + BundleFiles.SCHEMA + "?)"
+        : "";
   }
 
   private static String locate(LocatedPolicy located, DetailedError error) {

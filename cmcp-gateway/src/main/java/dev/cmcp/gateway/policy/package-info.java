@@ -16,8 +16,11 @@
  *   <li>Without a schema, {@code schema_hash} is {@code ""} (the reference requires a schema).
  *   <li>Unnamed policies are {@code <path>#<n>}; the path is the same relative path.
  *   <li>Templates (policies with slots) are refused: a bundle has no place for links.
- *   <li>Arguments: fractions and integers beyond Long become strings, nulls are left out, arrays
- *       become sets (see {@code CedarValues}).
+ *   <li>Arguments: whole numbers within Long are Longs however written ({@code 50.0} too);
+ *       fractions and numbers beyond Long become strings spelling the exact value, one spelling
+ *       per value; nulls are left out; arrays become sets (see {@code CedarValues}).
+ *   <li>With a schema, a policy that the validator proves can never apply, or that holds
+ *       bidirectional control characters, refuses the bundle like a type error.
  *   <li>The reference spec's {@code resource.tool_name in [...]} is not valid Cedar ({@code in}
  *       is for entities): it fails to evaluate, so it denies. Write {@code [...].contains(
  *       resource.tool_name)}; with a schema the validator catches it at load.

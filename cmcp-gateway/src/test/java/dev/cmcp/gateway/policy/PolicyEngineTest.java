@@ -193,6 +193,49 @@ class PolicyEngineTest {
   }
 
   @Test
+  void wholeNumberWrittenWithAFractionMeetsTheLimitAndOneBeyondItDoesNot() {
+    assertThat(engine.decide(call("crm.search", "{\"query\": \"Acme Corp\", \"limit\": 100.0}", NIGHT)))
+        .isEqualTo(new PolicyDecision.Allow(List.of("crm-search-acme")));
+    assertThat(cause(engine.decide(call("crm.search", "{\"query\": \"Acme Corp\", \"limit\": 1.01E+2}", NIGHT))))
+        .isEqualTo(DenialCause.NO_PERMIT);
+  }
+
+  @Test
+  void forbidOnANumberCannotBeDodgedByWritingItDifferently() throws PolicyException {
+    PolicyEngine guarded =
+        engineFor(
+            """
+            permit(principal, action, resource);
+            @id("no-account-42") forbid(principal, action, resource) when { context.arguments.account == 42 };
+            @id("no-big-account") forbid(principal, action, resource) when {
+              context.arguments.big == "123456789012345678901234567890"
+            };
+            """);
+
+    for (String account : List.of("42", "42.0", "4.2e1", "420E-1")) {
+      assertThat(guarded.decide(call("crm.search", "{\"account\": " + account + "}", NIGHT)).policyIds())
+          .as("account %s", account)
+          .containsExactly("no-account-42");
+    }
+    assertThat(guarded.decide(call("crm.search", "{\"big\": 1.2345678901234567890123456789E+29}", NIGHT)).policyIds())
+        .containsExactly("no-big-account");
+  }
+
+  @Test
+  void argumentKeysThatAreNoIdentifierAreReadWithQuotes() throws PolicyException {
+    PolicyEngine quoted =
+        engineFor(
+            """
+            permit(principal, action, resource) when {
+              context.arguments has "first name" && context.arguments["first name"] like "K*"
+            };
+            """);
+
+    assertThat(quoted.decide(call("crm.search", "{\"first name\": \"Kim\"}", NIGHT))).isInstanceOf(PolicyDecision.Allow.class);
+    assertThat(cause(quoted.decide(call("crm.search", "{\"first name\": \"Lee\"}", NIGHT)))).isEqualTo(DenialCause.NO_PERMIT);
+  }
+
+  @Test
   void argumentKeysThatCedarTreatsAsEscapesAreRefused() throws PolicyException {
     PolicyEngine permitAll = engineFor("permit(principal, action, resource);");
 

@@ -28,6 +28,20 @@ final class TestBundles {
     }
   }
 
+  /** A file of the repository checkout, such as {@code examples/schema/cmcp.cedarschema}. */
+  static Path repositoryFile(String relativePath) {
+    return Path.of(System.getProperty("cmcp.repo.root", "..")).resolve(relativePath).toAbsolutePath().normalize();
+  }
+
+  /** The schema the project ships for bundles to copy. */
+  static String shippedSchema() {
+    try {
+      return Files.readString(repositoryFile("examples/schema/cmcp.cedarschema"));
+    } catch (IOException e) {
+      throw new UncheckedIOException(e);
+    }
+  }
+
   /** Writes {@code files} (path relative to the bundle -> text) into {@code dir}, with a valid manifest unless given. */
   static Path write(Path dir, Map<String, String> files) {
     try {

@@ -77,7 +77,7 @@ public sealed interface TpmTarget {
    *
    * @throws IllegalArgumentException with a message for the user, when it is neither
    */
-  static TpmTarget parse(String text) {
+  public static TpmTarget parse(String text) {
     if (text.startsWith("/")) {
       return new Device(Path.of(text));
     }
