@@ -120,13 +120,13 @@ class AttestationProvidersTest {
   }
 
   @Test
-  void autoUsesATpmThatIsPresentAndSaysThatNoneIsWiredYet() throws Exception {
+  void autoUsesATpmThatIsPresentAndStopsWhenItCannotBeOpened() throws Exception {
     Path device = Files.writeString(dir.resolve("tpmrm0"), "");
     GatewayConfig config = config("provider: auto\ntsm_report_path: " + dir.resolve("tsm") + "\ntpm_device: " + device);
 
     assertThatThrownBy(() -> select(config, production(), ConfigfsTsm.CONFIGFS))
         .isInstanceOf(AttestationException.class)
-        .hasMessageStartingWith("tpm: not wired yet");
+        .hasMessageStartingWith("tpm: " + device + " not found");
   }
 
   @Test
