@@ -36,7 +36,7 @@ class VerifyCliTest {
 
   private int run(Path claimFile, Optional<String> bundleHash, boolean allowSoftware, boolean json) {
     VerifyCli.Arguments arguments = new VerifyCli.Arguments(claimFile, bundleHash, Optional.empty(),
-        Optional.of(gateway.log()), allowSoftware, Optional.of(TestGateway.ISSUED), json);
+        Optional.of(gateway.log()), Optional.empty(), allowSoftware, Optional.of(TestGateway.ISSUED), json);
     return VerifyCli.run(arguments, new PrintStream(out, true, StandardCharsets.UTF_8), new PrintStream(err, true, StandardCharsets.UTF_8));
   }
 
@@ -82,7 +82,7 @@ class VerifyCliTest {
   @Test
   void theClockIsUsedWhenNoTimeIsGiven() {
     VerifyCli.Arguments arguments = new VerifyCli.Arguments(claim, Optional.empty(), Optional.empty(),
-        Optional.empty(), true, Optional.empty(), false);
+        Optional.empty(), Optional.empty(), true, Optional.empty(), false);
 
     Instant before = Instant.now();
     VerifyCli.run(arguments, new PrintStream(out, true, StandardCharsets.UTF_8), System.err);
