@@ -32,7 +32,9 @@ import dev.cmcp.verify.claim.SnpEvidence;
 import dev.cmcp.verify.claim.SoftwareEvidence;
 import dev.cmcp.verify.claim.TdxEvidence;
 import dev.cmcp.verify.evidence.EvidenceReport;
+import dev.cmcp.verify.evidence.snp.SnpCheck;
 import dev.cmcp.verify.evidence.snp.SnpVerifier;
+import dev.cmcp.verify.evidence.tdx.TdxCheck;
 import dev.cmcp.verify.evidence.tdx.TdxCollateral;
 import dev.cmcp.verify.evidence.tdx.TdxException;
 import dev.cmcp.verify.evidence.tdx.TdxVerifier;
@@ -55,10 +57,6 @@ public final class ClaimVerifier {
 
   private static final HexFormat HEX = HexFormat.of();
   private static final String OPAQUE = "opaque evidence cannot be verified offline: no root of trust for it is known";
-  /** The name under which the SEV-SNP and TDX verifiers report the evidence's user data. */
-  private static final String REPORT_DATA = "report_data";
-  /** The name under which they report their own comparison of the measurement. */
-  private static final String PLATFORM_MEASUREMENT = "measurement";
 
   private ClaimVerifier() {}
 
@@ -66,18 +64,23 @@ public final class ClaimVerifier {
    * A hardware platform's verifier run on the claim's evidence, with the claim's binding as the
    * expected user data.
    *
+   * @param reportDataCheck the check of {@code report} comparing the user data with the binding
+   * @param measurementCheck the check of {@code report} comparing the measurement with the
+   *     platform policy's (the claim's {@code measurement} check does that job here)
    * @param measurementField the field of {@code report} holding the platform's measurement
    * @param measurementName that field as the platform's documentation names it
    */
-  private record Hardware(EvidenceReport report, String measurementField, String measurementName) {
+  private record Hardware(
+      EvidenceReport report, String reportDataCheck, String measurementCheck, String measurementField, String measurementName) {
 
     static Optional<Hardware> run(PlatformEvidence evidence, Binding binding, VerificationOptions options) {
       return switch (evidence) {
         case SnpEvidence snp -> Optional.of(new Hardware(
             SnpVerifier.verify(snp.reportAndCertificates(), options.trustStore(), Optional.of(binding.bytes()),
                 options.now(), options.snpPolicy()),
-            "measurement", "MEASUREMENT"));
-        case TdxEvidence tdx -> Optional.of(new Hardware(tdx(tdx, binding, options), "mrtd", "MRTD"));
+            SnpCheck.REPORT_DATA.label(), SnpCheck.MEASUREMENT.label(), "measurement", "MEASUREMENT"));
+        case TdxEvidence tdx -> Optional.of(new Hardware(tdx(tdx, binding, options),
+            TdxCheck.REPORT_DATA.label(), TdxCheck.MEASUREMENT.label(), "mrtd", "MRTD"));
         case null, default -> Optional.empty();
       };
     }
@@ -172,8 +175,8 @@ public final class ClaimVerifier {
       case OpaqueEvidence opaque -> lenient
           ? Check.skip(EVIDENCE, OPAQUE + " (accepted by --allow-software; at best partially_verified)")
           : Check.fail(EVIDENCE, OPAQUE + " (accepted only with --allow-software, as partially_verified)");
-      case SnpEvidence snp -> hardwareEvidence(hardware.orElseThrow().report());
-      case TdxEvidence tdx -> hardwareEvidence(hardware.orElseThrow().report());
+      case SnpEvidence snp -> hardwareEvidence(hardware.orElseThrow());
+      case TdxEvidence tdx -> hardwareEvidence(hardware.orElseThrow());
       case PlatformEvidence.NotYetVerifiable other -> Check.fail(EVIDENCE,
           "verification of " + other.platform().jsonName() + " evidence is not implemented yet");
     };
@@ -183,8 +186,11 @@ public final class ClaimVerifier {
    * Passes when none of the platform verifier's checks fails, its user-data check aside: that
    * one is reported as {@code binding}.
    */
-  private static Check hardwareEvidence(EvidenceReport report) {
-    List<EvidenceReport.Check> genuineness = report.checks().stream().filter(c -> !c.name().equals(REPORT_DATA)).toList();
+  private static Check hardwareEvidence(Hardware hardware) {
+    EvidenceReport report = hardware.report();
+    List<EvidenceReport.Check> genuineness = report.checks().stream()
+        .filter(c -> !c.name().equals(hardware.reportDataCheck()))
+        .toList();
     List<EvidenceReport.Check> failed = genuineness.stream().filter(c -> c.status() == Status.FAIL).toList();
     if (!failed.isEmpty()) {
       String why = failed.size() == 1 ? ": " + failed.get(0).reason() : " (see each check's reason)";
@@ -192,7 +198,7 @@ public final class ClaimVerifier {
     }
     // The platform's own measurement check is skipped: the claim's measurement check compares it.
     List<EvidenceReport.Check> skipped = genuineness.stream()
-        .filter(c -> c.status() == Status.SKIP && !c.name().equals(PLATFORM_MEASUREMENT))
+        .filter(c -> c.status() == Status.SKIP && !c.name().equals(hardware.measurementCheck()))
         .toList();
     return Check.pass(EVIDENCE, report.platform() + " evidence verifies to the vendor's root: "
         + genuineness.stream().filter(c -> c.status() == Status.PASS).count() + " checks pass"
@@ -212,16 +218,19 @@ public final class ClaimVerifier {
               + " is not the binding of the claim's policy and key " + abbreviate(expected.hex())
               + ": the policy, the mode or the key is not the one the evidence was produced for");
       case OpaqueEvidence opaque -> Check.skip(BINDING, "opaque evidence: its report data cannot be read offline");
-      case SnpEvidence snp -> hardwareBinding(hardware.orElseThrow().report());
-      case TdxEvidence tdx -> hardwareBinding(hardware.orElseThrow().report());
+      case SnpEvidence snp -> hardwareBinding(hardware.orElseThrow());
+      case TdxEvidence tdx -> hardwareBinding(hardware.orElseThrow());
       case PlatformEvidence.NotYetVerifiable other -> Check.skip(BINDING,
           "the binding is read from " + other.platform().jsonName() + " evidence, whose verification is not implemented yet");
     };
   }
 
   /** The platform verifier's user-data check, compared with the claim's binding. */
-  private static Check hardwareBinding(EvidenceReport report) {
-    Optional<EvidenceReport.Check> reportData = report.checks().stream().filter(c -> c.name().equals(REPORT_DATA)).findFirst();
+  private static Check hardwareBinding(Hardware hardware) {
+    EvidenceReport report = hardware.report();
+    Optional<EvidenceReport.Check> reportData = report.checks().stream()
+        .filter(c -> c.name().equals(hardware.reportDataCheck()))
+        .findFirst();
     if (reportData.isEmpty() || reportData.get().status() == Status.SKIP) {
       return Check.skip(BINDING, "the " + report.platform() + " evidence could not be read, so neither could its report data (see evidence)");
     }

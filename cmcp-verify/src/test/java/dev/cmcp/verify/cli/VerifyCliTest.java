@@ -80,6 +80,22 @@ class VerifyCliTest {
   }
 
   @Test
+  void anUnreadableCertsFolderIsAUsageError() throws IOException {
+    Path withAKey = Files.createDirectory(dir.resolve("keys"));
+    Files.writeString(withAKey.resolve("key.pem"), "-----BEGIN PRIVATE KEY-----\nMC4CAQAwBQYDK2VwBCIEIA==\n-----END PRIVATE KEY-----\n");
+    VerifyCli.Arguments missing = new VerifyCli.Arguments(claim, Optional.empty(), Optional.empty(),
+        Optional.empty(), Optional.of(dir.resolve("certs")), true, Optional.empty(), false);
+    VerifyCli.Arguments withKey = new VerifyCli.Arguments(claim, Optional.empty(), Optional.empty(),
+        Optional.empty(), Optional.of(withAKey), true, Optional.empty(), false);
+    PrintStream errors = new PrintStream(err, true, StandardCharsets.UTF_8);
+
+    assertThat(VerifyCli.run(missing, new PrintStream(out, true, StandardCharsets.UTF_8), errors)).isEqualTo(VerifyCli.USAGE);
+    assertThat(VerifyCli.run(withKey, new PrintStream(out, true, StandardCharsets.UTF_8), errors)).isEqualTo(VerifyCli.USAGE);
+    assertThat(err.toString(StandardCharsets.UTF_8)).contains("certs not found").contains("key.pem");
+    assertThat(out()).isEmpty();
+  }
+
+  @Test
   void theClockIsUsedWhenNoTimeIsGiven() {
     VerifyCli.Arguments arguments = new VerifyCli.Arguments(claim, Optional.empty(), Optional.empty(),
         Optional.empty(), Optional.empty(), true, Optional.empty(), false);
