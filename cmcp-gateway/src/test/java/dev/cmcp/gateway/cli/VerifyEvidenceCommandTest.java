@@ -5,6 +5,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.Arrays;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -38,7 +39,7 @@ class VerifyEvidenceCommandTest {
     assertThat(cmcp(tdx("yesterday"))).isEqualTo(Main.USAGE);
     assertThat(cmcp("verify-evidence", "--platform", "tdx", "--evidence", "quote.dat")).isEqualTo(Main.USAGE);
     String[] badHex = tdx("2023-06-20T00:00:00Z");
-    String[] withReportData = java.util.Arrays.copyOf(badHex, badHex.length + 2);
+    String[] withReportData = Arrays.copyOf(badHex, badHex.length + 2);
     withReportData[badHex.length] = "--report-data";
     withReportData[badHex.length + 1] = "not-hex";
     assertThat(cmcp(withReportData)).isEqualTo(Main.USAGE);
