@@ -26,8 +26,18 @@ import dev.cmcp.verify.claim.ClaimSignature;
 import dev.cmcp.verify.claim.GatewayClaim;
 import dev.cmcp.verify.claim.GatewayClaim.Call;
 import dev.cmcp.verify.claim.GatewayClaim.OutcomeEntry;
+import dev.cmcp.verify.claim.OpaqueEvidence;
 import dev.cmcp.verify.claim.PlatformEvidence;
+import dev.cmcp.verify.claim.SnpEvidence;
 import dev.cmcp.verify.claim.SoftwareEvidence;
+import dev.cmcp.verify.claim.TdxEvidence;
+import dev.cmcp.verify.evidence.EvidenceReport;
+import dev.cmcp.verify.evidence.snp.SnpCheck;
+import dev.cmcp.verify.evidence.snp.SnpVerifier;
+import dev.cmcp.verify.evidence.tdx.TdxCheck;
+import dev.cmcp.verify.evidence.tdx.TdxCollateral;
+import dev.cmcp.verify.evidence.tdx.TdxException;
+import dev.cmcp.verify.evidence.tdx.TdxVerifier;
 import java.nio.file.Path;
 import java.time.Instant;
 import java.util.ArrayList;
@@ -35,6 +45,8 @@ import java.util.HexFormat;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Optional;
+import java.util.stream.Collectors;
 
 /**
  * Verifies a TRACE claim offline, trusting nothing the operator says beyond what the claim's
@@ -44,8 +56,46 @@ import java.util.Map;
 public final class ClaimVerifier {
 
   private static final HexFormat HEX = HexFormat.of();
+  private static final String OPAQUE = "opaque evidence cannot be verified offline: no root of trust for it is known";
 
   private ClaimVerifier() {}
+
+  /**
+   * A hardware platform's verifier run on the claim's evidence, with the claim's binding as the
+   * expected user data.
+   *
+   * @param reportDataCheck the check of {@code report} comparing the user data with the binding
+   * @param measurementCheck the check of {@code report} comparing the measurement with the
+   *     platform policy's (the claim's {@code measurement} check does that job here)
+   * @param measurementField the field of {@code report} holding the platform's measurement
+   * @param measurementName that field as the platform's documentation names it
+   */
+  private record Hardware(
+      EvidenceReport report, String reportDataCheck, String measurementCheck, String measurementField, String measurementName) {
+
+    static Optional<Hardware> run(PlatformEvidence evidence, Binding binding, VerificationOptions options) {
+      return switch (evidence) {
+        case SnpEvidence snp -> Optional.of(new Hardware(
+            SnpVerifier.verify(snp.reportAndCertificates(), options.trustStore(), Optional.of(binding.bytes()),
+                options.now(), options.snpPolicy()),
+            SnpCheck.REPORT_DATA.label(), SnpCheck.MEASUREMENT.label(), "measurement", "MEASUREMENT"));
+        case TdxEvidence tdx -> Optional.of(new Hardware(tdx(tdx, binding, options),
+            TdxCheck.REPORT_DATA.label(), TdxCheck.MEASUREMENT.label(), "mrtd", "MRTD"));
+        case null, default -> Optional.empty();
+      };
+    }
+
+    private static EvidenceReport tdx(TdxEvidence tdx, Binding binding, VerificationOptions options) {
+      TdxCollateral collateral;
+      try {
+        collateral = TdxCollateral.from(options.trustStore());
+      } catch (TdxException e) {
+        return new EvidenceReport("tdx", List.of(new EvidenceReport.Check("collateral", Status.FAIL, e.getMessage())), Map.of());
+      }
+      return TdxVerifier.verify(tdx.quote(), collateral, Optional.of(binding.bytes()), options.now(), options.tdxPolicy())
+          .toEvidenceReport();
+    }
+  }
 
   public static VerificationReport verify(byte[] claimBytes, VerificationOptions options) {
     JsonNode json;
@@ -69,31 +119,34 @@ public final class ClaimVerifier {
       evidence = null;
       checks.add(Check.fail(EVIDENCE, e.getMessage()));
     }
+    Binding binding = Binding.of(claim.trace().policy(), claim.trace().cnf());
+    Optional<Hardware> hardware = Hardware.run(evidence, binding, options);
     if (evidence != null) {
-      checks.add(evidence(evidence, options.evidencePolicy()));
+      checks.add(evidence(evidence, hardware, options.evidencePolicy()));
     }
-    checks.add(binding(evidence, claim));
+    checks.add(binding(evidence, hardware, binding));
     checks.add(bundleHash(claim, options));
-    checks.add(measurement(claim, options, evidence));
+    checks.add(measurement(claim, options, evidence, hardware));
     checks.add(freshness(claim, options.now()));
     checks.add(inclusionProofs(claim));
     checks.add(options.auditLog().map(file -> auditLog(file, claim)).orElse(
         Check.skip(AUDIT_LOG, "no audit log given (--audit-log)")));
-    return new VerificationReport(checks, result(checks, evidence));
+    return new VerificationReport(checks, result(checks, evidence), hardware.map(Hardware::report));
   }
 
   /**
-   * Software evidence is the one failure that leaves a claim partially verified: everything it
-   * says may be true, but nothing outside the gateway vouches for it.
+   * Evidence without an offline root of trust (software, opaque) is the one failure that leaves
+   * a claim partially verified: everything it says may be true, but nothing an auditor can check
+   * vouches for the runtime.
    */
   private static Result result(List<Check> checks, PlatformEvidence evidence) {
-    boolean software = evidence instanceof SoftwareEvidence;
+    boolean unverifiable = evidence instanceof SoftwareEvidence || evidence instanceof OpaqueEvidence;
     boolean failed = checks.stream()
-        .anyMatch(c -> c.status() == Status.FAIL && !(c.name() == EVIDENCE && software));
+        .anyMatch(c -> c.status() == Status.FAIL && !(c.name() == EVIDENCE && unverifiable));
     if (failed) {
       return Result.UNVERIFIED;
     }
-    return software ? Result.PARTIALLY_VERIFIED : Result.VERIFIED;
+    return unverifiable ? Result.PARTIALLY_VERIFIED : Result.VERIFIED;
   }
 
   private static VerificationReport unreadable(String reason) {
@@ -113,18 +166,50 @@ public final class ClaimVerifier {
     }
   }
 
-  private static Check evidence(PlatformEvidence evidence, EvidencePolicy policy) {
+  private static Check evidence(PlatformEvidence evidence, Optional<Hardware> hardware, EvidencePolicy policy) {
+    boolean lenient = policy == EvidencePolicy.ALLOW_SOFTWARE;
     return switch (evidence) {
-      case SoftwareEvidence software -> policy == EvidencePolicy.ALLOW_SOFTWARE
+      case SoftwareEvidence software -> lenient
           ? Check.skip(EVIDENCE, "software evidence: no hardware root of trust (accepted by --allow-software; at best partially_verified)")
           : Check.fail(EVIDENCE, "software evidence: no hardware root of trust (accepted only with --allow-software)");
+      case OpaqueEvidence opaque -> lenient
+          ? Check.skip(EVIDENCE, OPAQUE + " (accepted by --allow-software; at best partially_verified)")
+          : Check.fail(EVIDENCE, OPAQUE + " (accepted only with --allow-software, as partially_verified)");
+      case SnpEvidence snp -> hardwareEvidence(hardware.orElseThrow());
+      case TdxEvidence tdx -> hardwareEvidence(hardware.orElseThrow());
       case PlatformEvidence.NotYetVerifiable other -> Check.fail(EVIDENCE,
           "verification of " + other.platform().jsonName() + " evidence is not implemented yet");
     };
   }
 
-  private static Check binding(PlatformEvidence evidence, GatewayClaim claim) {
-    Binding expected = Binding.of(claim.trace().policy(), claim.trace().cnf());
+  /**
+   * Passes when none of the platform verifier's checks fails, its user-data check aside: that
+   * one is reported as {@code binding}.
+   */
+  private static Check hardwareEvidence(Hardware hardware) {
+    EvidenceReport report = hardware.report();
+    List<EvidenceReport.Check> genuineness = report.checks().stream()
+        .filter(c -> !c.name().equals(hardware.reportDataCheck()))
+        .toList();
+    List<EvidenceReport.Check> failed = genuineness.stream().filter(c -> c.status() == Status.FAIL).toList();
+    if (!failed.isEmpty()) {
+      String why = failed.size() == 1 ? ": " + failed.get(0).reason() : " (see each check's reason)";
+      return Check.fail(EVIDENCE, report.platform() + " evidence fails " + names(failed) + why);
+    }
+    // The platform's own measurement check is skipped: the claim's measurement check compares it.
+    List<EvidenceReport.Check> skipped = genuineness.stream()
+        .filter(c -> c.status() == Status.SKIP && !c.name().equals(hardware.measurementCheck()))
+        .toList();
+    return Check.pass(EVIDENCE, report.platform() + " evidence verifies to the vendor's root: "
+        + genuineness.stream().filter(c -> c.status() == Status.PASS).count() + " checks pass"
+        + (skipped.isEmpty() ? "" : ", not checked: " + names(skipped)));
+  }
+
+  private static String names(List<EvidenceReport.Check> checks) {
+    return checks.stream().map(EvidenceReport.Check::name).collect(Collectors.joining(", "));
+  }
+
+  private static Check binding(PlatformEvidence evidence, Optional<Hardware> hardware, Binding expected) {
     return switch (evidence) {
       case null -> Check.skip(BINDING, "the evidence could not be read");
       case SoftwareEvidence software -> software.isBoundTo(expected)
@@ -132,9 +217,29 @@ public final class ClaimVerifier {
           : Check.fail(BINDING, "the evidence's report_data " + abbreviate(software.reportData())
               + " is not the binding of the claim's policy and key " + abbreviate(expected.hex())
               + ": the policy, the mode or the key is not the one the evidence was produced for");
+      case OpaqueEvidence opaque -> Check.skip(BINDING, "opaque evidence: its report data cannot be read offline");
+      case SnpEvidence snp -> hardwareBinding(hardware.orElseThrow());
+      case TdxEvidence tdx -> hardwareBinding(hardware.orElseThrow());
       case PlatformEvidence.NotYetVerifiable other -> Check.skip(BINDING,
           "the binding is read from " + other.platform().jsonName() + " evidence, whose verification is not implemented yet");
     };
+  }
+
+  /** The platform verifier's user-data check, compared with the claim's binding. */
+  private static Check hardwareBinding(Hardware hardware) {
+    EvidenceReport report = hardware.report();
+    Optional<EvidenceReport.Check> reportData = report.checks().stream()
+        .filter(c -> c.name().equals(hardware.reportDataCheck()))
+        .findFirst();
+    if (reportData.isEmpty() || reportData.get().status() == Status.SKIP) {
+      return Check.skip(BINDING, "the " + report.platform() + " evidence could not be read, so neither could its report data (see evidence)");
+    }
+    if (reportData.get().status() == Status.FAIL) {
+      return Check.fail(BINDING, reportData.get().reason() + " (the binding of the claim's policy and key): the evidence was not"
+          + " produced for this claim's policy, mode or key");
+    }
+    return Check.pass(BINDING, "the " + report.platform() + " evidence's report data is SHA-512 of the claim's policy hashes,"
+        + " enforcement mode and key thumbprint");
   }
 
   private static Check bundleHash(GatewayClaim claim, VerificationOptions options) {
@@ -156,7 +261,11 @@ public final class ClaimVerifier {
     return Check.pass(BUNDLE_HASH, "the claim's policy and every call's policy are the expected bundle " + expected);
   }
 
-  private static Check measurement(GatewayClaim claim, VerificationOptions options, PlatformEvidence evidence) {
+  private static Check measurement(
+      GatewayClaim claim, VerificationOptions options, PlatformEvidence evidence, Optional<Hardware> hardware) {
+    if (hardware.isPresent()) {
+      return hardwareMeasurement(claim.trace().runtime().measurement(), options.expectedMeasurement(), hardware.get());
+    }
     if (options.expectedMeasurement().isEmpty()) {
       return Check.skip(MEASUREMENT, "no expected measurement given (--expected-measurement)");
     }
@@ -164,8 +273,36 @@ public final class ClaimVerifier {
     if (!claimed.equals(options.expectedMeasurement().get())) {
       return Check.fail(MEASUREMENT, "trace.runtime.measurement is " + claimed + ", expected " + options.expectedMeasurement().get());
     }
-    String source = evidence instanceof SoftwareEvidence ? " (stated by the gateway itself: software evidence)" : "";
+    String source = switch (evidence) {
+      case SoftwareEvidence software -> " (stated by the gateway itself: software evidence)";
+      case OpaqueEvidence opaque -> " (stated by the gateway: opaque evidence is not verified)";
+      case null, default -> " (stated by the gateway: its evidence is not verified)";
+    };
     return Check.pass(MEASUREMENT, "trace.runtime.measurement equals the expected value" + source);
+  }
+
+  /**
+   * The measurement a claim states must be the one its evidence carries, so that a claim cannot
+   * name one runtime while its evidence proves another; and the expected one, when given.
+   */
+  private static Check hardwareMeasurement(String claimed, Optional<String> expected, Hardware hardware) {
+    String name = hardware.measurementName();
+    String carried = hardware.report().fields().get(hardware.measurementField());
+    if (carried == null) {
+      return Check.fail(MEASUREMENT, "the evidence carries no readable " + name + " (see evidence), so trace.runtime.measurement "
+          + claimed + " is not confirmed");
+    }
+    if (!carried.equals(claimed)) {
+      return Check.fail(MEASUREMENT, "trace.runtime.measurement is " + claimed + ", but the evidence's " + name + " is " + carried);
+    }
+    if (expected.isEmpty()) {
+      return Check.pass(MEASUREMENT, "trace.runtime.measurement is the evidence's " + name + " " + carried
+          + " (no expected value given: --expected-measurement)");
+    }
+    if (!expected.get().equals(carried)) {
+      return Check.fail(MEASUREMENT, "the evidence's " + name + " is " + carried + ", expected " + expected.get());
+    }
+    return Check.pass(MEASUREMENT, "the evidence's " + name + " " + carried + " is trace.runtime.measurement and the expected value");
   }
 
   private static Check freshness(GatewayClaim claim, Instant now) {

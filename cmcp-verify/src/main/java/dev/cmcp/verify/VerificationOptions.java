@@ -1,5 +1,8 @@
 package dev.cmcp.verify;
 
+import dev.cmcp.verify.evidence.TrustStore;
+import dev.cmcp.verify.evidence.snp.SnpPolicy;
+import dev.cmcp.verify.evidence.tdx.TdxPolicy;
 import java.nio.file.Path;
 import java.time.Instant;
 import java.util.Locale;
@@ -10,14 +13,22 @@ import java.util.Optional;
  * What an auditor expects of a claim. Start from {@link #of} and add expectations; each one
  * given turns a skipped check into a requested one.
  *
- * @param now the time freshness is judged at (the clock, or a time under audit)
+ * @param now the time freshness, certificates and CRLs are judged at (the clock, or a time under audit)
+ * @param trustStore the certificates folder: vendor roots and intermediates, the platform's own
+ *     certificate, CRLs, and TDX collateral (TCB info, QE identity); empty by default
+ * @param snpPolicy what an SEV-SNP guest must show beyond a genuine report (default: debug guests refused)
+ * @param tdxPolicy what a TDX guest must show beyond a genuine quote (default: debug TDs refused, only an
+ *     UpToDate TCB accepted when TCB info is supplied)
  */
 public record VerificationOptions(
     EvidencePolicy evidencePolicy,
     Instant now,
     Optional<String> expectedBundleHash,
     Optional<String> expectedMeasurement,
-    Optional<Path> auditLog) {
+    Optional<Path> auditLog,
+    TrustStore trustStore,
+    SnpPolicy snpPolicy,
+    TdxPolicy tdxPolicy) {
 
   public VerificationOptions {
     Objects.requireNonNull(evidencePolicy, "evidencePolicy");
@@ -25,25 +36,48 @@ public record VerificationOptions(
     expectedBundleHash = expectedBundleHash.map(VerificationOptions::bundleHash);
     expectedMeasurement = expectedMeasurement.map(VerificationOptions::measurement);
     Objects.requireNonNull(auditLog, "auditLog");
+    Objects.requireNonNull(trustStore, "trustStore");
+    Objects.requireNonNull(snpPolicy, "snpPolicy");
+    Objects.requireNonNull(tdxPolicy, "tdxPolicy");
   }
 
   public static VerificationOptions of(EvidencePolicy evidencePolicy, Instant now) {
-    return new VerificationOptions(evidencePolicy, now, Optional.empty(), Optional.empty(), Optional.empty());
+    return new VerificationOptions(evidencePolicy, now, Optional.empty(), Optional.empty(), Optional.empty(),
+        TrustStore.empty(), SnpPolicy.defaults(), TdxPolicy.defaults());
   }
 
   /** Expect this policy bundle ({@code sha256:<hex>}) for the claim and each of its calls. */
   public VerificationOptions withExpectedBundleHash(String bundleHash) {
-    return new VerificationOptions(evidencePolicy, now, Optional.of(bundleHash), expectedMeasurement, auditLog);
+    return new VerificationOptions(evidencePolicy, now, Optional.of(bundleHash), expectedMeasurement, auditLog,
+        trustStore, snpPolicy, tdxPolicy);
   }
 
-  /** Expect this runtime measurement (hex). */
+  /** Expect this runtime measurement (hex): SEV-SNP MEASUREMENT, TDX MRTD, or the software measurement. */
   public VerificationOptions withExpectedMeasurement(String measurement) {
-    return new VerificationOptions(evidencePolicy, now, expectedBundleHash, Optional.of(measurement), auditLog);
+    return new VerificationOptions(evidencePolicy, now, expectedBundleHash, Optional.of(measurement), auditLog,
+        trustStore, snpPolicy, tdxPolicy);
   }
 
   /** Replay this audit log file and compare it with the claim. */
   public VerificationOptions withAuditLog(Path file) {
-    return new VerificationOptions(evidencePolicy, now, expectedBundleHash, expectedMeasurement, Optional.of(file));
+    return new VerificationOptions(evidencePolicy, now, expectedBundleHash, expectedMeasurement, Optional.of(file),
+        trustStore, snpPolicy, tdxPolicy);
+  }
+
+  /** Check hardware evidence with these certificates, CRLs and collateral ({@link TrustStore#load} of a folder). */
+  public VerificationOptions withTrustStore(TrustStore store) {
+    return new VerificationOptions(evidencePolicy, now, expectedBundleHash, expectedMeasurement, auditLog,
+        store, snpPolicy, tdxPolicy);
+  }
+
+  public VerificationOptions withSnpPolicy(SnpPolicy policy) {
+    return new VerificationOptions(evidencePolicy, now, expectedBundleHash, expectedMeasurement, auditLog,
+        trustStore, policy, tdxPolicy);
+  }
+
+  public VerificationOptions withTdxPolicy(TdxPolicy policy) {
+    return new VerificationOptions(evidencePolicy, now, expectedBundleHash, expectedMeasurement, auditLog,
+        trustStore, snpPolicy, policy);
   }
 
   private static String bundleHash(String value) {

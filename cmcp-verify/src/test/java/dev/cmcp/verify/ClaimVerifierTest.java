@@ -237,14 +237,26 @@ class ClaimVerifierTest {
   }
 
   @Test
-  void hardwareEvidenceIsNotVerifiableYet() {
-    runtime().put("platform", "sev-snp");
+  void tpmEvidenceIsNotVerifiableYet() {
+    runtime().put("platform", "tpm");
     runtime().put("assurance", "hardware");
     claim = gateway.sign(claim);
 
     VerificationReport report = verify(claim, allowSoftware());
 
-    assertFails(report, EVIDENCE, "verification of sev-snp evidence is not implemented yet");
+    assertFails(report, EVIDENCE, "verification of tpm evidence is not implemented yet");
+    assertThat(report.check(BINDING).status()).isEqualTo(Status.SKIP);
+  }
+
+  @Test
+  void aHardwarePlatformWithSoftwareEvidenceFailsByItsFormat() {
+    runtime().put("platform", "sev-snp");
+    runtime().put("assurance", "confidential-vm");
+    claim = gateway.sign(claim);
+
+    VerificationReport report = verify(claim, allowSoftware());
+
+    assertFails(report, EVIDENCE, "trace.runtime.evidence.format: sev-snp evidence is \"cmcp-snp-evidence-v1\", found \"cmcp-software-evidence-v1\"");
     assertThat(report.check(BINDING).status()).isEqualTo(Status.SKIP);
   }
 

@@ -25,10 +25,16 @@ final class VerifyCommand implements Callable<Integer> {
   @Option(names = "--audit-log", paramLabel = "FILE", description = "the epoch's audit log: replay every entry and link")
   Optional<Path> auditLog;
 
-  @Option(names = "--allow-software", description = "accept software evidence (development only); the result stays partially_verified")
+  @Option(names = "--certs", paramLabel = "DIR",
+      description = "certificates, CRLs and collateral for hardware evidence (AMD ASK/ARK and VCEK; Intel SGX Root CA, TCB info, QE identity)")
+  Optional<Path> certs;
+
+  @Option(names = "--allow-software",
+      description = "accept evidence without an offline root of trust (software, opaque; development only); the result stays partially_verified")
   boolean allowSoftware;
 
-  @Option(names = "--now", paramLabel = "ISO-8601", description = "judge freshness at this instant, e.g. 2026-11-25T10:00:00Z")
+  @Option(names = "--now", paramLabel = "ISO-8601",
+      description = "judge freshness, certificates and CRLs at this instant, e.g. 2026-11-25T10:00:00Z")
   Optional<Instant> now;
 
   @Option(names = "--json", description = "print the report as JSON")
@@ -37,7 +43,7 @@ final class VerifyCommand implements Callable<Integer> {
   @Override
   public Integer call() {
     return VerifyCli.run(
-        new VerifyCli.Arguments(claim, expectedBundleHash, expectedMeasurement, auditLog, allowSoftware, now, json),
+        new VerifyCli.Arguments(claim, expectedBundleHash, expectedMeasurement, auditLog, certs, allowSoftware, now, json),
         System.out, System.err);
   }
 }

@@ -1,11 +1,12 @@
 package dev.cmcp.verify.claim;
 
 /**
- * The evidence of a claim's {@code trace.runtime}, decoded per platform. Each platform whose
- * reports this library can check gets its own record here (an SEV-SNP report with its VCEK
- * chain, a TDX quote, a TPM quote); until then its evidence is {@link NotYetVerifiable}.
+ * The evidence of a claim's {@code trace.runtime}, decoded per platform: the raw report each
+ * platform produced, not yet verified. {@code dev.cmcp.verify.ClaimVerifier} runs the
+ * platform's verifier on it.
  */
-public sealed interface PlatformEvidence permits SoftwareEvidence, PlatformEvidence.NotYetVerifiable {
+public sealed interface PlatformEvidence
+    permits SoftwareEvidence, SnpEvidence, TdxEvidence, OpaqueEvidence, PlatformEvidence.NotYetVerifiable {
 
   /** Evidence of a platform whose verification this library does not implement yet. */
   record NotYetVerifiable(Platform platform) implements PlatformEvidence {}
@@ -14,7 +15,12 @@ public sealed interface PlatformEvidence permits SoftwareEvidence, PlatformEvide
   static PlatformEvidence of(GatewayClaim.Attestation runtime) throws ClaimException {
     return switch (runtime.platform()) {
       case SOFTWARE -> SoftwareEvidence.fromRuntime(runtime);
-      case SEV_SNP, TDX, TPM, OPAQUE -> new NotYetVerifiable(runtime.platform());
+      case SEV_SNP -> SnpEvidence.decode(runtime.evidence());
+      case TDX -> TdxEvidence.decode(runtime.evidence());
+      case OPAQUE -> OpaqueEvidence.decode(runtime.evidence());
+      // TPM evidence (cmcp-tpm-evidence-v1) gets its record here, decoded like SnpEvidence, when
+      // the verifier of dev.cmcp.verify.evidence.tpm is wired into ClaimVerifier.
+      case TPM -> new NotYetVerifiable(runtime.platform());
     };
   }
 }

@@ -1,11 +1,14 @@
 package dev.cmcp.verify.cli;
 
 import com.fasterxml.jackson.core.JsonProcessingException;
+import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.cmcp.verify.ClaimVerifier;
 import dev.cmcp.verify.EvidencePolicy;
 import dev.cmcp.verify.VerificationOptions;
 import dev.cmcp.verify.VerificationReport;
+import dev.cmcp.verify.evidence.TrustStore;
+import dev.cmcp.verify.evidence.TrustStoreException;
 import java.io.IOException;
 import java.io.PrintStream;
 import java.nio.file.Files;
@@ -33,7 +36,8 @@ public final class VerifyCli {
   /**
    * The options of {@code cmcp verify}.
    *
-   * @param allowSoftware {@code --allow-software}: accept software evidence (development)
+   * @param certs {@code --certs}: the folder of certificates, CRLs and collateral that hardware evidence is checked with
+   * @param allowSoftware {@code --allow-software}: accept evidence without an offline root of trust (software, opaque)
    * @param now {@code --now}: judge freshness at this time instead of the clock
    * @param json {@code --json}: print the report as JSON instead of one line per check
    */
@@ -42,6 +46,7 @@ public final class VerifyCli {
       Optional<String> expectedBundleHash,
       Optional<String> expectedMeasurement,
       Optional<Path> auditLog,
+      Optional<Path> certs,
       boolean allowSoftware,
       Optional<Instant> now,
       boolean json) {}
@@ -52,7 +57,7 @@ public final class VerifyCli {
     VerificationOptions options;
     try {
       options = options(arguments);
-    } catch (IllegalArgumentException e) {
+    } catch (IllegalArgumentException | TrustStoreException e) {
       err.println("cmcp verify: " + e.getMessage());
       return USAGE;
     }
@@ -71,12 +76,12 @@ public final class VerifyCli {
       return FAILED;
     }
     VerificationReport report = ClaimVerifier.verify(claim, options);
-    out.print(arguments.json() ? json(report) : report.toText());
+    out.print(arguments.json() ? json(report.toJson()) : report.toText());
     out.flush();
     return report.exitCode();
   }
 
-  private static VerificationOptions options(Arguments arguments) {
+  private static VerificationOptions options(Arguments arguments) throws TrustStoreException {
     EvidencePolicy evidence = arguments.allowSoftware() ? EvidencePolicy.ALLOW_SOFTWARE : EvidencePolicy.HARDWARE_ONLY;
     VerificationOptions options = VerificationOptions.of(evidence, arguments.now().orElseGet(Instant::now));
     if (arguments.expectedBundleHash().isPresent()) {
@@ -88,12 +93,15 @@ public final class VerifyCli {
     if (arguments.auditLog().isPresent()) {
       options = options.withAuditLog(arguments.auditLog().get());
     }
+    if (arguments.certs().isPresent()) {
+      options = options.withTrustStore(TrustStore.load(arguments.certs().get()));
+    }
     return options;
   }
 
-  private static String json(VerificationReport report) {
+  static String json(JsonNode report) {
     try {
-      return new ObjectMapper().writerWithDefaultPrettyPrinter().writeValueAsString(report.toJson()) + "\n";
+      return new ObjectMapper().writerWithDefaultPrettyPrinter().writeValueAsString(report) + "\n";
     } catch (JsonProcessingException e) {
       throw new IllegalStateException("a report tree always serialises", e);
     }

@@ -1,5 +1,7 @@
 package dev.cmcp.verify.evidence;
 
+import com.fasterxml.jackson.databind.JsonNode;
+import dev.cmcp.verify.StrictJson;
 import java.io.ByteArrayInputStream;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
@@ -14,22 +16,36 @@ import java.security.cert.X509CRL;
 import java.security.cert.X509Certificate;
 import java.util.ArrayList;
 import java.util.Base64;
+import java.util.HexFormat;
 import java.util.List;
+import java.util.Objects;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 import java.util.stream.Stream;
 
 /**
- * The certificates and CRLs an auditor supplies offline: vendor roots, intermediates, the
- * platform's own certificate (an SEV-SNP VCEK, an Intel PCK) and revocation lists. Nothing in
- * here is trusted by being here: each verifier pins its roots and checks every signature.
+ * What an auditor supplies offline to check platform evidence: vendor roots, intermediates, the
+ * platform's own certificate (an SEV-SNP VCEK, an Intel PCK), revocation lists, and signed JSON
+ * collateral (Intel's TCB info and QE identity). Being here makes nothing trusted by itself:
+ * each verifier pins or chooses its roots (SEV-SNP pins AMD's ARK per product line; TDX takes
+ * the folder's self-signed certificates as its anchors, so the folder must hold only roots the
+ * auditor trusts) and checks every signature.
  *
- * <p>{@link #load} takes every regular file of a folder, whatever its name, as PEM (any mix of
- * {@code CERTIFICATE} and {@code X509 CRL} blocks) or DER (one certificate or one CRL). A file
- * that is neither is an error naming it, so a misplaced key or report is noticed rather than
- * silently ignored.
+ * <p>{@link #load} reads every regular file of a folder, whatever its name, by its content:
+ * <ul>
+ *   <li>PEM text: any mix of {@code CERTIFICATE} and {@code X509 CRL} blocks;
+ *   <li>DER: one certificate or one CRL; or that DER written as hex text (as Intel's PCS serves CRLs);
+ *   <li>a JSON object: a collateral {@link Document}, kept byte for byte for the verifier that reads it;
+ *   <li>other plain text (a README, a licence): left alone.
+ * </ul>
+ * Any other file (a key, a report, a quote, an empty file) is an error naming it, so a misplaced
+ * file is noticed rather than silently ignored. PEM is read from text files only: a binary file
+ * with PEM inside (a TDX quote carries its certificate chain) must not slip its certificates in
+ * among the auditor's.
+ *
+ * @param documents the JSON collateral files, in file-name order
  */
-public record TrustStore(List<X509Certificate> certificates, List<X509CRL> crls) {
+public record TrustStore(List<X509Certificate> certificates, List<X509CRL> crls, List<Document> documents) {
 
   /** Far larger than any certificate or CRL a vendor publishes; keeps a stray disk image out of memory. */
   static final long MAX_FILE_BYTES = 16L * 1024 * 1024;
@@ -37,13 +53,38 @@ public record TrustStore(List<X509Certificate> certificates, List<X509CRL> crls)
   private static final Pattern PEM_BLOCK = Pattern.compile(
       "-----BEGIN ([A-Z0-9 ]+)-----(.*?)-----END \\1-----", Pattern.DOTALL);
 
+  private static final Pattern HEX_DER_TEXT = Pattern.compile("30(?:[0-9A-Fa-f]{2})+");
+
   public TrustStore {
     certificates = List.copyOf(certificates);
     crls = List.copyOf(crls);
+    documents = List.copyOf(documents);
+  }
+
+  /** Certificates and CRLs without collateral documents. */
+  public TrustStore(List<X509Certificate> certificates, List<X509CRL> crls) {
+    this(certificates, crls, List.of());
+  }
+
+  /**
+   * One JSON collateral file, kept byte for byte because its issuer signs the raw text.
+   *
+   * @param source the file name
+   */
+  public record Document(String source, byte[] json) {
+    public Document {
+      Objects.requireNonNull(source, "source");
+      json = json.clone();
+    }
+
+    @Override
+    public byte[] json() {
+      return json.clone();
+    }
   }
 
   public static TrustStore empty() {
-    return new TrustStore(List.of(), List.of());
+    return new TrustStore(List.of(), List.of(), List.of());
   }
 
   /**
@@ -67,7 +108,13 @@ public record TrustStore(List<X509Certificate> certificates, List<X509CRL> crls)
     }
     TrustStore store = empty();
     for (Path file : files) {
-      store = store.plus(parse(file.toString(), read(file)));
+      byte[] content = read(file);
+      store = switch (Content.of(content)) {
+        case JSON -> store.plus(new TrustStore(List.of(), List.of(), List.of(document(file, content))));
+        case PLAIN_TEXT -> store;
+        case EMPTY -> throw new TrustStoreException(file + ": empty file; put the certificate or CRL in it, or remove it");
+        case PEM, HEX_DER, BINARY -> store.plus(parse(file.toString(), content));
+      };
     }
     return store;
   }
@@ -77,19 +124,68 @@ public record TrustStore(List<X509Certificate> certificates, List<X509CRL> crls)
    * evidence the bytes were found.
    */
   public static TrustStore parse(String source, byte[] content) throws TrustStoreException {
-    if (looksLikePem(content)) {
-      return parsePem(source, new String(content, StandardCharsets.US_ASCII));
-    }
-    return parseDer(source, content);
+    return switch (Content.of(content)) {
+      case PEM -> parsePem(source, new String(content, StandardCharsets.US_ASCII));
+      case HEX_DER -> parseDer(source, HexFormat.of().parseHex(new String(content, StandardCharsets.US_ASCII).strip()));
+      case JSON, PLAIN_TEXT, EMPTY, BINARY -> parseDer(source, content);
+    };
   }
 
-  /** This store with {@code other}'s certificates and CRLs added after its own. */
+  /** This store with {@code other}'s certificates, CRLs and documents added after its own. */
   public TrustStore plus(TrustStore other) {
     List<X509Certificate> allCertificates = new ArrayList<>(certificates);
     allCertificates.addAll(other.certificates);
     List<X509CRL> allCrls = new ArrayList<>(crls);
     allCrls.addAll(other.crls);
-    return new TrustStore(allCertificates, allCrls);
+    List<Document> allDocuments = new ArrayList<>(documents);
+    allDocuments.addAll(other.documents);
+    return new TrustStore(allCertificates, allCrls, allDocuments);
+  }
+
+  /** What a file holds, judged by its bytes alone. */
+  private enum Content {
+    EMPTY, PEM, HEX_DER, JSON, PLAIN_TEXT, BINARY;
+
+    static Content of(byte[] content) {
+      if (content.length == 0) {
+        return EMPTY;
+      }
+      if (!isText(content)) {
+        return BINARY;
+      }
+      String text = new String(content, StandardCharsets.ISO_8859_1);
+      String stripped = text.strip();
+      if (text.contains("-----BEGIN ")) {
+        return PEM;
+      }
+      if (stripped.startsWith("{")) {
+        return JSON;
+      }
+      return HEX_DER_TEXT.matcher(stripped).matches() ? Content.HEX_DER : PLAIN_TEXT;
+    }
+
+    /** No control bytes below TAB: DER and binary reports always have some (a length, a zero). */
+    private static boolean isText(byte[] content) {
+      for (byte b : content) {
+        if ((b & 0xff) < 0x09) {
+          return false;
+        }
+      }
+      return true;
+    }
+  }
+
+  private static Document document(Path file, byte[] content) throws TrustStoreException {
+    JsonNode json;
+    try {
+      json = new StrictJson().parse(content);
+    } catch (StrictJson.MalformedJsonException e) {
+      throw new TrustStoreException(file + ": not valid JSON: " + e.getMessage(), e);
+    }
+    if (!json.isObject()) {
+      throw new TrustStoreException(file + ": a JSON collateral file must hold one object");
+    }
+    return new Document(file.getFileName().toString(), content);
   }
 
   private static byte[] read(Path file) throws TrustStoreException {
@@ -103,11 +199,6 @@ public record TrustStore(List<X509Certificate> certificates, List<X509CRL> crls)
     } catch (IOException e) {
       throw new TrustStoreException(file + ": cannot read: " + e.getMessage(), e);
     }
-  }
-
-  private static boolean looksLikePem(byte[] content) {
-    String head = new String(content, 0, Math.min(content.length, 4096), StandardCharsets.US_ASCII);
-    return head.contains("-----BEGIN ");
   }
 
   private static TrustStore parsePem(String source, String text) throws TrustStoreException {

@@ -36,7 +36,7 @@ class VerifyCliTest {
 
   private int run(Path claimFile, Optional<String> bundleHash, boolean allowSoftware, boolean json) {
     VerifyCli.Arguments arguments = new VerifyCli.Arguments(claimFile, bundleHash, Optional.empty(),
-        Optional.of(gateway.log()), allowSoftware, Optional.of(TestGateway.ISSUED), json);
+        Optional.of(gateway.log()), Optional.empty(), allowSoftware, Optional.of(TestGateway.ISSUED), json);
     return VerifyCli.run(arguments, new PrintStream(out, true, StandardCharsets.UTF_8), new PrintStream(err, true, StandardCharsets.UTF_8));
   }
 
@@ -80,9 +80,25 @@ class VerifyCliTest {
   }
 
   @Test
+  void anUnreadableCertsFolderIsAUsageError() throws IOException {
+    Path withAKey = Files.createDirectory(dir.resolve("keys"));
+    Files.writeString(withAKey.resolve("key.pem"), "-----BEGIN PRIVATE KEY-----\nMC4CAQAwBQYDK2VwBCIEIA==\n-----END PRIVATE KEY-----\n");
+    VerifyCli.Arguments missing = new VerifyCli.Arguments(claim, Optional.empty(), Optional.empty(),
+        Optional.empty(), Optional.of(dir.resolve("certs")), true, Optional.empty(), false);
+    VerifyCli.Arguments withKey = new VerifyCli.Arguments(claim, Optional.empty(), Optional.empty(),
+        Optional.empty(), Optional.of(withAKey), true, Optional.empty(), false);
+    PrintStream errors = new PrintStream(err, true, StandardCharsets.UTF_8);
+
+    assertThat(VerifyCli.run(missing, new PrintStream(out, true, StandardCharsets.UTF_8), errors)).isEqualTo(VerifyCli.USAGE);
+    assertThat(VerifyCli.run(withKey, new PrintStream(out, true, StandardCharsets.UTF_8), errors)).isEqualTo(VerifyCli.USAGE);
+    assertThat(err.toString(StandardCharsets.UTF_8)).contains("certs not found").contains("key.pem");
+    assertThat(out()).isEmpty();
+  }
+
+  @Test
   void theClockIsUsedWhenNoTimeIsGiven() {
     VerifyCli.Arguments arguments = new VerifyCli.Arguments(claim, Optional.empty(), Optional.empty(),
-        Optional.empty(), true, Optional.empty(), false);
+        Optional.empty(), Optional.empty(), true, Optional.empty(), false);
 
     Instant before = Instant.now();
     VerifyCli.run(arguments, new PrintStream(out, true, StandardCharsets.UTF_8), System.err);

@@ -10,6 +10,7 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.security.cert.X509Certificate;
 import java.util.Arrays;
+import java.util.HexFormat;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -106,6 +107,61 @@ class TrustStoreTest {
     TrustStore store = TrustStore.load(dir);
 
     assertThat(store.certificates()).extracting(X509Certificate::getSerialNumber).hasSize(1);
+  }
+
+  @Test
+  void jsonCollateralIsKeptByteForByteAndPlainTextLeftAlone(@TempDir Path dir) throws Exception {
+    byte[] tcbInfo = "{\"tcbInfo\":{\"version\":3},  \"signature\":\"00\"}".getBytes(StandardCharsets.UTF_8);
+    Files.write(dir.resolve("tcb_info"), tcbInfo);
+    Files.writeString(dir.resolve("README.md"), "AMD and Intel roots for the audit of 2026-11\n");
+    Files.copy(snpFixtures().resolve("LICENSE-go-sev-guest"), dir.resolve("LICENSE"));
+
+    TrustStore store = TrustStore.load(dir);
+
+    assertThat(store.certificates()).isEmpty();
+    assertThat(store.documents()).hasSize(1);
+    assertThat(store.documents().get(0).source()).isEqualTo("tcb_info");
+    assertThat(store.documents().get(0).json()).isEqualTo(tcbInfo);
+  }
+
+  @Test
+  void malformedJsonIsRefusedByName(@TempDir Path dir) throws Exception {
+    Files.writeString(dir.resolve("qe.json"), "{\"enclaveIdentity\":{},\"enclaveIdentity\":{}}");
+
+    assertThatThrownBy(() -> TrustStore.load(dir))
+        .isInstanceOf(TrustStoreException.class)
+        .hasMessageContaining("qe.json: not valid JSON");
+  }
+
+  @Test
+  void derWrittenAsHexTextIsRead(@TempDir Path dir) throws Exception {
+    byte[] der = Files.readAllBytes(snpFixtures().resolve("vcek.testcer"));
+    Files.writeString(dir.resolve("vcek.hex"), HexFormat.of().formatHex(der) + "\n");
+
+    assertThat(TrustStore.load(dir).certificates()).hasSize(1);
+  }
+
+  @Test
+  void aBinaryFileWithPemInsideIsRefusedNotMinedForCertificates(@TempDir Path dir) throws Exception {
+    byte[] pem = Files.readAllBytes(snpFixtures().resolve("ask_ark_milan.pem"));
+    byte[] quoteLike = new byte[64 + pem.length];
+    quoteLike[0] = 4; // a binary header, as a TDX quote has before its PEM certificate chain
+    System.arraycopy(pem, 0, quoteLike, 64, pem.length);
+    Files.write(dir.resolve("quote.dat"), quoteLike);
+
+    assertThatThrownBy(() -> TrustStore.load(dir))
+        .isInstanceOf(TrustStoreException.class)
+        .hasMessageContaining("quote.dat")
+        .hasMessageContaining("neither an X.509 certificate nor a CRL");
+  }
+
+  @Test
+  void anEmptyFileIsRefusedByName(@TempDir Path dir) throws Exception {
+    Files.write(dir.resolve("vcek.der"), new byte[0]);
+
+    assertThatThrownBy(() -> TrustStore.load(dir))
+        .isInstanceOf(TrustStoreException.class)
+        .hasMessageContaining("vcek.der: empty file");
   }
 
   @Test

@@ -6,6 +6,7 @@ import com.fasterxml.jackson.core.JsonToken;
 import com.fasterxml.jackson.databind.JsonNode;
 import dev.cmcp.verify.StrictJson;
 import dev.cmcp.verify.VerificationReport.Status;
+import dev.cmcp.verify.evidence.TrustStore;
 import java.io.IOException;
 import java.security.GeneralSecurityException;
 import java.security.Signature;
@@ -44,7 +45,7 @@ record SignedCollateral(JsonNode body, Instant issueDate, Instant nextUpdate, St
    *
    * @param bodyField {@code tcbInfo} or {@code enclaveIdentity}
    */
-  static SignedCollateral verify(TdxCollateral.Document document, String bodyField, X509Certificate signer,
+  static SignedCollateral verify(TrustStore.Document document, String bodyField, X509Certificate signer,
       TdxCollateral collateral, Instant now) throws TdxException, GeneralSecurityException {
     String source = document.source();
     byte[] json = document.json();

@@ -4,7 +4,10 @@ import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.JsonNodeFactory;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.cmcp.verify.VerificationReport.Status;
+import dev.cmcp.verify.evidence.EvidenceReport;
+import java.util.LinkedHashMap;
 import java.util.List;
+import java.util.Map;
 import java.util.Optional;
 
 /**
@@ -58,6 +61,36 @@ public record TdxReport(List<Check> checks, Optional<TdFields> fields) {
   /** 0 when no check failed, 1 otherwise. */
   public int exitCode() {
     return passed() ? 0 : 1;
+  }
+
+  /**
+   * This report in the shape shared by every platform's verifier, as claims and
+   * {@code cmcp verify-evidence} print it: checks by label, the TD's fields as text
+   * ({@code mrtd}, {@code rtmr0}..., {@code report_data}, ...).
+   */
+  public EvidenceReport toEvidenceReport() {
+    List<EvidenceReport.Check> named = checks.stream()
+        .map(c -> new EvidenceReport.Check(c.name().label(), c.status(), c.reason()))
+        .toList();
+    Map<String, String> values = new LinkedHashMap<>();
+    fields.ifPresent(f -> {
+      values.put("mrtd", f.mrTd());
+      for (int i = 0; i < f.rtmrs().size(); i++) {
+        values.put("rtmr" + i, f.rtmrs().get(i));
+      }
+      values.put("report_data", f.reportData());
+      values.put("td_attributes", f.tdAttributes());
+      values.put("debug", Boolean.toString(f.debug()));
+      values.put("tee_tcb_svn", f.teeTcbSvn());
+      values.put("xfam", f.xfam());
+      values.put("mrseam", f.mrSeam());
+      values.put("mrsignerseam", f.mrSignerSeam());
+      values.put("seam_attributes", f.seamAttributes());
+      values.put("mrconfigid", f.mrConfigId());
+      values.put("mrowner", f.mrOwner());
+      values.put("mrownerconfig", f.mrOwnerConfig());
+    });
+    return new EvidenceReport("tdx", named, values);
   }
 
   /** {@code {"platform": "tdx", "passed", "exit_code", "checks": [...], "td_report": {...}}} */

@@ -4,6 +4,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import dev.cmcp.verify.VerificationReport.Status;
+import dev.cmcp.verify.evidence.TrustStore;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -11,6 +12,7 @@ import java.security.cert.X509Certificate;
 import java.util.Base64;
 import java.util.HexFormat;
 import java.util.Optional;
+import java.util.stream.Stream;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -19,15 +21,30 @@ class TdxCollateralTest {
   @TempDir Path dir;
 
   @Test
-  void readsTheFixtureFolderAndIgnoresTheQuoteAndLicenceInIt() throws TdxException {
-    TdxCollateral collateral = TdxCollateral.load(TdxFixtures.DIR);
+  void readsTheFixtureCollateralAndLeavesTheLicenceAlone() throws Exception {
+    try (Stream<Path> files = Files.list(TdxFixtures.DIR)) {
+      for (Path file : files.filter(f -> !f.getFileName().toString().endsWith(".dat")).toList()) {
+        Files.copy(file, dir.resolve(file.getFileName()));
+      }
+    }
 
-    // The quote carries a root certificate of its own: it must not become a trust anchor.
+    TdxCollateral collateral = TdxCollateral.load(dir);
+
     assertThat(collateral.certificates()).hasSize(1);
     assertThat(CertificatePaths.commonName(collateral.certificates().get(0))).isEqualTo("Intel SGX Root CA");
     assertThat(collateral.crls()).hasSize(2);
-    assertThat(collateral.tcbInfo()).map(TdxCollateral.Document::source).contains("sample_tcbInfo_response");
-    assertThat(collateral.qeIdentity()).map(TdxCollateral.Document::source).contains("sample_qeIdentity_response");
+    assertThat(collateral.tcbInfo()).map(TrustStore.Document::source).contains("sample_tcbInfo_response");
+    assertThat(collateral.qeIdentity()).map(TrustStore.Document::source).contains("sample_qeIdentity_response");
+  }
+
+  @Test
+  void aQuoteInTheCertsFolderIsRefusedByNameAndItsRootNeverTrusted() throws Exception {
+    // The quote carries a root certificate of its own: it must not become a trust anchor.
+    Files.copy(TdxFixtures.DIR.resolve("trusted_root.pem"), dir.resolve("trusted_root.pem"));
+    Files.copy(TdxFixtures.DIR.resolve("tdx_prod_quote_SPR_E4.dat"), dir.resolve("quote.dat"));
+
+    assertThatThrownBy(() -> TdxCollateral.load(dir)).isInstanceOf(TdxException.class)
+        .hasMessageContaining("quote.dat").hasMessageContaining("neither an X.509 certificate nor a CRL");
   }
 
   @Test

@@ -78,7 +78,8 @@ class TdxVerifierTest {
 
   @Test
   void collateralWithoutItsSigningCertificateIsNotUsed() throws TdxException {
-    TdxReport report = verify(TdxFixtures.quote(), TdxFixtures.DIR);
+    Path certs = TdxFixtures.certsFolder(dir, "pckcrl", "rootcrl.der", "sample_tcbInfo_response", "sample_qeIdentity_response");
+    TdxReport report = verify(TdxFixtures.quote(), certs);
 
     assertThat(status(report, TdxCheck.PCK_CHAIN)).isEqualTo(PASS);
     assertThat(status(report, TdxCheck.PCK_REVOCATION)).isEqualTo(PASS);

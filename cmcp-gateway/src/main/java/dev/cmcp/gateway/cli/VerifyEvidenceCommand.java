@@ -1,0 +1,45 @@
+package dev.cmcp.gateway.cli;
+
+import dev.cmcp.verify.cli.VerifyEvidenceCli;
+import java.nio.file.Path;
+import java.time.Instant;
+import java.util.Optional;
+import java.util.concurrent.Callable;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Option;
+
+/** {@code cmcp verify-evidence}: checks a raw SEV-SNP report or TDX quote on its own, from the cmcp-verify library. */
+@Command(name = "verify-evidence",
+    description = "Verify raw platform evidence offline (an SEV-SNP report, a TDX quote), check by named check.")
+final class VerifyEvidenceCommand implements Callable<Integer> {
+
+  @Option(names = "--platform", required = true, paramLabel = "sev-snp|tdx|tpm", description = "the platform that produced the evidence")
+  String platform;
+
+  @Option(names = "--evidence", required = true, paramLabel = "FILE",
+      description = "the raw report (SEV-SNP, optionally followed by the host's certificate table) or quote (TDX)")
+  Path evidence;
+
+  @Option(names = "--certs", required = true, paramLabel = "DIR",
+      description = "vendor roots and intermediates, the VCEK, CRLs and TDX collateral, as PEM, DER or JSON files in any mix")
+  Path certs;
+
+  @Option(names = "--report-data", paramLabel = "HEX", description = "the 64 bytes (128 hex digits) the evidence's user data must hold")
+  Optional<String> reportData;
+
+  @Option(names = "--expected-measurement", paramLabel = "HEX", description = "the expected SEV-SNP MEASUREMENT or TDX MRTD (96 hex digits)")
+  Optional<String> expectedMeasurement;
+
+  @Option(names = "--now", paramLabel = "ISO-8601", description = "judge certificates and CRLs at this instant, e.g. 2025-01-01T00:00:00Z")
+  Optional<Instant> now;
+
+  @Option(names = "--json", description = "print the report as JSON")
+  boolean json;
+
+  @Override
+  public Integer call() {
+    return VerifyEvidenceCli.run(
+        new VerifyEvidenceCli.Arguments(platform, evidence, certs, reportData, expectedMeasurement, now, json),
+        System.out, System.err);
+  }
+}

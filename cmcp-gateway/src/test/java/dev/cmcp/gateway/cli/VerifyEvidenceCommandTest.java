@@ -1,0 +1,47 @@
+package dev.cmcp.gateway.cli;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.Arrays;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/** The picocli wiring of {@code cmcp verify-evidence}; its checks are tested in cmcp-verify. */
+class VerifyEvidenceCommandTest {
+
+  static final Path TDX = Path.of(System.getProperty("cmcp.repo.root")).resolve("../shared/fixtures/tdx").normalize();
+
+  @TempDir Path certs;
+
+  private int cmcp(String... args) {
+    return Main.commandLine().execute(args);
+  }
+
+  private String[] tdx(String now) throws IOException {
+    if (!Files.exists(certs.resolve("trusted_root.pem"))) {
+      Files.copy(TDX.resolve("trusted_root.pem"), certs.resolve("trusted_root.pem"));
+    }
+    return new String[] {"verify-evidence", "--platform", "tdx", "--evidence", TDX.resolve("tdx_prod_quote_SPR_E4.dat").toString(),
+        "--certs", certs.toString(), "--now", now};
+  }
+
+  @Test
+  void theRealTdxQuoteVerifiesToTheRootItWasIssuedUnder() throws IOException {
+    assertThat(cmcp(tdx("2023-06-20T00:00:00Z"))).isEqualTo(Main.OK);
+    assertThat(cmcp(tdx("2031-01-01T00:00:00Z"))).isEqualTo(Main.INVALID_INPUT);
+  }
+
+  @Test
+  void usageErrorsExitTwo() throws IOException {
+    assertThat(cmcp(tdx("yesterday"))).isEqualTo(Main.USAGE);
+    assertThat(cmcp("verify-evidence", "--platform", "tdx", "--evidence", "quote.dat")).isEqualTo(Main.USAGE);
+    String[] badHex = tdx("2023-06-20T00:00:00Z");
+    String[] withReportData = Arrays.copyOf(badHex, badHex.length + 2);
+    withReportData[badHex.length] = "--report-data";
+    withReportData[badHex.length + 1] = "not-hex";
+    assertThat(cmcp(withReportData)).isEqualTo(Main.USAGE);
+  }
+}

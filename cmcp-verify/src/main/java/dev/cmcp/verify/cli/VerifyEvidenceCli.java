@@ -1,0 +1,136 @@
+package dev.cmcp.verify.cli;
+
+import dev.cmcp.verify.evidence.EvidenceReport;
+import dev.cmcp.verify.evidence.TrustStore;
+import dev.cmcp.verify.evidence.TrustStoreException;
+import dev.cmcp.verify.evidence.snp.SnpPolicy;
+import dev.cmcp.verify.evidence.snp.SnpVerifier;
+import dev.cmcp.verify.evidence.tdx.TdxCollateral;
+import dev.cmcp.verify.evidence.tdx.TdxException;
+import dev.cmcp.verify.evidence.tdx.TdxPolicy;
+import dev.cmcp.verify.evidence.tdx.TdxVerifier;
+import java.io.IOException;
+import java.io.PrintStream;
+import java.nio.file.Files;
+import java.nio.file.NoSuchFileException;
+import java.nio.file.Path;
+import java.time.Instant;
+import java.util.HexFormat;
+import java.util.Locale;
+import java.util.Optional;
+
+/**
+ * The logic of {@code cmcp verify-evidence}: checks one piece of raw platform evidence on its
+ * own, for operators and auditors who hold a report or quote rather than a claim. The gateway's
+ * command parses the options into {@link Arguments} and returns {@link #run}'s exit code.
+ *
+ * <p>Exit codes as {@link VerifyCli}'s: 0 no check failed, 1 a check failed, the evidence file
+ * cannot be read or its platform cannot be verified yet, 2 an option value is malformed or the
+ * certificates folder cannot be read.
+ */
+public final class VerifyEvidenceCli {
+
+  /** A report is 1184 bytes and a quote a few kilobytes; a larger file is neither. */
+  static final long MAX_EVIDENCE_BYTES = 1024 * 1024;
+
+  private static final String COMMAND = "cmcp verify-evidence: ";
+  private static final int REPORT_DATA_BYTES = 64;
+
+  /**
+   * The options of {@code cmcp verify-evidence}.
+   *
+   * @param platform {@code --platform}: {@code sev-snp}, {@code tdx} or {@code tpm}
+   * @param evidence {@code --evidence}: the raw report (SEV-SNP, optionally followed by the host's
+   *     certificate table) or quote (TDX)
+   * @param certs {@code --certs}: vendor roots, intermediates, the platform's certificate, CRLs, collateral
+   * @param reportData {@code --report-data}: the 64 bytes (128 hex digits) the evidence's user data must hold
+   * @param expectedMeasurement {@code --expected-measurement}: SEV-SNP MEASUREMENT or TDX MRTD, 96 hex digits
+   * @param now {@code --now}: judge certificates and CRLs at this time instead of the clock
+   * @param json {@code --json}: print the report as JSON instead of one line per check
+   */
+  public record Arguments(
+      String platform,
+      Path evidence,
+      Path certs,
+      Optional<String> reportData,
+      Optional<String> expectedMeasurement,
+      Optional<Instant> now,
+      boolean json) {}
+
+  private VerifyEvidenceCli() {}
+
+  public static int run(Arguments arguments, PrintStream out, PrintStream err) {
+    String platform = arguments.platform();
+    if (!platform.equals("sev-snp") && !platform.equals("tdx") && !platform.equals("tpm")) {
+      err.println(COMMAND + "unknown platform \"" + platform + "\"; expected sev-snp, tdx or tpm");
+      return VerifyCli.USAGE;
+    }
+    Optional<byte[]> reportData;
+    SnpPolicy snpPolicy = SnpPolicy.defaults();
+    TdxPolicy tdxPolicy = TdxPolicy.defaults();
+    TrustStore certs;
+    try {
+      reportData = arguments.reportData().map(VerifyEvidenceCli::reportData);
+      if (arguments.expectedMeasurement().isPresent()) {
+        String measurement = arguments.expectedMeasurement().get();
+        switch (platform) {
+          case "sev-snp" -> snpPolicy = snpPolicy.withExpectedMeasurement(measurement);
+          case "tdx" -> tdxPolicy = tdxPolicy.withExpectedMrtd(measurement);
+          default -> { } // tpm: not verified yet
+        }
+      }
+      certs = TrustStore.load(arguments.certs());
+    } catch (IllegalArgumentException | TrustStoreException e) {
+      err.println(COMMAND + e.getMessage());
+      return VerifyCli.USAGE;
+    }
+    if (platform.equals("tpm")) {
+      // The TPM quote verifier (dev.cmcp.verify.evidence.tpm) plugs in here, like the two below.
+      err.println(COMMAND + "verification of tpm evidence is not implemented yet");
+      return VerifyCli.FAILED;
+    }
+    TdxCollateral collateral;
+    try {
+      collateral = TdxCollateral.from(certs);
+    } catch (TdxException e) {
+      err.println(COMMAND + e.getMessage());
+      return VerifyCli.USAGE;
+    }
+
+    Optional<byte[]> evidence = read(arguments.evidence(), err);
+    if (evidence.isEmpty()) {
+      return VerifyCli.FAILED;
+    }
+    Instant now = arguments.now().orElseGet(Instant::now);
+    EvidenceReport report = platform.equals("sev-snp")
+        ? SnpVerifier.verify(evidence.get(), certs, reportData, now, snpPolicy)
+        : TdxVerifier.verify(evidence.get(), collateral, reportData, now, tdxPolicy).toEvidenceReport();
+    out.print(arguments.json() ? VerifyCli.json(report.toJson()) : report.toText());
+    out.flush();
+    return report.exitCode();
+  }
+
+  private static byte[] reportData(String hex) {
+    String digits = hex.trim().toLowerCase(Locale.ROOT);
+    if (!digits.matches("[0-9a-f]{" + 2 * REPORT_DATA_BYTES + "}")) {
+      throw new IllegalArgumentException("--report-data must be " + 2 * REPORT_DATA_BYTES + " hex digits ("
+          + REPORT_DATA_BYTES + " bytes, zeros included), not \"" + hex + "\"");
+    }
+    return HexFormat.of().parseHex(digits);
+  }
+
+  private static Optional<byte[]> read(Path file, PrintStream err) {
+    try {
+      if (Files.size(file) > MAX_EVIDENCE_BYTES) {
+        err.println(COMMAND + file + " is larger than " + MAX_EVIDENCE_BYTES + " bytes: not a report or quote");
+        return Optional.empty();
+      }
+      return Optional.of(Files.readAllBytes(file));
+    } catch (NoSuchFileException e) {
+      err.println(COMMAND + "evidence file " + file + " not found");
+    } catch (IOException e) {
+      err.println(COMMAND + "cannot read evidence file " + file + ": " + e.getMessage());
+    }
+    return Optional.empty();
+  }
+}

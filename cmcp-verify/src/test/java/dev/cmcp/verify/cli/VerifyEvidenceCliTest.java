@@ -1,0 +1,181 @@
+package dev.cmcp.verify.cli;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import java.io.ByteArrayOutputStream;
+import java.io.IOException;
+import java.io.PrintStream;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Instant;
+import java.util.Optional;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+class VerifyEvidenceCliTest {
+
+  static final Path FIXTURES = Path.of(System.getProperty("cmcp.repo.root")).resolve("../shared/fixtures").normalize();
+  static final Path SNP_REPORT = FIXTURES.resolve("snp/attestation.bin");
+  static final Path TDX_QUOTE = FIXTURES.resolve("tdx/tdx_prod_quote_SPR_E4.dat");
+  static final Instant SNP_NOW = Instant.parse("2025-01-01T00:00:00Z");
+  static final Instant TDX_NOW = Instant.parse("2023-06-20T00:00:00Z");
+  static final String SNP_REPORT_DATA = "0102030405" + "0".repeat(118);
+  static final String SNP_MEASUREMENT =
+      "b07af9620f3b839b47996422ddec6058338951d984e312115131ea82705eaf5b6bdf8a9ece31a5a608eb0cf2e4872b01";
+
+  @TempDir Path certs;
+
+  private final ByteArrayOutputStream out = new ByteArrayOutputStream();
+  private final ByteArrayOutputStream err = new ByteArrayOutputStream();
+
+  private int run(String platform, Path evidence, Optional<String> reportData, Optional<String> measurement,
+      Instant now, boolean json) {
+    VerifyEvidenceCli.Arguments arguments =
+        new VerifyEvidenceCli.Arguments(platform, evidence, certs, reportData, measurement, Optional.of(now), json);
+    return VerifyEvidenceCli.run(arguments, new PrintStream(out, true, StandardCharsets.UTF_8),
+        new PrintStream(err, true, StandardCharsets.UTF_8));
+  }
+
+  private int snp(Optional<String> reportData, Optional<String> measurement) {
+    return run("sev-snp", SNP_REPORT, reportData, measurement, SNP_NOW, false);
+  }
+
+  private void milanCerts() throws IOException {
+    Files.copy(FIXTURES.resolve("snp/ask_ark_milan.pem"), certs.resolve("ask_ark_milan.pem"));
+    Files.copy(FIXTURES.resolve("snp/vcek.testcer"), certs.resolve("vcek.testcer"));
+  }
+
+  private String out() {
+    return out.toString(StandardCharsets.UTF_8);
+  }
+
+  private String err() {
+    return err.toString(StandardCharsets.UTF_8);
+  }
+
+  @Test
+  void theSnpFixtureWithItsReportDataFailsOnlyItsDebugPolicy() throws IOException {
+    milanCerts();
+
+    int exit = snp(Optional.of(SNP_REPORT_DATA), Optional.empty());
+
+    assertThat(exit).as(out() + err()).isEqualTo(VerifyCli.FAILED);
+    assertThat(out()).contains("PASS vcek_signature", "PASS vcek_chain", "PASS vcek_tcb", "PASS vcek_chip_id",
+        "PASS report_data", "FAIL policy_debug ");
+    assertThat(out().lines().filter(line -> line.startsWith("FAIL"))).hasSize(1);
+    assertThat(out()).contains("  measurement:         " + SNP_MEASUREMENT).endsWith("result: unverified\n");
+  }
+
+  @Test
+  void anotherReportDataFailsTheReportDataCheck() throws IOException {
+    milanCerts();
+
+    assertThat(snp(Optional.of("ff" + "0".repeat(126)), Optional.empty())).isEqualTo(VerifyCli.FAILED);
+    assertThat(out()).contains("FAIL report_data ");
+  }
+
+  @Test
+  void theExpectedMeasurementIsCheckedWhenGiven() throws IOException {
+    milanCerts();
+
+    snp(Optional.empty(), Optional.of(SNP_MEASUREMENT.toUpperCase()));
+    assertThat(out()).contains("PASS measurement ").contains("SKIP report_data ");
+
+    out.reset();
+    snp(Optional.empty(), Optional.of("00".repeat(48)));
+    assertThat(out()).contains("FAIL measurement ");
+  }
+
+  @Test
+  void theTdxFixtureWithTheRootAloneExitsZero() throws IOException {
+    Files.copy(FIXTURES.resolve("tdx/trusted_root.pem"), certs.resolve("trusted_root.pem"));
+
+    int exit = run("tdx", TDX_QUOTE, Optional.empty(), Optional.empty(), TDX_NOW, false);
+
+    assertThat(exit).as(out() + err()).isEqualTo(VerifyCli.OK);
+    assertThat(out()).contains("PASS quote_signature", "PASS pck_chain", "SKIP tcb_info")
+        .contains("  mrtd:").endsWith("result: verified\n");
+  }
+
+  @Test
+  void aTimeAfterThePckCertificateExpiredFailsTheTdxFixture() throws IOException {
+    Files.copy(FIXTURES.resolve("tdx/trusted_root.pem"), certs.resolve("trusted_root.pem"));
+
+    int exit = run("tdx", TDX_QUOTE, Optional.empty(), Optional.empty(), Instant.parse("2030-01-01T00:00:00Z"), false);
+
+    assertThat(exit).isEqualTo(VerifyCli.FAILED);
+    assertThat(out()).contains("FAIL pck_chain ");
+  }
+
+  @Test
+  void jsonOutputNamesEveryCheckAndTheFields() throws IOException {
+    milanCerts();
+
+    int exit = run("sev-snp", SNP_REPORT, Optional.of(SNP_REPORT_DATA), Optional.empty(), SNP_NOW, true);
+
+    JsonNode report = new ObjectMapper().readTree(out());
+    assertThat(exit).isEqualTo(VerifyCli.FAILED);
+    assertThat(report.get("platform").asText()).isEqualTo("sev-snp");
+    assertThat(report.get("exit_code").asInt()).isEqualTo(1);
+    assertThat(report.get("checks")).extracting(c -> c.get("name").asText() + "=" + c.get("status").asText())
+        .contains("vcek_chain=pass", "report_data=pass", "policy_debug=fail");
+    assertThat(report.at("/fields/measurement").asText()).isEqualTo(SNP_MEASUREMENT);
+  }
+
+  @Test
+  void malformedReportDataIsAUsageError() throws IOException {
+    milanCerts();
+
+    assertThat(snp(Optional.of("zz" + "0".repeat(126)), Optional.empty())).isEqualTo(VerifyCli.USAGE);
+    assertThat(err()).contains("--report-data must be 128 hex digits");
+    assertThat(snp(Optional.of("0102030405"), Optional.empty())).isEqualTo(VerifyCli.USAGE);
+    assertThat(out()).isEmpty();
+  }
+
+  @Test
+  void aMalformedMeasurementIsAUsageError() throws IOException {
+    milanCerts();
+
+    assertThat(snp(Optional.empty(), Optional.of("abc"))).isEqualTo(VerifyCli.USAGE);
+    assertThat(err()).contains("96 hex digits");
+  }
+
+  @Test
+  void anUnknownPlatformIsAUsageError() {
+    assertThat(run("sgx", SNP_REPORT, Optional.empty(), Optional.empty(), SNP_NOW, false)).isEqualTo(VerifyCli.USAGE);
+    assertThat(err()).contains("unknown platform \"sgx\"; expected sev-snp, tdx or tpm");
+  }
+
+  @Test
+  void aMissingCertsFolderIsAUsageError() throws IOException {
+    Files.delete(certs);
+
+    assertThat(snp(Optional.empty(), Optional.empty())).isEqualTo(VerifyCli.USAGE);
+    assertThat(err()).contains("not found");
+  }
+
+  @Test
+  void evidenceInsideTheCertsFolderIsAUsageErrorNamingIt() throws IOException {
+    milanCerts();
+    Path report = Files.copy(SNP_REPORT, certs.resolve("attestation.bin"));
+
+    assertThat(run("sev-snp", report, Optional.empty(), Optional.empty(), SNP_NOW, false)).isEqualTo(VerifyCli.USAGE);
+    assertThat(err()).contains("attestation.bin").contains("remove it from the certificates folder");
+  }
+
+  @Test
+  void tpmEvidenceIsNotVerifiableYet() {
+    assertThat(run("tpm", SNP_REPORT, Optional.empty(), Optional.empty(), SNP_NOW, false)).isEqualTo(VerifyCli.FAILED);
+    assertThat(err()).contains("verification of tpm evidence is not implemented yet");
+  }
+
+  @Test
+  void aMissingEvidenceFileFailsWithItsName() {
+    assertThat(run("tdx", certs.resolve("quote.dat"), Optional.empty(), Optional.empty(), TDX_NOW, false))
+        .isEqualTo(VerifyCli.FAILED);
+    assertThat(err()).contains("evidence file").contains("quote.dat not found");
+  }
+}
