@@ -110,6 +110,11 @@ class QuickstartTest {
       assertThat(call.body().path("id").asText()).isEqualTo("c-3");
       assertThat(call.body().path("result").path("structuredContent").path("total_count").asInt()).isPositive();
 
+      // A client without the header cannot file its calls under this session.
+      McpClient.Answer borrowed = client.post(McpClient.toolCall(5, "salesforce.contacts", "{\"query\":\"acme\"}", session, "demo-agent"));
+      assertThat(borrowed.body().path("error").path("code").asInt()).isEqualTo(-32602);
+      assertThat(borrowed.body().path("error").path("message").asText()).contains("Mcp-Session-Id");
+
       assertThat(client.delete(session).status()).isEqualTo(204);
       McpClient.Answer reused = client.post("{\"jsonrpc\":\"2.0\",\"id\":4,\"method\":\"ping\"}", headers);
       assertThat(reused.status()).isEqualTo(404);

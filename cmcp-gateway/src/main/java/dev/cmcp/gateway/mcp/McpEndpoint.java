@@ -128,12 +128,29 @@ public final class McpEndpoint {
       return switch (rpc.method()) {
         case "ping" -> McpHttpResponse.result(rpc.id(), NODES.objectNode());
         case "tools/list" -> McpHttpResponse.result(rpc.id(), toolList());
-        case "tools/call" -> McpHttpResponse.message(200, toolCalls.call(rpc.id(), rpc.params(), session, request.workflowId()));
+        case "tools/call" -> {
+          refuseBorrowedSession(rpc, session);
+          yield McpHttpResponse.message(200, toolCalls.call(rpc.id(), rpc.params(), session, request.workflowId()));
+        }
         default -> McpHttpResponse.error(200, rpc.id(),
             JsonRpcError.of(JsonRpcError.METHOD_NOT_FOUND, "method not found: " + rpc.method()));
       };
     } catch (JsonRpcException e) {
       return McpHttpResponse.error(e);
+    }
+  }
+
+  /**
+   * A stateless call may name its session in {@code _cmcp.session_id}, but not one opened with
+   * {@code initialize}: those ids belong to the client holding the {@code Mcp-Session-Id}, and a
+   * call recorded under one would appear in that session's claim.
+   */
+  private void refuseBorrowedSession(JsonRpcMessage.Request rpc, Optional<String> transportSession) throws JsonRpcException {
+    JsonNode claimed = rpc.params().path("_cmcp").path("session_id");
+    if (transportSession.isEmpty() && claimed.isTextual()
+        && (sessions.find(claimed.asText()).isPresent() || sessions.wasEnded(claimed.asText()))) {
+      throw new JsonRpcException(JsonRpcError.of(JsonRpcError.INVALID_PARAMS,
+          "_cmcp.session_id names an MCP session; send its Mcp-Session-Id header instead"), rpc.id(), 200);
     }
   }
 
