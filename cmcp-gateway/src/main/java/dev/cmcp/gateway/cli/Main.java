@@ -15,7 +15,8 @@ import picocli.CommandLine.Command;
     versionProvider = Main.Version.class,
     description = "Confidential MCP Runtime: a policy-enforcing, auditing gateway for MCP tool calls.",
     subcommands = {
-        StartCommand.class, ValidateConfigCommand.class, ValidateBundleCommand.class, ClaimCommand.class, VerifyCommand.class},
+        StartCommand.class, ValidateConfigCommand.class, ValidateBundleCommand.class, ClaimCommand.class, VerifyCommand.class,
+        CatalogCommand.class},
     exitCodeListHeading = "%nExit codes:%n",
     exitCodeList = {"0:success", "1:invalid input (config, bundle, catalog, hash mismatch) or startup failure", "2:usage error"})
 public final class Main implements Runnable {
@@ -42,7 +43,7 @@ public final class Main implements Runnable {
 
   @Override
   public void run() {
-    throw new CommandLine.ParameterException(spec.commandLine(), "missing command: start, validate-config, validate-bundle, claim or verify");
+    throw new CommandLine.ParameterException(spec.commandLine(), "missing command: start, validate-config, validate-bundle, claim, verify or catalog");
   }
 
   static final class Version implements CommandLine.IVersionProvider {
