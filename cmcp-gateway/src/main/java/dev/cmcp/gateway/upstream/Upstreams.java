@@ -80,6 +80,18 @@ public final class Upstreams implements AutoCloseable {
    * callers may change them.
    */
   public List<ObjectNode> tools(String serverName) throws UpstreamException {
+    return cachedTools(serverName).stream().map(ObjectNode::deepCopy).toList();
+  }
+
+  /** The server's definition of one tool, from the same cache as {@link #tools}; empty when it offers no such tool. */
+  public Optional<ObjectNode> tool(String serverName, String upstreamName) throws UpstreamException {
+    return cachedTools(serverName).stream()
+        .filter(tool -> tool.path("name").asText().equals(upstreamName))
+        .findFirst()
+        .map(ObjectNode::deepCopy);
+  }
+
+  private List<ObjectNode> cachedTools(String serverName) throws UpstreamException {
     UpstreamConnection connection = connection(serverName);
     long version = toolListVersions.get(serverName).get();
     CachedTools cached = toolLists.get(serverName);
@@ -89,12 +101,7 @@ public final class Upstreams implements AutoCloseable {
       cached = new CachedTools(version, fetchTools(serverName, connection));
       toolLists.put(serverName, cached);
     }
-    return cached.tools().stream().map(ObjectNode::deepCopy).toList();
-  }
-
-  /** The server's definition of one tool, from the same cache as {@link #tools}; empty when it offers no such tool. */
-  public Optional<ObjectNode> tool(String serverName, String upstreamName) throws UpstreamException {
-    return tools(serverName).stream().filter(tool -> tool.path("name").asText().equals(upstreamName)).findFirst();
+    return cached.tools();
   }
 
   /** Stops every stdio server (terminate, then kill after a grace period) and ends HTTP sessions. */
