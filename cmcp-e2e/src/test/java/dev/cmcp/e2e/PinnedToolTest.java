@@ -47,7 +47,6 @@ class PinnedToolTest {
       assertThat(client.post(McpClient.toolCall(1, "crm.contacts", "{\"query\":\"Acme\"}", "s-1", "sales")).status()).isEqualTo(200);
     }
 
-    Path claimFile = tmp.resolve("claim.json");
     try (GatewayProcess gateway = GatewayProcess.start(config, Map.of("CMCP_DEV_MODE", "1", "CONTACTS_DESCRIPTION", POISONED))) {
       McpClient client = new McpClient(gateway.baseUrl());
       assertThat(toolNames(client)).containsExactly("crm.notes");
@@ -56,9 +55,6 @@ class PinnedToolTest {
       assertThat(refused.status()).isEqualTo(403);
       assertThat(refused.body().at("/error/data/error").asText()).isEqualTo("tool_definition_changed");
       assertThat(client.post(McpClient.toolCall(3, "crm.notes", "{}", "s-2", "sales")).status()).isEqualTo(200);
-
-      CliTest.Run fetched = CliTest.cmcp("claim", "--gateway", gateway.baseUrl(), "--session", "s-2", "--out", claimFile.toString());
-      assertThat(fetched.exit()).as(fetched.output()).isZero();
     }
     assertThat(Files.readString(catalog)).as("the catalog did not change").isEqualTo(catalogAsPinned);
 
@@ -69,10 +65,6 @@ class PinnedToolTest {
     assertThat(mismatches.get(0).path("tool").asText()).isEqualTo("crm.contacts");
     assertThat(mismatches.get(0).path("expected").asText()).isEqualTo(written.at("/tools/0/definition_hash").asText());
     assertThat(mismatches.get(0).path("actual").asText()).isNotEqualTo(mismatches.get(0).path("expected").asText());
-
-    // The log with its new entry type still replays, and the claim over it verifies.
-    CliTest.Run verified = ClaimTest.verify(claimFile, "--audit-log", secondEpoch.toString(), "--allow-software");
-    assertThat(verified.exit()).as(verified.output()).isZero();
   }
 
   private static List<String> toolNames(McpClient client) throws Exception {
