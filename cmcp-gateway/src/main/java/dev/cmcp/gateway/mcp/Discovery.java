@@ -23,10 +23,11 @@ import java.util.TreeSet;
 /**
  * The list methods: what a caller is shown of the catalog servers' tools, resources and prompts.
  *
- * <p>The rule (DESIGN.md, Discovery): an item is listed only when the policy could permit the
- * caller to use it, asked with {@link PolicyEngine#couldPermit} (the arguments unknown, the rest
- * of the context as it is now). Tools must also be in the catalog and, when pinned, still match
- * their pin. Resource templates are listed as the servers give them: a template names no single
+ * <p>The rule (docs/SPEC.md, Discovery): in enforcing mode an item is listed only when the policy
+ * could permit the caller to use it, asked with {@link PolicyEngine#couldPermit} (the arguments
+ * unknown, the rest of the context as it is now). Advisory and silent modes do not enforce
+ * denials, so they do not hide what a denial would block either: they list everything. Tools
+ * must also be in the catalog and, when pinned, still match their pin, in every mode. Resource templates are listed as the servers give them: a template names no single
  * resource to ask the policy about, so the policy decides each read. Everything is returned on
  * one page.
  */
@@ -40,14 +41,18 @@ final class Discovery {
   private final PolicyEngine policy;
   private final ToolPins pins;
   private final ResourceRoutes routes;
+  private final boolean filterByPolicy;
   private final Clock clock;
 
-  Discovery(Catalog catalog, Upstreams upstreams, PolicyEngine policy, ToolPins pins, ResourceRoutes routes, Clock clock) {
+  /** @param filterByPolicy whether listings leave out what the policy could not permit (enforcing mode) */
+  Discovery(Catalog catalog, Upstreams upstreams, PolicyEngine policy, ToolPins pins, ResourceRoutes routes,
+      boolean filterByPolicy, Clock clock) {
     this.catalog = catalog;
     this.upstreams = upstreams;
     this.policy = policy;
     this.pins = pins;
     this.routes = routes;
+    this.filterByPolicy = filterByPolicy;
     this.clock = clock;
   }
 
@@ -140,7 +145,7 @@ final class Discovery {
   }
 
   private boolean couldPermit(Caller caller, PolicyTarget target) {
-    return policy.couldPermit(caller.principal(), caller.sessionId(), caller.workflowId(), target, clock.instant());
+    return !filterByPolicy || policy.couldPermit(caller.principal(), caller.sessionId(), caller.workflowId(), target, clock.instant());
   }
 
   private Iterable<String> servers() {

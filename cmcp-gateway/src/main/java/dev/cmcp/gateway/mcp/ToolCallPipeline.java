@@ -105,7 +105,8 @@ public final class ToolCallPipeline {
     this.listener = listener;
     this.clock = clock;
     this.pins = new ToolPins(audit);
-    this.discovery = new Discovery(catalog, upstreams, policy, pins, new ResourceRoutes(), clock);
+    this.discovery = new Discovery(
+        catalog, upstreams, policy, pins, new ResourceRoutes(), mode == EnforcementMode.ENFORCING, clock);
   }
 
   /** The list methods, filtered by the same catalog, pins and policy as the calls. */

@@ -64,6 +64,16 @@ class GovernedDiscoveryTest {
   }
 
   @Test
+  void advisoryModeListsWhatItWouldNotBlock(@TempDir Path advisoryDir) throws Exception {
+    try (GatewayUnderTest advisory = GatewayUnderTest.start(advisoryDir, EnforcementMode.ADVISORY, POLICIES,
+        List.of(GatewayUnderTest.serverEverything("everything")),
+        List.of(new CatalogTool("everything.echo", "everything", "echo", Map.of()),
+            new CatalogTool("everything.get-env", "everything", "get-env", Map.of())))) {
+      assertThat(names(advisory.result("b", "tools/list", "{}").path("tools"))).containsExactly("everything.echo", "everything.get-env");
+    }
+  }
+
+  @Test
   void resourcesAreListedAndReadAsThePolicySays() throws Exception {
     List<String> uris = gateway.result("a", "resources/list", "{}").path("resources").valueStream()
         .map(resource -> resource.path("uri").asText()).toList();
