@@ -20,10 +20,16 @@ class CliTest {
   record Run(int exit, String output) {}
 
   static Run cmcp(String... args) throws IOException, InterruptedException {
+    return cmcp(java.util.Map.of(), args);
+  }
+
+  /** As above, with extra environment variables for the command. */
+  static Run cmcp(java.util.Map<String, String> environment, String... args) throws IOException, InterruptedException {
     List<String> command = new ArrayList<>(List.of(Repo.root().resolve("cmcp").toString()));
     command.addAll(List.of(args));
     ProcessBuilder builder = new ProcessBuilder(command).redirectErrorStream(true);
     builder.environment().put("CMCP_SKIP_BUILD", "1");
+    builder.environment().putAll(environment);
     Process process = builder.start();
     String output = new String(process.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
     assertThat(process.waitFor(60, TimeUnit.SECONDS)).isTrue();

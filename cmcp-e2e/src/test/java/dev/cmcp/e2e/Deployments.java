@@ -55,6 +55,32 @@ final class Deployments {
     return config(dir, "enforcing", bundle, catalogFile, extraConfig);
   }
 
+  /**
+   * A deployment fronting the PII test server as {@code crm} (tools crm.contacts and crm.notes)
+   * under the given policies.
+   *
+   * @param serverEnv the server's env in the catalog; values may hold ${NAME} references
+   */
+  static Path piiServer(Path dir, String mode, String policies, Map<String, String> serverEnv) throws IOException {
+    ObjectNode catalog = McpClient.JSON.createObjectNode();
+    ObjectNode crm = catalog.putObject("servers").putObject("crm");
+    crm.put("transport", "stdio").put("command", "node");
+    crm.putArray("args").add(Repo.piiServer().toString());
+    ObjectNode env = crm.putObject("env");
+    serverEnv.forEach(env::put);
+    ArrayNode tools = catalog.putArray("tools");
+    tools.addObject().put("tool_name", "crm.contacts").put("server", "crm").put("sensitivity_level", "pii");
+    tools.addObject().put("tool_name", "crm.notes").put("server", "crm");
+    Path catalogFile = dir.resolve("catalog.json");
+    McpClient.JSON.writerWithDefaultPrettyPrinter().writeValue(catalogFile.toFile(), catalog);
+    Path bundle = Files.createDirectories(dir.resolve("bundle"));
+    Files.writeString(bundle.resolve("manifest.json"), """
+        {"version": "1.0.0", "authored_at": "2026-11-25T00:00:00Z", "author_identity": "e2e@example.com", "commit_sha": "e2e"}
+        """);
+    Files.writeString(bundle.resolve("crm.cedar"), policies);
+    return config(dir, mode, bundle, catalogFile, Map.of());
+  }
+
   private static Path config(Path dir, String mode, Path bundle, Path catalog, Map<String, String> extra) throws IOException {
     StringBuilder yaml = new StringBuilder();
     yaml.append("attestation:\n  provider: auto\n  enforcement_mode: ").append(mode).append('\n');

@@ -99,8 +99,9 @@ class QuickstartTest {
       assertThat(client.post("{\"jsonrpc\":\"2.0\",\"method\":\"notifications/initialized\"}", headers).status()).isEqualTo(202);
 
       McpClient.Answer list = client.post("{\"jsonrpc\":\"2.0\",\"id\":2,\"method\":\"tools/list\"}", headers);
+      // Only what the policy could permit this workflow is listed: the bulk export is forbidden outright.
       assertThat(list.body().path("result").path("tools").valueStream().map(t -> t.path("name").asText()).toList())
-          .containsExactly("salesforce.contacts", "salesforce.export_all");
+          .containsExactly("salesforce.contacts");
       assertThat(list.body().path("result").path("tools").get(0).path("inputSchema").path("properties").has("query")).isTrue();
 
       McpClient.Answer call = client.post(

@@ -20,6 +20,14 @@ final class Repo {
     return root().resolve("examples/demo-crm/target/cmcp-demo-crm.jar");
   }
 
+  /**
+   * A small stdio MCP server whose answers are full of (made-up) personal data, and whose contacts
+   * tool description can be changed by its environment; it lives with the gateway's own tests.
+   */
+  static Path piiServer() {
+    return root().resolve("cmcp-gateway/src/test/resources/dev/cmcp/gateway/mcp/pii-server.mjs");
+  }
+
   /** server-everything's stdio entry point, installed by ./cmcp-dev test from interop/package-lock.json. */
   static Path serverEverything() {
     Path entry = root().resolve("interop/node_modules/@modelcontextprotocol/server-everything/dist/index.js");

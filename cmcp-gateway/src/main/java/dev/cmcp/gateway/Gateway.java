@@ -124,7 +124,7 @@ public final class Gateway implements AutoCloseable {
         new ToolCallPipeline(catalog, bundle, policy, config.enforcementMode(), upstreams, audit, perCallClaims,
             evidence::refusal, clock);
     McpEndpoint endpoint = new McpEndpoint(
-        new JsonRpcDecoder(json), new SessionStore(clock, MAX_OPEN_SESSIONS), toolCalls, catalog, upstreams, claims, version());
+        new JsonRpcDecoder(json), new SessionStore(clock, MAX_OPEN_SESSIONS), toolCalls, claims, version());
     GatewayHttpServer http = new GatewayHttpServer(address, endpoint, env.bearerToken(), config.allowedOrigins(), json.mapper());
     try {
       http.start();

@@ -7,8 +7,10 @@ import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.cmcp.gateway.audit.AuditRecords.Decision;
 import dev.cmcp.gateway.audit.AuditRecords.Genesis;
 import dev.cmcp.gateway.audit.AuditRecords.Outcome;
+import dev.cmcp.gateway.audit.AuditRecords.PinMismatch;
 import dev.cmcp.gateway.audit.AuditRecords.RecordedCall;
 import dev.cmcp.gateway.audit.AuditRecords.Snapshot;
+import dev.cmcp.gateway.redaction.RedactionReport;
 import dev.cmcp.verify.CanonicalJson;
 import dev.cmcp.verify.Digests;
 import dev.cmcp.verify.audit.AuditEntry;
@@ -142,6 +144,7 @@ public final class AuditLog implements AutoCloseable {
     entry.put("arguments_sha256", decision.argumentsSha256());
     entry.put("bundle_hash", decision.bundleHash());
     entry.put("mode", decision.mode());
+    entry.put("action", decision.action());
     Appended appended = appendDurably(entry);
     callsBySession.computeIfAbsent(decision.sessionId(), s -> java.util.Collections.synchronizedList(new ArrayList<>()))
         .add(new RecordedCall(appended.index(), appended.hashHex(), decision, Optional.empty(), Optional.empty(), Optional.empty()));
@@ -157,7 +160,7 @@ public final class AuditLog implements AutoCloseable {
     entry.put("tool", outcome.tool());
     entry.put("outcome", outcome.outcome());
     entry.put("result_sha256", outcome.resultSha256().orElse(null));
-    entry.putNull("redactions");
+    entry.set("redactions", outcome.redactions().<JsonNode>map(RedactionReport::toJson).orElse(NODES.nullNode()));
     Appended appended = appendDurably(entry);
     List<RecordedCall> calls = callsBySession.getOrDefault(outcome.sessionId(), List.of());
     synchronized (calls) {
@@ -167,6 +170,17 @@ public final class AuditLog implements AutoCloseable {
           : call);
     }
     return appended.index();
+  }
+
+  /** Records that a pinned tool's upstream definition changed; returns its index. */
+  public long appendPinMismatch(PinMismatch mismatch) throws AuditException {
+    ObjectNode entry = NODES.objectNode();
+    entry.put("type", "pin_mismatch");
+    entry.put("tool", mismatch.tool());
+    entry.put("server", mismatch.server());
+    entry.put("expected", mismatch.expected());
+    entry.put("actual", mismatch.actual().orElse(null));
+    return appendDurably(entry).index();
   }
 
   /** The calls recorded for a session, in log order. */

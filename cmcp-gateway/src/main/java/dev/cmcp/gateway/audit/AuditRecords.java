@@ -1,5 +1,6 @@
 package dev.cmcp.gateway.audit;
 
+import dev.cmcp.gateway.redaction.RedactionReport;
 import java.util.List;
 import java.util.Optional;
 
@@ -18,7 +19,13 @@ public final class AuditRecords {
       String enforcementMode,
       String keyThumbprint) {}
 
-  /** A policy decision, recorded before anything is forwarded. */
+  /**
+   * A policy decision, recorded before anything is forwarded.
+   *
+   * @param tool what was acted on: the tool name, {@code <server>:<uri>} of a resource, or
+   *     {@code <server>.<prompt>} of a prompt
+   * @param action the Cedar action: {@code call_tool}, {@code read_resource} or {@code get_prompt}
+   */
   public record Decision(
       String sessionId,
       String workflowId,
@@ -29,9 +36,17 @@ public final class AuditRecords {
       List<String> policies,
       String argumentsSha256,
       String bundleHash,
-      String mode) {
+      String mode,
+      String action) {
     public Decision {
       policies = List.copyOf(policies);
+    }
+
+    /** A tools/call decision. */
+    public Decision(
+        String sessionId, String workflowId, String tool, String decision, String enforced, Optional<String> cause,
+        List<String> policies, String argumentsSha256, String bundleHash, String mode) {
+      this(sessionId, workflowId, tool, decision, enforced, cause, policies, argumentsSha256, bundleHash, mode, "call_tool");
     }
 
     public boolean forwarded() {
@@ -39,8 +54,29 @@ public final class AuditRecords {
     }
   }
 
-  /** What came back for a forwarded call, as digests only. */
-  public record Outcome(long decisionIndex, String sessionId, String tool, String outcome, Optional<String> resultSha256) {}
+  /**
+   * What came back for a forwarded call, as digests only.
+   *
+   * @param resultSha256 of the result as delivered to the agent, after redaction
+   * @param redactions what redaction replaced, when the decision asked for redaction
+   */
+  public record Outcome(
+      long decisionIndex, String sessionId, String tool, String outcome, Optional<String> resultSha256,
+      Optional<RedactionReport> redactions) {
+
+    /** An outcome with no redaction asked for. */
+    public Outcome(long decisionIndex, String sessionId, String tool, String outcome, Optional<String> resultSha256) {
+      this(decisionIndex, sessionId, tool, outcome, resultSha256, Optional.empty());
+    }
+  }
+
+  /**
+   * A pinned tool whose upstream definition no longer has the catalog's hash: it is withheld
+   * from listings and refused. Recorded once per tool and definition seen in an epoch.
+   *
+   * @param actual the hash of what the upstream offers now; empty when it no longer offers the tool
+   */
+  public record PinMismatch(String tool, String server, String expected, Optional<String> actual) {}
 
   /** A recorded call of one session, with where its entries sit in the log. */
   public record RecordedCall(

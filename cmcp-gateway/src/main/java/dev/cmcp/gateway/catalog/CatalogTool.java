@@ -2,6 +2,7 @@ package dev.cmcp.gateway.catalog;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import java.util.Map;
+import java.util.Optional;
 
 /**
  * One approved tool.
@@ -15,5 +16,10 @@ import java.util.Map;
 public record CatalogTool(String toolName, String server, String upstreamName, Map<String, JsonNode> attributes) {
   public CatalogTool {
     attributes = Map.copyOf(attributes);
+  }
+
+  /** The pinned {@link DefinitionHash} of the approved definition, when the entry has one. */
+  public Optional<String> definitionHash() {
+    return Optional.ofNullable(attributes.get("definition_hash")).map(JsonNode::asText);
   }
 }

@@ -1,26 +1,20 @@
 package dev.cmcp.gateway.mcp;
 
 import com.fasterxml.jackson.databind.JsonNode;
-import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.JsonNodeFactory;
 import com.fasterxml.jackson.databind.node.ObjectNode;
-import dev.cmcp.gateway.catalog.Catalog;
-import dev.cmcp.gateway.catalog.CatalogTool;
 import dev.cmcp.gateway.claim.ClaimIssuer;
-import dev.cmcp.gateway.upstream.UpstreamException;
-import dev.cmcp.gateway.upstream.Upstreams;
 import java.lang.System.Logger;
 import java.lang.System.Logger.Level;
-import java.util.Comparator;
-import java.util.HashMap;
-import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 
 /**
  * The MCP Streamable HTTP endpoint, {@code /mcp}, without HTTP: one message in, one answer out.
  *
- * <p>Routing is by method; every {@code tools/call} goes through the {@link ToolCallPipeline}.
+ * <p>Routing is by method; every {@code tools/call}, {@code resources/read} and {@code
+ * prompts/get} goes through the {@link ToolCallPipeline}, and the list methods through its
+ * {@link Discovery}.
  * A request without {@code Mcp-Session-Id} is served statelessly, as the seed's bare
  * {@code tools/call} and the stateless MCP revision need.
  */
@@ -32,8 +26,6 @@ public final class McpEndpoint {
   private final JsonRpcDecoder decoder;
   private final SessionStore sessions;
   private final ToolCallPipeline toolCalls;
-  private final Catalog catalog;
-  private final Upstreams upstreams;
   private final Optional<ClaimIssuer> claims;
   private final String gatewayVersion;
 
@@ -42,15 +34,11 @@ public final class McpEndpoint {
       JsonRpcDecoder decoder,
       SessionStore sessions,
       ToolCallPipeline toolCalls,
-      Catalog catalog,
-      Upstreams upstreams,
       Optional<ClaimIssuer> claims,
       String gatewayVersion) {
     this.decoder = decoder;
     this.sessions = sessions;
     this.toolCalls = toolCalls;
-    this.catalog = catalog;
-    this.upstreams = upstreams;
     this.claims = claims;
     this.gatewayVersion = gatewayVersion;
   }
@@ -127,10 +115,24 @@ public final class McpEndpoint {
     try {
       return switch (rpc.method()) {
         case "ping" -> McpHttpResponse.result(rpc.id(), NODES.objectNode());
-        case "tools/list" -> McpHttpResponse.result(rpc.id(), toolList());
+        case "tools/list" -> McpHttpResponse.result(rpc.id(), toolCalls.discovery().tools(caller(rpc, request)));
         case "tools/call" -> {
           refuseBorrowedSession(rpc, session);
           yield McpHttpResponse.message(200, toolCalls.call(rpc.id(), rpc.params(), session, request.workflowId()));
+        }
+        case "resources/list" -> McpHttpResponse.result(rpc.id(), toolCalls.discovery().resources(caller(rpc, request)));
+        case "resources/templates/list" -> {
+          caller(rpc, request);
+          yield McpHttpResponse.result(rpc.id(), toolCalls.discovery().resourceTemplates());
+        }
+        case "resources/read" -> {
+          refuseBorrowedSession(rpc, session);
+          yield McpHttpResponse.message(200, toolCalls.readResource(rpc.id(), rpc.params(), session, request.workflowId()));
+        }
+        case "prompts/list" -> McpHttpResponse.result(rpc.id(), toolCalls.discovery().prompts(caller(rpc, request)));
+        case "prompts/get" -> {
+          refuseBorrowedSession(rpc, session);
+          yield McpHttpResponse.message(200, toolCalls.getPrompt(rpc.id(), rpc.params(), session, request.workflowId()));
         }
         default -> McpHttpResponse.error(200, rpc.id(),
             JsonRpcError.of(JsonRpcError.METHOD_NOT_FOUND, "method not found: " + rpc.method()));
@@ -154,6 +156,11 @@ public final class McpEndpoint {
     }
   }
 
+  /** Who lists: the same session and workflow rules as a call, so a listing shows what that caller may use. */
+  private static Caller caller(JsonRpcMessage.Request rpc, McpHttpRequest request) throws JsonRpcException {
+    return Caller.of(rpc.id(), rpc.params(), request.sessionId(), request.workflowId());
+  }
+
   private McpHttpResponse initialize(JsonRpcMessage.Request rpc, McpHttpRequest request) {
     if (request.sessionId().isPresent()) {
       return McpHttpResponse.error(400, rpc.id(),
@@ -173,44 +180,16 @@ public final class McpEndpoint {
     }
     ObjectNode result = NODES.objectNode();
     result.put("protocolVersion", version);
-    result.putObject("capabilities").putObject("tools").put("listChanged", false);
+    ObjectNode capabilities = result.putObject("capabilities");
+    capabilities.putObject("tools").put("listChanged", false);
+    // Reads are forwarded, subscriptions are not: an update from one server could not be governed.
+    capabilities.putObject("resources").put("subscribe", false).put("listChanged", false);
+    capabilities.putObject("prompts").put("listChanged", false);
     result.putObject("serverInfo").put("name", "cmcp-gateway").put("title", "cMCP gateway").put("version", gatewayVersion);
-    result.put("instructions", "Tool calls through this gateway are checked against a Cedar policy bundle and audited.");
+    result.put("instructions",
+        "Tool calls, resource reads and prompts through this gateway are checked against a Cedar policy bundle and audited.");
     LOG.log(Level.INFO, "session {0} opened by {1} (MCP {2})", session.get().id(), clientName, version);
     return McpHttpResponse.result(rpc.id(), result).withHeader("Mcp-Session-Id", session.get().id());
-  }
-
-  private ObjectNode toolList() {
-    ArrayNode tools = NODES.arrayNode();
-    Map<String, Map<String, ObjectNode>> upstreamTools = new HashMap<>();
-    List<CatalogTool> approved =
-        catalog.tools().values().stream().sorted(Comparator.comparing(CatalogTool::toolName)).toList();
-    for (CatalogTool tool : approved) {
-      Map<String, ObjectNode> offered = upstreamTools.computeIfAbsent(tool.server(), this::upstreamToolsByName);
-      ObjectNode definition = offered.get(tool.upstreamName());
-      if (definition == null) {
-        continue;
-      }
-      ObjectNode exposed = definition.deepCopy();
-      exposed.put("name", tool.toolName());
-      tools.add(exposed);
-    }
-    ObjectNode result = NODES.objectNode();
-    result.set("tools", tools);
-    return result;
-  }
-
-  private Map<String, ObjectNode> upstreamToolsByName(String server) {
-    Map<String, ObjectNode> byName = new HashMap<>();
-    try {
-      for (ObjectNode tool : upstreams.tools(server)) {
-        byName.put(tool.path("name").asText(), tool);
-      }
-    } catch (UpstreamException e) {
-      // One unreachable server must not hide the other servers' tools.
-      LOG.log(Level.WARNING, "tools/list: tools of upstream {0} left out: {1}", server, e.getMessage());
-    }
-    return byName;
   }
 
   private void checkProtocolVersion(McpHttpRequest request) throws JsonRpcException {

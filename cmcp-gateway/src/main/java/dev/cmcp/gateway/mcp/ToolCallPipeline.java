@@ -9,25 +9,34 @@ import dev.cmcp.gateway.audit.AuditRecords;
 import dev.cmcp.gateway.catalog.Catalog;
 import dev.cmcp.gateway.catalog.CatalogTool;
 import dev.cmcp.gateway.config.EnforcementMode;
+import dev.cmcp.gateway.policy.AccessRequest;
 import dev.cmcp.gateway.policy.DenialCause;
 import dev.cmcp.gateway.policy.PolicyBundle;
 import dev.cmcp.gateway.policy.PolicyDecision;
 import dev.cmcp.gateway.policy.PolicyEngine;
-import dev.cmcp.gateway.policy.ToolCallRequest;
+import dev.cmcp.gateway.policy.PolicyTarget;
+import dev.cmcp.gateway.redaction.Redaction;
+import dev.cmcp.gateway.redaction.RedactionReport;
+import dev.cmcp.gateway.redaction.ResponseRedactor;
 import dev.cmcp.gateway.upstream.UpstreamException;
 import dev.cmcp.gateway.upstream.Upstreams;
 import dev.cmcp.verify.CanonicalJson;
 import dev.cmcp.verify.Digests;
+import dev.cmcp.verify.StrictJson;
 import java.lang.System.Logger;
 import java.lang.System.Logger.Level;
 import java.time.Clock;
-import java.util.Locale;
+import java.util.List;
 import java.util.Optional;
 
 /**
- * One {@code tools/call}, from the agent's request to the upstream's answer, in the order of
- * DESIGN.md: decode, catalog, Cedar, enforcement mode, durable audit of the decision, upstream,
- * audit of the outcome. Each step is one line of {@link #call}.
+ * Every governed request, from the agent's message to the upstream's answer, in the order of
+ * DESIGN.md: decode, catalog (and pin), Cedar, enforcement mode, durable audit of the decision,
+ * upstream, redaction, audit of the outcome. {@code tools/call}, {@code resources/read} and
+ * {@code prompts/get} each find their target and then take the same steps, in {@link #govern}.
+ *
+ * <p>The list methods are answered by the {@link Discovery} this pipeline shares its catalog,
+ * pins and policy with, so that what is listed and what is allowed never drift apart.
  */
 public final class ToolCallPipeline {
 
@@ -39,12 +48,44 @@ public final class ToolCallPipeline {
     void recorded(String sessionId);
   }
 
-  /** Whether the gateway's attestation evidence lets tool calls be served now. */
+  /** Whether the gateway's attestation evidence lets calls be served now. */
   @FunctionalInterface
   public interface EvidenceCheck {
     /** Empty while calls may be served; otherwise why not. */
     Optional<String> refusal();
   }
+
+  /** The three kinds of governed request, with the words each uses towards the agent and the upstream. */
+  private enum Kind {
+    TOOL("tools/call", "tool", "tool_call_denied", "tool call"),
+    RESOURCE("resources/read", "resource", "resource_read_denied", "resource read"),
+    PROMPT("prompts/get", "prompt", "prompt_denied", "prompt");
+
+    final String method;
+    final String member;
+    final String deniedWord;
+    final String description;
+
+    Kind(String method, String member, String deniedWord, String description) {
+      this.method = method;
+      this.member = member;
+      this.deniedWord = deniedWord;
+      this.description = description;
+    }
+  }
+
+  /**
+   * One governed request, its target found.
+   *
+   * @param name what is acted on, as the audit log records it (the Cedar entity id; a resource no
+   *     server offers is named by its URI alone)
+   * @param action the Cedar action
+   * @param server the catalog server to forward to; empty when there is none
+   * @param forwardParams the params for the upstream, names translated to the upstream's
+   */
+  private record Governed(
+      Kind kind, JsonNode id, String name, String action, Optional<String> server, ObjectNode forwardParams,
+      ObjectNode arguments, Caller caller) {}
 
   private final Catalog catalog;
   private final PolicyBundle bundle;
@@ -55,6 +96,9 @@ public final class ToolCallPipeline {
   private final CallListener listener;
   private final EvidenceCheck evidence;
   private final Clock clock;
+  private final ToolPins pins;
+  private final Discovery discovery;
+  private final ResponseRedactor redactor = new ResponseRedactor(new StrictJson());
 
   /** @param audit the audit log, empty in silent mode, where nothing is written */
   public ToolCallPipeline(
@@ -69,142 +113,239 @@ public final class ToolCallPipeline {
     this.listener = listener;
     this.evidence = evidence;
     this.clock = clock;
+    this.pins = new ToolPins(audit);
+    this.discovery = new Discovery(
+        catalog, upstreams, policy, pins, new ResourceRoutes(), mode == EnforcementMode.ENFORCING, clock);
   }
 
-  /** Runs the call and returns the whole JSON-RPC response message for the agent. */
+  /** The list methods, filtered by the same catalog, pins and policy as the calls. */
+  Discovery discovery() {
+    return discovery;
+  }
+
+  /** A {@code tools/call}; returns the whole JSON-RPC response message for the agent. */
   public ObjectNode call(JsonNode id, ObjectNode params, Optional<String> transportSession, Optional<String> workflowHeader)
       throws JsonRpcException {
+    refuseWhileEvidenceIsStale(id);
     ToolCall call = ToolCall.parse(id, params, transportSession, workflowHeader);
-    Optional<String> stale = evidence.refusal();
-    if (stale.isPresent()) {
-      throw evidenceStale(call, stale.get());
-    }
+    Caller caller = new Caller(call.sessionId(), call.workflowId(), call.forwardParams());
     Optional<CatalogTool> tool = catalog.tool(call.toolName());
-    PolicyDecision decision = policy.decide(requestFor(call));
-    boolean forwarded = enforce(call, decision, tool.isPresent());
-    Optional<Long> decisionIndex = recordDecision(call, decision, forwarded);
-    if (!forwarded) {
-      listener.recorded(call.sessionId());
-      throw denied(call, (PolicyDecision.Deny) decision);
+    ObjectNode forward = call.forwardParams();
+    tool.ifPresent(approved -> forward.put("name", approved.upstreamName()));
+    PolicyTarget.Tool target = new PolicyTarget.Tool(call.toolName());
+    Governed request = new Governed(
+        Kind.TOOL, id, target.name(), target.action(), tool.map(CatalogTool::server), forward, call.arguments(), caller);
+    Optional<PolicyDecision.Deny> changed = tool.isPresent() ? pinMismatch(request, tool.get()) : Optional.empty();
+    return govern(request, changed.isPresent() ? changed.get() : decide(request, target));
+  }
+
+  /** A {@code resources/read}, routed to the one catalog server that offers the URI. */
+  public ObjectNode readResource(JsonNode id, ObjectNode params, Optional<String> transportSession, Optional<String> workflowHeader)
+      throws JsonRpcException {
+    refuseWhileEvidenceIsStale(id);
+    JsonNode uri = params.get("uri");
+    if (uri == null || !uri.isTextual() || uri.asText().isEmpty()) {
+      throw Caller.invalidParams(id, "resources/read needs \"uri\", a non-empty string");
     }
-    ObjectNode answer = forward(call, tool.orElseThrow(), decisionIndex);
-    listener.recorded(call.sessionId());
-    answer.set("id", id);
+    Caller caller = Caller.of(id, params, transportSession, workflowHeader);
+    Optional<String> server = discovery.serverOfResource(uri.asText());
+    ObjectNode noArguments = JsonNodeFactory.instance.objectNode();
+    if (server.isEmpty()) {
+      Governed request = new Governed(
+          Kind.RESOURCE, id, uri.asText(), "read_resource", server, caller.forwardParams(), noArguments, caller);
+      return govern(request, notOffered("no catalog server offers resource " + uri.asText() + " (or several do)"));
+    }
+    PolicyTarget.Resource target = new PolicyTarget.Resource(server.get(), uri.asText());
+    Governed request = new Governed(
+        Kind.RESOURCE, id, target.name(), target.action(), server, caller.forwardParams(), noArguments, caller);
+    return govern(request, decide(request, target));
+  }
+
+  /** A {@code prompts/get} of a prompt listed as {@code <server>.<prompt>}. */
+  public ObjectNode getPrompt(JsonNode id, ObjectNode params, Optional<String> transportSession, Optional<String> workflowHeader)
+      throws JsonRpcException {
+    refuseWhileEvidenceIsStale(id);
+    JsonNode name = params.get("name");
+    if (name == null || !name.isTextual() || name.asText().isEmpty()) {
+      throw Caller.invalidParams(id, "prompts/get needs \"name\", a non-empty string");
+    }
+    JsonNode arguments = params.get("arguments");
+    if (arguments != null && !arguments.isObject()) {
+      throw Caller.invalidParams(id, "prompts/get \"arguments\" must be an object");
+    }
+    Caller caller = Caller.of(id, params, transportSession, workflowHeader);
+    ObjectNode args = arguments == null ? JsonNodeFactory.instance.objectNode() : (ObjectNode) arguments;
+    String exposed = name.asText();
+    int dot = exposed.indexOf('.');
+    // Server names have no dot, so the first one ends the server's name.
+    Optional<String> server = dot > 0 ? Optional.of(exposed.substring(0, dot)).filter(catalog.servers()::containsKey) : Optional.empty();
+    if (server.isEmpty()) {
+      Governed request = new Governed(Kind.PROMPT, id, exposed, "get_prompt", server, caller.forwardParams(), args, caller);
+      return govern(request, notOffered("prompt " + exposed + " is not <server>.<prompt> of a catalog server"));
+    }
+    PolicyTarget.Prompt target = new PolicyTarget.Prompt(server.get(), exposed.substring(dot + 1));
+    ObjectNode forward = caller.forwardParams();
+    forward.put("name", target.upstreamName());
+    Governed request = new Governed(Kind.PROMPT, id, target.name(), target.action(), server, forward, args, caller);
+    return govern(request, decide(request, target));
+  }
+
+  /** The steps every governed request shares, once its target and decision are known. */
+  private ObjectNode govern(Governed request, PolicyDecision decision) throws JsonRpcException {
+    boolean forwarded = enforce(request, decision);
+    Optional<Long> decisionIndex = recordDecision(request, decision, forwarded);
+    if (!forwarded) {
+      listener.recorded(request.caller().sessionId());
+      throw denied(request, (PolicyDecision.Deny) decision);
+    }
+    ObjectNode answer = forward(request, decision.redaction(), decisionIndex);
+    listener.recorded(request.caller().sessionId());
+    answer.set("id", request.id());
     return answer;
   }
 
-  private ToolCallRequest requestFor(ToolCall call) {
-    // No client authentication yet, so the workflow is the principal (DESIGN.md, Policy).
-    return new ToolCallRequest(
-        call.workflowId(), call.sessionId(), call.workflowId(), call.toolName(), call.arguments(), clock.instant());
+  private PolicyDecision decide(Governed request, PolicyTarget target) {
+    Caller caller = request.caller();
+    return policy.decide(new AccessRequest(
+        caller.principal(), caller.sessionId(), caller.workflowId(), target, request.arguments(), clock.instant()));
   }
 
-  /** Logs the decision as the mode says; returns whether the call goes on to the upstream. */
-  private boolean enforce(ToolCall call, PolicyDecision decision, boolean inCatalog) {
+  /** A pinned tool is checked against what its upstream offers now, before the policy is asked. */
+  private Optional<PolicyDecision.Deny> pinMismatch(Governed request, CatalogTool tool) throws JsonRpcException {
+    if (tool.definitionHash().isEmpty()) {
+      return Optional.empty();
+    }
+    Optional<ObjectNode> definition;
+    try {
+      definition = upstreams.tool(tool.server(), tool.upstreamName());
+    } catch (UpstreamException e) {
+      // Nothing can be forwarded while the definition cannot be checked.
+      throw UpstreamErrors.toJsonRpc(e, request.id());
+    }
+    return pins.mismatch(tool, definition)
+        .map(why -> new PolicyDecision.Deny(List.of(), Optional.empty(), DenialCause.TOOL_DEFINITION_CHANGED, why));
+  }
+
+  private static PolicyDecision.Deny notOffered(String detail) {
+    return new PolicyDecision.Deny(List.of(), Optional.empty(), DenialCause.NOT_OFFERED, detail);
+  }
+
+  /** Logs the decision as the mode says; returns whether the request goes on to the upstream. */
+  private boolean enforce(Governed request, PolicyDecision decision) {
+    Caller caller = request.caller();
     if (!(decision instanceof PolicyDecision.Deny deny)) {
       if (mode != EnforcementMode.SILENT) {
-        LOG.log(Level.INFO, "allow {0} workflow={1} session={2} policies={3}",
-            call.toolName(), call.workflowId(), call.sessionId(), decision.policyIds());
+        LOG.log(Level.INFO, "{0} {1} workflow={2} session={3} policies={4}",
+            decision.word(), request.name(), caller.workflowId(), caller.sessionId(), decision.policyIds());
       }
       return true;
     }
-    // An unsanctioned tool has no approved upstream to forward to, so no mode lets it through.
-    boolean blocks = mode == EnforcementMode.ENFORCING || !inCatalog;
+    boolean blocks = mode == EnforcementMode.ENFORCING || deny.cause().blocksInEveryMode();
     if (mode != EnforcementMode.SILENT || blocks) {
       LOG.log(blocks ? Level.INFO : Level.WARNING, "{0} {1} workflow={2} session={3} cause={4} policies={5} detail={6}",
           blocks ? "deny" : "advisory-deny (forwarded)",
-          call.toolName(), call.workflowId(), call.sessionId(), deny.cause(), deny.policyIds(), deny.detail());
+          request.name(), caller.workflowId(), caller.sessionId(), deny.cause(), deny.policyIds(), deny.detail());
     }
     return !blocks;
   }
 
   /** The decision is on disk before anything is forwarded or answered; no log, no call. */
-  private Optional<Long> recordDecision(ToolCall call, PolicyDecision decision, boolean forwarded) throws JsonRpcException {
+  private Optional<Long> recordDecision(Governed request, PolicyDecision decision, boolean forwarded) throws JsonRpcException {
     if (audit.isEmpty()) {
       return Optional.empty();
     }
-    Optional<String> cause = decision instanceof PolicyDecision.Deny deny
-        ? Optional.of(deny.cause().name().toLowerCase(Locale.ROOT)) : Optional.empty();
+    Optional<String> cause = decision instanceof PolicyDecision.Deny deny ? Optional.of(deny.cause().word()) : Optional.empty();
     AuditRecords.Decision entry = new AuditRecords.Decision(
-        call.sessionId(), call.workflowId(), call.toolName(),
-        decision instanceof PolicyDecision.Deny ? "deny" : "allow",
+        request.caller().sessionId(), request.caller().workflowId(), request.name(), decision.word(),
         forwarded ? "forwarded" : "blocked",
-        cause, decision.policyIds(), Digests.sha256Hex(CanonicalJson.bytes(call.arguments())),
-        bundle.bundleHash(), mode.configName());
+        cause, decision.policyIds(), Digests.sha256Hex(CanonicalJson.bytes(request.arguments())),
+        bundle.bundleHash(), mode.configName(), request.action());
     try {
       return Optional.of(audit.get().appendDecision(entry));
     } catch (AuditException e) {
-      throw auditUnavailable(call, e);
+      throw auditUnavailable(request, e);
     }
   }
 
-  private JsonRpcException denied(ToolCall call, PolicyDecision.Deny deny) {
+  private JsonRpcException denied(Governed request, PolicyDecision.Deny deny) {
     ObjectNode data = JsonNodeFactory.instance.objectNode();
-    data.put("error", "tool_call_denied");
-    data.put("tool", call.toolName());
-    data.set("call_id", call.id());
+    boolean changed = deny.cause() == DenialCause.TOOL_DEFINITION_CHANGED;
+    data.put("error", changed ? "tool_definition_changed" : request.kind().deniedWord);
+    data.put(request.kind().member, request.name());
+    data.set("call_id", request.id());
     data.put("bundle_version", bundle.version());
     data.put("bundle_hash", bundle.bundleHash());
-    data.put("cause", deny.cause().name().toLowerCase(Locale.ROOT));
+    data.put("cause", deny.cause().word());
     deny.reason().ifPresent(reason -> data.put("reason", reason));
-    String message =
-        deny.cause() == DenialCause.UNSANCTIONED_TOOL
-            ? "tool " + call.toolName() + " is not in the catalog"
-            : "tool call denied by policy: " + call.toolName();
-    return new JsonRpcException(new JsonRpcError(JsonRpcError.TOOL_CALL_DENIED, message, data), call.id(), 403);
+    String message = switch (deny.cause()) {
+      case UNSANCTIONED_TOOL -> "tool " + request.name() + " is not in the catalog";
+      case NOT_OFFERED -> deny.detail();
+      case TOOL_DEFINITION_CHANGED -> "tool " + request.name() + " is withheld: its upstream definition changed since it "
+          + "was approved and pinned; an operator must review the change and run cmcp catalog pin";
+      default -> request.kind().description + " denied by policy: " + request.name();
+    };
+    return new JsonRpcException(new JsonRpcError(JsonRpcError.TOOL_CALL_DENIED, message, data), request.id(), 403);
   }
 
-  private ObjectNode forward(ToolCall call, CatalogTool tool, Optional<Long> decisionIndex) throws JsonRpcException {
-    ObjectNode params = call.forwardParams();
-    params.put("name", tool.upstreamName());
+  private ObjectNode forward(Governed request, Redaction redaction, Optional<Long> decisionIndex) throws JsonRpcException {
     ObjectNode answer;
     try {
-      answer = upstreams.connection(tool.server()).request("tools/call", params);
+      // Size limit and SSE are dealt with below this call: what comes back is one whole, bounded message.
+      answer = upstreams.connection(request.server().orElseThrow()).request(request.kind().method, request.forwardParams());
     } catch (UpstreamException e) {
       String outcome = e.kind() == UpstreamException.Kind.RESPONSE_TOO_LARGE ? "response_too_large" : "upstream_error";
-      recordOutcome(call, decisionIndex, outcome, Optional.empty());
-      throw UpstreamErrors.toJsonRpc(e, call.id());
+      recordOutcome(request, decisionIndex, outcome, Optional.empty(), Optional.empty());
+      throw UpstreamErrors.toJsonRpc(e, request.id());
     }
+    Optional<RedactionReport> redactions =
+        redaction.isEmpty() ? Optional.empty() : Optional.of(redactor.redact(answer, redaction));
     JsonNode result = answer.get("result");
     if (result == null) {
-      recordOutcome(call, decisionIndex, "upstream_error", Optional.empty());
+      recordOutcome(request, decisionIndex, "upstream_error", Optional.empty(), redactions);
     } else {
       String outcome = result.path("isError").asBoolean(false) ? "tool_error" : "ok";
-      recordOutcome(call, decisionIndex, outcome, Optional.of(Digests.sha256Hex(CanonicalJson.bytes(result))));
+      // The hash of the result as delivered: after redaction, with its redaction count.
+      recordOutcome(request, decisionIndex, outcome, Optional.of(Digests.sha256Hex(CanonicalJson.bytes(result))), redactions);
     }
     return answer;
   }
 
   /** An answer the log could not record is not delivered: the agent gets an error instead. */
-  private void recordOutcome(ToolCall call, Optional<Long> decisionIndex, String outcome, Optional<String> resultSha256)
-      throws JsonRpcException {
+  private void recordOutcome(
+      Governed request, Optional<Long> decisionIndex, String outcome, Optional<String> resultSha256,
+      Optional<RedactionReport> redactions) throws JsonRpcException {
     if (audit.isEmpty() || decisionIndex.isEmpty()) {
       return;
     }
     try {
-      audit.get().appendOutcome(new AuditRecords.Outcome(decisionIndex.get(), call.sessionId(), call.toolName(), outcome, resultSha256));
+      audit.get().appendOutcome(new AuditRecords.Outcome(
+          decisionIndex.get(), request.caller().sessionId(), request.name(), outcome, resultSha256, redactions));
     } catch (AuditException e) {
-      throw auditUnavailable(call, e);
+      throw auditUnavailable(request, e);
     }
   }
 
   /** Refused before the policy is asked: nothing is decided, audited or forwarded. */
-  private static JsonRpcException evidenceStale(ToolCall call, String why) {
-    LOG.log(Level.ERROR, "refusing {0}: {1}", call.toolName(), why);
-    return new JsonRpcException(
+  private void refuseWhileEvidenceIsStale(JsonNode id) throws JsonRpcException {
+    Optional<String> stale = evidence.refusal();
+    if (stale.isEmpty()) {
+      return;
+    }
+    LOG.log(Level.ERROR, "refusing a request: {0}", stale.get());
+    throw new JsonRpcException(
         JsonRpcError.withWord(JsonRpcError.INTERNAL_ERROR,
             "the gateway's attestation evidence is stale and could not be renewed, so calls are refused "
                 + "(staleness_policy fail_closed); the operator must restore the attestation platform",
             "evidence_stale"),
-        call.id(), 503);
+        id, 503);
   }
 
-  private static JsonRpcException auditUnavailable(ToolCall call, AuditException e) {
-    LOG.log(Level.ERROR, "audit log cannot record; refusing {0}: {1}", call.toolName(), e.getMessage());
+  private static JsonRpcException auditUnavailable(Governed request, AuditException e) {
+    LOG.log(Level.ERROR, "audit log cannot record; refusing {0}: {1}", request.name(), e.getMessage());
     return new JsonRpcException(
         JsonRpcError.withWord(JsonRpcError.INTERNAL_ERROR,
             "the audit log cannot record this call, so it is refused (fail closed); the operator must fix the audit_dir",
             "audit_unavailable"),
-        call.id(), 503);
+        request.id(), 503);
   }
 }

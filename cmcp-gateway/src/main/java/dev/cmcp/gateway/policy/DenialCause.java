@@ -1,6 +1,6 @@
 package dev.cmcp.gateway.policy;
 
-/** Why a tool call was denied. */
+/** Why a request was denied. */
 public enum DenialCause {
   /** A satisfied {@code forbid} policy. */
   FORBIDDEN_BY_POLICY,
@@ -8,6 +8,27 @@ public enum DenialCause {
   NO_PERMIT,
   /** The tool is not in the catalog; policies were not consulted. */
   UNSANCTIONED_TOOL,
+  /** No catalog server offers the resource or prompt; policies were not consulted. */
+  NOT_OFFERED,
+  /**
+   * The upstream's definition of a pinned tool no longer hashes to the catalog's {@code
+   * definition_hash}: the tool may have been changed under the approval ("rug pull").
+   */
+  TOOL_DEFINITION_CHANGED,
   /** Cedar could not evaluate a policy, or the request could not be built: fail closed. */
-  EVALUATION_ERROR
+  EVALUATION_ERROR;
+
+  /**
+   * Whether the request is refused even in advisory and silent modes. These causes are not about
+   * policy: there is no approved upstream to forward to, or what would be called is not what was
+   * approved, and no mode is meant to let that through.
+   */
+  public boolean blocksInEveryMode() {
+    return this == UNSANCTIONED_TOOL || this == NOT_OFFERED || this == TOOL_DEFINITION_CHANGED;
+  }
+
+  /** The word in the audit log's {@code cause} and the denial's {@code data.cause}. */
+  public String word() {
+    return name().toLowerCase(java.util.Locale.ROOT);
+  }
 }

@@ -4,6 +4,9 @@ import com.cedarpolicy.BasicAuthorizationEngine;
 import com.cedarpolicy.model.AuthorizationRequest;
 import com.cedarpolicy.model.AuthorizationResponse;
 import com.cedarpolicy.model.AuthorizationSuccessResponse;
+import com.cedarpolicy.model.PartialAuthorizationRequest;
+import com.cedarpolicy.model.PartialAuthorizationResponse;
+import com.cedarpolicy.model.PartialAuthorizationSuccessResponse;
 import com.cedarpolicy.model.Effect;
 import com.cedarpolicy.model.exception.AuthException;
 import com.cedarpolicy.model.exception.CacheException;
@@ -16,10 +19,13 @@ import com.cedarpolicy.value.EntityTypeName;
 import com.cedarpolicy.value.EntityUID;
 import com.cedarpolicy.value.PrimLong;
 import com.cedarpolicy.value.PrimString;
+import com.cedarpolicy.value.Unknown;
 import com.cedarpolicy.value.Value;
 import dev.cmcp.gateway.catalog.Catalog;
 import dev.cmcp.gateway.catalog.CatalogTool;
 import dev.cmcp.gateway.catalog.UpstreamServer;
+import dev.cmcp.gateway.redaction.Redaction;
+import java.lang.System.Logger.Level;
 import java.time.ZoneOffset;
 import java.time.ZonedDateTime;
 import java.util.Collection;
@@ -36,16 +42,25 @@ import java.util.Set;
 import java.util.stream.Collectors;
 
 /**
- * Decides tool calls with Cedar.
+ * Decides tool calls, resource reads and prompts with Cedar.
  *
- * <p>Entities (no namespace): principal {@code Agent::"<principal>"}, action {@code
- * Action::"call_tool"}, resource {@code Tool::"<tool name>"} whose parent is {@code
- * Server::"<server>"}. A Tool has {@code tool_name}, {@code server}, {@code server_domain} (the
- * host of an HTTP server's URL, {@code "localhost"} for a stdio server) and the catalog entry's
- * attributes; a Server has {@code name} and {@code domain}. The context holds {@code arguments}
- * (see {@link CedarValues} for how JSON maps), {@code session_id}, {@code workflow_id}, {@code
- * server}, {@code tool} and {@code time} ({@code epoch_seconds}, {@code hour_utc}, {@code
- * minute_utc}, {@code day_of_week} such as {@code "monday"}).
+ * <p>Entities (no namespace): principal {@code Agent::"<principal>"}; action {@code
+ * Action::"call_tool"}, {@code Action::"read_resource"} or {@code Action::"get_prompt"}; resource
+ * {@code Tool::"<tool name>"}, {@code Resource::"<server>:<uri>"} or {@code
+ * Prompt::"<server>.<prompt>"}, whose parent is {@code Server::"<server>"}. A Tool has {@code
+ * tool_name}, {@code server}, {@code server_domain} (the host of an HTTP server's URL, {@code
+ * "localhost"} for a stdio server) and the catalog entry's attributes; a Resource has {@code uri},
+ * {@code server} and {@code server_domain}; a Prompt has {@code prompt_name} ({@code
+ * <server>.<prompt>}), {@code server} and {@code server_domain}; a Server has {@code name} and
+ * {@code domain}. The context holds {@code arguments} (see {@link CedarValues} for how JSON maps;
+ * an empty record for a resource read), {@code session_id}, {@code workflow_id}, {@code server},
+ * {@code time} ({@code epoch_seconds}, {@code hour_utc}, {@code minute_utc}, {@code day_of_week}
+ * such as {@code "monday"}) and, for a tool call, {@code tool}.
+ *
+ * <p>Redaction: a satisfied permit annotated {@code @redact("field,...")} or {@code
+ * @redact_pattern("email|phone|ssn|credit_card")} turns an allow into {@link
+ * PolicyDecision.Redact}; the obligations of all satisfied permits add up. The annotations are
+ * checked when the engine is built, and are refused on a forbid, where they would mean nothing.
  *
  * <p>Decisions: a tool outside the catalog is denied before Cedar runs. A satisfied forbid denies
  * ({@link DenialCause#FORBIDDEN_BY_POLICY}, with the first {@code @reason}). A forbid that fails
@@ -62,6 +77,7 @@ import java.util.stream.Collectors;
  */
 public final class PolicyEngine {
 
+  private static final System.Logger LOG = System.getLogger("cmcp.policy");
   private static final Set<String> BUILT_IN_TOOL_ATTRIBUTES = Set.of("tool_name", "server", "server_domain");
 
   private final BasicAuthorizationEngine cedar = new BasicAuthorizationEngine();
@@ -69,37 +85,77 @@ public final class PolicyEngine {
   private final Map<String, BundlePolicy> policiesById;
   private final Map<String, Integer> bundleOrder;
   private final Set<String> forbids;
+  private final Map<String, Redaction> redactionByPolicy;
+  /** The permits that carry a redaction, alone: asked which of them hold when a call is denied. */
+  private final Optional<PolicySet> redactingPermits;
   private final Map<String, ToolResource> tools;
+  private final Map<String, Entity> servers;
   private final EntityTypeName agent;
-  private final EntityUID callTool;
+  private final EntityTypeName resourceType;
+  private final EntityTypeName promptType;
 
   /** A catalog tool as Cedar sees it, built once. */
   private record ToolResource(EntityUID uid, Set<Entity> entities, Value toolName, Value serverName) {}
+
+  /** What a request acts on, as Cedar sees it: the resource entity, its entities and its context members. */
+  private record Subject(EntityUID action, EntityUID uid, Set<Entity> entities, Map<String, Value> context) {}
 
   public PolicyEngine(PolicyBundle bundle, Catalog catalog) throws PolicyException {
     this.policiesById = new HashMap<>();
     this.bundleOrder = new HashMap<>();
     this.forbids = new HashSet<>();
+    this.redactionByPolicy = new HashMap<>();
     Set<Policy> policies = new LinkedHashSet<>();
+    Set<Policy> redacting = new LinkedHashSet<>();
     for (BundlePolicy policy : bundle.policies()) {
       Policy cedarPolicy = new Policy(policy.source(), policy.id());
       policiesById.put(policy.id(), policy);
       bundleOrder.put(policy.id(), bundleOrder.size());
-      if (effectOf(cedarPolicy, policy) == Effect.FORBID) {
+      boolean forbid = effectOf(cedarPolicy, policy) == Effect.FORBID;
+      if (forbid) {
         forbids.add(policy.id());
+      }
+      Redaction redaction = redactionOf(policy, forbid);
+      if (!redaction.isEmpty()) {
+        redactionByPolicy.put(policy.id(), redaction);
+        redacting.add(cedarPolicy);
       }
       policies.add(cedarPolicy);
     }
-    this.policySet = new PolicySet(policies);
+    this.policySet = cached(new PolicySet(policies));
+    this.redactingPermits = redacting.isEmpty() ? Optional.empty() : Optional.of(cached(new PolicySet(redacting)));
+    this.agent = entityType("Agent");
+    this.resourceType = entityType("Resource");
+    this.promptType = entityType("Prompt");
+    this.servers = serverEntities(catalog);
+    this.tools = toolResources(catalog, servers);
+  }
+
+  private static PolicySet cached(PolicySet set) throws PolicyException {
     try {
       // Without this, cedar-java sends and re-parses every policy on every request.
-      policySet.cache();
+      set.cache();
+      return set;
     } catch (CacheException e) {
       throw new PolicyException("cannot prepare the policy set for evaluation: " + e.getMessage(), e);
     }
-    this.agent = entityType("Agent");
-    this.callTool = entityType("Action").of("call_tool");
-    this.tools = toolResources(catalog);
+  }
+
+  private static Redaction redactionOf(BundlePolicy policy, boolean forbid) throws PolicyException {
+    Optional<String> fields = policy.annotation("redact");
+    Optional<String> patterns = policy.annotation("redact_pattern");
+    if (fields.isEmpty() && patterns.isEmpty()) {
+      return Redaction.NONE;
+    }
+    if (forbid) {
+      throw new PolicyException(policy.location() + ": policy " + policy.id()
+          + " is a forbid; @redact and @redact_pattern belong on a permit, whose allowed answers they redact");
+    }
+    try {
+      return Redaction.fromAnnotations(fields, patterns);
+    } catch (IllegalArgumentException e) {
+      throw new PolicyException(policy.location() + ": policy " + policy.id() + ": " + e.getMessage());
+    }
   }
 
   /**
@@ -107,33 +163,157 @@ public final class PolicyEngine {
    * DenialCause#EVALUATION_ERROR} denial.
    */
   public PolicyDecision decide(ToolCallRequest request) {
-    ToolResource tool = tools.get(request.toolName());
-    if (tool == null) {
-      return new PolicyDecision.Deny(
-          List.of(), Optional.empty(), DenialCause.UNSANCTIONED_TOOL, "tool " + request.toolName() + " is not in the catalog");
+    return decide(AccessRequest.of(request));
+  }
+
+  /**
+   * The decision for one tool call, resource read or prompt. Never throws: anything that goes
+   * wrong is a {@link DenialCause#EVALUATION_ERROR} denial.
+   */
+  public PolicyDecision decide(AccessRequest request) {
+    Optional<Subject> subject = subjectOf(request.target());
+    if (subject.isEmpty()) {
+      return notInCatalog(request.target());
+    }
+    AuthorizationRequest cedarRequest;
+    try {
+      cedarRequest = new AuthorizationRequest(agent.of(request.principal()), subject.get().action(), subject.get().uid(),
+          context(request, subject.get(), CedarValues.record(request.arguments())));
+    } catch (RuntimeException e) {
+      return evaluationError(List.of(), "the request could not be built: " + Objects.toString(e.getMessage(), e.toString()))
+          .withRedaction(everyRedaction());
+    }
+    PolicyDecision decision;
+    try {
+      decision = interpret(cedar.isAuthorized(cedarRequest, policySet, subject.get().entities()));
+    } catch (AuthException | RuntimeException e) {
+      decision = evaluationError(List.of(), "the request could not be evaluated: " + Objects.toString(e.getMessage(), e.toString()));
+    }
+    return decision instanceof PolicyDecision.Deny deny
+        ? deny.withRedaction(redactionIfForwarded(cedarRequest, subject.get()))
+        : decision;
+  }
+
+  /**
+   * Whether some arguments could make {@code principal}'s request on {@code target} allowed, as
+   * far as the policies can tell without them: Cedar's partial evaluation with {@code
+   * context.arguments} unknown. A permit that needs particular arguments keeps the target
+   * visible; an unconditional forbid, or no permit that could hold, hides it. Everything else in
+   * the context (workflow, session, time) is known. An evaluation failure hides the target.
+   */
+  public boolean couldPermit(String principal, String sessionId, String workflowId, PolicyTarget target, java.time.Instant time) {
+    Optional<Subject> subject = subjectOf(target);
+    if (subject.isEmpty()) {
+      return false;
     }
     try {
-      AuthorizationRequest cedarRequest =
-          new AuthorizationRequest(agent.of(request.principal()), callTool, tool.uid(), context(request, tool));
-      return interpret(cedar.isAuthorized(cedarRequest, policySet, tool.entities()));
+      AccessRequest request = new AccessRequest(principal, sessionId, workflowId, target, null, time);
+      PartialAuthorizationRequest partial = PartialAuthorizationRequest.builder()
+          .principal(agent.of(principal))
+          .action(subject.get().action())
+          .resource(subject.get().uid())
+          .context(context(request, subject.get(), new Unknown("arguments")))
+          .build();
+      PartialAuthorizationResponse response = cedar.isAuthorizedPartial(partial, policySet, subject.get().entities());
+      if (response.success.isEmpty()) {
+        LOG.log(Level.WARNING, "listing {0}: Cedar could not evaluate it, so it is hidden: {1}", target.name(), response.errors);
+        return false;
+      }
+      PartialAuthorizationSuccessResponse result = response.success.get();
+      if (result.getErrored().stream().anyMatch(forbids::contains)) {
+        return false;
+      }
+      if (result.getDecision() != null) {
+        return result.getDecision() == AuthorizationSuccessResponse.Decision.Allow;
+      }
+      Set<String> mayHold = new HashSet<>(result.getMayBeDetermining());
+      mayHold.addAll(result.getSatisfied());
+      return mayHold.stream().anyMatch(id -> !forbids.contains(id));
     } catch (AuthException | RuntimeException e) {
-      return evaluationError(List.of(), "the request could not be evaluated: " + Objects.toString(e.getMessage(), e.toString()));
+      LOG.log(Level.WARNING, "listing {0}: cannot evaluate, so it is hidden: {1}", target.name(), e.getMessage());
+      return false;
     }
   }
 
-  private Map<String, Value> context(ToolCallRequest request, ToolResource tool) {
+  private PolicyDecision.Deny notInCatalog(PolicyTarget target) {
+    return switch (target) {
+      case PolicyTarget.Tool tool -> new PolicyDecision.Deny(
+          List.of(), Optional.empty(), DenialCause.UNSANCTIONED_TOOL, "tool " + tool.name() + " is not in the catalog");
+      case PolicyTarget.Resource resource -> new PolicyDecision.Deny(
+          List.of(), Optional.empty(), DenialCause.NOT_OFFERED, "server " + resource.server() + " is not in the catalog");
+      case PolicyTarget.Prompt prompt -> new PolicyDecision.Deny(
+          List.of(), Optional.empty(), DenialCause.NOT_OFFERED, "server " + prompt.server() + " is not in the catalog");
+    };
+  }
+
+  /**
+   * The obligations of the redacting permits that hold for a denied request, which advisory mode
+   * still forwards. When that cannot be told, every redaction of the bundle applies: a denial
+   * must never let an answer out less redacted than an allow would.
+   */
+  private Redaction redactionIfForwarded(AuthorizationRequest request, Subject subject) {
+    if (redactingPermits.isEmpty()) {
+      return Redaction.NONE;
+    }
+    try {
+      AuthorizationResponse response = cedar.isAuthorized(request, redactingPermits.get(), subject.entities());
+      if (response.success.isEmpty()) {
+        return everyRedaction();
+      }
+      return redactionOf(response.success.get().getReason());
+    } catch (AuthException | RuntimeException e) {
+      return everyRedaction();
+    }
+  }
+
+  private Redaction everyRedaction() {
+    return redactionOf(redactionByPolicy.keySet());
+  }
+
+  private Redaction redactionOf(Collection<String> policyIds) {
+    Redaction redaction = Redaction.NONE;
+    for (String id : policyIds) {
+      redaction = redaction.and(redactionByPolicy.getOrDefault(id, Redaction.NONE));
+    }
+    return redaction;
+  }
+
+  private Optional<Subject> subjectOf(PolicyTarget target) {
+    return switch (target) {
+      case PolicyTarget.Tool tool -> Optional.ofNullable(tools.get(tool.name())).map(resource -> new Subject(
+          action(target), resource.uid(), resource.entities(),
+          Map.of("server", resource.serverName(), "tool", resource.toolName())));
+      case PolicyTarget.Resource resource -> Optional.ofNullable(servers.get(resource.server())).map(server ->
+          subject(target, resourceType, server, Map.of("uri", new PrimString(resource.uri()))));
+      case PolicyTarget.Prompt prompt -> Optional.ofNullable(servers.get(prompt.server())).map(server ->
+          subject(target, promptType, server, Map.of("prompt_name", new PrimString(prompt.name()))));
+    };
+  }
+
+  private Subject subject(PolicyTarget target, EntityTypeName type, Entity server, Map<String, Value> ownAttributes) {
+    Map<String, Value> attributes = new HashMap<>(ownAttributes);
+    attributes.put("server", server.getAttr("name"));
+    attributes.put("server_domain", server.getAttr("domain"));
+    EntityUID uid = type.of(target.name());
+    Entity entity = new Entity(uid, attributes, Set.of(server.getEUID()));
+    return new Subject(action(target), uid, Set.of(entity, server), Map.of("server", server.getAttr("name")));
+  }
+
+  private static EntityUID action(PolicyTarget target) {
+    return entityType("Action").of(target.action());
+  }
+
+  private Map<String, Value> context(AccessRequest request, Subject subject, Value arguments) {
     ZonedDateTime utc = request.time().atZone(ZoneOffset.UTC);
     Map<String, Value> time = new HashMap<>();
     time.put("epoch_seconds", new PrimLong(request.time().getEpochSecond()));
     time.put("hour_utc", new PrimLong(utc.getHour()));
     time.put("minute_utc", new PrimLong(utc.getMinute()));
     time.put("day_of_week", new PrimString(utc.getDayOfWeek().name().toLowerCase(Locale.ROOT)));
-    Map<String, Value> context = new HashMap<>();
-    context.put("arguments", CedarValues.record(request.arguments()));
+    Map<String, Value> context = new HashMap<>(subject.context());
+    context.put("arguments", arguments);
     context.put("session_id", new PrimString(request.sessionId()));
     context.put("workflow_id", new PrimString(request.workflowId()));
-    context.put("server", tool.serverName());
-    context.put("tool", tool.toolName());
     context.put("time", new CedarMap(time));
     return context;
   }
@@ -170,7 +350,8 @@ public final class PolicyEngine {
     if (!allowed) {
       return new PolicyDecision.Deny(List.of(), Optional.empty(), DenialCause.NO_PERMIT, "no permit policy matched");
     }
-    return new PolicyDecision.Allow(determining);
+    Redaction redaction = redactionOf(determining);
+    return redaction.isEmpty() ? new PolicyDecision.Allow(determining) : new PolicyDecision.Redact(determining, redaction);
   }
 
   private List<String> inBundleOrder(Collection<String> policyIds) {
@@ -209,8 +390,7 @@ public final class PolicyEngine {
     return cedarMessage;
   }
 
-  private Map<String, ToolResource> toolResources(Catalog catalog) throws PolicyException {
-    EntityTypeName toolType = entityType("Tool");
+  private static Map<String, Entity> serverEntities(Catalog catalog) {
     EntityTypeName serverType = entityType("Server");
     Map<String, Entity> servers = new HashMap<>();
     for (UpstreamServer server : catalog.servers().values()) {
@@ -219,6 +399,11 @@ public final class PolicyEngine {
       attributes.put("domain", new PrimString(domainOf(server)));
       servers.put(server.name(), new Entity(serverType.of(server.name()), attributes, Set.of()));
     }
+    return Map.copyOf(servers);
+  }
+
+  private static Map<String, ToolResource> toolResources(Catalog catalog, Map<String, Entity> servers) throws PolicyException {
+    EntityTypeName toolType = entityType("Tool");
     Map<String, ToolResource> resources = new HashMap<>();
     for (CatalogTool tool : catalog.tools().values()) {
       Entity server = servers.get(tool.server());

@@ -3,7 +3,8 @@
  *
  * <p>{@link dev.cmcp.gateway.policy.PolicyBundleLoader} reads a bundle folder and computes its
  * hash; {@link dev.cmcp.gateway.policy.PolicyEngine} decides {@link
- * dev.cmcp.gateway.policy.ToolCallRequest}s against it and the catalog.
+ * dev.cmcp.gateway.policy.AccessRequest}s (tool calls, resource reads, prompts) against it and
+ * the catalog, and tells listings what a caller could be permitted ({@code couldPermit}).
  *
  * <p>Decisions taken here, beyond DESIGN.md:
  *
@@ -24,6 +25,10 @@
  *   <li>The reference spec's {@code resource.tool_name in [...]} is not valid Cedar ({@code in}
  *       is for entities): it fails to evaluate, so it denies. Write {@code [...].contains(
  *       resource.tool_name)}; with a schema the validator catches it at load.
+ *   <li>Redaction annotations on satisfied permits make an allow a {@code redact}; a denial
+ *       keeps the obligations of the permits that held, for advisory mode, which forwards it.
+ *   <li>Listing uses Cedar's partial evaluation (cedar-java marks it experimental; the uber jar's
+ *       native library has it) with {@code context.arguments} unknown; docs/SPEC.md, Discovery.
  * </ul>
  */
 package dev.cmcp.gateway.policy;

@@ -10,6 +10,7 @@ import java.util.ArrayList;
 import java.util.HashSet;
 import java.util.List;
 import java.util.Map;
+import java.util.Optional;
 import java.util.Set;
 import java.util.TreeMap;
 import java.util.concurrent.ConcurrentHashMap;
@@ -24,7 +25,7 @@ import java.util.function.Consumer;
 public final class Upstreams implements AutoCloseable {
 
   /** Guards against a server whose cursors never end. */
-  private static final int MAX_TOOL_PAGES = 100;
+  private static final int MAX_LIST_PAGES = 100;
 
   private final Map<String, UpstreamConnection> connections;
   private final Map<String, AtomicLong> toolListVersions = new ConcurrentHashMap<>();
@@ -79,6 +80,18 @@ public final class Upstreams implements AutoCloseable {
    * callers may change them.
    */
   public List<ObjectNode> tools(String serverName) throws UpstreamException {
+    return cachedTools(serverName).stream().map(ObjectNode::deepCopy).toList();
+  }
+
+  /** The server's definition of one tool, from the same cache as {@link #tools}; empty when it offers no such tool. */
+  public Optional<ObjectNode> tool(String serverName, String upstreamName) throws UpstreamException {
+    return cachedTools(serverName).stream()
+        .filter(tool -> tool.path("name").asText().equals(upstreamName))
+        .findFirst()
+        .map(ObjectNode::deepCopy);
+  }
+
+  private List<ObjectNode> cachedTools(String serverName) throws UpstreamException {
     UpstreamConnection connection = connection(serverName);
     long version = toolListVersions.get(serverName).get();
     CachedTools cached = toolLists.get(serverName);
@@ -88,7 +101,7 @@ public final class Upstreams implements AutoCloseable {
       cached = new CachedTools(version, fetchTools(serverName, connection));
       toolLists.put(serverName, cached);
     }
-    return cached.tools().stream().map(ObjectNode::deepCopy).toList();
+    return cached.tools();
   }
 
   /** Stops every stdio server (terminate, then kill after a grace period) and ends HTTP sessions. */
@@ -103,29 +116,70 @@ public final class Upstreams implements AutoCloseable {
         });
   }
 
+  /**
+   * Every item of a list method of the server, all pages, asked afresh: {@code resources/list}
+   * ({@code resources}, each with a {@code uri}), {@code resources/templates/list} ({@code
+   * resourceTemplates}, each with a {@code uriTemplate}) or {@code prompts/list} ({@code prompts},
+   * each with a {@code name}).
+   */
+  public List<ObjectNode> list(String serverName, ListMethod method) throws UpstreamException {
+    return fetchAll(serverName, connection(serverName), method);
+  }
+
+  /** The list methods the gateway reads from upstreams, with the member that holds the items and their key. */
+  public enum ListMethod {
+    TOOLS("tools/list", "tools", "name"),
+    RESOURCES("resources/list", "resources", "uri"),
+    RESOURCE_TEMPLATES("resources/templates/list", "resourceTemplates", "uriTemplate"),
+    PROMPTS("prompts/list", "prompts", "name");
+
+    private final String method;
+    private final String member;
+    private final String key;
+
+    ListMethod(String method, String member, String key) {
+      this.method = method;
+      this.member = member;
+      this.key = key;
+    }
+
+    public String method() {
+      return method;
+    }
+
+    /** The member of the result that holds the items. */
+    public String member() {
+      return member;
+    }
+  }
+
   private List<ObjectNode> fetchTools(String serverName, UpstreamConnection connection) throws UpstreamException {
-    List<ObjectNode> tools = new ArrayList<>();
+    return fetchAll(serverName, connection, ListMethod.TOOLS);
+  }
+
+  private List<ObjectNode> fetchAll(String serverName, UpstreamConnection connection, ListMethod list) throws UpstreamException {
+    List<ObjectNode> items = new ArrayList<>();
     Set<String> cursorsSeen = new HashSet<>();
     String cursor = null;
     for (int page = 1; ; page++) {
       ObjectNode params = cursor == null ? null : JsonNodeFactory.instance.objectNode().put("cursor", cursor);
-      JsonNode result = resultOf(serverName, "tools/list", connection.request("tools/list", params));
-      JsonNode list = result.path("tools");
-      if (!list.isArray()) {
-        throw protocolError(serverName, "answered tools/list without a tools array");
+      JsonNode result = resultOf(serverName, list.method, connection.request(list.method, params));
+      JsonNode array = result.path(list.member);
+      if (!array.isArray()) {
+        throw protocolError(serverName, "answered " + list.method + " without a " + list.member + " array");
       }
-      for (JsonNode tool : list) {
-        if (!(tool instanceof ObjectNode object) || !object.path("name").isTextual()) {
-          throw protocolError(serverName, "listed a tool that is not an object with a name");
+      for (JsonNode item : array) {
+        if (!(item instanceof ObjectNode object) || !object.path(list.key).isTextual()) {
+          throw protocolError(serverName, "listed an item of " + list.method + " that is not an object with a " + list.key);
         }
-        tools.add(object);
+        items.add(object);
       }
       JsonNode next = result.get("nextCursor");
       if (next == null || next.isNull()) {
-        return List.copyOf(tools);
+        return List.copyOf(items);
       }
-      if (!next.isTextual() || !cursorsSeen.add(next.asText()) || page == MAX_TOOL_PAGES) {
-        throw protocolError(serverName, "paginated tools/list without end (bad, repeated or too many cursors)");
+      if (!next.isTextual() || !cursorsSeen.add(next.asText()) || page == MAX_LIST_PAGES) {
+        throw protocolError(serverName, "paginated " + list.method + " without end (bad, repeated or too many cursors)");
       }
       cursor = next.asText();
     }

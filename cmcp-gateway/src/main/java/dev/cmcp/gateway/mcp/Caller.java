@@ -1,0 +1,97 @@
+package dev.cmcp.gateway.mcp;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.node.JsonNodeFactory;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import java.util.Iterator;
+import java.util.Optional;
+import java.util.Set;
+import java.util.UUID;
+
+/**
+ * Who asks: the session and workflow of one request, with the gateway's own {@code params._cmcp}
+ * member read and removed.
+ *
+ * @param forwardParams the params to send upstream: the agent's, minus {@code _cmcp}
+ */
+record Caller(String sessionId, String workflowId, ObjectNode forwardParams) {
+
+  static final String DEFAULT_WORKFLOW = "default";
+  private static final Set<String> CMCP_MEMBERS = Set.of("session_id", "workflow_id");
+  private static final int MAX_ID_LENGTH = 256;
+
+  /**
+   * Reads {@code params._cmcp}.
+   *
+   * @param params the request's params; null for none
+   * @param transportSession the {@code Mcp-Session-Id} of an initialized session, if any
+   * @param workflowHeader the {@code X-MCP-Workflow-ID} header, if any
+   */
+  static Caller of(JsonNode id, ObjectNode params, Optional<String> transportSession, Optional<String> workflowHeader)
+      throws JsonRpcException {
+    ObjectNode given = params == null ? JsonNodeFactory.instance.objectNode() : params;
+    ObjectNode cmcp = readCmcp(id, given.get("_cmcp"));
+    Optional<String> claimedSession = text(cmcp, "session_id", id);
+    Optional<String> claimedWorkflow = text(cmcp, "workflow_id", id);
+
+    // Inside an initialized session the transport decides the session; a body naming another is spoofing.
+    if (transportSession.isPresent() && claimedSession.isPresent() && !transportSession.equals(claimedSession)) {
+      throw invalidParams(id, "_cmcp.session_id does not match the Mcp-Session-Id of this request");
+    }
+    if (workflowHeader.isPresent() && claimedWorkflow.isPresent() && !workflowHeader.equals(claimedWorkflow)) {
+      throw invalidParams(id, "_cmcp.workflow_id does not match the X-MCP-Workflow-ID header");
+    }
+    String sessionId =
+        transportSession.or(() -> claimedSession).orElseGet(() -> "stateless-" + UUID.randomUUID());
+    String workflowId = claimedWorkflow.or(() -> workflowHeader).orElse(DEFAULT_WORKFLOW);
+    checkIdentifier(id, "workflow_id", workflowId);
+
+    ObjectNode forward = given.deepCopy();
+    forward.remove("_cmcp");
+    return new Caller(sessionId, workflowId, forward);
+  }
+
+  /** No client authentication yet, so the workflow is the principal (DESIGN.md, Policy). */
+  String principal() {
+    return workflowId;
+  }
+
+  private static ObjectNode readCmcp(JsonNode id, JsonNode cmcp) throws JsonRpcException {
+    if (cmcp == null) {
+      return JsonNodeFactory.instance.objectNode();
+    }
+    if (!cmcp.isObject()) {
+      throw invalidParams(id, "\"_cmcp\" must be an object with session_id and workflow_id");
+    }
+    for (Iterator<String> names = cmcp.fieldNames(); names.hasNext(); ) {
+      String member = names.next();
+      if (!CMCP_MEMBERS.contains(member)) {
+        throw invalidParams(id, "unknown member \"_cmcp." + member + "\"; allowed: session_id, workflow_id");
+      }
+    }
+    return (ObjectNode) cmcp;
+  }
+
+  private static Optional<String> text(ObjectNode cmcp, String member, JsonNode id) throws JsonRpcException {
+    JsonNode value = cmcp.get(member);
+    if (value == null) {
+      return Optional.empty();
+    }
+    if (!value.isTextual()) {
+      throw invalidParams(id, "_cmcp." + member + " must be a string");
+    }
+    checkIdentifier(id, member, value.asText());
+    return Optional.of(value.asText());
+  }
+
+  private static void checkIdentifier(JsonNode id, String member, String value) throws JsonRpcException {
+    if (value.isEmpty() || value.length() > MAX_ID_LENGTH || value.chars().anyMatch(c -> c < 0x20 || c == 0x7f)) {
+      throw invalidParams(id, member + " must be 1-" + MAX_ID_LENGTH + " printable characters");
+    }
+  }
+
+  static JsonRpcException invalidParams(JsonNode id, String message) {
+    // A well-formed request with bad params is answered in JSON-RPC, not as an HTTP failure.
+    return new JsonRpcException(JsonRpcError.of(JsonRpcError.INVALID_PARAMS, message), id, 200);
+  }
+}

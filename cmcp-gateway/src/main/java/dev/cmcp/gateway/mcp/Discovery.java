@@ -1,0 +1,185 @@
+package dev.cmcp.gateway.mcp;
+
+import com.fasterxml.jackson.databind.node.ArrayNode;
+import com.fasterxml.jackson.databind.node.JsonNodeFactory;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import dev.cmcp.gateway.catalog.Catalog;
+import dev.cmcp.gateway.catalog.CatalogTool;
+import dev.cmcp.gateway.policy.PolicyEngine;
+import dev.cmcp.gateway.policy.PolicyTarget;
+import dev.cmcp.gateway.upstream.UpstreamException;
+import dev.cmcp.gateway.upstream.Upstreams;
+import dev.cmcp.gateway.upstream.Upstreams.ListMethod;
+import java.lang.System.Logger;
+import java.lang.System.Logger.Level;
+import java.time.Clock;
+import java.util.Comparator;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.TreeSet;
+
+/**
+ * The list methods: what a caller is shown of the catalog servers' tools, resources and prompts.
+ *
+ * <p>The rule (docs/SPEC.md, Discovery): in enforcing mode an item is listed only when the policy
+ * could permit the caller to use it, asked with {@link PolicyEngine#couldPermit} (the arguments
+ * unknown, the rest of the context as it is now). Advisory and silent modes do not enforce
+ * denials, so they do not hide what a denial would block either: they list everything. Tools
+ * must also be in the catalog and, when pinned, still match their pin, in every mode. Resource templates are listed as the servers give them: a template names no single
+ * resource to ask the policy about, so the policy decides each read. Everything is returned on
+ * one page.
+ */
+final class Discovery {
+
+  private static final Logger LOG = System.getLogger("cmcp.mcp");
+  private static final JsonNodeFactory NODES = JsonNodeFactory.instance;
+
+  private final Catalog catalog;
+  private final Upstreams upstreams;
+  private final PolicyEngine policy;
+  private final ToolPins pins;
+  private final ResourceRoutes routes;
+  private final boolean filterByPolicy;
+  private final Clock clock;
+
+  /** @param filterByPolicy whether listings leave out what the policy could not permit (enforcing mode) */
+  Discovery(Catalog catalog, Upstreams upstreams, PolicyEngine policy, ToolPins pins, ResourceRoutes routes,
+      boolean filterByPolicy, Clock clock) {
+    this.catalog = catalog;
+    this.upstreams = upstreams;
+    this.policy = policy;
+    this.pins = pins;
+    this.routes = routes;
+    this.filterByPolicy = filterByPolicy;
+    this.clock = clock;
+  }
+
+  /** The {@code tools/list} result. */
+  ObjectNode tools(Caller caller) {
+    ArrayNode tools = NODES.arrayNode();
+    Map<String, Optional<Map<String, ObjectNode>>> upstreamTools = new HashMap<>();
+    List<CatalogTool> approved =
+        catalog.tools().values().stream().sorted(Comparator.comparing(CatalogTool::toolName)).toList();
+    for (CatalogTool tool : approved) {
+      Optional<Map<String, ObjectNode>> offered = upstreamTools.computeIfAbsent(tool.server(), this::upstreamToolsByName);
+      if (offered.isEmpty()) {
+        continue;
+      }
+      ObjectNode definition = offered.get().get(tool.upstreamName());
+      if (pins.mismatch(tool, Optional.ofNullable(definition)).isPresent() || definition == null) {
+        continue;
+      }
+      if (!couldPermit(caller, new PolicyTarget.Tool(tool.toolName()))) {
+        continue;
+      }
+      ObjectNode exposed = definition.deepCopy();
+      exposed.put("name", tool.toolName());
+      tools.add(exposed);
+    }
+    return result("tools", tools);
+  }
+
+  /** The {@code resources/list} result: every server's resources the caller could read, URIs unchanged. */
+  ObjectNode resources(Caller caller) {
+    ArrayNode resources = NODES.arrayNode();
+    for (String server : servers()) {
+      List<ObjectNode> listed = list(server, ListMethod.RESOURCES);
+      routes.learnResources(server, listed);
+      for (ObjectNode resource : listed) {
+        String uri = resource.path("uri").asText();
+        if (routes.isAmbiguous(uri)) {
+          LOG.log(Level.WARNING, "resources/list: {0} is listed by several servers, so it is left out and cannot be read", uri);
+          continue;
+        }
+        if (couldPermit(caller, new PolicyTarget.Resource(server, uri))) {
+          resources.add(resource);
+        }
+      }
+    }
+    return result("resources", resources);
+  }
+
+  /** The {@code resources/templates/list} result. */
+  ObjectNode resourceTemplates() {
+    ArrayNode templates = NODES.arrayNode();
+    for (String server : servers()) {
+      List<ObjectNode> listed = list(server, ListMethod.RESOURCE_TEMPLATES);
+      routes.learnTemplates(server, listed);
+      listed.forEach(templates::add);
+    }
+    return result("resourceTemplates", templates);
+  }
+
+  /** The {@code prompts/list} result: prompts are named {@code <server>.<prompt>}, like tools. */
+  ObjectNode prompts(Caller caller) {
+    ArrayNode prompts = NODES.arrayNode();
+    for (String server : servers()) {
+      for (ObjectNode prompt : list(server, ListMethod.PROMPTS)) {
+        PolicyTarget.Prompt target = new PolicyTarget.Prompt(server, prompt.path("name").asText());
+        if (couldPermit(caller, target)) {
+          ObjectNode exposed = prompt.deepCopy();
+          exposed.put("name", target.name());
+          prompts.add(exposed);
+        }
+      }
+    }
+    return result("prompts", prompts);
+  }
+
+  /**
+   * The server a resource URI belongs to. A URI not seen yet (the agent did not list first, or a
+   * tool result linked it) makes the servers' lists be read again, once.
+   */
+  Optional<String> serverOfResource(String uri) {
+    Optional<String> server = routes.serverOf(uri);
+    if (server.isPresent() || routes.isAmbiguous(uri)) {
+      return server;
+    }
+    for (String name : servers()) {
+      routes.learnResources(name, list(name, ListMethod.RESOURCES));
+      routes.learnTemplates(name, list(name, ListMethod.RESOURCE_TEMPLATES));
+    }
+    return routes.serverOf(uri);
+  }
+
+  private boolean couldPermit(Caller caller, PolicyTarget target) {
+    return !filterByPolicy || policy.couldPermit(caller.principal(), caller.sessionId(), caller.workflowId(), target, clock.instant());
+  }
+
+  private Iterable<String> servers() {
+    return new TreeSet<>(catalog.servers().keySet());
+  }
+
+  /** A server's list; a server that fails (or lacks the feature) contributes nothing and hides no other. */
+  private List<ObjectNode> list(String server, ListMethod method) {
+    try {
+      return upstreams.list(server, method);
+    } catch (UpstreamException e) {
+      LOG.log(Level.DEBUG, "{0}: upstream {1} contributes nothing: {2}", method.method(), server, e.getMessage());
+      return List.of();
+    }
+  }
+
+  /** A server's tools by name; empty when the server cannot be asked. */
+  private Optional<Map<String, ObjectNode>> upstreamToolsByName(String server) {
+    Map<String, ObjectNode> byName = new HashMap<>();
+    try {
+      for (ObjectNode tool : upstreams.tools(server)) {
+        byName.put(tool.path("name").asText(), tool);
+      }
+      return Optional.of(byName);
+    } catch (UpstreamException e) {
+      // One unreachable server must not hide the other servers' tools.
+      LOG.log(Level.WARNING, "tools/list: tools of upstream {0} left out: {1}", server, e.getMessage());
+      return Optional.empty();
+    }
+  }
+
+  private static ObjectNode result(String member, ArrayNode items) {
+    ObjectNode result = NODES.objectNode();
+    result.set(member, items);
+    return result;
+  }
+}

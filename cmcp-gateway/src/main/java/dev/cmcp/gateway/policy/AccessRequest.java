@@ -1,0 +1,32 @@
+package dev.cmcp.gateway.policy;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import java.time.Instant;
+import java.util.Objects;
+
+/**
+ * One request as the policy sees it: a tool call, a resource read or a prompt.
+ *
+ * @param principal who asks: becomes {@code Agent::"<principal>"}
+ * @param sessionId the MCP session
+ * @param workflowId the declared workflow ({@code "default"} when none was given)
+ * @param target what is acted on
+ * @param arguments the tool or prompt arguments; {@code null} counts as none (a resource read has none)
+ * @param time when the request arrived
+ */
+public record AccessRequest(
+    String principal, String sessionId, String workflowId, PolicyTarget target, JsonNode arguments, Instant time) {
+  public AccessRequest {
+    Objects.requireNonNull(principal, "principal");
+    Objects.requireNonNull(sessionId, "sessionId");
+    Objects.requireNonNull(workflowId, "workflowId");
+    Objects.requireNonNull(target, "target");
+    Objects.requireNonNull(time, "time");
+  }
+
+  /** A tools/call, as {@link ToolCallRequest} describes it. */
+  public static AccessRequest of(ToolCallRequest call) {
+    return new AccessRequest(call.principal(), call.sessionId(), call.workflowId(), new PolicyTarget.Tool(call.toolName()),
+        call.arguments(), call.time());
+  }
+}

@@ -1,0 +1,125 @@
+package dev.cmcp.gateway.mcp;
+
+import static org.junit.jupiter.api.Assumptions.assumeTrue;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import dev.cmcp.gateway.audit.AuditFixtures;
+import dev.cmcp.gateway.audit.AuditLog;
+import dev.cmcp.gateway.catalog.Catalog;
+import dev.cmcp.gateway.catalog.CatalogTool;
+import dev.cmcp.gateway.catalog.UpstreamServer;
+import dev.cmcp.gateway.config.EnforcementMode;
+import dev.cmcp.gateway.policy.PolicyBundle;
+import dev.cmcp.gateway.policy.PolicyBundleLoader;
+import dev.cmcp.gateway.policy.PolicyEngine;
+import dev.cmcp.gateway.upstream.UpstreamSettings;
+import dev.cmcp.gateway.upstream.Upstreams;
+import dev.cmcp.verify.StrictJson;
+import java.net.URISyntaxException;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Clock;
+import java.time.Duration;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+
+/** The MCP endpoint wired as {@code Gateway} wires it, over real upstream processes, without HTTP. */
+final class GatewayUnderTest implements AutoCloseable {
+
+  static final StrictJson JSON = new StrictJson();
+
+  private final Upstreams upstreams;
+  private final Optional<AuditLog> audit;
+  final McpEndpoint endpoint;
+
+  private GatewayUnderTest(Upstreams upstreams, Optional<AuditLog> audit, McpEndpoint endpoint) {
+    this.upstreams = upstreams;
+    this.audit = audit;
+    this.endpoint = endpoint;
+  }
+
+  /**
+   * Starts the servers and serves the tools under the Cedar {@code policies}.
+   *
+   * @param tools catalog entries, as {@code new CatalogTool(...)}
+   */
+  static GatewayUnderTest start(Path dir, EnforcementMode mode, String policies, List<UpstreamServer> servers,
+      List<CatalogTool> tools) throws Exception {
+    Path bundleDir = Files.createDirectories(dir.resolve("bundle"));
+    Files.writeString(bundleDir.resolve("manifest.json"),
+        "{\"version\": \"1.0.0\", \"authored_at\": \"2026-01-01T00:00:00Z\", \"author_identity\": \"t@example.com\", \"commit_sha\": \"t\"}");
+    Files.writeString(bundleDir.resolve("p.cedar"), policies, StandardCharsets.UTF_8);
+    PolicyBundle bundle = PolicyBundleLoader.load(bundleDir);
+    Map<String, UpstreamServer> byName = new LinkedHashMap<>();
+    servers.forEach(server -> byName.put(server.name(), server));
+    Map<String, CatalogTool> toolsByName = new LinkedHashMap<>();
+    tools.forEach(tool -> toolsByName.put(tool.toolName(), tool));
+    Catalog catalog = new Catalog(byName, toolsByName, AuditFixtures.CATALOG_HASH);
+    Clock clock = Clock.systemUTC();
+    Optional<AuditLog> audit = mode == EnforcementMode.SILENT
+        ? Optional.empty()
+        : Optional.of(AuditLog.open(dir.resolve("audit"), AuditFixtures.genesis("key"), clock));
+    Upstreams upstreams = new Upstreams(catalog, new UpstreamSettings(Duration.ofSeconds(20), 1024 * 1024));
+    upstreams.start();
+    ToolCallPipeline pipeline = new ToolCallPipeline(
+        catalog, bundle, new PolicyEngine(bundle, catalog), mode, upstreams, audit, session -> { }, Optional::empty, clock);
+    McpEndpoint endpoint = new McpEndpoint(new JsonRpcDecoder(JSON), new SessionStore(clock, 10), pipeline, Optional.empty(), "test");
+    return new GatewayUnderTest(upstreams, audit, endpoint);
+  }
+
+  static UpstreamServer.Stdio piiServer(String name, Map<String, String> env) {
+    return new UpstreamServer.Stdio(name, "node", List.of(resource("pii-server.mjs").toString()), env, null);
+  }
+
+  static UpstreamServer.Stdio serverEverything(String name) {
+    String root = System.getProperty("cmcp.repo.root");
+    Path base = root != null ? Path.of(root) : Path.of("").toAbsolutePath().getParent();
+    Path launcher = base.resolve("interop/node_modules/@modelcontextprotocol/server-everything/dist/index.js");
+    assumeTrue(Files.isRegularFile(launcher), "interop/node_modules is missing: run `npm ci` in interop/");
+    return new UpstreamServer.Stdio(name, "node", List.of(launcher.toString(), "stdio"), Map.of(), null);
+  }
+
+  /** The answer to one JSON-RPC request, sent statelessly by {@code workflow}. */
+  McpHttpResponse post(String workflow, String method, String paramsJson) {
+    String body = "{\"jsonrpc\":\"2.0\",\"id\":7,\"method\":\"" + method + "\",\"params\":" + paramsJson + "}";
+    return endpoint.post(new McpHttpRequest(Optional.empty(), Optional.empty(), Optional.of(workflow),
+        body.getBytes(StandardCharsets.UTF_8)));
+  }
+
+  /** The body of {@link #post}, which must be a result. */
+  JsonNode result(String workflow, String method, String paramsJson) {
+    McpHttpResponse response = post(workflow, method, paramsJson);
+    JsonNode body = response.body().orElseThrow();
+    if (!body.has("result")) {
+      throw new AssertionError(method + " did not succeed: " + body);
+    }
+    return body.get("result");
+  }
+
+  /** Every entry of the audit log so far. */
+  List<JsonNode> auditEntries() throws Exception {
+    return AuditFixtures.entries(audit.orElseThrow().file());
+  }
+
+  static ObjectNode parse(String json) throws Exception {
+    return (ObjectNode) JSON.parse(json);
+  }
+
+  private static Path resource(String name) {
+    try {
+      return Path.of(GatewayUnderTest.class.getResource(name).toURI());
+    } catch (URISyntaxException e) {
+      throw new IllegalStateException(e);
+    }
+  }
+
+  @Override
+  public void close() {
+    upstreams.close();
+    audit.ifPresent(AuditLog::close);
+  }
+}
