@@ -156,7 +156,7 @@ class TpmClaimTest {
         "trace.runtime.evidence: fields are [ak_public, attest, extra, format, pcrs, signature], expected exactly"
             + " [ak_public, attest, format, pcrs, signature]");
     assertEvidenceFails(real.replace("cmcp-tpm-evidence-v1", "cmcp-snp-evidence-v1"),
-        "trace.runtime.evidence.format: expected \"cmcp-tpm-evidence-v1\", found \"cmcp-snp-evidence-v1\"");
+        "trace.runtime.evidence.format: tpm evidence is \"cmcp-tpm-evidence-v1\", found \"cmcp-snp-evidence-v1\"");
     assertEvidenceFails(real.replaceFirst("\"attest\":\"", "\"attest\":\"!"), "trace.runtime.evidence.attest: not base64url");
   }
 

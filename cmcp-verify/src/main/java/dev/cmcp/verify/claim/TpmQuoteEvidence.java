@@ -15,6 +15,8 @@ public record TpmQuoteEvidence(TpmEvidence quote) implements PlatformEvidence {
 
   /** Decodes {@code trace.runtime.evidence} of a TPM claim; the TPM structures inside are read by the verifier. */
   public static TpmQuoteEvidence decode(String evidence) throws ClaimException {
+    // The format first, so that another platform's evidence is named as such, as for every platform.
+    EvidenceDocument.decode(evidence, Platform.TPM, TpmEvidence.FORMAT);
     byte[] json = Base64Url.decode(evidence, EvidenceDocument.PATH);
     try {
       return new TpmQuoteEvidence(TpmEvidence.fromJson(json));
