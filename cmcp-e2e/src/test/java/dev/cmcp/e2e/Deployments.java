@@ -19,6 +19,15 @@ final class Deployments {
 
   /** As above, with extra top-level config lines (audit_dir, claim_granularity, ...). */
   static Path quickstart(Path dir, String mode, Path callLog, Map<String, String> extraConfig) throws IOException {
+    return quickstart(dir, mode, callLog, extraConfig, Map.of("provider", "auto"));
+  }
+
+  /**
+   * As above, with these {@code attestation} settings ({@code provider}, {@code tpm_device}, ...)
+   * instead of {@code provider: auto}.
+   */
+  static Path quickstart(Path dir, String mode, Path callLog, Map<String, String> extraConfig, Map<String, String> attestation)
+      throws IOException {
     ObjectNode catalog = (ObjectNode) McpClient.JSON.readTree(Repo.quickstart().resolve("catalog.json").toFile());
     ObjectNode crm = (ObjectNode) catalog.path("servers").path("salesforce");
     ArrayNode args = crm.putArray("args");
@@ -26,7 +35,7 @@ final class Deployments {
     crm.putObject("env").put("DEMO_CRM_CALL_LOG", callLog.toString());
     Path catalogFile = dir.resolve("catalog.json");
     McpClient.JSON.writerWithDefaultPrettyPrinter().writeValue(catalogFile.toFile(), catalog);
-    return config(dir, mode, Repo.quickstart().resolve("policies"), catalogFile, extraConfig);
+    return config(dir, mode, Repo.quickstart().resolve("policies"), catalogFile, extraConfig, attestation);
   }
 
   /** A deployment fronting server-everything over stdio, with a permit-all bundle. */
@@ -52,7 +61,7 @@ final class Deployments {
         @id("agents-may-call-everything")
         permit (principal, action == Action::"call_tool", resource in Server::"everything");
         """);
-    return config(dir, "enforcing", bundle, catalogFile, extraConfig);
+    return config(dir, "enforcing", bundle, catalogFile, extraConfig, Map.of("provider", "auto"));
   }
 
   /**
@@ -78,12 +87,14 @@ final class Deployments {
         {"version": "1.0.0", "authored_at": "2026-11-25T00:00:00Z", "author_identity": "e2e@example.com", "commit_sha": "e2e"}
         """);
     Files.writeString(bundle.resolve("crm.cedar"), policies);
-    return config(dir, mode, bundle, catalogFile, Map.of());
+    return config(dir, mode, bundle, catalogFile, Map.of(), Map.of("provider", "auto"));
   }
 
-  private static Path config(Path dir, String mode, Path bundle, Path catalog, Map<String, String> extra) throws IOException {
-    StringBuilder yaml = new StringBuilder();
-    yaml.append("attestation:\n  provider: auto\n  enforcement_mode: ").append(mode).append('\n');
+  private static Path config(Path dir, String mode, Path bundle, Path catalog, Map<String, String> extra,
+      Map<String, String> attestation) throws IOException {
+    StringBuilder yaml = new StringBuilder("attestation:\n");
+    attestation.forEach((key, value) -> yaml.append("  ").append(key).append(": ").append(value).append('\n'));
+    yaml.append("  enforcement_mode: ").append(mode).append('\n');
     yaml.append("policy_bundle_path: ").append(bundle).append('\n');
     yaml.append("catalog_path: ").append(catalog).append('\n');
     yaml.append("listen_addr: \"127.0.0.1:0\"\n");

@@ -31,6 +31,7 @@ import dev.cmcp.verify.claim.PlatformEvidence;
 import dev.cmcp.verify.claim.SnpEvidence;
 import dev.cmcp.verify.claim.SoftwareEvidence;
 import dev.cmcp.verify.claim.TdxEvidence;
+import dev.cmcp.verify.claim.TpmQuoteEvidence;
 import dev.cmcp.verify.evidence.EvidenceReport;
 import dev.cmcp.verify.evidence.snp.SnpCheck;
 import dev.cmcp.verify.evidence.snp.SnpVerifier;
@@ -38,6 +39,8 @@ import dev.cmcp.verify.evidence.tdx.TdxCheck;
 import dev.cmcp.verify.evidence.tdx.TdxCollateral;
 import dev.cmcp.verify.evidence.tdx.TdxException;
 import dev.cmcp.verify.evidence.tdx.TdxVerifier;
+import dev.cmcp.verify.evidence.tpm.TpmCheck;
+import dev.cmcp.verify.evidence.tpm.TpmVerifier;
 import java.nio.file.Path;
 import java.time.Instant;
 import java.util.ArrayList;
@@ -57,6 +60,8 @@ public final class ClaimVerifier {
 
   private static final HexFormat HEX = HexFormat.of();
   private static final String OPAQUE = "opaque evidence cannot be verified offline: no root of trust for it is known";
+  private static final String UNCERTIFIED_AK = "AK not certified: no EK certificate chain, so nothing shows that a TPM"
+      + " holds the key that signed the quote";
 
   private ClaimVerifier() {}
 
@@ -69,18 +74,31 @@ public final class ClaimVerifier {
    *     platform policy's (the claim's {@code measurement} check does that job here)
    * @param measurementField the field of {@code report} holding the platform's measurement
    * @param measurementName that field as the platform's documentation names it
+   * @param bindingHeld how the evidence holds the binding, when {@code reportDataCheck} passes
    */
   private record Hardware(
-      EvidenceReport report, String reportDataCheck, String measurementCheck, String measurementField, String measurementName) {
+      EvidenceReport report,
+      String reportDataCheck,
+      String measurementCheck,
+      String measurementField,
+      String measurementName,
+      String bindingHeld) {
 
     static Optional<Hardware> run(PlatformEvidence evidence, Binding binding, VerificationOptions options) {
       return switch (evidence) {
         case SnpEvidence snp -> Optional.of(new Hardware(
             SnpVerifier.verify(snp.reportAndCertificates(), options.trustStore(), Optional.of(binding.bytes()),
                 options.now(), options.snpPolicy()),
-            SnpCheck.REPORT_DATA.label(), SnpCheck.MEASUREMENT.label(), "measurement", "MEASUREMENT"));
+            SnpCheck.REPORT_DATA.label(), SnpCheck.MEASUREMENT.label(), "measurement", "MEASUREMENT",
+            "REPORT_DATA is the binding"));
         case TdxEvidence tdx -> Optional.of(new Hardware(tdx(tdx, binding, options),
-            TdxCheck.REPORT_DATA.label(), TdxCheck.MEASUREMENT.label(), "mrtd", "MRTD"));
+            TdxCheck.REPORT_DATA.label(), TdxCheck.MEASUREMENT.label(), "mrtd", "MRTD", "REPORTDATA is the binding"));
+        // The quote's PCR digest is compared by the claim's measurement check, so none is passed here.
+        case TpmQuoteEvidence tpm -> Optional.of(new Hardware(
+            TpmVerifier.verify(tpm.quote().toJson(), Optional.of(binding.bytes()), Optional.empty(), options.now())
+                .toEvidenceReport(),
+            TpmCheck.QUALIFYING_DATA.label(), TpmCheck.MEASUREMENT.label(), "pcr_digest", "PCR digest",
+            "qualifying data (extraData) is SHA-256 of the binding"));
         case null, default -> Optional.empty();
       };
     }
@@ -121,8 +139,9 @@ public final class ClaimVerifier {
     }
     Binding binding = Binding.of(claim.trace().policy(), claim.trace().cnf());
     Optional<Hardware> hardware = Hardware.run(evidence, binding, options);
+    boolean rootless = onlyLacksARoot(evidence, hardware);
     if (evidence != null) {
-      checks.add(evidence(evidence, hardware, options.evidencePolicy()));
+      checks.add(evidence(evidence, hardware, rootless, options.evidencePolicy()));
     }
     checks.add(binding(evidence, hardware, binding));
     checks.add(bundleHash(claim, options));
@@ -131,22 +150,36 @@ public final class ClaimVerifier {
     checks.add(inclusionProofs(claim));
     checks.add(options.auditLog().map(file -> auditLog(file, claim)).orElse(
         Check.skip(AUDIT_LOG, "no audit log given (--audit-log)")));
-    return new VerificationReport(checks, result(checks, evidence), hardware.map(Hardware::report));
+    return new VerificationReport(checks, result(checks, rootless), hardware.map(Hardware::report));
   }
 
   /**
-   * Evidence without an offline root of trust (software, opaque) is the one failure that leaves
-   * a claim partially verified: everything it says may be true, but nothing an auditor can check
-   * vouches for the runtime.
+   * True when the evidence's one fault is that no root of trust an auditor can check offline
+   * vouches for it: software and opaque evidence, and a TPM quote that holds up in every way
+   * except that its AK is not certified (a key made in software passes every other check).
    */
-  private static Result result(List<Check> checks, PlatformEvidence evidence) {
-    boolean unverifiable = evidence instanceof SoftwareEvidence || evidence instanceof OpaqueEvidence;
+  private static boolean onlyLacksARoot(PlatformEvidence evidence, Optional<Hardware> hardware) {
+    return switch (evidence) {
+      case SoftwareEvidence software -> true;
+      case OpaqueEvidence opaque -> true;
+      case TpmQuoteEvidence tpm -> failedGenuineness(hardware.orElseThrow()).isEmpty()
+          && hardware.get().report().check(TpmCheck.AK_TRUST.label()).status() != Status.PASS;
+      case null, default -> false;
+    };
+  }
+
+  /**
+   * Evidence without an offline root of trust is the one failure that leaves a claim partially
+   * verified: everything it says may be true, but nothing an auditor can check vouches for the
+   * runtime. Such a claim is never verified, whatever the policy accepts.
+   */
+  private static Result result(List<Check> checks, boolean rootless) {
     boolean failed = checks.stream()
-        .anyMatch(c -> c.status() == Status.FAIL && !(c.name() == EVIDENCE && unverifiable));
+        .anyMatch(c -> c.status() == Status.FAIL && !(c.name() == EVIDENCE && rootless));
     if (failed) {
       return Result.UNVERIFIED;
     }
-    return unverifiable ? Result.PARTIALLY_VERIFIED : Result.VERIFIED;
+    return rootless ? Result.PARTIALLY_VERIFIED : Result.VERIFIED;
   }
 
   private static VerificationReport unreadable(String reason) {
@@ -166,7 +199,7 @@ public final class ClaimVerifier {
     }
   }
 
-  private static Check evidence(PlatformEvidence evidence, Optional<Hardware> hardware, EvidencePolicy policy) {
+  private static Check evidence(PlatformEvidence evidence, Optional<Hardware> hardware, boolean rootless, EvidencePolicy policy) {
     boolean lenient = policy == EvidencePolicy.ALLOW_SOFTWARE;
     return switch (evidence) {
       case SoftwareEvidence software -> lenient
@@ -177,8 +210,7 @@ public final class ClaimVerifier {
           : Check.fail(EVIDENCE, OPAQUE + " (accepted only with --allow-software, as partially_verified)");
       case SnpEvidence snp -> hardwareEvidence(hardware.orElseThrow());
       case TdxEvidence tdx -> hardwareEvidence(hardware.orElseThrow());
-      case PlatformEvidence.NotYetVerifiable other -> Check.fail(EVIDENCE,
-          "verification of " + other.platform().jsonName() + " evidence is not implemented yet");
+      case TpmQuoteEvidence tpm -> rootless ? uncertifiedTpm(hardware.orElseThrow(), lenient) : hardwareEvidence(hardware.orElseThrow());
     };
   }
 
@@ -188,14 +220,12 @@ public final class ClaimVerifier {
    */
   private static Check hardwareEvidence(Hardware hardware) {
     EvidenceReport report = hardware.report();
-    List<EvidenceReport.Check> genuineness = report.checks().stream()
-        .filter(c -> !c.name().equals(hardware.reportDataCheck()))
-        .toList();
-    List<EvidenceReport.Check> failed = genuineness.stream().filter(c -> c.status() == Status.FAIL).toList();
+    List<EvidenceReport.Check> failed = failedGenuineness(hardware);
     if (!failed.isEmpty()) {
       String why = failed.size() == 1 ? ": " + failed.get(0).reason() : " (see each check's reason)";
       return Check.fail(EVIDENCE, report.platform() + " evidence fails " + names(failed) + why);
     }
+    List<EvidenceReport.Check> genuineness = genuineness(hardware);
     // The platform's own measurement check is skipped: the claim's measurement check compares it.
     List<EvidenceReport.Check> skipped = genuineness.stream()
         .filter(c -> c.status() == Status.SKIP && !c.name().equals(hardware.measurementCheck()))
@@ -203,6 +233,30 @@ public final class ClaimVerifier {
     return Check.pass(EVIDENCE, report.platform() + " evidence verifies to the vendor's root: "
         + genuineness.stream().filter(c -> c.status() == Status.PASS).count() + " checks pass"
         + (skipped.isEmpty() ? "" : ", not checked: " + names(skipped)));
+  }
+
+  /**
+   * A TPM quote that holds up but whose AK no EK certificate ties to a TPM: like software
+   * evidence, refused unless the auditor accepts evidence without an offline root, and then
+   * skipped, the claim being at best partially verified.
+   */
+  private static Check uncertifiedTpm(Hardware hardware, boolean lenient) {
+    long passed = genuineness(hardware).stream().filter(c -> c.status() == Status.PASS).count();
+    String why = "tpm evidence: " + UNCERTIFIED_AK + "; the quote's other " + passed + " checks pass";
+    return lenient
+        ? Check.skip(EVIDENCE, why + " (accepted by --allow-software; at best partially_verified)")
+        : Check.fail(EVIDENCE, why + " (accepted only with --allow-software, as partially_verified)");
+  }
+
+  /** The platform verifier's checks of the evidence itself: all but its user-data check, which is {@code binding}. */
+  private static List<EvidenceReport.Check> genuineness(Hardware hardware) {
+    return hardware.report().checks().stream()
+        .filter(c -> !c.name().equals(hardware.reportDataCheck()))
+        .toList();
+  }
+
+  private static List<EvidenceReport.Check> failedGenuineness(Hardware hardware) {
+    return genuineness(hardware).stream().filter(c -> c.status() == Status.FAIL).toList();
   }
 
   private static String names(List<EvidenceReport.Check> checks) {
@@ -220,8 +274,7 @@ public final class ClaimVerifier {
       case OpaqueEvidence opaque -> Check.skip(BINDING, "opaque evidence: its report data cannot be read offline");
       case SnpEvidence snp -> hardwareBinding(hardware.orElseThrow());
       case TdxEvidence tdx -> hardwareBinding(hardware.orElseThrow());
-      case PlatformEvidence.NotYetVerifiable other -> Check.skip(BINDING,
-          "the binding is read from " + other.platform().jsonName() + " evidence, whose verification is not implemented yet");
+      case TpmQuoteEvidence tpm -> hardwareBinding(hardware.orElseThrow());
     };
   }
 
@@ -238,8 +291,8 @@ public final class ClaimVerifier {
       return Check.fail(BINDING, reportData.get().reason() + " (the binding of the claim's policy and key): the evidence was not"
           + " produced for this claim's policy, mode or key");
     }
-    return Check.pass(BINDING, "the " + report.platform() + " evidence's report data is SHA-512 of the claim's policy hashes,"
-        + " enforcement mode and key thumbprint");
+    return Check.pass(BINDING, "the " + report.platform() + " evidence's " + hardware.bindingHeld()
+        + ": SHA-512 of the claim's policy hashes, enforcement mode and key thumbprint");
   }
 
   private static Check bundleHash(GatewayClaim claim, VerificationOptions options) {

@@ -52,7 +52,7 @@ public record VerificationOptions(
         trustStore, snpPolicy, tdxPolicy);
   }
 
-  /** Expect this runtime measurement (hex): SEV-SNP MEASUREMENT, TDX MRTD, or the software measurement. */
+  /** Expect this runtime measurement (hex): SEV-SNP MEASUREMENT, TDX MRTD, TPM PCR digest, or the software measurement. */
   public VerificationOptions withExpectedMeasurement(String measurement) {
     return new VerificationOptions(evidencePolicy, now, expectedBundleHash, Optional.of(measurement), auditLog,
         trustStore, snpPolicy, tdxPolicy);

@@ -237,15 +237,16 @@ class ClaimVerifierTest {
   }
 
   @Test
-  void tpmEvidenceIsNotVerifiableYet() {
+  void theTpmPlatformWithSoftwareEvidenceFailsByItsFormat() {
     runtime().put("platform", "tpm");
-    runtime().put("assurance", "hardware");
+    runtime().put("assurance", "measured-boot");
     claim = gateway.sign(claim);
 
     VerificationReport report = verify(claim, allowSoftware());
 
-    assertFails(report, EVIDENCE, "verification of tpm evidence is not implemented yet");
+    assertFails(report, EVIDENCE, "trace.runtime.evidence.format: tpm evidence is \"cmcp-tpm-evidence-v1\", found \"cmcp-software-evidence-v1\"");
     assertThat(report.check(BINDING).status()).isEqualTo(Status.SKIP);
+    assertThat(report.result()).isEqualTo(Result.UNVERIFIED);
   }
 
   @Test

@@ -30,7 +30,7 @@ final class VerifyCommand implements Callable<Integer> {
   Optional<Path> certs;
 
   @Option(names = "--allow-software",
-      description = "accept evidence without an offline root of trust (software, opaque; development only); the result stays partially_verified")
+      description = "accept evidence without an offline root of trust (software, opaque, a TPM quote whose AK is not certified); the result stays partially_verified")
   boolean allowSoftware;
 
   @Option(names = "--now", paramLabel = "ISO-8601",

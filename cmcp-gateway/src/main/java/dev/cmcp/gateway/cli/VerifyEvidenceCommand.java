@@ -8,26 +8,29 @@ import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
 
-/** {@code cmcp verify-evidence}: checks a raw SEV-SNP report or TDX quote on its own, from the cmcp-verify library. */
+/** {@code cmcp verify-evidence}: checks a raw SEV-SNP report, TDX quote or TPM quote on its own, from the cmcp-verify library. */
 @Command(name = "verify-evidence",
-    description = "Verify raw platform evidence offline (an SEV-SNP report, a TDX quote), check by named check.")
+    description = "Verify raw platform evidence offline (an SEV-SNP report, a TDX quote, a TPM quote), check by named check.")
 final class VerifyEvidenceCommand implements Callable<Integer> {
 
   @Option(names = "--platform", required = true, paramLabel = "sev-snp|tdx|tpm", description = "the platform that produced the evidence")
   String platform;
 
   @Option(names = "--evidence", required = true, paramLabel = "FILE",
-      description = "the raw report (SEV-SNP, optionally followed by the host's certificate table) or quote (TDX)")
+      description = "the raw report (SEV-SNP, optionally followed by the host's certificate table) or quote (TDX); "
+          + "for TPM the cmcp-tpm-evidence-v1 JSON, or its base64url as in a claim")
   Path evidence;
 
   @Option(names = "--certs", required = true, paramLabel = "DIR",
       description = "vendor roots and intermediates, the VCEK, CRLs and TDX collateral, as PEM, DER or JSON files in any mix")
   Path certs;
 
-  @Option(names = "--report-data", paramLabel = "HEX", description = "the 64 bytes (128 hex digits) the evidence's user data must hold")
+  @Option(names = "--report-data", paramLabel = "HEX",
+      description = "the 64 bytes (128 hex digits) the evidence's user data must hold (TPM: the binding, whose SHA-256 the quote must carry)")
   Optional<String> reportData;
 
-  @Option(names = "--expected-measurement", paramLabel = "HEX", description = "the expected SEV-SNP MEASUREMENT or TDX MRTD (96 hex digits)")
+  @Option(names = "--expected-measurement", paramLabel = "HEX",
+      description = "the expected SEV-SNP MEASUREMENT or TDX MRTD (96 hex digits), or TPM PCR digest (64, 96 or 128)")
   Optional<String> expectedMeasurement;
 
   @Option(names = "--now", paramLabel = "ISO-8601", description = "judge certificates and CRLs at this instant, e.g. 2025-01-01T00:00:00Z")

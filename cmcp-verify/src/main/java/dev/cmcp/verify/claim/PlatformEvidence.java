@@ -6,10 +6,7 @@ package dev.cmcp.verify.claim;
  * platform's verifier on it.
  */
 public sealed interface PlatformEvidence
-    permits SoftwareEvidence, SnpEvidence, TdxEvidence, OpaqueEvidence, PlatformEvidence.NotYetVerifiable {
-
-  /** Evidence of a platform whose verification this library does not implement yet. */
-  record NotYetVerifiable(Platform platform) implements PlatformEvidence {}
+    permits SoftwareEvidence, SnpEvidence, TdxEvidence, TpmQuoteEvidence, OpaqueEvidence {
 
   /** Decodes the evidence of {@code runtime}; throws when it is not what its platform produces. */
   static PlatformEvidence of(GatewayClaim.Attestation runtime) throws ClaimException {
@@ -17,10 +14,8 @@ public sealed interface PlatformEvidence
       case SOFTWARE -> SoftwareEvidence.fromRuntime(runtime);
       case SEV_SNP -> SnpEvidence.decode(runtime.evidence());
       case TDX -> TdxEvidence.decode(runtime.evidence());
+      case TPM -> TpmQuoteEvidence.decode(runtime.evidence());
       case OPAQUE -> OpaqueEvidence.decode(runtime.evidence());
-      // TPM evidence (cmcp-tpm-evidence-v1) gets its record here, decoded like SnpEvidence, when
-      // the verifier of dev.cmcp.verify.evidence.tpm is wired into ClaimVerifier.
-      case TPM -> new NotYetVerifiable(runtime.platform());
     };
   }
 }

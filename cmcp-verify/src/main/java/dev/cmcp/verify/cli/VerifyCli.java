@@ -37,7 +37,7 @@ public final class VerifyCli {
    * The options of {@code cmcp verify}.
    *
    * @param certs {@code --certs}: the folder of certificates, CRLs and collateral that hardware evidence is checked with
-   * @param allowSoftware {@code --allow-software}: accept evidence without an offline root of trust (software, opaque)
+   * @param allowSoftware {@code --allow-software}: accept evidence without an offline root of trust (software, opaque, TPM with an uncertified AK)
    * @param now {@code --now}: judge freshness at this time instead of the clock
    * @param json {@code --json}: print the report as JSON instead of one line per check
    */

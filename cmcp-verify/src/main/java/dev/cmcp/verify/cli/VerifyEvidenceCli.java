@@ -9,24 +9,30 @@ import dev.cmcp.verify.evidence.tdx.TdxCollateral;
 import dev.cmcp.verify.evidence.tdx.TdxException;
 import dev.cmcp.verify.evidence.tdx.TdxPolicy;
 import dev.cmcp.verify.evidence.tdx.TdxVerifier;
+import dev.cmcp.verify.evidence.tpm.TpmReport;
+import dev.cmcp.verify.evidence.tpm.TpmVerifier;
 import java.io.IOException;
 import java.io.PrintStream;
+import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
 import java.time.Instant;
+import java.util.Base64;
 import java.util.HexFormat;
 import java.util.Locale;
 import java.util.Optional;
+import java.util.regex.Pattern;
 
 /**
  * The logic of {@code cmcp verify-evidence}: checks one piece of raw platform evidence on its
  * own, for operators and auditors who hold a report or quote rather than a claim. The gateway's
  * command parses the options into {@link Arguments} and returns {@link #run}'s exit code.
  *
- * <p>Exit codes as {@link VerifyCli}'s: 0 no check failed, 1 a check failed, the evidence file
- * cannot be read or its platform cannot be verified yet, 2 an option value is malformed or the
- * certificates folder cannot be read.
+ * <p>Exit codes as {@link VerifyCli}'s: 0 no check failed, 1 a check failed or the evidence file
+ * cannot be read, 2 an option value is malformed or the certificates folder cannot be read. A
+ * TPM quote exits 1 even when no check fails: its attestation key is not certified, so it is at
+ * best {@code partially_verified} (see {@link TpmReport#exitCode}), which the report prints.
  */
 public final class VerifyEvidenceCli {
 
@@ -35,16 +41,19 @@ public final class VerifyEvidenceCli {
 
   private static final String COMMAND = "cmcp verify-evidence: ";
   private static final int REPORT_DATA_BYTES = 64;
+  private static final Pattern BASE64URL = Pattern.compile("[A-Za-z0-9_-]+");
 
   /**
    * The options of {@code cmcp verify-evidence}.
    *
    * @param platform {@code --platform}: {@code sev-snp}, {@code tdx} or {@code tpm}
    * @param evidence {@code --evidence}: the raw report (SEV-SNP, optionally followed by the host's
-   *     certificate table) or quote (TDX)
+   *     certificate table) or quote (TDX); for TPM the {@code cmcp-tpm-evidence-v1} JSON document,
+   *     or its base64url as a claim's {@code trace.runtime.evidence} holds it
    * @param certs {@code --certs}: vendor roots, intermediates, the platform's certificate, CRLs, collateral
    * @param reportData {@code --report-data}: the 64 bytes (128 hex digits) the evidence's user data must hold
-   * @param expectedMeasurement {@code --expected-measurement}: SEV-SNP MEASUREMENT or TDX MRTD, 96 hex digits
+   * @param expectedMeasurement {@code --expected-measurement}: SEV-SNP MEASUREMENT or TDX MRTD, 96 hex
+   *     digits; the TPM quote's PCR digest, 64, 96 or 128 hex digits
    * @param now {@code --now}: judge certificates and CRLs at this time instead of the clock
    * @param json {@code --json}: print the report as JSON instead of one line per check
    */
@@ -68,6 +77,7 @@ public final class VerifyEvidenceCli {
     Optional<byte[]> reportData;
     SnpPolicy snpPolicy = SnpPolicy.defaults();
     TdxPolicy tdxPolicy = TdxPolicy.defaults();
+    Optional<String> pcrDigest = Optional.empty();
     TrustStore certs;
     try {
       reportData = arguments.reportData().map(VerifyEvidenceCli::reportData);
@@ -76,18 +86,17 @@ public final class VerifyEvidenceCli {
         switch (platform) {
           case "sev-snp" -> snpPolicy = snpPolicy.withExpectedMeasurement(measurement);
           case "tdx" -> tdxPolicy = tdxPolicy.withExpectedMrtd(measurement);
-          default -> { } // tpm: not verified yet
+          case "tpm" -> pcrDigest = Optional.of(pcrDigest(measurement));
         }
       }
+      // The TPM verifier takes no certificates yet (an EK chain would go here); the folder is still read, so a bad one is named.
       certs = TrustStore.load(arguments.certs());
     } catch (IllegalArgumentException | TrustStoreException e) {
       err.println(COMMAND + e.getMessage());
       return VerifyCli.USAGE;
     }
     if (platform.equals("tpm")) {
-      // The TPM quote verifier (dev.cmcp.verify.evidence.tpm) plugs in here, like the two below.
-      err.println(COMMAND + "verification of tpm evidence is not implemented yet");
-      return VerifyCli.FAILED;
+      return tpm(arguments, reportData, pcrDigest, out, err);
     }
     TdxCollateral collateral;
     try {
@@ -108,6 +117,45 @@ public final class VerifyEvidenceCli {
     out.print(arguments.json() ? VerifyCli.json(report.toJson()) : report.toText());
     out.flush();
     return report.exitCode();
+  }
+
+  private static int tpm(
+      Arguments arguments, Optional<byte[]> reportData, Optional<String> pcrDigest, PrintStream out, PrintStream err) {
+    Optional<byte[]> evidence = read(arguments.evidence(), err);
+    if (evidence.isEmpty()) {
+      return VerifyCli.FAILED;
+    }
+    TpmReport report = TpmVerifier.verify(tpmEvidenceJson(evidence.get()), reportData, pcrDigest,
+        arguments.now().orElseGet(Instant::now));
+    out.print(arguments.json() ? VerifyCli.json(report.toJson()) : report.toText());
+    out.flush();
+    return report.exitCode();
+  }
+
+  /**
+   * The evidence JSON document, from the file as written, or from its base64url (as copied out
+   * of a claim's {@code trace.runtime.evidence}). Anything else is handed on as it is, for the
+   * verifier to refuse by name.
+   */
+  private static byte[] tpmEvidenceJson(byte[] file) {
+    String text = new String(file, StandardCharsets.US_ASCII).strip();
+    if (BASE64URL.matcher(text).matches()) {
+      try {
+        return Base64.getUrlDecoder().decode(text);
+      } catch (IllegalArgumentException notBase64) {
+        return file;
+      }
+    }
+    return file;
+  }
+
+  private static String pcrDigest(String hex) {
+    String digits = hex.trim().toLowerCase(Locale.ROOT);
+    if (!digits.matches("[0-9a-f]{64}|[0-9a-f]{96}|[0-9a-f]{128}")) {
+      throw new IllegalArgumentException("--expected-measurement of a TPM quote is its PCR digest: 64, 96 or 128 hex digits"
+          + " (SHA-256, SHA-384, SHA-512), not \"" + hex + "\"");
+    }
+    return digits;
   }
 
   private static byte[] reportData(String hex) {

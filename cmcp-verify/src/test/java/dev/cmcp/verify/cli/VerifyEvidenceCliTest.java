@@ -4,6 +4,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
+import dev.cmcp.verify.evidence.tpm.TpmFixtures;
 import java.io.ByteArrayOutputStream;
 import java.io.IOException;
 import java.io.PrintStream;
@@ -11,6 +12,8 @@ import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Instant;
+import java.util.Base64;
+import java.util.HexFormat;
 import java.util.Optional;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
@@ -26,7 +29,13 @@ class VerifyEvidenceCliTest {
   static final String SNP_MEASUREMENT =
       "b07af9620f3b839b47996422ddec6058338951d984e312115131ea82705eaf5b6bdf8a9ece31a5a608eb0cf2e4872b01";
 
+  /** The binding quote-ecc.json was made over, and its PCR digest. */
+  static final String TPM_BINDING = HexFormat.of().formatHex(TpmFixtures.binding());
+  static final String TPM_PCR_DIGEST = "51c424c46ccd8f6328410351c9b033c5f6eb2c5966741ac8f461f873e1c6e1cc";
+  static final Instant TPM_NOW = Instant.parse("2026-11-26T00:00:00Z");
+
   @TempDir Path certs;
+  @TempDir Path quotes;
 
   private final ByteArrayOutputStream out = new ByteArrayOutputStream();
   private final ByteArrayOutputStream err = new ByteArrayOutputStream();
@@ -166,10 +175,63 @@ class VerifyEvidenceCliTest {
     assertThat(err()).contains("attestation.bin").contains("remove it from the certificates folder");
   }
 
+  // ---- TPM: never verified (the AK is not certified), so never exit 0
+
+  private Path tpmQuote() throws IOException {
+    return Files.write(quotes.resolve("quote.json"), TpmFixtures.json(TpmFixtures.ECC));
+  }
+
+  private int tpm(Path quote, Optional<String> reportData, Optional<String> measurement, boolean json) {
+    return run("tpm", quote, reportData, measurement, TPM_NOW, json);
+  }
+
   @Test
-  void tpmEvidenceIsNotVerifiableYet() {
-    assertThat(run("tpm", SNP_REPORT, Optional.empty(), Optional.empty(), SNP_NOW, false)).isEqualTo(VerifyCli.FAILED);
-    assertThat(err()).contains("verification of tpm evidence is not implemented yet");
+  void aTpmQuoteThatHoldsUpIsPartiallyVerifiedAndExitsOne() throws IOException {
+    int exit = tpm(tpmQuote(), Optional.of(TPM_BINDING), Optional.of(TPM_PCR_DIGEST.toUpperCase()), false);
+
+    assertThat(exit).as(out() + err()).isEqualTo(VerifyCli.FAILED);
+    assertThat(out()).contains("PASS ak_signature", "PASS qualifying_data", "PASS pcr_digest", "PASS measurement",
+        "SKIP ak_trust         AK not certified: no EK certificate chain").doesNotContain("FAIL")
+        .contains("pcr_digest:     " + TPM_PCR_DIGEST).endsWith("result: partially_verified\n");
+  }
+
+  @Test
+  void aTpmQuoteOverOtherQualifyingDataOrMeasurementFailsByName() throws IOException {
+    Path quote = tpmQuote();
+
+    assertThat(tpm(quote, Optional.of("ff".repeat(64)), Optional.empty(), false)).isEqualTo(VerifyCli.FAILED);
+    assertThat(out()).contains("FAIL qualifying_data ").endsWith("result: unverified\n");
+    out.reset();
+    assertThat(tpm(quote, Optional.empty(), Optional.of("00".repeat(32)), false)).isEqualTo(VerifyCli.FAILED);
+    assertThat(out()).contains("SKIP qualifying_data ").contains("FAIL measurement ");
+  }
+
+  @Test
+  void theTpmEvidenceIsAlsoReadAsTheBase64urlAClaimCarries() throws IOException {
+    String base64url = Base64.getUrlEncoder().withoutPadding().encodeToString(TpmFixtures.json(TpmFixtures.ECC));
+    Path quote = Files.writeString(quotes.resolve("evidence.txt"), base64url + "\n");
+
+    int exit = tpm(quote, Optional.of(TPM_BINDING), Optional.empty(), true);
+
+    JsonNode report = new ObjectMapper().readTree(out());
+    assertThat(exit).isEqualTo(VerifyCli.FAILED);
+    assertThat(report.get("platform").asText()).isEqualTo("tpm");
+    assertThat(report.get("result").asText()).isEqualTo("partially_verified");
+    assertThat(report.get("exit_code").asInt()).isEqualTo(1);
+    assertThat(report.at("/quote/pcr_digest").asText()).isEqualTo(TPM_PCR_DIGEST);
+  }
+
+  @Test
+  void aFileThatIsNoTpmEvidenceFailsAttestFormat() throws IOException {
+    assertThat(tpm(SNP_REPORT, Optional.empty(), Optional.empty(), false)).isEqualTo(VerifyCli.FAILED);
+    assertThat(out()).contains("FAIL attest_format    evidence: not JSON").endsWith("result: unverified\n");
+  }
+
+  @Test
+  void aTpmMeasurementThatIsNoDigestIsAUsageError() throws IOException {
+    assertThat(tpm(tpmQuote(), Optional.empty(), Optional.of("ab".repeat(48 + 1)), false)).isEqualTo(VerifyCli.USAGE);
+    assertThat(err()).contains("PCR digest: 64, 96 or 128 hex digits");
+    assertThat(out()).isEmpty();
   }
 
   @Test

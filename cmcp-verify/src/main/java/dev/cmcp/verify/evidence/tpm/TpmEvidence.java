@@ -114,8 +114,13 @@ public record TpmEvidence(byte[] attest, byte[] signature, byte[] akPublic, List
     return base64Url(toJson());
   }
 
-  /** Reads the evidence JSON strictly: every field present, nothing else, every value in its exact form. */
-  static TpmEvidence fromJson(byte[] json) throws TpmFormatException {
+  /**
+   * Reads the evidence JSON strictly: every field present, nothing else, every value in its
+   * exact form. The TPM structures inside are read by {@link TpmVerifier}, not here.
+   *
+   * @throws TpmFormatException naming the member, as {@code evidence.attest: not base64url}
+   */
+  public static TpmEvidence fromJson(byte[] json) throws TpmFormatException {
     if (json.length > MAX_JSON_BYTES) {
       throw new TpmFormatException("evidence: " + json.length + " bytes, more than the " + MAX_JSON_BYTES + " allowed");
     }

@@ -1,7 +1,7 @@
 package dev.cmcp.verify.evidence.tpm;
 
 /** Bytes that are not the TPM structure, or the evidence JSON, they claim to be. */
-final class TpmFormatException extends Exception {
+public final class TpmFormatException extends Exception {
   private static final long serialVersionUID = 1L;
 
   TpmFormatException(String message) {

@@ -5,7 +5,10 @@ import com.fasterxml.jackson.databind.node.JsonNodeFactory;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.cmcp.verify.VerificationReport.Result;
 import dev.cmcp.verify.VerificationReport.Status;
+import dev.cmcp.verify.evidence.EvidenceReport;
+import java.util.LinkedHashMap;
 import java.util.List;
+import java.util.Map;
 import java.util.Optional;
 
 /**
@@ -73,6 +76,22 @@ public record TpmReport(List<Check> checks, Optional<QuoteFields> quote) {
     return result() == Result.VERIFIED ? 0 : 1;
   }
 
+  /**
+   * This report in the shape shared by every platform's verifier, as claims print it: checks by
+   * label, the quote's fields as text under the names of {@link #toJson}'s {@code quote}
+   * ({@code pcr_digest}, {@code extra_data}, {@code ak_name}, ...). That shape has no partial
+   * result: whoever reads it must treat {@code ak_trust} short of {@code pass} as the claim
+   * verifier does, never as verified.
+   */
+  public EvidenceReport toEvidenceReport() {
+    List<EvidenceReport.Check> named = checks.stream()
+        .map(c -> new EvidenceReport.Check(c.name().label(), c.status(), c.reason()))
+        .toList();
+    Map<String, String> values = new LinkedHashMap<>();
+    quote.ifPresent(q -> fields(q).properties().forEach(field -> values.put(field.getKey(), field.getValue().asText())));
+    return new EvidenceReport("tpm", named, values);
+  }
+
   /** {@code {"platform": "tpm", "result", "exit_code", "checks": [{"name", "status", "reason"}, ...], "quote": {...}}} */
   public ObjectNode toJson() {
     ObjectNode report = JsonNodeFactory.instance.objectNode();
@@ -86,7 +105,12 @@ public record TpmReport(List<Check> checks, Optional<QuoteFields> quote) {
           .put("status", check.status().label())
           .put("reason", check.reason());
     }
-    quote.ifPresent(q -> report.putObject("quote")
+    quote.ifPresent(q -> report.set("quote", fields(q)));
+    return report;
+  }
+
+  private static ObjectNode fields(QuoteFields q) {
+    return JsonNodeFactory.instance.objectNode()
         .put("pcr_digest", q.pcrDigest())
         .put("pcr_selection", q.pcrSelection())
         .put("extra_data", q.extraData())
@@ -98,8 +122,7 @@ public record TpmReport(List<Check> checks, Optional<QuoteFields> quote) {
         .put("reset_count", q.resetCount())
         .put("restart_count", q.restartCount())
         .put("safe", q.safe())
-        .put("firmware_version", q.firmwareVersion()));
-    return report;
+        .put("firmware_version", q.firmwareVersion());
   }
 
   /** One line per check ({@code PASS ak_signature  ...}), then the quote's main fields, then the result. */

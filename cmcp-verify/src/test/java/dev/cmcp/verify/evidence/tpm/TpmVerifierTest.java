@@ -12,14 +12,7 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import dev.cmcp.verify.VerificationReport.Result;
 import dev.cmcp.verify.VerificationReport.Status;
-import java.io.ByteArrayOutputStream;
-import java.math.BigInteger;
 import java.nio.charset.StandardCharsets;
-import java.security.KeyPair;
-import java.security.KeyPairGenerator;
-import java.security.Signature;
-import java.security.interfaces.ECPublicKey;
-import java.security.spec.ECGenParameterSpec;
 import java.time.Instant;
 import java.util.ArrayList;
 import java.util.Arrays;
@@ -75,6 +68,22 @@ class TpmVerifierTest {
     assertThat(rsapss.check(AK_SIGNATURE).reason()).startsWith("RSASSA-PSS SHA-256");
     assertThat(ecc.toJson().get("quote").get("pcr_digest").asText()).isEqualTo(quote.pcrDigest());
     assertThat(ecc.toText()).contains("PASS ak_signature").contains("SKIP ak_trust").endsWith("result: partially_verified\n");
+  }
+
+  @Test
+  void theSharedReportShapeKeepsEveryCheckAndTheQuotesFields() {
+    TpmReport report = verify(TpmFixtures.json(TpmFixtures.ECC));
+
+    dev.cmcp.verify.evidence.EvidenceReport shared = report.toEvidenceReport();
+
+    assertThat(shared.platform()).isEqualTo("tpm");
+    assertThat(shared.checks()).extracting(c -> c.name() + "=" + c.status().label()).containsExactly(
+        "attest_format=pass", "ak_attributes=pass", "ak_signature=pass", "qualifying_data=pass", "pcr_digest=pass",
+        "measurement=skip", "ak_trust=skip");
+    assertThat(shared.fields()).containsEntry("pcr_digest", report.quote().orElseThrow().pcrDigest())
+        .containsEntry("extra_data", dev.cmcp.verify.Digests.sha256Hex(BINDING))
+        .containsEntry("pcr_selection", "sha256:0,1,2,3,4,5,6,7")
+        .containsKeys("ak_name", "reset_count", "firmware_version");
   }
 
   @Test
@@ -288,7 +297,7 @@ class TpmVerifierTest {
   @Test
   void aSoftwareKeyThatIsNotRestrictedFailsAkAttributes() throws Exception {
     TpmEvidence real = TpmFixtures.evidence(TpmFixtures.ECC);
-    TpmEvidence forged = signedBySoftwareKey(real, 0x00040072L);
+    TpmEvidence forged = TpmFixtures.signedBySoftwareKey(real, 0x00040072L);
 
     TpmReport report = verify(forged);
 
@@ -304,7 +313,7 @@ class TpmVerifierTest {
    */
   @Test
   void aSoftwareKeyPosingAsAnAkIsOnlyPartiallyVerified() throws Exception {
-    TpmEvidence forged = signedBySoftwareKey(TpmFixtures.evidence(TpmFixtures.ECC), 0x00050072L);
+    TpmEvidence forged = TpmFixtures.signedBySoftwareKey(TpmFixtures.evidence(TpmFixtures.ECC), TpmFixtures.AK_ATTRIBUTES);
 
     TpmReport report = verify(forged);
 
@@ -334,56 +343,5 @@ class TpmVerifierTest {
     TpmReport report = verify(new TpmEvidence(evidence.attest(), evidence.signature(), ak, evidence.pcrs()));
 
     assertThat(report.check(ATTEST_FORMAT).reason()).isEqualTo("TPMT_PUBLIC: the AK's point is not on NIST P-256");
-  }
-
-  /** The real quote's TPMS_ATTEST, signed by a P-256 key made here, with these TPMA_OBJECT bits. */
-  private static TpmEvidence signedBySoftwareKey(TpmEvidence real, long attributes) throws Exception {
-    KeyPairGenerator generator = KeyPairGenerator.getInstance("EC");
-    generator.initialize(new ECGenParameterSpec("secp256r1"));
-    KeyPair key = generator.generateKeyPair();
-    ECPublicKey publicKey = (ECPublicKey) key.getPublic();
-
-    ByteArrayOutputStream akPublic = new ByteArrayOutputStream();
-    u16(akPublic, 0x0023);                  // type: ECC
-    u16(akPublic, 0x000B);                  // nameAlg: SHA-256
-    u16(akPublic, (int) (attributes >> 16));
-    u16(akPublic, (int) attributes);
-    u16(akPublic, 0);                       // authPolicy: empty
-    u16(akPublic, 0x0010);                  // symmetric: NULL
-    u16(akPublic, 0x0018);                  // scheme: ECDSA
-    u16(akPublic, 0x000B);                  //   SHA-256
-    u16(akPublic, 0x0003);                  // curve: NIST P-256
-    u16(akPublic, 0x0010);                  // kdf: NULL
-    sized(akPublic, unsigned32(publicKey.getW().getAffineX()));
-    sized(akPublic, unsigned32(publicKey.getW().getAffineY()));
-
-    Signature signer = Signature.getInstance("SHA256withECDSAinP1363Format");
-    signer.initSign(key.getPrivate());
-    signer.update(real.attest());
-    byte[] rs = signer.sign();
-    ByteArrayOutputStream signature = new ByteArrayOutputStream();
-    u16(signature, 0x0018);
-    u16(signature, 0x000B);
-    sized(signature, Arrays.copyOfRange(rs, 0, 32));
-    sized(signature, Arrays.copyOfRange(rs, 32, 64));
-    return new TpmEvidence(real.attest(), signature.toByteArray(), akPublic.toByteArray(), real.pcrs());
-  }
-
-  private static void u16(ByteArrayOutputStream out, int value) {
-    out.write((value >> 8) & 0xFF);
-    out.write(value & 0xFF);
-  }
-
-  private static void sized(ByteArrayOutputStream out, byte[] bytes) {
-    u16(out, bytes.length);
-    out.writeBytes(bytes);
-  }
-
-  private static byte[] unsigned32(BigInteger value) {
-    byte[] bytes = value.toByteArray();
-    byte[] fixed = new byte[32];
-    int length = Math.min(bytes.length, 32);
-    System.arraycopy(bytes, bytes.length - length, fixed, 32 - length, length);
-    return fixed;
   }
 }

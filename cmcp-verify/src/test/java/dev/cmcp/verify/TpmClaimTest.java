@@ -1,0 +1,204 @@
+package dev.cmcp.verify;
+
+import static dev.cmcp.verify.CheckName.AUDIT_LOG;
+import static dev.cmcp.verify.CheckName.BINDING;
+import static dev.cmcp.verify.CheckName.EVIDENCE;
+import static dev.cmcp.verify.CheckName.FRESHNESS;
+import static dev.cmcp.verify.CheckName.INCLUSION_PROOFS;
+import static dev.cmcp.verify.CheckName.MEASUREMENT;
+import static dev.cmcp.verify.CheckName.SIGNATURE;
+import static org.assertj.core.api.Assertions.assertThat;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import dev.cmcp.verify.VerificationReport.Result;
+import dev.cmcp.verify.VerificationReport.Status;
+import dev.cmcp.verify.claim.Binding;
+import dev.cmcp.verify.claim.GatewayClaim;
+import dev.cmcp.verify.evidence.EvidenceReport;
+import dev.cmcp.verify.evidence.tpm.TpmEvidence;
+import dev.cmcp.verify.evidence.tpm.TpmFixtures;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Path;
+import java.util.Base64;
+import java.util.List;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/**
+ * Claims carrying TPM quotes. The real swtpm quotes of the tpm fixtures were made over a fixed
+ * binding, not over any claim's (a binding is a hash of the claim's policy and key), so their
+ * binding fails honestly. A quote over this claim's binding is made here the way an uncertified
+ * AK allows anyone to: by a key made in software. Every check of it passes, and that is why a
+ * TPM claim is never more than partially verified.
+ */
+class TpmClaimTest {
+
+  /** The PCR digest of quote-ecc.json. */
+  static final String PCR_DIGEST = "51c424c46ccd8f6328410351c9b033c5f6eb2c5966741ac8f461f873e1c6e1cc";
+
+  @TempDir Path dir;
+
+  private TestGateway gateway;
+
+  @BeforeEach
+  void startAGateway() {
+    gateway = TestGateway.withTwoSessions(dir);
+  }
+
+  private VerificationOptions options(EvidencePolicy policy) {
+    return VerificationOptions.of(policy, TestGateway.ISSUED).withAuditLog(gateway.log());
+  }
+
+  @Test
+  void theRealQuoteVerifiesAsAQuoteButIsNotBoundToThisClaim() {
+    VerificationReport report = verify(claim(PCR_DIGEST, TpmFixtures.evidence(TpmFixtures.ECC)), options(EvidencePolicy.ALLOW_SOFTWARE));
+
+    EvidenceReport platform = report.platformEvidence().orElseThrow();
+    for (String check : List.of("attest_format", "ak_attributes", "ak_signature", "pcr_digest")) {
+      assertThat(platform.check(check).status()).as(check + ": " + platform.check(check).reason()).isEqualTo(Status.PASS);
+    }
+    assertThat(platform.check("ak_trust").status()).isEqualTo(Status.SKIP);
+    assertThat(report.check(EVIDENCE).status()).isEqualTo(Status.SKIP);
+    assertThat(report.check(BINDING).status()).isEqualTo(Status.FAIL);
+    assertThat(report.check(BINDING).reason()).startsWith("extraData " + Digests.sha256Hex(TpmFixtures.binding())
+        + " is not SHA-256 of the expected binding");
+    assertThat(report.check(MEASUREMENT).status()).as(report.check(MEASUREMENT).reason()).isEqualTo(Status.PASS);
+    assertThat(report.check(MEASUREMENT).reason()).contains("PCR digest " + PCR_DIGEST);
+    for (CheckName name : List.of(SIGNATURE, FRESHNESS, INCLUSION_PROOFS, AUDIT_LOG)) {
+      assertThat(report.check(name).status()).as(name.label()).isEqualTo(Status.PASS);
+    }
+    assertThat(report.result()).isEqualTo(Result.UNVERIFIED);
+    assertThat(report.exitCode()).isEqualTo(1);
+  }
+
+  @Test
+  void aQuoteOverThisClaimsBindingIsPartiallyVerifiedAndAcceptedOnlyOnRequest() throws Exception {
+    ObjectNode claim = claim(PCR_DIGEST, quoteOverBindingOf(gateway.unsignedClaim("s1")));
+
+    VerificationReport accepted = verify(claim, options(EvidencePolicy.ALLOW_SOFTWARE));
+    VerificationReport refused = verify(claim, options(EvidencePolicy.HARDWARE_ONLY));
+
+    assertThat(accepted.check(BINDING).status()).as(accepted.toText()).isEqualTo(Status.PASS);
+    assertThat(accepted.check(BINDING).reason()).contains("qualifying data (extraData) is SHA-256 of the binding");
+    assertThat(accepted.check(EVIDENCE).status()).isEqualTo(Status.SKIP);
+    assertThat(accepted.check(EVIDENCE).reason()).startsWith("tpm evidence: AK not certified: no EK certificate chain")
+        .endsWith("(accepted by --allow-software; at best partially_verified)");
+    assertThat(accepted.checks()).filteredOn(c -> c.status() == Status.FAIL).isEmpty();
+    assertThat(accepted.result()).isEqualTo(Result.PARTIALLY_VERIFIED);
+    assertThat(accepted.exitCode()).isZero();
+
+    assertThat(refused.check(EVIDENCE).status()).isEqualTo(Status.FAIL);
+    assertThat(refused.check(EVIDENCE).reason()).startsWith("tpm evidence: AK not certified: no EK certificate chain")
+        .endsWith("(accepted only with --allow-software, as partially_verified)");
+    assertThat(refused.checks()).filteredOn(c -> c.status() == Status.FAIL).extracting(VerificationReport.Check::name)
+        .containsExactly(EVIDENCE);
+    assertThat(refused.result()).isEqualTo(Result.PARTIALLY_VERIFIED);
+    assertThat(refused.exitCode()).isEqualTo(1);
+  }
+
+  @Test
+  void aQuoteWhoseSignatureFailsIsUnverifiedEvenWhenUncertifiedAksAreAccepted() throws Exception {
+    TpmEvidence genuine = quoteOverBindingOf(gateway.unsignedClaim("s1"));
+    byte[] attest = genuine.attest();
+    // After magic (4), type (2), qualifiedSigner (2 + 34) and extraData (2 + 32) comes the clock.
+    attest[4 + 2 + 36 + 34 + 7] ^= 0x01;
+    TpmEvidence broken = new TpmEvidence(attest, genuine.signature(), genuine.akPublic(), genuine.pcrs());
+
+    VerificationReport report = verify(claim(PCR_DIGEST, broken), options(EvidencePolicy.ALLOW_SOFTWARE));
+
+    assertThat(report.check(EVIDENCE).status()).isEqualTo(Status.FAIL);
+    assertThat(report.check(EVIDENCE).reason()).startsWith("tpm evidence fails ak_signature");
+    assertThat(report.result()).isEqualTo(Result.UNVERIFIED);
+    assertThat(report.exitCode()).isEqualTo(1);
+  }
+
+  @Test
+  void aClaimStatingAnotherMeasurementThanThePcrDigestFails() {
+    VerificationReport report = verify(claim("00".repeat(32), TpmFixtures.evidence(TpmFixtures.ECC)), options(EvidencePolicy.ALLOW_SOFTWARE));
+
+    assertThat(report.check(MEASUREMENT).status()).isEqualTo(Status.FAIL);
+    assertThat(report.check(MEASUREMENT).reason())
+        .isEqualTo("trace.runtime.measurement is " + "00".repeat(32) + ", but the evidence's PCR digest is " + PCR_DIGEST);
+  }
+
+  @Test
+  void theExpectedMeasurementIsComparedWithThePcrDigest() {
+    ObjectNode claim = claim(PCR_DIGEST, TpmFixtures.evidence(TpmFixtures.ECC));
+
+    VerificationReport expected = verify(claim, options(EvidencePolicy.ALLOW_SOFTWARE).withExpectedMeasurement(PCR_DIGEST.toUpperCase()));
+    VerificationReport other = verify(claim, options(EvidencePolicy.ALLOW_SOFTWARE).withExpectedMeasurement("ab".repeat(32)));
+
+    assertThat(expected.check(MEASUREMENT).status()).isEqualTo(Status.PASS);
+    assertThat(expected.check(MEASUREMENT).reason()).endsWith("is trace.runtime.measurement and the expected value");
+    assertThat(other.check(MEASUREMENT).status()).isEqualTo(Status.FAIL);
+    assertThat(other.check(MEASUREMENT).reason()).isEqualTo("the evidence's PCR digest is " + PCR_DIGEST + ", expected " + "ab".repeat(32));
+  }
+
+  @Test
+  void theReportsCarryTheQuotesChecksAndFields() {
+    VerificationReport report = verify(claim(PCR_DIGEST, TpmFixtures.evidence(TpmFixtures.ECC)), options(EvidencePolicy.HARDWARE_ONLY));
+
+    assertThat(report.toText()).contains("\n       PASS ak_signature ").contains("\n       SKIP ak_trust ")
+        .contains("\n       FAIL qualifying_data ");
+    JsonNode json = report.toJson().get("platform_evidence");
+    assertThat(json.get("platform").asText()).isEqualTo("tpm");
+    assertThat(json.at("/fields/pcr_digest").asText()).isEqualTo(PCR_DIGEST);
+    assertThat(json.at("/fields/pcr_selection").asText()).isEqualTo("sha256:0,1,2,3,4,5,6,7");
+  }
+
+  @Test
+  void malformedTpmEvidenceFailsNamingTheMember() {
+    String real = new String(TpmFixtures.evidence(TpmFixtures.ECC).toJson(), StandardCharsets.UTF_8);
+
+    assertEvidenceFails(real.replace("\"format\":", "\"extra\":1,\"format\":"),
+        "trace.runtime.evidence: fields are [ak_public, attest, extra, format, pcrs, signature], expected exactly"
+            + " [ak_public, attest, format, pcrs, signature]");
+    assertEvidenceFails(real.replace("cmcp-tpm-evidence-v1", "cmcp-snp-evidence-v1"),
+        "trace.runtime.evidence.format: tpm evidence is \"cmcp-tpm-evidence-v1\", found \"cmcp-snp-evidence-v1\"");
+    assertEvidenceFails(real.replaceFirst("\"attest\":\"", "\"attest\":\"!"), "trace.runtime.evidence.attest: not base64url");
+  }
+
+  private void assertEvidenceFails(String evidenceJson, String reason) {
+    VerificationReport report = verify(claim(PCR_DIGEST, evidenceJson.getBytes(StandardCharsets.UTF_8)),
+        options(EvidencePolicy.ALLOW_SOFTWARE));
+
+    assertThat(report.check(EVIDENCE).status()).isEqualTo(Status.FAIL);
+    assertThat(report.check(EVIDENCE).reason()).isEqualTo(reason);
+    assertThat(report.check(BINDING).status()).isEqualTo(Status.SKIP);
+    assertThat(report.platformEvidence()).isEmpty();
+    assertThat(report.result()).isEqualTo(Result.UNVERIFIED);
+  }
+
+  // ---- helpers
+
+  /** The fixture's quote, re-made over the binding of {@code claim} and signed by a software key posing as an AK. */
+  private static TpmEvidence quoteOverBindingOf(ObjectNode claim) throws Exception {
+    GatewayClaim.Trace trace = GatewayClaim.fromJson(claim.deepCopy().put("signature", "AA")).trace();
+    Binding binding = Binding.of(trace.policy(), trace.cnf());
+    TpmEvidence real = TpmFixtures.evidence(TpmFixtures.ECC);
+    TpmEvidence overBinding = new TpmEvidence(
+        TpmFixtures.attestOver(real.attest(), binding.bytes()), real.signature(), real.akPublic(), real.pcrs());
+    return TpmFixtures.signedBySoftwareKey(overBinding, TpmFixtures.AK_ATTRIBUTES);
+  }
+
+  private ObjectNode claim(String measurement, TpmEvidence evidence) {
+    return claim(measurement, evidence.toJson());
+  }
+
+  /** Session s1's claim, carrying {@code evidenceJson} as a TPM gateway would. */
+  private ObjectNode claim(String measurement, byte[] evidenceJson) {
+    ObjectNode claim = gateway.unsignedClaim("s1");
+    ObjectNode runtime = (ObjectNode) claim.get("trace").get("runtime");
+    runtime.put("platform", "tpm");
+    runtime.put("assurance", "measured-boot");
+    runtime.put("measurement", measurement);
+    runtime.put("evidence", Base64.getUrlEncoder().withoutPadding().encodeToString(evidenceJson));
+    return gateway.sign(claim);
+  }
+
+  private static VerificationReport verify(ObjectNode claim, VerificationOptions options) {
+    return ClaimVerifier.verify(TestGateway.bytes(claim), options);
+  }
+}
