@@ -103,7 +103,11 @@ class CookbookTest {
     PolicyBundle bundle = bundle("05-redact-crm-pii.cedar");
     PolicyEngine engine = engine(bundle);
 
-    assertThat(engine.decide(call("support", "crm.get_contact"))).isEqualTo(allowedBy("support-contact-lookup"));
+    PolicyDecision lookup = engine.decide(call("support", "crm.get_contact"));
+    assertThat(lookup).isInstanceOf(PolicyDecision.Redact.class);
+    assertThat(lookup.policyIds()).containsExactly("support-contact-lookup");
+    assertThat(lookup.redaction().fieldNames()).containsExactlyInAnyOrder("email", "phone", "tax_id");
+    assertThat(lookup.redaction().detectors()).hasSize(2);
     assertThat(bundle.policy("support-contact-lookup").orElseThrow().annotations())
         .containsEntry("redact", "email,phone,tax_id")
         .containsEntry("redact_pattern", "email|phone");
