@@ -5,6 +5,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 import com.code_intelligence.jazzer.junit.FuzzTest;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
+import dev.cmcp.verify.CanonicalJson;
 import dev.cmcp.verify.StrictJson;
 import java.util.List;
 import java.util.Optional;
@@ -15,8 +16,9 @@ import java.util.Set;
  * JSON-RPC error, and never throws anything else. For every tools/call it accepts, the policy
  * sees exactly what is forwarded: the arguments it evaluates are the forwarded arguments, the
  * tool name it evaluates is the one sent, {@code _cmcp} stays with the gateway, and nothing else
- * is added or lost. Each call is read inside and outside a session, with and without a workflow
- * header, since {@code _cmcp} is checked against both.
+ * is added or lost; the bytes sent upstream read back as that same tree, and the arguments have
+ * the canonical form the audit log hashes. Each call is read inside and outside a session, with
+ * and without a workflow header, since {@code _cmcp} is checked against both.
  */
 class JsonRpcDecoderFuzzTest {
 
@@ -26,10 +28,11 @@ class JsonRpcDecoderFuzzTest {
   private static final List<Optional<String>> SESSIONS = List.of(Optional.empty(), Optional.of("session-1"));
   private static final List<Optional<String>> WORKFLOW_HEADERS = List.of(Optional.empty(), Optional.of("workflow-1"));
 
-  private final JsonRpcDecoder decoder = new JsonRpcDecoder(new StrictJson());
+  private final StrictJson json = new StrictJson();
+  private final JsonRpcDecoder decoder = new JsonRpcDecoder(json);
 
   @FuzzTest
-  void policySeesExactlyWhatIsForwarded(byte[] body) {
+  void policySeesExactlyWhatIsForwarded(byte[] body) throws Exception {
     if (body.length > MAX_BODY_BYTES) {
       return;
     }
@@ -60,7 +63,8 @@ class JsonRpcDecoderFuzzTest {
     }
   }
 
-  private static void checkToolCall(JsonRpcMessage.Request request, Optional<String> session, Optional<String> workflow) {
+  private void checkToolCall(JsonRpcMessage.Request request, Optional<String> session, Optional<String> workflow)
+      throws Exception {
     ObjectNode sent = request.params().deepCopy();
     ToolCall call;
     try {
@@ -89,6 +93,11 @@ class JsonRpcDecoderFuzzTest {
       assertThat(call.arguments()).as("the evaluated arguments").isEqualTo(forwardedArguments);
       assertThat(call.arguments().toString()).isEqualTo(forwardedArguments.toString());
     }
+    // The upstream connections write with this mapper; the upstream must read what was evaluated.
+    JsonNode received = json.parse(json.mapper().writeValueAsBytes(forwarded));
+    assertThat(received).as("what the upstream reads").isEqualTo(forwarded);
+    // The pipeline hashes the canonical arguments into the audit log before forwarding.
+    assertThat(CanonicalJson.bytes(call.arguments())).isNotEmpty();
     assertThat(request.params()).as("parsing leaves the request as received").isEqualTo(sent);
     session.ifPresent(id -> assertThat(call.sessionId()).isEqualTo(id));
   }
