@@ -12,6 +12,7 @@ import java.nio.ByteBuffer;
 import java.nio.charset.CharacterCodingException;
 import java.nio.charset.CodingErrorAction;
 import java.nio.charset.StandardCharsets;
+import java.util.Map;
 
 /**
  * The one JSON reader for untrusted input: agents' requests, upstream answers, catalogs,
@@ -21,6 +22,13 @@ import java.nio.charset.StandardCharsets;
  * that are not UTF-8, trailing content after the value. It bounds nesting depth and the size of
  * strings and numbers. Parsing to a tree and forwarding the tree means the policy sees exactly
  * what the upstream receives.
+ *
+ * <p>It accepts only I-JSON (RFC 7493): no number beyond the range of a double, no unpaired
+ * UTF-16 surrogate (an escaped half of a surrogate pair without the other half) in a string or
+ * name. RFC 8785, the canonical form that every
+ * cMCP hash and signature covers, is defined only for I-JSON: beyond it, canonicalization throws
+ * (numbers) or turns the surrogate into {@code ?}, so two different documents would share one
+ * audit hash while the upstream receives the surrogate the hash does not show.
  */
 public final class StrictJson {
 
@@ -85,19 +93,64 @@ public final class StrictJson {
     if (text.startsWith("\uFEFF")) {
       throw new MalformedJsonException("byte order mark is not allowed");
     }
+    JsonNode node;
     try {
-      JsonNode node = mapper.readTree(text);
-      if (node == null || node.isMissingNode()) {
-        throw new MalformedJsonException("empty document");
-      }
-      return node;
+      node = mapper.readTree(text);
     } catch (JsonProcessingException e) {
       String where =
           e.getLocation() == null
               ? ""
               : " (line " + e.getLocation().getLineNr() + ", column " + e.getLocation().getColumnNr() + ")";
       throw new MalformedJsonException(e.getOriginalMessage() + where);
+    } catch (NumberFormatException e) {
+      // Jackson throws this, unwrapped, for a number whose exponent is beyond an int
+      // (1E99999999999); found by fuzzing, it escaped every caller as an unchecked exception.
+      throw new MalformedJsonException("a number's exponent is out of range");
     }
+    if (node == null || node.isMissingNode()) {
+      throw new MalformedJsonException("empty document");
+    }
+    requireIJson(node);
+    return node;
+  }
+
+  /** See the class comment. Recursion is bounded by the nesting depth the parser enforced. */
+  private static void requireIJson(JsonNode node) throws MalformedJsonException {
+    if (node.isNumber() && Double.isInfinite(node.doubleValue())) {
+      throw new MalformedJsonException("the number " + abbreviate(node.asText())
+          + " is beyond the range of a double, so it has no canonical form (RFC 8785)");
+    }
+    if (node.isTextual()) {
+      requireNoLoneSurrogate(node.textValue(), "a string");
+    }
+    if (node.isObject()) {
+      for (Map.Entry<String, JsonNode> member : node.properties()) {
+        requireNoLoneSurrogate(member.getKey(), "a member name");
+        requireIJson(member.getValue());
+      }
+    }
+    if (node.isArray()) {
+      for (JsonNode element : node) {
+        requireIJson(element);
+      }
+    }
+  }
+
+  private static void requireNoLoneSurrogate(String text, String what) throws MalformedJsonException {
+    for (int i = 0; i < text.length(); i++) {
+      char c = text.charAt(i);
+      boolean paired = Character.isHighSurrogate(c) && i + 1 < text.length() && Character.isLowSurrogate(text.charAt(i + 1));
+      if (paired) {
+        i++;
+      } else if (Character.isSurrogate(c)) {
+        throw new MalformedJsonException(what + " holds an unpaired UTF-16 surrogate (\\u"
+            + Integer.toHexString(c) + "), which is not Unicode text and has no canonical form (RFC 8785)");
+      }
+    }
+  }
+
+  private static String abbreviate(String text) {
+    return text.length() <= 40 ? text : text.substring(0, 37) + "...";
   }
 
   /** Thrown for any input that is not exactly one well-formed, bounded JSON value. */
