@@ -24,6 +24,7 @@ import dev.cmcp.gateway.mcp.JsonRpcDecoder;
 import dev.cmcp.gateway.mcp.McpEndpoint;
 import dev.cmcp.gateway.mcp.SessionStore;
 import dev.cmcp.gateway.mcp.ToolCallPipeline;
+import dev.cmcp.gateway.policy.ActivePolicy;
 import dev.cmcp.gateway.policy.PolicyBundle;
 import dev.cmcp.gateway.policy.PolicyBundleLoader;
 import dev.cmcp.gateway.policy.PolicyEngine;
@@ -42,6 +43,7 @@ import java.time.Clock;
 import java.time.Duration;
 import java.util.Map;
 import java.util.Optional;
+import java.util.function.Function;
 
 /**
  * A running gateway: everything {@code cmcp start} assembles, in the order it must happen.
@@ -55,12 +57,15 @@ public final class Gateway implements AutoCloseable {
   private final GatewayHttpServer http;
   private final Optional<AuditLog> audit;
   private final CurrentEvidence evidence;
+  private final PolicyReloader reloader;
 
-  private Gateway(Upstreams upstreams, GatewayHttpServer http, Optional<AuditLog> audit, CurrentEvidence evidence) {
+  private Gateway(Upstreams upstreams, GatewayHttpServer http, Optional<AuditLog> audit, CurrentEvidence evidence,
+      PolicyReloader reloader) {
     this.upstreams = upstreams;
     this.http = http;
     this.audit = audit;
     this.evidence = evidence;
+    this.reloader = reloader;
   }
 
   /**
@@ -91,7 +96,9 @@ public final class Gateway implements AutoCloseable {
     // The claim key lives only in this process; its thumbprint is bound into the evidence.
     ClaimSigner signer = new ClaimSigner(newClaimKey());
     String mode = config.enforcementMode().configName();
-    Binding binding = Binding.of(bundle.bundleHash(), catalog.catalogHash(), mode, signer.jwk().thumbprint());
+    Function<String, Binding> bindingFor =
+        bundleHash -> Binding.of(bundleHash, catalog.catalogHash(), mode, signer.jwk().thumbprint());
+    Binding binding = bindingFor.apply(bundle.bundleHash());
     Clock clock = Clock.systemUTC();
     CurrentEvidence evidence = attest(config, env, binding, clock, out);
     RuntimeEvidence first = evidence.evidence();
@@ -99,20 +106,22 @@ public final class Gateway implements AutoCloseable {
     out.println("[cmcp] provider=" + evidence.provider().configName() + " enforcement_mode=" + mode);
     out.println("[cmcp] attestation: " + first.platform().jsonName() + ", measurement " + measurement);
     Optional<AuditLog> audit = Optional.empty();
-    Optional<ClaimIssuer> claims = Optional.empty();
     if (config.enforcementMode() != EnforcementMode.SILENT) {
       try {
         AuditLog log = AuditLog.open(config.auditDir(), new AuditRecords.Genesis(version(), first.platform().jsonName(), measurement,
             bundle.bundleHash(), catalog.catalogHash(), mode, signer.jwk().thumbprint()), clock);
         audit = Optional.of(log);
-        claims = Optional.of(new ClaimIssuer(signer, evidence::runtime, bundle.bundleHash(), catalog.catalogHash(), mode,
-            config.validitySeconds(), log, config.auditDir().resolve("claims"), clock));
         out.println("[cmcp] audit log: " + log.file());
       } catch (AuditException e) {
         evidence.close();
         throw new StartupException(e.getMessage(), e);
       }
     }
+    PolicyReloader reloader = new PolicyReloader(
+        config.policyBundlePath(), catalog, new ActivePolicy(bundle, policy), bindingFor, evidence, audit);
+    Optional<ClaimIssuer> claims = audit.map(log -> new ClaimIssuer(signer, evidence::runtime,
+        () -> reloader.current().bundle().bundleHash(), catalog.catalogHash(), mode,
+        config.validitySeconds(), log, config.auditDir().resolve("claims"), clock));
     out.println("[cmcp] claim key: " + signer.jwk().thumbprint() + " (binding " + binding.hex().substring(0, 16) + "...)");
 
     Upstreams upstreams = new Upstreams(catalog, new UpstreamSettings(config.upstreamTimeout(), config.maxResponseSizeBytes()));
@@ -121,7 +130,7 @@ public final class Gateway implements AutoCloseable {
     StrictJson json = new StrictJson();
     ToolCallPipeline.CallListener perCallClaims = claimsPerCall(config, claims);
     ToolCallPipeline toolCalls =
-        new ToolCallPipeline(catalog, bundle, policy, config.enforcementMode(), upstreams, audit, perCallClaims,
+        new ToolCallPipeline(catalog, reloader::current, config.enforcementMode(), upstreams, audit, perCallClaims,
             evidence::refusal, clock);
     McpEndpoint endpoint = new McpEndpoint(
         new JsonRpcDecoder(json), new SessionStore(clock, MAX_OPEN_SESSIONS), toolCalls, claims, version());
@@ -136,8 +145,12 @@ public final class Gateway implements AutoCloseable {
     }
     out.println("[cmcp] listening on " + new ListenAddress(address.host(), http.port(), true)
         + (env.bearerToken().isPresent() ? " (bearer token required)" : ""));
+    if (config.policyReloadIntervalSeconds() > 0) {
+      reloader.start(Duration.ofSeconds(config.policyReloadIntervalSeconds()));
+      out.println("[cmcp] policy bundle reload: checked every " + config.policyReloadIntervalSeconds() + " s");
+    }
     out.flush();
-    return new Gateway(upstreams, http, audit, evidence);
+    return new Gateway(upstreams, http, audit, evidence, reloader);
   }
 
   /**
@@ -200,6 +213,7 @@ public final class Gateway implements AutoCloseable {
 
   @Override
   public void close() {
+    reloader.close();
     try {
       http.close();
     } catch (Exception e) {

@@ -15,7 +15,7 @@ import java.util.concurrent.locks.ReentrantLock;
 /**
  * The gateway's attestation evidence for its whole run: made at start, before anything is
  * served, and renewed so that it is never older than {@code validity_seconds}. Every renewal
- * binds the same claim key and policy hashes as the first.
+ * binds the claim key and policy hashes of the latest {@link #rebind}, or of the first.
  *
  * <p>Renewal happens on demand, when a call or a claim asks for the evidence and it is past half
  * its validity, so one failed renewal leaves time for another before the evidence goes stale.
@@ -29,7 +29,7 @@ public final class CurrentEvidence implements AutoCloseable {
   private static final Duration LONGEST_RETRY_PAUSE = Duration.ofSeconds(10);
 
   private final AttestationProvider provider;
-  private final Binding binding;
+  private volatile Binding binding;
   private final Optional<String> expectedMeasurement;
   private final Duration validity;
   private final StalenessPolicy stalenessPolicy;
@@ -88,6 +88,32 @@ public final class CurrentEvidence implements AutoCloseable {
       renew();
     }
     return evidence;
+  }
+
+  /**
+   * Attests anew for a new binding (a reloaded policy bundle) and serves that evidence from now
+   * on. Waits for a renewal in progress, so that no renewal afterwards attests the old binding.
+   *
+   * @throws AttestationException when the platform fails or measures something else; the old
+   *     binding and evidence stay, and the caller must keep the old bundle deciding
+   */
+  public void rebind(Binding next) throws AttestationException {
+    renewal.lock();
+    try {
+      RuntimeEvidence renewed;
+      try {
+        renewed = provider.attest(next);
+      } catch (RuntimeException e) {
+        throw new AttestationException(provider.configName() + " attestation for the new binding failed: " + e.getMessage());
+      }
+      checkMeasurement(renewed, expectedMeasurement, provider);
+      binding = next;
+      evidence = renewed;
+      lastFailure = "";
+      LOG.log(Level.INFO, "{0} attestation evidence renewed for a new policy binding", provider.configName());
+    } finally {
+      renewal.unlock();
+    }
   }
 
   /** {@link #evidence()} as the claim's {@code trace.runtime} object. */

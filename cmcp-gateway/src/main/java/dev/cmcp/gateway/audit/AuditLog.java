@@ -4,6 +4,7 @@ import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.JsonNodeFactory;
 import com.fasterxml.jackson.databind.node.ObjectNode;
+import dev.cmcp.gateway.audit.AuditRecords.BundleReload;
 import dev.cmcp.gateway.audit.AuditRecords.Decision;
 import dev.cmcp.gateway.audit.AuditRecords.Genesis;
 import dev.cmcp.gateway.audit.AuditRecords.Outcome;
@@ -180,6 +181,15 @@ public final class AuditLog implements AutoCloseable {
     entry.put("server", mismatch.server());
     entry.put("expected", mismatch.expected());
     entry.put("actual", mismatch.actual().orElse(null));
+    return appendDurably(entry).index();
+  }
+
+  /** Records that a reloaded policy bundle now decides; returns its index. */
+  public long appendBundleReload(BundleReload reload) throws AuditException {
+    ObjectNode entry = NODES.objectNode();
+    entry.put("type", "bundle_reload");
+    entry.put("previous_bundle_hash", reload.previousBundleHash());
+    entry.put("bundle_hash", reload.bundleHash());
     return appendDurably(entry).index();
   }
 

@@ -76,6 +76,9 @@ public final class AuditRecords {
    *
    * @param actual the hash of what the upstream offers now; empty when it no longer offers the tool
    */
+  /** A new policy bundle took over deciding while the gateway ran; later decisions carry {@code bundleHash}. */
+  public record BundleReload(String previousBundleHash, String bundleHash) {}
+
   public record PinMismatch(String tool, String server, String expected, Optional<String> actual) {}
 
   /** A recorded call of one session, with where its entries sit in the log. */

@@ -29,7 +29,9 @@ public final class ClaimIssuer {
 
   private final ClaimSigner signer;
   private final Supplier<ObjectNode> runtime;
-  private final ObjectNode policy;
+  private final Supplier<String> bundleHash;
+  private final String catalogHash;
+  private final String enforcementMode;
   private final long validitySeconds;
   private final AuditLog log;
   private final Path claimsDirectory;
@@ -43,10 +45,21 @@ public final class ClaimIssuer {
   public ClaimIssuer(
       ClaimSigner signer, Supplier<ObjectNode> runtime, String bundleHash, String catalogHash, String enforcementMode,
       long validitySeconds, AuditLog log, Path claimsDirectory, Clock clock) {
+    this(signer, runtime, () -> bundleHash, catalogHash, enforcementMode, validitySeconds, log, claimsDirectory, clock);
+  }
+
+  /**
+   * @param bundleHash the hash of the bundle deciding now, asked for each claim, since a reload
+   *     may replace the bundle while the gateway runs
+   */
+  public ClaimIssuer(
+      ClaimSigner signer, Supplier<ObjectNode> runtime, Supplier<String> bundleHash, String catalogHash,
+      String enforcementMode, long validitySeconds, AuditLog log, Path claimsDirectory, Clock clock) {
     this.signer = signer;
     this.runtime = runtime;
-    this.policy = NODES.objectNode().put("bundle_hash", bundleHash).put("catalog_hash", catalogHash)
-        .put("enforcement_mode", enforcementMode);
+    this.bundleHash = bundleHash;
+    this.catalogHash = catalogHash;
+    this.enforcementMode = enforcementMode;
     this.validitySeconds = validitySeconds;
     this.log = log;
     this.claimsDirectory = claimsDirectory;
@@ -70,7 +83,8 @@ public final class ClaimIssuer {
     trace.put("iat", iat);
     trace.put("exp", iat + validitySeconds);
     trace.set("runtime", runtime.get().deepCopy());
-    trace.set("policy", policy.deepCopy());
+    trace.putObject("policy").put("bundle_hash", bundleHash.get()).put("catalog_hash", catalogHash)
+        .put("enforcement_mode", enforcementMode);
     trace.putObject("cnf").set("jwk", signer.jwk().toJson());
 
     ObjectNode gateway = claim.putObject("gateway");

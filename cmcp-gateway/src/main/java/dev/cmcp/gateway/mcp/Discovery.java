@@ -5,6 +5,7 @@ import com.fasterxml.jackson.databind.node.JsonNodeFactory;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.cmcp.gateway.catalog.Catalog;
 import dev.cmcp.gateway.catalog.CatalogTool;
+import dev.cmcp.gateway.policy.ActivePolicy;
 import dev.cmcp.gateway.policy.PolicyEngine;
 import dev.cmcp.gateway.policy.PolicyTarget;
 import dev.cmcp.gateway.upstream.UpstreamException;
@@ -18,6 +19,7 @@ import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
+import java.util.function.Supplier;
 import java.util.TreeSet;
 
 /**
@@ -38,18 +40,18 @@ final class Discovery {
 
   private final Catalog catalog;
   private final Upstreams upstreams;
-  private final PolicyEngine policy;
+  private final Supplier<ActivePolicy> policies;
   private final ToolPins pins;
   private final ResourceRoutes routes;
   private final boolean filterByPolicy;
   private final Clock clock;
 
   /** @param filterByPolicy whether listings leave out what the policy could not permit (enforcing mode) */
-  Discovery(Catalog catalog, Upstreams upstreams, PolicyEngine policy, ToolPins pins, ResourceRoutes routes,
+  Discovery(Catalog catalog, Upstreams upstreams, Supplier<ActivePolicy> policies, ToolPins pins, ResourceRoutes routes,
       boolean filterByPolicy, Clock clock) {
     this.catalog = catalog;
     this.upstreams = upstreams;
-    this.policy = policy;
+    this.policies = policies;
     this.pins = pins;
     this.routes = routes;
     this.filterByPolicy = filterByPolicy;
@@ -145,7 +147,7 @@ final class Discovery {
   }
 
   private boolean couldPermit(Caller caller, PolicyTarget target) {
-    return !filterByPolicy || policy.couldPermit(caller.principal(), caller.sessionId(), caller.workflowId(), target, clock.instant());
+    return !filterByPolicy || policies.get().engine().couldPermit(caller.principal(), caller.sessionId(), caller.workflowId(), target, clock.instant());
   }
 
   private Iterable<String> servers() {

@@ -10,6 +10,7 @@ import dev.cmcp.gateway.catalog.Catalog;
 import dev.cmcp.gateway.catalog.CatalogTool;
 import dev.cmcp.gateway.config.EnforcementMode;
 import dev.cmcp.gateway.policy.AccessRequest;
+import dev.cmcp.gateway.policy.ActivePolicy;
 import dev.cmcp.gateway.policy.DenialCause;
 import dev.cmcp.gateway.policy.PolicyBundle;
 import dev.cmcp.gateway.policy.PolicyDecision;
@@ -28,6 +29,7 @@ import java.lang.System.Logger.Level;
 import java.time.Clock;
 import java.util.List;
 import java.util.Optional;
+import java.util.function.Supplier;
 
 /**
  * Every governed request, from the agent's message to the upstream's answer, in the order of
@@ -82,14 +84,15 @@ public final class ToolCallPipeline {
    * @param action the Cedar action
    * @param server the catalog server to forward to; empty when there is none
    * @param forwardParams the params for the upstream, names translated to the upstream's
+   * @param active the bundle and engine of this request from start to end, even if a reload
+   *     swaps them meanwhile
    */
   private record Governed(
       Kind kind, JsonNode id, String name, String action, Optional<String> server, ObjectNode forwardParams,
-      ObjectNode arguments, Caller caller) {}
+      ObjectNode arguments, Caller caller, ActivePolicy active) {}
 
   private final Catalog catalog;
-  private final PolicyBundle bundle;
-  private final PolicyEngine policy;
+  private final Supplier<ActivePolicy> policies;
   private final EnforcementMode mode;
   private final Upstreams upstreams;
   private final Optional<AuditLog> audit;
@@ -104,9 +107,18 @@ public final class ToolCallPipeline {
   public ToolCallPipeline(
       Catalog catalog, PolicyBundle bundle, PolicyEngine policy, EnforcementMode mode, Upstreams upstreams,
       Optional<AuditLog> audit, CallListener listener, EvidenceCheck evidence, Clock clock) {
+    this(catalog, fixed(new ActivePolicy(bundle, policy)), mode, upstreams, audit, listener, evidence, clock);
+  }
+
+  /**
+   * @param policies the bundle and engine deciding now; asked once per request, so that a
+   *     reload swaps them between requests and never within one
+   */
+  public ToolCallPipeline(
+      Catalog catalog, Supplier<ActivePolicy> policies, EnforcementMode mode, Upstreams upstreams,
+      Optional<AuditLog> audit, CallListener listener, EvidenceCheck evidence, Clock clock) {
     this.catalog = catalog;
-    this.bundle = bundle;
-    this.policy = policy;
+    this.policies = policies;
     this.mode = mode;
     this.upstreams = upstreams;
     this.audit = audit;
@@ -115,7 +127,11 @@ public final class ToolCallPipeline {
     this.clock = clock;
     this.pins = new ToolPins(audit);
     this.discovery = new Discovery(
-        catalog, upstreams, policy, pins, new ResourceRoutes(), mode == EnforcementMode.ENFORCING, clock);
+        catalog, upstreams, policies, pins, new ResourceRoutes(), mode == EnforcementMode.ENFORCING, clock);
+  }
+
+  private static Supplier<ActivePolicy> fixed(ActivePolicy policy) {
+    return () -> policy;
   }
 
   /** The list methods, filtered by the same catalog, pins and policy as the calls. */
@@ -127,6 +143,7 @@ public final class ToolCallPipeline {
   public ObjectNode call(JsonNode id, ObjectNode params, Optional<String> transportSession, Optional<String> workflowHeader)
       throws JsonRpcException {
     refuseWhileEvidenceIsStale(id);
+    ActivePolicy active = policies.get();
     ToolCall call = ToolCall.parse(id, params, transportSession, workflowHeader);
     Caller caller = new Caller(call.sessionId(), call.workflowId(), call.forwardParams());
     Optional<CatalogTool> tool = catalog.tool(call.toolName());
@@ -134,7 +151,7 @@ public final class ToolCallPipeline {
     tool.ifPresent(approved -> forward.put("name", approved.upstreamName()));
     PolicyTarget.Tool target = new PolicyTarget.Tool(call.toolName());
     Governed request = new Governed(
-        Kind.TOOL, id, target.name(), target.action(), tool.map(CatalogTool::server), forward, call.arguments(), caller);
+        Kind.TOOL, id, target.name(), target.action(), tool.map(CatalogTool::server), forward, call.arguments(), caller, active);
     Optional<PolicyDecision.Deny> changed = tool.isPresent() ? pinMismatch(request, tool.get()) : Optional.empty();
     return govern(request, changed.isPresent() ? changed.get() : decide(request, target));
   }
@@ -143,6 +160,7 @@ public final class ToolCallPipeline {
   public ObjectNode readResource(JsonNode id, ObjectNode params, Optional<String> transportSession, Optional<String> workflowHeader)
       throws JsonRpcException {
     refuseWhileEvidenceIsStale(id);
+    ActivePolicy active = policies.get();
     JsonNode uri = params.get("uri");
     if (uri == null || !uri.isTextual() || uri.asText().isEmpty()) {
       throw Caller.invalidParams(id, "resources/read needs \"uri\", a non-empty string");
@@ -152,12 +170,12 @@ public final class ToolCallPipeline {
     ObjectNode noArguments = JsonNodeFactory.instance.objectNode();
     if (server.isEmpty()) {
       Governed request = new Governed(
-          Kind.RESOURCE, id, uri.asText(), "read_resource", server, caller.forwardParams(), noArguments, caller);
+          Kind.RESOURCE, id, uri.asText(), "read_resource", server, caller.forwardParams(), noArguments, caller, active);
       return govern(request, notOffered("no catalog server offers resource " + uri.asText() + " (or several do)"));
     }
     PolicyTarget.Resource target = new PolicyTarget.Resource(server.get(), uri.asText());
     Governed request = new Governed(
-        Kind.RESOURCE, id, target.name(), target.action(), server, caller.forwardParams(), noArguments, caller);
+        Kind.RESOURCE, id, target.name(), target.action(), server, caller.forwardParams(), noArguments, caller, active);
     return govern(request, decide(request, target));
   }
 
@@ -165,6 +183,7 @@ public final class ToolCallPipeline {
   public ObjectNode getPrompt(JsonNode id, ObjectNode params, Optional<String> transportSession, Optional<String> workflowHeader)
       throws JsonRpcException {
     refuseWhileEvidenceIsStale(id);
+    ActivePolicy active = policies.get();
     JsonNode name = params.get("name");
     if (name == null || !name.isTextual() || name.asText().isEmpty()) {
       throw Caller.invalidParams(id, "prompts/get needs \"name\", a non-empty string");
@@ -180,13 +199,13 @@ public final class ToolCallPipeline {
     // Server names have no dot, so the first one ends the server's name.
     Optional<String> server = dot > 0 ? Optional.of(exposed.substring(0, dot)).filter(catalog.servers()::containsKey) : Optional.empty();
     if (server.isEmpty()) {
-      Governed request = new Governed(Kind.PROMPT, id, exposed, "get_prompt", server, caller.forwardParams(), args, caller);
+      Governed request = new Governed(Kind.PROMPT, id, exposed, "get_prompt", server, caller.forwardParams(), args, caller, active);
       return govern(request, notOffered("prompt " + exposed + " is not <server>.<prompt> of a catalog server"));
     }
     PolicyTarget.Prompt target = new PolicyTarget.Prompt(server.get(), exposed.substring(dot + 1));
     ObjectNode forward = caller.forwardParams();
     forward.put("name", target.upstreamName());
-    Governed request = new Governed(Kind.PROMPT, id, target.name(), target.action(), server, forward, args, caller);
+    Governed request = new Governed(Kind.PROMPT, id, target.name(), target.action(), server, forward, args, caller, active);
     return govern(request, decide(request, target));
   }
 
@@ -206,7 +225,7 @@ public final class ToolCallPipeline {
 
   private PolicyDecision decide(Governed request, PolicyTarget target) {
     Caller caller = request.caller();
-    return policy.decide(new AccessRequest(
+    return request.active().engine().decide(new AccessRequest(
         caller.principal(), caller.sessionId(), caller.workflowId(), target, request.arguments(), clock.instant()));
   }
 
@@ -259,7 +278,7 @@ public final class ToolCallPipeline {
         request.caller().sessionId(), request.caller().workflowId(), request.name(), decision.word(),
         forwarded ? "forwarded" : "blocked",
         cause, decision.policyIds(), Digests.sha256Hex(CanonicalJson.bytes(request.arguments())),
-        bundle.bundleHash(), mode.configName(), request.action());
+        request.active().bundle().bundleHash(), mode.configName(), request.action());
     try {
       return Optional.of(audit.get().appendDecision(entry));
     } catch (AuditException e) {
@@ -273,8 +292,8 @@ public final class ToolCallPipeline {
     data.put("error", changed ? "tool_definition_changed" : request.kind().deniedWord);
     data.put(request.kind().member, request.name());
     data.set("call_id", request.id());
-    data.put("bundle_version", bundle.version());
-    data.put("bundle_hash", bundle.bundleHash());
+    data.put("bundle_version", request.active().bundle().version());
+    data.put("bundle_hash", request.active().bundle().bundleHash());
     data.put("cause", deny.cause().word());
     deny.reason().ifPresent(reason -> data.put("reason", reason));
     String message = switch (deny.cause()) {
