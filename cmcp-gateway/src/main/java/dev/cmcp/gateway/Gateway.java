@@ -79,15 +79,19 @@ public final class Gateway implements AutoCloseable {
     PolicyBundle bundle;
     Catalog catalog;
     PolicyEngine policy;
+    PolicyReloader.CatalogFile catalogFile;
     try {
       env = RuntimeEnvironment.from(environment);
       ConfigLoader.checkAgainst(config, env);
       address = config.effectiveListenAddress(env);
       bundle = PolicyBundleLoader.load(config.policyBundlePath());
       catalog = CatalogLoader.load(config.catalogPath(), environment);
+      catalogFile = PolicyReloader.CatalogFile.read(config.catalogPath());
       policy = new PolicyEngine(bundle, catalog);
     } catch (ConfigException | PolicyException | CatalogException e) {
       throw new StartupException(e.getMessage(), e);
+    } catch (IOException e) {
+      throw new StartupException("catalog_path " + config.catalogPath() + ": cannot read the file (" + e.getMessage() + ")", e);
     }
     out.println("[cmcp] policy bundle loaded: " + bundle.bundleHash() + " (" + bundle.policyCount()
         + " policies, version " + bundle.version() + ")");
@@ -118,7 +122,7 @@ public final class Gateway implements AutoCloseable {
       }
     }
     PolicyReloader reloader = new PolicyReloader(
-        config.policyBundlePath(), catalog, new ActivePolicy(bundle, policy), bindingFor, evidence, audit);
+        config.policyBundlePath(), catalog, catalogFile, new ActivePolicy(bundle, policy), bindingFor, evidence, audit);
     Optional<ClaimIssuer> claims = audit.map(log -> new ClaimIssuer(signer, evidence::runtime,
         () -> reloader.current().bundle().bundleHash(), catalog.catalogHash(), mode,
         config.validitySeconds(), log, config.auditDir().resolve("claims"), clock));

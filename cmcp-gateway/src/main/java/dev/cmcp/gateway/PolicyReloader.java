@@ -11,9 +11,12 @@ import dev.cmcp.gateway.policy.PolicyBundle;
 import dev.cmcp.gateway.policy.PolicyBundleLoader;
 import dev.cmcp.gateway.policy.PolicyEngine;
 import dev.cmcp.gateway.policy.PolicyException;
+import dev.cmcp.verify.Digests;
 import dev.cmcp.verify.claim.Binding;
+import java.io.IOException;
 import java.lang.System.Logger;
 import java.lang.System.Logger.Level;
+import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.Optional;
@@ -28,11 +31,23 @@ import java.util.function.Function;
  * Until then, and whenever any of that fails, the old bundle keeps deciding.
  *
  * <p>A rejected bundle is not tried again until its files change, so a broken edit is reported
- * once, not at every interval. The catalog is not reloaded: a catalog change needs a restart.
+ * once, not at every interval.
+ *
+ * <p>The catalog is not reloaded: it decides which upstream processes run and what the pins are,
+ * and swapping it under running sessions is not safe. A changed catalog file is logged and
+ * audited once, so the operator knows a restart is needed.
  */
 public final class PolicyReloader implements AutoCloseable {
 
   private static final Logger LOG = System.getLogger("cmcp.policy");
+
+  /** The catalog file as the gateway loaded it; a change to it is reported, not applied. */
+  public record CatalogFile(Path path, String sha256) {
+    /** Reads the file's digest now, right after the catalog was loaded from it. */
+    public static CatalogFile read(Path path) throws IOException {
+      return new CatalogFile(path, Digests.sha256Hex(Files.readAllBytes(path)));
+    }
+  }
 
   /** What one check did. */
   public enum Outcome {
@@ -46,6 +61,7 @@ public final class PolicyReloader implements AutoCloseable {
 
   private final Path bundleDirectory;
   private final Catalog catalog;
+  private final CatalogFile catalogFile;
   private final Function<String, Binding> bindingFor;
   private final CurrentEvidence evidence;
   private final Optional<AuditLog> audit;
@@ -54,6 +70,8 @@ public final class PolicyReloader implements AutoCloseable {
   private final ReentrantLock checking = new ReentrantLock();
   /** Guarded by {@link #checking}: the bundle hash (or load error) last refused. */
   private String refused = "";
+  /** Guarded by {@link #checking}: the catalog file digest last reported as ignored. */
+  private String reportedCatalog = "";
   private volatile Optional<String> lastRejection = Optional.empty();
   private volatile Thread timer;
 
@@ -62,10 +80,11 @@ public final class PolicyReloader implements AutoCloseable {
    * @param bindingFor the attestation binding for a bundle hash (catalog hash, mode and claim key fixed)
    * @param audit where reloads are recorded; empty in silent mode
    */
-  public PolicyReloader(Path bundleDirectory, Catalog catalog, ActivePolicy first, Function<String, Binding> bindingFor,
-      CurrentEvidence evidence, Optional<AuditLog> audit) {
+  public PolicyReloader(Path bundleDirectory, Catalog catalog, CatalogFile catalogFile, ActivePolicy first,
+      Function<String, Binding> bindingFor, CurrentEvidence evidence, Optional<AuditLog> audit) {
     this.bundleDirectory = bundleDirectory;
     this.catalog = catalog;
+    this.catalogFile = catalogFile;
     this.bindingFor = bindingFor;
     this.evidence = evidence;
     this.audit = audit;
@@ -102,6 +121,7 @@ public final class PolicyReloader implements AutoCloseable {
   Outcome checkNow() {
     checking.lock();
     try {
+      reportCatalogChange();
       return check();
     } finally {
       checking.unlock();
@@ -154,6 +174,33 @@ public final class PolicyReloader implements AutoCloseable {
     LOG.log(Level.INFO, "policy bundle reloaded: {0} ({1} policies, version {2}), was {3}",
         bundle.bundleHash(), bundle.policyCount(), bundle.version(), previousHash);
     return Outcome.RELOADED;
+  }
+
+  private void reportCatalogChange() {
+    String now;
+    try {
+      now = Digests.sha256Hex(Files.readAllBytes(catalogFile.path()));
+    } catch (IOException e) {
+      // The catalog serving is in memory; a file being replaced is read again at the next check.
+      return;
+    }
+    if (now.equals(catalogFile.sha256())) {
+      reportedCatalog = "";
+      return;
+    }
+    if (now.equals(reportedCatalog)) {
+      return;
+    }
+    reportedCatalog = now;
+    LOG.log(Level.WARNING, "catalog_path {0} changed on disk; the catalog is not reloaded, "
+        + "restart the gateway to serve the new one ({1} still serves)", catalogFile.path(), catalog.catalogHash());
+    try {
+      if (audit.isPresent()) {
+        audit.get().appendCatalogChangeIgnored(new AuditRecords.CatalogChangeIgnored(catalog.catalogHash(), now));
+      }
+    } catch (AuditException e) {
+      LOG.log(Level.ERROR, "the ignored catalog change could not be audited: " + e.getMessage());
+    }
   }
 
   private Outcome refuse(String key, String reason) {

@@ -59,6 +59,7 @@ class PolicyReloaderTest {
   private final StrictJson json = new StrictJson();
   private final Clock clock = Clock.systemUTC();
   private Path bundleDir;
+  private Path catalogFile;
   private AuditLog audit;
   private CurrentEvidence evidence;
   private Upstreams upstreams;
@@ -86,7 +87,8 @@ class PolicyReloaderTest {
     evidence = CurrentEvidence.start(new SoftwareProvider(AuditFixtures.MEASUREMENT, clock),
         bindingFor.apply(first.bundleHash()), Optional.empty(), Duration.ofMinutes(5), StalenessPolicy.FAIL_CLOSED, clock);
     audit = AuditLog.open(dir.resolve("audit"), AuditFixtures.genesis(signer.jwk().thumbprint()), clock);
-    reloader = new PolicyReloader(bundleDir, catalog, new ActivePolicy(first, new PolicyEngine(first, catalog)),
+    catalogFile = Files.writeString(dir.resolve("catalog.json"), "{\"servers\": {}}");
+    reloader = new PolicyReloader(bundleDir, catalog, PolicyReloader.CatalogFile.read(catalogFile), new ActivePolicy(first, new PolicyEngine(first, catalog)),
         bindingFor, evidence, Optional.of(audit));
     upstreams = new Upstreams(catalog, new UpstreamSettings(Duration.ofSeconds(5), 1024 * 1024));
     pipeline = new ToolCallPipeline(catalog, reloader::current, EnforcementMode.ENFORCING, upstreams, Optional.of(audit),
@@ -159,6 +161,20 @@ class PolicyReloaderTest {
     assertThat(reloader.current().bundle()).isSameAs(first);
     assertThat(evidence.evidence()).isSameAs(evidenceBefore);
     assertThat(entries()).hasSize((int) entriesBefore);
+  }
+
+  @Test
+  void aChangedCatalogFileIsReportedOnceAndNotApplied() throws Exception {
+    Files.writeString(catalogFile, "{\"servers\": {\"other\": {}}}");
+
+    assertThat(reloader.checkNow()).isEqualTo(Outcome.UNCHANGED);
+    assertThat(reloader.checkNow()).isEqualTo(Outcome.UNCHANGED);
+
+    List<JsonNode> ignored =
+        entries().stream().filter(e -> e.path("type").asText().equals("catalog_change_ignored")).toList();
+    assertThat(ignored).hasSize(1);
+    assertThat(ignored.get(0).path("catalog_hash").asText()).isEqualTo(AuditFixtures.CATALOG_HASH);
+    assertThat(AuditLogReplay.replay(audit.file())).isInstanceOf(AuditLogReplay.Intact.class);
   }
 
   private void writePolicies(String text) throws Exception {

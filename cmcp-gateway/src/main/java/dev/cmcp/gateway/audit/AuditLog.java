@@ -5,6 +5,7 @@ import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.JsonNodeFactory;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.cmcp.gateway.audit.AuditRecords.BundleReload;
+import dev.cmcp.gateway.audit.AuditRecords.CatalogChangeIgnored;
 import dev.cmcp.gateway.audit.AuditRecords.Decision;
 import dev.cmcp.gateway.audit.AuditRecords.Genesis;
 import dev.cmcp.gateway.audit.AuditRecords.Outcome;
@@ -190,6 +191,15 @@ public final class AuditLog implements AutoCloseable {
     entry.put("type", "bundle_reload");
     entry.put("previous_bundle_hash", reload.previousBundleHash());
     entry.put("bundle_hash", reload.bundleHash());
+    return appendDurably(entry).index();
+  }
+
+  /** Records that the catalog file changed and the change was not applied; returns its index. */
+  public long appendCatalogChangeIgnored(CatalogChangeIgnored change) throws AuditException {
+    ObjectNode entry = NODES.objectNode();
+    entry.put("type", "catalog_change_ignored");
+    entry.put("catalog_hash", change.catalogHash());
+    entry.put("file_sha256", change.fileSha256());
     return appendDurably(entry).index();
   }
 

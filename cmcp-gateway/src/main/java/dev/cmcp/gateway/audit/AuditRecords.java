@@ -79,6 +79,14 @@ public final class AuditRecords {
   /** A new policy bundle took over deciding while the gateway ran; later decisions carry {@code bundleHash}. */
   public record BundleReload(String previousBundleHash, String bundleHash) {}
 
+  /**
+   * The catalog file changed on disk while the gateway ran; the catalog is not reloaded, so
+   * {@code catalogHash} still names the catalog serving.
+   *
+   * @param fileSha256 hex SHA-256 of the changed file's bytes
+   */
+  public record CatalogChangeIgnored(String catalogHash, String fileSha256) {}
+
   public record PinMismatch(String tool, String server, String expected, Optional<String> actual) {}
 
   /** A recorded call of one session, with where its entries sit in the log. */
