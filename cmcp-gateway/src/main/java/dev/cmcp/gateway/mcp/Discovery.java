@@ -60,6 +60,8 @@ final class Discovery {
 
   /** The {@code tools/list} result. */
   ObjectNode tools(Caller caller) {
+    // One listing, one bundle, even if a reload swaps it meanwhile.
+    PolicyEngine engine = policies.get().engine();
     ArrayNode tools = NODES.arrayNode();
     Map<String, Optional<Map<String, ObjectNode>>> upstreamTools = new HashMap<>();
     List<CatalogTool> approved =
@@ -73,7 +75,7 @@ final class Discovery {
       if (pins.mismatch(tool, Optional.ofNullable(definition)).isPresent() || definition == null) {
         continue;
       }
-      if (!couldPermit(caller, new PolicyTarget.Tool(tool.toolName()))) {
+      if (!couldPermit(engine, caller, new PolicyTarget.Tool(tool.toolName()))) {
         continue;
       }
       ObjectNode exposed = definition.deepCopy();
@@ -85,6 +87,8 @@ final class Discovery {
 
   /** The {@code resources/list} result: every server's resources the caller could read, URIs unchanged. */
   ObjectNode resources(Caller caller) {
+    // One listing, one bundle, even if a reload swaps it meanwhile.
+    PolicyEngine engine = policies.get().engine();
     ArrayNode resources = NODES.arrayNode();
     for (String server : servers()) {
       List<ObjectNode> listed = list(server, ListMethod.RESOURCES);
@@ -95,7 +99,7 @@ final class Discovery {
           LOG.log(Level.WARNING, "resources/list: {0} is listed by several servers, so it is left out and cannot be read", uri);
           continue;
         }
-        if (couldPermit(caller, new PolicyTarget.Resource(server, uri))) {
+        if (couldPermit(engine, caller, new PolicyTarget.Resource(server, uri))) {
           resources.add(resource);
         }
       }
@@ -116,11 +120,13 @@ final class Discovery {
 
   /** The {@code prompts/list} result: prompts are named {@code <server>.<prompt>}, like tools. */
   ObjectNode prompts(Caller caller) {
+    // One listing, one bundle, even if a reload swaps it meanwhile.
+    PolicyEngine engine = policies.get().engine();
     ArrayNode prompts = NODES.arrayNode();
     for (String server : servers()) {
       for (ObjectNode prompt : list(server, ListMethod.PROMPTS)) {
         PolicyTarget.Prompt target = new PolicyTarget.Prompt(server, prompt.path("name").asText());
-        if (couldPermit(caller, target)) {
+        if (couldPermit(engine, caller, target)) {
           ObjectNode exposed = prompt.deepCopy();
           exposed.put("name", target.name());
           prompts.add(exposed);
@@ -146,8 +152,8 @@ final class Discovery {
     return routes.serverOf(uri);
   }
 
-  private boolean couldPermit(Caller caller, PolicyTarget target) {
-    return !filterByPolicy || policies.get().engine().couldPermit(caller.principal(), caller.sessionId(), caller.workflowId(), target, clock.instant());
+  private boolean couldPermit(PolicyEngine engine, Caller caller, PolicyTarget target) {
+    return !filterByPolicy || engine.couldPermit(caller.principal(), caller.sessionId(), caller.workflowId(), target, clock.instant());
   }
 
   private Iterable<String> servers() {
