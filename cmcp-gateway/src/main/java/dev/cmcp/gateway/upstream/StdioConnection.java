@@ -69,6 +69,9 @@ final class StdioConnection implements UpstreamConnection {
   /** Stops the supervisor and the child it runs. */
   void close() {
     closed = true;
+    if (supervisor.getState() == Thread.State.NEW) {
+      return; // never started: no child to stop, and join(Duration) would throw
+    }
     supervisor.interrupt();
     try {
       supervisor.join(STOP_GRACE.multipliedBy(3));
