@@ -87,6 +87,7 @@ public final class BenchMain implements Callable<Integer> {
   @Override
   public Integer call() throws Exception {
     Path root = repo.toAbsolutePath().normalize();
+    double loadBefore = loadAverage();
     Path work = Files.createTempDirectory("cmcp-bench-");
     progress.println("bench: logs and the gateway's files in " + work);
     List<Measurement> measurements = new ArrayList<>();
@@ -96,7 +97,7 @@ public final class BenchMain implements Callable<Integer> {
     }
     List<PolicyBench.PolicyCost> policyCosts = skipPolicy || policySizes.isEmpty()
         ? List.of() : PolicyBench.run(policySizes, jmhSeconds, jmhIterations, jmhIterations);
-    Report report = new Report(facts(), measurements, policyCosts, profileSummary);
+    Report report = new Report(facts(loadBefore, loadAverage()), measurements, policyCosts, profileSummary);
     System.out.println(report.markdown());
     if (!noWrite) {
       Path folder = Files.createDirectories(root.resolve(out));
@@ -159,8 +160,9 @@ public final class BenchMain implements Callable<Integer> {
       progress.printf(Locale.ROOT, "bench: %s %s (%d s warm-up, %d s measured)...%n",
           target.name(), load.label(), warmupSeconds, durationSeconds);
       Measurement m = generator.run(target, load);
-      progress.printf(Locale.ROOT, "bench: %s %s: p50 %.3f ms, p99 %.3f ms, p99.9 %.3f ms, %.0f calls/s, %d errors%s%n",
-          m.target(), load.label(), m.millisAt(50), m.millisAt(99), m.millisAt(99.9), m.throughput(), m.errors(),
+      progress.printf(Locale.ROOT, "bench: %s %s: p50 %.3f ms, p99 %.3f ms, p99.9 %.3f ms, %.0f calls/s, %d errors, "
+              + "load average %.2f%s%n",
+          m.target(), load.label(), m.millisAt(50), m.millisAt(99), m.millisAt(99.9), m.throughput(), m.errors(), loadAverage(),
           m.firstError().map(e -> " (first: " + e + ")").orElse(""));
       measurements.add(m);
     }
@@ -179,13 +181,18 @@ public final class BenchMain implements Callable<Integer> {
     return summary;
   }
 
-  private Report.RunFacts facts() {
+  /** The machine's 1-minute load average: other work on the same cores skews every figure. */
+  private static double loadAverage() {
+    return java.lang.management.ManagementFactory.getOperatingSystemMXBean().getSystemLoadAverage();
+  }
+
+  private Report.RunFacts facts(double loadBefore, double loadAfter) {
     String command = System.getProperty("bench.command", "java dev.cmcp.bench.BenchMain");
     String jdk = System.getProperty("java.vm.name") + " " + System.getProperty("java.runtime.version");
     String settings = String.format(Locale.ROOT,
-        "%d s warm-up + %d s measured per point; closed loop at %s; open loop at %s; upstream %s; cMCP bundle of %d policies; "
+        "load average %.2f before, %.2f after; %d s warm-up + %d s measured per point; closed loop at %s; open loop at %s; upstream %s; cMCP bundle of %d policies; "
             + "JMH %d+%d iterations of %d s, 1 fork",
-        warmupSeconds, durationSeconds, concurrency, openRate > 0 ? openRate + " calls/s" : "off", upstream, policies,
+        loadBefore, loadAfter, warmupSeconds, durationSeconds, concurrency, openRate > 0 ? openRate + " calls/s" : "off", upstream, policies,
         jmhIterations, jmhIterations, jmhSeconds);
     return new Report.RunFacts(command, LocalDate.now().toString(), Runtime.getRuntime().availableProcessors(), jdk, settings);
   }
