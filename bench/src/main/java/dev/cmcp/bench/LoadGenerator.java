@@ -58,8 +58,11 @@ final class LoadGenerator {
     try (ExecutorService threads = Executors.newVirtualThreadPerTaskExecutor()) {
       for (McpSession agent : agents) {
         threads.submit(() -> {
-          for (long start = System.nanoTime(); window.open(start) && sent.incrementAndGet() <= maxCallsPerPoint;
-              start = System.nanoTime()) {
+          while (true) {
+            long start = System.nanoTime();
+            if (!window.open(start) || sent.incrementAndGet() > maxCallsPerPoint) {
+              return;
+            }
             call(agent, start, window, tally);
           }
         });
