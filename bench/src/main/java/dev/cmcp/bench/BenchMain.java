@@ -92,12 +92,14 @@ public final class BenchMain implements Callable<Integer> {
     progress.println("bench: logs and the gateway's files in " + work);
     List<Measurement> measurements = new ArrayList<>();
     List<String> profileSummary = new ArrayList<>();
+    String fsync = FsyncProbe.measure(work, 200);
+    progress.println("bench: " + fsync);
     if (!skipLoad) {
       loadTest(root, work, measurements, profileSummary);
     }
     List<PolicyBench.PolicyCost> policyCosts = skipPolicy || policySizes.isEmpty()
         ? List.of() : PolicyBench.run(policySizes, jmhSeconds, jmhIterations, jmhIterations);
-    Report report = new Report(facts(loadBefore, loadAverage()), measurements, policyCosts, profileSummary);
+    Report report = new Report(facts(loadBefore, loadAverage(), fsync), measurements, policyCosts, profileSummary);
     System.out.println(report.markdown());
     if (!noWrite) {
       Path folder = Files.createDirectories(root.resolve(out));
@@ -186,7 +188,7 @@ public final class BenchMain implements Callable<Integer> {
     return java.lang.management.ManagementFactory.getOperatingSystemMXBean().getSystemLoadAverage();
   }
 
-  private Report.RunFacts facts(double loadBefore, double loadAfter) {
+  private Report.RunFacts facts(double loadBefore, double loadAfter, String fsync) {
     String command = System.getProperty("bench.command", "java dev.cmcp.bench.BenchMain");
     String jdk = System.getProperty("java.vm.name") + " " + System.getProperty("java.runtime.version");
     String settings = String.format(Locale.ROOT,
@@ -194,6 +196,7 @@ public final class BenchMain implements Callable<Integer> {
             + "JMH %d+%d iterations of %d s, 1 fork",
         loadBefore, loadAfter, warmupSeconds, durationSeconds, concurrency, openRate > 0 ? openRate + " calls/s" : "off", upstream, policies,
         jmhIterations, jmhIterations, jmhSeconds);
-    return new Report.RunFacts(command, LocalDate.now().toString(), Runtime.getRuntime().availableProcessors(), jdk, settings);
+    return new Report.RunFacts(command, LocalDate.now().toString(), Runtime.getRuntime().availableProcessors(),
+        jdk + "; " + fsync, settings);
   }
 }
