@@ -16,7 +16,7 @@ import javax.imageio.ImageIO;
 
 /**
  * The results as a PNG, drawn with java.awt (headless): left, p50 latency per load as bars with
- * the p99 as a tick above each; right, closed-loop throughput. One colour per target.
+ * the p99 as a tick above each, on a log scale; right, closed-loop throughput. One colour per target.
  */
 final class LatencyChart {
 
@@ -43,9 +43,9 @@ final class LatencyChart {
       List<Load> closed = loads.stream().filter(load -> load instanceof Load.Closed).toList();
       legend(g, targets);
       panel(g, new Panel(60, 70, 640, 380, "latency, ms (bar: p50, tick: p99)"), measurements, targets, loads,
-          m -> m.millisAt(50), m -> m.millisAt(99), "%.2f");
+          m -> m.millisAt(50), m -> m.millisAt(99), "%.2f", true);
       panel(g, new Panel(770, 70, 400, 380, "throughput, calls/s (closed loop)"), measurements, targets, closed,
-          Measurement::throughput, m -> Double.NaN, "%.0f");
+          Measurement::throughput, m -> Double.NaN, "%.0f", false);
     } finally {
       g.dispose();
     }
@@ -56,28 +56,64 @@ final class LatencyChart {
 
   private record Panel(int x, int y, int width, int height, String title) {}
 
+  /** Maps a value to a fraction of the panel's height; latency spans decades, so it gets a log scale. */
+  private record Scale(boolean logarithmic, double low, double high) {
+    static Scale of(boolean logarithmic, double min, double max) {
+      if (!logarithmic) {
+        return new Scale(false, 0, max <= 0 ? 1 : max * 1.12);
+      }
+      double low = Math.floor(Math.log10(min > 0 ? min : 0.01));
+      double high = Math.ceil(Math.log10(max > 0 ? max : 1));
+      return new Scale(true, low, Math.max(high, low + 1));
+    }
+
+    double fraction(double value) {
+      if (!logarithmic) {
+        return value / high;
+      }
+      return value <= 0 ? 0 : Math.max(0, (Math.log10(value) - low) / (high - low));
+    }
+
+    /** The grid lines: quarters of a linear scale, decades of a logarithmic one. */
+    List<Double> gridValues() {
+      List<Double> values = new ArrayList<>();
+      if (!logarithmic) {
+        for (int i = 0; i <= 4; i++) {
+          values.add(high * i / 4);
+        }
+      } else {
+        for (double exponent = low; exponent <= high; exponent++) {
+          values.add(Math.pow(10, exponent));
+        }
+      }
+      return values;
+    }
+  }
+
   private static void panel(Graphics2D g, Panel p, List<Measurement> all, List<String> targets, List<Load> loads,
-      ToDoubleFunction<Measurement> bar, ToDoubleFunction<Measurement> tick, String labelFormat) {
+      ToDoubleFunction<Measurement> bar, ToDoubleFunction<Measurement> tick, String labelFormat, boolean logarithmic) {
     g.setFont(new Font(Font.SANS_SERIF, Font.PLAIN, 13));
     g.setColor(Color.BLACK);
-    g.drawString(p.title(), p.x(), p.y() - 8);
+    g.drawString(p.title() + (logarithmic ? ", log scale" : ""), p.x(), p.y() - 8);
+    double min = Double.MAX_VALUE;
     double max = 0;
     for (Measurement m : all) {
       if (loads.contains(m.load())) {
-        max = Math.max(max, finite(bar.applyAsDouble(m)));
-        max = Math.max(max, finite(tick.applyAsDouble(m)));
+        for (double value : new double[] {finite(bar.applyAsDouble(m)), finite(tick.applyAsDouble(m))}) {
+          max = Math.max(max, value);
+          min = value > 0 ? Math.min(min, value) : min;
+        }
       }
     }
-    max = max <= 0 ? 1 : max * 1.12;
+    Scale scale = Scale.of(logarithmic, min, max);
     int baseline = p.y() + p.height();
-    g.setColor(Color.LIGHT_GRAY);
-    for (int i = 0; i <= 4; i++) {
-      int y = baseline - p.height() * i / 4;
+    for (double value : scale.gridValues()) {
+      int y = baseline - (int) Math.round(p.height() * scale.fraction(value));
+      g.setColor(Color.LIGHT_GRAY);
       g.drawLine(p.x(), y, p.x() + p.width(), y);
       g.setColor(Color.DARK_GRAY);
       g.setFont(new Font(Font.SANS_SERIF, Font.PLAIN, 10));
-      g.drawString(String.format(Locale.ROOT, labelFormat, max * i / 4), p.x() - 50, y + 4);
-      g.setColor(Color.LIGHT_GRAY);
+      g.drawString(gridLabel(value), p.x() - 50, y + 4);
     }
     if (loads.isEmpty()) {
       return;
@@ -93,12 +129,12 @@ final class LatencyChart {
         }
         int x = groupX + t * barWidth;
         double value = finite(bar.applyAsDouble(m));
-        int h = (int) Math.round(p.height() * value / max);
+        int h = (int) Math.round(p.height() * scale.fraction(value));
         g.setColor(COLOURS[t % COLOURS.length]);
         g.fillRect(x, baseline - h, barWidth - 3, h);
         double tickValue = tick.applyAsDouble(m);
         if (!Double.isNaN(tickValue)) {
-          int ty = baseline - (int) Math.round(p.height() * tickValue / max);
+          int ty = baseline - (int) Math.round(p.height() * scale.fraction(tickValue));
           g.setColor(Color.BLACK);
           g.setStroke(new BasicStroke(2));
           g.drawLine(x + (barWidth - 3) / 2, baseline - h, x + (barWidth - 3) / 2, ty);
@@ -114,6 +150,10 @@ final class LatencyChart {
     }
     g.setColor(Color.BLACK);
     g.drawLine(p.x(), baseline, p.x() + p.width(), baseline);
+  }
+
+  private static String gridLabel(double value) {
+    return value >= 10 || value == 0 ? String.format(Locale.ROOT, "%.0f", value) : String.format(Locale.ROOT, "%.2g", value);
   }
 
   private static void legend(Graphics2D g, List<String> targets) {
