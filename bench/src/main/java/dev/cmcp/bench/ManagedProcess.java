@@ -47,9 +47,10 @@ final class ManagedProcess implements AutoCloseable {
       }
       Thread.sleep(100);
     }
+    boolean exited = !started.process.isAlive();
     started.close();
-    throw new IOException(name + " did not start within " + patience.toSeconds() + " s; its output (" + log + "):\n"
-        + tail(log));
+    throw new IOException(name + (exited ? " exited before it was ready" : " was not ready within " + patience.toSeconds() + " s")
+        + "; its output (" + log + "):\n" + tail(log));
   }
 
   record Started(ManagedProcess process, Matcher ready) {}

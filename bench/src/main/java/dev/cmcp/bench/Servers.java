@@ -34,7 +34,9 @@ final class Servers {
     int port = freePort();
     return switch (kind) {
       case JAVA -> ManagedProcess.start("echo upstream",
-          List.of(javaCommand(), "-XX:+UseParallelGC", "-Dsun.net.httpserver.nodelay=true", "-cp", System.getProperty("java.class.path"),
+          List.of(javaCommand(), "-XX:+UseParallelGC", "-Dsun.net.httpserver.nodelay=true",
+              // Longer than any client keeps an idle connection: else a reused one can be closed under it.
+              "-Dsun.net.httpserver.idleInterval=600", "-cp", System.getProperty("java.class.path"),
               EchoUpstream.class.getName(), Integer.toString(port)),
           Map.of(), work.resolve("upstream.log"), Pattern.compile("\\[echo\\] listening on (\\S+)"), PATIENCE);
       case EVERYTHING -> ManagedProcess.start("server-everything",
