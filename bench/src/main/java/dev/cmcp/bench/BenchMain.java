@@ -51,6 +51,9 @@ public final class BenchMain implements Callable<Integer> {
   @Option(names = "--policies", defaultValue = "100", description = "Policies in cMCP's bundle (default: ${DEFAULT-VALUE}).")
   int policies;
 
+  @Option(names = "--cmcp-mode", defaultValue = "enforcing", description = "cMCP's enforcement_mode; silent (no audit log, no call logging) is for diagnosis only (default: ${DEFAULT-VALUE}).")
+  String cmcpMode;
+
   @Option(names = "--policy-sizes", split = ",", defaultValue = "10,100,1000,10000", description = "Bundle sizes for the policy micro-benchmark; empty skips it (default: ${DEFAULT-VALUE}).")
   List<Integer> policySizes;
 
@@ -125,49 +128,59 @@ public final class BenchMain implements Callable<Integer> {
         http, Duration.ofSeconds(warmupSeconds), Duration.ofSeconds(durationSeconds), maxInFlight, maxCalls);
     Servers servers = new Servers(root, work);
     Servers.Upstream kind = Servers.Upstream.valueOf(upstream.toUpperCase(Locale.ROOT));
-    ManagedProcess.Started upstreamServer = servers.upstream(kind);
-    try (ManagedProcess up = upstreamServer.process()) {
+    List<ManagedProcess> running = new ArrayList<>();
+    try {
+      ManagedProcess.Started upstreamServer = servers.upstream(kind);
+      running.add(upstreamServer.process());
       URI upstreamUrl = Servers.upstreamUrl(kind, upstreamServer);
+      // All targets run at once (idle, they cost next to nothing) and take turns at each load, so
+      // the figures compared with each other were measured minutes apart at most.
+      List<Target> started = new ArrayList<>();
+      ManagedProcess gatewayProcess = null;
       for (String target : targets) {
         switch (target) {
-          case "direct" -> measure(generator, new Target("direct", upstreamUrl, "echo"), loads, measurements);
+          case "direct" -> started.add(new Target("direct", upstreamUrl, "echo"));
           case "cmcp" -> {
-            ManagedProcess.Started gateway = servers.cmcp(upstreamUrl, policies);
-            try (ManagedProcess process = gateway.process()) {
-              Target cmcp = new Target("cmcp", URI.create("http://127.0.0.1:" + gateway.ready().group(2) + "/mcp"),
-                  CmcpDeployment.ECHO_TOOL);
-              measure(generator, cmcp, loads, measurements);
-              if (profile) {
-                profileSummary.addAll(profile(http, cmcp, process, work));
-              }
-            }
+            ManagedProcess.Started gateway = servers.cmcp(upstreamUrl, policies, cmcpMode);
+            running.add(gatewayProcess = gateway.process());
+            started.add(new Target("cmcp", URI.create("http://127.0.0.1:" + gateway.ready().group(2) + "/mcp"),
+                CmcpDeployment.ECHO_TOOL));
           }
           case "proxy" -> {
             ManagedProcess.Started proxy = servers.proxy(upstreamUrl);
-            try (ManagedProcess process = proxy.process()) {
-              measure(generator, new Target("proxy", URI.create("http://127.0.0.1:" + proxy.ready().group(1) + "/mcp"), "echo"),
-                  loads, measurements);
-            }
+            running.add(proxy.process());
+            started.add(new Target("proxy", URI.create("http://127.0.0.1:" + proxy.ready().group(1) + "/mcp"), "echo"));
           }
           default -> throw new CommandLine.ParameterException(new CommandLine(this),
               "--targets: unknown target " + target + "; use direct, cmcp or proxy");
         }
       }
+      for (Load load : loads) {
+        for (Target target : started) {
+          measurements.add(measure(generator, target, load));
+        }
+      }
+      if (profile && gatewayProcess != null) {
+        Target cmcp = started.stream().filter(t -> t.name().equals("cmcp")).findFirst().orElseThrow();
+        profileSummary.addAll(profile(http, cmcp, gatewayProcess, work));
+      }
+    } finally {
+      for (ManagedProcess process : running.reversed()) {
+        process.close();
+      }
     }
+    measurements.sort(java.util.Comparator.comparingInt(m -> targets.indexOf(m.target())));
   }
 
-  private void measure(LoadGenerator generator, Target target, List<Load> loads, List<Measurement> measurements)
-      throws IOException, InterruptedException {
-    for (Load load : loads) {
-      progress.printf(Locale.ROOT, "bench: %s %s (%d s warm-up, %d s measured)...%n",
-          target.name(), load.label(), warmupSeconds, durationSeconds);
-      Measurement m = generator.run(target, load);
-      progress.printf(Locale.ROOT, "bench: %s %s: p50 %.3f ms, p99 %.3f ms, p99.9 %.3f ms, %.0f calls/s, %d errors, "
-              + "load average %.2f%s%n",
-          m.target(), load.label(), m.millisAt(50), m.millisAt(99), m.millisAt(99.9), m.throughput(), m.errors(), loadAverage(),
-          m.firstError().map(e -> " (first: " + e + ")").orElse(""));
-      measurements.add(m);
-    }
+  private Measurement measure(LoadGenerator generator, Target target, Load load) throws IOException, InterruptedException {
+    progress.printf(Locale.ROOT, "bench: %s %s (%d s warm-up, %d s measured)...%n",
+        target.name(), load.label(), warmupSeconds, durationSeconds);
+    Measurement m = generator.run(target, load);
+    progress.printf(Locale.ROOT, "bench: %s %s: p50 %.3f ms, p99 %.3f ms, p99.9 %.3f ms, %.0f calls/s, %d errors, "
+            + "load average %.2f%s%n",
+        m.target(), load.label(), m.millisAt(50), m.millisAt(99), m.millisAt(99.9), m.throughput(), m.errors(), loadAverage(),
+        m.firstError().map(e -> " (first: " + e + ")").orElse(""));
+    return m;
   }
 
   /** One more point on the warm gateway while JFR records; its figures are not reported (JFR costs a little). */
@@ -192,9 +205,9 @@ public final class BenchMain implements Callable<Integer> {
     String command = System.getProperty("bench.command", "java dev.cmcp.bench.BenchMain");
     String jdk = System.getProperty("java.vm.name") + " " + System.getProperty("java.runtime.version");
     String settings = String.format(Locale.ROOT,
-        "load average %.2f before, %.2f after; %d s warm-up + %d s measured per point; closed loop at %s; open loop at %s; upstream %s; cMCP bundle of %d policies; "
+        "load average %.2f before, %.2f after; %d s warm-up + %d s measured per point; closed loop at %s; open loop at %s; upstream %s; cMCP %s with a bundle of %d policies; "
             + "JMH %d+%d iterations of %d s, 1 fork",
-        loadBefore, loadAfter, warmupSeconds, durationSeconds, concurrency, openRate > 0 ? openRate + " calls/s" : "off", upstream, policies,
+        loadBefore, loadAfter, warmupSeconds, durationSeconds, concurrency, openRate > 0 ? openRate + " calls/s" : "off", upstream, cmcpMode, policies,
         jmhIterations, jmhIterations, jmhSeconds);
     return new Report.RunFacts(command, LocalDate.now().toString(), Runtime.getRuntime().availableProcessors(),
         jdk + "; " + fsync, settings);

@@ -6,7 +6,7 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 
 /**
- * The gateway's files for a run: config (enforcing, audit log on disk, loopback port 0), a catalog
+ * The gateway's files for a run: config (enforcing by default, audit log on disk, loopback port 0), a catalog
  * with the echo upstream as a Streamable HTTP server, and a bundle of per-tool permits of which
  * the last lets the bench agent call {@code echo.echo}.
  */
@@ -16,8 +16,11 @@ final class CmcpDeployment {
 
   private CmcpDeployment() {}
 
-  /** Writes the files into {@code dir}; returns the config file. */
-  static Path write(Path dir, URI upstream, int policies) throws IOException {
+  /**
+   * Writes the files into {@code dir}; returns the config file. {@code mode} other than {@code
+   * enforcing} is for diagnosis: {@code silent} keeps no audit log and logs no calls.
+   */
+  static Path write(Path dir, URI upstream, int policies, String mode) throws IOException {
     if (policies < 1) {
       throw new IllegalArgumentException("the bundle needs at least the bench agent's permit");
     }
@@ -47,12 +50,12 @@ final class CmcpDeployment {
     Files.writeString(config, """
         attestation:
           provider: auto
-          enforcement_mode: enforcing
+          enforcement_mode: %s
         policy_bundle_path: %s
         catalog_path: %s
         audit_dir: %s
         listen_addr: "127.0.0.1:0"
-        """.formatted(bundle, catalog, audit));
+        """.formatted(mode, bundle, catalog, audit));
     return config;
   }
 }

@@ -53,11 +53,11 @@ final class Servers {
   }
 
   /**
-   * {@code ./cmcp start} in enforcing mode with the durable audit log, in front of {@code
+   * {@code ./cmcp start} in {@code mode} (enforcing: with the durable audit log) in front of {@code
    * upstream}, with a bundle of {@code policies} policies of which one lets the bench agent echo.
    */
-  ManagedProcess.Started cmcp(URI upstream, int policies) throws IOException, InterruptedException {
-    Path config = CmcpDeployment.write(Files.createDirectories(work.resolve("cmcp")), upstream, policies);
+  ManagedProcess.Started cmcp(URI upstream, int policies, String mode) throws IOException, InterruptedException {
+    Path config = CmcpDeployment.write(Files.createDirectories(work.resolve("cmcp")), upstream, policies, mode);
     return ManagedProcess.start("cMCP gateway",
         List.of(repo.resolve("cmcp").toString(), "start", "--config", config.toString()),
         Map.of("CMCP_DEV_MODE", "1", "CMCP_SKIP_BUILD", "1"), work.resolve("cmcp.log"),

@@ -25,7 +25,7 @@ class CmcpDeploymentTest {
 
   @Test
   void theGatewayLoadsTheDeploymentAndLetsOnlyTheBenchAgentEcho() throws Exception {
-    Path configFile = CmcpDeployment.write(dir, URI.create("http://127.0.0.1:9999/mcp"), 100);
+    Path configFile = CmcpDeployment.write(dir, URI.create("http://127.0.0.1:9999/mcp"), 100, "enforcing");
 
     GatewayConfig config = ConfigLoader.load(configFile);
     PolicyBundle bundle = PolicyBundleLoader.load(config.policyBundlePath());
