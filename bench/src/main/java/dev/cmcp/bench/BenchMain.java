@@ -46,7 +46,7 @@ public final class BenchMain implements Callable<Integer> {
   int maxInFlight;
 
   @Option(names = "--upstream", defaultValue = "java", description = "The shared upstream: java (the bench's echo server) or everything (server-everything; slower).")
-  String upstream;
+  Servers.Upstream upstream;
 
   @Option(names = "--policies", defaultValue = "100", description = "Policies in cMCP's bundle (default: ${DEFAULT-VALUE}).")
   int policies;
@@ -54,7 +54,7 @@ public final class BenchMain implements Callable<Integer> {
   @Option(names = "--cmcp-mode", defaultValue = "enforcing", description = "cMCP's enforcement_mode; silent (no audit log, no call logging) is for diagnosis only (default: ${DEFAULT-VALUE}).")
   String cmcpMode;
 
-  @Option(names = "--policy-sizes", split = ",", defaultValue = "10,100,1000,10000", description = "Bundle sizes for the policy micro-benchmark; empty skips it (default: ${DEFAULT-VALUE}).")
+  @Option(names = "--policy-sizes", split = ",", defaultValue = "10,100,1000,10000", description = "Bundle sizes for the policy micro-benchmark (default: ${DEFAULT-VALUE}).")
   List<Integer> policySizes;
 
   @Option(names = "--jmh-seconds", defaultValue = "2", description = "Seconds per JMH iteration (default: ${DEFAULT-VALUE}).")
@@ -84,7 +84,7 @@ public final class BenchMain implements Callable<Integer> {
   private final PrintStream progress = System.err;
 
   public static void main(String[] args) {
-    System.exit(new CommandLine(new BenchMain()).execute(args));
+    System.exit(new CommandLine(new BenchMain()).setCaseInsensitiveEnumValuesAllowed(true).execute(args));
   }
 
   @Override
@@ -100,7 +100,7 @@ public final class BenchMain implements Callable<Integer> {
     if (!skipLoad) {
       loadTest(root, work, measurements, profileSummary);
     }
-    List<PolicyBench.PolicyCost> policyCosts = skipPolicy || policySizes.isEmpty()
+    List<PolicyBench.PolicyCost> policyCosts = skipPolicy
         ? List.of() : PolicyBench.run(policySizes, jmhSeconds, jmhIterations, jmhIterations);
     Report report = new Report(facts(loadBefore, loadAverage(), fsync), measurements, policyCosts, profileSummary);
     System.out.println(report.markdown());
@@ -109,7 +109,7 @@ public final class BenchMain implements Callable<Integer> {
       report.writeInto(folder.resolve("benchmarks.md"));
       if (!measurements.isEmpty()) {
         LatencyChart.write(measurements, "MCP tools/call, " + Runtime.getRuntime().availableProcessors()
-            + " CPUs, upstream " + upstream + ": direct vs cMCP vs mcp-proxy", folder.resolve("bench-latency.png"));
+            + " CPUs, upstream " + upstreamName() + ": direct vs cMCP vs mcp-proxy", folder.resolve("bench-latency.png"));
       }
       progress.println("bench: wrote " + folder.resolve("benchmarks.md") + " and bench-latency.png");
     }
@@ -127,12 +127,11 @@ public final class BenchMain implements Callable<Integer> {
     LoadGenerator generator = new LoadGenerator(
         http, Duration.ofSeconds(warmupSeconds), Duration.ofSeconds(durationSeconds), maxInFlight, maxCalls);
     Servers servers = new Servers(root, work);
-    Servers.Upstream kind = Servers.Upstream.valueOf(upstream.toUpperCase(Locale.ROOT));
     List<ManagedProcess> running = new ArrayList<>();
     try {
-      ManagedProcess.Started upstreamServer = servers.upstream(kind);
+      ManagedProcess.Started upstreamServer = servers.upstream(upstream);
       running.add(upstreamServer.process());
-      URI upstreamUrl = Servers.upstreamUrl(kind, upstreamServer);
+      URI upstreamUrl = Servers.upstreamUrl(upstream, upstreamServer);
       // All targets run at once (idle, they cost next to nothing) and take turns at each load, so
       // the figures compared with each other were measured minutes apart at most.
       List<Target> started = new ArrayList<>();
@@ -196,6 +195,10 @@ public final class BenchMain implements Callable<Integer> {
     return summary;
   }
 
+  private String upstreamName() {
+    return upstream.name().toLowerCase(Locale.ROOT);
+  }
+
   /** The machine's 1-minute load average: other work on the same cores skews every figure. */
   private static double loadAverage() {
     return java.lang.management.ManagementFactory.getOperatingSystemMXBean().getSystemLoadAverage();
@@ -207,7 +210,7 @@ public final class BenchMain implements Callable<Integer> {
     String settings = String.format(Locale.ROOT,
         "load average %.2f before, %.2f after; %d s warm-up + %d s measured per point; closed loop at %s; open loop at %s; upstream %s; cMCP %s with a bundle of %d policies; "
             + "JMH %d+%d iterations of %d s, 1 fork",
-        loadBefore, loadAfter, warmupSeconds, durationSeconds, concurrency, openRate > 0 ? openRate + " calls/s" : "off", upstream, cmcpMode, policies,
+        loadBefore, loadAfter, warmupSeconds, durationSeconds, concurrency, openRate > 0 ? openRate + " calls/s" : "off", upstreamName(), cmcpMode, policies,
         jmhIterations, jmhIterations, jmhSeconds);
     return new Report.RunFacts(command, LocalDate.now().toString(), Runtime.getRuntime().availableProcessors(),
         jdk + "; " + fsync, settings);
