@@ -238,6 +238,16 @@ public final class AuditLog implements AutoCloseable {
     return file;
   }
 
+  /** Whether the log still accepts entries: open, and no earlier write or fsync failed. */
+  public boolean healthy() {
+    lock.lock();
+    try {
+      return !closed && failure == null;
+    } finally {
+      lock.unlock();
+    }
+  }
+
   public String epoch() {
     return epoch;
   }
