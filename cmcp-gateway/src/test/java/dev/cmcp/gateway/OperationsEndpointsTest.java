@@ -67,6 +67,8 @@ class OperationsEndpointsTest {
   private CurrentEvidence evidence;
   private PolicyReloader reloader;
   private GatewayHttpServer http;
+  private McpEndpoint endpoint;
+  private GatewayMetrics metrics;
 
   @BeforeEach
   void start() throws Exception {
@@ -90,15 +92,20 @@ class OperationsEndpointsTest {
     reloader = new PolicyReloader(bundleDir, catalog, PolicyReloader.CatalogFile.read(catalogFile),
         new ActivePolicy(first, new PolicyEngine(first, catalog)), hash -> binding, evidence, Optional.of(audit));
     Upstreams upstreams = new Upstreams(catalog, new UpstreamSettings(Duration.ofSeconds(1), 1024 * 1024));
-    GatewayMetrics metrics = new GatewayMetrics(catalog.tools().keySet(), "enforcing", evidence::producedAt, clock);
+    metrics = new GatewayMetrics(catalog.tools().keySet(), "enforcing", evidence::producedAt, clock);
     ToolCallPipeline pipeline = new ToolCallPipeline(catalog, reloader::current, EnforcementMode.ENFORCING, upstreams,
         Optional.of(audit), session -> { }, evidence::refusal, clock, Optional.of(metrics));
     StrictJson json = new StrictJson();
-    McpEndpoint endpoint = new McpEndpoint(new JsonRpcDecoder(json), new SessionStore(clock, 10), pipeline, Optional.empty(), "test");
-    Operations operations = new Operations(metrics, Gateway.readinessChecks(reloader, evidence, Optional.of(audit)), true);
-    http = new GatewayHttpServer(new ListenAddress("127.0.0.1", 0, true), endpoint, Optional.of(TOKEN), List.of(),
-        json.mapper(), Optional.of(operations));
-    http.start();
+    endpoint = new McpEndpoint(new JsonRpcDecoder(json), new SessionStore(clock, 10), pipeline, Optional.empty(), "test");
+    http = serve(true);
+  }
+
+  private GatewayHttpServer serve(boolean requireToken) throws Exception {
+    Operations operations = new Operations(metrics, Gateway.readinessChecks(reloader, evidence, Optional.of(audit)), requireToken);
+    GatewayHttpServer server = new GatewayHttpServer(new ListenAddress("127.0.0.1", 0, true), endpoint, Optional.of(TOKEN),
+        List.of(), new StrictJson().mapper(), Optional.of(operations));
+    server.start();
+    return server;
   }
 
   @AfterEach
@@ -120,6 +127,16 @@ class OperationsEndpointsTest {
   void metricsAndReadyzNeedTheTokenByDefault() throws Exception {
     assertThat(get("/metrics", false).statusCode()).isEqualTo(401);
     assertThat(get("/readyz", false).statusCode()).isEqualTo(401);
+  }
+
+  @Test
+  void metricsAndReadyzOpenWithoutTokenWhenConfigured() throws Exception {
+    http.close();
+    http = serve(false);
+
+    assertThat(get("/metrics", false).statusCode()).isEqualTo(200);
+    assertThat(get("/readyz", false).statusCode()).isEqualTo(200);
+    assertThat(get("/mcp", false).statusCode()).isEqualTo(401);
   }
 
   @Test

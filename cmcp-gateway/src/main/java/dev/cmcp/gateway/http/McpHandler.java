@@ -108,6 +108,9 @@ final class McpHandler extends Handler.Abstract {
   }
 
   private boolean operatorEndpoint(Request request, Response response, Callback callback, String path, Operations ops) {
+    if (!origins.admits(request.getHeaders().get(HttpHeader.ORIGIN))) {
+      return plainText(response, callback, 403, "Origin not allowed; add it to allowed_origins\n", "text/plain; charset=utf-8");
+    }
     if (ops.requireToken() && token.isPresent() && !token.get().admits(request.getHeaders().get(HttpHeader.AUTHORIZATION))) {
       response.getHeaders().put(HttpHeader.WWW_AUTHENTICATE, "Bearer");
       return plainText(response, callback, 401, "missing or wrong bearer token\n", "text/plain; charset=utf-8");
