@@ -112,11 +112,12 @@ public final class Gateway implements AutoCloseable {
     String measurement = first.measurement();
     out.println("[cmcp] provider=" + evidence.provider().configName() + " enforcement_mode=" + mode);
     out.println("[cmcp] attestation: " + first.platform().jsonName() + ", measurement " + measurement);
+    GatewayMetrics metrics = new GatewayMetrics(catalog.tools().keySet(), mode, evidence::producedAt, clock);
     Optional<AuditLog> audit = Optional.empty();
     if (config.enforcementMode() != EnforcementMode.SILENT) {
       try {
         AuditLog log = AuditLog.open(config.auditDir(), new AuditRecords.Genesis(version(), first.platform().jsonName(), measurement,
-            bundle.bundleHash(), catalog.catalogHash(), mode, signer.jwk().thumbprint()), clock);
+            bundle.bundleHash(), catalog.catalogHash(), mode, signer.jwk().thumbprint()), clock, metrics::auditSynced);
         audit = Optional.of(log);
         out.println("[cmcp] audit log: " + log.file());
       } catch (AuditException e) {
@@ -135,7 +136,6 @@ public final class Gateway implements AutoCloseable {
     upstreams.start();
 
     StrictJson json = new StrictJson();
-    GatewayMetrics metrics = new GatewayMetrics(catalog.tools().keySet(), mode, evidence::producedAt, clock);
     Operations operations = new Operations(metrics, readinessChecks(reloader, evidence, audit), config.metricsRequireToken());
     ToolCallPipeline.CallListener perCallClaims = claimsPerCall(config, claims);
     ToolCallPipeline toolCalls =

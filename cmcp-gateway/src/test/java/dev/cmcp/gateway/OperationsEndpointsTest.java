@@ -87,12 +87,12 @@ class OperationsEndpointsTest {
     Clock frozen = Clock.fixed(clock.instant(), ZoneOffset.UTC);
     evidence = CurrentEvidence.start(new SoftwareProvider(AuditFixtures.MEASUREMENT, frozen),
         binding, Optional.empty(), VALIDITY, StalenessPolicy.FAIL_CLOSED, clock);
-    audit = AuditLog.open(dir.resolve("audit"), AuditFixtures.genesis("key"), clock);
+    metrics = new GatewayMetrics(catalog.tools().keySet(), "enforcing", evidence::producedAt, clock);
+    audit = AuditLog.open(dir.resolve("audit"), AuditFixtures.genesis("key"), clock, metrics::auditSynced);
     Path catalogFile = Files.writeString(dir.resolve("catalog.json"), "{\"servers\": {}}");
     reloader = new PolicyReloader(bundleDir, catalog, PolicyReloader.CatalogFile.read(catalogFile),
         new ActivePolicy(first, new PolicyEngine(first, catalog)), hash -> binding, evidence, Optional.of(audit));
     Upstreams upstreams = new Upstreams(catalog, new UpstreamSettings(Duration.ofSeconds(1), 1024 * 1024));
-    metrics = new GatewayMetrics(catalog.tools().keySet(), "enforcing", evidence::producedAt, clock);
     ToolCallPipeline pipeline = new ToolCallPipeline(catalog, reloader::current, EnforcementMode.ENFORCING, upstreams,
         Optional.of(audit), session -> { }, evidence::refusal, clock, Optional.of(metrics));
     StrictJson json = new StrictJson();
@@ -162,6 +162,9 @@ class OperationsEndpointsTest {
     assertThat(after).containsEntry("cmcp_upstream_seconds_count", 1.0);
     assertThat(after).containsEntry("cmcp_policy_evaluation_seconds_bucket{le=\"+Inf\"}", 5.0);
     assertThat(after).containsKey("cmcp_evidence_age_seconds");
+    // Each decision is made durable before it is answered, and an allowed call's outcome too.
+    assertThat(after.get("cmcp_audit_fsync_seconds_count")).isGreaterThanOrEqualTo(1.0);
+    assertThat(after.get("cmcp_audit_fsync_batch_entries_sum")).isGreaterThanOrEqualTo(6.0);
   }
 
   @Test

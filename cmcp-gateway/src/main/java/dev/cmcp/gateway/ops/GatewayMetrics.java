@@ -23,9 +23,13 @@ public final class GatewayMetrics {
   private final String mode;
   private final Map<String, Map<String, LongAdder>> callsByToolAndDecision;
   private final Histogram policyEvaluation =
-      new Histogram("cmcp_policy_evaluation_seconds", "Time to evaluate the Cedar policy for one request.");
+      new Histogram("cmcp_policy_evaluation_seconds", "Time to evaluate the Cedar policy for one request.", Histogram.SECONDS);
   private final Histogram upstream =
-      new Histogram("cmcp_upstream_seconds", "Time from forwarding a request to its upstream's answer.");
+      new Histogram("cmcp_upstream_seconds", "Time from forwarding a request to its upstream's answer.", Histogram.SECONDS);
+  private final Histogram auditFsync =
+      new Histogram("cmcp_audit_fsync_seconds", "Time of one group-commit fsync of the audit log.", Histogram.SECONDS);
+  private final Histogram auditBatch = new Histogram(
+      "cmcp_audit_fsync_batch_entries", "Audit entries made durable by one fsync.", new double[] {1, 2, 4, 8, 16, 32, 64, 128, 256});
   private final Supplier<Instant> evidenceProducedAt;
   private final Clock clock;
 
@@ -63,6 +67,12 @@ public final class GatewayMetrics {
     upstream.observeNanos(nanos);
   }
 
+  /** One group-commit fsync of the audit log; fits {@code AuditLog.SyncObserver}. */
+  public void auditSynced(long nanos, long entries) {
+    auditFsync.observeNanos(nanos);
+    auditBatch.observe(entries);
+  }
+
   /** The exposition, for {@code GET /metrics}. */
   public String render() {
     StringBuilder out = new StringBuilder(4096);
@@ -76,6 +86,8 @@ public final class GatewayMetrics {
                 .append(decision.getValue().sum()).append('\n')));
     policyEvaluation.render(out);
     upstream.render(out);
+    auditFsync.render(out);
+    auditBatch.render(out);
     out.append("# HELP cmcp_evidence_age_seconds Age of the attestation evidence served now.\n");
     out.append("# TYPE cmcp_evidence_age_seconds gauge\n");
     Duration age = Duration.between(evidenceProducedAt.get(), clock.instant());
