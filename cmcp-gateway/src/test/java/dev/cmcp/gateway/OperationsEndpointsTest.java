@@ -192,6 +192,15 @@ class OperationsEndpointsTest {
         .isGreaterThanOrEqualTo((double) VALIDITY.multipliedBy(2).toSeconds());
   }
 
+  @Test
+  void readyzTurnsUnreadyWhenTheAuditLogCannotRecord() throws Exception {
+    audit.close();
+
+    HttpResponse<String> response = get("/readyz", true);
+    assertThat(response.statusCode()).isEqualTo(503);
+    assertThat(response.body()).startsWith("audit log: ").contains("cannot record");
+  }
+
   private static String calls(String tool, String decision) {
     return "cmcp_calls_total{tool=\"" + tool + "\",decision=\"" + decision + "\",mode=\"enforcing\"}";
   }

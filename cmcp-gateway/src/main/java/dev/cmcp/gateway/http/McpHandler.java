@@ -40,11 +40,11 @@ final class McpHandler extends Handler.Abstract {
 
   McpHandler(McpEndpoint endpoint, Optional<BearerToken> token, OriginPolicy origins, ObjectMapper json,
       Optional<Operations> operations) {
-    this.operations = operations;
     this.endpoint = endpoint;
     this.token = token;
     this.origins = origins;
     this.json = json;
+    this.operations = operations;
   }
 
   @Override

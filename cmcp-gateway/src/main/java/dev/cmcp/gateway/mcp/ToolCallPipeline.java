@@ -127,7 +127,6 @@ public final class ToolCallPipeline {
       Catalog catalog, Supplier<ActivePolicy> policies, EnforcementMode mode, Upstreams upstreams,
       Optional<AuditLog> audit, CallListener listener, EvidenceCheck evidence, Clock clock,
       Optional<GatewayMetrics> metrics) {
-    this.metrics = metrics;
     this.catalog = catalog;
     this.policies = policies;
     this.mode = mode;
@@ -137,6 +136,7 @@ public final class ToolCallPipeline {
     this.evidence = evidence;
     this.clock = clock;
     this.pins = new ToolPins(audit);
+    this.metrics = metrics;
     this.discovery = new Discovery(
         catalog, upstreams, policies, pins, new ResourceRoutes(), mode == EnforcementMode.ENFORCING, clock);
   }
@@ -242,7 +242,9 @@ public final class ToolCallPipeline {
     long started = System.nanoTime();
     PolicyDecision decision = request.active().engine().decide(new AccessRequest(
         caller.principal(), caller.sessionId(), caller.workflowId(), target, request.arguments(), clock.instant()));
-    metrics.ifPresent(counted -> counted.policyEvaluated(System.nanoTime() - started));
+    if (metrics.isPresent()) {
+      metrics.get().policyEvaluated(System.nanoTime() - started);
+    }
     return decision;
   }
 
@@ -329,9 +331,9 @@ public final class ToolCallPipeline {
     try {
       // Size limit and SSE are dealt with below this call: what comes back is one whole, bounded message.
       answer = upstreams.connection(request.server().orElseThrow()).request(request.kind().method, request.forwardParams());
-      metrics.ifPresent(counted -> counted.upstreamAnswered(System.nanoTime() - started));
+      upstreamAnswered(started);
     } catch (UpstreamException e) {
-      metrics.ifPresent(counted -> counted.upstreamAnswered(System.nanoTime() - started));
+      upstreamAnswered(started);
       String outcome = e.kind() == UpstreamException.Kind.RESPONSE_TOO_LARGE ? "response_too_large" : "upstream_error";
       recordOutcome(request, decisionIndex, outcome, Optional.empty(), Optional.empty());
       throw UpstreamErrors.toJsonRpc(e, request.id());
@@ -347,6 +349,13 @@ public final class ToolCallPipeline {
       recordOutcome(request, decisionIndex, outcome, Optional.of(Digests.sha256Hex(CanonicalJson.bytes(result))), redactions);
     }
     return answer;
+  }
+
+  /** Plain {@code if}, not {@code ifPresent}: a capturing lambda would cost an allocation per call. */
+  private void upstreamAnswered(long started) {
+    if (metrics.isPresent()) {
+      metrics.get().upstreamAnswered(System.nanoTime() - started);
+    }
   }
 
   /** An answer the log could not record is not delivered: the agent gets an error instead. */
