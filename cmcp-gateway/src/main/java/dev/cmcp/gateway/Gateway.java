@@ -24,6 +24,8 @@ import dev.cmcp.gateway.mcp.JsonRpcDecoder;
 import dev.cmcp.gateway.mcp.McpEndpoint;
 import dev.cmcp.gateway.mcp.SessionStore;
 import dev.cmcp.gateway.mcp.ToolCallPipeline;
+import dev.cmcp.gateway.ops.GatewayMetrics;
+import dev.cmcp.gateway.ops.Operations;
 import dev.cmcp.gateway.policy.ActivePolicy;
 import dev.cmcp.gateway.policy.PolicyBundle;
 import dev.cmcp.gateway.policy.PolicyBundleLoader;
@@ -41,6 +43,7 @@ import java.security.KeyPairGenerator;
 import java.security.NoSuchAlgorithmException;
 import java.time.Clock;
 import java.time.Duration;
+import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 import java.util.function.Function;
@@ -109,11 +112,12 @@ public final class Gateway implements AutoCloseable {
     String measurement = first.measurement();
     out.println("[cmcp] provider=" + evidence.provider().configName() + " enforcement_mode=" + mode);
     out.println("[cmcp] attestation: " + first.platform().jsonName() + ", measurement " + measurement);
+    GatewayMetrics metrics = new GatewayMetrics(catalog.tools().keySet(), mode, evidence::producedAt, clock);
     Optional<AuditLog> audit = Optional.empty();
     if (config.enforcementMode() != EnforcementMode.SILENT) {
       try {
         AuditLog log = AuditLog.open(config.auditDir(), new AuditRecords.Genesis(version(), first.platform().jsonName(), measurement,
-            bundle.bundleHash(), catalog.catalogHash(), mode, signer.jwk().thumbprint()), clock);
+            bundle.bundleHash(), catalog.catalogHash(), mode, signer.jwk().thumbprint()), clock, metrics::auditSynced);
         audit = Optional.of(log);
         out.println("[cmcp] audit log: " + log.file());
       } catch (AuditException e) {
@@ -132,13 +136,15 @@ public final class Gateway implements AutoCloseable {
     upstreams.start();
 
     StrictJson json = new StrictJson();
+    Operations operations = new Operations(metrics, readinessChecks(reloader, evidence, audit), config.metricsRequireToken());
     ToolCallPipeline.CallListener perCallClaims = claimsPerCall(config, claims);
     ToolCallPipeline toolCalls =
         new ToolCallPipeline(catalog, reloader::current, config.enforcementMode(), upstreams, audit, perCallClaims,
-            evidence::refusal, clock);
+            evidence::refusal, clock, Optional.of(metrics));
     McpEndpoint endpoint = new McpEndpoint(
         new JsonRpcDecoder(json), new SessionStore(clock, MAX_OPEN_SESSIONS), toolCalls, claims, version());
-    GatewayHttpServer http = new GatewayHttpServer(address, endpoint, env.bearerToken(), config.allowedOrigins(), json.mapper());
+    GatewayHttpServer http = new GatewayHttpServer(
+        address, endpoint, env.bearerToken(), config.allowedOrigins(), json.mapper(), Optional.of(operations));
     try {
       http.start();
     } catch (Exception e) {
@@ -171,6 +177,16 @@ public final class Gateway implements AutoCloseable {
     } catch (AttestationException e) {
       throw new StartupException(e.getMessage(), e);
     }
+  }
+
+  /** What {@code /readyz} checks: the bundle in force was the last one offered, fresh evidence, a working audit log. */
+  static List<Operations.ReadinessCheck> readinessChecks(
+      PolicyReloader reloader, CurrentEvidence evidence, Optional<AuditLog> audit) {
+    return List.of(
+        () -> reloader.lastRejection().map(why -> "policy bundle: the last reload was rejected: " + why),
+        () -> evidence.refusal().map(why -> "evidence: " + why),
+        // Silent mode keeps no log, so there is nothing to be unwritable.
+        () -> audit.filter(log -> !log.healthy()).map(log -> "audit log: " + log.file() + " cannot record"));
   }
 
   private static ToolCallPipeline.CallListener claimsPerCall(GatewayConfig config, Optional<ClaimIssuer> claims) {

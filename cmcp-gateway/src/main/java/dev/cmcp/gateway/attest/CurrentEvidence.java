@@ -116,6 +116,11 @@ public final class CurrentEvidence implements AutoCloseable {
     }
   }
 
+  /** When the evidence served now was produced; unlike {@link #evidence()}, never renews it. */
+  public java.time.Instant producedAt() {
+    return evidence.producedAt();
+  }
+
   /** {@link #evidence()} as the claim's {@code trace.runtime} object. */
   public ObjectNode runtime() {
     return evidence().toJson();

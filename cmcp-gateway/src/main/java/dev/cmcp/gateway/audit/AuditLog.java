@@ -72,8 +72,17 @@ public final class AuditLog implements AutoCloseable {
   private IOException failure;
 
   private final Map<String, List<RecordedCall>> callsBySession = new ConcurrentHashMap<>();
+  private final SyncObserver syncs;
 
-  private AuditLog(Path file, String epoch, FileOutputStream out, Clock clock) {
+  /** Told of each group-commit fsync, e.g. to measure it. Called outside the log's lock. */
+  @FunctionalInterface
+  public interface SyncObserver {
+    /** One fsync took {@code nanos} and made {@code entries} entries durable. */
+    void synced(long nanos, long entries);
+  }
+
+  private AuditLog(Path file, String epoch, FileOutputStream out, Clock clock, SyncObserver syncs) {
+    this.syncs = syncs;
     this.file = file;
     this.epoch = epoch;
     this.out = out;
@@ -86,6 +95,11 @@ public final class AuditLog implements AutoCloseable {
    * calls without an outcome.
    */
   public static AuditLog open(Path directory, Genesis genesis, Clock clock) throws AuditException {
+    return open(directory, genesis, clock, (nanos, entries) -> { });
+  }
+
+  /** {@link #open(Path, Genesis, Clock)}, telling {@code syncs} of each fsync after the first. */
+  public static AuditLog open(Path directory, Genesis genesis, Clock clock, SyncObserver syncs) throws AuditException {
     if (Files.exists(directory) && !Files.isDirectory(directory)) {
       throw new AuditException("audit_dir " + directory + ": not a directory; name a folder for the audit log "
           + "(it is created when missing)");
@@ -100,7 +114,7 @@ public final class AuditLog implements AutoCloseable {
       // A stream, not a FileChannel: a channel closes itself when its thread is interrupted,
       // which would shut the log for every caller; stream writes and fd.sync() are not interruptible.
       FileOutputStream out = new FileOutputStream(file.toFile(), true);
-      log = new AuditLog(file, epoch, out, clock);
+      log = new AuditLog(file, epoch, out, clock, syncs);
       byte[] previousTip = HexFormat.of().parseHex(previous.map(p -> p.head().tip()).orElse(AuditEntry.NO_PREDECESSOR));
       log.append(genesisEntry(genesis, previous), previousTip);
       if (previous.isPresent() && previous.get().needsRecoveryEntry()) {
@@ -238,6 +252,16 @@ public final class AuditLog implements AutoCloseable {
     return file;
   }
 
+  /** Whether the log still accepts entries: open, and no earlier write or fsync failed. */
+  public boolean healthy() {
+    lock.lock();
+    try {
+      return !closed && failure == null;
+    } finally {
+      lock.unlock();
+    }
+  }
+
   public String epoch() {
     return epoch;
   }
@@ -314,9 +338,12 @@ public final class AuditLog implements AutoCloseable {
       }
       syncing = true;
       long target = entryHashes.size() - 1;
+      long batch = target - durableThrough;
       lock.unlock();
       try {
+        long started = System.nanoTime();
         out.getFD().sync();
+        syncs.synced(System.nanoTime() - started, batch);
       } catch (IOException e) {
         lock.lock();
         failure = failure == null ? e : failure;

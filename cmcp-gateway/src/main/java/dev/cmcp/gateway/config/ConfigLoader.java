@@ -26,7 +26,8 @@ public final class ConfigLoader {
           "audit_dir",
           "upstream_timeout_seconds",
           "allowed_origins",
-          "claim_granularity");
+          "claim_granularity",
+          "metrics_require_token");
 
   private static final Set<String> ATTESTATION_KEYS =
       Set.of(
@@ -87,7 +88,8 @@ public final class ConfigLoader {
         Duration.ofSeconds(top.positive("upstream_timeout_seconds").orElse(30L)),
         allowedOrigins(top),
         top.choice("claim_granularity", ClaimGranularity.values(), ClaimGranularity::configName)
-            .orElse(ClaimGranularity.SESSION));
+            .orElse(ClaimGranularity.SESSION),
+        top.bool("metrics_require_token").orElse(true));
   }
 
   /**

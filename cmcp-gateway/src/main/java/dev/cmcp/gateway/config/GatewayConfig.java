@@ -29,6 +29,7 @@ import java.util.Optional;
  * @param upstreamTimeout upstream_timeout_seconds: how long one upstream call may take
  * @param allowedOrigins allowed_origins: browser origins accepted besides loopback ones
  * @param claimGranularity claim_granularity
+ * @param metricsRequireToken metrics_require_token: whether /readyz and /metrics need the bearer token
  */
 public record GatewayConfig(
     Path configFile,
@@ -48,7 +49,8 @@ public record GatewayConfig(
     Path auditDir,
     Duration upstreamTimeout,
     List<String> allowedOrigins,
-    ClaimGranularity claimGranularity) {
+    ClaimGranularity claimGranularity,
+    boolean metricsRequireToken) {
 
   public GatewayConfig {
     Objects.requireNonNull(configFile);

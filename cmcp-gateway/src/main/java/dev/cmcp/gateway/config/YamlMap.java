@@ -78,6 +78,15 @@ final class YamlMap {
     return Optional.of(value.get().asText());
   }
 
+  /** {@code true} or {@code false}, unquoted. */
+  Optional<Boolean> bool(String key) throws ConfigException {
+    Optional<JsonNode> value = value(key);
+    if (value.isPresent() && !value.get().isBoolean()) {
+      throw typeError(key, "true or false", value.get());
+    }
+    return value.map(JsonNode::booleanValue);
+  }
+
   /** A whole number greater than zero. */
   Optional<Long> positive(String key) throws ConfigException {
     Optional<Long> number = wholeNumber(key);

@@ -3,6 +3,7 @@ package dev.cmcp.gateway.http;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.cmcp.gateway.config.ListenAddress;
 import dev.cmcp.gateway.mcp.McpEndpoint;
+import dev.cmcp.gateway.ops.Operations;
 import java.util.List;
 import java.util.Optional;
 import org.eclipse.jetty.server.HttpConfiguration;
@@ -19,6 +20,13 @@ public final class GatewayHttpServer implements AutoCloseable {
 
   public GatewayHttpServer(
       ListenAddress address, McpEndpoint endpoint, Optional<String> bearerToken, List<String> allowedOrigins, ObjectMapper json) {
+    this(address, endpoint, bearerToken, allowedOrigins, json, Optional.empty());
+  }
+
+  /** @param operations what {@code /readyz} and {@code /metrics} report; without it they are not served */
+  public GatewayHttpServer(
+      ListenAddress address, McpEndpoint endpoint, Optional<String> bearerToken, List<String> allowedOrigins, ObjectMapper json,
+      Optional<Operations> operations) {
     VirtualThreadPool threads = new VirtualThreadPool();
     threads.setName("cmcp-http");
     this.server = new Server(threads);
@@ -31,7 +39,7 @@ public final class GatewayHttpServer implements AutoCloseable {
     // Slow clients must not hold a connection (and its session) forever.
     connector.setIdleTimeout(60_000);
     server.addConnector(connector);
-    server.setHandler(new McpHandler(endpoint, bearerToken.map(BearerToken::new), new OriginPolicy(allowedOrigins), json));
+    server.setHandler(new McpHandler(endpoint, bearerToken.map(BearerToken::new), new OriginPolicy(allowedOrigins), json, operations));
   }
 
   public void start() throws Exception {

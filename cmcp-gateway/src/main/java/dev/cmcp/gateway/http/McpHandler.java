@@ -7,10 +7,12 @@ import dev.cmcp.gateway.mcp.JsonRpcError;
 import dev.cmcp.gateway.mcp.McpEndpoint;
 import dev.cmcp.gateway.mcp.McpHttpRequest;
 import dev.cmcp.gateway.mcp.McpHttpResponse;
+import dev.cmcp.gateway.ops.Operations;
 import java.io.IOException;
 import java.io.InputStream;
 import java.nio.ByteBuffer;
 import java.nio.charset.StandardCharsets;
+import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 import org.eclipse.jetty.http.HttpHeader;
@@ -34,17 +36,27 @@ final class McpHandler extends Handler.Abstract {
   private final Optional<BearerToken> token;
   private final OriginPolicy origins;
   private final ObjectMapper json;
+  private final Optional<Operations> operations;
 
-  McpHandler(McpEndpoint endpoint, Optional<BearerToken> token, OriginPolicy origins, ObjectMapper json) {
+  McpHandler(McpEndpoint endpoint, Optional<BearerToken> token, OriginPolicy origins, ObjectMapper json,
+      Optional<Operations> operations) {
     this.endpoint = endpoint;
     this.token = token;
     this.origins = origins;
     this.json = json;
+    this.operations = operations;
   }
 
   @Override
   public boolean handle(Request request, Response response, Callback callback) throws IOException {
     String path = Request.getPathInContext(request);
+    // A liveness probe must answer without credentials: it says only that the process serves.
+    if ("/healthz".equals(path)) {
+      return plainText(response, callback, 200, "ok\n", "text/plain; charset=utf-8");
+    }
+    if (operations.isPresent() && ("/readyz".equals(path) || "/metrics".equals(path))) {
+      return operatorEndpoint(request, response, callback, path, operations.get());
+    }
     if (token.isPresent() && !token.get().admits(request.getHeaders().get(HttpHeader.AUTHORIZATION))) {
       response.getHeaders().put(HttpHeader.WWW_AUTHENTICATE, "Bearer");
       return refuse(response, callback, 401, JsonRpcError.UNAUTHORIZED, "missing or wrong bearer token", "unauthorized");
@@ -92,6 +104,36 @@ final class McpHandler extends Handler.Abstract {
         return refuse(response, callback, 405, JsonRpcError.INVALID_REQUEST, request.getMethod() + " is not allowed on /mcp", "method_not_allowed");
       }
     }
+    return true;
+  }
+
+  private boolean operatorEndpoint(Request request, Response response, Callback callback, String path, Operations ops) {
+    if (!origins.admits(request.getHeaders().get(HttpHeader.ORIGIN))) {
+      return plainText(response, callback, 403, "Origin not allowed; add it to allowed_origins\n", "text/plain; charset=utf-8");
+    }
+    if (ops.requireToken() && token.isPresent() && !token.get().admits(request.getHeaders().get(HttpHeader.AUTHORIZATION))) {
+      response.getHeaders().put(HttpHeader.WWW_AUTHENTICATE, "Bearer");
+      return plainText(response, callback, 401, "missing or wrong bearer token\n", "text/plain; charset=utf-8");
+    }
+    if (!"GET".equals(request.getMethod())) {
+      response.getHeaders().put(HttpHeader.ALLOW, "GET");
+      return plainText(response, callback, 405, path + " is read with GET\n", "text/plain; charset=utf-8");
+    }
+    if ("/metrics".equals(path)) {
+      return plainText(response, callback, 200, ops.metrics().render(), "text/plain; version=0.0.4; charset=utf-8");
+    }
+    List<String> problems = ops.problems();
+    if (problems.isEmpty()) {
+      return plainText(response, callback, 200, "ready\n", "text/plain; charset=utf-8");
+    }
+    return plainText(response, callback, 503, String.join("\n", problems) + "\n", "text/plain; charset=utf-8");
+  }
+
+  private static boolean plainText(Response response, Callback callback, int status, String body, String contentType) {
+    response.setStatus(status);
+    response.getHeaders().put(HttpHeader.CONTENT_TYPE, contentType);
+    response.getHeaders().put(HttpHeader.CACHE_CONTROL, "no-store");
+    response.write(true, ByteBuffer.wrap(body.getBytes(StandardCharsets.UTF_8)), callback);
     return true;
   }
 

@@ -9,6 +9,7 @@ import dev.cmcp.gateway.audit.AuditRecords;
 import dev.cmcp.gateway.catalog.Catalog;
 import dev.cmcp.gateway.catalog.CatalogTool;
 import dev.cmcp.gateway.config.EnforcementMode;
+import dev.cmcp.gateway.ops.GatewayMetrics;
 import dev.cmcp.gateway.policy.AccessRequest;
 import dev.cmcp.gateway.policy.ActivePolicy;
 import dev.cmcp.gateway.policy.DenialCause;
@@ -102,6 +103,7 @@ public final class ToolCallPipeline {
   private final ToolPins pins;
   private final Discovery discovery;
   private final ResponseRedactor redactor = new ResponseRedactor(new StrictJson());
+  private final Optional<GatewayMetrics> metrics;
 
   /** @param audit the audit log, empty in silent mode, where nothing is written */
   public ToolCallPipeline(
@@ -117,6 +119,14 @@ public final class ToolCallPipeline {
   public ToolCallPipeline(
       Catalog catalog, Supplier<ActivePolicy> policies, EnforcementMode mode, Upstreams upstreams,
       Optional<AuditLog> audit, CallListener listener, EvidenceCheck evidence, Clock clock) {
+    this(catalog, policies, mode, upstreams, audit, listener, evidence, clock, Optional.empty());
+  }
+
+  /** @param metrics where calls and latencies are counted; empty when nobody reads them */
+  public ToolCallPipeline(
+      Catalog catalog, Supplier<ActivePolicy> policies, EnforcementMode mode, Upstreams upstreams,
+      Optional<AuditLog> audit, CallListener listener, EvidenceCheck evidence, Clock clock,
+      Optional<GatewayMetrics> metrics) {
     this.catalog = catalog;
     this.policies = policies;
     this.mode = mode;
@@ -126,6 +136,7 @@ public final class ToolCallPipeline {
     this.evidence = evidence;
     this.clock = clock;
     this.pins = new ToolPins(audit);
+    this.metrics = metrics;
     this.discovery = new Discovery(
         catalog, upstreams, policies, pins, new ResourceRoutes(), mode == EnforcementMode.ENFORCING, clock);
   }
@@ -211,6 +222,9 @@ public final class ToolCallPipeline {
 
   /** The steps every governed request shares, once its target and decision are known. */
   private ObjectNode govern(Governed request, PolicyDecision decision) throws JsonRpcException {
+    if (request.kind() == Kind.TOOL && metrics.isPresent()) {
+      metrics.get().toolCallDecided(request.name(), decision.word());
+    }
     boolean forwarded = enforce(request, decision);
     Optional<Long> decisionIndex = recordDecision(request, decision, forwarded);
     if (!forwarded) {
@@ -225,8 +239,13 @@ public final class ToolCallPipeline {
 
   private PolicyDecision decide(Governed request, PolicyTarget target) {
     Caller caller = request.caller();
-    return request.active().engine().decide(new AccessRequest(
+    long started = System.nanoTime();
+    PolicyDecision decision = request.active().engine().decide(new AccessRequest(
         caller.principal(), caller.sessionId(), caller.workflowId(), target, request.arguments(), clock.instant()));
+    if (metrics.isPresent()) {
+      metrics.get().policyEvaluated(System.nanoTime() - started);
+    }
+    return decision;
   }
 
   /** A pinned tool is checked against what its upstream offers now, before the policy is asked. */
@@ -308,10 +327,13 @@ public final class ToolCallPipeline {
 
   private ObjectNode forward(Governed request, Redaction redaction, Optional<Long> decisionIndex) throws JsonRpcException {
     ObjectNode answer;
+    long started = System.nanoTime();
     try {
       // Size limit and SSE are dealt with below this call: what comes back is one whole, bounded message.
       answer = upstreams.connection(request.server().orElseThrow()).request(request.kind().method, request.forwardParams());
+      upstreamAnswered(started);
     } catch (UpstreamException e) {
+      upstreamAnswered(started);
       String outcome = e.kind() == UpstreamException.Kind.RESPONSE_TOO_LARGE ? "response_too_large" : "upstream_error";
       recordOutcome(request, decisionIndex, outcome, Optional.empty(), Optional.empty());
       throw UpstreamErrors.toJsonRpc(e, request.id());
@@ -327,6 +349,13 @@ public final class ToolCallPipeline {
       recordOutcome(request, decisionIndex, outcome, Optional.of(Digests.sha256Hex(CanonicalJson.bytes(result))), redactions);
     }
     return answer;
+  }
+
+  /** Plain {@code if}, not {@code ifPresent}: a capturing lambda would cost an allocation per call. */
+  private void upstreamAnswered(long started) {
+    if (metrics.isPresent()) {
+      metrics.get().upstreamAnswered(System.nanoTime() - started);
+    }
   }
 
   /** An answer the log could not record is not delivered: the agent gets an error instead. */

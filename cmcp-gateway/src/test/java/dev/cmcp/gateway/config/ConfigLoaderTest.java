@@ -60,6 +60,7 @@ class ConfigLoaderTest {
     assertThat(config.upstreamTimeout()).isEqualTo(Duration.ofSeconds(30));
     assertThat(config.allowedOrigins()).isEmpty();
     assertThat(config.claimGranularity()).isEqualTo(ClaimGranularity.SESSION);
+    assertThat(config.metricsRequireToken()).isTrue();
     assertThat(config.tsmReportPath()).isEqualTo(Path.of("/sys/kernel/config/tsm/report"));
     assertThat(config.tpmDevice()).isEqualTo(new TpmDevice.Device(Path.of("/dev/tpmrm0")));
     assertThat(config.pcrSelection()).isEqualTo(new PcrSelection("sha256", List.of(0, 1, 2, 3, 4, 5, 6, 7)));
@@ -250,6 +251,13 @@ class ConfigLoaderTest {
         .isEqualTo(prefix(1) + "allowed_origins: expected a list of strings, got the string \"https://a.example\"");
     assertThat(errorOf("allowed_origins:\n  - https://a.example\n  - 8080\n"))
         .isEqualTo(prefix(3) + "allowed_origins[1]: expected a string, got the number 8080");
+  }
+
+  @Test
+  void metricsRequireTokenIsABooleanWithItsLine() throws Exception {
+    assertThat(load("metrics_require_token: false\n").metricsRequireToken()).isFalse();
+    assertThat(errorOf("attestation:\n  provider: auto\nmetrics_require_token: \"no\"\n"))
+        .startsWith(prefix(3) + "metrics_require_token: expected true or false, got the string \"no\"");
   }
 
   @Test
