@@ -1,5 +1,7 @@
 package dev.cmcp.gateway;
 
+import dev.cmcp.gateway.attest.TestClock;
+
 import static org.assertj.core.api.Assertions.assertThat;
 
 import dev.cmcp.gateway.attest.CurrentEvidence;
@@ -36,7 +38,6 @@ import java.nio.file.Path;
 import java.time.Clock;
 import java.time.Duration;
 import java.time.Instant;
-import java.time.ZoneId;
 import java.time.ZoneOffset;
 import java.util.HashMap;
 import java.util.List;
@@ -61,7 +62,7 @@ class OperationsEndpointsTest {
   @TempDir Path dir;
 
   private final HttpClient client = HttpClient.newHttpClient();
-  private final MovableClock clock = new MovableClock(Instant.parse("2026-11-25T10:00:00Z"));
+  private final TestClock clock = new TestClock(Instant.parse("2026-11-25T10:00:00Z"));
   private Path bundleDir;
   private AuditLog audit;
   private CurrentEvidence evidence;
@@ -256,33 +257,5 @@ class OperationsEndpointsTest {
       assertThat(series.put(sample.group(1), number)).as("series given twice: %s", sample.group(1)).isNull();
     }
     return series;
-  }
-
-  /** A clock the test moves by hand. */
-  private static final class MovableClock extends Clock {
-    private volatile Instant now;
-
-    MovableClock(Instant start) {
-      this.now = start;
-    }
-
-    void advance(Duration step) {
-      now = now.plus(step);
-    }
-
-    @Override
-    public Instant instant() {
-      return now;
-    }
-
-    @Override
-    public ZoneId getZone() {
-      return ZoneOffset.UTC;
-    }
-
-    @Override
-    public Clock withZone(ZoneId zone) {
-      return this;
-    }
   }
 }
