@@ -29,7 +29,6 @@ import dev.cmcp.gateway.ops.Operations;
 import dev.cmcp.gateway.policy.ActivePolicy;
 import dev.cmcp.gateway.policy.PolicyBundle;
 import dev.cmcp.gateway.policy.PolicyBundleLoader;
-import dev.cmcp.gateway.policy.PolicyEngine;
 import dev.cmcp.gateway.policy.PolicyException;
 import dev.cmcp.gateway.upstream.UpstreamSettings;
 import dev.cmcp.gateway.upstream.Upstreams;
@@ -81,7 +80,7 @@ public final class Gateway implements AutoCloseable {
     ListenAddress address;
     PolicyBundle bundle;
     Catalog catalog;
-    PolicyEngine policy;
+    ActivePolicy policy;
     PolicyReloader.CatalogFile catalogFile;
     try {
       env = RuntimeEnvironment.from(environment);
@@ -90,7 +89,7 @@ public final class Gateway implements AutoCloseable {
       bundle = PolicyBundleLoader.load(config.policyBundlePath());
       catalog = CatalogLoader.load(config.catalogPath(), environment);
       catalogFile = PolicyReloader.CatalogFile.read(config.catalogPath());
-      policy = new PolicyEngine(bundle, catalog);
+      policy = ActivePolicy.compile(bundle, catalog);
     } catch (ConfigException | PolicyException | CatalogException e) {
       throw new StartupException(e.getMessage(), e);
     } catch (IOException e) {
@@ -103,9 +102,9 @@ public final class Gateway implements AutoCloseable {
     // The claim key lives only in this process; its thumbprint is bound into the evidence.
     ClaimSigner signer = new ClaimSigner(newClaimKey());
     String mode = config.enforcementMode().configName();
-    Function<String, Binding> bindingFor =
-        bundleHash -> Binding.of(bundleHash, catalog.catalogHash(), mode, signer.jwk().thumbprint());
-    Binding binding = bindingFor.apply(bundle.bundleHash());
+    Function<ActivePolicy, Binding> bindingFor = active -> Binding.of(
+        active.bundle().bundleHash(), active.catalog().catalogHash(), mode, signer.jwk().thumbprint());
+    Binding binding = bindingFor.apply(policy);
     Clock clock = Clock.systemUTC();
     CurrentEvidence evidence = attest(config, env, binding, clock, out);
     RuntimeEvidence first = evidence.evidence();
@@ -126,9 +125,8 @@ public final class Gateway implements AutoCloseable {
       }
     }
     PolicyReloader reloader = new PolicyReloader(
-        config.policyBundlePath(), catalog, catalogFile, new ActivePolicy(bundle, policy), bindingFor, evidence, audit);
-    Optional<ClaimIssuer> claims = audit.map(log -> new ClaimIssuer(signer, evidence::runtime,
-        () -> reloader.current().bundle().bundleHash(), catalog.catalogHash(), mode,
+        config.policyBundlePath(), catalogFile, environment, policy, bindingFor, evidence, audit);
+    Optional<ClaimIssuer> claims = audit.map(log -> new ClaimIssuer(signer, reloader::attested, mode,
         config.validitySeconds(), log, config.auditDir().resolve("claims"), clock));
     out.println("[cmcp] claim key: " + signer.jwk().thumbprint() + " (binding " + binding.hex().substring(0, 16) + "...)");
 
@@ -139,7 +137,7 @@ public final class Gateway implements AutoCloseable {
     Operations operations = new Operations(metrics, readinessChecks(reloader, evidence, audit), config.metricsRequireToken());
     ToolCallPipeline.CallListener perCallClaims = claimsPerCall(config, claims);
     ToolCallPipeline toolCalls =
-        new ToolCallPipeline(catalog, reloader::current, config.enforcementMode(), upstreams, audit, perCallClaims,
+        new ToolCallPipeline(reloader::current, config.enforcementMode(), upstreams, audit, perCallClaims,
             evidence::refusal, clock, Optional.of(metrics));
     McpEndpoint endpoint = new McpEndpoint(
         new JsonRpcDecoder(json), new SessionStore(clock, MAX_OPEN_SESSIONS), toolCalls, claims, version());
@@ -157,7 +155,7 @@ public final class Gateway implements AutoCloseable {
         + (env.bearerToken().isPresent() ? " (bearer token required)" : ""));
     if (config.policyReloadIntervalSeconds() > 0) {
       reloader.start(Duration.ofSeconds(config.policyReloadIntervalSeconds()));
-      out.println("[cmcp] policy bundle reload: checked every " + config.policyReloadIntervalSeconds() + " s");
+      out.println("[cmcp] policy bundle and catalog reload: checked every " + config.policyReloadIntervalSeconds() + " s");
     }
     out.flush();
     return new Gateway(upstreams, http, audit, evidence, reloader);
@@ -179,11 +177,11 @@ public final class Gateway implements AutoCloseable {
     }
   }
 
-  /** What {@code /readyz} checks: the bundle in force was the last one offered, fresh evidence, a working audit log. */
+  /** What {@code /readyz} checks: the bundle and catalog in force were the last offered, fresh evidence, a working audit log. */
   static List<Operations.ReadinessCheck> readinessChecks(
       PolicyReloader reloader, CurrentEvidence evidence, Optional<AuditLog> audit) {
     return List.of(
-        () -> reloader.lastRejection().map(why -> "policy bundle: the last reload was rejected: " + why),
+        () -> reloader.lastRejection().map(why -> "policy reload: the last reload was rejected: " + why),
         () -> evidence.refusal().map(why -> "evidence: " + why),
         // Silent mode keeps no log, so there is nothing to be unwritable.
         () -> audit.filter(log -> !log.healthy()).map(log -> "audit log: " + log.file() + " cannot record"));

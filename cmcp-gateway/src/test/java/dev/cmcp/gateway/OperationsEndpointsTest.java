@@ -24,7 +24,6 @@ import dev.cmcp.gateway.ops.Operations;
 import dev.cmcp.gateway.policy.ActivePolicy;
 import dev.cmcp.gateway.policy.PolicyBundle;
 import dev.cmcp.gateway.policy.PolicyBundleLoader;
-import dev.cmcp.gateway.policy.PolicyEngine;
 import dev.cmcp.gateway.upstream.UpstreamSettings;
 import dev.cmcp.gateway.upstream.Upstreams;
 import dev.cmcp.verify.StrictJson;
@@ -91,10 +90,10 @@ class OperationsEndpointsTest {
     metrics = new GatewayMetrics(catalog.tools().keySet(), "enforcing", evidence::producedAt, clock);
     audit = AuditLog.open(dir.resolve("audit"), AuditFixtures.genesis("key"), clock, metrics::auditSynced);
     Path catalogFile = Files.writeString(dir.resolve("catalog.json"), "{\"servers\": {}}");
-    reloader = new PolicyReloader(bundleDir, catalog, PolicyReloader.CatalogFile.read(catalogFile),
-        new ActivePolicy(first, new PolicyEngine(first, catalog)), hash -> binding, evidence, Optional.of(audit));
+    reloader = new PolicyReloader(bundleDir, PolicyReloader.CatalogFile.read(catalogFile), Map.of(),
+        ActivePolicy.compile(first, catalog), active -> binding, evidence, Optional.of(audit));
     Upstreams upstreams = new Upstreams(catalog, new UpstreamSettings(Duration.ofSeconds(1), 1024 * 1024));
-    ToolCallPipeline pipeline = new ToolCallPipeline(catalog, reloader::current, EnforcementMode.ENFORCING, upstreams,
+    ToolCallPipeline pipeline = new ToolCallPipeline(reloader::current, EnforcementMode.ENFORCING, upstreams,
         Optional.of(audit), session -> { }, evidence::refusal, clock, Optional.of(metrics));
     StrictJson json = new StrictJson();
     endpoint = new McpEndpoint(new JsonRpcDecoder(json), new SessionStore(clock, 10), pipeline, Optional.empty(), "test");
@@ -177,7 +176,7 @@ class OperationsEndpointsTest {
 
     HttpResponse<String> response = get("/readyz", true);
     assertThat(response.statusCode()).isEqualTo(503);
-    assertThat(response.body()).startsWith("policy bundle: the last reload was rejected").contains("p.cedar");
+    assertThat(response.body()).startsWith("policy reload: the last reload was rejected").contains("p.cedar");
   }
 
   @Test

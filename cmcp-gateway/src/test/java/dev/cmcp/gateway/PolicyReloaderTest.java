@@ -12,8 +12,7 @@ import dev.cmcp.gateway.audit.AuditFixtures;
 import dev.cmcp.gateway.audit.AuditLog;
 import dev.cmcp.gateway.audit.AuditRecords;
 import dev.cmcp.gateway.catalog.Catalog;
-import dev.cmcp.gateway.catalog.CatalogTool;
-import dev.cmcp.gateway.catalog.UpstreamServer;
+import dev.cmcp.gateway.catalog.CatalogLoader;
 import dev.cmcp.gateway.claim.ClaimIssuer;
 import dev.cmcp.gateway.config.EnforcementMode;
 import dev.cmcp.gateway.config.StalenessPolicy;
@@ -22,7 +21,6 @@ import dev.cmcp.gateway.mcp.ToolCallPipeline;
 import dev.cmcp.gateway.policy.ActivePolicy;
 import dev.cmcp.gateway.policy.PolicyBundle;
 import dev.cmcp.gateway.policy.PolicyBundleLoader;
-import dev.cmcp.gateway.policy.PolicyEngine;
 import dev.cmcp.gateway.upstream.UpstreamSettings;
 import dev.cmcp.gateway.upstream.Upstreams;
 import dev.cmcp.verify.StrictJson;
@@ -35,9 +33,12 @@ import java.nio.file.Path;
 import java.security.KeyPairGenerator;
 import java.time.Clock;
 import java.time.Duration;
+import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.function.Function;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
@@ -47,12 +48,16 @@ import org.junit.jupiter.api.io.TempDir;
 /** Wired as {@code Gateway.start} wires it, with the reload check driven by hand instead of by the timer. */
 class PolicyReloaderTest {
 
+  /** crm.search always; any tool the catalog rates low-sensitivity. */
   private static final String EXPORTS_FORBIDDEN = """
       @id("read-only") permit (principal, action == Action::"call_tool", resource == Tool::"crm.search");
+      @id("low-sensitivity") permit (principal, action == Action::"call_tool", resource)
+        when { resource has sensitivity_level && resource.sensitivity_level == "low" };
       """;
   private static final String EXPORTS_ALLOWED = EXPORTS_FORBIDDEN + """
       @id("exports") permit (principal, action == Action::"call_tool", resource == Tool::"crm.export");
       """;
+  private static final String CRM = "\"crm\": {\"transport\": \"stdio\", \"command\": \"node\", \"args\": [\"absent.mjs\"]}";
 
   @TempDir Path dir;
 
@@ -67,7 +72,9 @@ class PolicyReloaderTest {
   private ToolCallPipeline pipeline;
   private ClaimIssuer claims;
   private PolicyBundle first;
-  private Function<String, Binding> bindingFor;
+  private Catalog firstCatalog;
+  private Function<ActivePolicy, Binding> bindingFor;
+  private String thumbprint;
 
   @BeforeEach
   void start() throws Exception {
@@ -76,25 +83,24 @@ class PolicyReloaderTest {
         "{\"version\": \"1.0.0\", \"authored_at\": \"2026-01-01T00:00:00Z\", \"author_identity\": \"t@example.com\", \"commit_sha\": \"t\"}");
     writePolicies(EXPORTS_FORBIDDEN);
     first = PolicyBundleLoader.load(bundleDir);
-    // The upstream is never started: an allowed call is decided and audited, then fails to forward.
-    UpstreamServer crm = new UpstreamServer.Stdio("crm", "node", List.of("absent.mjs"), Map.of(), null);
-    Catalog catalog = new Catalog(Map.of("crm", crm), Map.of(
-        "crm.search", new CatalogTool("crm.search", "crm", "search", Map.of()),
-        "crm.export", new CatalogTool("crm.export", "crm", "export", Map.of())), AuditFixtures.CATALOG_HASH);
+    catalogFile = dir.resolve("catalog.json");
+    writeCatalog(CRM, tool("crm.search", "low") + ", " + tool("crm.export", "high"));
+    firstCatalog = CatalogLoader.load(catalogFile, Map.of());
     ClaimSigner signer = new ClaimSigner(KeyPairGenerator.getInstance("Ed25519").generateKeyPair());
-    bindingFor =
-        hash -> Binding.of(hash, AuditFixtures.CATALOG_HASH, "enforcing", signer.jwk().thumbprint());
+    thumbprint = signer.jwk().thumbprint();
+    bindingFor = active -> Binding.of(
+        active.bundle().bundleHash(), active.catalog().catalogHash(), "enforcing", thumbprint);
+    ActivePolicy active = ActivePolicy.compile(first, firstCatalog);
     evidence = CurrentEvidence.start(new SoftwareProvider(AuditFixtures.MEASUREMENT, clock),
-        bindingFor.apply(first.bundleHash()), Optional.empty(), Duration.ofMinutes(5), StalenessPolicy.FAIL_CLOSED, clock);
+        bindingFor.apply(active), Optional.empty(), Duration.ofMinutes(5), StalenessPolicy.FAIL_CLOSED, clock);
     audit = AuditLog.open(dir.resolve("audit"), AuditFixtures.genesis(signer.jwk().thumbprint()), clock);
-    catalogFile = Files.writeString(dir.resolve("catalog.json"), "{\"servers\": {}}");
-    reloader = new PolicyReloader(bundleDir, catalog, PolicyReloader.CatalogFile.read(catalogFile), new ActivePolicy(first, new PolicyEngine(first, catalog)),
+    reloader = new PolicyReloader(bundleDir, PolicyReloader.CatalogFile.read(catalogFile), Map.of(), active,
         bindingFor, evidence, Optional.of(audit));
-    upstreams = new Upstreams(catalog, new UpstreamSettings(Duration.ofSeconds(5), 1024 * 1024));
-    pipeline = new ToolCallPipeline(catalog, reloader::current, EnforcementMode.ENFORCING, upstreams, Optional.of(audit),
-        session -> { }, evidence::refusal, clock);
-    claims = new ClaimIssuer(signer, evidence::runtime, () -> reloader.current().bundle().bundleHash(),
-        AuditFixtures.CATALOG_HASH, "enforcing", 300, audit, dir.resolve("claims"), clock);
+    // The upstream is never started: an allowed call is decided and audited, then fails to forward.
+    upstreams = new Upstreams(firstCatalog, new UpstreamSettings(Duration.ofMillis(200), 1024 * 1024));
+    pipeline = new ToolCallPipeline(reloader::current, EnforcementMode.ENFORCING, upstreams, Optional.of(audit),
+        session -> { }, evidence::refusal, clock, Optional.empty());
+    claims = new ClaimIssuer(signer, reloader::attested, "enforcing", 300, audit, dir.resolve("claims"), clock);
   }
 
   @AfterEach
@@ -107,19 +113,19 @@ class PolicyReloaderTest {
 
   @Test
   void aChangedBundleDecidesTheNextCallAndIsAuditedAndAttested() throws Exception {
-    assertThatThrownBy(() -> callExport("s1")).isInstanceOf(JsonRpcException.class);
+    call("crm.export", "s1");
     assertThat(lastDecision().path("decision").asText()).isEqualTo("deny");
 
     writePolicies(EXPORTS_ALLOWED);
     String newHash = PolicyBundleLoader.computeHash(bundleDir);
     assertThat(reloader.checkNow()).isEqualTo(Outcome.RELOADED);
 
-    assertThatThrownBy(() -> callExport("s2")).isInstanceOf(JsonRpcException.class); // the upstream is absent
+    call("crm.export", "s2");
     JsonNode allowed = lastDecision();
     assertThat(allowed.path("decision").asText()).isEqualTo("allow");
     assertThat(allowed.path("bundle_hash").asText()).isEqualTo(newHash);
 
-    JsonNode reload = entries().stream().filter(e -> e.path("type").asText().equals("bundle_reload")).findFirst().orElseThrow();
+    JsonNode reload = entriesOfType("bundle_reload").get(0);
     assertThat(reload.path("previous_bundle_hash").asText()).isEqualTo(first.bundleHash());
     assertThat(reload.path("bundle_hash").asText()).isEqualTo(newHash);
     assertThat(AuditLogReplay.replay(audit.file())).isInstanceOf(AuditLogReplay.Intact.class);
@@ -127,8 +133,7 @@ class PolicyReloaderTest {
     ObjectNode claim = claims.issue("s2");
     assertThat(claim.at("/trace/policy/bundle_hash").asText()).isEqualTo(newHash);
     // The claim's evidence binds the bundle that decided: the verifier recomputes this from the claim.
-    String reportData = SoftwareEvidence.decode(claim.at("/trace/runtime/evidence").asText()).reportData();
-    assertThat(reportData).isEqualTo(bindingFor.apply(newHash).hex());
+    assertThat(reportData(claim)).isEqualTo(bindingFor.apply(reloader.current()).hex());
   }
 
   @Test
@@ -139,7 +144,7 @@ class PolicyReloaderTest {
     assertThat(reloader.checkNow()).isEqualTo(Outcome.REJECTED);
     assertThat(reloader.lastRejection()).hasValueSatisfying(why -> assertThat(why).contains("p.cedar"));
     assertThat(reloader.current().bundle().bundleHash()).isEqualTo(first.bundleHash());
-    assertThatThrownBy(() -> callExport("s1")).isInstanceOf(JsonRpcException.class);
+    call("crm.export", "s1");
     assertThat(lastDecision().path("decision").asText()).isEqualTo("deny");
     assertThat(lastDecision().path("bundle_hash").asText()).isEqualTo(first.bundleHash());
 
@@ -152,43 +157,178 @@ class PolicyReloaderTest {
   }
 
   @Test
-  void anUnchangedBundleChangesNothing() throws Exception {
+  void unchangedFilesChangeNothing() throws Exception {
     long entriesBefore = entries().size();
     var evidenceBefore = evidence.evidence();
+    // Written again with other spacing: new bytes, the same catalog.
+    writeCatalog(CRM, tool("crm.search", "low") + ",\n    " + tool("crm.export", "high"));
 
     assertThat(reloader.checkNow()).isEqualTo(Outcome.UNCHANGED);
 
     assertThat(reloader.current().bundle()).isSameAs(first);
+    assertThat(reloader.current().catalog().catalogHash()).isEqualTo(firstCatalog.catalogHash());
     assertThat(evidence.evidence()).isSameAs(evidenceBefore);
     assertThat(entries()).hasSize((int) entriesBefore);
   }
 
   @Test
-  void aChangedCatalogFileIsReportedOnceAndNotApplied() throws Exception {
-    Files.writeString(catalogFile, "{\"servers\": {\"other\": {}}}");
+  void aToolAttributeChangedInTheCatalogFlipsTheDecisionAfterReload() throws Exception {
+    call("crm.export", "s1");
+    assertThat(lastDecision().path("decision").asText()).isEqualTo("deny");
+    call("crm.notes", "s1");
+    assertThat(lastDecision().path("cause").asText()).isEqualTo("unsanctioned_tool");
 
-    assertThat(reloader.checkNow()).isEqualTo(Outcome.UNCHANGED);
-    assertThat(reloader.checkNow()).isEqualTo(Outcome.UNCHANGED);
+    writeCatalog(CRM, tool("crm.search", "low") + ", " + tool("crm.export", "low") + ", " + tool("crm.notes", "low"));
+    String newCatalogHash = CatalogLoader.load(catalogFile, Map.of()).catalogHash();
+    assertThat(reloader.checkNow()).isEqualTo(Outcome.RELOADED);
 
-    List<JsonNode> ignored =
-        entries().stream().filter(e -> e.path("type").asText().equals("catalog_change_ignored")).toList();
-    assertThat(ignored).hasSize(1);
-    assertThat(ignored.get(0).path("catalog_hash").asText()).isEqualTo(AuditFixtures.CATALOG_HASH);
+    call("crm.export", "s2");
+    assertThat(lastDecision().path("decision").asText()).isEqualTo("allow");
+    assertThat(lastDecision().path("policies").toString()).contains("low-sensitivity");
+    call("crm.notes", "s2");
+    assertThat(lastDecision().path("decision").asText()).isEqualTo("allow");
+    assertThat(lastDecision().path("bundle_hash").asText()).isEqualTo(first.bundleHash());
+
+    List<JsonNode> reloads = entriesOfType("catalog_reload");
+    assertThat(reloads).hasSize(1);
+    assertThat(reloads.get(0).path("previous_catalog_hash").asText()).isEqualTo(firstCatalog.catalogHash());
+    assertThat(reloads.get(0).path("catalog_hash").asText()).isEqualTo(newCatalogHash);
+    assertThat(reloads.get(0).path("bundle_hash").asText()).isEqualTo(first.bundleHash());
     assertThat(AuditLogReplay.replay(audit.file())).isInstanceOf(AuditLogReplay.Intact.class);
+
+    // Fresh evidence binds the new catalog hash, and the claim names it.
+    ObjectNode claim = claims.issue("s2");
+    assertThat(claim.at("/trace/policy/catalog_hash").asText()).isEqualTo(newCatalogHash);
+    Binding newBinding = Binding.of(first.bundleHash(), newCatalogHash, "enforcing", thumbprint);
+    assertThat(reportData(claim)).isEqualTo(newBinding.hex());
+    assertThat(newBinding).isNotEqualTo(bindingFor.apply(ActivePolicy.compile(first, firstCatalog)));
+  }
+
+  @Test
+  void aCatalogThatIsNotJsonOrNamesAnUnknownServerIsRefusedAndTheOldOneKeepsServing() throws Exception {
+    String goodCatalog = Files.readString(catalogFile);
+    Files.writeString(catalogFile, "{\"servers\": {" + CRM + "}, \"tools\": [");
+
+    assertThat(reloader.checkNow()).isEqualTo(Outcome.REJECTED);
+    assertThat(reloader.lastRejection()).hasValueSatisfying(why -> assertThat(why)
+        .contains("catalog_path").contains("not valid JSON").contains(firstCatalog.catalogHash() + " keeps serving"));
+    assertThat(reloader.current().catalog()).isSameAs(firstCatalog);
+    call("crm.export", "s1");
+    assertThat(lastDecision().path("decision").asText()).isEqualTo("deny");
+    assertThat(reloader.checkNow()).isEqualTo(Outcome.UNCHANGED);
+
+    writeCatalog(CRM, tool("crm.search", "low") + ", {\"tool_name\": \"mail.send\", \"server\": \"mail\"}");
+    assertThat(reloader.checkNow()).isEqualTo(Outcome.REJECTED);
+    assertThat(reloader.lastRejection()).hasValueSatisfying(why -> assertThat(why).contains("\"mail\" is not a server of this catalog"));
+
+    List<JsonNode> rejected = entriesOfType("catalog_rejected");
+    assertThat(rejected).hasSize(2);
+    assertThat(rejected.get(0).path("catalog_hash").asText()).isEqualTo(firstCatalog.catalogHash());
+    assertThat(rejected.get(1).path("reason").asText()).contains("is not a server of this catalog");
+
+    Files.writeString(catalogFile, goodCatalog);
+    assertThat(reloader.checkNow()).isEqualTo(Outcome.UNCHANGED);
+    assertThat(reloader.lastRejection()).isEmpty();
+  }
+
+  @Test
+  void aCatalogThatChangesServersIsRefusedOnceWithARestartRequest() throws Exception {
+    String mail = "\"mail\": {\"transport\": \"streamable-http\", \"url\": \"http://127.0.0.1:9/mcp\"}";
+    writeCatalog(CRM + ", " + mail, tool("crm.search", "low") + ", " + tool("crm.export", "low"));
+
+    assertThat(reloader.checkNow()).isEqualTo(Outcome.REJECTED);
+    assertThat(reloader.checkNow()).isEqualTo(Outcome.UNCHANGED);
+    assertThat(reloader.lastRejection()).hasValueSatisfying(why -> assertThat(why)
+        .contains("catalog servers changed (server mail added): restart the gateway to apply"));
+    assertThat(reloader.current().catalog()).isSameAs(firstCatalog);
+    call("crm.export", "s1");
+    assertThat(lastDecision().path("decision").asText()).isEqualTo("deny");
+    assertThat(entriesOfType("catalog_rejected")).hasSize(1);
+
+    String otherCommand = CRM.replace("absent.mjs", "other.mjs");
+    writeCatalog(otherCommand, tool("crm.search", "low"));
+    assertThat(reloader.checkNow()).isEqualTo(Outcome.REJECTED);
+    assertThat(reloader.lastRejection()).hasValueSatisfying(why -> assertThat(why).contains("(server crm changed)"));
+  }
+
+  @Test
+  void aBundleAndCatalogChangedTogetherTakeOverTogether() throws Exception {
+    writePolicies(EXPORTS_ALLOWED);
+    writeCatalog(CRM, tool("crm.search", "high"));
+
+    assertThat(reloader.checkNow()).isEqualTo(Outcome.RELOADED);
+
+    ActivePolicy now = reloader.current();
+    assertThat(now.bundle().bundleHash()).isEqualTo(PolicyBundleLoader.computeHash(bundleDir));
+    assertThat(now.catalog().tools()).containsOnlyKeys("crm.search");
+    assertThat(entriesOfType("bundle_reload")).isEmpty();
+    JsonNode reload = entriesOfType("catalog_reload").get(0);
+    assertThat(reload.path("previous_bundle_hash").asText()).isEqualTo(first.bundleHash());
+    assertThat(reload.path("bundle_hash").asText()).isEqualTo(now.bundle().bundleHash());
+    call("crm.export", "s1");
+    assertThat(lastDecision().path("cause").asText()).isEqualTo("unsanctioned_tool");
+  }
+
+  @Test
+  void aClaimIssuedDuringReloadsCarriesEvidenceBoundToTheHashesItNames() throws Exception {
+    call("crm.search", "s1");
+    AtomicBoolean reloading = new AtomicBoolean(true);
+    CompletableFuture<List<ObjectNode>> issued = CompletableFuture.supplyAsync(() -> {
+      List<ObjectNode> all = new ArrayList<>();
+      try {
+        while (reloading.get() || all.isEmpty()) {
+          all.add(claims.issue("s1"));
+        }
+      } catch (Exception e) {
+        throw new IllegalStateException(e);
+      }
+      return all;
+    });
+    try {
+      for (int i = 0; i < 20; i++) {
+        writeCatalog(CRM, tool("crm.search", "low") + ", " + tool("crm.export", i % 2 == 0 ? "low" : "high"));
+        assertThat(reloader.checkNow()).isEqualTo(Outcome.RELOADED);
+      }
+    } finally {
+      reloading.set(false);
+    }
+    for (ObjectNode claim : issued.get()) {
+      Binding named = Binding.of(claim.at("/trace/policy/bundle_hash").asText(),
+          claim.at("/trace/policy/catalog_hash").asText(), "enforcing", thumbprint);
+      assertThat(reportData(claim)).isEqualTo(named.hex());
+    }
   }
 
   private void writePolicies(String text) throws Exception {
     Files.writeString(bundleDir.resolve("p.cedar"), text);
   }
 
-  private void callExport(String session) throws Exception {
-    ObjectNode params = (ObjectNode) json.parse("{\"name\": \"crm.export\", \"arguments\": {}}");
-    pipeline.call(json.parse("1"), params, Optional.of(session), Optional.of("wf"));
+  private void writeCatalog(String servers, String tools) throws Exception {
+    Files.writeString(catalogFile, "{\"servers\": {" + servers + "}, \"tools\": [" + tools + "]}");
+  }
+
+  private static String tool(String name, String sensitivity) {
+    return "{\"tool_name\": \"" + name + "\", \"server\": \"crm\", \"sensitivity_level\": \"" + sensitivity + "\"}";
+  }
+
+  /** Decides and audits the call; an allowed one then fails to forward, since the upstream is absent. */
+  private void call(String tool, String session) throws Exception {
+    ObjectNode params = (ObjectNode) json.parse("{\"name\": \"" + tool + "\", \"arguments\": {}}");
+    assertThatThrownBy(() -> pipeline.call(json.parse("1"), params, Optional.of(session), Optional.of("wf")))
+        .isInstanceOf(JsonRpcException.class);
+  }
+
+  private static String reportData(ObjectNode claim) throws Exception {
+    return SoftwareEvidence.decode(claim.at("/trace/runtime/evidence").asText()).reportData();
   }
 
   private JsonNode lastDecision() throws Exception {
-    List<JsonNode> decisions = entries().stream().filter(e -> e.path("type").asText().equals("decision")).toList();
+    List<JsonNode> decisions = entriesOfType("decision");
     return decisions.get(decisions.size() - 1);
+  }
+
+  private List<JsonNode> entriesOfType(String type) throws Exception {
+    return entries().stream().filter(e -> e.path("type").asText().equals(type)).toList();
   }
 
   private List<JsonNode> entries() throws Exception {

@@ -5,7 +5,8 @@ import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.JsonNodeFactory;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.cmcp.gateway.audit.AuditRecords.BundleReload;
-import dev.cmcp.gateway.audit.AuditRecords.CatalogChangeIgnored;
+import dev.cmcp.gateway.audit.AuditRecords.CatalogRejected;
+import dev.cmcp.gateway.audit.AuditRecords.CatalogReload;
 import dev.cmcp.gateway.audit.AuditRecords.Decision;
 import dev.cmcp.gateway.audit.AuditRecords.Genesis;
 import dev.cmcp.gateway.audit.AuditRecords.Outcome;
@@ -208,12 +209,24 @@ public final class AuditLog implements AutoCloseable {
     return appendDurably(entry).index();
   }
 
-  /** Records that the catalog file changed and the change was not applied; returns its index. */
-  public long appendCatalogChangeIgnored(CatalogChangeIgnored change) throws AuditException {
+  /** Records that a reloaded catalog now serves; returns its index. */
+  public long appendCatalogReload(CatalogReload reload) throws AuditException {
     ObjectNode entry = NODES.objectNode();
-    entry.put("type", "catalog_change_ignored");
-    entry.put("catalog_hash", change.catalogHash());
-    entry.put("file_sha256", change.fileSha256());
+    entry.put("type", "catalog_reload");
+    entry.put("previous_catalog_hash", reload.previousCatalogHash());
+    entry.put("catalog_hash", reload.catalogHash());
+    entry.put("previous_bundle_hash", reload.previousBundleHash());
+    entry.put("bundle_hash", reload.bundleHash());
+    return appendDurably(entry).index();
+  }
+
+  /** Records that a changed catalog file was refused; returns its index. */
+  public long appendCatalogRejected(CatalogRejected rejected) throws AuditException {
+    ObjectNode entry = NODES.objectNode();
+    entry.put("type", "catalog_rejected");
+    entry.put("catalog_hash", rejected.catalogHash());
+    entry.put("file_sha256", rejected.fileSha256().isEmpty() ? null : rejected.fileSha256());
+    entry.put("reason", rejected.reason());
     return appendDurably(entry).index();
   }
 

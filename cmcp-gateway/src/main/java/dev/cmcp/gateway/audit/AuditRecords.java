@@ -80,12 +80,19 @@ public final class AuditRecords {
   public record BundleReload(String previousBundleHash, String bundleHash) {}
 
   /**
-   * The catalog file changed on disk while the gateway ran; the catalog is not reloaded, so
-   * {@code catalogHash} still names the catalog serving.
-   *
-   * @param fileSha256 hex SHA-256 of the changed file's bytes
+   * A reloaded catalog took over, with the bundle compiled against it (a new one when the bundle
+   * changed at the same time, else the bundle already deciding); later decisions are taken under both.
    */
-  public record CatalogChangeIgnored(String catalogHash, String fileSha256) {}
+  public record CatalogReload(
+      String previousCatalogHash, String catalogHash, String previousBundleHash, String bundleHash) {}
+
+  /**
+   * A changed catalog file was refused; {@code catalogHash} names the catalog still serving.
+   *
+   * @param fileSha256 hex SHA-256 of the refused file's bytes; empty when it could not be read
+   * @param reason what is wrong with it, as the operator is told
+   */
+  public record CatalogRejected(String catalogHash, String fileSha256, String reason) {}
 
   public record PinMismatch(String tool, String server, String expected, Optional<String> actual) {}
 

@@ -27,10 +27,16 @@ public final class ClaimIssuer {
   public static final String EAT_PROFILE = "tag:agentrust.io,2026:trace-v0.1";
   private static final JsonNodeFactory NODES = JsonNodeFactory.instance;
 
+  /**
+   * What a claim names in {@code trace.policy} and carries in {@code trace.runtime}, read at one
+   * moment: the evidence's binding covers exactly these hashes.
+   *
+   * @param runtime the {@code trace.runtime} object (platform, assurance, measurement, evidence)
+   */
+  public record Attested(String bundleHash, String catalogHash, ObjectNode runtime) {}
+
   private final ClaimSigner signer;
-  private final Supplier<ObjectNode> runtime;
-  private final Supplier<String> bundleHash;
-  private final String catalogHash;
+  private final Supplier<Attested> attested;
   private final String enforcementMode;
   private final long validitySeconds;
   private final AuditLog log;
@@ -39,26 +45,27 @@ public final class ClaimIssuer {
   private final java.util.concurrent.atomic.AtomicLong issued = new java.util.concurrent.atomic.AtomicLong();
 
   /**
-   * @param runtime the current {@code trace.runtime} object (platform, assurance, measurement,
-   *     evidence), asked for each claim, since evidence is renewed while the gateway runs
+   * For a gateway whose bundle and catalog never change.
+   *
+   * @param runtime the current {@code trace.runtime} object, asked for each claim, since evidence
+   *     is renewed while the gateway runs
    */
   public ClaimIssuer(
       ClaimSigner signer, Supplier<ObjectNode> runtime, String bundleHash, String catalogHash, String enforcementMode,
       long validitySeconds, AuditLog log, Path claimsDirectory, Clock clock) {
-    this(signer, runtime, () -> bundleHash, catalogHash, enforcementMode, validitySeconds, log, claimsDirectory, clock);
+    this(signer, () -> new Attested(bundleHash, catalogHash, runtime.get()), enforcementMode, validitySeconds, log,
+        claimsDirectory, clock);
   }
 
   /**
-   * @param bundleHash the hash of the bundle deciding now, asked for each claim, since a reload
-   *     may replace the bundle while the gateway runs
+   * @param attested the policy hashes in force and evidence bound to them, asked once per claim;
+   *     a reload must never let it pair new evidence with old hashes, or the reverse
    */
   public ClaimIssuer(
-      ClaimSigner signer, Supplier<ObjectNode> runtime, Supplier<String> bundleHash, String catalogHash,
-      String enforcementMode, long validitySeconds, AuditLog log, Path claimsDirectory, Clock clock) {
+      ClaimSigner signer, Supplier<Attested> attested, String enforcementMode, long validitySeconds, AuditLog log,
+      Path claimsDirectory, Clock clock) {
     this.signer = signer;
-    this.runtime = runtime;
-    this.bundleHash = bundleHash;
-    this.catalogHash = catalogHash;
+    this.attested = attested;
     this.enforcementMode = enforcementMode;
     this.validitySeconds = validitySeconds;
     this.log = log;
@@ -76,14 +83,15 @@ public final class ClaimIssuer {
     List<RecordedCall> calls = log.callsOf(sessionId);
     Snapshot chain = log.snapshot();
     long iat = clock.instant().getEpochSecond();
+    Attested policy = attested.get();
 
     ObjectNode claim = NODES.objectNode();
     ObjectNode trace = claim.putObject("trace");
     trace.put("eat_profile", EAT_PROFILE);
     trace.put("iat", iat);
     trace.put("exp", iat + validitySeconds);
-    trace.set("runtime", runtime.get().deepCopy());
-    trace.putObject("policy").put("bundle_hash", bundleHash.get()).put("catalog_hash", catalogHash)
+    trace.set("runtime", policy.runtime().deepCopy());
+    trace.putObject("policy").put("bundle_hash", policy.bundleHash()).put("catalog_hash", policy.catalogHash())
         .put("enforcement_mode", enforcementMode);
     trace.putObject("cnf").set("jwk", signer.jwk().toJson());
 

@@ -38,7 +38,6 @@ final class Discovery {
   private static final Logger LOG = System.getLogger("cmcp.mcp");
   private static final JsonNodeFactory NODES = JsonNodeFactory.instance;
 
-  private final Catalog catalog;
   private final Upstreams upstreams;
   private final Supplier<ActivePolicy> policies;
   private final ToolPins pins;
@@ -47,9 +46,8 @@ final class Discovery {
   private final Clock clock;
 
   /** @param filterByPolicy whether listings leave out what the policy could not permit (enforcing mode) */
-  Discovery(Catalog catalog, Upstreams upstreams, Supplier<ActivePolicy> policies, ToolPins pins, ResourceRoutes routes,
+  Discovery(Upstreams upstreams, Supplier<ActivePolicy> policies, ToolPins pins, ResourceRoutes routes,
       boolean filterByPolicy, Clock clock) {
-    this.catalog = catalog;
     this.upstreams = upstreams;
     this.policies = policies;
     this.pins = pins;
@@ -60,12 +58,13 @@ final class Discovery {
 
   /** The {@code tools/list} result. */
   ObjectNode tools(Caller caller) {
-    // One listing, one bundle, even if a reload swaps it meanwhile.
-    PolicyEngine engine = policies.get().engine();
+    // One listing, one bundle and catalog, even if a reload swaps them meanwhile.
+    ActivePolicy active = policies.get();
+    PolicyEngine engine = active.engine();
     ArrayNode tools = NODES.arrayNode();
     Map<String, Optional<Map<String, ObjectNode>>> upstreamTools = new HashMap<>();
     List<CatalogTool> approved =
-        catalog.tools().values().stream().sorted(Comparator.comparing(CatalogTool::toolName)).toList();
+        active.catalog().tools().values().stream().sorted(Comparator.comparing(CatalogTool::toolName)).toList();
     for (CatalogTool tool : approved) {
       Optional<Map<String, ObjectNode>> offered = upstreamTools.computeIfAbsent(tool.server(), this::upstreamToolsByName);
       if (offered.isEmpty()) {
@@ -87,10 +86,11 @@ final class Discovery {
 
   /** The {@code resources/list} result: every server's resources the caller could read, URIs unchanged. */
   ObjectNode resources(Caller caller) {
-    // One listing, one bundle, even if a reload swaps it meanwhile.
-    PolicyEngine engine = policies.get().engine();
+    // One listing, one bundle and catalog, even if a reload swaps them meanwhile.
+    ActivePolicy active = policies.get();
+    PolicyEngine engine = active.engine();
     ArrayNode resources = NODES.arrayNode();
-    for (String server : servers()) {
+    for (String server : servers(active.catalog())) {
       List<ObjectNode> listed = list(server, ListMethod.RESOURCES);
       routes.learnResources(server, listed);
       for (ObjectNode resource : listed) {
@@ -110,7 +110,7 @@ final class Discovery {
   /** The {@code resources/templates/list} result. */
   ObjectNode resourceTemplates() {
     ArrayNode templates = NODES.arrayNode();
-    for (String server : servers()) {
+    for (String server : servers(policies.get().catalog())) {
       List<ObjectNode> listed = list(server, ListMethod.RESOURCE_TEMPLATES);
       routes.learnTemplates(server, listed);
       listed.forEach(templates::add);
@@ -120,10 +120,11 @@ final class Discovery {
 
   /** The {@code prompts/list} result: prompts are named {@code <server>.<prompt>}, like tools. */
   ObjectNode prompts(Caller caller) {
-    // One listing, one bundle, even if a reload swaps it meanwhile.
-    PolicyEngine engine = policies.get().engine();
+    // One listing, one bundle and catalog, even if a reload swaps them meanwhile.
+    ActivePolicy active = policies.get();
+    PolicyEngine engine = active.engine();
     ArrayNode prompts = NODES.arrayNode();
-    for (String server : servers()) {
+    for (String server : servers(active.catalog())) {
       for (ObjectNode prompt : list(server, ListMethod.PROMPTS)) {
         PolicyTarget.Prompt target = new PolicyTarget.Prompt(server, prompt.path("name").asText());
         if (couldPermit(engine, caller, target)) {
@@ -140,12 +141,12 @@ final class Discovery {
    * The server a resource URI belongs to. A URI not seen yet (the agent did not list first, or a
    * tool result linked it) makes the servers' lists be read again, once.
    */
-  Optional<String> serverOfResource(String uri) {
+  Optional<String> serverOfResource(Catalog catalog, String uri) {
     Optional<String> server = routes.serverOf(uri);
     if (server.isPresent() || routes.isAmbiguous(uri)) {
       return server;
     }
-    for (String name : servers()) {
+    for (String name : servers(catalog)) {
       routes.learnResources(name, list(name, ListMethod.RESOURCES));
       routes.learnTemplates(name, list(name, ListMethod.RESOURCE_TEMPLATES));
     }
@@ -156,7 +157,7 @@ final class Discovery {
     return !filterByPolicy || engine.couldPermit(caller.principal(), caller.sessionId(), caller.workflowId(), target, clock.instant());
   }
 
-  private Iterable<String> servers() {
+  private static Iterable<String> servers(Catalog catalog) {
     return new TreeSet<>(catalog.servers().keySet());
   }
 

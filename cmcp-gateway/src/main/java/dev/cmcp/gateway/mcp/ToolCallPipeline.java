@@ -85,14 +85,13 @@ public final class ToolCallPipeline {
    * @param action the Cedar action
    * @param server the catalog server to forward to; empty when there is none
    * @param forwardParams the params for the upstream, names translated to the upstream's
-   * @param active the bundle and engine of this request from start to end, even if a reload
+   * @param active the bundle, catalog and engine of this request from start to end, even if a reload
    *     swaps them meanwhile
    */
   private record Governed(
       Kind kind, JsonNode id, String name, String action, Optional<String> server, ObjectNode forwardParams,
       ObjectNode arguments, Caller caller, ActivePolicy active) {}
 
-  private final Catalog catalog;
   private final Supplier<ActivePolicy> policies;
   private final EnforcementMode mode;
   private final Upstreams upstreams;
@@ -109,25 +108,17 @@ public final class ToolCallPipeline {
   public ToolCallPipeline(
       Catalog catalog, PolicyBundle bundle, PolicyEngine policy, EnforcementMode mode, Upstreams upstreams,
       Optional<AuditLog> audit, CallListener listener, EvidenceCheck evidence, Clock clock) {
-    this(catalog, fixed(new ActivePolicy(bundle, policy)), mode, upstreams, audit, listener, evidence, clock);
+    this(fixed(new ActivePolicy(bundle, catalog, policy)), mode, upstreams, audit, listener, evidence, clock, Optional.empty());
   }
 
   /**
-   * @param policies the bundle and engine deciding now; asked once per request, so that a
+   * @param policies the bundle, catalog and engine deciding now; asked once per request, so that a
    *     reload swaps them between requests and never within one
+   * @param metrics where calls and latencies are counted; empty when nobody reads them
    */
   public ToolCallPipeline(
-      Catalog catalog, Supplier<ActivePolicy> policies, EnforcementMode mode, Upstreams upstreams,
-      Optional<AuditLog> audit, CallListener listener, EvidenceCheck evidence, Clock clock) {
-    this(catalog, policies, mode, upstreams, audit, listener, evidence, clock, Optional.empty());
-  }
-
-  /** @param metrics where calls and latencies are counted; empty when nobody reads them */
-  public ToolCallPipeline(
-      Catalog catalog, Supplier<ActivePolicy> policies, EnforcementMode mode, Upstreams upstreams,
-      Optional<AuditLog> audit, CallListener listener, EvidenceCheck evidence, Clock clock,
-      Optional<GatewayMetrics> metrics) {
-    this.catalog = catalog;
+      Supplier<ActivePolicy> policies, EnforcementMode mode, Upstreams upstreams, Optional<AuditLog> audit,
+      CallListener listener, EvidenceCheck evidence, Clock clock, Optional<GatewayMetrics> metrics) {
     this.policies = policies;
     this.mode = mode;
     this.upstreams = upstreams;
@@ -137,8 +128,7 @@ public final class ToolCallPipeline {
     this.clock = clock;
     this.pins = new ToolPins(audit);
     this.metrics = metrics;
-    this.discovery = new Discovery(
-        catalog, upstreams, policies, pins, new ResourceRoutes(), mode == EnforcementMode.ENFORCING, clock);
+    this.discovery = new Discovery(upstreams, policies, pins, new ResourceRoutes(), mode == EnforcementMode.ENFORCING, clock);
   }
 
   private static Supplier<ActivePolicy> fixed(ActivePolicy policy) {
@@ -157,7 +147,7 @@ public final class ToolCallPipeline {
     ActivePolicy active = policies.get();
     ToolCall call = ToolCall.parse(id, params, transportSession, workflowHeader);
     Caller caller = new Caller(call.sessionId(), call.workflowId(), call.forwardParams());
-    Optional<CatalogTool> tool = catalog.tool(call.toolName());
+    Optional<CatalogTool> tool = active.catalog().tool(call.toolName());
     ObjectNode forward = call.forwardParams();
     tool.ifPresent(approved -> forward.put("name", approved.upstreamName()));
     PolicyTarget.Tool target = new PolicyTarget.Tool(call.toolName());
@@ -177,7 +167,7 @@ public final class ToolCallPipeline {
       throw Caller.invalidParams(id, "resources/read needs \"uri\", a non-empty string");
     }
     Caller caller = Caller.of(id, params, transportSession, workflowHeader);
-    Optional<String> server = discovery.serverOfResource(uri.asText());
+    Optional<String> server = discovery.serverOfResource(active.catalog(), uri.asText());
     ObjectNode noArguments = JsonNodeFactory.instance.objectNode();
     if (server.isEmpty()) {
       Governed request = new Governed(
@@ -208,7 +198,7 @@ public final class ToolCallPipeline {
     String exposed = name.asText();
     int dot = exposed.indexOf('.');
     // Server names have no dot, so the first one ends the server's name.
-    Optional<String> server = dot > 0 ? Optional.of(exposed.substring(0, dot)).filter(catalog.servers()::containsKey) : Optional.empty();
+    Optional<String> server = dot > 0 ? Optional.of(exposed.substring(0, dot)).filter(active.catalog().servers()::containsKey) : Optional.empty();
     if (server.isEmpty()) {
       Governed request = new Governed(Kind.PROMPT, id, exposed, "get_prompt", server, caller.forwardParams(), args, caller, active);
       return govern(request, notOffered("prompt " + exposed + " is not <server>.<prompt> of a catalog server"));
@@ -223,7 +213,8 @@ public final class ToolCallPipeline {
   /** The steps every governed request shares, once its target and decision are known. */
   private ObjectNode govern(Governed request, PolicyDecision decision) throws JsonRpcException {
     if (request.kind() == Kind.TOOL && metrics.isPresent()) {
-      metrics.get().toolCallDecided(request.name(), decision.word());
+      boolean approved = request.active().catalog().tools().containsKey(request.name());
+      metrics.get().toolCallDecided(request.name(), approved, decision.word());
     }
     boolean forwarded = enforce(request, decision);
     Optional<Long> decisionIndex = recordDecision(request, decision, forwarded);

@@ -3,7 +3,6 @@ package dev.cmcp.gateway.ops;
 import java.time.Clock;
 import java.time.Duration;
 import java.time.Instant;
-import java.util.HashMap;
 import java.util.Map;
 import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
@@ -14,14 +13,15 @@ import java.util.function.Supplier;
  * The gateway's counters and histograms, rendered in the Prometheus text format 0.0.4. Labels
  * carry only catalog tool names, decision words and the mode, never argument or result values,
  * and a tool outside the catalog is counted as {@code unsanctioned} so that an agent cannot grow
- * the label set.
+ * the label set. A tool a reloaded catalog adds gets its own label from its first call; a tool
+ * it removes keeps its label and counts until restart, since counters never go back.
  */
 public final class GatewayMetrics {
 
   static final String UNSANCTIONED = "unsanctioned";
 
   private final String mode;
-  private final Map<String, Map<String, LongAdder>> callsByToolAndDecision;
+  private final Map<String, Map<String, LongAdder>> callsByToolAndDecision = new ConcurrentHashMap<>();
   private final Histogram policyEvaluation =
       new Histogram("cmcp_policy_evaluation_seconds", "Time to evaluate the Cedar policy for one request.", Histogram.SECONDS);
   private final Histogram upstream =
@@ -34,28 +34,30 @@ public final class GatewayMetrics {
   private final Clock clock;
 
   /**
-   * @param catalogTools the tool names of the catalog, the only tool labels besides {@code unsanctioned}
+   * @param catalogTools the tool names of the catalog at start, shown from the start with no calls
    * @param mode the enforcement mode's config name
    * @param evidenceProducedAt when the evidence served now was produced, without renewing it
    */
   public GatewayMetrics(Set<String> catalogTools, String mode, Supplier<Instant> evidenceProducedAt, Clock clock) {
     this.mode = mode;
-    Map<String, Map<String, LongAdder>> calls = new HashMap<>();
     for (String tool : catalogTools) {
-      calls.put(tool, new ConcurrentHashMap<>());
+      callsByToolAndDecision.put(tool, new ConcurrentHashMap<>());
     }
-    calls.put(UNSANCTIONED, new ConcurrentHashMap<>());
-    this.callsByToolAndDecision = Map.copyOf(calls);
+    callsByToolAndDecision.put(UNSANCTIONED, new ConcurrentHashMap<>());
     this.evidenceProducedAt = evidenceProducedAt;
     this.clock = clock;
   }
 
-  /** One decided {@code tools/call}; {@code decision} is the decision's word (allow, deny, ...). */
-  public void toolCallDecided(String tool, String decision) {
-    Map<String, LongAdder> byDecision = callsByToolAndDecision.get(tool);
-    if (byDecision == null) {
-      byDecision = callsByToolAndDecision.get(UNSANCTIONED);
-    }
+  /**
+   * One decided {@code tools/call}.
+   *
+   * @param inCatalog whether the catalog that decided the call approves the tool
+   * @param decision the decision's word (allow, deny, ...)
+   */
+  public void toolCallDecided(String tool, boolean inCatalog, String decision) {
+    Map<String, LongAdder> byDecision = inCatalog
+        ? callsByToolAndDecision.computeIfAbsent(tool, name -> new ConcurrentHashMap<>())
+        : callsByToolAndDecision.get(UNSANCTIONED);
     byDecision.computeIfAbsent(decision, word -> new LongAdder()).increment();
   }
 
