@@ -16,14 +16,14 @@ import java.util.concurrent.ConcurrentHashMap;
  * Compares pinned tools with what their upstreams offer now. A tool whose catalog entry has a
  * {@code definition_hash} is served only while its upstream definition still hashes to it
  * ({@link DefinitionHash}); otherwise it is withheld and refused, in every mode, and the change is
- * logged and audited ({@code pin_mismatch}) once per tool and definition in this epoch.
+ * logged and audited ({@code pin_mismatch}) once per tool, pin and definition in this epoch.
  */
 final class ToolPins {
 
   private static final Logger LOG = System.getLogger("cmcp.catalog");
 
   private final Optional<AuditLog> audit;
-  /** {@code tool + " " + actual hash} of every mismatch already reported. */
+  /** {@code tool + " " + pinned hash + " " + actual hash} of every mismatch already reported. */
   private final Set<String> reported = ConcurrentHashMap.newKeySet();
 
   ToolPins(Optional<AuditLog> audit) {
@@ -47,7 +47,8 @@ final class ToolPins {
     String why = actual.isPresent()
         ? "the upstream definition of " + tool.toolName() + " hashes to " + actual.get() + ", not the pinned " + expected.get()
         : "upstream " + tool.server() + " no longer offers " + tool.upstreamName() + ", pinned as " + tool.toolName();
-    String key = tool.toolName() + " " + actual.orElse("absent");
+    // The pin is part of the key: a reloaded catalog may pin the tool anew.
+    String key = tool.toolName() + " " + expected.get() + " " + actual.orElse("absent");
     if (reported.add(key)) {
       LOG.log(Level.WARNING, "pinned tool withheld: {0}; review the change, then run cmcp catalog pin", why);
       if (!record(new AuditRecords.PinMismatch(tool.toolName(), tool.server(), expected.get(), actual))) {
