@@ -85,12 +85,15 @@ public final class PolicyReloader implements AutoCloseable {
     }
   }
 
-  /** One file refused; the message goes to the log and to {@code /readyz}. */
+  /** A change refused; the message goes to the log and to {@code /readyz}. */
   private static final class Refusal extends Exception {
     private static final long serialVersionUID = 1L;
+    /** Whether the new catalog is what is wrong, so that the refusal is audited. */
+    final boolean ofCatalog;
 
-    Refusal(String message) {
+    Refusal(String message, boolean ofCatalog) {
       super(message);
+      this.ofCatalog = ofCatalog;
     }
   }
 
@@ -208,10 +211,10 @@ public final class PolicyReloader implements AutoCloseable {
         lastRejection = Optional.empty();
         return Outcome.UNCHANGED;
       }
-      next = compile(bundle, catalog, catalogChanged);
+      next = compile(bundle, catalog, catalog != old.catalog());
     } catch (Refusal e) {
       refused = states;
-      if (catalogChanged) {
+      if (e.ofCatalog) {
         recordCatalogRejected(old, catalogState, e.getMessage());
       }
       return reject(e.getMessage());
@@ -242,28 +245,28 @@ public final class PolicyReloader implements AutoCloseable {
   private PolicyBundle loadBundle(FileState state) throws Refusal {
     try {
       if (state.unreadable().isPresent()) {
-        throw new Refusal(bundleRefused(state.unreadable().get()));
+        throw new Refusal(bundleRefused(state.unreadable().get()), false);
       }
       return PolicyBundleLoader.load(bundleDirectory);
     } catch (PolicyException e) {
-      throw new Refusal(bundleRefused(e.getMessage()));
+      throw new Refusal(bundleRefused(e.getMessage()), false);
     }
   }
 
   private Catalog loadCatalog(FileState state, Catalog serving) throws Refusal {
     if (state.unreadable().isPresent()) {
-      throw new Refusal(catalogRefused(serving, state.unreadable().get()));
+      throw new Refusal(catalogRefused(serving, state.unreadable().get()), true);
     }
     Catalog catalog;
     try {
       catalog = CatalogLoader.load(catalogPath, environment);
     } catch (CatalogException e) {
-      throw new Refusal(catalogRefused(serving, e.getMessage()));
+      throw new Refusal(catalogRefused(serving, e.getMessage()), true);
     }
     List<String> changed = changedServers(serving.servers(), catalog.servers());
     if (!changed.isEmpty()) {
       throw new Refusal(catalogRefused(serving, "catalog servers changed (" + String.join(", ", changed)
-          + "): restart the gateway to apply; only changes to tools reload"));
+          + "): restart the gateway to apply; only changes to tools reload"), true);
     }
     return catalog;
   }
@@ -291,7 +294,7 @@ public final class PolicyReloader implements AutoCloseable {
     } catch (PolicyException e) {
       String why = "the bundle " + bundle.bundleHash() + " does not compile against the catalog "
           + catalog.catalogHash() + ": " + e.getMessage();
-      throw new Refusal(catalogChanged ? catalogRefused(current.catalog(), why) : bundleRefused(why));
+      throw catalogChanged ? new Refusal(catalogRefused(current.catalog(), why), true) : new Refusal(bundleRefused(why), false);
     }
   }
 
