@@ -23,7 +23,7 @@ public final class Healthz {
       int status = client.send(request, HttpResponse.BodyHandlers.discarding()).statusCode();
       System.exit(status == 200 ? 0 : 1);
     } catch (Exception e) {
-      System.err.println("healthz: " + e.getMessage());
+      System.err.println("healthz: " + e);
       System.exit(1);
     }
   }
