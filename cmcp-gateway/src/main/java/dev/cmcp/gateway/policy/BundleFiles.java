@@ -22,7 +22,8 @@ import java.util.stream.Stream;
  * <p>Policy files are every {@code .cedar} file under the folder, at any depth, keyed by their
  * path relative to the folder with {@code /} separators ({@code policies/base.cedar}, or
  * {@code base.cedar} in a flat folder). That is what the reference implementation hashes, so a
- * bundle has the same hash in both.
+ * bundle has the same hash in both. Paths through a folder named {@code ..*} are skipped: they are
+ * the kubelet's own copies in a mounted ConfigMap (see {@link #insideKubeletInternals}).
  */
 record BundleFiles(Path directory, JsonNode manifest, SortedMap<String, byte[]> policyFiles, Optional<byte[]> schema) {
 
@@ -89,7 +90,9 @@ record BundleFiles(Path directory, JsonNode manifest, SortedMap<String, byte[]> 
   private static SortedMap<String, byte[]> readPolicyFiles(Path directory) throws PolicyException {
     List<Path> found;
     try (Stream<Path> walk = Files.walk(directory)) {
-      found = walk.filter(p -> p.toString().endsWith(".cedar") && Files.isRegularFile(p)).toList();
+      found = walk.filter(p -> p.toString().endsWith(".cedar") && Files.isRegularFile(p))
+          .filter(p -> !insideKubeletInternals(directory.relativize(p)))
+          .toList();
     } catch (IOException e) {
       throw new PolicyException("policy bundle " + directory + ": cannot list policy files: " + e.getMessage(), e);
     }
@@ -104,6 +107,21 @@ record BundleFiles(Path directory, JsonNode manifest, SortedMap<String, byte[]> 
       files.put(relative, readBytes(path));
     }
     return files;
+  }
+
+  /**
+   * A Kubernetes ConfigMap or Secret volume keeps each version of its files in a folder whose name
+   * starts with {@code ..} and shows them through symbolic links beside it; counting those copies
+   * too would load every policy twice and put the folder's time-stamped name into the bundle hash.
+   * The kubelet reserves such names, so no bundle author's file can carry one.
+   */
+  private static boolean insideKubeletInternals(Path relative) {
+    for (Path part : relative) {
+      if (part.toString().startsWith("..")) {
+        return true;
+      }
+    }
+    return false;
   }
 
   private static Optional<byte[]> readSchema(Path directory) throws PolicyException {

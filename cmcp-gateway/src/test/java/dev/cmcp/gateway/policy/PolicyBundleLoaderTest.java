@@ -68,6 +68,27 @@ class PolicyBundleLoaderTest {
   }
 
   @Test
+  void bundleMountedFromAKubernetesConfigMapHashesLikeTheFolderItCameFrom() throws Exception {
+    // The kubelet's layout: the files in a time-stamped ..folder, ..data linking to it, and one
+    // link per file beside them. Only the links are the bundle.
+    Path source = TestBundles.write(dir.resolve("source"), Map.of(
+        "manifest.json", TestBundles.MANIFEST,
+        "allow.cedar", "@id(\"crm-search\")\npermit(principal, action, resource);\n"));
+    Path mounted = Files.createDirectories(dir.resolve("mounted"));
+    Path version = Files.createDirectories(mounted.resolve("..2026_11_26_03_30_00.000000001"));
+    for (String name : new String[] {"manifest.json", "allow.cedar"}) {
+      Files.copy(source.resolve(name), version.resolve(name));
+      Files.createSymbolicLink(mounted.resolve(name), Path.of("..data", name));
+    }
+    Files.createSymbolicLink(mounted.resolve("..data"), version.getFileName());
+
+    PolicyBundle bundle = PolicyBundleLoader.load(mounted);
+
+    assertThat(bundle.bundleHash()).isEqualTo(PolicyBundleLoader.computeHash(source));
+    assertThat(bundle.policies()).extracting(BundlePolicy::file).containsExactly("allow.cedar");
+  }
+
+  @Test
   void policiesSubfolderIsLoadedWithIdsAnnotationsAndLines() throws Exception {
     PolicyBundle bundle = PolicyBundleLoader.load(TestBundles.fixture("pinned"));
 
