@@ -24,6 +24,7 @@ import dev.cmcp.gateway.mcp.JsonRpcDecoder;
 import dev.cmcp.gateway.mcp.McpEndpoint;
 import dev.cmcp.gateway.mcp.SessionStore;
 import dev.cmcp.gateway.mcp.ToolCallPipeline;
+import dev.cmcp.gateway.ops.GatewayLogging;
 import dev.cmcp.gateway.ops.GatewayMetrics;
 import dev.cmcp.gateway.ops.Operations;
 import dev.cmcp.gateway.policy.ActivePolicy;
@@ -78,6 +79,7 @@ public final class Gateway implements AutoCloseable {
    */
   public static Gateway start(GatewayConfig config, Map<String, String> environment, PrintStream out)
       throws StartupException {
+    GatewayLogging.install(config.logFormat().orElseGet(GatewayLogging::defaultFormat), config.logLevel());
     RuntimeEnvironment env;
     ListenAddress address;
     PolicyBundle bundle;
