@@ -23,9 +23,15 @@ public final class GatewayLogging {
 
   /** Replaces whatever handled records before; may be called again once the config is read. */
   public static void install(LogFormat format, LogLevel level) {
-    String properties = ".level=" + julLevel(level).getName() + "\n"
+    String gateway = julLevel(level).getName();
+    // DEBUG is for the gateway's own records: libraries' debug output (native loading, the JDK's
+    // process launches) would bury them.
+    String libraries = level == LogLevel.DEBUG ? Level.INFO.getName() : gateway;
+    String properties = ".level=" + libraries + "\n"
+        + "cmcp.level=" + gateway + "\n"
+        + "dev.cmcp.level=" + gateway + "\n"
         // Jetty's own INFO lines repeat what the gateway prints at start; its warnings are kept.
-        + "org.eclipse.jetty.level=WARNING\n";
+        + "org.eclipse.jetty.level=" + (level == LogLevel.ERROR ? gateway : Level.WARNING.getName()) + "\n";
     LogManager manager = LogManager.getLogManager();
     try {
       manager.readConfiguration(new ByteArrayInputStream(properties.getBytes(StandardCharsets.UTF_8)));
