@@ -379,7 +379,8 @@ public final class ToolCallPipeline {
       upstreamAnswered(started);
       String outcome = e.kind() == UpstreamException.Kind.RESPONSE_TOO_LARGE ? "response_too_large" : "upstream_error";
       // The upstream package's messages name the server and the failure, never the call's content.
-      LOG.log(Level.WARNING, "upstream failed: " + e.getMessage(), fields(request, LogField.of("outcome", outcome)));
+      LOG.log(Level.WARNING, "upstream failed",
+          fields(request, LogField.of("outcome", outcome), LogField.of("error", e.getMessage())));
       recordOutcome(request, decisionIndex, outcome, Optional.empty(), Optional.empty());
       throw UpstreamErrors.toJsonRpc(e, request.id());
     }
@@ -435,8 +436,9 @@ public final class ToolCallPipeline {
   }
 
   private static JsonRpcException auditUnavailable(Governed request, AuditException e) {
-    LOG.log(Level.ERROR, "audit log cannot record; refusing the request: " + e.getMessage(),
-        LogField.of("request_id", request.requestId().orElse(null)), LogField.of("tool", request.name()));
+    LOG.log(Level.ERROR, "audit log cannot record; refusing the request",
+        LogField.of("request_id", request.requestId().orElse(null)), LogField.of("tool", request.name()),
+        LogField.of("error", e.getMessage()));
     return new JsonRpcException(
         JsonRpcError.withWord(JsonRpcError.INTERNAL_ERROR,
             "the audit log cannot record this call, so it is refused (fail closed); the operator must fix the audit_dir",
