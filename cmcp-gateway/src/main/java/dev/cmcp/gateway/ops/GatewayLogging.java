@@ -6,10 +6,13 @@ import java.io.ByteArrayInputStream;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.nio.charset.StandardCharsets;
+import java.util.LinkedHashMap;
+import java.util.Map;
 import java.util.logging.Handler;
 import java.util.logging.Level;
 import java.util.logging.LogManager;
 import java.util.logging.LogRecord;
+import java.util.logging.Logger;
 
 /**
  * Sends every log record of the process to stderr, one line each, in one format. The gateway
@@ -23,21 +26,27 @@ public final class GatewayLogging {
 
   /** Replaces whatever handled records before; may be called again once the config is read. */
   public static void install(LogFormat format, LogLevel level) {
-    String gateway = julLevel(level).getName();
+    Level gateway = julLevel(level);
+    Map<String, Level> levels = new LinkedHashMap<>();
     // DEBUG is for the gateway's own records: libraries' debug output (native loading, the JDK's
     // process launches) would bury them.
-    String libraries = level == LogLevel.DEBUG ? Level.INFO.getName() : gateway;
-    String properties = ".level=" + libraries + "\n"
-        + "cmcp.level=" + gateway + "\n"
-        + "dev.cmcp.level=" + gateway + "\n"
-        // Jetty's own INFO lines repeat what the gateway prints at start; its warnings are kept.
-        + "org.eclipse.jetty.level=" + (level == LogLevel.ERROR ? gateway : Level.WARNING.getName()) + "\n";
+    levels.put("", level == LogLevel.DEBUG ? Level.INFO : gateway);
+    levels.put("cmcp", gateway);
+    levels.put("dev.cmcp", gateway);
+    // Jetty's own INFO lines repeat what the gateway prints at start; its warnings are kept.
+    levels.put("org.eclipse.jetty", level == LogLevel.ERROR ? gateway : Level.WARNING);
+    StringBuilder properties = new StringBuilder();
+    levels.forEach((logger, value) -> properties.append(logger).append(".level=").append(value.getName()).append('\n'));
     LogManager manager = LogManager.getLogManager();
     try {
-      manager.readConfiguration(new ByteArrayInputStream(properties.getBytes(StandardCharsets.UTF_8)));
+      // The properties give loggers made from now on their level...
+      manager.readConfiguration(new ByteArrayInputStream(properties.toString().getBytes(StandardCharsets.UTF_8)));
     } catch (IOException e) {
       throw new UncheckedIOException(e);
     }
+    // ...and this gives it to those that exist: a logger made before, under other properties, has
+    // no parent "cmcp" until one is made, which makes it their parent.
+    levels.forEach((logger, value) -> Logger.getLogger(logger).setLevel(value));
     Handler handler = new StandardErrorHandler();
     handler.setFormatter(new LogLineFormatter(format));
     handler.setLevel(Level.ALL);
