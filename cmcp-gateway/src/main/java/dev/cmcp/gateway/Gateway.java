@@ -24,6 +24,7 @@ import dev.cmcp.gateway.mcp.JsonRpcDecoder;
 import dev.cmcp.gateway.mcp.McpEndpoint;
 import dev.cmcp.gateway.mcp.SessionStore;
 import dev.cmcp.gateway.mcp.ToolCallPipeline;
+import dev.cmcp.gateway.ops.GatewayLogging;
 import dev.cmcp.gateway.ops.GatewayMetrics;
 import dev.cmcp.gateway.ops.Operations;
 import dev.cmcp.gateway.policy.ActivePolicy;
@@ -42,6 +43,7 @@ import java.security.KeyPairGenerator;
 import java.security.NoSuchAlgorithmException;
 import java.time.Clock;
 import java.time.Duration;
+import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
@@ -76,6 +78,7 @@ public final class Gateway implements AutoCloseable {
    */
   public static Gateway start(GatewayConfig config, Map<String, String> environment, PrintStream out)
       throws StartupException {
+    GatewayLogging.install(config.logFormat().orElseGet(GatewayLogging::defaultFormat), config.logLevel());
     RuntimeEnvironment env;
     ListenAddress address;
     PolicyBundle bundle;
@@ -111,7 +114,9 @@ public final class Gateway implements AutoCloseable {
     String measurement = first.measurement();
     out.println("[cmcp] provider=" + evidence.provider().configName() + " enforcement_mode=" + mode);
     out.println("[cmcp] attestation: " + first.platform().jsonName() + ", measurement " + measurement);
-    GatewayMetrics metrics = new GatewayMetrics(catalog.tools().keySet(), mode, evidence::producedAt, clock);
+    // Constructed, not started: metrics and readiness read its state.
+    Upstreams upstreams = new Upstreams(catalog, new UpstreamSettings(config.upstreamTimeout(), config.maxResponseSizeBytes()));
+    GatewayMetrics metrics = new GatewayMetrics(catalog.tools().keySet(), mode, evidence::producedAt, upstreams::restarts, clock);
     Optional<AuditLog> audit = Optional.empty();
     if (config.enforcementMode() != EnforcementMode.SILENT) {
       try {
@@ -120,6 +125,7 @@ public final class Gateway implements AutoCloseable {
         audit = Optional.of(log);
         out.println("[cmcp] audit log: " + log.file());
       } catch (AuditException e) {
+        upstreams.close();
         evidence.close();
         throw new StartupException(e.getMessage(), e);
       }
@@ -130,11 +136,12 @@ public final class Gateway implements AutoCloseable {
         config.validitySeconds(), log, config.auditDir().resolve("claims"), clock));
     out.println("[cmcp] claim key: " + signer.jwk().thumbprint() + " (binding " + binding.hex().substring(0, 16) + "...)");
 
-    Upstreams upstreams = new Upstreams(catalog, new UpstreamSettings(config.upstreamTimeout(), config.maxResponseSizeBytes()));
     upstreams.start();
 
     StrictJson json = new StrictJson();
-    Operations operations = new Operations(metrics, readinessChecks(reloader, evidence, audit), config.metricsRequireToken());
+    List<Operations.ReadinessCheck> readiness = new ArrayList<>(readinessChecks(reloader, evidence, audit));
+    readiness.addAll(upstreamReadiness(upstreams));
+    Operations operations = new Operations(metrics, readiness, config.metricsRequireToken());
     ToolCallPipeline.CallListener perCallClaims = claimsPerCall(config, claims);
     ToolCallPipeline toolCalls =
         new ToolCallPipeline(reloader::current, config.enforcementMode(), upstreams, audit, perCallClaims,
@@ -185,6 +192,16 @@ public final class Gateway implements AutoCloseable {
         () -> evidence.refusal().map(why -> "evidence: " + why),
         // Silent mode keeps no log, so there is nothing to be unwritable.
         () -> audit.filter(log -> !log.healthy()).map(log -> "audit log: " + log.file() + " cannot record"));
+  }
+
+  /** One {@code /readyz} check per catalog server: its process runs, or its endpoint answered lately. */
+  static List<Operations.ReadinessCheck> upstreamReadiness(Upstreams upstreams) {
+    List<Operations.ReadinessCheck> checks = new ArrayList<>();
+    for (String server : upstreams.serverNames()) {
+      // The upstream package's messages already name the server.
+      checks.add(() -> upstreams.problem(server));
+    }
+    return checks;
   }
 
   private static ToolCallPipeline.CallListener claimsPerCall(GatewayConfig config, Optional<ClaimIssuer> claims) {

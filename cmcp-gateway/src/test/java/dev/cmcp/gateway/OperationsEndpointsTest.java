@@ -69,6 +69,7 @@ class OperationsEndpointsTest {
   private GatewayHttpServer http;
   private McpEndpoint endpoint;
   private GatewayMetrics metrics;
+  private Upstreams upstreams;
 
   @BeforeEach
   void start() throws Exception {
@@ -92,7 +93,7 @@ class OperationsEndpointsTest {
     Path catalogFile = Files.writeString(dir.resolve("catalog.json"), "{\"servers\": {}}");
     reloader = new PolicyReloader(bundleDir, PolicyReloader.CatalogFile.read(catalogFile), Map.of(),
         ActivePolicy.compile(first, catalog), active -> binding, evidence, Optional.of(audit));
-    Upstreams upstreams = new Upstreams(catalog, new UpstreamSettings(Duration.ofSeconds(1), 1024 * 1024));
+    upstreams = new Upstreams(catalog, new UpstreamSettings(Duration.ofSeconds(1), 1024 * 1024));
     ToolCallPipeline pipeline = new ToolCallPipeline(reloader::current, EnforcementMode.ENFORCING, upstreams,
         Optional.of(audit), session -> { }, evidence::refusal, clock, Optional.of(metrics));
     StrictJson json = new StrictJson();
@@ -111,6 +112,7 @@ class OperationsEndpointsTest {
   @AfterEach
   void stop() throws Exception {
     http.close();
+    upstreams.close();
     reloader.close();
     audit.close();
     evidence.close();
@@ -165,6 +167,14 @@ class OperationsEndpointsTest {
     // Each decision is made durable before it is answered, and an allowed call's outcome too.
     assertThat(after.get("cmcp_audit_fsync_seconds_count")).isGreaterThanOrEqualTo(1.0);
     assertThat(after.get("cmcp_audit_fsync_batch_entries_sum")).isGreaterThanOrEqualTo(6.0);
+  }
+
+  @Test
+  void readinessNamesACatalogServerThatIsNotRunning() {
+    // This test's upstream is never started, as a stdio server is before its first start succeeds.
+    Operations operations = new Operations(metrics, Gateway.upstreamReadiness(upstreams), true);
+
+    assertThat(operations.problems()).containsExactly("upstream crm is starting");
   }
 
   @Test

@@ -162,6 +162,7 @@ public final class AuditLog implements AutoCloseable {
     entry.put("bundle_hash", decision.bundleHash());
     entry.put("mode", decision.mode());
     entry.put("action", decision.action());
+    entry.put("request_id", decision.requestId().orElse(null));
     Appended appended = appendDurably(entry);
     callsBySession.computeIfAbsent(decision.sessionId(), s -> java.util.Collections.synchronizedList(new ArrayList<>()))
         .add(new RecordedCall(appended.index(), appended.hashHex(), decision, Optional.empty(), Optional.empty(), Optional.empty()));
@@ -178,6 +179,7 @@ public final class AuditLog implements AutoCloseable {
     entry.put("outcome", outcome.outcome());
     entry.put("result_sha256", outcome.resultSha256().orElse(null));
     entry.set("redactions", outcome.redactions().<JsonNode>map(RedactionReport::toJson).orElse(NODES.nullNode()));
+    entry.put("request_id", outcome.requestId().orElse(null));
     Appended appended = appendDurably(entry);
     List<RecordedCall> calls = callsBySession.getOrDefault(outcome.sessionId(), List.of());
     synchronized (calls) {

@@ -25,6 +25,8 @@ public final class AuditRecords {
    * @param tool what was acted on: the tool name, {@code <server>:<uri>} of a resource, or
    *     {@code <server>.<prompt>} of a prompt
    * @param action the Cedar action: {@code call_tool}, {@code read_resource} or {@code get_prompt}
+   * @param requestId the gateway's id of the HTTP request that carried the call, as its log lines
+   *     and {@code X-Request-Id} show it; empty when the call came some other way
    */
   public record Decision(
       String sessionId,
@@ -37,9 +39,18 @@ public final class AuditRecords {
       String argumentsSha256,
       String bundleHash,
       String mode,
-      String action) {
+      String action,
+      Optional<String> requestId) {
     public Decision {
       policies = List.copyOf(policies);
+    }
+
+    /** A decision without a request id. */
+    public Decision(
+        String sessionId, String workflowId, String tool, String decision, String enforced, Optional<String> cause,
+        List<String> policies, String argumentsSha256, String bundleHash, String mode, String action) {
+      this(sessionId, workflowId, tool, decision, enforced, cause, policies, argumentsSha256, bundleHash, mode, action,
+          Optional.empty());
     }
 
     /** A tools/call decision. */
@@ -59,10 +70,18 @@ public final class AuditRecords {
    *
    * @param resultSha256 of the result as delivered to the agent, after redaction
    * @param redactions what redaction replaced, when the decision asked for redaction
+   * @param requestId as in the decision
    */
   public record Outcome(
       long decisionIndex, String sessionId, String tool, String outcome, Optional<String> resultSha256,
-      Optional<RedactionReport> redactions) {
+      Optional<RedactionReport> redactions, Optional<String> requestId) {
+
+    /** An outcome without a request id. */
+    public Outcome(
+        long decisionIndex, String sessionId, String tool, String outcome, Optional<String> resultSha256,
+        Optional<RedactionReport> redactions) {
+      this(decisionIndex, sessionId, tool, outcome, resultSha256, redactions, Optional.empty());
+    }
 
     /** An outcome with no redaction asked for. */
     public Outcome(long decisionIndex, String sessionId, String tool, String outcome, Optional<String> resultSha256) {

@@ -1,6 +1,8 @@
 package dev.cmcp.gateway.cli;
 
 import dev.cmcp.gateway.Gateway;
+import dev.cmcp.gateway.config.LogLevel;
+import dev.cmcp.gateway.ops.GatewayLogging;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
 
@@ -28,8 +30,9 @@ public final class Main implements Runnable {
   @CommandLine.Spec CommandLine.Model.CommandSpec spec;
 
   public static void main(String[] args) {
-    // One line per log record on stderr; stdout carries only what the operator asked for.
-    System.setProperty("java.util.logging.SimpleFormatter.format", "%1$tFT%1$tT.%1$tLZ %4$s %3$s: %5$s%6$s%n");
+    // One line per log record on stderr; stdout carries only what the operator asked for. The
+    // config's log_format and log_level take over once `start` has read them.
+    GatewayLogging.install(GatewayLogging.defaultFormat(), LogLevel.INFO);
     int exit = commandLine().execute(args);
     if (exit != OK || !StartCommand.isServing()) {
       System.exit(exit);

@@ -27,7 +27,9 @@ public final class ConfigLoader {
           "upstream_timeout_seconds",
           "allowed_origins",
           "claim_granularity",
-          "metrics_require_token");
+          "metrics_require_token",
+          "log_format",
+          "log_level");
 
   private static final Set<String> ATTESTATION_KEYS =
       Set.of(
@@ -89,7 +91,9 @@ public final class ConfigLoader {
         allowedOrigins(top),
         top.choice("claim_granularity", ClaimGranularity.values(), ClaimGranularity::configName)
             .orElse(ClaimGranularity.SESSION),
-        top.bool("metrics_require_token").orElse(true));
+        top.bool("metrics_require_token").orElse(true),
+        top.choice("log_format", LogFormat.values(), LogFormat::configName),
+        top.choice("log_level", LogLevel.values(), LogLevel::configName).orElse(LogLevel.INFO));
   }
 
   /**

@@ -30,6 +30,8 @@ import java.util.Optional;
  * @param allowedOrigins allowed_origins: browser origins accepted besides loopback ones
  * @param claimGranularity claim_granularity
  * @param metricsRequireToken metrics_require_token: whether /readyz and /metrics need the bearer token
+ * @param logFormat log_format; empty: text on a terminal, JSON otherwise
+ * @param logLevel log_level
  */
 public record GatewayConfig(
     Path configFile,
@@ -50,7 +52,9 @@ public record GatewayConfig(
     Duration upstreamTimeout,
     List<String> allowedOrigins,
     ClaimGranularity claimGranularity,
-    boolean metricsRequireToken) {
+    boolean metricsRequireToken,
+    Optional<LogFormat> logFormat,
+    LogLevel logLevel) {
 
   public GatewayConfig {
     Objects.requireNonNull(configFile);
@@ -67,6 +71,8 @@ public record GatewayConfig(
     Objects.requireNonNull(auditDir);
     Objects.requireNonNull(upstreamTimeout);
     Objects.requireNonNull(claimGranularity);
+    Objects.requireNonNull(logFormat);
+    Objects.requireNonNull(logLevel);
     allowedOrigins = List.copyOf(allowedOrigins);
   }
 

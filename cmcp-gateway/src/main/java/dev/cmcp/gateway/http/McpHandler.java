@@ -37,6 +37,7 @@ final class McpHandler extends Handler.Abstract {
   private final OriginPolicy origins;
   private final ObjectMapper json;
   private final Optional<Operations> operations;
+  private final RequestIds requestIds = new RequestIds();
 
   McpHandler(McpEndpoint endpoint, Optional<BearerToken> token, OriginPolicy origins, ObjectMapper json,
       Optional<Operations> operations) {
@@ -50,6 +51,9 @@ final class McpHandler extends Handler.Abstract {
   @Override
   public boolean handle(Request request, Response response, Callback callback) throws IOException {
     String path = Request.getPathInContext(request);
+    String requestId = requestIds.next();
+    // Given back, so that a client reporting a problem can name the request in the gateway's log.
+    response.getHeaders().put(RequestIds.HEADER, requestId);
     // A liveness probe must answer without credentials: it says only that the process serves.
     if ("/healthz".equals(path)) {
       return plainText(response, callback, 200, "ok\n", "text/plain; charset=utf-8");
@@ -90,7 +94,8 @@ final class McpHandler extends Handler.Abstract {
               "request body over " + MAX_REQUEST_BYTES + " bytes", "request_too_large");
         }
         McpHttpRequest mcpRequest =
-            new McpHttpRequest(sessionId, header(request, "MCP-Protocol-Version"), header(request, "X-MCP-Workflow-ID"), body.get());
+            new McpHttpRequest(sessionId, header(request, "MCP-Protocol-Version"), header(request, "X-MCP-Workflow-ID"), body.get(),
+            Optional.of(requestId));
         send(request, response, callback, endpoint.post(mcpRequest));
       }
       case "DELETE" -> send(request, response, callback, endpoint.delete(sessionId));

@@ -118,7 +118,7 @@ public final class McpEndpoint {
         case "tools/list" -> McpHttpResponse.result(rpc.id(), toolCalls.discovery().tools(caller(rpc, request)));
         case "tools/call" -> {
           refuseBorrowedSession(rpc, session);
-          yield McpHttpResponse.message(200, toolCalls.call(rpc.id(), rpc.params(), session, request.workflowId()));
+          yield McpHttpResponse.message(200, toolCalls.call(rpc.id(), rpc.params(), session, request.workflowId(), request.requestId()));
         }
         case "resources/list" -> McpHttpResponse.result(rpc.id(), toolCalls.discovery().resources(caller(rpc, request)));
         case "resources/templates/list" -> {
@@ -127,12 +127,12 @@ public final class McpEndpoint {
         }
         case "resources/read" -> {
           refuseBorrowedSession(rpc, session);
-          yield McpHttpResponse.message(200, toolCalls.readResource(rpc.id(), rpc.params(), session, request.workflowId()));
+          yield McpHttpResponse.message(200, toolCalls.readResource(rpc.id(), rpc.params(), session, request.workflowId(), request.requestId()));
         }
         case "prompts/list" -> McpHttpResponse.result(rpc.id(), toolCalls.discovery().prompts(caller(rpc, request)));
         case "prompts/get" -> {
           refuseBorrowedSession(rpc, session);
-          yield McpHttpResponse.message(200, toolCalls.getPrompt(rpc.id(), rpc.params(), session, request.workflowId()));
+          yield McpHttpResponse.message(200, toolCalls.getPrompt(rpc.id(), rpc.params(), session, request.workflowId(), request.requestId()));
         }
         default -> McpHttpResponse.error(200, rpc.id(),
             JsonRpcError.of(JsonRpcError.METHOD_NOT_FOUND, "method not found: " + rpc.method()));

@@ -9,6 +9,14 @@ import java.util.Optional;
  * @param protocolVersion the {@code MCP-Protocol-Version} header
  * @param workflowId the {@code X-MCP-Workflow-ID} header
  * @param body the raw body bytes, already bounded in size
+ * @param requestId the id the gateway gave this HTTP request, for its log lines and audit entries
  */
 public record McpHttpRequest(
-    Optional<String> sessionId, Optional<String> protocolVersion, Optional<String> workflowId, byte[] body) {}
+    Optional<String> sessionId, Optional<String> protocolVersion, Optional<String> workflowId, byte[] body,
+    Optional<String> requestId) {
+
+  /** A request that came without an id, e.g. in tests. */
+  public McpHttpRequest(Optional<String> sessionId, Optional<String> protocolVersion, Optional<String> workflowId, byte[] body) {
+    this(sessionId, protocolVersion, workflowId, body, Optional.empty());
+  }
+}

@@ -10,6 +10,7 @@ import dev.cmcp.gateway.catalog.Catalog;
 import dev.cmcp.gateway.catalog.CatalogTool;
 import dev.cmcp.gateway.config.EnforcementMode;
 import dev.cmcp.gateway.ops.GatewayMetrics;
+import dev.cmcp.gateway.ops.LogField;
 import dev.cmcp.gateway.policy.AccessRequest;
 import dev.cmcp.gateway.policy.ActivePolicy;
 import dev.cmcp.gateway.policy.DenialCause;
@@ -87,10 +88,11 @@ public final class ToolCallPipeline {
    * @param forwardParams the params for the upstream, names translated to the upstream's
    * @param active the bundle, catalog and engine of this request from start to end, even if a reload
    *     swaps them meanwhile
+   * @param requestId the HTTP request's id, for log lines and audit entries
    */
   private record Governed(
       Kind kind, JsonNode id, String name, String action, Optional<String> server, ObjectNode forwardParams,
-      ObjectNode arguments, Caller caller, ActivePolicy active) {}
+      ObjectNode arguments, Caller caller, ActivePolicy active, Optional<String> requestId) {}
 
   private final Supplier<ActivePolicy> policies;
   private final EnforcementMode mode;
@@ -143,6 +145,13 @@ public final class ToolCallPipeline {
   /** A {@code tools/call}; returns the whole JSON-RPC response message for the agent. */
   public ObjectNode call(JsonNode id, ObjectNode params, Optional<String> transportSession, Optional<String> workflowHeader)
       throws JsonRpcException {
+    return call(id, params, transportSession, workflowHeader, Optional.empty());
+  }
+
+  /** @param requestId the HTTP request's id, recorded in the audit entries and log lines of the call */
+  public ObjectNode call(
+      JsonNode id, ObjectNode params, Optional<String> transportSession, Optional<String> workflowHeader,
+      Optional<String> requestId) throws JsonRpcException {
     refuseWhileEvidenceIsStale(id);
     ActivePolicy active = policies.get();
     ToolCall call = ToolCall.parse(id, params, transportSession, workflowHeader);
@@ -152,7 +161,8 @@ public final class ToolCallPipeline {
     tool.ifPresent(approved -> forward.put("name", approved.upstreamName()));
     PolicyTarget.Tool target = new PolicyTarget.Tool(call.toolName());
     Governed request = new Governed(
-        Kind.TOOL, id, target.name(), target.action(), tool.map(CatalogTool::server), forward, call.arguments(), caller, active);
+        Kind.TOOL, id, target.name(), target.action(), tool.map(CatalogTool::server), forward, call.arguments(), caller, active,
+        requestId);
     Optional<PolicyDecision.Deny> changed = tool.isPresent() ? pinMismatch(request, tool.get()) : Optional.empty();
     return govern(request, changed.isPresent() ? changed.get() : decide(request, target));
   }
@@ -160,6 +170,13 @@ public final class ToolCallPipeline {
   /** A {@code resources/read}, routed to the one catalog server that offers the URI. */
   public ObjectNode readResource(JsonNode id, ObjectNode params, Optional<String> transportSession, Optional<String> workflowHeader)
       throws JsonRpcException {
+    return readResource(id, params, transportSession, workflowHeader, Optional.empty());
+  }
+
+  /** @param requestId the HTTP request's id, recorded in the audit entries and log lines of the read */
+  public ObjectNode readResource(
+      JsonNode id, ObjectNode params, Optional<String> transportSession, Optional<String> workflowHeader,
+      Optional<String> requestId) throws JsonRpcException {
     refuseWhileEvidenceIsStale(id);
     ActivePolicy active = policies.get();
     JsonNode uri = params.get("uri");
@@ -171,18 +188,27 @@ public final class ToolCallPipeline {
     ObjectNode noArguments = JsonNodeFactory.instance.objectNode();
     if (server.isEmpty()) {
       Governed request = new Governed(
-          Kind.RESOURCE, id, uri.asText(), "read_resource", server, caller.forwardParams(), noArguments, caller, active);
+          Kind.RESOURCE, id, uri.asText(), "read_resource", server, caller.forwardParams(), noArguments, caller, active,
+          requestId);
       return govern(request, notOffered("no catalog server offers resource " + uri.asText() + " (or several do)"));
     }
     PolicyTarget.Resource target = new PolicyTarget.Resource(server.get(), uri.asText());
     Governed request = new Governed(
-        Kind.RESOURCE, id, target.name(), target.action(), server, caller.forwardParams(), noArguments, caller, active);
+        Kind.RESOURCE, id, target.name(), target.action(), server, caller.forwardParams(), noArguments, caller, active,
+        requestId);
     return govern(request, decide(request, target));
   }
 
   /** A {@code prompts/get} of a prompt listed as {@code <server>.<prompt>}. */
   public ObjectNode getPrompt(JsonNode id, ObjectNode params, Optional<String> transportSession, Optional<String> workflowHeader)
       throws JsonRpcException {
+    return getPrompt(id, params, transportSession, workflowHeader, Optional.empty());
+  }
+
+  /** @param requestId the HTTP request's id, recorded in the audit entries and log lines of the prompt */
+  public ObjectNode getPrompt(
+      JsonNode id, ObjectNode params, Optional<String> transportSession, Optional<String> workflowHeader,
+      Optional<String> requestId) throws JsonRpcException {
     refuseWhileEvidenceIsStale(id);
     ActivePolicy active = policies.get();
     JsonNode name = params.get("name");
@@ -200,18 +226,21 @@ public final class ToolCallPipeline {
     // Server names have no dot, so the first one ends the server's name.
     Optional<String> server = dot > 0 ? Optional.of(exposed.substring(0, dot)).filter(active.catalog().servers()::containsKey) : Optional.empty();
     if (server.isEmpty()) {
-      Governed request = new Governed(Kind.PROMPT, id, exposed, "get_prompt", server, caller.forwardParams(), args, caller, active);
+      Governed request =
+          new Governed(Kind.PROMPT, id, exposed, "get_prompt", server, caller.forwardParams(), args, caller, active, requestId);
       return govern(request, notOffered("prompt " + exposed + " is not <server>.<prompt> of a catalog server"));
     }
     PolicyTarget.Prompt target = new PolicyTarget.Prompt(server.get(), exposed.substring(dot + 1));
     ObjectNode forward = caller.forwardParams();
     forward.put("name", target.upstreamName());
-    Governed request = new Governed(Kind.PROMPT, id, target.name(), target.action(), server, forward, args, caller, active);
+    Governed request =
+        new Governed(Kind.PROMPT, id, target.name(), target.action(), server, forward, args, caller, active, requestId);
     return govern(request, decide(request, target));
   }
 
   /** The steps every governed request shares, once its target and decision are known. */
   private ObjectNode govern(Governed request, PolicyDecision decision) throws JsonRpcException {
+    long started = System.nanoTime();
     if (request.kind() == Kind.TOOL && metrics.isPresent()) {
       boolean approved = request.active().catalog().tools().containsKey(request.name());
       metrics.get().toolCallDecided(request.name(), approved, decision.word());
@@ -225,6 +254,12 @@ public final class ToolCallPipeline {
     ObjectNode answer = forward(request, decision.redaction(), decisionIndex);
     listener.recorded(request.caller().sessionId());
     answer.set("id", request.id());
+    // Allowed calls are logged at DEBUG only: the audit log and /metrics record each of them, and an
+    // INFO line per call cost several percent of the CPU under load.
+    if (LOG.isLoggable(Level.DEBUG)) {
+      LOG.log(Level.DEBUG, "request forwarded", fields(request, LogField.of("decision", decision.word()),
+          LogField.of("latency_ms", (System.nanoTime() - started) / 1_000_000.0), LogField.of("policies", decision.policyIds())));
+    }
     return answer;
   }
 
@@ -259,23 +294,31 @@ public final class ToolCallPipeline {
     return new PolicyDecision.Deny(List.of(), Optional.empty(), DenialCause.NOT_OFFERED, detail);
   }
 
-  /** Logs the decision as the mode says; returns whether the request goes on to the upstream. */
+  /** Logs a denial as the mode says; returns whether the request goes on to the upstream. */
   private boolean enforce(Governed request, PolicyDecision decision) {
-    Caller caller = request.caller();
     if (!(decision instanceof PolicyDecision.Deny deny)) {
-      if (mode != EnforcementMode.SILENT) {
-        LOG.log(Level.INFO, "{0} {1} workflow={2} session={3} policies={4}",
-            decision.word(), request.name(), caller.workflowId(), caller.sessionId(), decision.policyIds());
-      }
       return true;
     }
     boolean blocks = mode == EnforcementMode.ENFORCING || deny.cause().blocksInEveryMode();
     if (mode != EnforcementMode.SILENT || blocks) {
-      LOG.log(blocks ? Level.INFO : Level.WARNING, "{0} {1} workflow={2} session={3} cause={4} policies={5} detail={6}",
-          blocks ? "deny" : "advisory-deny (forwarded)",
-          request.name(), caller.workflowId(), caller.sessionId(), deny.cause(), deny.policyIds(), deny.detail());
+      LOG.log(blocks ? Level.INFO : Level.WARNING, blocks ? "request denied" : "request denied, forwarded (advisory)",
+          fields(request, LogField.of("decision", decision.word()), LogField.of("cause", deny.cause().word()),
+              LogField.of("policies", deny.policyIds()), LogField.of("detail", deny.detail())));
     }
     return !blocks;
+  }
+
+  /** The fields every log line of a governed request carries, then {@code more}; never its arguments or result. */
+  private Object[] fields(Governed request, LogField... more) {
+    Object[] fields = new Object[6 + more.length];
+    fields[0] = LogField.of("request_id", request.requestId().orElse(null));
+    fields[1] = LogField.of("session_id", request.caller().sessionId());
+    fields[2] = LogField.of("workflow_id", request.caller().workflowId());
+    fields[3] = LogField.of("action", request.action());
+    fields[4] = LogField.of("tool", request.name());
+    fields[5] = LogField.of("mode", mode.configName());
+    System.arraycopy(more, 0, fields, 6, more.length);
+    return fields;
   }
 
   /** The decision is on disk before anything is forwarded or answered; no log, no call. */
@@ -288,7 +331,7 @@ public final class ToolCallPipeline {
         request.caller().sessionId(), request.caller().workflowId(), request.name(), decision.word(),
         forwarded ? "forwarded" : "blocked",
         cause, decision.policyIds(), Digests.sha256Hex(CanonicalJson.bytes(request.arguments())),
-        request.active().bundle().bundleHash(), mode.configName(), request.action());
+        request.active().bundle().bundleHash(), mode.configName(), request.action(), request.requestId());
     try {
       return Optional.of(audit.get().appendDecision(entry));
     } catch (AuditException e) {
@@ -326,6 +369,9 @@ public final class ToolCallPipeline {
     } catch (UpstreamException e) {
       upstreamAnswered(started);
       String outcome = e.kind() == UpstreamException.Kind.RESPONSE_TOO_LARGE ? "response_too_large" : "upstream_error";
+      // The upstream package's messages name the server and the failure, never the call's content.
+      LOG.log(Level.WARNING, "upstream failed",
+          fields(request, LogField.of("outcome", outcome), LogField.of("error", e.getMessage())));
       recordOutcome(request, decisionIndex, outcome, Optional.empty(), Optional.empty());
       throw UpstreamErrors.toJsonRpc(e, request.id());
     }
@@ -358,7 +404,8 @@ public final class ToolCallPipeline {
     }
     try {
       audit.get().appendOutcome(new AuditRecords.Outcome(
-          decisionIndex.get(), request.caller().sessionId(), request.name(), outcome, resultSha256, redactions));
+          decisionIndex.get(), request.caller().sessionId(), request.name(), outcome, resultSha256, redactions,
+          request.requestId()));
     } catch (AuditException e) {
       throw auditUnavailable(request, e);
     }
@@ -380,7 +427,9 @@ public final class ToolCallPipeline {
   }
 
   private static JsonRpcException auditUnavailable(Governed request, AuditException e) {
-    LOG.log(Level.ERROR, "audit log cannot record; refusing {0}: {1}", request.name(), e.getMessage());
+    LOG.log(Level.ERROR, "audit log cannot record; refusing the request",
+        LogField.of("request_id", request.requestId().orElse(null)), LogField.of("tool", request.name()),
+        LogField.of("error", e.getMessage()));
     return new JsonRpcException(
         JsonRpcError.withWord(JsonRpcError.INTERNAL_ERROR,
             "the audit log cannot record this call, so it is refused (fail closed); the operator must fix the audit_dir",

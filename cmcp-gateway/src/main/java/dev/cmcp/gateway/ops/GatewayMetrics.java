@@ -5,6 +5,7 @@ import java.time.Duration;
 import java.time.Instant;
 import java.util.Map;
 import java.util.Set;
+import java.util.TreeMap;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.atomic.LongAdder;
 import java.util.function.Supplier;
@@ -31,6 +32,7 @@ public final class GatewayMetrics {
   private final Histogram auditBatch = new Histogram(
       "cmcp_audit_fsync_batch_entries", "Audit entries made durable by one fsync.", new double[] {1, 2, 4, 8, 16, 32, 64, 128, 256});
   private final Supplier<Instant> evidenceProducedAt;
+  private final Supplier<Map<String, Long>> upstreamRestarts;
   private final Clock clock;
 
   /**
@@ -39,7 +41,18 @@ public final class GatewayMetrics {
    * @param evidenceProducedAt when the evidence served now was produced, without renewing it
    */
   public GatewayMetrics(Set<String> catalogTools, String mode, Supplier<Instant> evidenceProducedAt, Clock clock) {
+    this(catalogTools, mode, evidenceProducedAt, Map::of, clock);
+  }
+
+  /**
+   * @param upstreamRestarts for each stdio server of the catalog, how often it was started again
+   *     (read when rendering, e.g. {@code Upstreams::restarts})
+   */
+  public GatewayMetrics(
+      Set<String> catalogTools, String mode, Supplier<Instant> evidenceProducedAt, Supplier<Map<String, Long>> upstreamRestarts,
+      Clock clock) {
     this.mode = mode;
+    this.upstreamRestarts = upstreamRestarts;
     for (String tool : catalogTools) {
       callsByToolAndDecision.put(tool, new ConcurrentHashMap<>());
     }
@@ -90,6 +103,10 @@ public final class GatewayMetrics {
     upstream.render(out);
     auditFsync.render(out);
     auditBatch.render(out);
+    out.append("# HELP cmcp_upstream_restarts_total Times a stdio upstream's command was started again after it exited or failed to start.\n");
+    out.append("# TYPE cmcp_upstream_restarts_total counter\n");
+    new TreeMap<>(upstreamRestarts.get()).forEach((server, restarts) ->
+        out.append("cmcp_upstream_restarts_total{server=\"").append(escape(server)).append("\"} ").append(restarts).append('\n'));
     out.append("# HELP cmcp_evidence_age_seconds Age of the attestation evidence served now.\n");
     out.append("# TYPE cmcp_evidence_age_seconds gauge\n");
     Duration age = Duration.between(evidenceProducedAt.get(), clock.instant());

@@ -14,10 +14,12 @@ import java.net.http.HttpResponse.BodySubscribers;
 import java.net.http.HttpTimeoutException;
 import java.time.Duration;
 import java.util.Locale;
+import java.util.Optional;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
+import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicLong;
 import java.util.concurrent.locks.ReentrantLock;
 
@@ -31,6 +33,8 @@ final class HttpConnection implements UpstreamConnection {
   private static final System.Logger LOG = System.getLogger(HttpConnection.class.getName());
 
   private static final Duration GOODBYE_TIMEOUT = Duration.ofSeconds(2);
+  /** How long what the last exchange showed stands for the server's reachability before a ping checks again. */
+  static final Duration REACHABILITY_TTL = Duration.ofSeconds(10);
 
   private final UpstreamServer.StreamableHttp server;
   private final UpstreamSettings settings;
@@ -43,6 +47,16 @@ final class HttpConnection implements UpstreamConnection {
   private final AtomicLong nextId = new AtomicLong(1);
   private final ReentrantLock initializing = new ReentrantLock();
   private volatile Session session;
+  private volatile LastContact lastContact;
+  private final AtomicBoolean probing = new AtomicBoolean();
+
+  /**
+   * What the last exchange with the server showed.
+   *
+   * @param failure why the server could not be reached, or null when it answered
+   * @param atNanos when, on {@link System#nanoTime}'s scale
+   */
+  private record LastContact(String failure, long atNanos) {}
 
   /** The MCP session with the server; {@code id} is null for a server that keeps no sessions. */
   private record Session(String id, String protocolVersion) {}
@@ -67,6 +81,7 @@ final class HttpConnection implements UpstreamConnection {
     this.json = json;
     this.events = events;
     this.misconfiguration = misconfiguration(server);
+    this.lastContact = new LastContact("upstream " + server.name() + " has not been reached yet", System.nanoTime());
     // Redirects are not followed: they would carry the catalog's headers (credentials) elsewhere.
     this.client =
         HttpClient.newBuilder()
@@ -83,7 +98,9 @@ final class HttpConnection implements UpstreamConnection {
     }
     try {
       currentSession("initialize", deadlineFromNow());
+      lastContact = new LastContact(null, System.nanoTime());
     } catch (UpstreamException e) {
+      noteFailure(e);
       LOG.log(Level.WARNING, e.getMessage() + "; the gateway tries again on the next request");
     }
   }
@@ -93,6 +110,50 @@ final class HttpConnection implements UpstreamConnection {
     if (misconfiguration != null) {
       throw new UpstreamException(UpstreamException.Kind.UNAVAILABLE, misconfiguration);
     }
+    try {
+      ObjectNode answer = requestInSession(method, params);
+      lastContact = new LastContact(null, System.nanoTime());
+      return answer;
+    } catch (UpstreamException e) {
+      noteFailure(e);
+      throw e;
+    }
+  }
+
+  /**
+   * Why the server cannot be reached, as the last exchange showed; empty when it answered. When
+   * that is older than {@link #REACHABILITY_TTL}, one {@code ping} is sent in the background to
+   * renew it, so that asking often costs at most one ping per TTL.
+   */
+  Optional<String> problem() {
+    if (misconfiguration != null) {
+      return Optional.of(misconfiguration);
+    }
+    LastContact last = lastContact;
+    if (System.nanoTime() - last.atNanos() > REACHABILITY_TTL.toNanos() && probing.compareAndSet(false, true)) {
+      Thread.ofVirtual().name("upstream-" + server.name() + "-probe").start(() -> {
+        try {
+          request("ping", null);
+        } catch (UpstreamException e) {
+          // Recorded by request(); the next readiness check reports it.
+        } finally {
+          probing.set(false);
+        }
+      });
+    }
+    return Optional.ofNullable(last.failure());
+  }
+
+  /** Only a failure to get any answer makes the server unreachable; an answer of any kind shows it is there. */
+  private void noteFailure(UpstreamException e) {
+    if (e.kind() == UpstreamException.Kind.UNAVAILABLE || e.kind() == UpstreamException.Kind.TIMEOUT) {
+      lastContact = new LastContact(e.getMessage(), System.nanoTime());
+    } else {
+      lastContact = new LastContact(null, System.nanoTime());
+    }
+  }
+
+  private ObjectNode requestInSession(String method, JsonNode params) throws UpstreamException {
     long deadline = deadlineFromNow();
     Session used = currentSession(method, deadline);
     Reply reply = exchange(used, method, params, deadline);

@@ -13,6 +13,7 @@ import java.util.concurrent.ExecutionException;
 import java.util.concurrent.Future;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
+import java.util.concurrent.atomic.LongAdder;
 
 /**
  * A stdio upstream, supervised: one thread starts the command, initializes it, waits for it to
@@ -39,6 +40,9 @@ final class StdioConnection implements UpstreamConnection {
   private volatile CompletableFuture<ChildProcess> running = new CompletableFuture<>();
 
   private volatile boolean closed;
+
+  /** Launches after the first: each time the command is started again after it exited or failed to start. */
+  private final LongAdder restarts = new LongAdder();
 
   StdioConnection(UpstreamServer.Stdio server, UpstreamSettings settings, StrictJson json, UpstreamEvents events) {
     this.server = server;
@@ -85,6 +89,27 @@ final class StdioConnection implements UpstreamConnection {
     return runningNow().map(ChildProcess::handle);
   }
 
+  /** How often the command was started again after it exited or failed to start. */
+  long restarts() {
+    return restarts.sum();
+  }
+
+  /**
+   * Why requests cannot be served now, from what the supervisor already knows (no probe): empty
+   * while an initialized child runs.
+   */
+  Optional<String> problem() {
+    if (closed) {
+      return Optional.of("upstream " + server.name() + " is shut down");
+    }
+    CompletableFuture<ChildProcess> current = running;
+    return switch (current.state()) {
+      case SUCCESS -> Optional.empty();
+      case FAILED -> Optional.of(current.exceptionNow().getMessage());
+      default -> Optional.of("upstream " + server.name() + " is starting");
+    };
+  }
+
   int requestsInFlight() {
     return runningNow().map(ChildProcess::requestsInFlight).orElse(0);
   }
@@ -114,8 +139,13 @@ final class StdioConnection implements UpstreamConnection {
   private void supervise() {
     Duration retry = FIRST_RETRY;
     ChildProcess child = null;
+    boolean first = true;
     try {
       while (!closed) {
+        if (!first) {
+          restarts.increment();
+        }
+        first = false;
         CompletableFuture<ChildProcess> attempt = running.isDone() ? new CompletableFuture<>() : running;
         running = attempt;
         String failure;

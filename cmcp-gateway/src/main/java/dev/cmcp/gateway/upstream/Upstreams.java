@@ -13,6 +13,7 @@ import java.util.Map;
 import java.util.Optional;
 import java.util.Set;
 import java.util.TreeMap;
+import java.util.TreeSet;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.atomic.AtomicLong;
 import java.util.function.Consumer;
@@ -72,6 +73,36 @@ public final class Upstreams implements AutoCloseable {
           UpstreamException.Kind.UNAVAILABLE, "upstream " + serverName + " is not a server in the catalog");
     }
     return connection;
+  }
+
+  /**
+   * Why the server cannot serve requests now, empty when it can: a stdio server whose process is
+   * down (exited and waiting to be restarted, or still starting), an HTTP server the last exchange
+   * could not reach. Sends nothing per call; an HTTP server's state is renewed by at most one
+   * {@code ping} every {@link HttpConnection#REACHABILITY_TTL}.
+   */
+  public Optional<String> problem(String serverName) {
+    return switch (connections.get(serverName)) {
+      case null -> Optional.of("upstream " + serverName + " is not a server in the catalog");
+      case StdioConnection stdio -> stdio.problem();
+      case HttpConnection http -> http.problem();
+    };
+  }
+
+  /** The catalog's server names, in order. */
+  public Set<String> serverNames() {
+    return new TreeSet<>(connections.keySet());
+  }
+
+  /** For each stdio server, how often its command was started again after it exited or failed to start. */
+  public Map<String, Long> restarts() {
+    Map<String, Long> counts = new TreeMap<>();
+    connections.forEach((name, connection) -> {
+      if (connection instanceof StdioConnection stdio) {
+        counts.put(name, stdio.restarts());
+      }
+    });
+    return counts;
   }
 
   /**

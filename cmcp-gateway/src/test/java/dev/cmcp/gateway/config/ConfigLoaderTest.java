@@ -261,6 +261,18 @@ class ConfigLoaderTest {
   }
 
   @Test
+  void logFormatAndLevelAreChoicesWithDefaults() throws Exception {
+    GatewayConfig defaults = load("metrics_require_token: true\n");
+    assertThat(defaults.logFormat()).isEmpty();
+    assertThat(defaults.logLevel()).isEqualTo(LogLevel.INFO);
+    GatewayConfig chosen = load("log_format: text\nlog_level: debug\n");
+    assertThat(chosen.logFormat()).contains(LogFormat.TEXT);
+    assertThat(chosen.logLevel()).isEqualTo(LogLevel.DEBUG);
+    assertThat(errorOf("log_format: xml\n")).startsWith(prefix(1) + "log_format:").contains("json").contains("text");
+    assertThat(errorOf("log_level: verbose\n")).startsWith(prefix(1) + "log_level:").contains("debug");
+  }
+
+  @Test
   void yamlBooleanLookalikesAreNotStrings() throws IOException {
     assertThat(errorOf("claim_granularity: on\n")).contains("claim_granularity: expected a string, got the boolean true");
   }

@@ -80,6 +80,20 @@ class FakeHttpUpstreamTest {
   }
 
   @Test
+  void reachabilityFollowsTheLastExchange() throws Exception {
+    try (Upstreams upstreams = new Upstreams(catalog(fake(Map.of())), PATIENT)) {
+      upstreams.start();
+      assertThat(upstreams.problem("fake")).isEmpty();
+
+      server.stop(0);
+      UpstreamException down = catchThrowableOfType(UpstreamException.class, () -> call(upstreams, "plain"));
+
+      assertThat(down.kind()).isEqualTo(UpstreamException.Kind.UNAVAILABLE);
+      assertThat(upstreams.problem("fake")).hasValue(down.getMessage());
+    }
+  }
+
+  @Test
   void answerIsFoundAmongOtherEventsOfAnEventStream() throws Exception {
     try (Upstreams upstreams = new Upstreams(catalog(fake(Map.of())), PATIENT)) {
       upstreams.start();

@@ -1,0 +1,128 @@
+package dev.cmcp.gateway.ops;
+
+import com.fasterxml.jackson.core.io.JsonStringEncoder;
+import dev.cmcp.gateway.config.LogFormat;
+import java.io.PrintWriter;
+import java.io.StringWriter;
+import java.time.ZoneOffset;
+import java.time.format.DateTimeFormatter;
+import java.util.Collection;
+import java.util.logging.Formatter;
+import java.util.logging.Level;
+import java.util.logging.LogRecord;
+
+/**
+ * Writes one log record as one line: a JSON object ({@code timestamp}, {@code level}, {@code
+ * logger}, {@code message}, then each {@link LogField}, then {@code exception}), or the same in
+ * words. The JSON is rendered here, with Jackson's string escaping, rather than through an object
+ * tree: a log line is on the request path and should cost little.
+ */
+final class LogLineFormatter extends Formatter {
+
+  private static final DateTimeFormatter TIMESTAMP =
+      DateTimeFormatter.ofPattern("yyyy-MM-dd'T'HH:mm:ss.SSS'Z'").withZone(ZoneOffset.UTC);
+
+  private final LogFormat format;
+
+  LogLineFormatter(LogFormat format) {
+    this.format = format;
+  }
+
+  @Override
+  public String format(LogRecord record) {
+    StringBuilder line = new StringBuilder(256);
+    String message = formatMessage(record);
+    if (format == LogFormat.JSON) {
+      line.append("{\"timestamp\":\"").append(TIMESTAMP.format(record.getInstant()))
+          .append("\",\"level\":\"").append(levelName(record.getLevel()))
+          .append("\",\"logger\":");
+      quote(line, record.getLoggerName());
+      line.append(",\"message\":");
+      quote(line, message);
+      for (LogField field : fields(record)) {
+        line.append(',');
+        quote(line, field.name());
+        line.append(':');
+        jsonValue(line, field.value());
+      }
+      if (record.getThrown() != null) {
+        line.append(",\"exception\":");
+        quote(line, stackTrace(record.getThrown()));
+      }
+      return line.append("}\n").toString();
+    }
+    line.append(TIMESTAMP.format(record.getInstant())).append(' ').append(levelName(record.getLevel())).append(' ')
+        .append(record.getLoggerName()).append(": ").append(message);
+    for (LogField field : fields(record)) {
+      line.append(' ').append(field.name()).append('=').append(field.value());
+    }
+    if (record.getThrown() != null) {
+      line.append('\n').append(stackTrace(record.getThrown()).stripTrailing());
+    }
+    return line.append('\n').toString();
+  }
+
+  /** The names of System.Logger's levels, which the code logs with, rather than java.util.logging's. */
+  static String levelName(Level level) {
+    int value = level.intValue();
+    if (value >= Level.SEVERE.intValue()) {
+      return "ERROR";
+    }
+    if (value >= Level.WARNING.intValue()) {
+      return "WARN";
+    }
+    if (value >= Level.INFO.intValue()) {
+      return "INFO";
+    }
+    return value >= Level.FINE.intValue() ? "DEBUG" : "TRACE";
+  }
+
+  private static Iterable<LogField> fields(LogRecord record) {
+    Object[] parameters = record.getParameters();
+    if (parameters == null) {
+      return java.util.List.of();
+    }
+    java.util.List<LogField> fields = new java.util.ArrayList<>(parameters.length);
+    for (Object parameter : parameters) {
+      if (parameter instanceof LogField field) {
+        fields.add(field);
+      }
+    }
+    return fields;
+  }
+
+  private static void jsonValue(StringBuilder line, Object value) {
+    switch (value) {
+      case null -> line.append("null");
+      case Boolean bool -> line.append(bool);
+      case Long number -> line.append(number);
+      case Integer number -> line.append(number);
+      case Double number when Double.isFinite(number) -> line.append(number);
+      case Collection<?> items -> {
+        line.append('[');
+        boolean first = true;
+        for (Object item : items) {
+          if (!first) {
+            line.append(',');
+          }
+          first = false;
+          jsonValue(line, item);
+        }
+        line.append(']');
+      }
+      default -> quote(line, value.toString());
+    }
+  }
+
+  private static void quote(StringBuilder line, String text) {
+    line.append('"');
+    JsonStringEncoder.getInstance().quoteAsString(text == null ? "" : text, line);
+    line.append('"');
+  }
+
+  private static String stackTrace(Throwable thrown) {
+    StringWriter text = new StringWriter();
+    thrown.printStackTrace(new PrintWriter(text));
+    return text.toString();
+  }
+}
