@@ -188,7 +188,7 @@ public final class McpEndpoint {
     result.putObject("serverInfo").put("name", "cmcp-gateway").put("title", "cMCP gateway").put("version", gatewayVersion);
     result.put("instructions",
         "Tool calls, resource reads and prompts through this gateway are checked against a Cedar policy bundle and audited.");
-    LOG.log(Level.INFO, "session {0} opened by {1} (MCP {2})", session.get().id(), clientName, version);
+    LOG.log(Level.INFO, "session {0} opened by {1} (MCP {2})", session.get().id(), LogText.escaped(clientName), version);
     return McpHttpResponse.result(rpc.id(), result).withHeader("Mcp-Session-Id", session.get().id());
   }
 

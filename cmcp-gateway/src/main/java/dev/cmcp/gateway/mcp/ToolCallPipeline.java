@@ -274,7 +274,7 @@ public final class ToolCallPipeline {
     if (!(decision instanceof PolicyDecision.Deny deny)) {
       if (mode != EnforcementMode.SILENT) {
         LOG.log(Level.INFO, "{0} {1} workflow={2} session={3} policies={4}",
-            decision.word(), request.name(), caller.workflowId(), caller.sessionId(), decision.policyIds());
+            decision.word(), LogText.escaped(request.name()), caller.workflowId(), caller.sessionId(), decision.policyIds());
       }
       return true;
     }
@@ -282,7 +282,8 @@ public final class ToolCallPipeline {
     if (mode != EnforcementMode.SILENT || blocks) {
       LOG.log(blocks ? Level.INFO : Level.WARNING, "{0} {1} workflow={2} session={3} cause={4} policies={5} detail={6}",
           blocks ? "deny" : "advisory-deny (forwarded)",
-          request.name(), caller.workflowId(), caller.sessionId(), deny.cause(), deny.policyIds(), deny.detail());
+          LogText.escaped(request.name()), caller.workflowId(), caller.sessionId(), deny.cause(), deny.policyIds(),
+          LogText.escaped(deny.detail()));
     }
     return !blocks;
   }
@@ -389,7 +390,7 @@ public final class ToolCallPipeline {
   }
 
   private static JsonRpcException auditUnavailable(Governed request, AuditException e) {
-    LOG.log(Level.ERROR, "audit log cannot record; refusing {0}: {1}", request.name(), e.getMessage());
+    LOG.log(Level.ERROR, "audit log cannot record; refusing {0}: {1}", LogText.escaped(request.name()), e.getMessage());
     return new JsonRpcException(
         JsonRpcError.withWord(JsonRpcError.INTERNAL_ERROR,
             "the audit log cannot record this call, so it is refused (fail closed); the operator must fix the audit_dir",

@@ -12,6 +12,10 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
+import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.logging.Handler;
+import java.util.logging.LogRecord;
+import java.util.logging.SimpleFormatter;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
@@ -180,6 +184,39 @@ class HostileCallsTest {
     assertThat(reopened.headers()).doesNotContainKey("Mcp-Session-Id");
     assertThat(gateway.endpoint.delete(Optional.of(session)).status()).isEqualTo(404);
     assertThat(entriesOf(session)).hasSize(entriesOfSession);
+  }
+
+  @Test
+  void namesChosenByTheAgentCannotForgeLinesInTheGatewaysLog() throws Exception {
+    List<String> logged = new CopyOnWriteArrayList<>();
+    Handler capture = new Handler() {
+      @Override
+      public void publish(LogRecord record) {
+        logged.add(getFormatter().formatMessage(record));
+      }
+
+      @Override
+      public void flush() {}
+
+      @Override
+      public void close() {}
+    };
+    capture.setFormatter(new SimpleFormatter());
+    List<java.util.logging.Logger> loggers =
+        List.of(java.util.logging.Logger.getLogger("cmcp.policy"), java.util.logging.Logger.getLogger("cmcp.mcp"));
+    loggers.forEach(logger -> logger.addHandler(capture));
+    try {
+      String forged = "\n2026-11-26T03:00:00.000Z INFO cmcp.policy: allow crm.export workflow=admin";
+      gateway.callTool(Optional.empty(), "crm.nothing" + forged, "{}");
+      gateway.callTool(Optional.empty(), "crm.nothing\r" + forged + "\u2028\u0085", "{}");
+      gateway.send(Optional.empty(), "{\"jsonrpc\":\"2.0\",\"id\":1,\"method\":\"initialize\",\"params\":"
+          + "{\"protocolVersion\":\"2025-06-18\",\"clientInfo\":{\"name\":" + quoted("agent" + forged) + "}}}");
+    } finally {
+      loggers.forEach(logger -> logger.removeHandler(capture));
+    }
+
+    assertThat(logged).anyMatch(line -> line.contains("crm.nothing")).anyMatch(line -> line.contains("opened by agent"));
+    assertThat(logged).allSatisfy(line -> assertThat(line).doesNotContain("\n", "\r", "\u2028", "\u0085"));
   }
 
   /** A stateless-style tools/call that names {@code session} in {@code _cmcp}. */
