@@ -5,7 +5,7 @@ package dev.cmcp.gateway.mcp;
  *
  * <p>The log is read line by line by people and tools; a name holding a line break could add a
  * forged line ("allow ... workflow=admin") under the gateway's name. Control characters and
- * Unicode line separators are written as {@code \\uXXXX} instead.
+ * Unicode line separators are written instead as a Java escape: backslash, u, four hex digits.
  */
 final class LogText {
 
