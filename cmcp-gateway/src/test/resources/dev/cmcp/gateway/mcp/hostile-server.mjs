@@ -5,7 +5,7 @@ import readline from "node:readline";
 
 const send = (message) => process.stdout.write(JSON.stringify(message) + "\n");
 const text = (id, value) => send({ jsonrpc: "2.0", id, result: { content: [{ type: "text", text: value }] } });
-const tools = ["get_contact", "echo", "calls", "hang", "crash", "garbage", "wrong-shapes", "huge", "no-newline"];
+const tools = ["get_contact", "echo", "calls", "hang", "crash", "garbage", "huge", "no-newline"];
 const received = [];
 
 readline.createInterface({ input: process.stdin }).on("line", (line) => {
@@ -39,12 +39,10 @@ readline.createInterface({ input: process.stdin }).on("line", (line) => {
           process.exit(7);
           return;
         case "garbage":
-          // Not JSON, JSON that is not a message, and an answer to a request nobody sent; never ours.
+          // Not JSON, JSON that is not a message, an answer to a request nobody sent, and a
+          // message with our id but neither a result nor an error; never a real answer.
           process.stdout.write("\u0000\u00ff not json {{{\n[1,2]\n\"text\"\n");
           send({ jsonrpc: "2.0", id: 424242, result: { content: [] } });
-          return;
-        case "wrong-shapes":
-          // Our answer, but neither a result nor an error.
           send({ jsonrpc: "2.0", id: message.id, surprise: true });
           return;
         case "huge":
