@@ -20,16 +20,21 @@ final class GatewayProcess implements AutoCloseable {
   private static final Pattern LISTENING = Pattern.compile("\\[cmcp\\] listening on (\\S+):(\\d+)");
 
   private final Process process;
-  private final List<String> output = Collections.synchronizedList(new ArrayList<>());
+  private final List<String> output;
   private final int port;
 
-  private GatewayProcess(Process process, int port) {
+  private GatewayProcess(Process process, int port, List<String> output) {
     this.process = process;
     this.port = port;
+    this.output = output;
   }
 
   static GatewayProcess start(Path config, Map<String, String> extraEnv) throws IOException, InterruptedException {
-    ProcessBuilder builder = new ProcessBuilder(Repo.root().resolve("cmcp").toString(), "start", "--config", config.toString());
+    return start(List.of(Repo.root().resolve("cmcp").toString(), "start", "--config", config.toString()), extraEnv);
+  }
+
+  private static GatewayProcess start(List<String> command, Map<String, String> extraEnv) throws IOException, InterruptedException {
+    ProcessBuilder builder = new ProcessBuilder(command);
     builder.environment().put("CMCP_SKIP_BUILD", "1");
     builder.environment().putAll(extraEnv);
     builder.redirectErrorStream(true);
@@ -54,9 +59,7 @@ final class GatewayProcess implements AutoCloseable {
     reader.start();
     try {
       int port = ready.get(60, TimeUnit.SECONDS);
-      GatewayProcess gateway = new GatewayProcess(process, port);
-      gateway.output.addAll(lines);
-      return gateway;
+      return new GatewayProcess(process, port, lines);
     } catch (Exception e) {
       process.destroyForcibly();
       throw new IllegalStateException("gateway did not start: " + e.getMessage() + "\n" + String.join("\n", lines), e);
@@ -69,6 +72,27 @@ final class GatewayProcess implements AutoCloseable {
 
   String baseUrl() {
     return "http://127.0.0.1:" + port;
+  }
+
+  /**
+   * From now on, no file the gateway writes may grow beyond {@code bytes} ({@code prlimit --fsize}):
+   * the kernel fails a write past it with EFBIG, as a full file system fails it with ENOSPC,
+   * without root or a small file system. Set after start, which unpacks native libraries.
+   */
+  void limitFileSize(long bytes) throws IOException, InterruptedException {
+    Process prlimit = new ProcessBuilder("prlimit", "--pid", Long.toString(process.pid()), "--fsize=" + bytes)
+        .redirectErrorStream(true).start();
+    String said = new String(prlimit.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
+    if (prlimit.waitFor() != 0) {
+      throw new IllegalStateException("prlimit failed: " + said);
+    }
+  }
+
+  /** Everything the gateway has printed so far, stdout and stderr. */
+  String output() {
+    synchronized (output) {
+      return String.join("\n", output);
+    }
   }
 
   boolean isAlive() {

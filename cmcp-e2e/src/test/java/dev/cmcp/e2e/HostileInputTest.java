@@ -3,8 +3,16 @@ package dev.cmcp.e2e;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import com.fasterxml.jackson.databind.JsonNode;
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.List;
+import java.util.Locale;
 import java.util.Map;
+import java.util.stream.Stream;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
@@ -22,6 +30,7 @@ class HostileInputTest {
   @TempDir static Path tmp;
   static GatewayProcess gateway;
   static McpClient client;
+  static final HttpClient http = HttpClient.newHttpClient();
 
   @BeforeAll
   static void start() throws Exception {
@@ -111,6 +120,35 @@ class HostileInputTest {
     assertThat(client.post(echo, Map.of("Authorization", "Bearer wrong-token-0123456789abc")).status()).isEqualTo(401);
     assertThat(client.post(echo, Map.of("Authorization", "Basic " + TOKEN)).status()).isEqualTo(401);
     assertStillServing();
+  }
+
+  @Test
+  void theBearerTokenNeverAppearsInTheGatewaysOutputOrAuditLog() throws Exception {
+    String echo = McpClient.toolCall(1, "everything.echo", "{\"message\":\"x\"}", "s", "w");
+    // Near misses, which a careless "wrong token: ..." message would print, and the token itself.
+    for (String authorization : List.of("Bearer " + TOKEN + "x", "Bearer " + TOKEN.substring(1), "Basic " + TOKEN,
+        TOKEN, "Bearer  " + TOKEN.toUpperCase(Locale.ROOT), "Bearer " + TOKEN)) {
+      client.post(echo, Map.of("Authorization", authorization));
+      client.post(McpClient.toolCall(2, "everything.get-env", "{}", "s", "w"), Map.of("Authorization", authorization));
+      client.post("{\"jsonrpc\":", Map.of("Authorization", authorization));
+    }
+    // A header too large for Jetty is refused before the gateway sees it; Jetty must not print it either.
+    HttpResponse<String> huge = http.send(HttpRequest.newBuilder(URI.create(gateway.baseUrl() + "/mcp"))
+        .header("Authorization", "Bearer " + TOKEN + "y".repeat(20_000))
+        .POST(HttpRequest.BodyPublishers.ofString(echo)).build(), HttpResponse.BodyHandlers.ofString());
+    assertThat(huge.statusCode()).isEqualTo(431);
+    for (String path : List.of("/metrics", "/readyz", "/v1/sessions/s/claim", "/nowhere")) {
+      http.send(HttpRequest.newBuilder(URI.create(gateway.baseUrl() + path)).header("Authorization", "Bearer " + TOKEN + "z")
+          .build(), HttpResponse.BodyHandlers.ofString());
+    }
+    assertStillServing();
+
+    assertThat(gateway.output()).contains("allow everything.echo").doesNotContain(TOKEN);
+    try (Stream<Path> files = Files.walk(tmp.resolve("audit"))) {
+      for (Path file : files.filter(Files::isRegularFile).toList()) {
+        assertThat(Files.readString(file)).as(file.toString()).doesNotContain(TOKEN);
+      }
+    }
   }
 
   @Test

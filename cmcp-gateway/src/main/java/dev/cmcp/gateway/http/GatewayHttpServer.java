@@ -4,6 +4,7 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.cmcp.gateway.config.ListenAddress;
 import dev.cmcp.gateway.mcp.McpEndpoint;
 import dev.cmcp.gateway.ops.Operations;
+import java.time.Duration;
 import java.util.List;
 import java.util.Optional;
 import org.eclipse.jetty.server.HttpConfiguration;
@@ -14,6 +15,8 @@ import org.eclipse.jetty.util.thread.VirtualThreadPool;
 
 /** The gateway's HTTP listener: Jetty core on virtual threads, one blocking request per thread. */
 public final class GatewayHttpServer implements AutoCloseable {
+
+  private static final Duration IDLE_TIMEOUT = Duration.ofSeconds(60);
 
   private final Server server;
   private final ServerConnector connector;
@@ -27,6 +30,16 @@ public final class GatewayHttpServer implements AutoCloseable {
   public GatewayHttpServer(
       ListenAddress address, McpEndpoint endpoint, Optional<String> bearerToken, List<String> allowedOrigins, ObjectMapper json,
       Optional<Operations> operations) {
+    this(address, endpoint, bearerToken, allowedOrigins, json, operations, IDLE_TIMEOUT, McpHandler.BODY_TIMEOUT);
+  }
+
+  /**
+   * @param idleTimeout how long a connection may send nothing before it is closed
+   * @param bodyTimeout how long a request body may take to arrive in all
+   */
+  GatewayHttpServer(
+      ListenAddress address, McpEndpoint endpoint, Optional<String> bearerToken, List<String> allowedOrigins, ObjectMapper json,
+      Optional<Operations> operations, Duration idleTimeout, Duration bodyTimeout) {
     VirtualThreadPool threads = new VirtualThreadPool();
     threads.setName("cmcp-http");
     this.server = new Server(threads);
@@ -36,10 +49,11 @@ public final class GatewayHttpServer implements AutoCloseable {
     this.connector = new ServerConnector(server, new HttpConnectionFactory(http));
     connector.setHost(address.host());
     connector.setPort(address.port());
-    // Slow clients must not hold a connection (and its session) forever.
-    connector.setIdleTimeout(60_000);
+    // A client that stops sending is dropped after this; one that trickles is bounded by bodyTimeout.
+    connector.setIdleTimeout(idleTimeout.toMillis());
     server.addConnector(connector);
-    server.setHandler(new McpHandler(endpoint, bearerToken.map(BearerToken::new), new OriginPolicy(allowedOrigins), json, operations));
+    server.setHandler(new McpHandler(
+        endpoint, bearerToken.map(BearerToken::new), new OriginPolicy(allowedOrigins), json, operations, bodyTimeout));
   }
 
   public void start() throws Exception {

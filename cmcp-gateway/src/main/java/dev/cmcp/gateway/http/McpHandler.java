@@ -10,17 +10,24 @@ import dev.cmcp.gateway.mcp.McpHttpResponse;
 import dev.cmcp.gateway.ops.Operations;
 import java.io.IOException;
 import java.io.InputStream;
+import java.lang.System.Logger;
+import java.lang.System.Logger.Level;
 import java.nio.ByteBuffer;
 import java.nio.charset.StandardCharsets;
+import java.time.Duration;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.TimeoutException;
+import java.util.concurrent.atomic.AtomicBoolean;
 import org.eclipse.jetty.http.HttpHeader;
 import org.eclipse.jetty.io.Content;
 import org.eclipse.jetty.server.Handler;
 import org.eclipse.jetty.server.Request;
 import org.eclipse.jetty.server.Response;
 import org.eclipse.jetty.util.Callback;
+import org.eclipse.jetty.util.thread.Scheduler;
 
 /**
  * Jetty's side of {@code /mcp}: authentication, Origin, size and media-type checks, then the
@@ -29,6 +36,9 @@ import org.eclipse.jetty.util.Callback;
 final class McpHandler extends Handler.Abstract {
 
   static final int MAX_REQUEST_BYTES = 4 * 1024 * 1024;
+  /** Long enough for the largest body over a slow link (about 140 KB/s), short enough to bound a trickle. */
+  static final Duration BODY_TIMEOUT = Duration.ofSeconds(30);
+  private static final Logger LOG = System.getLogger("cmcp.http");
   private static final String CLAIMS_PREFIX = "/v1/sessions/";
   private static final String CLAIM_SUFFIX = "/claim";
 
@@ -38,14 +48,25 @@ final class McpHandler extends Handler.Abstract {
   private final ObjectMapper json;
   private final Optional<Operations> operations;
   private final RequestIds requestIds = new RequestIds();
+  private final Duration bodyTimeout;
 
   McpHandler(McpEndpoint endpoint, Optional<BearerToken> token, OriginPolicy origins, ObjectMapper json,
-      Optional<Operations> operations) {
+      Optional<Operations> operations, Duration bodyTimeout) {
     this.endpoint = endpoint;
     this.token = token;
     this.origins = origins;
     this.json = json;
     this.operations = operations;
+    this.bodyTimeout = bodyTimeout;
+  }
+
+  /** A request body as read: whole, over the size limit, or not arrived within the body timeout. */
+  private sealed interface Body {
+    record Whole(byte[] bytes) implements Body {}
+
+    record TooLarge() implements Body {}
+
+    record TooSlow() implements Body {}
   }
 
   @Override
@@ -88,13 +109,22 @@ final class McpHandler extends Handler.Abstract {
         if (contentType == null || !contentType.toLowerCase(java.util.Locale.ROOT).startsWith("application/json")) {
           return refuse(response, callback, 415, JsonRpcError.INVALID_REQUEST, "Content-Type must be application/json", "unsupported_media_type");
         }
-        Optional<byte[]> body = readBounded(request);
-        if (body.isEmpty()) {
-          return refuse(response, callback, 413, JsonRpcError.INVALID_REQUEST,
-              "request body over " + MAX_REQUEST_BYTES + " bytes", "request_too_large");
+        byte[] body;
+        switch (readBody(request)) {
+          case Body.Whole whole -> body = whole.bytes();
+          case Body.TooLarge tooLarge -> {
+            return refuse(response, callback, 413, JsonRpcError.INVALID_REQUEST,
+                "request body over " + MAX_REQUEST_BYTES + " bytes", "request_too_large");
+          }
+          case Body.TooSlow tooSlow -> {
+            // Usually nobody is left to read this: the connection is closed, or about to be.
+            LOG.log(Level.INFO, "dropped a request whose body did not arrive in time");
+            return refuse(response, callback, 408, JsonRpcError.INVALID_REQUEST,
+                "request body not received in time", "request_timeout");
+          }
         }
         McpHttpRequest mcpRequest =
-            new McpHttpRequest(sessionId, header(request, "MCP-Protocol-Version"), header(request, "X-MCP-Workflow-ID"), body.get(),
+            new McpHttpRequest(sessionId, header(request, "MCP-Protocol-Version"), header(request, "X-MCP-Workflow-ID"), body,
             Optional.of(requestId));
         send(request, response, callback, endpoint.post(mcpRequest));
       }
@@ -142,14 +172,32 @@ final class McpHandler extends Handler.Abstract {
     return true;
   }
 
-  private static Optional<byte[]> readBounded(Request request) throws IOException {
-    long declared = request.getLength();
-    if (declared > MAX_REQUEST_BYTES) {
-      return Optional.empty();
+  /**
+   * Reads the body, at most {@link #MAX_REQUEST_BYTES}. Jetty's idle timeout ends a body that
+   * stops arriving, but not one sent a byte at a time just inside it (slowloris), which could hold
+   * the request for days; the body timeout bounds the whole read by closing the connection.
+   * Both end in {@link Body.TooSlow}, answered 408 if the connection is still there.
+   */
+  private Body readBody(Request request) throws IOException {
+    if (request.getLength() > MAX_REQUEST_BYTES) {
+      return new Body.TooLarge();
     }
+    AtomicBoolean late = new AtomicBoolean();
+    Scheduler.Task deadline = request.getComponents().getScheduler().schedule(() -> {
+      late.set(true);
+      request.getConnectionMetaData().getConnection().getEndPoint().close(new TimeoutException("request body too slow"));
+    }, bodyTimeout.toMillis(), TimeUnit.MILLISECONDS);
     try (InputStream in = Content.Source.asInputStream(request)) {
       byte[] body = in.readNBytes(MAX_REQUEST_BYTES + 1);
-      return body.length > MAX_REQUEST_BYTES ? Optional.empty() : Optional.of(body);
+      return body.length > MAX_REQUEST_BYTES ? new Body.TooLarge() : new Body.Whole(body);
+    } catch (IOException e) {
+      // Jetty's idle timeout reaches the reader as a TimeoutException cause; the body timeout as a closed connection.
+      if (late.get() || e.getCause() instanceof TimeoutException) {
+        return new Body.TooSlow();
+      }
+      throw e;
+    } finally {
+      deadline.cancel();
     }
   }
 

@@ -53,6 +53,11 @@ public final class GatewayLogging {
     manager.getLogger("").addHandler(handler);
   }
 
+  /** How the gateway writes one record as one line; for tests that capture records themselves. */
+  public static java.util.logging.Formatter lineFormatter(LogFormat format) {
+    return new LogLineFormatter(format);
+  }
+
   /** Without log_format, the format for this process's stderr. */
   public static LogFormat defaultFormat() {
     // System.console() is null unless the process has a terminal.

@@ -52,9 +52,11 @@ final class LogLineFormatter extends Formatter {
       return line.append("}\n").toString();
     }
     line.append(TIMESTAMP.format(record.getInstant())).append(' ').append(levelName(record.getLevel())).append(' ')
-        .append(record.getLoggerName()).append(": ").append(message);
+        .append(record.getLoggerName()).append(": ");
+    appendOneLine(line, message);
     for (LogField field : fields(record)) {
-      line.append(' ').append(field.name()).append('=').append(field.value());
+      line.append(' ').append(field.name()).append('=');
+      appendOneLine(line, String.valueOf(field.value()));
     }
     if (record.getThrown() != null) {
       line.append('\n').append(stackTrace(record.getThrown()).stripTrailing());
@@ -111,6 +113,23 @@ final class LogLineFormatter extends Formatter {
         line.append(']');
       }
       default -> quote(line, value.toString());
+    }
+  }
+
+  /**
+   * Text an agent may have chosen (a tool name, a resource URI, its client name) made safe for one
+   * line: a name holding a line break could otherwise add a forged line ("allow ... workflow=admin")
+   * under the gateway's name. Control characters and Unicode line separators are written as a Java
+   * escape (backslash, u, four hex digits). The JSON format gets the same from its string escaping.
+   */
+  static void appendOneLine(StringBuilder line, String text) {
+    for (int i = 0; i < text.length(); i++) {
+      char c = text.charAt(i);
+      if (Character.isISOControl(c) || c == '\u2028' || c == '\u2029') {
+        line.append("\\u").append(String.format("%04x", (int) c));
+      } else {
+        line.append(c);
+      }
     }
   }
 

@@ -49,6 +49,12 @@ final class GatewayUnderTest implements AutoCloseable {
    */
   static GatewayUnderTest start(Path dir, EnforcementMode mode, String policies, List<UpstreamServer> servers,
       List<CatalogTool> tools) throws Exception {
+    return start(dir, mode, policies, servers, tools, new UpstreamSettings(Duration.ofSeconds(20), 1024 * 1024));
+  }
+
+  /** As above, with these upstream timeout and size limits. */
+  static GatewayUnderTest start(Path dir, EnforcementMode mode, String policies, List<UpstreamServer> servers,
+      List<CatalogTool> tools, UpstreamSettings settings) throws Exception {
     Path bundleDir = Files.createDirectories(dir.resolve("bundle"));
     Files.writeString(bundleDir.resolve("manifest.json"),
         "{\"version\": \"1.0.0\", \"authored_at\": \"2026-01-01T00:00:00Z\", \"author_identity\": \"t@example.com\", \"commit_sha\": \"t\"}");
@@ -63,16 +69,21 @@ final class GatewayUnderTest implements AutoCloseable {
     Optional<AuditLog> audit = mode == EnforcementMode.SILENT
         ? Optional.empty()
         : Optional.of(AuditLog.open(dir.resolve("audit"), AuditFixtures.genesis("key"), clock));
-    Upstreams upstreams = new Upstreams(catalog, new UpstreamSettings(Duration.ofSeconds(20), 1024 * 1024));
+    Upstreams upstreams = new Upstreams(catalog, settings);
     upstreams.start();
     ToolCallPipeline pipeline = new ToolCallPipeline(
         catalog, bundle, new PolicyEngine(bundle, catalog), mode, upstreams, audit, session -> { }, Optional::empty, clock);
-    McpEndpoint endpoint = new McpEndpoint(new JsonRpcDecoder(JSON), new SessionStore(clock, 10), pipeline, Optional.empty(), "test");
+    McpEndpoint endpoint = new McpEndpoint(new JsonRpcDecoder(JSON), new SessionStore(clock, 100), pipeline, Optional.empty(), "test");
     return new GatewayUnderTest(upstreams, audit, endpoint);
   }
 
   static UpstreamServer.Stdio piiServer(String name, Map<String, String> env) {
     return new UpstreamServer.Stdio(name, "node", List.of(resource("pii-server.mjs").toString()), env, null);
+  }
+
+  /** The misbehaving server of the fault and attack tests, {@code hostile-server.mjs}. */
+  static UpstreamServer.Stdio hostileServer(String name) {
+    return new UpstreamServer.Stdio(name, "node", List.of(resource("hostile-server.mjs").toString()), Map.of(), null);
   }
 
   static UpstreamServer.Stdio serverEverything(String name) {
@@ -90,6 +101,31 @@ final class GatewayUnderTest implements AutoCloseable {
         body.getBytes(StandardCharsets.UTF_8)));
   }
 
+  /** Opens an MCP session with {@code initialize}; returns its {@code Mcp-Session-Id}. */
+  String openSession() {
+    McpHttpResponse opened = endpoint.post(new McpHttpRequest(Optional.empty(), Optional.empty(), Optional.empty(),
+        "{\"jsonrpc\":\"2.0\",\"id\":1,\"method\":\"initialize\",\"params\":{\"protocolVersion\":\"2025-06-18\"}}"
+            .getBytes(StandardCharsets.UTF_8)));
+    return Optional.ofNullable(opened.headers().get("Mcp-Session-Id"))
+        .orElseThrow(() -> new AssertionError("initialize did not open a session: " + opened));
+  }
+
+  /** The answer to a raw body sent with {@code session} as its {@code Mcp-Session-Id}, if any. */
+  McpHttpResponse send(Optional<String> session, String body) {
+    return endpoint.post(new McpHttpRequest(session, Optional.empty(), Optional.empty(), body.getBytes(StandardCharsets.UTF_8)));
+  }
+
+  /** A tools/call of {@code tool} with {@code argumentsJson}, in {@code session}. */
+  McpHttpResponse callTool(Optional<String> session, String tool, String argumentsJson) {
+    return send(session, "{\"jsonrpc\":\"2.0\",\"id\":7,\"method\":\"tools/call\",\"params\":{\"name\":"
+        + quoted(tool) + ",\"arguments\":" + argumentsJson + "}}");
+  }
+
+  /** {@code text} as a JSON string, escaped. */
+  static String quoted(String text) {
+    return com.fasterxml.jackson.databind.node.TextNode.valueOf(text).toString();
+  }
+
   /** The body of {@link #post}, which must be a result. */
   JsonNode result(String workflow, String method, String paramsJson) {
     McpHttpResponse response = post(workflow, method, paramsJson);
@@ -98,6 +134,10 @@ final class GatewayUnderTest implements AutoCloseable {
       throw new AssertionError(method + " did not succeed: " + body);
     }
     return body.get("result");
+  }
+
+  Path auditFile() {
+    return audit.orElseThrow().file();
   }
 
   /** Every entry of the audit log so far. */

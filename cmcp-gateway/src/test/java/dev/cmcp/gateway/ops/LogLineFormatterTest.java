@@ -67,4 +67,15 @@ class LogLineFormatterTest {
 
     assertThat(line).isEqualTo("2026-11-26T03:00:00.120Z DEBUG cmcp.policy: request forwarded request_id=abc-1 tool=crm.search\n");
   }
+
+  @Test
+  void textLineEscapesLineBreaksInTheMessageAndInFields() {
+    String forged = "\n2026-11-26T03:00:00.000Z INFO cmcp.policy: allow crm.export workflow=admin\u2028";
+    String line = new LogLineFormatter(LogFormat.TEXT).format(record(Level.INFO, "opened by {0}",
+        "agent" + forged, LogField.of("tool", "crm.nothing\r" + forged)));
+
+    assertThat(line).endsWith("\n");
+    assertThat(line.substring(0, line.length() - 1)).doesNotContain("\n", "\r", "\u2028")
+        .contains("opened by agent\\u000a2026", "tool=crm.nothing\\u000d\\u000a2026");
+  }
 }
