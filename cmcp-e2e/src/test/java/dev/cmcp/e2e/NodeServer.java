@@ -6,6 +6,7 @@ import java.io.InputStreamReader;
 import java.net.InetAddress;
 import java.net.ServerSocket;
 import java.nio.charset.StandardCharsets;
+import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.Collections;
 import java.util.List;
@@ -79,7 +80,11 @@ final class NodeServer implements AutoCloseable {
 
   /** Runs a program in interop/ to completion, stdout and stderr together. */
   static Finished run(List<String> command, long timeoutSeconds) throws IOException, InterruptedException {
-    ProcessBuilder builder = new ProcessBuilder(command).directory(Repo.root().resolve("interop").toFile());
+    return run(command, Repo.root().resolve("interop"), timeoutSeconds);
+  }
+
+  static Finished run(List<String> command, Path workingDir, long timeoutSeconds) throws IOException, InterruptedException {
+    ProcessBuilder builder = new ProcessBuilder(command).directory(workingDir.toFile());
     builder.redirectErrorStream(true);
     builder.environment().putAll(Map.of("NO_COLOR", "1"));
     Process process = builder.start();
