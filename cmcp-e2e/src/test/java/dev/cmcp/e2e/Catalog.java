@@ -19,6 +19,13 @@ final class Catalog {
     return this;
   }
 
+  Catalog env(String server, String name, String value) {
+    ObjectNode entry = (ObjectNode) servers.path(server);
+    ObjectNode env = entry.has("env") ? (ObjectNode) entry.get("env") : entry.putObject("env");
+    env.put(name, value);
+    return this;
+  }
+
   Catalog httpServer(String name, String url) {
     servers.putObject(name).put("transport", "streamable-http").put("url", url);
     return this;
