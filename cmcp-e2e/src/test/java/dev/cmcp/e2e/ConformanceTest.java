@@ -65,6 +65,7 @@ class ConformanceTest {
         .alias("test_image_content", "everything", "get-tiny-image")
         .alias("test_embedded_resource", "everything", "get-resource-reference")
         .alias("test_error_handling", "everything", "get-sum")
+        .alias("test_tool_with_progress", "everything", "trigger-long-running-operation")
         .alias("test_sampling", "everything", "trigger-sampling-request")
         .alias("test_elicitation", "everything", "trigger-elicitation-request");
   }

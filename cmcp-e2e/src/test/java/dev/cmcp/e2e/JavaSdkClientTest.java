@@ -60,9 +60,9 @@ class JavaSdkClientTest {
         CallToolResult longRunning = client.callTool(CallToolRequest.builder("everything.trigger-long-running-operation")
             .arguments(Map.of("duration", 1, "steps", 2)).progressToken("java-sdk-progress").build());
         assertThat(((TextContent) longRunning.content().get(0)).text()).startsWith("Long running operation completed");
-        // The gateway does not relay upstream progress yet (LIMITATIONS.md, docs/testing/conformance.md):
-        // the SDK sees the final result only. When relaying lands, expect two notifications here.
-        assertThat(progress).isEmpty();
+        // Relayed in the SSE answer, under the SDK's own token (the upstream saw the gateway's).
+        assertThat(progress).extracting(McpSchema.ProgressNotification::progressToken).containsExactly("java-sdk-progress", "java-sdk-progress");
+        assertThat(progress).extracting(McpSchema.ProgressNotification::progress).containsExactly(1.0, 2.0);
       } finally {
         client.closeGracefully();
       }
@@ -83,7 +83,7 @@ class JavaSdkClientTest {
         try {
           return client.post("""
               {"jsonrpc":"2.0","id":"long-1","method":"tools/call","params":{"name":"everything.trigger-long-running-operation",
-               "arguments":{"duration":1,"steps":2},"_meta":{"progressToken":"p-1"}}}""", session);
+               "arguments":{"duration":1,"steps":2}}}""", session);
         } catch (Exception e) {
           throw new IllegalStateException(e);
         }

@@ -11,6 +11,8 @@ import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
 import java.nio.file.Path;
 import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
 import java.util.Map;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
@@ -28,11 +30,11 @@ class RealUpstreamsTest {
 
   private static final String STATIC_ID = "\"_cmcp\":{\"session_id\":\"interop\",\"workflow_id\":\"interop\"}";
 
-  @TempDir Path dir;
+  @TempDir static Path dir;
   private NodeServer web;
   private GatewayProcess gateway;
   private McpClient agent;
-  private UpstreamSession direct;
+  private StreamableSession direct;
 
   @BeforeAll
   void start() throws Exception {
@@ -44,6 +46,7 @@ class RealUpstreamsTest {
         .tool("web", "echo")
         .tool("web", "get-annotated-message")
         .tool("web", "get-structured-content")
+        .tool("web", "trigger-long-running-operation")
         .alias("web.missing", "web", "no-such-tool")
         .stdioServer("memory", "node", Repo.interop("@modelcontextprotocol/server-memory/dist/index.js").toString())
         .env("memory", "MEMORY_FILE_PATH", dir.resolve("memory.jsonl").toString())
@@ -52,7 +55,7 @@ class RealUpstreamsTest {
         .tool("memory", "search_nodes");
     gateway = GatewayProcess.start(Deployments.permitAll(dir, catalog.json()), Map.of("CMCP_DEV_MODE", "1"));
     agent = new McpClient(gateway.baseUrl());
-    direct = UpstreamSession.open(web.mcpUrl());
+    direct = StreamableSession.open(web.mcpUrl());
   }
 
   @AfterAll
@@ -109,6 +112,21 @@ class RealUpstreamsTest {
   }
 
   @Test
+  void progressFromTheHttpUpstreamReachesTheAgentBeforeTheAnswer() throws Exception {
+    StreamableSession agentSession = StreamableSession.open(gateway.baseUrl() + "/mcp");
+    List<JsonNode> messages = agentSession.messages("tools/call", """
+        {"name":"web.trigger-long-running-operation","arguments":{"duration":0.2,"steps":2},"_meta":{"progressToken":"agent-1"}}""");
+
+    assertThat(messages).hasSize(3);
+    for (JsonNode progress : messages.subList(0, 2)) {
+      assertThat(progress.path("method").asText()).isEqualTo("notifications/progress");
+      assertThat(progress.path("params").path("progressToken").asText()).isEqualTo("agent-1");
+    }
+    assertThat(messages.get(2).path("result").path("content").get(0).path("text").asText())
+        .startsWith("Long running operation completed");
+  }
+
+  @Test
   void serverMemoryKeepsWhatWasStoredThroughTheGateway() throws Exception {
     JsonNode created = agent.post(McpClient.toolCall(12, "memory.create_entities",
         "{\"entities\":[{\"name\":\"Ada\",\"entityType\":\"person\",\"observations\":[\"wrote the first program ✓\"]}]}",
@@ -130,27 +148,42 @@ class RealUpstreamsTest {
         .orElseThrow(() -> new AssertionError("no tool " + name + " in " + tools));
   }
 
-  /** A direct MCP session with the HTTP upstream, to see what it says without the gateway. */
-  private record UpstreamSession(HttpClient http, String url, String sessionId) {
+  /**
+   * An initialized MCP session over Streamable HTTP that reads SSE answers: with the HTTP
+   * upstream directly, to see what it says without the gateway, or with the gateway.
+   */
+  private record StreamableSession(HttpClient http, String url, String sessionId) {
 
-    static UpstreamSession open(String url) throws IOException, InterruptedException {
-      UpstreamSession bare = new UpstreamSession(HttpClient.newHttpClient(), url, null);
+    static StreamableSession open(String url) throws IOException, InterruptedException {
+      StreamableSession bare = new StreamableSession(HttpClient.newHttpClient(), url, null);
       HttpResponse<String> init = bare.post("""
           {"jsonrpc":"2.0","id":0,"method":"initialize","params":{"protocolVersion":"2025-06-18","capabilities":{},
            "clientInfo":{"name":"cmcp-e2e-direct","version":"1"}}}""");
-      UpstreamSession session = new UpstreamSession(bare.http, url, init.headers().firstValue("Mcp-Session-Id").orElseThrow());
+      StreamableSession session = new StreamableSession(bare.http, url, init.headers().firstValue("Mcp-Session-Id").orElseThrow());
       session.post("{\"jsonrpc\":\"2.0\",\"method\":\"notifications/initialized\"}");
       return session;
     }
 
+    /** The answer to one request. */
     JsonNode request(String method, String params) throws IOException, InterruptedException {
+      List<JsonNode> messages = messages(method, params);
+      return messages.get(messages.size() - 1);
+    }
+
+    /** Every message sent back for one request: notifications first, the answer last. */
+    List<JsonNode> messages(String method, String params) throws IOException, InterruptedException {
       HttpResponse<String> response = post("{\"jsonrpc\":\"2.0\",\"id\":1,\"method\":\"" + method + "\",\"params\":" + params + "}");
-      String body = response.body();
-      if (response.headers().firstValue("Content-Type").orElse("").startsWith("text/event-stream")) {
-        // server-everything answers with one SSE event; its data line is the message.
-        body = body.lines().filter(line -> line.startsWith("data:")).reduce((a, b) -> b).orElseThrow().substring(5).trim();
+      if (!response.headers().firstValue("Content-Type").orElse("").startsWith("text/event-stream")) {
+        return List.of(McpClient.JSON.readTree(response.body()));
       }
-      return McpClient.JSON.readTree(body);
+      List<JsonNode> messages = new ArrayList<>();
+      // Each event here has one data line: the message.
+      for (String line : response.body().lines().filter(line -> line.startsWith("data:")).toList()) {
+        if (!line.substring(5).isBlank()) {
+          messages.add(McpClient.JSON.readTree(line.substring(5)));
+        }
+      }
+      return messages;
     }
 
     private HttpResponse<String> post(String body) throws IOException, InterruptedException {
