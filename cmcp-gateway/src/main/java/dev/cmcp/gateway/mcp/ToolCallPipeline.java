@@ -349,8 +349,8 @@ public final class ToolCallPipeline {
     String server = request.server().orElseThrow();
     JsonNode agentToken = request.forwardParams().path("_meta").get("progressToken");
     // The upstream sees a token of the gateway's own, so agents that pick the same token stay apart.
-    try (ProgressRoutes.Route route = agentToken == null ? null
-        : upstreams.progress().open(server, notification -> progress.accept(progressForAgent(notification, agentToken, redaction)))) {
+    try (ProgressRoutes.Route route = agentToken == null ? null : upstreams.progress().open(server,
+        notification -> progress.accept(progressForAgent(notification, agentToken, redaction)))) {
       ObjectNode params = request.forwardParams();
       if (route != null) {
         params = params.deepCopy();
