@@ -169,7 +169,7 @@ final class McpHandler extends Handler.Abstract {
 
     record Answer(McpHttpResponse response) implements Outgoing {}
 
-    record Failure(RuntimeException error) implements Outgoing {}
+    record Failure(Throwable error) implements Outgoing {}
   }
 
   /**
@@ -189,7 +189,8 @@ final class McpHandler extends Handler.Abstract {
             outgoing.add(new Outgoing.Progress(notification));
           }
         })));
-      } catch (RuntimeException e) {
+      } catch (RuntimeException | Error e) {
+        // Handed over, so that the writing thread never waits for an answer that cannot come.
         outgoing.add(new Outgoing.Failure(e));
       }
     });
