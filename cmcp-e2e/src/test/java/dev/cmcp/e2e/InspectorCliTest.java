@@ -20,27 +20,19 @@ class InspectorCliTest {
     Catalog catalog = new Catalog()
         .stdioServer("everything", "node", Repo.serverEverything().toString(), "stdio")
         .tool("everything", "echo")
-        .tool("everything", "get-resource-links");
+        .tool("everything", "get-structured-content");
     try (GatewayProcess gateway = GatewayProcess.start(Deployments.permitAll(tmp, catalog.json()), Map.of("CMCP_DEV_MODE", "1"))) {
       String url = gateway.baseUrl() + "/mcp";
 
       NodeServer.Finished list = inspector(url, "--method", "tools/list");
       assertThat(list.exitCode()).as(list.output()).isZero();
       assertThat(json(list).path("tools").valueStream().map(t -> t.path("name").asText()).toList())
-          .containsExactlyInAnyOrder("everything.echo", "everything.get-resource-links");
+          .containsExactlyInAnyOrder("everything.echo", "everything.get-structured-content");
 
       NodeServer.Finished echo = inspector(url, "--method", "tools/call", "--tool-name", "everything.echo",
           "--tool-arg", "message=from the inspector", "--tool-metadata", "progressToken=inspector-1");
       assertThat(echo.exitCode()).as(echo.output()).isZero();
       assertThat(json(echo).path("content").get(0).path("text").asText()).isEqualTo("Echo: from the inspector");
-
-      // resource_link items are a content type the gateway has no code for: they pass as they are.
-      NodeServer.Finished links = inspector(url, "--method", "tools/call", "--tool-name", "everything.get-resource-links",
-          "--tool-arg", "count=1");
-      assertThat(links.exitCode()).as(links.output()).isZero();
-      JsonNode link = json(links).path("content").get(1);
-      assertThat(link.path("type").asText()).isEqualTo("resource_link");
-      assertThat(link.path("uri").asText()).startsWith("demo://resource/dynamic/");
 
       NodeServer.Finished refused = inspector(url, "--method", "tools/call", "--tool-name", "everything.get-env");
       assertThat(refused.exitCode()).isNotZero();
