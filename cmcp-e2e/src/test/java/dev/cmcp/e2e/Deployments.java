@@ -65,6 +65,24 @@ final class Deployments {
   }
 
   /**
+   * A deployment of the given catalog whose bundle permits every action of every agent, for
+   * tests of the MCP traffic itself rather than of policy.
+   */
+  static Path permitAll(Path dir, ObjectNode catalog) throws IOException {
+    Path catalogFile = dir.resolve("catalog.json");
+    McpClient.JSON.writerWithDefaultPrettyPrinter().writeValue(catalogFile.toFile(), catalog);
+    Path bundle = Files.createDirectories(dir.resolve("bundle"));
+    Files.writeString(bundle.resolve("manifest.json"), """
+        {"version": "1.0.0", "authored_at": "2026-11-25T00:00:00Z", "author_identity": "e2e@example.com", "commit_sha": "e2e"}
+        """);
+    Files.writeString(bundle.resolve("permit-all.cedar"), """
+        @id("interop-permits-everything")
+        permit (principal, action, resource);
+        """);
+    return config(dir, "enforcing", bundle, catalogFile, Map.of(), Map.of("provider", "auto"));
+  }
+
+  /**
    * A deployment fronting the PII test server as {@code crm} (tools crm.contacts and crm.notes)
    * under the given policies.
    *

@@ -30,9 +30,14 @@ final class Repo {
 
   /** server-everything's stdio entry point, installed by ./cmcp-dev test from interop/package-lock.json. */
   static Path serverEverything() {
-    Path entry = root().resolve("interop/node_modules/@modelcontextprotocol/server-everything/dist/index.js");
+    return interop("@modelcontextprotocol/server-everything/dist/index.js");
+  }
+
+  /** A file of an npm package pinned in interop/package-lock.json. */
+  static Path interop(String pathInNodeModules) {
+    Path entry = root().resolve("interop/node_modules").resolve(pathInNodeModules);
     if (!Files.isRegularFile(entry)) {
-      throw new IllegalStateException("server-everything is not installed: run ./cmcp-dev test (it runs npm ci in interop/)");
+      throw new IllegalStateException(pathInNodeModules + " is not installed: run ./cmcp-dev test (it runs npm ci in interop/)");
     }
     return entry;
   }

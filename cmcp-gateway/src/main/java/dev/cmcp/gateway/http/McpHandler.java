@@ -10,6 +10,7 @@ import dev.cmcp.gateway.mcp.McpHttpResponse;
 import dev.cmcp.gateway.ops.Operations;
 import java.io.IOException;
 import java.io.InputStream;
+import java.io.OutputStream;
 import java.lang.System.Logger;
 import java.lang.System.Logger.Level;
 import java.nio.ByteBuffer;
@@ -18,6 +19,8 @@ import java.time.Duration;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
+import java.util.concurrent.BlockingQueue;
+import java.util.concurrent.LinkedBlockingQueue;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
 import java.util.concurrent.atomic.AtomicBoolean;
@@ -39,6 +42,7 @@ final class McpHandler extends Handler.Abstract {
   /** Long enough for the largest body over a slow link (about 140 KB/s), short enough to bound a trickle. */
   static final Duration BODY_TIMEOUT = Duration.ofSeconds(30);
   private static final Logger LOG = System.getLogger("cmcp.http");
+  private static final int MAX_QUEUED_PROGRESS = 64;
   private static final String CLAIMS_PREFIX = "/v1/sessions/";
   private static final String CLAIM_SUFFIX = "/claim";
 
@@ -126,7 +130,11 @@ final class McpHandler extends Handler.Abstract {
         McpHttpRequest mcpRequest =
             new McpHttpRequest(sessionId, header(request, "MCP-Protocol-Version"), header(request, "X-MCP-Workflow-ID"), body,
             Optional.of(requestId));
-        send(request, response, callback, endpoint.post(mcpRequest));
+        if (acceptsEventStream(request)) {
+          answerRelayingProgress(request, response, callback, mcpRequest);
+        } else {
+          send(request, response, callback, endpoint.post(mcpRequest));
+        }
       }
       case "DELETE" -> send(request, response, callback, endpoint.delete(sessionId));
       case "GET" -> {
@@ -208,6 +216,82 @@ final class McpHandler extends Handler.Abstract {
     return true;
   }
 
+  /** What the worker answering one request hands to the thread writing the HTTP response. */
+  private sealed interface Outgoing {
+    record Progress(JsonNode notification) implements Outgoing {}
+
+    record Answer(McpHttpResponse response) implements Outgoing {}
+
+    record Failure(Throwable error) implements Outgoing {}
+  }
+
+  /**
+   * The request is answered on a worker thread while this one writes. The first upstream
+   * progress notification turns the response into an SSE stream, whose last event is the answer;
+   * without progress the answer goes out as for any other request. Writing here, not on the
+   * upstream's reader thread, keeps a slow agent from stalling the upstream's other requests.
+   */
+  private void answerRelayingProgress(Request request, Response response, Callback callback, McpHttpRequest mcpRequest)
+      throws IOException {
+    BlockingQueue<Outgoing> outgoing = new LinkedBlockingQueue<>();
+    Thread.ofVirtual().name("mcp-answer").start(() -> {
+      try {
+        outgoing.add(new Outgoing.Answer(endpoint.post(mcpRequest, notification -> {
+          // Progress is advice: under a flood later notifications are dropped, not queued without bound.
+          if (outgoing.size() < MAX_QUEUED_PROGRESS) {
+            outgoing.add(new Outgoing.Progress(notification));
+          }
+        })));
+      } catch (RuntimeException | Error e) {
+        // Handed over, so that the writing thread never waits for an answer that cannot come.
+        outgoing.add(new Outgoing.Failure(e));
+      }
+    });
+    OutputStream events = null;
+    while (true) {
+      Outgoing next;
+      try {
+        next = outgoing.take();
+      } catch (InterruptedException e) {
+        Thread.currentThread().interrupt();
+        callback.failed(e);
+        return;
+      }
+      switch (next) {
+        case Outgoing.Progress progress -> {
+          if (events == null) {
+            response.setStatus(200);
+            response.getHeaders().put(HttpHeader.CONTENT_TYPE, "text/event-stream");
+            response.getHeaders().put(HttpHeader.CACHE_CONTROL, "no-cache");
+            events = Content.Sink.asOutputStream(response);
+          }
+          writeEvent(events, progress.notification());
+        }
+        case Outgoing.Answer answer -> {
+          if (events == null) {
+            send(request, response, callback, answer.response());
+          } else {
+            if (answer.response().body().isPresent()) {
+              writeEvent(events, answer.response().body().get());
+            }
+            events.close();
+            callback.succeeded();
+          }
+          return;
+        }
+        case Outgoing.Failure failure -> {
+          callback.failed(failure.error());
+          return;
+        }
+      }
+    }
+  }
+
+  private void writeEvent(OutputStream events, JsonNode message) throws IOException {
+    events.write(("event: message\ndata: " + json.writeValueAsString(message) + "\n\n").getBytes(StandardCharsets.UTF_8));
+    events.flush();
+  }
+
   private void send(Request request, Response response, Callback callback, McpHttpResponse answer) throws IOException {
     if (answer.body().isPresent() && wantsEventStream(request)) {
       answer.headers().forEach((name, value) -> response.getHeaders().put(name, value));
@@ -233,6 +317,12 @@ final class McpHandler extends Handler.Abstract {
     JsonNode body = answer.body().get();
     response.getHeaders().put(HttpHeader.CONTENT_TYPE, "application/json");
     response.write(true, ByteBuffer.wrap(json.writeValueAsBytes(body)), callback);
+  }
+
+  /** Whether progress may be streamed to the client: MCP clients accept both JSON and SSE. */
+  private static boolean acceptsEventStream(Request request) {
+    String accept = request.getHeaders().get(HttpHeader.ACCEPT);
+    return accept != null && accept.toLowerCase(java.util.Locale.ROOT).contains("text/event-stream");
   }
 
   /** SSE only for a client that accepts it and not JSON: JSON is simpler for everyone else. */

@@ -8,6 +8,7 @@ import java.lang.System.Logger;
 import java.lang.System.Logger.Level;
 import java.util.Map;
 import java.util.Optional;
+import java.util.function.Consumer;
 
 /**
  * The MCP Streamable HTTP endpoint, {@code /mcp}, without HTTP: one message in, one answer out.
@@ -45,6 +46,16 @@ public final class McpEndpoint {
 
   /** {@code POST /mcp}. */
   public McpHttpResponse post(McpHttpRequest request) {
+    return post(request, notification -> { });
+  }
+
+  /**
+   * {@code POST /mcp}, relaying the upstream's progress on a {@code tools/call} that asked for it.
+   *
+   * @param progress receives each {@code notifications/progress} for the agent before the answer;
+   *     it must return quickly
+   */
+  public McpHttpResponse post(McpHttpRequest request, Consumer<ObjectNode> progress) {
     JsonRpcMessage message;
     try {
       message = decoder.decode(request.body());
@@ -55,7 +66,7 @@ public final class McpEndpoint {
     return switch (message) {
       case JsonRpcMessage.Notification n -> notification(n, request);
       case JsonRpcMessage.Response r -> McpHttpResponse.accepted();
-      case JsonRpcMessage.Request r -> request(r, request);
+      case JsonRpcMessage.Request r -> request(r, request, progress);
     };
   }
 
@@ -104,7 +115,7 @@ public final class McpEndpoint {
     return McpHttpResponse.accepted();
   }
 
-  private McpHttpResponse request(JsonRpcMessage.Request rpc, McpHttpRequest request) {
+  private McpHttpResponse request(JsonRpcMessage.Request rpc, McpHttpRequest request, Consumer<ObjectNode> progress) {
     if (rpc.method().equals("initialize")) {
       return initialize(rpc, request);
     }
@@ -118,7 +129,8 @@ public final class McpEndpoint {
         case "tools/list" -> McpHttpResponse.result(rpc.id(), toolCalls.discovery().tools(caller(rpc, request)));
         case "tools/call" -> {
           refuseBorrowedSession(rpc, session);
-          yield McpHttpResponse.message(200, toolCalls.call(rpc.id(), rpc.params(), session, request.workflowId(), request.requestId()));
+          yield McpHttpResponse.message(
+              200, toolCalls.call(rpc.id(), rpc.params(), session, request.workflowId(), request.requestId(), progress));
         }
         case "resources/list" -> McpHttpResponse.result(rpc.id(), toolCalls.discovery().resources(caller(rpc, request)));
         case "resources/templates/list" -> {

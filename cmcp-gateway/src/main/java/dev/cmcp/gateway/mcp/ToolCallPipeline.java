@@ -21,6 +21,7 @@ import dev.cmcp.gateway.policy.PolicyTarget;
 import dev.cmcp.gateway.redaction.Redaction;
 import dev.cmcp.gateway.redaction.RedactionReport;
 import dev.cmcp.gateway.redaction.ResponseRedactor;
+import dev.cmcp.gateway.upstream.ProgressRoutes;
 import dev.cmcp.gateway.upstream.UpstreamException;
 import dev.cmcp.gateway.upstream.Upstreams;
 import dev.cmcp.verify.CanonicalJson;
@@ -31,6 +32,7 @@ import java.lang.System.Logger.Level;
 import java.time.Clock;
 import java.util.List;
 import java.util.Optional;
+import java.util.function.Consumer;
 import java.util.function.Supplier;
 
 /**
@@ -145,13 +147,18 @@ public final class ToolCallPipeline {
   /** A {@code tools/call}; returns the whole JSON-RPC response message for the agent. */
   public ObjectNode call(JsonNode id, ObjectNode params, Optional<String> transportSession, Optional<String> workflowHeader)
       throws JsonRpcException {
-    return call(id, params, transportSession, workflowHeader, Optional.empty());
+    return call(id, params, transportSession, workflowHeader, Optional.empty(), notification -> { });
   }
 
-  /** @param requestId the HTTP request's id, recorded in the audit entries and log lines of the call */
-  public ObjectNode call(
-      JsonNode id, ObjectNode params, Optional<String> transportSession, Optional<String> workflowHeader,
-      Optional<String> requestId) throws JsonRpcException {
+  /**
+   * A {@code tools/call} whose upstream progress is relayed while it runs.
+   *
+   * @param requestId the HTTP request's id, recorded in the audit entries and log lines of the call
+   * @param progress receives each {@code notifications/progress} for the agent, carrying the
+   *     agent's own progress token; called on the upstream's reader thread, so it must return quickly
+   */
+  public ObjectNode call(JsonNode id, ObjectNode params, Optional<String> transportSession, Optional<String> workflowHeader,
+      Optional<String> requestId, Consumer<ObjectNode> progress) throws JsonRpcException {
     refuseWhileEvidenceIsStale(id);
     ActivePolicy active = policies.get();
     ToolCall call = ToolCall.parse(id, params, transportSession, workflowHeader);
@@ -164,7 +171,7 @@ public final class ToolCallPipeline {
         Kind.TOOL, id, target.name(), target.action(), tool.map(CatalogTool::server), forward, call.arguments(), caller, active,
         requestId);
     Optional<PolicyDecision.Deny> changed = tool.isPresent() ? pinMismatch(request, tool.get()) : Optional.empty();
-    return govern(request, changed.isPresent() ? changed.get() : decide(request, target));
+    return govern(request, changed.isPresent() ? changed.get() : decide(request, target), progress);
   }
 
   /** A {@code resources/read}, routed to the one catalog server that offers the URI. */
@@ -238,8 +245,12 @@ public final class ToolCallPipeline {
     return govern(request, decide(request, target));
   }
 
-  /** The steps every governed request shares, once its target and decision are known. */
   private ObjectNode govern(Governed request, PolicyDecision decision) throws JsonRpcException {
+    return govern(request, decision, notification -> { });
+  }
+
+  /** The steps every governed request shares, once its target and decision are known. */
+  private ObjectNode govern(Governed request, PolicyDecision decision, Consumer<ObjectNode> progress) throws JsonRpcException {
     long started = System.nanoTime();
     if (request.kind() == Kind.TOOL && metrics.isPresent()) {
       boolean approved = request.active().catalog().tools().containsKey(request.name());
@@ -251,7 +262,7 @@ public final class ToolCallPipeline {
       listener.recorded(request.caller().sessionId());
       throw denied(request, (PolicyDecision.Deny) decision);
     }
-    ObjectNode answer = forward(request, decision.redaction(), decisionIndex);
+    ObjectNode answer = forward(request, decision.redaction(), decisionIndex, progress);
     listener.recorded(request.caller().sessionId());
     answer.set("id", request.id());
     // Allowed calls are logged at DEBUG only: the audit log and /metrics record each of them, and an
@@ -359,12 +370,22 @@ public final class ToolCallPipeline {
     return new JsonRpcException(new JsonRpcError(JsonRpcError.TOOL_CALL_DENIED, message, data), request.id(), 403);
   }
 
-  private ObjectNode forward(Governed request, Redaction redaction, Optional<Long> decisionIndex) throws JsonRpcException {
+  private ObjectNode forward(Governed request, Redaction redaction, Optional<Long> decisionIndex, Consumer<ObjectNode> progress)
+      throws JsonRpcException {
     ObjectNode answer;
     long started = System.nanoTime();
-    try {
+    String server = request.server().orElseThrow();
+    JsonNode agentToken = request.forwardParams().path("_meta").get("progressToken");
+    // The upstream sees a token of the gateway's own, so agents that pick the same token stay apart.
+    try (ProgressRoutes.Route route = agentToken == null ? null : upstreams.progress().open(server,
+        notification -> progress.accept(progressForAgent(notification, agentToken, redaction)))) {
+      ObjectNode params = request.forwardParams();
+      if (route != null) {
+        params = params.deepCopy();
+        ((ObjectNode) params.get("_meta")).put("progressToken", route.token());
+      }
       // Size limit and SSE are dealt with below this call: what comes back is one whole, bounded message.
-      answer = upstreams.connection(request.server().orElseThrow()).request(request.kind().method, request.forwardParams());
+      answer = upstreams.connection(server).request(request.kind().method, params);
       upstreamAnswered(started);
     } catch (UpstreamException e) {
       upstreamAnswered(started);
@@ -386,6 +407,22 @@ public final class ToolCallPipeline {
       recordOutcome(request, decisionIndex, outcome, Optional.of(Digests.sha256Hex(CanonicalJson.bytes(result))), redactions);
     }
     return answer;
+  }
+
+  /**
+   * An upstream progress notification as the agent receives it: under the agent's token, and
+   * only its numbers when the answer is to be redacted, since only the answer goes through
+   * redaction.
+   */
+  private static ObjectNode progressForAgent(ObjectNode upstream, JsonNode agentToken, Redaction redaction) {
+    ObjectNode params = ((ObjectNode) upstream.get("params")).deepCopy();
+    if (!redaction.isEmpty()) {
+      params.retain("progress", "total");
+    }
+    params.set("progressToken", agentToken);
+    ObjectNode notification = JsonNodeFactory.instance.objectNode().put("jsonrpc", "2.0").put("method", "notifications/progress");
+    notification.set("params", params);
+    return notification;
   }
 
   /** Plain {@code if}, not {@code ifPresent}: a capturing lambda would cost an allocation per call. */

@@ -31,6 +31,7 @@ public final class Upstreams implements AutoCloseable {
   private final Map<String, UpstreamConnection> connections;
   private final Map<String, AtomicLong> toolListVersions = new ConcurrentHashMap<>();
   private final Map<String, CachedTools> toolLists = new ConcurrentHashMap<>();
+  private final ProgressRoutes progress = new ProgressRoutes();
 
   /** A server's tools as fetched while the server's list had {@code version}. */
   private record CachedTools(long version, List<ObjectNode> tools) {}
@@ -73,6 +74,11 @@ public final class Upstreams implements AutoCloseable {
           UpstreamException.Kind.UNAVAILABLE, "upstream " + serverName + " is not a server in the catalog");
     }
     return connection;
+  }
+
+  /** Where the servers' progress notifications are routed to the requests that asked for them. */
+  public ProgressRoutes progress() {
+    return progress;
   }
 
   /**
@@ -253,7 +259,7 @@ public final class Upstreams implements AutoCloseable {
     }
   }
 
-  /** A server's tool list is stale once it reconnects or announces a change. */
+  /** A server's tool list is stale once it reconnects or announces a change; its progress goes to its route. */
   private final class ToolListInvalidation implements UpstreamEvents {
     @Override
     public void sessionStarted(String server) {
@@ -262,8 +268,11 @@ public final class Upstreams implements AutoCloseable {
 
     @Override
     public void notification(String server, ObjectNode message) {
-      if ("notifications/tools/list_changed".equals(message.path("method").asText())) {
+      String method = message.path("method").asText();
+      if ("notifications/tools/list_changed".equals(method)) {
         toolListVersions.get(server).incrementAndGet();
+      } else if ("notifications/progress".equals(method)) {
+        progress.deliver(server, message);
       }
     }
   }

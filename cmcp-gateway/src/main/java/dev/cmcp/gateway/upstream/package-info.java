@@ -25,6 +25,9 @@
  *       another host.
  *   <li>The gateway offers upstreams no client capabilities: it answers their {@code ping} and
  *       refuses every other request (sampling, roots, elicitation) with -32601.
+ *   <li>Progress tokens sent upstream are the gateway's own, one per request ({@link
+ *       dev.cmcp.gateway.upstream.ProgressRoutes}): agents choose theirs freely, and two agents
+ *       with the same token must not receive each other's progress.
  * </ul>
  */
 package dev.cmcp.gateway.upstream;

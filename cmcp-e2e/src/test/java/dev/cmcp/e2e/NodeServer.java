@@ -1,0 +1,104 @@
+package dev.cmcp.e2e;
+
+import java.io.BufferedReader;
+import java.io.IOException;
+import java.io.InputStreamReader;
+import java.net.InetAddress;
+import java.net.ServerSocket;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.Collections;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.TimeUnit;
+
+/** An MCP server from interop/ run over Streamable HTTP, found ready by a line it prints. */
+final class NodeServer implements AutoCloseable {
+
+  private final Process process;
+  private final int port;
+
+  private NodeServer(Process process, int port) {
+    this.process = process;
+    this.port = port;
+  }
+
+  /** server-everything's {@code streamableHttp} mode on a free loopback port. */
+  static NodeServer everythingOverHttp() throws IOException, InterruptedException {
+    int port = freePort();
+    ProcessBuilder builder = new ProcessBuilder("node", Repo.serverEverything().toString(), "streamableHttp");
+    builder.environment().put("PORT", Integer.toString(port));
+    builder.redirectErrorStream(true);
+    Process process = builder.start();
+    List<String> lines = Collections.synchronizedList(new ArrayList<>());
+    CompletableFuture<Void> ready = new CompletableFuture<>();
+    Thread reader = new Thread(() -> {
+      try (BufferedReader out = new BufferedReader(new InputStreamReader(process.getInputStream(), StandardCharsets.UTF_8))) {
+        for (String line; (line = out.readLine()) != null; ) {
+          lines.add(line);
+          if (line.contains("listening on port " + port)) {
+            ready.complete(null);
+          }
+        }
+      } catch (IOException e) {
+        // The process ended; what it printed is in lines.
+      }
+      ready.completeExceptionally(new IllegalStateException("server-everything exited:\n" + String.join("\n", lines)));
+    }, "server-everything-output");
+    reader.setDaemon(true);
+    reader.start();
+    try {
+      ready.get(30, TimeUnit.SECONDS);
+      return new NodeServer(process, port);
+    } catch (Exception e) {
+      process.destroyForcibly();
+      throw new IllegalStateException("server-everything did not start: " + e.getMessage() + "\n" + String.join("\n", lines), e);
+    }
+  }
+
+  String mcpUrl() {
+    return "http://127.0.0.1:" + port + "/mcp";
+  }
+
+  @Override
+  public void close() throws InterruptedException {
+    process.destroy();
+    if (!process.waitFor(10, TimeUnit.SECONDS)) {
+      process.destroyForcibly().waitFor(10, TimeUnit.SECONDS);
+    }
+  }
+
+  private static int freePort() throws IOException {
+    try (ServerSocket socket = new ServerSocket(0, 1, InetAddress.getLoopbackAddress())) {
+      return socket.getLocalPort();
+    }
+  }
+
+  record Finished(int exitCode, String output) {}
+
+  /** Runs a program in interop/ to completion, stdout and stderr together. */
+  static Finished run(List<String> command, long timeoutSeconds) throws IOException, InterruptedException {
+    return run(command, Repo.root().resolve("interop"), timeoutSeconds);
+  }
+
+  static Finished run(List<String> command, Path workingDir, long timeoutSeconds) throws IOException, InterruptedException {
+    ProcessBuilder builder = new ProcessBuilder(command).directory(workingDir.toFile());
+    builder.redirectErrorStream(true);
+    builder.environment().putAll(Map.of("NO_COLOR", "1"));
+    Process process = builder.start();
+    CompletableFuture<String> output = CompletableFuture.supplyAsync(() -> {
+      try {
+        return new String(process.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
+      } catch (IOException e) {
+        return "(output not readable: " + e.getMessage() + ")";
+      }
+    });
+    if (!process.waitFor(timeoutSeconds, TimeUnit.SECONDS)) {
+      process.destroyForcibly().waitFor(10, TimeUnit.SECONDS);
+      throw new IllegalStateException(String.join(" ", command) + " ran over " + timeoutSeconds + " s:\n" + output.join());
+    }
+    return new Finished(process.exitValue(), output.join());
+  }
+}
