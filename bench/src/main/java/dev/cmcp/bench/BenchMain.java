@@ -57,6 +57,9 @@ public final class BenchMain implements Callable<Integer> {
   @Option(names = "--policy-sizes", split = ",", defaultValue = "10,100,1000,10000", description = "Bundle sizes for the policy micro-benchmark (default: ${DEFAULT-VALUE}).")
   List<Integer> policySizes;
 
+  @Option(names = "--policy-engines", split = ",", defaultValue = "sliced,whole", description = "Policy engines to measure: sliced (as the gateway builds it), whole (every policy on every call) (default: ${DEFAULT-VALUE}).")
+  List<String> policyEngines;
+
   @Option(names = "--jmh-seconds", defaultValue = "2", description = "Seconds per JMH iteration (default: ${DEFAULT-VALUE}).")
   int jmhSeconds;
 
@@ -101,7 +104,7 @@ public final class BenchMain implements Callable<Integer> {
       loadTest(root, work, measurements, profileSummary);
     }
     List<PolicyBench.PolicyCost> policyCosts = skipPolicy
-        ? List.of() : PolicyBench.run(policySizes, jmhSeconds, jmhIterations, jmhIterations);
+        ? List.of() : PolicyBench.run(policySizes, policyEngines, jmhSeconds, jmhIterations, jmhIterations);
     Report report = new Report(facts(loadBefore, loadAverage(), fsync), measurements, policyCosts, profileSummary);
     System.out.println(report.markdown());
     if (!noWrite) {

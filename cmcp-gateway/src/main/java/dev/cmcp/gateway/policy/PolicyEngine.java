@@ -115,11 +115,12 @@ public final class PolicyEngine {
 
   /**
    * An engine whose slicing plan may use {@code maxSlices} cached policy sets (see {@link
-   * PolicySlices}); 1 evaluates the whole bundle on every request. The public constructor allows a
-   * quarter of cedar-java's process-wide cache, so that the engine a reload replaces (freed only
-   * when collected) and the new one fit side by side.
+   * PolicySlices}); 1 evaluates the whole bundle on every request, the reference that slicing is
+   * tested and measured against. The two-argument constructor allows a quarter of cedar-java's
+   * process-wide cache ({@code -Dcedar.cache.maxPolicySets}, which {@code ./cmcp} sets), so that
+   * the engine a reload replaces (freed only when collected) and the new one fit side by side.
    */
-  PolicyEngine(PolicyBundle bundle, Catalog catalog, int maxSlices) throws PolicyException {
+  public PolicyEngine(PolicyBundle bundle, Catalog catalog, int maxSlices) throws PolicyException {
     this.policiesById = new HashMap<>();
     this.bundleOrder = new HashMap<>();
     this.forbids = new HashSet<>();
