@@ -42,6 +42,9 @@ final class Report {
     if (!measurements.isEmpty()) {
       latencyTable(md);
       comparisonTable(md);
+      if (measurements.stream().anyMatch(m -> m.target().equals("cmcp-before"))) {
+        beforeAfterTable(md);
+      }
     }
     if (!policyCosts.isEmpty()) {
       policyTable(md);
@@ -91,6 +94,21 @@ final class Report {
           ms(added(cmcp, direct, 99)), ms(added(proxy, direct, 99)),
           load instanceof Load.Closed ? ratio(throughput(cmcp) / throughput(proxy)) : "n/a (fixed rate)",
           load instanceof Load.Closed ? ratio(throughput(cmcp) / throughput(direct)) : "n/a (fixed rate)"));
+    }
+    md.append('\n');
+  }
+
+  /** cMCP against an earlier build of itself ({@code --baseline}), measured turn about in the same run. */
+  private void beforeAfterTable(StringBuilder md) {
+    md.append("| load | cmcp-before p50 ms | cmcp p50 ms | cmcp-before calls/s | cmcp calls/s | calls/s cmcp/cmcp-before |\n");
+    md.append("|---|---:|---:|---:|---:|---:|\n");
+    for (Load load : loads()) {
+      Optional<Measurement> before = find("cmcp-before", load);
+      Optional<Measurement> after = find("cmcp", load);
+      md.append(String.format(Locale.ROOT, "| %s | %s | %s | %.0f | %.0f | %s |%n", load.label(),
+          ms(before.map(m -> m.millisAt(50)).orElse(Double.NaN)), ms(after.map(m -> m.millisAt(50)).orElse(Double.NaN)),
+          throughput(before), throughput(after),
+          load instanceof Load.Closed ? ratio(throughput(after) / throughput(before)) : "n/a (fixed rate)"));
     }
     md.append('\n');
   }

@@ -44,6 +44,14 @@ class ReportTest {
   }
 
   @Test
+  void comparesCmcpWithAnEarlierBuildWhenOneRan() {
+    Report report = new Report(new Report.RunFacts("./cmcp-dev bench --baseline ../old", "2026-11-25", 2, "JDK", "short"),
+        List.of(point("direct", 1.0, 4000), point("cmcp-before", 3.0, 1000), point("cmcp", 1.5, 3000)), List.of(), List.of());
+
+    assertThat(report.markdown()).contains("| c=16 | 3.000 | 1.500 | 1000 | 3000 | 3.00 |");
+  }
+
+  @Test
   void rewritesOnlyItsOwnSectionOfTheDocument() throws Exception {
     Path doc = dir.resolve("benchmarks.md");
     Files.writeString(doc, "# Benchmarks\n\nprose before\n");
