@@ -102,6 +102,8 @@ public final class PolicyEngine {
   private final EntityTypeName agent;
   private final EntityTypeName resourceType;
   private final EntityTypeName promptType;
+  /** Parsed once: cedar-java parses a type name in native code. */
+  private final EntityTypeName actionType;
 
   /** A catalog tool as Cedar sees it, built once. */
   private record ToolResource(EntityUID uid, Set<Entity> entities, Value toolName, Value serverName) {}
@@ -147,6 +149,7 @@ public final class PolicyEngine {
     this.agent = entityType("Agent");
     this.resourceType = entityType("Resource");
     this.promptType = entityType("Prompt");
+    this.actionType = entityType("Action");
     this.servers = serverEntities(catalog);
     this.tools = toolResources(catalog, servers);
     this.slices = PolicySlices.plan(policies, toolCandidates(tools),
@@ -350,8 +353,8 @@ public final class PolicyEngine {
     return new Subject(action(target), uid, Set.of(entity, server), Map.of("server", server.getAttr("name")));
   }
 
-  private static EntityUID action(PolicyTarget target) {
-    return entityType("Action").of(target.action());
+  private EntityUID action(PolicyTarget target) {
+    return actionType.of(target.action());
   }
 
   private Map<String, Value> context(AccessRequest request, Subject subject, Value arguments) {
