@@ -84,8 +84,9 @@ final class PolicySlices {
     otherTargets.forEach((action, type) -> forActions.put(action, matching(policies,
         new Candidate.AnyOf(AGENT, Set.of(), Set.of()), action, new Candidate.AnyOf(type, Set.of(), servers))));
     Map<String, List<Integer>> toolOnly = new HashMap<>();
+    ResourceIndex index = new ResourceIndex(policies);
     for (ToolCandidate tool : tools) {
-      toolOnly.put(tool.name(), matching(policies, new Candidate.AnyOf(AGENT, Set.of(), Set.of()), "call_tool",
+      toolOnly.put(tool.name(), matching(index.mayConcern(tool), new Candidate.AnyOf(AGENT, Set.of(), Set.of()), "call_tool",
           new Candidate.Exactly(tool.entity(), tool.ancestors())));
     }
     Map<String, Map<String, List<Integer>>> byPrincipal = new HashMap<>();
@@ -163,6 +164,37 @@ final class PolicySlices {
 
   private static List<Integer> orders(List<ScopedPolicy> policies, java.util.function.Predicate<ScopedPolicy> keep) {
     return policies.stream().filter(keep).map(ScopedPolicy::order).toList();
+  }
+
+  /**
+   * The policies by the entities their resource constraint names, so that slicing looks at each
+   * tool's few candidates rather than at every policy for every tool. A policy whose resource
+   * constraint names entities ({@code ==}, {@code in}, {@code is ... in}) can only match a tool
+   * that is one of them or below one of them; the others are candidates for every tool.
+   */
+  private static final class ResourceIndex {
+    private final List<ScopedPolicy> forEveryTool = new java.util.ArrayList<>();
+    private final Map<EntityRef, List<ScopedPolicy>> byNamedEntity = new HashMap<>();
+
+    ResourceIndex(List<ScopedPolicy> policies) {
+      for (ScopedPolicy policy : policies) {
+        Set<EntityRef> named = policy.scope().resource().named();
+        if (named.isEmpty()) {
+          forEveryTool.add(policy);
+        } else {
+          named.forEach(entity -> byNamedEntity.computeIfAbsent(entity, e -> new java.util.ArrayList<>()).add(policy));
+        }
+      }
+    }
+
+    /** A superset of the policies whose resource constraint can match {@code tool}, in bundle order. */
+    List<ScopedPolicy> mayConcern(ToolCandidate tool) {
+      TreeSet<ScopedPolicy> found = new TreeSet<>(java.util.Comparator.comparingInt(ScopedPolicy::order));
+      found.addAll(forEveryTool);
+      found.addAll(byNamedEntity.getOrDefault(tool.entity(), List.of()));
+      tool.ancestors().forEach(ancestor -> found.addAll(byNamedEntity.getOrDefault(ancestor, List.of())));
+      return List.copyOf(found);
+    }
   }
 
   /** Builds one cached policy set per distinct slice, so that tools with the same slice share it. */
