@@ -6,7 +6,9 @@ import com.cedarpolicy.model.policy.PolicySet;
 import dev.cmcp.gateway.policy.PolicyScope.Candidate;
 import dev.cmcp.gateway.policy.PolicyScope.EntityRef;
 import java.lang.System.Logger.Level;
+import java.util.ArrayList;
 import java.util.Collection;
+import java.util.Comparator;
 import java.util.HashMap;
 import java.util.HashSet;
 import java.util.LinkedHashSet;
@@ -14,6 +16,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.Set;
 import java.util.TreeSet;
+import java.util.function.Predicate;
 
 /**
  * The bundle cut, once at load, into the policy sets that requests can match, so that Cedar
@@ -89,32 +92,21 @@ final class PolicySlices {
       toolOnly.put(tool.name(), matching(index.mayConcern(tool), new Candidate.AnyOf(AGENT, Set.of(), Set.of()), "call_tool",
           new Candidate.Exactly(tool.entity(), tool.ancestors())));
     }
-    Map<String, Map<String, List<Integer>>> byPrincipal = new HashMap<>();
-    Map<String, List<Integer>> otherPrincipals = new HashMap<>();
+    Map<String, PrincipalSplit> splits = new HashMap<>();
     Set<List<Integer>> distinct = new HashSet<>(forActions.values());
     for (ToolCandidate tool : tools) {
-      List<ScopedPolicy> candidates = toolOnly.get(tool.name()).stream().map(policies::get).toList();
-      Set<EntityRef> named = new HashSet<>();
-      candidates.forEach(policy -> policy.scope().principal().named().stream()
-          .filter(entity -> entity.type().equals(AGENT)).forEach(named::add));
-      Map<String, List<Integer>> perPrincipal = new HashMap<>();
-      for (EntityRef principal : named) {
-        perPrincipal.put(principal.id(), orders(candidates, p -> p.scope().principal().couldMatch(
-            new Candidate.Exactly(principal, Set.of()))));
-      }
-      List<Integer> others = orders(candidates, p -> p.scope().principal().couldMatch(
-          new Candidate.AnyOf(AGENT, named, Set.of())));
-      byPrincipal.put(tool.name(), perPrincipal);
-      otherPrincipals.put(tool.name(), others);
-      distinct.addAll(perPrincipal.values());
-      distinct.add(others);
+      PrincipalSplit split = splitByPrincipal(toolOnly.get(tool.name()).stream().map(policies::get).toList());
+      splits.put(tool.name(), split);
+      distinct.addAll(split.named().values());
+      distinct.add(split.others());
     }
     Map<String, ToolSlices> byTool = new HashMap<>();
     if (distinct.size() <= maxSlices) {
       for (ToolCandidate tool : tools) {
+        PrincipalSplit split = splits.get(tool.name());
         Map<String, PolicySet> sets = new HashMap<>();
-        byPrincipal.get(tool.name()).forEach((principal, slice) -> sets.put(principal, interner.set(slice)));
-        byTool.put(tool.name(), new ToolSlices(sets, interner.set(otherPrincipals.get(tool.name()))));
+        split.named().forEach((principal, slice) -> sets.put(principal, interner.set(slice)));
+        byTool.put(tool.name(), new ToolSlices(sets, interner.set(split.others())));
       }
     } else {
       int groups = Math.max(1, maxSlices - forActions.size());
@@ -129,6 +121,23 @@ final class PolicySlices {
     Map<String, PolicySet> byAction = new HashMap<>();
     forActions.forEach((action, slice) -> byAction.put(action, interner.set(slice)));
     return new PolicySlices(byTool, byAction, interner.size());
+  }
+
+  /** One tool's candidates cut by principal: for each principal they name (by id), and for any other. */
+  private record PrincipalSplit(Map<String, List<Integer>> named, List<Integer> others) {}
+
+  private static PrincipalSplit splitByPrincipal(List<ScopedPolicy> candidates) {
+    Set<EntityRef> named = new HashSet<>();
+    candidates.forEach(policy -> policy.scope().principal().named().stream()
+        .filter(entity -> entity.type().equals(AGENT)).forEach(named::add));
+    Map<String, List<Integer>> perPrincipal = new HashMap<>();
+    for (EntityRef principal : named) {
+      perPrincipal.put(principal.id(), orders(candidates, p -> p.scope().principal().couldMatch(
+          new Candidate.Exactly(principal, Set.of()))));
+    }
+    List<Integer> others = orders(candidates, p -> p.scope().principal().couldMatch(
+        new Candidate.AnyOf(AGENT, named, Set.of())));
+    return new PrincipalSplit(perPrincipal, others);
   }
 
   /** The policies that could decide a request on {@code target} by {@code principal}. */
@@ -162,7 +171,7 @@ final class PolicySlices {
         && p.scope().resource().couldMatch(resource));
   }
 
-  private static List<Integer> orders(List<ScopedPolicy> policies, java.util.function.Predicate<ScopedPolicy> keep) {
+  private static List<Integer> orders(List<ScopedPolicy> policies, Predicate<ScopedPolicy> keep) {
     return policies.stream().filter(keep).map(ScopedPolicy::order).toList();
   }
 
@@ -173,7 +182,7 @@ final class PolicySlices {
    * that is one of them or below one of them; the others are candidates for every tool.
    */
   private static final class ResourceIndex {
-    private final List<ScopedPolicy> forEveryTool = new java.util.ArrayList<>();
+    private final List<ScopedPolicy> forEveryTool = new ArrayList<>();
     private final Map<EntityRef, List<ScopedPolicy>> byNamedEntity = new HashMap<>();
 
     ResourceIndex(List<ScopedPolicy> policies) {
@@ -182,14 +191,14 @@ final class PolicySlices {
         if (named.isEmpty()) {
           forEveryTool.add(policy);
         } else {
-          named.forEach(entity -> byNamedEntity.computeIfAbsent(entity, e -> new java.util.ArrayList<>()).add(policy));
+          named.forEach(entity -> byNamedEntity.computeIfAbsent(entity, e -> new ArrayList<>()).add(policy));
         }
       }
     }
 
     /** A superset of the policies whose resource constraint can match {@code tool}, in bundle order. */
     List<ScopedPolicy> mayConcern(ToolCandidate tool) {
-      TreeSet<ScopedPolicy> found = new TreeSet<>(java.util.Comparator.comparingInt(ScopedPolicy::order));
+      TreeSet<ScopedPolicy> found = new TreeSet<>(Comparator.comparingInt(ScopedPolicy::order));
       found.addAll(forEveryTool);
       found.addAll(byNamedEntity.getOrDefault(tool.entity(), List.of()));
       tool.ancestors().forEach(ancestor -> found.addAll(byNamedEntity.getOrDefault(ancestor, List.of())));
