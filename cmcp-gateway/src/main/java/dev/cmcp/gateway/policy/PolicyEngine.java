@@ -9,7 +9,6 @@ import com.cedarpolicy.model.PartialAuthorizationResponse;
 import com.cedarpolicy.model.PartialAuthorizationSuccessResponse;
 import com.cedarpolicy.model.Effect;
 import com.cedarpolicy.model.exception.AuthException;
-import com.cedarpolicy.model.exception.CacheException;
 import com.cedarpolicy.model.exception.InternalException;
 import com.cedarpolicy.model.entity.Entity;
 import com.cedarpolicy.model.policy.Policy;
@@ -145,7 +144,8 @@ public final class PolicyEngine {
       }
       policies.add(new PolicySlices.ScopedPolicy(policies.size(), cedarPolicy, PolicyScope.of(cedarPolicy, json)));
     }
-    this.redactingPermits = redacting.isEmpty() ? Optional.empty() : Optional.of(cached(new PolicySet(redacting)));
+    this.redactingPermits =
+        redacting.isEmpty() ? Optional.empty() : Optional.of(PolicySlices.cachedIfPossible(new PolicySet(redacting)));
     this.agent = entityType("Agent");
     this.resourceType = entityType("Resource");
     this.promptType = entityType("Prompt");
@@ -182,16 +182,6 @@ public final class PolicyEngine {
       }
     }
     return found.stream().map(EntityRef::of).collect(Collectors.toSet());
-  }
-
-  private static PolicySet cached(PolicySet set) throws PolicyException {
-    try {
-      // Without this, cedar-java sends and re-parses every policy on every request.
-      set.cache();
-      return set;
-    } catch (CacheException e) {
-      throw new PolicyException("cannot prepare the policy set for evaluation: " + e.getMessage(), e);
-    }
   }
 
   private static Redaction redactionOf(BundlePolicy policy, boolean forbid) throws PolicyException {

@@ -140,6 +140,21 @@ final class PolicySlices {
     return new PrincipalSplit(perPrincipal, others);
   }
 
+  /**
+   * {@code set}, parsed once into cedar-java's native cache when there is room; otherwise cedar-java
+   * sends and re-parses its policies on every request: slower, never different. The cache is
+   * shared by the process and freed only as engines are collected, so a burst of reloads (or of
+   * engines in a test run) can fill it; that must not stop a bundle from loading.
+   */
+  static PolicySet cachedIfPossible(PolicySet set) {
+    try {
+      set.cache();
+    } catch (CacheException e) {
+      LOG.log(Level.WARNING, "a policy set of {0} policies is evaluated uncached (slower): {1}", set.getNumPolicies(), e.getMessage());
+    }
+    return set;
+  }
+
   /** The policies that could decide a request on {@code target} by {@code principal}. */
   PolicySet forRequest(PolicyTarget target, String principal) {
     return switch (target) {
@@ -226,13 +241,7 @@ final class PolicySlices {
     private PolicySet cached(List<Integer> slice) {
       Set<Policy> members = new LinkedHashSet<>();
       slice.forEach(order -> members.add(policies.get(order).policy()));
-      PolicySet set = new PolicySet(members);
-      try {
-        set.cache();
-      } catch (CacheException e) {
-        LOG.log(Level.WARNING, "a policy slice of {0} policies is evaluated uncached (slower): {1}", members.size(), e.getMessage());
-      }
-      return set;
+      return cachedIfPossible(new PolicySet(members));
     }
   }
 }
