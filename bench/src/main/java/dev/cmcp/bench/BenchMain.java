@@ -57,6 +57,12 @@ public final class BenchMain implements Callable<Integer> {
   @Option(names = "--policy-sizes", split = ",", defaultValue = "10,100,1000,10000", description = "Bundle sizes for the policy micro-benchmark (default: ${DEFAULT-VALUE}).")
   List<Integer> policySizes;
 
+  @Option(names = "--baseline", description = "A built checkout of an earlier cMCP (path); it runs as target cmcp-before, taking its turn just before cmcp.")
+  Path baseline;
+
+  @Option(names = "--policy-engines", split = ",", defaultValue = "sliced,whole", description = "Policy engines to measure: sliced (as the gateway builds it), whole (every policy on every call) (default: ${DEFAULT-VALUE}).")
+  List<String> policyEngines;
+
   @Option(names = "--jmh-seconds", defaultValue = "2", description = "Seconds per JMH iteration (default: ${DEFAULT-VALUE}).")
   int jmhSeconds;
 
@@ -101,7 +107,7 @@ public final class BenchMain implements Callable<Integer> {
       loadTest(root, work, measurements, profileSummary);
     }
     List<PolicyBench.PolicyCost> policyCosts = skipPolicy
-        ? List.of() : PolicyBench.run(policySizes, jmhSeconds, jmhIterations, jmhIterations);
+        ? List.of() : PolicyBench.run(policySizes, policyEngines, jmhSeconds, jmhIterations, jmhIterations);
     Report report = new Report(facts(loadBefore, loadAverage(), fsync), measurements, policyCosts, profileSummary);
     System.out.println(report.markdown());
     if (!noWrite) {
@@ -128,18 +134,24 @@ public final class BenchMain implements Callable<Integer> {
         http, Duration.ofSeconds(warmupSeconds), Duration.ofSeconds(durationSeconds), maxInFlight, maxCalls);
     Servers servers = new Servers(root, work);
     List<ManagedProcess> running = new ArrayList<>();
+    List<Target> started = new ArrayList<>();
     try {
       ManagedProcess.Started upstreamServer = servers.upstream(upstream);
       running.add(upstreamServer.process());
       URI upstreamUrl = Servers.upstreamUrl(upstream, upstreamServer);
       // All targets run at once (idle, they cost next to nothing) and take turns at each load, so
       // the figures compared with each other were measured minutes apart at most.
-      List<Target> started = new ArrayList<>();
       ManagedProcess gatewayProcess = null;
       for (String target : targets) {
         switch (target) {
           case "direct" -> started.add(new Target("direct", upstreamUrl, "echo"));
           case "cmcp" -> {
+            if (baseline != null) {
+              ManagedProcess.Started before = servers.cmcp("cmcp-before", baseline.toAbsolutePath(), upstreamUrl, policies, cmcpMode);
+              running.add(before.process());
+              started.add(new Target("cmcp-before", URI.create("http://127.0.0.1:" + before.ready().group(2) + "/mcp"),
+                  CmcpDeployment.ECHO_TOOL));
+            }
             ManagedProcess.Started gateway = servers.cmcp(upstreamUrl, policies, cmcpMode);
             running.add(gatewayProcess = gateway.process());
             started.add(new Target("cmcp", URI.create("http://127.0.0.1:" + gateway.ready().group(2) + "/mcp"),
@@ -168,7 +180,8 @@ public final class BenchMain implements Callable<Integer> {
         process.close();
       }
     }
-    measurements.sort(java.util.Comparator.comparingInt(m -> targets.indexOf(m.target())));
+    List<String> order = started.stream().map(Target::name).toList();
+    measurements.sort(java.util.Comparator.comparingInt(m -> order.indexOf(m.target())));
   }
 
   private Measurement measure(LoadGenerator generator, Target target, Load load) throws IOException, InterruptedException {

@@ -14,17 +14,20 @@ import org.openjdk.jmh.runner.options.TimeValue;
 final class PolicyBench {
 
   /** {@code decide} at one bundle size, in microseconds. */
-  record PolicyCost(int policies, double p50Micros, double p99Micros, long samples) {}
+  record PolicyCost(int policies, String engine, double p50Micros, double p99Micros, long samples) {}
 
   private PolicyBench() {}
 
-  static List<PolicyCost> run(List<Integer> sizes, int iterationSeconds, int warmupIterations, int iterations)
+  static List<PolicyCost> run(
+      List<Integer> sizes, List<String> engines, int iterationSeconds, int warmupIterations, int iterations)
       throws RunnerException {
     Options options = new OptionsBuilder()
         .include(PolicyDecideBenchmark.class.getName())
         .param("policies", sizes.stream().map(String::valueOf).toArray(String[]::new))
+        .param("engine", engines.toArray(String[]::new))
         .forks(1)
-        .jvmArgsAppend("--enable-native-access=ALL-UNNAMED")
+        // As ./cmcp does: room in cedar-java's native cache for one policy set per slice.
+        .jvmArgsAppend("--enable-native-access=ALL-UNNAMED", "-Dcedar.cache.maxPolicySets=65536")
         .warmupIterations(warmupIterations)
         .warmupTime(TimeValue.seconds(iterationSeconds))
         .measurementIterations(iterations)
@@ -34,10 +37,10 @@ final class PolicyBench {
     List<PolicyCost> costs = new ArrayList<>();
     for (RunResult result : new Runner(options).run()) {
       var statistics = result.getPrimaryResult().getStatistics();
-      costs.add(new PolicyCost(Integer.parseInt(result.getParams().getParam("policies")),
+      costs.add(new PolicyCost(Integer.parseInt(result.getParams().getParam("policies")), result.getParams().getParam("engine"),
           statistics.getPercentile(50), statistics.getPercentile(99), statistics.getN()));
     }
-    costs.sort(Comparator.comparingInt(PolicyCost::policies));
+    costs.sort(Comparator.comparing(PolicyCost::engine).thenComparingInt(PolicyCost::policies));
     return costs;
   }
 }

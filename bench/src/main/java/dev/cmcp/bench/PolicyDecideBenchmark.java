@@ -19,7 +19,7 @@ import org.openjdk.jmh.annotations.State;
 /**
  * {@link PolicyEngine#decide} against bundles of per-tool permits of growing size. The request
  * matches exactly one policy (the middle one), so the call is allowed and every other policy is
- * evaluated for nothing: the cost that slicing the bundle is meant to remove.
+ * evaluated for nothing, unless the engine slices the bundle: {@code engine} compares the two.
  */
 @State(Scope.Benchmark)
 @BenchmarkMode(Mode.SampleTime)
@@ -29,23 +29,31 @@ public class PolicyDecideBenchmark {
   @Param({"10", "100", "1000", "10000"})
   public int policies;
 
-  private PolicyEngine engine;
+  /** {@code sliced}: the engine as the gateway builds it; {@code whole}: every policy evaluated on every call. */
+  @Param({"sliced", "whole"})
+  public String engine;
+
+  private PolicyEngine policyEngine;
   private ToolCallRequest request;
 
   @Setup
   public void buildEngine() throws PolicyException {
-    engine = new PolicyEngine(GeneratedBundle.perToolPermits(policies), GeneratedBundle.catalogOf(policies));
+    policyEngine = switch (engine) {
+      case "sliced" -> new PolicyEngine(GeneratedBundle.perToolPermits(policies), GeneratedBundle.catalogOf(policies));
+      case "whole" -> new PolicyEngine(GeneratedBundle.perToolPermits(policies), GeneratedBundle.catalogOf(policies), 1);
+      default -> throw new IllegalArgumentException("engine is sliced or whole, not " + engine);
+    };
     int matching = policies / 2;
     request = new ToolCallRequest(GeneratedBundle.agent(matching), "bench-session", GeneratedBundle.agent(matching),
         GeneratedBundle.tool(matching), JsonNodeFactory.instance.objectNode().put("message", "bench"),
         Instant.parse("2026-11-25T12:00:00Z"));
-    if (!(engine.decide(request) instanceof PolicyDecision.Allow)) {
+    if (!(policyEngine.decide(request) instanceof PolicyDecision.Allow)) {
       throw new IllegalStateException("the generated bundle does not allow its own matching request");
     }
   }
 
   @Benchmark
   public PolicyDecision decide() {
-    return engine.decide(request);
+    return policyEngine.decide(request);
   }
 }

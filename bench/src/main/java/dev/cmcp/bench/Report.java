@@ -42,6 +42,9 @@ final class Report {
     if (!measurements.isEmpty()) {
       latencyTable(md);
       comparisonTable(md);
+      if (measurements.stream().anyMatch(m -> m.target().equals("cmcp-before"))) {
+        beforeAfterTable(md);
+      }
     }
     if (!policyCosts.isEmpty()) {
       policyTable(md);
@@ -95,13 +98,29 @@ final class Report {
     md.append('\n');
   }
 
+  /** cMCP against an earlier build of itself ({@code --baseline}), measured turn about in the same run. */
+  private void beforeAfterTable(StringBuilder md) {
+    md.append("| load | cmcp-before p50 ms | cmcp p50 ms | cmcp-before calls/s | cmcp calls/s | calls/s cmcp/cmcp-before |\n");
+    md.append("|---|---:|---:|---:|---:|---:|\n");
+    for (Load load : loads()) {
+      Optional<Measurement> before = find("cmcp-before", load);
+      Optional<Measurement> after = find("cmcp", load);
+      md.append(String.format(Locale.ROOT, "| %s | %s | %s | %.0f | %.0f | %s |%n", load.label(),
+          ms(before.map(m -> m.millisAt(50)).orElse(Double.NaN)), ms(after.map(m -> m.millisAt(50)).orElse(Double.NaN)),
+          throughput(before), throughput(after),
+          load instanceof Load.Closed ? ratio(throughput(after) / throughput(before)) : "n/a (fixed rate)"));
+    }
+    md.append('\n');
+  }
+
   private void policyTable(StringBuilder md) {
-    md.append("| policies | decide p50 us | decide p99 us | samples | p50 / p50 at smallest (target at 10,000: <= 2) |\n");
-    md.append("|---:|---:|---:|---:|---:|\n");
-    double smallest = policyCosts.getFirst().p50Micros();
+    md.append("| policies | engine | decide p50 us | decide p99 us | samples | p50 / same engine's p50 at smallest (target at 10,000: <= 2) |\n");
+    md.append("|---:|---|---:|---:|---:|---:|\n");
     for (PolicyBench.PolicyCost cost : policyCosts) {
-      md.append(String.format(Locale.ROOT, "| %,d | %.1f | %.1f | %d | %s |%n",
-          cost.policies(), cost.p50Micros(), cost.p99Micros(), cost.samples(), ratio(cost.p50Micros() / smallest)));
+      double smallest = policyCosts.stream().filter(c -> c.engine().equals(cost.engine()))
+          .mapToDouble(PolicyBench.PolicyCost::p50Micros).findFirst().orElse(cost.p50Micros());
+      md.append(String.format(Locale.ROOT, "| %,d | %s | %.1f | %.1f | %d | %s |%n", cost.policies(), cost.engine(),
+          cost.p50Micros(), cost.p99Micros(), cost.samples(), ratio(cost.p50Micros() / smallest)));
     }
     md.append('\n');
   }

@@ -57,10 +57,19 @@ final class Servers {
    * upstream}, with a bundle of {@code policies} policies of which one lets the bench agent echo.
    */
   ManagedProcess.Started cmcp(URI upstream, int policies, String mode) throws IOException, InterruptedException {
-    Path config = CmcpDeployment.write(Files.createDirectories(work.resolve("cmcp")), upstream, policies, mode);
-    return ManagedProcess.start("cMCP gateway",
-        List.of(repo.resolve("cmcp").toString(), "start", "--config", config.toString()),
-        Map.of("CMCP_DEV_MODE", "1", "CMCP_SKIP_BUILD", "1"), work.resolve("cmcp.log"),
+    return cmcp("cmcp", repo, upstream, policies, mode);
+  }
+
+  /**
+   * The same deployment run by the launcher of another checkout ({@code checkout}, built), under
+   * {@code name} (its folder and log in the work folder): an earlier version, for before/after.
+   */
+  ManagedProcess.Started cmcp(String name, Path checkout, URI upstream, int policies, String mode)
+      throws IOException, InterruptedException {
+    Path config = CmcpDeployment.write(Files.createDirectories(work.resolve(name)), upstream, policies, mode);
+    return ManagedProcess.start("cMCP gateway (" + name + ")",
+        List.of(checkout.resolve("cmcp").toString(), "start", "--config", config.toString()),
+        Map.of("CMCP_DEV_MODE", "1", "CMCP_SKIP_BUILD", "1"), work.resolve(name + ".log"),
         Pattern.compile("\\[cmcp\\] listening on (\\S+):(\\d+)"), PATIENCE);
   }
 

@@ -24,11 +24,14 @@ class GeneratedBundleTest {
 
   @Test
   void theBenchmarkRequestIsAllowedAtEverySize() throws Exception {
-    PolicyDecideBenchmark benchmark = new PolicyDecideBenchmark();
-    benchmark.policies = 100;
-    benchmark.buildEngine();
+    for (String engine : List.of("sliced", "whole")) {
+      PolicyDecideBenchmark benchmark = new PolicyDecideBenchmark();
+      benchmark.policies = 100;
+      benchmark.engine = engine;
+      benchmark.buildEngine();
 
-    assertThat(benchmark.decide()).isInstanceOf(PolicyDecision.Allow.class);
+      assertThat(benchmark.decide()).as(engine).isInstanceOf(PolicyDecision.Allow.class);
+    }
   }
 
   private static PolicyEngine newEngine(int size) {

@@ -30,12 +30,16 @@ import java.time.ZoneOffset;
 import java.time.format.DateTimeFormatter;
 import java.time.temporal.ChronoUnit;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.Comparator;
 import java.util.HexFormat;
+import java.nio.charset.StandardCharsets;
+import java.io.ByteArrayOutputStream;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.ConcurrentSkipListMap;
 import java.util.concurrent.locks.Condition;
 import java.util.concurrent.locks.ReentrantLock;
 
@@ -72,7 +76,8 @@ public final class AuditLog implements AutoCloseable {
   private boolean syncing;
   private IOException failure;
 
-  private final Map<String, List<RecordedCall>> callsBySession = new ConcurrentHashMap<>();
+  /** Per session, its calls by decision index: an outcome replaces one entry, whatever the session's length. */
+  private final Map<String, ConcurrentSkipListMap<Long, RecordedCall>> callsBySession = new ConcurrentHashMap<>();
   private final SyncObserver syncs;
 
   /** Told of each group-commit fsync, e.g. to measure it. Called outside the log's lock. */
@@ -117,9 +122,9 @@ public final class AuditLog implements AutoCloseable {
       FileOutputStream out = new FileOutputStream(file.toFile(), true);
       log = new AuditLog(file, epoch, out, clock, syncs);
       byte[] previousTip = HexFormat.of().parseHex(previous.map(p -> p.head().tip()).orElse(AuditEntry.NO_PREDECESSOR));
-      log.append(genesisEntry(genesis, previous), previousTip);
+      log.append(members(genesisEntry(genesis, previous)), previousTip);
       if (previous.isPresent() && previous.get().needsRecoveryEntry()) {
-        log.append(previous.get().recoveryEntry(), null);
+        log.append(members(previous.get().recoveryEntry()), null);
       }
       out.getFD().sync();
       log.durableThrough = log.entryHashes.size() - 1;
@@ -164,8 +169,8 @@ public final class AuditLog implements AutoCloseable {
     entry.put("action", decision.action());
     entry.put("request_id", decision.requestId().orElse(null));
     Appended appended = appendDurably(entry);
-    callsBySession.computeIfAbsent(decision.sessionId(), s -> java.util.Collections.synchronizedList(new ArrayList<>()))
-        .add(new RecordedCall(appended.index(), appended.hashHex(), decision, Optional.empty(), Optional.empty(), Optional.empty()));
+    callsBySession.computeIfAbsent(decision.sessionId(), s -> new ConcurrentSkipListMap<>()).put(appended.index(),
+        new RecordedCall(appended.index(), appended.hashHex(), decision, Optional.empty(), Optional.empty(), Optional.empty()));
     return appended.index();
   }
 
@@ -181,12 +186,11 @@ public final class AuditLog implements AutoCloseable {
     entry.set("redactions", outcome.redactions().<JsonNode>map(RedactionReport::toJson).orElse(NODES.nullNode()));
     entry.put("request_id", outcome.requestId().orElse(null));
     Appended appended = appendDurably(entry);
-    List<RecordedCall> calls = callsBySession.getOrDefault(outcome.sessionId(), List.of());
-    synchronized (calls) {
-      calls.replaceAll(call -> call.decisionIndex() == outcome.decisionIndex()
-          ? new RecordedCall(call.decisionIndex(), call.decisionEntrySha256(), call.decision(),
-              Optional.of(appended.index()), Optional.of(appended.hashHex()), outcome.resultSha256())
-          : call);
+    ConcurrentSkipListMap<Long, RecordedCall> calls = callsBySession.get(outcome.sessionId());
+    if (calls != null) {
+      calls.computeIfPresent(outcome.decisionIndex(), (index, call) -> new RecordedCall(call.decisionIndex(),
+          call.decisionEntrySha256(), call.decision(), Optional.of(appended.index()), Optional.of(appended.hashHex()),
+          outcome.resultSha256()));
     }
     return appended.index();
   }
@@ -234,11 +238,8 @@ public final class AuditLog implements AutoCloseable {
 
   /** The calls recorded for a session, in log order. */
   public List<RecordedCall> callsOf(String sessionId) {
-    List<RecordedCall> calls = callsBySession.getOrDefault(sessionId, List.of());
-    synchronized (calls) {
-      // Concurrent calls of one session are listed as their appends returned, not by index.
-      return calls.stream().sorted(Comparator.comparingLong(RecordedCall::decisionIndex)).toList();
-    }
+    ConcurrentSkipListMap<Long, RecordedCall> calls = callsBySession.get(sessionId);
+    return calls == null ? List.of() : List.copyOf(calls.values());
   }
 
   /** The chain as far as it is on disk: a claim must not name entries a crash could still lose. */
@@ -294,9 +295,10 @@ public final class AuditLog implements AutoCloseable {
   private record Appended(long index, String hashHex) {}
 
   private Appended appendDurably(ObjectNode entry) throws AuditException {
+    List<Member> members = members(entry);
     lock.lock();
     try {
-      Appended appended = append(entry, null);
+      Appended appended = append(members, null);
       awaitDurable(appended.index());
       return appended;
     } catch (IOException e) {
@@ -307,8 +309,32 @@ public final class AuditLog implements AutoCloseable {
     }
   }
 
+  /**
+   * One member of an entry in RFC 8785 form ({@code "key":value}). An entry's own members are
+   * canonicalised before the lock is taken, so that only the four chain members are made under it.
+   */
+  private record Member(String key, byte[] canonical) {}
+
+  private static List<Member> members(ObjectNode body) {
+    List<Member> members = new ArrayList<>();
+    body.properties().forEach(field -> {
+      byte[] single = CanonicalJson.bytes(NODES.objectNode().set(field.getKey(), field.getValue()));
+      members.add(new Member(field.getKey(), Arrays.copyOfRange(single, 1, single.length - 1)));
+    });
+    return members;
+  }
+
+  /**
+   * A chain member whose value needs no escaping: an index, or a string of ASCII letters, digits
+   * and punctuation other than quote and backslash (a time, the epoch, a hex hash).
+   */
+  private static Member plainMember(String key, String value, boolean quoted) {
+    String text = "\"" + key + "\":" + (quoted ? "\"" + value + "\"" : value);
+    return new Member(key, text.getBytes(StandardCharsets.US_ASCII));
+  }
+
   /** Writes one entry; {@code prev} overrides the link only for the genesis entry. Caller holds no sync. */
-  private Appended append(ObjectNode body, byte[] prev) throws IOException {
+  private Appended append(List<Member> body, byte[] prev) throws IOException {
     lock.lock();
     try {
       if (closed) {
@@ -319,16 +345,25 @@ public final class AuditLog implements AutoCloseable {
       }
       long index = entryHashes.size();
       byte[] previous = prev != null ? prev : entryHashes.get(entryHashes.size() - 1);
-      ObjectNode entry = NODES.objectNode();
-      entry.put("index", index);
-      entry.put("time", ENTRY_TIME.format(clock.instant()));
-      entry.put("epoch", epoch);
-      entry.put("prev", hex(previous));
-      entry.setAll(body);
-      byte[] canonical = CanonicalJson.bytes(entry);
-      byte[] line = java.util.Arrays.copyOf(canonical, canonical.length + 1);
-      line[canonical.length] = '\n';
-      out.write(line);
+      List<Member> members = new ArrayList<>(body);
+      members.add(plainMember("index", Long.toString(index), false));
+      members.add(plainMember("time", ENTRY_TIME.format(clock.instant()), true));
+      members.add(plainMember("epoch", epoch, true));
+      members.add(plainMember("prev", hex(previous), true));
+      // RFC 8785 orders members by the UTF-16 code units of their keys, as String.compareTo does.
+      members.sort(Comparator.comparing(Member::key));
+      ByteArrayOutputStream line = new ByteArrayOutputStream(512);
+      line.write('{');
+      for (int i = 0; i < members.size(); i++) {
+        if (i > 0) {
+          line.write(',');
+        }
+        line.writeBytes(members.get(i).canonical());
+      }
+      line.write('}');
+      byte[] canonical = line.toByteArray();
+      line.write('\n');
+      out.write(line.toByteArray());
       byte[] hash = Digests.sha256(canonical);
       entryHashes.add(hash);
       tree.append(hash);

@@ -9,7 +9,6 @@ import com.cedarpolicy.model.PartialAuthorizationResponse;
 import com.cedarpolicy.model.PartialAuthorizationSuccessResponse;
 import com.cedarpolicy.model.Effect;
 import com.cedarpolicy.model.exception.AuthException;
-import com.cedarpolicy.model.exception.CacheException;
 import com.cedarpolicy.model.exception.InternalException;
 import com.cedarpolicy.model.entity.Entity;
 import com.cedarpolicy.model.policy.Policy;
@@ -21,13 +20,16 @@ import com.cedarpolicy.value.PrimLong;
 import com.cedarpolicy.value.PrimString;
 import com.cedarpolicy.value.Unknown;
 import com.cedarpolicy.value.Value;
+import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.cmcp.gateway.catalog.Catalog;
 import dev.cmcp.gateway.catalog.CatalogTool;
 import dev.cmcp.gateway.catalog.UpstreamServer;
+import dev.cmcp.gateway.policy.PolicyScope.EntityRef;
 import dev.cmcp.gateway.redaction.Redaction;
 import java.lang.System.Logger.Level;
 import java.time.ZoneOffset;
 import java.time.ZonedDateTime;
+import java.util.ArrayList;
 import java.util.Collection;
 import java.util.Comparator;
 import java.util.HashMap;
@@ -71,17 +73,23 @@ import java.util.stream.Collectors;
  * <p>Only the called tool and its server are sent with a request, so a policy that names another
  * tool's entity (for example {@code Tool::"x".tags}) fails to evaluate, and fails closed.
  *
- * <p>Thread-safe: everything here is built in the constructor and only read afterwards. The
- * policy set is parsed once into cedar-java's native cache (read under a read-write lock on the
- * Rust side); each call serialises just its request and two entities.
+ * <p>Cost: Cedar evaluates every policy of the set it is given, so the bundle is cut at load
+ * into slices by what each policy's scope can match ({@link PolicySlices}), and a request is
+ * evaluated against its own slice only; a policy left out of it could neither hold nor fail for
+ * that request, so decisions and determining policies are those of the whole bundle.
+ *
+ * <p>Thread-safe: everything here is built in the constructor and only read afterwards. Each
+ * slice is parsed once into cedar-java's native cache (read under a read-write lock on the Rust
+ * side); each call serialises just its request and two entities.
  */
 public final class PolicyEngine {
 
   private static final System.Logger LOG = System.getLogger("cmcp.policy");
+  private static final int DEFAULT_CEDAR_CACHE = 1024;
   private static final Set<String> BUILT_IN_TOOL_ATTRIBUTES = Set.of("tool_name", "server", "server_domain");
 
   private final BasicAuthorizationEngine cedar = new BasicAuthorizationEngine();
-  private final PolicySet policySet;
+  private final PolicySlices slices;
   private final Map<String, BundlePolicy> policiesById;
   private final Map<String, Integer> bundleOrder;
   private final Set<String> forbids;
@@ -93,6 +101,8 @@ public final class PolicyEngine {
   private final EntityTypeName agent;
   private final EntityTypeName resourceType;
   private final EntityTypeName promptType;
+  /** Parsed once: cedar-java parses a type name in native code. */
+  private final EntityTypeName actionType;
 
   /** A catalog tool as Cedar sees it, built once. */
   private record ToolResource(EntityUID uid, Set<Entity> entities, Value toolName, Value serverName) {}
@@ -101,12 +111,24 @@ public final class PolicyEngine {
   private record Subject(EntityUID action, EntityUID uid, Set<Entity> entities, Map<String, Value> context) {}
 
   public PolicyEngine(PolicyBundle bundle, Catalog catalog) throws PolicyException {
+    this(bundle, catalog, Integer.getInteger("cedar.cache.maxPolicySets", DEFAULT_CEDAR_CACHE) / 4);
+  }
+
+  /**
+   * An engine whose slicing plan may use {@code maxSlices} cached policy sets (see {@link
+   * PolicySlices}); 1 evaluates the whole bundle on every request, the reference that slicing is
+   * tested and measured against. The two-argument constructor allows a quarter of cedar-java's
+   * process-wide cache ({@code -Dcedar.cache.maxPolicySets}, which {@code ./cmcp} sets), so that
+   * the engine a reload replaces (freed only when collected) and the new one fit side by side.
+   */
+  public PolicyEngine(PolicyBundle bundle, Catalog catalog, int maxSlices) throws PolicyException {
     this.policiesById = new HashMap<>();
     this.bundleOrder = new HashMap<>();
     this.forbids = new HashSet<>();
     this.redactionByPolicy = new HashMap<>();
-    Set<Policy> policies = new LinkedHashSet<>();
+    List<PolicySlices.ScopedPolicy> policies = new ArrayList<>();
     Set<Policy> redacting = new LinkedHashSet<>();
+    ObjectMapper json = new ObjectMapper();
     for (BundlePolicy policy : bundle.policies()) {
       Policy cedarPolicy = new Policy(policy.source(), policy.id());
       policiesById.put(policy.id(), policy);
@@ -120,25 +142,46 @@ public final class PolicyEngine {
         redactionByPolicy.put(policy.id(), redaction);
         redacting.add(cedarPolicy);
       }
-      policies.add(cedarPolicy);
+      policies.add(new PolicySlices.ScopedPolicy(policies.size(), cedarPolicy, PolicyScope.of(cedarPolicy, json)));
     }
-    this.policySet = cached(new PolicySet(policies));
-    this.redactingPermits = redacting.isEmpty() ? Optional.empty() : Optional.of(cached(new PolicySet(redacting)));
+    this.redactingPermits =
+        redacting.isEmpty() ? Optional.empty() : Optional.of(PolicySlices.cachedIfPossible(new PolicySet(redacting)));
     this.agent = entityType("Agent");
     this.resourceType = entityType("Resource");
     this.promptType = entityType("Prompt");
+    this.actionType = entityType("Action");
     this.servers = serverEntities(catalog);
     this.tools = toolResources(catalog, servers);
+    this.slices = PolicySlices.plan(policies, toolCandidates(tools),
+        Map.of("read_resource", resourceType.getBaseName(), "get_prompt", promptType.getBaseName()),
+        servers.values().stream().map(server -> EntityRef.of(server.getEUID())).collect(Collectors.toSet()), maxSlices);
   }
 
-  private static PolicySet cached(PolicySet set) throws PolicyException {
-    try {
-      // Without this, cedar-java sends and re-parses every policy on every request.
-      set.cache();
-      return set;
-    } catch (CacheException e) {
-      throw new PolicyException("cannot prepare the policy set for evaluation: " + e.getMessage(), e);
+  /** How many distinct policy sets the engine evaluates requests against. */
+  int distinctSlices() {
+    return slices.distinctSlices();
+  }
+
+  private static List<PolicySlices.ToolCandidate> toolCandidates(Map<String, ToolResource> tools) {
+    return tools.entrySet().stream()
+        .map(tool -> new PolicySlices.ToolCandidate(
+            tool.getKey(), EntityRef.of(tool.getValue().uid()), ancestors(tool.getValue().uid(), tool.getValue().entities())))
+        .toList();
+  }
+
+  /** Every ancestor of {@code uid} among {@code entities}: what {@code in} follows when Cedar evaluates. */
+  private static Set<EntityRef> ancestors(EntityUID uid, Set<Entity> entities) {
+    Map<EntityUID, Set<EntityUID>> parents = new HashMap<>();
+    entities.forEach(entity -> parents.put(entity.getEUID(), entity.getParents()));
+    Set<EntityUID> found = new HashSet<>();
+    List<EntityUID> pending = new ArrayList<>(parents.getOrDefault(uid, Set.of()));
+    while (!pending.isEmpty()) {
+      EntityUID next = pending.removeLast();
+      if (found.add(next)) {
+        pending.addAll(parents.getOrDefault(next, Set.of()));
+      }
     }
+    return found.stream().map(EntityRef::of).collect(Collectors.toSet());
   }
 
   private static Redaction redactionOf(BundlePolicy policy, boolean forbid) throws PolicyException {
@@ -185,7 +228,8 @@ public final class PolicyEngine {
     }
     PolicyDecision decision;
     try {
-      decision = interpret(cedar.isAuthorized(cedarRequest, policySet, subject.get().entities()));
+      PolicySet slice = slices.forRequest(request.target(), request.principal());
+      decision = interpret(cedar.isAuthorized(cedarRequest, slice, subject.get().entities()));
     } catch (AuthException | RuntimeException e) {
       decision = evaluationError(List.of(), "the request could not be evaluated: " + Objects.toString(e.getMessage(), e.toString()));
     }
@@ -214,7 +258,7 @@ public final class PolicyEngine {
           .resource(subject.get().uid())
           .context(context(request, subject.get(), new Unknown("arguments")))
           .build();
-      PartialAuthorizationResponse response = cedar.isAuthorizedPartial(partial, policySet, subject.get().entities());
+      PartialAuthorizationResponse response = cedar.isAuthorizedPartial(partial, slices.forRequest(target, principal), subject.get().entities());
       if (response.success.isEmpty()) {
         LOG.log(Level.WARNING, "listing {0}: Cedar could not evaluate it, so it is hidden: {1}", target.name(), response.errors);
         return false;
@@ -299,8 +343,8 @@ public final class PolicyEngine {
     return new Subject(action(target), uid, Set.of(entity, server), Map.of("server", server.getAttr("name")));
   }
 
-  private static EntityUID action(PolicyTarget target) {
-    return entityType("Action").of(target.action());
+  private EntityUID action(PolicyTarget target) {
+    return actionType.of(target.action());
   }
 
   private Map<String, Value> context(AccessRequest request, Subject subject, Value arguments) {

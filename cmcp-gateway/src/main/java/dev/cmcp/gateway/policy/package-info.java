@@ -27,6 +27,13 @@
  *       resource.tool_name)}; with a schema the validator catches it at load.
  *   <li>Redaction annotations on satisfied permits make an allow a {@code redact}; a denial
  *       keeps the obligations of the permits that held, for advisory mode, which forwards it.
+ *   <li>Requests are evaluated against the slice of the bundle their scope can match (per tool
+ *       and named principal; per action for resource reads and prompts), read from Cedar's JSON
+ *       form of each policy; a policy left out can neither hold nor fail for that request, so
+ *       decisions and determining policies are those of the whole bundle ({@code PolicySlices},
+ *       tested against the whole bundle by {@code PolicySlicingTest}). Each slice is a set in
+ *       cedar-java's native cache, whose size {@code ./cmcp} raises ({@code
+ *       -Dcedar.cache.maxPolicySets}); with less room, tools share slices.
  *   <li>Listing uses Cedar's partial evaluation (cedar-java marks it experimental; the uber jar's
  *       native library has it) with {@code context.arguments} unknown; docs/SPEC.md, Discovery.
  * </ul>

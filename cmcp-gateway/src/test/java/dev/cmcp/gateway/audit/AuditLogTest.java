@@ -67,6 +67,24 @@ class AuditLogTest {
   }
 
   @Test
+  void entriesWithEscapedAndNonAsciiTextAreStoredInCanonicalForm() throws Exception {
+    try (AuditLog log = AuditLog.open(dir, genesis("thumb-1"), CLOCK)) {
+      // Keys sort by UTF-16 code units and strings escape only what RFC 8785 asks: the stored
+      // line must be exactly what canonicalising the whole entry gives.
+      String session = "sess\u00e9\"\\\n\ud83d\ude00\u007f\u2028";
+      long decision = log.appendDecision(allowed(session, "crm.\u00fcber"));
+      log.appendOutcome(ok(decision, session, "crm.\u00fcber"));
+
+      List<String> lines = Files.readAllLines(log.file(), StandardCharsets.UTF_8);
+      for (String line : lines) {
+        assertThat(CanonicalJson.canonicalize(line)).isEqualTo(line);
+      }
+      assertThat(AuditLogReplay.replay(log.file())).isInstanceOf(AuditLogReplay.Intact.class);
+      assertThat(log.callsOf(session)).singleElement().satisfies(call -> assertThat(call.outcomeIndex()).contains(2L));
+    }
+  }
+
+  @Test
   void aDecisionAndItsOutcomeAreRecordedWithEveryField() throws Exception {
     try (AuditLog log = AuditLog.open(dir, genesis("thumb-1"), CLOCK)) {
       long decision = log.appendDecision(advisoryDenied("s1", "crm.export"));
