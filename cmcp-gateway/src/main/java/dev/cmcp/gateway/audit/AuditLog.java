@@ -25,6 +25,7 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.security.SecureRandom;
 import java.time.Clock;
+import java.time.Duration;
 import java.time.Instant;
 import java.time.ZoneOffset;
 import java.time.format.DateTimeFormatter;
@@ -47,9 +48,15 @@ import java.util.concurrent.locks.ReentrantLock;
  * The append-only, hash-chained audit log of one gateway boot (an epoch): JSON lines, each the
  * RFC 8785 form of its entry, each naming the hash of the one before.
  *
- * <p>An append returns only once its entry is on disk. Concurrent appends share one
- * {@code fsync} (group commit): whoever finds no sync running starts one covering everything
- * written so far, and the others wait for it. Any I/O failure poisons the log, so every later
+ * <p>An append returns only once its entry is on disk, except an outcome's: concurrent appends
+ * share one {@code fsync} (group commit): whoever finds no sync running starts one covering
+ * everything written so far, and the others wait for it. An outcome is written at once but made
+ * durable by the next sync, which the next decision starts anyway, or at the latest
+ * {@link #OUTCOME_SYNC_DELAY} later: a decision must be on disk before its call is forwarded, but an
+ * outcome records what already happened, and waiting for its own fsync doubled the cost of a call.
+ * A crash in that window leaves the decision, and the next start's recovery entry names the call as
+ * forwarded without an outcome. A {@link #snapshot} (what a claim signs) covers only what is on
+ * disk, and first makes everything written durable. Any I/O failure poisons the log, so every later
  * append fails and the gateway refuses calls rather than serving them unrecorded.
  */
 public final class AuditLog implements AutoCloseable {
@@ -62,6 +69,9 @@ public final class AuditLog implements AutoCloseable {
   private static final DateTimeFormatter ENTRY_TIME =
       DateTimeFormatter.ofPattern("uuuu-MM-dd'T'HH:mm:ss.SSS'Z'").withZone(ZoneOffset.UTC);
 
+  /** How long a written outcome may wait for a sync that a decision would start anyway. */
+  static final Duration OUTCOME_SYNC_DELAY = Duration.ofMillis(50);
+
   private final Path file;
   private final String epoch;
   private final FileOutputStream out;
@@ -70,6 +80,8 @@ public final class AuditLog implements AutoCloseable {
 
   private final ReentrantLock lock = new ReentrantLock();
   private final Condition syncDone = lock.newCondition();
+  private final Condition outcomeWaiting = lock.newCondition();
+  private Thread outcomeSyncer;
   private final List<byte[]> entryHashes = new ArrayList<>();
   private final MerkleTree tree = new MerkleTree();
   private long durableThrough = -1;
@@ -128,6 +140,7 @@ public final class AuditLog implements AutoCloseable {
       }
       out.getFD().sync();
       log.durableThrough = log.entryHashes.size() - 1;
+      log.outcomeSyncer = Thread.ofVirtual().name("cmcp-audit-outcome-sync").start(log::syncOutcomes);
       return log;
     } catch (IOException e) {
       if (log != null) {
@@ -185,7 +198,7 @@ public final class AuditLog implements AutoCloseable {
     entry.put("result_sha256", outcome.resultSha256().orElse(null));
     entry.set("redactions", outcome.redactions().<JsonNode>map(RedactionReport::toJson).orElse(NODES.nullNode()));
     entry.put("request_id", outcome.requestId().orElse(null));
-    Appended appended = appendDurably(entry);
+    Appended appended = appendWritten(entry);
     ConcurrentSkipListMap<Long, RecordedCall> calls = callsBySession.get(outcome.sessionId());
     if (calls != null) {
       calls.computeIfPresent(outcome.decisionIndex(), (index, call) -> new RecordedCall(call.decisionIndex(),
@@ -242,10 +255,20 @@ public final class AuditLog implements AutoCloseable {
     return calls == null ? List.of() : List.copyOf(calls.values());
   }
 
-  /** The chain as far as it is on disk: a claim must not name entries a crash could still lose. */
+  /**
+   * The chain as far as it is on disk, after making every entry written so far durable: a claim must
+   * not name entries a crash could still lose, nor leave out an outcome that was already delivered.
+   */
   public Snapshot snapshot() {
     lock.lock();
     try {
+      if (failure == null && !closed) {
+        try {
+          awaitDurable(entryHashes.size() - 1);
+        } catch (IOException e) {
+          // The log is poisoned now; the snapshot still names what did reach the disk.
+        }
+      }
       int length = (int) (durableThrough + 1);
       return new Snapshot(epoch, hex(tree.root(length)), hex(entryHashes.get(length - 1)), length);
     } finally {
@@ -284,7 +307,21 @@ public final class AuditLog implements AutoCloseable {
 
   @Override
   public void close() {
-    closed = true;
+    lock.lock();
+    try {
+      if (failure == null && !closed) {
+        awaitDurable(entryHashes.size() - 1);
+      }
+    } catch (IOException e) {
+      System.getLogger("cmcp.audit").log(System.Logger.Level.WARNING, "audit log: last outcomes not synced: " + e.getMessage());
+    } finally {
+      closed = true;
+      outcomeWaiting.signalAll();
+      lock.unlock();
+    }
+    if (outcomeSyncer != null) {
+      outcomeSyncer.interrupt();
+    }
     try {
       out.close();
     } catch (IOException e) {
@@ -304,6 +341,53 @@ public final class AuditLog implements AutoCloseable {
     } catch (IOException e) {
       failure = failure == null ? e : failure;
       throw new AuditException("audit log " + file + " cannot record: " + describe(e), e);
+    } finally {
+      lock.unlock();
+    }
+  }
+
+  /** Writes an entry without waiting for it to reach the disk; the outcome syncer or the next sync will. */
+  private Appended appendWritten(ObjectNode entry) throws AuditException {
+    List<Member> members = members(entry);
+    lock.lock();
+    try {
+      Appended appended = append(members, null);
+      outcomeWaiting.signal();
+      return appended;
+    } catch (IOException e) {
+      throw new AuditException("audit log " + file + " cannot record: " + describe(e), e);
+    } finally {
+      lock.unlock();
+    }
+  }
+
+  /**
+   * Makes written outcomes durable within {@link #OUTCOME_SYNC_DELAY} when no decision's sync does
+   * it first. Runs until the log is closed or poisoned.
+   */
+  private void syncOutcomes() {
+    lock.lock();
+    try {
+      while (!closed && failure == null) {
+        if (durableThrough >= entryHashes.size() - 1) {
+          outcomeWaiting.await();
+          continue;
+        }
+        long written = entryHashes.size() - 1;
+        lock.unlock();
+        try {
+          Thread.sleep(OUTCOME_SYNC_DELAY);
+        } finally {
+          lock.lock();
+        }
+        if (!closed && failure == null) {
+          awaitDurable(written);
+        }
+      }
+    } catch (InterruptedException e) {
+      // closed
+    } catch (IOException e) {
+      // awaitDurable recorded the failure: every later append is refused.
     } finally {
       lock.unlock();
     }

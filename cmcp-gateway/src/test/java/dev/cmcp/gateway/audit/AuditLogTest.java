@@ -28,6 +28,9 @@ import java.nio.file.Path;
 import java.util.HexFormat;
 import java.util.List;
 import java.util.Optional;
+import java.util.concurrent.BlockingQueue;
+import java.util.concurrent.LinkedBlockingQueue;
+import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -212,5 +215,23 @@ class AuditLogTest {
     long other = log.appendDecision(allowed("s3", "crm.read"));
     log.appendOutcome(ok(export, "s1", "crm.export"));
     log.appendOutcome(ok(other, "s3", "crm.read"));
+  }
+
+  @Test
+  void anOutcomeReachesTheDiskWithoutAnotherAppendAndBeforeAClaimNamesIt() throws Exception {
+    BlockingQueue<Long> synced = new LinkedBlockingQueue<>();
+    try (AuditLog log = AuditLog.open(dir, genesis("thumb-1"), CLOCK, (nanos, entries) -> synced.add(entries))) {
+      long decision = log.appendDecision(allowed("s1", "crm.get_contact"));
+      assertThat(synced.take()).isEqualTo(1); // the decision waited for its own sync
+      log.appendOutcome(ok(decision, "s1", "crm.get_contact"));
+      // Nobody appends after it: the log's own syncer makes it durable.
+      assertThat(synced.poll(30, TimeUnit.SECONDS)).isEqualTo(1);
+
+      long second = log.appendDecision(allowed("s1", "crm.get_contact"));
+      synced.take();
+      long outcome = log.appendOutcome(ok(second, "s1", "crm.get_contact"));
+      // A snapshot taken at once still covers the outcome just written.
+      assertThat(log.snapshot().length()).isEqualTo(outcome + 1);
+    }
   }
 }
