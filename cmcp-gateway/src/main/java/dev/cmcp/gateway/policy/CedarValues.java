@@ -8,6 +8,7 @@ import com.cedarpolicy.value.PrimString;
 import com.cedarpolicy.value.Value;
 import com.fasterxml.jackson.databind.JsonNode;
 import java.math.BigDecimal;
+import java.util.ArrayDeque;
 import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.List;
@@ -54,7 +55,38 @@ final class CedarValues {
    */
   private static final int MAX_PLAIN_DIGITS = 1000;
 
+  /**
+   * The most JSON values (objects, arrays and scalars, the arguments object included) one call's
+   * arguments may hold to be evaluated. Cedar's cost grows with the context it is given: 100,000
+   * keys took seconds of CPU per call, which any agent could repeat. Real tool arguments are far
+   * below this; a call over it is denied as an evaluation error (fail closed).
+   */
+  static final int MAX_ARGUMENT_VALUES = 10_000;
+
   private CedarValues() {}
+
+  /**
+   * Tool arguments as the record {@code context.arguments}, refused (IllegalArgumentException)
+   * when they hold over {@link #MAX_ARGUMENT_VALUES} values.
+   */
+  static CedarMap arguments(JsonNode arguments) {
+    if (arguments != null) {
+      ArrayDeque<JsonNode> pending = new ArrayDeque<>();
+      pending.push(arguments);
+      int values = 0;
+      while (!pending.isEmpty()) {
+        JsonNode node = pending.pop();
+        if (++values > MAX_ARGUMENT_VALUES) {
+          throw new IllegalArgumentException("the arguments hold over " + MAX_ARGUMENT_VALUES
+              + " JSON values, more than the policy engine evaluates per call");
+        }
+        if (node.isContainerNode()) {
+          node.forEach(pending::push);
+        }
+      }
+    }
+    return record(arguments);
+  }
 
   /** A JSON object as a Cedar record; {@code null}, JSON null or a missing node as an empty one. */
   static CedarMap record(JsonNode object) {

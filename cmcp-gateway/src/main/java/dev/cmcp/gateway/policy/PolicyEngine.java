@@ -221,7 +221,7 @@ public final class PolicyEngine {
     AuthorizationRequest cedarRequest;
     try {
       cedarRequest = new AuthorizationRequest(agent.of(request.principal()), subject.get().action(), subject.get().uid(),
-          context(request, subject.get(), CedarValues.record(request.arguments())));
+          context(request, subject.get(), CedarValues.arguments(request.arguments())));
     } catch (RuntimeException e) {
       return evaluationError(List.of(), "the request could not be built: " + Objects.toString(e.getMessage(), e.toString()))
           .withRedaction(everyRedaction());

@@ -246,6 +246,19 @@ class PolicyEngineTest {
   }
 
   @Test
+  void argumentsWithMoreValuesThanTheEngineEvaluatesAreDeniedUnevaluated() throws PolicyException {
+    PolicyEngine permitAll = engineFor("permit(principal, action, resource);");
+    // The arguments object and its members: exactly at the limit, then one over.
+    String atLimit = "{\"ids\": [" + "1,".repeat(CedarValues.MAX_ARGUMENT_VALUES - 3) + "1]}";
+    String overLimit = "{\"ids\": [" + "1,".repeat(CedarValues.MAX_ARGUMENT_VALUES - 2) + "1]}";
+
+    assertThat(permitAll.decide(call("crm.search", atLimit, NIGHT))).isInstanceOf(PolicyDecision.Allow.class);
+    PolicyDecision over = permitAll.decide(call("crm.search", overLimit, NIGHT));
+    assertThat(cause(over)).isEqualTo(DenialCause.EVALUATION_ERROR);
+    assertThat(((PolicyDecision.Deny) over).detail()).contains("over 10000 JSON values");
+  }
+
+  @Test
   void argumentsThatAreNotAnObjectFailClosed() throws PolicyException {
     PolicyEngine permitAll = engineFor("permit(principal, action, resource);");
 
