@@ -8,6 +8,7 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.time.LocalDate;
+import java.time.ZoneOffset;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Locale;
@@ -141,7 +142,8 @@ public final class BenchMain implements Callable<Integer> {
           case "direct" -> started.add(new Target("direct", upstreamUrl, "echo"));
           case "cmcp" -> {
             ManagedProcess.Started gateway = servers.cmcp(upstreamUrl, policies, cmcpMode);
-            running.add(gatewayProcess = gateway.process());
+            gatewayProcess = gateway.process();
+            running.add(gatewayProcess);
             started.add(new Target("cmcp", URI.create("http://127.0.0.1:" + gateway.ready().group(2) + "/mcp"),
                 CmcpDeployment.ECHO_TOOL));
           }
@@ -212,7 +214,7 @@ public final class BenchMain implements Callable<Integer> {
             + "JMH %d+%d iterations of %d s, 1 fork",
         loadBefore, loadAfter, warmupSeconds, durationSeconds, concurrency, openRate > 0 ? openRate + " calls/s" : "off", upstreamName(), cmcpMode, policies,
         jmhIterations, jmhIterations, jmhSeconds);
-    return new Report.RunFacts(command, LocalDate.now().toString(), Runtime.getRuntime().availableProcessors(),
+    return new Report.RunFacts(command, LocalDate.now(ZoneOffset.UTC).toString(), Runtime.getRuntime().availableProcessors(),
         jdk + "; " + fsync, settings);
   }
 }

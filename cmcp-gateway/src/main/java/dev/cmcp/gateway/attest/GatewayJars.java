@@ -34,7 +34,7 @@ final class GatewayJars {
       return jars;
     }
     // Run from classes (tests): measure the jars on the class path.
-    for (String entry : System.getProperty("java.class.path", "").split(File.pathSeparator)) {
+    for (String entry : System.getProperty("java.class.path", "").split(File.pathSeparator, -1)) {
       if (entry.endsWith(".jar")) {
         jars.add(Path.of(entry));
       }

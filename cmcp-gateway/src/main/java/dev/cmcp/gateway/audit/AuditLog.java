@@ -121,7 +121,7 @@ public final class AuditLog implements AutoCloseable {
         log.append(previous.get().recoveryEntry(), null);
       }
       out.getFD().sync();
-      log.durableThrough = log.entryHashes.size() - 1;
+      log.durableThrough = log.entryHashes.size() - 1L;
       return log;
     } catch (IOException e) {
       if (log != null) {
@@ -337,7 +337,7 @@ public final class AuditLog implements AutoCloseable {
         continue;
       }
       syncing = true;
-      long target = entryHashes.size() - 1;
+      long target = entryHashes.size() - 1L;
       long batch = target - durableThrough;
       lock.unlock();
       try {
