@@ -212,7 +212,8 @@ public final class BenchMain implements Callable<Integer> {
     String settings = String.format(Locale.ROOT,
         "load average %.2f before, %.2f after; %d s warm-up + %d s measured per point; closed loop at %s; open loop at %s; upstream %s; cMCP %s with a bundle of %d policies; "
             + "JMH %d+%d iterations of %d s, 1 fork",
-        loadBefore, loadAfter, warmupSeconds, durationSeconds, concurrency, openRate > 0 ? openRate + " calls/s" : "off", upstreamName(), cmcpMode, policies,
+        loadBefore, loadAfter, warmupSeconds, durationSeconds, concurrency, openRate > 0 ? openRate + " calls/s" : "off", upstreamName(),
+        cmcpMode, policies,
         jmhIterations, jmhIterations, jmhSeconds);
     return new Report.RunFacts(command, LocalDate.now(ZoneOffset.UTC).toString(), Runtime.getRuntime().availableProcessors(),
         jdk + "; " + fsync, settings);

@@ -10,7 +10,6 @@ import dev.cmcp.gateway.attest.CurrentEvidence;
 import dev.cmcp.gateway.attest.SoftwareProvider;
 import dev.cmcp.gateway.audit.AuditFixtures;
 import dev.cmcp.gateway.audit.AuditLog;
-import dev.cmcp.gateway.audit.AuditRecords;
 import dev.cmcp.gateway.catalog.Catalog;
 import dev.cmcp.gateway.catalog.CatalogTool;
 import dev.cmcp.gateway.catalog.UpstreamServer;
@@ -88,7 +87,8 @@ class PolicyReloaderTest {
         bindingFor.apply(first.bundleHash()), Optional.empty(), Duration.ofMinutes(5), StalenessPolicy.FAIL_CLOSED, clock);
     audit = AuditLog.open(dir.resolve("audit"), AuditFixtures.genesis(signer.jwk().thumbprint()), clock);
     catalogFile = Files.writeString(dir.resolve("catalog.json"), "{\"servers\": {}}");
-    reloader = new PolicyReloader(bundleDir, catalog, PolicyReloader.CatalogFile.read(catalogFile), new ActivePolicy(first, new PolicyEngine(first, catalog)),
+    reloader = new PolicyReloader(bundleDir, catalog, PolicyReloader.CatalogFile.read(catalogFile),
+        new ActivePolicy(first, new PolicyEngine(first, catalog)),
         bindingFor, evidence, Optional.of(audit));
     upstreams = new Upstreams(catalog, new UpstreamSettings(Duration.ofSeconds(5), 1024 * 1024));
     pipeline = new ToolCallPipeline(catalog, reloader::current, EnforcementMode.ENFORCING, upstreams, Optional.of(audit),
