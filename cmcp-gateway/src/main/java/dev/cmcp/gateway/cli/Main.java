@@ -1,6 +1,6 @@
 package dev.cmcp.gateway.cli;
 
-import dev.cmcp.gateway.Gateway;
+import java.io.IOException;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
 
@@ -49,8 +49,8 @@ public final class Main implements Runnable {
 
   static final class Version implements CommandLine.IVersionProvider {
     @Override
-    public String[] getVersion() {
-      return new String[] {"cmcp " + Gateway.version()};
+    public String[] getVersion() throws IOException {
+      return BuildInfo.ofThisProcess().lines().toArray(String[]::new);
     }
   }
 }
