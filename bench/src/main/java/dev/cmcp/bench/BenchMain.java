@@ -8,6 +8,7 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.time.LocalDate;
+import java.time.ZoneOffset;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Locale;
@@ -153,7 +154,8 @@ public final class BenchMain implements Callable<Integer> {
                   CmcpDeployment.ECHO_TOOL));
             }
             ManagedProcess.Started gateway = servers.cmcp(upstreamUrl, policies, cmcpMode);
-            running.add(gatewayProcess = gateway.process());
+            gatewayProcess = gateway.process();
+            running.add(gatewayProcess);
             started.add(new Target("cmcp", URI.create("http://127.0.0.1:" + gateway.ready().group(2) + "/mcp"),
                 CmcpDeployment.ECHO_TOOL));
           }
@@ -223,9 +225,10 @@ public final class BenchMain implements Callable<Integer> {
     String settings = String.format(Locale.ROOT,
         "load average %.2f before, %.2f after; %d s warm-up + %d s measured per point; closed loop at %s; open loop at %s; upstream %s; cMCP %s with a bundle of %d policies; "
             + "JMH %d+%d iterations of %d s, 1 fork",
-        loadBefore, loadAfter, warmupSeconds, durationSeconds, concurrency, openRate > 0 ? openRate + " calls/s" : "off", upstreamName(), cmcpMode, policies,
+        loadBefore, loadAfter, warmupSeconds, durationSeconds, concurrency, openRate > 0 ? openRate + " calls/s" : "off", upstreamName(),
+        cmcpMode, policies,
         jmhIterations, jmhIterations, jmhSeconds);
-    return new Report.RunFacts(command, LocalDate.now().toString(), Runtime.getRuntime().availableProcessors(),
+    return new Report.RunFacts(command, LocalDate.now(ZoneOffset.UTC).toString(), Runtime.getRuntime().availableProcessors(),
         jdk + "; " + fsync, settings);
   }
 }

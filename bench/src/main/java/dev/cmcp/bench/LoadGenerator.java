@@ -57,7 +57,7 @@ final class LoadGenerator {
     AtomicLong sent = new AtomicLong();
     try (ExecutorService threads = Executors.newVirtualThreadPerTaskExecutor()) {
       for (McpSession agent : agents) {
-        threads.submit(() -> {
+        threads.execute(() -> {
           while (true) {
             long start = System.nanoTime();
             if (!window.open(start) || sent.incrementAndGet() > maxCallsPerPoint) {
@@ -91,7 +91,7 @@ final class LoadGenerator {
           continue;
         }
         McpSession agent = agents.get((int) (n % agents.size()));
-        threads.submit(() -> {
+        threads.execute(() -> {
           try {
             call(agent, due, window, tally);
           } finally {

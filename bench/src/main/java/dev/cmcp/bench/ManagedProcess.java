@@ -15,6 +15,8 @@ import java.util.regex.Pattern;
  * A server the benchmark starts (upstream, gateway, proxy): its output goes to a log file, which
  * is read for the line that says it is ready. Closing stops it and every process it started.
  */
+// close() waits for the processes to exit; an interrupt while it waits must reach the caller.
+@SuppressWarnings("try")
 final class ManagedProcess implements AutoCloseable {
 
   private final String name;

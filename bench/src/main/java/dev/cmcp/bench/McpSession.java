@@ -90,7 +90,7 @@ final class McpSession {
     if (!type.startsWith("text/event-stream")) {
       return JSON.readTree(answer.body());
     }
-    for (String line : answer.body().split("\n")) {
+    for (String line : answer.body().split("\n", -1)) {
       if (line.startsWith("data:")) {
         JsonNode message = JSON.readTree(line.substring("data:".length()));
         if (message.has("id")) {

@@ -66,7 +66,8 @@ class CrashSafetyTest {
     Path firstLog = onlyLog(audit);
     try (GatewayProcess second = GatewayProcess.start(config, Map.of("CMCP_DEV_MODE", "1"))) {
       McpClient mcp = new McpClient(second.baseUrl());
-      assertThat(mcp.post(McpClient.toolCall(1, "salesforce.contacts", "{\"query\":\"after\"}", "after-crash", "demo-agent")).status()).isEqualTo(200);
+      assertThat(mcp.post(McpClient.toolCall(1, "salesforce.contacts", "{\"query\":\"after\"}", "after-crash", "demo-agent"))
+          .status()).isEqualTo(200);
       Path claim = tmp.resolve("after.json");
       assertThat(CliTest.cmcp("claim", "--gateway", second.baseUrl(), "--session", "after-crash", "--out", claim.toString()).exit()).isZero();
       Path secondLog = logs(audit).stream().filter(p -> !p.equals(firstLog)).findFirst().orElseThrow();

@@ -30,7 +30,7 @@ class HostileInputTest {
   @TempDir static Path tmp;
   static GatewayProcess gateway;
   static McpClient client;
-  static final HttpClient http = HttpClient.newHttpClient();
+  static final HttpClient HTTP = HttpClient.newHttpClient();
 
   @BeforeAll
   static void start() throws Exception {
@@ -133,12 +133,12 @@ class HostileInputTest {
       client.post("{\"jsonrpc\":", Map.of("Authorization", authorization));
     }
     // A header too large for Jetty is refused before the gateway sees it; Jetty must not print it either.
-    HttpResponse<String> huge = http.send(HttpRequest.newBuilder(URI.create(gateway.baseUrl() + "/mcp"))
+    HttpResponse<String> huge = HTTP.send(HttpRequest.newBuilder(URI.create(gateway.baseUrl() + "/mcp"))
         .header("Authorization", "Bearer " + TOKEN + "y".repeat(20_000))
         .POST(HttpRequest.BodyPublishers.ofString(echo)).build(), HttpResponse.BodyHandlers.ofString());
     assertThat(huge.statusCode()).isEqualTo(431);
     for (String path : List.of("/metrics", "/readyz", "/v1/sessions/s/claim", "/nowhere")) {
-      http.send(HttpRequest.newBuilder(URI.create(gateway.baseUrl() + path)).header("Authorization", "Bearer " + TOKEN + "z")
+      HTTP.send(HttpRequest.newBuilder(URI.create(gateway.baseUrl() + path)).header("Authorization", "Bearer " + TOKEN + "z")
           .build(), HttpResponse.BodyHandlers.ofString());
     }
     assertStillServing();

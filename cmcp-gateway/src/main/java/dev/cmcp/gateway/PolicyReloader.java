@@ -203,15 +203,15 @@ public final class PolicyReloader implements AutoCloseable {
       PolicyBundle bundle = bundleChanged ? loadBundle(bundleState) : old.bundle();
       Catalog catalog = catalogChanged ? loadCatalog(catalogState, old.catalog()) : old.catalog();
       // A file saved again unchanged (or re-indented) keeps what serves.
-      bundle = bundle.bundleHash().equals(old.bundle().bundleHash()) ? old.bundle() : bundle;
-      catalog = catalog.catalogHash().equals(old.catalog().catalogHash()) ? old.catalog() : catalog;
-      if (bundle == old.bundle() && catalog == old.catalog()) {
+      boolean newBundle = !bundle.bundleHash().equals(old.bundle().bundleHash());
+      boolean newCatalog = !catalog.catalogHash().equals(old.catalog().catalogHash());
+      if (!newBundle && !newCatalog) {
         catalogFileServing = catalogState.key();
         refused = "";
         lastRejection = Optional.empty();
         return Outcome.UNCHANGED;
       }
-      next = compile(bundle, catalog, catalog != old.catalog());
+      next = compile(newBundle ? bundle : old.bundle(), newCatalog ? catalog : old.catalog(), newCatalog);
     } catch (Refusal e) {
       refused = states;
       if (e.ofCatalog) {
@@ -331,7 +331,7 @@ public final class PolicyReloader implements AutoCloseable {
     if (audit.isEmpty()) {
       return;
     }
-    if (next.catalog() == old.catalog()) {
+    if (next.catalog().catalogHash().equals(old.catalog().catalogHash())) {
       audit.get().appendBundleReload(new AuditRecords.BundleReload(old.bundle().bundleHash(), next.bundle().bundleHash()));
     } else {
       audit.get().appendCatalogReload(new AuditRecords.CatalogReload(old.catalog().catalogHash(),
@@ -362,8 +362,8 @@ public final class PolicyReloader implements AutoCloseable {
   }
 
   private String what(ActivePolicy old, ActivePolicy next) {
-    boolean bundle = next.bundle() != old.bundle();
-    boolean catalog = next.catalog() != old.catalog();
+    boolean bundle = !next.bundle().bundleHash().equals(old.bundle().bundleHash());
+    boolean catalog = !next.catalog().catalogHash().equals(old.catalog().catalogHash());
     String files = bundle && catalog ? "policy_bundle_path " + bundleDirectory + " and catalog_path " + catalogPath
         : bundle ? "policy_bundle_path " + bundleDirectory : "catalog_path " + catalogPath;
     return files + ": new " + (bundle && catalog ? "bundle and catalog" : bundle ? "bundle" : "catalog");

@@ -1,11 +1,10 @@
 package dev.cmcp.gateway;
 
-import dev.cmcp.gateway.attest.TestClock;
-
 import static org.assertj.core.api.Assertions.assertThat;
 
 import dev.cmcp.gateway.attest.CurrentEvidence;
 import dev.cmcp.gateway.attest.SoftwareProvider;
+import dev.cmcp.gateway.attest.TestClock;
 import dev.cmcp.gateway.audit.AuditFixtures;
 import dev.cmcp.gateway.audit.AuditLog;
 import dev.cmcp.gateway.catalog.Catalog;

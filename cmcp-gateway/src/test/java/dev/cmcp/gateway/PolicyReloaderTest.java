@@ -10,7 +10,6 @@ import dev.cmcp.gateway.attest.CurrentEvidence;
 import dev.cmcp.gateway.attest.SoftwareProvider;
 import dev.cmcp.gateway.audit.AuditFixtures;
 import dev.cmcp.gateway.audit.AuditLog;
-import dev.cmcp.gateway.audit.AuditRecords;
 import dev.cmcp.gateway.catalog.Catalog;
 import dev.cmcp.gateway.catalog.CatalogLoader;
 import dev.cmcp.gateway.claim.ClaimIssuer;

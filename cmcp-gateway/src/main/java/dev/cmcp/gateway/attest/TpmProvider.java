@@ -2,8 +2,6 @@ package dev.cmcp.gateway.attest;
 
 import dev.cmcp.verify.claim.Binding;
 import dev.cmcp.verify.claim.Platform;
-import java.security.MessageDigest;
-import java.security.NoSuchAlgorithmException;
 import java.time.Clock;
 
 /**

@@ -18,8 +18,10 @@ import dev.cmcp.verify.CanonicalJson;
 import dev.cmcp.verify.Digests;
 import dev.cmcp.verify.audit.AuditEntry;
 import dev.cmcp.verify.audit.MerkleTree;
-import java.io.IOException;
+import java.io.ByteArrayOutputStream;
 import java.io.FileOutputStream;
+import java.io.IOException;
+import java.nio.charset.StandardCharsets;
 import java.nio.file.FileSystemException;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -34,8 +36,6 @@ import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.Comparator;
 import java.util.HexFormat;
-import java.nio.charset.StandardCharsets;
-import java.io.ByteArrayOutputStream;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
@@ -139,7 +139,7 @@ public final class AuditLog implements AutoCloseable {
         log.append(members(previous.get().recoveryEntry()), null);
       }
       out.getFD().sync();
-      log.durableThrough = log.entryHashes.size() - 1;
+      log.durableThrough = log.entryHashes.size() - 1L;
       log.outcomeSyncer = Thread.ofVirtual().name("cmcp-audit-outcome-sync").start(log::syncOutcomes);
       return log;
     } catch (IOException e) {
@@ -373,7 +373,7 @@ public final class AuditLog implements AutoCloseable {
           outcomeWaiting.await();
           continue;
         }
-        long written = entryHashes.size() - 1;
+        long written = entryHashes.size() - 1L;
         lock.unlock();
         try {
           Thread.sleep(OUTCOME_SYNC_DELAY);
@@ -471,7 +471,7 @@ public final class AuditLog implements AutoCloseable {
         continue;
       }
       syncing = true;
-      long target = entryHashes.size() - 1;
+      long target = entryHashes.size() - 1L;
       long batch = target - durableThrough;
       lock.unlock();
       try {

@@ -89,12 +89,6 @@ public final class AuditRecords {
     }
   }
 
-  /**
-   * A pinned tool whose upstream definition no longer has the catalog's hash: it is withheld
-   * from listings and refused. Recorded once per tool and definition seen in an epoch.
-   *
-   * @param actual the hash of what the upstream offers now; empty when it no longer offers the tool
-   */
   /** A new policy bundle took over deciding while the gateway ran; later decisions carry {@code bundleHash}. */
   public record BundleReload(String previousBundleHash, String bundleHash) {}
 

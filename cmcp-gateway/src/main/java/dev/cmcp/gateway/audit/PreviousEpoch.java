@@ -52,7 +52,7 @@ record PreviousEpoch(Path file, ChainHead head, long truncatedBytes, List<Long> 
     for (int i = 0; i < end; i++) {
       wholeLines += bytes[i] == '\n' ? 1 : 0;
     }
-    long truncated = bytes.length - end;
+    long truncated = (long) bytes.length - end;
     if (wholeLines == 0 && truncated == 0) {
       return Optional.empty();
     }

@@ -1,8 +1,8 @@
 package dev.cmcp.gateway.cli;
 
-import dev.cmcp.gateway.Gateway;
 import dev.cmcp.gateway.config.LogLevel;
 import dev.cmcp.gateway.ops.GatewayLogging;
+import java.io.IOException;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
 
@@ -52,8 +52,8 @@ public final class Main implements Runnable {
 
   static final class Version implements CommandLine.IVersionProvider {
     @Override
-    public String[] getVersion() {
-      return new String[] {"cmcp " + Gateway.version()};
+    public String[] getVersion() throws IOException {
+      return BuildInfo.ofThisProcess().lines().toArray(String[]::new);
     }
   }
 }

@@ -14,6 +14,8 @@ import org.eclipse.jetty.server.ServerConnector;
 import org.eclipse.jetty.util.thread.VirtualThreadPool;
 
 /** The gateway's HTTP listener: Jetty core on virtual threads, one blocking request per thread. */
+// close() passes on Jetty's Server.stop(), which declares Exception; callers catch it whole.
+@SuppressWarnings("try")
 public final class GatewayHttpServer implements AutoCloseable {
 
   private static final Duration IDLE_TIMEOUT = Duration.ofSeconds(60);

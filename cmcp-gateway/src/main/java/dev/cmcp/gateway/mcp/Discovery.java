@@ -19,8 +19,8 @@ import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
-import java.util.function.Supplier;
 import java.util.TreeSet;
+import java.util.function.Supplier;
 
 /**
  * The list methods: what a caller is shown of the catalog servers' tools, resources and prompts.
@@ -29,9 +29,9 @@ import java.util.TreeSet;
  * could permit the caller to use it, asked with {@link PolicyEngine#couldPermit} (the arguments
  * unknown, the rest of the context as it is now). Advisory and silent modes do not enforce
  * denials, so they do not hide what a denial would block either: they list everything. Tools
- * must also be in the catalog and, when pinned, still match their pin, in every mode. Resource templates are listed as the servers give them: a template names no single
- * resource to ask the policy about, so the policy decides each read. Everything is returned on
- * one page.
+ * must also be in the catalog and, when pinned, still match their pin, in every mode. Resource
+ * templates are listed as the servers give them: a template names no single resource to ask the
+ * policy about, so the policy decides each read. Everything is returned on one page.
  */
 final class Discovery {
 

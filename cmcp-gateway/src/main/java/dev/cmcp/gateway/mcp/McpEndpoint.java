@@ -64,7 +64,7 @@ public final class McpEndpoint {
       return McpHttpResponse.error(e);
     }
     return switch (message) {
-      case JsonRpcMessage.Notification n -> notification(n, request);
+      case JsonRpcMessage.Notification n -> notification(request);
       case JsonRpcMessage.Response r -> McpHttpResponse.accepted();
       case JsonRpcMessage.Request r -> request(r, request, progress);
     };
@@ -107,7 +107,7 @@ public final class McpEndpoint {
     }
   }
 
-  private McpHttpResponse notification(JsonRpcMessage.Notification notification, McpHttpRequest request) {
+  private McpHttpResponse notification(McpHttpRequest request) {
     if (request.sessionId().isPresent() && sessions.find(request.sessionId().get()).isEmpty()) {
       return sessionNotFound(null, request.sessionId().get());
     }

@@ -58,10 +58,14 @@ public final class GatewayLogging {
     return new LogLineFormatter(format);
   }
 
-  /** Without log_format, the format for this process's stderr. */
+  /**
+   * Without log_format, the format for this process's stderr: text when the launcher says stderr
+   * is a terminal ({@code -Dcmcp.stderr.terminal=true}, which {@code ./cmcp} sets from {@code [ -t 2 ]}),
+   * JSON otherwise, as under a container runtime or a service manager. Java cannot tell by itself:
+   * System.console() speaks of stdin and stdout, and since JDK 22 is never null.
+   */
   public static LogFormat defaultFormat() {
-    // System.console() is null unless the process has a terminal.
-    return LogFormat.forOutput(System.console() != null);
+    return LogFormat.forOutput(Boolean.getBoolean("cmcp.stderr.terminal"));
   }
 
   static Level julLevel(LogLevel level) {

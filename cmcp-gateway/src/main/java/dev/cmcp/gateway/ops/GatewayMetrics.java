@@ -85,7 +85,7 @@ public final class GatewayMetrics {
   /** One group-commit fsync of the audit log; fits {@code AuditLog.SyncObserver}. */
   public void auditSynced(long nanos, long entries) {
     auditFsync.observeNanos(nanos);
-    auditBatch.observe(entries);
+    auditBatch.observe((double) entries);
   }
 
   /** The exposition, for {@code GET /metrics}. */

@@ -2,11 +2,11 @@ package dev.cmcp.gateway.policy;
 
 import com.cedarpolicy.model.exception.InternalException;
 import com.cedarpolicy.model.policy.Policy;
+import com.cedarpolicy.serializer.JsonEUID;
+import com.cedarpolicy.value.EntityUID;
 import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
-import com.cedarpolicy.serializer.JsonEUID;
-import com.cedarpolicy.value.EntityUID;
 import java.util.HashSet;
 import java.util.Optional;
 import java.util.Set;

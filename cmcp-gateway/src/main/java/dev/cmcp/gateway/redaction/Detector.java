@@ -39,7 +39,10 @@ public enum Detector {
       Detector::hasPhoneLength);
 
   private final String annotationName;
+  // Immutable in fact: List.of of compiled Patterns, and a reference to a static method.
+  @SuppressWarnings("ImmutableEnumChecker")
   private final List<Pattern> patterns;
+  @SuppressWarnings("ImmutableEnumChecker")
   private final Predicate<String> accepts;
 
   Detector(String annotationName, List<Pattern> patterns, Predicate<String> accepts) {

@@ -27,7 +27,7 @@ import java.util.regex.Pattern;
  *       JSON. The MCP envelope's own members ({@code type}, {@code uri}, ...) are never field-matched.
  *   <li>Detectors: every string of the message, {@code _meta} and {@code error.message} included,
  *       and every whole number whose digits alone are a match (a card number sent as a number);
- *       in JSON text, the decoded string values, so an escape such as {@code \u0040} hides
+ *       in JSON text, the decoded string values, so an escape such as <code>&#92;u0040</code> hides
  *       nothing. Base64 payloads ({@code blob}, and {@code data} of image and audio content) are
  *       binary, not text, and are left alone.
  *   <li>A {@code text} that the strict reader refuses but an ordinary JSON parser accepts (a
@@ -60,6 +60,8 @@ public final class ResponseRedactor {
    * Redacts {@code response} in place and, when it has a result, adds {@code
    * result._meta["dev.cmcp/redactions"] = {"count": N}}.
    */
+  // Identity, not equality: a walker returns the very node it was given when it changed nothing.
+  @SuppressWarnings("ReferenceEquality")
   public RedactionReport redact(ObjectNode response, Redaction redaction) {
     Walk walk = new Walk(redaction);
     if (response.get("result") instanceof ObjectNode result) {
@@ -100,6 +102,8 @@ public final class ResponseRedactor {
     }
 
     /** MCP structure: patterns on strings, JSON text looked into, structuredContent as data. */
+    // Identity, not equality: a walker returns the very node it was given when it changed nothing.
+    @SuppressWarnings("ReferenceEquality")
     void envelope(JsonNode node, String path) {
       if (node instanceof ObjectNode object) {
         for (Map.Entry<String, JsonNode> member : new ArrayList<>(object.properties())) {
@@ -138,6 +142,8 @@ public final class ResponseRedactor {
     }
 
     /** Structured data: field names and patterns everywhere. */
+    // Identity, not equality: a walker returns the very node it was given when it changed nothing.
+    @SuppressWarnings("ReferenceEquality")
     JsonNode data(JsonNode node, String path) {
       if (node instanceof ObjectNode object) {
         for (Map.Entry<String, JsonNode> member : new ArrayList<>(object.properties())) {

@@ -212,6 +212,8 @@ final class HttpConnection implements UpstreamConnection {
   }
 
   /** Starts a new session, unless another caller already replaced {@code stale} meanwhile. */
+  // Identity, not equality: a fresh session may carry the same id and version as the stale one.
+  @SuppressWarnings("ReferenceEquality")
   private Session renewSession(Session stale, String method, long deadline) throws UpstreamException {
     try {
       if (!initializing.tryLock(remainingNanos(deadline), TimeUnit.NANOSECONDS)) {

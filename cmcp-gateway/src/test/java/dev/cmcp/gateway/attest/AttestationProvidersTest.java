@@ -12,7 +12,6 @@ import dev.cmcp.gateway.config.TpmDevice;
 import dev.cmcp.verify.Digests;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.security.MessageDigest;
 import java.time.Instant;
 import java.util.ArrayList;
 import java.util.List;

@@ -14,9 +14,9 @@ import dev.cmcp.verify.StrictJson;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
+import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.CsvSource;
-import org.junit.jupiter.api.Test;
 
 /** How JSON arguments (as the strict reader parses them) become Cedar values. */
 class CedarValuesTest {

@@ -8,7 +8,6 @@ import dev.cmcp.gateway.catalog.Catalog;
 import dev.cmcp.gateway.catalog.CatalogTool;
 import dev.cmcp.gateway.catalog.UpstreamServer;
 import dev.cmcp.verify.StrictJson;
-import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Instant;

@@ -101,7 +101,7 @@ public record GatewayClaim(Trace trace, Session gateway, String signature) {
     Set<Long> indexes = new HashSet<>();
     for (int i = 0; i < items.size(); i++) {
       Call call = readCall(items.get(i), gateway.path("calls") + "[" + i + "]", auditChain.length());
-      if (!indexes.add(call.index()) || call.outcome().isPresent() && !indexes.add(call.outcome().get().index())) {
+      if (!indexes.add(call.index()) || (call.outcome().isPresent() && !indexes.add(call.outcome().get().index()))) {
         throw new ClaimException(gateway.path("calls") + "[" + i + "]: names an entry another call already names");
       }
       calls.add(call);

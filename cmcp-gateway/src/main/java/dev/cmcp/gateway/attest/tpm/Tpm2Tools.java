@@ -57,7 +57,7 @@ final class Tpm2Tools {
     String path = System.getenv("PATH");
     List<Path> dirs = new ArrayList<>();
     if (path != null) {
-      for (String dir : path.split(File.pathSeparator)) {
+      for (String dir : path.split(File.pathSeparator, -1)) {
         if (!dir.isBlank()) {
           dirs.add(Path.of(dir));
         }

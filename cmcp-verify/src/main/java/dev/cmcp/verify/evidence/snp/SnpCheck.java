@@ -8,7 +8,10 @@ public enum SnpCheck {
   REPORT_FORMAT,
   /** The report's ECDSA P-384 signature over bytes 0x000-0x29F verifies with the VCEK. */
   VCEK_SIGNATURE,
-  /** VCEK <- ASK <- ARK (RSA-PSS SHA-384), the ARK being AMD's published root for the product line; all valid at {@code now}; none revoked by a supplied CRL. */
+  /**
+   * VCEK <- ASK <- ARK (RSA-PSS SHA-384), the ARK being AMD's published root for the product line;
+   * all valid at {@code now}; none revoked by a supplied CRL.
+   */
   VCEK_CHAIN,
   /** The VCEK certifies the TCB the report says it was derived from (REPORTED_TCB). */
   VCEK_TCB,

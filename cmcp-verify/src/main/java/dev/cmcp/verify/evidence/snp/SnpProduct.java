@@ -58,7 +58,7 @@ public enum SnpProduct {
       return Optional.of(MILAN);
     }
     // Genoa proper, and Bergamo/Siena, which share Genoa's keys.
-    if (family == 0x19 && (model >= 0x10 && model <= 0x1F || model >= 0xA0 && model <= 0xAF)) {
+    if (family == 0x19 && ((model >= 0x10 && model <= 0x1F) || (model >= 0xA0 && model <= 0xAF))) {
       return Optional.of(GENOA);
     }
     if (family == 0x1A && model <= 0x1F) {

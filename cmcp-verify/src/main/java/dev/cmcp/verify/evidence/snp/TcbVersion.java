@@ -29,7 +29,7 @@ public record TcbVersion(int bootloader, int tee, int snp, int microcode, int fm
    */
   public static TcbVersion parse(String text) {
     Map<String, Integer> parts = new HashMap<>();
-    for (String part : text.split(",")) {
+    for (String part : text.split(",", -1)) {
       String[] keyValue = part.trim().split("=", 2);
       if (keyValue.length != 2) {
         throw new IllegalArgumentException("TCB \"" + text + "\": expected name=value pairs separated by commas,"
