@@ -29,6 +29,7 @@ public final class McpEndpoint {
   private final ToolCallPipeline toolCalls;
   private final Optional<ClaimIssuer> claims;
   private final String gatewayVersion;
+  private final AgentRequests agentRequests = new AgentRequests();
 
   /** @param claims the claim issuer; empty in silent mode, which keeps no audit log to prove against */
   public McpEndpoint(
@@ -46,16 +47,20 @@ public final class McpEndpoint {
 
   /** {@code POST /mcp}. */
   public McpHttpResponse post(McpHttpRequest request) {
-    return post(request, notification -> { });
+    return post(request, Optional.empty());
   }
 
   /**
-   * {@code POST /mcp}, relaying the upstream's progress on a {@code tools/call} that asked for it.
+   * {@code POST /mcp} from an agent that takes an SSE answer: on a {@code tools/call}, the
+   * upstream's progress, log messages and requests reach it before the answer.
    *
-   * @param progress receives each {@code notifications/progress} for the agent before the answer;
-   *     it must return quickly
+   * @param toAgent receives each message for the agent before the answer; it must return quickly
    */
-  public McpHttpResponse post(McpHttpRequest request, Consumer<ObjectNode> progress) {
+  public McpHttpResponse post(McpHttpRequest request, Consumer<ObjectNode> toAgent) {
+    return post(request, Optional.of(toAgent));
+  }
+
+  private McpHttpResponse post(McpHttpRequest request, Optional<Consumer<ObjectNode>> toAgent) {
     JsonRpcMessage message;
     try {
       message = decoder.decode(request.body());
@@ -65,8 +70,8 @@ public final class McpEndpoint {
     }
     return switch (message) {
       case JsonRpcMessage.Notification n -> notification(n, request);
-      case JsonRpcMessage.Response r -> McpHttpResponse.accepted();
-      case JsonRpcMessage.Request r -> request(r, request, progress);
+      case JsonRpcMessage.Response r -> agentAnswered(r, request);
+      case JsonRpcMessage.Request r -> request(r, request, toAgent);
     };
   }
 
@@ -115,7 +120,23 @@ public final class McpEndpoint {
     return McpHttpResponse.accepted();
   }
 
-  private McpHttpResponse request(JsonRpcMessage.Request rpc, McpHttpRequest request, Consumer<ObjectNode> progress) {
+  /**
+   * The agent's answer to a server request relayed during one of its calls: routed to that
+   * server only from the session that was asked, and refused otherwise.
+   */
+  private McpHttpResponse agentAnswered(JsonRpcMessage.Response response, McpHttpRequest request) {
+    Optional<String> session = request.sessionId();
+    if (session.isPresent() && sessions.find(session.get()).isEmpty()) {
+      return sessionNotFound(null, session.get());
+    }
+    if (session.isEmpty() || !agentRequests.answer(session.get(), response.id(), response.raw())) {
+      return McpHttpResponse.error(400, null, JsonRpcError.withWord(JsonRpcError.INVALID_REQUEST,
+          "no request of this session waits for an answer with this id", "unknown_request"));
+    }
+    return McpHttpResponse.accepted();
+  }
+
+  private McpHttpResponse request(JsonRpcMessage.Request rpc, McpHttpRequest request, Optional<Consumer<ObjectNode>> toAgent) {
     if (rpc.method().equals("initialize")) {
       return initialize(rpc, request);
     }
@@ -129,9 +150,12 @@ public final class McpEndpoint {
         case "tools/list" -> McpHttpResponse.result(rpc.id(), toolCalls.discovery().tools(caller(rpc, request)));
         case "tools/call" -> {
           refuseBorrowedSession(rpc, session);
-          yield McpHttpResponse.message(
-              200, toolCalls.call(rpc.id(), rpc.params(), session, request.workflowId(), request.requestId(), progress));
+          try (CallStream stream = callStream(session, toAgent, request.requestId())) {
+            yield McpHttpResponse.message(
+                200, toolCalls.call(rpc.id(), rpc.params(), session, request.workflowId(), request.requestId(), stream));
+          }
         }
+        case "logging/setLevel" -> setLogLevel(rpc, session);
         case "resources/list" -> McpHttpResponse.result(rpc.id(), toolCalls.discovery().resources(caller(rpc, request)));
         case "resources/templates/list" -> {
           caller(rpc, request);
@@ -168,6 +192,29 @@ public final class McpEndpoint {
     }
   }
 
+  private CallStream callStream(Optional<String> session, Optional<Consumer<ObjectNode>> toAgent, Optional<String> requestId) {
+    Optional<McpSession> open = session.flatMap(sessions::find);
+    return new CallStream(toAgent, open, () -> open.map(s -> sessions.logLevel(s.id())).orElse(McpLogLevel.DEBUG),
+        agentRequests, requestId);
+  }
+
+  /**
+   * Kept per session and applied by the gateway: the upstreams are shared by every agent, so a
+   * level forwarded to them would change what other agents hear.
+   */
+  private McpHttpResponse setLogLevel(JsonRpcMessage.Request rpc, Optional<String> session) throws JsonRpcException {
+    Optional<McpLogLevel> level = McpLogLevel.named(rpc.params().path("level").asText(""));
+    if (level.isEmpty()) {
+      throw Caller.invalidParams(rpc.id(), "logging/setLevel needs \"level\", one of debug, info, notice, warning, error, "
+          + "critical, alert, emergency");
+    }
+    if (session.isEmpty()) {
+      throw Caller.invalidParams(rpc.id(), "logging/setLevel applies to an MCP session; send initialize first and then its Mcp-Session-Id");
+    }
+    sessions.setLogLevel(session.get(), level.get());
+    return McpHttpResponse.result(rpc.id(), NODES.objectNode());
+  }
+
   /** Who lists: the same session and workflow rules as a call, so a listing shows what that caller may use. */
   private static Caller caller(JsonRpcMessage.Request rpc, McpHttpRequest request) throws JsonRpcException {
     return Caller.of(rpc.id(), rpc.params(), request.sessionId(), request.workflowId());
@@ -185,7 +232,8 @@ public final class McpEndpoint {
     }
     String version = ProtocolVersions.negotiate(requested.asText());
     String clientName = rpc.params().path("clientInfo").path("name").asText("unknown");
-    Optional<McpSession> session = sessions.open(version, clientName);
+    Optional<McpSession> session =
+        sessions.open(version, clientName, AgentCapabilities.declared(rpc.params().path("capabilities")));
     if (session.isEmpty()) {
       return McpHttpResponse.error(503, rpc.id(),
           JsonRpcError.withWord(JsonRpcError.INTERNAL_ERROR, "too many open sessions; end one with DELETE /mcp", "too_many_sessions"));
@@ -197,6 +245,8 @@ public final class McpEndpoint {
     // Reads are forwarded, subscriptions are not: an update from one server could not be governed.
     capabilities.putObject("resources").put("subscribe", false).put("listChanged", false);
     capabilities.putObject("prompts").put("listChanged", false);
+    // Upstream log messages sent during a call reach the agent on the call's stream, filtered by the session's level.
+    capabilities.putObject("logging");
     result.putObject("serverInfo").put("name", "cmcp-gateway").put("title", "cMCP gateway").put("version", gatewayVersion);
     result.put("instructions",
         "Tool calls, resource reads and prompts through this gateway are checked against a Cedar policy bundle and audited.");

@@ -21,6 +21,7 @@ import dev.cmcp.gateway.policy.PolicyTarget;
 import dev.cmcp.gateway.redaction.Redaction;
 import dev.cmcp.gateway.redaction.RedactionReport;
 import dev.cmcp.gateway.redaction.ResponseRedactor;
+import dev.cmcp.gateway.upstream.AgentRelays;
 import dev.cmcp.gateway.upstream.ProgressRoutes;
 import dev.cmcp.gateway.upstream.UpstreamException;
 import dev.cmcp.gateway.upstream.Upstreams;
@@ -159,6 +160,15 @@ public final class ToolCallPipeline {
    */
   public ObjectNode call(JsonNode id, ObjectNode params, Optional<String> transportSession, Optional<String> workflowHeader,
       Optional<String> requestId, Consumer<ObjectNode> progress) throws JsonRpcException {
+    return call(id, params, transportSession, workflowHeader, requestId, CallStream.progressOnly(progress));
+  }
+
+  /**
+   * A {@code tools/call} whose upstream may talk to the agent while it runs: progress, log
+   * messages and its own requests, as {@code stream} allows.
+   */
+  ObjectNode call(JsonNode id, ObjectNode params, Optional<String> transportSession, Optional<String> workflowHeader,
+      Optional<String> requestId, CallStream stream) throws JsonRpcException {
     refuseWhileEvidenceIsStale(id);
     ActivePolicy active = policies.get();
     ToolCall call = ToolCall.parse(id, params, transportSession, workflowHeader);
@@ -171,7 +181,7 @@ public final class ToolCallPipeline {
         Kind.TOOL, id, target.name(), target.action(), tool.map(CatalogTool::server), forward, call.arguments(), caller, active,
         requestId);
     Optional<PolicyDecision.Deny> changed = tool.isPresent() ? pinMismatch(request, tool.get()) : Optional.empty();
-    return govern(request, changed.isPresent() ? changed.get() : decide(request, target), progress);
+    return govern(request, changed.isPresent() ? changed.get() : decide(request, target), stream);
   }
 
   /** A {@code resources/read}, routed to the one catalog server that offers the URI. */
@@ -246,11 +256,11 @@ public final class ToolCallPipeline {
   }
 
   private ObjectNode govern(Governed request, PolicyDecision decision) throws JsonRpcException {
-    return govern(request, decision, notification -> { });
+    return govern(request, decision, CallStream.none());
   }
 
   /** The steps every governed request shares, once its target and decision are known. */
-  private ObjectNode govern(Governed request, PolicyDecision decision, Consumer<ObjectNode> progress) throws JsonRpcException {
+  private ObjectNode govern(Governed request, PolicyDecision decision, CallStream stream) throws JsonRpcException {
     long started = System.nanoTime();
     if (request.kind() == Kind.TOOL && metrics.isPresent()) {
       boolean approved = request.active().catalog().tools().containsKey(request.name());
@@ -262,7 +272,7 @@ public final class ToolCallPipeline {
       listener.recorded(request.caller().sessionId());
       throw denied(request, (PolicyDecision.Deny) decision);
     }
-    ObjectNode answer = forward(request, decision.redaction(), decisionIndex, progress);
+    ObjectNode answer = forward(request, decision.redaction(), decisionIndex, stream);
     listener.recorded(request.caller().sessionId());
     answer.set("id", request.id());
     // Allowed calls are logged at DEBUG only: the audit log and /metrics record each of them, and an
@@ -370,15 +380,18 @@ public final class ToolCallPipeline {
     return new JsonRpcException(new JsonRpcError(JsonRpcError.TOOL_CALL_DENIED, message, data), request.id(), 403);
   }
 
-  private ObjectNode forward(Governed request, Redaction redaction, Optional<Long> decisionIndex, Consumer<ObjectNode> progress)
+  private ObjectNode forward(Governed request, Redaction redaction, Optional<Long> decisionIndex, CallStream stream)
       throws JsonRpcException {
     ObjectNode answer;
     long started = System.nanoTime();
     String server = request.server().orElseThrow();
     JsonNode agentToken = request.forwardParams().path("_meta").get("progressToken");
     // The upstream sees a token of the gateway's own, so agents that pick the same token stay apart.
+    // Under a redacting permit only the answer passes redaction, so the server's log messages and
+    // requests, which would bypass it, are not relayed.
     try (ProgressRoutes.Route route = agentToken == null ? null : upstreams.progress().open(server,
-        notification -> progress.accept(progressForAgent(notification, agentToken, redaction)))) {
+            notification -> stream.progress(progressForAgent(notification, agentToken, redaction)));
+        AgentRelays.Registration inFlight = upstreams.relays().open(server, redaction.isEmpty() ? stream : AgentRelays.Relay.NONE)) {
       ObjectNode params = request.forwardParams();
       if (route != null) {
         params = params.deepCopy();

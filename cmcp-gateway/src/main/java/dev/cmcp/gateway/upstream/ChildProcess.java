@@ -248,7 +248,7 @@ final class ChildProcess {
           LOG.log(Level.WARNING, "upstream " + server + " sent an answer to no waiting request (unknown id, or too late); skipped");
         }
       }
-      case JsonRpc.Incoming.ServerRequest request -> sendQuietly(JsonRpc.answer(request));
+      case JsonRpc.Incoming.ServerRequest request -> events.request(server, request, this::sendQuietly);
       case JsonRpc.Incoming.Notification notification -> events.notification(server, notification.message());
       case JsonRpc.Incoming.Unrecognised unrecognised ->
           LOG.log(Level.WARNING, "upstream " + server + " wrote JSON that is not a JSON-RPC message; skipped");

@@ -348,13 +348,14 @@ final class HttpConnection implements UpstreamConnection {
 
   /**
    * Messages the server sent on an answer's SSE stream besides the answer. Notifications go to
-   * the listener; requests get the gateway's answer (ping, or "method not found").
+   * the listener; requests go to the listener too, which answers them now or later.
    */
   private void fromServer(Session used, JsonRpc.Incoming incoming) {
     switch (incoming) {
       case JsonRpc.Incoming.Notification notification -> events.notification(server.name(), notification.message());
-      case JsonRpc.Incoming.ServerRequest request ->
-          Thread.ofVirtual().start(() -> sendQuietly(used, JsonRpc.answer(request)));
+      // Replies are posted on a thread of their own: this one is reading the answer's stream.
+      case JsonRpc.Incoming.ServerRequest request -> events.request(
+          server.name(), request, reply -> Thread.ofVirtual().start(() -> sendQuietly(used, reply)));
       default -> {}
     }
   }
