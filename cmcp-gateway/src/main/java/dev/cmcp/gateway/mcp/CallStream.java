@@ -5,6 +5,7 @@ import com.fasterxml.jackson.databind.node.JsonNodeFactory;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.cmcp.gateway.ops.LogField;
 import dev.cmcp.gateway.upstream.AgentRelays;
+import dev.cmcp.gateway.upstream.Cancellation;
 import dev.cmcp.verify.CanonicalJson;
 import dev.cmcp.verify.Digests;
 import java.lang.System.Logger;
@@ -18,7 +19,7 @@ import java.util.function.Supplier;
 /**
  * What the upstream may send the agent while one call runs, on the call's own answer stream:
  * progress, log messages at or above the session's level, and requests the agent declared it
- * takes. A server request is sent under an id of the gateway's; the agent's answer comes back
+ * takes. The agent may also call the call off ({@link #cancellation()}). A server request is sent under an id of the gateway's; the agent's answer comes back
  * through {@link AgentRequests}. Closed when the call has its answer: requests the agent has not
  * answered by then are answered to the server with an error.
  */
@@ -34,6 +35,7 @@ final class CallStream implements AgentRelays.Relay, AutoCloseable {
   private final AgentRequests requests;
   private final Optional<String> requestId;
   private final Set<String> asked = ConcurrentHashMap.newKeySet();
+  private final Cancellation cancellation = new Cancellation();
 
   /**
    * @param toAgent the call's answer stream; empty when the agent takes only a JSON answer, so
@@ -58,6 +60,11 @@ final class CallStream implements AgentRelays.Relay, AutoCloseable {
   /** A stream for an agent that takes only the JSON answer. */
   static CallStream none() {
     return new CallStream(Optional.empty(), Optional.empty(), () -> McpLogLevel.EMERGENCY, new AgentRequests(), Optional.empty());
+  }
+
+  /** Called by the agent's {@code notifications/cancelled}. */
+  Cancellation cancellation() {
+    return cancellation;
   }
 
   /** An upstream progress notification, already under the agent's token. */

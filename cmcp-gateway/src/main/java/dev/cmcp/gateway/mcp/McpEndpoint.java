@@ -8,6 +8,7 @@ import java.lang.System.Logger;
 import java.lang.System.Logger.Level;
 import java.util.Map;
 import java.util.Optional;
+import java.util.concurrent.ConcurrentHashMap;
 import java.util.function.Consumer;
 
 /**
@@ -30,6 +31,11 @@ public final class McpEndpoint {
   private final Optional<ClaimIssuer> claims;
   private final String gatewayVersion;
   private final AgentRequests agentRequests = new AgentRequests();
+  /** The tools/calls of sessions now in flight, by session and the agent's request id, so that the agent can cancel them. */
+  private final Map<CallInFlight, CallStream> callsInFlight = new ConcurrentHashMap<>();
+
+  /** @param requestId the agent's JSON-RPC id as JSON text, so that 7 and "7" stay apart */
+  private record CallInFlight(String sessionId, String requestId) {}
 
   /** @param claims the claim issuer; empty in silent mode, which keeps no audit log to prove against */
   public McpEndpoint(
@@ -116,7 +122,15 @@ public final class McpEndpoint {
     if (request.sessionId().isPresent() && sessions.find(request.sessionId().get()).isEmpty()) {
       return sessionNotFound(null, request.sessionId().get());
     }
-    // notifications/initialized, cancelled and progress need no answer; nothing is forwarded yet.
+    if (notification.method().equals("notifications/cancelled") && request.sessionId().isPresent()) {
+      JsonNode cancelled = notification.params().get("requestId");
+      CallStream call = cancelled == null ? null : callsInFlight.get(new CallInFlight(request.sessionId().get(), cancelled.toString()));
+      if (call != null) {
+        // The agent's reason is not passed on: the upstream needs to know only that it may stop.
+        call.cancellation().cancel("cancelled by the agent");
+      }
+    }
+    // Other notifications (initialized, progress) and cancellations of nothing in flight need no answer.
     return McpHttpResponse.accepted();
   }
 
@@ -150,10 +164,7 @@ public final class McpEndpoint {
         case "tools/list" -> McpHttpResponse.result(rpc.id(), toolCalls.discovery().tools(caller(rpc, request)));
         case "tools/call" -> {
           refuseBorrowedSession(rpc, session);
-          try (CallStream stream = callStream(session, toAgent, request.requestId())) {
-            yield McpHttpResponse.message(
-                200, toolCalls.call(rpc.id(), rpc.params(), session, request.workflowId(), request.requestId(), stream));
-          }
+          yield McpHttpResponse.message(200, callTool(rpc, request, toAgent));
         }
         case "logging/setLevel" -> setLogLevel(rpc, session);
         case "resources/list" -> McpHttpResponse.result(rpc.id(), toolCalls.discovery().resources(caller(rpc, request)));
@@ -192,10 +203,24 @@ public final class McpEndpoint {
     }
   }
 
-  private CallStream callStream(Optional<String> session, Optional<Consumer<ObjectNode>> toAgent, Optional<String> requestId) {
+  /**
+   * A {@code tools/call} with its stream to the agent. A call in a session can be cancelled by
+   * the agent while it runs (unless the agent reused the id of one still in flight).
+   */
+  private ObjectNode callTool(JsonRpcMessage.Request rpc, McpHttpRequest request, Optional<Consumer<ObjectNode>> toAgent)
+      throws JsonRpcException {
+    Optional<String> session = request.sessionId();
     Optional<McpSession> open = session.flatMap(sessions::find);
-    return new CallStream(toAgent, open, () -> open.map(s -> sessions.logLevel(s.id())).orElse(McpLogLevel.DEBUG),
-        agentRequests, requestId);
+    try (CallStream stream = new CallStream(toAgent, open,
+        () -> open.map(s -> sessions.logLevel(s.id())).orElse(McpLogLevel.DEBUG), agentRequests, request.requestId())) {
+      Optional<CallInFlight> cancellable = session.map(id -> new CallInFlight(id, rpc.id().toString()))
+          .filter(key -> callsInFlight.putIfAbsent(key, stream) == null);
+      try {
+        return toolCalls.call(rpc.id(), rpc.params(), session, request.workflowId(), request.requestId(), stream);
+      } finally {
+        cancellable.ifPresent(callsInFlight::remove);
+      }
+    }
   }
 
   /**

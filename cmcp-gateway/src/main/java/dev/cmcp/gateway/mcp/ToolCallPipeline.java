@@ -398,13 +398,17 @@ public final class ToolCallPipeline {
         ((ObjectNode) params.get("_meta")).put("progressToken", route.token());
       }
       // Size limit and SSE are dealt with below this call: what comes back is one whole, bounded message.
-      answer = upstreams.connection(server).request(request.kind().method, params);
+      answer = upstreams.connection(server).request(request.kind().method, params, stream.cancellation());
       upstreamAnswered(started);
     } catch (UpstreamException e) {
       upstreamAnswered(started);
-      String outcome = e.kind() == UpstreamException.Kind.RESPONSE_TOO_LARGE ? "response_too_large" : "upstream_error";
+      String outcome = switch (e.kind()) {
+        case RESPONSE_TOO_LARGE -> "response_too_large";
+        case CANCELLED -> "cancelled";
+        default -> "upstream_error";
+      };
       // The upstream package's messages name the server and the failure, never the call's content.
-      LOG.log(Level.WARNING, "upstream failed",
+      LOG.log(e.kind() == UpstreamException.Kind.CANCELLED ? Level.INFO : Level.WARNING, "upstream failed",
           fields(request, LogField.of("outcome", outcome), LogField.of("error", e.getMessage())));
       recordOutcome(request, decisionIndex, outcome, Optional.empty(), Optional.empty());
       throw UpstreamErrors.toJsonRpc(e, request.id());

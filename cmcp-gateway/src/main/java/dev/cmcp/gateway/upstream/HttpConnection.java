@@ -107,11 +107,16 @@ final class HttpConnection implements UpstreamConnection {
 
   @Override
   public ObjectNode request(String method, JsonNode params) throws UpstreamException {
+    return request(method, params, new Cancellation());
+  }
+
+  @Override
+  public ObjectNode request(String method, JsonNode params, Cancellation cancellation) throws UpstreamException {
     if (misconfiguration != null) {
       throw new UpstreamException(UpstreamException.Kind.UNAVAILABLE, misconfiguration);
     }
     try {
-      ObjectNode answer = requestInSession(method, params);
+      ObjectNode answer = requestInSession(method, params, cancellation);
       lastContact = new LastContact(null, System.nanoTime());
       return answer;
     } catch (UpstreamException e) {
@@ -153,17 +158,17 @@ final class HttpConnection implements UpstreamConnection {
     }
   }
 
-  private ObjectNode requestInSession(String method, JsonNode params) throws UpstreamException {
+  private ObjectNode requestInSession(String method, JsonNode params, Cancellation cancellation) throws UpstreamException {
     long deadline = deadlineFromNow();
     Session used = currentSession(method, deadline);
-    Reply reply = exchange(used, method, params, deadline);
+    Reply reply = exchange(used, method, params, deadline, cancellation);
     if (reply instanceof Reply.SessionEnded ended) {
       LOG.log(
           Level.INFO,
           "upstream " + server.name() + " no longer knows the gateway's session (HTTP " + ended.status()
               + "); starting a new one");
       Session renewed = renewSession(used, method, deadline);
-      reply = exchange(renewed, method, params, deadline);
+      reply = exchange(renewed, method, params, deadline, cancellation);
       if (reply instanceof Reply.SessionEnded again) {
         throw new UpstreamException(
             UpstreamException.Kind.UNAVAILABLE,
@@ -191,15 +196,18 @@ final class HttpConnection implements UpstreamConnection {
     client.shutdownNow();
   }
 
-  private Reply exchange(Session used, String method, JsonNode params, long deadline) throws UpstreamException {
+  private Reply exchange(Session used, String method, JsonNode params, long deadline, Cancellation cancellation)
+      throws UpstreamException {
     long id = nextId.getAndIncrement();
     try {
-      return post(used, JsonRpc.request(id, method, params), id, method, deadline).body();
+      return post(used, JsonRpc.request(id, method, params), id, method, deadline, cancellation).body();
     } catch (UpstreamException e) {
       if (e.kind() == UpstreamException.Kind.TIMEOUT) {
         Thread.ofVirtual().start(() -> sendQuietly(used, JsonRpc.cancelled(id, "the gateway stopped waiting (timeout)")));
       }
       throw e;
+    } finally {
+      cancellation.done();
     }
   }
 
@@ -257,6 +265,13 @@ final class HttpConnection implements UpstreamConnection {
   /** Posts one message; {@code expectedId} is the id of the answer to wait for, null for none. */
   private HttpResponse<Reply> post(Session used, ObjectNode message, Long expectedId, String method, long deadline)
       throws UpstreamException {
+    return post(used, message, expectedId, method, deadline, new Cancellation());
+  }
+
+  /** As above; calling the request off tells the server under {@code expectedId} and stops waiting for its answer. */
+  private HttpResponse<Reply> post(
+      Session used, ObjectNode message, Long expectedId, String method, long deadline, Cancellation cancellation)
+      throws UpstreamException {
     long remaining = remainingNanos(deadline);
     if (remaining <= 0) {
       throw UpstreamException.timeout(server.name(), method, settings.timeout());
@@ -270,6 +285,11 @@ final class HttpConnection implements UpstreamConnection {
     builder.setHeader("Accept", "application/json, text/event-stream");
     CompletableFuture<HttpResponse<Reply>> exchange =
         client.sendAsync(withSession(builder, used).build(), replyReader(used, expectedId, method));
+    cancellation.onCancel(reason -> {
+      if (exchange.completeExceptionally(UpstreamException.cancelled(server.name(), method))) {
+        Thread.ofVirtual().start(() -> sendQuietly(used, JsonRpc.cancelled(expectedId, reason)));
+      }
+    });
     try {
       return exchange.get(remaining, TimeUnit.NANOSECONDS);
     } catch (TimeoutException e) {
