@@ -167,6 +167,7 @@ public final class McpEndpoint {
           yield McpHttpResponse.message(200, callTool(rpc, request, toAgent));
         }
         case "logging/setLevel" -> setLogLevel(rpc, session);
+        case "completion/complete" -> McpHttpResponse.message(200, toolCalls.completions().complete(rpc.id(), rpc.params(), caller(rpc, request)));
         case "resources/list" -> McpHttpResponse.result(rpc.id(), toolCalls.discovery().resources(caller(rpc, request)));
         case "resources/templates/list" -> {
           caller(rpc, request);
@@ -272,6 +273,8 @@ public final class McpEndpoint {
     capabilities.putObject("prompts").put("listChanged", false);
     // Upstream log messages sent during a call reach the agent on the call's stream, filtered by the session's level.
     capabilities.putObject("logging");
+    // Asked of the server that offers the prompt or template, if the policy lets the caller use it.
+    capabilities.putObject("completions");
     result.putObject("serverInfo").put("name", "cmcp-gateway").put("title", "cMCP gateway").put("version", gatewayVersion);
     result.put("instructions",
         "Tool calls, resource reads and prompts through this gateway are checked against a Cedar policy bundle and audited.");

@@ -106,6 +106,7 @@ public final class ToolCallPipeline {
   private final Clock clock;
   private final ToolPins pins;
   private final Discovery discovery;
+  private final Completions completions;
   private final ResponseRedactor redactor = new ResponseRedactor(new StrictJson());
   private final Optional<GatewayMetrics> metrics;
 
@@ -134,6 +135,7 @@ public final class ToolCallPipeline {
     this.pins = new ToolPins(audit);
     this.metrics = metrics;
     this.discovery = new Discovery(upstreams, policies, pins, new ResourceRoutes(), mode == EnforcementMode.ENFORCING, clock);
+    this.completions = new Completions(upstreams, policies, mode == EnforcementMode.ENFORCING, clock);
   }
 
   private static Supplier<ActivePolicy> fixed(ActivePolicy policy) {
@@ -143,6 +145,11 @@ public final class ToolCallPipeline {
   /** The list methods, filtered by the same catalog, pins and policy as the calls. */
   Discovery discovery() {
     return discovery;
+  }
+
+  /** Argument completions, governed like the list methods by the same policy. */
+  Completions completions() {
+    return completions;
   }
 
   /** A {@code tools/call}; returns the whole JSON-RPC response message for the agent. */
