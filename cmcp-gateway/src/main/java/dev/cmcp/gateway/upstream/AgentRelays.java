@@ -13,9 +13,10 @@ import java.util.function.Consumer;
  * {@code elicitation/create}) sent while the gateway's requests to it are in flight.
  *
  * <p>Neither carries a request id over stdio, and one server serves many agents through the
- * gateway, so a message is attributed to a call only when that call is the server's one request
- * in flight. With two or more in flight nobody can tell whose it is: a log message is dropped and
- * a request refused, rather than shown to an agent it may not belong to.
+ * gateway, so a message is attributed to a call only when that call is the server's one
+ * registered request in flight (every governed request registers, whether or not its agent can
+ * hear). With two or more in flight nobody can tell whose it is: a log message is dropped and a
+ * request refused, rather than shown to an agent it may not belong to.
  */
 public final class AgentRelays {
 
