@@ -1,7 +1,6 @@
 package dev.cmcp.gateway.mcp;
 
 import com.fasterxml.jackson.databind.JsonNode;
-import com.fasterxml.jackson.databind.node.JsonNodeFactory;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import java.util.Map;
 import java.util.concurrent.ConcurrentHashMap;
@@ -20,11 +19,14 @@ final class AgentRequests {
   private final Map<String, Waiting> waiting = new ConcurrentHashMap<>();
   private final AtomicLong next = new AtomicLong();
 
-  /** Registers a request for the agent of {@code sessionId}; returns the id to send it under. */
-  String open(String sessionId, Consumer<ObjectNode> answer) {
-    String id = "cmcp-request-" + next.incrementAndGet();
+  /** A fresh id to send a request to an agent under. */
+  String newId() {
+    return "cmcp-request-" + next.incrementAndGet();
+  }
+
+  /** Waits for the answer of the agent of {@code sessionId} to the request sent under {@code id}. */
+  void open(String id, String sessionId, Consumer<ObjectNode> answer) {
     waiting.put(id, new Waiting(sessionId, answer));
-    return id;
   }
 
   /**
@@ -43,15 +45,9 @@ final class AgentRequests {
     return true;
   }
 
-  /** The call the request belongs to has ended: the server is told, if the agent has not answered yet. */
-  void abandon(String id) {
-    Waiting entry = waiting.remove(id);
-    if (entry != null) {
-      ObjectNode error = JsonNodeFactory.instance.objectNode();
-      error.putObject("error").put("code", JsonRpcError.INTERNAL_ERROR)
-          .put("message", "the tool call this request belongs to ended before the agent answered");
-      entry.answer().accept(error);
-    }
+  /** Stops waiting for an answer; false when the agent has answered already. */
+  boolean withdraw(String id) {
+    return waiting.remove(id) != null;
   }
 
   boolean waits(String id) {

@@ -3,6 +3,9 @@ package dev.cmcp.gateway.mcp;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.node.JsonNodeFactory;
 import com.fasterxml.jackson.databind.node.ObjectNode;
+import dev.cmcp.gateway.audit.AuditException;
+import dev.cmcp.gateway.audit.AuditLog;
+import dev.cmcp.gateway.audit.AuditRecords;
 import dev.cmcp.gateway.ops.LogField;
 import dev.cmcp.gateway.upstream.AgentRelays;
 import dev.cmcp.gateway.upstream.Cancellation;
@@ -10,8 +13,8 @@ import dev.cmcp.verify.CanonicalJson;
 import dev.cmcp.verify.Digests;
 import java.lang.System.Logger;
 import java.lang.System.Logger.Level;
+import java.util.Map;
 import java.util.Optional;
-import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.function.Consumer;
 import java.util.function.Supplier;
@@ -19,13 +22,17 @@ import java.util.function.Supplier;
 /**
  * What the upstream may send the agent while one call runs, on the call's own answer stream:
  * progress, log messages at or above the session's level, and requests the agent declared it
- * takes. The agent may also call the call off ({@link #cancellation()}). A server request is sent under an id of the gateway's; the agent's answer comes back
- * through {@link AgentRequests}. Closed when the call has its answer: requests the agent has not
- * answered by then are answered to the server with an error.
+ * takes. The agent may also call the call off ({@link #cancellation()}).
+ *
+ * <p>A server request is sent under an id of the gateway's and audited, by digest, before the
+ * agent sees it; the agent's answer comes back through {@link AgentRequests} and is audited before
+ * the server gets it. No audit, no relay. Closed when the call has its answer: requests the agent
+ * has not answered by then are answered to the server with an error.
  */
 final class CallStream implements AgentRelays.Relay, AutoCloseable {
 
   private static final Logger LOG = System.getLogger("cmcp.mcp");
+  private static final JsonNodeFactory NODES = JsonNodeFactory.instance;
   /** A server asking more at once than this within one call is refused: each request waits in memory. */
   static final int MAX_OPEN_REQUESTS = 8;
 
@@ -33,8 +40,10 @@ final class CallStream implements AgentRelays.Relay, AutoCloseable {
   private final Optional<McpSession> session;
   private final Supplier<McpLogLevel> level;
   private final AgentRequests requests;
+  private final Optional<AuditLog> audit;
   private final Optional<String> requestId;
-  private final Set<String> asked = ConcurrentHashMap.newKeySet();
+  /** The requests put to the agent during this call, by relayed id, each with where its server waits. */
+  private final Map<String, Consumer<ObjectNode>> asked = new ConcurrentHashMap<>();
   private final Cancellation cancellation = new Cancellation();
 
   /**
@@ -42,24 +51,29 @@ final class CallStream implements AgentRelays.Relay, AutoCloseable {
    *     that nothing can be sent before it
    * @param session the agent's MCP session; empty for a stateless call, which no request can be put to
    * @param level the least severe log level the agent is sent, read at each message
+   * @param audit where relayed requests and answers are recorded; empty in silent mode
+   * @param requestId the HTTP request id of the call, linking its relayed requests to its decision
    */
   CallStream(Optional<Consumer<ObjectNode>> toAgent, Optional<McpSession> session, Supplier<McpLogLevel> level,
-      AgentRequests requests, Optional<String> requestId) {
+      AgentRequests requests, Optional<AuditLog> audit, Optional<String> requestId) {
     this.toAgent = toAgent;
     this.session = session;
     this.level = level;
     this.requests = requests;
+    this.audit = audit;
     this.requestId = requestId;
   }
 
   /** A stream that carries progress only, to {@code progress}: nothing is logged to or asked of the agent. */
   static CallStream progressOnly(Consumer<ObjectNode> progress) {
-    return new CallStream(Optional.of(progress), Optional.empty(), () -> McpLogLevel.EMERGENCY, new AgentRequests(), Optional.empty());
+    return new CallStream(Optional.of(progress), Optional.empty(), () -> McpLogLevel.EMERGENCY, new AgentRequests(),
+        Optional.empty(), Optional.empty());
   }
 
   /** A stream for an agent that takes only the JSON answer. */
   static CallStream none() {
-    return new CallStream(Optional.empty(), Optional.empty(), () -> McpLogLevel.EMERGENCY, new AgentRequests(), Optional.empty());
+    return new CallStream(Optional.empty(), Optional.empty(), () -> McpLogLevel.EMERGENCY, new AgentRequests(),
+        Optional.empty(), Optional.empty());
   }
 
   /** Called by the agent's {@code notifications/cancelled}. */
@@ -82,7 +96,7 @@ final class CallStream implements AgentRelays.Relay, AutoCloseable {
     if (severity.isEmpty() || !level.get().admits(severity.get())) {
       return;
     }
-    ObjectNode relayed = JsonNodeFactory.instance.objectNode().put("jsonrpc", "2.0").put("method", "notifications/message");
+    ObjectNode relayed = NODES.objectNode().put("jsonrpc", "2.0").put("method", "notifications/message");
     relayed.set("params", params.deepCopy().retain("level", "logger", "data"));
     toAgent.get().accept(relayed);
   }
@@ -90,27 +104,74 @@ final class CallStream implements AgentRelays.Relay, AutoCloseable {
   @Override
   public boolean ask(ObjectNode request, Consumer<ObjectNode> answer) {
     String method = request.path("method").asText();
-    asked.removeIf(open -> !requests.waits(open));
+    asked.keySet().removeIf(open -> !requests.waits(open));
     if (toAgent.isEmpty() || session.isEmpty() || !session.get().capabilities().accepts(method) || asked.size() >= MAX_OPEN_REQUESTS) {
       return false;
     }
-    String id = requests.open(session.get().id(), answer);
-    asked.add(id);
+    String sessionId = session.get().id();
+    String id = requests.newId();
     JsonNode params = request.get("params");
-    ObjectNode relayed = JsonNodeFactory.instance.objectNode().put("jsonrpc", "2.0").put("id", id).put("method", method);
+    String paramsSha256 = Digests.sha256Hex(CanonicalJson.bytes(params == null ? NODES.objectNode() : params));
+    if (!recorded(log -> log.appendRelayedRequest(new AuditRecords.RelayedRequest(sessionId, method, id, paramsSha256, requestId)))) {
+      return false;
+    }
+    asked.put(id, answer);
+    requests.open(id, sessionId, response -> answer.accept(recordedAnswer(id, response)));
+    ObjectNode relayed = NODES.objectNode().put("jsonrpc", "2.0").put("id", id).put("method", method);
     if (params != null) {
       relayed.set("params", params);
     }
-    // The request's content is not logged: its digest lets it be matched with what the agent saw.
     LOG.log(Level.INFO, "upstream request relayed to the agent", LogField.of("request_id", requestId.orElse(null)),
-        LogField.of("session_id", session.get().id()), LogField.of("method", method), LogField.of("relayed_id", id),
-        LogField.of("params_sha256", Digests.sha256Hex(CanonicalJson.bytes(params == null ? JsonNodeFactory.instance.objectNode() : params))));
+        LogField.of("session_id", sessionId), LogField.of("method", method), LogField.of("relayed_id", id),
+        LogField.of("params_sha256", paramsSha256));
     toAgent.get().accept(relayed);
     return true;
   }
 
+  /** The agent's response as the server gets it: unchanged once audited, an error if it could not be. */
+  private ObjectNode recordedAnswer(String id, ObjectNode response) {
+    String kind = response.has("result") ? "result" : "error";
+    String sha256 = Digests.sha256Hex(CanonicalJson.bytes(response.path(kind)));
+    String sessionId = session.orElseThrow().id();
+    if (recorded(log -> log.appendRelayedAnswer(new AuditRecords.RelayedAnswer(sessionId, id, kind, Optional.of(sha256))))) {
+      return response;
+    }
+    return error("the audit log cannot record the agent's answer, so it is not passed on");
+  }
+
   @Override
   public void close() {
-    asked.forEach(requests::abandon);
+    asked.forEach((id, server) -> {
+      if (requests.withdraw(id)) {
+        recorded(log -> log.appendRelayedAnswer(new AuditRecords.RelayedAnswer(session.orElseThrow().id(), id, "abandoned", Optional.empty())));
+        server.accept(error("the tool call this request belongs to ended before the agent answered"));
+      }
+    });
+  }
+
+  /** One audit append; false (and an error logged) when the log cannot record it. True in silent mode, which keeps no log. */
+  private boolean recorded(AuditAppend append) {
+    if (audit.isEmpty()) {
+      return true;
+    }
+    try {
+      append.to(audit.get());
+      return true;
+    } catch (AuditException e) {
+      LOG.log(Level.ERROR, "audit log cannot record a relayed request; refusing it", LogField.of("request_id", requestId.orElse(null)),
+          LogField.of("error", e.getMessage()));
+      return false;
+    }
+  }
+
+  @FunctionalInterface
+  private interface AuditAppend {
+    void to(AuditLog log) throws AuditException;
+  }
+
+  private static ObjectNode error(String message) {
+    ObjectNode response = NODES.objectNode();
+    response.putObject("error").put("code", JsonRpcError.INTERNAL_ERROR).put("message", message);
+    return response;
   }
 }

@@ -213,7 +213,8 @@ public final class McpEndpoint {
     Optional<String> session = request.sessionId();
     Optional<McpSession> open = session.flatMap(sessions::find);
     try (CallStream stream = new CallStream(toAgent, open,
-        () -> open.map(s -> sessions.logLevel(s.id())).orElse(McpLogLevel.DEBUG), agentRequests, request.requestId())) {
+        () -> open.map(s -> sessions.logLevel(s.id())).orElse(McpLogLevel.DEBUG), agentRequests, toolCalls.audit(),
+        request.requestId())) {
       Optional<CallInFlight> cancellable = session.map(id -> new CallInFlight(id, rpc.id().toString()))
           .filter(key -> callsInFlight.putIfAbsent(key, stream) == null);
       try {

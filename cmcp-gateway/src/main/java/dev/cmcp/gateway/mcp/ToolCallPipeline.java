@@ -147,6 +147,11 @@ public final class ToolCallPipeline {
     return discovery;
   }
 
+  /** The audit log calls are recorded in; empty in silent mode. */
+  Optional<AuditLog> audit() {
+    return audit;
+  }
+
   /** Argument completions, governed like the list methods by the same policy. */
   Completions completions() {
     return completions;

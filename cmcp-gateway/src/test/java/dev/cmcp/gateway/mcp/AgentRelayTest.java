@@ -6,6 +6,9 @@ import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.cmcp.gateway.catalog.CatalogTool;
 import dev.cmcp.gateway.config.EnforcementMode;
+import dev.cmcp.verify.CanonicalJson;
+import dev.cmcp.verify.Digests;
+import dev.cmcp.verify.audit.AuditLogReplay;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
 import java.util.List;
@@ -100,6 +103,23 @@ class AgentRelayTest {
 
     assertThat(accepted.status()).isEqualTo(202);
     assertThat(resultText(answer.get(20, TimeUnit.SECONDS))).contains("client answered").contains("hi there");
+    // Both directions are audited by digest only, and the log still replays.
+    JsonNode relayed = auditEntry("relayed_request", request.path("id").asText());
+    assertThat(relayed.path("method").asText()).isEqualTo("sampling/createMessage");
+    assertThat(relayed.path("session_id").asText()).isEqualTo(session);
+    assertThat(relayed.path("params_sha256").asText()).isEqualTo(Digests.sha256Hex(CanonicalJson.bytes(request.get("params"))));
+    assertThat(relayed.toString()).doesNotContain("say hi");
+    JsonNode answered = auditEntry("relayed_answer", request.path("id").asText());
+    assertThat(answered.path("answer").asText()).isEqualTo("result");
+    assertThat(answered.path("answer_sha256").asText()).hasSize(64);
+    assertThat(answered.toString()).doesNotContain("hi there");
+    assertThat(AuditLogReplay.replay(gateway.auditFile())).isInstanceOf(AuditLogReplay.Intact.class);
+  }
+
+  private static JsonNode auditEntry(String type, String relayedId) throws Exception {
+    return gateway.auditEntries().stream()
+        .filter(entry -> entry.path("type").asText().equals(type) && entry.path("relayed_id").asText().equals(relayedId))
+        .findFirst().orElseThrow(() -> new AssertionError("no " + type + " entry for " + relayedId));
   }
 
   @Test

@@ -81,6 +81,33 @@ class CancellationTest {
     }
   }
 
+  @Test
+  void aRequestTheAgentLeftUnansweredIsAbandonedWhenItsCallIsCancelled() throws Exception {
+    try (GatewayUnderTest gateway = GatewayUnderTest.start(dir, EnforcementMode.ENFORCING,
+        "permit (principal, action == Action::\"call_tool\", resource in Server::\"asking\");",
+        List.of(GatewayUnderTest.askingServer("asking")),
+        List.of(new CatalogTool("asking.ask", "asking", "ask", Map.of())))) {
+      String session = gateway.openSession("{\"sampling\":{}}");
+      CompletableFuture<ObjectNode> asked = new CompletableFuture<>();
+      CompletableFuture<McpHttpResponse> call = CompletableFuture.supplyAsync(() -> gateway.endpoint.post(
+          new McpHttpRequest(Optional.of(session), Optional.empty(), Optional.empty(),
+              ("{\"jsonrpc\":\"2.0\",\"id\":9,\"method\":\"tools/call\",\"params\":{\"name\":\"asking.ask\",\"arguments\":{}}}")
+                  .getBytes(StandardCharsets.UTF_8)), asked::complete));
+      String relayedId = asked.get(20, TimeUnit.SECONDS).path("id").asText();
+
+      gateway.send(Optional.of(session), cancelled("9"));
+
+      assertThat(call.get(20, TimeUnit.SECONDS).body().orElseThrow().path("error").path("code").asInt())
+          .isEqualTo(JsonRpcError.REQUEST_CANCELLED);
+      assertThat(gateway.auditEntries()).filteredOn(entry -> entry.path("relayed_id").asText().equals(relayedId))
+          .extracting(entry -> entry.path("type").asText() + " " + entry.path("answer").asText(""))
+          .containsExactly("relayed_request ", "relayed_answer abandoned");
+      // A late answer from the agent finds nothing to answer.
+      assertThat(gateway.send(Optional.of(session), "{\"jsonrpc\":\"2.0\",\"id\":\"" + relayedId + "\",\"result\":{}}").status())
+          .isEqualTo(400);
+    }
+  }
+
   /** The call may not be in flight yet when the first cancellation arrives, so it is repeated until the answer comes. */
   private static McpHttpResponse cancelUntilAnswered(GatewayUnderTest gateway, String session, CompletableFuture<McpHttpResponse> call)
       throws Exception {
