@@ -138,7 +138,8 @@ final class McpHandler extends Handler.Abstract {
       }
       case "DELETE" -> send(request, response, callback, endpoint.delete(sessionId));
       case "GET" -> {
-        // The gateway sends no server-initiated messages, so it offers no standalone SSE stream.
+        // Upstream messages reach an agent only on the stream of the call they belong to, so there
+        // is no standalone SSE stream.
         response.getHeaders().put(HttpHeader.ALLOW, "POST, DELETE");
         return refuse(response, callback, 405, JsonRpcError.INVALID_REQUEST, "GET /mcp: this server offers no SSE stream; POST requests instead", "method_not_allowed");
       }
