@@ -64,12 +64,6 @@ final class CallStream implements AgentRelays.Relay, AutoCloseable {
     this.requestId = requestId;
   }
 
-  /** A stream that carries progress only, to {@code progress}: nothing is logged to or asked of the agent. */
-  static CallStream progressOnly(Consumer<ObjectNode> progress) {
-    return new CallStream(Optional.of(progress), Optional.empty(), () -> McpLogLevel.EMERGENCY, new AgentRequests(),
-        Optional.empty(), Optional.empty());
-  }
-
   /** A stream for an agent that takes only the JSON answer. */
   static CallStream none() {
     return new CallStream(Optional.empty(), Optional.empty(), () -> McpLogLevel.EMERGENCY, new AgentRequests(),

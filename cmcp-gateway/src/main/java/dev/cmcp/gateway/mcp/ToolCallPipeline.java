@@ -33,7 +33,6 @@ import java.lang.System.Logger.Level;
 import java.time.Clock;
 import java.util.List;
 import java.util.Optional;
-import java.util.function.Consumer;
 import java.util.function.Supplier;
 
 /**
@@ -160,24 +159,14 @@ public final class ToolCallPipeline {
   /** A {@code tools/call}; returns the whole JSON-RPC response message for the agent. */
   public ObjectNode call(JsonNode id, ObjectNode params, Optional<String> transportSession, Optional<String> workflowHeader)
       throws JsonRpcException {
-    return call(id, params, transportSession, workflowHeader, Optional.empty(), notification -> { });
-  }
-
-  /**
-   * A {@code tools/call} whose upstream progress is relayed while it runs.
-   *
-   * @param requestId the HTTP request's id, recorded in the audit entries and log lines of the call
-   * @param progress receives each {@code notifications/progress} for the agent, carrying the
-   *     agent's own progress token; called on the upstream's reader thread, so it must return quickly
-   */
-  public ObjectNode call(JsonNode id, ObjectNode params, Optional<String> transportSession, Optional<String> workflowHeader,
-      Optional<String> requestId, Consumer<ObjectNode> progress) throws JsonRpcException {
-    return call(id, params, transportSession, workflowHeader, requestId, CallStream.progressOnly(progress));
+    return call(id, params, transportSession, workflowHeader, Optional.empty(), CallStream.none());
   }
 
   /**
    * A {@code tools/call} whose upstream may talk to the agent while it runs: progress, log
    * messages and its own requests, as {@code stream} allows.
+   *
+   * @param requestId the HTTP request's id, recorded in the audit entries and log lines of the call
    */
   ObjectNode call(JsonNode id, ObjectNode params, Optional<String> transportSession, Optional<String> workflowHeader,
       Optional<String> requestId, CallStream stream) throws JsonRpcException {
