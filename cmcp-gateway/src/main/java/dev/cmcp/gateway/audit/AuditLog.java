@@ -12,6 +12,8 @@ import dev.cmcp.gateway.audit.AuditRecords.Genesis;
 import dev.cmcp.gateway.audit.AuditRecords.Outcome;
 import dev.cmcp.gateway.audit.AuditRecords.PinMismatch;
 import dev.cmcp.gateway.audit.AuditRecords.RecordedCall;
+import dev.cmcp.gateway.audit.AuditRecords.RelayedAnswer;
+import dev.cmcp.gateway.audit.AuditRecords.RelayedRequest;
 import dev.cmcp.gateway.audit.AuditRecords.Snapshot;
 import dev.cmcp.gateway.redaction.RedactionReport;
 import dev.cmcp.verify.CanonicalJson;
@@ -246,6 +248,29 @@ public final class AuditLog implements AutoCloseable {
     entry.put("catalog_hash", rejected.catalogHash());
     entry.put("file_sha256", rejected.fileSha256().isEmpty() ? null : rejected.fileSha256());
     entry.put("reason", rejected.reason());
+    return appendDurably(entry).index();
+  }
+
+  /** Records an upstream's request relayed to the agent, before the agent sees it; returns its index. */
+  public long appendRelayedRequest(RelayedRequest relayed) throws AuditException {
+    ObjectNode entry = NODES.objectNode();
+    entry.put("type", "relayed_request");
+    entry.put("session_id", relayed.sessionId());
+    entry.put("method", relayed.method());
+    entry.put("relayed_id", relayed.relayedId());
+    entry.put("params_sha256", relayed.paramsSha256());
+    entry.put("request_id", relayed.requestId().orElse(null));
+    return appendDurably(entry).index();
+  }
+
+  /** Records what goes back to the upstream for a relayed request, before it is sent; returns its index. */
+  public long appendRelayedAnswer(RelayedAnswer answer) throws AuditException {
+    ObjectNode entry = NODES.objectNode();
+    entry.put("type", "relayed_answer");
+    entry.put("session_id", answer.sessionId());
+    entry.put("relayed_id", answer.relayedId());
+    entry.put("answer", answer.answer());
+    entry.put("answer_sha256", answer.answerSha256().orElse(null));
     return appendDurably(entry).index();
   }
 

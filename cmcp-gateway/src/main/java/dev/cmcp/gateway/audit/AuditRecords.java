@@ -109,6 +109,26 @@ public final class AuditRecords {
 
   public record PinMismatch(String tool, String server, String expected, Optional<String> actual) {}
 
+  /**
+   * An upstream's request (sampling, elicitation) put to the agent during one of its calls.
+   *
+   * @param relayedId the id the gateway sent it to the agent under
+   * @param paramsSha256 hex SHA-256 of the canonical JSON of the request's params; never the params
+   * @param requestId the HTTP request id of the call it belongs to, as in that call's decision
+   */
+  public record RelayedRequest(
+      String sessionId, String method, String relayedId, String paramsSha256, Optional<String> requestId) {}
+
+  /**
+   * What went back to the upstream for a relayed request.
+   *
+   * @param answer {@code result} or {@code error} as the agent answered, or {@code abandoned} when
+   *     the call ended first and the gateway answered with an error
+   * @param answerSha256 hex SHA-256 of the canonical JSON of the agent's result or error object;
+   *     empty when abandoned
+   */
+  public record RelayedAnswer(String sessionId, String relayedId, String answer, Optional<String> answerSha256) {}
+
   /** A recorded call of one session, with where its entries sit in the log. */
   public record RecordedCall(
       long decisionIndex, String decisionEntrySha256, Decision decision, Optional<Long> outcomeIndex,

@@ -138,7 +138,8 @@ final class McpHandler extends Handler.Abstract {
       }
       case "DELETE" -> send(request, response, callback, endpoint.delete(sessionId));
       case "GET" -> {
-        // The gateway sends no server-initiated messages, so it offers no standalone SSE stream.
+        // Upstream messages reach an agent only on the stream of the call they belong to, so there
+        // is no standalone SSE stream.
         response.getHeaders().put(HttpHeader.ALLOW, "POST, DELETE");
         return refuse(response, callback, 405, JsonRpcError.INVALID_REQUEST, "GET /mcp: this server offers no SSE stream; POST requests instead", "method_not_allowed");
       }
@@ -218,7 +219,7 @@ final class McpHandler extends Handler.Abstract {
 
   /** What the worker answering one request hands to the thread writing the HTTP response. */
   private sealed interface Outgoing {
-    record Progress(JsonNode notification) implements Outgoing {}
+    record ToAgent(JsonNode message) implements Outgoing {}
 
     record Answer(McpHttpResponse response) implements Outgoing {}
 
@@ -226,9 +227,9 @@ final class McpHandler extends Handler.Abstract {
   }
 
   /**
-   * The request is answered on a worker thread while this one writes. The first upstream
-   * progress notification turns the response into an SSE stream, whose last event is the answer;
-   * without progress the answer goes out as for any other request. Writing here, not on the
+   * The request is answered on a worker thread while this one writes. The first message from the
+   * upstream for the agent (progress, a log message, a request) turns the response into an SSE
+   * stream, whose last event is the answer; without one the answer goes out as for any other request. Writing here, not on the
    * upstream's reader thread, keeps a slow agent from stalling the upstream's other requests.
    */
   private void answerRelayingProgress(Request request, Response response, Callback callback, McpHttpRequest mcpRequest)
@@ -237,9 +238,11 @@ final class McpHandler extends Handler.Abstract {
     Thread.ofVirtual().name("mcp-answer").start(() -> {
       try {
         outgoing.add(new Outgoing.Answer(endpoint.post(mcpRequest, notification -> {
-          // Progress is advice: under a flood later notifications are dropped, not queued without bound.
-          if (outgoing.size() < MAX_QUEUED_PROGRESS) {
-            outgoing.add(new Outgoing.Progress(notification));
+          // Progress and log messages are advice: under a flood later ones are dropped, not queued
+          // without bound. A server's request is never dropped (its server waits for the answer);
+          // a call has at most a few open at once.
+          if (notification.has("id") || outgoing.size() < MAX_QUEUED_PROGRESS) {
+            outgoing.add(new Outgoing.ToAgent(notification));
           }
         })));
       } catch (RuntimeException | Error e) {
@@ -258,14 +261,14 @@ final class McpHandler extends Handler.Abstract {
         return;
       }
       switch (next) {
-        case Outgoing.Progress progress -> {
+        case Outgoing.ToAgent toAgent -> {
           if (events == null) {
             response.setStatus(200);
             response.getHeaders().put(HttpHeader.CONTENT_TYPE, "text/event-stream");
             response.getHeaders().put(HttpHeader.CACHE_CONTROL, "no-cache");
             events = Content.Sink.asOutputStream(response);
           }
-          writeEvent(events, progress.notification());
+          writeEvent(events, toAgent.message());
         }
         case Outgoing.Answer answer -> {
           if (events == null) {

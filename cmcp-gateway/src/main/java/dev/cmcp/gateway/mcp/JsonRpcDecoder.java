@@ -69,7 +69,7 @@ public final class JsonRpcDecoder {
     if (!isValidId(id) || message.has("result") == message.has("error")) {
       throw invalid(JsonRpcError.INVALID_REQUEST, "a message needs \"method\", or an \"id\" with exactly one of \"result\" or \"error\"", replyId);
     }
-    return new JsonRpcMessage.Response(id);
+    return new JsonRpcMessage.Response(id, message);
   }
 
   private static ObjectNode decodeParams(JsonNode params, JsonNode replyId) throws JsonRpcException {

@@ -12,6 +12,6 @@ public sealed interface JsonRpcMessage {
   /** A message without an id: nothing is answered but an HTTP 202. */
   record Notification(String method, ObjectNode params) implements JsonRpcMessage {}
 
-  /** The agent's answer to a request the server sent; the gateway sends none, so it is only accepted. */
-  record Response(JsonNode id) implements JsonRpcMessage {}
+  /** The agent's answer to a server's request relayed to it; {@code raw} holds its {@code result} or {@code error}. */
+  record Response(JsonNode id, ObjectNode raw) implements JsonRpcMessage {}
 }

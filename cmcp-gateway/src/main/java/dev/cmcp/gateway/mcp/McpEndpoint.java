@@ -4,10 +4,12 @@ import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.node.JsonNodeFactory;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.cmcp.gateway.claim.ClaimIssuer;
+import java.io.IOException;
 import java.lang.System.Logger;
 import java.lang.System.Logger.Level;
 import java.util.Map;
 import java.util.Optional;
+import java.util.concurrent.ConcurrentHashMap;
 import java.util.function.Consumer;
 
 /**
@@ -29,6 +31,12 @@ public final class McpEndpoint {
   private final ToolCallPipeline toolCalls;
   private final Optional<ClaimIssuer> claims;
   private final String gatewayVersion;
+  private final AgentRequests agentRequests = new AgentRequests();
+  /** The tools/calls of sessions now in flight, by session and the agent's request id, so that the agent can cancel them. */
+  private final Map<CallInFlight, CallStream> callsInFlight = new ConcurrentHashMap<>();
+
+  /** @param requestId the agent's JSON-RPC id as JSON text, so that 7 and "7" stay apart */
+  private record CallInFlight(String sessionId, String requestId) {}
 
   /** @param claims the claim issuer; empty in silent mode, which keeps no audit log to prove against */
   public McpEndpoint(
@@ -46,16 +54,20 @@ public final class McpEndpoint {
 
   /** {@code POST /mcp}. */
   public McpHttpResponse post(McpHttpRequest request) {
-    return post(request, notification -> { });
+    return post(request, Optional.empty());
   }
 
   /**
-   * {@code POST /mcp}, relaying the upstream's progress on a {@code tools/call} that asked for it.
+   * {@code POST /mcp} from an agent that takes an SSE answer: on a {@code tools/call}, the
+   * upstream's progress, log messages and requests reach it before the answer.
    *
-   * @param progress receives each {@code notifications/progress} for the agent before the answer;
-   *     it must return quickly
+   * @param toAgent receives each message for the agent before the answer; it must return quickly
    */
-  public McpHttpResponse post(McpHttpRequest request, Consumer<ObjectNode> progress) {
+  public McpHttpResponse post(McpHttpRequest request, Consumer<ObjectNode> toAgent) {
+    return post(request, Optional.of(toAgent));
+  }
+
+  private McpHttpResponse post(McpHttpRequest request, Optional<Consumer<ObjectNode>> toAgent) {
     JsonRpcMessage message;
     try {
       message = decoder.decode(request.body());
@@ -64,9 +76,9 @@ public final class McpEndpoint {
       return McpHttpResponse.error(e);
     }
     return switch (message) {
-      case JsonRpcMessage.Notification n -> notification(request);
-      case JsonRpcMessage.Response r -> McpHttpResponse.accepted();
-      case JsonRpcMessage.Request r -> request(r, request, progress);
+      case JsonRpcMessage.Notification n -> notification(n, request);
+      case JsonRpcMessage.Response r -> agentAnswered(r, request);
+      case JsonRpcMessage.Request r -> request(r, request, toAgent);
     };
   }
 
@@ -82,7 +94,7 @@ public final class McpEndpoint {
     claims.filter(issuer -> issuer.knows(sessionId.get())).ifPresent(issuer -> {
       try {
         issuer.issue(sessionId.get());
-      } catch (java.io.IOException e) {
+      } catch (IOException e) {
         LOG.log(Level.ERROR, "session {0}: claim not written: {1}", sessionId.get(), e.getMessage());
       }
     });
@@ -101,21 +113,45 @@ public final class McpEndpoint {
     }
     try {
       return McpHttpResponse.message(200, claims.get().issue(sessionId));
-    } catch (java.io.IOException e) {
+    } catch (IOException e) {
       return McpHttpResponse.error(500, null, JsonRpcError.withWord(JsonRpcError.INTERNAL_ERROR,
           "the claim could not be written to the claims folder: " + e.getMessage(), "claim_not_written"));
     }
   }
 
-  private McpHttpResponse notification(McpHttpRequest request) {
+  private McpHttpResponse notification(JsonRpcMessage.Notification notification, McpHttpRequest request) {
     if (request.sessionId().isPresent() && sessions.find(request.sessionId().get()).isEmpty()) {
       return sessionNotFound(null, request.sessionId().get());
     }
-    // notifications/initialized, cancelled and progress need no answer; nothing is forwarded yet.
+    if (notification.method().equals("notifications/cancelled") && request.sessionId().isPresent()) {
+      JsonNode cancelled = notification.params().get("requestId");
+      CallStream call = cancelled == null ? null : callsInFlight.get(new CallInFlight(request.sessionId().get(), cancelled.toString()));
+      if (call != null) {
+        // The agent's reason is not passed on: the upstream needs to know only that it may stop.
+        call.cancellation().cancel("cancelled by the agent");
+      }
+    }
+    // Other notifications (initialized, progress) and cancellations of nothing in flight need no answer.
     return McpHttpResponse.accepted();
   }
 
-  private McpHttpResponse request(JsonRpcMessage.Request rpc, McpHttpRequest request, Consumer<ObjectNode> progress) {
+  /**
+   * The agent's answer to a server request relayed during one of its calls: routed to that
+   * server only from the session that was asked, and refused otherwise.
+   */
+  private McpHttpResponse agentAnswered(JsonRpcMessage.Response response, McpHttpRequest request) {
+    Optional<String> session = request.sessionId();
+    if (session.isPresent() && sessions.find(session.get()).isEmpty()) {
+      return sessionNotFound(null, session.get());
+    }
+    if (session.isEmpty() || !agentRequests.answer(session.get(), response.id(), response.raw())) {
+      return McpHttpResponse.error(400, null, JsonRpcError.withWord(JsonRpcError.INVALID_REQUEST,
+          "no request of this session waits for an answer with this id", "unknown_request"));
+    }
+    return McpHttpResponse.accepted();
+  }
+
+  private McpHttpResponse request(JsonRpcMessage.Request rpc, McpHttpRequest request, Optional<Consumer<ObjectNode>> toAgent) {
     if (rpc.method().equals("initialize")) {
       return initialize(rpc, request);
     }
@@ -129,9 +165,10 @@ public final class McpEndpoint {
         case "tools/list" -> McpHttpResponse.result(rpc.id(), toolCalls.discovery().tools(caller(rpc, request)));
         case "tools/call" -> {
           refuseBorrowedSession(rpc, session);
-          yield McpHttpResponse.message(
-              200, toolCalls.call(rpc.id(), rpc.params(), session, request.workflowId(), request.requestId(), progress));
+          yield McpHttpResponse.message(200, callTool(rpc, request, toAgent));
         }
+        case "logging/setLevel" -> setLogLevel(rpc, session);
+        case "completion/complete" -> McpHttpResponse.message(200, toolCalls.completions().complete(rpc.id(), rpc.params(), caller(rpc, request)));
         case "resources/list" -> McpHttpResponse.result(rpc.id(), toolCalls.discovery().resources(caller(rpc, request)));
         case "resources/templates/list" -> {
           caller(rpc, request);
@@ -168,6 +205,44 @@ public final class McpEndpoint {
     }
   }
 
+  /**
+   * A {@code tools/call} with its stream to the agent. A call in a session can be cancelled by
+   * the agent while it runs (unless the agent reused the id of one still in flight).
+   */
+  private ObjectNode callTool(JsonRpcMessage.Request rpc, McpHttpRequest request, Optional<Consumer<ObjectNode>> toAgent)
+      throws JsonRpcException {
+    Optional<String> session = request.sessionId();
+    Optional<McpSession> open = session.flatMap(sessions::find);
+    try (CallStream stream = new CallStream(toAgent, open,
+        () -> open.map(s -> sessions.logLevel(s.id())).orElse(McpLogLevel.DEBUG), agentRequests, toolCalls.audit(),
+        request.requestId())) {
+      Optional<CallInFlight> cancellable = session.map(id -> new CallInFlight(id, rpc.id().toString()))
+          .filter(key -> callsInFlight.putIfAbsent(key, stream) == null);
+      try {
+        return toolCalls.call(rpc.id(), rpc.params(), session, request.workflowId(), request.requestId(), stream);
+      } finally {
+        cancellable.ifPresent(callsInFlight::remove);
+      }
+    }
+  }
+
+  /**
+   * Kept per session and applied by the gateway: the upstreams are shared by every agent, so a
+   * level forwarded to them would change what other agents hear.
+   */
+  private McpHttpResponse setLogLevel(JsonRpcMessage.Request rpc, Optional<String> session) throws JsonRpcException {
+    Optional<McpLogLevel> level = McpLogLevel.named(rpc.params().path("level").asText(""));
+    if (level.isEmpty()) {
+      throw Caller.invalidParams(rpc.id(), "logging/setLevel needs \"level\", one of debug, info, notice, warning, error, "
+          + "critical, alert, emergency");
+    }
+    if (session.isEmpty()) {
+      throw Caller.invalidParams(rpc.id(), "logging/setLevel applies to an MCP session; send initialize first and then its Mcp-Session-Id");
+    }
+    sessions.setLogLevel(session.get(), level.get());
+    return McpHttpResponse.result(rpc.id(), NODES.objectNode());
+  }
+
   /** Who lists: the same session and workflow rules as a call, so a listing shows what that caller may use. */
   private static Caller caller(JsonRpcMessage.Request rpc, McpHttpRequest request) throws JsonRpcException {
     return Caller.of(rpc.id(), rpc.params(), request.sessionId(), request.workflowId());
@@ -185,7 +260,8 @@ public final class McpEndpoint {
     }
     String version = ProtocolVersions.negotiate(requested.asText());
     String clientName = rpc.params().path("clientInfo").path("name").asText("unknown");
-    Optional<McpSession> session = sessions.open(version, clientName);
+    Optional<McpSession> session =
+        sessions.open(version, clientName, AgentCapabilities.declared(rpc.params().path("capabilities")));
     if (session.isEmpty()) {
       return McpHttpResponse.error(503, rpc.id(),
           JsonRpcError.withWord(JsonRpcError.INTERNAL_ERROR, "too many open sessions; end one with DELETE /mcp", "too_many_sessions"));
@@ -197,6 +273,10 @@ public final class McpEndpoint {
     // Reads are forwarded, subscriptions are not: an update from one server could not be governed.
     capabilities.putObject("resources").put("subscribe", false).put("listChanged", false);
     capabilities.putObject("prompts").put("listChanged", false);
+    // Upstream log messages sent during a call reach the agent on the call's stream, filtered by the session's level.
+    capabilities.putObject("logging");
+    // Asked of the server that offers the prompt or template, if the policy lets the caller use it.
+    capabilities.putObject("completions");
     result.putObject("serverInfo").put("name", "cmcp-gateway").put("title", "cMCP gateway").put("version", gatewayVersion);
     result.put("instructions",
         "Tool calls, resource reads and prompts through this gateway are checked against a Cedar policy bundle and audited.");

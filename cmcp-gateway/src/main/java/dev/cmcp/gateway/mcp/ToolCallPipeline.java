@@ -21,6 +21,7 @@ import dev.cmcp.gateway.policy.PolicyTarget;
 import dev.cmcp.gateway.redaction.Redaction;
 import dev.cmcp.gateway.redaction.RedactionReport;
 import dev.cmcp.gateway.redaction.ResponseRedactor;
+import dev.cmcp.gateway.upstream.AgentRelays;
 import dev.cmcp.gateway.upstream.ProgressRoutes;
 import dev.cmcp.gateway.upstream.UpstreamException;
 import dev.cmcp.gateway.upstream.Upstreams;
@@ -32,7 +33,6 @@ import java.lang.System.Logger.Level;
 import java.time.Clock;
 import java.util.List;
 import java.util.Optional;
-import java.util.function.Consumer;
 import java.util.function.Supplier;
 
 /**
@@ -105,6 +105,7 @@ public final class ToolCallPipeline {
   private final Clock clock;
   private final ToolPins pins;
   private final Discovery discovery;
+  private final Completions completions;
   private final ResponseRedactor redactor = new ResponseRedactor(new StrictJson());
   private final Optional<GatewayMetrics> metrics;
 
@@ -133,6 +134,7 @@ public final class ToolCallPipeline {
     this.pins = new ToolPins(audit);
     this.metrics = metrics;
     this.discovery = new Discovery(upstreams, policies, pins, new ResourceRoutes(), mode == EnforcementMode.ENFORCING, clock);
+    this.completions = new Completions(upstreams, policies, mode == EnforcementMode.ENFORCING, clock);
   }
 
   private static Supplier<ActivePolicy> fixed(ActivePolicy policy) {
@@ -144,21 +146,30 @@ public final class ToolCallPipeline {
     return discovery;
   }
 
+  /** The audit log calls are recorded in; empty in silent mode. */
+  Optional<AuditLog> audit() {
+    return audit;
+  }
+
+  /** Argument completions, governed like the list methods by the same policy. */
+  Completions completions() {
+    return completions;
+  }
+
   /** A {@code tools/call}; returns the whole JSON-RPC response message for the agent. */
   public ObjectNode call(JsonNode id, ObjectNode params, Optional<String> transportSession, Optional<String> workflowHeader)
       throws JsonRpcException {
-    return call(id, params, transportSession, workflowHeader, Optional.empty(), notification -> { });
+    return call(id, params, transportSession, workflowHeader, Optional.empty(), CallStream.none());
   }
 
   /**
-   * A {@code tools/call} whose upstream progress is relayed while it runs.
+   * A {@code tools/call} whose upstream may talk to the agent while it runs: progress, log
+   * messages and its own requests, as {@code stream} allows.
    *
    * @param requestId the HTTP request's id, recorded in the audit entries and log lines of the call
-   * @param progress receives each {@code notifications/progress} for the agent, carrying the
-   *     agent's own progress token; called on the upstream's reader thread, so it must return quickly
    */
-  public ObjectNode call(JsonNode id, ObjectNode params, Optional<String> transportSession, Optional<String> workflowHeader,
-      Optional<String> requestId, Consumer<ObjectNode> progress) throws JsonRpcException {
+  ObjectNode call(JsonNode id, ObjectNode params, Optional<String> transportSession, Optional<String> workflowHeader,
+      Optional<String> requestId, CallStream stream) throws JsonRpcException {
     refuseWhileEvidenceIsStale(id);
     ActivePolicy active = policies.get();
     ToolCall call = ToolCall.parse(id, params, transportSession, workflowHeader);
@@ -171,7 +182,7 @@ public final class ToolCallPipeline {
         Kind.TOOL, id, target.name(), target.action(), tool.map(CatalogTool::server), forward, call.arguments(), caller, active,
         requestId);
     Optional<PolicyDecision.Deny> changed = tool.isPresent() ? pinMismatch(request, tool.get()) : Optional.empty();
-    return govern(request, changed.isPresent() ? changed.get() : decide(request, target), progress);
+    return govern(request, changed.isPresent() ? changed.get() : decide(request, target), stream);
   }
 
   /** A {@code resources/read}, routed to the one catalog server that offers the URI. */
@@ -246,11 +257,11 @@ public final class ToolCallPipeline {
   }
 
   private ObjectNode govern(Governed request, PolicyDecision decision) throws JsonRpcException {
-    return govern(request, decision, notification -> { });
+    return govern(request, decision, CallStream.none());
   }
 
   /** The steps every governed request shares, once its target and decision are known. */
-  private ObjectNode govern(Governed request, PolicyDecision decision, Consumer<ObjectNode> progress) throws JsonRpcException {
+  private ObjectNode govern(Governed request, PolicyDecision decision, CallStream stream) throws JsonRpcException {
     long started = System.nanoTime();
     if (request.kind() == Kind.TOOL && metrics.isPresent()) {
       boolean approved = request.active().catalog().tools().containsKey(request.name());
@@ -262,7 +273,7 @@ public final class ToolCallPipeline {
       listener.recorded(request.caller().sessionId());
       throw denied(request, (PolicyDecision.Deny) decision);
     }
-    ObjectNode answer = forward(request, decision.redaction(), decisionIndex, progress);
+    ObjectNode answer = forward(request, decision.redaction(), decisionIndex, stream);
     listener.recorded(request.caller().sessionId());
     answer.set("id", request.id());
     // Allowed calls are logged at DEBUG only: the audit log and /metrics record each of them, and an
@@ -370,28 +381,37 @@ public final class ToolCallPipeline {
     return new JsonRpcException(new JsonRpcError(JsonRpcError.TOOL_CALL_DENIED, message, data), request.id(), 403);
   }
 
-  private ObjectNode forward(Governed request, Redaction redaction, Optional<Long> decisionIndex, Consumer<ObjectNode> progress)
+  // "try": the relay registration is held only for its scope (open while the call is in flight).
+  @SuppressWarnings("try")
+  private ObjectNode forward(Governed request, Redaction redaction, Optional<Long> decisionIndex, CallStream stream)
       throws JsonRpcException {
     ObjectNode answer;
     long started = System.nanoTime();
     String server = request.server().orElseThrow();
     JsonNode agentToken = request.forwardParams().path("_meta").get("progressToken");
     // The upstream sees a token of the gateway's own, so agents that pick the same token stay apart.
+    // Under a redacting permit only the answer passes redaction, so the server's log messages and
+    // requests, which would bypass it, are not relayed.
     try (ProgressRoutes.Route route = agentToken == null ? null : upstreams.progress().open(server,
-        notification -> progress.accept(progressForAgent(notification, agentToken, redaction)))) {
+            notification -> stream.progress(progressForAgent(notification, agentToken, redaction)));
+        AgentRelays.Registration inFlight = upstreams.relays().open(server, redaction.isEmpty() ? stream : AgentRelays.Relay.NONE)) {
       ObjectNode params = request.forwardParams();
       if (route != null) {
         params = params.deepCopy();
         ((ObjectNode) params.get("_meta")).put("progressToken", route.token());
       }
       // Size limit and SSE are dealt with below this call: what comes back is one whole, bounded message.
-      answer = upstreams.connection(server).request(request.kind().method, params);
+      answer = upstreams.connection(server).request(request.kind().method, params, stream.cancellation());
       upstreamAnswered(started);
     } catch (UpstreamException e) {
       upstreamAnswered(started);
-      String outcome = e.kind() == UpstreamException.Kind.RESPONSE_TOO_LARGE ? "response_too_large" : "upstream_error";
+      String outcome = switch (e.kind()) {
+        case RESPONSE_TOO_LARGE -> "response_too_large";
+        case CANCELLED -> "cancelled";
+        default -> "upstream_error";
+      };
       // The upstream package's messages name the server and the failure, never the call's content.
-      LOG.log(Level.WARNING, "upstream failed",
+      LOG.log(e.kind() == UpstreamException.Kind.CANCELLED ? Level.INFO : Level.WARNING, "upstream failed",
           fields(request, LogField.of("outcome", outcome), LogField.of("error", e.getMessage())));
       recordOutcome(request, decisionIndex, outcome, Optional.empty(), Optional.empty());
       throw UpstreamErrors.toJsonRpc(e, request.id());

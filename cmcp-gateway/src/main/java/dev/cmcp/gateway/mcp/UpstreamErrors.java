@@ -15,6 +15,7 @@ final class UpstreamErrors {
           case UNAVAILABLE -> JsonRpcError.withWord(JsonRpcError.UPSTREAM_UNAVAILABLE, e.getMessage(), "upstream_unavailable");
           case RESPONSE_TOO_LARGE -> JsonRpcError.withWord(JsonRpcError.RESPONSE_TOO_LARGE, e.getMessage(), "response_too_large");
           case PROTOCOL_ERROR -> JsonRpcError.withWord(JsonRpcError.INTERNAL_ERROR, e.getMessage(), "upstream_protocol_error");
+          case CANCELLED -> JsonRpcError.withWord(JsonRpcError.REQUEST_CANCELLED, e.getMessage(), "cancelled");
         };
     return new JsonRpcException(error, id, 200);
   }

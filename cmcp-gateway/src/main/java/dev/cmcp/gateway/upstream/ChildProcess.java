@@ -105,7 +105,17 @@ final class ChildProcess {
   }
 
   ObjectNode request(String method, JsonNode params, long deadlineNanos) throws UpstreamException {
+    return request(method, params, deadlineNanos, new Cancellation());
+  }
+
+  ObjectNode request(String method, JsonNode params, long deadlineNanos, Cancellation cancellation) throws UpstreamException {
     PendingRequests.Ticket ticket = pending.open(method);
+    // Only a request still waiting is called off, and then the server is told under the id it knows.
+    cancellation.onCancel(reason -> {
+      if (pending.fail(ticket.id(), calledOff -> UpstreamException.cancelled(server, calledOff))) {
+        sendQuietly(JsonRpc.cancelled(ticket.id(), reason));
+      }
+    });
     try {
       send(JsonRpc.request(ticket.id(), method, params), method);
       return ticket.answer().get(Math.max(0, deadlineNanos - System.nanoTime()), TimeUnit.NANOSECONDS);
@@ -125,6 +135,8 @@ final class ChildProcess {
     } catch (UpstreamException e) {
       pending.forget(ticket.id());
       throw e;
+    } finally {
+      cancellation.done();
     }
   }
 
@@ -248,7 +260,7 @@ final class ChildProcess {
           LOG.log(Level.WARNING, "upstream " + server + " sent an answer to no waiting request (unknown id, or too late); skipped");
         }
       }
-      case JsonRpc.Incoming.ServerRequest request -> sendQuietly(JsonRpc.answer(request));
+      case JsonRpc.Incoming.ServerRequest request -> events.request(server, request, this::sendQuietly);
       case JsonRpc.Incoming.Notification notification -> events.notification(server, notification.message());
       case JsonRpc.Incoming.Unrecognised unrecognised ->
           LOG.log(Level.WARNING, "upstream " + server + " wrote JSON that is not a JSON-RPC message; skipped");

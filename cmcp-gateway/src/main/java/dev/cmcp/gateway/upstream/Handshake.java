@@ -16,12 +16,15 @@ final class Handshake {
   private Handshake() {}
 
   /**
-   * The gateway declares no client capabilities: it forwards agents' requests and has nothing
-   * of its own (sampling, roots, elicitation) to offer the upstream.
+   * The gateway offers the upstream sampling and elicitation: it relays them to the agent whose
+   * call is in flight, if that agent declared them ({@link AgentRelays}), and refuses them
+   * otherwise. Many servers offer the tools that ask only to clients that declare these.
    */
   static ObjectNode initializeParams() {
     ObjectNode params = JsonNodeFactory.instance.objectNode().put("protocolVersion", PROTOCOL_VERSION);
-    params.putObject("capabilities");
+    ObjectNode capabilities = params.putObject("capabilities");
+    capabilities.putObject("sampling");
+    capabilities.putObject("elicitation");
     params
         .putObject("clientInfo")
         .put("name", "cmcp-gateway")

@@ -110,11 +110,16 @@ final class HttpConnection implements UpstreamConnection {
 
   @Override
   public ObjectNode request(String method, JsonNode params) throws UpstreamException {
+    return request(method, params, new Cancellation());
+  }
+
+  @Override
+  public ObjectNode request(String method, JsonNode params, Cancellation cancellation) throws UpstreamException {
     if (misconfiguration != null) {
       throw new UpstreamException(UpstreamException.Kind.UNAVAILABLE, misconfiguration);
     }
     try {
-      ObjectNode answer = requestInSession(method, params);
+      ObjectNode answer = requestInSession(method, params, cancellation);
       lastContact = new LastContact(null, System.nanoTime());
       return answer;
     } catch (UpstreamException e) {
@@ -156,17 +161,17 @@ final class HttpConnection implements UpstreamConnection {
     }
   }
 
-  private ObjectNode requestInSession(String method, JsonNode params) throws UpstreamException {
+  private ObjectNode requestInSession(String method, JsonNode params, Cancellation cancellation) throws UpstreamException {
     long deadline = deadlineFromNow();
     Session used = currentSession(method, deadline);
-    Reply reply = exchange(used, method, params, deadline);
+    Reply reply = exchange(used, method, params, deadline, cancellation);
     if (reply instanceof Reply.SessionEnded ended) {
       LOG.log(
           Level.INFO,
           "upstream " + server.name() + " no longer knows the gateway's session (HTTP " + ended.status()
               + "); starting a new one");
       Session renewed = renewSession(used, method, deadline);
-      reply = exchange(renewed, method, params, deadline);
+      reply = exchange(renewed, method, params, deadline, cancellation);
       if (reply instanceof Reply.SessionEnded again) {
         throw new UpstreamException(
             UpstreamException.Kind.UNAVAILABLE,
@@ -194,15 +199,18 @@ final class HttpConnection implements UpstreamConnection {
     client.shutdownNow();
   }
 
-  private Reply exchange(Session used, String method, JsonNode params, long deadline) throws UpstreamException {
+  private Reply exchange(Session used, String method, JsonNode params, long deadline, Cancellation cancellation)
+      throws UpstreamException {
     long id = nextId.getAndIncrement();
     try {
-      return post(used, JsonRpc.request(id, method, params), id, method, deadline).body();
+      return post(used, JsonRpc.request(id, method, params), id, method, deadline, cancellation).body();
     } catch (UpstreamException e) {
       if (e.kind() == UpstreamException.Kind.TIMEOUT) {
         Thread.ofVirtual().start(() -> sendQuietly(used, JsonRpc.cancelled(id, "the gateway stopped waiting (timeout)")));
       }
       throw e;
+    } finally {
+      cancellation.done();
     }
   }
 
@@ -262,6 +270,13 @@ final class HttpConnection implements UpstreamConnection {
   /** Posts one message; {@code expectedId} is the id of the answer to wait for, null for none. */
   private HttpResponse<Reply> post(Session used, ObjectNode message, Long expectedId, String method, long deadline)
       throws UpstreamException {
+    return post(used, message, expectedId, method, deadline, new Cancellation());
+  }
+
+  /** As above; calling the request off tells the server under {@code expectedId} and stops waiting for its answer. */
+  private HttpResponse<Reply> post(
+      Session used, ObjectNode message, Long expectedId, String method, long deadline, Cancellation cancellation)
+      throws UpstreamException {
     long remaining = remainingNanos(deadline);
     if (remaining <= 0) {
       throw UpstreamException.timeout(server.name(), method, settings.timeout());
@@ -275,6 +290,11 @@ final class HttpConnection implements UpstreamConnection {
     builder.setHeader("Accept", "application/json, text/event-stream");
     CompletableFuture<HttpResponse<Reply>> exchange =
         client.sendAsync(withSession(builder, used).build(), replyReader(used, expectedId, method));
+    cancellation.onCancel(reason -> {
+      if (exchange.completeExceptionally(UpstreamException.cancelled(server.name(), method))) {
+        Thread.ofVirtual().start(() -> sendQuietly(used, JsonRpc.cancelled(expectedId, reason)));
+      }
+    });
     try {
       return exchange.get(remaining, TimeUnit.NANOSECONDS);
     } catch (TimeoutException e) {
@@ -353,13 +373,14 @@ final class HttpConnection implements UpstreamConnection {
 
   /**
    * Messages the server sent on an answer's SSE stream besides the answer. Notifications go to
-   * the listener; requests get the gateway's answer (ping, or "method not found").
+   * the listener; requests go to the listener too, which answers them now or later.
    */
   private void fromServer(Session used, JsonRpc.Incoming incoming) {
     switch (incoming) {
       case JsonRpc.Incoming.Notification notification -> events.notification(server.name(), notification.message());
-      case JsonRpc.Incoming.ServerRequest request ->
-          Thread.ofVirtual().start(() -> sendQuietly(used, JsonRpc.answer(request)));
+      // Replies are posted on a thread of their own: this one is reading the answer's stream.
+      case JsonRpc.Incoming.ServerRequest request -> events.request(
+          server.name(), request, reply -> Thread.ofVirtual().start(() -> sendQuietly(used, reply)));
       default -> {}
     }
   }

@@ -88,8 +88,8 @@ final class JsonRpc {
   }
 
   /**
-   * The gateway's answer to a server's request. It offers the server no client capabilities
-   * (sampling, roots, elicitation), so everything but ping is "method not found".
+   * The gateway's own answer to a server's request that no agent is asked: ping is answered,
+   * everything else (sampling or elicitation no agent can take, roots) is "method not found".
    */
   static ObjectNode answer(Incoming.ServerRequest request) {
     ObjectNode answer = NODES.objectNode().put("jsonrpc", "2.0");
@@ -103,6 +103,29 @@ final class JsonRpc {
           .put("message", "the cMCP gateway does not offer " + request.method() + " to upstream servers");
     }
     return answer;
+  }
+
+  /**
+   * The agent's response to a relayed request, as the server gets it: under the server's own
+   * id, with only {@code result} or a well-formed {@code error}, so nothing else the agent wrote
+   * reaches the server.
+   */
+  static ObjectNode agentReply(JsonNode serverId, ObjectNode agentResponse) {
+    ObjectNode reply = NODES.objectNode().put("jsonrpc", "2.0");
+    reply.set("id", serverId);
+    JsonNode result = agentResponse.get("result");
+    JsonNode error = agentResponse.get("error");
+    if (result instanceof ObjectNode) {
+      reply.set("result", result);
+    } else if (error != null && error.path("code").isIntegralNumber() && error.path("message").isTextual()) {
+      ObjectNode copy = reply.putObject("error").put("code", error.get("code").intValue()).put("message", error.get("message").asText());
+      if (error.has("data")) {
+        copy.set("data", error.get("data"));
+      }
+    } else {
+      reply.putObject("error").put("code", -32603).put("message", "the agent answered with neither a result object nor a valid error");
+    }
+    return reply;
   }
 
   /** The gateway's ids are numbers; anything else cannot answer one of its requests. */

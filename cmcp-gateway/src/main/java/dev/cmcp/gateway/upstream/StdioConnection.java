@@ -66,8 +66,13 @@ final class StdioConnection implements UpstreamConnection {
 
   @Override
   public ObjectNode request(String method, JsonNode params) throws UpstreamException {
+    return request(method, params, new Cancellation());
+  }
+
+  @Override
+  public ObjectNode request(String method, JsonNode params, Cancellation cancellation) throws UpstreamException {
     long deadline = System.nanoTime() + settings.timeout().toNanos();
-    return runningChild(method, deadline).request(method, params, deadline);
+    return runningChild(method, deadline).request(method, params, deadline, cancellation);
   }
 
   /** Stops the supervisor and the child it runs. */

@@ -21,4 +21,7 @@ public sealed interface UpstreamConnection permits StdioConnection, HttpConnecti
    *     large, or not JSON-RPC
    */
   ObjectNode request(String method, JsonNode params) throws UpstreamException;
+
+  /** As {@link #request(String, JsonNode)}, and {@code cancellation} may call the request off while it waits. */
+  ObjectNode request(String method, JsonNode params, Cancellation cancellation) throws UpstreamException;
 }

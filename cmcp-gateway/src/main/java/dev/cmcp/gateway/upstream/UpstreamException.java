@@ -15,7 +15,9 @@ public final class UpstreamException extends Exception {
     /** The answer was larger than the configured limit and was dropped unread. */
     RESPONSE_TOO_LARGE,
     /** The upstream answered with something that is not the MCP the gateway speaks. */
-    PROTOCOL_ERROR
+    PROTOCOL_ERROR,
+    /** The agent called the request off before the upstream answered ({@link Cancellation}). */
+    CANCELLED
   }
 
   private final Kind kind;
@@ -49,6 +51,10 @@ public final class UpstreamException extends Exception {
             + " with more than "
             + limitBytes
             + " bytes (max_response_size); the answer was dropped");
+  }
+
+  static UpstreamException cancelled(String server, String method) {
+    return new UpstreamException(Kind.CANCELLED, "the agent cancelled " + method + " before upstream " + server + " answered");
   }
 
   /** A copy thrown on the caller's thread, so its stack trace shows who asked. */

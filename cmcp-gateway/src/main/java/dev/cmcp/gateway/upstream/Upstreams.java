@@ -32,6 +32,10 @@ public final class Upstreams implements AutoCloseable {
   private final Map<String, AtomicLong> toolListVersions = new ConcurrentHashMap<>();
   private final Map<String, CachedTools> toolLists = new ConcurrentHashMap<>();
   private final ProgressRoutes progress = new ProgressRoutes();
+  private final AgentRelays relays = new AgentRelays();
+
+  /** The server requests an agent may be asked, if it declared the capability. */
+  private static final Set<String> RELAYED_REQUESTS = Set.of("sampling/createMessage", "elicitation/create");
 
   /** A server's tools as fetched while the server's list had {@code version}. */
   private record CachedTools(long version, List<ObjectNode> tools) {}
@@ -79,6 +83,11 @@ public final class Upstreams implements AutoCloseable {
   /** Where the servers' progress notifications are routed to the requests that asked for them. */
   public ProgressRoutes progress() {
     return progress;
+  }
+
+  /** Which call in flight hears a server's log messages and requests. */
+  public AgentRelays relays() {
+    return relays;
   }
 
   /**
@@ -259,7 +268,10 @@ public final class Upstreams implements AutoCloseable {
     }
   }
 
-  /** A server's tool list is stale once it reconnects or announces a change; its progress goes to its route. */
+  /**
+   * A server's tool list is stale once it reconnects or announces a change; its progress goes to its
+   * route, its log messages and requests to the call in flight ({@link AgentRelays}).
+   */
   private final class ToolListInvalidation implements UpstreamEvents {
     @Override
     public void sessionStarted(String server) {
@@ -273,6 +285,17 @@ public final class Upstreams implements AutoCloseable {
         toolListVersions.get(server).incrementAndGet();
       } else if ("notifications/progress".equals(method)) {
         progress.deliver(server, message);
+      } else if ("notifications/message".equals(method)) {
+        relays.log(server, message);
+      }
+    }
+
+    @Override
+    public void request(String server, JsonRpc.Incoming.ServerRequest request, Consumer<ObjectNode> reply) {
+      boolean relayed = RELAYED_REQUESTS.contains(request.method())
+          && relays.ask(server, request.message(), agentResponse -> reply.accept(JsonRpc.agentReply(request.id(), agentResponse)));
+      if (!relayed) {
+        reply.accept(JsonRpc.answer(request));
       }
     }
   }

@@ -23,8 +23,12 @@
  *       unknown session with 400.
  *   <li>Redirects are not followed: they would carry the catalog's headers (credentials) to
  *       another host.
- *   <li>The gateway offers upstreams no client capabilities: it answers their {@code ping} and
- *       refuses every other request (sampling, roots, elicitation) with -32601.
+ *   <li>The gateway offers upstreams sampling and elicitation, and relays those requests (and
+ *       log messages) to the call in flight only when it is the server's only request in flight
+ *       ({@link dev.cmcp.gateway.upstream.AgentRelays}): over stdio nothing says whose they are.
+ *       It answers {@code ping} itself and refuses everything else (roots) with -32601.
+ *   <li>A caller can call its request off ({@link dev.cmcp.gateway.upstream.Cancellation}): the
+ *       server is sent {@code notifications/cancelled} under the gateway's id for the request.
  *   <li>Progress tokens sent upstream are the gateway's own, one per request ({@link
  *       dev.cmcp.gateway.upstream.ProgressRoutes}): agents choose theirs freely, and two agents
  *       with the same token must not receive each other's progress.

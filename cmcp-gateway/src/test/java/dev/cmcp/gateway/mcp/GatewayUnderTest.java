@@ -86,6 +86,11 @@ final class GatewayUnderTest implements AutoCloseable {
     return new UpstreamServer.Stdio(name, "node", List.of(resource("hostile-server.mjs").toString()), Map.of(), null);
   }
 
+  /** The server whose tools log and ask the client during a call, {@code asking-server.mjs}. */
+  static UpstreamServer.Stdio askingServer(String name) {
+    return new UpstreamServer.Stdio(name, "node", List.of(resource("asking-server.mjs").toString()), Map.of(), null);
+  }
+
   static UpstreamServer.Stdio serverEverything(String name) {
     String root = System.getProperty("cmcp.repo.root");
     Path base = root != null ? Path.of(root) : Path.of("").toAbsolutePath().getParent();
@@ -103,9 +108,14 @@ final class GatewayUnderTest implements AutoCloseable {
 
   /** Opens an MCP session with {@code initialize}; returns its {@code Mcp-Session-Id}. */
   String openSession() {
+    return openSession("{}");
+  }
+
+  /** Opens an MCP session for an agent declaring {@code capabilitiesJson}; returns its {@code Mcp-Session-Id}. */
+  String openSession(String capabilitiesJson) {
     McpHttpResponse opened = endpoint.post(new McpHttpRequest(Optional.empty(), Optional.empty(), Optional.empty(),
-        "{\"jsonrpc\":\"2.0\",\"id\":1,\"method\":\"initialize\",\"params\":{\"protocolVersion\":\"2025-06-18\"}}"
-            .getBytes(StandardCharsets.UTF_8)));
+        ("{\"jsonrpc\":\"2.0\",\"id\":1,\"method\":\"initialize\",\"params\":{\"protocolVersion\":\"2025-06-18\","
+            + "\"capabilities\":" + capabilitiesJson + "}}").getBytes(StandardCharsets.UTF_8)));
     return Optional.ofNullable(opened.headers().get("Mcp-Session-Id"))
         .orElseThrow(() -> new AssertionError("initialize did not open a session: " + opened));
   }

@@ -9,6 +9,7 @@ import static org.assertj.core.api.Assertions.catchThrowableOfType;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.node.JsonNodeFactory;
+import com.fasterxml.jackson.databind.node.ObjectNode;
 import com.sun.net.httpserver.Headers;
 import com.sun.net.httpserver.HttpExchange;
 import com.sun.net.httpserver.HttpServer;
@@ -23,9 +24,12 @@ import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.util.List;
 import java.util.Map;
+import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.Executors;
+import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
+import java.util.function.Consumer;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
@@ -38,6 +42,11 @@ class FakeHttpUpstreamTest {
   private final StrictJson json = new StrictJson();
   private final AtomicInteger sessions = new AtomicInteger();
   private final List<Headers> requestHeaders = new CopyOnWriteArrayList<>();
+  /** The request of the {@code hang} tool, once it arrived; the server never answers it. */
+  private final CompletableFuture<JsonNode> hanging = new CompletableFuture<>();
+  private final CompletableFuture<JsonNode> cancelledNotice = new CompletableFuture<>();
+  /** The gateway's reply to the server's request sent on the {@code ask} tool's stream. */
+  private final CompletableFuture<JsonNode> replyToServer = new CompletableFuture<>();
   private HttpServer server;
 
   @BeforeEach
@@ -139,6 +148,53 @@ class FakeHttpUpstreamTest {
     }
   }
 
+  @Test
+  void cancellingACallInFlightTellsTheServerUnderItsIdAndStopsWaiting() throws Exception {
+    try (Upstreams upstreams = new Upstreams(catalog(fake(Map.of())), PATIENT)) {
+      upstreams.start();
+      Cancellation cancellation = new Cancellation();
+      CompletableFuture<UpstreamException> failure = CompletableFuture.supplyAsync(() -> catchThrowableOfType(UpstreamException.class,
+          () -> upstreams.connection("fake").request("tools/call", toolCall("hang", JsonNodeFactory.instance.objectNode()), cancellation)));
+      JsonNode request = hanging.get(20, TimeUnit.SECONDS);
+
+      cancellation.cancel("cancelled by the agent");
+
+      assertThat(failure.get(20, TimeUnit.SECONDS).kind()).isEqualTo(UpstreamException.Kind.CANCELLED);
+      JsonNode notice = cancelledNotice.get(20, TimeUnit.SECONDS);
+      assertThat(notice.path("params").path("requestId")).isEqualTo(request.get("id"));
+    }
+  }
+
+  @Test
+  void aServerRequestOnTheAnswersStreamGoesToTheCallInFlightAndItsReplyBackUnderTheServersId() throws Exception {
+    try (Upstreams upstreams = new Upstreams(catalog(fake(Map.of())), PATIENT)) {
+      upstreams.start();
+      List<JsonNode> asked = new CopyOnWriteArrayList<>();
+      AgentRelays.Relay agent = new AgentRelays.Relay() {
+        @Override
+        public void log(ObjectNode notification) {}
+
+        @Override
+        public boolean ask(ObjectNode request, Consumer<ObjectNode> answer) {
+          asked.add(request);
+          ObjectNode response = JsonNodeFactory.instance.objectNode().put("id", "cmcp-request-1");
+          response.putObject("result").put("model", "agent-model");
+          answer.accept(response);
+          return true;
+        }
+      };
+      JsonNode answer;
+      try (AgentRelays.Registration inFlight = upstreams.relays().open("fake", agent)) {
+        answer = call(upstreams, "ask");
+      }
+
+      assertThat(asked).singleElement().satisfies(request -> assertThat(request.path("method").asText()).isEqualTo("sampling/createMessage"));
+      assertThat(replyToServer.get(20, TimeUnit.SECONDS).toString())
+          .isEqualTo("{\"jsonrpc\":\"2.0\",\"id\":\"srv-9\",\"result\":{\"model\":\"agent-model\"}}");
+      assertThat(text(answer)).isEqualTo("asked");
+    }
+  }
+
   private void handle(HttpExchange exchange) throws IOException {
     try (exchange) {
       requestHeaders.add(exchange.getRequestHeaders());
@@ -153,9 +209,32 @@ class FakeHttpUpstreamTest {
       } else if (!session.equals(exchange.getRequestHeaders().getFirst("Mcp-Session-Id"))) {
         respond(exchange, 404, "text/plain", "no such session");
       } else if (!message.has("id")) {
+        if (message.path("method").asText().equals("notifications/cancelled")) {
+          cancelledNotice.complete(message);
+        }
+        exchange.sendResponseHeaders(202, -1);
+      } else if (!message.has("method")) {
+        replyToServer.complete(message);
         exchange.sendResponseHeaders(202, -1);
       } else {
         switch (message.path("params").path("name").asText()) {
+          case "hang" -> {
+            hanging.complete(message);
+            cancelledNotice.join();
+            respond(exchange, 200, "application/json", answer(message, content("too late")));
+          }
+          case "ask" -> {
+            // The server's request first; the answer only once the gateway has replied to it.
+            exchange.getResponseHeaders().set("Content-Type", "text/event-stream");
+            exchange.sendResponseHeaders(200, 0);
+            try (OutputStream out = exchange.getResponseBody()) {
+              out.write(("data: {\"jsonrpc\":\"2.0\",\"id\":\"srv-9\",\"method\":\"sampling/createMessage\",\"params\":"
+                  + "{\"messages\":[],\"maxTokens\":5}}\n\n").getBytes(StandardCharsets.UTF_8));
+              out.flush();
+              replyToServer.join();
+              out.write(("data: " + answer(message, content("asked")) + "\n\n").getBytes(StandardCharsets.UTF_8));
+            }
+          }
           case "stream" -> {
             String answer = answer(message, content("streamed answer"));
             int split = answer.indexOf("\"id\"");
