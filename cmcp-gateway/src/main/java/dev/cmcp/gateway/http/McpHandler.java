@@ -210,8 +210,14 @@ final class McpHandler extends Handler.Abstract {
     }
   }
 
+  /**
+   * Every refusal here is made with the request body unread (or read only in part), and Jetty drops
+   * a connection whose body it cannot consume after the answer: saying so lets the client open a
+   * new connection for its next request instead of reusing one that is about to close under it.
+   */
   private boolean refuse(Response response, Callback callback, int status, int code, String message, String word)
       throws IOException {
+    response.getHeaders().put(HttpHeader.CONNECTION, "close");
     McpHttpResponse answer = McpHttpResponse.error(status, NullNode.getInstance(), JsonRpcError.withWord(code, message, word));
     writeJson(response, callback, answer);
     return true;

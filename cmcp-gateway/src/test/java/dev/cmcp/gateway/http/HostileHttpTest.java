@@ -204,6 +204,8 @@ class HostileHttpTest {
       HttpResponse<String> answer = post(HttpRequest.BodyPublishers.ofString(PING), Map.of("Origin", origin));
       assertThat(answer.statusCode()).as(origin).isEqualTo(403);
       assertThat(errorWord(answer)).as(origin).isEqualTo("origin_not_allowed");
+      // The body was never read: the client is told not to reuse the connection Jetty will drop.
+      assertThat(answer.headers().firstValue("Connection")).as(origin).hasValue("close");
     }
     for (String origin : List.of("https://app.example", "https://APP.example", "http://localhost:5173", "http://127.0.0.1", "http://[::1]:3000")) {
       assertThat(post(HttpRequest.BodyPublishers.ofString(PING), Map.of("Origin", origin)).statusCode()).as(origin).isEqualTo(200);
