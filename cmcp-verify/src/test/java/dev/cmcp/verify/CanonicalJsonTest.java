@@ -17,7 +17,7 @@ class CanonicalJsonTest {
 
   static Path fixtures() {
     String root = System.getProperty("cmcp.repo.root", ".");
-    return Path.of(root).resolve("../shared/fixtures/jcs").normalize();
+    return Path.of(root).resolve("test-fixtures/jcs").normalize();
   }
 
   static Stream<String> vectors() throws IOException {

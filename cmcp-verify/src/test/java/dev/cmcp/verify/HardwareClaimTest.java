@@ -32,13 +32,13 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
 /**
- * Claims carrying the real SEV-SNP report and TDX quote of ../shared/fixtures. Their user data
+ * Claims carrying the real SEV-SNP report and TDX quote of test-fixtures. Their user data
  * was set by whoever produced them, not by a cMCP gateway, so the binding of any claim fails:
  * that is the honest result, and every other check is shown to pass or fail on its own.
  */
 class HardwareClaimTest {
 
-  static final Path FIXTURES = Path.of(System.getProperty("cmcp.repo.root")).resolve("../shared/fixtures").normalize();
+  static final Path FIXTURES = Path.of(System.getProperty("cmcp.repo.root")).resolve("test-fixtures").normalize();
 
   /** Inside the fixture VCEK's validity (2022-09-24 to 2029-09-24). */
   static final Instant SNP_NOW = Instant.parse("2025-01-01T00:00:00Z");

@@ -6,7 +6,7 @@ import java.io.UncheckedIOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 
-/** Real evidence from ../shared/fixtures (see its README), and a binding to write. */
+/** Real evidence from test-fixtures (see its README), and a binding to write. */
 final class Fixtures {
 
   /** MEASUREMENT of the real SEV-SNP report: bytes 0x90 to 0xBF. */
@@ -30,11 +30,11 @@ final class Fixtures {
   }
 
   private static byte[] read(String name) {
-    Path root = Path.of(System.getProperty("cmcp.repo.root", ".")).resolve("../shared/fixtures").normalize();
+    Path root = Path.of(System.getProperty("cmcp.repo.root", ".")).resolve("test-fixtures").normalize();
     try {
       return Files.readAllBytes(root.resolve(name));
     } catch (IOException e) {
-      throw new UncheckedIOException("the shared fixtures are missing: " + e.getMessage(), e);
+      throw new UncheckedIOException("the test fixtures (test-fixtures/) are missing: " + e.getMessage(), e);
     }
   }
 }

@@ -12,7 +12,7 @@ import org.junit.jupiter.api.io.TempDir;
 /** The picocli wiring of {@code cmcp verify-evidence}; its checks are tested in cmcp-verify. */
 class VerifyEvidenceCommandTest {
 
-  static final Path TDX = Path.of(System.getProperty("cmcp.repo.root")).resolve("../shared/fixtures/tdx").normalize();
+  static final Path TDX = Path.of(System.getProperty("cmcp.repo.root")).resolve("test-fixtures/tdx").normalize();
 
   @TempDir Path certs;
 

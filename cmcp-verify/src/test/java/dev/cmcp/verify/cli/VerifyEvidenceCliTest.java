@@ -20,7 +20,7 @@ import org.junit.jupiter.api.io.TempDir;
 
 class VerifyEvidenceCliTest {
 
-  static final Path FIXTURES = Path.of(System.getProperty("cmcp.repo.root")).resolve("../shared/fixtures").normalize();
+  static final Path FIXTURES = Path.of(System.getProperty("cmcp.repo.root")).resolve("test-fixtures").normalize();
   static final Path SNP_REPORT = FIXTURES.resolve("snp/attestation.bin");
   static final Path TDX_QUOTE = FIXTURES.resolve("tdx/tdx_prod_quote_SPR_E4.dat");
   static final Instant SNP_NOW = Instant.parse("2025-01-01T00:00:00Z");

@@ -18,7 +18,7 @@ class TrustStoreTest {
 
   static Path snpFixtures() {
     String root = System.getProperty("cmcp.repo.root", ".");
-    return Path.of(root).resolve("../shared/fixtures/snp").normalize();
+    return Path.of(root).resolve("test-fixtures/snp").normalize();
   }
 
   static byte[] resource(String name) throws IOException {

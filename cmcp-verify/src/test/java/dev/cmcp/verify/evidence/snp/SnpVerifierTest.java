@@ -31,7 +31,7 @@ class SnpVerifierTest {
 
   static Path fixtures() {
     String root = System.getProperty("cmcp.repo.root", ".");
-    return Path.of(root).resolve("../shared/fixtures/snp").normalize();
+    return Path.of(root).resolve("test-fixtures/snp").normalize();
   }
 
   static byte[] fixture(String name) throws IOException {

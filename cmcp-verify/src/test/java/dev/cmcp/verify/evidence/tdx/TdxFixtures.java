@@ -8,10 +8,10 @@ import java.nio.file.Path;
 import java.time.Instant;
 import java.util.Objects;
 
-/** The real TDX quote and Intel collateral from ../shared/fixtures/tdx, and a time when all of it was valid. */
+/** The real TDX quote and Intel collateral from test-fixtures/tdx, and a time when all of it was valid. */
 final class TdxFixtures {
 
-  static final Path DIR = Path.of(System.getProperty("cmcp.repo.root")).resolve("../shared/fixtures/tdx").normalize();
+  static final Path DIR = Path.of(System.getProperty("cmcp.repo.root")).resolve("test-fixtures/tdx").normalize();
 
   /**
    * Inside the PCK chain (2022-09-20 to 2029-09-20), the PCK CRL (2023-06-08 to 07-08), the root

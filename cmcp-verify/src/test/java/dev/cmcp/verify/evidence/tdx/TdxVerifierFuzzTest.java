@@ -15,7 +15,7 @@ import org.junit.jupiter.api.Test;
 /**
  * TDX quotes from a hostile host: whatever the bytes, the verifier answers with every check
  * (it never throws), and the header and TD report cannot change while the chain from Intel's root
- * to the quote's signature still holds. Collateral: all of ../shared/fixtures/tdx, at a time it
+ * to the quote's signature still holds. Collateral: all of test-fixtures/tdx, at a time it
  * was valid. Seed: the real quote (TdxVerifierFuzzTestInputs/).
  */
 class TdxVerifierFuzzTest {
