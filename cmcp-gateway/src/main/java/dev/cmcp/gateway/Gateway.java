@@ -145,7 +145,7 @@ public final class Gateway implements AutoCloseable {
     ToolCallPipeline.CallListener perCallClaims = claimsPerCall(config, claims);
     ToolCallPipeline toolCalls =
         new ToolCallPipeline(reloader::current, config.enforcementMode(), upstreams, audit, perCallClaims,
-            evidence::refusal, clock, Optional.of(metrics));
+            evidence::refusal, clock, Optional.of(metrics), config.denyResponse());
     McpEndpoint endpoint = new McpEndpoint(
         new JsonRpcDecoder(json), new SessionStore(clock, MAX_OPEN_SESSIONS), toolCalls, claims, version());
     GatewayHttpServer http = new GatewayHttpServer(

@@ -29,7 +29,8 @@ public final class ConfigLoader {
           "claim_granularity",
           "metrics_require_token",
           "log_format",
-          "log_level");
+          "log_level",
+          "deny_response");
 
   private static final Set<String> ATTESTATION_KEYS =
       Set.of(
@@ -93,7 +94,8 @@ public final class ConfigLoader {
             .orElse(ClaimGranularity.SESSION),
         top.bool("metrics_require_token").orElse(true),
         top.choice("log_format", LogFormat.values(), LogFormat::configName),
-        top.choice("log_level", LogLevel.values(), LogLevel::configName).orElse(LogLevel.INFO));
+        top.choice("log_level", LogLevel.values(), LogLevel::configName).orElse(LogLevel.INFO),
+        top.choice("deny_response", DenyResponse.values(), DenyResponse::configName).orElse(DenyResponse.HTTP_403));
   }
 
   /**

@@ -71,7 +71,7 @@ public final class McpEndpoint {
     JsonRpcMessage message;
     try {
       message = decoder.decode(request.body());
-      checkProtocolVersion(request);
+      checkProtocolVersion(request, message);
     } catch (JsonRpcException e) {
       return McpHttpResponse.error(e);
     }
@@ -284,14 +284,21 @@ public final class McpEndpoint {
     return McpHttpResponse.result(rpc.id(), result).withHeader("Mcp-Session-Id", session.get().id());
   }
 
-  private void checkProtocolVersion(McpHttpRequest request) throws JsonRpcException {
+  /**
+   * A version the gateway does not speak is refused with 400, as the transport says, and with the
+   * request's id and the error MCP names for it ({@code UnsupportedProtocolVersionError}, listing
+   * the versions spoken), so that a client can retry with one of them.
+   */
+  private static void checkProtocolVersion(McpHttpRequest request, JsonRpcMessage message) throws JsonRpcException {
     Optional<String> version = request.protocolVersion();
     if (version.isPresent() && !ProtocolVersions.acceptsHeader(version.get())) {
-      throw new JsonRpcException(
-          JsonRpcError.of(JsonRpcError.INVALID_REQUEST,
-              "unsupported MCP-Protocol-Version " + version.get() + "; supported: " + ProtocolVersions.SUPPORTED),
-          null, 400);
+      throw new JsonRpcException(ProtocolVersions.unsupported(version.get()), idOf(message), 400);
     }
+  }
+
+  /** The id to answer an error with: the request's, or none for what has no id to echo. */
+  private static JsonNode idOf(JsonRpcMessage message) {
+    return message instanceof JsonRpcMessage.Request rpc ? rpc.id() : null;
   }
 
   private McpHttpResponse sessionNotFound(JsonNode id, String sessionId) {
