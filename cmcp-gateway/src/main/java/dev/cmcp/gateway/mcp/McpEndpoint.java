@@ -165,7 +165,7 @@ public final class McpEndpoint {
         case "tools/list" -> McpHttpResponse.result(rpc.id(), toolCalls.discovery().tools(caller(rpc, request)));
         case "tools/call" -> {
           refuseBorrowedSession(rpc, session);
-          yield McpHttpResponse.message(200, callTool(rpc, request, toAgent));
+          yield McpHttpResponse.message(200, forAgent(session, callTool(rpc, request, toAgent)));
         }
         case "logging/setLevel" -> setLogLevel(rpc, session);
         case "completion/complete" -> McpHttpResponse.message(200, toolCalls.completions().complete(rpc.id(), rpc.params(), caller(rpc, request)));
@@ -181,7 +181,8 @@ public final class McpEndpoint {
         case "prompts/list" -> McpHttpResponse.result(rpc.id(), toolCalls.discovery().prompts(caller(rpc, request)));
         case "prompts/get" -> {
           refuseBorrowedSession(rpc, session);
-          yield McpHttpResponse.message(200, toolCalls.getPrompt(rpc.id(), rpc.params(), session, request.workflowId(), request.requestId()));
+          yield McpHttpResponse.message(200,
+              forAgent(session, toolCalls.getPrompt(rpc.id(), rpc.params(), session, request.workflowId(), request.requestId())));
         }
         default -> McpHttpResponse.error(200, rpc.id(),
             JsonRpcError.of(JsonRpcError.METHOD_NOT_FOUND, "method not found: " + rpc.method()));
@@ -189,6 +190,12 @@ public final class McpEndpoint {
     } catch (JsonRpcException e) {
       return McpHttpResponse.error(e);
     }
+  }
+
+  /** An answer in the revision the session negotiated, which may be older than the upstream's. */
+  private ObjectNode forAgent(Optional<String> session, ObjectNode answer) {
+    Optional<McpSession> open = session.flatMap(sessions::find);
+    return open.isEmpty() ? answer : RevisionTranslation.forAgent(open.get().protocolVersion(), answer);
   }
 
   /**
