@@ -7,6 +7,7 @@ import dev.cmcp.gateway.mcp.JsonRpcError;
 import dev.cmcp.gateway.mcp.McpEndpoint;
 import dev.cmcp.gateway.mcp.McpHttpRequest;
 import dev.cmcp.gateway.mcp.McpHttpResponse;
+import dev.cmcp.gateway.ops.GatewayMetrics;
 import dev.cmcp.gateway.ops.Operations;
 import java.io.IOException;
 import java.io.InputStream;
@@ -164,7 +165,8 @@ final class McpHandler extends Handler.Abstract {
       return plainText(response, callback, 405, path + " is read with GET\n", "text/plain; charset=utf-8");
     }
     if ("/metrics".equals(path)) {
-      return plainText(response, callback, 200, ops.metrics().render(), "text/plain; version=0.0.4; charset=utf-8");
+      GatewayMetrics.Exposition exposition = ops.metrics().exposition(request.getHeaders().get(HttpHeader.ACCEPT));
+      return answer(response, callback, 200, exposition.body(), exposition.contentType());
     }
     List<String> problems = ops.problems();
     if (problems.isEmpty()) {
@@ -174,10 +176,14 @@ final class McpHandler extends Handler.Abstract {
   }
 
   private static boolean plainText(Response response, Callback callback, int status, String body, String contentType) {
+    return answer(response, callback, status, body.getBytes(StandardCharsets.UTF_8), contentType);
+  }
+
+  private static boolean answer(Response response, Callback callback, int status, byte[] body, String contentType) {
     response.setStatus(status);
     response.getHeaders().put(HttpHeader.CONTENT_TYPE, contentType);
     response.getHeaders().put(HttpHeader.CACHE_CONTROL, "no-store");
-    response.write(true, ByteBuffer.wrap(body.getBytes(StandardCharsets.UTF_8)), callback);
+    response.write(true, ByteBuffer.wrap(body), callback);
     return true;
   }
 
