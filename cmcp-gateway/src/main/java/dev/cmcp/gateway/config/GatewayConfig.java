@@ -32,6 +32,7 @@ import java.util.Optional;
  * @param metricsRequireToken metrics_require_token: whether /readyz and /metrics need the bearer token
  * @param logFormat log_format; empty: text on a terminal, JSON otherwise
  * @param logLevel log_level
+ * @param limits limits: sessions, connections, request bodies
  * @param denyResponse deny_response: how a policy denial is answered
  */
 public record GatewayConfig(
@@ -56,6 +57,7 @@ public record GatewayConfig(
     boolean metricsRequireToken,
     Optional<LogFormat> logFormat,
     LogLevel logLevel,
+    GatewayLimits limits,
     DenyResponse denyResponse) {
 
   public GatewayConfig {
@@ -75,6 +77,7 @@ public record GatewayConfig(
     Objects.requireNonNull(claimGranularity);
     Objects.requireNonNull(logFormat);
     Objects.requireNonNull(logLevel);
+    Objects.requireNonNull(limits);
     Objects.requireNonNull(denyResponse);
     allowedOrigins = List.copyOf(allowedOrigins);
   }

@@ -31,6 +31,7 @@ public final class McpEndpoint {
   private final ToolCallPipeline toolCalls;
   private final Optional<ClaimIssuer> claims;
   private final String gatewayVersion;
+  private final SessionPrincipal sessionPrincipal;
   private final AgentRequests agentRequests = new AgentRequests();
   /** The tools/calls of sessions now in flight, by session and the agent's request id, so that the agent can cancel them. */
   private final Map<CallInFlight, CallStream> callsInFlight = new ConcurrentHashMap<>();
@@ -45,6 +46,18 @@ public final class McpEndpoint {
       ToolCallPipeline toolCalls,
       Optional<ClaimIssuer> claims,
       String gatewayVersion) {
+    this(decoder, sessions, toolCalls, claims, gatewayVersion, SessionPrincipal.DECLARED_WORKFLOW);
+  }
+
+  /** @param sessionPrincipal who owns a session an {@code initialize} opens, for the per-principal cap */
+  public McpEndpoint(
+      JsonRpcDecoder decoder,
+      SessionStore sessions,
+      ToolCallPipeline toolCalls,
+      Optional<ClaimIssuer> claims,
+      String gatewayVersion,
+      SessionPrincipal sessionPrincipal) {
+    this.sessionPrincipal = sessionPrincipal;
     this.decoder = decoder;
     this.sessions = sessions;
     this.toolCalls = toolCalls;
@@ -268,7 +281,7 @@ public final class McpEndpoint {
     String version = ProtocolVersions.negotiate(requested.asText());
     String clientName = rpc.params().path("clientInfo").path("name").asText("unknown");
     Optional<McpSession> session =
-        sessions.open(version, clientName, AgentCapabilities.declared(rpc.params().path("capabilities")));
+        sessions.open(sessionPrincipal.of(request), version, clientName, AgentCapabilities.declared(rpc.params().path("capabilities")));
     if (session.isEmpty()) {
       return McpHttpResponse.error(503, rpc.id(),
           JsonRpcError.withWord(JsonRpcError.INTERNAL_ERROR, "too many open sessions; end one with DELETE /mcp", "too_many_sessions"));
