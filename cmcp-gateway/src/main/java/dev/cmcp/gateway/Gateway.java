@@ -143,7 +143,7 @@ public final class Gateway implements AutoCloseable {
     ToolCallPipeline.CallListener perCallClaims = claimsPerCall(config, claims);
     ToolCallPipeline toolCalls =
         new ToolCallPipeline(reloader::current, config.enforcementMode(), upstreams, audit, perCallClaims,
-            evidence::refusal, clock, Optional.of(metrics));
+            evidence::refusal, clock, Optional.of(metrics), config.denyResponse());
     McpEndpoint endpoint = new McpEndpoint(
         new JsonRpcDecoder(json, config.limits().maxJsonValues()), new SessionStore(clock, config.limits().maxSessions(),
         config.limits().maxSessionsPerPrincipal(), config.limits().sessionIdleTimeout()), toolCalls, claims, version());

@@ -30,7 +30,8 @@ public final class ConfigLoader {
           "metrics_require_token",
           "log_format",
           "log_level",
-          "limits");
+          "limits",
+          "deny_response");
 
   private static final Set<String> ATTESTATION_KEYS =
       Set.of(
@@ -106,7 +107,8 @@ public final class ConfigLoader {
         top.bool("metrics_require_token").orElse(true),
         top.choice("log_format", LogFormat.values(), LogFormat::configName),
         top.choice("log_level", LogLevel.values(), LogLevel::configName).orElse(LogLevel.INFO),
-        limits(top.map("limits")));
+        limits(top.map("limits")),
+        top.choice("deny_response", DenyResponse.values(), DenyResponse::configName).orElse(DenyResponse.HTTP_403));
   }
 
   /**

@@ -33,6 +33,7 @@ import java.util.Optional;
  * @param logFormat log_format; empty: text on a terminal, JSON otherwise
  * @param logLevel log_level
  * @param limits limits: sessions, connections, request bodies
+ * @param denyResponse deny_response: how a policy denial is answered
  */
 public record GatewayConfig(
     Path configFile,
@@ -56,7 +57,8 @@ public record GatewayConfig(
     boolean metricsRequireToken,
     Optional<LogFormat> logFormat,
     LogLevel logLevel,
-    GatewayLimits limits) {
+    GatewayLimits limits,
+    DenyResponse denyResponse) {
 
   public GatewayConfig {
     Objects.requireNonNull(configFile);
@@ -76,6 +78,7 @@ public record GatewayConfig(
     Objects.requireNonNull(logFormat);
     Objects.requireNonNull(logLevel);
     Objects.requireNonNull(limits);
+    Objects.requireNonNull(denyResponse);
     allowedOrigins = List.copyOf(allowedOrigins);
   }
 
