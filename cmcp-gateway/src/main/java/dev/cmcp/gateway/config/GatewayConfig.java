@@ -32,6 +32,8 @@ import java.util.Optional;
  * @param metricsRequireToken metrics_require_token: whether /readyz and /metrics need the bearer token
  * @param logFormat log_format; empty: text on a terminal, JSON otherwise
  * @param logLevel log_level
+ * @param limits limits: sessions, connections, request bodies
+ * @param denyResponse deny_response: how a policy denial is answered
  * @param telemetry telemetry: where traces go; {@link Telemetry#OFF} without the section
  */
 public record GatewayConfig(
@@ -56,6 +58,8 @@ public record GatewayConfig(
     boolean metricsRequireToken,
     Optional<LogFormat> logFormat,
     LogLevel logLevel,
+    GatewayLimits limits,
+    DenyResponse denyResponse,
     Telemetry telemetry) {
 
   public GatewayConfig {
@@ -75,6 +79,8 @@ public record GatewayConfig(
     Objects.requireNonNull(claimGranularity);
     Objects.requireNonNull(logFormat);
     Objects.requireNonNull(logLevel);
+    Objects.requireNonNull(limits);
+    Objects.requireNonNull(denyResponse);
     Objects.requireNonNull(telemetry);
     allowedOrigins = List.copyOf(allowedOrigins);
   }
