@@ -416,9 +416,16 @@ public final class ToolCallPipeline {
       recordOutcome(request, decisionIndex, outcome, Optional.empty(), Optional.empty());
       throw UpstreamErrors.toJsonRpc(e, request.id());
     }
-    Optional<RedactionReport> redactions =
-        redaction.isEmpty() ? Optional.empty() : Optional.of(redactor.redact(answer, redaction));
-    JsonNode result = answer.get("result");
+    Optional<ObjectNode> built = AgentAnswer.of(answer, request.id());
+    if (built.isEmpty()) {
+      LOG.log(Level.WARNING, "upstream failed", fields(request, LogField.of("outcome", "upstream_error"),
+          LogField.of("error", "the answer is not a JSON-RPC response MCP allows (a result that is not an object, or a malformed error)")));
+      recordOutcome(request, decisionIndex, "upstream_error", Optional.empty(), Optional.empty());
+      throw malformedAnswer(request, server);
+    }
+    ObjectNode delivered = built.get();
+    Optional<RedactionReport> redactions = redaction.isEmpty() ? Optional.empty() : Optional.of(redact(request, delivered, redaction, decisionIndex));
+    JsonNode result = delivered.get("result");
     if (result == null) {
       recordOutcome(request, decisionIndex, "upstream_error", Optional.empty(), redactions);
     } else {
@@ -426,7 +433,36 @@ public final class ToolCallPipeline {
       // The hash of the result as delivered: after redaction, with its redaction count.
       recordOutcome(request, decisionIndex, outcome, Optional.of(Digests.sha256Hex(CanonicalJson.bytes(result))), redactions);
     }
-    return answer;
+    return delivered;
+  }
+
+  /**
+   * Redacts the response in place; an answer that cannot be redacted is withheld (fail closed),
+   * its outcome audited as {@code redaction_failed}.
+   */
+  private RedactionReport redact(Governed request, ObjectNode response, Redaction redaction, Optional<Long> decisionIndex)
+      throws JsonRpcException {
+    try {
+      return redactor.redact(response, redaction);
+    } catch (RuntimeException e) {
+      // The exception's message could quote the answer: only its type is logged.
+      LOG.log(Level.ERROR, "redaction failed; the answer is withheld",
+          fields(request, LogField.of("outcome", "redaction_failed"), LogField.of("error", e.getClass().getName())));
+      recordOutcome(request, decisionIndex, "redaction_failed", Optional.empty(), Optional.empty());
+      throw new JsonRpcException(
+          JsonRpcError.withWord(JsonRpcError.INTERNAL_ERROR,
+              "the answer could not be redacted as the policy requires, so it is withheld (fail closed)", "redaction_failed"),
+          request.id(), 200);
+    }
+  }
+
+  private static JsonRpcException malformedAnswer(Governed request, String server) {
+    return new JsonRpcException(
+        JsonRpcError.withWord(JsonRpcError.INTERNAL_ERROR,
+            "upstream " + server + " answered " + request.kind().method + " with a message MCP does not allow "
+                + "(a result must be an object; an error needs an integer code and a string message)",
+            "upstream_protocol_error"),
+        request.id(), 200);
   }
 
   /**

@@ -86,6 +86,16 @@ final class GatewayUnderTest implements AutoCloseable {
     return new UpstreamServer.Stdio(name, "node", List.of(resource("hostile-server.mjs").toString()), Map.of(), null);
   }
 
+  /** The hostile server of the redaction tests, {@code leaky-server.mjs}, answering the cases of {@code leaky-answers.json}. */
+  static UpstreamServer.Stdio leakyServer(String name) {
+    return new UpstreamServer.Stdio(name, "node", List.of(resource("leaky-server.mjs").toString(), name), Map.of(), null);
+  }
+
+  /** A test resource of this package, as a file. */
+  static Path resourceFile(String name) {
+    return resource(name);
+  }
+
   /** The server whose tools log and ask the client during a call, {@code asking-server.mjs}. */
   static UpstreamServer.Stdio askingServer(String name) {
     return new UpstreamServer.Stdio(name, "node", List.of(resource("asking-server.mjs").toString()), Map.of(), null);
