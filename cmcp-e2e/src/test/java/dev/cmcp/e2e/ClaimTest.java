@@ -30,7 +30,7 @@ class ClaimTest {
       McpClient client = new McpClient(gateway.baseUrl());
       assertThat(client.post(McpClient.toolCall(1, "salesforce.contacts", "{\"query\":\"Acme\"}", "s-proof", "demo-agent")).status()).isEqualTo(200);
       assertThat(client.post(McpClient.toolCall(2, "salesforce.export_all", "{}", "s-proof", "demo-agent")).status()).isEqualTo(200);
-      assertThat(client.post(McpClient.toolCall(3, "salesforce.delete_all", "{}", "s-proof", "demo-agent")).status()).isEqualTo(403);
+      assertThat(client.post(McpClient.toolCall(3, "salesforce.delete_all", "{}", "s-proof", "demo-agent")).status()).isEqualTo(200);
       assertThat(client.post(McpClient.toolCall(4, "salesforce.contacts", "{\"query\":\"Globex\"}", "other-session", "demo-agent"))
           .status()).isEqualTo(200);
 

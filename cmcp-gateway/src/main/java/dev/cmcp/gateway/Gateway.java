@@ -55,8 +55,6 @@ import java.util.function.Function;
  */
 public final class Gateway implements AutoCloseable {
 
-  private static final int MAX_OPEN_SESSIONS = 10_000;
-
   private final Upstreams upstreams;
   private final GatewayHttpServer http;
   private final Optional<AuditLog> audit;
@@ -145,11 +143,12 @@ public final class Gateway implements AutoCloseable {
     ToolCallPipeline.CallListener perCallClaims = claimsPerCall(config, claims);
     ToolCallPipeline toolCalls =
         new ToolCallPipeline(reloader::current, config.enforcementMode(), upstreams, audit, perCallClaims,
-            evidence::refusal, clock, Optional.of(metrics));
+            evidence::refusal, clock, Optional.of(metrics), config.denyResponse());
     McpEndpoint endpoint = new McpEndpoint(
-        new JsonRpcDecoder(json), new SessionStore(clock, MAX_OPEN_SESSIONS), toolCalls, claims, version());
+        new JsonRpcDecoder(json, config.limits().maxJsonValues()), new SessionStore(clock, config.limits().maxSessions(),
+        config.limits().maxSessionsPerPrincipal(), config.limits().sessionIdleTimeout()), toolCalls, claims, version());
     GatewayHttpServer http = new GatewayHttpServer(
-        address, endpoint, env.bearerToken(), config.allowedOrigins(), json.mapper(), Optional.of(operations));
+        address, endpoint, env.bearerToken(), config.allowedOrigins(), json.mapper(), Optional.of(operations), config.limits());
     try {
       http.start();
     } catch (Exception e) {

@@ -20,7 +20,15 @@ import picocli.CommandLine.Command;
         StartCommand.class, ValidateConfigCommand.class, ValidateBundleCommand.class, ClaimCommand.class, VerifyCommand.class,
         VerifyEvidenceCommand.class, CatalogCommand.class},
     exitCodeListHeading = "%nExit codes:%n",
-    exitCodeList = {"0:success", "1:invalid input (config, bundle, catalog, hash mismatch) or startup failure", "2:usage error"})
+    exitCodeList = {"0:success", "1:invalid input (config, bundle, catalog, hash mismatch) or startup failure", "2:usage error"},
+    footerHeading = "%nEnvironment:%n",
+    footer = {
+        "  CMCP_DEV_MODE=1           development mode: software-only attestation, whatever attestation.provider says (nothing vouches for it)",
+        "  CMCP_BEARER_TOKEN=TOKEN   agents must send Authorization: Bearer TOKEN (16+ characters; required to listen on a non-loopback address);"
+            + " `cmcp claim` sends it",
+        "  OPAQUE_ATTESTATION_URL=U  the OPAQUE attestation service, for attestation.provider: opaque",
+        "",
+        "Run `cmcp COMMAND --help` for a command's options. Documents: README.md, docs/quickstart.md, docs/configuration.md."})
 public final class Main implements Runnable {
 
   public static final int OK = 0;

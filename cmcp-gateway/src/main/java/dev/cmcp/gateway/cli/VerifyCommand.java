@@ -9,7 +9,7 @@ import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
 
 /** {@code cmcp verify}: the offline verifier, from the cmcp-verify library auditors can also embed. */
-@Command(name = "verify",
+@Command(name = "verify", mixinStandardHelpOptions = true, versionProvider = Main.Version.class,
     description = "Verify a TRACE claim offline: signature, evidence, binding, hashes, freshness, audit chain.")
 final class VerifyCommand implements Callable<Integer> {
 

@@ -8,6 +8,7 @@ import dev.cmcp.gateway.audit.AuditLog;
 import dev.cmcp.gateway.audit.AuditRecords;
 import dev.cmcp.gateway.catalog.Catalog;
 import dev.cmcp.gateway.catalog.CatalogTool;
+import dev.cmcp.gateway.config.DenyResponse;
 import dev.cmcp.gateway.config.EnforcementMode;
 import dev.cmcp.gateway.ops.GatewayMetrics;
 import dev.cmcp.gateway.ops.LogField;
@@ -108,6 +109,7 @@ public final class ToolCallPipeline {
   private final Completions completions;
   private final ResponseRedactor redactor = new ResponseRedactor(new StrictJson());
   private final Optional<GatewayMetrics> metrics;
+  private final DenyResponse denyResponse;
 
   /** @param audit the audit log, empty in silent mode, where nothing is written */
   public ToolCallPipeline(
@@ -124,7 +126,16 @@ public final class ToolCallPipeline {
   public ToolCallPipeline(
       Supplier<ActivePolicy> policies, EnforcementMode mode, Upstreams upstreams, Optional<AuditLog> audit,
       CallListener listener, EvidenceCheck evidence, Clock clock, Optional<GatewayMetrics> metrics) {
+    this(policies, mode, upstreams, audit, listener, evidence, clock, metrics, DenyResponse.HTTP_403);
+  }
+
+  /** @param denyResponse how a request the policy blocks is answered (deny_response) */
+  public ToolCallPipeline(
+      Supplier<ActivePolicy> policies, EnforcementMode mode, Upstreams upstreams, Optional<AuditLog> audit,
+      CallListener listener, EvidenceCheck evidence, Clock clock, Optional<GatewayMetrics> metrics,
+      DenyResponse denyResponse) {
     this.policies = policies;
+    this.denyResponse = denyResponse;
     this.mode = mode;
     this.upstreams = upstreams;
     this.audit = audit;
@@ -271,7 +282,7 @@ public final class ToolCallPipeline {
     Optional<Long> decisionIndex = recordDecision(request, decision, forwarded);
     if (!forwarded) {
       listener.recorded(request.caller().sessionId());
-      throw denied(request, (PolicyDecision.Deny) decision);
+      return refused(request, (PolicyDecision.Deny) decision);
     }
     ObjectNode answer = forward(request, decision.redaction(), decisionIndex, stream);
     listener.recorded(request.caller().sessionId());
@@ -361,7 +372,14 @@ public final class ToolCallPipeline {
     }
   }
 
-  private JsonRpcException denied(Governed request, PolicyDecision.Deny deny) {
+  /**
+   * The answer to a blocked request. What the catalog or the servers cannot serve (a tool outside
+   * the catalog, a resource or prompt nobody offers) is an MCP error in an HTTP 200 answer, code
+   * -32602 as MCP servers answer an unknown tool, resource or prompt: clients report it as an MCP
+   * error, not as a transport failure. A policy denial (and a pinned tool withheld) is answered
+   * as deny_response says.
+   */
+  private ObjectNode refused(Governed request, PolicyDecision.Deny deny) throws JsonRpcException {
     ObjectNode data = JsonNodeFactory.instance.objectNode();
     boolean changed = deny.cause() == DenialCause.TOOL_DEFINITION_CHANGED;
     data.put("error", changed ? "tool_definition_changed" : request.kind().deniedWord);
@@ -378,7 +396,31 @@ public final class ToolCallPipeline {
           + "was approved and pinned; an operator must review the change and run cmcp catalog pin";
       default -> request.kind().description + " denied by policy: " + request.name();
     };
-    return new JsonRpcException(new JsonRpcError(JsonRpcError.TOOL_CALL_DENIED, message, data), request.id(), 403);
+    if (deny.cause() == DenialCause.UNSANCTIONED_TOOL || deny.cause() == DenialCause.NOT_OFFERED) {
+      throw new JsonRpcException(new JsonRpcError(JsonRpcError.INVALID_PARAMS, message, data), request.id(), 200);
+    }
+    JsonRpcError error = new JsonRpcError(JsonRpcError.TOOL_CALL_DENIED, message, data);
+    return switch (denyResponse) {
+      case HTTP_403 -> throw new JsonRpcException(error, request.id(), 403);
+      case JSONRPC_ERROR -> throw new JsonRpcException(error, request.id(), 200);
+      case TOOL_ERROR -> {
+        if (request.kind() != Kind.TOOL) {
+          throw new JsonRpcException(error, request.id(), 200);
+        }
+        yield toolError(request, message + deny.reason().map(reason -> ": " + reason).orElse(""), data);
+      }
+    };
+  }
+
+  /** A denial as a tool result the model reads: {@code isError}, the message and reason as text, the details in {@code _meta}. */
+  private static ObjectNode toolError(Governed request, String text, ObjectNode data) {
+    ObjectNode answer = JsonNodeFactory.instance.objectNode().put("jsonrpc", "2.0");
+    answer.set("id", request.id());
+    ObjectNode result = answer.putObject("result");
+    result.putArray("content").addObject().put("type", "text").put("text", text);
+    result.put("isError", true);
+    result.putObject("_meta").set("dev.cmcp/denial", data);
+    return answer;
   }
 
   // "try": the relay registration is held only for its scope (open while the call is in flight).

@@ -64,6 +64,27 @@ class ConfigLoaderTest {
     assertThat(config.tsmReportPath()).isEqualTo(Path.of("/sys/kernel/config/tsm/report"));
     assertThat(config.tpmDevice()).isEqualTo(new TpmDevice.Device(Path.of("/dev/tpmrm0")));
     assertThat(config.pcrSelection()).isEqualTo(new PcrSelection("sha256", List.of(0, 1, 2, 3, 4, 5, 6, 7)));
+    assertThat(config.limits()).isEqualTo(GatewayLimits.DEFAULTS);
+  }
+
+  @Test
+  void limitsAreReadAndOutOfRangeOnesNamed() throws Exception {
+    GatewayConfig config = load("""
+        limits:
+          session_idle_timeout_seconds: 60
+          max_sessions: 50
+          max_sessions_per_principal: 5
+          max_connections: 100
+          max_connections_per_address: 0
+          min_request_body_bytes_per_second: 0
+          max_request_bytes_in_flight: 1048576
+          max_json_values: 1000
+        """);
+
+    assertThat(config.limits()).isEqualTo(new GatewayLimits(Duration.ofSeconds(60), 50, 5, 100, 0, 0, 1_048_576, 1000));
+    assertThat(errorOf("limits:\n  max_sessions: 0\n")).startsWith(prefix(2) + "limits.max_sessions: 0 is out of range");
+    assertThat(errorOf("limits:\n  max_sessions: 9999999999\n")).contains("out of range");
+    assertThat(errorOf("limits:\n  session_idle_timeout: 5\n")).contains("unknown key");
   }
 
   @Test
