@@ -20,6 +20,7 @@ import dev.cmcp.gateway.config.GatewayConfig;
 import dev.cmcp.gateway.config.ListenAddress;
 import dev.cmcp.gateway.config.RuntimeEnvironment;
 import dev.cmcp.gateway.http.GatewayHttpServer;
+import dev.cmcp.gateway.mcp.CallControls;
 import dev.cmcp.gateway.mcp.JsonRpcDecoder;
 import dev.cmcp.gateway.mcp.McpEndpoint;
 import dev.cmcp.gateway.mcp.SessionStore;
@@ -32,6 +33,7 @@ import dev.cmcp.gateway.policy.ActivePolicy;
 import dev.cmcp.gateway.policy.PolicyBundle;
 import dev.cmcp.gateway.policy.PolicyBundleLoader;
 import dev.cmcp.gateway.policy.PolicyException;
+import dev.cmcp.gateway.ratelimit.RateLimits;
 import dev.cmcp.gateway.upstream.UpstreamSettings;
 import dev.cmcp.gateway.upstream.Upstreams;
 import dev.cmcp.verify.StrictJson;
@@ -149,7 +151,8 @@ public final class Gateway implements AutoCloseable {
     ToolCallPipeline.CallListener perCallClaims = claimsPerCall(config, claims);
     ToolCallPipeline toolCalls =
         new ToolCallPipeline(reloader::current, config.enforcementMode(), upstreams, audit, perCallClaims,
-            evidence::refusal, clock, Optional.of(metrics), config.denyResponse());
+            evidence::refusal, clock, Optional.of(metrics), config.denyResponse(),
+            new CallControls(new RateLimits(config.rateLimits())));
     McpEndpoint endpoint = new McpEndpoint(
         new JsonRpcDecoder(json, config.limits().maxJsonValues()), new SessionStore(clock, config.limits().maxSessions(),
         config.limits().maxSessionsPerPrincipal(), config.limits().sessionIdleTimeout()), toolCalls, claims, version());

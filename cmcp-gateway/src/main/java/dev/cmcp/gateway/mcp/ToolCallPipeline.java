@@ -20,6 +20,7 @@ import dev.cmcp.gateway.policy.PolicyBundle;
 import dev.cmcp.gateway.policy.PolicyDecision;
 import dev.cmcp.gateway.policy.PolicyEngine;
 import dev.cmcp.gateway.policy.PolicyTarget;
+import dev.cmcp.gateway.ratelimit.RateLimits;
 import dev.cmcp.gateway.redaction.Redaction;
 import dev.cmcp.gateway.redaction.RedactionReport;
 import dev.cmcp.gateway.redaction.ResponseRedactor;
@@ -116,6 +117,7 @@ public final class ToolCallPipeline {
   private final ResponseRedactor redactor = new ResponseRedactor(new StrictJson());
   private final Optional<GatewayMetrics> metrics;
   private final DenyResponse denyResponse;
+  private final CallControls controls;
 
   /** @param audit the audit log, empty in silent mode, where nothing is written */
   public ToolCallPipeline(
@@ -140,7 +142,19 @@ public final class ToolCallPipeline {
       Supplier<ActivePolicy> policies, EnforcementMode mode, Upstreams upstreams, Optional<AuditLog> audit,
       CallListener listener, EvidenceCheck evidence, Clock clock, Optional<GatewayMetrics> metrics,
       DenyResponse denyResponse) {
+    this(policies, mode, upstreams, audit, listener, evidence, clock, metrics, denyResponse, CallControls.defaults());
+  }
+
+  /**
+   * @param denyResponse how a request the policy blocks is answered (deny_response)
+   * @param controls what an allowed call still passes before it is forwarded: rate limits
+   */
+  public ToolCallPipeline(
+      Supplier<ActivePolicy> policies, EnforcementMode mode, Upstreams upstreams, Optional<AuditLog> audit,
+      CallListener listener, EvidenceCheck evidence, Clock clock, Optional<GatewayMetrics> metrics,
+      DenyResponse denyResponse, CallControls controls) {
     this.policies = policies;
+    this.controls = controls;
     this.denyResponse = denyResponse;
     this.mode = mode;
     this.upstreams = upstreams;
@@ -278,8 +292,11 @@ public final class ToolCallPipeline {
   }
 
   /** The steps every governed request shares, once its target and decision are known. */
-  private ObjectNode govern(Governed request, PolicyDecision decision, CallStream stream) throws JsonRpcException {
+  private ObjectNode govern(Governed request, PolicyDecision policyDecision, CallStream stream) throws JsonRpcException {
     long started = System.nanoTime();
+    Optional<RateLimits.Exceeded> overLimit = overRateLimit(request, policyDecision);
+    PolicyDecision decision = overLimit.isEmpty() ? policyDecision : new PolicyDecision.Deny(policyDecision.policyIds(),
+        Optional.empty(), DenialCause.RATE_LIMITED, "over " + overLimit.get().limit(), policyDecision.redaction());
     if (request.kind() == Kind.TOOL && metrics.isPresent()) {
       boolean approved = request.active().catalog().tools().containsKey(request.name());
       metrics.get().toolCallDecided(request.name(), approved, decision.word());
@@ -299,7 +316,7 @@ public final class ToolCallPipeline {
     Optional<Long> decisionIndex = recordDecision(request, decision, forwarded);
     if (!forwarded) {
       listener.recorded(request.caller().sessionId());
-      return refused(request, (PolicyDecision.Deny) decision);
+      return refused(request, (PolicyDecision.Deny) decision, overLimit);
     }
     ObjectNode answer = forward(request, decision.redaction(), decisionIndex, stream);
     listener.recorded(request.caller().sessionId());
@@ -311,6 +328,18 @@ public final class ToolCallPipeline {
           LogField.of("latency_ms", (System.nanoTime() - started) / 1_000_000.0), LogField.of("policies", decision.policyIds())));
     }
     return answer;
+  }
+
+  /**
+   * Counts an allowed request against its rate limits; the limit it is over, if any. A denied
+   * request is not counted: only what the policy allows uses up a rate.
+   */
+  private Optional<RateLimits.Exceeded> overRateLimit(Governed request, PolicyDecision decision) {
+    if (decision instanceof PolicyDecision.Deny) {
+      return Optional.empty();
+    }
+    return controls.rateLimits().admit(request.caller().principal(), request.name(),
+        request.active().engine().rateLimits(decision.policyIds()));
   }
 
   private PolicyDecision decide(Governed request, PolicyTarget target) {
@@ -407,7 +436,8 @@ public final class ToolCallPipeline {
    * error, not as a transport failure. A policy denial (and a pinned tool withheld) is answered
    * as deny_response says.
    */
-  private ObjectNode refused(Governed request, PolicyDecision.Deny deny) throws JsonRpcException {
+  private ObjectNode refused(Governed request, PolicyDecision.Deny deny, Optional<RateLimits.Exceeded> overLimit)
+      throws JsonRpcException {
     ObjectNode data = JsonNodeFactory.instance.objectNode();
     boolean changed = deny.cause() == DenialCause.TOOL_DEFINITION_CHANGED;
     data.put("error", changed ? "tool_definition_changed" : request.kind().deniedWord);
@@ -424,6 +454,15 @@ public final class ToolCallPipeline {
           + "was approved and pinned; an operator must review the change and run cmcp catalog pin";
       default -> request.kind().description + " denied by policy: " + request.name();
     };
+    if (overLimit.isPresent()) {
+      // Not a policy denial: whatever deny_response says, a client must learn when to try again.
+      data.put("error", "rate_limited");
+      data.put("limit", overLimit.get().limit());
+      data.put("retry_after_seconds", overLimit.get().retryAfterSeconds());
+      throw new JsonRpcException(new JsonRpcError(JsonRpcError.RATE_LIMITED, request.kind().description + " " + request.name()
+          + " is over " + overLimit.get().limit() + "; retry after " + overLimit.get().retryAfterSeconds() + " s", data),
+          request.id(), 429);
+    }
     if (deny.cause() == DenialCause.UNSANCTIONED_TOOL || deny.cause() == DenialCause.NOT_OFFERED) {
       throw new JsonRpcException(new JsonRpcError(JsonRpcError.INVALID_PARAMS, message, data), request.id(), 200);
     }
