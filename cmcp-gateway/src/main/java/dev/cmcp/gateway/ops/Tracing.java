@@ -104,6 +104,8 @@ public final class Tracing implements AutoCloseable {
    *     and a new trace begins
    * @param tracestate the agent's {@code tracestate} header, or null
    */
+  // The scope is handed to the RequestSpan returned, whose close() (try-with-resources at the caller) closes it.
+  @SuppressWarnings("MustBeClosedChecker")
   public RequestSpan request(String method, String route, String traceparent, String tracestate) {
     if (tracer.isEmpty()) {
       return RequestSpan.NONE;
