@@ -9,11 +9,19 @@ import java.util.Optional;
  *
  * @param requireToken whether {@code /readyz} and {@code /metrics} need the bearer token
  *     ({@code /healthz} never does)
+ * @param notices what the operator should know but does not make the gateway unready (a
+ *     quarantined audit file): {@code /readyz} prints them after {@code ready}
  */
-public record Operations(GatewayMetrics metrics, List<ReadinessCheck> readiness, boolean requireToken) {
+public record Operations(GatewayMetrics metrics, List<ReadinessCheck> readiness, boolean requireToken, List<String> notices) {
 
   public Operations {
     readiness = List.copyOf(readiness);
+    notices = List.copyOf(notices);
+  }
+
+  /** Without notices. */
+  public Operations(GatewayMetrics metrics, List<ReadinessCheck> readiness, boolean requireToken) {
+    this(metrics, readiness, requireToken, List.of());
   }
 
   /** One condition of readiness. */
