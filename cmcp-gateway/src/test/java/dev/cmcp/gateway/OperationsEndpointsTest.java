@@ -22,6 +22,7 @@ import dev.cmcp.gateway.mcp.ToolCallPipeline;
 import dev.cmcp.gateway.ops.GatewayMetrics;
 import dev.cmcp.gateway.ops.MetricsParsers;
 import dev.cmcp.gateway.ops.Operations;
+import dev.cmcp.gateway.ops.Tracing;
 import dev.cmcp.gateway.policy.ActivePolicy;
 import dev.cmcp.gateway.policy.PolicyBundle;
 import dev.cmcp.gateway.policy.PolicyBundleLoader;
@@ -130,7 +131,7 @@ class OperationsEndpointsTest {
     AuditRecords.Quarantine damaged = new AuditRecords.Quarantine("audit-20261125T090000Z-00000000.jsonl",
         "audit-20261125T090000Z-00000000.jsonl.quarantined", "ab".repeat(32), "line 3: not JSON");
     Operations operations = new Operations(metrics, Gateway.readinessChecks(reloader, evidence, Optional.of(audit)), false,
-        Gateway.quarantineNotices(List.of(damaged)));
+        Tracing.off(), Gateway.quarantineNotices(List.of(damaged)));
     http = new GatewayHttpServer(new ListenAddress("127.0.0.1", 0, true), endpoint, Optional.of(TOKEN),
         List.of(), new StrictJson().mapper(), Optional.of(operations));
     http.start();
