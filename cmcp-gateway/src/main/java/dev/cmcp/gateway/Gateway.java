@@ -144,10 +144,14 @@ public final class Gateway implements AutoCloseable {
     StrictJson json = new StrictJson();
     List<Operations.ReadinessCheck> readiness = new ArrayList<>(readinessChecks(reloader, evidence, audit));
     readiness.addAll(upstreamReadiness(upstreams));
+    List<AuditRecords.Quarantine> quarantined = audit.map(AuditLog::quarantined).orElse(List.of());
+    metrics.auditQuarantined(quarantined.size());
+    quarantined.forEach(q -> out.println("[cmcp] audit: damaged previous epoch " + q.file() + " quarantined as "
+        + q.quarantinedAs() + " (sha256 " + q.fileSha256() + "): " + q.reason()));
     Tracing tracing = Tracing.of(config.telemetry(), version());
     config.telemetry().tracesEndpoint().ifPresent(endpoint -> out.println("[cmcp] tracing: OTLP/HTTP to " + endpoint
         + ", sampling ratio " + config.telemetry().samplingRatio()));
-    Operations operations = new Operations(metrics, readiness, config.metricsRequireToken(), tracing);
+    Operations operations = new Operations(metrics, readiness, config.metricsRequireToken(), tracing, quarantineNotices(quarantined));
     ToolCallPipeline.CallListener perCallClaims = claimsPerCall(config, claims);
     ToolCallPipeline toolCalls =
         new ToolCallPipeline(reloader::current, config.enforcementMode(), upstreams, audit, perCallClaims,
@@ -201,6 +205,12 @@ public final class Gateway implements AutoCloseable {
         () -> evidence.refusal().map(why -> "evidence: " + why),
         // Silent mode keeps no log, so there is nothing to be unwritable.
         () -> audit.filter(log -> !log.healthy()).map(log -> "audit log: " + log.file() + " cannot record"));
+  }
+
+  /** What {@code /readyz} says, ready or not, of each damaged audit file this start set aside. */
+  static List<String> quarantineNotices(List<AuditRecords.Quarantine> quarantined) {
+    return quarantined.stream().map(q -> "audit log: the previous epoch " + q.file() + " was damaged and is quarantined as "
+        + q.quarantinedAs() + " (sha256 " + q.fileSha256() + "); secure it for review").toList();
   }
 
   /** One {@code /readyz} check per catalog server: its process runs, or its endpoint answered lately. */

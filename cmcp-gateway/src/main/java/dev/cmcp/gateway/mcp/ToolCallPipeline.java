@@ -37,6 +37,7 @@ import io.opentelemetry.api.trace.SpanKind;
 import io.opentelemetry.api.trace.StatusCode;
 import java.lang.System.Logger;
 import java.lang.System.Logger.Level;
+import java.nio.charset.StandardCharsets;
 import java.time.Clock;
 import java.util.List;
 import java.util.Optional;
@@ -55,6 +56,17 @@ public final class ToolCallPipeline {
 
   private static final Logger LOG = System.getLogger("cmcp.policy");
   private static final AttributeKey<List<String>> POLICY_IDS = AttributeKey.stringArrayKey("cmcp.policy_ids");
+
+  /**
+   * The longest tool or prompt name, in UTF-8 bytes, that the gateway takes; a longer one is
+   * refused (HTTP 400) before any of it reaches the audit log or a log line, and audited by its
+   * SHA-256 only. Names in catalogs are far shorter; the bound keeps every audit line well
+   * under what a verifier reads (AuditLogReplay.MAX_LINE_BYTES).
+   */
+  public static final int MAX_NAME_BYTES = 1024;
+
+  /** The longest resource URI, in UTF-8 bytes, the gateway takes; as {@link #MAX_NAME_BYTES}. */
+  public static final int MAX_URI_BYTES = 8 * 1024;
 
   /** Called after each recorded call, e.g. to issue a per-call claim. */
   @FunctionalInterface
@@ -202,6 +214,7 @@ public final class ToolCallPipeline {
   ObjectNode call(JsonNode id, ObjectNode params, Optional<String> transportSession, Optional<String> workflowHeader,
       Optional<String> requestId, CallStream stream) throws JsonRpcException {
     refuseWhileEvidenceIsStale(id);
+    refuseOversized(id, params, "tools/call", "name", MAX_NAME_BYTES, transportSession, requestId);
     ActivePolicy active = policies.get();
     ToolCall call = ToolCall.parse(id, params, transportSession, workflowHeader);
     Caller caller = new Caller(call.sessionId(), call.workflowId(), call.forwardParams());
@@ -227,6 +240,7 @@ public final class ToolCallPipeline {
       JsonNode id, ObjectNode params, Optional<String> transportSession, Optional<String> workflowHeader,
       Optional<String> requestId) throws JsonRpcException {
     refuseWhileEvidenceIsStale(id);
+    refuseOversized(id, params, "resources/read", "uri", MAX_URI_BYTES, transportSession, requestId);
     ActivePolicy active = policies.get();
     JsonNode uri = params.get("uri");
     if (uri == null || !uri.isTextual() || uri.asText().isEmpty()) {
@@ -259,6 +273,7 @@ public final class ToolCallPipeline {
       JsonNode id, ObjectNode params, Optional<String> transportSession, Optional<String> workflowHeader,
       Optional<String> requestId) throws JsonRpcException {
     refuseWhileEvidenceIsStale(id);
+    refuseOversized(id, params, "prompts/get", "name", MAX_NAME_BYTES, transportSession, requestId);
     ActivePolicy active = policies.get();
     JsonNode name = params.get("name");
     if (name == null || !name.isTextual() || name.asText().isEmpty()) {
@@ -645,6 +660,42 @@ public final class ToolCallPipeline {
                 + "(staleness_policy fail_closed); the operator must restore the attestation platform",
             "evidence_stale"),
         id, 503);
+  }
+
+  /**
+   * Refuses a request whose {@code member} (agent-chosen text) is longer than {@code limit}
+   * UTF-8 bytes, before the policy or any log sees it: the audit log records its length and
+   * SHA-256 (no audit, no answer but 503), log lines its digest.
+   */
+  private void refuseOversized(
+      JsonNode id, ObjectNode params, String method, String member, int limit, Optional<String> transportSession,
+      Optional<String> requestId) throws JsonRpcException {
+    JsonNode value = params.get(member);
+    if (value == null || !value.isTextual() || value.asText().length() * 3L <= limit) {
+      return;
+    }
+    byte[] bytes = value.asText().getBytes(StandardCharsets.UTF_8);
+    if (bytes.length <= limit) {
+      return;
+    }
+    String digest = Digests.sha256Hex(bytes);
+    if (audit.isPresent()) {
+      try {
+        audit.get().appendOversizedInput(
+            new AuditRecords.OversizedInput(transportSession, method, member, bytes.length, limit, digest, requestId));
+      } catch (AuditException e) {
+        LOG.log(Level.ERROR, "audit log cannot record; refusing the request", LogField.of("request_id", requestId.orElse(null)),
+            LogField.of("error", e.getMessage()));
+        throw new JsonRpcException(JsonRpcError.withWord(JsonRpcError.INTERNAL_ERROR,
+            "the audit log cannot record this call, so it is refused (fail closed); the operator must fix the audit_dir",
+            "audit_unavailable"), id, 503);
+      }
+    }
+    LOG.log(Level.INFO, "request refused: " + member + " too long", LogField.of("request_id", requestId.orElse(null)),
+        LogField.of("method", method), LogField.of(member + "_bytes", (long) bytes.length), LogField.of(member + "_sha256", digest));
+    throw new JsonRpcException(JsonRpcError.withWord(JsonRpcError.INVALID_PARAMS, method + " \"" + member + "\" is "
+        + bytes.length + " bytes, more than the " + limit + " the gateway takes; refused unread (audited as SHA-256 " + digest + ")",
+        "oversized_" + member), id, 400);
   }
 
   private static JsonRpcException auditUnavailable(Governed request, AuditException e) {

@@ -1,9 +1,9 @@
 package dev.cmcp.gateway.mcp;
 
-import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
+import dev.cmcp.gateway.InteropPackages;
 import dev.cmcp.gateway.audit.AuditFixtures;
 import dev.cmcp.gateway.audit.AuditLog;
 import dev.cmcp.gateway.catalog.Catalog;
@@ -119,8 +119,7 @@ final class GatewayUnderTest implements AutoCloseable {
   static UpstreamServer.Stdio serverEverything(String name) {
     String root = System.getProperty("cmcp.repo.root");
     Path base = root != null ? Path.of(root) : Path.of("").toAbsolutePath().getParent();
-    Path launcher = base.resolve("interop/node_modules/@modelcontextprotocol/server-everything/dist/index.js");
-    assumeTrue(Files.isRegularFile(launcher), "interop/node_modules is missing: run `npm ci` in interop/");
+    Path launcher = InteropPackages.require(base.resolve("interop/node_modules/@modelcontextprotocol/server-everything/dist/index.js"));
     return new UpstreamServer.Stdio(name, "node", List.of(launcher.toString(), "stdio"), Map.of(), null);
   }
 
@@ -174,6 +173,22 @@ final class GatewayUnderTest implements AutoCloseable {
       throw new AssertionError(method + " did not succeed: " + body);
     }
     return body.get("result");
+  }
+
+  /**
+   * The tool names {@code server} (hostile-server.mjs) received so far, asked of it directly,
+   * not through the gateway: so it can be asked even when the gateway refuses every call.
+   */
+  List<String> upstreamCalls(String server) throws Exception {
+    ObjectNode answer = upstreams.connection(server).request("tools/call", parse("{\"name\":\"calls\",\"arguments\":{}}"));
+    List<String> names = new java.util.ArrayList<>();
+    JSON.parse(answer.at("/result/content/0/text").asText().getBytes(StandardCharsets.UTF_8)).forEach(name -> names.add(name.asText()));
+    return names;
+  }
+
+  /** Closes the audit log under the gateway: every later append throws, as when the disk fails. */
+  void breakAuditLog() {
+    audit.orElseThrow().close();
   }
 
   Path auditFile() {
