@@ -13,15 +13,23 @@ import java.util.Objects;
  * @param target what is acted on
  * @param arguments the tool or prompt arguments; {@code null} counts as none (a resource read has none)
  * @param time when the request arrived
+ * @param session what the session did before this request ({@code context.session})
  */
 public record AccessRequest(
-    String principal, String sessionId, String workflowId, PolicyTarget target, JsonNode arguments, Instant time) {
+    String principal, String sessionId, String workflowId, PolicyTarget target, JsonNode arguments, Instant time,
+    SessionHistory session) {
   public AccessRequest {
+    Objects.requireNonNull(session, "session");
     Objects.requireNonNull(principal, "principal");
     Objects.requireNonNull(sessionId, "sessionId");
     Objects.requireNonNull(workflowId, "workflowId");
     Objects.requireNonNull(target, "target");
     Objects.requireNonNull(time, "time");
+  }
+
+  /** A request of a session with no history yet. */
+  public AccessRequest(String principal, String sessionId, String workflowId, PolicyTarget target, JsonNode arguments, Instant time) {
+    this(principal, sessionId, workflowId, target, arguments, time, SessionHistory.EMPTY);
   }
 
   /** A tools/call, as {@link ToolCallRequest} describes it. */
