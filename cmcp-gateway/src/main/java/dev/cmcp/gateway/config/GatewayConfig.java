@@ -32,6 +32,7 @@ import java.util.Optional;
  * @param metricsRequireToken metrics_require_token: whether /readyz and /metrics need the bearer token
  * @param logFormat log_format; empty: text on a terminal, JSON otherwise
  * @param logLevel log_level
+ * @param auth the auth section: per-agent tokens, OAuth; empty when the file has none
  */
 public record GatewayConfig(
     Path configFile,
@@ -54,7 +55,8 @@ public record GatewayConfig(
     ClaimGranularity claimGranularity,
     boolean metricsRequireToken,
     Optional<LogFormat> logFormat,
-    LogLevel logLevel) {
+    LogLevel logLevel,
+    Optional<AuthSettings> auth) {
 
   public GatewayConfig {
     Objects.requireNonNull(configFile);
@@ -73,16 +75,17 @@ public record GatewayConfig(
     Objects.requireNonNull(claimGranularity);
     Objects.requireNonNull(logFormat);
     Objects.requireNonNull(logLevel);
+    Objects.requireNonNull(auth);
     allowedOrigins = List.copyOf(allowedOrigins);
   }
 
   /**
-   * The address to bind, given the environment. A gateway without a bearer token accepts anyone who
-   * can connect, so it listens on loopback unless the file explicitly says otherwise, and an explicit
-   * non-loopback address without a token is refused.
+   * The address to bind, given the environment. A gateway without authentication (an {@code auth}
+   * section or a bearer token) accepts anyone who can connect, so it listens on loopback unless the
+   * file explicitly says otherwise, and an explicit non-loopback address without it is refused.
    */
   public ListenAddress effectiveListenAddress(RuntimeEnvironment env) throws ConfigException {
-    if (env.bearerToken().isPresent() || listenAddress.isLoopback()) {
+    if (env.bearerToken().isPresent() || auth.isPresent() || listenAddress.isLoopback()) {
       return listenAddress;
     }
     if (!listenAddress.explicit()) {
@@ -90,7 +93,7 @@ public record GatewayConfig(
     }
     throw new ConfigException(
         "listen_addr: " + listenAddress + " is reachable from other machines; set "
-            + RuntimeEnvironment.BEARER_TOKEN + " or listen on 127.0.0.1");
+            + RuntimeEnvironment.BEARER_TOKEN + ", add an auth section, or listen on 127.0.0.1");
   }
 
   /** The provider to use: CMCP_DEV_MODE=1 forces software attestation, whatever the file says. */

@@ -1,6 +1,8 @@
 package dev.cmcp.gateway.http;
 
 import com.fasterxml.jackson.databind.ObjectMapper;
+import dev.cmcp.gateway.auth.Authenticator;
+import dev.cmcp.gateway.auth.RefusalLog;
 import dev.cmcp.gateway.config.ListenAddress;
 import dev.cmcp.gateway.mcp.McpEndpoint;
 import dev.cmcp.gateway.ops.Operations;
@@ -42,6 +44,23 @@ public final class GatewayHttpServer implements AutoCloseable {
   GatewayHttpServer(
       ListenAddress address, McpEndpoint endpoint, Optional<String> bearerToken, List<String> allowedOrigins, ObjectMapper json,
       Optional<Operations> operations, Duration idleTimeout, Duration bodyTimeout) {
+    this(address, endpoint, bearerToken.map(Authenticator::sharedToken).orElseGet(Authenticator::none),
+        new RefusalLog(Optional.empty(), java.time.Clock.systemUTC(), 100), allowedOrigins, json, operations, idleTimeout, bodyTimeout);
+  }
+
+  /**
+   * @param authenticator who may call, decided before anything else of a request is read
+   * @param refusals where refused requests are recorded
+   */
+  public GatewayHttpServer(
+      ListenAddress address, McpEndpoint endpoint, Authenticator authenticator, RefusalLog refusals, List<String> allowedOrigins,
+      ObjectMapper json, Optional<Operations> operations) {
+    this(address, endpoint, authenticator, refusals, allowedOrigins, json, operations, IDLE_TIMEOUT, McpHandler.BODY_TIMEOUT);
+  }
+
+  private GatewayHttpServer(
+      ListenAddress address, McpEndpoint endpoint, Authenticator authenticator, RefusalLog refusals, List<String> allowedOrigins,
+      ObjectMapper json, Optional<Operations> operations, Duration idleTimeout, Duration bodyTimeout) {
     VirtualThreadPool threads = new VirtualThreadPool();
     threads.setName("cmcp-http");
     this.server = new Server(threads);
@@ -55,7 +74,7 @@ public final class GatewayHttpServer implements AutoCloseable {
     connector.setIdleTimeout(idleTimeout.toMillis());
     server.addConnector(connector);
     server.setHandler(new McpHandler(
-        endpoint, bearerToken.map(BearerToken::new), new OriginPolicy(allowedOrigins), json, operations, bodyTimeout));
+        endpoint, authenticator, refusals, new OriginPolicy(allowedOrigins), json, operations, bodyTimeout));
   }
 
   public void start() throws Exception {

@@ -16,6 +16,11 @@ public final class SessionStore {
 
   private final Map<String, McpSession> open = new ConcurrentHashMap<>();
   private final Set<String> ended = ConcurrentHashMap.newKeySet();
+  /**
+   * The caller each session belongs to ({@code Identity.owner()}), for sessions opened or named by
+   * an authenticated caller; kept after the session ends, since its claim can still be fetched.
+   */
+  private final Map<String, String> owners = new ConcurrentHashMap<>();
   /** The level each session asked for with {@code logging/setLevel}; a session absent here hears every level. */
   private final Map<String, McpLogLevel> logLevels = new ConcurrentHashMap<>();
   private final SecureRandom random = new SecureRandom();
@@ -34,12 +39,23 @@ public final class SessionStore {
 
   /** Opens a session for an agent that declared {@code capabilities}, or returns empty when too many are open. */
   Optional<McpSession> open(String protocolVersion, String clientName, AgentCapabilities capabilities) {
+    return open(protocolVersion, clientName, capabilities, "");
+  }
+
+  /**
+   * Opens a session that belongs to {@code owner} ({@code Identity.owner()}; empty: to whoever holds
+   * its id), or returns empty when too many are open.
+   */
+  Optional<McpSession> open(String protocolVersion, String clientName, AgentCapabilities capabilities, String owner) {
     if (open.size() >= maxOpen) {
       return Optional.empty();
     }
     byte[] bytes = new byte[16];
     random.nextBytes(bytes);
     McpSession session = new McpSession(HexFormat.of().formatHex(bytes), protocolVersion, clientName, clock.instant(), capabilities);
+    if (!owner.isEmpty()) {
+      owners.put(session.id(), owner);
+    }
     open.put(session.id(), session);
     return Optional.of(session);
   }
@@ -70,6 +86,23 @@ public final class SessionStore {
   /** The level the session asked for; DEBUG (everything) until it asks. */
   McpLogLevel logLevel(String id) {
     return logLevels.getOrDefault(id, McpLogLevel.DEBUG);
+  }
+
+  /**
+   * Whether {@code owner} may use session {@code id}: a session belongs to the caller that opened it
+   * or first named it, and to nobody else. An empty owner (an unauthenticated caller) binds nothing.
+   */
+  boolean usableBy(String id, String owner) {
+    if (owner.isEmpty()) {
+      return true;
+    }
+    String bound = owners.putIfAbsent(id, owner);
+    return bound == null || bound.equals(owner);
+  }
+
+  /** The caller session {@code id} belongs to; empty when it was never used by an authenticated caller. */
+  Optional<String> ownerOf(String id) {
+    return Optional.ofNullable(owners.get(id));
   }
 
   public boolean wasEnded(String id) {
