@@ -30,6 +30,7 @@ import dev.cmcp.gateway.mcp.ToolCallPipeline;
 import dev.cmcp.gateway.ops.GatewayLogging;
 import dev.cmcp.gateway.ops.GatewayMetrics;
 import dev.cmcp.gateway.ops.Operations;
+import dev.cmcp.gateway.ops.Tracing;
 import dev.cmcp.gateway.policy.ActivePolicy;
 import dev.cmcp.gateway.policy.PolicyBundle;
 import dev.cmcp.gateway.policy.PolicyBundleLoader;
@@ -58,23 +59,23 @@ import java.util.function.Function;
  */
 public final class Gateway implements AutoCloseable {
 
-  private static final int MAX_OPEN_SESSIONS = 10_000;
   /** Refusals by authentication recorded one by one each second; the rest are counted (RefusalLog). */
   private static final int AUDITED_REFUSALS_PER_SECOND = 50;
-
   private final Upstreams upstreams;
   private final GatewayHttpServer http;
   private final Optional<AuditLog> audit;
   private final CurrentEvidence evidence;
   private final PolicyReloader reloader;
+  private final Tracing tracing;
 
   private Gateway(Upstreams upstreams, GatewayHttpServer http, Optional<AuditLog> audit, CurrentEvidence evidence,
-      PolicyReloader reloader) {
+      PolicyReloader reloader, Tracing tracing) {
     this.upstreams = upstreams;
     this.http = http;
     this.audit = audit;
     this.evidence = evidence;
     this.reloader = reloader;
+    this.tracing = tracing;
   }
 
   /**
@@ -148,21 +149,27 @@ public final class Gateway implements AutoCloseable {
     readiness.addAll(upstreamReadiness(upstreams));
     Authenticator authenticator = authenticator(config, env, clock, out);
     authenticator.issuerKeys().ifPresent(keys -> readiness.add(keys::problem));
-    Operations operations = new Operations(metrics, readiness, config.metricsRequireToken());
+    Tracing tracing = Tracing.of(config.telemetry(), version());
+    config.telemetry().tracesEndpoint().ifPresent(endpoint -> out.println("[cmcp] tracing: OTLP/HTTP to " + endpoint
+        + ", sampling ratio " + config.telemetry().samplingRatio()));
+    Operations operations = new Operations(metrics, readiness, config.metricsRequireToken(), tracing);
     ToolCallPipeline.CallListener perCallClaims = claimsPerCall(config, claims);
     ToolCallPipeline toolCalls =
         new ToolCallPipeline(reloader::current, config.enforcementMode(), upstreams, audit, perCallClaims,
-            evidence::refusal, clock, Optional.of(metrics));
+            evidence::refusal, clock, Optional.of(metrics), config.denyResponse());
     McpEndpoint endpoint = new McpEndpoint(
-        new JsonRpcDecoder(json), new SessionStore(clock, MAX_OPEN_SESSIONS), toolCalls, claims, version());
+        new JsonRpcDecoder(json, config.limits().maxJsonValues()), new SessionStore(clock, config.limits().maxSessions(),
+        config.limits().maxSessionsPerPrincipal(), config.limits().sessionIdleTimeout()), toolCalls, claims, version());
     GatewayHttpServer http = new GatewayHttpServer(address, endpoint, authenticator,
-        new RefusalLog(audit, clock, AUDITED_REFUSALS_PER_SECOND), config.allowedOrigins(), json.mapper(), Optional.of(operations));
+        new RefusalLog(audit, clock, AUDITED_REFUSALS_PER_SECOND), config.allowedOrigins(), json.mapper(), Optional.of(operations),
+        config.limits());
     try {
       http.start();
     } catch (Exception e) {
       upstreams.close();
       audit.ifPresent(AuditLog::close);
       evidence.close();
+      tracing.close();
       throw new StartupException("listen_addr " + address + ": cannot listen: " + e.getMessage(), e);
     }
     out.println("[cmcp] listening on " + new ListenAddress(address.host(), http.port(), true)
@@ -172,7 +179,7 @@ public final class Gateway implements AutoCloseable {
       out.println("[cmcp] policy bundle and catalog reload: checked every " + config.policyReloadIntervalSeconds() + " s");
     }
     out.flush();
-    return new Gateway(upstreams, http, audit, evidence, reloader);
+    return new Gateway(upstreams, http, audit, evidence, reloader, tracing);
   }
 
   /**
@@ -286,6 +293,8 @@ public final class Gateway implements AutoCloseable {
     upstreams.close();
     audit.ifPresent(AuditLog::close);
     evidence.close();
+    // Last: the spans of the requests answered while stopping go out too.
+    tracing.close();
   }
 
   /** The gateway cannot start; the message says what to fix. */

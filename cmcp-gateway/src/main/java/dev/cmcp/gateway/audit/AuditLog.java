@@ -183,6 +183,8 @@ public final class AuditLog implements AutoCloseable {
     entry.put("mode", decision.mode());
     entry.put("action", decision.action());
     entry.put("request_id", decision.requestId().orElse(null));
+    // Only when traced: untraced entries stay as they were.
+    decision.traceId().ifPresent(trace -> entry.put("trace_id", trace));
     decision.principal().ifPresent(principal -> {
       entry.put("principal", principal.id());
       entry.set("auth", authJson(principal.method(), principal.issuer(), principal.tokenIdSha256()));

@@ -27,6 +27,7 @@ public final class AuditRecords {
    * @param action the Cedar action: {@code call_tool}, {@code read_resource} or {@code get_prompt}
    * @param requestId the gateway's id of the HTTP request that carried the call, as its log lines
    *     and {@code X-Request-Id} show it; empty when the call came some other way
+   * @param traceId the OpenTelemetry trace id of the request, when it was traced
    * @param principal who made the request and how that was established; empty in records made
    *     without it (older callers), which the log then writes without {@code principal}
    */
@@ -43,12 +44,22 @@ public final class AuditRecords {
       String mode,
       String action,
       Optional<String> requestId,
+      Optional<String> traceId,
       Optional<Principal> principal) {
     public Decision {
       policies = List.copyOf(policies);
     }
 
     /** A decision without a principal. */
+    public Decision(
+        String sessionId, String workflowId, String tool, String decision, String enforced, Optional<String> cause,
+        List<String> policies, String argumentsSha256, String bundleHash, String mode, String action,
+        Optional<String> requestId, Optional<String> traceId) {
+      this(sessionId, workflowId, tool, decision, enforced, cause, policies, argumentsSha256, bundleHash, mode, action,
+          requestId, traceId, Optional.empty());
+    }
+
+    /** A decision of an untraced request. */
     public Decision(
         String sessionId, String workflowId, String tool, String decision, String enforced, Optional<String> cause,
         List<String> policies, String argumentsSha256, String bundleHash, String mode, String action,

@@ -32,6 +32,9 @@ import java.util.Optional;
  * @param metricsRequireToken metrics_require_token: whether /readyz and /metrics need the bearer token
  * @param logFormat log_format; empty: text on a terminal, JSON otherwise
  * @param logLevel log_level
+ * @param limits limits: sessions, connections, request bodies
+ * @param denyResponse deny_response: how a policy denial is answered
+ * @param telemetry telemetry: where traces go; {@link Telemetry#OFF} without the section
  * @param auth the auth section: per-agent tokens, OAuth; empty when the file has none
  */
 public record GatewayConfig(
@@ -56,6 +59,9 @@ public record GatewayConfig(
     boolean metricsRequireToken,
     Optional<LogFormat> logFormat,
     LogLevel logLevel,
+    GatewayLimits limits,
+    DenyResponse denyResponse,
+    Telemetry telemetry,
     Optional<AuthSettings> auth) {
 
   public GatewayConfig {
@@ -75,6 +81,9 @@ public record GatewayConfig(
     Objects.requireNonNull(claimGranularity);
     Objects.requireNonNull(logFormat);
     Objects.requireNonNull(logLevel);
+    Objects.requireNonNull(limits);
+    Objects.requireNonNull(denyResponse);
+    Objects.requireNonNull(telemetry);
     Objects.requireNonNull(auth);
     allowedOrigins = List.copyOf(allowedOrigins);
   }
