@@ -1,5 +1,7 @@
 package dev.cmcp.gateway.config;
 
+import dev.cmcp.gateway.ratelimit.RateLimit;
+import dev.cmcp.gateway.ratelimit.RateLimits;
 import java.net.URI;
 import java.net.URISyntaxException;
 import java.nio.file.InvalidPathException;
@@ -33,9 +35,13 @@ public final class ConfigLoader {
           "limits",
           "deny_response",
           "telemetry",
+          "rate_limits",
+          "approval_timeout_seconds",
           "auth");
 
   private static final Set<String> TELEMETRY_KEYS = Set.of("traces_endpoint", "sampling_ratio", "resource_attributes");
+
+  private static final Set<String> RATE_LIMITS_KEYS = Set.of("per_principal", "per_tool", "max_tracked_keys");
 
   private static final Set<String> AUTH_KEYS = Set.of("agents", "oauth", "auditors");
   private static final Set<String> AGENT_KEYS = Set.of("id", "token_sha256", "workflows");
@@ -124,6 +130,8 @@ public final class ConfigLoader {
         limits(top.map("limits")),
         top.choice("deny_response", DenyResponse.values(), DenyResponse::configName).orElse(DenyResponse.HTTP_403),
         telemetry(top),
+        rateLimits(top.map("rate_limits")),
+        Duration.ofSeconds(top.positive("approval_timeout_seconds").orElse(120L)),
         auth(top));
   }
 
@@ -267,6 +275,24 @@ public final class ConfigLoader {
           + "with an auth section, which tells agents apart; unset it and give each agent its own entry under auth.agents");
     }
     config.effectiveListenAddress(env);
+  }
+
+  private static RateLimits.Settings rateLimits(YamlMap limits) throws ConfigException {
+    limits.rejectUnknownKeys(RATE_LIMITS_KEYS);
+    return new RateLimits.Settings(rate(limits, "per_principal"), rate(limits, "per_tool"),
+        intLimit(limits, "max_tracked_keys", RateLimits.Settings.DEFAULT_MAX_TRACKED_KEYS, 1));
+  }
+
+  private static Optional<RateLimit> rate(YamlMap map, String key) throws ConfigException {
+    Optional<String> written = map.string(key);
+    if (written.isEmpty()) {
+      return Optional.empty();
+    }
+    try {
+      return Optional.of(RateLimit.parse(written.get()));
+    } catch (IllegalArgumentException e) {
+      throw map.error(key, e.getMessage());
+    }
   }
 
   private static GatewayLimits limits(YamlMap limits) throws ConfigException {
