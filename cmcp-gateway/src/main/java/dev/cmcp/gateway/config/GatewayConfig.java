@@ -33,6 +33,8 @@ import java.util.Optional;
  * @param logFormat log_format; empty: text on a terminal, JSON otherwise
  * @param logLevel log_level
  * @param limits limits: sessions, connections, request bodies
+ * @param denyResponse deny_response: how a policy denial is answered
+ * @param telemetry telemetry: where traces go; {@link Telemetry#OFF} without the section
  */
 public record GatewayConfig(
     Path configFile,
@@ -56,7 +58,9 @@ public record GatewayConfig(
     boolean metricsRequireToken,
     Optional<LogFormat> logFormat,
     LogLevel logLevel,
-    GatewayLimits limits) {
+    GatewayLimits limits,
+    DenyResponse denyResponse,
+    Telemetry telemetry) {
 
   public GatewayConfig {
     Objects.requireNonNull(configFile);
@@ -76,6 +80,8 @@ public record GatewayConfig(
     Objects.requireNonNull(logFormat);
     Objects.requireNonNull(logLevel);
     Objects.requireNonNull(limits);
+    Objects.requireNonNull(denyResponse);
+    Objects.requireNonNull(telemetry);
     allowedOrigins = List.copyOf(allowedOrigins);
   }
 
