@@ -4,7 +4,6 @@ import java.io.IOException;
 import java.io.OutputStream;
 import java.net.InetAddress;
 import java.net.Socket;
-import java.net.URI;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
@@ -79,9 +78,6 @@ final class Flood {
   /** Linux reports CPU time in /proc in clock ticks of 1/100 s on every common configuration. */
   private static final long CLOCK_TICKS_PER_SECOND = 100;
 
-  private static final String ARRAY_PREFIX = "{\"jsonrpc\":\"2.0\",\"id\":1,\"method\":\"tools/call\",\"params\":{\"name\":\"%s\","
-      + "\"arguments\":{\"message\":\"flood\",\"values\":[";
-
   private final Target gateway;
   private final Settings settings;
   private final ProcessMeter meter;
@@ -93,9 +89,9 @@ final class Flood {
     this.gateway = gateway;
     this.settings = settings;
     this.meter = meter;
-    this.probeAddress = InetAddress.getByName("127.0.0.1");
-    this.attacker = InetAddress.getByName("127.0.0.2");
-    this.secondAttacker = InetAddress.getByName("127.0.0.3");
+    this.probeAddress = InetAddress.getByAddress(new byte[] {127, 0, 0, 1});
+    this.attacker = InetAddress.getByAddress(new byte[] {127, 0, 0, 2});
+    this.secondAttacker = InetAddress.getByAddress(new byte[] {127, 0, 0, 3});
   }
 
   /** Every attack in turn, after a quiet phase for reference. */
@@ -187,7 +183,8 @@ final class Flood {
 
   /** Stateless tools/call requests whose arguments hold an array of two million numbers (4 MiB). */
   private void bigArguments(Outcomes outcomes) throws InterruptedException {
-    StringBuilder body = new StringBuilder(ARRAY_PREFIX.formatted(gateway.echoTool()));
+    StringBuilder body = new StringBuilder("{\"jsonrpc\":\"2.0\",\"id\":1,\"method\":\"tools/call\",\"params\":{\"name\":\""
+        + gateway.echoTool() + "\",\"arguments\":{\"message\":\"flood\",\"values\":[");
     int size = 4 * 1024 * 1024 - 64;
     body.append('0');
     while (body.length() < size) {
@@ -199,7 +196,7 @@ final class Flood {
     try (HttpClient http = HttpClient.newBuilder().localAddress(attacker).build();
         ExecutorService clients = Executors.newVirtualThreadPerTaskExecutor()) {
       for (int i = 0; i < settings.bigArgumentClients(); i++) {
-        clients.submit(() -> {
+        clients.execute(() -> {
           while (System.nanoTime() < deadline && budget.decrementAndGet() >= 0) {
             outcomes.count(send(http, bytes, Optional.empty()));
           }
@@ -263,7 +260,7 @@ final class Flood {
     try (HttpClient http = HttpClient.newBuilder().localAddress(attacker).build();
         ExecutorService clients = Executors.newVirtualThreadPerTaskExecutor()) {
       for (int i = 0; i < 16; i++) {
-        clients.submit(() -> {
+        clients.execute(() -> {
           while (System.nanoTime() < deadline && left.decrementAndGet() >= 0) {
             outcomes.count(send(http, bytes, Optional.empty()));
           }
@@ -287,7 +284,7 @@ final class Flood {
     try (HttpClient http = HttpClient.newBuilder().localAddress(attacker).build();
         ExecutorService clients = Executors.newVirtualThreadPerTaskExecutor()) {
       for (int i = 0; i < 16; i++) {
-        clients.submit(() -> {
+        clients.execute(() -> {
           for (int n = next.getAndIncrement(); n < settings.heldSessions() && System.nanoTime() < deadline; n = next.getAndIncrement()) {
             outcomes.count(send(http, bytes, Optional.of("held-" + n % 10)));
           }
@@ -306,7 +303,7 @@ final class Flood {
     try (HttpClient http = HttpClient.newBuilder().localAddress(attacker).build();
         ExecutorService clients = Executors.newVirtualThreadPerTaskExecutor()) {
       for (int i = 0; i < settings.stuckCalls(); i++) {
-        clients.submit(() -> outcomes.count(send(http, bytes, Optional.of(McpSession.AGENT))));
+        clients.execute(() -> outcomes.count(send(http, bytes, Optional.of(McpSession.AGENT))));
       }
       pause(Duration.ofNanos(Math.max(0, deadline - System.nanoTime())));
     }
@@ -399,7 +396,7 @@ final class Flood {
       try {
         String stat = java.nio.file.Files.readString(java.nio.file.Path.of("/proc/" + pid + "/stat"));
         // Fields after the command name, which is in parentheses and may hold spaces: utime is the 14th field, stime the 15th.
-        String[] fields = stat.substring(stat.lastIndexOf(')') + 2).split(" ");
+        String[] fields = stat.substring(stat.lastIndexOf(')') + 2).split(" ", -1);
         long ticks = Long.parseLong(fields[11]) + Long.parseLong(fields[12]);
         return ticks * 1000 / CLOCK_TICKS_PER_SECOND;
       } catch (IOException | RuntimeException e) {
