@@ -29,7 +29,7 @@ class SessionHistoryThroughGatewayTest {
   @BeforeAll
   static void start() throws Exception {
     String rule = Files.readString(Path.of(SessionHistoryThroughGatewayTest.class
-        .getResource("/policy/cookbook/11-no-external-after-pii.cedar").toURI()));
+        .getResource("/policy/cookbook/12-no-external-after-pii.cedar").toURI()));
     String policies = "@id(\"everything\") permit (principal, action, resource);\n" + rule;
     gateway = GatewayUnderTest.start(dir, EnforcementMode.ENFORCING, policies, List.of(GatewayUnderTest.hostileServer("crm")),
         List.of(

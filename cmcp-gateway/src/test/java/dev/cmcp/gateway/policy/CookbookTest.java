@@ -181,6 +181,27 @@ class CookbookTest {
   }
 
   @Test
+  void tokenGroupsGrantAndTenantsFence() {
+    PolicyEngine groups = cookbook("11-token-groups-and-tenants.cedar");
+    PolicyEngine withBaseline = cookbook("11-token-groups-and-tenants.cedar", BASELINE);
+
+    assertThat(groups.decide(byToken("crm.search_contacts", Map.of("groups", json("[\"emea\", \"sales\"]")))))
+        .isEqualTo(allowedBy("sales-group-crm"));
+    assertNoPermit(groups.decide(byToken("crm.search_contacts", Map.of("groups", json("[\"support\"]")))));
+    assertNoPermit(groups.decide(byToken("crm.search_contacts", Map.of())));
+    assertThat(withBaseline.decide(byToken("warehouse.query", Map.of("tenant", json("\"acme\"")))))
+        .isEqualTo(allowedBy("test-baseline"));
+    assertForbidden(withBaseline.decide(byToken("warehouse.query", Map.of("tenant", json("\"globex\"")))),
+        "warehouse-tenant", "The warehouse serves tenant acme only.");
+    assertForbidden(withBaseline.decide(byToken("warehouse.query", Map.of())), "warehouse-tenant", "The warehouse serves tenant acme only.");
+  }
+
+  /** A call by an OAuth-authenticated agent whose token carried {@code claims}. */
+  private static AccessRequest byToken(String tool, Map<String, JsonNode> claims) {
+    return new AccessRequest("agent-7", "session-1", "agent-7", new PolicyTarget.Tool(tool), json("{}"), WEDNESDAY_10_15, claims);
+  }
+
+  @Test
   void specQuotesEveryCookbookFileAsItIs() throws IOException {
     String spec = Files.readString(TestBundles.repositoryFile("docs/spec/cedar-policy.md"));
     List<Path> files;
@@ -188,7 +209,7 @@ class CookbookTest {
       files = listing.filter(p -> p.toString().endsWith(".cedar")).sorted().toList();
     }
 
-    assertThat(files).hasSize(12);
+    assertThat(files).hasSize(13);
     for (Path file : files) {
       assertThat(spec).as("docs/spec/cedar-policy.md quotes %s", file.getFileName()).contains("```cedar\n" + Files.readString(file) + "```");
     }
@@ -232,7 +253,7 @@ class CookbookTest {
 
   @Test
   void afterAPiiToolNothingExternalInTheSameSession() {
-    PolicyEngine engine = cookbook("11-no-external-after-pii.cedar", BASELINE);
+    PolicyEngine engine = cookbook("12-no-external-after-pii.cedar", BASELINE);
     String reason = "This session has used personal data; tools that send data outside are blocked for the rest of it.";
     SessionHistory afterPii = new SessionHistory(1, Set.of("crm.get_contact"), Set.of("pii"), 0);
     SessionHistory afterPublic = new SessionHistory(1, Set.of("web.search"), Set.of("public"), 0);
@@ -245,7 +266,7 @@ class CookbookTest {
 
   @Test
   void aSessionRefusedThreeTimesOrWith500CallsGetsNothingMore() {
-    PolicyEngine engine = cookbook("12-stop-after-denials.cedar", BASELINE);
+    PolicyEngine engine = cookbook("13-stop-after-denials.cedar", BASELINE);
     String reason = "This session was refused three times or made 500 calls; open a new session.";
 
     assertThat(engine.decide(inSession("web.search", new SessionHistory(10, Set.of(), Set.of(), 2))))
