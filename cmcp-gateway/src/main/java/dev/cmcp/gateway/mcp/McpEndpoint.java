@@ -3,6 +3,7 @@ package dev.cmcp.gateway.mcp;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.node.JsonNodeFactory;
 import com.fasterxml.jackson.databind.node.ObjectNode;
+import dev.cmcp.gateway.auth.Identity;
 import dev.cmcp.gateway.claim.ClaimIssuer;
 import dev.cmcp.gateway.ops.Tracing;
 import io.opentelemetry.api.trace.Span;
@@ -108,10 +109,15 @@ public final class McpEndpoint {
 
   /** {@code DELETE /mcp}: the agent ends its session. */
   public McpHttpResponse delete(Optional<String> sessionId) {
+    return delete(sessionId, Identity.UNAUTHENTICATED);
+  }
+
+  /** {@code DELETE /mcp} by {@code identity}: only the session's own caller can end it. */
+  public McpHttpResponse delete(Optional<String> sessionId, Identity identity) {
     if (sessionId.isEmpty()) {
       return McpHttpResponse.error(400, null, JsonRpcError.of(JsonRpcError.INVALID_REQUEST, "DELETE /mcp needs an Mcp-Session-Id header"));
     }
-    if (sessions.end(sessionId.get()).isEmpty()) {
+    if (!sessions.usableBy(sessionId.get(), identity.owner()) || sessions.end(sessionId.get()).isEmpty()) {
       return sessionNotFound(null, sessionId.get());
     }
     LOG.log(Level.INFO, "session {0} ended", sessionId.get());
@@ -127,6 +133,20 @@ public final class McpEndpoint {
 
   /** {@code GET /v1/sessions/{id}/claim}: a signed claim over the session's calls so far. */
   public McpHttpResponse claim(String sessionId) {
+    return claim(sessionId, Identity.UNAUTHENTICATED);
+  }
+
+  /**
+   * {@code GET /v1/sessions/{id}/claim} by {@code identity}: an authenticated caller gets the claims
+   * of its own sessions only, unless {@code auth.auditors} names it; another's session is answered
+   * as unknown, so that its existence is not told either.
+   */
+  public McpHttpResponse claim(String sessionId, Identity identity) {
+    if (!identity.owner().isEmpty() && !identity.auditor()
+        && !sessions.ownerOf(sessionId).filter(identity.owner()::equals).isPresent()) {
+      return McpHttpResponse.error(404, null, JsonRpcError.withWord(JsonRpcError.INVALID_REQUEST,
+          "no calls of yours are recorded for session " + sessionId, "session_not_found"));
+    }
     if (claims.isEmpty()) {
       return McpHttpResponse.error(409, null, JsonRpcError.withWord(JsonRpcError.INVALID_REQUEST,
           "enforcement_mode silent keeps no audit log, so no claim can be issued", "no_audit_log"));
@@ -144,7 +164,7 @@ public final class McpEndpoint {
   }
 
   private McpHttpResponse notification(JsonRpcMessage.Notification notification, McpHttpRequest request) {
-    if (request.sessionId().isPresent() && sessions.find(request.sessionId().get()).isEmpty()) {
+    if (request.sessionId().isPresent() && !isOpenFor(request.sessionId().get(), request.identity())) {
       return sessionNotFound(null, request.sessionId().get());
     }
     if (notification.method().equals("notifications/cancelled") && request.sessionId().isPresent()) {
@@ -165,7 +185,7 @@ public final class McpEndpoint {
    */
   private McpHttpResponse agentAnswered(JsonRpcMessage.Response response, McpHttpRequest request) {
     Optional<String> session = request.sessionId();
-    if (session.isPresent() && sessions.find(session.get()).isEmpty()) {
+    if (session.isPresent() && !isOpenFor(session.get(), request.identity())) {
       return sessionNotFound(null, session.get());
     }
     if (session.isEmpty() || !agentRequests.answer(session.get(), response.id(), response.raw())) {
@@ -180,8 +200,13 @@ public final class McpEndpoint {
       return initialize(rpc, request);
     }
     Optional<String> session = request.sessionId();
-    if (session.isPresent() && sessions.find(session.get()).isEmpty()) {
+    if (session.isPresent() && !isOpenFor(session.get(), request.identity())) {
       return sessionNotFound(rpc.id(), session.get());
+    }
+    // A session named in the body belongs, like an MCP session, to the caller that used it first.
+    JsonNode named = rpc.params() == null ? null : rpc.params().path("_cmcp").get("session_id");
+    if (named != null && named.isTextual() && !sessions.usableBy(named.asText(), request.identity().owner())) {
+      return sessionNotFound(rpc.id(), named.asText());
     }
     try {
       return switch (rpc.method()) {
@@ -200,13 +225,14 @@ public final class McpEndpoint {
         }
         case "resources/read" -> {
           refuseBorrowedSession(rpc, session);
-          yield McpHttpResponse.message(200, toolCalls.readResource(rpc.id(), rpc.params(), session, request.workflowId(), request.requestId()));
+          yield McpHttpResponse.message(200,
+              toolCalls.readResource(rpc.id(), rpc.params(), session, request.workflowId(), request.requestId(), request.identity()));
         }
         case "prompts/list" -> McpHttpResponse.result(rpc.id(), toolCalls.discovery().prompts(caller(rpc, request)));
         case "prompts/get" -> {
           refuseBorrowedSession(rpc, session);
           yield McpHttpResponse.message(200,
-              forAgent(session, toolCalls.getPrompt(rpc.id(), rpc.params(), session, request.workflowId(), request.requestId())));
+              forAgent(session, toolCalls.getPrompt(rpc.id(), rpc.params(), session, request.workflowId(), request.requestId(), request.identity())));
         }
         default -> McpHttpResponse.error(200, rpc.id(),
             JsonRpcError.of(JsonRpcError.METHOD_NOT_FOUND, "method not found: " + rpc.method()));
@@ -250,7 +276,7 @@ public final class McpEndpoint {
       Optional<CallInFlight> cancellable = session.map(id -> new CallInFlight(id, rpc.id().toString()))
           .filter(key -> callsInFlight.putIfAbsent(key, stream) == null);
       try {
-        return toolCalls.call(rpc.id(), rpc.params(), session, request.workflowId(), request.requestId(), stream);
+        return toolCalls.call(rpc.id(), rpc.params(), session, request.workflowId(), request.requestId(), stream, request.identity());
       } finally {
         cancellable.ifPresent(callsInFlight::remove);
       }
@@ -276,7 +302,16 @@ public final class McpEndpoint {
 
   /** Who lists: the same session and workflow rules as a call, so a listing shows what that caller may use. */
   private static Caller caller(JsonRpcMessage.Request rpc, McpHttpRequest request) throws JsonRpcException {
-    return Caller.of(rpc.id(), rpc.params(), request.sessionId(), request.workflowId());
+    Caller caller = Caller.of(rpc.id(), rpc.params(), request.sessionId(), request.workflowId(), request.identity());
+    if (!caller.workflowAllowed()) {
+      throw caller.workflowNotAllowed(rpc.id());
+    }
+    return caller;
+  }
+
+  /** Whether session {@code id} is open and belongs to {@code identity} (any session, for an unnamed caller). */
+  private boolean isOpenFor(String id, Identity identity) {
+    return sessions.find(id).isPresent() && sessions.usableBy(id, identity.owner());
   }
 
   private McpHttpResponse initialize(JsonRpcMessage.Request rpc, McpHttpRequest request) {
@@ -292,7 +327,8 @@ public final class McpEndpoint {
     String version = ProtocolVersions.negotiate(requested.asText());
     String clientName = rpc.params().path("clientInfo").path("name").asText("unknown");
     Optional<McpSession> session =
-        sessions.open(sessionPrincipal.of(request), version, clientName, AgentCapabilities.declared(rpc.params().path("capabilities")));
+        sessions.open(sessionPrincipal.of(request), version, clientName, AgentCapabilities.declared(rpc.params().path("capabilities")),
+        request.identity().owner());
     if (session.isEmpty()) {
       return McpHttpResponse.error(503, rpc.id(),
           JsonRpcError.withWord(JsonRpcError.INTERNAL_ERROR, "too many open sessions; end one with DELETE /mcp", "too_many_sessions"));

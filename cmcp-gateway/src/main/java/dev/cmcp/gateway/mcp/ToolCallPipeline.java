@@ -6,6 +6,7 @@ import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.cmcp.gateway.audit.AuditException;
 import dev.cmcp.gateway.audit.AuditLog;
 import dev.cmcp.gateway.audit.AuditRecords;
+import dev.cmcp.gateway.auth.Identity;
 import dev.cmcp.gateway.catalog.Catalog;
 import dev.cmcp.gateway.catalog.CatalogTool;
 import dev.cmcp.gateway.config.DenyResponse;
@@ -20,6 +21,7 @@ import dev.cmcp.gateway.policy.PolicyBundle;
 import dev.cmcp.gateway.policy.PolicyDecision;
 import dev.cmcp.gateway.policy.PolicyEngine;
 import dev.cmcp.gateway.policy.PolicyTarget;
+import dev.cmcp.gateway.ratelimit.RateLimits;
 import dev.cmcp.gateway.redaction.Redaction;
 import dev.cmcp.gateway.redaction.RedactionReport;
 import dev.cmcp.gateway.redaction.ResponseRedactor;
@@ -128,6 +130,7 @@ public final class ToolCallPipeline {
   private final ResponseRedactor redactor = new ResponseRedactor(new StrictJson());
   private final Optional<GatewayMetrics> metrics;
   private final DenyResponse denyResponse;
+  private final CallControls controls;
 
   /** @param audit the audit log, empty in silent mode, where nothing is written */
   public ToolCallPipeline(
@@ -152,7 +155,19 @@ public final class ToolCallPipeline {
       Supplier<ActivePolicy> policies, EnforcementMode mode, Upstreams upstreams, Optional<AuditLog> audit,
       CallListener listener, EvidenceCheck evidence, Clock clock, Optional<GatewayMetrics> metrics,
       DenyResponse denyResponse) {
+    this(policies, mode, upstreams, audit, listener, evidence, clock, metrics, denyResponse, CallControls.defaults());
+  }
+
+  /**
+   * @param denyResponse how a request the policy blocks is answered (deny_response)
+   * @param controls what an allowed call still passes before it is forwarded: rate limits
+   */
+  public ToolCallPipeline(
+      Supplier<ActivePolicy> policies, EnforcementMode mode, Upstreams upstreams, Optional<AuditLog> audit,
+      CallListener listener, EvidenceCheck evidence, Clock clock, Optional<GatewayMetrics> metrics,
+      DenyResponse denyResponse, CallControls controls) {
     this.policies = policies;
+    this.controls = controls;
     this.denyResponse = denyResponse;
     this.mode = mode;
     this.upstreams = upstreams;
@@ -188,7 +203,7 @@ public final class ToolCallPipeline {
   /** A {@code tools/call}; returns the whole JSON-RPC response message for the agent. */
   public ObjectNode call(JsonNode id, ObjectNode params, Optional<String> transportSession, Optional<String> workflowHeader)
       throws JsonRpcException {
-    return call(id, params, transportSession, workflowHeader, Optional.empty(), CallStream.none());
+    return call(id, params, transportSession, workflowHeader, Optional.empty(), CallStream.none(), Identity.UNAUTHENTICATED);
   }
 
   /**
@@ -199,11 +214,17 @@ public final class ToolCallPipeline {
    */
   ObjectNode call(JsonNode id, ObjectNode params, Optional<String> transportSession, Optional<String> workflowHeader,
       Optional<String> requestId, CallStream stream) throws JsonRpcException {
+    return call(id, params, transportSession, workflowHeader, requestId, stream, Identity.UNAUTHENTICATED);
+  }
+
+  /** As above, for a call sent by {@code identity}: its principal and the workflows it may declare. */
+  ObjectNode call(JsonNode id, ObjectNode params, Optional<String> transportSession, Optional<String> workflowHeader,
+      Optional<String> requestId, CallStream stream, Identity identity) throws JsonRpcException {
     refuseWhileEvidenceIsStale(id);
     refuseOversized(id, params, "tools/call", "name", MAX_NAME_BYTES, transportSession, requestId);
     ActivePolicy active = policies.get();
-    ToolCall call = ToolCall.parse(id, params, transportSession, workflowHeader);
-    Caller caller = new Caller(call.sessionId(), call.workflowId(), call.forwardParams());
+    ToolCall call = ToolCall.parse(id, params, transportSession, workflowHeader, identity);
+    Caller caller = new Caller(call.sessionId(), call.workflowId(), call.forwardParams(), identity);
     Optional<CatalogTool> tool = active.catalog().tool(call.toolName());
     ObjectNode forward = call.forwardParams();
     tool.ifPresent(approved -> forward.put("name", approved.upstreamName()));
@@ -211,6 +232,9 @@ public final class ToolCallPipeline {
     Governed request = new Governed(
         Kind.TOOL, id, target.name(), target.action(), tool.map(CatalogTool::server), forward, call.arguments(), caller, active,
         requestId);
+    if (!caller.workflowAllowed()) {
+      return govern(request, workflowNotAllowed(caller), stream);
+    }
     Optional<PolicyDecision.Deny> changed = tool.isPresent() ? pinMismatch(request, tool.get()) : Optional.empty();
     return govern(request, changed.isPresent() ? changed.get() : decide(request, target), stream);
   }
@@ -225,6 +249,13 @@ public final class ToolCallPipeline {
   public ObjectNode readResource(
       JsonNode id, ObjectNode params, Optional<String> transportSession, Optional<String> workflowHeader,
       Optional<String> requestId) throws JsonRpcException {
+    return readResource(id, params, transportSession, workflowHeader, requestId, Identity.UNAUTHENTICATED);
+  }
+
+  /** As above, for a read sent by {@code identity}. */
+  ObjectNode readResource(
+      JsonNode id, ObjectNode params, Optional<String> transportSession, Optional<String> workflowHeader,
+      Optional<String> requestId, Identity identity) throws JsonRpcException {
     refuseWhileEvidenceIsStale(id);
     refuseOversized(id, params, "resources/read", "uri", MAX_URI_BYTES, transportSession, requestId);
     ActivePolicy active = policies.get();
@@ -232,7 +263,7 @@ public final class ToolCallPipeline {
     if (uri == null || !uri.isTextual() || uri.asText().isEmpty()) {
       throw Caller.invalidParams(id, "resources/read needs \"uri\", a non-empty string");
     }
-    Caller caller = Caller.of(id, params, transportSession, workflowHeader);
+    Caller caller = Caller.of(id, params, transportSession, workflowHeader, identity);
     Optional<String> server = discovery.serverOfResource(active.catalog(), uri.asText());
     ObjectNode noArguments = JsonNodeFactory.instance.objectNode();
     if (server.isEmpty()) {
@@ -245,7 +276,7 @@ public final class ToolCallPipeline {
     Governed request = new Governed(
         Kind.RESOURCE, id, target.name(), target.action(), server, caller.forwardParams(), noArguments, caller, active,
         requestId);
-    return govern(request, decide(request, target));
+    return govern(request, caller.workflowAllowed() ? decide(request, target) : workflowNotAllowed(caller));
   }
 
   /** A {@code prompts/get} of a prompt listed as {@code <server>.<prompt>}. */
@@ -258,6 +289,13 @@ public final class ToolCallPipeline {
   public ObjectNode getPrompt(
       JsonNode id, ObjectNode params, Optional<String> transportSession, Optional<String> workflowHeader,
       Optional<String> requestId) throws JsonRpcException {
+    return getPrompt(id, params, transportSession, workflowHeader, requestId, Identity.UNAUTHENTICATED);
+  }
+
+  /** As above, for a prompt asked for by {@code identity}. */
+  ObjectNode getPrompt(
+      JsonNode id, ObjectNode params, Optional<String> transportSession, Optional<String> workflowHeader,
+      Optional<String> requestId, Identity identity) throws JsonRpcException {
     refuseWhileEvidenceIsStale(id);
     refuseOversized(id, params, "prompts/get", "name", MAX_NAME_BYTES, transportSession, requestId);
     ActivePolicy active = policies.get();
@@ -269,7 +307,7 @@ public final class ToolCallPipeline {
     if (arguments != null && !arguments.isObject()) {
       throw Caller.invalidParams(id, "prompts/get \"arguments\" must be an object");
     }
-    Caller caller = Caller.of(id, params, transportSession, workflowHeader);
+    Caller caller = Caller.of(id, params, transportSession, workflowHeader, identity);
     ObjectNode args = arguments == null ? JsonNodeFactory.instance.objectNode() : (ObjectNode) arguments;
     String exposed = name.asText();
     int dot = exposed.indexOf('.');
@@ -285,7 +323,7 @@ public final class ToolCallPipeline {
     forward.put("name", target.upstreamName());
     Governed request =
         new Governed(Kind.PROMPT, id, target.name(), target.action(), server, forward, args, caller, active, requestId);
-    return govern(request, decide(request, target));
+    return govern(request, caller.workflowAllowed() ? decide(request, target) : workflowNotAllowed(caller));
   }
 
   private ObjectNode govern(Governed request, PolicyDecision decision) throws JsonRpcException {
@@ -293,8 +331,11 @@ public final class ToolCallPipeline {
   }
 
   /** The steps every governed request shares, once its target and decision are known. */
-  private ObjectNode govern(Governed request, PolicyDecision decision, CallStream stream) throws JsonRpcException {
+  private ObjectNode govern(Governed request, PolicyDecision policyDecision, CallStream stream) throws JsonRpcException {
     long started = System.nanoTime();
+    Optional<RateLimits.Exceeded> overLimit = overRateLimit(request, policyDecision);
+    PolicyDecision decision = overLimit.isEmpty() ? policyDecision : new PolicyDecision.Deny(policyDecision.policyIds(),
+        Optional.empty(), DenialCause.RATE_LIMITED, "over " + overLimit.get().limit(), policyDecision.redaction());
     if (request.kind() == Kind.TOOL && metrics.isPresent()) {
       boolean approved = request.active().catalog().tools().containsKey(request.name());
       metrics.get().toolCallDecided(request.name(), approved, decision.word());
@@ -314,7 +355,7 @@ public final class ToolCallPipeline {
     Optional<Long> decisionIndex = recordDecision(request, decision, forwarded);
     if (!forwarded) {
       listener.recorded(request.caller().sessionId());
-      return refused(request, (PolicyDecision.Deny) decision);
+      return refused(request, (PolicyDecision.Deny) decision, overLimit);
     }
     ObjectNode answer = forward(request, decision.redaction(), decisionIndex, stream);
     listener.recorded(request.caller().sessionId());
@@ -328,12 +369,25 @@ public final class ToolCallPipeline {
     return answer;
   }
 
+  /**
+   * Counts an allowed request against its rate limits; the limit it is over, if any. A denied
+   * request is not counted: only what the policy allows uses up a rate.
+   */
+  private Optional<RateLimits.Exceeded> overRateLimit(Governed request, PolicyDecision decision) {
+    if (decision instanceof PolicyDecision.Deny) {
+      return Optional.empty();
+    }
+    return controls.rateLimits().admit(request.caller().principal(), request.name(),
+        request.active().engine().rateLimits(decision.policyIds()));
+  }
+
   private PolicyDecision decide(Governed request, PolicyTarget target) {
     Caller caller = request.caller();
     Span span = Tracing.step("decide");
     long started = System.nanoTime();
     PolicyDecision decision = request.active().engine().decide(new AccessRequest(
-        caller.principal(), caller.sessionId(), caller.workflowId(), target, request.arguments(), clock.instant()));
+        caller.principal(), caller.sessionId(), caller.workflowId(), target, request.arguments(), clock.instant(),
+        caller.identity().attributes()));
     if (metrics.isPresent()) {
       metrics.get().policyEvaluated(System.nanoTime() - started);
     }
@@ -359,6 +413,12 @@ public final class ToolCallPipeline {
     }
     return pins.mismatch(tool, definition)
         .map(why -> new PolicyDecision.Deny(List.of(), Optional.empty(), DenialCause.TOOL_DEFINITION_CHANGED, why));
+  }
+
+  /** An authenticated caller declared a workflow not allowed to it: refused before the policy is asked, in every mode. */
+  private static PolicyDecision.Deny workflowNotAllowed(Caller caller) {
+    return new PolicyDecision.Deny(List.of(), Optional.empty(), DenialCause.WORKFLOW_NOT_ALLOWED,
+        "workflow " + caller.workflowId() + " is not among those allowed to " + caller.identity().id());
   }
 
   private static PolicyDecision.Deny notOffered(String detail) {
@@ -402,7 +462,8 @@ public final class ToolCallPipeline {
         request.caller().sessionId(), request.caller().workflowId(), request.name(), decision.word(),
         forwarded ? "forwarded" : "blocked",
         cause, decision.policyIds(), Digests.sha256Hex(CanonicalJson.bytes(request.arguments())),
-        request.active().bundle().bundleHash(), mode.configName(), request.action(), request.requestId(), Tracing.traceId());
+        request.active().bundle().bundleHash(), mode.configName(), request.action(), request.requestId(), Tracing.traceId(),
+        Optional.of(principalOf(request.caller())));
     Span span = Tracing.step("audit");
     span.setAttribute("cmcp.audit.entry", "decision");
     try {
@@ -415,6 +476,12 @@ public final class ToolCallPipeline {
     }
   }
 
+  /** Who the audit log says made a request: the Cedar principal and how it was authenticated. */
+  private static AuditRecords.Principal principalOf(Caller caller) {
+    Identity identity = caller.identity();
+    return new AuditRecords.Principal(caller.principal(), identity.method().word(), identity.issuer(), identity.tokenIdSha256());
+  }
+
   /**
    * The answer to a blocked request. What the catalog or the servers cannot serve (a tool outside
    * the catalog, a resource or prompt nobody offers) is an MCP error in an HTTP 200 answer, code
@@ -422,10 +489,12 @@ public final class ToolCallPipeline {
    * error, not as a transport failure. A policy denial (and a pinned tool withheld) is answered
    * as deny_response says.
    */
-  private ObjectNode refused(Governed request, PolicyDecision.Deny deny) throws JsonRpcException {
+  private ObjectNode refused(Governed request, PolicyDecision.Deny deny, Optional<RateLimits.Exceeded> overLimit)
+      throws JsonRpcException {
     ObjectNode data = JsonNodeFactory.instance.objectNode();
     boolean changed = deny.cause() == DenialCause.TOOL_DEFINITION_CHANGED;
-    data.put("error", changed ? "tool_definition_changed" : request.kind().deniedWord);
+    data.put("error", changed ? "tool_definition_changed"
+        : deny.cause() == DenialCause.WORKFLOW_NOT_ALLOWED ? "workflow_not_allowed" : request.kind().deniedWord);
     data.put(request.kind().member, request.name());
     data.set("call_id", request.id());
     data.put("bundle_version", request.active().bundle().version());
@@ -434,15 +503,28 @@ public final class ToolCallPipeline {
     deny.reason().ifPresent(reason -> data.put("reason", reason));
     String message = switch (deny.cause()) {
       case UNSANCTIONED_TOOL -> "tool " + request.name() + " is not in the catalog";
-      case NOT_OFFERED -> deny.detail();
+      case NOT_OFFERED, WORKFLOW_NOT_ALLOWED -> deny.detail();
       case TOOL_DEFINITION_CHANGED -> "tool " + request.name() + " is withheld: its upstream definition changed since it "
           + "was approved and pinned; an operator must review the change and run cmcp catalog pin";
       default -> request.kind().description + " denied by policy: " + request.name();
     };
+    if (overLimit.isPresent()) {
+      // Not a policy denial: whatever deny_response says, a client must learn when to try again.
+      data.put("error", "rate_limited");
+      data.put("limit", overLimit.get().limit());
+      data.put("retry_after_seconds", overLimit.get().retryAfterSeconds());
+      throw new JsonRpcException(new JsonRpcError(JsonRpcError.RATE_LIMITED, request.kind().description + " " + request.name()
+          + " is over " + overLimit.get().limit() + "; retry after " + overLimit.get().retryAfterSeconds() + " s", data),
+          request.id(), 429);
+    }
     if (deny.cause() == DenialCause.UNSANCTIONED_TOOL || deny.cause() == DenialCause.NOT_OFFERED) {
       throw new JsonRpcException(new JsonRpcError(JsonRpcError.INVALID_PARAMS, message, data), request.id(), 200);
     }
     JsonRpcError error = new JsonRpcError(JsonRpcError.TOOL_CALL_DENIED, message, data);
+    if (deny.cause() == DenialCause.WORKFLOW_NOT_ALLOWED) {
+      // Not a policy's answer but who the caller may be: refused like authentication, whatever deny_response says.
+      throw new JsonRpcException(error, request.id(), 403);
+    }
     return switch (denyResponse) {
       case HTTP_403 -> throw new JsonRpcException(error, request.id(), 403);
       case JSONRPC_ERROR -> throw new JsonRpcException(error, request.id(), 200);
@@ -511,8 +593,16 @@ public final class ToolCallPipeline {
       recordOutcome(request, decisionIndex, outcome, Optional.empty(), Optional.empty());
       throw UpstreamErrors.toJsonRpc(e, request.id());
     }
-    Optional<RedactionReport> redactions = redaction.isEmpty() ? Optional.empty() : Optional.of(redact(answer, redaction));
-    JsonNode result = answer.get("result");
+    Optional<ObjectNode> built = AgentAnswer.of(answer, request.id());
+    if (built.isEmpty()) {
+      LOG.log(Level.WARNING, "upstream failed", fields(request, LogField.of("outcome", "upstream_error"),
+          LogField.of("error", "the answer is not a JSON-RPC response MCP allows (a result that is not an object, or a malformed error)")));
+      recordOutcome(request, decisionIndex, "upstream_error", Optional.empty(), Optional.empty());
+      throw malformedAnswer(request, server);
+    }
+    ObjectNode delivered = built.get();
+    Optional<RedactionReport> redactions = redaction.isEmpty() ? Optional.empty() : Optional.of(redact(request, delivered, redaction, decisionIndex));
+    JsonNode result = delivered.get("result");
     if (result == null) {
       recordOutcome(request, decisionIndex, "upstream_error", Optional.empty(), redactions);
     } else {
@@ -520,16 +610,39 @@ public final class ToolCallPipeline {
       // The hash of the result as delivered: after redaction, with its redaction count.
       recordOutcome(request, decisionIndex, outcome, Optional.of(Digests.sha256Hex(CanonicalJson.bytes(result))), redactions);
     }
-    return answer;
+    return delivered;
   }
 
-  private RedactionReport redact(ObjectNode answer, Redaction redaction) {
+  /**
+   * Redacts the response in place; an answer that cannot be redacted is withheld (fail closed),
+   * its outcome audited as {@code redaction_failed}.
+   */
+  private RedactionReport redact(Governed request, ObjectNode response, Redaction redaction, Optional<Long> decisionIndex)
+      throws JsonRpcException {
     Span span = Tracing.step("redact");
     try {
-      return redactor.redact(answer, redaction);
+      return redactor.redact(response, redaction);
+    } catch (RuntimeException e) {
+      // The exception's message could quote the answer: only its type is logged.
+      LOG.log(Level.ERROR, "redaction failed; the answer is withheld",
+          fields(request, LogField.of("outcome", "redaction_failed"), LogField.of("error", e.getClass().getName())));
+      recordOutcome(request, decisionIndex, "redaction_failed", Optional.empty(), Optional.empty());
+      throw new JsonRpcException(
+          JsonRpcError.withWord(JsonRpcError.INTERNAL_ERROR,
+              "the answer could not be redacted as the policy requires, so it is withheld (fail closed)", "redaction_failed"),
+          request.id(), 200);
     } finally {
       span.end();
     }
+  }
+
+  private static JsonRpcException malformedAnswer(Governed request, String server) {
+    return new JsonRpcException(
+        JsonRpcError.withWord(JsonRpcError.INTERNAL_ERROR,
+            "upstream " + server + " answered " + request.kind().method + " with a message MCP does not allow "
+                + "(a result must be an object; an error needs an integer code and a string message)",
+            "upstream_protocol_error"),
+        request.id(), 200);
   }
 
   /**

@@ -63,6 +63,12 @@ final class GatewayUnderTest implements AutoCloseable {
   /** As above, answering policy denials as {@code denyResponse} says. */
   static GatewayUnderTest start(Path dir, EnforcementMode mode, String policies, List<UpstreamServer> servers,
       List<CatalogTool> tools, UpstreamSettings settings, DenyResponse denyResponse) throws Exception {
+    return start(dir, mode, policies, servers, tools, settings, denyResponse, CallControls.defaults());
+  }
+
+  /** As above, with these rate limits (and the other checks of {@link CallControls}). */
+  static GatewayUnderTest start(Path dir, EnforcementMode mode, String policies, List<UpstreamServer> servers,
+      List<CatalogTool> tools, UpstreamSettings settings, DenyResponse denyResponse, CallControls controls) throws Exception {
     Path bundleDir = Files.createDirectories(dir.resolve("bundle"));
     Files.writeString(bundleDir.resolve("manifest.json"),
         "{\"version\": \"1.0.0\", \"authored_at\": \"2026-01-01T00:00:00Z\", \"author_identity\": \"t@example.com\", \"commit_sha\": \"t\"}");
@@ -81,7 +87,7 @@ final class GatewayUnderTest implements AutoCloseable {
     upstreams.start();
     ActivePolicy active = new ActivePolicy(bundle, catalog, new PolicyEngine(bundle, catalog));
     ToolCallPipeline pipeline = new ToolCallPipeline(
-        () -> active, mode, upstreams, audit, session -> { }, Optional::empty, clock, Optional.empty(), denyResponse);
+        () -> active, mode, upstreams, audit, session -> { }, Optional::empty, clock, Optional.empty(), denyResponse, controls);
     McpEndpoint endpoint = new McpEndpoint(new JsonRpcDecoder(JSON), new SessionStore(clock, 100), pipeline, Optional.empty(), "test");
     return new GatewayUnderTest(upstreams, audit, endpoint);
   }
@@ -93,6 +99,16 @@ final class GatewayUnderTest implements AutoCloseable {
   /** The misbehaving server of the fault and attack tests, {@code hostile-server.mjs}. */
   static UpstreamServer.Stdio hostileServer(String name) {
     return new UpstreamServer.Stdio(name, "node", List.of(resource("hostile-server.mjs").toString()), Map.of(), null);
+  }
+
+  /** The hostile server of the redaction tests, {@code leaky-server.mjs}, answering the cases of {@code leaky-answers.json}. */
+  static UpstreamServer.Stdio leakyServer(String name) {
+    return new UpstreamServer.Stdio(name, "node", List.of(resource("leaky-server.mjs").toString(), name), Map.of(), null);
+  }
+
+  /** A test resource of this package, as a file. */
+  static Path resourceFile(String name) {
+    return resource(name);
   }
 
   /** The server whose tools log and ask the client during a call, {@code asking-server.mjs}. */
