@@ -7,6 +7,7 @@ import dev.cmcp.gateway.audit.AuditException;
 import dev.cmcp.gateway.audit.AuditLog;
 import dev.cmcp.gateway.audit.AuditRecords;
 import dev.cmcp.gateway.catalog.Catalog;
+import dev.cmcp.gateway.catalog.CatalogPrompt;
 import dev.cmcp.gateway.catalog.CatalogTool;
 import dev.cmcp.gateway.config.DenyResponse;
 import dev.cmcp.gateway.config.EnforcementMode;
@@ -219,7 +220,8 @@ public final class ToolCallPipeline {
       Governed request = new Governed(
           Kind.RESOURCE, id, uri.asText(), "read_resource", server, caller.forwardParams(), noArguments, caller, active,
           requestId);
-      return govern(request, notOffered("no catalog server offers resource " + uri.asText() + " (or several do)"));
+      return govern(request, notOffered("no catalog server offers resource " + uri.asText()
+          + " (or several do, and no resource_owners entry of the catalog chooses one)"));
     }
     PolicyTarget.Resource target = new PolicyTarget.Resource(server.get(), uri.asText());
     Governed request = new Governed(
@@ -251,15 +253,20 @@ public final class ToolCallPipeline {
     Caller caller = Caller.of(id, params, transportSession, workflowHeader);
     ObjectNode args = arguments == null ? JsonNodeFactory.instance.objectNode() : (ObjectNode) arguments;
     String exposed = name.asText();
+    Optional<CatalogPrompt> alias = active.catalog().prompt(exposed);
     int dot = exposed.indexOf('.');
     // Server names have no dot, so the first one ends the server's name.
-    Optional<String> server = dot > 0 ? Optional.of(exposed.substring(0, dot)).filter(active.catalog().servers()::containsKey) : Optional.empty();
+    Optional<String> server = alias.isPresent() ? alias.map(CatalogPrompt::server)
+        : dot > 0 ? Optional.of(exposed.substring(0, dot)).filter(active.catalog().servers()::containsKey) : Optional.empty();
     if (server.isEmpty()) {
       Governed request =
           new Governed(Kind.PROMPT, id, exposed, "get_prompt", server, caller.forwardParams(), args, caller, active, requestId);
-      return govern(request, notOffered("prompt " + exposed + " is not <server>.<prompt> of a catalog server"));
+      return govern(request, notOffered("prompt " + exposed + " is neither a prompt alias of the catalog nor "
+          + "<server>.<prompt> of a catalog server"));
     }
-    PolicyTarget.Prompt target = new PolicyTarget.Prompt(server.get(), exposed.substring(dot + 1));
+    // An alias is judged as the prompt it names, so that it never escapes a rule written for that prompt.
+    PolicyTarget.Prompt target = new PolicyTarget.Prompt(server.get(),
+        alias.isPresent() ? alias.get().upstreamName() : exposed.substring(dot + 1));
     ObjectNode forward = caller.forwardParams();
     forward.put("name", target.upstreamName());
     Governed request =
