@@ -27,6 +27,7 @@ import dev.cmcp.gateway.mcp.ToolCallPipeline;
 import dev.cmcp.gateway.ops.GatewayLogging;
 import dev.cmcp.gateway.ops.GatewayMetrics;
 import dev.cmcp.gateway.ops.Operations;
+import dev.cmcp.gateway.ops.Tracing;
 import dev.cmcp.gateway.policy.ActivePolicy;
 import dev.cmcp.gateway.policy.PolicyBundle;
 import dev.cmcp.gateway.policy.PolicyBundleLoader;
@@ -60,14 +61,16 @@ public final class Gateway implements AutoCloseable {
   private final Optional<AuditLog> audit;
   private final CurrentEvidence evidence;
   private final PolicyReloader reloader;
+  private final Tracing tracing;
 
   private Gateway(Upstreams upstreams, GatewayHttpServer http, Optional<AuditLog> audit, CurrentEvidence evidence,
-      PolicyReloader reloader) {
+      PolicyReloader reloader, Tracing tracing) {
     this.upstreams = upstreams;
     this.http = http;
     this.audit = audit;
     this.evidence = evidence;
     this.reloader = reloader;
+    this.tracing = tracing;
   }
 
   /**
@@ -139,7 +142,10 @@ public final class Gateway implements AutoCloseable {
     StrictJson json = new StrictJson();
     List<Operations.ReadinessCheck> readiness = new ArrayList<>(readinessChecks(reloader, evidence, audit));
     readiness.addAll(upstreamReadiness(upstreams));
-    Operations operations = new Operations(metrics, readiness, config.metricsRequireToken());
+    Tracing tracing = Tracing.of(config.telemetry(), version());
+    config.telemetry().tracesEndpoint().ifPresent(endpoint -> out.println("[cmcp] tracing: OTLP/HTTP to " + endpoint
+        + ", sampling ratio " + config.telemetry().samplingRatio()));
+    Operations operations = new Operations(metrics, readiness, config.metricsRequireToken(), tracing);
     ToolCallPipeline.CallListener perCallClaims = claimsPerCall(config, claims);
     ToolCallPipeline toolCalls =
         new ToolCallPipeline(reloader::current, config.enforcementMode(), upstreams, audit, perCallClaims,
@@ -155,6 +161,7 @@ public final class Gateway implements AutoCloseable {
       upstreams.close();
       audit.ifPresent(AuditLog::close);
       evidence.close();
+      tracing.close();
       throw new StartupException("listen_addr " + address + ": cannot listen: " + e.getMessage(), e);
     }
     out.println("[cmcp] listening on " + new ListenAddress(address.host(), http.port(), true)
@@ -164,7 +171,7 @@ public final class Gateway implements AutoCloseable {
       out.println("[cmcp] policy bundle and catalog reload: checked every " + config.policyReloadIntervalSeconds() + " s");
     }
     out.flush();
-    return new Gateway(upstreams, http, audit, evidence, reloader);
+    return new Gateway(upstreams, http, audit, evidence, reloader, tracing);
   }
 
   /**
@@ -256,6 +263,8 @@ public final class Gateway implements AutoCloseable {
     upstreams.close();
     audit.ifPresent(AuditLog::close);
     evidence.close();
+    // Last: the spans of the requests answered while stopping go out too.
+    tracing.close();
   }
 
   /** The gateway cannot start; the message says what to fix. */

@@ -31,7 +31,10 @@ public final class ConfigLoader {
           "log_format",
           "log_level",
           "limits",
-          "deny_response");
+          "deny_response",
+          "telemetry");
+
+  private static final Set<String> TELEMETRY_KEYS = Set.of("traces_endpoint", "sampling_ratio", "resource_attributes");
 
   private static final Set<String> ATTESTATION_KEYS =
       Set.of(
@@ -108,7 +111,33 @@ public final class ConfigLoader {
         top.choice("log_format", LogFormat.values(), LogFormat::configName),
         top.choice("log_level", LogLevel.values(), LogLevel::configName).orElse(LogLevel.INFO),
         limits(top.map("limits")),
-        top.choice("deny_response", DenyResponse.values(), DenyResponse::configName).orElse(DenyResponse.HTTP_403));
+        top.choice("deny_response", DenyResponse.values(), DenyResponse::configName).orElse(DenyResponse.HTTP_403),
+        telemetry(top));
+  }
+
+  /** Tracing is off unless traces_endpoint names an http(s) URL. */
+  private static Telemetry telemetry(YamlMap top) throws ConfigException {
+    YamlMap telemetry = top.map("telemetry");
+    telemetry.rejectUnknownKeys(TELEMETRY_KEYS);
+    Optional<URI> endpoint = Optional.empty();
+    Optional<String> written = telemetry.string("traces_endpoint");
+    if (written.isPresent()) {
+      try {
+        URI uri = new URI(written.get());
+        String scheme = uri.getScheme() == null ? "" : uri.getScheme().toLowerCase(Locale.ROOT);
+        if (!(scheme.equals("http") || scheme.equals("https")) || uri.getHost() == null) {
+          throw telemetry.error("traces_endpoint", "\"" + written.get() + "\" is not an http(s) URL; write the collector's "
+              + "OTLP/HTTP traces URL, like http://otel-collector:4318/v1/traces");
+        }
+        endpoint = Optional.of(uri);
+      } catch (URISyntaxException e) {
+        throw telemetry.error("traces_endpoint", "\"" + written.get() + "\" is not a URL: " + e.getReason());
+      }
+    } else if (telemetry.has("sampling_ratio") || telemetry.has("resource_attributes")) {
+      throw telemetry.error(telemetry.has("sampling_ratio") ? "sampling_ratio" : "resource_attributes",
+          "has no effect without telemetry.traces_endpoint; set the collector's URL or remove it");
+    }
+    return new Telemetry(endpoint, telemetry.fraction("sampling_ratio").orElse(1.0), telemetry.stringMap("resource_attributes"));
   }
 
   /**

@@ -34,6 +34,7 @@ import java.util.Optional;
  * @param logLevel log_level
  * @param limits limits: sessions, connections, request bodies
  * @param denyResponse deny_response: how a policy denial is answered
+ * @param telemetry telemetry: where traces go; {@link Telemetry#OFF} without the section
  */
 public record GatewayConfig(
     Path configFile,
@@ -58,7 +59,8 @@ public record GatewayConfig(
     Optional<LogFormat> logFormat,
     LogLevel logLevel,
     GatewayLimits limits,
-    DenyResponse denyResponse) {
+    DenyResponse denyResponse,
+    Telemetry telemetry) {
 
   public GatewayConfig {
     Objects.requireNonNull(configFile);
@@ -79,6 +81,7 @@ public record GatewayConfig(
     Objects.requireNonNull(logLevel);
     Objects.requireNonNull(limits);
     Objects.requireNonNull(denyResponse);
+    Objects.requireNonNull(telemetry);
     allowedOrigins = List.copyOf(allowedOrigins);
   }
 

@@ -10,6 +10,8 @@ import dev.cmcp.gateway.mcp.McpHttpResponse;
 import dev.cmcp.gateway.mcp.SessionStreams;
 import dev.cmcp.gateway.ops.GatewayMetrics;
 import dev.cmcp.gateway.ops.Operations;
+import dev.cmcp.gateway.ops.Tracing;
+import io.opentelemetry.api.trace.Span;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.OutputStream;
@@ -63,6 +65,7 @@ final class McpHandler extends Handler.Abstract {
   private final Duration bodyGrace;
   private final long minBodyBytesPerSecond;
   private final RequestBytesBudget budget;
+  private final Tracing tracing;
 
   /**
    * @param bodyTimeout how long a body may take in all, however fast it arrives
@@ -82,6 +85,7 @@ final class McpHandler extends Handler.Abstract {
     this.json = json;
     this.operations = operations;
     this.bodyTimeout = bodyTimeout;
+    this.tracing = operations.map(Operations::tracing).orElseGet(Tracing::off);
   }
 
   /** A request body as read: whole, over the size limit, or not arrived within the body timeout. */
@@ -97,6 +101,31 @@ final class McpHandler extends Handler.Abstract {
 
   @Override
   public boolean handle(Request request, Response response, Callback callback) throws IOException {
+    if (!tracing.on()) {
+      return serve(request, response, callback);
+    }
+    String path = Request.getPathInContext(request);
+    // Probes and scrapes are not traced: they come every few seconds and say nothing of a call.
+    if ("/healthz".equals(path) || "/readyz".equals(path) || "/metrics".equals(path)) {
+      return serve(request, response, callback);
+    }
+    try (Tracing.RequestSpan span = tracing.request(
+        request.getMethod(), route(path), request.getHeaders().get("traceparent"), request.getHeaders().get("tracestate"))) {
+      boolean handled = serve(request, response, callback);
+      span.answered(response.getStatus(), response.getHeaders().get(RequestIds.HEADER));
+      return handled;
+    }
+  }
+
+  /** The path as a span names it: never a session id (which fetches its claim), nor whatever an agent made up. */
+  private static String route(String path) {
+    if ("/mcp".equals(path)) {
+      return path;
+    }
+    return path.startsWith(CLAIMS_PREFIX) && path.endsWith(CLAIM_SUFFIX) ? "/v1/sessions/{id}/claim" : "(other)";
+  }
+
+  private boolean serve(Request request, Response response, Callback callback) throws IOException {
     String path = Request.getPathInContext(request);
     String requestId = requestIds.next();
     // Given back, so that a client reporting a problem can name the request in the gateway's log.
@@ -108,7 +137,10 @@ final class McpHandler extends Handler.Abstract {
     if (operations.isPresent() && ("/readyz".equals(path) || "/metrics".equals(path))) {
       return operatorEndpoint(request, response, callback, path, operations.get());
     }
-    if (token.isPresent() && !token.get().admits(request.getHeaders().get(HttpHeader.AUTHORIZATION))) {
+    Span authenticate = Tracing.step("authenticate");
+    boolean admitted = token.isEmpty() || token.get().admits(request.getHeaders().get(HttpHeader.AUTHORIZATION));
+    authenticate.end();
+    if (!admitted) {
       response.getHeaders().put(HttpHeader.WWW_AUTHENTICATE, "Bearer");
       return refuse(response, callback, 401, JsonRpcError.UNAUTHORIZED, "missing or wrong bearer token", "unauthorized");
     }
@@ -331,7 +363,7 @@ final class McpHandler extends Handler.Abstract {
   private void answerRelayingProgress(Request request, Response response, Callback callback, McpHttpRequest mcpRequest)
       throws IOException {
     BlockingQueue<Outgoing> outgoing = new LinkedBlockingQueue<>();
-    Thread.ofVirtual().name("mcp-answer").start(() -> {
+    Thread.ofVirtual().name("mcp-answer").start(Tracing.carried(() -> {
       try {
         outgoing.add(new Outgoing.Answer(endpoint.post(mcpRequest, notification -> {
           // Progress and log messages are advice: under a flood later ones are dropped, not queued
@@ -345,7 +377,7 @@ final class McpHandler extends Handler.Abstract {
         // Handed over, so that the writing thread never waits for an answer that cannot come.
         outgoing.add(new Outgoing.Failure(e));
       }
-    });
+    }));
     OutputStream events = null;
     while (true) {
       Outgoing next;

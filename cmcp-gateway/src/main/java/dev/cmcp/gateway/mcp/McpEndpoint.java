@@ -4,6 +4,9 @@ import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.node.JsonNodeFactory;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.cmcp.gateway.claim.ClaimIssuer;
+import dev.cmcp.gateway.ops.Tracing;
+import io.opentelemetry.api.trace.Span;
+import io.opentelemetry.api.trace.StatusCode;
 import java.io.IOException;
 import java.lang.System.Logger;
 import java.lang.System.Logger.Level;
@@ -125,11 +128,19 @@ public final class McpEndpoint {
 
   private McpHttpResponse post(McpHttpRequest request, Optional<Consumer<ObjectNode>> toAgent) {
     JsonRpcMessage message;
+    Span decode = Tracing.step("decode");
+    boolean traced = decode.isRecording();
     try {
       message = decoder.decode(request.body());
       checkProtocolVersion(request, message);
     } catch (JsonRpcException e) {
+      decode.setStatus(StatusCode.ERROR);
       return McpHttpResponse.error(e);
+    } finally {
+      decode.end();
+    }
+    if (traced && message instanceof JsonRpcMessage.Request call) {
+      Span.current().setAttribute("mcp.method.name", call.method());
     }
     return switch (message) {
       case JsonRpcMessage.Notification n -> notification(n, request);

@@ -13,6 +13,7 @@ import dev.cmcp.gateway.config.DenyResponse;
 import dev.cmcp.gateway.config.EnforcementMode;
 import dev.cmcp.gateway.ops.GatewayMetrics;
 import dev.cmcp.gateway.ops.LogField;
+import dev.cmcp.gateway.ops.Tracing;
 import dev.cmcp.gateway.policy.AccessRequest;
 import dev.cmcp.gateway.policy.ActivePolicy;
 import dev.cmcp.gateway.policy.DenialCause;
@@ -30,6 +31,10 @@ import dev.cmcp.gateway.upstream.Upstreams;
 import dev.cmcp.verify.CanonicalJson;
 import dev.cmcp.verify.Digests;
 import dev.cmcp.verify.StrictJson;
+import io.opentelemetry.api.common.AttributeKey;
+import io.opentelemetry.api.trace.Span;
+import io.opentelemetry.api.trace.SpanKind;
+import io.opentelemetry.api.trace.StatusCode;
 import java.lang.System.Logger;
 import java.lang.System.Logger.Level;
 import java.time.Clock;
@@ -49,6 +54,7 @@ import java.util.function.Supplier;
 public final class ToolCallPipeline {
 
   private static final Logger LOG = System.getLogger("cmcp.policy");
+  private static final AttributeKey<List<String>> POLICY_IDS = AttributeKey.stringArrayKey("cmcp.policy_ids");
 
   /** Called after each recorded call, e.g. to issue a per-call claim. */
   @FunctionalInterface
@@ -385,6 +391,17 @@ public final class ToolCallPipeline {
       metrics.get().toolCallDecided(request.name(), approved, decision.word());
     }
     boolean forwarded = enforce(request, decision);
+    Span traced = Span.current();
+    if (traced.isRecording()) {
+      traced.setAttribute("cmcp.action", request.action());
+      traced.setAttribute(request.kind() == Kind.TOOL ? "gen_ai.tool.name" : "cmcp.target", request.name());
+      traced.setAttribute("cmcp.decision", decision.word());
+      traced.setAttribute(POLICY_IDS, decision.policyIds());
+      traced.setAttribute("cmcp.enforced", forwarded ? "forwarded" : "blocked");
+      if (decision instanceof PolicyDecision.Deny deny) {
+        traced.setAttribute("cmcp.cause", deny.cause().word());
+      }
+    }
     Optional<Long> decisionIndex = recordDecision(request, decision, forwarded);
     if (!forwarded) {
       listener.recorded(request.caller().sessionId());
@@ -404,12 +421,18 @@ public final class ToolCallPipeline {
 
   private PolicyDecision decide(Governed request, PolicyTarget target) {
     Caller caller = request.caller();
+    Span span = Tracing.step("decide");
     long started = System.nanoTime();
     PolicyDecision decision = request.active().engine().decide(new AccessRequest(
         caller.principal(), caller.sessionId(), caller.workflowId(), target, request.arguments(), clock.instant()));
     if (metrics.isPresent()) {
       metrics.get().policyEvaluated(System.nanoTime() - started);
     }
+    if (span.isRecording()) {
+      span.setAttribute("cmcp.decision", decision.word());
+      span.setAttribute(POLICY_IDS, decision.policyIds());
+    }
+    span.end();
     return decision;
   }
 
@@ -470,11 +493,16 @@ public final class ToolCallPipeline {
         request.caller().sessionId(), request.caller().workflowId(), request.name(), decision.word(),
         forwarded ? "forwarded" : "blocked",
         cause, decision.policyIds(), Digests.sha256Hex(CanonicalJson.bytes(request.arguments())),
-        request.active().bundle().bundleHash(), mode.configName(), request.action(), request.requestId());
+        request.active().bundle().bundleHash(), mode.configName(), request.action(), request.requestId(), Tracing.traceId());
+    Span span = Tracing.step("audit");
+    span.setAttribute("cmcp.audit.entry", "decision");
     try {
       return Optional.of(audit.get().appendDecision(entry));
     } catch (AuditException e) {
+      span.setStatus(StatusCode.ERROR, "audit_unavailable");
       throw auditUnavailable(request, e);
+    } finally {
+      span.end();
     }
   }
 
@@ -534,8 +562,13 @@ public final class ToolCallPipeline {
   private ObjectNode forward(Governed request, Redaction redaction, Optional<Long> decisionIndex, CallStream stream)
       throws JsonRpcException {
     ObjectNode answer;
-    long started = System.nanoTime();
     String server = request.server().orElseThrow();
+    Span span = Tracing.step("forward", SpanKind.CLIENT);
+    if (span.isRecording()) {
+      span.setAttribute("mcp.method.name", request.kind().method);
+      span.setAttribute("cmcp.upstream", server);
+    }
+    long started = System.nanoTime();
     JsonNode agentToken = request.forwardParams().path("_meta").get("progressToken");
     // The upstream sees a token of the gateway's own, so agents that pick the same token stay apart.
     // Under a redacting permit only the answer passes redaction, so the server's log messages and
@@ -548,9 +581,12 @@ public final class ToolCallPipeline {
         params = params.deepCopy();
         ((ObjectNode) params.get("_meta")).put("progressToken", route.token());
       }
+      // The server's work joins the trace (MCP's trace context in _meta; an HTTP server also gets the header).
+      Tracing.inject(span, params);
       // Size limit and SSE are dealt with below this call: what comes back is one whole, bounded message.
       answer = upstreams.connection(server).request(request.kind().method, params, stream.cancellation());
       upstreamAnswered(started);
+      span.end();
     } catch (UpstreamException e) {
       upstreamAnswered(started);
       String outcome = switch (e.kind()) {
@@ -558,14 +594,15 @@ public final class ToolCallPipeline {
         case CANCELLED -> "cancelled";
         default -> "upstream_error";
       };
+      span.setStatus(StatusCode.ERROR, outcome);
+      span.end();
       // The upstream package's messages name the server and the failure, never the call's content.
       LOG.log(e.kind() == UpstreamException.Kind.CANCELLED ? Level.INFO : Level.WARNING, "upstream failed",
           fields(request, LogField.of("outcome", outcome), LogField.of("error", e.getMessage())));
       recordOutcome(request, decisionIndex, outcome, Optional.empty(), Optional.empty());
       throw UpstreamErrors.toJsonRpc(e, request.id());
     }
-    Optional<RedactionReport> redactions =
-        redaction.isEmpty() ? Optional.empty() : Optional.of(redactor.redact(answer, redaction));
+    Optional<RedactionReport> redactions = redaction.isEmpty() ? Optional.empty() : Optional.of(redact(answer, redaction));
     JsonNode result = answer.get("result");
     if (result == null) {
       recordOutcome(request, decisionIndex, "upstream_error", Optional.empty(), redactions);
@@ -575,6 +612,15 @@ public final class ToolCallPipeline {
       recordOutcome(request, decisionIndex, outcome, Optional.of(Digests.sha256Hex(CanonicalJson.bytes(result))), redactions);
     }
     return answer;
+  }
+
+  private RedactionReport redact(ObjectNode answer, Redaction redaction) {
+    Span span = Tracing.step("redact");
+    try {
+      return redactor.redact(answer, redaction);
+    } finally {
+      span.end();
+    }
   }
 
   /**
@@ -607,12 +653,18 @@ public final class ToolCallPipeline {
     if (audit.isEmpty() || decisionIndex.isEmpty()) {
       return;
     }
+    Span span = Tracing.step("audit");
+    span.setAttribute("cmcp.audit.entry", "outcome");
+    span.setAttribute("cmcp.outcome", outcome);
     try {
       audit.get().appendOutcome(new AuditRecords.Outcome(
           decisionIndex.get(), request.caller().sessionId(), request.name(), outcome, resultSha256, redactions,
           request.requestId()));
     } catch (AuditException e) {
+      span.setStatus(StatusCode.ERROR, "audit_unavailable");
       throw auditUnavailable(request, e);
+    } finally {
+      span.end();
     }
   }
 

@@ -282,6 +282,30 @@ class ConfigLoaderTest {
   }
 
   @Test
+  void tracingIsOffUnlessTelemetryNamesACollector() throws Exception {
+    assertThat(load("log_level: info\n").telemetry()).isEqualTo(Telemetry.OFF);
+    GatewayConfig traced = load("telemetry:\n  traces_endpoint: http://collector:4318/v1/traces\n  sampling_ratio: 0.25\n"
+        + "  resource_attributes:\n    deployment.environment.name: prod\n");
+    assertThat(traced.telemetry().tracesEndpoint()).contains(java.net.URI.create("http://collector:4318/v1/traces"));
+    assertThat(traced.telemetry().samplingRatio()).isEqualTo(0.25);
+    assertThat(traced.telemetry().resourceAttributes()).containsExactly(java.util.Map.entry("deployment.environment.name", "prod"));
+    assertThat(load("telemetry:\n  traces_endpoint: https://c.example/v1/traces\n").telemetry().samplingRatio()).isEqualTo(1.0);
+  }
+
+  @Test
+  void badTelemetrySettingsAreNamedWithTheirLine() throws IOException {
+    assertThat(errorOf("telemetry:\n  traces_endpoint: collector:4318\n"))
+        .startsWith(prefix(2) + "telemetry.traces_endpoint:").contains("http://otel-collector:4318/v1/traces");
+    assertThat(errorOf("telemetry:\n  traces_endpoint: http://c:4318/v1/traces\n  sampling_ratio: 1.5\n"))
+        .startsWith(prefix(3) + "telemetry.sampling_ratio: must be from 0 to 1");
+    assertThat(errorOf("telemetry:\n  sampling_ratio: 0.5\n"))
+        .startsWith(prefix(2) + "telemetry.sampling_ratio: has no effect without telemetry.traces_endpoint");
+    assertThat(errorOf("telemetry:\n  traces_endpoint: http://c:4318/v1/traces\n  resource_attributes:\n    team: 7\n"))
+        .startsWith(prefix(4) + "telemetry.resource_attributes.team: expected a string");
+    assertThat(errorOf("telemetry:\n  endpoint: http://c:4318\n")).startsWith(prefix(2) + "telemetry.endpoint: unknown key");
+  }
+
+  @Test
   void logFormatAndLevelAreChoicesWithDefaults() throws Exception {
     GatewayConfig defaults = load("metrics_require_token: true\n");
     assertThat(defaults.logFormat()).isEmpty();
