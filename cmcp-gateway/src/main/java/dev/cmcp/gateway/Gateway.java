@@ -20,6 +20,7 @@ import dev.cmcp.gateway.config.GatewayConfig;
 import dev.cmcp.gateway.config.ListenAddress;
 import dev.cmcp.gateway.config.RuntimeEnvironment;
 import dev.cmcp.gateway.http.GatewayHttpServer;
+import dev.cmcp.gateway.mcp.CallControls;
 import dev.cmcp.gateway.mcp.JsonRpcDecoder;
 import dev.cmcp.gateway.mcp.McpEndpoint;
 import dev.cmcp.gateway.mcp.SessionStore;
@@ -32,6 +33,7 @@ import dev.cmcp.gateway.policy.ActivePolicy;
 import dev.cmcp.gateway.policy.PolicyBundle;
 import dev.cmcp.gateway.policy.PolicyBundleLoader;
 import dev.cmcp.gateway.policy.PolicyException;
+import dev.cmcp.gateway.ratelimit.RateLimits;
 import dev.cmcp.gateway.upstream.UpstreamSettings;
 import dev.cmcp.gateway.upstream.Upstreams;
 import dev.cmcp.verify.StrictJson;
@@ -142,14 +144,19 @@ public final class Gateway implements AutoCloseable {
     StrictJson json = new StrictJson();
     List<Operations.ReadinessCheck> readiness = new ArrayList<>(readinessChecks(reloader, evidence, audit));
     readiness.addAll(upstreamReadiness(upstreams));
+    List<AuditRecords.Quarantine> quarantined = audit.map(AuditLog::quarantined).orElse(List.of());
+    metrics.auditQuarantined(quarantined.size());
+    quarantined.forEach(q -> out.println("[cmcp] audit: damaged previous epoch " + q.file() + " quarantined as "
+        + q.quarantinedAs() + " (sha256 " + q.fileSha256() + "): " + q.reason()));
     Tracing tracing = Tracing.of(config.telemetry(), version());
     config.telemetry().tracesEndpoint().ifPresent(endpoint -> out.println("[cmcp] tracing: OTLP/HTTP to " + endpoint
         + ", sampling ratio " + config.telemetry().samplingRatio()));
-    Operations operations = new Operations(metrics, readiness, config.metricsRequireToken(), tracing);
+    Operations operations = new Operations(metrics, readiness, config.metricsRequireToken(), tracing, quarantineNotices(quarantined));
     ToolCallPipeline.CallListener perCallClaims = claimsPerCall(config, claims);
     ToolCallPipeline toolCalls =
         new ToolCallPipeline(reloader::current, config.enforcementMode(), upstreams, audit, perCallClaims,
-            evidence::refusal, clock, Optional.of(metrics), config.denyResponse());
+            evidence::refusal, clock, Optional.of(metrics), config.denyResponse(),
+            new CallControls(new RateLimits(config.rateLimits())));
     McpEndpoint endpoint = new McpEndpoint(
         new JsonRpcDecoder(json, config.limits().maxJsonValues()), new SessionStore(clock, config.limits().maxSessions(),
         config.limits().maxSessionsPerPrincipal(), config.limits().sessionIdleTimeout()), toolCalls, claims, version());
@@ -198,6 +205,12 @@ public final class Gateway implements AutoCloseable {
         () -> evidence.refusal().map(why -> "evidence: " + why),
         // Silent mode keeps no log, so there is nothing to be unwritable.
         () -> audit.filter(log -> !log.healthy()).map(log -> "audit log: " + log.file() + " cannot record"));
+  }
+
+  /** What {@code /readyz} says, ready or not, of each damaged audit file this start set aside. */
+  static List<String> quarantineNotices(List<AuditRecords.Quarantine> quarantined) {
+    return quarantined.stream().map(q -> "audit log: the previous epoch " + q.file() + " was damaged and is quarantined as "
+        + q.quarantinedAs() + " (sha256 " + q.fileSha256() + "); secure it for review").toList();
   }
 
   /** One {@code /readyz} check per catalog server: its process runs, or its endpoint answered lately. */

@@ -240,7 +240,9 @@ final class McpHandler extends Handler.Abstract {
     }
     List<String> problems = ops.problems();
     if (problems.isEmpty()) {
-      return plainText(response, callback, 200, "ready\n", "text/plain; charset=utf-8");
+      StringBuilder body = new StringBuilder("ready\n");
+      ops.notices().forEach(notice -> body.append("notice: ").append(notice).append('\n'));
+      return plainText(response, callback, 200, body.toString(), "text/plain; charset=utf-8");
     }
     return plainText(response, callback, 503, String.join("\n", problems) + "\n", "text/plain; charset=utf-8");
   }

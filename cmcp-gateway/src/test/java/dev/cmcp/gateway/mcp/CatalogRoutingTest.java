@@ -35,7 +35,7 @@ class CatalogRoutingTest {
   private GatewayUnderTest start(String name, List<CatalogPrompt> prompts, List<ResourceOwner> owners) throws Exception {
     return GatewayUnderTest.start(dir.resolve(name), EnforcementMode.ENFORCING, POLICIES,
         List.of(piiServer("a", Map.of()), piiServer("b", Map.of())), List.of(), prompts, owners, SETTINGS,
-        DenyResponse.HTTP_403);
+        DenyResponse.HTTP_403, CallControls.defaults());
   }
 
   @Test
