@@ -3,6 +3,11 @@ package dev.cmcp.gateway.http;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.NullNode;
+import dev.cmcp.gateway.auth.AuthRefusal;
+import dev.cmcp.gateway.auth.AuthResult;
+import dev.cmcp.gateway.auth.Authenticator;
+import dev.cmcp.gateway.auth.Identity;
+import dev.cmcp.gateway.auth.RefusalLog;
 import dev.cmcp.gateway.mcp.JsonRpcError;
 import dev.cmcp.gateway.mcp.McpEndpoint;
 import dev.cmcp.gateway.mcp.McpHttpRequest;
@@ -53,7 +58,8 @@ final class McpHandler extends Handler.Abstract {
   private static final String CLAIM_SUFFIX = "/claim";
 
   private final McpEndpoint endpoint;
-  private final Optional<BearerToken> token;
+  private final Authenticator authenticator;
+  private final RefusalLog refusals;
   private final OriginPolicy origins;
   private final ObjectMapper json;
   private final Optional<Operations> operations;
@@ -70,14 +76,15 @@ final class McpHandler extends Handler.Abstract {
    * @param minBodyBytesPerSecond the least average rate of a body after the grace; 0 for none
    * @param budget the request bytes all requests may hold at once
    */
-  McpHandler(McpEndpoint endpoint, Optional<BearerToken> token, OriginPolicy origins, ObjectMapper json,
+  McpHandler(McpEndpoint endpoint, Authenticator authenticator, RefusalLog refusals, OriginPolicy origins, ObjectMapper json,
       Optional<Operations> operations, Duration bodyTimeout, Duration bodyGrace, long minBodyBytesPerSecond,
       RequestBytesBudget budget) {
     this.bodyGrace = bodyGrace;
     this.minBodyBytesPerSecond = minBodyBytesPerSecond;
     this.budget = budget;
     this.endpoint = endpoint;
-    this.token = token;
+    this.authenticator = authenticator;
+    this.refusals = refusals;
     this.origins = origins;
     this.json = json;
     this.operations = operations;
@@ -131,15 +138,24 @@ final class McpHandler extends Handler.Abstract {
     if ("/healthz".equals(path)) {
       return plainText(response, callback, 200, "ok\n", "text/plain; charset=utf-8");
     }
-    if (operations.isPresent() && ("/readyz".equals(path) || "/metrics".equals(path))) {
-      return operatorEndpoint(request, response, callback, path, operations.get());
+    // Where an MCP client learns how to get a token, so it is served to everyone (RFC 9728).
+    if (authenticator.protectedResource().isPresent() && authenticator.protectedResource().get().serves(path)) {
+      return plainText(response, callback, 200, json.writeValueAsString(authenticator.protectedResource().get().document()),
+          "application/json");
     }
+    if (operations.isPresent() && ("/readyz".equals(path) || "/metrics".equals(path))) {
+      return operatorEndpoint(request, response, callback, path, operations.get(), requestId);
+    }
+    // Before anything else of the request is read: its body is not touched for an unknown caller.
     Span authenticate = Tracing.step("authenticate");
-    boolean admitted = token.isEmpty() || token.get().admits(request.getHeaders().get(HttpHeader.AUTHORIZATION));
+    AuthResult authentication = authenticator.authenticate(request.getHeaders().get(HttpHeader.AUTHORIZATION));
     authenticate.end();
-    if (!admitted) {
-      response.getHeaders().put(HttpHeader.WWW_AUTHENTICATE, "Bearer");
-      return refuse(response, callback, 401, JsonRpcError.UNAUTHORIZED, "missing or wrong bearer token", "unauthorized");
+    Identity identity;
+    switch (authentication) {
+      case AuthResult.Authenticated authenticated -> identity = authenticated.identity();
+      case AuthResult.Refused refused -> {
+        return refuseUnauthenticated(response, callback, refused.refusal(), requestId);
+      }
     }
     if (!origins.admits(request.getHeaders().get(HttpHeader.ORIGIN))) {
       return refuse(response, callback, 403, JsonRpcError.FORBIDDEN, "Origin not allowed; add it to allowed_origins", "origin_not_allowed");
@@ -151,7 +167,7 @@ final class McpHandler extends Handler.Abstract {
       }
       String encoded = path.substring(CLAIMS_PREFIX.length(), path.length() - CLAIM_SUFFIX.length());
       // Jetty hands over the path already percent-decoded.
-      writeJson(response, callback, endpoint.claim(encoded));
+      writeJson(response, callback, endpoint.claim(encoded, identity));
       return true;
     }
     if (!"/mcp".equals(path)) {
@@ -186,7 +202,7 @@ final class McpHandler extends Handler.Abstract {
         }
         McpHttpRequest mcpRequest =
             new McpHttpRequest(sessionId, header(request, "MCP-Protocol-Version"), header(request, "X-MCP-Workflow-ID"), body,
-            Optional.of(requestId));
+            Optional.of(requestId), identity);
         try {
           if (acceptsEventStream(request)) {
             answerRelayingProgress(request, response, callback, mcpRequest);
@@ -198,13 +214,13 @@ final class McpHandler extends Handler.Abstract {
           budget.release(body.length);
         }
       }
-      case "DELETE" -> send(request, response, callback, endpoint.delete(sessionId));
+      case "DELETE" -> send(request, response, callback, endpoint.delete(sessionId, identity));
       case "GET" -> {
         if (!acceptsEventStream(request)) {
           return refuse(response, callback, 406, JsonRpcError.INVALID_REQUEST,
               "GET /mcp opens an event stream; send Accept: text/event-stream", "not_acceptable");
         }
-        Optional<McpHttpResponse> refusal = endpoint.refuseStream(sessionId);
+        Optional<McpHttpResponse> refusal = endpoint.refuseStream(sessionId, identity);
         if (refusal.isPresent()) {
           writeJson(response, callback, refusal.get());
           return true;
@@ -219,13 +235,16 @@ final class McpHandler extends Handler.Abstract {
     return true;
   }
 
-  private boolean operatorEndpoint(Request request, Response response, Callback callback, String path, Operations ops) {
+  private boolean operatorEndpoint(Request request, Response response, Callback callback, String path, Operations ops,
+      String requestId) {
     if (!origins.admits(request.getHeaders().get(HttpHeader.ORIGIN))) {
       return plainText(response, callback, 403, "Origin not allowed; add it to allowed_origins\n", "text/plain; charset=utf-8");
     }
-    if (ops.requireToken() && token.isPresent() && !token.get().admits(request.getHeaders().get(HttpHeader.AUTHORIZATION))) {
-      response.getHeaders().put(HttpHeader.WWW_AUTHENTICATE, "Bearer");
-      return plainText(response, callback, 401, "missing or wrong bearer token\n", "text/plain; charset=utf-8");
+    if (ops.requireToken() && authenticator.authenticate(request.getHeaders().get(HttpHeader.AUTHORIZATION))
+        instanceof AuthResult.Refused refused) {
+      refusals.refused(refused.refusal(), Optional.of(requestId));
+      response.getHeaders().put(HttpHeader.WWW_AUTHENTICATE, challenge(refused.refusal()));
+      return plainText(response, callback, refused.refusal().status(), refused.refusal().message() + "\n", "text/plain; charset=utf-8");
     }
     if (!"GET".equals(request.getMethod())) {
       response.getHeaders().put(HttpHeader.ALLOW, "GET");
@@ -329,6 +348,29 @@ final class McpHandler extends Handler.Abstract {
       deadline.cancel();
       budget.release(capacity);
     }
+  }
+
+  /**
+   * A request authentication refused: recorded with its cause, and answered as RFC 6750 and the
+   * MCP authorization spec say, so that an MCP client can find where to get a token.
+   */
+  private boolean refuseUnauthenticated(Response response, Callback callback, AuthRefusal refusal, String requestId)
+      throws IOException {
+    refusals.refused(refusal, Optional.of(requestId));
+    response.getHeaders().put(HttpHeader.WWW_AUTHENTICATE, challenge(refusal));
+    int code = refusal.status() == 503 ? JsonRpcError.INTERNAL_ERROR
+        : refusal.status() == 403 ? JsonRpcError.FORBIDDEN : JsonRpcError.UNAUTHORIZED;
+    return refuse(response, callback, refusal.status(), code, refusal.message(), refusal.cause());
+  }
+
+  private String challenge(AuthRefusal refusal) {
+    Optional<String> error = switch (refusal.cause()) {
+      case "no_token" -> Optional.empty();
+      case "insufficient_scope" -> Optional.of("insufficient_scope");
+      default -> Optional.of("invalid_token");
+    };
+    return authenticator.protectedResource().map(resource -> resource.challenge(error))
+        .orElse(error.map(e -> "Bearer error=\"" + e + "\"").orElse("Bearer"));
   }
 
   /**

@@ -3,6 +3,7 @@ package dev.cmcp.gateway.mcp;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.node.JsonNodeFactory;
 import com.fasterxml.jackson.databind.node.ObjectNode;
+import dev.cmcp.gateway.auth.Identity;
 import dev.cmcp.gateway.claim.ClaimIssuer;
 import dev.cmcp.gateway.ops.Tracing;
 import io.opentelemetry.api.trace.Span;
@@ -90,12 +91,13 @@ public final class McpEndpoint {
    * Why a {@code GET /mcp} stream cannot be opened for this session, empty when it can: a stream
    * belongs to an initialized session, whose messages outside requests it carries.
    */
-  public Optional<McpHttpResponse> refuseStream(Optional<String> sessionId) {
+  public Optional<McpHttpResponse> refuseStream(Optional<String> sessionId, Identity identity) {
     if (sessionId.isEmpty()) {
       return Optional.of(McpHttpResponse.error(400, null, JsonRpcError.of(JsonRpcError.INVALID_REQUEST,
           "GET /mcp opens the stream of an MCP session; send its Mcp-Session-Id header (initialize first)")));
     }
-    if (sessions.find(sessionId.get()).isEmpty()) {
+    // Only the session's owner may listen to it, as only the owner may use it.
+    if (!isOpenFor(sessionId.get(), identity)) {
       return Optional.of(sessionNotFound(null, sessionId.get()));
     }
     return Optional.empty();
@@ -151,10 +153,15 @@ public final class McpEndpoint {
 
   /** {@code DELETE /mcp}: the agent ends its session. */
   public McpHttpResponse delete(Optional<String> sessionId) {
+    return delete(sessionId, Identity.UNAUTHENTICATED);
+  }
+
+  /** {@code DELETE /mcp} by {@code identity}: only the session's own caller can end it. */
+  public McpHttpResponse delete(Optional<String> sessionId, Identity identity) {
     if (sessionId.isEmpty()) {
       return McpHttpResponse.error(400, null, JsonRpcError.of(JsonRpcError.INVALID_REQUEST, "DELETE /mcp needs an Mcp-Session-Id header"));
     }
-    if (sessions.end(sessionId.get()).isEmpty()) {
+    if (!sessions.usableBy(sessionId.get(), identity.owner()) || sessions.end(sessionId.get()).isEmpty()) {
       return sessionNotFound(null, sessionId.get());
     }
     subscriptions.endSession(sessionId.get()).forEach(toolCalls::unsubscribeUpstream);
@@ -171,6 +178,20 @@ public final class McpEndpoint {
 
   /** {@code GET /v1/sessions/{id}/claim}: a signed claim over the session's calls so far. */
   public McpHttpResponse claim(String sessionId) {
+    return claim(sessionId, Identity.UNAUTHENTICATED);
+  }
+
+  /**
+   * {@code GET /v1/sessions/{id}/claim} by {@code identity}: an authenticated caller gets the claims
+   * of its own sessions only, unless {@code auth.auditors} names it; another's session is answered
+   * as unknown, so that its existence is not told either.
+   */
+  public McpHttpResponse claim(String sessionId, Identity identity) {
+    if (!identity.owner().isEmpty() && !identity.auditor()
+        && !sessions.ownerOf(sessionId).filter(identity.owner()::equals).isPresent()) {
+      return McpHttpResponse.error(404, null, JsonRpcError.withWord(JsonRpcError.INVALID_REQUEST,
+          "no calls of yours are recorded for session " + sessionId, "session_not_found"));
+    }
     if (claims.isEmpty()) {
       return McpHttpResponse.error(409, null, JsonRpcError.withWord(JsonRpcError.INVALID_REQUEST,
           "enforcement_mode silent keeps no audit log, so no claim can be issued", "no_audit_log"));
@@ -188,7 +209,7 @@ public final class McpEndpoint {
   }
 
   private McpHttpResponse notification(JsonRpcMessage.Notification notification, McpHttpRequest request) {
-    if (request.sessionId().isPresent() && sessions.find(request.sessionId().get()).isEmpty()) {
+    if (request.sessionId().isPresent() && !isOpenFor(request.sessionId().get(), request.identity())) {
       return sessionNotFound(null, request.sessionId().get());
     }
     if (notification.method().equals("notifications/cancelled") && request.sessionId().isPresent()) {
@@ -209,7 +230,7 @@ public final class McpEndpoint {
    */
   private McpHttpResponse agentAnswered(JsonRpcMessage.Response response, McpHttpRequest request) {
     Optional<String> session = request.sessionId();
-    if (session.isPresent() && sessions.find(session.get()).isEmpty()) {
+    if (session.isPresent() && !isOpenFor(session.get(), request.identity())) {
       return sessionNotFound(null, session.get());
     }
     if (session.isEmpty() || !agentRequests.answer(session.get(), response.id(), response.raw())) {
@@ -224,8 +245,13 @@ public final class McpEndpoint {
       return initialize(rpc, request);
     }
     Optional<String> session = request.sessionId();
-    if (session.isPresent() && sessions.find(session.get()).isEmpty()) {
+    if (session.isPresent() && !isOpenFor(session.get(), request.identity())) {
       return sessionNotFound(rpc.id(), session.get());
+    }
+    // A session named in the body belongs, like an MCP session, to the caller that used it first.
+    JsonNode named = rpc.params() == null ? null : rpc.params().path("_cmcp").get("session_id");
+    if (named != null && named.isTextual() && !sessions.usableBy(named.asText(), request.identity().owner())) {
+      return sessionNotFound(rpc.id(), named.asText());
     }
     try {
       return switch (rpc.method()) {
@@ -243,18 +269,19 @@ public final class McpEndpoint {
           yield McpHttpResponse.result(rpc.id(), toolCalls.discovery().resourceTemplates());
         }
         case "resources/subscribe" -> McpHttpResponse.message(200, toolCalls.subscribe(rpc.id(), rpc.params(),
-            requireSession(rpc, session), request.workflowId(), request.requestId(), subscriptions));
+            requireSession(rpc, session), request.workflowId(), request.requestId(), request.identity(), subscriptions));
         case "resources/unsubscribe" ->
             McpHttpResponse.message(200, toolCalls.unsubscribe(rpc.id(), rpc.params(), requireSession(rpc, session), subscriptions));
         case "resources/read" -> {
           refuseBorrowedSession(rpc, session);
-          yield McpHttpResponse.message(200, toolCalls.readResource(rpc.id(), rpc.params(), session, request.workflowId(), request.requestId()));
+          yield McpHttpResponse.message(200,
+              toolCalls.readResource(rpc.id(), rpc.params(), session, request.workflowId(), request.requestId(), request.identity()));
         }
         case "prompts/list" -> McpHttpResponse.result(rpc.id(), toolCalls.discovery().prompts(caller(rpc, request)));
         case "prompts/get" -> {
           refuseBorrowedSession(rpc, session);
           yield McpHttpResponse.message(200,
-              forAgent(session, toolCalls.getPrompt(rpc.id(), rpc.params(), session, request.workflowId(), request.requestId())));
+              forAgent(session, toolCalls.getPrompt(rpc.id(), rpc.params(), session, request.workflowId(), request.requestId(), request.identity())));
         }
         default -> McpHttpResponse.error(200, rpc.id(),
             JsonRpcError.of(JsonRpcError.METHOD_NOT_FOUND, "method not found: " + rpc.method()));
@@ -298,7 +325,7 @@ public final class McpEndpoint {
       Optional<CallInFlight> cancellable = session.map(id -> new CallInFlight(id, rpc.id().toString()))
           .filter(key -> callsInFlight.putIfAbsent(key, stream) == null);
       try {
-        return toolCalls.call(rpc.id(), rpc.params(), session, request.workflowId(), request.requestId(), stream);
+        return toolCalls.call(rpc.id(), rpc.params(), session, request.workflowId(), request.requestId(), stream, request.identity());
       } finally {
         cancellable.ifPresent(callsInFlight::remove);
       }
@@ -332,7 +359,16 @@ public final class McpEndpoint {
 
   /** Who lists: the same session and workflow rules as a call, so a listing shows what that caller may use. */
   private static Caller caller(JsonRpcMessage.Request rpc, McpHttpRequest request) throws JsonRpcException {
-    return Caller.of(rpc.id(), rpc.params(), request.sessionId(), request.workflowId());
+    Caller caller = Caller.of(rpc.id(), rpc.params(), request.sessionId(), request.workflowId(), request.identity());
+    if (!caller.workflowAllowed()) {
+      throw caller.workflowNotAllowed(rpc.id());
+    }
+    return caller;
+  }
+
+  /** Whether session {@code id} is open and belongs to {@code identity} (any session, for an unnamed caller). */
+  private boolean isOpenFor(String id, Identity identity) {
+    return sessions.find(id).isPresent() && sessions.usableBy(id, identity.owner());
   }
 
   private McpHttpResponse initialize(JsonRpcMessage.Request rpc, McpHttpRequest request) {
@@ -348,7 +384,8 @@ public final class McpEndpoint {
     String version = ProtocolVersions.negotiate(requested.asText());
     String clientName = rpc.params().path("clientInfo").path("name").asText("unknown");
     Optional<McpSession> session =
-        sessions.open(sessionPrincipal.of(request), version, clientName, AgentCapabilities.declared(rpc.params().path("capabilities")));
+        sessions.open(sessionPrincipal.of(request), version, clientName, AgentCapabilities.declared(rpc.params().path("capabilities")),
+        request.identity().owner());
     if (session.isEmpty()) {
       return McpHttpResponse.error(503, rpc.id(),
           JsonRpcError.withWord(JsonRpcError.INTERNAL_ERROR, "too many open sessions; end one with DELETE /mcp", "too_many_sessions"));

@@ -6,6 +6,7 @@ import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.cmcp.gateway.audit.AuditException;
 import dev.cmcp.gateway.audit.AuditLog;
 import dev.cmcp.gateway.audit.AuditRecords;
+import dev.cmcp.gateway.auth.Identity;
 import dev.cmcp.gateway.catalog.Catalog;
 import dev.cmcp.gateway.catalog.CatalogPrompt;
 import dev.cmcp.gateway.catalog.CatalogTool;
@@ -204,7 +205,7 @@ public final class ToolCallPipeline {
   /** A {@code tools/call}; returns the whole JSON-RPC response message for the agent. */
   public ObjectNode call(JsonNode id, ObjectNode params, Optional<String> transportSession, Optional<String> workflowHeader)
       throws JsonRpcException {
-    return call(id, params, transportSession, workflowHeader, Optional.empty(), CallStream.none());
+    return call(id, params, transportSession, workflowHeader, Optional.empty(), CallStream.none(), Identity.UNAUTHENTICATED);
   }
 
   /**
@@ -215,11 +216,17 @@ public final class ToolCallPipeline {
    */
   ObjectNode call(JsonNode id, ObjectNode params, Optional<String> transportSession, Optional<String> workflowHeader,
       Optional<String> requestId, CallStream stream) throws JsonRpcException {
+    return call(id, params, transportSession, workflowHeader, requestId, stream, Identity.UNAUTHENTICATED);
+  }
+
+  /** As above, for a call sent by {@code identity}: its principal and the workflows it may declare. */
+  ObjectNode call(JsonNode id, ObjectNode params, Optional<String> transportSession, Optional<String> workflowHeader,
+      Optional<String> requestId, CallStream stream, Identity identity) throws JsonRpcException {
     refuseWhileEvidenceIsStale(id);
     refuseOversized(id, params, "tools/call", "name", MAX_NAME_BYTES, transportSession, requestId);
     ActivePolicy active = policies.get();
-    ToolCall call = ToolCall.parse(id, params, transportSession, workflowHeader);
-    Caller caller = new Caller(call.sessionId(), call.workflowId(), call.forwardParams());
+    ToolCall call = ToolCall.parse(id, params, transportSession, workflowHeader, identity);
+    Caller caller = new Caller(call.sessionId(), call.workflowId(), call.forwardParams(), identity);
     Optional<CatalogTool> tool = active.catalog().tool(call.toolName());
     ObjectNode forward = call.forwardParams();
     tool.ifPresent(approved -> forward.put("name", approved.upstreamName()));
@@ -227,6 +234,9 @@ public final class ToolCallPipeline {
     Governed request = new Governed(
         Kind.TOOL, id, target.name(), target.action(), tool.map(CatalogTool::server), forward, call.arguments(), caller, active,
         requestId);
+    if (!caller.workflowAllowed()) {
+      return govern(request, workflowNotAllowed(caller), stream);
+    }
     Optional<PolicyDecision.Deny> changed = tool.isPresent() ? pinMismatch(request, tool.get()) : Optional.empty();
     return govern(request, changed.isPresent() ? changed.get() : decide(request, target), stream);
   }
@@ -241,6 +251,13 @@ public final class ToolCallPipeline {
   public ObjectNode readResource(
       JsonNode id, ObjectNode params, Optional<String> transportSession, Optional<String> workflowHeader,
       Optional<String> requestId) throws JsonRpcException {
+    return readResource(id, params, transportSession, workflowHeader, requestId, Identity.UNAUTHENTICATED);
+  }
+
+  /** As above, for a read sent by {@code identity}. */
+  ObjectNode readResource(
+      JsonNode id, ObjectNode params, Optional<String> transportSession, Optional<String> workflowHeader,
+      Optional<String> requestId, Identity identity) throws JsonRpcException {
     refuseWhileEvidenceIsStale(id);
     refuseOversized(id, params, "resources/read", "uri", MAX_URI_BYTES, transportSession, requestId);
     ActivePolicy active = policies.get();
@@ -248,7 +265,7 @@ public final class ToolCallPipeline {
     if (uri == null || !uri.isTextual() || uri.asText().isEmpty()) {
       throw Caller.invalidParams(id, "resources/read needs \"uri\", a non-empty string");
     }
-    Caller caller = Caller.of(id, params, transportSession, workflowHeader);
+    Caller caller = Caller.of(id, params, transportSession, workflowHeader, identity);
     Optional<String> server = discovery.serverOfResource(active.catalog(), uri.asText());
     ObjectNode noArguments = JsonNodeFactory.instance.objectNode();
     if (server.isEmpty()) {
@@ -262,7 +279,7 @@ public final class ToolCallPipeline {
     Governed request = new Governed(
         Kind.RESOURCE, id, target.name(), target.action(), server, caller.forwardParams(), noArguments, caller, active,
         requestId);
-    return govern(request, decide(request, target));
+    return govern(request, caller.workflowAllowed() ? decide(request, target) : workflowNotAllowed(caller));
   }
 
   /** The upstream servers; the endpoint listens to their resource updates. */
@@ -276,11 +293,12 @@ public final class ToolCallPipeline {
    * subscribes; later subscribers are recorded here and answered without asking it again.
    */
   ObjectNode subscribe(JsonNode id, ObjectNode params, String sessionId, Optional<String> workflowHeader,
-      Optional<String> requestId, ResourceSubscriptions subscriptions) throws JsonRpcException {
+      Optional<String> requestId, Identity identity, ResourceSubscriptions subscriptions) throws JsonRpcException {
     refuseWhileEvidenceIsStale(id);
+    refuseOversized(id, params, "resources/subscribe", "uri", MAX_URI_BYTES, Optional.of(sessionId), requestId);
     ActivePolicy active = policies.get();
     String uri = uriOf(id, params, "resources/subscribe");
-    Caller caller = Caller.of(id, params, Optional.of(sessionId), workflowHeader);
+    Caller caller = Caller.of(id, params, Optional.of(sessionId), workflowHeader, identity);
     Optional<String> server = discovery.serverOfResource(active.catalog(), uri);
     ObjectNode noArguments = JsonNodeFactory.instance.objectNode();
     if (server.isEmpty()) {
@@ -292,7 +310,7 @@ public final class ToolCallPipeline {
     PolicyTarget.Resource target = new PolicyTarget.Resource(server.get(), uri);
     Governed request = new Governed(
         Kind.SUBSCRIBE, id, target.name(), target.action(), server, caller.forwardParams(), noArguments, caller, active, requestId);
-    PolicyDecision decision = decide(request, target);
+    PolicyDecision decision = caller.workflowAllowed() ? decide(request, target) : workflowNotAllowed(caller);
     if (decision instanceof PolicyDecision.Deny deny && (mode == EnforcementMode.ENFORCING || deny.cause().blocksInEveryMode())) {
       return govern(request, decision);
     }
@@ -373,6 +391,13 @@ public final class ToolCallPipeline {
   public ObjectNode getPrompt(
       JsonNode id, ObjectNode params, Optional<String> transportSession, Optional<String> workflowHeader,
       Optional<String> requestId) throws JsonRpcException {
+    return getPrompt(id, params, transportSession, workflowHeader, requestId, Identity.UNAUTHENTICATED);
+  }
+
+  /** As above, for a prompt asked for by {@code identity}. */
+  ObjectNode getPrompt(
+      JsonNode id, ObjectNode params, Optional<String> transportSession, Optional<String> workflowHeader,
+      Optional<String> requestId, Identity identity) throws JsonRpcException {
     refuseWhileEvidenceIsStale(id);
     refuseOversized(id, params, "prompts/get", "name", MAX_NAME_BYTES, transportSession, requestId);
     ActivePolicy active = policies.get();
@@ -384,7 +409,7 @@ public final class ToolCallPipeline {
     if (arguments != null && !arguments.isObject()) {
       throw Caller.invalidParams(id, "prompts/get \"arguments\" must be an object");
     }
-    Caller caller = Caller.of(id, params, transportSession, workflowHeader);
+    Caller caller = Caller.of(id, params, transportSession, workflowHeader, identity);
     ObjectNode args = arguments == null ? JsonNodeFactory.instance.objectNode() : (ObjectNode) arguments;
     String exposed = name.asText();
     Optional<CatalogPrompt> alias = active.catalog().prompt(exposed);
@@ -405,7 +430,7 @@ public final class ToolCallPipeline {
     forward.put("name", target.upstreamName());
     Governed request =
         new Governed(Kind.PROMPT, id, target.name(), target.action(), server, forward, args, caller, active, requestId);
-    return govern(request, decide(request, target));
+    return govern(request, caller.workflowAllowed() ? decide(request, target) : workflowNotAllowed(caller));
   }
 
   private ObjectNode govern(Governed request, PolicyDecision decision) throws JsonRpcException {
@@ -468,7 +493,8 @@ public final class ToolCallPipeline {
     Span span = Tracing.step("decide");
     long started = System.nanoTime();
     PolicyDecision decision = request.active().engine().decide(new AccessRequest(
-        caller.principal(), caller.sessionId(), caller.workflowId(), target, request.arguments(), clock.instant()));
+        caller.principal(), caller.sessionId(), caller.workflowId(), target, request.arguments(), clock.instant(),
+        caller.identity().attributes()));
     if (metrics.isPresent()) {
       metrics.get().policyEvaluated(System.nanoTime() - started);
     }
@@ -494,6 +520,12 @@ public final class ToolCallPipeline {
     }
     return pins.mismatch(tool, definition)
         .map(why -> new PolicyDecision.Deny(List.of(), Optional.empty(), DenialCause.TOOL_DEFINITION_CHANGED, why));
+  }
+
+  /** An authenticated caller declared a workflow not allowed to it: refused before the policy is asked, in every mode. */
+  private static PolicyDecision.Deny workflowNotAllowed(Caller caller) {
+    return new PolicyDecision.Deny(List.of(), Optional.empty(), DenialCause.WORKFLOW_NOT_ALLOWED,
+        "workflow " + caller.workflowId() + " is not among those allowed to " + caller.identity().id());
   }
 
   private static PolicyDecision.Deny notOffered(String detail) {
@@ -537,7 +569,8 @@ public final class ToolCallPipeline {
         request.caller().sessionId(), request.caller().workflowId(), request.name(), decision.word(),
         forwarded ? "forwarded" : "blocked",
         cause, decision.policyIds(), Digests.sha256Hex(CanonicalJson.bytes(request.arguments())),
-        request.active().bundle().bundleHash(), mode.configName(), request.action(), request.requestId(), Tracing.traceId());
+        request.active().bundle().bundleHash(), mode.configName(), request.action(), request.requestId(), Tracing.traceId(),
+        Optional.of(principalOf(request.caller())));
     Span span = Tracing.step("audit");
     span.setAttribute("cmcp.audit.entry", "decision");
     try {
@@ -548,6 +581,12 @@ public final class ToolCallPipeline {
     } finally {
       span.end();
     }
+  }
+
+  /** Who the audit log says made a request: the Cedar principal and how it was authenticated. */
+  private static AuditRecords.Principal principalOf(Caller caller) {
+    Identity identity = caller.identity();
+    return new AuditRecords.Principal(caller.principal(), identity.method().word(), identity.issuer(), identity.tokenIdSha256());
   }
 
   /**
@@ -561,7 +600,8 @@ public final class ToolCallPipeline {
       throws JsonRpcException {
     ObjectNode data = JsonNodeFactory.instance.objectNode();
     boolean changed = deny.cause() == DenialCause.TOOL_DEFINITION_CHANGED;
-    data.put("error", changed ? "tool_definition_changed" : request.kind().deniedWord);
+    data.put("error", changed ? "tool_definition_changed"
+        : deny.cause() == DenialCause.WORKFLOW_NOT_ALLOWED ? "workflow_not_allowed" : request.kind().deniedWord);
     data.put(request.kind().member, request.name());
     data.set("call_id", request.id());
     data.put("bundle_version", request.active().bundle().version());
@@ -570,7 +610,7 @@ public final class ToolCallPipeline {
     deny.reason().ifPresent(reason -> data.put("reason", reason));
     String message = switch (deny.cause()) {
       case UNSANCTIONED_TOOL -> "tool " + request.name() + " is not in the catalog";
-      case NOT_OFFERED -> deny.detail();
+      case NOT_OFFERED, WORKFLOW_NOT_ALLOWED -> deny.detail();
       case TOOL_DEFINITION_CHANGED -> "tool " + request.name() + " is withheld: its upstream definition changed since it "
           + "was approved and pinned; an operator must review the change and run cmcp catalog pin";
       default -> request.kind().description + " denied by policy: " + request.name();
@@ -588,6 +628,10 @@ public final class ToolCallPipeline {
       throw new JsonRpcException(new JsonRpcError(JsonRpcError.INVALID_PARAMS, message, data), request.id(), 200);
     }
     JsonRpcError error = new JsonRpcError(JsonRpcError.TOOL_CALL_DENIED, message, data);
+    if (deny.cause() == DenialCause.WORKFLOW_NOT_ALLOWED) {
+      // Not a policy's answer but who the caller may be: refused like authentication, whatever deny_response says.
+      throw new JsonRpcException(error, request.id(), 403);
+    }
     return switch (denyResponse) {
       case HTTP_403 -> throw new JsonRpcException(error, request.id(), 403);
       case JSONRPC_ERROR -> throw new JsonRpcException(error, request.id(), 200);
