@@ -40,7 +40,7 @@ final class Flood {
     }
 
     static Settings quick() {
-      return new Settings(Duration.ofSeconds(1), 4, 40, 400, 16, 100, Duration.ofMillis(20), 2_000);
+      return new Settings(Duration.ofSeconds(1), 2, 40, 400, 16, 100, Duration.ofMillis(20), 2_000);
     }
   }
 
@@ -100,8 +100,9 @@ final class Flood {
     phases.add(phase("none (reference)", outcomes -> sleepPhase()));
     phases.add(phase(settings.bigArgumentClients() + " clients sending 4 MiB arrays of 2 million numbers",
         outcomes -> bigArguments(outcomes, "0", Optional.empty())));
-    phases.add(phase(settings.bigArgumentClients() + " allowed agents sending 4 MiB arrays of 95,000 strings",
-        outcomes -> bigArguments(outcomes, "\"" + "x".repeat(40) + "\"", Optional.of(McpSession.AGENT))));
+    // Under the policy engine's 10,000 values too, so that the calls are decided, audited and forwarded.
+    phases.add(phase(settings.bigArgumentClients() + " allowed agents sending 4 MiB arrays of 9,000 strings",
+        outcomes -> bigArguments(outcomes, "\"" + "x".repeat(450) + "\"", Optional.of(McpSession.AGENT))));
     phases.add(phase(settings.slowConnections() + " bodies sent a byte every 3 s", this::slowBodies));
     phases.add(phase(settings.initializeCalls() + " initialize calls", this::initializeFlood));
     phases.add(phase(settings.heldSessions() + " sessions held by 10 principals", this::heldSessions));
@@ -187,7 +188,8 @@ final class Flood {
   /**
    * Stateless tools/call requests of 4 MiB: an array of {@code element} repeated. Small numbers
    * make two million values, which the value limit refuses; long strings make a message under
-   * it, which an allowed agent gets parsed, decided, audited and forwarded.
+   * it and under the policy engine's limit, which an allowed agent gets parsed, decided, audited
+   * and forwarded.
    */
   private void bigArguments(Outcomes outcomes, String element, Optional<String> workflow) throws InterruptedException {
     StringBuilder body = new StringBuilder("{\"jsonrpc\":\"2.0\",\"id\":1,\"method\":\"tools/call\",\"params\":{\"name\":\""
