@@ -8,6 +8,9 @@ import dev.cmcp.gateway.attest.tpm.TpmOpener;
 import dev.cmcp.gateway.audit.AuditException;
 import dev.cmcp.gateway.audit.AuditLog;
 import dev.cmcp.gateway.audit.AuditRecords;
+import dev.cmcp.gateway.auth.Authenticator;
+import dev.cmcp.gateway.auth.IssuerKeys;
+import dev.cmcp.gateway.auth.RefusalLog;
 import dev.cmcp.gateway.catalog.Catalog;
 import dev.cmcp.gateway.catalog.CatalogException;
 import dev.cmcp.gateway.catalog.CatalogLoader;
@@ -33,6 +36,7 @@ import dev.cmcp.gateway.policy.ActivePolicy;
 import dev.cmcp.gateway.policy.PolicyBundle;
 import dev.cmcp.gateway.policy.PolicyBundleLoader;
 import dev.cmcp.gateway.policy.PolicyException;
+import dev.cmcp.gateway.policy.SessionHistories;
 import dev.cmcp.gateway.ratelimit.RateLimits;
 import dev.cmcp.gateway.upstream.UpstreamSettings;
 import dev.cmcp.gateway.upstream.Upstreams;
@@ -58,6 +62,8 @@ import java.util.function.Function;
  */
 public final class Gateway implements AutoCloseable {
 
+  /** Refusals by authentication recorded one by one each second; the rest are counted (RefusalLog). */
+  private static final int AUDITED_REFUSALS_PER_SECOND = 50;
   private final Upstreams upstreams;
   private final GatewayHttpServer http;
   private final Optional<AuditLog> audit;
@@ -148,6 +154,8 @@ public final class Gateway implements AutoCloseable {
     metrics.auditQuarantined(quarantined.size());
     quarantined.forEach(q -> out.println("[cmcp] audit: damaged previous epoch " + q.file() + " quarantined as "
         + q.quarantinedAs() + " (sha256 " + q.fileSha256() + "): " + q.reason()));
+    Authenticator authenticator = authenticator(config, env, clock, out);
+    authenticator.issuerKeys().ifPresent(keys -> readiness.add(keys::problem));
     Tracing tracing = Tracing.of(config.telemetry(), version());
     config.telemetry().tracesEndpoint().ifPresent(endpoint -> out.println("[cmcp] tracing: OTLP/HTTP to " + endpoint
         + ", sampling ratio " + config.telemetry().samplingRatio()));
@@ -156,12 +164,13 @@ public final class Gateway implements AutoCloseable {
     ToolCallPipeline toolCalls =
         new ToolCallPipeline(reloader::current, config.enforcementMode(), upstreams, audit, perCallClaims,
             evidence::refusal, clock, Optional.of(metrics), config.denyResponse(),
-            new CallControls(new RateLimits(config.rateLimits())));
+            new CallControls(new RateLimits(config.rateLimits()), new SessionHistories(config.limits().sessionIdleTimeout())));
     McpEndpoint endpoint = new McpEndpoint(
         new JsonRpcDecoder(json, config.limits().maxJsonValues()), new SessionStore(clock, config.limits().maxSessions(),
         config.limits().maxSessionsPerPrincipal(), config.limits().sessionIdleTimeout()), toolCalls, claims, version());
-    GatewayHttpServer http = new GatewayHttpServer(
-        address, endpoint, env.bearerToken(), config.allowedOrigins(), json.mapper(), Optional.of(operations), config.limits());
+    GatewayHttpServer http = new GatewayHttpServer(address, endpoint, authenticator,
+        new RefusalLog(audit, clock, AUDITED_REFUSALS_PER_SECOND), config.allowedOrigins(), json.mapper(), Optional.of(operations),
+        config.limits());
     try {
       http.start();
     } catch (Exception e) {
@@ -172,13 +181,35 @@ public final class Gateway implements AutoCloseable {
       throw new StartupException("listen_addr " + address + ": cannot listen: " + e.getMessage(), e);
     }
     out.println("[cmcp] listening on " + new ListenAddress(address.host(), http.port(), true)
-        + (env.bearerToken().isPresent() ? " (bearer token required)" : ""));
+        + (authenticator.required() ? " (" + authenticator + " required)" : ""));
     if (config.policyReloadIntervalSeconds() > 0) {
       reloader.start(Duration.ofSeconds(config.policyReloadIntervalSeconds()));
       out.println("[cmcp] policy bundle and catalog reload: checked every " + config.policyReloadIntervalSeconds() + " s");
     }
     out.flush();
     return new Gateway(upstreams, http, audit, evidence, reloader, tracing);
+  }
+
+  /**
+   * Who may call: the auth section, else the shared bearer token, else (loopback only) anyone. The
+   * OAuth issuer's keys are fetched now, so that a wrong issuer shows at start; an issuer that
+   * cannot be reached yet is retried on the first token and reported by {@code /readyz}.
+   */
+  private static Authenticator authenticator(GatewayConfig config, RuntimeEnvironment env, Clock clock, PrintStream out) {
+    if (config.auth().isPresent()) {
+      Authenticator authenticator = Authenticator.of(config.auth().get(), IssuerKeys.http(), clock);
+      out.println("[cmcp] auth: " + config.auth().get().agents().size() + " agents with their own tokens"
+          + config.auth().get().oauth().map(o -> ", OAuth tokens of " + o.issuer() + " for " + o.audience()).orElse(""));
+      authenticator.issuerKeys().filter(keys -> !keys.fetchNow()).flatMap(IssuerKeys::problem)
+          .ifPresent(problem -> out.println("[cmcp] warning: " + problem + "; OAuth tokens are refused until the keys can be fetched"));
+      return authenticator;
+    }
+    if (env.bearerToken().isPresent()) {
+      out.println("[cmcp] warning: " + RuntimeEnvironment.BEARER_TOKEN + " is one token shared by every agent: the gateway cannot "
+          + "tell agents apart, and any holder can name any workflow and read any claim; give each agent its own token under auth.agents");
+      return Authenticator.sharedToken(env.bearerToken().get());
+    }
+    return Authenticator.none();
   }
 
   /**

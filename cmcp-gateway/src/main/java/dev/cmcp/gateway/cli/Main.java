@@ -20,7 +20,7 @@ import picocli.CommandLine.Command;
     description = "Confidential MCP Runtime: a policy-enforcing, auditing gateway for MCP tool calls.",
     subcommands = {
         StartCommand.class, ValidateConfigCommand.class, ValidateBundleCommand.class, ClaimCommand.class, VerifyCommand.class,
-        VerifyEvidenceCommand.class, CatalogCommand.class},
+        VerifyEvidenceCommand.class, CatalogCommand.class, TokenCommand.class},
     exitCodeListHeading = "%nExit codes:%n",
     exitCodeList = {"0:success", "1:invalid input (config, bundle, catalog, hash mismatch) or startup failure", "2:usage error",
         "3:verify: partially_verified (no check failed, something not established; not success)"},
@@ -64,7 +64,7 @@ public final class Main implements Runnable {
   @Override
   public void run() {
     throw new CommandLine.ParameterException(spec.commandLine(),
-        "missing command: start, validate-config, validate-bundle, claim, verify, verify-evidence or catalog");
+        "missing command: start, validate-config, validate-bundle, claim, verify, verify-evidence, catalog or token");
   }
 
   static final class Version implements CommandLine.IVersionProvider {

@@ -13,6 +13,7 @@ import com.cedarpolicy.model.exception.AuthException;
 import com.cedarpolicy.model.exception.InternalException;
 import com.cedarpolicy.model.policy.Policy;
 import com.cedarpolicy.model.policy.PolicySet;
+import com.cedarpolicy.value.CedarList;
 import com.cedarpolicy.value.CedarMap;
 import com.cedarpolicy.value.EntityTypeName;
 import com.cedarpolicy.value.EntityUID;
@@ -58,7 +59,9 @@ import java.util.stream.Collectors;
  * {@code domain}. The context holds {@code arguments} (see {@link CedarValues} for how JSON maps;
  * an empty record for a resource read), {@code session_id}, {@code workflow_id}, {@code server},
  * {@code time} ({@code epoch_seconds}, {@code hour_utc}, {@code minute_utc}, {@code day_of_week}
- * such as {@code "monday"}) and, for a tool call, {@code tool}.
+ * such as {@code "monday"}), {@code session} (what the session did before: {@code call_count},
+ * {@code tools_called}, {@code sensitivity_seen}, {@code denied_count}; see {@link SessionHistory})
+ * and, for a tool call, {@code tool}.
  *
  * <p>Redaction: a satisfied permit annotated {@code @redact("field,...")} or {@code
  * @redact_pattern("email|phone|ssn|credit_card")} turns an allow into {@link
@@ -259,9 +262,11 @@ public final class PolicyEngine {
       return notInCatalog(request.target());
     }
     AuthorizationRequest cedarRequest;
+    Set<Entity> entities;
     try {
       cedarRequest = new AuthorizationRequest(agent.of(request.principal()), subject.get().action(), subject.get().uid(),
           context(request, subject.get(), CedarValues.arguments(request.arguments())));
+      entities = withPrincipal(request, subject.get().entities());
     } catch (RuntimeException e) {
       return evaluationError(List.of(), "the request could not be built: " + Objects.toString(e.getMessage(), e.toString()))
           .withRedaction(everyRedaction());
@@ -269,13 +274,28 @@ public final class PolicyEngine {
     PolicyDecision decision;
     try {
       PolicySet slice = slices.forRequest(request.target(), request.principal());
-      decision = interpret(cedar.isAuthorized(cedarRequest, slice, subject.get().entities()));
+      decision = interpret(cedar.isAuthorized(cedarRequest, slice, entities));
     } catch (AuthException | RuntimeException e) {
       decision = evaluationError(List.of(), "the request could not be evaluated: " + Objects.toString(e.getMessage(), e.toString()));
     }
     return decision instanceof PolicyDecision.Deny deny
-        ? deny.withRedaction(redactionIfForwarded(cedarRequest, subject.get()))
+        ? deny.withRedaction(redactionIfForwarded(cedarRequest, entities))
         : decision;
+  }
+
+  /**
+   * The request's entities, with the principal's own entity when it has attributes (claims of its
+   * access token, {@code principal.groups}); without them the principal needs no entity, as before.
+   */
+  private Set<Entity> withPrincipal(AccessRequest request, Set<Entity> entities) {
+    if (request.principalAttributes().isEmpty()) {
+      return entities;
+    }
+    Map<String, Value> attributes = new HashMap<>();
+    request.principalAttributes().forEach((name, json) -> CedarValues.value(json).ifPresent(v -> attributes.put(name, v)));
+    Set<Entity> all = new HashSet<>(entities);
+    all.add(new Entity(agent.of(request.principal()), attributes, Set.of()));
+    return all;
   }
 
   /**
@@ -286,19 +306,26 @@ public final class PolicyEngine {
    * the context (workflow, session, time) is known. An evaluation failure hides the target.
    */
   public boolean couldPermit(String principal, String sessionId, String workflowId, PolicyTarget target, java.time.Instant time) {
+    return couldPermit(principal, sessionId, workflowId, target, time, Map.of());
+  }
+
+  /** As above, for a principal with attributes (the claims of its access token). */
+  public boolean couldPermit(String principal, String sessionId, String workflowId, PolicyTarget target, java.time.Instant time,
+      Map<String, com.fasterxml.jackson.databind.JsonNode> principalAttributes) {
     Optional<Subject> subject = subjectOf(target);
     if (subject.isEmpty()) {
       return false;
     }
     try {
-      AccessRequest request = new AccessRequest(principal, sessionId, workflowId, target, null, time);
+      AccessRequest request = new AccessRequest(principal, sessionId, workflowId, target, null, time, principalAttributes);
       PartialAuthorizationRequest partial = PartialAuthorizationRequest.builder()
           .principal(agent.of(principal))
           .action(subject.get().action())
           .resource(subject.get().uid())
           .context(context(request, subject.get(), new Unknown("arguments")))
           .build();
-      PartialAuthorizationResponse response = cedar.isAuthorizedPartial(partial, slices.forRequest(target, principal), subject.get().entities());
+      PartialAuthorizationResponse response =
+          cedar.isAuthorizedPartial(partial, slices.forRequest(target, principal), withPrincipal(request, subject.get().entities()));
       if (response.success.isEmpty()) {
         LOG.log(Level.WARNING, "listing {0}: Cedar could not evaluate it, so it is hidden: {1}", target.name(), response.errors);
         return false;
@@ -335,12 +362,12 @@ public final class PolicyEngine {
    * still forwards. When that cannot be told, every redaction of the bundle applies: a denial
    * must never let an answer out less redacted than an allow would.
    */
-  private Redaction redactionIfForwarded(AuthorizationRequest request, Subject subject) {
+  private Redaction redactionIfForwarded(AuthorizationRequest request, Set<Entity> entities) {
     if (redactingPermits.isEmpty()) {
       return Redaction.NONE;
     }
     try {
-      AuthorizationResponse response = cedar.isAuthorized(request, redactingPermits.get(), subject.entities());
+      AuthorizationResponse response = cedar.isAuthorized(request, redactingPermits.get(), entities);
       if (response.success.isEmpty()) {
         return everyRedaction();
       }
@@ -399,7 +426,17 @@ public final class PolicyEngine {
     context.put("session_id", new PrimString(request.sessionId()));
     context.put("workflow_id", new PrimString(request.workflowId()));
     context.put("time", new CedarMap(time));
+    context.put("session", session(request.session()));
     return context;
+  }
+
+  private static CedarMap session(SessionHistory history) {
+    Map<String, Value> session = new HashMap<>();
+    session.put("call_count", new PrimLong(history.callCount()));
+    session.put("tools_called", new CedarList(history.toolsCalled().stream().<Value>map(PrimString::new).toList()));
+    session.put("sensitivity_seen", new CedarList(history.sensitivitySeen().stream().<Value>map(PrimString::new).toList()));
+    session.put("denied_count", new PrimLong(history.deniedCount()));
+    return new CedarMap(session);
   }
 
   private PolicyDecision interpret(AuthorizationResponse response) {
