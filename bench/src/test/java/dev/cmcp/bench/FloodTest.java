@@ -17,8 +17,9 @@ import org.junit.jupiter.api.io.TempDir;
 /**
  * The short form of {@code ./cmcp-dev flood}: every attack, small and 1 s long, against a gateway
  * in this JVM, with the probe agent calling throughout. Asserts the bounds, not speed: the probe is
- * answered during every attack (and never fails but where the attack is CPU work it must share), big argument arrays are refused before they are parsed, an
- * initialize flood is never refused and locks nobody out, stuck calls end at the upstream timeout.
+ * answered during every attack (and never fails but where the attack is CPU work it must share),
+ * big argument arrays are refused before they are parsed, an initialize flood is never refused and
+ * locks nobody out, stuck calls end at the upstream timeout.
  */
 class FloodTest {
 
