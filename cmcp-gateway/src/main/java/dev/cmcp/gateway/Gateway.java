@@ -8,9 +8,8 @@ import dev.cmcp.gateway.attest.tpm.TpmOpener;
 import dev.cmcp.gateway.audit.AuditException;
 import dev.cmcp.gateway.audit.AuditLog;
 import dev.cmcp.gateway.audit.AuditRecords;
+import dev.cmcp.gateway.audit.CurrentLink;
 import dev.cmcp.gateway.catalog.Catalog;
-import dev.cmcp.gateway.catalog.CatalogException;
-import dev.cmcp.gateway.catalog.CatalogLoader;
 import dev.cmcp.gateway.claim.ClaimIssuer;
 import dev.cmcp.gateway.config.ClaimGranularity;
 import dev.cmcp.gateway.config.ConfigException;
@@ -18,6 +17,7 @@ import dev.cmcp.gateway.config.ConfigLoader;
 import dev.cmcp.gateway.config.EnforcementMode;
 import dev.cmcp.gateway.config.GatewayConfig;
 import dev.cmcp.gateway.config.ListenAddress;
+import dev.cmcp.gateway.config.LogFormat;
 import dev.cmcp.gateway.config.RuntimeEnvironment;
 import dev.cmcp.gateway.http.GatewayHttpServer;
 import dev.cmcp.gateway.mcp.JsonRpcDecoder;
@@ -29,15 +29,14 @@ import dev.cmcp.gateway.ops.GatewayMetrics;
 import dev.cmcp.gateway.ops.Operations;
 import dev.cmcp.gateway.policy.ActivePolicy;
 import dev.cmcp.gateway.policy.PolicyBundle;
-import dev.cmcp.gateway.policy.PolicyBundleLoader;
-import dev.cmcp.gateway.policy.PolicyException;
 import dev.cmcp.gateway.upstream.UpstreamSettings;
 import dev.cmcp.gateway.upstream.Upstreams;
 import dev.cmcp.verify.StrictJson;
 import dev.cmcp.verify.claim.Binding;
 import dev.cmcp.verify.claim.ClaimSigner;
 import java.io.IOException;
-import java.io.PrintStream;
+import java.net.BindException;
+import java.nio.file.Path;
 import java.security.KeyPair;
 import java.security.KeyPairGenerator;
 import java.security.NoSuchAlgorithmException;
@@ -47,6 +46,7 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
+import java.util.function.Consumer;
 import java.util.function.Function;
 
 /**
@@ -56,51 +56,83 @@ import java.util.function.Function;
 public final class Gateway implements AutoCloseable {
 
   private static final int MAX_OPEN_SESSIONS = 10_000;
+  /** At most this many claims are written at shutdown; a stop should not take minutes. */
+  static final int MAX_SHUTDOWN_CLAIMS = 10_000;
+  private static final System.Logger LOG = System.getLogger("cmcp");
 
   private final Upstreams upstreams;
   private final GatewayHttpServer http;
   private final Optional<AuditLog> audit;
   private final CurrentEvidence evidence;
   private final PolicyReloader reloader;
+  private final SessionStore sessions;
+  private final Optional<ClaimIssuer> claims;
+  private final LogFormat logFormat;
 
   private Gateway(Upstreams upstreams, GatewayHttpServer http, Optional<AuditLog> audit, CurrentEvidence evidence,
-      PolicyReloader reloader) {
+      PolicyReloader reloader, SessionStore sessions, Optional<ClaimIssuer> claims, LogFormat logFormat) {
     this.upstreams = upstreams;
     this.http = http;
     this.audit = audit;
     this.evidence = evidence;
     this.reloader = reloader;
+    this.sessions = sessions;
+    this.claims = claims;
+    this.logFormat = logFormat;
   }
 
   /**
-   * Loads, checks and starts everything named by {@code config}; prints the lines an operator
-   * needs (provider, bundle hash, catalog hash, address) to {@code out}.
+   * What a stop did, for the operator.
+   *
+   * @param openSessions MCP sessions that were still open, ended by the stop
+   * @param claims what was written for sessions whose calls were not yet all claimed; empty in silent mode
+   * @param auditFile the audit log closed, with the chain as it was left; empty in silent mode
    */
-  public static Gateway start(GatewayConfig config, Map<String, String> environment, PrintStream out)
-      throws StartupException {
-    GatewayLogging.install(config.logFormat().orElseGet(GatewayLogging::defaultFormat), config.logLevel());
-    RuntimeEnvironment env;
-    ListenAddress address;
-    PolicyBundle bundle;
-    Catalog catalog;
-    ActivePolicy policy;
-    PolicyReloader.CatalogFile catalogFile;
-    try {
-      env = RuntimeEnvironment.from(environment);
-      ConfigLoader.checkAgainst(config, env);
-      address = config.effectiveListenAddress(env);
-      bundle = PolicyBundleLoader.load(config.policyBundlePath());
-      catalog = CatalogLoader.load(config.catalogPath(), environment);
-      catalogFile = PolicyReloader.CatalogFile.read(config.catalogPath());
-      policy = ActivePolicy.compile(bundle, catalog);
-    } catch (ConfigException | PolicyException | CatalogException e) {
-      throw new StartupException(e.getMessage(), e);
-    } catch (IOException e) {
-      throw new StartupException("catalog_path " + config.catalogPath() + ": cannot read the file (" + e.getMessage() + ")", e);
+  public record Stopped(int openSessions, Optional<ClaimIssuer.Unclaimed> claims, Optional<Path> claimsFolder,
+      Optional<Path> auditFile, Optional<AuditRecords.Snapshot> chain) {
+
+    /** One line per thing done, for the log. */
+    public List<String> lines() {
+      List<String> lines = new ArrayList<>();
+      lines.add("stopped: " + openSessions + " open MCP session" + (openSessions == 1 ? "" : "s") + " ended");
+      claims.ifPresent(written -> {
+        lines.add(written.written() + " claim" + (written.written() == 1 ? "" : "s") + " written to " + claimsFolder.orElseThrow()
+            + " (sessions whose calls were not all in a claim yet)"
+            + (written.leftOut() > 0 ? "; " + written.leftOut() + " sessions left unclaimed (more than " + MAX_SHUTDOWN_CLAIMS + ")" : ""));
+        written.failures().forEach(failure -> lines.add("claim not written: " + failure));
+      });
+      if (auditFile.isPresent()) {
+        AuditRecords.Snapshot last = chain.orElseThrow();
+        lines.add("audit log closed: " + auditFile.get() + ", " + last.length() + " entries, root " + last.root());
+      } else {
+        lines.add("no audit log to close (enforcement_mode silent)");
+      }
+      return List.copyOf(lines);
     }
-    out.println("[cmcp] policy bundle loaded: " + bundle.bundleHash() + " (" + bundle.policyCount()
+  }
+
+  /**
+   * Loads, checks and starts everything named by {@code config}; reports the lines an operator
+   * needs (provider, bundle hash, catalog hash, audit log, address) to {@code report}, one line at a time.
+   */
+  public static Gateway start(GatewayConfig config, Map<String, String> environment, Consumer<String> report)
+      throws StartupException {
+    GatewayLogging.install(logFormat(config), config.logLevel());
+    // Everything validate-config checks, then the port, before anything is made or started: a start
+    // that fails leaves no audit file and no process behind.
+    Preflight checked = Preflight.check(config, environment);
+    Optional<String> portProblem = Preflight.portProblem(checked.address());
+    if (portProblem.isPresent()) {
+      throw new StartupException(portProblem.get(), null);
+    }
+    RuntimeEnvironment env = checked.env();
+    ListenAddress address = checked.address();
+    PolicyBundle bundle = checked.bundle();
+    Catalog catalog = checked.catalog();
+    ActivePolicy policy = checked.policy();
+    report.accept("policy bundle loaded: " + bundle.bundleHash() + " (" + bundle.policyCount()
         + " policies, version " + bundle.version() + ")");
-    out.println("[cmcp] catalog loaded: " + catalog.tools().size() + " tools, " + catalog.catalogHash());
+    report.accept("catalog loaded: " + catalog.tools().size() + " tools, " + catalog.catalogHash());
 
     // The claim key lives only in this process; its thumbprint is bound into the evidence.
     ClaimSigner signer = new ClaimSigner(newClaimKey());
@@ -109,11 +141,11 @@ public final class Gateway implements AutoCloseable {
         active.bundle().bundleHash(), active.catalog().catalogHash(), mode, signer.jwk().thumbprint());
     Binding binding = bindingFor.apply(policy);
     Clock clock = Clock.systemUTC();
-    CurrentEvidence evidence = attest(config, env, binding, clock, out);
+    CurrentEvidence evidence = attest(config, env, binding, clock, report);
     RuntimeEvidence first = evidence.evidence();
     String measurement = first.measurement();
-    out.println("[cmcp] provider=" + evidence.provider().configName() + " enforcement_mode=" + mode);
-    out.println("[cmcp] attestation: " + first.platform().jsonName() + ", measurement " + measurement);
+    report.accept("provider=" + evidence.provider().configName() + " enforcement_mode=" + mode);
+    report.accept("attestation: " + first.platform().jsonName() + ", measurement " + measurement);
     // Constructed, not started: metrics and readiness read its state.
     Upstreams upstreams = new Upstreams(catalog, new UpstreamSettings(config.upstreamTimeout(), config.maxResponseSizeBytes()));
     GatewayMetrics metrics = new GatewayMetrics(catalog.tools().keySet(), mode, evidence::producedAt, upstreams::restarts, clock);
@@ -123,7 +155,8 @@ public final class Gateway implements AutoCloseable {
         AuditLog log = AuditLog.open(config.auditDir(), new AuditRecords.Genesis(version(), first.platform().jsonName(), measurement,
             bundle.bundleHash(), catalog.catalogHash(), mode, signer.jwk().thumbprint()), clock, metrics::auditSynced);
         audit = Optional.of(log);
-        out.println("[cmcp] audit log: " + log.file());
+        report.accept("audit log: " + log.file() + " (" + config.auditDir().resolve(CurrentLink.NAME)
+            + " points to it once the gateway listens)");
       } catch (AuditException e) {
         upstreams.close();
         evidence.close();
@@ -131,10 +164,10 @@ public final class Gateway implements AutoCloseable {
       }
     }
     PolicyReloader reloader = new PolicyReloader(
-        config.policyBundlePath(), catalogFile, environment, policy, bindingFor, evidence, audit);
+        config.policyBundlePath(), checked.catalogFile(), environment, policy, bindingFor, evidence, audit);
     Optional<ClaimIssuer> claims = audit.map(log -> new ClaimIssuer(signer, reloader::attested, mode,
         config.validitySeconds(), log, config.auditDir().resolve("claims"), clock));
-    out.println("[cmcp] claim key: " + signer.jwk().thumbprint() + " (binding " + binding.hex().substring(0, 16) + "...)");
+    report.accept("claim key: " + signer.jwk().thumbprint() + " (binding " + binding.hex().substring(0, 16) + "...)");
 
     upstreams.start();
 
@@ -146,8 +179,9 @@ public final class Gateway implements AutoCloseable {
     ToolCallPipeline toolCalls =
         new ToolCallPipeline(reloader::current, config.enforcementMode(), upstreams, audit, perCallClaims,
             evidence::refusal, clock, Optional.of(metrics));
+    SessionStore sessions = new SessionStore(clock, MAX_OPEN_SESSIONS);
     McpEndpoint endpoint = new McpEndpoint(
-        new JsonRpcDecoder(json), new SessionStore(clock, MAX_OPEN_SESSIONS), toolCalls, claims, version());
+        new JsonRpcDecoder(json), sessions, toolCalls, claims, version());
     GatewayHttpServer http = new GatewayHttpServer(
         address, endpoint, env.bearerToken(), config.allowedOrigins(), json.mapper(), Optional.of(operations));
     try {
@@ -156,16 +190,39 @@ public final class Gateway implements AutoCloseable {
       upstreams.close();
       audit.ifPresent(AuditLog::close);
       evidence.close();
-      throw new StartupException("listen_addr " + address + ": cannot listen: " + e.getMessage(), e);
+      throw new StartupException(bindFailure(address, e), e);
     }
-    out.println("[cmcp] listening on " + new ListenAddress(address.host(), http.port(), true)
+    report.accept("listening on " + new ListenAddress(address.host(), http.port(), true)
         + (env.bearerToken().isPresent() ? " (bearer token required)" : ""));
+    audit.ifPresent(log -> {
+      try {
+        CurrentLink.point(log);
+      } catch (IOException e) {
+        LOG.log(System.Logger.Level.WARNING, "audit_dir: " + CurrentLink.NAME + " not made (" + e.getMessage()
+            + "); the audit log of this run is " + log.file());
+      }
+    });
     if (config.policyReloadIntervalSeconds() > 0) {
       reloader.start(Duration.ofSeconds(config.policyReloadIntervalSeconds()));
-      out.println("[cmcp] policy bundle and catalog reload: checked every " + config.policyReloadIntervalSeconds() + " s");
+      report.accept("policy bundle and catalog reload: checked every " + config.policyReloadIntervalSeconds() + " s");
     }
-    out.flush();
-    return new Gateway(upstreams, http, audit, evidence, reloader);
+    return new Gateway(upstreams, http, audit, evidence, reloader, sessions, claims, logFormat(config));
+  }
+
+  /** The log format in force: the config's, else the one for this process's stderr. */
+  private static LogFormat logFormat(GatewayConfig config) {
+    return config.logFormat().orElseGet(GatewayLogging::defaultFormat);
+  }
+
+  /** Why the listener could not be made, in words that say what to do. */
+  private static String bindFailure(ListenAddress address, Exception e) {
+    for (Throwable cause = e; cause != null; cause = cause.getCause()) {
+      if (cause instanceof BindException bind) {
+        // Taken between the probe and the bind.
+        return Preflight.portInUse(address, bind.getMessage());
+      }
+    }
+    return "listen_addr " + address + ": cannot listen: " + e.getMessage();
   }
 
   /**
@@ -173,10 +230,10 @@ public final class Gateway implements AutoCloseable {
    * policy hashes; the gateway serves nothing without it.
    */
   private static CurrentEvidence attest(
-      GatewayConfig config, RuntimeEnvironment env, Binding binding, Clock clock, PrintStream out) throws StartupException {
+      GatewayConfig config, RuntimeEnvironment env, Binding binding, Clock clock, Consumer<String> report) throws StartupException {
     try {
       AttestationProviders.Selection selection = AttestationProviders.select(config, env, TpmOpener::open, clock);
-      selection.notes().forEach(note -> out.println("[cmcp] attestation: " + note));
+      selection.notes().forEach(note -> report.accept("attestation: " + note));
       return CurrentEvidence.start(selection.provider(), binding, config.expectedMeasurement(),
           Duration.ofSeconds(config.validitySeconds()), config.stalenessPolicy(), clock);
     } catch (AttestationException e) {
@@ -227,10 +284,10 @@ public final class Gateway implements AutoCloseable {
   }
 
   /** Loads the config file and starts; for the CLI. */
-  public static Gateway start(java.nio.file.Path configFile, Map<String, String> environment, PrintStream out)
+  public static Gateway start(java.nio.file.Path configFile, Map<String, String> environment, Consumer<String> report)
       throws StartupException {
     try {
-      return start(ConfigLoader.load(configFile), environment, out);
+      return start(ConfigLoader.load(configFile), environment, report);
     } catch (ConfigException e) {
       throw new StartupException(e.getMessage(), e);
     }
@@ -246,17 +303,35 @@ public final class Gateway implements AutoCloseable {
     return version == null ? "dev" : version;
   }
 
-  @Override
-  public void close() {
+  /** The log format in force, for lines written while the process shuts down (see StartCommand). */
+  public LogFormat logFormat() {
+    return logFormat;
+  }
+
+  /**
+   * Stops serving, claims every session whose calls are not yet all in a written claim (the
+   * in-memory index of calls is lost with the process), closes the upstreams, the audit log and the
+   * evidence, and says what it did.
+   */
+  public Stopped stop() {
     reloader.close();
     try {
       http.close();
     } catch (Exception e) {
-      System.getLogger("cmcp").log(System.Logger.Level.WARNING, "stopping HTTP server: " + e.getMessage());
+      LOG.log(System.Logger.Level.WARNING, "stopping HTTP server: " + e.getMessage());
     }
+    int open = sessions.openCount();
+    Optional<ClaimIssuer.Unclaimed> written = claims.map(issuer -> issuer.issueUnclaimed(MAX_SHUTDOWN_CLAIMS));
     upstreams.close();
+    Optional<AuditRecords.Snapshot> chain = audit.map(AuditLog::snapshot);
     audit.ifPresent(AuditLog::close);
     evidence.close();
+    return new Stopped(open, written, audit.map(log -> log.file().getParent().resolve("claims")), audit.map(AuditLog::file), chain);
+  }
+
+  @Override
+  public void close() {
+    stop();
   }
 
   /** The gateway cannot start; the message says what to fix. */

@@ -44,6 +44,11 @@ public final class SessionStore {
     return Optional.of(session);
   }
 
+  /** How many MCP sessions are open now. */
+  public int openCount() {
+    return open.size();
+  }
+
   public Optional<McpSession> find(String id) {
     return Optional.ofNullable(open.get(id));
   }
