@@ -27,6 +27,7 @@ import dev.cmcp.gateway.mcp.ToolCallPipeline;
 import dev.cmcp.gateway.ops.GatewayLogging;
 import dev.cmcp.gateway.ops.GatewayMetrics;
 import dev.cmcp.gateway.ops.Operations;
+import dev.cmcp.gateway.ops.Tracing;
 import dev.cmcp.gateway.policy.ActivePolicy;
 import dev.cmcp.gateway.policy.PolicyBundle;
 import dev.cmcp.gateway.upstream.UpstreamSettings;
@@ -55,7 +56,6 @@ import java.util.function.Function;
  */
 public final class Gateway implements AutoCloseable {
 
-  private static final int MAX_OPEN_SESSIONS = 10_000;
   /** At most this many claims are written at shutdown; a stop should not take minutes. */
   static final int MAX_SHUTDOWN_CLAIMS = 10_000;
   private static final System.Logger LOG = System.getLogger("cmcp");
@@ -65,17 +65,19 @@ public final class Gateway implements AutoCloseable {
   private final Optional<AuditLog> audit;
   private final CurrentEvidence evidence;
   private final PolicyReloader reloader;
+  private final Tracing tracing;
   private final SessionStore sessions;
   private final Optional<ClaimIssuer> claims;
   private final LogFormat logFormat;
 
   private Gateway(Upstreams upstreams, GatewayHttpServer http, Optional<AuditLog> audit, CurrentEvidence evidence,
-      PolicyReloader reloader, SessionStore sessions, Optional<ClaimIssuer> claims, LogFormat logFormat) {
+      PolicyReloader reloader, Tracing tracing, SessionStore sessions, Optional<ClaimIssuer> claims, LogFormat logFormat) {
     this.upstreams = upstreams;
     this.http = http;
     this.audit = audit;
     this.evidence = evidence;
     this.reloader = reloader;
+    this.tracing = tracing;
     this.sessions = sessions;
     this.claims = claims;
     this.logFormat = logFormat;
@@ -174,22 +176,27 @@ public final class Gateway implements AutoCloseable {
     StrictJson json = new StrictJson();
     List<Operations.ReadinessCheck> readiness = new ArrayList<>(readinessChecks(reloader, evidence, audit));
     readiness.addAll(upstreamReadiness(upstreams));
-    Operations operations = new Operations(metrics, readiness, config.metricsRequireToken());
+    Tracing tracing = Tracing.of(config.telemetry(), version());
+    config.telemetry().tracesEndpoint().ifPresent(endpoint -> report.accept("tracing: OTLP/HTTP to " + endpoint
+        + ", sampling ratio " + config.telemetry().samplingRatio()));
+    Operations operations = new Operations(metrics, readiness, config.metricsRequireToken(), tracing);
     ToolCallPipeline.CallListener perCallClaims = claimsPerCall(config, claims);
     ToolCallPipeline toolCalls =
         new ToolCallPipeline(reloader::current, config.enforcementMode(), upstreams, audit, perCallClaims,
-            evidence::refusal, clock, Optional.of(metrics));
-    SessionStore sessions = new SessionStore(clock, MAX_OPEN_SESSIONS);
+            evidence::refusal, clock, Optional.of(metrics), config.denyResponse());
+    SessionStore sessions = new SessionStore(clock, config.limits().maxSessions(),
+        config.limits().maxSessionsPerPrincipal(), config.limits().sessionIdleTimeout());
     McpEndpoint endpoint = new McpEndpoint(
-        new JsonRpcDecoder(json), sessions, toolCalls, claims, version());
+        new JsonRpcDecoder(json, config.limits().maxJsonValues()), sessions, toolCalls, claims, version());
     GatewayHttpServer http = new GatewayHttpServer(
-        address, endpoint, env.bearerToken(), config.allowedOrigins(), json.mapper(), Optional.of(operations));
+        address, endpoint, env.bearerToken(), config.allowedOrigins(), json.mapper(), Optional.of(operations), config.limits());
     try {
       http.start();
     } catch (Exception e) {
       upstreams.close();
       audit.ifPresent(AuditLog::close);
       evidence.close();
+      tracing.close();
       throw new StartupException(bindFailure(address, e), e);
     }
     report.accept("listening on " + new ListenAddress(address.host(), http.port(), true)
@@ -206,7 +213,7 @@ public final class Gateway implements AutoCloseable {
       reloader.start(Duration.ofSeconds(config.policyReloadIntervalSeconds()));
       report.accept("policy bundle and catalog reload: checked every " + config.policyReloadIntervalSeconds() + " s");
     }
-    return new Gateway(upstreams, http, audit, evidence, reloader, sessions, claims, logFormat(config));
+    return new Gateway(upstreams, http, audit, evidence, reloader, tracing, sessions, claims, logFormat(config));
   }
 
   /** The log format in force: the config's, else the one for this process's stderr. */
@@ -326,6 +333,8 @@ public final class Gateway implements AutoCloseable {
     Optional<AuditRecords.Snapshot> chain = audit.map(AuditLog::snapshot);
     audit.ifPresent(AuditLog::close);
     evidence.close();
+    // Last: the spans of the requests answered while stopping go out too.
+    tracing.close();
     return new Stopped(open, written, audit.map(log -> log.file().getParent().resolve("claims")), audit.map(AuditLog::file), chain);
   }
 

@@ -63,7 +63,18 @@ public final class ClaimVerifier {
   private static final String UNCERTIFIED_AK = "AK not certified: no EK certificate chain, so nothing shows that a TPM"
       + " holds the key that signed the quote";
 
+  private static final Reading READING = new Reading();
+
   private ClaimVerifier() {}
+
+  /**
+   * The permission to read a claim's fields without verifying it, which {@link GatewayClaim}
+   * asks for: only this package makes one, so the library hands a claim's content to callers
+   * only as a {@link VerifiedClaim}, never from a raw parse.
+   */
+  public static final class Reading {
+    Reading() {}
+  }
 
   /**
    * A hardware platform's verifier run on the claim's evidence, with the claim's binding as the
@@ -120,7 +131,7 @@ public final class ClaimVerifier {
     GatewayClaim claim;
     try {
       json = new StrictJson().parse(claimBytes);
-      claim = GatewayClaim.fromJson(json);
+      claim = GatewayClaim.fromJson(json, READING);
     } catch (StrictJson.MalformedJsonException e) {
       return unreadable("the claim is not well-formed JSON: " + e.getMessage());
     } catch (ClaimException e) {
@@ -150,7 +161,36 @@ public final class ClaimVerifier {
     checks.add(inclusionProofs(claim));
     checks.add(options.auditLog().map(file -> auditLog(file, claim)).orElse(
         Check.skip(AUDIT_LOG, "no audit log given (--audit-log)")));
-    return new VerificationReport(checks, result(checks, rootless), hardware.map(Hardware::report));
+    List<String> notEstablished = notEstablished(evidence, hardware, rootless, options);
+    Result result = result(checks, notEstablished);
+    List<AcceptedRisk> risks = options.acceptedRisks().stream().sorted().toList();
+    return new VerificationReport(checks, result, hardware.map(Hardware::report), notEstablished, risks,
+        result == Result.VERIFIED ? Optional.of(new VerifiedClaim(claim)) : Optional.empty());
+  }
+
+  /**
+   * What a claim whose checks all pass still does not show, each naming its check: evidence no
+   * offline root vouches for (then the claim's own key is the only witness of the claim, and
+   * anyone can make a key), and each expectation neither given nor explicitly waived.
+   */
+  private static List<String> notEstablished(
+      PlatformEvidence evidence, Optional<Hardware> hardware, boolean rootless, VerificationOptions options) {
+    List<String> gaps = new ArrayList<>();
+    if (rootless) {
+      gaps.add("evidence: no offline root of trust vouches for the runtime, so the claim's signature shows only that"
+          + " whoever holds cnf.jwk signed it, and anyone can make such a key (a forged claim passes every other check)");
+    }
+    if (options.expectedBundleHash().isEmpty() && !options.acceptedRisks().contains(AcceptedRisk.ANY_BUNDLE)) {
+      gaps.add("bundle_hash: no --expected-bundle-hash given, so any policy bundle would pass"
+          + " (" + AcceptedRisk.ANY_BUNDLE.option() + " says that is intended)");
+    }
+    if (hardware.isPresent() && !rootless && options.expectedMeasurement().isEmpty()
+        && !options.acceptedRisks().contains(AcceptedRisk.ANY_MEASUREMENT)) {
+      gaps.add("measurement: no --expected-measurement given, so any code running in a genuine "
+          + hardware.get().report().platform() + " guest would pass (" + AcceptedRisk.ANY_MEASUREMENT.option()
+          + " says that is intended)");
+    }
+    return evidence == null ? List.of() : gaps;
   }
 
   /**
@@ -169,17 +209,15 @@ public final class ClaimVerifier {
   }
 
   /**
-   * Evidence without an offline root of trust is the one failure that leaves a claim partially
-   * verified: everything it says may be true, but nothing an auditor can check vouches for the
-   * runtime. Such a claim is never verified, whatever the policy accepts.
+   * A failed check is {@code unverified}, evidence without an offline root refused for lack of
+   * {@code --allow-software} included. With none failed, anything not established leaves the
+   * claim {@code partially_verified}: everything it says may be true, but not all of it is shown.
    */
-  private static Result result(List<Check> checks, boolean rootless) {
-    boolean failed = checks.stream()
-        .anyMatch(c -> c.status() == Status.FAIL && !(c.name() == EVIDENCE && rootless));
-    if (failed) {
+  private static Result result(List<Check> checks, List<String> notEstablished) {
+    if (checks.stream().anyMatch(c -> c.status() == Status.FAIL)) {
       return Result.UNVERIFIED;
     }
-    return rootless ? Result.PARTIALLY_VERIFIED : Result.VERIFIED;
+    return notEstablished.isEmpty() ? Result.VERIFIED : Result.PARTIALLY_VERIFIED;
   }
 
   private static VerificationReport unreadable(String reason) {

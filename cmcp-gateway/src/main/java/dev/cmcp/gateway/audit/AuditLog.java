@@ -184,6 +184,8 @@ public final class AuditLog implements AutoCloseable {
     entry.put("mode", decision.mode());
     entry.put("action", decision.action());
     entry.put("request_id", decision.requestId().orElse(null));
+    // Only when traced: untraced entries stay as they were.
+    decision.traceId().ifPresent(trace -> entry.put("trace_id", trace));
     Appended appended = appendDurably(entry);
     callsBySession.computeIfAbsent(decision.sessionId(), s -> new ConcurrentSkipListMap<>()).put(appended.index(),
         new RecordedCall(appended.index(), appended.hashHex(), decision, Optional.empty(), Optional.empty(), Optional.empty()));

@@ -27,6 +27,7 @@ public final class AuditRecords {
    * @param action the Cedar action: {@code call_tool}, {@code read_resource} or {@code get_prompt}
    * @param requestId the gateway's id of the HTTP request that carried the call, as its log lines
    *     and {@code X-Request-Id} show it; empty when the call came some other way
+   * @param traceId the OpenTelemetry trace id of the request, when it was traced
    */
   public record Decision(
       String sessionId,
@@ -40,9 +41,19 @@ public final class AuditRecords {
       String bundleHash,
       String mode,
       String action,
-      Optional<String> requestId) {
+      Optional<String> requestId,
+      Optional<String> traceId) {
     public Decision {
       policies = List.copyOf(policies);
+    }
+
+    /** A decision of an untraced request. */
+    public Decision(
+        String sessionId, String workflowId, String tool, String decision, String enforced, Optional<String> cause,
+        List<String> policies, String argumentsSha256, String bundleHash, String mode, String action,
+        Optional<String> requestId) {
+      this(sessionId, workflowId, tool, decision, enforced, cause, policies, argumentsSha256, bundleHash, mode, action,
+          requestId, Optional.empty());
     }
 
     /** A decision without a request id. */

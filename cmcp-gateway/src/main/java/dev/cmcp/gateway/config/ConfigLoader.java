@@ -29,7 +29,12 @@ public final class ConfigLoader {
           "claim_granularity",
           "metrics_require_token",
           "log_format",
-          "log_level");
+          "log_level",
+          "limits",
+          "deny_response",
+          "telemetry");
+
+  private static final Set<String> TELEMETRY_KEYS = Set.of("traces_endpoint", "sampling_ratio", "resource_attributes");
 
   private static final Set<String> ATTESTATION_KEYS =
       Set.of(
@@ -41,6 +46,17 @@ public final class ConfigLoader {
           "tsm_report_path",
           "tpm_device",
           "pcr_selection");
+
+  private static final Set<String> LIMITS_KEYS =
+      Set.of(
+          "session_idle_timeout_seconds",
+          "max_sessions",
+          "max_sessions_per_principal",
+          "max_connections",
+          "max_connections_per_address",
+          "min_request_body_bytes_per_second",
+          "max_request_bytes_in_flight",
+          "max_json_values");
 
   private static final Pattern HEX = Pattern.compile("(?:[0-9a-f]{2})+");
 
@@ -93,7 +109,35 @@ public final class ConfigLoader {
             .orElse(ClaimGranularity.SESSION),
         top.bool("metrics_require_token").orElse(true),
         top.choice("log_format", LogFormat.values(), LogFormat::configName),
-        top.choice("log_level", LogLevel.values(), LogLevel::configName).orElse(LogLevel.INFO));
+        top.choice("log_level", LogLevel.values(), LogLevel::configName).orElse(LogLevel.INFO),
+        limits(top.map("limits")),
+        top.choice("deny_response", DenyResponse.values(), DenyResponse::configName).orElse(DenyResponse.HTTP_403),
+        telemetry(top));
+  }
+
+  /** Tracing is off unless traces_endpoint names an http(s) URL. */
+  private static Telemetry telemetry(YamlMap top) throws ConfigException {
+    YamlMap telemetry = top.map("telemetry");
+    telemetry.rejectUnknownKeys(TELEMETRY_KEYS);
+    Optional<URI> endpoint = Optional.empty();
+    Optional<String> written = telemetry.string("traces_endpoint");
+    if (written.isPresent()) {
+      try {
+        URI uri = new URI(written.get());
+        String scheme = uri.getScheme() == null ? "" : uri.getScheme().toLowerCase(Locale.ROOT);
+        if (!(scheme.equals("http") || scheme.equals("https")) || uri.getHost() == null) {
+          throw telemetry.error("traces_endpoint", "\"" + written.get() + "\" is not an http(s) URL; write the collector's "
+              + "OTLP/HTTP traces URL, like http://otel-collector:4318/v1/traces");
+        }
+        endpoint = Optional.of(uri);
+      } catch (URISyntaxException e) {
+        throw telemetry.error("traces_endpoint", "\"" + written.get() + "\" is not a URL: " + e.getReason());
+      }
+    } else if (telemetry.has("sampling_ratio") || telemetry.has("resource_attributes")) {
+      throw telemetry.error(telemetry.has("sampling_ratio") ? "sampling_ratio" : "resource_attributes",
+          "has no effect without telemetry.traces_endpoint; set the collector's URL or remove it");
+    }
+    return new Telemetry(endpoint, telemetry.fraction("sampling_ratio").orElse(1.0), telemetry.stringMap("resource_attributes"));
   }
 
   /**
@@ -112,6 +156,28 @@ public final class ConfigLoader {
               + " set to the OPAQUE attestation service URL");
     }
     config.effectiveListenAddress(env);
+  }
+
+  private static GatewayLimits limits(YamlMap limits) throws ConfigException {
+    limits.rejectUnknownKeys(LIMITS_KEYS);
+    GatewayLimits d = GatewayLimits.DEFAULTS;
+    return new GatewayLimits(
+        Duration.ofSeconds(limits.positive("session_idle_timeout_seconds").orElse(d.sessionIdleTimeout().toSeconds())),
+        intLimit(limits, "max_sessions", d.maxSessions(), 1),
+        intLimit(limits, "max_sessions_per_principal", d.maxSessionsPerPrincipal(), 1),
+        intLimit(limits, "max_connections", d.maxConnections(), 1),
+        intLimit(limits, "max_connections_per_address", d.maxConnectionsPerAddress(), 0),
+        limits.notNegative("min_request_body_bytes_per_second").orElse(d.minRequestBodyBytesPerSecond()),
+        limits.positive("max_request_bytes_in_flight").orElse(d.maxRequestBytesInFlight()),
+        intLimit(limits, "max_json_values", d.maxJsonValues(), 1));
+  }
+
+  private static int intLimit(YamlMap map, String key, int defaultValue, long least) throws ConfigException {
+    long value = map.notNegative(key).orElse((long) defaultValue);
+    if (value < least || value > Integer.MAX_VALUE) {
+      throw map.error(key, value + " is out of range; write a whole number from " + least + " to " + Integer.MAX_VALUE);
+    }
+    return (int) value;
   }
 
   /**

@@ -32,6 +32,9 @@ import java.util.Optional;
  * @param metricsRequireToken metrics_require_token: whether /readyz and /metrics need the bearer token
  * @param logFormat log_format; empty: text on a terminal, JSON otherwise
  * @param logLevel log_level
+ * @param limits limits: sessions, connections, request bodies
+ * @param denyResponse deny_response: how a policy denial is answered
+ * @param telemetry telemetry: where traces go; {@link Telemetry#OFF} without the section
  */
 public record GatewayConfig(
     Path configFile,
@@ -54,7 +57,10 @@ public record GatewayConfig(
     ClaimGranularity claimGranularity,
     boolean metricsRequireToken,
     Optional<LogFormat> logFormat,
-    LogLevel logLevel) {
+    LogLevel logLevel,
+    GatewayLimits limits,
+    DenyResponse denyResponse,
+    Telemetry telemetry) {
 
   public GatewayConfig {
     Objects.requireNonNull(configFile);
@@ -73,6 +79,9 @@ public record GatewayConfig(
     Objects.requireNonNull(claimGranularity);
     Objects.requireNonNull(logFormat);
     Objects.requireNonNull(logLevel);
+    Objects.requireNonNull(limits);
+    Objects.requireNonNull(denyResponse);
+    Objects.requireNonNull(telemetry);
     allowedOrigins = List.copyOf(allowedOrigins);
   }
 

@@ -9,6 +9,8 @@ import dev.cmcp.gateway.mcp.McpHttpRequest;
 import dev.cmcp.gateway.mcp.McpHttpResponse;
 import dev.cmcp.gateway.ops.GatewayMetrics;
 import dev.cmcp.gateway.ops.Operations;
+import dev.cmcp.gateway.ops.Tracing;
+import io.opentelemetry.api.trace.Span;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.OutputStream;
@@ -17,6 +19,7 @@ import java.lang.System.Logger.Level;
 import java.nio.ByteBuffer;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
+import java.util.Arrays;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
@@ -42,6 +45,9 @@ final class McpHandler extends Handler.Abstract {
   static final int MAX_REQUEST_BYTES = 4 * 1024 * 1024;
   /** Long enough for the largest body over a slow link (about 140 KB/s), short enough to bound a trickle. */
   static final Duration BODY_TIMEOUT = Duration.ofSeconds(30);
+  /** How long a body may take before the minimum data rate applies: a slow start is not an attack. */
+  static final Duration BODY_GRACE = Duration.ofSeconds(5);
+  private static final int READ_CHUNK = 64 * 1024;
   private static final Logger LOG = System.getLogger("cmcp.http");
   private static final int MAX_QUEUED_PROGRESS = 64;
   private static final String CLAIMS_PREFIX = "/v1/sessions/";
@@ -54,15 +60,30 @@ final class McpHandler extends Handler.Abstract {
   private final Optional<Operations> operations;
   private final RequestIds requestIds = new RequestIds();
   private final Duration bodyTimeout;
+  private final Duration bodyGrace;
+  private final long minBodyBytesPerSecond;
+  private final RequestBytesBudget budget;
+  private final Tracing tracing;
 
+  /**
+   * @param bodyTimeout how long a body may take in all, however fast it arrives
+   * @param bodyGrace how long a body may take before the minimum rate applies ({@link #BODY_GRACE})
+   * @param minBodyBytesPerSecond the least average rate of a body after the grace; 0 for none
+   * @param budget the request bytes all requests may hold at once
+   */
   McpHandler(McpEndpoint endpoint, Optional<BearerToken> token, OriginPolicy origins, ObjectMapper json,
-      Optional<Operations> operations, Duration bodyTimeout) {
+      Optional<Operations> operations, Duration bodyTimeout, Duration bodyGrace, long minBodyBytesPerSecond,
+      RequestBytesBudget budget) {
+    this.bodyGrace = bodyGrace;
+    this.minBodyBytesPerSecond = minBodyBytesPerSecond;
+    this.budget = budget;
     this.endpoint = endpoint;
     this.token = token;
     this.origins = origins;
     this.json = json;
     this.operations = operations;
     this.bodyTimeout = bodyTimeout;
+    this.tracing = operations.map(Operations::tracing).orElseGet(Tracing::off);
   }
 
   /** A request body as read: whole, over the size limit, or not arrived within the body timeout. */
@@ -72,10 +93,37 @@ final class McpHandler extends Handler.Abstract {
     record TooLarge() implements Body {}
 
     record TooSlow() implements Body {}
+
+    record OverBudget() implements Body {}
   }
 
   @Override
   public boolean handle(Request request, Response response, Callback callback) throws IOException {
+    if (!tracing.on()) {
+      return serve(request, response, callback);
+    }
+    String path = Request.getPathInContext(request);
+    // Probes and scrapes are not traced: they come every few seconds and say nothing of a call.
+    if ("/healthz".equals(path) || "/readyz".equals(path) || "/metrics".equals(path)) {
+      return serve(request, response, callback);
+    }
+    try (Tracing.RequestSpan span = tracing.request(
+        request.getMethod(), route(path), request.getHeaders().get("traceparent"), request.getHeaders().get("tracestate"))) {
+      boolean handled = serve(request, response, callback);
+      span.answered(response.getStatus(), response.getHeaders().get(RequestIds.HEADER));
+      return handled;
+    }
+  }
+
+  /** The path as a span names it: never a session id (which fetches its claim), nor whatever an agent made up. */
+  private static String route(String path) {
+    if ("/mcp".equals(path)) {
+      return path;
+    }
+    return path.startsWith(CLAIMS_PREFIX) && path.endsWith(CLAIM_SUFFIX) ? "/v1/sessions/{id}/claim" : "(other)";
+  }
+
+  private boolean serve(Request request, Response response, Callback callback) throws IOException {
     String path = Request.getPathInContext(request);
     String requestId = requestIds.next();
     // Given back, so that a client reporting a problem can name the request in the gateway's log.
@@ -87,7 +135,10 @@ final class McpHandler extends Handler.Abstract {
     if (operations.isPresent() && ("/readyz".equals(path) || "/metrics".equals(path))) {
       return operatorEndpoint(request, response, callback, path, operations.get());
     }
-    if (token.isPresent() && !token.get().admits(request.getHeaders().get(HttpHeader.AUTHORIZATION))) {
+    Span authenticate = Tracing.step("authenticate");
+    boolean admitted = token.isEmpty() || token.get().admits(request.getHeaders().get(HttpHeader.AUTHORIZATION));
+    authenticate.end();
+    if (!admitted) {
       response.getHeaders().put(HttpHeader.WWW_AUTHENTICATE, "Bearer");
       return refuse(response, callback, 401, JsonRpcError.UNAUTHORIZED, "missing or wrong bearer token", "unauthorized");
     }
@@ -117,6 +168,12 @@ final class McpHandler extends Handler.Abstract {
         byte[] body;
         switch (readBody(request)) {
           case Body.Whole whole -> body = whole.bytes();
+          case Body.OverBudget overBudget -> {
+            response.getHeaders().put(HttpHeader.RETRY_AFTER, "1");
+            return refuse(response, callback, 503, JsonRpcError.INTERNAL_ERROR,
+                "the gateway holds as many request bytes as it may (limits.max_request_bytes_in_flight); retry shortly",
+                "gateway_busy");
+          }
           case Body.TooLarge tooLarge -> {
             return refuse(response, callback, 413, JsonRpcError.INVALID_REQUEST,
                 "request body over " + MAX_REQUEST_BYTES + " bytes", "request_too_large");
@@ -131,10 +188,15 @@ final class McpHandler extends Handler.Abstract {
         McpHttpRequest mcpRequest =
             new McpHttpRequest(sessionId, header(request, "MCP-Protocol-Version"), header(request, "X-MCP-Workflow-ID"), body,
             Optional.of(requestId));
-        if (acceptsEventStream(request)) {
-          answerRelayingProgress(request, response, callback, mcpRequest);
-        } else {
-          send(request, response, callback, endpoint.post(mcpRequest));
+        try {
+          if (acceptsEventStream(request)) {
+            answerRelayingProgress(request, response, callback, mcpRequest);
+          } else {
+            send(request, response, callback, endpoint.post(mcpRequest));
+          }
+        } finally {
+          // The body and what was parsed from it are garbage once the call is answered.
+          budget.release(body.length);
         }
       }
       case "DELETE" -> send(request, response, callback, endpoint.delete(sessionId));
@@ -188,31 +250,77 @@ final class McpHandler extends Handler.Abstract {
   }
 
   /**
-   * Reads the body, at most {@link #MAX_REQUEST_BYTES}. Jetty's idle timeout ends a body that
-   * stops arriving, but not one sent a byte at a time just inside it (slowloris), which could hold
-   * the request for days; the body timeout bounds the whole read by closing the connection.
-   * Both end in {@link Body.TooSlow}, answered 408 if the connection is still there.
+   * Reads the body, at most {@link #MAX_REQUEST_BYTES}, reserving its bytes in the budget as they
+   * arrive (a {@link Body.Whole} keeps its reservation; the caller releases it). Jetty's idle
+   * timeout ends a body that stops arriving, but not one sent a byte at a time just inside it
+   * (slowloris): after the grace a body must arrive at the minimum average rate, and the
+   * whole read is bounded by a deadline (the body timeout, or sooner when the declared length
+   * at the minimum rate needs less) that closes the connection. Both end in {@link Body.TooSlow},
+   * answered 408 if the connection is still there.
    */
   private Body readBody(Request request) throws IOException {
-    if (request.getLength() > MAX_REQUEST_BYTES) {
+    long declared = request.getLength();
+    if (declared > MAX_REQUEST_BYTES) {
       return new Body.TooLarge();
+    }
+    long deadlineMillis = bodyTimeout.toMillis();
+    if (minBodyBytesPerSecond > 0 && declared >= 0) {
+      deadlineMillis = Math.min(deadlineMillis, bodyGrace.toMillis() + declared * 1000 / minBodyBytesPerSecond);
     }
     AtomicBoolean late = new AtomicBoolean();
     Scheduler.Task deadline = request.getComponents().getScheduler().schedule(() -> {
       late.set(true);
       request.getConnectionMetaData().getConnection().getEndPoint().close(new TimeoutException("request body too slow"));
-    }, bodyTimeout.toMillis(), TimeUnit.MILLISECONDS);
+    }, deadlineMillis, TimeUnit.MILLISECONDS);
+    long start = System.nanoTime();
+    // The buffer's capacity is what is reserved: it is the memory this request holds.
+    int capacity = (int) (declared >= 0 ? declared + 1 : READ_CHUNK);
+    if (!budget.reserve(capacity)) {
+      return new Body.OverBudget();
+    }
+    byte[] body = new byte[capacity];
+    int length = 0;
     try (InputStream in = Content.Source.asInputStream(request)) {
-      byte[] body = in.readNBytes(MAX_REQUEST_BYTES + 1);
-      return body.length > MAX_REQUEST_BYTES ? new Body.TooLarge() : new Body.Whole(body);
+      while (true) {
+        if (length == body.length) {
+          if (length > MAX_REQUEST_BYTES) {
+            return new Body.TooLarge();
+          }
+          int grown = Math.min(length * 2, MAX_REQUEST_BYTES + 1);
+          if (!budget.reserve(grown - capacity)) {
+            return new Body.OverBudget();
+          }
+          capacity = grown;
+          body = Arrays.copyOf(body, capacity);
+        }
+        int read = in.read(body, length, body.length - length);
+        if (read < 0) {
+          break;
+        }
+        length += read;
+        long elapsedNanos = System.nanoTime() - start;
+        if (minBodyBytesPerSecond > 0 && elapsedNanos > bodyGrace.toNanos()
+            && length * 1_000_000_000.0 / elapsedNanos < minBodyBytesPerSecond) {
+          return new Body.TooSlow();
+        }
+      }
+      if (length > MAX_REQUEST_BYTES) {
+        return new Body.TooLarge();
+      }
+      byte[] exact = Arrays.copyOf(body, length);
+      // From here the caller holds exactly the body's length and gives it back when answered.
+      budget.release(capacity - length);
+      capacity = 0;
+      return new Body.Whole(exact);
     } catch (IOException e) {
-      // Jetty's idle timeout reaches the reader as a TimeoutException cause; the body timeout as a closed connection.
+      // Jetty's idle timeout reaches the reader as a TimeoutException cause; the deadline as a closed connection.
       if (late.get() || e.getCause() instanceof TimeoutException) {
         return new Body.TooSlow();
       }
       throw e;
     } finally {
       deadline.cancel();
+      budget.release(capacity);
     }
   }
 
@@ -247,7 +355,7 @@ final class McpHandler extends Handler.Abstract {
   private void answerRelayingProgress(Request request, Response response, Callback callback, McpHttpRequest mcpRequest)
       throws IOException {
     BlockingQueue<Outgoing> outgoing = new LinkedBlockingQueue<>();
-    Thread.ofVirtual().name("mcp-answer").start(() -> {
+    Thread.ofVirtual().name("mcp-answer").start(Tracing.carried(() -> {
       try {
         outgoing.add(new Outgoing.Answer(endpoint.post(mcpRequest, notification -> {
           // Progress and log messages are advice: under a flood later ones are dropped, not queued
@@ -261,7 +369,7 @@ final class McpHandler extends Handler.Abstract {
         // Handed over, so that the writing thread never waits for an answer that cannot come.
         outgoing.add(new Outgoing.Failure(e));
       }
-    });
+    }));
     OutputStream events = null;
     while (true) {
       Outgoing next;

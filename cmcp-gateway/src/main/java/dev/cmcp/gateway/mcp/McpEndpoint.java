@@ -4,6 +4,9 @@ import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.node.JsonNodeFactory;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.cmcp.gateway.claim.ClaimIssuer;
+import dev.cmcp.gateway.ops.Tracing;
+import io.opentelemetry.api.trace.Span;
+import io.opentelemetry.api.trace.StatusCode;
 import java.io.IOException;
 import java.lang.System.Logger;
 import java.lang.System.Logger.Level;
@@ -31,6 +34,7 @@ public final class McpEndpoint {
   private final ToolCallPipeline toolCalls;
   private final Optional<ClaimIssuer> claims;
   private final String gatewayVersion;
+  private final SessionPrincipal sessionPrincipal;
   private final AgentRequests agentRequests = new AgentRequests();
   /** The tools/calls of sessions now in flight, by session and the agent's request id, so that the agent can cancel them. */
   private final Map<CallInFlight, CallStream> callsInFlight = new ConcurrentHashMap<>();
@@ -45,6 +49,18 @@ public final class McpEndpoint {
       ToolCallPipeline toolCalls,
       Optional<ClaimIssuer> claims,
       String gatewayVersion) {
+    this(decoder, sessions, toolCalls, claims, gatewayVersion, SessionPrincipal.DECLARED_WORKFLOW);
+  }
+
+  /** @param sessionPrincipal who owns a session an {@code initialize} opens, for the per-principal cap */
+  public McpEndpoint(
+      JsonRpcDecoder decoder,
+      SessionStore sessions,
+      ToolCallPipeline toolCalls,
+      Optional<ClaimIssuer> claims,
+      String gatewayVersion,
+      SessionPrincipal sessionPrincipal) {
+    this.sessionPrincipal = sessionPrincipal;
     this.decoder = decoder;
     this.sessions = sessions;
     this.toolCalls = toolCalls;
@@ -69,11 +85,19 @@ public final class McpEndpoint {
 
   private McpHttpResponse post(McpHttpRequest request, Optional<Consumer<ObjectNode>> toAgent) {
     JsonRpcMessage message;
+    Span decode = Tracing.step("decode");
+    boolean traced = decode.isRecording();
     try {
       message = decoder.decode(request.body());
-      checkProtocolVersion(request);
+      checkProtocolVersion(request, message);
     } catch (JsonRpcException e) {
+      decode.setStatus(StatusCode.ERROR);
       return McpHttpResponse.error(e);
+    } finally {
+      decode.end();
+    }
+    if (traced && message instanceof JsonRpcMessage.Request call) {
+      Span.current().setAttribute("mcp.method.name", call.method());
     }
     return switch (message) {
       case JsonRpcMessage.Notification n -> notification(n, request);
@@ -165,7 +189,7 @@ public final class McpEndpoint {
         case "tools/list" -> McpHttpResponse.result(rpc.id(), toolCalls.discovery().tools(caller(rpc, request)));
         case "tools/call" -> {
           refuseBorrowedSession(rpc, session);
-          yield McpHttpResponse.message(200, callTool(rpc, request, toAgent));
+          yield McpHttpResponse.message(200, forAgent(session, callTool(rpc, request, toAgent)));
         }
         case "logging/setLevel" -> setLogLevel(rpc, session);
         case "completion/complete" -> McpHttpResponse.message(200, toolCalls.completions().complete(rpc.id(), rpc.params(), caller(rpc, request)));
@@ -181,7 +205,8 @@ public final class McpEndpoint {
         case "prompts/list" -> McpHttpResponse.result(rpc.id(), toolCalls.discovery().prompts(caller(rpc, request)));
         case "prompts/get" -> {
           refuseBorrowedSession(rpc, session);
-          yield McpHttpResponse.message(200, toolCalls.getPrompt(rpc.id(), rpc.params(), session, request.workflowId(), request.requestId()));
+          yield McpHttpResponse.message(200,
+              forAgent(session, toolCalls.getPrompt(rpc.id(), rpc.params(), session, request.workflowId(), request.requestId())));
         }
         default -> McpHttpResponse.error(200, rpc.id(),
             JsonRpcError.of(JsonRpcError.METHOD_NOT_FOUND, "method not found: " + rpc.method()));
@@ -189,6 +214,12 @@ public final class McpEndpoint {
     } catch (JsonRpcException e) {
       return McpHttpResponse.error(e);
     }
+  }
+
+  /** An answer in the revision the session negotiated, which may be older than the upstream's. */
+  private ObjectNode forAgent(Optional<String> session, ObjectNode answer) {
+    Optional<McpSession> open = session.flatMap(sessions::find);
+    return open.isEmpty() ? answer : RevisionTranslation.forAgent(open.get().protocolVersion(), answer);
   }
 
   /**
@@ -261,7 +292,7 @@ public final class McpEndpoint {
     String version = ProtocolVersions.negotiate(requested.asText());
     String clientName = rpc.params().path("clientInfo").path("name").asText("unknown");
     Optional<McpSession> session =
-        sessions.open(version, clientName, AgentCapabilities.declared(rpc.params().path("capabilities")));
+        sessions.open(sessionPrincipal.of(request), version, clientName, AgentCapabilities.declared(rpc.params().path("capabilities")));
     if (session.isEmpty()) {
       return McpHttpResponse.error(503, rpc.id(),
           JsonRpcError.withWord(JsonRpcError.INTERNAL_ERROR, "too many open sessions; end one with DELETE /mcp", "too_many_sessions"));
@@ -284,14 +315,21 @@ public final class McpEndpoint {
     return McpHttpResponse.result(rpc.id(), result).withHeader("Mcp-Session-Id", session.get().id());
   }
 
-  private void checkProtocolVersion(McpHttpRequest request) throws JsonRpcException {
+  /**
+   * A version the gateway does not speak is refused with 400, as the transport says, and with the
+   * request's id and the error MCP names for it ({@code UnsupportedProtocolVersionError}, listing
+   * the versions spoken), so that a client can retry with one of them.
+   */
+  private static void checkProtocolVersion(McpHttpRequest request, JsonRpcMessage message) throws JsonRpcException {
     Optional<String> version = request.protocolVersion();
     if (version.isPresent() && !ProtocolVersions.acceptsHeader(version.get())) {
-      throw new JsonRpcException(
-          JsonRpcError.of(JsonRpcError.INVALID_REQUEST,
-              "unsupported MCP-Protocol-Version " + version.get() + "; supported: " + ProtocolVersions.SUPPORTED),
-          null, 400);
+      throw new JsonRpcException(ProtocolVersions.unsupported(version.get()), idOf(message), 400);
     }
+  }
+
+  /** The id to answer an error with: the request's, or none for what has no id to echo. */
+  private static JsonNode idOf(JsonRpcMessage message) {
+    return message instanceof JsonRpcMessage.Request rpc ? rpc.id() : null;
   }
 
   private McpHttpResponse sessionNotFound(JsonNode id, String sessionId) {

@@ -8,9 +8,11 @@ import dev.cmcp.gateway.audit.AuditLog;
 import dev.cmcp.gateway.audit.AuditRecords;
 import dev.cmcp.gateway.catalog.Catalog;
 import dev.cmcp.gateway.catalog.CatalogTool;
+import dev.cmcp.gateway.config.DenyResponse;
 import dev.cmcp.gateway.config.EnforcementMode;
 import dev.cmcp.gateway.ops.GatewayMetrics;
 import dev.cmcp.gateway.ops.LogField;
+import dev.cmcp.gateway.ops.Tracing;
 import dev.cmcp.gateway.policy.AccessRequest;
 import dev.cmcp.gateway.policy.ActivePolicy;
 import dev.cmcp.gateway.policy.DenialCause;
@@ -28,6 +30,10 @@ import dev.cmcp.gateway.upstream.Upstreams;
 import dev.cmcp.verify.CanonicalJson;
 import dev.cmcp.verify.Digests;
 import dev.cmcp.verify.StrictJson;
+import io.opentelemetry.api.common.AttributeKey;
+import io.opentelemetry.api.trace.Span;
+import io.opentelemetry.api.trace.SpanKind;
+import io.opentelemetry.api.trace.StatusCode;
 import java.lang.System.Logger;
 import java.lang.System.Logger.Level;
 import java.time.Clock;
@@ -47,6 +53,7 @@ import java.util.function.Supplier;
 public final class ToolCallPipeline {
 
   private static final Logger LOG = System.getLogger("cmcp.policy");
+  private static final AttributeKey<List<String>> POLICY_IDS = AttributeKey.stringArrayKey("cmcp.policy_ids");
 
   /** Called after each recorded call, e.g. to issue a per-call claim. */
   @FunctionalInterface
@@ -108,6 +115,7 @@ public final class ToolCallPipeline {
   private final Completions completions;
   private final ResponseRedactor redactor = new ResponseRedactor(new StrictJson());
   private final Optional<GatewayMetrics> metrics;
+  private final DenyResponse denyResponse;
 
   /** @param audit the audit log, empty in silent mode, where nothing is written */
   public ToolCallPipeline(
@@ -124,7 +132,16 @@ public final class ToolCallPipeline {
   public ToolCallPipeline(
       Supplier<ActivePolicy> policies, EnforcementMode mode, Upstreams upstreams, Optional<AuditLog> audit,
       CallListener listener, EvidenceCheck evidence, Clock clock, Optional<GatewayMetrics> metrics) {
+    this(policies, mode, upstreams, audit, listener, evidence, clock, metrics, DenyResponse.HTTP_403);
+  }
+
+  /** @param denyResponse how a request the policy blocks is answered (deny_response) */
+  public ToolCallPipeline(
+      Supplier<ActivePolicy> policies, EnforcementMode mode, Upstreams upstreams, Optional<AuditLog> audit,
+      CallListener listener, EvidenceCheck evidence, Clock clock, Optional<GatewayMetrics> metrics,
+      DenyResponse denyResponse) {
     this.policies = policies;
+    this.denyResponse = denyResponse;
     this.mode = mode;
     this.upstreams = upstreams;
     this.audit = audit;
@@ -268,10 +285,21 @@ public final class ToolCallPipeline {
       metrics.get().toolCallDecided(request.name(), approved, decision.word());
     }
     boolean forwarded = enforce(request, decision);
+    Span traced = Span.current();
+    if (traced.isRecording()) {
+      traced.setAttribute("cmcp.action", request.action());
+      traced.setAttribute(request.kind() == Kind.TOOL ? "gen_ai.tool.name" : "cmcp.target", request.name());
+      traced.setAttribute("cmcp.decision", decision.word());
+      traced.setAttribute(POLICY_IDS, decision.policyIds());
+      traced.setAttribute("cmcp.enforced", forwarded ? "forwarded" : "blocked");
+      if (decision instanceof PolicyDecision.Deny deny) {
+        traced.setAttribute("cmcp.cause", deny.cause().word());
+      }
+    }
     Optional<Long> decisionIndex = recordDecision(request, decision, forwarded);
     if (!forwarded) {
       listener.recorded(request.caller().sessionId());
-      throw denied(request, (PolicyDecision.Deny) decision);
+      return refused(request, (PolicyDecision.Deny) decision);
     }
     ObjectNode answer = forward(request, decision.redaction(), decisionIndex, stream);
     listener.recorded(request.caller().sessionId());
@@ -287,12 +315,18 @@ public final class ToolCallPipeline {
 
   private PolicyDecision decide(Governed request, PolicyTarget target) {
     Caller caller = request.caller();
+    Span span = Tracing.step("decide");
     long started = System.nanoTime();
     PolicyDecision decision = request.active().engine().decide(new AccessRequest(
         caller.principal(), caller.sessionId(), caller.workflowId(), target, request.arguments(), clock.instant()));
     if (metrics.isPresent()) {
       metrics.get().policyEvaluated(System.nanoTime() - started);
     }
+    if (span.isRecording()) {
+      span.setAttribute("cmcp.decision", decision.word());
+      span.setAttribute(POLICY_IDS, decision.policyIds());
+    }
+    span.end();
     return decision;
   }
 
@@ -353,15 +387,27 @@ public final class ToolCallPipeline {
         request.caller().sessionId(), request.caller().workflowId(), request.name(), decision.word(),
         forwarded ? "forwarded" : "blocked",
         cause, decision.policyIds(), Digests.sha256Hex(CanonicalJson.bytes(request.arguments())),
-        request.active().bundle().bundleHash(), mode.configName(), request.action(), request.requestId());
+        request.active().bundle().bundleHash(), mode.configName(), request.action(), request.requestId(), Tracing.traceId());
+    Span span = Tracing.step("audit");
+    span.setAttribute("cmcp.audit.entry", "decision");
     try {
       return Optional.of(audit.get().appendDecision(entry));
     } catch (AuditException e) {
+      span.setStatus(StatusCode.ERROR, "audit_unavailable");
       throw auditUnavailable(request, e);
+    } finally {
+      span.end();
     }
   }
 
-  private JsonRpcException denied(Governed request, PolicyDecision.Deny deny) {
+  /**
+   * The answer to a blocked request. What the catalog or the servers cannot serve (a tool outside
+   * the catalog, a resource or prompt nobody offers) is an MCP error in an HTTP 200 answer, code
+   * -32602 as MCP servers answer an unknown tool, resource or prompt: clients report it as an MCP
+   * error, not as a transport failure. A policy denial (and a pinned tool withheld) is answered
+   * as deny_response says.
+   */
+  private ObjectNode refused(Governed request, PolicyDecision.Deny deny) throws JsonRpcException {
     ObjectNode data = JsonNodeFactory.instance.objectNode();
     boolean changed = deny.cause() == DenialCause.TOOL_DEFINITION_CHANGED;
     data.put("error", changed ? "tool_definition_changed" : request.kind().deniedWord);
@@ -378,7 +424,31 @@ public final class ToolCallPipeline {
           + "was approved and pinned; an operator must review the change and run cmcp catalog pin";
       default -> request.kind().description + " denied by policy: " + request.name();
     };
-    return new JsonRpcException(new JsonRpcError(JsonRpcError.TOOL_CALL_DENIED, message, data), request.id(), 403);
+    if (deny.cause() == DenialCause.UNSANCTIONED_TOOL || deny.cause() == DenialCause.NOT_OFFERED) {
+      throw new JsonRpcException(new JsonRpcError(JsonRpcError.INVALID_PARAMS, message, data), request.id(), 200);
+    }
+    JsonRpcError error = new JsonRpcError(JsonRpcError.TOOL_CALL_DENIED, message, data);
+    return switch (denyResponse) {
+      case HTTP_403 -> throw new JsonRpcException(error, request.id(), 403);
+      case JSONRPC_ERROR -> throw new JsonRpcException(error, request.id(), 200);
+      case TOOL_ERROR -> {
+        if (request.kind() != Kind.TOOL) {
+          throw new JsonRpcException(error, request.id(), 200);
+        }
+        yield toolError(request, message + deny.reason().map(reason -> ": " + reason).orElse(""), data);
+      }
+    };
+  }
+
+  /** A denial as a tool result the model reads: {@code isError}, the message and reason as text, the details in {@code _meta}. */
+  private static ObjectNode toolError(Governed request, String text, ObjectNode data) {
+    ObjectNode answer = JsonNodeFactory.instance.objectNode().put("jsonrpc", "2.0");
+    answer.set("id", request.id());
+    ObjectNode result = answer.putObject("result");
+    result.putArray("content").addObject().put("type", "text").put("text", text);
+    result.put("isError", true);
+    result.putObject("_meta").set("dev.cmcp/denial", data);
+    return answer;
   }
 
   // "try": the relay registration is held only for its scope (open while the call is in flight).
@@ -386,8 +456,13 @@ public final class ToolCallPipeline {
   private ObjectNode forward(Governed request, Redaction redaction, Optional<Long> decisionIndex, CallStream stream)
       throws JsonRpcException {
     ObjectNode answer;
-    long started = System.nanoTime();
     String server = request.server().orElseThrow();
+    Span span = Tracing.step("forward", SpanKind.CLIENT);
+    if (span.isRecording()) {
+      span.setAttribute("mcp.method.name", request.kind().method);
+      span.setAttribute("cmcp.upstream", server);
+    }
+    long started = System.nanoTime();
     JsonNode agentToken = request.forwardParams().path("_meta").get("progressToken");
     // The upstream sees a token of the gateway's own, so agents that pick the same token stay apart.
     // Under a redacting permit only the answer passes redaction, so the server's log messages and
@@ -400,9 +475,12 @@ public final class ToolCallPipeline {
         params = params.deepCopy();
         ((ObjectNode) params.get("_meta")).put("progressToken", route.token());
       }
+      // The server's work joins the trace (MCP's trace context in _meta; an HTTP server also gets the header).
+      Tracing.inject(span, params);
       // Size limit and SSE are dealt with below this call: what comes back is one whole, bounded message.
       answer = upstreams.connection(server).request(request.kind().method, params, stream.cancellation());
       upstreamAnswered(started);
+      span.end();
     } catch (UpstreamException e) {
       upstreamAnswered(started);
       String outcome = switch (e.kind()) {
@@ -410,14 +488,15 @@ public final class ToolCallPipeline {
         case CANCELLED -> "cancelled";
         default -> "upstream_error";
       };
+      span.setStatus(StatusCode.ERROR, outcome);
+      span.end();
       // The upstream package's messages name the server and the failure, never the call's content.
       LOG.log(e.kind() == UpstreamException.Kind.CANCELLED ? Level.INFO : Level.WARNING, "upstream failed",
           fields(request, LogField.of("outcome", outcome), LogField.of("error", e.getMessage())));
       recordOutcome(request, decisionIndex, outcome, Optional.empty(), Optional.empty());
       throw UpstreamErrors.toJsonRpc(e, request.id());
     }
-    Optional<RedactionReport> redactions =
-        redaction.isEmpty() ? Optional.empty() : Optional.of(redactor.redact(answer, redaction));
+    Optional<RedactionReport> redactions = redaction.isEmpty() ? Optional.empty() : Optional.of(redact(answer, redaction));
     JsonNode result = answer.get("result");
     if (result == null) {
       recordOutcome(request, decisionIndex, "upstream_error", Optional.empty(), redactions);
@@ -427,6 +506,15 @@ public final class ToolCallPipeline {
       recordOutcome(request, decisionIndex, outcome, Optional.of(Digests.sha256Hex(CanonicalJson.bytes(result))), redactions);
     }
     return answer;
+  }
+
+  private RedactionReport redact(ObjectNode answer, Redaction redaction) {
+    Span span = Tracing.step("redact");
+    try {
+      return redactor.redact(answer, redaction);
+    } finally {
+      span.end();
+    }
   }
 
   /**
@@ -459,12 +547,18 @@ public final class ToolCallPipeline {
     if (audit.isEmpty() || decisionIndex.isEmpty()) {
       return;
     }
+    Span span = Tracing.step("audit");
+    span.setAttribute("cmcp.audit.entry", "outcome");
+    span.setAttribute("cmcp.outcome", outcome);
     try {
       audit.get().appendOutcome(new AuditRecords.Outcome(
           decisionIndex.get(), request.caller().sessionId(), request.name(), outcome, resultSha256, redactions,
           request.requestId()));
     } catch (AuditException e) {
+      span.setStatus(StatusCode.ERROR, "audit_unavailable");
       throw auditUnavailable(request, e);
+    } finally {
+      span.end();
     }
   }
 

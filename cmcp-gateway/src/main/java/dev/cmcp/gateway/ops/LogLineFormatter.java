@@ -2,6 +2,8 @@ package dev.cmcp.gateway.ops;
 
 import com.fasterxml.jackson.core.io.JsonStringEncoder;
 import dev.cmcp.gateway.config.LogFormat;
+import io.opentelemetry.api.trace.Span;
+import io.opentelemetry.api.trace.SpanContext;
 import java.io.PrintWriter;
 import java.io.StringWriter;
 import java.time.ZoneOffset;
@@ -13,7 +15,8 @@ import java.util.logging.LogRecord;
 
 /**
  * Writes one log record as one line: a JSON object ({@code timestamp}, {@code level}, {@code
- * logger}, {@code message}, then each {@link LogField}, then {@code exception}), or the same in
+ * logger}, {@code message}, then each {@link LogField}, then {@code trace_id} and {@code span_id}
+ * when a traced request is served on the logging thread, then {@code exception}), or the same in
  * words. The JSON is rendered here, with Jackson's string escaping, rather than through an object
  * tree: a log line is on the request path and should cost little.
  */
@@ -45,6 +48,10 @@ final class LogLineFormatter extends Formatter {
         line.append(':');
         jsonValue(line, field.value());
       }
+      SpanContext span = Span.current().getSpanContext();
+      if (span.isValid()) {
+        line.append(",\"trace_id\":\"").append(span.getTraceId()).append("\",\"span_id\":\"").append(span.getSpanId()).append('"');
+      }
       if (record.getThrown() != null) {
         line.append(",\"exception\":");
         quote(line, stackTrace(record.getThrown()));
@@ -57,6 +64,10 @@ final class LogLineFormatter extends Formatter {
     for (LogField field : fields(record)) {
       line.append(' ').append(field.name()).append('=');
       appendOneLine(line, String.valueOf(field.value()));
+    }
+    SpanContext span = Span.current().getSpanContext();
+    if (span.isValid()) {
+      line.append(" trace_id=").append(span.getTraceId()).append(" span_id=").append(span.getSpanId());
     }
     if (record.getThrown() != null) {
       line.append('\n').append(stackTrace(record.getThrown()).stripTrailing());

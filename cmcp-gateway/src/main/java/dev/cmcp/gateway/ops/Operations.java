@@ -4,16 +4,22 @@ import java.util.List;
 import java.util.Optional;
 
 /**
- * What the operator's endpoints report: metrics for {@code /metrics}, and the readiness checks
- * behind {@code /readyz}.
+ * What the operator sees: metrics for {@code /metrics}, the readiness checks behind {@code
+ * /readyz}, and the tracing of requests to {@code /mcp}.
  *
  * @param requireToken whether {@code /readyz} and {@code /metrics} need the bearer token
  *     ({@code /healthz} never does)
  */
-public record Operations(GatewayMetrics metrics, List<ReadinessCheck> readiness, boolean requireToken) {
+public record Operations(GatewayMetrics metrics, List<ReadinessCheck> readiness, boolean requireToken, Tracing tracing) {
 
   public Operations {
     readiness = List.copyOf(readiness);
+    java.util.Objects.requireNonNull(tracing);
+  }
+
+  /** Without tracing. */
+  public Operations(GatewayMetrics metrics, List<ReadinessCheck> readiness, boolean requireToken) {
+    this(metrics, readiness, requireToken, Tracing.off());
   }
 
   /** One condition of readiness. */

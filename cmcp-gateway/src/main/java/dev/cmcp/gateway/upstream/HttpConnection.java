@@ -4,6 +4,7 @@ import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.cmcp.gateway.catalog.UpstreamServer;
+import dev.cmcp.gateway.ops.Tracing;
 import dev.cmcp.verify.StrictJson;
 import java.io.IOException;
 import java.lang.System.Logger.Level;
@@ -288,6 +289,11 @@ final class HttpConnection implements UpstreamConnection {
     server.headers().forEach(builder::header);
     builder.setHeader("Content-Type", "application/json");
     builder.setHeader("Accept", "application/json, text/event-stream");
+    // MCP carries trace context in _meta; a server instrumented for HTTP reads the header.
+    JsonNode traceparent = message.path("params").path("_meta").path("traceparent");
+    if (traceparent.isTextual() && Tracing.isTraceparent(traceparent.asText())) {
+      builder.setHeader("traceparent", traceparent.asText());
+    }
     CompletableFuture<HttpResponse<Reply>> exchange =
         client.sendAsync(withSession(builder, used).build(), replyReader(used, expectedId, method));
     cancellation.onCancel(reason -> {

@@ -64,6 +64,27 @@ class ConfigLoaderTest {
     assertThat(config.tsmReportPath()).isEqualTo(Path.of("/sys/kernel/config/tsm/report"));
     assertThat(config.tpmDevice()).isEqualTo(new TpmDevice.Device(Path.of("/dev/tpmrm0")));
     assertThat(config.pcrSelection()).isEqualTo(new PcrSelection("sha256", List.of(0, 1, 2, 3, 4, 5, 6, 7)));
+    assertThat(config.limits()).isEqualTo(GatewayLimits.DEFAULTS);
+  }
+
+  @Test
+  void limitsAreReadAndOutOfRangeOnesNamed() throws Exception {
+    GatewayConfig config = load("""
+        limits:
+          session_idle_timeout_seconds: 60
+          max_sessions: 50
+          max_sessions_per_principal: 5
+          max_connections: 100
+          max_connections_per_address: 0
+          min_request_body_bytes_per_second: 0
+          max_request_bytes_in_flight: 1048576
+          max_json_values: 1000
+        """);
+
+    assertThat(config.limits()).isEqualTo(new GatewayLimits(Duration.ofSeconds(60), 50, 5, 100, 0, 0, 1_048_576, 1000));
+    assertThat(errorOf("limits:\n  max_sessions: 0\n")).startsWith(prefix(2) + "limits.max_sessions: 0 is out of range");
+    assertThat(errorOf("limits:\n  max_sessions: 9999999999\n")).contains("out of range");
+    assertThat(errorOf("limits:\n  session_idle_timeout: 5\n")).contains("unknown key");
   }
 
   @Test
@@ -258,6 +279,30 @@ class ConfigLoaderTest {
     assertThat(load("metrics_require_token: false\n").metricsRequireToken()).isFalse();
     assertThat(errorOf("attestation:\n  provider: auto\nmetrics_require_token: \"no\"\n"))
         .startsWith(prefix(3) + "metrics_require_token: expected true or false, got the string \"no\"");
+  }
+
+  @Test
+  void tracingIsOffUnlessTelemetryNamesACollector() throws Exception {
+    assertThat(load("log_level: info\n").telemetry()).isEqualTo(Telemetry.OFF);
+    GatewayConfig traced = load("telemetry:\n  traces_endpoint: http://collector:4318/v1/traces\n  sampling_ratio: 0.25\n"
+        + "  resource_attributes:\n    deployment.environment.name: prod\n");
+    assertThat(traced.telemetry().tracesEndpoint()).contains(java.net.URI.create("http://collector:4318/v1/traces"));
+    assertThat(traced.telemetry().samplingRatio()).isEqualTo(0.25);
+    assertThat(traced.telemetry().resourceAttributes()).containsExactly(java.util.Map.entry("deployment.environment.name", "prod"));
+    assertThat(load("telemetry:\n  traces_endpoint: https://c.example/v1/traces\n").telemetry().samplingRatio()).isEqualTo(1.0);
+  }
+
+  @Test
+  void badTelemetrySettingsAreNamedWithTheirLine() throws IOException {
+    assertThat(errorOf("telemetry:\n  traces_endpoint: collector:4318\n"))
+        .startsWith(prefix(2) + "telemetry.traces_endpoint:").contains("http://otel-collector:4318/v1/traces");
+    assertThat(errorOf("telemetry:\n  traces_endpoint: http://c:4318/v1/traces\n  sampling_ratio: 1.5\n"))
+        .startsWith(prefix(3) + "telemetry.sampling_ratio: must be from 0 to 1");
+    assertThat(errorOf("telemetry:\n  sampling_ratio: 0.5\n"))
+        .startsWith(prefix(2) + "telemetry.sampling_ratio: has no effect without telemetry.traces_endpoint");
+    assertThat(errorOf("telemetry:\n  traces_endpoint: http://c:4318/v1/traces\n  resource_attributes:\n    team: 7\n"))
+        .startsWith(prefix(4) + "telemetry.resource_attributes.team: expected a string");
+    assertThat(errorOf("telemetry:\n  endpoint: http://c:4318\n")).startsWith(prefix(2) + "telemetry.endpoint: unknown key");
   }
 
   @Test

@@ -9,7 +9,9 @@ import dev.cmcp.gateway.audit.AuditLog;
 import dev.cmcp.gateway.catalog.Catalog;
 import dev.cmcp.gateway.catalog.CatalogTool;
 import dev.cmcp.gateway.catalog.UpstreamServer;
+import dev.cmcp.gateway.config.DenyResponse;
 import dev.cmcp.gateway.config.EnforcementMode;
+import dev.cmcp.gateway.policy.ActivePolicy;
 import dev.cmcp.gateway.policy.PolicyBundle;
 import dev.cmcp.gateway.policy.PolicyBundleLoader;
 import dev.cmcp.gateway.policy.PolicyEngine;
@@ -55,6 +57,12 @@ final class GatewayUnderTest implements AutoCloseable {
   /** As above, with these upstream timeout and size limits. */
   static GatewayUnderTest start(Path dir, EnforcementMode mode, String policies, List<UpstreamServer> servers,
       List<CatalogTool> tools, UpstreamSettings settings) throws Exception {
+    return start(dir, mode, policies, servers, tools, settings, DenyResponse.HTTP_403);
+  }
+
+  /** As above, answering policy denials as {@code denyResponse} says. */
+  static GatewayUnderTest start(Path dir, EnforcementMode mode, String policies, List<UpstreamServer> servers,
+      List<CatalogTool> tools, UpstreamSettings settings, DenyResponse denyResponse) throws Exception {
     Path bundleDir = Files.createDirectories(dir.resolve("bundle"));
     Files.writeString(bundleDir.resolve("manifest.json"),
         "{\"version\": \"1.0.0\", \"authored_at\": \"2026-01-01T00:00:00Z\", \"author_identity\": \"t@example.com\", \"commit_sha\": \"t\"}");
@@ -71,8 +79,9 @@ final class GatewayUnderTest implements AutoCloseable {
         : Optional.of(AuditLog.open(dir.resolve("audit"), AuditFixtures.genesis("key"), clock));
     Upstreams upstreams = new Upstreams(catalog, settings);
     upstreams.start();
+    ActivePolicy active = new ActivePolicy(bundle, catalog, new PolicyEngine(bundle, catalog));
     ToolCallPipeline pipeline = new ToolCallPipeline(
-        catalog, bundle, new PolicyEngine(bundle, catalog), mode, upstreams, audit, session -> { }, Optional::empty, clock);
+        () -> active, mode, upstreams, audit, session -> { }, Optional::empty, clock, Optional.empty(), denyResponse);
     McpEndpoint endpoint = new McpEndpoint(new JsonRpcDecoder(JSON), new SessionStore(clock, 100), pipeline, Optional.empty(), "test");
     return new GatewayUnderTest(upstreams, audit, endpoint);
   }
@@ -118,6 +127,11 @@ final class GatewayUnderTest implements AutoCloseable {
             + "\"capabilities\":" + capabilitiesJson + "}}").getBytes(StandardCharsets.UTF_8)));
     return Optional.ofNullable(opened.headers().get("Mcp-Session-Id"))
         .orElseThrow(() -> new AssertionError("initialize did not open a session: " + opened));
+  }
+
+  /** The answer to a raw body sent with these {@code Mcp-Session-Id} and {@code MCP-Protocol-Version} headers. */
+  McpHttpResponse send(Optional<String> session, Optional<String> protocolVersion, String body) {
+    return endpoint.post(new McpHttpRequest(session, protocolVersion, Optional.empty(), body.getBytes(StandardCharsets.UTF_8)));
   }
 
   /** The answer to a raw body sent with {@code session} as its {@code Mcp-Session-Id}, if any. */

@@ -1,9 +1,11 @@
 package dev.cmcp.verify.claim;
 
 import com.fasterxml.jackson.databind.JsonNode;
+import dev.cmcp.verify.ClaimVerifier;
 import java.util.ArrayList;
 import java.util.HashSet;
 import java.util.List;
+import java.util.Objects;
 import java.util.Optional;
 import java.util.Set;
 import java.util.regex.Pattern;
@@ -58,8 +60,13 @@ public record GatewayClaim(Trace trace, Session gateway, String signature) {
   /** The outcome entry of a call, with its own inclusion proof. */
   public record OutcomeEntry(long index, String entrySha256, List<String> inclusionProof) {}
 
-  /** Reads a parsed claim; the message of the exception names the first field that is wrong. */
-  public static GatewayClaim fromJson(JsonNode claim) throws ClaimException {
+  /**
+   * Reads a parsed claim; the message of the exception names the first field that is wrong.
+   * Only the verifier may read a claim it has not verified: callers get a claim's content as
+   * {@code VerifiedClaim} from {@code ClaimVerifier.verify}.
+   */
+  public static GatewayClaim fromJson(JsonNode claim, ClaimVerifier.Reading permit) throws ClaimException {
+    Objects.requireNonNull(permit, "only ClaimVerifier reads an unverified claim");
     JsonFields root = JsonFields.exactly(claim, "", Set.of("trace", "gateway", "signature"));
     Trace trace = readTrace(root.object("trace", Set.of("eat_profile", "iat", "exp", "runtime", "policy", "cnf")));
     Session session = readSession(root.object("gateway", Set.of("session_id", "workflow_id", "audit_chain", "calls")));
