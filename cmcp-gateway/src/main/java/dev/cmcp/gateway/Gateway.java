@@ -20,6 +20,7 @@ import dev.cmcp.gateway.config.ListenAddress;
 import dev.cmcp.gateway.config.LogFormat;
 import dev.cmcp.gateway.config.RuntimeEnvironment;
 import dev.cmcp.gateway.http.GatewayHttpServer;
+import dev.cmcp.gateway.mcp.CallControls;
 import dev.cmcp.gateway.mcp.JsonRpcDecoder;
 import dev.cmcp.gateway.mcp.McpEndpoint;
 import dev.cmcp.gateway.mcp.SessionStore;
@@ -30,12 +31,14 @@ import dev.cmcp.gateway.ops.Operations;
 import dev.cmcp.gateway.ops.Tracing;
 import dev.cmcp.gateway.policy.ActivePolicy;
 import dev.cmcp.gateway.policy.PolicyBundle;
+import dev.cmcp.gateway.ratelimit.RateLimits;
 import dev.cmcp.gateway.upstream.UpstreamSettings;
 import dev.cmcp.gateway.upstream.Upstreams;
 import dev.cmcp.verify.StrictJson;
 import dev.cmcp.verify.claim.Binding;
 import dev.cmcp.verify.claim.ClaimSigner;
 import java.io.IOException;
+import java.io.PrintStream;
 import java.net.BindException;
 import java.nio.file.Path;
 import java.security.KeyPair;
@@ -176,14 +179,19 @@ public final class Gateway implements AutoCloseable {
     StrictJson json = new StrictJson();
     List<Operations.ReadinessCheck> readiness = new ArrayList<>(readinessChecks(reloader, evidence, audit));
     readiness.addAll(upstreamReadiness(upstreams));
+    List<AuditRecords.Quarantine> quarantined = audit.map(AuditLog::quarantined).orElse(List.of());
+    metrics.auditQuarantined(quarantined.size());
+    quarantined.forEach(q -> report.accept("audit: damaged previous epoch " + q.file() + " quarantined as "
+        + q.quarantinedAs() + " (sha256 " + q.fileSha256() + "): " + q.reason()));
     Tracing tracing = Tracing.of(config.telemetry(), version());
     config.telemetry().tracesEndpoint().ifPresent(endpoint -> report.accept("tracing: OTLP/HTTP to " + endpoint
         + ", sampling ratio " + config.telemetry().samplingRatio()));
-    Operations operations = new Operations(metrics, readiness, config.metricsRequireToken(), tracing);
+    Operations operations = new Operations(metrics, readiness, config.metricsRequireToken(), tracing, quarantineNotices(quarantined));
     ToolCallPipeline.CallListener perCallClaims = claimsPerCall(config, claims);
     ToolCallPipeline toolCalls =
         new ToolCallPipeline(reloader::current, config.enforcementMode(), upstreams, audit, perCallClaims,
-            evidence::refusal, clock, Optional.of(metrics), config.denyResponse());
+            evidence::refusal, clock, Optional.of(metrics), config.denyResponse(),
+            new CallControls(new RateLimits(config.rateLimits())));
     SessionStore sessions = new SessionStore(clock, config.limits().maxSessions(),
         config.limits().maxSessionsPerPrincipal(), config.limits().sessionIdleTimeout());
     McpEndpoint endpoint = new McpEndpoint(
@@ -258,6 +266,12 @@ public final class Gateway implements AutoCloseable {
         () -> audit.filter(log -> !log.healthy()).map(log -> "audit log: " + log.file() + " cannot record"));
   }
 
+  /** What {@code /readyz} says, ready or not, of each damaged audit file this start set aside. */
+  static List<String> quarantineNotices(List<AuditRecords.Quarantine> quarantined) {
+    return quarantined.stream().map(q -> "audit log: the previous epoch " + q.file() + " was damaged and is quarantined as "
+        + q.quarantinedAs() + " (sha256 " + q.fileSha256() + "); secure it for review").toList();
+  }
+
   /** One {@code /readyz} check per catalog server: its process runs, or its endpoint answered lately. */
   static List<Operations.ReadinessCheck> upstreamReadiness(Upstreams upstreams) {
     List<Operations.ReadinessCheck> checks = new ArrayList<>();
@@ -288,6 +302,16 @@ public final class Gateway implements AutoCloseable {
     } catch (NoSuchAlgorithmException e) {
       throw new IllegalStateException("this JDK has no Ed25519", e);
     }
+  }
+
+  /** As {@link #start(GatewayConfig, Map, Consumer)}, with each report line printed on {@code out} after {@code [cmcp] }. */
+  public static Gateway start(GatewayConfig config, Map<String, String> environment, PrintStream out) throws StartupException {
+    return start(config, environment, line -> out.println("[cmcp] " + line));
+  }
+
+  /** As {@link #start(java.nio.file.Path, Map, Consumer)}, with each report line printed on {@code out} after {@code [cmcp] }. */
+  public static Gateway start(java.nio.file.Path configFile, Map<String, String> environment, PrintStream out) throws StartupException {
+    return start(configFile, environment, line -> out.println("[cmcp] " + line));
   }
 
   /** Loads the config file and starts; for the CLI. */

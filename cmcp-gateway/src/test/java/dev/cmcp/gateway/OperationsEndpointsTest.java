@@ -7,6 +7,7 @@ import dev.cmcp.gateway.attest.SoftwareProvider;
 import dev.cmcp.gateway.attest.TestClock;
 import dev.cmcp.gateway.audit.AuditFixtures;
 import dev.cmcp.gateway.audit.AuditLog;
+import dev.cmcp.gateway.audit.AuditRecords;
 import dev.cmcp.gateway.catalog.Catalog;
 import dev.cmcp.gateway.catalog.CatalogTool;
 import dev.cmcp.gateway.catalog.UpstreamServer;
@@ -21,6 +22,7 @@ import dev.cmcp.gateway.mcp.ToolCallPipeline;
 import dev.cmcp.gateway.ops.GatewayMetrics;
 import dev.cmcp.gateway.ops.MetricsParsers;
 import dev.cmcp.gateway.ops.Operations;
+import dev.cmcp.gateway.ops.Tracing;
 import dev.cmcp.gateway.policy.ActivePolicy;
 import dev.cmcp.gateway.policy.PolicyBundle;
 import dev.cmcp.gateway.policy.PolicyBundleLoader;
@@ -120,6 +122,26 @@ class OperationsEndpointsTest {
     HttpResponse<String> response = get("/healthz", false);
     assertThat(response.statusCode()).isEqualTo(200);
     assertThat(response.body()).isEqualTo("ok\n");
+  }
+
+  @Test
+  void aQuarantinedAuditFileIsANoticeOfReadyzAndAMetricButTheGatewayIsReady() throws Exception {
+    http.close();
+    metrics.auditQuarantined(1);
+    AuditRecords.Quarantine damaged = new AuditRecords.Quarantine("audit-20261125T090000Z-00000000.jsonl",
+        "audit-20261125T090000Z-00000000.jsonl.quarantined", "ab".repeat(32), "line 3: not JSON");
+    Operations operations = new Operations(metrics, Gateway.readinessChecks(reloader, evidence, Optional.of(audit)), false,
+        Tracing.off(), Gateway.quarantineNotices(List.of(damaged)));
+    http = new GatewayHttpServer(new ListenAddress("127.0.0.1", 0, true), endpoint, Optional.of(TOKEN),
+        List.of(), new StrictJson().mapper(), Optional.of(operations));
+    http.start();
+
+    HttpResponse<String> ready = get("/readyz", false);
+
+    assertThat(ready.statusCode()).isEqualTo(200);
+    assertThat(ready.body()).startsWith("ready\nnotice: audit log: the previous epoch audit-20261125T090000Z-00000000.jsonl"
+        + " was damaged and is quarantined as audit-20261125T090000Z-00000000.jsonl.quarantined (sha256 " + "ab".repeat(32));
+    assertThat(get("/metrics", false).body()).contains("cmcp_audit_quarantined_files 1.0");
   }
 
   @Test

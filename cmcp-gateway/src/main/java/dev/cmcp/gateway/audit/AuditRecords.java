@@ -100,6 +100,33 @@ public final class AuditRecords {
     }
   }
 
+  /**
+   * An agent-chosen name or URI refused for its length before anything of it was logged: only
+   * its length and digest are recorded, so that no request can write a line longer than a
+   * verifier reads.
+   *
+   * @param sessionId the request's {@code Mcp-Session-Id}, when it had one
+   * @param method the JSON-RPC method ({@code tools/call}, {@code prompts/get}, {@code resources/read})
+   * @param field the refused member of {@code params} ({@code name}, {@code uri})
+   * @param bytes its length in UTF-8 bytes
+   * @param limit the most the gateway takes for that member
+   * @param sha256 SHA-256 of its UTF-8 bytes, lower-case hex
+   */
+  public record OversizedInput(
+      Optional<String> sessionId, String method, String field, long bytes, long limit, String sha256,
+      Optional<String> requestId) {}
+
+  /**
+   * A previous epoch's file found damaged at start (broken beyond a torn last line), renamed so
+   * that the gateway starts anyway; the new epoch records it after its genesis entry.
+   *
+   * @param file the file's name as it was
+   * @param quarantinedAs its name now, beside it in the audit folder
+   * @param fileSha256 SHA-256 of the file's bytes, lower-case hex, so that it can be matched later
+   * @param reason what the replay found, as a verifier reports it (cut at 512 characters)
+   */
+  public record Quarantine(String file, String quarantinedAs, String fileSha256, String reason) {}
+
   /** A new policy bundle took over deciding while the gateway ran; later decisions carry {@code bundleHash}. */
   public record BundleReload(String previousBundleHash, String bundleHash) {}
 

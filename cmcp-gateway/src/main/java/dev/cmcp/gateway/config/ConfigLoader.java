@@ -1,5 +1,7 @@
 package dev.cmcp.gateway.config;
 
+import dev.cmcp.gateway.ratelimit.RateLimit;
+import dev.cmcp.gateway.ratelimit.RateLimits;
 import java.net.URI;
 import java.net.URISyntaxException;
 import java.nio.file.InvalidPathException;
@@ -32,9 +34,13 @@ public final class ConfigLoader {
           "log_level",
           "limits",
           "deny_response",
-          "telemetry");
+          "telemetry",
+          "rate_limits",
+          "approval_timeout_seconds");
 
   private static final Set<String> TELEMETRY_KEYS = Set.of("traces_endpoint", "sampling_ratio", "resource_attributes");
+
+  private static final Set<String> RATE_LIMITS_KEYS = Set.of("per_principal", "per_tool", "max_tracked_keys");
 
   private static final Set<String> ATTESTATION_KEYS =
       Set.of(
@@ -112,7 +118,9 @@ public final class ConfigLoader {
         top.choice("log_level", LogLevel.values(), LogLevel::configName).orElse(LogLevel.INFO),
         limits(top.map("limits")),
         top.choice("deny_response", DenyResponse.values(), DenyResponse::configName).orElse(DenyResponse.HTTP_403),
-        telemetry(top));
+        telemetry(top),
+        rateLimits(top.map("rate_limits")),
+        Duration.ofSeconds(top.positive("approval_timeout_seconds").orElse(120L)));
   }
 
   /** Tracing is off unless traces_endpoint names an http(s) URL. */
@@ -156,6 +164,24 @@ public final class ConfigLoader {
               + " set to the OPAQUE attestation service URL");
     }
     config.effectiveListenAddress(env);
+  }
+
+  private static RateLimits.Settings rateLimits(YamlMap limits) throws ConfigException {
+    limits.rejectUnknownKeys(RATE_LIMITS_KEYS);
+    return new RateLimits.Settings(rate(limits, "per_principal"), rate(limits, "per_tool"),
+        intLimit(limits, "max_tracked_keys", RateLimits.Settings.DEFAULT_MAX_TRACKED_KEYS, 1));
+  }
+
+  private static Optional<RateLimit> rate(YamlMap map, String key) throws ConfigException {
+    Optional<String> written = map.string(key);
+    if (written.isEmpty()) {
+      return Optional.empty();
+    }
+    try {
+      return Optional.of(RateLimit.parse(written.get()));
+    } catch (IllegalArgumentException e) {
+      throw map.error(key, e.getMessage());
+    }
   }
 
   private static GatewayLimits limits(YamlMap limits) throws ConfigException {

@@ -1,5 +1,6 @@
 package dev.cmcp.gateway.config;
 
+import dev.cmcp.gateway.ratelimit.RateLimits;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.List;
@@ -35,6 +36,8 @@ import java.util.Optional;
  * @param limits limits: sessions, connections, request bodies
  * @param denyResponse deny_response: how a policy denial is answered
  * @param telemetry telemetry: where traces go; {@link Telemetry#OFF} without the section
+ * @param rateLimits rate_limits: the gateway-wide limits on calls, per principal and per tool
+ * @param approvalTimeout approval_timeout_seconds: how long a person has to answer an approval question
  */
 public record GatewayConfig(
     Path configFile,
@@ -60,7 +63,9 @@ public record GatewayConfig(
     LogLevel logLevel,
     GatewayLimits limits,
     DenyResponse denyResponse,
-    Telemetry telemetry) {
+    Telemetry telemetry,
+    RateLimits.Settings rateLimits,
+    Duration approvalTimeout) {
 
   public GatewayConfig {
     Objects.requireNonNull(configFile);
@@ -82,6 +87,8 @@ public record GatewayConfig(
     Objects.requireNonNull(limits);
     Objects.requireNonNull(denyResponse);
     Objects.requireNonNull(telemetry);
+    Objects.requireNonNull(rateLimits);
+    Objects.requireNonNull(approvalTimeout);
     allowedOrigins = List.copyOf(allowedOrigins);
   }
 

@@ -13,7 +13,6 @@ import dev.cmcp.gateway.ops.Tracing;
 import io.opentelemetry.api.trace.Span;
 import java.io.IOException;
 import java.io.InputStream;
-import java.io.OutputStream;
 import java.lang.System.Logger;
 import java.lang.System.Logger.Level;
 import java.nio.ByteBuffer;
@@ -23,8 +22,6 @@ import java.util.Arrays;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
-import java.util.concurrent.BlockingQueue;
-import java.util.concurrent.LinkedBlockingQueue;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
 import java.util.concurrent.atomic.AtomicBoolean;
@@ -49,7 +46,6 @@ final class McpHandler extends Handler.Abstract {
   static final Duration BODY_GRACE = Duration.ofSeconds(5);
   private static final int READ_CHUNK = 64 * 1024;
   private static final Logger LOG = System.getLogger("cmcp.http");
-  private static final int MAX_QUEUED_PROGRESS = 64;
   private static final String CLAIMS_PREFIX = "/v1/sessions/";
   private static final String CLAIM_SUFFIX = "/claim";
 
@@ -232,7 +228,9 @@ final class McpHandler extends Handler.Abstract {
     }
     List<String> problems = ops.problems();
     if (problems.isEmpty()) {
-      return plainText(response, callback, 200, "ready\n", "text/plain; charset=utf-8");
+      StringBuilder body = new StringBuilder("ready\n");
+      ops.notices().forEach(notice -> body.append("notice: ").append(notice).append('\n'));
+      return plainText(response, callback, 200, body.toString(), "text/plain; charset=utf-8");
     }
     return plainText(response, callback, 503, String.join("\n", problems) + "\n", "text/plain; charset=utf-8");
   }
@@ -337,82 +335,25 @@ final class McpHandler extends Handler.Abstract {
     return true;
   }
 
-  /** What the worker answering one request hands to the thread writing the HTTP response. */
-  private sealed interface Outgoing {
-    record ToAgent(JsonNode message) implements Outgoing {}
-
-    record Answer(McpHttpResponse response) implements Outgoing {}
-
-    record Failure(Throwable error) implements Outgoing {}
-  }
-
   /**
-   * The request is answered on a worker thread while this one writes. The first message from the
-   * upstream for the agent (progress, a log message, a request) turns the response into an SSE
-   * stream, whose last event is the answer; without one the answer goes out as for any other request. Writing here, not on the
-   * upstream's reader thread, keeps a slow agent from stalling the upstream's other requests.
+   * Serves a call on this thread; see {@link EventRelay} for what the upstream sends the agent
+   * before the answer.
    */
   private void answerRelayingProgress(Request request, Response response, Callback callback, McpHttpRequest mcpRequest)
       throws IOException {
-    BlockingQueue<Outgoing> outgoing = new LinkedBlockingQueue<>();
-    Thread.ofVirtual().name("mcp-answer").start(Tracing.carried(() -> {
-      try {
-        outgoing.add(new Outgoing.Answer(endpoint.post(mcpRequest, notification -> {
-          // Progress and log messages are advice: under a flood later ones are dropped, not queued
-          // without bound. A server's request is never dropped (its server waits for the answer);
-          // a call has at most a few open at once.
-          if (notification.has("id") || outgoing.size() < MAX_QUEUED_PROGRESS) {
-            outgoing.add(new Outgoing.ToAgent(notification));
-          }
-        })));
-      } catch (RuntimeException | Error e) {
-        // Handed over, so that the writing thread never waits for an answer that cannot come.
-        outgoing.add(new Outgoing.Failure(e));
+    EventRelay relay = new EventRelay(response, callback, json);
+    McpHttpResponse answer;
+    try {
+      answer = endpoint.post(mcpRequest, relay::toAgent);
+    } catch (RuntimeException | Error e) {
+      if (!relay.fail(e)) {
+        throw e;
       }
-    }));
-    OutputStream events = null;
-    while (true) {
-      Outgoing next;
-      try {
-        next = outgoing.take();
-      } catch (InterruptedException e) {
-        Thread.currentThread().interrupt();
-        callback.failed(e);
-        return;
-      }
-      switch (next) {
-        case Outgoing.ToAgent toAgent -> {
-          if (events == null) {
-            response.setStatus(200);
-            response.getHeaders().put(HttpHeader.CONTENT_TYPE, "text/event-stream");
-            response.getHeaders().put(HttpHeader.CACHE_CONTROL, "no-cache");
-            events = Content.Sink.asOutputStream(response);
-          }
-          writeEvent(events, toAgent.message());
-        }
-        case Outgoing.Answer answer -> {
-          if (events == null) {
-            send(request, response, callback, answer.response());
-          } else {
-            if (answer.response().body().isPresent()) {
-              writeEvent(events, answer.response().body().get());
-            }
-            events.close();
-            callback.succeeded();
-          }
-          return;
-        }
-        case Outgoing.Failure failure -> {
-          callback.failed(failure.error());
-          return;
-        }
-      }
+      return;
     }
-  }
-
-  private void writeEvent(OutputStream events, JsonNode message) throws IOException {
-    events.write(("event: message\ndata: " + json.writeValueAsString(message) + "\n\n").getBytes(StandardCharsets.UTF_8));
-    events.flush();
+    if (!relay.finish(answer)) {
+      send(request, response, callback, answer);
+    }
   }
 
   private void send(Request request, Response response, Callback callback, McpHttpResponse answer) throws IOException {

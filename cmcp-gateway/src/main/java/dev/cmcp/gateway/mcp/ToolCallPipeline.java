@@ -20,6 +20,7 @@ import dev.cmcp.gateway.policy.PolicyBundle;
 import dev.cmcp.gateway.policy.PolicyDecision;
 import dev.cmcp.gateway.policy.PolicyEngine;
 import dev.cmcp.gateway.policy.PolicyTarget;
+import dev.cmcp.gateway.ratelimit.RateLimits;
 import dev.cmcp.gateway.redaction.Redaction;
 import dev.cmcp.gateway.redaction.RedactionReport;
 import dev.cmcp.gateway.redaction.ResponseRedactor;
@@ -36,6 +37,7 @@ import io.opentelemetry.api.trace.SpanKind;
 import io.opentelemetry.api.trace.StatusCode;
 import java.lang.System.Logger;
 import java.lang.System.Logger.Level;
+import java.nio.charset.StandardCharsets;
 import java.time.Clock;
 import java.util.List;
 import java.util.Optional;
@@ -54,6 +56,17 @@ public final class ToolCallPipeline {
 
   private static final Logger LOG = System.getLogger("cmcp.policy");
   private static final AttributeKey<List<String>> POLICY_IDS = AttributeKey.stringArrayKey("cmcp.policy_ids");
+
+  /**
+   * The longest tool or prompt name, in UTF-8 bytes, that the gateway takes; a longer one is
+   * refused (HTTP 400) before any of it reaches the audit log or a log line, and audited by its
+   * SHA-256 only. Names in catalogs are far shorter; the bound keeps every audit line well
+   * under what a verifier reads (AuditLogReplay.MAX_LINE_BYTES).
+   */
+  public static final int MAX_NAME_BYTES = 1024;
+
+  /** The longest resource URI, in UTF-8 bytes, the gateway takes; as {@link #MAX_NAME_BYTES}. */
+  public static final int MAX_URI_BYTES = 8 * 1024;
 
   /** Called after each recorded call, e.g. to issue a per-call claim. */
   @FunctionalInterface
@@ -116,6 +129,7 @@ public final class ToolCallPipeline {
   private final ResponseRedactor redactor = new ResponseRedactor(new StrictJson());
   private final Optional<GatewayMetrics> metrics;
   private final DenyResponse denyResponse;
+  private final CallControls controls;
 
   /** @param audit the audit log, empty in silent mode, where nothing is written */
   public ToolCallPipeline(
@@ -140,7 +154,19 @@ public final class ToolCallPipeline {
       Supplier<ActivePolicy> policies, EnforcementMode mode, Upstreams upstreams, Optional<AuditLog> audit,
       CallListener listener, EvidenceCheck evidence, Clock clock, Optional<GatewayMetrics> metrics,
       DenyResponse denyResponse) {
+    this(policies, mode, upstreams, audit, listener, evidence, clock, metrics, denyResponse, CallControls.defaults());
+  }
+
+  /**
+   * @param denyResponse how a request the policy blocks is answered (deny_response)
+   * @param controls what an allowed call still passes before it is forwarded: rate limits
+   */
+  public ToolCallPipeline(
+      Supplier<ActivePolicy> policies, EnforcementMode mode, Upstreams upstreams, Optional<AuditLog> audit,
+      CallListener listener, EvidenceCheck evidence, Clock clock, Optional<GatewayMetrics> metrics,
+      DenyResponse denyResponse, CallControls controls) {
     this.policies = policies;
+    this.controls = controls;
     this.denyResponse = denyResponse;
     this.mode = mode;
     this.upstreams = upstreams;
@@ -188,6 +214,7 @@ public final class ToolCallPipeline {
   ObjectNode call(JsonNode id, ObjectNode params, Optional<String> transportSession, Optional<String> workflowHeader,
       Optional<String> requestId, CallStream stream) throws JsonRpcException {
     refuseWhileEvidenceIsStale(id);
+    refuseOversized(id, params, "tools/call", "name", MAX_NAME_BYTES, transportSession, requestId);
     ActivePolicy active = policies.get();
     ToolCall call = ToolCall.parse(id, params, transportSession, workflowHeader);
     Caller caller = new Caller(call.sessionId(), call.workflowId(), call.forwardParams());
@@ -213,6 +240,7 @@ public final class ToolCallPipeline {
       JsonNode id, ObjectNode params, Optional<String> transportSession, Optional<String> workflowHeader,
       Optional<String> requestId) throws JsonRpcException {
     refuseWhileEvidenceIsStale(id);
+    refuseOversized(id, params, "resources/read", "uri", MAX_URI_BYTES, transportSession, requestId);
     ActivePolicy active = policies.get();
     JsonNode uri = params.get("uri");
     if (uri == null || !uri.isTextual() || uri.asText().isEmpty()) {
@@ -245,6 +273,7 @@ public final class ToolCallPipeline {
       JsonNode id, ObjectNode params, Optional<String> transportSession, Optional<String> workflowHeader,
       Optional<String> requestId) throws JsonRpcException {
     refuseWhileEvidenceIsStale(id);
+    refuseOversized(id, params, "prompts/get", "name", MAX_NAME_BYTES, transportSession, requestId);
     ActivePolicy active = policies.get();
     JsonNode name = params.get("name");
     if (name == null || !name.isTextual() || name.asText().isEmpty()) {
@@ -278,8 +307,11 @@ public final class ToolCallPipeline {
   }
 
   /** The steps every governed request shares, once its target and decision are known. */
-  private ObjectNode govern(Governed request, PolicyDecision decision, CallStream stream) throws JsonRpcException {
+  private ObjectNode govern(Governed request, PolicyDecision policyDecision, CallStream stream) throws JsonRpcException {
     long started = System.nanoTime();
+    Optional<RateLimits.Exceeded> overLimit = overRateLimit(request, policyDecision);
+    PolicyDecision decision = overLimit.isEmpty() ? policyDecision : new PolicyDecision.Deny(policyDecision.policyIds(),
+        Optional.empty(), DenialCause.RATE_LIMITED, "over " + overLimit.get().limit(), policyDecision.redaction());
     if (request.kind() == Kind.TOOL && metrics.isPresent()) {
       boolean approved = request.active().catalog().tools().containsKey(request.name());
       metrics.get().toolCallDecided(request.name(), approved, decision.word());
@@ -299,7 +331,7 @@ public final class ToolCallPipeline {
     Optional<Long> decisionIndex = recordDecision(request, decision, forwarded);
     if (!forwarded) {
       listener.recorded(request.caller().sessionId());
-      return refused(request, (PolicyDecision.Deny) decision);
+      return refused(request, (PolicyDecision.Deny) decision, overLimit);
     }
     ObjectNode answer = forward(request, decision.redaction(), decisionIndex, stream);
     listener.recorded(request.caller().sessionId());
@@ -311,6 +343,18 @@ public final class ToolCallPipeline {
           LogField.of("latency_ms", (System.nanoTime() - started) / 1_000_000.0), LogField.of("policies", decision.policyIds())));
     }
     return answer;
+  }
+
+  /**
+   * Counts an allowed request against its rate limits; the limit it is over, if any. A denied
+   * request is not counted: only what the policy allows uses up a rate.
+   */
+  private Optional<RateLimits.Exceeded> overRateLimit(Governed request, PolicyDecision decision) {
+    if (decision instanceof PolicyDecision.Deny) {
+      return Optional.empty();
+    }
+    return controls.rateLimits().admit(request.caller().principal(), request.name(),
+        request.active().engine().rateLimits(decision.policyIds()));
   }
 
   private PolicyDecision decide(Governed request, PolicyTarget target) {
@@ -407,7 +451,8 @@ public final class ToolCallPipeline {
    * error, not as a transport failure. A policy denial (and a pinned tool withheld) is answered
    * as deny_response says.
    */
-  private ObjectNode refused(Governed request, PolicyDecision.Deny deny) throws JsonRpcException {
+  private ObjectNode refused(Governed request, PolicyDecision.Deny deny, Optional<RateLimits.Exceeded> overLimit)
+      throws JsonRpcException {
     ObjectNode data = JsonNodeFactory.instance.objectNode();
     boolean changed = deny.cause() == DenialCause.TOOL_DEFINITION_CHANGED;
     data.put("error", changed ? "tool_definition_changed" : request.kind().deniedWord);
@@ -424,6 +469,15 @@ public final class ToolCallPipeline {
           + "was approved and pinned; an operator must review the change and run cmcp catalog pin";
       default -> request.kind().description + " denied by policy: " + request.name();
     };
+    if (overLimit.isPresent()) {
+      // Not a policy denial: whatever deny_response says, a client must learn when to try again.
+      data.put("error", "rate_limited");
+      data.put("limit", overLimit.get().limit());
+      data.put("retry_after_seconds", overLimit.get().retryAfterSeconds());
+      throw new JsonRpcException(new JsonRpcError(JsonRpcError.RATE_LIMITED, request.kind().description + " " + request.name()
+          + " is over " + overLimit.get().limit() + "; retry after " + overLimit.get().retryAfterSeconds() + " s", data),
+          request.id(), 429);
+    }
     if (deny.cause() == DenialCause.UNSANCTIONED_TOOL || deny.cause() == DenialCause.NOT_OFFERED) {
       throw new JsonRpcException(new JsonRpcError(JsonRpcError.INVALID_PARAMS, message, data), request.id(), 200);
     }
@@ -496,8 +550,16 @@ public final class ToolCallPipeline {
       recordOutcome(request, decisionIndex, outcome, Optional.empty(), Optional.empty());
       throw UpstreamErrors.toJsonRpc(e, request.id());
     }
-    Optional<RedactionReport> redactions = redaction.isEmpty() ? Optional.empty() : Optional.of(redact(answer, redaction));
-    JsonNode result = answer.get("result");
+    Optional<ObjectNode> built = AgentAnswer.of(answer, request.id());
+    if (built.isEmpty()) {
+      LOG.log(Level.WARNING, "upstream failed", fields(request, LogField.of("outcome", "upstream_error"),
+          LogField.of("error", "the answer is not a JSON-RPC response MCP allows (a result that is not an object, or a malformed error)")));
+      recordOutcome(request, decisionIndex, "upstream_error", Optional.empty(), Optional.empty());
+      throw malformedAnswer(request, server);
+    }
+    ObjectNode delivered = built.get();
+    Optional<RedactionReport> redactions = redaction.isEmpty() ? Optional.empty() : Optional.of(redact(request, delivered, redaction, decisionIndex));
+    JsonNode result = delivered.get("result");
     if (result == null) {
       recordOutcome(request, decisionIndex, "upstream_error", Optional.empty(), redactions);
     } else {
@@ -505,16 +567,39 @@ public final class ToolCallPipeline {
       // The hash of the result as delivered: after redaction, with its redaction count.
       recordOutcome(request, decisionIndex, outcome, Optional.of(Digests.sha256Hex(CanonicalJson.bytes(result))), redactions);
     }
-    return answer;
+    return delivered;
   }
 
-  private RedactionReport redact(ObjectNode answer, Redaction redaction) {
+  /**
+   * Redacts the response in place; an answer that cannot be redacted is withheld (fail closed),
+   * its outcome audited as {@code redaction_failed}.
+   */
+  private RedactionReport redact(Governed request, ObjectNode response, Redaction redaction, Optional<Long> decisionIndex)
+      throws JsonRpcException {
     Span span = Tracing.step("redact");
     try {
-      return redactor.redact(answer, redaction);
+      return redactor.redact(response, redaction);
+    } catch (RuntimeException e) {
+      // The exception's message could quote the answer: only its type is logged.
+      LOG.log(Level.ERROR, "redaction failed; the answer is withheld",
+          fields(request, LogField.of("outcome", "redaction_failed"), LogField.of("error", e.getClass().getName())));
+      recordOutcome(request, decisionIndex, "redaction_failed", Optional.empty(), Optional.empty());
+      throw new JsonRpcException(
+          JsonRpcError.withWord(JsonRpcError.INTERNAL_ERROR,
+              "the answer could not be redacted as the policy requires, so it is withheld (fail closed)", "redaction_failed"),
+          request.id(), 200);
     } finally {
       span.end();
     }
+  }
+
+  private static JsonRpcException malformedAnswer(Governed request, String server) {
+    return new JsonRpcException(
+        JsonRpcError.withWord(JsonRpcError.INTERNAL_ERROR,
+            "upstream " + server + " answered " + request.kind().method + " with a message MCP does not allow "
+                + "(a result must be an object; an error needs an integer code and a string message)",
+            "upstream_protocol_error"),
+        request.id(), 200);
   }
 
   /**
@@ -575,6 +660,42 @@ public final class ToolCallPipeline {
                 + "(staleness_policy fail_closed); the operator must restore the attestation platform",
             "evidence_stale"),
         id, 503);
+  }
+
+  /**
+   * Refuses a request whose {@code member} (agent-chosen text) is longer than {@code limit}
+   * UTF-8 bytes, before the policy or any log sees it: the audit log records its length and
+   * SHA-256 (no audit, no answer but 503), log lines its digest.
+   */
+  private void refuseOversized(
+      JsonNode id, ObjectNode params, String method, String member, int limit, Optional<String> transportSession,
+      Optional<String> requestId) throws JsonRpcException {
+    JsonNode value = params.get(member);
+    if (value == null || !value.isTextual() || value.asText().length() * 3L <= limit) {
+      return;
+    }
+    byte[] bytes = value.asText().getBytes(StandardCharsets.UTF_8);
+    if (bytes.length <= limit) {
+      return;
+    }
+    String digest = Digests.sha256Hex(bytes);
+    if (audit.isPresent()) {
+      try {
+        audit.get().appendOversizedInput(
+            new AuditRecords.OversizedInput(transportSession, method, member, bytes.length, limit, digest, requestId));
+      } catch (AuditException e) {
+        LOG.log(Level.ERROR, "audit log cannot record; refusing the request", LogField.of("request_id", requestId.orElse(null)),
+            LogField.of("error", e.getMessage()));
+        throw new JsonRpcException(JsonRpcError.withWord(JsonRpcError.INTERNAL_ERROR,
+            "the audit log cannot record this call, so it is refused (fail closed); the operator must fix the audit_dir",
+            "audit_unavailable"), id, 503);
+      }
+    }
+    LOG.log(Level.INFO, "request refused: " + member + " too long", LogField.of("request_id", requestId.orElse(null)),
+        LogField.of("method", method), LogField.of(member + "_bytes", (long) bytes.length), LogField.of(member + "_sha256", digest));
+    throw new JsonRpcException(JsonRpcError.withWord(JsonRpcError.INVALID_PARAMS, method + " \"" + member + "\" is "
+        + bytes.length + " bytes, more than the " + limit + " the gateway takes; refused unread (audited as SHA-256 " + digest + ")",
+        "oversized_" + member), id, 400);
   }
 
   private static JsonRpcException auditUnavailable(Governed request, AuditException e) {

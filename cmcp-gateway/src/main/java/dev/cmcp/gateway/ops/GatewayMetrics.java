@@ -4,6 +4,7 @@ import io.prometheus.metrics.config.EscapingScheme;
 import io.prometheus.metrics.core.datapoints.CounterDataPoint;
 import io.prometheus.metrics.core.metrics.Counter;
 import io.prometheus.metrics.core.metrics.CounterWithCallback;
+import io.prometheus.metrics.core.metrics.Gauge;
 import io.prometheus.metrics.core.metrics.GaugeWithCallback;
 import io.prometheus.metrics.core.metrics.Histogram;
 import io.prometheus.metrics.expositionformats.ExpositionFormatWriter;
@@ -50,6 +51,7 @@ public final class GatewayMetrics {
   private final Histogram upstream;
   private final Histogram auditFsync;
   private final Histogram auditBatch;
+  private final Gauge auditQuarantined;
 
   /**
    * @param catalogTools the tool names of the catalog at start (their series appear with their first call)
@@ -84,6 +86,9 @@ public final class GatewayMetrics {
     GaugeWithCallback.builder().name("cmcp_evidence_age_seconds").help("Age of the attestation evidence served now.")
         .callback(callback -> callback.call(Duration.between(evidenceProducedAt.get(), clock.instant()).toMillis() / 1000.0))
         .register(registry);
+    auditQuarantined = Gauge.builder().name("cmcp_audit_quarantined_files")
+        .help("Damaged previous audit epoch files this start renamed aside (quarantined) so that it could start; 0 when none.")
+        .register(registry);
     JvmMetrics.builder().register(registry);
   }
 
@@ -100,6 +105,11 @@ public final class GatewayMetrics {
   public void toolCallDecided(String tool, boolean inCatalog, String decision) {
     CounterDataPoint counter = calls.labelValues(inCatalog ? tool : UNSANCTIONED, decision, mode);
     counter.inc();
+  }
+
+  /** How many damaged previous epoch files the audit log quarantined at start. */
+  public void auditQuarantined(int files) {
+    auditQuarantined.set(files);
   }
 
   public void policyEvaluated(long nanos) {

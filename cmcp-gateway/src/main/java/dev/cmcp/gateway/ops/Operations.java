@@ -9,17 +9,26 @@ import java.util.Optional;
  *
  * @param requireToken whether {@code /readyz} and {@code /metrics} need the bearer token
  *     ({@code /healthz} never does)
+ * @param notices what the operator should know but does not make the gateway unready (a
+ *     quarantined audit file): {@code /readyz} prints them after {@code ready}
  */
-public record Operations(GatewayMetrics metrics, List<ReadinessCheck> readiness, boolean requireToken, Tracing tracing) {
+public record Operations(
+    GatewayMetrics metrics, List<ReadinessCheck> readiness, boolean requireToken, Tracing tracing, List<String> notices) {
 
   public Operations {
     readiness = List.copyOf(readiness);
     java.util.Objects.requireNonNull(tracing);
+    notices = List.copyOf(notices);
   }
 
-  /** Without tracing. */
+  /** Without notices. */
+  public Operations(GatewayMetrics metrics, List<ReadinessCheck> readiness, boolean requireToken, Tracing tracing) {
+    this(metrics, readiness, requireToken, tracing, List.of());
+  }
+
+  /** Without tracing or notices. */
   public Operations(GatewayMetrics metrics, List<ReadinessCheck> readiness, boolean requireToken) {
-    this(metrics, readiness, requireToken, Tracing.off());
+    this(metrics, readiness, requireToken, Tracing.off(), List.of());
   }
 
   /** One condition of readiness. */

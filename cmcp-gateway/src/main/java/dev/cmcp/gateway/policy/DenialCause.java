@@ -16,7 +16,12 @@ public enum DenialCause {
    */
   TOOL_DEFINITION_CHANGED,
   /** Cedar could not evaluate a policy, or the request could not be built: fail closed. */
-  EVALUATION_ERROR;
+  EVALUATION_ERROR,
+  /**
+   * Allowed by the policy, but over a rate limit: a permit's {@code @rate_limit} or the config's
+   * {@code rate_limits:}. Answered with HTTP 429 and {@code Retry-After}.
+   */
+  RATE_LIMITED;
 
   /**
    * Whether the request is refused even in advisory and silent modes. These causes are not about

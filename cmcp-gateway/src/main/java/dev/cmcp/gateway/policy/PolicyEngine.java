@@ -25,6 +25,7 @@ import dev.cmcp.gateway.catalog.Catalog;
 import dev.cmcp.gateway.catalog.CatalogTool;
 import dev.cmcp.gateway.catalog.UpstreamServer;
 import dev.cmcp.gateway.policy.PolicyScope.EntityRef;
+import dev.cmcp.gateway.ratelimit.RateLimit;
 import dev.cmcp.gateway.redaction.Redaction;
 import java.lang.System.Logger.Level;
 import java.time.ZoneOffset;
@@ -94,6 +95,8 @@ public final class PolicyEngine {
   private final Map<String, Integer> bundleOrder;
   private final Set<String> forbids;
   private final Map<String, Redaction> redactionByPolicy;
+  /** The {@code @rate_limit} of each permit that has one. */
+  private final Map<String, RateLimit> rateLimitByPolicy;
   /** The permits that carry a redaction, alone: asked which of them hold when a call is denied. */
   private final Optional<PolicySet> redactingPermits;
   private final Map<String, ToolResource> tools;
@@ -126,6 +129,7 @@ public final class PolicyEngine {
     this.bundleOrder = new HashMap<>();
     this.forbids = new HashSet<>();
     this.redactionByPolicy = new HashMap<>();
+    Map<String, RateLimit> rateLimits = new HashMap<>();
     List<PolicySlices.ScopedPolicy> policies = new ArrayList<>();
     Set<Policy> redacting = new LinkedHashSet<>();
     ObjectMapper json = new ObjectMapper();
@@ -142,8 +146,10 @@ public final class PolicyEngine {
         redactionByPolicy.put(policy.id(), redaction);
         redacting.add(cedarPolicy);
       }
+      rateLimitOf(policy, forbid).ifPresent(limit -> rateLimits.put(policy.id(), limit));
       policies.add(new PolicySlices.ScopedPolicy(policies.size(), cedarPolicy, PolicyScope.of(cedarPolicy, json)));
     }
+    this.rateLimitByPolicy = Map.copyOf(rateLimits);
     this.redactingPermits =
         redacting.isEmpty() ? Optional.empty() : Optional.of(PolicySlices.cachedIfPossible(new PolicySet(redacting)));
     this.agent = entityType("Agent");
@@ -199,6 +205,40 @@ public final class PolicyEngine {
     } catch (IllegalArgumentException e) {
       throw new PolicyException(policy.location() + ": policy " + policy.id() + ": " + e.getMessage());
     }
+  }
+
+  private static Optional<RateLimit> rateLimitOf(BundlePolicy policy, boolean forbid) throws PolicyException {
+    Optional<String> written = policy.annotation("rate_limit");
+    if (written.isEmpty()) {
+      return Optional.empty();
+    }
+    if (forbid) {
+      throw new PolicyException(policy.location() + ": policy " + policy.id()
+          + " is a forbid; @rate_limit belongs on a permit, whose allowed calls it counts");
+    }
+    try {
+      return Optional.of(RateLimit.parse(written.get()));
+    } catch (IllegalArgumentException e) {
+      throw new PolicyException(policy.location() + ": policy " + policy.id() + ": @rate_limit: " + e.getMessage());
+    }
+  }
+
+  /**
+   * The {@code @rate_limit} of each of {@code policyIds} that has one, by policy id: the limits an
+   * allowed call is counted against, given the permits that allowed it.
+   */
+  public Map<String, RateLimit> rateLimits(List<String> policyIds) {
+    if (rateLimitByPolicy.isEmpty()) {
+      return Map.of();
+    }
+    Map<String, RateLimit> limits = new HashMap<>();
+    for (String id : policyIds) {
+      RateLimit limit = rateLimitByPolicy.get(id);
+      if (limit != null) {
+        limits.put(id, limit);
+      }
+    }
+    return limits;
   }
 
   /**

@@ -3,12 +3,15 @@ package dev.cmcp.gateway.config;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
+import dev.cmcp.gateway.ratelimit.RateLimit;
+import dev.cmcp.gateway.ratelimit.RateLimits;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.List;
 import java.util.Map;
+import java.util.Optional;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -65,6 +68,25 @@ class ConfigLoaderTest {
     assertThat(config.tpmDevice()).isEqualTo(new TpmDevice.Device(Path.of("/dev/tpmrm0")));
     assertThat(config.pcrSelection()).isEqualTo(new PcrSelection("sha256", List.of(0, 1, 2, 3, 4, 5, 6, 7)));
     assertThat(config.limits()).isEqualTo(GatewayLimits.DEFAULTS);
+  }
+
+  @Test
+  void rateLimitsAndTheApprovalTimeoutAreReadAndBadRatesNamed() throws Exception {
+    GatewayConfig config = load("""
+        rate_limits:
+          per_principal: 100/minute
+          per_tool: 5/second
+          max_tracked_keys: 500
+        approval_timeout_seconds: 30
+        """);
+
+    assertThat(config.rateLimits()).isEqualTo(new RateLimits.Settings(
+        Optional.of(new RateLimit(100, Duration.ofMinutes(1))), Optional.of(new RateLimit(5, Duration.ofSeconds(1))), 500));
+    assertThat(config.approvalTimeout()).isEqualTo(Duration.ofSeconds(30));
+    assertThat(load("attestation:\n  provider: auto\n").rateLimits()).isEqualTo(RateLimits.NONE);
+    assertThat(errorOf("rate_limits:\n  per_tool: 10 per minute\n"))
+        .startsWith(prefix(2) + "rate_limits.per_tool: \"10 per minute\" is not a rate; write calls per period, like \"10/minute\"");
+    assertThat(errorOf("rate_limits:\n  per_agent: 1/second\n")).contains("unknown key");
   }
 
   @Test

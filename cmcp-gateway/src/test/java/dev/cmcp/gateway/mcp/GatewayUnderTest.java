@@ -1,9 +1,9 @@
 package dev.cmcp.gateway.mcp;
 
-import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
+import dev.cmcp.gateway.InteropPackages;
 import dev.cmcp.gateway.audit.AuditFixtures;
 import dev.cmcp.gateway.audit.AuditLog;
 import dev.cmcp.gateway.catalog.Catalog;
@@ -63,6 +63,12 @@ final class GatewayUnderTest implements AutoCloseable {
   /** As above, answering policy denials as {@code denyResponse} says. */
   static GatewayUnderTest start(Path dir, EnforcementMode mode, String policies, List<UpstreamServer> servers,
       List<CatalogTool> tools, UpstreamSettings settings, DenyResponse denyResponse) throws Exception {
+    return start(dir, mode, policies, servers, tools, settings, denyResponse, CallControls.defaults());
+  }
+
+  /** As above, with these rate limits (and the other checks of {@link CallControls}). */
+  static GatewayUnderTest start(Path dir, EnforcementMode mode, String policies, List<UpstreamServer> servers,
+      List<CatalogTool> tools, UpstreamSettings settings, DenyResponse denyResponse, CallControls controls) throws Exception {
     Path bundleDir = Files.createDirectories(dir.resolve("bundle"));
     Files.writeString(bundleDir.resolve("manifest.json"),
         "{\"version\": \"1.0.0\", \"authored_at\": \"2026-01-01T00:00:00Z\", \"author_identity\": \"t@example.com\", \"commit_sha\": \"t\"}");
@@ -81,7 +87,7 @@ final class GatewayUnderTest implements AutoCloseable {
     upstreams.start();
     ActivePolicy active = new ActivePolicy(bundle, catalog, new PolicyEngine(bundle, catalog));
     ToolCallPipeline pipeline = new ToolCallPipeline(
-        () -> active, mode, upstreams, audit, session -> { }, Optional::empty, clock, Optional.empty(), denyResponse);
+        () -> active, mode, upstreams, audit, session -> { }, Optional::empty, clock, Optional.empty(), denyResponse, controls);
     McpEndpoint endpoint = new McpEndpoint(new JsonRpcDecoder(JSON), new SessionStore(clock, 100), pipeline, Optional.empty(), "test");
     return new GatewayUnderTest(upstreams, audit, endpoint);
   }
@@ -95,6 +101,16 @@ final class GatewayUnderTest implements AutoCloseable {
     return new UpstreamServer.Stdio(name, "node", List.of(resource("hostile-server.mjs").toString()), Map.of(), null);
   }
 
+  /** The hostile server of the redaction tests, {@code leaky-server.mjs}, answering the cases of {@code leaky-answers.json}. */
+  static UpstreamServer.Stdio leakyServer(String name) {
+    return new UpstreamServer.Stdio(name, "node", List.of(resource("leaky-server.mjs").toString(), name), Map.of(), null);
+  }
+
+  /** A test resource of this package, as a file. */
+  static Path resourceFile(String name) {
+    return resource(name);
+  }
+
   /** The server whose tools log and ask the client during a call, {@code asking-server.mjs}. */
   static UpstreamServer.Stdio askingServer(String name) {
     return new UpstreamServer.Stdio(name, "node", List.of(resource("asking-server.mjs").toString()), Map.of(), null);
@@ -103,8 +119,7 @@ final class GatewayUnderTest implements AutoCloseable {
   static UpstreamServer.Stdio serverEverything(String name) {
     String root = System.getProperty("cmcp.repo.root");
     Path base = root != null ? Path.of(root) : Path.of("").toAbsolutePath().getParent();
-    Path launcher = base.resolve("interop/node_modules/@modelcontextprotocol/server-everything/dist/index.js");
-    assumeTrue(Files.isRegularFile(launcher), "interop/node_modules is missing: run `npm ci` in interop/");
+    Path launcher = InteropPackages.require(base.resolve("interop/node_modules/@modelcontextprotocol/server-everything/dist/index.js"));
     return new UpstreamServer.Stdio(name, "node", List.of(launcher.toString(), "stdio"), Map.of(), null);
   }
 
@@ -158,6 +173,22 @@ final class GatewayUnderTest implements AutoCloseable {
       throw new AssertionError(method + " did not succeed: " + body);
     }
     return body.get("result");
+  }
+
+  /**
+   * The tool names {@code server} (hostile-server.mjs) received so far, asked of it directly,
+   * not through the gateway: so it can be asked even when the gateway refuses every call.
+   */
+  List<String> upstreamCalls(String server) throws Exception {
+    ObjectNode answer = upstreams.connection(server).request("tools/call", parse("{\"name\":\"calls\",\"arguments\":{}}"));
+    List<String> names = new java.util.ArrayList<>();
+    JSON.parse(answer.at("/result/content/0/text").asText().getBytes(StandardCharsets.UTF_8)).forEach(name -> names.add(name.asText()));
+    return names;
+  }
+
+  /** Closes the audit log under the gateway: every later append throws, as when the disk fails. */
+  void breakAuditLog() {
+    audit.orElseThrow().close();
   }
 
   Path auditFile() {
