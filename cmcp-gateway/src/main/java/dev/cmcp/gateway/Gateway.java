@@ -9,6 +9,9 @@ import dev.cmcp.gateway.audit.AuditException;
 import dev.cmcp.gateway.audit.AuditLog;
 import dev.cmcp.gateway.audit.AuditRecords;
 import dev.cmcp.gateway.audit.CurrentLink;
+import dev.cmcp.gateway.auth.Authenticator;
+import dev.cmcp.gateway.auth.IssuerKeys;
+import dev.cmcp.gateway.auth.RefusalLog;
 import dev.cmcp.gateway.catalog.Catalog;
 import dev.cmcp.gateway.claim.ClaimIssuer;
 import dev.cmcp.gateway.config.ClaimGranularity;
@@ -62,7 +65,11 @@ public final class Gateway implements AutoCloseable {
   /** At most this many claims are written at shutdown; a stop should not take minutes. */
   static final int MAX_SHUTDOWN_CLAIMS = 10_000;
   private static final System.Logger LOG = System.getLogger("cmcp");
+  /** Warnings at start, beside the report's lines (StartCommand logs those under this name too). */
+  private static final System.Logger START = System.getLogger("cmcp.start");
 
+  /** Refusals by authentication recorded one by one each second; the rest are counted (RefusalLog). */
+  private static final int AUDITED_REFUSALS_PER_SECOND = 50;
   private final Upstreams upstreams;
   private final GatewayHttpServer http;
   private final Optional<AuditLog> audit;
@@ -183,6 +190,8 @@ public final class Gateway implements AutoCloseable {
     metrics.auditQuarantined(quarantined.size());
     quarantined.forEach(q -> report.accept("audit: damaged previous epoch " + q.file() + " quarantined as "
         + q.quarantinedAs() + " (sha256 " + q.fileSha256() + "): " + q.reason()));
+    Authenticator authenticator = authenticator(config, env, clock, report);
+    authenticator.issuerKeys().ifPresent(keys -> readiness.add(keys::problem));
     Tracing tracing = Tracing.of(config.telemetry(), version());
     config.telemetry().tracesEndpoint().ifPresent(endpoint -> report.accept("tracing: OTLP/HTTP to " + endpoint
         + ", sampling ratio " + config.telemetry().samplingRatio()));
@@ -196,8 +205,9 @@ public final class Gateway implements AutoCloseable {
         config.limits().maxSessionsPerPrincipal(), config.limits().sessionIdleTimeout());
     McpEndpoint endpoint = new McpEndpoint(
         new JsonRpcDecoder(json, config.limits().maxJsonValues()), sessions, toolCalls, claims, version());
-    GatewayHttpServer http = new GatewayHttpServer(
-        address, endpoint, env.bearerToken(), config.allowedOrigins(), json.mapper(), Optional.of(operations), config.limits());
+    GatewayHttpServer http = new GatewayHttpServer(address, endpoint, authenticator,
+        new RefusalLog(audit, clock, AUDITED_REFUSALS_PER_SECOND), config.allowedOrigins(), json.mapper(), Optional.of(operations),
+        config.limits());
     try {
       http.start();
     } catch (Exception e) {
@@ -208,7 +218,7 @@ public final class Gateway implements AutoCloseable {
       throw new StartupException(bindFailure(address, e), e);
     }
     report.accept("listening on " + new ListenAddress(address.host(), http.port(), true)
-        + (env.bearerToken().isPresent() ? " (bearer token required)" : ""));
+        + (authenticator.required() ? " (" + authenticator + " required)" : ""));
     audit.ifPresent(log -> {
       try {
         CurrentLink.point(log);
@@ -238,6 +248,28 @@ public final class Gateway implements AutoCloseable {
       }
     }
     return "listen_addr " + address + ": cannot listen: " + e.getMessage();
+  }
+
+  /**
+   * Who may call: the auth section, else the shared bearer token, else (loopback only) anyone. The
+   * OAuth issuer's keys are fetched now, so that a wrong issuer shows at start; an issuer that
+   * cannot be reached yet is retried on the first token and reported by {@code /readyz}.
+   */
+  private static Authenticator authenticator(GatewayConfig config, RuntimeEnvironment env, Clock clock, Consumer<String> report) {
+    if (config.auth().isPresent()) {
+      Authenticator authenticator = Authenticator.of(config.auth().get(), IssuerKeys.http(), clock);
+      report.accept("auth: " + config.auth().get().agents().size() + " agents with their own tokens"
+          + config.auth().get().oauth().map(o -> ", OAuth tokens of " + o.issuer() + " for " + o.audience()).orElse(""));
+      authenticator.issuerKeys().filter(keys -> !keys.fetchNow()).flatMap(IssuerKeys::problem)
+          .ifPresent(problem -> START.log(System.Logger.Level.WARNING, problem + "; OAuth tokens are refused until the keys can be fetched"));
+      return authenticator;
+    }
+    if (env.bearerToken().isPresent()) {
+      START.log(System.Logger.Level.WARNING, RuntimeEnvironment.BEARER_TOKEN + " is one token shared by every agent: the gateway cannot "
+          + "tell agents apart, and any holder can name any workflow and read any claim; give each agent its own token under auth.agents");
+      return Authenticator.sharedToken(env.bearerToken().get());
+    }
+    return Authenticator.none();
   }
 
   /**

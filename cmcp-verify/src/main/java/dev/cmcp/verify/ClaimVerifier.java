@@ -140,7 +140,10 @@ public final class ClaimVerifier {
 
     List<Check> checks = new ArrayList<>();
     checks.add(signature(json, claim));
-    checks.add(Check.pass(CLAIM_FORMAT, "the claim has every field of " + GatewayClaim.EAT_PROFILE + " and no other"));
+    checks.add(Check.pass(CLAIM_FORMAT, "the claim has every field of " + GatewayClaim.EAT_PROFILE + " and no other; session "
+        + claim.gateway().sessionId() + claim.gateway().principal()
+            .map(p -> ", principal " + p.id() + " (" + p.method() + p.issuer().map(i -> " of " + i).orElse("") + ")")
+            .orElse(", principal not recorded")));
     PlatformEvidence evidence;
     try {
       evidence = PlatformEvidence.of(claim.trace().runtime());
@@ -463,7 +466,7 @@ public final class ClaimVerifier {
     }
     List<Call> calls = claim.gateway().calls();
     for (int i = 0; i < calls.size(); i++) {
-      String mismatch = callMismatch(log, calls.get(i), claim.gateway().sessionId(), callName(i));
+      String mismatch = callMismatch(log, calls.get(i), claim.gateway(), callName(i));
       if (mismatch != null) {
         return Check.fail(AUDIT_LOG, mismatch);
       }
@@ -473,7 +476,8 @@ public final class ClaimVerifier {
   }
 
   /** Why the log's entries for {@code call} differ from what the claim says about them, or null. */
-  private static String callMismatch(AuditLogReplay.Intact log, Call call, String sessionId, String name) {
+  private static String callMismatch(AuditLogReplay.Intact log, Call call, GatewayClaim.Session session, String name) {
+    String sessionId = session.sessionId();
     JsonNodeFactory nodes = JsonNodeFactory.instance;
     int index = (int) call.index();
     if (!log.entryHashHex(index).equals(call.entrySha256())) {
@@ -490,6 +494,8 @@ public final class ClaimVerifier {
     decision.put("policies", policies);
     decision.put("bundle_hash", nodes.textNode(call.bundleHash()));
     decision.put("arguments_sha256", nodes.textNode(call.argumentsSha256()));
+    // A claim naming its principal says every call was that principal's; older claims do not say.
+    session.principal().ifPresent(principal -> decision.put("principal", nodes.textNode(principal.id())));
     String mismatch = fieldMismatch(log.entry(index), index, decision, name);
     if (mismatch != null || call.outcome().isEmpty()) {
       return mismatch;

@@ -194,10 +194,36 @@ public final class AuditLog implements AutoCloseable {
     entry.put("request_id", decision.requestId().orElse(null));
     // Only when traced: untraced entries stay as they were.
     decision.traceId().ifPresent(trace -> entry.put("trace_id", trace));
+    decision.principal().ifPresent(principal -> {
+      entry.put("principal", principal.id());
+      entry.set("auth", authJson(principal.method(), principal.issuer(), principal.tokenIdSha256()));
+    });
     Appended appended = appendDurably(entry);
     callsBySession.computeIfAbsent(decision.sessionId(), s -> new ConcurrentSkipListMap<>()).put(appended.index(),
         new RecordedCall(appended.index(), appended.hashHex(), decision, Optional.empty(), Optional.empty(), Optional.empty()));
     return appended.index();
+  }
+
+  /**
+   * Records a request refused by authentication; returns its index. Written without waiting for
+   * the disk, like an outcome: nothing was done that the entry must precede.
+   */
+  public long appendAuthRefused(AuditRecords.AuthRefused refused) throws AuditException {
+    ObjectNode entry = NODES.objectNode();
+    entry.put("type", "auth_refused");
+    entry.put("cause", refused.cause());
+    entry.set("auth", authJson(refused.method(), refused.issuer(), refused.tokenIdSha256()));
+    entry.put("request_id", refused.requestId().orElse(null));
+    entry.put("suppressed", refused.suppressed());
+    return appendWritten(entry).index();
+  }
+
+  private static ObjectNode authJson(String method, Optional<String> issuer, Optional<String> tokenIdSha256) {
+    ObjectNode auth = NODES.objectNode();
+    auth.put("method", method);
+    auth.put("issuer", issuer.orElse(null));
+    auth.put("jti_sha256", tokenIdSha256.orElse(null));
+    return auth;
   }
 
   /** Records what a forwarded call returned; returns its index. */

@@ -28,6 +28,8 @@ public final class AuditRecords {
    * @param requestId the gateway's id of the HTTP request that carried the call, as its log lines
    *     and {@code X-Request-Id} show it; empty when the call came some other way
    * @param traceId the OpenTelemetry trace id of the request, when it was traced
+   * @param principal who made the request and how that was established; empty in records made
+   *     without it (older callers), which the log then writes without {@code principal}
    */
   public record Decision(
       String sessionId,
@@ -42,9 +44,19 @@ public final class AuditRecords {
       String mode,
       String action,
       Optional<String> requestId,
-      Optional<String> traceId) {
+      Optional<String> traceId,
+      Optional<Principal> principal) {
     public Decision {
       policies = List.copyOf(policies);
+    }
+
+    /** A decision without a principal. */
+    public Decision(
+        String sessionId, String workflowId, String tool, String decision, String enforced, Optional<String> cause,
+        List<String> policies, String argumentsSha256, String bundleHash, String mode, String action,
+        Optional<String> requestId, Optional<String> traceId) {
+      this(sessionId, workflowId, tool, decision, enforced, cause, policies, argumentsSha256, bundleHash, mode, action,
+          requestId, traceId, Optional.empty());
     }
 
     /** A decision of an untraced request. */
@@ -75,6 +87,29 @@ public final class AuditRecords {
       return "forwarded".equals(enforced);
     }
   }
+
+  /**
+   * Who made a request: the Cedar principal and how it was authenticated; never the token.
+   *
+   * @param id the principal id, {@code Agent::"<id>"} (the declared workflow for an unauthenticated caller)
+   * @param method {@code none}, {@code shared_token}, {@code agent_token} or {@code oauth}
+   * @param issuer the OAuth issuer
+   * @param tokenIdSha256 hex SHA-256 of the OAuth token's {@code jti}
+   */
+  public record Principal(String id, String method, Optional<String> issuer, Optional<String> tokenIdSha256) {}
+
+  /**
+   * A request refused by authentication, before its body was read.
+   *
+   * @param cause the refusal's word, such as {@code token_expired}
+   * @param method what the presented credential was checked as
+   * @param issuer the OAuth issuer, when checked as an OAuth token
+   * @param tokenIdSha256 hex SHA-256 of the token's {@code jti}, when a verified token carried one
+   * @param suppressed how many refusals before this one were not recorded, over the rate limit
+   */
+  public record AuthRefused(
+      String cause, String method, Optional<String> issuer, Optional<String> tokenIdSha256, Optional<String> requestId,
+      long suppressed) {}
 
   /**
    * What came back for a forwarded call, as digests only.

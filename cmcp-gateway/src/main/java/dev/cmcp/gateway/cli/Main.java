@@ -20,7 +20,7 @@ import picocli.CommandLine.Command;
     description = "Confidential MCP Runtime: a policy-enforcing, auditing gateway for MCP tool calls.",
     subcommands = {
         StartCommand.class, ValidateConfigCommand.class, ValidateBundleCommand.class, ClaimCommand.class, VerifyCommand.class,
-        VerifyEvidenceCommand.class, CatalogCommand.class},
+        VerifyEvidenceCommand.class, CatalogCommand.class, TokenCommand.class},
     exitCodeListHeading = "%nExit codes:%n",
     exitCodeList = {"0:success", "1:invalid input (config, bundle, catalog, hash mismatch) or startup failure", "2:usage error",
         "3:verify: partially_verified (no check failed, something not established; not success)"},
@@ -53,18 +53,30 @@ public final class Main implements Runnable {
   static CommandLine commandLine() {
     // picocli answers usage errors with 2 and uncaught exceptions with 1, as documented above;
     // an uncaught exception is one line on stderr, never a stack trace (those go to the log at FINE).
-    return new CommandLine(new Main()).setExecutionExceptionHandler((e, commandLine, parseResult) -> {
+    CommandLine main = new CommandLine(new Main()).setExecutionExceptionHandler((e, commandLine, parseResult) -> {
       commandLine.getErr().println(commandLine.getCommandName() + ": " + e.getClass().getSimpleName()
           + (e.getMessage() == null ? "" : ": " + e.getMessage()));
       Logger.getLogger(Main.class.getName()).log(Level.FINE, "uncaught", e);
       return INVALID_INPUT;
     });
+    withHelp(main);
+    return main;
+  }
+
+  /** Every command answers --help and -h (and --version), including one whose annotation forgot to ask for them. */
+  private static void withHelp(CommandLine command) {
+    CommandLine.Model.CommandSpec spec = command.getCommandSpec();
+    if (!spec.mixinStandardHelpOptions()) {
+      spec.mixinStandardHelpOptions(true);
+      spec.versionProvider(new Version());
+    }
+    command.getSubcommands().values().forEach(Main::withHelp);
   }
 
   @Override
   public void run() {
     throw new CommandLine.ParameterException(spec.commandLine(),
-        "missing command: start, validate-config, validate-bundle, claim, verify, verify-evidence or catalog");
+        "missing command: start, validate-config, validate-bundle, claim, verify, verify-evidence, catalog or token");
   }
 
   static final class Version implements CommandLine.IVersionProvider {

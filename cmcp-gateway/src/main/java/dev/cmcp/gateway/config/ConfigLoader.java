@@ -36,11 +36,22 @@ public final class ConfigLoader {
           "deny_response",
           "telemetry",
           "rate_limits",
-          "approval_timeout_seconds");
+          "approval_timeout_seconds",
+          "auth");
 
   private static final Set<String> TELEMETRY_KEYS = Set.of("traces_endpoint", "sampling_ratio", "resource_attributes");
 
   private static final Set<String> RATE_LIMITS_KEYS = Set.of("per_principal", "per_tool", "max_tracked_keys");
+
+  private static final Set<String> AUTH_KEYS = Set.of("agents", "oauth", "auditors");
+  private static final Set<String> AGENT_KEYS = Set.of("id", "token_sha256", "workflows");
+  private static final Set<String> OAUTH_KEYS = Set.of(
+      "issuer", "audience", "principal_claim", "required_scopes", "attributes", "algorithms", "clock_skew_seconds",
+      "jwks_refresh_seconds", "jwks_max_age_seconds", "workflows_claim");
+  /** Asymmetric JWS algorithms only: an HMAC key would be a secret the gateway shares with the issuer. */
+  static final List<String> SIGNING_ALGORITHMS =
+      List.of("RS256", "RS384", "RS512", "PS256", "PS384", "PS512", "ES256", "ES384", "ES512");
+  private static final Pattern PRINCIPAL_ID = Pattern.compile("[\\x21-\\x7e]{1,256}");
 
   private static final Set<String> ATTESTATION_KEYS =
       Set.of(
@@ -120,7 +131,8 @@ public final class ConfigLoader {
         top.choice("deny_response", DenyResponse.values(), DenyResponse::configName).orElse(DenyResponse.HTTP_403),
         telemetry(top),
         rateLimits(top.map("rate_limits")),
-        Duration.ofSeconds(top.positive("approval_timeout_seconds").orElse(120L)));
+        Duration.ofSeconds(top.positive("approval_timeout_seconds").orElse(120L)),
+        auth(top));
   }
 
   /** Tracing is off unless traces_endpoint names an http(s) URL. */
@@ -148,6 +160,101 @@ public final class ConfigLoader {
     return new Telemetry(endpoint, telemetry.fraction("sampling_ratio").orElse(1.0), telemetry.stringMap("resource_attributes"));
   }
 
+  /** The auth section, empty when absent; an empty section is refused, since it would authenticate nobody. */
+  private static Optional<AuthSettings> auth(YamlMap top) throws ConfigException {
+    if (!top.has("auth")) {
+      return Optional.empty();
+    }
+    YamlMap auth = top.map("auth");
+    auth.rejectUnknownKeys(AUTH_KEYS);
+    List<AuthSettings.AgentToken> agents = new java.util.ArrayList<>();
+    Set<String> ids = new java.util.HashSet<>();
+    Set<String> digests = new java.util.HashSet<>();
+    List<YamlMap> written = auth.maps("agents");
+    for (YamlMap agent : written) {
+      agent.rejectUnknownKeys(AGENT_KEYS);
+      String id = agent.string("id").orElseThrow(() -> agent.error("id", "missing; name the agent (its Cedar principal Agent::\"<id>\")"));
+      if (!PRINCIPAL_ID.matcher(id).matches()) {
+        throw agent.error("id", "\"" + id + "\" must be 1-256 printable ASCII characters without spaces");
+      }
+      if (!ids.add(id)) {
+        throw agent.error("id", "agent " + id + " is listed twice; keep one");
+      }
+      String digest = agent.string("token_sha256")
+          .orElseThrow(() -> agent.error("token_sha256", "missing; write the output of: cmcp token hash < token-file"))
+          .toLowerCase(Locale.ROOT);
+      if (digest.length() != 64 || !HEX.matcher(digest).matches()) {
+        throw agent.error("token_sha256", "must be the 64 hex digits of the token's SHA-256 (cmcp token hash prints it), not the token itself");
+      }
+      if (!digests.add(digest)) {
+        throw agent.error("token_sha256", "another agent has the same token; give each agent its own");
+      }
+      List<String> workflows = agent.strings("workflows");
+      for (int i = 0; i < workflows.size(); i++) {
+        if (!PRINCIPAL_ID.matcher(workflows.get(i)).matches()) {
+          throw agent.error("workflows", i, "\"" + workflows.get(i) + "\" must be 1-256 printable ASCII characters without spaces");
+        }
+      }
+      agents.add(new AuthSettings.AgentToken(id, digest, workflows.isEmpty() ? List.of(id) : workflows));
+    }
+    Optional<AuthSettings.OAuth> oauth = auth.has("oauth") ? Optional.of(oauth(auth.map("oauth"))) : Optional.empty();
+    if (agents.isEmpty() && oauth.isEmpty()) {
+      throw top.error("auth", "authenticates nobody; list agents under auth.agents, configure auth.oauth, or remove the section");
+    }
+    return Optional.of(new AuthSettings(agents, oauth, auth.strings("auditors")));
+  }
+
+  private static AuthSettings.OAuth oauth(YamlMap oauth) throws ConfigException {
+    oauth.rejectUnknownKeys(OAUTH_KEYS);
+    URI issuer = absoluteUrl(oauth, "issuer", true);
+    URI audience = absoluteUrl(oauth, "audience", false);
+    List<String> algorithms = oauth.strings("algorithms");
+    for (int i = 0; i < algorithms.size(); i++) {
+      if (!SIGNING_ALGORITHMS.contains(algorithms.get(i))) {
+        throw oauth.error("algorithms", i, "\"" + algorithms.get(i) + "\" is not allowed; use some of "
+            + String.join(", ", SIGNING_ALGORITHMS) + " (never none, never HMAC)");
+      }
+    }
+    return new AuthSettings.OAuth(
+        issuer,
+        audience,
+        oauth.string("principal_claim").orElse("sub"),
+        oauth.strings("required_scopes"),
+        oauth.strings("attributes"),
+        algorithms.isEmpty() ? List.of("RS256", "PS256", "ES256") : algorithms,
+        Duration.ofSeconds(oauth.notNegative("clock_skew_seconds").orElse(60L)),
+        Duration.ofSeconds(oauth.positive("jwks_refresh_seconds").orElse(300L)),
+        Duration.ofSeconds(oauth.positive("jwks_max_age_seconds").orElse(3600L)),
+        oauth.string("workflows_claim"));
+  }
+
+  /**
+   * An absolute https URL; plain http only on a loopback host (tests, local development), since a
+   * token issuer or resource reached in clear could be impersonated.
+   */
+  private static URI absoluteUrl(YamlMap map, String key, boolean required) throws ConfigException {
+    Optional<String> written = map.string(key);
+    if (written.isEmpty()) {
+      throw map.error(key, required ? "missing; write the authorization server's issuer URL"
+          : "missing; write the gateway's public MCP URL (for example https://gw.example.com/mcp), which tokens must name in aud");
+    }
+    URI url;
+    try {
+      url = new URI(written.get());
+    } catch (URISyntaxException e) {
+      throw map.error(key, "\"" + written.get() + "\" is not a URL");
+    }
+    String scheme = url.getScheme() == null ? "" : url.getScheme().toLowerCase(Locale.ROOT);
+    if (url.getHost() == null || url.getRawQuery() != null || url.getRawFragment() != null || url.getRawUserInfo() != null) {
+      throw map.error(key, "\"" + written.get() + "\" must be an absolute URL with a host and no query or fragment");
+    }
+    boolean loopback = ListenAddress.isLoopbackHost(url.getHost());
+    if (!scheme.equals("https") && !(scheme.equals("http") && loopback)) {
+      throw map.error(key, "\"" + written.get() + "\" must use https (http only on a loopback host, for tests)");
+    }
+    return url;
+  }
+
   /**
    * Checks the settings that depend on the environment: software attestation only in development
    * mode, OPAQUE only with its service URL, and a listen address that a tokenless gateway may use.
@@ -162,6 +269,10 @@ public final class ConfigLoader {
       throw new ConfigException(
           "attestation.provider: opaque needs " + RuntimeEnvironment.OPAQUE_ATTESTATION_URL
               + " set to the OPAQUE attestation service URL");
+    }
+    if (config.auth().isPresent() && env.bearerToken().isPresent()) {
+      throw new ConfigException(RuntimeEnvironment.BEARER_TOKEN + " is one token shared by every agent and cannot be used "
+          + "with an auth section, which tells agents apart; unset it and give each agent its own entry under auth.agents");
     }
     config.effectiveListenAddress(env);
   }

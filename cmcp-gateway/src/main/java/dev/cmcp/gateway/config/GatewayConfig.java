@@ -38,6 +38,7 @@ import java.util.Optional;
  * @param telemetry telemetry: where traces go; {@link Telemetry#OFF} without the section
  * @param rateLimits rate_limits: the gateway-wide limits on calls, per principal and per tool
  * @param approvalTimeout approval_timeout_seconds: how long a person has to answer an approval question
+ * @param auth the auth section: per-agent tokens, OAuth; empty when the file has none
  */
 public record GatewayConfig(
     Path configFile,
@@ -65,7 +66,8 @@ public record GatewayConfig(
     DenyResponse denyResponse,
     Telemetry telemetry,
     RateLimits.Settings rateLimits,
-    Duration approvalTimeout) {
+    Duration approvalTimeout,
+    Optional<AuthSettings> auth) {
 
   public GatewayConfig {
     Objects.requireNonNull(configFile);
@@ -89,16 +91,17 @@ public record GatewayConfig(
     Objects.requireNonNull(telemetry);
     Objects.requireNonNull(rateLimits);
     Objects.requireNonNull(approvalTimeout);
+    Objects.requireNonNull(auth);
     allowedOrigins = List.copyOf(allowedOrigins);
   }
 
   /**
-   * The address to bind, given the environment. A gateway without a bearer token accepts anyone who
-   * can connect, so it listens on loopback unless the file explicitly says otherwise, and an explicit
-   * non-loopback address without a token is refused.
+   * The address to bind, given the environment. A gateway without authentication (an {@code auth}
+   * section or a bearer token) accepts anyone who can connect, so it listens on loopback unless the
+   * file explicitly says otherwise, and an explicit non-loopback address without it is refused.
    */
   public ListenAddress effectiveListenAddress(RuntimeEnvironment env) throws ConfigException {
-    if (env.bearerToken().isPresent() || listenAddress.isLoopback()) {
+    if (env.bearerToken().isPresent() || auth.isPresent() || listenAddress.isLoopback()) {
       return listenAddress;
     }
     if (!listenAddress.explicit()) {
@@ -106,7 +109,7 @@ public record GatewayConfig(
     }
     throw new ConfigException(
         "listen_addr: " + listenAddress + " is reachable from other machines; set "
-            + RuntimeEnvironment.BEARER_TOKEN + " or listen on 127.0.0.1");
+            + RuntimeEnvironment.BEARER_TOKEN + ", add an auth section, or listen on 127.0.0.1");
   }
 
   /** The provider to use: CMCP_DEV_MODE=1 forces software attestation, whatever the file says. */

@@ -122,6 +122,27 @@ final class YamlMap {
     throw error(key, "\"" + written.get() + "\" is not allowed; use one of " + allowed);
   }
 
+  /** The maps of a list under {@code key}; none when the key is absent. */
+  List<YamlMap> maps(String key) throws ConfigException {
+    Optional<JsonNode> value = value(key);
+    if (value.isEmpty()) {
+      return List.of();
+    }
+    if (!value.get().isArray()) {
+      throw typeError(key, "a list of maps", value.get());
+    }
+    List<YamlMap> maps = new ArrayList<>();
+    for (int i = 0; i < value.get().size(); i++) {
+      JsonNode item = value.get().get(i);
+      String itemPath = pathOf(key) + "[" + i + "]";
+      if (!item.isObject()) {
+        throw document.error(itemPath, "expected a map of settings, got " + describe(item));
+      }
+      maps.add(new YamlMap(document, itemPath, item));
+    }
+    return maps;
+  }
+
   /** A number from 0 to 1. */
   Optional<Double> fraction(String key) throws ConfigException {
     Optional<JsonNode> value = value(key);

@@ -1,6 +1,8 @@
 package dev.cmcp.gateway.http;
 
 import com.fasterxml.jackson.databind.ObjectMapper;
+import dev.cmcp.gateway.auth.Authenticator;
+import dev.cmcp.gateway.auth.RefusalLog;
 import dev.cmcp.gateway.config.GatewayLimits;
 import dev.cmcp.gateway.config.ListenAddress;
 import dev.cmcp.gateway.mcp.McpEndpoint;
@@ -60,6 +62,27 @@ public final class GatewayHttpServer implements AutoCloseable {
   GatewayHttpServer(
       ListenAddress address, McpEndpoint endpoint, Optional<String> bearerToken, List<String> allowedOrigins, ObjectMapper json,
       Optional<Operations> operations, Duration idleTimeout, Duration bodyTimeout, Duration bodyGrace, GatewayLimits limits) {
+    this(address, endpoint, bearerToken.map(Authenticator::sharedToken).orElseGet(Authenticator::none),
+        new RefusalLog(Optional.empty(), java.time.Clock.systemUTC(), 100), allowedOrigins, json, operations, idleTimeout,
+        bodyTimeout, bodyGrace, limits);
+  }
+
+  /**
+   * @param authenticator who may call, decided before anything else of a request is read
+   * @param refusals where refused requests are recorded
+   * @param limits connections, request bodies
+   */
+  public GatewayHttpServer(
+      ListenAddress address, McpEndpoint endpoint, Authenticator authenticator, RefusalLog refusals, List<String> allowedOrigins,
+      ObjectMapper json, Optional<Operations> operations, GatewayLimits limits) {
+    this(address, endpoint, authenticator, refusals, allowedOrigins, json, operations, IDLE_TIMEOUT, McpHandler.BODY_TIMEOUT,
+        McpHandler.BODY_GRACE, limits);
+  }
+
+  private GatewayHttpServer(
+      ListenAddress address, McpEndpoint endpoint, Authenticator authenticator, RefusalLog refusals, List<String> allowedOrigins,
+      ObjectMapper json, Optional<Operations> operations, Duration idleTimeout, Duration bodyTimeout, Duration bodyGrace,
+      GatewayLimits limits) {
     // Jetty's default of 200 threads would let 200 slow clients hold every thread; a virtual
     // thread blocked on a read costs little, and connections are bounded below instead.
     VirtualThreadPool threads = new VirtualThreadPool(limits.maxConnections() + 64);
@@ -79,7 +102,7 @@ public final class GatewayHttpServer implements AutoCloseable {
     connector.addBean(new ConnectionsPerAddress(limits.maxConnectionsPerAddress()));
     server.addConnector(connector);
     server.setHandler(new McpHandler(
-        endpoint, bearerToken.map(BearerToken::new), new OriginPolicy(allowedOrigins), json, operations, bodyTimeout, bodyGrace,
+        endpoint, authenticator, refusals, new OriginPolicy(allowedOrigins), json, operations, bodyTimeout, bodyGrace,
         limits.minRequestBodyBytesPerSecond(), new RequestBytesBudget(limits.maxRequestBytesInFlight())));
   }
 

@@ -3,16 +3,23 @@ package dev.cmcp.gateway.http;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.NullNode;
+import dev.cmcp.gateway.auth.AuthRefusal;
+import dev.cmcp.gateway.auth.AuthResult;
+import dev.cmcp.gateway.auth.Authenticator;
+import dev.cmcp.gateway.auth.Identity;
+import dev.cmcp.gateway.auth.RefusalLog;
 import dev.cmcp.gateway.mcp.JsonRpcError;
 import dev.cmcp.gateway.mcp.McpEndpoint;
 import dev.cmcp.gateway.mcp.McpHttpRequest;
 import dev.cmcp.gateway.mcp.McpHttpResponse;
+import dev.cmcp.gateway.mcp.SessionStreams;
 import dev.cmcp.gateway.ops.GatewayMetrics;
 import dev.cmcp.gateway.ops.Operations;
 import dev.cmcp.gateway.ops.Tracing;
 import io.opentelemetry.api.trace.Span;
 import java.io.IOException;
 import java.io.InputStream;
+import java.io.OutputStream;
 import java.lang.System.Logger;
 import java.lang.System.Logger.Level;
 import java.nio.ByteBuffer;
@@ -46,11 +53,13 @@ final class McpHandler extends Handler.Abstract {
   static final Duration BODY_GRACE = Duration.ofSeconds(5);
   private static final int READ_CHUNK = 64 * 1024;
   private static final Logger LOG = System.getLogger("cmcp.http");
+  private static final Duration KEEPALIVE = Duration.ofSeconds(15);
   private static final String CLAIMS_PREFIX = "/v1/sessions/";
   private static final String CLAIM_SUFFIX = "/claim";
 
   private final McpEndpoint endpoint;
-  private final Optional<BearerToken> token;
+  private final Authenticator authenticator;
+  private final RefusalLog refusals;
   private final OriginPolicy origins;
   private final ObjectMapper json;
   private final Optional<Operations> operations;
@@ -67,14 +76,15 @@ final class McpHandler extends Handler.Abstract {
    * @param minBodyBytesPerSecond the least average rate of a body after the grace; 0 for none
    * @param budget the request bytes all requests may hold at once
    */
-  McpHandler(McpEndpoint endpoint, Optional<BearerToken> token, OriginPolicy origins, ObjectMapper json,
+  McpHandler(McpEndpoint endpoint, Authenticator authenticator, RefusalLog refusals, OriginPolicy origins, ObjectMapper json,
       Optional<Operations> operations, Duration bodyTimeout, Duration bodyGrace, long minBodyBytesPerSecond,
       RequestBytesBudget budget) {
     this.bodyGrace = bodyGrace;
     this.minBodyBytesPerSecond = minBodyBytesPerSecond;
     this.budget = budget;
     this.endpoint = endpoint;
-    this.token = token;
+    this.authenticator = authenticator;
+    this.refusals = refusals;
     this.origins = origins;
     this.json = json;
     this.operations = operations;
@@ -128,15 +138,24 @@ final class McpHandler extends Handler.Abstract {
     if ("/healthz".equals(path)) {
       return plainText(response, callback, 200, "ok\n", "text/plain; charset=utf-8");
     }
-    if (operations.isPresent() && ("/readyz".equals(path) || "/metrics".equals(path))) {
-      return operatorEndpoint(request, response, callback, path, operations.get());
+    // Where an MCP client learns how to get a token, so it is served to everyone (RFC 9728).
+    if (authenticator.protectedResource().isPresent() && authenticator.protectedResource().get().serves(path)) {
+      return plainText(response, callback, 200, json.writeValueAsString(authenticator.protectedResource().get().document()),
+          "application/json");
     }
+    if (operations.isPresent() && ("/readyz".equals(path) || "/metrics".equals(path))) {
+      return operatorEndpoint(request, response, callback, path, operations.get(), requestId);
+    }
+    // Before anything else of the request is read: its body is not touched for an unknown caller.
     Span authenticate = Tracing.step("authenticate");
-    boolean admitted = token.isEmpty() || token.get().admits(request.getHeaders().get(HttpHeader.AUTHORIZATION));
+    AuthResult authentication = authenticator.authenticate(request.getHeaders().get(HttpHeader.AUTHORIZATION));
     authenticate.end();
-    if (!admitted) {
-      response.getHeaders().put(HttpHeader.WWW_AUTHENTICATE, "Bearer");
-      return refuse(response, callback, 401, JsonRpcError.UNAUTHORIZED, "missing or wrong bearer token", "unauthorized");
+    Identity identity;
+    switch (authentication) {
+      case AuthResult.Authenticated authenticated -> identity = authenticated.identity();
+      case AuthResult.Refused refused -> {
+        return refuseUnauthenticated(response, callback, refused.refusal(), requestId);
+      }
     }
     if (!origins.admits(request.getHeaders().get(HttpHeader.ORIGIN))) {
       return refuse(response, callback, 403, JsonRpcError.FORBIDDEN, "Origin not allowed; add it to allowed_origins", "origin_not_allowed");
@@ -148,7 +167,7 @@ final class McpHandler extends Handler.Abstract {
       }
       String encoded = path.substring(CLAIMS_PREFIX.length(), path.length() - CLAIM_SUFFIX.length());
       // Jetty hands over the path already percent-decoded.
-      writeJson(response, callback, endpoint.claim(encoded));
+      writeJson(response, callback, endpoint.claim(encoded, identity));
       return true;
     }
     if (!"/mcp".equals(path)) {
@@ -183,7 +202,7 @@ final class McpHandler extends Handler.Abstract {
         }
         McpHttpRequest mcpRequest =
             new McpHttpRequest(sessionId, header(request, "MCP-Protocol-Version"), header(request, "X-MCP-Workflow-ID"), body,
-            Optional.of(requestId));
+            Optional.of(requestId), identity);
         try {
           if (acceptsEventStream(request)) {
             answerRelayingProgress(request, response, callback, mcpRequest);
@@ -195,28 +214,37 @@ final class McpHandler extends Handler.Abstract {
           budget.release(body.length);
         }
       }
-      case "DELETE" -> send(request, response, callback, endpoint.delete(sessionId));
+      case "DELETE" -> send(request, response, callback, endpoint.delete(sessionId, identity));
       case "GET" -> {
-        // Upstream messages reach an agent only on the stream of the call they belong to, so there
-        // is no standalone SSE stream.
-        response.getHeaders().put(HttpHeader.ALLOW, "POST, DELETE");
-        return refuse(response, callback, 405, JsonRpcError.INVALID_REQUEST, "GET /mcp: this server offers no SSE stream; POST requests instead", "method_not_allowed");
+        if (!acceptsEventStream(request)) {
+          return refuse(response, callback, 406, JsonRpcError.INVALID_REQUEST,
+              "GET /mcp opens an event stream; send Accept: text/event-stream", "not_acceptable");
+        }
+        Optional<McpHttpResponse> refusal = endpoint.refuseStream(sessionId, identity);
+        if (refusal.isPresent()) {
+          writeJson(response, callback, refusal.get());
+          return true;
+        }
+        streamToAgent(response, callback, endpoint.openStream(sessionId.get()));
       }
       default -> {
-        response.getHeaders().put(HttpHeader.ALLOW, "POST, DELETE");
+        response.getHeaders().put(HttpHeader.ALLOW, "GET, POST, DELETE");
         return refuse(response, callback, 405, JsonRpcError.INVALID_REQUEST, request.getMethod() + " is not allowed on /mcp", "method_not_allowed");
       }
     }
     return true;
   }
 
-  private boolean operatorEndpoint(Request request, Response response, Callback callback, String path, Operations ops) {
+  private boolean operatorEndpoint(Request request, Response response, Callback callback, String path, Operations ops,
+      String requestId) {
     if (!origins.admits(request.getHeaders().get(HttpHeader.ORIGIN))) {
       return plainText(response, callback, 403, "Origin not allowed; add it to allowed_origins\n", "text/plain; charset=utf-8");
     }
-    if (ops.requireToken() && token.isPresent() && !token.get().admits(request.getHeaders().get(HttpHeader.AUTHORIZATION))) {
-      response.getHeaders().put(HttpHeader.WWW_AUTHENTICATE, "Bearer");
-      return plainText(response, callback, 401, "missing or wrong bearer token\n", "text/plain; charset=utf-8");
+    if (ops.requireToken() && authenticator.authenticate(request.getHeaders().get(HttpHeader.AUTHORIZATION))
+        instanceof AuthResult.Refused refused) {
+      refusals.refused(refused.refusal(), Optional.of(requestId));
+      response.getHeaders().put(HttpHeader.WWW_AUTHENTICATE, challenge(refused.refusal()));
+      return plainText(response, callback, refused.refusal().status(), refused.refusal().message() + "\n", "text/plain; charset=utf-8");
     }
     if (!"GET".equals(request.getMethod())) {
       response.getHeaders().put(HttpHeader.ALLOW, "GET");
@@ -323,6 +351,29 @@ final class McpHandler extends Handler.Abstract {
   }
 
   /**
+   * A request authentication refused: recorded with its cause, and answered as RFC 6750 and the
+   * MCP authorization spec say, so that an MCP client can find where to get a token.
+   */
+  private boolean refuseUnauthenticated(Response response, Callback callback, AuthRefusal refusal, String requestId)
+      throws IOException {
+    refusals.refused(refusal, Optional.of(requestId));
+    response.getHeaders().put(HttpHeader.WWW_AUTHENTICATE, challenge(refusal));
+    int code = refusal.status() == 503 ? JsonRpcError.INTERNAL_ERROR
+        : refusal.status() == 403 ? JsonRpcError.FORBIDDEN : JsonRpcError.UNAUTHORIZED;
+    return refuse(response, callback, refusal.status(), code, refusal.message(), refusal.cause());
+  }
+
+  private String challenge(AuthRefusal refusal) {
+    Optional<String> error = switch (refusal.cause()) {
+      case "no_token" -> Optional.empty();
+      case "insufficient_scope" -> Optional.of("insufficient_scope");
+      default -> Optional.of("invalid_token");
+    };
+    return authenticator.protectedResource().map(resource -> resource.challenge(error))
+        .orElse(error.map(e -> "Bearer error=\"" + e + "\"").orElse("Bearer"));
+  }
+
+  /**
    * Every refusal here is made with the request body unread (or read only in part), and Jetty drops
    * a connection whose body it cannot consume after the answer: saying so lets the client open a
    * new connection for its next request instead of reusing one that is about to close under it.
@@ -354,6 +405,48 @@ final class McpHandler extends Handler.Abstract {
     if (!relay.finish(answer)) {
       send(request, response, callback, answer);
     }
+  }
+
+  /**
+   * A session's standalone stream: what the gateway has for the session outside any request
+   * (updates of subscribed resources), until the session ends or the client goes. A comment line
+   * every {@link #KEEPALIVE} keeps intermediaries from closing a quiet stream and finds a client
+   * that left.
+   */
+  private void streamToAgent(Response response, Callback callback, SessionStreams.Stream stream) {
+    response.setStatus(200);
+    response.getHeaders().put(HttpHeader.CONTENT_TYPE, "text/event-stream");
+    response.getHeaders().put(HttpHeader.CACHE_CONTROL, "no-cache");
+    response.getHeaders().put("X-Accel-Buffering", "no");
+    OutputStream events = Content.Sink.asOutputStream(response);
+    try (stream) {
+      events.write(": stream open\n\n".getBytes(StandardCharsets.UTF_8));
+      events.flush();
+      while (true) {
+        Optional<com.fasterxml.jackson.databind.node.ObjectNode> next = stream.next(KEEPALIVE.toMillis());
+        if (next.isPresent()) {
+          writeEvent(events, next.get());
+        } else if (!endpoint.isOpen(stream.sessionId())) {
+          break;
+        } else {
+          events.write(": keepalive\n\n".getBytes(StandardCharsets.UTF_8));
+          events.flush();
+        }
+      }
+      events.close();
+      callback.succeeded();
+    } catch (IOException e) {
+      // The client went away: its stream ends here.
+      callback.failed(e);
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+      callback.failed(e);
+    }
+  }
+
+  private void writeEvent(OutputStream events, JsonNode message) throws IOException {
+    events.write(("event: message\ndata: " + json.writeValueAsString(message) + "\n\n").getBytes(StandardCharsets.UTF_8));
+    events.flush();
   }
 
   private void send(Request request, Response response, Callback callback, McpHttpResponse answer) throws IOException {

@@ -3,6 +3,7 @@ package dev.cmcp.gateway.mcp;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.node.JsonNodeFactory;
 import com.fasterxml.jackson.databind.node.ObjectNode;
+import dev.cmcp.gateway.auth.Identity;
 import dev.cmcp.gateway.claim.ClaimIssuer;
 import dev.cmcp.gateway.ops.Tracing;
 import io.opentelemetry.api.trace.Span;
@@ -38,6 +39,8 @@ public final class McpEndpoint {
   private final AgentRequests agentRequests = new AgentRequests();
   /** The tools/calls of sessions now in flight, by session and the agent's request id, so that the agent can cancel them. */
   private final Map<CallInFlight, CallStream> callsInFlight = new ConcurrentHashMap<>();
+  private final ResourceSubscriptions subscriptions = new ResourceSubscriptions();
+  private final SessionStreams streams = new SessionStreams();
 
   /** @param requestId the agent's JSON-RPC id as JSON text, so that 7 and "7" stay apart */
   private record CallInFlight(String sessionId, String requestId) {}
@@ -66,6 +69,48 @@ public final class McpEndpoint {
     this.toolCalls = toolCalls;
     this.claims = claims;
     this.gatewayVersion = gatewayVersion;
+    // Lives as long as the gateway: the endpoint is made once, at start.
+    toolCalls.upstreams().resourceUpdates().listen(this::resourceUpdated);
+  }
+
+  /**
+   * A server's resource changed: each session subscribed to it hears of it on its standalone
+   * stream, by URI only. Nothing else of the server's notification is passed on.
+   */
+  private void resourceUpdated(String server, String uri) {
+    for (String sessionId : subscriptions.subscribers(new ResourceSubscriptions.Key(server, uri))) {
+      ObjectNode notification = NODES.objectNode().put("jsonrpc", "2.0").put("method", "notifications/resources/updated");
+      notification.putObject("params").put("uri", uri);
+      if (!streams.send(sessionId, notification)) {
+        LOG.log(Level.DEBUG, "session {0}: update of a subscribed resource dropped: no GET stream open, or it is full", sessionId);
+      }
+    }
+  }
+
+  /**
+   * Why a {@code GET /mcp} stream cannot be opened for this session, empty when it can: a stream
+   * belongs to an initialized session, whose messages outside requests it carries.
+   */
+  public Optional<McpHttpResponse> refuseStream(Optional<String> sessionId, Identity identity) {
+    if (sessionId.isEmpty()) {
+      return Optional.of(McpHttpResponse.error(400, null, JsonRpcError.of(JsonRpcError.INVALID_REQUEST,
+          "GET /mcp opens the stream of an MCP session; send its Mcp-Session-Id header (initialize first)")));
+    }
+    // Only the session's owner may listen to it, as only the owner may use it.
+    if (!isOpenFor(sessionId.get(), identity)) {
+      return Optional.of(sessionNotFound(null, sessionId.get()));
+    }
+    return Optional.empty();
+  }
+
+  /** Opens a standalone stream for an open session (checked with {@link #refuseStream}); close it when the client leaves. */
+  public SessionStreams.Stream openStream(String sessionId) {
+    return streams.open(sessionId);
+  }
+
+  /** Whether the session is still open; a stream of an ended session is closed. */
+  public boolean isOpen(String sessionId) {
+    return sessions.find(sessionId).isPresent();
   }
 
   /** {@code POST /mcp}. */
@@ -108,12 +153,18 @@ public final class McpEndpoint {
 
   /** {@code DELETE /mcp}: the agent ends its session. */
   public McpHttpResponse delete(Optional<String> sessionId) {
+    return delete(sessionId, Identity.UNAUTHENTICATED);
+  }
+
+  /** {@code DELETE /mcp} by {@code identity}: only the session's own caller can end it. */
+  public McpHttpResponse delete(Optional<String> sessionId, Identity identity) {
     if (sessionId.isEmpty()) {
       return McpHttpResponse.error(400, null, JsonRpcError.of(JsonRpcError.INVALID_REQUEST, "DELETE /mcp needs an Mcp-Session-Id header"));
     }
-    if (sessions.end(sessionId.get()).isEmpty()) {
+    if (!sessions.usableBy(sessionId.get(), identity.owner()) || sessions.end(sessionId.get()).isEmpty()) {
       return sessionNotFound(null, sessionId.get());
     }
+    subscriptions.endSession(sessionId.get()).forEach(toolCalls::unsubscribeUpstream);
     LOG.log(Level.INFO, "session {0} ended", sessionId.get());
     claims.filter(issuer -> issuer.knows(sessionId.get())).ifPresent(issuer -> {
       try {
@@ -127,6 +178,20 @@ public final class McpEndpoint {
 
   /** {@code GET /v1/sessions/{id}/claim}: a signed claim over the session's calls so far. */
   public McpHttpResponse claim(String sessionId) {
+    return claim(sessionId, Identity.UNAUTHENTICATED);
+  }
+
+  /**
+   * {@code GET /v1/sessions/{id}/claim} by {@code identity}: an authenticated caller gets the claims
+   * of its own sessions only, unless {@code auth.auditors} names it; another's session is answered
+   * as unknown, so that its existence is not told either.
+   */
+  public McpHttpResponse claim(String sessionId, Identity identity) {
+    if (!identity.owner().isEmpty() && !identity.auditor()
+        && !sessions.ownerOf(sessionId).filter(identity.owner()::equals).isPresent()) {
+      return McpHttpResponse.error(404, null, JsonRpcError.withWord(JsonRpcError.INVALID_REQUEST,
+          "no calls of yours are recorded for session " + sessionId, "session_not_found"));
+    }
     if (claims.isEmpty()) {
       return McpHttpResponse.error(409, null, JsonRpcError.withWord(JsonRpcError.INVALID_REQUEST,
           "enforcement_mode silent keeps no audit log, so no claim can be issued", "no_audit_log"));
@@ -144,7 +209,7 @@ public final class McpEndpoint {
   }
 
   private McpHttpResponse notification(JsonRpcMessage.Notification notification, McpHttpRequest request) {
-    if (request.sessionId().isPresent() && sessions.find(request.sessionId().get()).isEmpty()) {
+    if (request.sessionId().isPresent() && !isOpenFor(request.sessionId().get(), request.identity())) {
       return sessionNotFound(null, request.sessionId().get());
     }
     if (notification.method().equals("notifications/cancelled") && request.sessionId().isPresent()) {
@@ -165,7 +230,7 @@ public final class McpEndpoint {
    */
   private McpHttpResponse agentAnswered(JsonRpcMessage.Response response, McpHttpRequest request) {
     Optional<String> session = request.sessionId();
-    if (session.isPresent() && sessions.find(session.get()).isEmpty()) {
+    if (session.isPresent() && !isOpenFor(session.get(), request.identity())) {
       return sessionNotFound(null, session.get());
     }
     if (session.isEmpty() || !agentRequests.answer(session.get(), response.id(), response.raw())) {
@@ -180,8 +245,13 @@ public final class McpEndpoint {
       return initialize(rpc, request);
     }
     Optional<String> session = request.sessionId();
-    if (session.isPresent() && sessions.find(session.get()).isEmpty()) {
+    if (session.isPresent() && !isOpenFor(session.get(), request.identity())) {
       return sessionNotFound(rpc.id(), session.get());
+    }
+    // A session named in the body belongs, like an MCP session, to the caller that used it first.
+    JsonNode named = rpc.params() == null ? null : rpc.params().path("_cmcp").get("session_id");
+    if (named != null && named.isTextual() && !sessions.usableBy(named.asText(), request.identity().owner())) {
+      return sessionNotFound(rpc.id(), named.asText());
     }
     try {
       return switch (rpc.method()) {
@@ -198,15 +268,20 @@ public final class McpEndpoint {
           caller(rpc, request);
           yield McpHttpResponse.result(rpc.id(), toolCalls.discovery().resourceTemplates());
         }
+        case "resources/subscribe" -> McpHttpResponse.message(200, toolCalls.subscribe(rpc.id(), rpc.params(),
+            requireSession(rpc, session), request.workflowId(), request.requestId(), request.identity(), subscriptions));
+        case "resources/unsubscribe" ->
+            McpHttpResponse.message(200, toolCalls.unsubscribe(rpc.id(), rpc.params(), requireSession(rpc, session), subscriptions));
         case "resources/read" -> {
           refuseBorrowedSession(rpc, session);
-          yield McpHttpResponse.message(200, toolCalls.readResource(rpc.id(), rpc.params(), session, request.workflowId(), request.requestId()));
+          yield McpHttpResponse.message(200,
+              toolCalls.readResource(rpc.id(), rpc.params(), session, request.workflowId(), request.requestId(), request.identity()));
         }
         case "prompts/list" -> McpHttpResponse.result(rpc.id(), toolCalls.discovery().prompts(caller(rpc, request)));
         case "prompts/get" -> {
           refuseBorrowedSession(rpc, session);
           yield McpHttpResponse.message(200,
-              forAgent(session, toolCalls.getPrompt(rpc.id(), rpc.params(), session, request.workflowId(), request.requestId())));
+              forAgent(session, toolCalls.getPrompt(rpc.id(), rpc.params(), session, request.workflowId(), request.requestId(), request.identity())));
         }
         default -> McpHttpResponse.error(200, rpc.id(),
             JsonRpcError.of(JsonRpcError.METHOD_NOT_FOUND, "method not found: " + rpc.method()));
@@ -250,7 +325,7 @@ public final class McpEndpoint {
       Optional<CallInFlight> cancellable = session.map(id -> new CallInFlight(id, rpc.id().toString()))
           .filter(key -> callsInFlight.putIfAbsent(key, stream) == null);
       try {
-        return toolCalls.call(rpc.id(), rpc.params(), session, request.workflowId(), request.requestId(), stream);
+        return toolCalls.call(rpc.id(), rpc.params(), session, request.workflowId(), request.requestId(), stream, request.identity());
       } finally {
         cancellable.ifPresent(callsInFlight::remove);
       }
@@ -274,9 +349,26 @@ public final class McpEndpoint {
     return McpHttpResponse.result(rpc.id(), NODES.objectNode());
   }
 
+  /** Subscriptions are kept per session, and their updates sent on its stream: there is none without one. */
+  private static String requireSession(JsonRpcMessage.Request rpc, Optional<String> session) throws JsonRpcException {
+    if (session.isEmpty()) {
+      throw Caller.invalidParams(rpc.id(), rpc.method() + " applies to an MCP session; send initialize first and then its Mcp-Session-Id");
+    }
+    return session.get();
+  }
+
   /** Who lists: the same session and workflow rules as a call, so a listing shows what that caller may use. */
   private static Caller caller(JsonRpcMessage.Request rpc, McpHttpRequest request) throws JsonRpcException {
-    return Caller.of(rpc.id(), rpc.params(), request.sessionId(), request.workflowId());
+    Caller caller = Caller.of(rpc.id(), rpc.params(), request.sessionId(), request.workflowId(), request.identity());
+    if (!caller.workflowAllowed()) {
+      throw caller.workflowNotAllowed(rpc.id());
+    }
+    return caller;
+  }
+
+  /** Whether session {@code id} is open and belongs to {@code identity} (any session, for an unnamed caller). */
+  private boolean isOpenFor(String id, Identity identity) {
+    return sessions.find(id).isPresent() && sessions.usableBy(id, identity.owner());
   }
 
   private McpHttpResponse initialize(JsonRpcMessage.Request rpc, McpHttpRequest request) {
@@ -292,7 +384,8 @@ public final class McpEndpoint {
     String version = ProtocolVersions.negotiate(requested.asText());
     String clientName = rpc.params().path("clientInfo").path("name").asText("unknown");
     Optional<McpSession> session =
-        sessions.open(sessionPrincipal.of(request), version, clientName, AgentCapabilities.declared(rpc.params().path("capabilities")));
+        sessions.open(sessionPrincipal.of(request), version, clientName, AgentCapabilities.declared(rpc.params().path("capabilities")),
+        request.identity().owner());
     if (session.isEmpty()) {
       return McpHttpResponse.error(503, rpc.id(),
           JsonRpcError.withWord(JsonRpcError.INTERNAL_ERROR, "too many open sessions; end one with DELETE /mcp", "too_many_sessions"));
@@ -301,8 +394,8 @@ public final class McpEndpoint {
     result.put("protocolVersion", version);
     ObjectNode capabilities = result.putObject("capabilities");
     capabilities.putObject("tools").put("listChanged", false);
-    // Reads are forwarded, subscriptions are not: an update from one server could not be governed.
-    capabilities.putObject("resources").put("subscribe", false).put("listChanged", false);
+    // A subscription is decided as a read; its updates reach the subscribing sessions' GET streams, by URI only.
+    capabilities.putObject("resources").put("subscribe", true).put("listChanged", false);
     capabilities.putObject("prompts").put("listChanged", false);
     // Upstream log messages sent during a call reach the agent on the call's stream, filtered by the session's level.
     capabilities.putObject("logging");

@@ -52,6 +52,11 @@ public final class SessionStore {
       return size() > REMEMBERED_ENDED;
     }
   }));
+  /**
+   * The caller each session belongs to ({@code Identity.owner()}), for sessions opened or named by
+   * an authenticated caller; kept after the session ends, since its claim can still be fetched.
+   */
+  private final Map<String, String> owners = new ConcurrentHashMap<>();
   /** The level each session asked for with {@code logging/setLevel}; a session absent here hears every level. */
   private final Map<String, McpLogLevel> logLevels = new ConcurrentHashMap<>();
   private final SecureRandom random = new SecureRandom();
@@ -91,7 +96,16 @@ public final class SessionStore {
    * reached. Always succeeds: every cap is at least one, and the longest idle session is ended to
    * make room, however recently it was used.
    */
-  synchronized Optional<McpSession> open(String principal, String protocolVersion, String clientName, AgentCapabilities capabilities) {
+  Optional<McpSession> open(String principal, String protocolVersion, String clientName, AgentCapabilities capabilities) {
+    return open(principal, protocolVersion, clientName, capabilities, "");
+  }
+
+  /**
+   * As above, for a session that belongs to {@code owner} ({@code Identity.owner()}; empty: to
+   * whoever holds its id): no other caller can use it or read its claim.
+   */
+  synchronized Optional<McpSession> open(
+      String principal, String protocolVersion, String clientName, AgentCapabilities capabilities, String owner) {
     long now = clock.millis();
     // A sweep walks the whole table: at most once a second, so a flood of opens stays linear.
     if (now - lastSweep >= 1_000 || open.size() >= maxOpen) {
@@ -113,6 +127,9 @@ public final class SessionStore {
     byte[] bytes = new byte[16];
     random.nextBytes(bytes);
     McpSession session = new McpSession(HexFormat.of().formatHex(bytes), protocolVersion, clientName, clock.instant(), capabilities);
+    if (!owner.isEmpty()) {
+      owners.put(session.id(), owner);
+    }
     open.put(session.id(), new Entry(session, principal, now));
     perPrincipal.merge(principal, 1, Integer::sum);
     return Optional.of(session);
@@ -192,6 +209,23 @@ public final class SessionStore {
   /** The level the session asked for; DEBUG (everything) until it asks. */
   McpLogLevel logLevel(String id) {
     return logLevels.getOrDefault(id, McpLogLevel.DEBUG);
+  }
+
+  /**
+   * Whether {@code owner} may use session {@code id}: a session belongs to the caller that opened it
+   * or first named it, and to nobody else. An empty owner (an unauthenticated caller) binds nothing.
+   */
+  boolean usableBy(String id, String owner) {
+    if (owner.isEmpty()) {
+      return true;
+    }
+    String bound = owners.putIfAbsent(id, owner);
+    return bound == null || bound.equals(owner);
+  }
+
+  /** The caller session {@code id} belongs to; empty when it was never used by an authenticated caller. */
+  Optional<String> ownerOf(String id) {
+    return Optional.ofNullable(owners.get(id));
   }
 
   public boolean wasEnded(String id) {

@@ -6,7 +6,9 @@ import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.cmcp.gateway.audit.AuditException;
 import dev.cmcp.gateway.audit.AuditLog;
 import dev.cmcp.gateway.audit.AuditRecords;
+import dev.cmcp.gateway.auth.Identity;
 import dev.cmcp.gateway.catalog.Catalog;
+import dev.cmcp.gateway.catalog.CatalogPrompt;
 import dev.cmcp.gateway.catalog.CatalogTool;
 import dev.cmcp.gateway.config.DenyResponse;
 import dev.cmcp.gateway.config.EnforcementMode;
@@ -85,7 +87,8 @@ public final class ToolCallPipeline {
   private enum Kind {
     TOOL("tools/call", "tool", "tool_call_denied", "tool call"),
     RESOURCE("resources/read", "resource", "resource_read_denied", "resource read"),
-    PROMPT("prompts/get", "prompt", "prompt_denied", "prompt");
+    PROMPT("prompts/get", "prompt", "prompt_denied", "prompt"),
+    SUBSCRIBE("resources/subscribe", "resource", "resource_read_denied", "resource subscription");
 
     final String method;
     final String member;
@@ -202,7 +205,7 @@ public final class ToolCallPipeline {
   /** A {@code tools/call}; returns the whole JSON-RPC response message for the agent. */
   public ObjectNode call(JsonNode id, ObjectNode params, Optional<String> transportSession, Optional<String> workflowHeader)
       throws JsonRpcException {
-    return call(id, params, transportSession, workflowHeader, Optional.empty(), CallStream.none());
+    return call(id, params, transportSession, workflowHeader, Optional.empty(), CallStream.none(), Identity.UNAUTHENTICATED);
   }
 
   /**
@@ -213,11 +216,17 @@ public final class ToolCallPipeline {
    */
   ObjectNode call(JsonNode id, ObjectNode params, Optional<String> transportSession, Optional<String> workflowHeader,
       Optional<String> requestId, CallStream stream) throws JsonRpcException {
+    return call(id, params, transportSession, workflowHeader, requestId, stream, Identity.UNAUTHENTICATED);
+  }
+
+  /** As above, for a call sent by {@code identity}: its principal and the workflows it may declare. */
+  ObjectNode call(JsonNode id, ObjectNode params, Optional<String> transportSession, Optional<String> workflowHeader,
+      Optional<String> requestId, CallStream stream, Identity identity) throws JsonRpcException {
     refuseWhileEvidenceIsStale(id);
     refuseOversized(id, params, "tools/call", "name", MAX_NAME_BYTES, transportSession, requestId);
     ActivePolicy active = policies.get();
-    ToolCall call = ToolCall.parse(id, params, transportSession, workflowHeader);
-    Caller caller = new Caller(call.sessionId(), call.workflowId(), call.forwardParams());
+    ToolCall call = ToolCall.parse(id, params, transportSession, workflowHeader, identity);
+    Caller caller = new Caller(call.sessionId(), call.workflowId(), call.forwardParams(), identity);
     Optional<CatalogTool> tool = active.catalog().tool(call.toolName());
     ObjectNode forward = call.forwardParams();
     tool.ifPresent(approved -> forward.put("name", approved.upstreamName()));
@@ -225,6 +234,9 @@ public final class ToolCallPipeline {
     Governed request = new Governed(
         Kind.TOOL, id, target.name(), target.action(), tool.map(CatalogTool::server), forward, call.arguments(), caller, active,
         requestId);
+    if (!caller.workflowAllowed()) {
+      return govern(request, workflowNotAllowed(caller), stream);
+    }
     Optional<PolicyDecision.Deny> changed = tool.isPresent() ? pinMismatch(request, tool.get()) : Optional.empty();
     return govern(request, changed.isPresent() ? changed.get() : decide(request, target), stream);
   }
@@ -239,6 +251,13 @@ public final class ToolCallPipeline {
   public ObjectNode readResource(
       JsonNode id, ObjectNode params, Optional<String> transportSession, Optional<String> workflowHeader,
       Optional<String> requestId) throws JsonRpcException {
+    return readResource(id, params, transportSession, workflowHeader, requestId, Identity.UNAUTHENTICATED);
+  }
+
+  /** As above, for a read sent by {@code identity}. */
+  ObjectNode readResource(
+      JsonNode id, ObjectNode params, Optional<String> transportSession, Optional<String> workflowHeader,
+      Optional<String> requestId, Identity identity) throws JsonRpcException {
     refuseWhileEvidenceIsStale(id);
     refuseOversized(id, params, "resources/read", "uri", MAX_URI_BYTES, transportSession, requestId);
     ActivePolicy active = policies.get();
@@ -246,20 +265,120 @@ public final class ToolCallPipeline {
     if (uri == null || !uri.isTextual() || uri.asText().isEmpty()) {
       throw Caller.invalidParams(id, "resources/read needs \"uri\", a non-empty string");
     }
-    Caller caller = Caller.of(id, params, transportSession, workflowHeader);
+    Caller caller = Caller.of(id, params, transportSession, workflowHeader, identity);
     Optional<String> server = discovery.serverOfResource(active.catalog(), uri.asText());
     ObjectNode noArguments = JsonNodeFactory.instance.objectNode();
     if (server.isEmpty()) {
       Governed request = new Governed(
           Kind.RESOURCE, id, uri.asText(), "read_resource", server, caller.forwardParams(), noArguments, caller, active,
           requestId);
-      return govern(request, notOffered("no catalog server offers resource " + uri.asText() + " (or several do)"));
+      return govern(request, notOffered("no catalog server offers resource " + uri.asText()
+          + " (or several do, and no resource_owners entry of the catalog chooses one)"));
     }
     PolicyTarget.Resource target = new PolicyTarget.Resource(server.get(), uri.asText());
     Governed request = new Governed(
         Kind.RESOURCE, id, target.name(), target.action(), server, caller.forwardParams(), noArguments, caller, active,
         requestId);
-    return govern(request, decide(request, target));
+    return govern(request, caller.workflowAllowed() ? decide(request, target) : workflowNotAllowed(caller));
+  }
+
+  /** The upstream servers; the endpoint listens to their resource updates. */
+  Upstreams upstreams() {
+    return upstreams;
+  }
+
+  /**
+   * A {@code resources/subscribe} in an MCP session, decided as a read of the resource ({@code
+   * read_resource}) and audited like one. The upstream is subscribed when the first session
+   * subscribes; later subscribers are recorded here and answered without asking it again.
+   */
+  ObjectNode subscribe(JsonNode id, ObjectNode params, String sessionId, Optional<String> workflowHeader,
+      Optional<String> requestId, Identity identity, ResourceSubscriptions subscriptions) throws JsonRpcException {
+    refuseWhileEvidenceIsStale(id);
+    refuseOversized(id, params, "resources/subscribe", "uri", MAX_URI_BYTES, Optional.of(sessionId), requestId);
+    ActivePolicy active = policies.get();
+    String uri = uriOf(id, params, "resources/subscribe");
+    Caller caller = Caller.of(id, params, Optional.of(sessionId), workflowHeader, identity);
+    Optional<String> server = discovery.serverOfResource(active.catalog(), uri);
+    ObjectNode noArguments = JsonNodeFactory.instance.objectNode();
+    if (server.isEmpty()) {
+      Governed request = new Governed(
+          Kind.SUBSCRIBE, id, uri, "read_resource", server, caller.forwardParams(), noArguments, caller, active, requestId);
+      return govern(request, notOffered("no catalog server offers resource " + uri
+          + " (or several do, and no resource_owners entry of the catalog chooses one)"));
+    }
+    PolicyTarget.Resource target = new PolicyTarget.Resource(server.get(), uri);
+    Governed request = new Governed(
+        Kind.SUBSCRIBE, id, target.name(), target.action(), server, caller.forwardParams(), noArguments, caller, active, requestId);
+    PolicyDecision decision = caller.workflowAllowed() ? decide(request, target) : workflowNotAllowed(caller);
+    if (decision instanceof PolicyDecision.Deny deny && (mode == EnforcementMode.ENFORCING || deny.cause().blocksInEveryMode())) {
+      return govern(request, decision);
+    }
+    ResourceSubscriptions.Key key = new ResourceSubscriptions.Key(server.get(), uri);
+    switch (subscriptions.add(sessionId, key)) {
+      case TOO_MANY -> throw Caller.invalidParams(id, "this session holds " + ResourceSubscriptions.MAX_PER_SESSION
+          + " subscriptions, the most allowed; unsubscribe from one first");
+      case ALSO -> {
+        // The upstream is subscribed already, for another session: decided and audited, not sent again.
+        boolean forwarded = enforce(request, decision);
+        Optional<Long> decisionIndex = recordDecision(request, decision, forwarded);
+        recordOutcome(request, decisionIndex, "ok", Optional.empty(), Optional.empty());
+        listener.recorded(caller.sessionId());
+        ObjectNode answer = JsonNodeFactory.instance.objectNode().put("jsonrpc", "2.0");
+        answer.set("id", id);
+        answer.putObject("result");
+        return answer;
+      }
+      case FIRST -> {
+        ObjectNode answer;
+        try {
+          answer = govern(request, decision);
+        } catch (JsonRpcException e) {
+          subscriptions.remove(sessionId, key);
+          throw e;
+        }
+        if (!answer.has("result")) {
+          subscriptions.remove(sessionId, key);
+        }
+        return answer;
+      }
+    }
+    throw new IllegalStateException("unreachable");
+  }
+
+  /**
+   * A {@code resources/unsubscribe}: not governed, since it only gives up access. The upstream is
+   * unsubscribed when the last session leaves.
+   */
+  ObjectNode unsubscribe(JsonNode id, ObjectNode params, String sessionId, ResourceSubscriptions subscriptions)
+      throws JsonRpcException {
+    String uri = uriOf(id, params, "resources/unsubscribe");
+    Optional<String> server = discovery.serverOfResource(policies.get().catalog(), uri);
+    if (server.isPresent() && subscriptions.remove(sessionId, new ResourceSubscriptions.Key(server.get(), uri))) {
+      unsubscribeUpstream(new ResourceSubscriptions.Key(server.get(), uri));
+    }
+    ObjectNode answer = JsonNodeFactory.instance.objectNode().put("jsonrpc", "2.0");
+    answer.set("id", id);
+    answer.putObject("result");
+    return answer;
+  }
+
+  /** Tells the upstream that nobody listens to the resource any more; a failure only costs unneeded updates. */
+  void unsubscribeUpstream(ResourceSubscriptions.Key key) {
+    try {
+      upstreams.connection(key.server()).request("resources/unsubscribe",
+          JsonNodeFactory.instance.objectNode().put("uri", key.uri()));
+    } catch (UpstreamException e) {
+      LOG.log(Level.INFO, "upstream {0}: resources/unsubscribe failed: {1}", key.server(), e.getMessage());
+    }
+  }
+
+  private static String uriOf(JsonNode id, ObjectNode params, String method) throws JsonRpcException {
+    JsonNode uri = params.get("uri");
+    if (uri == null || !uri.isTextual() || uri.asText().isEmpty()) {
+      throw Caller.invalidParams(id, method + " needs \"uri\", a non-empty string");
+    }
+    return uri.asText();
   }
 
   /** A {@code prompts/get} of a prompt listed as {@code <server>.<prompt>}. */
@@ -272,6 +391,13 @@ public final class ToolCallPipeline {
   public ObjectNode getPrompt(
       JsonNode id, ObjectNode params, Optional<String> transportSession, Optional<String> workflowHeader,
       Optional<String> requestId) throws JsonRpcException {
+    return getPrompt(id, params, transportSession, workflowHeader, requestId, Identity.UNAUTHENTICATED);
+  }
+
+  /** As above, for a prompt asked for by {@code identity}. */
+  ObjectNode getPrompt(
+      JsonNode id, ObjectNode params, Optional<String> transportSession, Optional<String> workflowHeader,
+      Optional<String> requestId, Identity identity) throws JsonRpcException {
     refuseWhileEvidenceIsStale(id);
     refuseOversized(id, params, "prompts/get", "name", MAX_NAME_BYTES, transportSession, requestId);
     ActivePolicy active = policies.get();
@@ -283,23 +409,28 @@ public final class ToolCallPipeline {
     if (arguments != null && !arguments.isObject()) {
       throw Caller.invalidParams(id, "prompts/get \"arguments\" must be an object");
     }
-    Caller caller = Caller.of(id, params, transportSession, workflowHeader);
+    Caller caller = Caller.of(id, params, transportSession, workflowHeader, identity);
     ObjectNode args = arguments == null ? JsonNodeFactory.instance.objectNode() : (ObjectNode) arguments;
     String exposed = name.asText();
+    Optional<CatalogPrompt> alias = active.catalog().prompt(exposed);
     int dot = exposed.indexOf('.');
     // Server names have no dot, so the first one ends the server's name.
-    Optional<String> server = dot > 0 ? Optional.of(exposed.substring(0, dot)).filter(active.catalog().servers()::containsKey) : Optional.empty();
+    Optional<String> server = alias.isPresent() ? alias.map(CatalogPrompt::server)
+        : dot > 0 ? Optional.of(exposed.substring(0, dot)).filter(active.catalog().servers()::containsKey) : Optional.empty();
     if (server.isEmpty()) {
       Governed request =
           new Governed(Kind.PROMPT, id, exposed, "get_prompt", server, caller.forwardParams(), args, caller, active, requestId);
-      return govern(request, notOffered("prompt " + exposed + " is not <server>.<prompt> of a catalog server"));
+      return govern(request, notOffered("prompt " + exposed + " is neither a prompt alias of the catalog nor "
+          + "<server>.<prompt> of a catalog server"));
     }
-    PolicyTarget.Prompt target = new PolicyTarget.Prompt(server.get(), exposed.substring(dot + 1));
+    // An alias is judged as the prompt it names, so that it never escapes a rule written for that prompt.
+    PolicyTarget.Prompt target = new PolicyTarget.Prompt(server.get(),
+        alias.isPresent() ? alias.get().upstreamName() : exposed.substring(dot + 1));
     ObjectNode forward = caller.forwardParams();
     forward.put("name", target.upstreamName());
     Governed request =
         new Governed(Kind.PROMPT, id, target.name(), target.action(), server, forward, args, caller, active, requestId);
-    return govern(request, decide(request, target));
+    return govern(request, caller.workflowAllowed() ? decide(request, target) : workflowNotAllowed(caller));
   }
 
   private ObjectNode govern(Governed request, PolicyDecision decision) throws JsonRpcException {
@@ -362,7 +493,8 @@ public final class ToolCallPipeline {
     Span span = Tracing.step("decide");
     long started = System.nanoTime();
     PolicyDecision decision = request.active().engine().decide(new AccessRequest(
-        caller.principal(), caller.sessionId(), caller.workflowId(), target, request.arguments(), clock.instant()));
+        caller.principal(), caller.sessionId(), caller.workflowId(), target, request.arguments(), clock.instant(),
+        caller.identity().attributes()));
     if (metrics.isPresent()) {
       metrics.get().policyEvaluated(System.nanoTime() - started);
     }
@@ -388,6 +520,12 @@ public final class ToolCallPipeline {
     }
     return pins.mismatch(tool, definition)
         .map(why -> new PolicyDecision.Deny(List.of(), Optional.empty(), DenialCause.TOOL_DEFINITION_CHANGED, why));
+  }
+
+  /** An authenticated caller declared a workflow not allowed to it: refused before the policy is asked, in every mode. */
+  private static PolicyDecision.Deny workflowNotAllowed(Caller caller) {
+    return new PolicyDecision.Deny(List.of(), Optional.empty(), DenialCause.WORKFLOW_NOT_ALLOWED,
+        "workflow " + caller.workflowId() + " is not among those allowed to " + caller.identity().id());
   }
 
   private static PolicyDecision.Deny notOffered(String detail) {
@@ -431,7 +569,8 @@ public final class ToolCallPipeline {
         request.caller().sessionId(), request.caller().workflowId(), request.name(), decision.word(),
         forwarded ? "forwarded" : "blocked",
         cause, decision.policyIds(), Digests.sha256Hex(CanonicalJson.bytes(request.arguments())),
-        request.active().bundle().bundleHash(), mode.configName(), request.action(), request.requestId(), Tracing.traceId());
+        request.active().bundle().bundleHash(), mode.configName(), request.action(), request.requestId(), Tracing.traceId(),
+        Optional.of(principalOf(request.caller())));
     Span span = Tracing.step("audit");
     span.setAttribute("cmcp.audit.entry", "decision");
     try {
@@ -442,6 +581,12 @@ public final class ToolCallPipeline {
     } finally {
       span.end();
     }
+  }
+
+  /** Who the audit log says made a request: the Cedar principal and how it was authenticated. */
+  private static AuditRecords.Principal principalOf(Caller caller) {
+    Identity identity = caller.identity();
+    return new AuditRecords.Principal(caller.principal(), identity.method().word(), identity.issuer(), identity.tokenIdSha256());
   }
 
   /**
@@ -455,7 +600,8 @@ public final class ToolCallPipeline {
       throws JsonRpcException {
     ObjectNode data = JsonNodeFactory.instance.objectNode();
     boolean changed = deny.cause() == DenialCause.TOOL_DEFINITION_CHANGED;
-    data.put("error", changed ? "tool_definition_changed" : request.kind().deniedWord);
+    data.put("error", changed ? "tool_definition_changed"
+        : deny.cause() == DenialCause.WORKFLOW_NOT_ALLOWED ? "workflow_not_allowed" : request.kind().deniedWord);
     data.put(request.kind().member, request.name());
     data.set("call_id", request.id());
     data.put("bundle_version", request.active().bundle().version());
@@ -464,7 +610,7 @@ public final class ToolCallPipeline {
     deny.reason().ifPresent(reason -> data.put("reason", reason));
     String message = switch (deny.cause()) {
       case UNSANCTIONED_TOOL -> "tool " + request.name() + " is not in the catalog";
-      case NOT_OFFERED -> deny.detail();
+      case NOT_OFFERED, WORKFLOW_NOT_ALLOWED -> deny.detail();
       case TOOL_DEFINITION_CHANGED -> "tool " + request.name() + " is withheld: its upstream definition changed since it "
           + "was approved and pinned; an operator must review the change and run cmcp catalog pin";
       default -> request.kind().description + " denied by policy: " + request.name();
@@ -482,6 +628,10 @@ public final class ToolCallPipeline {
       throw new JsonRpcException(new JsonRpcError(JsonRpcError.INVALID_PARAMS, message, data), request.id(), 200);
     }
     JsonRpcError error = new JsonRpcError(JsonRpcError.TOOL_CALL_DENIED, message, data);
+    if (deny.cause() == DenialCause.WORKFLOW_NOT_ALLOWED) {
+      // Not a policy's answer but who the caller may be: refused like authentication, whatever deny_response says.
+      throw new JsonRpcException(error, request.id(), 403);
+    }
     return switch (denyResponse) {
       case HTTP_403 -> throw new JsonRpcException(error, request.id(), 403);
       case JSONRPC_ERROR -> throw new JsonRpcException(error, request.id(), 200);

@@ -259,9 +259,11 @@ public final class PolicyEngine {
       return notInCatalog(request.target());
     }
     AuthorizationRequest cedarRequest;
+    Set<Entity> entities;
     try {
       cedarRequest = new AuthorizationRequest(agent.of(request.principal()), subject.get().action(), subject.get().uid(),
           context(request, subject.get(), CedarValues.arguments(request.arguments())));
+      entities = withPrincipal(request, subject.get().entities());
     } catch (RuntimeException e) {
       return evaluationError(List.of(), "the request could not be built: " + Objects.toString(e.getMessage(), e.toString()))
           .withRedaction(everyRedaction());
@@ -269,13 +271,28 @@ public final class PolicyEngine {
     PolicyDecision decision;
     try {
       PolicySet slice = slices.forRequest(request.target(), request.principal());
-      decision = interpret(cedar.isAuthorized(cedarRequest, slice, subject.get().entities()));
+      decision = interpret(cedar.isAuthorized(cedarRequest, slice, entities));
     } catch (AuthException | RuntimeException e) {
       decision = evaluationError(List.of(), "the request could not be evaluated: " + Objects.toString(e.getMessage(), e.toString()));
     }
     return decision instanceof PolicyDecision.Deny deny
-        ? deny.withRedaction(redactionIfForwarded(cedarRequest, subject.get()))
+        ? deny.withRedaction(redactionIfForwarded(cedarRequest, entities))
         : decision;
+  }
+
+  /**
+   * The request's entities, with the principal's own entity when it has attributes (claims of its
+   * access token, {@code principal.groups}); without them the principal needs no entity, as before.
+   */
+  private Set<Entity> withPrincipal(AccessRequest request, Set<Entity> entities) {
+    if (request.principalAttributes().isEmpty()) {
+      return entities;
+    }
+    Map<String, Value> attributes = new HashMap<>();
+    request.principalAttributes().forEach((name, json) -> CedarValues.value(json).ifPresent(v -> attributes.put(name, v)));
+    Set<Entity> all = new HashSet<>(entities);
+    all.add(new Entity(agent.of(request.principal()), attributes, Set.of()));
+    return all;
   }
 
   /**
@@ -286,19 +303,26 @@ public final class PolicyEngine {
    * the context (workflow, session, time) is known. An evaluation failure hides the target.
    */
   public boolean couldPermit(String principal, String sessionId, String workflowId, PolicyTarget target, java.time.Instant time) {
+    return couldPermit(principal, sessionId, workflowId, target, time, Map.of());
+  }
+
+  /** As above, for a principal with attributes (the claims of its access token). */
+  public boolean couldPermit(String principal, String sessionId, String workflowId, PolicyTarget target, java.time.Instant time,
+      Map<String, com.fasterxml.jackson.databind.JsonNode> principalAttributes) {
     Optional<Subject> subject = subjectOf(target);
     if (subject.isEmpty()) {
       return false;
     }
     try {
-      AccessRequest request = new AccessRequest(principal, sessionId, workflowId, target, null, time);
+      AccessRequest request = new AccessRequest(principal, sessionId, workflowId, target, null, time, principalAttributes);
       PartialAuthorizationRequest partial = PartialAuthorizationRequest.builder()
           .principal(agent.of(principal))
           .action(subject.get().action())
           .resource(subject.get().uid())
           .context(context(request, subject.get(), new Unknown("arguments")))
           .build();
-      PartialAuthorizationResponse response = cedar.isAuthorizedPartial(partial, slices.forRequest(target, principal), subject.get().entities());
+      PartialAuthorizationResponse response =
+          cedar.isAuthorizedPartial(partial, slices.forRequest(target, principal), withPrincipal(request, subject.get().entities()));
       if (response.success.isEmpty()) {
         LOG.log(Level.WARNING, "listing {0}: Cedar could not evaluate it, so it is hidden: {1}", target.name(), response.errors);
         return false;
@@ -335,12 +359,12 @@ public final class PolicyEngine {
    * still forwards. When that cannot be told, every redaction of the bundle applies: a denial
    * must never let an answer out less redacted than an allow would.
    */
-  private Redaction redactionIfForwarded(AuthorizationRequest request, Subject subject) {
+  private Redaction redactionIfForwarded(AuthorizationRequest request, Set<Entity> entities) {
     if (redactingPermits.isEmpty()) {
       return Redaction.NONE;
     }
     try {
-      AuthorizationResponse response = cedar.isAuthorized(request, redactingPermits.get(), subject.entities());
+      AuthorizationResponse response = cedar.isAuthorized(request, redactingPermits.get(), entities);
       if (response.success.isEmpty()) {
         return everyRedaction();
       }

@@ -457,7 +457,7 @@ class ConfigLoaderTest {
     GatewayConfig config = load("listen_addr: 0.0.0.0:8443\n");
 
     assertThatThrownBy(() -> ConfigLoader.checkAgainst(config, RuntimeEnvironment.from(Map.of())))
-        .hasMessage("listen_addr: 0.0.0.0:8443 is reachable from other machines; set CMCP_BEARER_TOKEN or listen on 127.0.0.1");
+        .hasMessage("listen_addr: 0.0.0.0:8443 is reachable from other machines; set CMCP_BEARER_TOKEN, add an auth section, or listen on 127.0.0.1");
   }
 
   @Test

@@ -34,8 +34,18 @@ public record GatewayClaim(Trace trace, Session gateway, String signature) {
   /** {@code trace.policy}. */
   public record Policy(String bundleHash, String catalogHash, String enforcementMode) {}
 
-  /** {@code gateway}: one session's calls and the audit chain they are in. */
-  public record Session(String sessionId, String workflowId, AuditChain auditChain, List<Call> calls) {}
+  /**
+   * {@code gateway}: one session's calls and the audit chain they are in.
+   *
+   * @param principal who made the session's calls; empty in claims of gateways that did not record it
+   */
+  public record Session(String sessionId, String workflowId, AuditChain auditChain, List<Call> calls, Optional<Principal> principal) {}
+
+  /**
+   * {@code gateway.principal}: the Cedar principal of the session's calls and how the gateway
+   * authenticated it ({@code none}, {@code shared_token}, {@code agent_token}, {@code oauth}).
+   */
+  public record Principal(String id, String method, Optional<String> issuer) {}
 
   /** {@code gateway.audit_chain}: the epoch's chain as it stood when the claim was issued. */
   public record AuditChain(String epoch, String root, String tip, long length) {}
@@ -69,7 +79,8 @@ public record GatewayClaim(Trace trace, Session gateway, String signature) {
     Objects.requireNonNull(permit, "only ClaimVerifier reads an unverified claim");
     JsonFields root = JsonFields.exactly(claim, "", Set.of("trace", "gateway", "signature"));
     Trace trace = readTrace(root.object("trace", Set.of("eat_profile", "iat", "exp", "runtime", "policy", "cnf")));
-    Session session = readSession(root.object("gateway", Set.of("session_id", "workflow_id", "audit_chain", "calls")));
+    Session session = readSession(
+        root.object("gateway", Set.of("session_id", "workflow_id", "audit_chain", "calls"), Set.of("principal")));
     return new GatewayClaim(trace, session, root.text("signature"));
   }
 
@@ -113,7 +124,13 @@ public record GatewayClaim(Trace trace, Session gateway, String signature) {
       }
       calls.add(call);
     }
-    return new Session(gateway.text("session_id"), gateway.text("workflow_id"), auditChain, List.copyOf(calls));
+    Optional<Principal> principal = Optional.empty();
+    if (gateway.has("principal")) {
+      JsonFields who = gateway.object("principal", Set.of("id", "method", "issuer"));
+      principal = Optional.of(new Principal(who.text("id"), who.oneOf("method", Set.of("none", "shared_token", "agent_token", "oauth")),
+          who.isNull("issuer") ? Optional.empty() : Optional.of(who.text("issuer"))));
+    }
+    return new Session(gateway.text("session_id"), gateway.text("workflow_id"), auditChain, List.copyOf(calls), principal);
   }
 
   private static Call readCall(JsonNode node, String path, long chainLength) throws ClaimException {
