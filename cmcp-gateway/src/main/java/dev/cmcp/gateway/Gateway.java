@@ -34,6 +34,7 @@ import dev.cmcp.gateway.ops.Operations;
 import dev.cmcp.gateway.ops.Tracing;
 import dev.cmcp.gateway.policy.ActivePolicy;
 import dev.cmcp.gateway.policy.PolicyBundle;
+import dev.cmcp.gateway.policy.SessionHistories;
 import dev.cmcp.gateway.ratelimit.RateLimits;
 import dev.cmcp.gateway.upstream.UpstreamSettings;
 import dev.cmcp.gateway.upstream.Upstreams;
@@ -200,7 +201,7 @@ public final class Gateway implements AutoCloseable {
     ToolCallPipeline toolCalls =
         new ToolCallPipeline(reloader::current, config.enforcementMode(), upstreams, audit, perCallClaims,
             evidence::refusal, clock, Optional.of(metrics), config.denyResponse(),
-            new CallControls(new RateLimits(config.rateLimits())));
+            new CallControls(new RateLimits(config.rateLimits()), new SessionHistories(config.limits().sessionIdleTimeout())));
     SessionStore sessions = new SessionStore(clock, config.limits().maxSessions(),
         config.limits().maxSessionsPerPrincipal(), config.limits().sessionIdleTimeout());
     McpEndpoint endpoint = new McpEndpoint(
