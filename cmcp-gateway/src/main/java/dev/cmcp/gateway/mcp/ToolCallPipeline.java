@@ -22,6 +22,7 @@ import dev.cmcp.gateway.policy.PolicyBundle;
 import dev.cmcp.gateway.policy.PolicyDecision;
 import dev.cmcp.gateway.policy.PolicyEngine;
 import dev.cmcp.gateway.policy.PolicyTarget;
+import dev.cmcp.gateway.policy.SessionHistory;
 import dev.cmcp.gateway.ratelimit.RateLimits;
 import dev.cmcp.gateway.redaction.Redaction;
 import dev.cmcp.gateway.redaction.RedactionReport;
@@ -460,6 +461,7 @@ public final class ToolCallPipeline {
       }
     }
     Optional<Long> decisionIndex = recordDecision(request, decision, forwarded);
+    remember(request, forwarded);
     if (!forwarded) {
       listener.recorded(request.caller().sessionId());
       return refused(request, (PolicyDecision.Deny) decision, overLimit);
@@ -476,6 +478,18 @@ public final class ToolCallPipeline {
     return answer;
   }
 
+  /** Adds the request to its session's history, which later requests of the session are decided with. */
+  private void remember(Governed request, boolean forwarded) {
+    Optional<String> tool = forwarded && request.kind() == Kind.TOOL ? Optional.of(request.name()) : Optional.empty();
+    Optional<String> level = tool.flatMap(name -> Optional.ofNullable(request.active().catalog().tools().get(name)))
+        .map(entry -> entry.attributes().get("sensitivity_level"))
+        .filter(JsonNode::isTextual)
+        .map(JsonNode::asText);
+    if (!request.caller().oneOffSession()) {
+      controls.histories().record(request.caller().principal(), request.caller().sessionId(), tool, level, !forwarded);
+    }
+  }
+
   /**
    * Counts an allowed request against its rate limits; the limit it is over, if any. A denied
    * request is not counted: only what the policy allows uses up a rate.
@@ -490,11 +504,19 @@ public final class ToolCallPipeline {
 
   private PolicyDecision decide(Governed request, PolicyTarget target) {
     Caller caller = request.caller();
+    Optional<SessionHistory> history = caller.oneOffSession()
+        ? Optional.of(SessionHistory.EMPTY)
+        : controls.histories().history(caller.principal(), caller.sessionId());
+    if (history.isEmpty()) {
+      return new PolicyDecision.Deny(List.of(), Optional.empty(), DenialCause.EVALUATION_ERROR,
+          "no room to keep this session's history (context.session): the principal or the gateway holds too many "
+              + "live sessions; it is refused rather than decided without what the session did before");
+    }
     Span span = Tracing.step("decide");
     long started = System.nanoTime();
     PolicyDecision decision = request.active().engine().decide(new AccessRequest(
         caller.principal(), caller.sessionId(), caller.workflowId(), target, request.arguments(), clock.instant(),
-        caller.identity().attributes()));
+        caller.identity().attributes(), history.get()));
     if (metrics.isPresent()) {
       metrics.get().policyEvaluated(System.nanoTime() - started);
     }
