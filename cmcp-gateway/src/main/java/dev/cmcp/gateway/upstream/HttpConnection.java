@@ -202,6 +202,8 @@ final class HttpConnection implements UpstreamConnection {
    * (405: it offers none) is not asked again in this session. One stream carries at most
    * max_response_size_bytes, then is reopened, so that it is bounded like any answer.
    */
+  // Identity, not equality: a renewed session may carry the same id and version as this one.
+  @SuppressWarnings("ReferenceEquality")
   private void listen(Session opened) {
     Thread.ofVirtual().name("upstream-stream-" + server.name()).start(() -> {
       long pause = 1_000;
