@@ -20,15 +20,16 @@ import picocli.CommandLine.Command;
     description = "Confidential MCP Runtime: a policy-enforcing, auditing gateway for MCP tool calls.",
     subcommands = {
         StartCommand.class, ValidateConfigCommand.class, ValidateBundleCommand.class, ClaimCommand.class, VerifyCommand.class,
-        VerifyEvidenceCommand.class, CatalogCommand.class, TokenCommand.class},
+        VerifyEvidenceCommand.class, CatalogCommand.class, TokenCommand.class, AuditCommand.class},
     exitCodeListHeading = "%nExit codes:%n",
     exitCodeList = {"0:success", "1:invalid input (config, bundle, catalog, hash mismatch) or startup failure", "2:usage error",
         "3:verify: partially_verified (no check failed, something not established; not success)"},
     footerHeading = "%nEnvironment:%n",
     footer = {
         "  CMCP_DEV_MODE=1           development mode: software-only attestation, whatever attestation.provider says (nothing vouches for it)",
-        "  CMCP_BEARER_TOKEN=TOKEN   agents must send Authorization: Bearer TOKEN (16+ characters; required to listen on a non-loopback address);"
-            + " `cmcp claim` sends it",
+        "  CMCP_BEARER_TOKEN=TOKEN   agents must send Authorization: Bearer TOKEN (16+ characters), one token for every agent:"
+            + " the config's auth section gives each agent its own (or OAuth); one of the two is required to listen on a"
+            + " non-loopback address; `cmcp claim` sends it (an agent's own token too)",
         "  OPAQUE_ATTESTATION_URL=U  the OPAQUE attestation service, for attestation.provider: opaque",
         "",
         "Run `cmcp COMMAND --help` for a command's options. Documents: README.md, docs/quickstart.md, docs/configuration.md."})
