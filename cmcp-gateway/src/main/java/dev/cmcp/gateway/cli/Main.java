@@ -20,15 +20,16 @@ import picocli.CommandLine.Command;
     description = "Confidential MCP Runtime: a policy-enforcing, auditing gateway for MCP tool calls.",
     subcommands = {
         StartCommand.class, ValidateConfigCommand.class, ValidateBundleCommand.class, ClaimCommand.class, VerifyCommand.class,
-        VerifyEvidenceCommand.class, CatalogCommand.class, TokenCommand.class},
+        VerifyEvidenceCommand.class, CatalogCommand.class, TokenCommand.class, AuditCommand.class},
     exitCodeListHeading = "%nExit codes:%n",
     exitCodeList = {"0:success", "1:invalid input (config, bundle, catalog, hash mismatch) or startup failure", "2:usage error",
         "3:verify: partially_verified (no check failed, something not established; not success)"},
     footerHeading = "%nEnvironment:%n",
     footer = {
         "  CMCP_DEV_MODE=1           development mode: software-only attestation, whatever attestation.provider says (nothing vouches for it)",
-        "  CMCP_BEARER_TOKEN=TOKEN   agents must send Authorization: Bearer TOKEN (16+ characters; required to listen on a non-loopback address);"
-            + " `cmcp claim` sends it",
+        "  CMCP_BEARER_TOKEN=TOKEN   agents must send Authorization: Bearer TOKEN (16+ characters), one token for every agent:"
+            + " the config's auth section gives each agent its own (or OAuth); one of the two is required to listen on a"
+            + " non-loopback address; `cmcp claim` sends it (an agent's own token too)",
         "  OPAQUE_ATTESTATION_URL=U  the OPAQUE attestation service, for attestation.provider: opaque",
         "",
         "Run `cmcp COMMAND --help` for a command's options. Documents: README.md, docs/quickstart.md, docs/configuration.md."})
@@ -53,12 +54,24 @@ public final class Main implements Runnable {
   static CommandLine commandLine() {
     // picocli answers usage errors with 2 and uncaught exceptions with 1, as documented above;
     // an uncaught exception is one line on stderr, never a stack trace (those go to the log at FINE).
-    return new CommandLine(new Main()).setExecutionExceptionHandler((e, commandLine, parseResult) -> {
+    CommandLine main = new CommandLine(new Main()).setExecutionExceptionHandler((e, commandLine, parseResult) -> {
       commandLine.getErr().println(commandLine.getCommandName() + ": " + e.getClass().getSimpleName()
           + (e.getMessage() == null ? "" : ": " + e.getMessage()));
       Logger.getLogger(Main.class.getName()).log(Level.FINE, "uncaught", e);
       return INVALID_INPUT;
     });
+    withHelp(main);
+    return main;
+  }
+
+  /** Every command answers --help and -h (and --version), including one whose annotation forgot to ask for them. */
+  private static void withHelp(CommandLine command) {
+    CommandLine.Model.CommandSpec spec = command.getCommandSpec();
+    if (!spec.mixinStandardHelpOptions()) {
+      spec.mixinStandardHelpOptions(true);
+      spec.versionProvider(new Version());
+    }
+    command.getSubcommands().values().forEach(Main::withHelp);
   }
 
   @Override
