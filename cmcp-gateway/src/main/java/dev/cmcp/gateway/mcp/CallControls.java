@@ -16,7 +16,7 @@ public record CallControls(RateLimits rateLimits, SessionHistories histories, Du
 
   /** With the default approval timeout, 120 s. */
   public CallControls(RateLimits rateLimits, SessionHistories histories) {
-    this(rateLimits, histories, Duration.ofSeconds(120));
+    this(rateLimits, histories, Duration.ofMinutes(2));
   }
 
   /** No rate limits but the permits' own; session histories dropped after 30 idle minutes. */
