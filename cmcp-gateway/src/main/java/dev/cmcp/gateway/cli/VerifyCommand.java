@@ -43,6 +43,10 @@ final class VerifyCommand implements Callable<Integer> {
   @Option(names = "--audit-log", paramLabel = "FILE", description = "the epoch's audit log: replay every entry and link")
   Optional<Path> auditLog;
 
+  @Option(names = "--audit-dir", paramLabel = "DIR",
+      description = "the audit folder instead of --audit-log: replay every epoch, follow the links between them, compare the claim's epoch")
+  Optional<Path> auditDir;
+
   @Option(names = "--certs", paramLabel = "DIR",
       description = "certificates, CRLs and collateral for hardware evidence (AMD ASK/ARK and VCEK; Intel SGX Root CA, TCB info, QE identity)")
   Optional<Path> certs;
@@ -89,8 +93,8 @@ final class VerifyCommand implements Callable<Integer> {
 
   /** Each claim under {@link #claims} in turn, full report each, then one line per claim. */
   private int verifyAll() throws IOException {
-    if (auditLog.isPresent()) {
-      System.err.println("cmcp verify: --claims finds each claim's audit log itself; leave out --audit-log");
+    if (auditLog.isPresent() || auditDir.isPresent()) {
+      System.err.println("cmcp verify: --claims finds each claim's audit log itself; leave out --audit-log and --audit-dir");
       return VerifyCli.USAGE;
     }
     List<Path> files;
@@ -147,7 +151,7 @@ final class VerifyCommand implements Callable<Integer> {
   private Integer verify(Path claimFile, Optional<Path> log) {
     return VerifyCli.run(
         new VerifyCli.Arguments(claimFile, expectedBundleHash, expectedMeasurement, log, certs, allowSoftware,
-            acceptAnyBundle, acceptAnyMeasurement, now, json, minTcb, acceptTcbStatus),
+            acceptAnyBundle, acceptAnyMeasurement, now, json, minTcb, acceptTcbStatus, auditDir),
         System.out, System.err);
   }
 }
