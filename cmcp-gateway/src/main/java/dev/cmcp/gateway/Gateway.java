@@ -11,6 +11,7 @@ import dev.cmcp.gateway.audit.AuditRecords;
 import dev.cmcp.gateway.catalog.Catalog;
 import dev.cmcp.gateway.catalog.CatalogException;
 import dev.cmcp.gateway.catalog.CatalogLoader;
+import dev.cmcp.gateway.claim.AttestationStatement;
 import dev.cmcp.gateway.claim.ClaimIssuer;
 import dev.cmcp.gateway.config.ClaimGranularity;
 import dev.cmcp.gateway.config.ConfigException;
@@ -19,6 +20,7 @@ import dev.cmcp.gateway.config.EnforcementMode;
 import dev.cmcp.gateway.config.GatewayConfig;
 import dev.cmcp.gateway.config.ListenAddress;
 import dev.cmcp.gateway.config.RuntimeEnvironment;
+import dev.cmcp.gateway.config.TlsSettings;
 import dev.cmcp.gateway.http.GatewayHttpServer;
 import dev.cmcp.gateway.mcp.JsonRpcDecoder;
 import dev.cmcp.gateway.mcp.McpEndpoint;
@@ -31,6 +33,9 @@ import dev.cmcp.gateway.policy.ActivePolicy;
 import dev.cmcp.gateway.policy.PolicyBundle;
 import dev.cmcp.gateway.policy.PolicyBundleLoader;
 import dev.cmcp.gateway.policy.PolicyException;
+import dev.cmcp.gateway.tls.ServerIdentities;
+import dev.cmcp.gateway.tls.ServerIdentity;
+import dev.cmcp.gateway.tls.TlsException;
 import dev.cmcp.gateway.upstream.UpstreamSettings;
 import dev.cmcp.gateway.upstream.Upstreams;
 import dev.cmcp.verify.StrictJson;
@@ -85,10 +90,12 @@ public final class Gateway implements AutoCloseable {
     Catalog catalog;
     ActivePolicy policy;
     PolicyReloader.CatalogFile catalogFile;
+    TlsSettings.Mode tlsMode;
     try {
       env = RuntimeEnvironment.from(environment);
       ConfigLoader.checkAgainst(config, env);
       address = config.effectiveListenAddress(env);
+      tlsMode = config.tls().effectiveMode(address);
       bundle = PolicyBundleLoader.load(config.policyBundlePath());
       catalog = CatalogLoader.load(config.catalogPath(), environment);
       catalogFile = PolicyReloader.CatalogFile.read(config.catalogPath());
@@ -102,13 +109,21 @@ public final class Gateway implements AutoCloseable {
         + " policies, version " + bundle.version() + ")");
     out.println("[cmcp] catalog loaded: " + catalog.tools().size() + " tools, " + catalog.catalogHash());
 
+    Clock clock = Clock.systemUTC();
+    Optional<ServerIdentity> tlsIdentity = tlsIdentity(config, tlsMode, address, clock);
+    // The TLS key is fixed for the run: every renewal of the evidence binds the same one.
+    Optional<String> tlsSpki = tlsIdentity.map(ServerIdentity::spkiSha256);
+    tlsIdentity.ifPresentOrElse(
+        identity -> out.println("[cmcp] tls: " + tlsMode.configName() + ", key " + identity.origin() + ", SPKI sha256 "
+            + identity.spkiSha256() + " (bound into the attestation), " + config.tls().minVersion().configName() + " and later"),
+        () -> out.println("[cmcp] tls: off (plain HTTP on loopback; the attestation binds no TLS key)"));
+
     // The claim key lives only in this process; its thumbprint is bound into the evidence.
     ClaimSigner signer = new ClaimSigner(newClaimKey());
     String mode = config.enforcementMode().configName();
     Function<ActivePolicy, Binding> bindingFor = active -> Binding.of(
-        active.bundle().bundleHash(), active.catalog().catalogHash(), mode, signer.jwk().thumbprint());
+        active.bundle().bundleHash(), active.catalog().catalogHash(), mode, signer.jwk().thumbprint(), tlsSpki);
     Binding binding = bindingFor.apply(policy);
-    Clock clock = Clock.systemUTC();
     CurrentEvidence evidence = attest(config, env, binding, clock, out);
     RuntimeEvidence first = evidence.evidence();
     String measurement = first.measurement();
@@ -133,7 +148,8 @@ public final class Gateway implements AutoCloseable {
     PolicyReloader reloader = new PolicyReloader(
         config.policyBundlePath(), catalogFile, environment, policy, bindingFor, evidence, audit);
     Optional<ClaimIssuer> claims = audit.map(log -> new ClaimIssuer(signer, reloader::attested, mode,
-        config.validitySeconds(), log, config.auditDir().resolve("claims"), clock));
+        config.validitySeconds(), log, config.auditDir().resolve("claims"), clock, tlsSpki));
+    AttestationStatement statement = new AttestationStatement(signer, reloader::attested, mode, config.validitySeconds(), tlsSpki, clock);
     out.println("[cmcp] claim key: " + signer.jwk().thumbprint() + " (binding " + binding.hex().substring(0, 16) + "...)");
 
     upstreams.start();
@@ -149,7 +165,9 @@ public final class Gateway implements AutoCloseable {
     McpEndpoint endpoint = new McpEndpoint(
         new JsonRpcDecoder(json), new SessionStore(clock, MAX_OPEN_SESSIONS), toolCalls, claims, version());
     GatewayHttpServer http = new GatewayHttpServer(
-        address, endpoint, env.bearerToken(), config.allowedOrigins(), json.mapper(), Optional.of(operations));
+        address, endpoint, env.bearerToken(), config.allowedOrigins(), json.mapper(), Optional.of(operations),
+        tlsIdentity.map(identity -> new GatewayHttpServer.Tls(identity, config.tls().minVersion())),
+        Optional.of(statement::current));
     try {
       http.start();
     } catch (Exception e) {
@@ -159,6 +177,7 @@ public final class Gateway implements AutoCloseable {
       throw new StartupException("listen_addr " + address + ": cannot listen: " + e.getMessage(), e);
     }
     out.println("[cmcp] listening on " + new ListenAddress(address.host(), http.port(), true)
+        + (http.tls() ? " (https)" : " (http)")
         + (env.bearerToken().isPresent() ? " (bearer token required)" : ""));
     if (config.policyReloadIntervalSeconds() > 0) {
       reloader.start(Duration.ofSeconds(config.policyReloadIntervalSeconds()));
@@ -166,6 +185,21 @@ public final class Gateway implements AutoCloseable {
     }
     out.flush();
     return new Gateway(upstreams, http, audit, evidence, reloader);
+  }
+
+  /** The TLS key and certificate the mode calls for, made or loaded before anything is attested. */
+  private static Optional<ServerIdentity> tlsIdentity(GatewayConfig config, TlsSettings.Mode mode, ListenAddress address, Clock clock)
+      throws StartupException {
+    try {
+      return switch (mode) {
+        case OFF -> Optional.empty();
+        case GENERATE -> Optional.of(ServerIdentities.generate(address.host(), clock.instant()));
+        case FILES -> Optional.of(ServerIdentities.load(config.tls().certFile().orElseThrow(), config.tls().keyFile().orElseThrow(),
+            clock.instant()));
+      };
+    } catch (TlsException e) {
+      throw new StartupException(e.getMessage(), e);
+    }
   }
 
   /**

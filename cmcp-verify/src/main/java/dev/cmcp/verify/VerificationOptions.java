@@ -70,6 +70,12 @@ public record VerificationOptions(
         store, snpPolicy, tdxPolicy);
   }
 
+  /** Judge freshness, certificates and CRLs at this time. */
+  public VerificationOptions withNow(Instant time) {
+    return new VerificationOptions(evidencePolicy, time, expectedBundleHash, expectedMeasurement, auditLog,
+        trustStore, snpPolicy, tdxPolicy);
+  }
+
   public VerificationOptions withSnpPolicy(SnpPolicy policy) {
     return new VerificationOptions(evidencePolicy, now, expectedBundleHash, expectedMeasurement, auditLog,
         trustStore, policy, tdxPolicy);

@@ -18,7 +18,7 @@ import picocli.CommandLine.Command;
     description = "Confidential MCP Runtime: a policy-enforcing, auditing gateway for MCP tool calls.",
     subcommands = {
         StartCommand.class, ValidateConfigCommand.class, ValidateBundleCommand.class, ClaimCommand.class, VerifyCommand.class,
-        VerifyEvidenceCommand.class, CatalogCommand.class},
+        VerifyEvidenceCommand.class, CheckGatewayCommand.class, CatalogCommand.class},
     exitCodeListHeading = "%nExit codes:%n",
     exitCodeList = {"0:success", "1:invalid input (config, bundle, catalog, hash mismatch) or startup failure", "2:usage error"})
 public final class Main implements Runnable {

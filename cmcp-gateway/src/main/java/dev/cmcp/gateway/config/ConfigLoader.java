@@ -29,7 +29,8 @@ public final class ConfigLoader {
           "claim_granularity",
           "metrics_require_token",
           "log_format",
-          "log_level");
+          "log_level",
+          "tls");
 
   private static final Set<String> ATTESTATION_KEYS =
       Set.of(
@@ -41,6 +42,8 @@ public final class ConfigLoader {
           "tsm_report_path",
           "tpm_device",
           "pcr_selection");
+
+  private static final Set<String> TLS_KEYS = Set.of("mode", "cert_file", "key_file", "min_version");
 
   private static final Pattern HEX = Pattern.compile("(?:[0-9a-f]{2})+");
 
@@ -93,7 +96,39 @@ public final class ConfigLoader {
             .orElse(ClaimGranularity.SESSION),
         top.bool("metrics_require_token").orElse(true),
         top.choice("log_format", LogFormat.values(), LogFormat::configName),
-        top.choice("log_level", LogLevel.values(), LogLevel::configName).orElse(LogLevel.INFO));
+        top.choice("log_level", LogLevel.values(), LogLevel::configName).orElse(LogLevel.INFO),
+        tls(top.map("tls"), folder));
+  }
+
+  /** The files are read at start, where a missing or unreadable one is reported under its key. */
+  private static TlsSettings tls(YamlMap tls, Path folder) throws ConfigException {
+    tls.rejectUnknownKeys(TLS_KEYS);
+    Optional<TlsSettings.Mode> mode;
+    // YAML 1.1 reads an unquoted off as false: the mode the user wrote, not a type error.
+    if (tls.isBoolean("mode")) {
+      if (tls.bool("mode").orElseThrow()) {
+        throw tls.error("mode", "use one of generate, files, off (an unquoted on/yes/true is not a mode)");
+      }
+      mode = Optional.of(TlsSettings.Mode.OFF);
+    } else {
+      mode = tls.choice("mode", TlsSettings.Mode.values(), TlsSettings.Mode::configName);
+    }
+    boolean files = mode.orElse(null) == TlsSettings.Mode.FILES;
+    for (String key : List.of("cert_file", "key_file")) {
+      if (files && !tls.has(key)) {
+        throw tls.error("mode", "files needs tls.cert_file (the PEM certificate chain) and tls.key_file (its PEM private key); "
+            + "tls." + key + " is missing");
+      }
+      if (!files && tls.has(key)) {
+        throw tls.error(key, "is read only with tls.mode: files; set the mode or remove the key");
+      }
+    }
+    return new TlsSettings(
+        mode,
+        files ? Optional.of(path(tls, "cert_file", "", folder)) : Optional.empty(),
+        files ? Optional.of(path(tls, "key_file", "", folder)) : Optional.empty(),
+        tls.choice("min_version", TlsSettings.MinVersion.values(), TlsSettings.MinVersion::configName)
+            .orElse(TlsSettings.MinVersion.TLS_1_3));
   }
 
   /**
@@ -111,7 +146,7 @@ public final class ConfigLoader {
           "attestation.provider: opaque needs " + RuntimeEnvironment.OPAQUE_ATTESTATION_URL
               + " set to the OPAQUE attestation service URL");
     }
-    config.effectiveListenAddress(env);
+    config.tls().effectiveMode(config.effectiveListenAddress(env));
   }
 
   /**

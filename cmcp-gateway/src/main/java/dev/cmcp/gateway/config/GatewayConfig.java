@@ -32,6 +32,7 @@ import java.util.Optional;
  * @param metricsRequireToken metrics_require_token: whether /readyz and /metrics need the bearer token
  * @param logFormat log_format; empty: text on a terminal, JSON otherwise
  * @param logLevel log_level
+ * @param tls the tls: section
  */
 public record GatewayConfig(
     Path configFile,
@@ -54,7 +55,8 @@ public record GatewayConfig(
     ClaimGranularity claimGranularity,
     boolean metricsRequireToken,
     Optional<LogFormat> logFormat,
-    LogLevel logLevel) {
+    LogLevel logLevel,
+    TlsSettings tls) {
 
   public GatewayConfig {
     Objects.requireNonNull(configFile);
@@ -73,6 +75,7 @@ public record GatewayConfig(
     Objects.requireNonNull(claimGranularity);
     Objects.requireNonNull(logFormat);
     Objects.requireNonNull(logLevel);
+    Objects.requireNonNull(tls);
     allowedOrigins = List.copyOf(allowedOrigins);
   }
 

@@ -3,6 +3,7 @@ package dev.cmcp.gateway.http;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.NullNode;
+import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.cmcp.gateway.mcp.JsonRpcError;
 import dev.cmcp.gateway.mcp.McpEndpoint;
 import dev.cmcp.gateway.mcp.McpHttpRequest;
@@ -24,6 +25,7 @@ import java.util.concurrent.LinkedBlockingQueue;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
 import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.function.Supplier;
 import org.eclipse.jetty.http.HttpHeader;
 import org.eclipse.jetty.io.Content;
 import org.eclipse.jetty.server.Handler;
@@ -45,6 +47,7 @@ final class McpHandler extends Handler.Abstract {
   private static final int MAX_QUEUED_PROGRESS = 64;
   private static final String CLAIMS_PREFIX = "/v1/sessions/";
   private static final String CLAIM_SUFFIX = "/claim";
+  private static final String ATTESTATION = "/v1/attestation";
 
   private final McpEndpoint endpoint;
   private final Optional<BearerToken> token;
@@ -53,9 +56,16 @@ final class McpHandler extends Handler.Abstract {
   private final Optional<Operations> operations;
   private final RequestIds requestIds = new RequestIds();
   private final Duration bodyTimeout;
+  private final Optional<Supplier<ObjectNode>> attestation;
 
   McpHandler(McpEndpoint endpoint, Optional<BearerToken> token, OriginPolicy origins, ObjectMapper json,
       Optional<Operations> operations, Duration bodyTimeout) {
+    this(endpoint, token, origins, json, operations, bodyTimeout, Optional.empty());
+  }
+
+  McpHandler(McpEndpoint endpoint, Optional<BearerToken> token, OriginPolicy origins, ObjectMapper json,
+      Optional<Operations> operations, Duration bodyTimeout, Optional<Supplier<ObjectNode>> attestation) {
+    this.attestation = attestation;
     this.endpoint = endpoint;
     this.token = token;
     this.origins = origins;
@@ -82,6 +92,19 @@ final class McpHandler extends Handler.Abstract {
     // A liveness probe must answer without credentials: it says only that the process serves.
     if ("/healthz".equals(path)) {
       return plainText(response, callback, 200, "ok\n", "text/plain; charset=utf-8");
+    }
+    // Read before authenticating, by agents deciding whether to trust this endpoint: it names no
+    // session and holds nothing secret (evidence, policy hashes, public keys).
+    if (attestation.isPresent() && ATTESTATION.equals(path)) {
+      if (!"GET".equals(request.getMethod())) {
+        response.getHeaders().put(HttpHeader.ALLOW, "GET");
+        return plainText(response, callback, 405, ATTESTATION + " is read with GET\n", "text/plain; charset=utf-8");
+      }
+      response.setStatus(200);
+      response.getHeaders().put(HttpHeader.CONTENT_TYPE, "application/json");
+      response.getHeaders().put(HttpHeader.CACHE_CONTROL, "no-store");
+      response.write(true, ByteBuffer.wrap(json.writeValueAsBytes(attestation.get().get())), callback);
+      return true;
     }
     if (operations.isPresent() && ("/readyz".equals(path) || "/metrics".equals(path))) {
       return operatorEndpoint(request, response, callback, path, operations.get());

@@ -23,8 +23,14 @@ public record GatewayClaim(Trace trace, Session gateway, String signature) {
   private static final Pattern SHA256_NOTATION = Pattern.compile("sha256:[0-9a-f]{64}");
   private static final Pattern LOWER_HEX = Pattern.compile("(?:[0-9a-f]{2})+");
 
-  /** {@code trace}: what ran, under which policy, with which key. */
-  public record Trace(long iat, long exp, Attestation runtime, Policy policy, Jwk cnf) {}
+  /**
+   * {@code trace}: what ran, under which policy, with which key.
+   *
+   * @param tlsSpkiSha256 {@code trace.tls.spki_sha256}: the SHA-256 of the SubjectPublicKeyInfo of
+   *     the key that terminates the gateway's TLS, bound into the evidence; absent ({@code trace}
+   *     has no {@code tls} member) when the gateway served plain HTTP on loopback
+   */
+  public record Trace(long iat, long exp, Attestation runtime, Policy policy, Jwk cnf, Optional<String> tlsSpkiSha256) {}
 
   /** {@code trace.runtime}: the platform, its measurement and its raw evidence (base64url). */
   public record Attestation(Platform platform, String assurance, String measurement, String evidence) {}
@@ -61,12 +67,25 @@ public record GatewayClaim(Trace trace, Session gateway, String signature) {
   /** Reads a parsed claim; the message of the exception names the first field that is wrong. */
   public static GatewayClaim fromJson(JsonNode claim) throws ClaimException {
     JsonFields root = JsonFields.exactly(claim, "", Set.of("trace", "gateway", "signature"));
-    Trace trace = readTrace(root.object("trace", Set.of("eat_profile", "iat", "exp", "runtime", "policy", "cnf")));
+    Trace trace = readTrace(root);
     Session session = readSession(root.object("gateway", Set.of("session_id", "workflow_id", "audit_chain", "calls")));
     return new GatewayClaim(trace, session, root.text("signature"));
   }
 
-  private static Trace readTrace(JsonFields trace) throws ClaimException {
+  /**
+   * Reads {@code trace} of a claim or of an attestation document; {@code tls} is the one optional
+   * member, so that claims of gateways without TLS read as before.
+   */
+  static Trace readTrace(JsonFields parent) throws ClaimException {
+    JsonNode node = parent.node("trace");
+    boolean tls = node != null && node.isObject() && node.has("tls");
+    Set<String> names = tls
+        ? Set.of("eat_profile", "iat", "exp", "runtime", "policy", "cnf", "tls")
+        : Set.of("eat_profile", "iat", "exp", "runtime", "policy", "cnf");
+    return readTrace(parent.object("trace", names), tls);
+  }
+
+  private static Trace readTrace(JsonFields trace, boolean withTls) throws ClaimException {
     String profile = trace.text("eat_profile");
     if (!profile.equals(EAT_PROFILE)) {
       throw new ClaimException(trace.path("eat_profile") + ": this verifier reads \"" + EAT_PROFILE + "\", not \"" + profile + "\"");
@@ -89,7 +108,10 @@ public record GatewayClaim(Trace trace, Session gateway, String signature) {
         policy.oneOf("enforcement_mode", Set.of("enforcing", "advisory", "silent")));
     JsonFields cnf = trace.object("cnf", Set.of("jwk"));
     Jwk jwk = Jwk.fromJson(cnf.node("jwk"), cnf.path("jwk"));
-    return new Trace(iat, exp, attestation, policyHashes, jwk);
+    Optional<String> tlsSpki = withTls
+        ? Optional.of(trace.object("tls", Set.of("spki_sha256")).hexHash("spki_sha256"))
+        : Optional.empty();
+    return new Trace(iat, exp, attestation, policyHashes, jwk, tlsSpki);
   }
 
   private static Session readSession(JsonFields gateway) throws ClaimException {
