@@ -115,8 +115,8 @@ public final class GatewayCheck {
       throw new GatewayChannelException(host + ":" + port + " answered " + PATH + " with no complete HTTP response");
     }
     String head = new String(response, 0, end, StandardCharsets.ISO_8859_1);
-    String[] lines = head.split("\r\n");
-    String[] status = lines[0].split(" ", 3);
+    List<String> lines = head.lines().toList();
+    String[] status = lines.get(0).split(" ", 3);
     if (status.length < 2 || !status[0].startsWith("HTTP/1.")) {
       throw new GatewayChannelException(host + ":" + port + " answered " + PATH + " with no HTTP status line");
     }
@@ -125,8 +125,8 @@ public final class GatewayCheck {
           + " (a cMCP gateway without this endpoint is older than the attested channel, or this is not one)");
     }
     byte[] body = java.util.Arrays.copyOfRange(response, end + 4, response.length);
-    for (int i = 1; i < lines.length; i++) {
-      String line = lines[i].toLowerCase(Locale.ROOT);
+    for (int i = 1; i < lines.size(); i++) {
+      String line = lines.get(i).toLowerCase(Locale.ROOT);
       if (line.startsWith("transfer-encoding:") && line.contains("chunked")) {
         return dechunk(body, host + ":" + port);
       }
