@@ -120,6 +120,15 @@ public final class EchoUpstream implements AutoCloseable {
       result.put("isError", true);
       return result;
     }
+    // A stuck upstream, for the flood harness: the call is answered only after sleep_ms (at most a minute).
+    long sleep = Math.min(params.path("arguments").path("sleep_ms").asLong(0), 60_000);
+    if (sleep > 0) {
+      try {
+        Thread.sleep(sleep);
+      } catch (InterruptedException e) {
+        Thread.currentThread().interrupt();
+      }
+    }
     String text = "Echo: " + params.path("arguments").path("message").asText("");
     result.putArray("content").addObject().put("type", "text").put("text", text);
     return result;

@@ -30,7 +30,7 @@ class ClaimTest {
       McpClient client = new McpClient(gateway.baseUrl());
       assertThat(client.post(McpClient.toolCall(1, "salesforce.contacts", "{\"query\":\"Acme\"}", "s-proof", "demo-agent")).status()).isEqualTo(200);
       assertThat(client.post(McpClient.toolCall(2, "salesforce.export_all", "{}", "s-proof", "demo-agent")).status()).isEqualTo(200);
-      assertThat(client.post(McpClient.toolCall(3, "salesforce.delete_all", "{}", "s-proof", "demo-agent")).status()).isEqualTo(403);
+      assertThat(client.post(McpClient.toolCall(3, "salesforce.delete_all", "{}", "s-proof", "demo-agent")).status()).isEqualTo(200);
       assertThat(client.post(McpClient.toolCall(4, "salesforce.contacts", "{\"query\":\"Globex\"}", "other-session", "demo-agent"))
           .status()).isEqualTo(200);
 
@@ -44,9 +44,10 @@ class ClaimTest {
         .containsExactly("allow/forwarded", "deny/forwarded", "deny/blocked");
     Path log = onlyLog(audit);
 
+    // Software evidence: every check passes, but exit 3 (partially_verified), never 0: anyone's key could sign such a claim.
     CliTest.Run verified = verify(claimFile, "--audit-log", log.toString(), "--allow-software", "--expected-bundle-hash", bundleHash);
-    assertThat(verified.exit()).as(verified.output()).isZero();
-    assertThat(verified.output()).contains("result: partially_verified").doesNotContain("FAIL");
+    assertThat(verified.exit()).as(verified.output()).isEqualTo(3);
+    assertThat(verified.output()).contains("result: partially_verified").contains("NOT ESTABLISHED evidence").doesNotContain("FAIL");
 
     CliTest.Run noSoftware = verify(claimFile, "--audit-log", log.toString());
     assertThat(noSoftware.exit()).isEqualTo(1);
@@ -101,7 +102,8 @@ class ClaimTest {
     }
     for (Path claim : claimFiles(audit)) {
       CliTest.Run run = verify(claim, "--audit-log", onlyLog(audit).toString(), "--allow-software");
-      assertThat(run.exit()).as(claim + "\n" + run.output()).isZero();
+      assertThat(run.exit()).as(claim + "\n" + run.output()).isEqualTo(3);
+      assertThat(run.output()).as(claim + "\n" + run.output()).doesNotContain("FAIL");
     }
   }
 

@@ -106,7 +106,10 @@ class HostileInputTest {
   @Test
   void anUnknownToolIsDeniedAsUnsanctioned() throws Exception {
     McpClient.Answer answer = call(McpClient.toolCall(3, "everything.get-env", "{}", "s", "w"));
-    assertThat(answer.status()).isEqualTo(403);
+    // Not a policy decision: an MCP error in an HTTP 200 answer, as a server answers an unknown tool.
+    assertThat(answer.status()).isEqualTo(200);
+    assertThat(answer.body().path("id").asInt()).isEqualTo(3);
+    assertThat(answer.body().path("error").path("code").asInt()).isEqualTo(-32602);
     JsonNode data = answer.body().path("error").path("data");
     assertThat(data.path("error").asText()).isEqualTo("tool_call_denied");
     assertThat(data.path("cause").asText()).isEqualTo("unsanctioned_tool");

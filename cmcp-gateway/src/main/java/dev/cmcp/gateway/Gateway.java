@@ -8,6 +8,9 @@ import dev.cmcp.gateway.attest.tpm.TpmOpener;
 import dev.cmcp.gateway.audit.AuditException;
 import dev.cmcp.gateway.audit.AuditLog;
 import dev.cmcp.gateway.audit.AuditRecords;
+import dev.cmcp.gateway.auth.Authenticator;
+import dev.cmcp.gateway.auth.IssuerKeys;
+import dev.cmcp.gateway.auth.RefusalLog;
 import dev.cmcp.gateway.catalog.Catalog;
 import dev.cmcp.gateway.catalog.CatalogException;
 import dev.cmcp.gateway.catalog.CatalogLoader;
@@ -22,6 +25,7 @@ import dev.cmcp.gateway.config.ListenAddress;
 import dev.cmcp.gateway.config.RuntimeEnvironment;
 import dev.cmcp.gateway.config.TlsSettings;
 import dev.cmcp.gateway.http.GatewayHttpServer;
+import dev.cmcp.gateway.mcp.CallControls;
 import dev.cmcp.gateway.mcp.JsonRpcDecoder;
 import dev.cmcp.gateway.mcp.McpEndpoint;
 import dev.cmcp.gateway.mcp.SessionStore;
@@ -29,10 +33,12 @@ import dev.cmcp.gateway.mcp.ToolCallPipeline;
 import dev.cmcp.gateway.ops.GatewayLogging;
 import dev.cmcp.gateway.ops.GatewayMetrics;
 import dev.cmcp.gateway.ops.Operations;
+import dev.cmcp.gateway.ops.Tracing;
 import dev.cmcp.gateway.policy.ActivePolicy;
 import dev.cmcp.gateway.policy.PolicyBundle;
 import dev.cmcp.gateway.policy.PolicyBundleLoader;
 import dev.cmcp.gateway.policy.PolicyException;
+import dev.cmcp.gateway.ratelimit.RateLimits;
 import dev.cmcp.gateway.tls.ServerIdentities;
 import dev.cmcp.gateway.tls.ServerIdentity;
 import dev.cmcp.gateway.tls.TlsException;
@@ -60,21 +66,23 @@ import java.util.function.Function;
  */
 public final class Gateway implements AutoCloseable {
 
-  private static final int MAX_OPEN_SESSIONS = 10_000;
-
+  /** Refusals by authentication recorded one by one each second; the rest are counted (RefusalLog). */
+  private static final int AUDITED_REFUSALS_PER_SECOND = 50;
   private final Upstreams upstreams;
   private final GatewayHttpServer http;
   private final Optional<AuditLog> audit;
   private final CurrentEvidence evidence;
   private final PolicyReloader reloader;
+  private final Tracing tracing;
 
   private Gateway(Upstreams upstreams, GatewayHttpServer http, Optional<AuditLog> audit, CurrentEvidence evidence,
-      PolicyReloader reloader) {
+      PolicyReloader reloader, Tracing tracing) {
     this.upstreams = upstreams;
     this.http = http;
     this.audit = audit;
     this.evidence = evidence;
     this.reloader = reloader;
+    this.tracing = tracing;
   }
 
   /**
@@ -157,16 +165,27 @@ public final class Gateway implements AutoCloseable {
     StrictJson json = new StrictJson();
     List<Operations.ReadinessCheck> readiness = new ArrayList<>(readinessChecks(reloader, evidence, audit));
     readiness.addAll(upstreamReadiness(upstreams));
-    Operations operations = new Operations(metrics, readiness, config.metricsRequireToken());
+    List<AuditRecords.Quarantine> quarantined = audit.map(AuditLog::quarantined).orElse(List.of());
+    metrics.auditQuarantined(quarantined.size());
+    quarantined.forEach(q -> out.println("[cmcp] audit: damaged previous epoch " + q.file() + " quarantined as "
+        + q.quarantinedAs() + " (sha256 " + q.fileSha256() + "): " + q.reason()));
+    Authenticator authenticator = authenticator(config, env, clock, out);
+    authenticator.issuerKeys().ifPresent(keys -> readiness.add(keys::problem));
+    Tracing tracing = Tracing.of(config.telemetry(), version());
+    config.telemetry().tracesEndpoint().ifPresent(endpoint -> out.println("[cmcp] tracing: OTLP/HTTP to " + endpoint
+        + ", sampling ratio " + config.telemetry().samplingRatio()));
+    Operations operations = new Operations(metrics, readiness, config.metricsRequireToken(), tracing, quarantineNotices(quarantined));
     ToolCallPipeline.CallListener perCallClaims = claimsPerCall(config, claims);
     ToolCallPipeline toolCalls =
         new ToolCallPipeline(reloader::current, config.enforcementMode(), upstreams, audit, perCallClaims,
-            evidence::refusal, clock, Optional.of(metrics));
+            evidence::refusal, clock, Optional.of(metrics), config.denyResponse(),
+            new CallControls(new RateLimits(config.rateLimits())));
     McpEndpoint endpoint = new McpEndpoint(
-        new JsonRpcDecoder(json), new SessionStore(clock, MAX_OPEN_SESSIONS), toolCalls, claims, version());
-    GatewayHttpServer http = new GatewayHttpServer(
-        address, endpoint, env.bearerToken(), config.allowedOrigins(), json.mapper(), Optional.of(operations),
-        tlsIdentity.map(identity -> new GatewayHttpServer.Tls(identity, config.tls().minVersion())),
+        new JsonRpcDecoder(json, config.limits().maxJsonValues()), new SessionStore(clock, config.limits().maxSessions(),
+        config.limits().maxSessionsPerPrincipal(), config.limits().sessionIdleTimeout()), toolCalls, claims, version());
+    GatewayHttpServer http = new GatewayHttpServer(address, endpoint, authenticator,
+        new RefusalLog(audit, clock, AUDITED_REFUSALS_PER_SECOND), config.allowedOrigins(), json.mapper(), Optional.of(operations),
+        config.limits(), tlsIdentity.map(identity -> new GatewayHttpServer.Tls(identity, config.tls().minVersion())),
         Optional.of(statement::current));
     try {
       http.start();
@@ -174,17 +193,40 @@ public final class Gateway implements AutoCloseable {
       upstreams.close();
       audit.ifPresent(AuditLog::close);
       evidence.close();
+      tracing.close();
       throw new StartupException("listen_addr " + address + ": cannot listen: " + e.getMessage(), e);
     }
     out.println("[cmcp] listening on " + new ListenAddress(address.host(), http.port(), true)
         + (http.tls() ? " (https)" : " (http)")
-        + (env.bearerToken().isPresent() ? " (bearer token required)" : ""));
+        + (authenticator.required() ? " (" + authenticator + " required)" : ""));
     if (config.policyReloadIntervalSeconds() > 0) {
       reloader.start(Duration.ofSeconds(config.policyReloadIntervalSeconds()));
       out.println("[cmcp] policy bundle and catalog reload: checked every " + config.policyReloadIntervalSeconds() + " s");
     }
     out.flush();
-    return new Gateway(upstreams, http, audit, evidence, reloader);
+    return new Gateway(upstreams, http, audit, evidence, reloader, tracing);
+  }
+
+  /**
+   * Who may call: the auth section, else the shared bearer token, else (loopback only) anyone. The
+   * OAuth issuer's keys are fetched now, so that a wrong issuer shows at start; an issuer that
+   * cannot be reached yet is retried on the first token and reported by {@code /readyz}.
+   */
+  private static Authenticator authenticator(GatewayConfig config, RuntimeEnvironment env, Clock clock, PrintStream out) {
+    if (config.auth().isPresent()) {
+      Authenticator authenticator = Authenticator.of(config.auth().get(), IssuerKeys.http(), clock);
+      out.println("[cmcp] auth: " + config.auth().get().agents().size() + " agents with their own tokens"
+          + config.auth().get().oauth().map(o -> ", OAuth tokens of " + o.issuer() + " for " + o.audience()).orElse(""));
+      authenticator.issuerKeys().filter(keys -> !keys.fetchNow()).flatMap(IssuerKeys::problem)
+          .ifPresent(problem -> out.println("[cmcp] warning: " + problem + "; OAuth tokens are refused until the keys can be fetched"));
+      return authenticator;
+    }
+    if (env.bearerToken().isPresent()) {
+      out.println("[cmcp] warning: " + RuntimeEnvironment.BEARER_TOKEN + " is one token shared by every agent: the gateway cannot "
+          + "tell agents apart, and any holder can name any workflow and read any claim; give each agent its own token under auth.agents");
+      return Authenticator.sharedToken(env.bearerToken().get());
+    }
+    return Authenticator.none();
   }
 
   /** The TLS key and certificate the mode calls for, made or loaded before anything is attested. */
@@ -226,6 +268,12 @@ public final class Gateway implements AutoCloseable {
         () -> evidence.refusal().map(why -> "evidence: " + why),
         // Silent mode keeps no log, so there is nothing to be unwritable.
         () -> audit.filter(log -> !log.healthy()).map(log -> "audit log: " + log.file() + " cannot record"));
+  }
+
+  /** What {@code /readyz} says, ready or not, of each damaged audit file this start set aside. */
+  static List<String> quarantineNotices(List<AuditRecords.Quarantine> quarantined) {
+    return quarantined.stream().map(q -> "audit log: the previous epoch " + q.file() + " was damaged and is quarantined as "
+        + q.quarantinedAs() + " (sha256 " + q.fileSha256() + "); secure it for review").toList();
   }
 
   /** One {@code /readyz} check per catalog server: its process runs, or its endpoint answered lately. */
@@ -291,6 +339,8 @@ public final class Gateway implements AutoCloseable {
     upstreams.close();
     audit.ifPresent(AuditLog::close);
     evidence.close();
+    // Last: the spans of the requests answered while stopping go out too.
+    tracing.close();
   }
 
   /** The gateway cannot start; the message says what to fix. */

@@ -7,6 +7,7 @@ import dev.cmcp.gateway.attest.SoftwareProvider;
 import dev.cmcp.gateway.attest.TestClock;
 import dev.cmcp.gateway.audit.AuditFixtures;
 import dev.cmcp.gateway.audit.AuditLog;
+import dev.cmcp.gateway.audit.AuditRecords;
 import dev.cmcp.gateway.catalog.Catalog;
 import dev.cmcp.gateway.catalog.CatalogTool;
 import dev.cmcp.gateway.catalog.UpstreamServer;
@@ -19,7 +20,9 @@ import dev.cmcp.gateway.mcp.McpEndpoint;
 import dev.cmcp.gateway.mcp.SessionStore;
 import dev.cmcp.gateway.mcp.ToolCallPipeline;
 import dev.cmcp.gateway.ops.GatewayMetrics;
+import dev.cmcp.gateway.ops.MetricsParsers;
 import dev.cmcp.gateway.ops.Operations;
+import dev.cmcp.gateway.ops.Tracing;
 import dev.cmcp.gateway.policy.ActivePolicy;
 import dev.cmcp.gateway.policy.PolicyBundle;
 import dev.cmcp.gateway.policy.PolicyBundleLoader;
@@ -37,12 +40,9 @@ import java.time.Clock;
 import java.time.Duration;
 import java.time.Instant;
 import java.time.ZoneOffset;
-import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
-import java.util.regex.Matcher;
-import java.util.regex.Pattern;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
@@ -122,6 +122,26 @@ class OperationsEndpointsTest {
     HttpResponse<String> response = get("/healthz", false);
     assertThat(response.statusCode()).isEqualTo(200);
     assertThat(response.body()).isEqualTo("ok\n");
+  }
+
+  @Test
+  void aQuarantinedAuditFileIsANoticeOfReadyzAndAMetricButTheGatewayIsReady() throws Exception {
+    http.close();
+    metrics.auditQuarantined(1);
+    AuditRecords.Quarantine damaged = new AuditRecords.Quarantine("audit-20261125T090000Z-00000000.jsonl",
+        "audit-20261125T090000Z-00000000.jsonl.quarantined", "ab".repeat(32), "line 3: not JSON");
+    Operations operations = new Operations(metrics, Gateway.readinessChecks(reloader, evidence, Optional.of(audit)), false,
+        Tracing.off(), Gateway.quarantineNotices(List.of(damaged)));
+    http = new GatewayHttpServer(new ListenAddress("127.0.0.1", 0, true), endpoint, Optional.of(TOKEN),
+        List.of(), new StrictJson().mapper(), Optional.of(operations));
+    http.start();
+
+    HttpResponse<String> ready = get("/readyz", false);
+
+    assertThat(ready.statusCode()).isEqualTo(200);
+    assertThat(ready.body()).startsWith("ready\nnotice: audit log: the previous epoch audit-20261125T090000Z-00000000.jsonl"
+        + " was damaged and is quarantined as audit-20261125T090000Z-00000000.jsonl.quarantined (sha256 " + "ab".repeat(32));
+    assertThat(get("/metrics", false).body()).contains("cmcp_audit_quarantined_files 1.0");
   }
 
   @Test
@@ -211,7 +231,7 @@ class OperationsEndpointsTest {
   }
 
   private static String calls(String tool, String decision) {
-    return "cmcp_calls_total{tool=\"" + tool + "\",decision=\"" + decision + "\",mode=\"enforcing\"}";
+    return MetricsParsers.key("cmcp_calls_total", Map.of("tool", tool, "decision", decision, "mode", "enforcing"));
   }
 
   private void callTool(String name) throws Exception {
@@ -223,6 +243,47 @@ class OperationsEndpointsTest {
         .POST(HttpRequest.BodyPublishers.ofString(body))
         .build();
     client.send(request, HttpResponse.BodyHandlers.ofString());
+  }
+
+  @Test
+  void metricsAreReadByPrometheusParsersInEveryFormatTheScraperAsksFor() throws Exception {
+    callTool("crm.export");
+    callTool("crm.search");
+    callTool("no.such.tool");
+
+    HttpResponse<byte[]> text = scrape(null);
+    HttpResponse<byte[]> openMetrics = scrape(MetricsParsers.OPENMETRICS);
+    HttpResponse<byte[]> protobuf = scrape(MetricsParsers.PROTOBUF);
+
+    assertThat(text.headers().firstValue("Content-Type")).hasValueSatisfying(type -> assertThat(type).contains("version=0.0.4"));
+    assertThat(openMetrics.headers().firstValue("Content-Type"))
+        .hasValueSatisfying(type -> assertThat(type).startsWith("application/openmetrics-text"));
+    assertThat(protobuf.headers().firstValue("Content-Type"))
+        .hasValueSatisfying(type -> assertThat(type).startsWith("application/vnd.google.protobuf"));
+    Map<String, Double> fromText = MetricsParsers.text(new String(text.body(), java.nio.charset.StandardCharsets.UTF_8));
+    Map<String, Double> fromOpenMetrics =
+        MetricsParsers.openMetrics(new String(openMetrics.body(), java.nio.charset.StandardCharsets.UTF_8));
+    Map<String, Double> fromProtobuf = MetricsParsers.protobuf(protobuf.body());
+    Map<String, Double> expectedCalls = Map.of(
+        calls("crm.export", "deny"), 1.0, calls("crm.search", "allow"), 1.0, calls("unsanctioned", "deny"), 1.0);
+    for (Map<String, Double> series : List.of(fromText, fromOpenMetrics, fromProtobuf)) {
+      assertThat(MetricsParsers.only(series, "cmcp_calls_total")).isEqualTo(expectedCalls);
+      assertThat(series).containsEntry("cmcp_policy_evaluation_seconds_count", 3.0);
+      assertThat(series).containsKey("cmcp_evidence_age_seconds");
+      // The client's JVM and process metrics come along.
+      assertThat(series.keySet()).anyMatch(name -> name.startsWith("jvm_memory_used_bytes{"));
+      assertThat(series).containsKey("process_cpu_seconds_total");
+    }
+  }
+
+  private HttpResponse<byte[]> scrape(String accept) throws Exception {
+    HttpRequest.Builder request = HttpRequest.newBuilder(uri("/metrics")).GET().header("Authorization", "Bearer " + TOKEN);
+    if (accept != null) {
+      request.header("Accept", accept);
+    }
+    HttpResponse<byte[]> response = client.send(request.build(), HttpResponse.BodyHandlers.ofByteArray());
+    assertThat(response.statusCode()).isEqualTo(200);
+    return response;
   }
 
   private HttpResponse<String> get(String path, boolean withToken) throws Exception {
@@ -237,33 +298,7 @@ class OperationsEndpointsTest {
     return URI.create("http://127.0.0.1:" + http.port() + path);
   }
 
-  private static final Pattern SAMPLE =
-      Pattern.compile("([a-zA-Z_:][a-zA-Z0-9_:]*(?:\\{[a-zA-Z_][a-zA-Z0-9_]*=\"(?:[^\"\\\\\\n]|\\\\.)*\"(?:,[a-zA-Z_][a-zA-Z0-9_]*=\"(?:[^\"\\\\\\n]|\\\\.)*\")*\\})?) (\\S+)");
-  private static final Pattern HELP = Pattern.compile("# HELP [a-zA-Z_:][a-zA-Z0-9_:]* .+");
-  private static final Pattern TYPE = Pattern.compile("# TYPE [a-zA-Z_:][a-zA-Z0-9_:]* (counter|gauge|histogram|summary|untyped)");
-
-  /** A strict reader of the text format: each line a HELP, a TYPE or a sample; series by value. */
-  private static Map<String, Double> parse(String exposition) {
-    assertThat(exposition).endsWith("\n");
-    Map<String, Double> series = new HashMap<>();
-    for (String line : exposition.split("\n", -1)) {
-      if (line.isEmpty()) {
-        continue;
-      }
-      if (HELP.matcher(line).matches() || TYPE.matcher(line).matches()) {
-        continue;
-      }
-      Matcher sample = SAMPLE.matcher(line);
-      assertThat(sample.matches()).as("a sample line: %s", line).isTrue();
-      String value = sample.group(2);
-      double number = switch (value) {
-        case "+Inf" -> Double.POSITIVE_INFINITY;
-        case "-Inf" -> Double.NEGATIVE_INFINITY;
-        case "NaN" -> Double.NaN;
-        default -> Double.parseDouble(value);
-      };
-      assertThat(series.put(sample.group(1), number)).as("series given twice: %s", sample.group(1)).isNull();
-    }
-    return series;
+  private static Map<String, Double> parse(String exposition) throws Exception {
+    return MetricsParsers.text(exposition);
   }
 }

@@ -70,8 +70,18 @@ public final class ClaimVerifier {
    * the agent's: one issued up to this far in the agent's future is still fresh.
    */
   static final java.time.Duration ATTESTATION_CLOCK_SKEW = java.time.Duration.ofSeconds(60);
+  private static final Reading READING = new Reading();
 
   private ClaimVerifier() {}
+
+  /**
+   * The permission to read a claim's fields without verifying it, which {@link GatewayClaim}
+   * asks for: only this package makes one, so the library hands a claim's content to callers
+   * only as a {@link VerifiedClaim}, never from a raw parse.
+   */
+  public static final class Reading {
+    Reading() {}
+  }
 
   /**
    * A hardware platform's verifier run on the claim's evidence, with the claim's binding as the
@@ -128,7 +138,7 @@ public final class ClaimVerifier {
     GatewayClaim claim;
     try {
       json = new StrictJson().parse(claimBytes);
-      claim = GatewayClaim.fromJson(json);
+      claim = GatewayClaim.fromJson(json, READING);
     } catch (StrictJson.MalformedJsonException e) {
       return unreadable("the claim is not well-formed JSON: " + e.getMessage());
     } catch (ClaimException e) {
@@ -152,7 +162,7 @@ public final class ClaimVerifier {
     GatewayAttestation document;
     try {
       json = new StrictJson().parse(documentBytes);
-      document = GatewayAttestation.fromJson(json);
+      document = GatewayAttestation.fromJson(json, READING);
     } catch (StrictJson.MalformedJsonException e) {
       return unreadable("the attestation document is not well-formed JSON: " + e.getMessage());
     } catch (ClaimException e) {
@@ -167,7 +177,10 @@ public final class ClaimVerifier {
     checks.add(signature(json, claim));
     checks.add(Check.pass(CLAIM_FORMAT, attestationOnly
         ? "the attestation document has every field of its format and no other"
-        : "the claim has every field of " + GatewayClaim.EAT_PROFILE + " and no other"));
+        : "the claim has every field of " + GatewayClaim.EAT_PROFILE + " and no other; session "
+            + claim.gateway().sessionId() + claim.gateway().principal()
+                .map(p -> ", principal " + p.id() + " (" + p.method() + p.issuer().map(i -> " of " + i).orElse("") + ")")
+                .orElse(", principal not recorded")));
     PlatformEvidence evidence;
     try {
       evidence = PlatformEvidence.of(claim.trace().runtime());
@@ -195,7 +208,36 @@ public final class ClaimVerifier {
       checks.add(options.auditLog().map(file -> auditLog(file, claim)).orElse(
           Check.skip(AUDIT_LOG, "no audit log given (--audit-log)")));
     }
-    return new VerificationReport(checks, result(checks, rootless), hardware.map(Hardware::report));
+    List<String> notEstablished = notEstablished(evidence, hardware, rootless, options);
+    Result result = result(checks, notEstablished);
+    List<AcceptedRisk> risks = options.acceptedRisks().stream().sorted().toList();
+    return new VerificationReport(checks, result, hardware.map(Hardware::report), notEstablished, risks,
+        result == Result.VERIFIED && !attestationOnly ? Optional.of(new VerifiedClaim(claim)) : Optional.empty());
+  }
+
+  /**
+   * What a claim whose checks all pass still does not show, each naming its check: evidence no
+   * offline root vouches for (then the claim's own key is the only witness of the claim, and
+   * anyone can make a key), and each expectation neither given nor explicitly waived.
+   */
+  private static List<String> notEstablished(
+      PlatformEvidence evidence, Optional<Hardware> hardware, boolean rootless, VerificationOptions options) {
+    List<String> gaps = new ArrayList<>();
+    if (rootless) {
+      gaps.add("evidence: no offline root of trust vouches for the runtime, so the claim's signature shows only that"
+          + " whoever holds cnf.jwk signed it, and anyone can make such a key (a forged claim passes every other check)");
+    }
+    if (options.expectedBundleHash().isEmpty() && !options.acceptedRisks().contains(AcceptedRisk.ANY_BUNDLE)) {
+      gaps.add("bundle_hash: no --expected-bundle-hash given, so any policy bundle would pass"
+          + " (" + AcceptedRisk.ANY_BUNDLE.option() + " says that is intended)");
+    }
+    if (hardware.isPresent() && !rootless && options.expectedMeasurement().isEmpty()
+        && !options.acceptedRisks().contains(AcceptedRisk.ANY_MEASUREMENT)) {
+      gaps.add("measurement: no --expected-measurement given, so any code running in a genuine "
+          + hardware.get().report().platform() + " guest would pass (" + AcceptedRisk.ANY_MEASUREMENT.option()
+          + " says that is intended)");
+    }
+    return evidence == null ? List.of() : gaps;
   }
 
   /**
@@ -214,17 +256,15 @@ public final class ClaimVerifier {
   }
 
   /**
-   * Evidence without an offline root of trust is the one failure that leaves a claim partially
-   * verified: everything it says may be true, but nothing an auditor can check vouches for the
-   * runtime. Such a claim is never verified, whatever the policy accepts.
+   * A failed check is {@code unverified}, evidence without an offline root refused for lack of
+   * {@code --allow-software} included. With none failed, anything not established leaves the
+   * claim {@code partially_verified}: everything it says may be true, but not all of it is shown.
    */
-  private static Result result(List<Check> checks, boolean rootless) {
-    boolean failed = checks.stream()
-        .anyMatch(c -> c.status() == Status.FAIL && !(c.name() == EVIDENCE && rootless));
-    if (failed) {
+  private static Result result(List<Check> checks, List<String> notEstablished) {
+    if (checks.stream().anyMatch(c -> c.status() == Status.FAIL)) {
       return Result.UNVERIFIED;
     }
-    return rootless ? Result.PARTIALLY_VERIFIED : Result.VERIFIED;
+    return notEstablished.isEmpty() ? Result.VERIFIED : Result.PARTIALLY_VERIFIED;
   }
 
   private static VerificationReport unreadable(String reason) {
@@ -498,7 +538,7 @@ public final class ClaimVerifier {
     }
     List<Call> calls = claim.gateway().calls();
     for (int i = 0; i < calls.size(); i++) {
-      String mismatch = callMismatch(log, calls.get(i), claim.gateway().sessionId(), callName(i));
+      String mismatch = callMismatch(log, calls.get(i), claim.gateway(), callName(i));
       if (mismatch != null) {
         return Check.fail(AUDIT_LOG, mismatch);
       }
@@ -508,7 +548,8 @@ public final class ClaimVerifier {
   }
 
   /** Why the log's entries for {@code call} differ from what the claim says about them, or null. */
-  private static String callMismatch(AuditLogReplay.Intact log, Call call, String sessionId, String name) {
+  private static String callMismatch(AuditLogReplay.Intact log, Call call, GatewayClaim.Session session, String name) {
+    String sessionId = session.sessionId();
     JsonNodeFactory nodes = JsonNodeFactory.instance;
     int index = (int) call.index();
     if (!log.entryHashHex(index).equals(call.entrySha256())) {
@@ -525,6 +566,8 @@ public final class ClaimVerifier {
     decision.put("policies", policies);
     decision.put("bundle_hash", nodes.textNode(call.bundleHash()));
     decision.put("arguments_sha256", nodes.textNode(call.argumentsSha256()));
+    // A claim naming its principal says every call was that principal's; older claims do not say.
+    session.principal().ifPresent(principal -> decision.put("principal", nodes.textNode(principal.id())));
     String mismatch = fieldMismatch(log.entry(index), index, decision, name);
     if (mismatch != null || call.outcome().isEmpty()) {
       return mismatch;

@@ -5,9 +5,12 @@ import dev.cmcp.verify.evidence.snp.SnpPolicy;
 import dev.cmcp.verify.evidence.tdx.TdxPolicy;
 import java.nio.file.Path;
 import java.time.Instant;
+import java.util.Collections;
+import java.util.EnumSet;
 import java.util.Locale;
 import java.util.Objects;
 import java.util.Optional;
+import java.util.Set;
 
 /**
  * What an auditor expects of a claim. Start from {@link #of} and add expectations; each one
@@ -19,6 +22,8 @@ import java.util.Optional;
  * @param snpPolicy what an SEV-SNP guest must show beyond a genuine report (default: debug guests refused)
  * @param tdxPolicy what a TDX guest must show beyond a genuine quote (default: debug TDs refused, only an
  *     UpToDate TCB accepted when TCB info is supplied)
+ * @param acceptedRisks expectations the auditor explicitly does not give; without an expectation
+ *     or its accepted risk, a claim is at most {@code partially_verified}
  */
 public record VerificationOptions(
     EvidencePolicy evidencePolicy,
@@ -28,7 +33,8 @@ public record VerificationOptions(
     Optional<Path> auditLog,
     TrustStore trustStore,
     SnpPolicy snpPolicy,
-    TdxPolicy tdxPolicy) {
+    TdxPolicy tdxPolicy,
+    Set<AcceptedRisk> acceptedRisks) {
 
   public VerificationOptions {
     Objects.requireNonNull(evidencePolicy, "evidencePolicy");
@@ -39,51 +45,70 @@ public record VerificationOptions(
     Objects.requireNonNull(trustStore, "trustStore");
     Objects.requireNonNull(snpPolicy, "snpPolicy");
     Objects.requireNonNull(tdxPolicy, "tdxPolicy");
+    acceptedRisks = acceptedRisks.isEmpty() ? Set.of() : Collections.unmodifiableSet(EnumSet.copyOf(acceptedRisks));
+    if (expectedBundleHash.isPresent() && acceptedRisks.contains(AcceptedRisk.ANY_BUNDLE)) {
+      throw new IllegalArgumentException("give either an expected bundle hash or " + AcceptedRisk.ANY_BUNDLE.option() + ", not both");
+    }
+    if (expectedMeasurement.isPresent() && acceptedRisks.contains(AcceptedRisk.ANY_MEASUREMENT)) {
+      throw new IllegalArgumentException("give either an expected measurement or " + AcceptedRisk.ANY_MEASUREMENT.option()
+          + ", not both");
+    }
   }
 
   public static VerificationOptions of(EvidencePolicy evidencePolicy, Instant now) {
     return new VerificationOptions(evidencePolicy, now, Optional.empty(), Optional.empty(), Optional.empty(),
-        TrustStore.empty(), SnpPolicy.defaults(), TdxPolicy.defaults());
+        TrustStore.empty(), SnpPolicy.defaults(), TdxPolicy.defaults(), Set.of());
   }
 
   /** Expect this policy bundle ({@code sha256:<hex>}) for the claim and each of its calls. */
   public VerificationOptions withExpectedBundleHash(String bundleHash) {
     return new VerificationOptions(evidencePolicy, now, Optional.of(bundleHash), expectedMeasurement, auditLog,
-        trustStore, snpPolicy, tdxPolicy);
+        trustStore, snpPolicy, tdxPolicy, acceptedRisks);
   }
 
   /** Expect this runtime measurement (hex): SEV-SNP MEASUREMENT, TDX MRTD, TPM PCR digest, or the software measurement. */
   public VerificationOptions withExpectedMeasurement(String measurement) {
     return new VerificationOptions(evidencePolicy, now, expectedBundleHash, Optional.of(measurement), auditLog,
-        trustStore, snpPolicy, tdxPolicy);
+        trustStore, snpPolicy, tdxPolicy, acceptedRisks);
   }
 
   /** Replay this audit log file and compare it with the claim. */
   public VerificationOptions withAuditLog(Path file) {
     return new VerificationOptions(evidencePolicy, now, expectedBundleHash, expectedMeasurement, Optional.of(file),
-        trustStore, snpPolicy, tdxPolicy);
+        trustStore, snpPolicy, tdxPolicy, acceptedRisks);
   }
 
   /** Check hardware evidence with these certificates, CRLs and collateral ({@link TrustStore#load} of a folder). */
   public VerificationOptions withTrustStore(TrustStore store) {
     return new VerificationOptions(evidencePolicy, now, expectedBundleHash, expectedMeasurement, auditLog,
-        store, snpPolicy, tdxPolicy);
+        store, snpPolicy, tdxPolicy, acceptedRisks);
   }
 
   /** Judge freshness, certificates and CRLs at this time. */
   public VerificationOptions withNow(Instant time) {
     return new VerificationOptions(evidencePolicy, time, expectedBundleHash, expectedMeasurement, auditLog,
-        trustStore, snpPolicy, tdxPolicy);
+        trustStore, snpPolicy, tdxPolicy, acceptedRisks);
   }
 
   public VerificationOptions withSnpPolicy(SnpPolicy policy) {
     return new VerificationOptions(evidencePolicy, now, expectedBundleHash, expectedMeasurement, auditLog,
-        trustStore, policy, tdxPolicy);
+        trustStore, policy, tdxPolicy, acceptedRisks);
   }
 
   public VerificationOptions withTdxPolicy(TdxPolicy policy) {
     return new VerificationOptions(evidencePolicy, now, expectedBundleHash, expectedMeasurement, auditLog,
-        trustStore, snpPolicy, policy);
+        trustStore, snpPolicy, policy, acceptedRisks);
+  }
+
+  /**
+   * Accept a claim as {@code verified} without this expectation; the report prints the risk.
+   * An expectation and the acceptance of its absence together are refused.
+   */
+  public VerificationOptions accepting(AcceptedRisk risk) {
+    Set<AcceptedRisk> risks = EnumSet.of(risk);
+    risks.addAll(acceptedRisks);
+    return new VerificationOptions(evidencePolicy, now, expectedBundleHash, expectedMeasurement, auditLog,
+        trustStore, snpPolicy, tdxPolicy, risks);
   }
 
   private static String bundleHash(String value) {

@@ -10,23 +10,45 @@ import java.util.Objects;
 import java.util.Optional;
 
 /**
- * The outcome of verifying one claim: every check by name with its status and reason, and the
- * overall result.
+ * The outcome of verifying one claim: every check by name with its status and reason, the
+ * overall result, and what the result does not establish.
+ *
+ * <p>The result cannot be misread: {@code verified} (exit 0) only when every check passed on
+ * hardware evidence AND the auditor gave the expected bundle hash and measurement (or accepted
+ * their absence by name, {@link AcceptedRisk}). Anything short of that is
+ * {@code partially_verified} (exit 3, never 0) with each gap listed in {@link #notEstablished},
+ * or {@code unverified} (exit 1).
  *
  * @param platformEvidence what the platform's verifier reported on hardware evidence (each
  *     sub-check and the fields read), on which {@code evidence}, {@code binding} and
  *     {@code measurement} are based; empty for software, opaque or unreadable evidence
+ * @param notEstablished what keeps a claim whose checks all passed from being {@code verified},
+ *     one sentence each, naming the check and the missing expectation or root of trust
+ * @param acceptedRisks the expectations the auditor said, explicitly, need not be given
+ * @param verifiedClaim the claim's content, present exactly when the result is {@code verified}
  */
-public record VerificationReport(List<Check> checks, Result result, Optional<EvidenceReport> platformEvidence) {
+public record VerificationReport(
+    List<Check> checks,
+    Result result,
+    Optional<EvidenceReport> platformEvidence,
+    List<String> notEstablished,
+    List<AcceptedRisk> acceptedRisks,
+    Optional<VerifiedClaim> verifiedClaim) {
 
   public VerificationReport {
     checks = List.copyOf(checks);
     Objects.requireNonNull(result, "result");
     Objects.requireNonNull(platformEvidence, "platformEvidence");
+    notEstablished = List.copyOf(notEstablished);
+    acceptedRisks = List.copyOf(acceptedRisks);
+    Objects.requireNonNull(verifiedClaim, "verifiedClaim");
+    if (verifiedClaim.isPresent() != (result == Result.VERIFIED)) {
+      throw new IllegalArgumentException("a claim's content is handed out exactly when it is verified");
+    }
   }
 
-  public VerificationReport(List<Check> checks, Result result) {
-    this(checks, result, Optional.empty());
+  VerificationReport(List<Check> checks, Result result) {
+    this(checks, result, Optional.empty(), List.of(), List.of(), Optional.empty());
   }
 
   public enum Status {
@@ -41,15 +63,33 @@ public record VerificationReport(List<Check> checks, Result result, Optional<Evi
   }
 
   public enum Result {
-    /** Every check passed on hardware evidence. */
-    VERIFIED,
-    /** Every check passed except that the evidence is software: no hardware root of trust. */
-    PARTIALLY_VERIFIED,
-    /** A check failed. */
-    UNVERIFIED;
+    /**
+     * Every check passed on hardware evidence, and the expected bundle hash and measurement were
+     * given (or their absence accepted by name). Exit code 0, the only success.
+     */
+    VERIFIED(0),
+    /**
+     * No check failed, but something is not established: the evidence has no offline root of
+     * trust (software, opaque, a TPM whose AK is not certified: then anyone's key could have
+     * made the claim), or an expectation was not given. Exit code 3: never read as success.
+     */
+    PARTIALLY_VERIFIED(3),
+    /** A check failed. Exit code 1. */
+    UNVERIFIED(1);
+
+    private final int exitCode;
+
+    Result(int exitCode) {
+      this.exitCode = exitCode;
+    }
 
     public String label() {
       return name().toLowerCase(Locale.ROOT);
+    }
+
+    /** 0 verified, 3 partially verified, 1 unverified. */
+    public int exitCode() {
+      return exitCode;
     }
   }
 
@@ -74,14 +114,15 @@ public record VerificationReport(List<Check> checks, Result result, Optional<Evi
         .orElseThrow(() -> new IllegalArgumentException("no check " + name.label() + " in this report"));
   }
 
-  /** 0 when no check failed (every requested check passed), 1 otherwise. */
+  /** 0 only when {@code verified}; 3 when {@code partially_verified}; 1 when a check failed. */
   public int exitCode() {
-    return checks.stream().anyMatch(c -> c.status() == Status.FAIL) ? 1 : 0;
+    return result.exitCode();
   }
 
   /**
    * {@code {"result": ..., "exit_code": ..., "checks": [{"name", "status", "reason"}, ...]}}, and
-   * for hardware evidence {@code "platform_evidence": {"platform", "checks": [...], "fields": {...}}}.
+   * for hardware evidence {@code "platform_evidence": {"platform", "checks": [...], "fields": {...}}},
+   * then {@code "not_established": [...]} and {@code "accepted_risks": [{"risk", "reason"}, ...]}.
    */
   public ObjectNode toJson() {
     ObjectNode report = JsonNodeFactory.instance.objectNode();
@@ -107,12 +148,16 @@ public record VerificationReport(List<Check> checks, Result result, Optional<Evi
       ObjectNode fields = platform.putObject("fields");
       evidence.fields().forEach(fields::put);
     });
+    ArrayNode gaps = report.putArray("not_established");
+    notEstablished.forEach(gaps::add);
+    ArrayNode risks = report.putArray("accepted_risks");
+    acceptedRisks.forEach(risk -> risks.addObject().put("risk", risk.label()).put("reason", risk.describe()));
     return report;
   }
 
   /**
    * One line per check ({@code PASS signature  ...}), the platform verifier's checks indented
-   * under {@code evidence}, then the result.
+   * under {@code evidence}, then what is not established, the accepted risks, and the result.
    */
   public String toText() {
     StringBuilder text = new StringBuilder();
@@ -123,6 +168,8 @@ public record VerificationReport(List<Check> checks, Result result, Optional<Evi
             String.format("       %-4s %-20s %s\n", sub.status().name(), sub.name(), sub.reason()))));
       }
     }
+    notEstablished.forEach(gap -> text.append("NOT ESTABLISHED ").append(gap).append('\n'));
+    acceptedRisks.forEach(risk -> text.append("ACCEPTED RISK   ").append(risk.describe()).append('\n'));
     return text.append("result: ").append(result.label()).append("\n").toString();
   }
 }

@@ -36,8 +36,8 @@ class ClaimVerifierFuzzTest {
 
   ClaimVerifierFuzzTest() throws Exception {
     genuineStatements = List.of(
-        statement(GatewayClaim.fromJson(new StrictJson().parse(genuine))),
-        statement(GatewayClaim.fromJson(new StrictJson().parse(resource("signed-claim/claim-s2.json")))));
+        statement(GatewayClaim.fromJson(new StrictJson().parse(genuine), new ClaimVerifier.Reading())),
+        statement(GatewayClaim.fromJson(new StrictJson().parse(resource("signed-claim/claim-s2.json")), new ClaimVerifier.Reading())));
   }
 
   private VerificationOptions options() throws IOException {
@@ -96,7 +96,7 @@ class ClaimVerifierFuzzTest {
     }
     GatewayClaim accepted;
     try {
-      accepted = GatewayClaim.fromJson(new StrictJson().parse(claim));
+      accepted = GatewayClaim.fromJson(new StrictJson().parse(claim), new ClaimVerifier.Reading());
     } catch (StrictJson.MalformedJsonException | ClaimException e) {
       throw new AssertionError("accepted as " + report.result().label() + " but unreadable: " + e.getMessage(), e);
     }

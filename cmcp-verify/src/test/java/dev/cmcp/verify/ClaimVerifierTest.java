@@ -11,6 +11,7 @@ import static dev.cmcp.verify.CheckName.MEASUREMENT;
 import static dev.cmcp.verify.CheckName.SIGNATURE;
 import static dev.cmcp.verify.CheckName.TLS_KEY_BOUND;
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.JsonNodeFactory;
@@ -67,13 +68,15 @@ class ClaimVerifierTest {
   // --- an honest gateway's claim ---
 
   @Test
-  void softwareClaimIsPartiallyVerifiedAndPassesWithAllowSoftware() {
+  void softwareClaimIsPartiallyVerifiedWithAllowSoftwareAndNeverExitsZero() {
     VerificationReport report = verify(claim, withLog()
         .withExpectedBundleHash(TestGateway.BUNDLE_HASH)
         .withExpectedMeasurement(TestGateway.MEASUREMENT));
 
     assertThat(report.result()).as(report.toText()).isEqualTo(Result.PARTIALLY_VERIFIED);
-    assertThat(report.exitCode()).isZero();
+    assertThat(report.exitCode()).isEqualTo(3);
+    assertThat(report.notEstablished()).singleElement().asString().startsWith("evidence: no offline root of trust");
+    assertThat(report.verifiedClaim()).isEmpty();
     assertThat(report.check(EVIDENCE).status()).isEqualTo(Status.SKIP);
     assertThat(report.check(EVIDENCE).reason()).contains("software evidence: no hardware root of trust");
     for (CheckName name : List.of(SIGNATURE, CLAIM_FORMAT, BINDING, BUNDLE_HASH, MEASUREMENT, FRESHNESS, INCLUSION_PROOFS, AUDIT_LOG)) {
@@ -83,23 +86,63 @@ class ClaimVerifierTest {
   }
 
   @Test
-  void softwareClaimFailsTheEvidenceCheckWithoutAllowSoftware() {
+  void softwareClaimIsUnverifiedWithoutAllowSoftware() {
     VerificationReport report = verify(claim, VerificationOptions.of(EvidencePolicy.HARDWARE_ONLY, TestGateway.ISSUED));
 
     assertThat(report.check(EVIDENCE).status()).isEqualTo(Status.FAIL);
     assertThat(report.check(EVIDENCE).reason()).contains("software evidence: no hardware root of trust");
-    assertThat(report.result()).isEqualTo(Result.PARTIALLY_VERIFIED);
+    assertThat(report.result()).isEqualTo(Result.UNVERIFIED);
     assertThat(report.exitCode()).isEqualTo(1);
   }
 
+  /**
+   * The attack the rule is for: anyone can make a key, sign a claim naming the expected bundle
+   * with software evidence bound to that key, and pass every check. Such a claim must never
+   * exit 0, whatever expectations are given: software evidence is at most partial, exit 3.
+   */
   @Test
-  void checksThatWereNotRequestedAreSkippedNotPassed() {
+  void aSoftwareClaimForgedWithAnyonesKeyPassesEveryCheckButIsNeverASuccess() throws IOException {
+    TestGateway attacker = TestGateway.withTwoSessions(Files.createDirectories(dir.resolve("attacker")));
+    ObjectNode forged = attacker.claim("s1");
+    assertThat(forged.at("/trace/cnf/jwk")).isNotEqualTo(claim.at("/trace/cnf/jwk"));
+
+    VerificationReport report = verify(forged, allowSoftware().withAuditLog(attacker.log())
+        .withExpectedBundleHash(TestGateway.BUNDLE_HASH)
+        .withExpectedMeasurement(TestGateway.MEASUREMENT));
+
+    assertThat(report.checks()).noneMatch(c -> c.status() == Status.FAIL);
+    assertThat(report.result()).isEqualTo(Result.PARTIALLY_VERIFIED);
+    assertThat(report.exitCode()).isNotZero().isEqualTo(3);
+    assertThat(report.verifiedClaim()).isEmpty();
+    assertThat(report.toText()).contains("NOT ESTABLISHED evidence: no offline root of trust")
+        .contains("a forged claim passes every other check");
+  }
+
+  @Test
+  void checksThatWereNotRequestedAreSkippedAndNamedAsNotEstablished() {
     VerificationReport report = verify(claim, allowSoftware());
 
     assertThat(report.check(BUNDLE_HASH).status()).isEqualTo(Status.SKIP);
     assertThat(report.check(MEASUREMENT).status()).isEqualTo(Status.SKIP);
     assertThat(report.check(AUDIT_LOG).status()).isEqualTo(Status.SKIP);
-    assertThat(report.exitCode()).isZero();
+    assertThat(report.notEstablished()).hasSize(2).last().asString()
+        .startsWith("bundle_hash: no --expected-bundle-hash given, so any policy bundle would pass");
+    assertThat(report.exitCode()).isEqualTo(3);
+  }
+
+  @Test
+  void anAcceptedRiskReplacesTheMissingExpectationInTheReport() {
+    VerificationReport report = verify(claim, allowSoftware().accepting(AcceptedRisk.ANY_BUNDLE));
+
+    assertThat(report.acceptedRisks()).containsExactly(AcceptedRisk.ANY_BUNDLE);
+    assertThat(report.notEstablished()).noneMatch(gap -> gap.startsWith("bundle_hash"));
+    assertThat(report.toJson().at("/accepted_risks/0/risk").asText()).isEqualTo("any_bundle");
+  }
+
+  @Test
+  void anExpectationAndItsAcceptedAbsenceTogetherAreRefused() {
+    assertThatThrownBy(() -> allowSoftware().withExpectedBundleHash(TestGateway.BUNDLE_HASH).accepting(AcceptedRisk.ANY_BUNDLE))
+        .isInstanceOf(IllegalArgumentException.class).hasMessageContaining("not both");
   }
 
   @Test
@@ -118,7 +161,7 @@ class ClaimVerifierTest {
   void flippingAnyByteOfTheClaimLeavesItUnverified() {
     // Session s2's claim has one call with an outcome: every kind of field, in fewer bytes.
     byte[] original = CanonicalJson.bytes(gateway.claim("s2"));
-    assertThat(ClaimVerifier.verify(original, allowSoftware()).exitCode()).isZero();
+    assertThat(ClaimVerifier.verify(original, allowSoftware()).result()).isEqualTo(Result.PARTIALLY_VERIFIED);
     VerificationOptions options = allowSoftware();
     for (int i = 0; i < original.length; i++) {
       byte[] altered = original.clone();
@@ -221,7 +264,7 @@ class ClaimVerifierTest {
 
   /** Makes the claim one of a gateway serving TLS with the key {@code spki}: named in trace.tls and bound by the evidence. */
   private void serveTlsWithKey(String spki) throws Exception {
-    String thumbprint = dev.cmcp.verify.claim.GatewayClaim.fromJson(claim).trace().cnf().thumbprint();
+    String thumbprint = dev.cmcp.verify.claim.GatewayClaim.fromJson(claim, new ClaimVerifier.Reading()).trace().cnf().thumbprint();
     ((ObjectNode) claim.get("trace")).putObject("tls").put("spki_sha256", spki);
     Binding bound = Binding.of(TestGateway.BUNDLE_HASH, TestGateway.CATALOG_HASH, "enforcing", thumbprint, Optional.of(spki));
     runtime().setAll(SoftwareEvidence.create(bound, TestGateway.MEASUREMENT, TestGateway.BOOT));
@@ -238,7 +281,7 @@ class ClaimVerifierTest {
     assertThat(report.check(TLS_KEY_BOUND).reason()).isEqualTo("the evidence binds TLS key SPKI sha256 " + "5a".repeat(32));
     assertThat(report.check(BINDING).status()).isEqualTo(Status.PASS);
     assertThat(report.result()).isEqualTo(Result.PARTIALLY_VERIFIED);
-    assertThat(report.exitCode()).isZero();
+    assertThat(report.checks()).noneMatch(c -> c.status() == Status.FAIL);
   }
 
   @Test
@@ -270,7 +313,7 @@ class ClaimVerifierTest {
 
     assertThat(report.check(TLS_KEY_BOUND).status()).isEqualTo(Status.SKIP);
     assertThat(report.check(TLS_KEY_BOUND).reason()).contains("tls.mode: off");
-    assertThat(report.exitCode()).isZero();
+    assertThat(report.checks()).noneMatch(c -> c.status() == Status.FAIL);
   }
 
   @Test
@@ -534,7 +577,8 @@ class ClaimVerifierTest {
   void theTextReportHasOneLinePerCheckAndTheResult() {
     String text = verify(claim, allowSoftware()).toText();
 
-    assertThat(text.lines()).hasSize(CheckName.values().length + 1);
+    // Every check, the two things not established (no root of trust, no expected bundle), the result.
+    assertThat(text.lines()).hasSize(CheckName.values().length + 3);
     assertThat(text).contains("PASS signature        Ed25519 signature over the claim verifies with cnf.jwk\n");
     assertThat(text).endsWith("result: partially_verified\n");
   }
@@ -543,7 +587,7 @@ class ClaimVerifierTest {
   void theJsonReportNamesEveryCheck() {
     ObjectNode json = verify(claim, VerificationOptions.of(EvidencePolicy.HARDWARE_ONLY, TestGateway.ISSUED)).toJson();
 
-    assertThat(json.get("result").asText()).isEqualTo("partially_verified");
+    assertThat(json.get("result").asText()).isEqualTo("unverified");
     assertThat(json.get("exit_code").asInt()).isEqualTo(1);
     assertThat(json.get("checks")).hasSize(CheckName.values().length);
     assertThat(json.at("/checks/2/name").asText()).isEqualTo("evidence");

@@ -300,7 +300,7 @@ class HardwareClaimTest {
     assertThat(report.check(EVIDENCE).status()).isEqualTo(Status.FAIL);
     assertThat(report.check(EVIDENCE).reason()).startsWith("opaque evidence cannot be verified offline");
     assertThat(report.exitCode()).isEqualTo(1);
-    assertThat(report.result()).isEqualTo(Result.PARTIALLY_VERIFIED);
+    assertThat(report.result()).isEqualTo(Result.UNVERIFIED);
   }
 
   @Test
@@ -311,7 +311,7 @@ class HardwareClaimTest {
     assertThat(report.check(EVIDENCE).reason()).startsWith("opaque evidence cannot be verified offline");
     assertThat(report.check(BINDING).status()).isEqualTo(Status.SKIP);
     assertThat(report.result()).isEqualTo(Result.PARTIALLY_VERIFIED);
-    assertThat(report.exitCode()).isZero();
+    assertThat(report.exitCode()).isEqualTo(3);
   }
 
   // ---- helpers

@@ -28,7 +28,7 @@ import java.util.List;
 
 /**
  * Writes an audit log and issues signed claims the way the gateway does, from the formats of
- * docs/SPEC.md, so the verifier is tested against what it will really be given.
+ * docs/spec/audit-log.md and docs/spec/verification-library.md, so the verifier is tested against what it will really be given.
  */
 public final class TestGateway {
 

@@ -10,7 +10,9 @@ import dev.cmcp.gateway.audit.AuditRecords.CatalogReload;
 import dev.cmcp.gateway.audit.AuditRecords.Decision;
 import dev.cmcp.gateway.audit.AuditRecords.Genesis;
 import dev.cmcp.gateway.audit.AuditRecords.Outcome;
+import dev.cmcp.gateway.audit.AuditRecords.OversizedInput;
 import dev.cmcp.gateway.audit.AuditRecords.PinMismatch;
+import dev.cmcp.gateway.audit.AuditRecords.Quarantine;
 import dev.cmcp.gateway.audit.AuditRecords.RecordedCall;
 import dev.cmcp.gateway.audit.AuditRecords.RelayedAnswer;
 import dev.cmcp.gateway.audit.AuditRecords.RelayedRequest;
@@ -93,6 +95,7 @@ public final class AuditLog implements AutoCloseable {
   /** Per session, its calls by decision index: an outcome replaces one entry, whatever the session's length. */
   private final Map<String, ConcurrentSkipListMap<Long, RecordedCall>> callsBySession = new ConcurrentHashMap<>();
   private final SyncObserver syncs;
+  private final List<Quarantine> quarantined;
 
   /** Told of each group-commit fsync, e.g. to measure it. Called outside the log's lock. */
   @FunctionalInterface
@@ -101,7 +104,8 @@ public final class AuditLog implements AutoCloseable {
     void synced(long nanos, long entries);
   }
 
-  private AuditLog(Path file, String epoch, FileOutputStream out, Clock clock, SyncObserver syncs) {
+  private AuditLog(Path file, String epoch, FileOutputStream out, Clock clock, SyncObserver syncs, List<Quarantine> quarantined) {
+    this.quarantined = quarantined;
     this.syncs = syncs;
     this.file = file;
     this.epoch = epoch;
@@ -127,18 +131,22 @@ public final class AuditLog implements AutoCloseable {
     AuditLog log = null;
     try {
       Files.createDirectories(directory);
-      Optional<PreviousEpoch> previous = PreviousEpoch.recover(directory);
+      PreviousEpoch.Recovery recovery = PreviousEpoch.recoverOrQuarantine(directory);
+      Optional<PreviousEpoch> previous = recovery.previous();
       String epoch = newEpoch(clock.instant(), previous);
       Path file = directory.resolve(FILE_PREFIX + epoch + FILE_SUFFIX);
       Files.createFile(file);
       // A stream, not a FileChannel: a channel closes itself when its thread is interrupted,
       // which would shut the log for every caller; stream writes and fd.sync() are not interruptible.
       FileOutputStream out = new FileOutputStream(file.toFile(), true);
-      log = new AuditLog(file, epoch, out, clock, syncs);
+      log = new AuditLog(file, epoch, out, clock, syncs, recovery.quarantined());
       byte[] previousTip = HexFormat.of().parseHex(previous.map(p -> p.head().tip()).orElse(AuditEntry.NO_PREDECESSOR));
       log.append(members(genesisEntry(genesis, previous)), previousTip);
       if (previous.isPresent() && previous.get().needsRecoveryEntry()) {
         log.append(members(previous.get().recoveryEntry()), null);
+      }
+      for (Quarantine quarantine : recovery.quarantined()) {
+        log.append(members(quarantineEntry(quarantine)), null);
       }
       out.getFD().sync();
       log.durableThrough = log.entryHashes.size() - 1L;
@@ -183,10 +191,38 @@ public final class AuditLog implements AutoCloseable {
     entry.put("mode", decision.mode());
     entry.put("action", decision.action());
     entry.put("request_id", decision.requestId().orElse(null));
+    // Only when traced: untraced entries stay as they were.
+    decision.traceId().ifPresent(trace -> entry.put("trace_id", trace));
+    decision.principal().ifPresent(principal -> {
+      entry.put("principal", principal.id());
+      entry.set("auth", authJson(principal.method(), principal.issuer(), principal.tokenIdSha256()));
+    });
     Appended appended = appendDurably(entry);
     callsBySession.computeIfAbsent(decision.sessionId(), s -> new ConcurrentSkipListMap<>()).put(appended.index(),
         new RecordedCall(appended.index(), appended.hashHex(), decision, Optional.empty(), Optional.empty(), Optional.empty()));
     return appended.index();
+  }
+
+  /**
+   * Records a request refused by authentication; returns its index. Written without waiting for
+   * the disk, like an outcome: nothing was done that the entry must precede.
+   */
+  public long appendAuthRefused(AuditRecords.AuthRefused refused) throws AuditException {
+    ObjectNode entry = NODES.objectNode();
+    entry.put("type", "auth_refused");
+    entry.put("cause", refused.cause());
+    entry.set("auth", authJson(refused.method(), refused.issuer(), refused.tokenIdSha256()));
+    entry.put("request_id", refused.requestId().orElse(null));
+    entry.put("suppressed", refused.suppressed());
+    return appendWritten(entry).index();
+  }
+
+  private static ObjectNode authJson(String method, Optional<String> issuer, Optional<String> tokenIdSha256) {
+    ObjectNode auth = NODES.objectNode();
+    auth.put("method", method);
+    auth.put("issuer", issuer.orElse(null));
+    auth.put("jti_sha256", tokenIdSha256.orElse(null));
+    return auth;
   }
 
   /** Records what a forwarded call returned; returns its index. */
@@ -218,6 +254,28 @@ public final class AuditLog implements AutoCloseable {
     entry.put("server", mismatch.server());
     entry.put("expected", mismatch.expected());
     entry.put("actual", mismatch.actual().orElse(null));
+    return appendDurably(entry).index();
+  }
+
+  /**
+   * The damaged previous epochs this start set aside (renamed, recorded after the genesis
+   * entry), newest first; empty when every earlier file was intact.
+   */
+  public List<Quarantine> quarantined() {
+    return quarantined;
+  }
+
+  /** Records that an agent's name or URI was refused for its length, by digest only; returns its index. */
+  public long appendOversizedInput(OversizedInput refused) throws AuditException {
+    ObjectNode entry = NODES.objectNode();
+    entry.put("type", "oversized_input");
+    entry.put("session_id", refused.sessionId().orElse(null));
+    entry.put("method", refused.method());
+    entry.put("field", refused.field());
+    entry.put("bytes", refused.bytes());
+    entry.put("limit", refused.limit());
+    entry.put("sha256", refused.sha256());
+    entry.put("request_id", refused.requestId().orElse(null));
     return appendDurably(entry).index();
   }
 
@@ -515,6 +573,16 @@ public final class AuditLog implements AutoCloseable {
       durableThrough = Math.max(durableThrough, target);
       syncDone.signalAll();
     }
+  }
+
+  private static ObjectNode quarantineEntry(Quarantine quarantine) {
+    ObjectNode entry = NODES.objectNode();
+    entry.put("type", "quarantine");
+    entry.put("file", quarantine.file());
+    entry.put("quarantined_as", quarantine.quarantinedAs());
+    entry.put("file_sha256", quarantine.fileSha256());
+    entry.put("reason", quarantine.reason());
+    return entry;
   }
 
   private static ObjectNode genesisEntry(Genesis genesis, Optional<PreviousEpoch> previous) {

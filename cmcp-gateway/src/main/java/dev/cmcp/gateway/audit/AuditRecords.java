@@ -27,6 +27,9 @@ public final class AuditRecords {
    * @param action the Cedar action: {@code call_tool}, {@code read_resource} or {@code get_prompt}
    * @param requestId the gateway's id of the HTTP request that carried the call, as its log lines
    *     and {@code X-Request-Id} show it; empty when the call came some other way
+   * @param traceId the OpenTelemetry trace id of the request, when it was traced
+   * @param principal who made the request and how that was established; empty in records made
+   *     without it (older callers), which the log then writes without {@code principal}
    */
   public record Decision(
       String sessionId,
@@ -40,9 +43,29 @@ public final class AuditRecords {
       String bundleHash,
       String mode,
       String action,
-      Optional<String> requestId) {
+      Optional<String> requestId,
+      Optional<String> traceId,
+      Optional<Principal> principal) {
     public Decision {
       policies = List.copyOf(policies);
+    }
+
+    /** A decision without a principal. */
+    public Decision(
+        String sessionId, String workflowId, String tool, String decision, String enforced, Optional<String> cause,
+        List<String> policies, String argumentsSha256, String bundleHash, String mode, String action,
+        Optional<String> requestId, Optional<String> traceId) {
+      this(sessionId, workflowId, tool, decision, enforced, cause, policies, argumentsSha256, bundleHash, mode, action,
+          requestId, traceId, Optional.empty());
+    }
+
+    /** A decision of an untraced request. */
+    public Decision(
+        String sessionId, String workflowId, String tool, String decision, String enforced, Optional<String> cause,
+        List<String> policies, String argumentsSha256, String bundleHash, String mode, String action,
+        Optional<String> requestId) {
+      this(sessionId, workflowId, tool, decision, enforced, cause, policies, argumentsSha256, bundleHash, mode, action,
+          requestId, Optional.empty());
     }
 
     /** A decision without a request id. */
@@ -64,6 +87,29 @@ public final class AuditRecords {
       return "forwarded".equals(enforced);
     }
   }
+
+  /**
+   * Who made a request: the Cedar principal and how it was authenticated; never the token.
+   *
+   * @param id the principal id, {@code Agent::"<id>"} (the declared workflow for an unauthenticated caller)
+   * @param method {@code none}, {@code shared_token}, {@code agent_token} or {@code oauth}
+   * @param issuer the OAuth issuer
+   * @param tokenIdSha256 hex SHA-256 of the OAuth token's {@code jti}
+   */
+  public record Principal(String id, String method, Optional<String> issuer, Optional<String> tokenIdSha256) {}
+
+  /**
+   * A request refused by authentication, before its body was read.
+   *
+   * @param cause the refusal's word, such as {@code token_expired}
+   * @param method what the presented credential was checked as
+   * @param issuer the OAuth issuer, when checked as an OAuth token
+   * @param tokenIdSha256 hex SHA-256 of the token's {@code jti}, when a verified token carried one
+   * @param suppressed how many refusals before this one were not recorded, over the rate limit
+   */
+  public record AuthRefused(
+      String cause, String method, Optional<String> issuer, Optional<String> tokenIdSha256, Optional<String> requestId,
+      long suppressed) {}
 
   /**
    * What came back for a forwarded call, as digests only.
@@ -88,6 +134,33 @@ public final class AuditRecords {
       this(decisionIndex, sessionId, tool, outcome, resultSha256, Optional.empty());
     }
   }
+
+  /**
+   * An agent-chosen name or URI refused for its length before anything of it was logged: only
+   * its length and digest are recorded, so that no request can write a line longer than a
+   * verifier reads.
+   *
+   * @param sessionId the request's {@code Mcp-Session-Id}, when it had one
+   * @param method the JSON-RPC method ({@code tools/call}, {@code prompts/get}, {@code resources/read})
+   * @param field the refused member of {@code params} ({@code name}, {@code uri})
+   * @param bytes its length in UTF-8 bytes
+   * @param limit the most the gateway takes for that member
+   * @param sha256 SHA-256 of its UTF-8 bytes, lower-case hex
+   */
+  public record OversizedInput(
+      Optional<String> sessionId, String method, String field, long bytes, long limit, String sha256,
+      Optional<String> requestId) {}
+
+  /**
+   * A previous epoch's file found damaged at start (broken beyond a torn last line), renamed so
+   * that the gateway starts anyway; the new epoch records it after its genesis entry.
+   *
+   * @param file the file's name as it was
+   * @param quarantinedAs its name now, beside it in the audit folder
+   * @param fileSha256 SHA-256 of the file's bytes, lower-case hex, so that it can be matched later
+   * @param reason what the replay found, as a verifier reports it (cut at 512 characters)
+   */
+  public record Quarantine(String file, String quarantinedAs, String fileSha256, String reason) {}
 
   /** A new policy bundle took over deciding while the gateway ran; later decisions carry {@code bundleHash}. */
   public record BundleReload(String previousBundleHash, String bundleHash) {}

@@ -4,16 +4,23 @@ import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.JsonNodeFactory;
 import com.fasterxml.jackson.databind.node.ObjectNode;
+import dev.cmcp.gateway.audit.AuditRecords.Quarantine;
 import dev.cmcp.verify.audit.AuditLogReplay;
 import dev.cmcp.verify.audit.ChainHead;
 import java.io.IOException;
+import java.io.InputStream;
 import java.nio.channels.FileChannel;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.nio.file.StandardCopyOption;
 import java.nio.file.StandardOpenOption;
+import java.security.MessageDigest;
+import java.security.NoSuchAlgorithmException;
 import java.text.ParsePosition;
 import java.time.DateTimeException;
 import java.time.Instant;
+import java.util.ArrayList;
+import java.util.HexFormat;
 import java.util.List;
 import java.util.Optional;
 import java.util.Set;
@@ -27,11 +34,73 @@ import java.util.stream.Stream;
  *
  * <p>The file is replayed as a verifier would before anything is repaired: a file broken
  * anywhere but in its last, unterminated line was not cut off by a crash, and the new epoch
- * must neither link to it nor change it.
+ * must neither link to it nor change it. Such a file is quarantined instead (renamed with
+ * {@link #QUARANTINE_SUFFIX}, so that no later start takes it for an epoch), its SHA-256 kept
+ * for the new epoch to record, and the newest intact epoch before it is the predecessor: a
+ * damaged file never stops the gateway from starting.
  */
 record PreviousEpoch(Path file, ChainHead head, long truncatedBytes, List<Long> unfinished) {
 
-  static Optional<PreviousEpoch> recover(Path directory) throws IOException, AuditException {
+  /** Appended to a damaged epoch file's name: it then no longer ends in {@code .jsonl}. */
+  static final String QUARANTINE_SUFFIX = ".quarantined";
+
+  /** The longest reason a quarantine entry carries; a replay's description is cut there. */
+  private static final int MAX_REASON_CHARS = 512;
+
+  /** The previous intact epoch, if any, and the damaged files set aside on the way to it, newest first. */
+  record Recovery(Optional<PreviousEpoch> previous, List<Quarantine> quarantined) {}
+
+  /** Finds the newest intact epoch, quarantining each damaged newer one. */
+  static Recovery recoverOrQuarantine(Path directory) throws IOException {
+    List<Quarantine> quarantined = new ArrayList<>();
+    while (true) {
+      try {
+        return new Recovery(recover(directory), List.copyOf(quarantined));
+      } catch (Damaged damaged) {
+        quarantined.add(quarantine(damaged.file, damaged.getMessage()));
+      }
+    }
+  }
+
+  private static Quarantine quarantine(Path file, String reason) throws IOException {
+    String digest = sha256(file);
+    Path renamed = file.resolveSibling(file.getFileName() + QUARANTINE_SUFFIX);
+    for (int n = 2; Files.exists(renamed); n++) {
+      renamed = file.resolveSibling(file.getFileName() + QUARANTINE_SUFFIX + "-" + n);
+    }
+    Files.move(file, renamed, StandardCopyOption.ATOMIC_MOVE);
+    String shortReason = reason.length() > MAX_REASON_CHARS ? reason.substring(0, MAX_REASON_CHARS) + "..." : reason;
+    return new Quarantine(file.getFileName().toString(), renamed.getFileName().toString(), digest, shortReason);
+  }
+
+  private static String sha256(Path file) throws IOException {
+    MessageDigest digest;
+    try {
+      digest = MessageDigest.getInstance("SHA-256");
+    } catch (NoSuchAlgorithmException e) {
+      throw new IllegalStateException("every JDK has SHA-256", e);
+    }
+    try (InputStream in = Files.newInputStream(file)) {
+      byte[] buffer = new byte[64 * 1024];
+      for (int n = in.read(buffer); n != -1; n = in.read(buffer)) {
+        digest.update(buffer, 0, n);
+      }
+    }
+    return HexFormat.of().formatHex(digest.digest());
+  }
+
+  /** A previous epoch broken beyond a torn last line. */
+  private static final class Damaged extends IOException {
+    private static final long serialVersionUID = 1L;
+    private final transient Path file;
+
+    Damaged(Path file, String message) {
+      super(message);
+      this.file = file;
+    }
+  }
+
+  static Optional<PreviousEpoch> recover(Path directory) throws IOException {
     Optional<Path> newest;
     try (Stream<Path> files = Files.list(directory)) {
       newest = files
@@ -97,10 +166,8 @@ record PreviousEpoch(Path file, ChainHead head, long truncatedBytes, List<Long> 
     return List.copyOf(unfinished);
   }
 
-  private static AuditException damaged(Path file, AuditLogReplay.Broken broken) {
-    return new AuditException("previous audit file " + file + " is damaged, " + broken.describe()
-        + "; only a torn last line is repaired, so the file is left untouched: secure it, move it out of the "
-        + "audit folder, then start again");
+  private static Damaged damaged(Path file, AuditLogReplay.Broken broken) {
+    return new Damaged(file, broken.describe());
   }
 
   /** The time in this file's epoch name, which orders epochs; empty for a name not written by the gateway. */

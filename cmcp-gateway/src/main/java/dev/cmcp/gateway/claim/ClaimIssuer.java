@@ -104,6 +104,9 @@ public final class ClaimIssuer {
     ObjectNode gateway = claim.putObject("gateway");
     gateway.put("session_id", sessionId);
     gateway.put("workflow_id", calls.isEmpty() ? "" : calls.get(0).decision().workflowId());
+    // The session belongs to one principal (the gateway refuses its id to any other), so its first call names it.
+    calls.stream().findFirst().flatMap(call -> call.decision().principal()).ifPresent(principal -> gateway.putObject("principal")
+        .put("id", principal.id()).put("method", principal.method()).put("issuer", principal.issuer().orElse(null)));
     gateway.putObject("audit_chain").put("epoch", chain.epoch()).put("root", chain.root()).put("tip", chain.tip())
         .put("length", chain.length());
     ArrayNode items = gateway.putArray("calls");

@@ -23,7 +23,8 @@ import picocli.CommandLine;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
 
-@Command(name = "catalog", description = "Work on a catalog.json.", subcommands = CatalogCommand.Pin.class)
+@Command(name = "catalog", mixinStandardHelpOptions = true, versionProvider = Main.Version.class,
+    description = "Work on a catalog.json.", subcommands = CatalogCommand.Pin.class)
 final class CatalogCommand implements Runnable {
 
   @CommandLine.Spec CommandLine.Model.CommandSpec spec;
@@ -33,7 +34,7 @@ final class CatalogCommand implements Runnable {
     throw new CommandLine.ParameterException(spec.commandLine(), "missing command: pin");
   }
 
-  @Command(name = "pin",
+  @Command(name = "pin", mixinStandardHelpOptions = true, versionProvider = Main.Version.class,
       description = {
           "Start the catalog's servers, read their tools and write each tool's current definition_hash into the catalog.",
           "Review what the servers offer before pinning it: a pin approves the definition as it is now."})

@@ -16,7 +16,8 @@ import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
 
 /** {@code cmcp claim}: fetch a session's signed claim from a running gateway. */
-@Command(name = "claim", description = "Fetch the signed TRACE claim of a session from a running gateway "
+@Command(name = "claim", mixinStandardHelpOptions = true, versionProvider = Main.Version.class,
+    description = "Fetch the signed TRACE claim of a session from a running gateway "
     + "(sends CMCP_BEARER_TOKEN when it is set).")
 final class ClaimCommand implements Callable<Integer> {
 

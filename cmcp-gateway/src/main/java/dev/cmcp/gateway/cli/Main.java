@@ -3,6 +3,8 @@ package dev.cmcp.gateway.cli;
 import dev.cmcp.gateway.config.LogLevel;
 import dev.cmcp.gateway.ops.GatewayLogging;
 import java.io.IOException;
+import java.util.logging.Level;
+import java.util.logging.Logger;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
 
@@ -18,9 +20,18 @@ import picocli.CommandLine.Command;
     description = "Confidential MCP Runtime: a policy-enforcing, auditing gateway for MCP tool calls.",
     subcommands = {
         StartCommand.class, ValidateConfigCommand.class, ValidateBundleCommand.class, ClaimCommand.class, VerifyCommand.class,
-        VerifyEvidenceCommand.class, CheckGatewayCommand.class, CatalogCommand.class},
+        VerifyEvidenceCommand.class, CheckGatewayCommand.class, CatalogCommand.class, TokenCommand.class},
     exitCodeListHeading = "%nExit codes:%n",
-    exitCodeList = {"0:success", "1:invalid input (config, bundle, catalog, hash mismatch) or startup failure", "2:usage error"})
+    exitCodeList = {"0:success", "1:invalid input (config, bundle, catalog, hash mismatch) or startup failure", "2:usage error",
+        "3:verify: partially_verified (no check failed, something not established; not success)"},
+    footerHeading = "%nEnvironment:%n",
+    footer = {
+        "  CMCP_DEV_MODE=1           development mode: software-only attestation, whatever attestation.provider says (nothing vouches for it)",
+        "  CMCP_BEARER_TOKEN=TOKEN   agents must send Authorization: Bearer TOKEN (16+ characters; required to listen on a non-loopback address);"
+            + " `cmcp claim` sends it",
+        "  OPAQUE_ATTESTATION_URL=U  the OPAQUE attestation service, for attestation.provider: opaque",
+        "",
+        "Run `cmcp COMMAND --help` for a command's options. Documents: README.md, docs/quickstart.md, docs/configuration.md."})
 public final class Main implements Runnable {
 
   public static final int OK = 0;
@@ -40,14 +51,20 @@ public final class Main implements Runnable {
   }
 
   static CommandLine commandLine() {
-    // picocli answers usage errors with 2 and uncaught exceptions with 1, as documented above.
-    return new CommandLine(new Main());
+    // picocli answers usage errors with 2 and uncaught exceptions with 1, as documented above;
+    // an uncaught exception is one line on stderr, never a stack trace (those go to the log at FINE).
+    return new CommandLine(new Main()).setExecutionExceptionHandler((e, commandLine, parseResult) -> {
+      commandLine.getErr().println(commandLine.getCommandName() + ": " + e.getClass().getSimpleName()
+          + (e.getMessage() == null ? "" : ": " + e.getMessage()));
+      Logger.getLogger(Main.class.getName()).log(Level.FINE, "uncaught", e);
+      return INVALID_INPUT;
+    });
   }
 
   @Override
   public void run() {
     throw new CommandLine.ParameterException(spec.commandLine(),
-        "missing command: start, validate-config, validate-bundle, claim, verify, verify-evidence or catalog");
+        "missing command: start, validate-config, validate-bundle, claim, verify, verify-evidence, catalog or token");
   }
 
   static final class Version implements CommandLine.IVersionProvider {

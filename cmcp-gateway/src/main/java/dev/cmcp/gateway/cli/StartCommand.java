@@ -7,7 +7,8 @@ import java.util.concurrent.CountDownLatch;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
 
-@Command(name = "start", description = "Start the gateway and serve MCP at /mcp until stopped (SIGTERM or Ctrl-C).")
+@Command(name = "start", mixinStandardHelpOptions = true, versionProvider = Main.Version.class,
+    description = "Start the gateway and serve MCP at /mcp until stopped (SIGTERM or Ctrl-C).")
 final class StartCommand implements Callable<Integer> {
 
   private static final CountDownLatch SERVING = new CountDownLatch(1);

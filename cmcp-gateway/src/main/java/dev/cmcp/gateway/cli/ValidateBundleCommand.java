@@ -9,7 +9,7 @@ import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
 
-@Command(name = "validate-bundle",
+@Command(name = "validate-bundle", mixinStandardHelpOptions = true, versionProvider = Main.Version.class,
     description = "Recompute a policy bundle's hash, parse and validate its policies, and compare the hash.")
 final class ValidateBundleCommand implements Callable<Integer> {
 

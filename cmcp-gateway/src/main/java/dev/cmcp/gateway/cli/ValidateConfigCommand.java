@@ -15,7 +15,7 @@ import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
 
-@Command(name = "validate-config",
+@Command(name = "validate-config", mixinStandardHelpOptions = true, versionProvider = Main.Version.class,
     description = "Check a config file and the bundle and catalog it names, without starting anything.")
 final class ValidateConfigCommand implements Callable<Integer> {
 

@@ -9,8 +9,11 @@ import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
 
 /** {@code cmcp verify}: the offline verifier, from the cmcp-verify library auditors can also embed. */
-@Command(name = "verify",
-    description = "Verify a TRACE claim offline: signature, evidence, binding, hashes, freshness, audit chain.")
+@Command(name = "verify", mixinStandardHelpOptions = true, versionProvider = Main.Version.class,
+    description = {"Verify a TRACE claim offline: signature, evidence, binding, hashes, freshness, audit chain.",
+        "Exit 0 verified (every check passed on hardware evidence, with the expected bundle hash and measurement given"
+            + " or their absence accepted), 3 partially_verified (nothing failed, something not established: never success),"
+            + " 1 unverified, 2 bad options."})
 final class VerifyCommand implements Callable<Integer> {
 
   @Option(names = "--claim", required = true, paramLabel = "FILE", description = "the claim JSON")
@@ -30,8 +33,17 @@ final class VerifyCommand implements Callable<Integer> {
   Optional<Path> certs;
 
   @Option(names = "--allow-software",
-      description = "accept evidence without an offline root of trust (software, opaque, a TPM quote whose AK is not certified); the result stays partially_verified")
+      description = "accept evidence without an offline root of trust (software, opaque, a TPM quote whose AK is not certified)"
+          + " as partially_verified (exit 3) rather than refuse it (exit 1); never verified")
   boolean allowSoftware;
+
+  @Option(names = "--accept-any-bundle",
+      description = "verified without --expected-bundle-hash: any policy bundle is accepted (printed as an accepted risk)")
+  boolean acceptAnyBundle;
+
+  @Option(names = "--accept-any-measurement",
+      description = "verified without --expected-measurement: any code in a genuine TEE is accepted (printed as an accepted risk)")
+  boolean acceptAnyMeasurement;
 
   @Option(names = "--now", paramLabel = "ISO-8601",
       description = "judge freshness, certificates and CRLs at this instant, e.g. 2026-11-25T10:00:00Z")
@@ -43,7 +55,8 @@ final class VerifyCommand implements Callable<Integer> {
   @Override
   public Integer call() {
     return VerifyCli.run(
-        new VerifyCli.Arguments(claim, expectedBundleHash, expectedMeasurement, auditLog, certs, allowSoftware, now, json),
+        new VerifyCli.Arguments(claim, expectedBundleHash, expectedMeasurement, auditLog, certs, allowSoftware,
+            acceptAnyBundle, acceptAnyMeasurement, now, json),
         System.out, System.err);
   }
 }

@@ -9,7 +9,7 @@ import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
 
 /** {@code cmcp verify-evidence}: checks a raw SEV-SNP report, TDX quote or TPM quote on its own, from the cmcp-verify library. */
-@Command(name = "verify-evidence",
+@Command(name = "verify-evidence", mixinStandardHelpOptions = true, versionProvider = Main.Version.class,
     description = "Verify raw platform evidence offline (an SEV-SNP report, a TDX quote, a TPM quote), check by named check.")
 final class VerifyEvidenceCommand implements Callable<Integer> {
 

@@ -1,5 +1,7 @@
 package dev.cmcp.gateway.config;
 
+import dev.cmcp.gateway.ratelimit.RateLimit;
+import dev.cmcp.gateway.ratelimit.RateLimits;
 import java.net.URI;
 import java.net.URISyntaxException;
 import java.nio.file.InvalidPathException;
@@ -30,7 +32,27 @@ public final class ConfigLoader {
           "metrics_require_token",
           "log_format",
           "log_level",
+          "limits",
+          "deny_response",
+          "telemetry",
+          "rate_limits",
+          "approval_timeout_seconds",
+          "auth",
           "tls");
+
+  private static final Set<String> TELEMETRY_KEYS = Set.of("traces_endpoint", "sampling_ratio", "resource_attributes");
+
+  private static final Set<String> RATE_LIMITS_KEYS = Set.of("per_principal", "per_tool", "max_tracked_keys");
+
+  private static final Set<String> AUTH_KEYS = Set.of("agents", "oauth", "auditors");
+  private static final Set<String> AGENT_KEYS = Set.of("id", "token_sha256", "workflows");
+  private static final Set<String> OAUTH_KEYS = Set.of(
+      "issuer", "audience", "principal_claim", "required_scopes", "attributes", "algorithms", "clock_skew_seconds",
+      "jwks_refresh_seconds", "jwks_max_age_seconds", "workflows_claim");
+  /** Asymmetric JWS algorithms only: an HMAC key would be a secret the gateway shares with the issuer. */
+  static final List<String> SIGNING_ALGORITHMS =
+      List.of("RS256", "RS384", "RS512", "PS256", "PS384", "PS512", "ES256", "ES384", "ES512");
+  private static final Pattern PRINCIPAL_ID = Pattern.compile("[\\x21-\\x7e]{1,256}");
 
   private static final Set<String> ATTESTATION_KEYS =
       Set.of(
@@ -44,6 +66,16 @@ public final class ConfigLoader {
           "pcr_selection");
 
   private static final Set<String> TLS_KEYS = Set.of("mode", "cert_file", "key_file", "min_version");
+  private static final Set<String> LIMITS_KEYS =
+      Set.of(
+          "session_idle_timeout_seconds",
+          "max_sessions",
+          "max_sessions_per_principal",
+          "max_connections",
+          "max_connections_per_address",
+          "min_request_body_bytes_per_second",
+          "max_request_bytes_in_flight",
+          "max_json_values");
 
   private static final Pattern HEX = Pattern.compile("(?:[0-9a-f]{2})+");
 
@@ -97,6 +129,12 @@ public final class ConfigLoader {
         top.bool("metrics_require_token").orElse(true),
         top.choice("log_format", LogFormat.values(), LogFormat::configName),
         top.choice("log_level", LogLevel.values(), LogLevel::configName).orElse(LogLevel.INFO),
+        limits(top.map("limits")),
+        top.choice("deny_response", DenyResponse.values(), DenyResponse::configName).orElse(DenyResponse.HTTP_403),
+        telemetry(top),
+        rateLimits(top.map("rate_limits")),
+        Duration.ofSeconds(top.positive("approval_timeout_seconds").orElse(120L)),
+        auth(top),
         tls(top.map("tls"), folder));
   }
 
@@ -131,6 +169,126 @@ public final class ConfigLoader {
             .orElse(TlsSettings.MinVersion.TLS_1_3));
   }
 
+  /** Tracing is off unless traces_endpoint names an http(s) URL. */
+  private static Telemetry telemetry(YamlMap top) throws ConfigException {
+    YamlMap telemetry = top.map("telemetry");
+    telemetry.rejectUnknownKeys(TELEMETRY_KEYS);
+    Optional<URI> endpoint = Optional.empty();
+    Optional<String> written = telemetry.string("traces_endpoint");
+    if (written.isPresent()) {
+      try {
+        URI uri = new URI(written.get());
+        String scheme = uri.getScheme() == null ? "" : uri.getScheme().toLowerCase(Locale.ROOT);
+        if (!(scheme.equals("http") || scheme.equals("https")) || uri.getHost() == null) {
+          throw telemetry.error("traces_endpoint", "\"" + written.get() + "\" is not an http(s) URL; write the collector's "
+              + "OTLP/HTTP traces URL, like http://otel-collector:4318/v1/traces");
+        }
+        endpoint = Optional.of(uri);
+      } catch (URISyntaxException e) {
+        throw telemetry.error("traces_endpoint", "\"" + written.get() + "\" is not a URL: " + e.getReason());
+      }
+    } else if (telemetry.has("sampling_ratio") || telemetry.has("resource_attributes")) {
+      throw telemetry.error(telemetry.has("sampling_ratio") ? "sampling_ratio" : "resource_attributes",
+          "has no effect without telemetry.traces_endpoint; set the collector's URL or remove it");
+    }
+    return new Telemetry(endpoint, telemetry.fraction("sampling_ratio").orElse(1.0), telemetry.stringMap("resource_attributes"));
+  }
+
+  /** The auth section, empty when absent; an empty section is refused, since it would authenticate nobody. */
+  private static Optional<AuthSettings> auth(YamlMap top) throws ConfigException {
+    if (!top.has("auth")) {
+      return Optional.empty();
+    }
+    YamlMap auth = top.map("auth");
+    auth.rejectUnknownKeys(AUTH_KEYS);
+    List<AuthSettings.AgentToken> agents = new java.util.ArrayList<>();
+    Set<String> ids = new java.util.HashSet<>();
+    Set<String> digests = new java.util.HashSet<>();
+    List<YamlMap> written = auth.maps("agents");
+    for (YamlMap agent : written) {
+      agent.rejectUnknownKeys(AGENT_KEYS);
+      String id = agent.string("id").orElseThrow(() -> agent.error("id", "missing; name the agent (its Cedar principal Agent::\"<id>\")"));
+      if (!PRINCIPAL_ID.matcher(id).matches()) {
+        throw agent.error("id", "\"" + id + "\" must be 1-256 printable ASCII characters without spaces");
+      }
+      if (!ids.add(id)) {
+        throw agent.error("id", "agent " + id + " is listed twice; keep one");
+      }
+      String digest = agent.string("token_sha256")
+          .orElseThrow(() -> agent.error("token_sha256", "missing; write the output of: cmcp token hash < token-file"))
+          .toLowerCase(Locale.ROOT);
+      if (digest.length() != 64 || !HEX.matcher(digest).matches()) {
+        throw agent.error("token_sha256", "must be the 64 hex digits of the token's SHA-256 (cmcp token hash prints it), not the token itself");
+      }
+      if (!digests.add(digest)) {
+        throw agent.error("token_sha256", "another agent has the same token; give each agent its own");
+      }
+      List<String> workflows = agent.strings("workflows");
+      for (int i = 0; i < workflows.size(); i++) {
+        if (!PRINCIPAL_ID.matcher(workflows.get(i)).matches()) {
+          throw agent.error("workflows", i, "\"" + workflows.get(i) + "\" must be 1-256 printable ASCII characters without spaces");
+        }
+      }
+      agents.add(new AuthSettings.AgentToken(id, digest, workflows.isEmpty() ? List.of(id) : workflows));
+    }
+    Optional<AuthSettings.OAuth> oauth = auth.has("oauth") ? Optional.of(oauth(auth.map("oauth"))) : Optional.empty();
+    if (agents.isEmpty() && oauth.isEmpty()) {
+      throw top.error("auth", "authenticates nobody; list agents under auth.agents, configure auth.oauth, or remove the section");
+    }
+    return Optional.of(new AuthSettings(agents, oauth, auth.strings("auditors")));
+  }
+
+  private static AuthSettings.OAuth oauth(YamlMap oauth) throws ConfigException {
+    oauth.rejectUnknownKeys(OAUTH_KEYS);
+    URI issuer = absoluteUrl(oauth, "issuer", true);
+    URI audience = absoluteUrl(oauth, "audience", false);
+    List<String> algorithms = oauth.strings("algorithms");
+    for (int i = 0; i < algorithms.size(); i++) {
+      if (!SIGNING_ALGORITHMS.contains(algorithms.get(i))) {
+        throw oauth.error("algorithms", i, "\"" + algorithms.get(i) + "\" is not allowed; use some of "
+            + String.join(", ", SIGNING_ALGORITHMS) + " (never none, never HMAC)");
+      }
+    }
+    return new AuthSettings.OAuth(
+        issuer,
+        audience,
+        oauth.string("principal_claim").orElse("sub"),
+        oauth.strings("required_scopes"),
+        oauth.strings("attributes"),
+        algorithms.isEmpty() ? List.of("RS256", "PS256", "ES256") : algorithms,
+        Duration.ofSeconds(oauth.notNegative("clock_skew_seconds").orElse(60L)),
+        Duration.ofSeconds(oauth.positive("jwks_refresh_seconds").orElse(300L)),
+        Duration.ofSeconds(oauth.positive("jwks_max_age_seconds").orElse(3600L)),
+        oauth.string("workflows_claim"));
+  }
+
+  /**
+   * An absolute https URL; plain http only on a loopback host (tests, local development), since a
+   * token issuer or resource reached in clear could be impersonated.
+   */
+  private static URI absoluteUrl(YamlMap map, String key, boolean required) throws ConfigException {
+    Optional<String> written = map.string(key);
+    if (written.isEmpty()) {
+      throw map.error(key, required ? "missing; write the authorization server's issuer URL"
+          : "missing; write the gateway's public MCP URL (for example https://gw.example.com/mcp), which tokens must name in aud");
+    }
+    URI url;
+    try {
+      url = new URI(written.get());
+    } catch (URISyntaxException e) {
+      throw map.error(key, "\"" + written.get() + "\" is not a URL");
+    }
+    String scheme = url.getScheme() == null ? "" : url.getScheme().toLowerCase(Locale.ROOT);
+    if (url.getHost() == null || url.getRawQuery() != null || url.getRawFragment() != null || url.getRawUserInfo() != null) {
+      throw map.error(key, "\"" + written.get() + "\" must be an absolute URL with a host and no query or fragment");
+    }
+    boolean loopback = ListenAddress.isLoopbackHost(url.getHost());
+    if (!scheme.equals("https") && !(scheme.equals("http") && loopback)) {
+      throw map.error(key, "\"" + written.get() + "\" must use https (http only on a loopback host, for tests)");
+    }
+    return url;
+  }
+
   /**
    * Checks the settings that depend on the environment: software attestation only in development
    * mode, OPAQUE only with its service URL, and a listen address that a tokenless gateway may use.
@@ -146,7 +304,51 @@ public final class ConfigLoader {
           "attestation.provider: opaque needs " + RuntimeEnvironment.OPAQUE_ATTESTATION_URL
               + " set to the OPAQUE attestation service URL");
     }
+    if (config.auth().isPresent() && env.bearerToken().isPresent()) {
+      throw new ConfigException(RuntimeEnvironment.BEARER_TOKEN + " is one token shared by every agent and cannot be used "
+          + "with an auth section, which tells agents apart; unset it and give each agent its own entry under auth.agents");
+    }
     config.tls().effectiveMode(config.effectiveListenAddress(env));
+  }
+
+  private static RateLimits.Settings rateLimits(YamlMap limits) throws ConfigException {
+    limits.rejectUnknownKeys(RATE_LIMITS_KEYS);
+    return new RateLimits.Settings(rate(limits, "per_principal"), rate(limits, "per_tool"),
+        intLimit(limits, "max_tracked_keys", RateLimits.Settings.DEFAULT_MAX_TRACKED_KEYS, 1));
+  }
+
+  private static Optional<RateLimit> rate(YamlMap map, String key) throws ConfigException {
+    Optional<String> written = map.string(key);
+    if (written.isEmpty()) {
+      return Optional.empty();
+    }
+    try {
+      return Optional.of(RateLimit.parse(written.get()));
+    } catch (IllegalArgumentException e) {
+      throw map.error(key, e.getMessage());
+    }
+  }
+
+  private static GatewayLimits limits(YamlMap limits) throws ConfigException {
+    limits.rejectUnknownKeys(LIMITS_KEYS);
+    GatewayLimits d = GatewayLimits.DEFAULTS;
+    return new GatewayLimits(
+        Duration.ofSeconds(limits.positive("session_idle_timeout_seconds").orElse(d.sessionIdleTimeout().toSeconds())),
+        intLimit(limits, "max_sessions", d.maxSessions(), 1),
+        intLimit(limits, "max_sessions_per_principal", d.maxSessionsPerPrincipal(), 1),
+        intLimit(limits, "max_connections", d.maxConnections(), 1),
+        intLimit(limits, "max_connections_per_address", d.maxConnectionsPerAddress(), 0),
+        limits.notNegative("min_request_body_bytes_per_second").orElse(d.minRequestBodyBytesPerSecond()),
+        limits.positive("max_request_bytes_in_flight").orElse(d.maxRequestBytesInFlight()),
+        intLimit(limits, "max_json_values", d.maxJsonValues(), 1));
+  }
+
+  private static int intLimit(YamlMap map, String key, int defaultValue, long least) throws ConfigException {
+    long value = map.notNegative(key).orElse((long) defaultValue);
+    if (value < least || value > Integer.MAX_VALUE) {
+      throw map.error(key, value + " is out of range; write a whole number from " + least + " to " + Integer.MAX_VALUE);
+    }
+    return (int) value;
   }
 
   /**

@@ -1,5 +1,6 @@
 package dev.cmcp.gateway.config;
 
+import dev.cmcp.gateway.ratelimit.RateLimits;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.List;
@@ -32,6 +33,12 @@ import java.util.Optional;
  * @param metricsRequireToken metrics_require_token: whether /readyz and /metrics need the bearer token
  * @param logFormat log_format; empty: text on a terminal, JSON otherwise
  * @param logLevel log_level
+ * @param limits limits: sessions, connections, request bodies
+ * @param denyResponse deny_response: how a policy denial is answered
+ * @param telemetry telemetry: where traces go; {@link Telemetry#OFF} without the section
+ * @param rateLimits rate_limits: the gateway-wide limits on calls, per principal and per tool
+ * @param approvalTimeout approval_timeout_seconds: how long a person has to answer an approval question
+ * @param auth the auth section: per-agent tokens, OAuth; empty when the file has none
  * @param tls the tls: section
  */
 public record GatewayConfig(
@@ -56,6 +63,12 @@ public record GatewayConfig(
     boolean metricsRequireToken,
     Optional<LogFormat> logFormat,
     LogLevel logLevel,
+    GatewayLimits limits,
+    DenyResponse denyResponse,
+    Telemetry telemetry,
+    RateLimits.Settings rateLimits,
+    Duration approvalTimeout,
+    Optional<AuthSettings> auth,
     TlsSettings tls) {
 
   public GatewayConfig {
@@ -75,17 +88,23 @@ public record GatewayConfig(
     Objects.requireNonNull(claimGranularity);
     Objects.requireNonNull(logFormat);
     Objects.requireNonNull(logLevel);
+    Objects.requireNonNull(limits);
+    Objects.requireNonNull(denyResponse);
+    Objects.requireNonNull(telemetry);
+    Objects.requireNonNull(rateLimits);
+    Objects.requireNonNull(approvalTimeout);
+    Objects.requireNonNull(auth);
     Objects.requireNonNull(tls);
     allowedOrigins = List.copyOf(allowedOrigins);
   }
 
   /**
-   * The address to bind, given the environment. A gateway without a bearer token accepts anyone who
-   * can connect, so it listens on loopback unless the file explicitly says otherwise, and an explicit
-   * non-loopback address without a token is refused.
+   * The address to bind, given the environment. A gateway without authentication (an {@code auth}
+   * section or a bearer token) accepts anyone who can connect, so it listens on loopback unless the
+   * file explicitly says otherwise, and an explicit non-loopback address without it is refused.
    */
   public ListenAddress effectiveListenAddress(RuntimeEnvironment env) throws ConfigException {
-    if (env.bearerToken().isPresent() || listenAddress.isLoopback()) {
+    if (env.bearerToken().isPresent() || auth.isPresent() || listenAddress.isLoopback()) {
       return listenAddress;
     }
     if (!listenAddress.explicit()) {
@@ -93,7 +112,7 @@ public record GatewayConfig(
     }
     throw new ConfigException(
         "listen_addr: " + listenAddress + " is reachable from other machines; set "
-            + RuntimeEnvironment.BEARER_TOKEN + " or listen on 127.0.0.1");
+            + RuntimeEnvironment.BEARER_TOKEN + ", add an auth section, or listen on 127.0.0.1");
   }
 
   /** The provider to use: CMCP_DEV_MODE=1 forces software attestation, whatever the file says. */

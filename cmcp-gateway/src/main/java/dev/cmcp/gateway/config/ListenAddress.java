@@ -76,6 +76,15 @@ public record ListenAddress(String host, int port, boolean explicit) {
     return isIpv6(host) && ipv6(host).isLoopbackAddress();
   }
 
+  /** Whether {@code host} (a name or an address, IPv6 with or without brackets) is this machine's loopback. */
+  public static boolean isLoopbackHost(String host) {
+    try {
+      return new ListenAddress(host.replace("[", "").replace("]", ""), 0, true).isLoopback();
+    } catch (IllegalArgumentException e) {
+      return false;
+    }
+  }
+
   /** {@code host:port}, with IPv6 hosts in brackets. */
   @Override
   public String toString() {

@@ -5,7 +5,9 @@ import com.fasterxml.jackson.databind.node.JsonNodeFactory;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.Comparator;
+import java.util.LinkedHashMap;
 import java.util.List;
+import java.util.Map;
 import java.util.Optional;
 import java.util.Set;
 import java.util.TreeSet;
@@ -123,6 +125,62 @@ final class YamlMap {
     }
     String allowed = Arrays.stream(choices).map(name).collect(Collectors.joining(", "));
     throw error(key, "\"" + written.get() + "\" is not allowed; use one of " + allowed);
+  }
+
+  /** The maps of a list under {@code key}; none when the key is absent. */
+  List<YamlMap> maps(String key) throws ConfigException {
+    Optional<JsonNode> value = value(key);
+    if (value.isEmpty()) {
+      return List.of();
+    }
+    if (!value.get().isArray()) {
+      throw typeError(key, "a list of maps", value.get());
+    }
+    List<YamlMap> maps = new ArrayList<>();
+    for (int i = 0; i < value.get().size(); i++) {
+      JsonNode item = value.get().get(i);
+      String itemPath = pathOf(key) + "[" + i + "]";
+      if (!item.isObject()) {
+        throw document.error(itemPath, "expected a map of settings, got " + describe(item));
+      }
+      maps.add(new YamlMap(document, itemPath, item));
+    }
+    return maps;
+  }
+
+  /** A number from 0 to 1. */
+  Optional<Double> fraction(String key) throws ConfigException {
+    Optional<JsonNode> value = value(key);
+    if (value.isEmpty()) {
+      return Optional.empty();
+    }
+    if (!value.get().isNumber()) {
+      throw typeError(key, "a number from 0 to 1", value.get());
+    }
+    double number = value.get().doubleValue();
+    if (!(number >= 0 && number <= 1)) {
+      throw error(key, "must be from 0 to 1, not " + value.get().asText());
+    }
+    return Optional.of(number);
+  }
+
+  /** A map whose values are all strings; empty when the key is absent. */
+  Map<String, String> stringMap(String key) throws ConfigException {
+    Optional<JsonNode> value = value(key);
+    if (value.isEmpty()) {
+      return Map.of();
+    }
+    if (!value.get().isObject()) {
+      throw typeError(key, "a map of names to strings", value.get());
+    }
+    Map<String, String> strings = new LinkedHashMap<>();
+    for (Map.Entry<String, JsonNode> field : value.get().properties()) {
+      if (!field.getValue().isTextual()) {
+        throw document.error(pathOf(key) + "." + field.getKey(), "expected a string, got " + describe(field.getValue()) + " (put it in quotes)");
+      }
+      strings.put(field.getKey(), field.getValue().asText());
+    }
+    return strings;
   }
 
   List<String> strings(String key) throws ConfigException {

@@ -2,6 +2,9 @@ package dev.cmcp.gateway.http;
 
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ObjectNode;
+import dev.cmcp.gateway.auth.Authenticator;
+import dev.cmcp.gateway.auth.RefusalLog;
+import dev.cmcp.gateway.config.GatewayLimits;
 import dev.cmcp.gateway.config.ListenAddress;
 import dev.cmcp.gateway.config.TlsSettings;
 import dev.cmcp.gateway.mcp.McpEndpoint;
@@ -19,6 +22,7 @@ import java.util.function.Supplier;
 import org.eclipse.jetty.http.HttpVersion;
 import org.eclipse.jetty.server.HttpConfiguration;
 import org.eclipse.jetty.server.HttpConnectionFactory;
+import org.eclipse.jetty.server.NetworkConnectionLimit;
 import org.eclipse.jetty.server.SecureRequestCustomizer;
 import org.eclipse.jetty.server.Server;
 import org.eclipse.jetty.server.ServerConnector;
@@ -52,7 +56,46 @@ public final class GatewayHttpServer implements AutoCloseable {
   public GatewayHttpServer(
       ListenAddress address, McpEndpoint endpoint, Optional<String> bearerToken, List<String> allowedOrigins, ObjectMapper json,
       Optional<Operations> operations) {
-    this(address, endpoint, bearerToken, allowedOrigins, json, operations, Optional.empty(), Optional.empty());
+    this(address, endpoint, bearerToken, allowedOrigins, json, operations, GatewayLimits.DEFAULTS);
+  }
+
+  /** @param limits connections, request bodies */
+  public GatewayHttpServer(
+      ListenAddress address, McpEndpoint endpoint, Optional<String> bearerToken, List<String> allowedOrigins, ObjectMapper json,
+      Optional<Operations> operations, GatewayLimits limits) {
+    this(address, endpoint, bearerToken, allowedOrigins, json, operations, IDLE_TIMEOUT, McpHandler.BODY_TIMEOUT,
+        McpHandler.BODY_GRACE, limits);
+  }
+
+  GatewayHttpServer(
+      ListenAddress address, McpEndpoint endpoint, Optional<String> bearerToken, List<String> allowedOrigins, ObjectMapper json,
+      Optional<Operations> operations, Duration idleTimeout, Duration bodyTimeout) {
+    this(address, endpoint, bearerToken, allowedOrigins, json, operations, idleTimeout, bodyTimeout, McpHandler.BODY_GRACE,
+        GatewayLimits.DEFAULTS);
+  }
+
+  /**
+   * @param idleTimeout how long a connection may send nothing before it is closed
+   * @param bodyTimeout how long a request body may take to arrive in all
+   * @param bodyGrace how long a request body may take before the minimum data rate applies
+   */
+  GatewayHttpServer(
+      ListenAddress address, McpEndpoint endpoint, Optional<String> bearerToken, List<String> allowedOrigins, ObjectMapper json,
+      Optional<Operations> operations, Duration idleTimeout, Duration bodyTimeout, Duration bodyGrace, GatewayLimits limits) {
+    this(address, endpoint, bearerToken.map(Authenticator::sharedToken).orElseGet(Authenticator::none),
+        new RefusalLog(Optional.empty(), java.time.Clock.systemUTC(), 100), allowedOrigins, json, operations, idleTimeout,
+        bodyTimeout, bodyGrace, limits, Optional.empty(), Optional.empty());
+  }
+
+  /**
+   * @param authenticator who may call, decided before anything else of a request is read
+   * @param refusals where refused requests are recorded
+   * @param limits connections, request bodies
+   */
+  public GatewayHttpServer(
+      ListenAddress address, McpEndpoint endpoint, Authenticator authenticator, RefusalLog refusals, List<String> allowedOrigins,
+      ObjectMapper json, Optional<Operations> operations, GatewayLimits limits) {
+    this(address, endpoint, authenticator, refusals, allowedOrigins, json, operations, limits, Optional.empty(), Optional.empty());
   }
 
   /**
@@ -60,26 +103,20 @@ public final class GatewayHttpServer implements AutoCloseable {
    * @param attestation what {@code GET /v1/attestation} answers, made afresh per request; without it 404
    */
   public GatewayHttpServer(
-      ListenAddress address, McpEndpoint endpoint, Optional<String> bearerToken, List<String> allowedOrigins, ObjectMapper json,
-      Optional<Operations> operations, Optional<Tls> tls, Optional<Supplier<ObjectNode>> attestation) {
-    this(address, endpoint, bearerToken, allowedOrigins, json, operations, IDLE_TIMEOUT, McpHandler.BODY_TIMEOUT, tls, attestation);
-  }
-
-  GatewayHttpServer(
-      ListenAddress address, McpEndpoint endpoint, Optional<String> bearerToken, List<String> allowedOrigins, ObjectMapper json,
-      Optional<Operations> operations, Duration idleTimeout, Duration bodyTimeout) {
-    this(address, endpoint, bearerToken, allowedOrigins, json, operations, idleTimeout, bodyTimeout, Optional.empty(), Optional.empty());
-  }
-
-  /**
-   * @param idleTimeout how long a connection may send nothing before it is closed
-   * @param bodyTimeout how long a request body may take to arrive in all
-   */
-  GatewayHttpServer(
-      ListenAddress address, McpEndpoint endpoint, Optional<String> bearerToken, List<String> allowedOrigins, ObjectMapper json,
-      Optional<Operations> operations, Duration idleTimeout, Duration bodyTimeout, Optional<Tls> tls,
+      ListenAddress address, McpEndpoint endpoint, Authenticator authenticator, RefusalLog refusals, List<String> allowedOrigins,
+      ObjectMapper json, Optional<Operations> operations, GatewayLimits limits, Optional<Tls> tls,
       Optional<Supplier<ObjectNode>> attestation) {
-    VirtualThreadPool threads = new VirtualThreadPool();
+    this(address, endpoint, authenticator, refusals, allowedOrigins, json, operations, IDLE_TIMEOUT, McpHandler.BODY_TIMEOUT,
+        McpHandler.BODY_GRACE, limits, tls, attestation);
+  }
+
+  private GatewayHttpServer(
+      ListenAddress address, McpEndpoint endpoint, Authenticator authenticator, RefusalLog refusals, List<String> allowedOrigins,
+      ObjectMapper json, Optional<Operations> operations, Duration idleTimeout, Duration bodyTimeout, Duration bodyGrace,
+      GatewayLimits limits, Optional<Tls> tls, Optional<Supplier<ObjectNode>> attestation) {
+    // Jetty's default of 200 threads would let 200 slow clients hold every thread; a virtual
+    // thread blocked on a read costs little, and connections are bounded below instead.
+    VirtualThreadPool threads = new VirtualThreadPool(limits.maxConnections() + 64);
     threads.setName("cmcp-http");
     this.server = new Server(threads);
     HttpConfiguration http = new HttpConfiguration();
@@ -98,10 +135,14 @@ public final class GatewayHttpServer implements AutoCloseable {
     connector.setPort(address.port());
     // A client that stops sending is dropped after this; one that trickles is bounded by bodyTimeout.
     connector.setIdleTimeout(idleTimeout.toMillis());
+    // Past the total, Jetty stops accepting until a connection closes; past the per-address
+    // limit, a new connection is closed at once, so one client cannot reach the total alone.
+    server.addBean(new NetworkConnectionLimit(limits.maxConnections(), connector));
+    connector.addBean(new ConnectionsPerAddress(limits.maxConnectionsPerAddress()));
     server.addConnector(connector);
     server.setHandler(new McpHandler(
-        endpoint, bearerToken.map(BearerToken::new), new OriginPolicy(allowedOrigins), json, operations, bodyTimeout,
-        attestation));
+        endpoint, authenticator, refusals, new OriginPolicy(allowedOrigins), json, operations, bodyTimeout, bodyGrace,
+        limits.minRequestBodyBytesPerSecond(), new RequestBytesBudget(limits.maxRequestBytesInFlight()), attestation));
   }
 
   private static SslContextFactory.Server sslContextFactory(Tls tls) {

@@ -4,24 +4,30 @@ import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.NullNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
+import dev.cmcp.gateway.auth.AuthRefusal;
+import dev.cmcp.gateway.auth.AuthResult;
+import dev.cmcp.gateway.auth.Authenticator;
+import dev.cmcp.gateway.auth.Identity;
+import dev.cmcp.gateway.auth.RefusalLog;
 import dev.cmcp.gateway.mcp.JsonRpcError;
 import dev.cmcp.gateway.mcp.McpEndpoint;
 import dev.cmcp.gateway.mcp.McpHttpRequest;
 import dev.cmcp.gateway.mcp.McpHttpResponse;
+import dev.cmcp.gateway.ops.GatewayMetrics;
 import dev.cmcp.gateway.ops.Operations;
+import dev.cmcp.gateway.ops.Tracing;
+import io.opentelemetry.api.trace.Span;
 import java.io.IOException;
 import java.io.InputStream;
-import java.io.OutputStream;
 import java.lang.System.Logger;
 import java.lang.System.Logger.Level;
 import java.nio.ByteBuffer;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
+import java.util.Arrays;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
-import java.util.concurrent.BlockingQueue;
-import java.util.concurrent.LinkedBlockingQueue;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
 import java.util.concurrent.atomic.AtomicBoolean;
@@ -43,35 +49,57 @@ final class McpHandler extends Handler.Abstract {
   static final int MAX_REQUEST_BYTES = 4 * 1024 * 1024;
   /** Long enough for the largest body over a slow link (about 140 KB/s), short enough to bound a trickle. */
   static final Duration BODY_TIMEOUT = Duration.ofSeconds(30);
+  /** How long a body may take before the minimum data rate applies: a slow start is not an attack. */
+  static final Duration BODY_GRACE = Duration.ofSeconds(5);
+  private static final int READ_CHUNK = 64 * 1024;
   private static final Logger LOG = System.getLogger("cmcp.http");
-  private static final int MAX_QUEUED_PROGRESS = 64;
   private static final String CLAIMS_PREFIX = "/v1/sessions/";
   private static final String CLAIM_SUFFIX = "/claim";
   private static final String ATTESTATION = "/v1/attestation";
 
   private final McpEndpoint endpoint;
-  private final Optional<BearerToken> token;
+  private final Authenticator authenticator;
+  private final RefusalLog refusals;
   private final OriginPolicy origins;
   private final ObjectMapper json;
   private final Optional<Operations> operations;
   private final RequestIds requestIds = new RequestIds();
   private final Duration bodyTimeout;
+  private final Duration bodyGrace;
+  private final long minBodyBytesPerSecond;
+  private final RequestBytesBudget budget;
+  private final Tracing tracing;
   private final Optional<Supplier<ObjectNode>> attestation;
 
-  McpHandler(McpEndpoint endpoint, Optional<BearerToken> token, OriginPolicy origins, ObjectMapper json,
-      Optional<Operations> operations, Duration bodyTimeout) {
-    this(endpoint, token, origins, json, operations, bodyTimeout, Optional.empty());
+  /**
+   * @param bodyTimeout how long a body may take in all, however fast it arrives
+   * @param bodyGrace how long a body may take before the minimum rate applies ({@link #BODY_GRACE})
+   * @param minBodyBytesPerSecond the least average rate of a body after the grace; 0 for none
+   * @param budget the request bytes all requests may hold at once
+   */
+  McpHandler(McpEndpoint endpoint, Authenticator authenticator, RefusalLog refusals, OriginPolicy origins, ObjectMapper json,
+      Optional<Operations> operations, Duration bodyTimeout, Duration bodyGrace, long minBodyBytesPerSecond,
+      RequestBytesBudget budget) {
+    this(endpoint, authenticator, refusals, origins, json, operations, bodyTimeout, bodyGrace, minBodyBytesPerSecond, budget,
+        Optional.empty());
   }
 
-  McpHandler(McpEndpoint endpoint, Optional<BearerToken> token, OriginPolicy origins, ObjectMapper json,
-      Optional<Operations> operations, Duration bodyTimeout, Optional<Supplier<ObjectNode>> attestation) {
+  /** @param attestation what {@code GET /v1/attestation} answers, to anyone; without it that path is not served */
+  McpHandler(McpEndpoint endpoint, Authenticator authenticator, RefusalLog refusals, OriginPolicy origins, ObjectMapper json,
+      Optional<Operations> operations, Duration bodyTimeout, Duration bodyGrace, long minBodyBytesPerSecond,
+      RequestBytesBudget budget, Optional<Supplier<ObjectNode>> attestation) {
     this.attestation = attestation;
+    this.bodyGrace = bodyGrace;
+    this.minBodyBytesPerSecond = minBodyBytesPerSecond;
+    this.budget = budget;
     this.endpoint = endpoint;
-    this.token = token;
+    this.authenticator = authenticator;
+    this.refusals = refusals;
     this.origins = origins;
     this.json = json;
     this.operations = operations;
     this.bodyTimeout = bodyTimeout;
+    this.tracing = operations.map(Operations::tracing).orElseGet(Tracing::off);
   }
 
   /** A request body as read: whole, over the size limit, or not arrived within the body timeout. */
@@ -81,10 +109,37 @@ final class McpHandler extends Handler.Abstract {
     record TooLarge() implements Body {}
 
     record TooSlow() implements Body {}
+
+    record OverBudget() implements Body {}
   }
 
   @Override
   public boolean handle(Request request, Response response, Callback callback) throws IOException {
+    if (!tracing.on()) {
+      return serve(request, response, callback);
+    }
+    String path = Request.getPathInContext(request);
+    // Probes and scrapes are not traced: they come every few seconds and say nothing of a call.
+    if ("/healthz".equals(path) || "/readyz".equals(path) || "/metrics".equals(path)) {
+      return serve(request, response, callback);
+    }
+    try (Tracing.RequestSpan span = tracing.request(
+        request.getMethod(), route(path), request.getHeaders().get("traceparent"), request.getHeaders().get("tracestate"))) {
+      boolean handled = serve(request, response, callback);
+      span.answered(response.getStatus(), response.getHeaders().get(RequestIds.HEADER));
+      return handled;
+    }
+  }
+
+  /** The path as a span names it: never a session id (which fetches its claim), nor whatever an agent made up. */
+  private static String route(String path) {
+    if ("/mcp".equals(path)) {
+      return path;
+    }
+    return path.startsWith(CLAIMS_PREFIX) && path.endsWith(CLAIM_SUFFIX) ? "/v1/sessions/{id}/claim" : "(other)";
+  }
+
+  private boolean serve(Request request, Response response, Callback callback) throws IOException {
     String path = Request.getPathInContext(request);
     String requestId = requestIds.next();
     // Given back, so that a client reporting a problem can name the request in the gateway's log.
@@ -106,12 +161,24 @@ final class McpHandler extends Handler.Abstract {
       response.write(true, ByteBuffer.wrap(json.writeValueAsBytes(attestation.get().get())), callback);
       return true;
     }
-    if (operations.isPresent() && ("/readyz".equals(path) || "/metrics".equals(path))) {
-      return operatorEndpoint(request, response, callback, path, operations.get());
+    // Where an MCP client learns how to get a token, so it is served to everyone (RFC 9728).
+    if (authenticator.protectedResource().isPresent() && authenticator.protectedResource().get().serves(path)) {
+      return plainText(response, callback, 200, json.writeValueAsString(authenticator.protectedResource().get().document()),
+          "application/json");
     }
-    if (token.isPresent() && !token.get().admits(request.getHeaders().get(HttpHeader.AUTHORIZATION))) {
-      response.getHeaders().put(HttpHeader.WWW_AUTHENTICATE, "Bearer");
-      return refuse(response, callback, 401, JsonRpcError.UNAUTHORIZED, "missing or wrong bearer token", "unauthorized");
+    if (operations.isPresent() && ("/readyz".equals(path) || "/metrics".equals(path))) {
+      return operatorEndpoint(request, response, callback, path, operations.get(), requestId);
+    }
+    // Before anything else of the request is read: its body is not touched for an unknown caller.
+    Span authenticate = Tracing.step("authenticate");
+    AuthResult authentication = authenticator.authenticate(request.getHeaders().get(HttpHeader.AUTHORIZATION));
+    authenticate.end();
+    Identity identity;
+    switch (authentication) {
+      case AuthResult.Authenticated authenticated -> identity = authenticated.identity();
+      case AuthResult.Refused refused -> {
+        return refuseUnauthenticated(response, callback, refused.refusal(), requestId);
+      }
     }
     if (!origins.admits(request.getHeaders().get(HttpHeader.ORIGIN))) {
       return refuse(response, callback, 403, JsonRpcError.FORBIDDEN, "Origin not allowed; add it to allowed_origins", "origin_not_allowed");
@@ -123,7 +190,7 @@ final class McpHandler extends Handler.Abstract {
       }
       String encoded = path.substring(CLAIMS_PREFIX.length(), path.length() - CLAIM_SUFFIX.length());
       // Jetty hands over the path already percent-decoded.
-      writeJson(response, callback, endpoint.claim(encoded));
+      writeJson(response, callback, endpoint.claim(encoded, identity));
       return true;
     }
     if (!"/mcp".equals(path)) {
@@ -139,6 +206,12 @@ final class McpHandler extends Handler.Abstract {
         byte[] body;
         switch (readBody(request)) {
           case Body.Whole whole -> body = whole.bytes();
+          case Body.OverBudget overBudget -> {
+            response.getHeaders().put(HttpHeader.RETRY_AFTER, "1");
+            return refuse(response, callback, 503, JsonRpcError.INTERNAL_ERROR,
+                "the gateway holds as many request bytes as it may (limits.max_request_bytes_in_flight); retry shortly",
+                "gateway_busy");
+          }
           case Body.TooLarge tooLarge -> {
             return refuse(response, callback, 413, JsonRpcError.INVALID_REQUEST,
                 "request body over " + MAX_REQUEST_BYTES + " bytes", "request_too_large");
@@ -152,14 +225,19 @@ final class McpHandler extends Handler.Abstract {
         }
         McpHttpRequest mcpRequest =
             new McpHttpRequest(sessionId, header(request, "MCP-Protocol-Version"), header(request, "X-MCP-Workflow-ID"), body,
-            Optional.of(requestId));
-        if (acceptsEventStream(request)) {
-          answerRelayingProgress(request, response, callback, mcpRequest);
-        } else {
-          send(request, response, callback, endpoint.post(mcpRequest));
+            Optional.of(requestId), identity);
+        try {
+          if (acceptsEventStream(request)) {
+            answerRelayingProgress(request, response, callback, mcpRequest);
+          } else {
+            send(request, response, callback, endpoint.post(mcpRequest));
+          }
+        } finally {
+          // The body and what was parsed from it are garbage once the call is answered.
+          budget.release(body.length);
         }
       }
-      case "DELETE" -> send(request, response, callback, endpoint.delete(sessionId));
+      case "DELETE" -> send(request, response, callback, endpoint.delete(sessionId, identity));
       case "GET" -> {
         // Upstream messages reach an agent only on the stream of the call they belong to, so there
         // is no standalone SSE stream.
@@ -174,63 +252,142 @@ final class McpHandler extends Handler.Abstract {
     return true;
   }
 
-  private boolean operatorEndpoint(Request request, Response response, Callback callback, String path, Operations ops) {
+  private boolean operatorEndpoint(Request request, Response response, Callback callback, String path, Operations ops,
+      String requestId) {
     if (!origins.admits(request.getHeaders().get(HttpHeader.ORIGIN))) {
       return plainText(response, callback, 403, "Origin not allowed; add it to allowed_origins\n", "text/plain; charset=utf-8");
     }
-    if (ops.requireToken() && token.isPresent() && !token.get().admits(request.getHeaders().get(HttpHeader.AUTHORIZATION))) {
-      response.getHeaders().put(HttpHeader.WWW_AUTHENTICATE, "Bearer");
-      return plainText(response, callback, 401, "missing or wrong bearer token\n", "text/plain; charset=utf-8");
+    if (ops.requireToken() && authenticator.authenticate(request.getHeaders().get(HttpHeader.AUTHORIZATION))
+        instanceof AuthResult.Refused refused) {
+      refusals.refused(refused.refusal(), Optional.of(requestId));
+      response.getHeaders().put(HttpHeader.WWW_AUTHENTICATE, challenge(refused.refusal()));
+      return plainText(response, callback, refused.refusal().status(), refused.refusal().message() + "\n", "text/plain; charset=utf-8");
     }
     if (!"GET".equals(request.getMethod())) {
       response.getHeaders().put(HttpHeader.ALLOW, "GET");
       return plainText(response, callback, 405, path + " is read with GET\n", "text/plain; charset=utf-8");
     }
     if ("/metrics".equals(path)) {
-      return plainText(response, callback, 200, ops.metrics().render(), "text/plain; version=0.0.4; charset=utf-8");
+      GatewayMetrics.Exposition exposition = ops.metrics().exposition(request.getHeaders().get(HttpHeader.ACCEPT));
+      return answer(response, callback, 200, exposition.body(), exposition.contentType());
     }
     List<String> problems = ops.problems();
     if (problems.isEmpty()) {
-      return plainText(response, callback, 200, "ready\n", "text/plain; charset=utf-8");
+      StringBuilder body = new StringBuilder("ready\n");
+      ops.notices().forEach(notice -> body.append("notice: ").append(notice).append('\n'));
+      return plainText(response, callback, 200, body.toString(), "text/plain; charset=utf-8");
     }
     return plainText(response, callback, 503, String.join("\n", problems) + "\n", "text/plain; charset=utf-8");
   }
 
   private static boolean plainText(Response response, Callback callback, int status, String body, String contentType) {
+    return answer(response, callback, status, body.getBytes(StandardCharsets.UTF_8), contentType);
+  }
+
+  private static boolean answer(Response response, Callback callback, int status, byte[] body, String contentType) {
     response.setStatus(status);
     response.getHeaders().put(HttpHeader.CONTENT_TYPE, contentType);
     response.getHeaders().put(HttpHeader.CACHE_CONTROL, "no-store");
-    response.write(true, ByteBuffer.wrap(body.getBytes(StandardCharsets.UTF_8)), callback);
+    response.write(true, ByteBuffer.wrap(body), callback);
     return true;
   }
 
   /**
-   * Reads the body, at most {@link #MAX_REQUEST_BYTES}. Jetty's idle timeout ends a body that
-   * stops arriving, but not one sent a byte at a time just inside it (slowloris), which could hold
-   * the request for days; the body timeout bounds the whole read by closing the connection.
-   * Both end in {@link Body.TooSlow}, answered 408 if the connection is still there.
+   * Reads the body, at most {@link #MAX_REQUEST_BYTES}, reserving its bytes in the budget as they
+   * arrive (a {@link Body.Whole} keeps its reservation; the caller releases it). Jetty's idle
+   * timeout ends a body that stops arriving, but not one sent a byte at a time just inside it
+   * (slowloris): after the grace a body must arrive at the minimum average rate, and the
+   * whole read is bounded by a deadline (the body timeout, or sooner when the declared length
+   * at the minimum rate needs less) that closes the connection. Both end in {@link Body.TooSlow},
+   * answered 408 if the connection is still there.
    */
   private Body readBody(Request request) throws IOException {
-    if (request.getLength() > MAX_REQUEST_BYTES) {
+    long declared = request.getLength();
+    if (declared > MAX_REQUEST_BYTES) {
       return new Body.TooLarge();
+    }
+    long deadlineMillis = bodyTimeout.toMillis();
+    if (minBodyBytesPerSecond > 0 && declared >= 0) {
+      deadlineMillis = Math.min(deadlineMillis, bodyGrace.toMillis() + declared * 1000 / minBodyBytesPerSecond);
     }
     AtomicBoolean late = new AtomicBoolean();
     Scheduler.Task deadline = request.getComponents().getScheduler().schedule(() -> {
       late.set(true);
       request.getConnectionMetaData().getConnection().getEndPoint().close(new TimeoutException("request body too slow"));
-    }, bodyTimeout.toMillis(), TimeUnit.MILLISECONDS);
+    }, deadlineMillis, TimeUnit.MILLISECONDS);
+    long start = System.nanoTime();
+    // The buffer's capacity is what is reserved: it is the memory this request holds.
+    int capacity = (int) (declared >= 0 ? declared + 1 : READ_CHUNK);
+    if (!budget.reserve(capacity)) {
+      return new Body.OverBudget();
+    }
+    byte[] body = new byte[capacity];
+    int length = 0;
     try (InputStream in = Content.Source.asInputStream(request)) {
-      byte[] body = in.readNBytes(MAX_REQUEST_BYTES + 1);
-      return body.length > MAX_REQUEST_BYTES ? new Body.TooLarge() : new Body.Whole(body);
+      while (true) {
+        if (length == body.length) {
+          if (length > MAX_REQUEST_BYTES) {
+            return new Body.TooLarge();
+          }
+          int grown = Math.min(length * 2, MAX_REQUEST_BYTES + 1);
+          if (!budget.reserve(grown - capacity)) {
+            return new Body.OverBudget();
+          }
+          capacity = grown;
+          body = Arrays.copyOf(body, capacity);
+        }
+        int read = in.read(body, length, body.length - length);
+        if (read < 0) {
+          break;
+        }
+        length += read;
+        long elapsedNanos = System.nanoTime() - start;
+        if (minBodyBytesPerSecond > 0 && elapsedNanos > bodyGrace.toNanos()
+            && length * 1_000_000_000.0 / elapsedNanos < minBodyBytesPerSecond) {
+          return new Body.TooSlow();
+        }
+      }
+      if (length > MAX_REQUEST_BYTES) {
+        return new Body.TooLarge();
+      }
+      byte[] exact = Arrays.copyOf(body, length);
+      // From here the caller holds exactly the body's length and gives it back when answered.
+      budget.release(capacity - length);
+      capacity = 0;
+      return new Body.Whole(exact);
     } catch (IOException e) {
-      // Jetty's idle timeout reaches the reader as a TimeoutException cause; the body timeout as a closed connection.
+      // Jetty's idle timeout reaches the reader as a TimeoutException cause; the deadline as a closed connection.
       if (late.get() || e.getCause() instanceof TimeoutException) {
         return new Body.TooSlow();
       }
       throw e;
     } finally {
       deadline.cancel();
+      budget.release(capacity);
     }
+  }
+
+  /**
+   * A request authentication refused: recorded with its cause, and answered as RFC 6750 and the
+   * MCP authorization spec say, so that an MCP client can find where to get a token.
+   */
+  private boolean refuseUnauthenticated(Response response, Callback callback, AuthRefusal refusal, String requestId)
+      throws IOException {
+    refusals.refused(refusal, Optional.of(requestId));
+    response.getHeaders().put(HttpHeader.WWW_AUTHENTICATE, challenge(refusal));
+    int code = refusal.status() == 503 ? JsonRpcError.INTERNAL_ERROR
+        : refusal.status() == 403 ? JsonRpcError.FORBIDDEN : JsonRpcError.UNAUTHORIZED;
+    return refuse(response, callback, refusal.status(), code, refusal.message(), refusal.cause());
+  }
+
+  private String challenge(AuthRefusal refusal) {
+    Optional<String> error = switch (refusal.cause()) {
+      case "no_token" -> Optional.empty();
+      case "insufficient_scope" -> Optional.of("insufficient_scope");
+      default -> Optional.of("invalid_token");
+    };
+    return authenticator.protectedResource().map(resource -> resource.challenge(error))
+        .orElse(error.map(e -> "Bearer error=\"" + e + "\"").orElse("Bearer"));
   }
 
   /**
@@ -246,82 +403,25 @@ final class McpHandler extends Handler.Abstract {
     return true;
   }
 
-  /** What the worker answering one request hands to the thread writing the HTTP response. */
-  private sealed interface Outgoing {
-    record ToAgent(JsonNode message) implements Outgoing {}
-
-    record Answer(McpHttpResponse response) implements Outgoing {}
-
-    record Failure(Throwable error) implements Outgoing {}
-  }
-
   /**
-   * The request is answered on a worker thread while this one writes. The first message from the
-   * upstream for the agent (progress, a log message, a request) turns the response into an SSE
-   * stream, whose last event is the answer; without one the answer goes out as for any other request. Writing here, not on the
-   * upstream's reader thread, keeps a slow agent from stalling the upstream's other requests.
+   * Serves a call on this thread; see {@link EventRelay} for what the upstream sends the agent
+   * before the answer.
    */
   private void answerRelayingProgress(Request request, Response response, Callback callback, McpHttpRequest mcpRequest)
       throws IOException {
-    BlockingQueue<Outgoing> outgoing = new LinkedBlockingQueue<>();
-    Thread.ofVirtual().name("mcp-answer").start(() -> {
-      try {
-        outgoing.add(new Outgoing.Answer(endpoint.post(mcpRequest, notification -> {
-          // Progress and log messages are advice: under a flood later ones are dropped, not queued
-          // without bound. A server's request is never dropped (its server waits for the answer);
-          // a call has at most a few open at once.
-          if (notification.has("id") || outgoing.size() < MAX_QUEUED_PROGRESS) {
-            outgoing.add(new Outgoing.ToAgent(notification));
-          }
-        })));
-      } catch (RuntimeException | Error e) {
-        // Handed over, so that the writing thread never waits for an answer that cannot come.
-        outgoing.add(new Outgoing.Failure(e));
+    EventRelay relay = new EventRelay(response, callback, json);
+    McpHttpResponse answer;
+    try {
+      answer = endpoint.post(mcpRequest, relay::toAgent);
+    } catch (RuntimeException | Error e) {
+      if (!relay.fail(e)) {
+        throw e;
       }
-    });
-    OutputStream events = null;
-    while (true) {
-      Outgoing next;
-      try {
-        next = outgoing.take();
-      } catch (InterruptedException e) {
-        Thread.currentThread().interrupt();
-        callback.failed(e);
-        return;
-      }
-      switch (next) {
-        case Outgoing.ToAgent toAgent -> {
-          if (events == null) {
-            response.setStatus(200);
-            response.getHeaders().put(HttpHeader.CONTENT_TYPE, "text/event-stream");
-            response.getHeaders().put(HttpHeader.CACHE_CONTROL, "no-cache");
-            events = Content.Sink.asOutputStream(response);
-          }
-          writeEvent(events, toAgent.message());
-        }
-        case Outgoing.Answer answer -> {
-          if (events == null) {
-            send(request, response, callback, answer.response());
-          } else {
-            if (answer.response().body().isPresent()) {
-              writeEvent(events, answer.response().body().get());
-            }
-            events.close();
-            callback.succeeded();
-          }
-          return;
-        }
-        case Outgoing.Failure failure -> {
-          callback.failed(failure.error());
-          return;
-        }
-      }
+      return;
     }
-  }
-
-  private void writeEvent(OutputStream events, JsonNode message) throws IOException {
-    events.write(("event: message\ndata: " + json.writeValueAsString(message) + "\n\n").getBytes(StandardCharsets.UTF_8));
-    events.flush();
+    if (!relay.finish(answer)) {
+      send(request, response, callback, answer);
+    }
   }
 
   private void send(Request request, Response response, Callback callback, McpHttpResponse answer) throws IOException {

@@ -3,6 +3,7 @@ package dev.cmcp.gateway.mcp;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.node.JsonNodeFactory;
 import com.fasterxml.jackson.databind.node.ObjectNode;
+import dev.cmcp.gateway.auth.Identity;
 import java.util.Iterator;
 import java.util.Optional;
 import java.util.Set;
@@ -13,8 +14,9 @@ import java.util.UUID;
  * member read and removed.
  *
  * @param forwardParams the params to send upstream: the agent's, minus {@code _cmcp}
+ * @param identity who sent the request, as authentication established it
  */
-record Caller(String sessionId, String workflowId, ObjectNode forwardParams) {
+record Caller(String sessionId, String workflowId, ObjectNode forwardParams, Identity identity) {
 
   static final String DEFAULT_WORKFLOW = "default";
   private static final Set<String> CMCP_MEMBERS = Set.of("session_id", "workflow_id");
@@ -28,6 +30,17 @@ record Caller(String sessionId, String workflowId, ObjectNode forwardParams) {
    * @param workflowHeader the {@code X-MCP-Workflow-ID} header, if any
    */
   static Caller of(JsonNode id, ObjectNode params, Optional<String> transportSession, Optional<String> workflowHeader)
+      throws JsonRpcException {
+    return of(id, params, transportSession, workflowHeader, Identity.UNAUTHENTICATED);
+  }
+
+  /**
+   * Reads {@code params._cmcp} of a request sent by {@code identity}. A request that declares no
+   * workflow gets the identity's first allowed one, else {@value #DEFAULT_WORKFLOW}; whether the
+   * identity may declare the one it names is for the caller of this method to check ({@link #workflowAllowed}).
+   */
+  static Caller of(
+      JsonNode id, ObjectNode params, Optional<String> transportSession, Optional<String> workflowHeader, Identity identity)
       throws JsonRpcException {
     ObjectNode given = params == null ? JsonNodeFactory.instance.objectNode() : params;
     ObjectNode cmcp = readCmcp(id, given.get("_cmcp"));
@@ -43,17 +56,29 @@ record Caller(String sessionId, String workflowId, ObjectNode forwardParams) {
     }
     String sessionId =
         transportSession.or(() -> claimedSession).orElseGet(() -> "stateless-" + UUID.randomUUID());
-    String workflowId = claimedWorkflow.or(() -> workflowHeader).orElse(DEFAULT_WORKFLOW);
+    String workflowId = claimedWorkflow.or(() -> workflowHeader).or(identity::defaultWorkflow).orElse(DEFAULT_WORKFLOW);
     checkIdentifier(id, "workflow_id", workflowId);
 
     ObjectNode forward = given.deepCopy();
     forward.remove("_cmcp");
-    return new Caller(sessionId, workflowId, forward);
+    return new Caller(sessionId, workflowId, forward, identity);
   }
 
-  /** No client authentication yet, so the workflow is the principal (DESIGN.md, Policy). */
+  /** The Cedar principal: the authenticated identity, or the declared workflow for an unnamed caller (DESIGN.md, Policy). */
   String principal() {
-    return workflowId;
+    return identity.principal(workflowId);
+  }
+
+  /** Whether the identity may declare this workflow. */
+  boolean workflowAllowed() {
+    return identity.mayDeclare(workflowId);
+  }
+
+  /** The refusal of a request whose caller declared a workflow not allowed to it. */
+  JsonRpcException workflowNotAllowed(JsonNode id) {
+    return new JsonRpcException(JsonRpcError.withWord(JsonRpcError.INVALID_REQUEST,
+        "workflow " + workflowId + " is not allowed to " + identity.id() + "; it may declare " + String.join(", ", identity.workflows()),
+        "workflow_not_allowed"), id, 403);
   }
 
   private static ObjectNode readCmcp(JsonNode id, JsonNode cmcp) throws JsonRpcException {

@@ -66,7 +66,7 @@ final class Completions {
       default -> throw Caller.invalidParams(id, "completion/complete needs \"ref\" of type ref/prompt or ref/resource");
     };
     PolicyDecision decision = active.engine().decide(new AccessRequest(caller.principal(), caller.sessionId(),
-        caller.workflowId(), target, NODES.objectNode(), clock.instant()));
+        caller.workflowId(), target, NODES.objectNode(), clock.instant(), caller.identity().attributes()));
     if (enforcing && decision instanceof PolicyDecision.Deny) {
       throw new JsonRpcException(JsonRpcError.withWord(JsonRpcError.TOOL_CALL_DENIED,
           "completion denied by policy: " + target.name(), "completion_denied"), id, 403);

@@ -154,7 +154,8 @@ final class Discovery {
   }
 
   private boolean couldPermit(PolicyEngine engine, Caller caller, PolicyTarget target) {
-    return !filterByPolicy || engine.couldPermit(caller.principal(), caller.sessionId(), caller.workflowId(), target, clock.instant());
+    return !filterByPolicy || engine.couldPermit(caller.principal(), caller.sessionId(), caller.workflowId(), target, clock.instant(),
+        caller.identity().attributes());
   }
 
   private static Iterable<String> servers(Catalog catalog) {

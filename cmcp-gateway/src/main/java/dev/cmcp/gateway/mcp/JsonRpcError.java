@@ -25,6 +25,8 @@ public record JsonRpcError(int code, String message, JsonNode data) {
   public static final int SESSION_NOT_FOUND = -32005;
   public static final int UNAUTHORIZED = -32006;
   public static final int FORBIDDEN = -32007;
+  /** Over a rate limit; {@code data.retry_after_seconds} says when to try again. */
+  public static final int RATE_LIMITED = -32008;
   /** The agent cancelled the call; the code LSP uses, as MCP names none. */
   public static final int REQUEST_CANCELLED = -32800;
 

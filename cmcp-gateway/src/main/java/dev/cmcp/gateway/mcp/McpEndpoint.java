@@ -3,7 +3,11 @@ package dev.cmcp.gateway.mcp;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.node.JsonNodeFactory;
 import com.fasterxml.jackson.databind.node.ObjectNode;
+import dev.cmcp.gateway.auth.Identity;
 import dev.cmcp.gateway.claim.ClaimIssuer;
+import dev.cmcp.gateway.ops.Tracing;
+import io.opentelemetry.api.trace.Span;
+import io.opentelemetry.api.trace.StatusCode;
 import java.io.IOException;
 import java.lang.System.Logger;
 import java.lang.System.Logger.Level;
@@ -31,6 +35,7 @@ public final class McpEndpoint {
   private final ToolCallPipeline toolCalls;
   private final Optional<ClaimIssuer> claims;
   private final String gatewayVersion;
+  private final SessionPrincipal sessionPrincipal;
   private final AgentRequests agentRequests = new AgentRequests();
   /** The tools/calls of sessions now in flight, by session and the agent's request id, so that the agent can cancel them. */
   private final Map<CallInFlight, CallStream> callsInFlight = new ConcurrentHashMap<>();
@@ -45,6 +50,18 @@ public final class McpEndpoint {
       ToolCallPipeline toolCalls,
       Optional<ClaimIssuer> claims,
       String gatewayVersion) {
+    this(decoder, sessions, toolCalls, claims, gatewayVersion, SessionPrincipal.DECLARED_WORKFLOW);
+  }
+
+  /** @param sessionPrincipal who owns a session an {@code initialize} opens, for the per-principal cap */
+  public McpEndpoint(
+      JsonRpcDecoder decoder,
+      SessionStore sessions,
+      ToolCallPipeline toolCalls,
+      Optional<ClaimIssuer> claims,
+      String gatewayVersion,
+      SessionPrincipal sessionPrincipal) {
+    this.sessionPrincipal = sessionPrincipal;
     this.decoder = decoder;
     this.sessions = sessions;
     this.toolCalls = toolCalls;
@@ -69,11 +86,19 @@ public final class McpEndpoint {
 
   private McpHttpResponse post(McpHttpRequest request, Optional<Consumer<ObjectNode>> toAgent) {
     JsonRpcMessage message;
+    Span decode = Tracing.step("decode");
+    boolean traced = decode.isRecording();
     try {
       message = decoder.decode(request.body());
-      checkProtocolVersion(request);
+      checkProtocolVersion(request, message);
     } catch (JsonRpcException e) {
+      decode.setStatus(StatusCode.ERROR);
       return McpHttpResponse.error(e);
+    } finally {
+      decode.end();
+    }
+    if (traced && message instanceof JsonRpcMessage.Request call) {
+      Span.current().setAttribute("mcp.method.name", call.method());
     }
     return switch (message) {
       case JsonRpcMessage.Notification n -> notification(n, request);
@@ -84,10 +109,15 @@ public final class McpEndpoint {
 
   /** {@code DELETE /mcp}: the agent ends its session. */
   public McpHttpResponse delete(Optional<String> sessionId) {
+    return delete(sessionId, Identity.UNAUTHENTICATED);
+  }
+
+  /** {@code DELETE /mcp} by {@code identity}: only the session's own caller can end it. */
+  public McpHttpResponse delete(Optional<String> sessionId, Identity identity) {
     if (sessionId.isEmpty()) {
       return McpHttpResponse.error(400, null, JsonRpcError.of(JsonRpcError.INVALID_REQUEST, "DELETE /mcp needs an Mcp-Session-Id header"));
     }
-    if (sessions.end(sessionId.get()).isEmpty()) {
+    if (!sessions.usableBy(sessionId.get(), identity.owner()) || sessions.end(sessionId.get()).isEmpty()) {
       return sessionNotFound(null, sessionId.get());
     }
     LOG.log(Level.INFO, "session {0} ended", sessionId.get());
@@ -103,6 +133,20 @@ public final class McpEndpoint {
 
   /** {@code GET /v1/sessions/{id}/claim}: a signed claim over the session's calls so far. */
   public McpHttpResponse claim(String sessionId) {
+    return claim(sessionId, Identity.UNAUTHENTICATED);
+  }
+
+  /**
+   * {@code GET /v1/sessions/{id}/claim} by {@code identity}: an authenticated caller gets the claims
+   * of its own sessions only, unless {@code auth.auditors} names it; another's session is answered
+   * as unknown, so that its existence is not told either.
+   */
+  public McpHttpResponse claim(String sessionId, Identity identity) {
+    if (!identity.owner().isEmpty() && !identity.auditor()
+        && !sessions.ownerOf(sessionId).filter(identity.owner()::equals).isPresent()) {
+      return McpHttpResponse.error(404, null, JsonRpcError.withWord(JsonRpcError.INVALID_REQUEST,
+          "no calls of yours are recorded for session " + sessionId, "session_not_found"));
+    }
     if (claims.isEmpty()) {
       return McpHttpResponse.error(409, null, JsonRpcError.withWord(JsonRpcError.INVALID_REQUEST,
           "enforcement_mode silent keeps no audit log, so no claim can be issued", "no_audit_log"));
@@ -120,7 +164,7 @@ public final class McpEndpoint {
   }
 
   private McpHttpResponse notification(JsonRpcMessage.Notification notification, McpHttpRequest request) {
-    if (request.sessionId().isPresent() && sessions.find(request.sessionId().get()).isEmpty()) {
+    if (request.sessionId().isPresent() && !isOpenFor(request.sessionId().get(), request.identity())) {
       return sessionNotFound(null, request.sessionId().get());
     }
     if (notification.method().equals("notifications/cancelled") && request.sessionId().isPresent()) {
@@ -141,7 +185,7 @@ public final class McpEndpoint {
    */
   private McpHttpResponse agentAnswered(JsonRpcMessage.Response response, McpHttpRequest request) {
     Optional<String> session = request.sessionId();
-    if (session.isPresent() && sessions.find(session.get()).isEmpty()) {
+    if (session.isPresent() && !isOpenFor(session.get(), request.identity())) {
       return sessionNotFound(null, session.get());
     }
     if (session.isEmpty() || !agentRequests.answer(session.get(), response.id(), response.raw())) {
@@ -156,8 +200,13 @@ public final class McpEndpoint {
       return initialize(rpc, request);
     }
     Optional<String> session = request.sessionId();
-    if (session.isPresent() && sessions.find(session.get()).isEmpty()) {
+    if (session.isPresent() && !isOpenFor(session.get(), request.identity())) {
       return sessionNotFound(rpc.id(), session.get());
+    }
+    // A session named in the body belongs, like an MCP session, to the caller that used it first.
+    JsonNode named = rpc.params() == null ? null : rpc.params().path("_cmcp").get("session_id");
+    if (named != null && named.isTextual() && !sessions.usableBy(named.asText(), request.identity().owner())) {
+      return sessionNotFound(rpc.id(), named.asText());
     }
     try {
       return switch (rpc.method()) {
@@ -165,7 +214,7 @@ public final class McpEndpoint {
         case "tools/list" -> McpHttpResponse.result(rpc.id(), toolCalls.discovery().tools(caller(rpc, request)));
         case "tools/call" -> {
           refuseBorrowedSession(rpc, session);
-          yield McpHttpResponse.message(200, callTool(rpc, request, toAgent));
+          yield McpHttpResponse.message(200, forAgent(session, callTool(rpc, request, toAgent)));
         }
         case "logging/setLevel" -> setLogLevel(rpc, session);
         case "completion/complete" -> McpHttpResponse.message(200, toolCalls.completions().complete(rpc.id(), rpc.params(), caller(rpc, request)));
@@ -176,12 +225,14 @@ public final class McpEndpoint {
         }
         case "resources/read" -> {
           refuseBorrowedSession(rpc, session);
-          yield McpHttpResponse.message(200, toolCalls.readResource(rpc.id(), rpc.params(), session, request.workflowId(), request.requestId()));
+          yield McpHttpResponse.message(200,
+              toolCalls.readResource(rpc.id(), rpc.params(), session, request.workflowId(), request.requestId(), request.identity()));
         }
         case "prompts/list" -> McpHttpResponse.result(rpc.id(), toolCalls.discovery().prompts(caller(rpc, request)));
         case "prompts/get" -> {
           refuseBorrowedSession(rpc, session);
-          yield McpHttpResponse.message(200, toolCalls.getPrompt(rpc.id(), rpc.params(), session, request.workflowId(), request.requestId()));
+          yield McpHttpResponse.message(200,
+              forAgent(session, toolCalls.getPrompt(rpc.id(), rpc.params(), session, request.workflowId(), request.requestId(), request.identity())));
         }
         default -> McpHttpResponse.error(200, rpc.id(),
             JsonRpcError.of(JsonRpcError.METHOD_NOT_FOUND, "method not found: " + rpc.method()));
@@ -189,6 +240,12 @@ public final class McpEndpoint {
     } catch (JsonRpcException e) {
       return McpHttpResponse.error(e);
     }
+  }
+
+  /** An answer in the revision the session negotiated, which may be older than the upstream's. */
+  private ObjectNode forAgent(Optional<String> session, ObjectNode answer) {
+    Optional<McpSession> open = session.flatMap(sessions::find);
+    return open.isEmpty() ? answer : RevisionTranslation.forAgent(open.get().protocolVersion(), answer);
   }
 
   /**
@@ -219,7 +276,7 @@ public final class McpEndpoint {
       Optional<CallInFlight> cancellable = session.map(id -> new CallInFlight(id, rpc.id().toString()))
           .filter(key -> callsInFlight.putIfAbsent(key, stream) == null);
       try {
-        return toolCalls.call(rpc.id(), rpc.params(), session, request.workflowId(), request.requestId(), stream);
+        return toolCalls.call(rpc.id(), rpc.params(), session, request.workflowId(), request.requestId(), stream, request.identity());
       } finally {
         cancellable.ifPresent(callsInFlight::remove);
       }
@@ -245,7 +302,16 @@ public final class McpEndpoint {
 
   /** Who lists: the same session and workflow rules as a call, so a listing shows what that caller may use. */
   private static Caller caller(JsonRpcMessage.Request rpc, McpHttpRequest request) throws JsonRpcException {
-    return Caller.of(rpc.id(), rpc.params(), request.sessionId(), request.workflowId());
+    Caller caller = Caller.of(rpc.id(), rpc.params(), request.sessionId(), request.workflowId(), request.identity());
+    if (!caller.workflowAllowed()) {
+      throw caller.workflowNotAllowed(rpc.id());
+    }
+    return caller;
+  }
+
+  /** Whether session {@code id} is open and belongs to {@code identity} (any session, for an unnamed caller). */
+  private boolean isOpenFor(String id, Identity identity) {
+    return sessions.find(id).isPresent() && sessions.usableBy(id, identity.owner());
   }
 
   private McpHttpResponse initialize(JsonRpcMessage.Request rpc, McpHttpRequest request) {
@@ -261,7 +327,8 @@ public final class McpEndpoint {
     String version = ProtocolVersions.negotiate(requested.asText());
     String clientName = rpc.params().path("clientInfo").path("name").asText("unknown");
     Optional<McpSession> session =
-        sessions.open(version, clientName, AgentCapabilities.declared(rpc.params().path("capabilities")));
+        sessions.open(sessionPrincipal.of(request), version, clientName, AgentCapabilities.declared(rpc.params().path("capabilities")),
+        request.identity().owner());
     if (session.isEmpty()) {
       return McpHttpResponse.error(503, rpc.id(),
           JsonRpcError.withWord(JsonRpcError.INTERNAL_ERROR, "too many open sessions; end one with DELETE /mcp", "too_many_sessions"));
@@ -284,14 +351,21 @@ public final class McpEndpoint {
     return McpHttpResponse.result(rpc.id(), result).withHeader("Mcp-Session-Id", session.get().id());
   }
 
-  private void checkProtocolVersion(McpHttpRequest request) throws JsonRpcException {
+  /**
+   * A version the gateway does not speak is refused with 400, as the transport says, and with the
+   * request's id and the error MCP names for it ({@code UnsupportedProtocolVersionError}, listing
+   * the versions spoken), so that a client can retry with one of them.
+   */
+  private static void checkProtocolVersion(McpHttpRequest request, JsonRpcMessage message) throws JsonRpcException {
     Optional<String> version = request.protocolVersion();
     if (version.isPresent() && !ProtocolVersions.acceptsHeader(version.get())) {
-      throw new JsonRpcException(
-          JsonRpcError.of(JsonRpcError.INVALID_REQUEST,
-              "unsupported MCP-Protocol-Version " + version.get() + "; supported: " + ProtocolVersions.SUPPORTED),
-          null, 400);
+      throw new JsonRpcException(ProtocolVersions.unsupported(version.get()), idOf(message), 400);
     }
+  }
+
+  /** The id to answer an error with: the request's, or none for what has no id to echo. */
+  private static JsonNode idOf(JsonRpcMessage message) {
+    return message instanceof JsonRpcMessage.Request rpc ? rpc.id() : null;
   }
 
   private McpHttpResponse sessionNotFound(JsonNode id, String sessionId) {

@@ -28,7 +28,9 @@ public record McpHttpResponse(int status, Optional<JsonNode> body, Map<String, S
   }
 
   public static McpHttpResponse error(JsonRpcException e) {
-    return error(e.httpStatus(), e.id(), e.error());
+    McpHttpResponse response = error(e.httpStatus(), e.id(), e.error());
+    JsonNode retryAfter = e.error().data() == null ? null : e.error().data().get("retry_after_seconds");
+    return e.httpStatus() == 429 && retryAfter != null ? response.withHeader("Retry-After", retryAfter.asText()) : response;
   }
 
   public static McpHttpResponse error(int status, JsonNode id, JsonRpcError error) {

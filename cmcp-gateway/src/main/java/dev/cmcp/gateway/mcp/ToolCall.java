@@ -3,6 +3,7 @@ package dev.cmcp.gateway.mcp;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.node.JsonNodeFactory;
 import com.fasterxml.jackson.databind.node.ObjectNode;
+import dev.cmcp.gateway.auth.Identity;
 import java.util.Optional;
 
 /**
@@ -24,6 +25,13 @@ public record ToolCall(
    */
   public static ToolCall parse(JsonNode id, ObjectNode params, Optional<String> transportSession, Optional<String> workflowHeader)
       throws JsonRpcException {
+    return parse(id, params, transportSession, workflowHeader, Identity.UNAUTHENTICATED);
+  }
+
+  /** Reads a tools/call sent by {@code identity}, whose allowed workflows give the default one. */
+  static ToolCall parse(
+      JsonNode id, ObjectNode params, Optional<String> transportSession, Optional<String> workflowHeader, Identity identity)
+      throws JsonRpcException {
     JsonNode name = params.get("name");
     if (name == null || !name.isTextual() || name.asText().isEmpty()) {
       throw Caller.invalidParams(id, "tools/call needs \"name\", a non-empty string");
@@ -32,7 +40,7 @@ public record ToolCall(
     if (arguments != null && !arguments.isObject()) {
       throw Caller.invalidParams(id, "tools/call \"arguments\" must be an object");
     }
-    Caller caller = Caller.of(id, params, transportSession, workflowHeader);
+    Caller caller = Caller.of(id, params, transportSession, workflowHeader, identity);
     ObjectNode args = arguments == null ? JsonNodeFactory.instance.objectNode() : (ObjectNode) arguments;
     return new ToolCall(id, name.asText(), args, caller.sessionId(), caller.workflowId(), caller.forwardParams());
   }

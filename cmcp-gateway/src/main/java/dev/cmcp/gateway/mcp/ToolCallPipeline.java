@@ -6,11 +6,14 @@ import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.cmcp.gateway.audit.AuditException;
 import dev.cmcp.gateway.audit.AuditLog;
 import dev.cmcp.gateway.audit.AuditRecords;
+import dev.cmcp.gateway.auth.Identity;
 import dev.cmcp.gateway.catalog.Catalog;
 import dev.cmcp.gateway.catalog.CatalogTool;
+import dev.cmcp.gateway.config.DenyResponse;
 import dev.cmcp.gateway.config.EnforcementMode;
 import dev.cmcp.gateway.ops.GatewayMetrics;
 import dev.cmcp.gateway.ops.LogField;
+import dev.cmcp.gateway.ops.Tracing;
 import dev.cmcp.gateway.policy.AccessRequest;
 import dev.cmcp.gateway.policy.ActivePolicy;
 import dev.cmcp.gateway.policy.DenialCause;
@@ -18,6 +21,7 @@ import dev.cmcp.gateway.policy.PolicyBundle;
 import dev.cmcp.gateway.policy.PolicyDecision;
 import dev.cmcp.gateway.policy.PolicyEngine;
 import dev.cmcp.gateway.policy.PolicyTarget;
+import dev.cmcp.gateway.ratelimit.RateLimits;
 import dev.cmcp.gateway.redaction.Redaction;
 import dev.cmcp.gateway.redaction.RedactionReport;
 import dev.cmcp.gateway.redaction.ResponseRedactor;
@@ -28,8 +32,13 @@ import dev.cmcp.gateway.upstream.Upstreams;
 import dev.cmcp.verify.CanonicalJson;
 import dev.cmcp.verify.Digests;
 import dev.cmcp.verify.StrictJson;
+import io.opentelemetry.api.common.AttributeKey;
+import io.opentelemetry.api.trace.Span;
+import io.opentelemetry.api.trace.SpanKind;
+import io.opentelemetry.api.trace.StatusCode;
 import java.lang.System.Logger;
 import java.lang.System.Logger.Level;
+import java.nio.charset.StandardCharsets;
 import java.time.Clock;
 import java.util.List;
 import java.util.Optional;
@@ -47,6 +56,18 @@ import java.util.function.Supplier;
 public final class ToolCallPipeline {
 
   private static final Logger LOG = System.getLogger("cmcp.policy");
+  private static final AttributeKey<List<String>> POLICY_IDS = AttributeKey.stringArrayKey("cmcp.policy_ids");
+
+  /**
+   * The longest tool or prompt name, in UTF-8 bytes, that the gateway takes; a longer one is
+   * refused (HTTP 400) before any of it reaches the audit log or a log line, and audited by its
+   * SHA-256 only. Names in catalogs are far shorter; the bound keeps every audit line well
+   * under what a verifier reads (AuditLogReplay.MAX_LINE_BYTES).
+   */
+  public static final int MAX_NAME_BYTES = 1024;
+
+  /** The longest resource URI, in UTF-8 bytes, the gateway takes; as {@link #MAX_NAME_BYTES}. */
+  public static final int MAX_URI_BYTES = 8 * 1024;
 
   /** Called after each recorded call, e.g. to issue a per-call claim. */
   @FunctionalInterface
@@ -108,6 +129,8 @@ public final class ToolCallPipeline {
   private final Completions completions;
   private final ResponseRedactor redactor = new ResponseRedactor(new StrictJson());
   private final Optional<GatewayMetrics> metrics;
+  private final DenyResponse denyResponse;
+  private final CallControls controls;
 
   /** @param audit the audit log, empty in silent mode, where nothing is written */
   public ToolCallPipeline(
@@ -124,7 +147,28 @@ public final class ToolCallPipeline {
   public ToolCallPipeline(
       Supplier<ActivePolicy> policies, EnforcementMode mode, Upstreams upstreams, Optional<AuditLog> audit,
       CallListener listener, EvidenceCheck evidence, Clock clock, Optional<GatewayMetrics> metrics) {
+    this(policies, mode, upstreams, audit, listener, evidence, clock, metrics, DenyResponse.HTTP_403);
+  }
+
+  /** @param denyResponse how a request the policy blocks is answered (deny_response) */
+  public ToolCallPipeline(
+      Supplier<ActivePolicy> policies, EnforcementMode mode, Upstreams upstreams, Optional<AuditLog> audit,
+      CallListener listener, EvidenceCheck evidence, Clock clock, Optional<GatewayMetrics> metrics,
+      DenyResponse denyResponse) {
+    this(policies, mode, upstreams, audit, listener, evidence, clock, metrics, denyResponse, CallControls.defaults());
+  }
+
+  /**
+   * @param denyResponse how a request the policy blocks is answered (deny_response)
+   * @param controls what an allowed call still passes before it is forwarded: rate limits
+   */
+  public ToolCallPipeline(
+      Supplier<ActivePolicy> policies, EnforcementMode mode, Upstreams upstreams, Optional<AuditLog> audit,
+      CallListener listener, EvidenceCheck evidence, Clock clock, Optional<GatewayMetrics> metrics,
+      DenyResponse denyResponse, CallControls controls) {
     this.policies = policies;
+    this.controls = controls;
+    this.denyResponse = denyResponse;
     this.mode = mode;
     this.upstreams = upstreams;
     this.audit = audit;
@@ -159,7 +203,7 @@ public final class ToolCallPipeline {
   /** A {@code tools/call}; returns the whole JSON-RPC response message for the agent. */
   public ObjectNode call(JsonNode id, ObjectNode params, Optional<String> transportSession, Optional<String> workflowHeader)
       throws JsonRpcException {
-    return call(id, params, transportSession, workflowHeader, Optional.empty(), CallStream.none());
+    return call(id, params, transportSession, workflowHeader, Optional.empty(), CallStream.none(), Identity.UNAUTHENTICATED);
   }
 
   /**
@@ -170,10 +214,17 @@ public final class ToolCallPipeline {
    */
   ObjectNode call(JsonNode id, ObjectNode params, Optional<String> transportSession, Optional<String> workflowHeader,
       Optional<String> requestId, CallStream stream) throws JsonRpcException {
+    return call(id, params, transportSession, workflowHeader, requestId, stream, Identity.UNAUTHENTICATED);
+  }
+
+  /** As above, for a call sent by {@code identity}: its principal and the workflows it may declare. */
+  ObjectNode call(JsonNode id, ObjectNode params, Optional<String> transportSession, Optional<String> workflowHeader,
+      Optional<String> requestId, CallStream stream, Identity identity) throws JsonRpcException {
     refuseWhileEvidenceIsStale(id);
+    refuseOversized(id, params, "tools/call", "name", MAX_NAME_BYTES, transportSession, requestId);
     ActivePolicy active = policies.get();
-    ToolCall call = ToolCall.parse(id, params, transportSession, workflowHeader);
-    Caller caller = new Caller(call.sessionId(), call.workflowId(), call.forwardParams());
+    ToolCall call = ToolCall.parse(id, params, transportSession, workflowHeader, identity);
+    Caller caller = new Caller(call.sessionId(), call.workflowId(), call.forwardParams(), identity);
     Optional<CatalogTool> tool = active.catalog().tool(call.toolName());
     ObjectNode forward = call.forwardParams();
     tool.ifPresent(approved -> forward.put("name", approved.upstreamName()));
@@ -181,6 +232,9 @@ public final class ToolCallPipeline {
     Governed request = new Governed(
         Kind.TOOL, id, target.name(), target.action(), tool.map(CatalogTool::server), forward, call.arguments(), caller, active,
         requestId);
+    if (!caller.workflowAllowed()) {
+      return govern(request, workflowNotAllowed(caller), stream);
+    }
     Optional<PolicyDecision.Deny> changed = tool.isPresent() ? pinMismatch(request, tool.get()) : Optional.empty();
     return govern(request, changed.isPresent() ? changed.get() : decide(request, target), stream);
   }
@@ -195,13 +249,21 @@ public final class ToolCallPipeline {
   public ObjectNode readResource(
       JsonNode id, ObjectNode params, Optional<String> transportSession, Optional<String> workflowHeader,
       Optional<String> requestId) throws JsonRpcException {
+    return readResource(id, params, transportSession, workflowHeader, requestId, Identity.UNAUTHENTICATED);
+  }
+
+  /** As above, for a read sent by {@code identity}. */
+  ObjectNode readResource(
+      JsonNode id, ObjectNode params, Optional<String> transportSession, Optional<String> workflowHeader,
+      Optional<String> requestId, Identity identity) throws JsonRpcException {
     refuseWhileEvidenceIsStale(id);
+    refuseOversized(id, params, "resources/read", "uri", MAX_URI_BYTES, transportSession, requestId);
     ActivePolicy active = policies.get();
     JsonNode uri = params.get("uri");
     if (uri == null || !uri.isTextual() || uri.asText().isEmpty()) {
       throw Caller.invalidParams(id, "resources/read needs \"uri\", a non-empty string");
     }
-    Caller caller = Caller.of(id, params, transportSession, workflowHeader);
+    Caller caller = Caller.of(id, params, transportSession, workflowHeader, identity);
     Optional<String> server = discovery.serverOfResource(active.catalog(), uri.asText());
     ObjectNode noArguments = JsonNodeFactory.instance.objectNode();
     if (server.isEmpty()) {
@@ -214,7 +276,7 @@ public final class ToolCallPipeline {
     Governed request = new Governed(
         Kind.RESOURCE, id, target.name(), target.action(), server, caller.forwardParams(), noArguments, caller, active,
         requestId);
-    return govern(request, decide(request, target));
+    return govern(request, caller.workflowAllowed() ? decide(request, target) : workflowNotAllowed(caller));
   }
 
   /** A {@code prompts/get} of a prompt listed as {@code <server>.<prompt>}. */
@@ -227,7 +289,15 @@ public final class ToolCallPipeline {
   public ObjectNode getPrompt(
       JsonNode id, ObjectNode params, Optional<String> transportSession, Optional<String> workflowHeader,
       Optional<String> requestId) throws JsonRpcException {
+    return getPrompt(id, params, transportSession, workflowHeader, requestId, Identity.UNAUTHENTICATED);
+  }
+
+  /** As above, for a prompt asked for by {@code identity}. */
+  ObjectNode getPrompt(
+      JsonNode id, ObjectNode params, Optional<String> transportSession, Optional<String> workflowHeader,
+      Optional<String> requestId, Identity identity) throws JsonRpcException {
     refuseWhileEvidenceIsStale(id);
+    refuseOversized(id, params, "prompts/get", "name", MAX_NAME_BYTES, transportSession, requestId);
     ActivePolicy active = policies.get();
     JsonNode name = params.get("name");
     if (name == null || !name.isTextual() || name.asText().isEmpty()) {
@@ -237,7 +307,7 @@ public final class ToolCallPipeline {
     if (arguments != null && !arguments.isObject()) {
       throw Caller.invalidParams(id, "prompts/get \"arguments\" must be an object");
     }
-    Caller caller = Caller.of(id, params, transportSession, workflowHeader);
+    Caller caller = Caller.of(id, params, transportSession, workflowHeader, identity);
     ObjectNode args = arguments == null ? JsonNodeFactory.instance.objectNode() : (ObjectNode) arguments;
     String exposed = name.asText();
     int dot = exposed.indexOf('.');
@@ -253,7 +323,7 @@ public final class ToolCallPipeline {
     forward.put("name", target.upstreamName());
     Governed request =
         new Governed(Kind.PROMPT, id, target.name(), target.action(), server, forward, args, caller, active, requestId);
-    return govern(request, decide(request, target));
+    return govern(request, caller.workflowAllowed() ? decide(request, target) : workflowNotAllowed(caller));
   }
 
   private ObjectNode govern(Governed request, PolicyDecision decision) throws JsonRpcException {
@@ -261,17 +331,31 @@ public final class ToolCallPipeline {
   }
 
   /** The steps every governed request shares, once its target and decision are known. */
-  private ObjectNode govern(Governed request, PolicyDecision decision, CallStream stream) throws JsonRpcException {
+  private ObjectNode govern(Governed request, PolicyDecision policyDecision, CallStream stream) throws JsonRpcException {
     long started = System.nanoTime();
+    Optional<RateLimits.Exceeded> overLimit = overRateLimit(request, policyDecision);
+    PolicyDecision decision = overLimit.isEmpty() ? policyDecision : new PolicyDecision.Deny(policyDecision.policyIds(),
+        Optional.empty(), DenialCause.RATE_LIMITED, "over " + overLimit.get().limit(), policyDecision.redaction());
     if (request.kind() == Kind.TOOL && metrics.isPresent()) {
       boolean approved = request.active().catalog().tools().containsKey(request.name());
       metrics.get().toolCallDecided(request.name(), approved, decision.word());
     }
     boolean forwarded = enforce(request, decision);
+    Span traced = Span.current();
+    if (traced.isRecording()) {
+      traced.setAttribute("cmcp.action", request.action());
+      traced.setAttribute(request.kind() == Kind.TOOL ? "gen_ai.tool.name" : "cmcp.target", request.name());
+      traced.setAttribute("cmcp.decision", decision.word());
+      traced.setAttribute(POLICY_IDS, decision.policyIds());
+      traced.setAttribute("cmcp.enforced", forwarded ? "forwarded" : "blocked");
+      if (decision instanceof PolicyDecision.Deny deny) {
+        traced.setAttribute("cmcp.cause", deny.cause().word());
+      }
+    }
     Optional<Long> decisionIndex = recordDecision(request, decision, forwarded);
     if (!forwarded) {
       listener.recorded(request.caller().sessionId());
-      throw denied(request, (PolicyDecision.Deny) decision);
+      return refused(request, (PolicyDecision.Deny) decision, overLimit);
     }
     ObjectNode answer = forward(request, decision.redaction(), decisionIndex, stream);
     listener.recorded(request.caller().sessionId());
@@ -285,14 +369,33 @@ public final class ToolCallPipeline {
     return answer;
   }
 
+  /**
+   * Counts an allowed request against its rate limits; the limit it is over, if any. A denied
+   * request is not counted: only what the policy allows uses up a rate.
+   */
+  private Optional<RateLimits.Exceeded> overRateLimit(Governed request, PolicyDecision decision) {
+    if (decision instanceof PolicyDecision.Deny) {
+      return Optional.empty();
+    }
+    return controls.rateLimits().admit(request.caller().principal(), request.name(),
+        request.active().engine().rateLimits(decision.policyIds()));
+  }
+
   private PolicyDecision decide(Governed request, PolicyTarget target) {
     Caller caller = request.caller();
+    Span span = Tracing.step("decide");
     long started = System.nanoTime();
     PolicyDecision decision = request.active().engine().decide(new AccessRequest(
-        caller.principal(), caller.sessionId(), caller.workflowId(), target, request.arguments(), clock.instant()));
+        caller.principal(), caller.sessionId(), caller.workflowId(), target, request.arguments(), clock.instant(),
+        caller.identity().attributes()));
     if (metrics.isPresent()) {
       metrics.get().policyEvaluated(System.nanoTime() - started);
     }
+    if (span.isRecording()) {
+      span.setAttribute("cmcp.decision", decision.word());
+      span.setAttribute(POLICY_IDS, decision.policyIds());
+    }
+    span.end();
     return decision;
   }
 
@@ -310,6 +413,12 @@ public final class ToolCallPipeline {
     }
     return pins.mismatch(tool, definition)
         .map(why -> new PolicyDecision.Deny(List.of(), Optional.empty(), DenialCause.TOOL_DEFINITION_CHANGED, why));
+  }
+
+  /** An authenticated caller declared a workflow not allowed to it: refused before the policy is asked, in every mode. */
+  private static PolicyDecision.Deny workflowNotAllowed(Caller caller) {
+    return new PolicyDecision.Deny(List.of(), Optional.empty(), DenialCause.WORKFLOW_NOT_ALLOWED,
+        "workflow " + caller.workflowId() + " is not among those allowed to " + caller.identity().id());
   }
 
   private static PolicyDecision.Deny notOffered(String detail) {
@@ -353,18 +462,39 @@ public final class ToolCallPipeline {
         request.caller().sessionId(), request.caller().workflowId(), request.name(), decision.word(),
         forwarded ? "forwarded" : "blocked",
         cause, decision.policyIds(), Digests.sha256Hex(CanonicalJson.bytes(request.arguments())),
-        request.active().bundle().bundleHash(), mode.configName(), request.action(), request.requestId());
+        request.active().bundle().bundleHash(), mode.configName(), request.action(), request.requestId(), Tracing.traceId(),
+        Optional.of(principalOf(request.caller())));
+    Span span = Tracing.step("audit");
+    span.setAttribute("cmcp.audit.entry", "decision");
     try {
       return Optional.of(audit.get().appendDecision(entry));
     } catch (AuditException e) {
+      span.setStatus(StatusCode.ERROR, "audit_unavailable");
       throw auditUnavailable(request, e);
+    } finally {
+      span.end();
     }
   }
 
-  private JsonRpcException denied(Governed request, PolicyDecision.Deny deny) {
+  /** Who the audit log says made a request: the Cedar principal and how it was authenticated. */
+  private static AuditRecords.Principal principalOf(Caller caller) {
+    Identity identity = caller.identity();
+    return new AuditRecords.Principal(caller.principal(), identity.method().word(), identity.issuer(), identity.tokenIdSha256());
+  }
+
+  /**
+   * The answer to a blocked request. What the catalog or the servers cannot serve (a tool outside
+   * the catalog, a resource or prompt nobody offers) is an MCP error in an HTTP 200 answer, code
+   * -32602 as MCP servers answer an unknown tool, resource or prompt: clients report it as an MCP
+   * error, not as a transport failure. A policy denial (and a pinned tool withheld) is answered
+   * as deny_response says.
+   */
+  private ObjectNode refused(Governed request, PolicyDecision.Deny deny, Optional<RateLimits.Exceeded> overLimit)
+      throws JsonRpcException {
     ObjectNode data = JsonNodeFactory.instance.objectNode();
     boolean changed = deny.cause() == DenialCause.TOOL_DEFINITION_CHANGED;
-    data.put("error", changed ? "tool_definition_changed" : request.kind().deniedWord);
+    data.put("error", changed ? "tool_definition_changed"
+        : deny.cause() == DenialCause.WORKFLOW_NOT_ALLOWED ? "workflow_not_allowed" : request.kind().deniedWord);
     data.put(request.kind().member, request.name());
     data.set("call_id", request.id());
     data.put("bundle_version", request.active().bundle().version());
@@ -373,12 +503,49 @@ public final class ToolCallPipeline {
     deny.reason().ifPresent(reason -> data.put("reason", reason));
     String message = switch (deny.cause()) {
       case UNSANCTIONED_TOOL -> "tool " + request.name() + " is not in the catalog";
-      case NOT_OFFERED -> deny.detail();
+      case NOT_OFFERED, WORKFLOW_NOT_ALLOWED -> deny.detail();
       case TOOL_DEFINITION_CHANGED -> "tool " + request.name() + " is withheld: its upstream definition changed since it "
           + "was approved and pinned; an operator must review the change and run cmcp catalog pin";
       default -> request.kind().description + " denied by policy: " + request.name();
     };
-    return new JsonRpcException(new JsonRpcError(JsonRpcError.TOOL_CALL_DENIED, message, data), request.id(), 403);
+    if (overLimit.isPresent()) {
+      // Not a policy denial: whatever deny_response says, a client must learn when to try again.
+      data.put("error", "rate_limited");
+      data.put("limit", overLimit.get().limit());
+      data.put("retry_after_seconds", overLimit.get().retryAfterSeconds());
+      throw new JsonRpcException(new JsonRpcError(JsonRpcError.RATE_LIMITED, request.kind().description + " " + request.name()
+          + " is over " + overLimit.get().limit() + "; retry after " + overLimit.get().retryAfterSeconds() + " s", data),
+          request.id(), 429);
+    }
+    if (deny.cause() == DenialCause.UNSANCTIONED_TOOL || deny.cause() == DenialCause.NOT_OFFERED) {
+      throw new JsonRpcException(new JsonRpcError(JsonRpcError.INVALID_PARAMS, message, data), request.id(), 200);
+    }
+    JsonRpcError error = new JsonRpcError(JsonRpcError.TOOL_CALL_DENIED, message, data);
+    if (deny.cause() == DenialCause.WORKFLOW_NOT_ALLOWED) {
+      // Not a policy's answer but who the caller may be: refused like authentication, whatever deny_response says.
+      throw new JsonRpcException(error, request.id(), 403);
+    }
+    return switch (denyResponse) {
+      case HTTP_403 -> throw new JsonRpcException(error, request.id(), 403);
+      case JSONRPC_ERROR -> throw new JsonRpcException(error, request.id(), 200);
+      case TOOL_ERROR -> {
+        if (request.kind() != Kind.TOOL) {
+          throw new JsonRpcException(error, request.id(), 200);
+        }
+        yield toolError(request, message + deny.reason().map(reason -> ": " + reason).orElse(""), data);
+      }
+    };
+  }
+
+  /** A denial as a tool result the model reads: {@code isError}, the message and reason as text, the details in {@code _meta}. */
+  private static ObjectNode toolError(Governed request, String text, ObjectNode data) {
+    ObjectNode answer = JsonNodeFactory.instance.objectNode().put("jsonrpc", "2.0");
+    answer.set("id", request.id());
+    ObjectNode result = answer.putObject("result");
+    result.putArray("content").addObject().put("type", "text").put("text", text);
+    result.put("isError", true);
+    result.putObject("_meta").set("dev.cmcp/denial", data);
+    return answer;
   }
 
   // "try": the relay registration is held only for its scope (open while the call is in flight).
@@ -386,8 +553,13 @@ public final class ToolCallPipeline {
   private ObjectNode forward(Governed request, Redaction redaction, Optional<Long> decisionIndex, CallStream stream)
       throws JsonRpcException {
     ObjectNode answer;
-    long started = System.nanoTime();
     String server = request.server().orElseThrow();
+    Span span = Tracing.step("forward", SpanKind.CLIENT);
+    if (span.isRecording()) {
+      span.setAttribute("mcp.method.name", request.kind().method);
+      span.setAttribute("cmcp.upstream", server);
+    }
+    long started = System.nanoTime();
     JsonNode agentToken = request.forwardParams().path("_meta").get("progressToken");
     // The upstream sees a token of the gateway's own, so agents that pick the same token stay apart.
     // Under a redacting permit only the answer passes redaction, so the server's log messages and
@@ -400,9 +572,12 @@ public final class ToolCallPipeline {
         params = params.deepCopy();
         ((ObjectNode) params.get("_meta")).put("progressToken", route.token());
       }
+      // The server's work joins the trace (MCP's trace context in _meta; an HTTP server also gets the header).
+      Tracing.inject(span, params);
       // Size limit and SSE are dealt with below this call: what comes back is one whole, bounded message.
       answer = upstreams.connection(server).request(request.kind().method, params, stream.cancellation());
       upstreamAnswered(started);
+      span.end();
     } catch (UpstreamException e) {
       upstreamAnswered(started);
       String outcome = switch (e.kind()) {
@@ -410,15 +585,24 @@ public final class ToolCallPipeline {
         case CANCELLED -> "cancelled";
         default -> "upstream_error";
       };
+      span.setStatus(StatusCode.ERROR, outcome);
+      span.end();
       // The upstream package's messages name the server and the failure, never the call's content.
       LOG.log(e.kind() == UpstreamException.Kind.CANCELLED ? Level.INFO : Level.WARNING, "upstream failed",
           fields(request, LogField.of("outcome", outcome), LogField.of("error", e.getMessage())));
       recordOutcome(request, decisionIndex, outcome, Optional.empty(), Optional.empty());
       throw UpstreamErrors.toJsonRpc(e, request.id());
     }
-    Optional<RedactionReport> redactions =
-        redaction.isEmpty() ? Optional.empty() : Optional.of(redactor.redact(answer, redaction));
-    JsonNode result = answer.get("result");
+    Optional<ObjectNode> built = AgentAnswer.of(answer, request.id());
+    if (built.isEmpty()) {
+      LOG.log(Level.WARNING, "upstream failed", fields(request, LogField.of("outcome", "upstream_error"),
+          LogField.of("error", "the answer is not a JSON-RPC response MCP allows (a result that is not an object, or a malformed error)")));
+      recordOutcome(request, decisionIndex, "upstream_error", Optional.empty(), Optional.empty());
+      throw malformedAnswer(request, server);
+    }
+    ObjectNode delivered = built.get();
+    Optional<RedactionReport> redactions = redaction.isEmpty() ? Optional.empty() : Optional.of(redact(request, delivered, redaction, decisionIndex));
+    JsonNode result = delivered.get("result");
     if (result == null) {
       recordOutcome(request, decisionIndex, "upstream_error", Optional.empty(), redactions);
     } else {
@@ -426,7 +610,39 @@ public final class ToolCallPipeline {
       // The hash of the result as delivered: after redaction, with its redaction count.
       recordOutcome(request, decisionIndex, outcome, Optional.of(Digests.sha256Hex(CanonicalJson.bytes(result))), redactions);
     }
-    return answer;
+    return delivered;
+  }
+
+  /**
+   * Redacts the response in place; an answer that cannot be redacted is withheld (fail closed),
+   * its outcome audited as {@code redaction_failed}.
+   */
+  private RedactionReport redact(Governed request, ObjectNode response, Redaction redaction, Optional<Long> decisionIndex)
+      throws JsonRpcException {
+    Span span = Tracing.step("redact");
+    try {
+      return redactor.redact(response, redaction);
+    } catch (RuntimeException e) {
+      // The exception's message could quote the answer: only its type is logged.
+      LOG.log(Level.ERROR, "redaction failed; the answer is withheld",
+          fields(request, LogField.of("outcome", "redaction_failed"), LogField.of("error", e.getClass().getName())));
+      recordOutcome(request, decisionIndex, "redaction_failed", Optional.empty(), Optional.empty());
+      throw new JsonRpcException(
+          JsonRpcError.withWord(JsonRpcError.INTERNAL_ERROR,
+              "the answer could not be redacted as the policy requires, so it is withheld (fail closed)", "redaction_failed"),
+          request.id(), 200);
+    } finally {
+      span.end();
+    }
+  }
+
+  private static JsonRpcException malformedAnswer(Governed request, String server) {
+    return new JsonRpcException(
+        JsonRpcError.withWord(JsonRpcError.INTERNAL_ERROR,
+            "upstream " + server + " answered " + request.kind().method + " with a message MCP does not allow "
+                + "(a result must be an object; an error needs an integer code and a string message)",
+            "upstream_protocol_error"),
+        request.id(), 200);
   }
 
   /**
@@ -459,12 +675,18 @@ public final class ToolCallPipeline {
     if (audit.isEmpty() || decisionIndex.isEmpty()) {
       return;
     }
+    Span span = Tracing.step("audit");
+    span.setAttribute("cmcp.audit.entry", "outcome");
+    span.setAttribute("cmcp.outcome", outcome);
     try {
       audit.get().appendOutcome(new AuditRecords.Outcome(
           decisionIndex.get(), request.caller().sessionId(), request.name(), outcome, resultSha256, redactions,
           request.requestId()));
     } catch (AuditException e) {
+      span.setStatus(StatusCode.ERROR, "audit_unavailable");
       throw auditUnavailable(request, e);
+    } finally {
+      span.end();
     }
   }
 
@@ -481,6 +703,42 @@ public final class ToolCallPipeline {
                 + "(staleness_policy fail_closed); the operator must restore the attestation platform",
             "evidence_stale"),
         id, 503);
+  }
+
+  /**
+   * Refuses a request whose {@code member} (agent-chosen text) is longer than {@code limit}
+   * UTF-8 bytes, before the policy or any log sees it: the audit log records its length and
+   * SHA-256 (no audit, no answer but 503), log lines its digest.
+   */
+  private void refuseOversized(
+      JsonNode id, ObjectNode params, String method, String member, int limit, Optional<String> transportSession,
+      Optional<String> requestId) throws JsonRpcException {
+    JsonNode value = params.get(member);
+    if (value == null || !value.isTextual() || value.asText().length() * 3L <= limit) {
+      return;
+    }
+    byte[] bytes = value.asText().getBytes(StandardCharsets.UTF_8);
+    if (bytes.length <= limit) {
+      return;
+    }
+    String digest = Digests.sha256Hex(bytes);
+    if (audit.isPresent()) {
+      try {
+        audit.get().appendOversizedInput(
+            new AuditRecords.OversizedInput(transportSession, method, member, bytes.length, limit, digest, requestId));
+      } catch (AuditException e) {
+        LOG.log(Level.ERROR, "audit log cannot record; refusing the request", LogField.of("request_id", requestId.orElse(null)),
+            LogField.of("error", e.getMessage()));
+        throw new JsonRpcException(JsonRpcError.withWord(JsonRpcError.INTERNAL_ERROR,
+            "the audit log cannot record this call, so it is refused (fail closed); the operator must fix the audit_dir",
+            "audit_unavailable"), id, 503);
+      }
+    }
+    LOG.log(Level.INFO, "request refused: " + member + " too long", LogField.of("request_id", requestId.orElse(null)),
+        LogField.of("method", method), LogField.of(member + "_bytes", (long) bytes.length), LogField.of(member + "_sha256", digest));
+    throw new JsonRpcException(JsonRpcError.withWord(JsonRpcError.INVALID_PARAMS, method + " \"" + member + "\" is "
+        + bytes.length + " bytes, more than the " + limit + " the gateway takes; refused unread (audited as SHA-256 " + digest + ")",
+        "oversized_" + member), id, 400);
   }
 
   private static JsonRpcException auditUnavailable(Governed request, AuditException e) {

@@ -2,6 +2,8 @@ package dev.cmcp.gateway.ops;
 
 import com.fasterxml.jackson.core.io.JsonStringEncoder;
 import dev.cmcp.gateway.config.LogFormat;
+import io.opentelemetry.api.trace.Span;
+import io.opentelemetry.api.trace.SpanContext;
 import java.io.PrintWriter;
 import java.io.StringWriter;
 import java.time.ZoneOffset;
@@ -13,14 +15,23 @@ import java.util.logging.LogRecord;
 
 /**
  * Writes one log record as one line: a JSON object ({@code timestamp}, {@code level}, {@code
- * logger}, {@code message}, then each {@link LogField}, then {@code exception}), or the same in
+ * logger}, {@code message}, then each {@link LogField}, then {@code trace_id} and {@code span_id}
+ * when a traced request is served on the logging thread, then {@code exception}), or the same in
  * words. The JSON is rendered here, with Jackson's string escaping, rather than through an object
  * tree: a log line is on the request path and should cost little.
+ *
+ * <p>Every text value (the message and each field) is cut at {@link #MAX_VALUE_CHARS} characters
+ * and a stack trace at {@link #MAX_TRACE_CHARS}, with the length said: a value an agent chose
+ * (a tool name, a URI) must not turn one line into megabytes on stderr.
  */
 final class LogLineFormatter extends Formatter {
 
   private static final DateTimeFormatter TIMESTAMP =
       DateTimeFormatter.ofPattern("yyyy-MM-dd'T'HH:mm:ss.SSS'Z'").withZone(ZoneOffset.UTC);
+
+  /** The most of one message or field value a line shows; the rest is replaced by its length. */
+  static final int MAX_VALUE_CHARS = 2048;
+  static final int MAX_TRACE_CHARS = 16 * 1024;
 
   private final LogFormat format;
 
@@ -45,9 +56,13 @@ final class LogLineFormatter extends Formatter {
         line.append(':');
         jsonValue(line, field.value());
       }
+      SpanContext span = Span.current().getSpanContext();
+      if (span.isValid()) {
+        line.append(",\"trace_id\":\"").append(span.getTraceId()).append("\",\"span_id\":\"").append(span.getSpanId()).append('"');
+      }
       if (record.getThrown() != null) {
         line.append(",\"exception\":");
-        quote(line, stackTrace(record.getThrown()));
+        quote(line, clip(stackTrace(record.getThrown()), MAX_TRACE_CHARS));
       }
       return line.append("}\n").toString();
     }
@@ -58,8 +73,12 @@ final class LogLineFormatter extends Formatter {
       line.append(' ').append(field.name()).append('=');
       appendOneLine(line, String.valueOf(field.value()));
     }
+    SpanContext span = Span.current().getSpanContext();
+    if (span.isValid()) {
+      line.append(" trace_id=").append(span.getTraceId()).append(" span_id=").append(span.getSpanId());
+    }
     if (record.getThrown() != null) {
-      line.append('\n').append(stackTrace(record.getThrown()).stripTrailing());
+      line.append('\n').append(clip(stackTrace(record.getThrown()), MAX_TRACE_CHARS).stripTrailing());
     }
     return line.append('\n').toString();
   }
@@ -122,7 +141,8 @@ final class LogLineFormatter extends Formatter {
    * under the gateway's name. Control characters and Unicode line separators are written as a Java
    * escape (backslash, u, four hex digits). The JSON format gets the same from its string escaping.
    */
-  static void appendOneLine(StringBuilder line, String text) {
+  static void appendOneLine(StringBuilder line, String value) {
+    String text = clip(value, MAX_VALUE_CHARS);
     for (int i = 0; i < text.length(); i++) {
       char c = text.charAt(i);
       if (Character.isISOControl(c) || c == '\u2028' || c == '\u2029') {
@@ -135,8 +155,16 @@ final class LogLineFormatter extends Formatter {
 
   private static void quote(StringBuilder line, String text) {
     line.append('"');
-    JsonStringEncoder.getInstance().quoteAsString(text == null ? "" : text, line);
+    JsonStringEncoder.getInstance().quoteAsString(text == null ? "" : clip(text, MAX_VALUE_CHARS), line);
     line.append('"');
+  }
+
+  /** {@code text}, or its first {@code limit} characters and how many there were. */
+  static String clip(String text, int limit) {
+    if (text.length() <= limit) {
+      return text;
+    }
+    return text.substring(0, limit) + "...[truncated: " + text.length() + " characters]";
   }
 
   private static String stackTrace(Throwable thrown) {

@@ -2,6 +2,7 @@ package dev.cmcp.gateway.policy;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import java.time.Instant;
+import java.util.Map;
 import java.util.Objects;
 
 /**
@@ -13,15 +14,23 @@ import java.util.Objects;
  * @param target what is acted on
  * @param arguments the tool or prompt arguments; {@code null} counts as none (a resource read has none)
  * @param time when the request arrived
+ * @param principalAttributes the principal's attributes (claims of its access token); empty for none
  */
 public record AccessRequest(
-    String principal, String sessionId, String workflowId, PolicyTarget target, JsonNode arguments, Instant time) {
+    String principal, String sessionId, String workflowId, PolicyTarget target, JsonNode arguments, Instant time,
+    Map<String, JsonNode> principalAttributes) {
   public AccessRequest {
+    principalAttributes = Map.copyOf(principalAttributes);
     Objects.requireNonNull(principal, "principal");
     Objects.requireNonNull(sessionId, "sessionId");
     Objects.requireNonNull(workflowId, "workflowId");
     Objects.requireNonNull(target, "target");
     Objects.requireNonNull(time, "time");
+  }
+
+  /** A request by a principal without attributes. */
+  public AccessRequest(String principal, String sessionId, String workflowId, PolicyTarget target, JsonNode arguments, Instant time) {
+    this(principal, sessionId, workflowId, target, arguments, time, Map.of());
   }
 
   /** A tools/call, as {@link ToolCallRequest} describes it. */

@@ -15,8 +15,18 @@ public enum DenialCause {
    * definition_hash}: the tool may have been changed under the approval ("rug pull").
    */
   TOOL_DEFINITION_CHANGED,
+  /**
+   * An authenticated caller declared a workflow that {@code auth} does not allow it; policies were
+   * not consulted, since a permit for that workflow was not written for this caller.
+   */
+  WORKFLOW_NOT_ALLOWED,
   /** Cedar could not evaluate a policy, or the request could not be built: fail closed. */
-  EVALUATION_ERROR;
+  EVALUATION_ERROR,
+  /**
+   * Allowed by the policy, but over a rate limit: a permit's {@code @rate_limit} or the config's
+   * {@code rate_limits:}. Answered with HTTP 429 and {@code Retry-After}.
+   */
+  RATE_LIMITED;
 
   /**
    * Whether the request is refused even in advisory and silent modes. These causes are not about
@@ -24,7 +34,7 @@ public enum DenialCause {
    * approved, and no mode is meant to let that through.
    */
   public boolean blocksInEveryMode() {
-    return this == UNSANCTIONED_TOOL || this == NOT_OFFERED || this == TOOL_DEFINITION_CHANGED;
+    return this == UNSANCTIONED_TOOL || this == NOT_OFFERED || this == TOOL_DEFINITION_CHANGED || this == WORKFLOW_NOT_ALLOWED;
   }
 
   /** The word in the audit log's {@code cause} and the denial's {@code data.cause}. */

@@ -25,6 +25,7 @@ import dev.cmcp.gateway.catalog.Catalog;
 import dev.cmcp.gateway.catalog.CatalogTool;
 import dev.cmcp.gateway.catalog.UpstreamServer;
 import dev.cmcp.gateway.policy.PolicyScope.EntityRef;
+import dev.cmcp.gateway.ratelimit.RateLimit;
 import dev.cmcp.gateway.redaction.Redaction;
 import java.lang.System.Logger.Level;
 import java.time.ZoneOffset;
@@ -94,6 +95,8 @@ public final class PolicyEngine {
   private final Map<String, Integer> bundleOrder;
   private final Set<String> forbids;
   private final Map<String, Redaction> redactionByPolicy;
+  /** The {@code @rate_limit} of each permit that has one. */
+  private final Map<String, RateLimit> rateLimitByPolicy;
   /** The permits that carry a redaction, alone: asked which of them hold when a call is denied. */
   private final Optional<PolicySet> redactingPermits;
   private final Map<String, ToolResource> tools;
@@ -126,6 +129,7 @@ public final class PolicyEngine {
     this.bundleOrder = new HashMap<>();
     this.forbids = new HashSet<>();
     this.redactionByPolicy = new HashMap<>();
+    Map<String, RateLimit> rateLimits = new HashMap<>();
     List<PolicySlices.ScopedPolicy> policies = new ArrayList<>();
     Set<Policy> redacting = new LinkedHashSet<>();
     ObjectMapper json = new ObjectMapper();
@@ -142,8 +146,10 @@ public final class PolicyEngine {
         redactionByPolicy.put(policy.id(), redaction);
         redacting.add(cedarPolicy);
       }
+      rateLimitOf(policy, forbid).ifPresent(limit -> rateLimits.put(policy.id(), limit));
       policies.add(new PolicySlices.ScopedPolicy(policies.size(), cedarPolicy, PolicyScope.of(cedarPolicy, json)));
     }
+    this.rateLimitByPolicy = Map.copyOf(rateLimits);
     this.redactingPermits =
         redacting.isEmpty() ? Optional.empty() : Optional.of(PolicySlices.cachedIfPossible(new PolicySet(redacting)));
     this.agent = entityType("Agent");
@@ -201,6 +207,40 @@ public final class PolicyEngine {
     }
   }
 
+  private static Optional<RateLimit> rateLimitOf(BundlePolicy policy, boolean forbid) throws PolicyException {
+    Optional<String> written = policy.annotation("rate_limit");
+    if (written.isEmpty()) {
+      return Optional.empty();
+    }
+    if (forbid) {
+      throw new PolicyException(policy.location() + ": policy " + policy.id()
+          + " is a forbid; @rate_limit belongs on a permit, whose allowed calls it counts");
+    }
+    try {
+      return Optional.of(RateLimit.parse(written.get()));
+    } catch (IllegalArgumentException e) {
+      throw new PolicyException(policy.location() + ": policy " + policy.id() + ": @rate_limit: " + e.getMessage());
+    }
+  }
+
+  /**
+   * The {@code @rate_limit} of each of {@code policyIds} that has one, by policy id: the limits an
+   * allowed call is counted against, given the permits that allowed it.
+   */
+  public Map<String, RateLimit> rateLimits(List<String> policyIds) {
+    if (rateLimitByPolicy.isEmpty()) {
+      return Map.of();
+    }
+    Map<String, RateLimit> limits = new HashMap<>();
+    for (String id : policyIds) {
+      RateLimit limit = rateLimitByPolicy.get(id);
+      if (limit != null) {
+        limits.put(id, limit);
+      }
+    }
+    return limits;
+  }
+
   /**
    * The decision for one call. Never throws: anything that goes wrong is a {@link
    * DenialCause#EVALUATION_ERROR} denial.
@@ -219,9 +259,11 @@ public final class PolicyEngine {
       return notInCatalog(request.target());
     }
     AuthorizationRequest cedarRequest;
+    Set<Entity> entities;
     try {
       cedarRequest = new AuthorizationRequest(agent.of(request.principal()), subject.get().action(), subject.get().uid(),
           context(request, subject.get(), CedarValues.arguments(request.arguments())));
+      entities = withPrincipal(request, subject.get().entities());
     } catch (RuntimeException e) {
       return evaluationError(List.of(), "the request could not be built: " + Objects.toString(e.getMessage(), e.toString()))
           .withRedaction(everyRedaction());
@@ -229,13 +271,28 @@ public final class PolicyEngine {
     PolicyDecision decision;
     try {
       PolicySet slice = slices.forRequest(request.target(), request.principal());
-      decision = interpret(cedar.isAuthorized(cedarRequest, slice, subject.get().entities()));
+      decision = interpret(cedar.isAuthorized(cedarRequest, slice, entities));
     } catch (AuthException | RuntimeException e) {
       decision = evaluationError(List.of(), "the request could not be evaluated: " + Objects.toString(e.getMessage(), e.toString()));
     }
     return decision instanceof PolicyDecision.Deny deny
-        ? deny.withRedaction(redactionIfForwarded(cedarRequest, subject.get()))
+        ? deny.withRedaction(redactionIfForwarded(cedarRequest, entities))
         : decision;
+  }
+
+  /**
+   * The request's entities, with the principal's own entity when it has attributes (claims of its
+   * access token, {@code principal.groups}); without them the principal needs no entity, as before.
+   */
+  private Set<Entity> withPrincipal(AccessRequest request, Set<Entity> entities) {
+    if (request.principalAttributes().isEmpty()) {
+      return entities;
+    }
+    Map<String, Value> attributes = new HashMap<>();
+    request.principalAttributes().forEach((name, json) -> CedarValues.value(json).ifPresent(v -> attributes.put(name, v)));
+    Set<Entity> all = new HashSet<>(entities);
+    all.add(new Entity(agent.of(request.principal()), attributes, Set.of()));
+    return all;
   }
 
   /**
@@ -246,19 +303,26 @@ public final class PolicyEngine {
    * the context (workflow, session, time) is known. An evaluation failure hides the target.
    */
   public boolean couldPermit(String principal, String sessionId, String workflowId, PolicyTarget target, java.time.Instant time) {
+    return couldPermit(principal, sessionId, workflowId, target, time, Map.of());
+  }
+
+  /** As above, for a principal with attributes (the claims of its access token). */
+  public boolean couldPermit(String principal, String sessionId, String workflowId, PolicyTarget target, java.time.Instant time,
+      Map<String, com.fasterxml.jackson.databind.JsonNode> principalAttributes) {
     Optional<Subject> subject = subjectOf(target);
     if (subject.isEmpty()) {
       return false;
     }
     try {
-      AccessRequest request = new AccessRequest(principal, sessionId, workflowId, target, null, time);
+      AccessRequest request = new AccessRequest(principal, sessionId, workflowId, target, null, time, principalAttributes);
       PartialAuthorizationRequest partial = PartialAuthorizationRequest.builder()
           .principal(agent.of(principal))
           .action(subject.get().action())
           .resource(subject.get().uid())
           .context(context(request, subject.get(), new Unknown("arguments")))
           .build();
-      PartialAuthorizationResponse response = cedar.isAuthorizedPartial(partial, slices.forRequest(target, principal), subject.get().entities());
+      PartialAuthorizationResponse response =
+          cedar.isAuthorizedPartial(partial, slices.forRequest(target, principal), withPrincipal(request, subject.get().entities()));
       if (response.success.isEmpty()) {
         LOG.log(Level.WARNING, "listing {0}: Cedar could not evaluate it, so it is hidden: {1}", target.name(), response.errors);
         return false;
@@ -295,12 +359,12 @@ public final class PolicyEngine {
    * still forwards. When that cannot be told, every redaction of the bundle applies: a denial
    * must never let an answer out less redacted than an allow would.
    */
-  private Redaction redactionIfForwarded(AuthorizationRequest request, Subject subject) {
+  private Redaction redactionIfForwarded(AuthorizationRequest request, Set<Entity> entities) {
     if (redactingPermits.isEmpty()) {
       return Redaction.NONE;
     }
     try {
-      AuthorizationResponse response = cedar.isAuthorized(request, redactingPermits.get(), subject.entities());
+      AuthorizationResponse response = cedar.isAuthorized(request, redactingPermits.get(), entities);
       if (response.success.isEmpty()) {
         return everyRedaction();
       }

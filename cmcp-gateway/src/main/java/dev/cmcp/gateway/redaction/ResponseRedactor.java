@@ -5,14 +5,18 @@ import com.fasterxml.jackson.databind.DeserializationFeature;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ArrayNode;
+import com.fasterxml.jackson.databind.node.DecimalNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import com.fasterxml.jackson.databind.node.TextNode;
 import dev.cmcp.verify.StrictJson;
+import java.math.BigDecimal;
+import java.math.BigInteger;
 import java.util.ArrayList;
 import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
+import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 
 /**
@@ -44,7 +48,12 @@ public final class ResponseRedactor {
   /** Our {@code _meta} key: {@code dev.cmcp/} is a prefix of our own, not one MCP reserves. */
   public static final String META_KEY = "dev.cmcp/redactions";
   public static final int MAX_PATHS = 50;
+  /** Digits of the longest whole number tried against the detectors: 19 for a card, 15 for a phone. */
+  private static final int MAX_WHOLE_DIGITS = 20;
 
+  /** A number in exponent form within text; bounded so that a long run of digits costs one scan. */
+  private static final Pattern EXPONENT_NUMBER =
+      Pattern.compile("(?<![\\d.+-])[+-]?\\d{1,25}(?:\\.\\d{1,25})?[eE][+-]?\\d{1,3}(?![\\d.])");
   /** Keys shown as they are in paths; any other key (it may be data itself) is shown as {@code [?]}. */
   private static final Pattern PLAIN_KEY = Pattern.compile("[A-Za-z_][A-Za-z0-9_-]{0,63}");
 
@@ -138,7 +147,7 @@ public final class ResponseRedactor {
         }
         return "text".equals(name) ? text(value.textValue(), value, path) : patterns(value, path);
       }
-      return value.isIntegralNumber() ? number(value, path) : value;
+      return value.isNumber() ? number(value, path) : value;
     }
 
     /** Structured data: field names and patterns everywhere. */
@@ -173,12 +182,13 @@ public final class ResponseRedactor {
       if (node.isTextual()) {
         return patterns(node, path);
       }
-      return node.isIntegralNumber() ? number(node, path) : node;
+      return node.isNumber() ? number(node, path) : node;
     }
 
     private JsonNode text(String text, JsonNode original, String path) {
       String trimmed = text.strip();
-      if (!trimmed.startsWith("{") && !trimmed.startsWith("[")) {
+      // A JSON string is looked into too: its escapes would hide a match from the patterns.
+      if (!trimmed.startsWith("{") && !trimmed.startsWith("[") && !trimmed.startsWith("\"")) {
         return patterns(original, path);
       }
       JsonNode parsed;
@@ -214,6 +224,9 @@ public final class ResponseRedactor {
           found += replaced.count();
         }
       }
+      Detector.Replaced numbers = numbersInText(text);
+      text = numbers.text();
+      found += numbers.count();
       if (found == 0) {
         return value;
       }
@@ -221,16 +234,56 @@ public final class ResponseRedactor {
       return TextNode.valueOf(text);
     }
 
-    /** A whole number whose digits are, say, a card number is as revealing as the string would be. */
+    /**
+     * A number whose value is, say, a card number is as revealing as the string would be, in
+     * whatever form it is written: {@code 4111111111111111}, {@code 4111111111111111.0}, {@code
+     * 4.111111111111111e15}. Both the exact value and the double an agent's JSON reader would make
+     * of it are tried, as either may be whole.
+     */
     private JsonNode number(JsonNode value, String path) {
-      String digits = value.bigIntegerValue().toString();
-      for (Detector detector : Detector.values()) {
-        if (redaction.detectors().contains(detector) && detector.replaceIn(digits, REDACTED).text().equals(REDACTED)) {
-          record(path, 1);
-          return TextNode.valueOf(REDACTED);
+      if (!isMatch(value)) {
+        return value;
+      }
+      record(path, 1);
+      return TextNode.valueOf(REDACTED);
+    }
+
+    private boolean isMatch(JsonNode number) {
+      for (BigInteger whole : wholeValues(number)) {
+        String digits = whole.abs().toString();
+        for (Detector detector : Detector.values()) {
+          if (redaction.detectors().contains(detector) && detector.replaceIn(digits, REDACTED).text().equals(REDACTED)) {
+            return true;
+          }
         }
       }
-      return value;
+      return false;
+    }
+
+    /**
+     * Numbers written in exponent form inside text ({@code "4.111111111111111e15"}), which no
+     * detector's digits-only pattern sees, replaced when their value is a match.
+     */
+    private Detector.Replaced numbersInText(String text) {
+      if (text.indexOf('e') < 0 && text.indexOf('E') < 0) {
+        return new Detector.Replaced(text, 0);
+      }
+      Matcher matcher = EXPONENT_NUMBER.matcher(text);
+      StringBuilder out = null;
+      int copiedUpTo = 0;
+      int found = 0;
+      while (matcher.find()) {
+        if (!isMatch(DecimalNode.valueOf(new BigDecimal(matcher.group())))) {
+          continue;
+        }
+        if (out == null) {
+          out = new StringBuilder(text.length());
+        }
+        out.append(text, copiedUpTo, matcher.start()).append(REDACTED);
+        copiedUpTo = matcher.end();
+        found++;
+      }
+      return out == null ? new Detector.Replaced(text, 0) : new Detector.Replaced(out.append(text, copiedUpTo, text.length()).toString(), found);
     }
 
     private void record(String path, int found) {
@@ -245,6 +298,32 @@ public final class ResponseRedactor {
         truncated = true;
       }
     }
+  }
+
+  /**
+   * The whole numbers a JSON number stands for: its exact value when that is whole, and the
+   * nearest double when that is whole. Only values of at most {@link #MAX_WHOLE_DIGITS} digits,
+   * more than any detector matches, so a number like {@code 1e300} costs nothing.
+   */
+  static Set<BigInteger> wholeValues(JsonNode number) {
+    Set<BigInteger> values = new LinkedHashSet<>(2);
+    if (number.isIntegralNumber()) {
+      BigInteger exact = number.bigIntegerValue();
+      if (exact.abs().toString().length() <= MAX_WHOLE_DIGITS) {
+        values.add(exact);
+      }
+    } else {
+      BigDecimal exact = number.decimalValue();
+      if (exact.signum() != 0 && exact.precision() - exact.scale() <= MAX_WHOLE_DIGITS
+          && exact.stripTrailingZeros().scale() <= 0) {
+        values.add(exact.toBigIntegerExact());
+      }
+    }
+    double nearest = number.doubleValue();
+    if (Double.isFinite(nearest) && nearest == Math.rint(nearest) && Math.abs(nearest) < 1e20) {
+      values.add(new BigDecimal(nearest).toBigIntegerExact());
+    }
+    return values;
   }
 
   private boolean parsesLeniently(String text) {

@@ -11,7 +11,7 @@ final class Handshake {
   static final String PROTOCOL_VERSION = "2025-06-18";
 
   /** Versions whose tools, resources and prompts messages the gateway forwards unchanged. */
-  private static final Set<String> ACCEPTED_VERSIONS = Set.of("2025-03-26", "2025-06-18", "2025-11-25");
+  private static final Set<String> ACCEPTED_VERSIONS = Set.of("2024-11-05", "2025-03-26", "2025-06-18", "2025-11-25");
 
   private Handshake() {}
 

@@ -4,16 +4,20 @@ import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.cmcp.gateway.catalog.UpstreamServer;
+import dev.cmcp.gateway.ops.Tracing;
 import dev.cmcp.verify.StrictJson;
 import java.io.IOException;
 import java.lang.System.Logger.Level;
+import java.net.SocketTimeoutException;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
 import java.net.http.HttpResponse.BodySubscribers;
 import java.net.http.HttpTimeoutException;
 import java.time.Duration;
+import java.util.LinkedHashMap;
 import java.util.Locale;
+import java.util.Map;
 import java.util.Optional;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ExecutionException;
@@ -41,6 +45,8 @@ final class HttpConnection implements UpstreamConnection {
   private final StrictJson json;
   private final UpstreamEvents events;
   private final HttpClient client;
+  /** Plain http: each exchange runs on the caller's thread ({@link BlockingPost}); https keeps the HttpClient (HTTP/2, ALPN). */
+  private final boolean blocking;
   /** Why the catalog entry cannot be used (bad URL or header), or null when it can. */
   private final String misconfiguration;
 
@@ -81,6 +87,7 @@ final class HttpConnection implements UpstreamConnection {
     this.json = json;
     this.events = events;
     this.misconfiguration = misconfiguration(server);
+    this.blocking = "http".equalsIgnoreCase(server.url().getScheme());
     this.lastContact = new LastContact("upstream " + server.name() + " has not been reached yet", System.nanoTime());
     // Redirects are not followed: they would carry the catalog's headers (credentials) elsewhere.
     // Over plain http the client would otherwise offer an h2c upgrade on each new connection;
@@ -250,7 +257,7 @@ final class HttpConnection implements UpstreamConnection {
 
   private Session initialize(long deadline) throws UpstreamException {
     long id = nextId.getAndIncrement();
-    HttpResponse<Reply> response =
+    BlockingPost.Posted<Reply> response =
         post(null, JsonRpc.request(id, "initialize", Handshake.initializeParams()), id, "initialize", deadline);
     String version = Handshake.negotiatedVersion(server.name(), answerIn(response.body(), "initialize"));
     String sessionId = response.headers().firstValue("Mcp-Session-Id").orElse(null);
@@ -268,18 +275,22 @@ final class HttpConnection implements UpstreamConnection {
   }
 
   /** Posts one message; {@code expectedId} is the id of the answer to wait for, null for none. */
-  private HttpResponse<Reply> post(Session used, ObjectNode message, Long expectedId, String method, long deadline)
+  private BlockingPost.Posted<Reply> post(Session used, ObjectNode message, Long expectedId, String method, long deadline)
       throws UpstreamException {
     return post(used, message, expectedId, method, deadline, new Cancellation());
   }
 
   /** As above; calling the request off tells the server under {@code expectedId} and stops waiting for its answer. */
-  private HttpResponse<Reply> post(
+  private BlockingPost.Posted<Reply> post(
       Session used, ObjectNode message, Long expectedId, String method, long deadline, Cancellation cancellation)
       throws UpstreamException {
     long remaining = remainingNanos(deadline);
     if (remaining <= 0) {
       throw UpstreamException.timeout(server.name(), method, settings.timeout());
+    }
+    // Only a virtual thread can be freed by an interrupt when the call is called off.
+    if (blocking && Thread.currentThread().isVirtual()) {
+      return postOnThisThread(used, message, expectedId, method, deadline, cancellation);
     }
     HttpRequest.Builder builder =
         HttpRequest.newBuilder(server.url())
@@ -288,6 +299,11 @@ final class HttpConnection implements UpstreamConnection {
     server.headers().forEach(builder::header);
     builder.setHeader("Content-Type", "application/json");
     builder.setHeader("Accept", "application/json, text/event-stream");
+    // MCP carries trace context in _meta; a server instrumented for HTTP reads the header.
+    JsonNode traceparent = message.path("params").path("_meta").path("traceparent");
+    if (traceparent.isTextual() && Tracing.isTraceparent(traceparent.asText())) {
+      builder.setHeader("traceparent", traceparent.asText());
+    }
     CompletableFuture<HttpResponse<Reply>> exchange =
         client.sendAsync(withSession(builder, used).build(), replyReader(used, expectedId, method));
     cancellation.onCancel(reason -> {
@@ -296,7 +312,8 @@ final class HttpConnection implements UpstreamConnection {
       }
     });
     try {
-      return exchange.get(remaining, TimeUnit.NANOSECONDS);
+      HttpResponse<Reply> response = exchange.get(remaining, TimeUnit.NANOSECONDS);
+      return new BlockingPost.Posted<>(response.body(), response.headers());
     } catch (TimeoutException e) {
       exchange.cancel(true);
       throw UpstreamException.timeout(server.name(), method, settings.timeout());
@@ -318,6 +335,57 @@ final class HttpConnection implements UpstreamConnection {
         default -> new UpstreamException(UpstreamException.Kind.UNAVAILABLE, "upstream " + server.name() + " failed", e.getCause());
       };
     }
+  }
+
+  /** {@link #post}, over {@link BlockingPost} on the calling thread: plain-http upstreams. */
+  private BlockingPost.Posted<Reply> postOnThisThread(
+      Session used, ObjectNode message, Long expectedId, String method, long deadline, Cancellation cancellation)
+      throws UpstreamException {
+    Map<String, String> headers = new LinkedHashMap<>(server.headers());
+    headers.put("Content-Type", "application/json");
+    headers.put("Accept", "application/json, text/event-stream");
+    JsonNode traceparent = message.path("params").path("_meta").path("traceparent");
+    if (traceparent.isTextual() && Tracing.isTraceparent(traceparent.asText())) {
+      headers.put("traceparent", traceparent.asText());
+    }
+    if (used != null) {
+      if (used.id() != null) {
+        headers.put("Mcp-Session-Id", used.id());
+      }
+      headers.put("MCP-Protocol-Version", used.protocolVersion());
+    }
+    BlockingPost exchange;
+    try {
+      exchange = new BlockingPost(server.url(), headers);
+    } catch (IOException e) {
+      throw unreachable(e);
+    }
+    cancellation.onCancel(reason -> {
+      if (exchange.callOff()) {
+        Thread.ofVirtual().start(() -> sendQuietly(used, JsonRpc.cancelled(expectedId, reason)));
+      }
+    });
+    try {
+      return exchange.send(bytes(message), remainingNanos(deadline), deadline, replyReader(used, expectedId, method));
+    } catch (BlockingPost.CalledOff e) {
+      throw UpstreamException.cancelled(server.name(), method);
+    } catch (BlockingPost.AnswerFailed e) {
+      throw e.getCause() instanceof UpstreamException cause
+          ? cause.rethrown()
+          : new UpstreamException(UpstreamException.Kind.UNAVAILABLE, "upstream " + server.name() + " failed", e.getCause());
+    } catch (SocketTimeoutException e) {
+      throw UpstreamException.timeout(server.name(), method, settings.timeout());
+    } catch (IOException e) {
+      throw unreachable(e);
+    }
+  }
+
+  private UpstreamException unreachable(IOException cause) {
+    return new UpstreamException(
+        UpstreamException.Kind.UNAVAILABLE,
+        "upstream " + server.name() + " is unreachable (" + cause.getClass().getSimpleName()
+            + (cause.getMessage() == null ? "" : ": " + cause.getMessage()) + ")",
+        cause);
   }
 
   /** Chooses how to read a response from its status and content type, before its body arrives. */

@@ -8,10 +8,10 @@ import static dev.cmcp.gateway.audit.AuditFixtures.entries;
 import static dev.cmcp.gateway.audit.AuditFixtures.genesis;
 import static dev.cmcp.gateway.audit.AuditFixtures.ok;
 import static org.assertj.core.api.Assertions.assertThat;
-import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import dev.cmcp.gateway.audit.AuditRecords.Snapshot;
+import dev.cmcp.verify.Digests;
 import dev.cmcp.verify.audit.AuditLogReplay;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
@@ -135,7 +135,7 @@ class AuditLogRecoveryTest {
   }
 
   @Test
-  void aPreviousFileWithABadLineInTheMiddleStopsTheStartAndIsLeftUntouched() throws Exception {
+  void aPreviousFileWithABadLineInTheMiddleIsQuarantinedUnchangedAndTheStartGoesOn() throws Exception {
     Path firstFile = epochWithFourCalls();
     List<String> lines = Files.readAllLines(firstFile, StandardCharsets.UTF_8);
     lines.set(2, "this is not an audit entry");
@@ -143,29 +143,42 @@ class AuditLogRecoveryTest {
     String damaged = String.join("\n", lines) + "\n{\"index\":9";
     Files.writeString(firstFile, damaged, StandardCharsets.UTF_8);
 
-    assertThatThrownBy(() -> AuditLog.open(dir, genesis("thumb-2"), CLOCK))
-        .isInstanceOf(AuditException.class)
-        .hasMessageContaining(firstFile.getFileName().toString())
-        .hasMessageContaining("line 3");
-    assertThat(Files.readString(firstFile, StandardCharsets.UTF_8)).isEqualTo(damaged);
-    assertThat(auditFiles()).containsExactly(firstFile);
+    try (AuditLog log = AuditLog.open(dir, genesis("thumb-2"), CLOCK)) {
+      Path quarantined = firstFile.resolveSibling(firstFile.getFileName() + ".quarantined");
+      assertThat(Files.readString(quarantined, StandardCharsets.UTF_8)).isEqualTo(damaged);
+      assertThat(auditFiles()).containsExactly(log.file());
+      assertThat(log.quarantined()).singleElement().satisfies(q -> {
+        assertThat(q.file()).isEqualTo(firstFile.getFileName().toString());
+        assertThat(q.fileSha256()).isEqualTo(Digests.sha256Hex(damaged.getBytes(StandardCharsets.UTF_8)));
+        assertThat(q.reason()).contains("line 3");
+      });
+      List<JsonNode> entries = entries(log.file());
+      assertThat(entries.get(0).get("previous_epoch").isNull()).isTrue();
+      assertThat(entries.get(1).path("type").asText()).isEqualTo("quarantine");
+      assertThat(entries.get(1).path("quarantined_as").asText()).isEqualTo(quarantined.getFileName().toString());
+      assertThat(entries.get(1).path("file_sha256").asText()).isEqualTo(log.quarantined().get(0).fileSha256());
+    }
   }
 
   @Test
-  void aPreviousFileWithAnEditedEntryStopsTheStart() throws Exception {
-    Path firstFile = epochWithFourCalls();
-    String text = Files.readString(firstFile, StandardCharsets.UTF_8);
+  void aDamagedEpochIsSetAsideAndTheNewEpochLinksToTheLastIntactOne() throws Exception {
+    Path intact = epochWithFourCalls();
+    Path edited;
+    try (AuditLog second = AuditLog.open(dir, genesis("thumb-2"), CLOCK)) {
+      second.appendDecision(blocked("s2", "crm.delete"));
+      second.appendDecision(blocked("s2", "crm.read"));
+      edited = second.file();
+    }
+    String text = Files.readString(edited, StandardCharsets.UTF_8);
     // Still well-formed JSON, but no longer the entry the next line's prev names.
-    String edited = text.replaceFirst("\"tool\":\"crm.delete\"", "\"tool\":\"crm.deletf\"");
-    assertThat(edited).isNotEqualTo(text);
-    Files.writeString(firstFile, edited, StandardCharsets.UTF_8);
+    Files.writeString(edited, text.replaceFirst("\"tool\":\"crm.delete\"", "\"tool\":\"crm.deletf\""), StandardCharsets.UTF_8);
 
-    assertThatThrownBy(() -> AuditLog.open(dir, genesis("thumb-2"), CLOCK))
-        .isInstanceOf(AuditException.class)
-        .hasMessageContaining(firstFile.getFileName().toString())
-        .hasMessageContaining("line 4");
-    assertThat(Files.readString(firstFile, StandardCharsets.UTF_8)).isEqualTo(edited);
-    assertThat(auditFiles()).containsExactly(firstFile);
+    try (AuditLog third = AuditLog.open(dir, genesis("thumb-3"), CLOCK)) {
+      assertThat(third.quarantined()).singleElement().satisfies(q -> assertThat(q.file()).isEqualTo(edited.getFileName().toString()));
+      assertThat(entries(third.file()).get(0).at("/previous_epoch/file").asText()).isEqualTo(intact.getFileName().toString());
+      assertThat(auditFiles()).containsExactlyInAnyOrder(intact, third.file());
+      assertThat(AuditLogReplay.replay(third.file())).isInstanceOf(AuditLogReplay.Intact.class);
+    }
   }
 
   private Path epochWithFourCalls() throws AuditException {

@@ -79,7 +79,7 @@ class ClaimIssuerTest {
     assertThat(claim.at("/trace/tls/spki_sha256").asText()).isEqualTo(spki);
     VerificationReport report = verify(claim);
     assertThat(report.check(CheckName.TLS_KEY_BOUND).status()).as(report.toText()).isEqualTo(Status.PASS);
-    assertThat(report.exitCode()).isZero();
+    assertThat(report.checks()).noneMatch(c -> c.status() == Status.FAIL);
   }
 
   @AfterEach

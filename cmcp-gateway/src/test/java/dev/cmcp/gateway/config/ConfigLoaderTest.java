@@ -3,12 +3,15 @@ package dev.cmcp.gateway.config;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
+import dev.cmcp.gateway.ratelimit.RateLimit;
+import dev.cmcp.gateway.ratelimit.RateLimits;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.List;
 import java.util.Map;
+import java.util.Optional;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -64,6 +67,46 @@ class ConfigLoaderTest {
     assertThat(config.tsmReportPath()).isEqualTo(Path.of("/sys/kernel/config/tsm/report"));
     assertThat(config.tpmDevice()).isEqualTo(new TpmDevice.Device(Path.of("/dev/tpmrm0")));
     assertThat(config.pcrSelection()).isEqualTo(new PcrSelection("sha256", List.of(0, 1, 2, 3, 4, 5, 6, 7)));
+    assertThat(config.limits()).isEqualTo(GatewayLimits.DEFAULTS);
+  }
+
+  @Test
+  void rateLimitsAndTheApprovalTimeoutAreReadAndBadRatesNamed() throws Exception {
+    GatewayConfig config = load("""
+        rate_limits:
+          per_principal: 100/minute
+          per_tool: 5/second
+          max_tracked_keys: 500
+        approval_timeout_seconds: 30
+        """);
+
+    assertThat(config.rateLimits()).isEqualTo(new RateLimits.Settings(
+        Optional.of(new RateLimit(100, Duration.ofMinutes(1))), Optional.of(new RateLimit(5, Duration.ofSeconds(1))), 500));
+    assertThat(config.approvalTimeout()).isEqualTo(Duration.ofSeconds(30));
+    assertThat(load("attestation:\n  provider: auto\n").rateLimits()).isEqualTo(RateLimits.NONE);
+    assertThat(errorOf("rate_limits:\n  per_tool: 10 per minute\n"))
+        .startsWith(prefix(2) + "rate_limits.per_tool: \"10 per minute\" is not a rate; write calls per period, like \"10/minute\"");
+    assertThat(errorOf("rate_limits:\n  per_agent: 1/second\n")).contains("unknown key");
+  }
+
+  @Test
+  void limitsAreReadAndOutOfRangeOnesNamed() throws Exception {
+    GatewayConfig config = load("""
+        limits:
+          session_idle_timeout_seconds: 60
+          max_sessions: 50
+          max_sessions_per_principal: 5
+          max_connections: 100
+          max_connections_per_address: 0
+          min_request_body_bytes_per_second: 0
+          max_request_bytes_in_flight: 1048576
+          max_json_values: 1000
+        """);
+
+    assertThat(config.limits()).isEqualTo(new GatewayLimits(Duration.ofSeconds(60), 50, 5, 100, 0, 0, 1_048_576, 1000));
+    assertThat(errorOf("limits:\n  max_sessions: 0\n")).startsWith(prefix(2) + "limits.max_sessions: 0 is out of range");
+    assertThat(errorOf("limits:\n  max_sessions: 9999999999\n")).contains("out of range");
+    assertThat(errorOf("limits:\n  session_idle_timeout: 5\n")).contains("unknown key");
   }
 
   @Test
@@ -261,6 +304,30 @@ class ConfigLoaderTest {
   }
 
   @Test
+  void tracingIsOffUnlessTelemetryNamesACollector() throws Exception {
+    assertThat(load("log_level: info\n").telemetry()).isEqualTo(Telemetry.OFF);
+    GatewayConfig traced = load("telemetry:\n  traces_endpoint: http://collector:4318/v1/traces\n  sampling_ratio: 0.25\n"
+        + "  resource_attributes:\n    deployment.environment.name: prod\n");
+    assertThat(traced.telemetry().tracesEndpoint()).contains(java.net.URI.create("http://collector:4318/v1/traces"));
+    assertThat(traced.telemetry().samplingRatio()).isEqualTo(0.25);
+    assertThat(traced.telemetry().resourceAttributes()).containsExactly(java.util.Map.entry("deployment.environment.name", "prod"));
+    assertThat(load("telemetry:\n  traces_endpoint: https://c.example/v1/traces\n").telemetry().samplingRatio()).isEqualTo(1.0);
+  }
+
+  @Test
+  void badTelemetrySettingsAreNamedWithTheirLine() throws IOException {
+    assertThat(errorOf("telemetry:\n  traces_endpoint: collector:4318\n"))
+        .startsWith(prefix(2) + "telemetry.traces_endpoint:").contains("http://otel-collector:4318/v1/traces");
+    assertThat(errorOf("telemetry:\n  traces_endpoint: http://c:4318/v1/traces\n  sampling_ratio: 1.5\n"))
+        .startsWith(prefix(3) + "telemetry.sampling_ratio: must be from 0 to 1");
+    assertThat(errorOf("telemetry:\n  sampling_ratio: 0.5\n"))
+        .startsWith(prefix(2) + "telemetry.sampling_ratio: has no effect without telemetry.traces_endpoint");
+    assertThat(errorOf("telemetry:\n  traces_endpoint: http://c:4318/v1/traces\n  resource_attributes:\n    team: 7\n"))
+        .startsWith(prefix(4) + "telemetry.resource_attributes.team: expected a string");
+    assertThat(errorOf("telemetry:\n  endpoint: http://c:4318\n")).startsWith(prefix(2) + "telemetry.endpoint: unknown key");
+  }
+
+  @Test
   void logFormatAndLevelAreChoicesWithDefaults() throws Exception {
     GatewayConfig defaults = load("metrics_require_token: true\n");
     assertThat(defaults.logFormat()).isEmpty();
@@ -390,7 +457,7 @@ class ConfigLoaderTest {
     GatewayConfig config = load("listen_addr: 0.0.0.0:8443\n");
 
     assertThatThrownBy(() -> ConfigLoader.checkAgainst(config, RuntimeEnvironment.from(Map.of())))
-        .hasMessage("listen_addr: 0.0.0.0:8443 is reachable from other machines; set CMCP_BEARER_TOKEN or listen on 127.0.0.1");
+        .hasMessage("listen_addr: 0.0.0.0:8443 is reachable from other machines; set CMCP_BEARER_TOKEN, add an auth section, or listen on 127.0.0.1");
   }
 
   @Test

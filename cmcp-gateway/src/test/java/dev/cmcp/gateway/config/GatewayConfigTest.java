@@ -49,7 +49,7 @@ class GatewayConfigTest {
 
     assertThatThrownBy(() -> config.effectiveListenAddress(withoutToken()))
         .isInstanceOf(ConfigException.class)
-        .hasMessage("listen_addr: 0.0.0.0:8443 is reachable from other machines; set CMCP_BEARER_TOKEN or listen on 127.0.0.1");
+        .hasMessage("listen_addr: 0.0.0.0:8443 is reachable from other machines; set CMCP_BEARER_TOKEN, add an auth section, or listen on 127.0.0.1");
   }
 
   @Test

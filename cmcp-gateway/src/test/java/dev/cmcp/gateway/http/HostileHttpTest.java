@@ -6,6 +6,7 @@ import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.cmcp.gateway.catalog.Catalog;
 import dev.cmcp.gateway.config.EnforcementMode;
+import dev.cmcp.gateway.config.GatewayLimits;
 import dev.cmcp.gateway.config.ListenAddress;
 import dev.cmcp.gateway.mcp.JsonRpcDecoder;
 import dev.cmcp.gateway.mcp.McpEndpoint;
@@ -21,6 +22,7 @@ import java.io.ByteArrayInputStream;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.OutputStream;
+import java.net.InetAddress;
 import java.net.Socket;
 import java.net.URI;
 import java.net.http.HttpClient;
@@ -71,6 +73,10 @@ class HostileHttpTest {
   }
 
   private void start(Duration idleTimeout, Duration bodyTimeout) throws Exception {
+    start(idleTimeout, bodyTimeout, McpHandler.BODY_GRACE, GatewayLimits.DEFAULTS);
+  }
+
+  private void start(Duration idleTimeout, Duration bodyTimeout, Duration bodyGrace, GatewayLimits limits) throws Exception {
     Path bundleDir = Files.createDirectories(dir.resolve("bundle"));
     Files.writeString(bundleDir.resolve("manifest.json"),
         "{\"version\": \"1.0.0\", \"authored_at\": \"2026-01-01T00:00:00Z\", \"author_identity\": \"t@example.com\", \"commit_sha\": \"t\"}");
@@ -84,7 +90,7 @@ class HostileHttpTest {
     McpEndpoint endpoint = new McpEndpoint(new JsonRpcDecoder(new StrictJson()), new SessionStore(clock, 10), pipeline,
         Optional.empty(), "test");
     server = new GatewayHttpServer(new ListenAddress("127.0.0.1", 0, true), endpoint, Optional.of(TOKEN),
-        List.of("https://app.example"), new ObjectMapper(), Optional.empty(), idleTimeout, bodyTimeout);
+        List.of("https://app.example"), new ObjectMapper(), Optional.empty(), idleTimeout, bodyTimeout, bodyGrace, limits);
     server.start();
   }
 
@@ -210,6 +216,105 @@ class HostileHttpTest {
     for (String origin : List.of("https://app.example", "https://APP.example", "http://localhost:5173", "http://127.0.0.1", "http://[::1]:3000")) {
       assertThat(post(HttpRequest.BodyPublishers.ofString(PING), Map.of("Origin", origin)).statusCode()).as(origin).isEqualTo(200);
     }
+  }
+
+  private static GatewayLimits limits(int perAddress, long minRate, long budget) {
+    GatewayLimits d = GatewayLimits.DEFAULTS;
+    return new GatewayLimits(d.sessionIdleTimeout(), d.maxSessions(), d.maxSessionsPerPrincipal(), d.maxConnections(),
+        perAddress, minRate, budget, d.maxJsonValues());
+  }
+
+  @Test
+  void connectionsOverThePerAddressLimitAreClosedWhileOtherAddressesAreServed() throws Exception {
+    start(Duration.ofSeconds(30), Duration.ofSeconds(30), McpHandler.BODY_GRACE, limits(2, 1024, 1 << 20));
+    List<Socket> held = new java.util.ArrayList<>();
+    try {
+      for (int i = 0; i < 3; i++) {
+        held.add(new Socket("127.0.0.1", server.port()));
+      }
+      // Jetty's selectors may see the three in any order: whichever came third is closed.
+      int closed = 0;
+      for (Socket socket : held) {
+        socket.setSoTimeout(20_000);
+        try {
+          socket.getOutputStream().write(headers(PING.length()));
+          socket.getOutputStream().write(PING.getBytes(StandardCharsets.US_ASCII));
+          socket.getOutputStream().flush();
+          if (socket.getInputStream().read() == -1) {
+            closed++;
+          }
+        } catch (IOException reset) {
+          closed++;
+        }
+      }
+      assertThat(closed).as("connections over the limit of 2 from one address").isEqualTo(1);
+      // Another loopback address is another client.
+      HttpClient other = HttpClient.newBuilder().localAddress(InetAddress.getByName("127.0.0.2")).build();
+      HttpResponse<String> pong = other.send(HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + server.port() + "/mcp"))
+          .header("Content-Type", "application/json").header("Authorization", "Bearer " + TOKEN)
+          .POST(HttpRequest.BodyPublishers.ofString(PING)).build(), HttpResponse.BodyHandlers.ofString());
+      assertThat(pong.statusCode()).isEqualTo(200);
+    } finally {
+      for (Socket socket : held) {
+        socket.close();
+      }
+    }
+  }
+
+  @Test
+  void bodyBelowTheMinimumDataRateIsDroppedAfterTheGrace() throws Exception {
+    // 10 bytes a second against a minimum of 1,000: well inside the 30 s body and idle timeouts.
+    start(Duration.ofSeconds(30), Duration.ofSeconds(30), Duration.ofMillis(300), limits(0, 1000, 1 << 20));
+    int declared = 1000;
+    try (Socket socket = new Socket("127.0.0.1", server.port())) {
+      OutputStream out = socket.getOutputStream();
+      out.write(headers(declared));
+      Future<Integer> trickle = clients.submit(() -> {
+        int sent = 0;
+        try {
+          for (; sent < declared; sent++) {
+            out.write(' ');
+            out.flush();
+            Thread.sleep(100);
+          }
+        } catch (IOException closedByTheGateway) {
+          // the point of the test
+        }
+        return sent;
+      });
+      socket.setSoTimeout(20_000);
+      String answer = new String(socket.getInputStream().readAllBytes(), StandardCharsets.US_ASCII);
+
+      assertThat(answer).satisfiesAnyOf(
+          closed -> assertThat(closed).isEmpty(),
+          timedOut -> assertThat(timedOut).startsWith("HTTP/1.1 408").contains("request_timeout"));
+      socket.close();
+      assertThat(trickle.get()).as("bytes sent before the gateway let go").isLessThan(100);
+    }
+    assertStillServing();
+  }
+
+  @Test
+  void requestBytesOverTheBudgetAreRefusedUntilTheHolderIsDone() throws Exception {
+    start(Duration.ofSeconds(30), Duration.ofSeconds(30), McpHandler.BODY_GRACE, limits(0, 0, 2000));
+    String padded = PING.substring(0, PING.length() - 1) + " ".repeat(600) + "}";
+    HttpResponse<String> refused = null;
+    try (Socket holder = new Socket("127.0.0.1", server.port())) {
+      // Holds 1,501 of the 2,000 bytes while its body does not arrive.
+      holder.getOutputStream().write(headers(1500));
+      holder.getOutputStream().flush();
+      for (int tries = 0; tries < 200 && (refused == null || refused.statusCode() != 503); tries++) {
+        refused = post(HttpRequest.BodyPublishers.ofString(padded), Map.of());
+      }
+      assertThat(refused.statusCode()).isEqualTo(503);
+      assertThat(errorWord(refused)).isEqualTo("gateway_busy");
+      assertThat(refused.headers().firstValue("Retry-After")).contains("1");
+    }
+    HttpResponse<String> served = refused;
+    for (int tries = 0; tries < 200 && served.statusCode() != 200; tries++) {
+      served = post(HttpRequest.BodyPublishers.ofString(padded), Map.of());
+    }
+    assertThat(served.statusCode()).as("the holder's bytes are given back when it goes").isEqualTo(200);
   }
 
   private static byte[] headers(int contentLength) {

@@ -1,15 +1,17 @@
 package dev.cmcp.gateway.mcp;
 
-import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
+import dev.cmcp.gateway.InteropPackages;
 import dev.cmcp.gateway.audit.AuditFixtures;
 import dev.cmcp.gateway.audit.AuditLog;
 import dev.cmcp.gateway.catalog.Catalog;
 import dev.cmcp.gateway.catalog.CatalogTool;
 import dev.cmcp.gateway.catalog.UpstreamServer;
+import dev.cmcp.gateway.config.DenyResponse;
 import dev.cmcp.gateway.config.EnforcementMode;
+import dev.cmcp.gateway.policy.ActivePolicy;
 import dev.cmcp.gateway.policy.PolicyBundle;
 import dev.cmcp.gateway.policy.PolicyBundleLoader;
 import dev.cmcp.gateway.policy.PolicyEngine;
@@ -55,6 +57,18 @@ final class GatewayUnderTest implements AutoCloseable {
   /** As above, with these upstream timeout and size limits. */
   static GatewayUnderTest start(Path dir, EnforcementMode mode, String policies, List<UpstreamServer> servers,
       List<CatalogTool> tools, UpstreamSettings settings) throws Exception {
+    return start(dir, mode, policies, servers, tools, settings, DenyResponse.HTTP_403);
+  }
+
+  /** As above, answering policy denials as {@code denyResponse} says. */
+  static GatewayUnderTest start(Path dir, EnforcementMode mode, String policies, List<UpstreamServer> servers,
+      List<CatalogTool> tools, UpstreamSettings settings, DenyResponse denyResponse) throws Exception {
+    return start(dir, mode, policies, servers, tools, settings, denyResponse, CallControls.defaults());
+  }
+
+  /** As above, with these rate limits (and the other checks of {@link CallControls}). */
+  static GatewayUnderTest start(Path dir, EnforcementMode mode, String policies, List<UpstreamServer> servers,
+      List<CatalogTool> tools, UpstreamSettings settings, DenyResponse denyResponse, CallControls controls) throws Exception {
     Path bundleDir = Files.createDirectories(dir.resolve("bundle"));
     Files.writeString(bundleDir.resolve("manifest.json"),
         "{\"version\": \"1.0.0\", \"authored_at\": \"2026-01-01T00:00:00Z\", \"author_identity\": \"t@example.com\", \"commit_sha\": \"t\"}");
@@ -71,8 +85,9 @@ final class GatewayUnderTest implements AutoCloseable {
         : Optional.of(AuditLog.open(dir.resolve("audit"), AuditFixtures.genesis("key"), clock));
     Upstreams upstreams = new Upstreams(catalog, settings);
     upstreams.start();
+    ActivePolicy active = new ActivePolicy(bundle, catalog, new PolicyEngine(bundle, catalog));
     ToolCallPipeline pipeline = new ToolCallPipeline(
-        catalog, bundle, new PolicyEngine(bundle, catalog), mode, upstreams, audit, session -> { }, Optional::empty, clock);
+        () -> active, mode, upstreams, audit, session -> { }, Optional::empty, clock, Optional.empty(), denyResponse, controls);
     McpEndpoint endpoint = new McpEndpoint(new JsonRpcDecoder(JSON), new SessionStore(clock, 100), pipeline, Optional.empty(), "test");
     return new GatewayUnderTest(upstreams, audit, endpoint);
   }
@@ -86,6 +101,16 @@ final class GatewayUnderTest implements AutoCloseable {
     return new UpstreamServer.Stdio(name, "node", List.of(resource("hostile-server.mjs").toString()), Map.of(), null);
   }
 
+  /** The hostile server of the redaction tests, {@code leaky-server.mjs}, answering the cases of {@code leaky-answers.json}. */
+  static UpstreamServer.Stdio leakyServer(String name) {
+    return new UpstreamServer.Stdio(name, "node", List.of(resource("leaky-server.mjs").toString(), name), Map.of(), null);
+  }
+
+  /** A test resource of this package, as a file. */
+  static Path resourceFile(String name) {
+    return resource(name);
+  }
+
   /** The server whose tools log and ask the client during a call, {@code asking-server.mjs}. */
   static UpstreamServer.Stdio askingServer(String name) {
     return new UpstreamServer.Stdio(name, "node", List.of(resource("asking-server.mjs").toString()), Map.of(), null);
@@ -94,8 +119,7 @@ final class GatewayUnderTest implements AutoCloseable {
   static UpstreamServer.Stdio serverEverything(String name) {
     String root = System.getProperty("cmcp.repo.root");
     Path base = root != null ? Path.of(root) : Path.of("").toAbsolutePath().getParent();
-    Path launcher = base.resolve("interop/node_modules/@modelcontextprotocol/server-everything/dist/index.js");
-    assumeTrue(Files.isRegularFile(launcher), "interop/node_modules is missing: run `npm ci` in interop/");
+    Path launcher = InteropPackages.require(base.resolve("interop/node_modules/@modelcontextprotocol/server-everything/dist/index.js"));
     return new UpstreamServer.Stdio(name, "node", List.of(launcher.toString(), "stdio"), Map.of(), null);
   }
 
@@ -118,6 +142,11 @@ final class GatewayUnderTest implements AutoCloseable {
             + "\"capabilities\":" + capabilitiesJson + "}}").getBytes(StandardCharsets.UTF_8)));
     return Optional.ofNullable(opened.headers().get("Mcp-Session-Id"))
         .orElseThrow(() -> new AssertionError("initialize did not open a session: " + opened));
+  }
+
+  /** The answer to a raw body sent with these {@code Mcp-Session-Id} and {@code MCP-Protocol-Version} headers. */
+  McpHttpResponse send(Optional<String> session, Optional<String> protocolVersion, String body) {
+    return endpoint.post(new McpHttpRequest(session, protocolVersion, Optional.empty(), body.getBytes(StandardCharsets.UTF_8)));
   }
 
   /** The answer to a raw body sent with {@code session} as its {@code Mcp-Session-Id}, if any. */
@@ -144,6 +173,22 @@ final class GatewayUnderTest implements AutoCloseable {
       throw new AssertionError(method + " did not succeed: " + body);
     }
     return body.get("result");
+  }
+
+  /**
+   * The tool names {@code server} (hostile-server.mjs) received so far, asked of it directly,
+   * not through the gateway: so it can be asked even when the gateway refuses every call.
+   */
+  List<String> upstreamCalls(String server) throws Exception {
+    ObjectNode answer = upstreams.connection(server).request("tools/call", parse("{\"name\":\"calls\",\"arguments\":{}}"));
+    List<String> names = new java.util.ArrayList<>();
+    JSON.parse(answer.at("/result/content/0/text").asText().getBytes(StandardCharsets.UTF_8)).forEach(name -> names.add(name.asText()));
+    return names;
+  }
+
+  /** Closes the audit log under the gateway: every later append throws, as when the disk fails. */
+  void breakAuditLog() {
+    audit.orElseThrow().close();
   }
 
   Path auditFile() {

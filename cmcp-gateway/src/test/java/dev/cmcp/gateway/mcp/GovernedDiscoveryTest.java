@@ -106,7 +106,9 @@ class GovernedDiscoveryTest {
     assertThat(read.at("/contents/0/text").asText()).startsWith("Resource 3:");
 
     McpHttpResponse unknown = gateway.post("a", "resources/read", "{\"uri\":\"file:///etc/passwd\"}");
-    assertThat(unknown.status()).isEqualTo(403);
+    assertThat(unknown.status()).isEqualTo(200);
+    assertThat(unknown.body().orElseThrow().at("/error/code").asInt()).isEqualTo(-32602);
+    assertThat(unknown.body().orElseThrow().at("/id").asInt()).isEqualTo(7);
     assertThat(unknown.body().orElseThrow().at("/error/data/cause").asText()).isEqualTo("not_offered");
   }
 

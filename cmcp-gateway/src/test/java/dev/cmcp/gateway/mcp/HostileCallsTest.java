@@ -85,7 +85,8 @@ class HostileCallsTest {
 
     for (String name : lookalikes) {
       McpHttpResponse answer = gateway.callTool(Optional.empty(), name, "{\"id\":1}");
-      assertThat(answer.status()).as(name).isEqualTo(403);
+      assertThat(answer.status()).as(name).isEqualTo(200);
+      assertThat(errorOf(answer).path("code").asInt()).as(name).isEqualTo(-32602);
       assertThat(errorOf(answer).path("data").path("cause").asText()).as(name).isEqualTo("unsanctioned_tool");
       assertThat(errorOf(answer).path("data").path("tool").asText()).as(name).isEqualTo(name);
     }

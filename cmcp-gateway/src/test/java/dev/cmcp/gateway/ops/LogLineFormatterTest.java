@@ -40,6 +40,21 @@ class LogLineFormatterTest {
   }
 
   @Test
+  void anAgentChosenValueOfMegabytesIsCutInBothFormats() throws Exception {
+    String huge = "t".repeat(4 * 1024 * 1024);
+    LogRecord record = record(Level.INFO, "request denied", LogField.of("tool", huge));
+
+    String json = new LogLineFormatter(LogFormat.JSON).format(record);
+    String text = new LogLineFormatter(LogFormat.TEXT).format(record);
+
+    assertThat(json.length()).isLessThan(LogLineFormatter.MAX_VALUE_CHARS + 512);
+    assertThat(new StrictJson().parse(json.strip()).path("tool").asText())
+        .startsWith("ttt").endsWith("...[truncated: " + huge.length() + " characters]");
+    assertThat(text.length()).isLessThan(LogLineFormatter.MAX_VALUE_CHARS + 512);
+    assertThat(text).contains("...[truncated: " + huge.length() + " characters]");
+  }
+
+  @Test
   void lineBreaksAndQuotesInAMessageStayInsideOneJsonLine() throws Exception {
     LogRecord record = record(Level.SEVERE, "upstream said \"no\"\nsecond line");
     record.setThrown(new IllegalStateException("broken"));

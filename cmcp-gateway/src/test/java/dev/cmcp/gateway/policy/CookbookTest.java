@@ -180,6 +180,27 @@ class CookbookTest {
   }
 
   @Test
+  void tokenGroupsGrantAndTenantsFence() {
+    PolicyEngine groups = cookbook("11-token-groups-and-tenants.cedar");
+    PolicyEngine withBaseline = cookbook("11-token-groups-and-tenants.cedar", BASELINE);
+
+    assertThat(groups.decide(byToken("crm.search_contacts", Map.of("groups", json("[\"emea\", \"sales\"]")))))
+        .isEqualTo(allowedBy("sales-group-crm"));
+    assertNoPermit(groups.decide(byToken("crm.search_contacts", Map.of("groups", json("[\"support\"]")))));
+    assertNoPermit(groups.decide(byToken("crm.search_contacts", Map.of())));
+    assertThat(withBaseline.decide(byToken("warehouse.query", Map.of("tenant", json("\"acme\"")))))
+        .isEqualTo(allowedBy("test-baseline"));
+    assertForbidden(withBaseline.decide(byToken("warehouse.query", Map.of("tenant", json("\"globex\"")))),
+        "warehouse-tenant", "The warehouse serves tenant acme only.");
+    assertForbidden(withBaseline.decide(byToken("warehouse.query", Map.of())), "warehouse-tenant", "The warehouse serves tenant acme only.");
+  }
+
+  /** A call by an OAuth-authenticated agent whose token carried {@code claims}. */
+  private static AccessRequest byToken(String tool, Map<String, JsonNode> claims) {
+    return new AccessRequest("agent-7", "session-1", "agent-7", new PolicyTarget.Tool(tool), json("{}"), WEDNESDAY_10_15, claims);
+  }
+
+  @Test
   void specQuotesEveryCookbookFileAsItIs() throws IOException {
     String spec = Files.readString(TestBundles.repositoryFile("docs/spec/cedar-policy.md"));
     List<Path> files;
@@ -187,7 +208,7 @@ class CookbookTest {
       files = listing.filter(p -> p.toString().endsWith(".cedar")).sorted().toList();
     }
 
-    assertThat(files).hasSize(10);
+    assertThat(files).hasSize(11);
     for (Path file : files) {
       assertThat(spec).as("docs/spec/cedar-policy.md quotes %s", file.getFileName()).contains("```cedar\n" + Files.readString(file) + "```");
     }

@@ -8,6 +8,7 @@ import com.fasterxml.jackson.databind.node.TextNode;
 import dev.cmcp.gateway.catalog.Catalog;
 import dev.cmcp.gateway.catalog.CatalogTool;
 import dev.cmcp.gateway.catalog.UpstreamServer;
+import dev.cmcp.gateway.ratelimit.RateLimit;
 import dev.cmcp.verify.StrictJson;
 import java.net.URI;
 import java.nio.file.Path;
@@ -307,6 +308,21 @@ class PolicyEngineTest {
     assertThatThrownBy(() -> new PolicyEngine(bundle, shadowing))
         .isInstanceOf(PolicyException.class)
         .hasMessageContaining("server_domain");
+  }
+
+  @Test
+  void rateLimitsAreReadFromPermitsAndRefusedOnForbidsOrWhenMiswritten() throws PolicyException {
+    PolicyEngine limited = engineFor("""
+        @id("a") @rate_limit("10/minute") permit (principal, action, resource);
+        @id("b") permit (principal, action, resource);
+        """);
+
+    assertThat(limited.rateLimits(List.of("a", "b"))).isEqualTo(Map.of("a", RateLimit.parse("10/minute")));
+    assertThat(limited.rateLimits(List.of("b"))).isEmpty();
+    assertThatThrownBy(() -> engineFor("@id(\"f\") @rate_limit(\"1/second\") forbid (principal, action, resource);"))
+        .hasMessageContaining("policy f is a forbid; @rate_limit belongs on a permit");
+    assertThatThrownBy(() -> engineFor("@id(\"m\") @rate_limit(\"ten a minute\") permit (principal, action, resource);"))
+        .hasMessageContaining("policy m: @rate_limit: \"ten a minute\" is not a rate");
   }
 
   @Test

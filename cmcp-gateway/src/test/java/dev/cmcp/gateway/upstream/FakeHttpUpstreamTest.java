@@ -26,7 +26,9 @@ import java.util.List;
 import java.util.Map;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.concurrent.Executor;
 import java.util.concurrent.Executors;
+import java.util.concurrent.ForkJoinPool;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.function.Consumer;
@@ -65,6 +67,11 @@ class FakeHttpUpstreamTest {
   private UpstreamServer.StreamableHttp fake(Map<String, String> headers) {
     return new UpstreamServer.StreamableHttp(
         "fake", URI.create("http://127.0.0.1:" + server.getAddress().getPort() + "/mcp"), headers);
+  }
+
+  /** Where a call that the test cancels runs: a platform thread here, which takes the asynchronous HttpClient. */
+  Executor callers() {
+    return ForkJoinPool.commonPool();
   }
 
   private static JsonNode call(Upstreams upstreams, String tool) throws Exception {
@@ -154,7 +161,8 @@ class FakeHttpUpstreamTest {
       upstreams.start();
       Cancellation cancellation = new Cancellation();
       CompletableFuture<UpstreamException> failure = CompletableFuture.supplyAsync(() -> catchThrowableOfType(UpstreamException.class,
-          () -> upstreams.connection("fake").request("tools/call", toolCall("hang", JsonNodeFactory.instance.objectNode()), cancellation)));
+          () -> upstreams.connection("fake").request("tools/call", toolCall("hang", JsonNodeFactory.instance.objectNode()), cancellation)),
+          callers());
       JsonNode request = hanging.get(20, TimeUnit.SECONDS);
 
       cancellation.cancel("cancelled by the agent");

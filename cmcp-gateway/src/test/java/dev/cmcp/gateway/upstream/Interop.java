@@ -1,18 +1,17 @@
 package dev.cmcp.gateway.upstream;
 
 import static org.assertj.core.api.Assertions.fail;
-import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.node.JsonNodeFactory;
 import com.fasterxml.jackson.databind.node.ObjectNode;
+import dev.cmcp.gateway.InteropPackages;
 import dev.cmcp.gateway.catalog.Catalog;
 import dev.cmcp.gateway.catalog.UpstreamServer;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.net.ServerSocket;
 import java.net.URISyntaxException;
-import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
@@ -28,14 +27,10 @@ final class Interop {
 
   private Interop() {}
 
-  /** server-everything's launcher; skips the test when interop/node_modules was not installed. */
+  /** server-everything's launcher; skips the test when interop/node_modules was not installed (fails it in CI). */
   static Path serverEverything() {
-    Path launcher =
-        repositoryRoot().resolve("interop/node_modules/@modelcontextprotocol/server-everything/dist/index.js");
-    assumeTrue(
-        Files.isRegularFile(launcher),
-        "interop/node_modules is missing: run `npm ci` in interop/ to run the upstream interop tests");
-    return launcher;
+    return InteropPackages.require(
+        repositoryRoot().resolve("interop/node_modules/@modelcontextprotocol/server-everything/dist/index.js"));
   }
 
   static Path fakeStdioServer() {

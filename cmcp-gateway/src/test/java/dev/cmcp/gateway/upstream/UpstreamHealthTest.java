@@ -10,6 +10,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import dev.cmcp.gateway.catalog.UpstreamServer;
 import dev.cmcp.gateway.ops.GatewayMetrics;
+import dev.cmcp.gateway.ops.MetricsParsers;
 import java.net.URI;
 import java.time.Clock;
 import java.time.Duration;
@@ -30,13 +31,15 @@ class UpstreamHealthTest {
       StdioConnection connection = (StdioConnection) upstreams.connection("fake");
       ProcessHandle first = connection.process().orElseThrow();
       assertThat(upstreams.problem("fake")).isEmpty();
-      assertThat(metrics.render()).contains("cmcp_upstream_restarts_total{server=\"fake\"} 0\n");
+      assertThat(MetricsParsers.protobuf(metrics.exposition(MetricsParsers.PROTOBUF).body()))
+          .containsEntry("cmcp_upstream_restarts_total{server=\"fake\"}", 0.0);
 
       first.destroyForcibly();
 
       awaitTrue("a new child to be started", () -> connection.process().filter(child -> child.pid() != first.pid()).isPresent());
       assertThat(upstreams.restarts()).isEqualTo(Map.of("fake", 1L));
-      assertThat(metrics.render()).contains("cmcp_upstream_restarts_total{server=\"fake\"} 1\n");
+      assertThat(MetricsParsers.protobuf(metrics.exposition(MetricsParsers.PROTOBUF).body()))
+          .containsEntry("cmcp_upstream_restarts_total{server=\"fake\"}", 1.0);
       assertThat(upstreams.problem("fake")).isEmpty();
     }
   }

@@ -33,6 +33,12 @@ public final class AuditLogReplay {
   /** Entries hold hashes, not payloads; a longer line is not an entry this gateway wrote. */
   public static final int MAX_LINE_BYTES = 1024 * 1024;
 
+  /**
+   * The most a replayed log may hold, whatever the file is (a pipe or device has no size): every
+   * entry is kept in memory to compare with claims. An epoch ends at every gateway start.
+   */
+  public static final long MAX_LOG_BYTES = 1024L * 1024 * 1024;
+
   private static final Pattern HEX_HASH = Pattern.compile("[0-9a-f]{64}");
 
   private AuditLogReplay() {}
@@ -112,7 +118,12 @@ public final class AuditLogReplay {
       Chain chain = new Chain();
       ByteArrayOutputStream line = new ByteArrayOutputStream();
       long lineNumber = 1;
+      long read = 0;
       for (int b = in.read(); b != -1; b = in.read()) {
+        if (++read > MAX_LOG_BYTES) {
+          return new Broken(lineNumber, file + " holds more than " + MAX_LOG_BYTES + " bytes: more than this verifier"
+              + " replays (read stopped at the limit)");
+        }
         if (b != '\n') {
           if (line.size() >= MAX_LINE_BYTES) {
             return new Broken(lineNumber, "longer than " + MAX_LINE_BYTES + " bytes: not an audit entry");

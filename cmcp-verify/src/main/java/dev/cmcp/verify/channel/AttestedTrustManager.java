@@ -150,8 +150,14 @@ public final class AttestedTrustManager extends X509ExtendedTrustManager {
     throw new CertificateException("gateway attestation does not cover this connection: " + why);
   }
 
+  /**
+   * No check failed, the key is bound, and the result is {@code verified}; under
+   * {@link EvidencePolicy#ALLOW_SOFTWARE}, {@code partially_verified} too (what it leaves
+   * unestablished is in the report's {@code not_established}).
+   */
   private boolean accepted(VerificationReport report) {
-    if (report.exitCode() != 0 || report.check(CheckName.TLS_KEY_BOUND).status() != Status.PASS) {
+    boolean failed = report.checks().stream().anyMatch(c -> c.status() == Status.FAIL);
+    if (failed || report.check(CheckName.TLS_KEY_BOUND).status() != Status.PASS) {
       return false;
     }
     return report.result() == VerificationReport.Result.VERIFIED

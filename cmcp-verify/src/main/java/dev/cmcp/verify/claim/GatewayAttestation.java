@@ -1,6 +1,8 @@
 package dev.cmcp.verify.claim;
 
 import com.fasterxml.jackson.databind.JsonNode;
+import dev.cmcp.verify.ClaimVerifier;
+import java.util.Objects;
 import java.util.Set;
 
 /**
@@ -21,9 +23,11 @@ import java.util.Set;
  */
 public record GatewayAttestation(GatewayClaim.Trace trace, String signature) {
 
-  public static GatewayAttestation fromJson(JsonNode document) throws ClaimException {
+  /** Reads a parsed document; like a claim, only the verifier reads one it has not verified. */
+  public static GatewayAttestation fromJson(JsonNode document, ClaimVerifier.Reading permit) throws ClaimException {
+    Objects.requireNonNull(permit, "only ClaimVerifier reads an unverified attestation document");
     JsonFields root = JsonFields.exactly(document, "", Set.of("trace", "binding", "report_data", "signature"));
-    GatewayClaim.Trace trace = GatewayClaim.readTrace(root);
+    GatewayClaim.Trace trace = GatewayClaim.readTraceOf(root);
     Binding binding = Binding.of(trace);
     JsonNode inputs = Binding.inputs(trace.policy().bundleHash(), trace.policy().catalogHash(),
         trace.policy().enforcementMode(), trace.cnf().thumbprint(), trace.tlsSpkiSha256());
@@ -39,7 +43,8 @@ public record GatewayAttestation(GatewayClaim.Trace trace, String signature) {
   /** The view of this document as a claim over no session, for the checks claims and documents share. */
   public GatewayClaim asClaim() {
     String none = "0".repeat(64);
-    return new GatewayClaim(trace, new GatewayClaim.Session("", "", new GatewayClaim.AuditChain("", none, none, 0), java.util.List.of()),
+    return new GatewayClaim(trace, new GatewayClaim.Session("", "", new GatewayClaim.AuditChain("", none, none, 0), java.util.List.of(),
+        java.util.Optional.empty()),
         signature);
   }
 }

@@ -1,9 +1,11 @@
 package dev.cmcp.verify.claim;
 
 import com.fasterxml.jackson.databind.JsonNode;
+import dev.cmcp.verify.ClaimVerifier;
 import java.util.ArrayList;
 import java.util.HashSet;
 import java.util.List;
+import java.util.Objects;
 import java.util.Optional;
 import java.util.Set;
 import java.util.regex.Pattern;
@@ -38,8 +40,18 @@ public record GatewayClaim(Trace trace, Session gateway, String signature) {
   /** {@code trace.policy}. */
   public record Policy(String bundleHash, String catalogHash, String enforcementMode) {}
 
-  /** {@code gateway}: one session's calls and the audit chain they are in. */
-  public record Session(String sessionId, String workflowId, AuditChain auditChain, List<Call> calls) {}
+  /**
+   * {@code gateway}: one session's calls and the audit chain they are in.
+   *
+   * @param principal who made the session's calls; empty in claims of gateways that did not record it
+   */
+  public record Session(String sessionId, String workflowId, AuditChain auditChain, List<Call> calls, Optional<Principal> principal) {}
+
+  /**
+   * {@code gateway.principal}: the Cedar principal of the session's calls and how the gateway
+   * authenticated it ({@code none}, {@code shared_token}, {@code agent_token}, {@code oauth}).
+   */
+  public record Principal(String id, String method, Optional<String> issuer) {}
 
   /** {@code gateway.audit_chain}: the epoch's chain as it stood when the claim was issued. */
   public record AuditChain(String epoch, String root, String tip, long length) {}
@@ -64,28 +76,29 @@ public record GatewayClaim(Trace trace, Session gateway, String signature) {
   /** The outcome entry of a call, with its own inclusion proof. */
   public record OutcomeEntry(long index, String entrySha256, List<String> inclusionProof) {}
 
-  /** Reads a parsed claim; the message of the exception names the first field that is wrong. */
-  public static GatewayClaim fromJson(JsonNode claim) throws ClaimException {
+  /**
+   * Reads a parsed claim; the message of the exception names the first field that is wrong.
+   * Only the verifier may read a claim it has not verified: callers get a claim's content as
+   * {@code VerifiedClaim} from {@code ClaimVerifier.verify}.
+   */
+  public static GatewayClaim fromJson(JsonNode claim, ClaimVerifier.Reading permit) throws ClaimException {
+    Objects.requireNonNull(permit, "only ClaimVerifier reads an unverified claim");
     JsonFields root = JsonFields.exactly(claim, "", Set.of("trace", "gateway", "signature"));
-    Trace trace = readTrace(root);
-    Session session = readSession(root.object("gateway", Set.of("session_id", "workflow_id", "audit_chain", "calls")));
+    Trace trace = readTraceOf(root);
+    Session session = readSession(
+        root.object("gateway", Set.of("session_id", "workflow_id", "audit_chain", "calls"), Set.of("principal")));
     return new GatewayClaim(trace, session, root.text("signature"));
   }
 
   /**
-   * Reads {@code trace} of a claim or of an attestation document; {@code tls} is the one optional
+   * Reads {@code trace} of a claim or of an attestation document; {@code tls} is its one optional
    * member, so that claims of gateways without TLS read as before.
    */
-  static Trace readTrace(JsonFields parent) throws ClaimException {
-    JsonNode node = parent.node("trace");
-    boolean tls = node != null && node.isObject() && node.has("tls");
-    Set<String> names = tls
-        ? Set.of("eat_profile", "iat", "exp", "runtime", "policy", "cnf", "tls")
-        : Set.of("eat_profile", "iat", "exp", "runtime", "policy", "cnf");
-    return readTrace(parent.object("trace", names), tls);
+  static Trace readTraceOf(JsonFields parent) throws ClaimException {
+    return readTrace(parent.object("trace", Set.of("eat_profile", "iat", "exp", "runtime", "policy", "cnf"), Set.of("tls")));
   }
 
-  private static Trace readTrace(JsonFields trace, boolean withTls) throws ClaimException {
+  private static Trace readTrace(JsonFields trace) throws ClaimException {
     String profile = trace.text("eat_profile");
     if (!profile.equals(EAT_PROFILE)) {
       throw new ClaimException(trace.path("eat_profile") + ": this verifier reads \"" + EAT_PROFILE + "\", not \"" + profile + "\"");
@@ -108,7 +121,7 @@ public record GatewayClaim(Trace trace, Session gateway, String signature) {
         policy.oneOf("enforcement_mode", Set.of("enforcing", "advisory", "silent")));
     JsonFields cnf = trace.object("cnf", Set.of("jwk"));
     Jwk jwk = Jwk.fromJson(cnf.node("jwk"), cnf.path("jwk"));
-    Optional<String> tlsSpki = withTls
+    Optional<String> tlsSpki = trace.has("tls")
         ? Optional.of(trace.object("tls", Set.of("spki_sha256")).hexHash("spki_sha256"))
         : Optional.empty();
     return new Trace(iat, exp, attestation, policyHashes, jwk, tlsSpki);
@@ -128,7 +141,13 @@ public record GatewayClaim(Trace trace, Session gateway, String signature) {
       }
       calls.add(call);
     }
-    return new Session(gateway.text("session_id"), gateway.text("workflow_id"), auditChain, List.copyOf(calls));
+    Optional<Principal> principal = Optional.empty();
+    if (gateway.has("principal")) {
+      JsonFields who = gateway.object("principal", Set.of("id", "method", "issuer"));
+      principal = Optional.of(new Principal(who.text("id"), who.oneOf("method", Set.of("none", "shared_token", "agent_token", "oauth")),
+          who.isNull("issuer") ? Optional.empty() : Optional.of(who.text("issuer"))));
+    }
+    return new Session(gateway.text("session_id"), gateway.text("workflow_id"), auditChain, List.copyOf(calls), principal);
   }
 
   private static Call readCall(JsonNode node, String path, long chainLength) throws ClaimException {

@@ -26,12 +26,20 @@ final class JsonFields {
 
   /** {@code node} as an object with exactly the fields {@code names}. */
   static JsonFields exactly(JsonNode node, String path, Set<String> names) throws ClaimException {
+    return exactly(node, path, names, Set.of());
+  }
+
+  /**
+   * {@code node} as an object with the fields {@code names}, and perhaps {@code optional} ones:
+   * fields a later version of the format added, which older claims lack.
+   */
+  static JsonFields exactly(JsonNode node, String path, Set<String> names, Set<String> optional) throws ClaimException {
     if (node == null || !node.isObject()) {
       throw new ClaimException(label(path) + "expected a JSON object");
     }
     for (Iterator<String> it = node.fieldNames(); it.hasNext(); ) {
       String name = it.next();
-      if (!names.contains(name)) {
+      if (!names.contains(name) && !optional.contains(name)) {
         throw new ClaimException(join(path, name) + ": unknown field");
       }
     }
@@ -49,6 +57,10 @@ final class JsonFields {
 
   JsonNode node(String name) {
     return object.get(name);
+  }
+
+  boolean has(String name) {
+    return object.has(name);
   }
 
   boolean isNull(String name) {
@@ -93,6 +105,10 @@ final class JsonFields {
 
   JsonFields object(String name, Set<String> names) throws ClaimException {
     return exactly(object.get(name), path(name), names);
+  }
+
+  JsonFields object(String name, Set<String> names, Set<String> optional) throws ClaimException {
+    return exactly(object.get(name), path(name), names, optional);
   }
 
   List<JsonNode> array(String name) throws ClaimException {

@@ -3,6 +3,8 @@ package dev.cmcp.verify.cli;
 import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
+import dev.cmcp.verify.AcceptedRisk;
+import dev.cmcp.verify.BoundedRead;
 import dev.cmcp.verify.ClaimVerifier;
 import dev.cmcp.verify.EvidencePolicy;
 import dev.cmcp.verify.VerificationOptions;
@@ -11,7 +13,6 @@ import dev.cmcp.verify.evidence.TrustStore;
 import dev.cmcp.verify.evidence.TrustStoreException;
 import java.io.IOException;
 import java.io.PrintStream;
-import java.nio.file.Files;
 import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
 import java.time.Instant;
@@ -21,23 +22,30 @@ import java.util.Optional;
  * The logic of {@code cmcp verify}, free of any command-line library: the gateway's command
  * parses the options into {@link Arguments} and returns {@link #run}'s exit code.
  *
- * <p>Exit codes follow the gateway's: 0 every requested check passed, 1 a check failed or the
- * claim file cannot be read, 2 an option value is malformed.
+ * <p>Exit codes: 0 {@code verified} and nothing else; 1 a check failed or the claim file cannot
+ * be read; 2 an option value is malformed; 3 {@code partially_verified}: no check failed, but
+ * something is not established (see {@link VerificationReport#notEstablished}). A script that
+ * treats only 0 as success therefore never accepts a claim the report calls partial, such as
+ * one signed by any key with software evidence.
  */
 public final class VerifyCli {
 
   public static final int OK = 0;
   public static final int FAILED = 1;
   public static final int USAGE = 2;
+  public static final int PARTIAL = 3;
 
   /** Claim files are small; a larger file is not a claim and is not read into memory. */
-  static final long MAX_CLAIM_BYTES = 16 * 1024 * 1024;
+  static final int MAX_CLAIM_BYTES = 16 * 1024 * 1024;
 
   /**
    * The options of {@code cmcp verify}.
    *
    * @param certs {@code --certs}: the folder of certificates, CRLs and collateral that hardware evidence is checked with
-   * @param allowSoftware {@code --allow-software}: accept evidence without an offline root of trust (software, opaque, TPM with an uncertified AK)
+   * @param allowSoftware {@code --allow-software}: accept evidence without an offline root of trust (software, opaque,
+   *     TPM with an uncertified AK) as {@code partially_verified} rather than refuse it
+   * @param acceptAnyBundle {@code --accept-any-bundle}: no expected bundle hash, and that is intended
+   * @param acceptAnyMeasurement {@code --accept-any-measurement}: no expected measurement, and that is intended
    * @param now {@code --now}: judge freshness at this time instead of the clock
    * @param json {@code --json}: print the report as JSON instead of one line per check
    */
@@ -48,6 +56,8 @@ public final class VerifyCli {
       Optional<Path> auditLog,
       Optional<Path> certs,
       boolean allowSoftware,
+      boolean acceptAnyBundle,
+      boolean acceptAnyMeasurement,
       Optional<Instant> now,
       boolean json) {}
 
@@ -63,11 +73,10 @@ public final class VerifyCli {
     }
     byte[] claim;
     try {
-      if (Files.size(arguments.claim()) > MAX_CLAIM_BYTES) {
-        err.println("cmcp verify: " + arguments.claim() + " is larger than " + MAX_CLAIM_BYTES + " bytes: not a claim");
-        return FAILED;
-      }
-      claim = Files.readAllBytes(arguments.claim());
+      claim = BoundedRead.read(arguments.claim(), MAX_CLAIM_BYTES, "a claim");
+    } catch (BoundedRead.TooLargeException e) {
+      err.println("cmcp verify: " + e.getMessage());
+      return FAILED;
     } catch (NoSuchFileException e) {
       err.println("cmcp verify: claim file " + arguments.claim() + " not found");
       return FAILED;
@@ -92,6 +101,12 @@ public final class VerifyCli {
     }
     if (arguments.auditLog().isPresent()) {
       options = options.withAuditLog(arguments.auditLog().get());
+    }
+    if (arguments.acceptAnyBundle()) {
+      options = options.accepting(AcceptedRisk.ANY_BUNDLE);
+    }
+    if (arguments.acceptAnyMeasurement()) {
+      options = options.accepting(AcceptedRisk.ANY_MEASUREMENT);
     }
     if (arguments.certs().isPresent()) {
       options = options.withTrustStore(TrustStore.load(arguments.certs().get()));

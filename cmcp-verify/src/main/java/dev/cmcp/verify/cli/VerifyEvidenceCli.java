@@ -1,5 +1,7 @@
 package dev.cmcp.verify.cli;
 
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import dev.cmcp.verify.BoundedRead;
 import dev.cmcp.verify.evidence.EvidenceReport;
 import dev.cmcp.verify.evidence.TrustStore;
 import dev.cmcp.verify.evidence.TrustStoreException;
@@ -14,12 +16,13 @@ import dev.cmcp.verify.evidence.tpm.TpmVerifier;
 import java.io.IOException;
 import java.io.PrintStream;
 import java.nio.charset.StandardCharsets;
-import java.nio.file.Files;
 import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
 import java.time.Instant;
+import java.util.ArrayList;
 import java.util.Base64;
 import java.util.HexFormat;
+import java.util.List;
 import java.util.Locale;
 import java.util.Optional;
 import java.util.regex.Pattern;
@@ -30,14 +33,16 @@ import java.util.regex.Pattern;
  * command parses the options into {@link Arguments} and returns {@link #run}'s exit code.
  *
  * <p>Exit codes as {@link VerifyCli}'s: 0 no check failed, 1 a check failed or the evidence file
- * cannot be read, 2 an option value is malformed or the certificates folder cannot be read. A
- * TPM quote exits 1 even when no check fails: its attestation key is not certified, so it is at
- * best {@code partially_verified} (see {@link TpmReport#exitCode}), which the report prints.
+ * cannot be read, 2 an option value is malformed or the certificates folder cannot be read. Raw
+ * evidence has no policy to expect, so 0 needs only the genuineness checks and the expectations
+ * given ({@code --report-data}, {@code --expected-measurement}) to pass; the report lists those
+ * not given ({@code NOT GIVEN}, JSON {@code not_given}). A TPM quote whose attestation key is not
+ * certified exits 3: at best {@code partially_verified} (see {@link TpmReport#exitCode}).
  */
 public final class VerifyEvidenceCli {
 
   /** A report is 1184 bytes and a quote a few kilobytes; a larger file is neither. */
-  static final long MAX_EVIDENCE_BYTES = 1024 * 1024;
+  static final int MAX_EVIDENCE_BYTES = 1024 * 1024;
 
   private static final String COMMAND = "cmcp verify-evidence: ";
   private static final int REPORT_DATA_BYTES = 64;
@@ -111,9 +116,10 @@ public final class VerifyEvidenceCli {
       return VerifyCli.FAILED;
     }
     Instant now = arguments.now().orElseGet(Instant::now);
-    EvidenceReport report = platform.equals("sev-snp")
+    EvidenceReport report = (platform.equals("sev-snp")
         ? SnpVerifier.verify(evidence.get(), certs, reportData, now, snpPolicy)
-        : TdxVerifier.verify(evidence.get(), collateral, reportData, now, tdxPolicy).toEvidenceReport();
+        : TdxVerifier.verify(evidence.get(), collateral, reportData, now, tdxPolicy).toEvidenceReport())
+        .withNotGiven(notGiven(arguments));
     out.print(arguments.json() ? VerifyCli.json(report.toJson()) : report.toText());
     out.flush();
     return report.exitCode();
@@ -127,7 +133,18 @@ public final class VerifyEvidenceCli {
     }
     TpmReport report = TpmVerifier.verify(tpmEvidenceJson(evidence.get()), reportData, pcrDigest,
         arguments.now().orElseGet(Instant::now));
-    out.print(arguments.json() ? VerifyCli.json(report.toJson()) : report.toText());
+    List<String> notGiven = notGiven(arguments);
+    if (arguments.json()) {
+      ObjectNode json = report.toJson();
+      notGiven.forEach(json.putArray("not_given")::add);
+      out.print(VerifyCli.json(json));
+    } else {
+      String text = report.toText();
+      int result = text.lastIndexOf("result: ");
+      StringBuilder lines = new StringBuilder(text.substring(0, result));
+      notGiven.forEach(expectation -> lines.append("NOT GIVEN ").append(expectation).append('\n'));
+      out.print(lines.append(text.substring(result)));
+    }
     out.flush();
     return report.exitCode();
   }
@@ -147,6 +164,18 @@ public final class VerifyEvidenceCli {
       }
     }
     return file;
+  }
+
+  /** The expectations not given, each with what was therefore not compared. */
+  private static List<String> notGiven(Arguments arguments) {
+    List<String> missing = new ArrayList<>();
+    if (arguments.reportData().isEmpty()) {
+      missing.add("--report-data: the evidence's user data was not compared with the value it should hold");
+    }
+    if (arguments.expectedMeasurement().isEmpty()) {
+      missing.add("--expected-measurement: the measurement was not compared; any code in a genuine guest passes");
+    }
+    return missing;
   }
 
   private static String pcrDigest(String hex) {
@@ -169,11 +198,9 @@ public final class VerifyEvidenceCli {
 
   private static Optional<byte[]> read(Path file, PrintStream err) {
     try {
-      if (Files.size(file) > MAX_EVIDENCE_BYTES) {
-        err.println(COMMAND + file + " is larger than " + MAX_EVIDENCE_BYTES + " bytes: not a report or quote");
-        return Optional.empty();
-      }
-      return Optional.of(Files.readAllBytes(file));
+      return Optional.of(BoundedRead.read(file, MAX_EVIDENCE_BYTES, "a report, quote or evidence document"));
+    } catch (BoundedRead.TooLargeException e) {
+      err.println(COMMAND + e.getMessage());
     } catch (NoSuchFileException e) {
       err.println(COMMAND + "evidence file " + file + " not found");
     } catch (IOException e) {

@@ -17,13 +17,25 @@ import java.util.Objects;
  * order the evidence holds them.
  *
  * @param platform {@code sev-snp}, {@code tdx}, ... as claims name platforms
+ * @param notGiven the expectations the caller did not give (the user data, the measurement), one
+ *     sentence each: the report passes without them, and says what it therefore did not compare
  */
-public record EvidenceReport(String platform, List<Check> checks, Map<String, String> fields) {
+public record EvidenceReport(String platform, List<Check> checks, Map<String, String> fields, List<String> notGiven) {
 
   public EvidenceReport {
     Objects.requireNonNull(platform, "platform");
     checks = List.copyOf(checks);
     fields = Collections.unmodifiableMap(new LinkedHashMap<>(fields));
+    notGiven = List.copyOf(notGiven);
+  }
+
+  public EvidenceReport(String platform, List<Check> checks, Map<String, String> fields) {
+    this(platform, checks, fields, List.of());
+  }
+
+  /** This report, listing these expectations as not given. */
+  public EvidenceReport withNotGiven(List<String> expectations) {
+    return new EvidenceReport(platform, checks, fields, expectations);
   }
 
   public record Check(String name, Status status, String reason) {
@@ -53,7 +65,7 @@ public record EvidenceReport(String platform, List<Check> checks, Map<String, St
 
   /**
    * {@code {"platform", "result": "verified"|"unverified", "exit_code", "checks": [{"name",
-   * "status", "reason"}, ...], "fields": {...}}}
+   * "status", "reason"}, ...], "fields": {...}, "not_given": [...]}}
    */
   public ObjectNode toJson() {
     ObjectNode report = JsonNodeFactory.instance.objectNode();
@@ -69,6 +81,8 @@ public record EvidenceReport(String platform, List<Check> checks, Map<String, St
     }
     ObjectNode values = report.putObject("fields");
     fields.forEach(values::put);
+    ArrayNode missing = report.putArray("not_given");
+    notGiven.forEach(missing::add);
     return report;
   }
 
@@ -79,6 +93,7 @@ public record EvidenceReport(String platform, List<Check> checks, Map<String, St
       text.append(String.format("%-4s %-16s %s\n", check.status().name(), check.name(), check.reason()));
     }
     fields.forEach((name, value) -> text.append(String.format("  %-20s %s\n", name + ":", value)));
+    notGiven.forEach(expectation -> text.append("NOT GIVEN ").append(expectation).append('\n'));
     return text.append("result: ").append(result()).append("\n").toString();
   }
 

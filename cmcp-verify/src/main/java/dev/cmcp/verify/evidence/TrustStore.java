@@ -1,6 +1,7 @@
 package dev.cmcp.verify.evidence;
 
 import com.fasterxml.jackson.databind.JsonNode;
+import dev.cmcp.verify.BoundedRead;
 import dev.cmcp.verify.StrictJson;
 import java.io.ByteArrayInputStream;
 import java.io.IOException;
@@ -48,7 +49,7 @@ import java.util.stream.Stream;
 public record TrustStore(List<X509Certificate> certificates, List<X509CRL> crls, List<Document> documents) {
 
   /** Far larger than any certificate or CRL a vendor publishes; keeps a stray disk image out of memory. */
-  static final long MAX_FILE_BYTES = 16L * 1024 * 1024;
+  static final int MAX_FILE_BYTES = 16 * 1024 * 1024;
 
   private static final Pattern PEM_BLOCK = Pattern.compile(
       "-----BEGIN ([A-Z0-9 ]+)-----(.*?)-----END \\1-----", Pattern.DOTALL);
@@ -190,12 +191,9 @@ public record TrustStore(List<X509Certificate> certificates, List<X509CRL> crls,
 
   private static byte[] read(Path file) throws TrustStoreException {
     try {
-      long size = Files.size(file);
-      if (size > MAX_FILE_BYTES) {
-        throw new TrustStoreException(file + ": " + size + " bytes is too large for a certificate or CRL"
-            + " (at most " + MAX_FILE_BYTES + "); remove it from the certificates folder");
-      }
-      return Files.readAllBytes(file);
+      return BoundedRead.read(file, MAX_FILE_BYTES, "a certificate, CRL or collateral file");
+    } catch (BoundedRead.TooLargeException e) {
+      throw new TrustStoreException(e.getMessage() + "; remove it from the certificates folder", e);
     } catch (IOException e) {
       throw new TrustStoreException(file + ": cannot read: " + e.getMessage(), e);
     }

@@ -36,7 +36,7 @@ class VerifyCliTest {
 
   private int run(Path claimFile, Optional<String> bundleHash, boolean allowSoftware, boolean json) {
     VerifyCli.Arguments arguments = new VerifyCli.Arguments(claimFile, bundleHash, Optional.empty(),
-        Optional.of(gateway.log()), Optional.empty(), allowSoftware, Optional.of(TestGateway.ISSUED), json);
+        Optional.of(gateway.log()), Optional.empty(), allowSoftware, false, false, Optional.of(TestGateway.ISSUED), json);
     return VerifyCli.run(arguments, new PrintStream(out, true, StandardCharsets.UTF_8), new PrintStream(err, true, StandardCharsets.UTF_8));
   }
 
@@ -45,9 +45,10 @@ class VerifyCliTest {
   }
 
   @Test
-  void aSoftwareClaimExitsZeroOnlyWithAllowSoftware() {
-    assertThat(run(claim, Optional.empty(), true, false)).isZero();
-    assertThat(out()).contains("PASS audit_log").contains("SKIP evidence").endsWith("result: partially_verified\n");
+  void aSoftwareClaimIsPartialWithAllowSoftwareAndNeverExitsZero() {
+    assertThat(run(claim, Optional.of(TestGateway.BUNDLE_HASH), true, false)).isEqualTo(VerifyCli.PARTIAL);
+    assertThat(out()).contains("PASS audit_log").contains("SKIP evidence")
+        .contains("NOT ESTABLISHED evidence: no offline root of trust").endsWith("result: partially_verified\n");
 
     out.reset();
     assertThat(run(claim, Optional.empty(), false, false)).isEqualTo(VerifyCli.FAILED);
@@ -59,7 +60,10 @@ class VerifyCliTest {
     int exit = run(claim, Optional.of(TestGateway.BUNDLE_HASH), true, true);
 
     JsonNode report = new ObjectMapper().readTree(out());
-    assertThat(exit).isZero();
+    assertThat(exit).isEqualTo(VerifyCli.PARTIAL);
+    assertThat(report.get("exit_code").asInt()).isEqualTo(VerifyCli.PARTIAL);
+    assertThat(report.get("not_established")).hasSize(1);
+    assertThat(report.get("accepted_risks")).isEmpty();
     assertThat(report.get("result").asText()).isEqualTo("partially_verified");
     assertThat(report.get("checks")).hasSize(10);
     assertThat(report.at("/checks/4/name").asText()).isEqualTo("tls_key_bound");
@@ -76,6 +80,35 @@ class VerifyCliTest {
   }
 
   @Test
+  void anExpectationAndItsAcceptedAbsenceTogetherAreAUsageError() {
+    VerifyCli.Arguments both = new VerifyCli.Arguments(claim, Optional.of(TestGateway.BUNDLE_HASH), Optional.empty(),
+        Optional.empty(), Optional.empty(), true, true, false, Optional.empty(), false);
+
+    assertThat(VerifyCli.run(both, new PrintStream(out, true, StandardCharsets.UTF_8),
+        new PrintStream(err, true, StandardCharsets.UTF_8))).isEqualTo(VerifyCli.USAGE);
+    assertThat(err.toString(StandardCharsets.UTF_8)).contains("--accept-any-bundle, not both");
+  }
+
+  @Test
+  void anAcceptedRiskIsPrintedAndTheMissingExpectationIsNotListed() {
+    VerifyCli.Arguments accepting = new VerifyCli.Arguments(claim, Optional.empty(), Optional.empty(),
+        Optional.of(gateway.log()), Optional.empty(), true, true, false, Optional.of(TestGateway.ISSUED), false);
+
+    assertThat(VerifyCli.run(accepting, new PrintStream(out, true, StandardCharsets.UTF_8),
+        new PrintStream(err, true, StandardCharsets.UTF_8))).isEqualTo(VerifyCli.PARTIAL);
+    assertThat(out()).contains("ACCEPTED RISK   any policy bundle is accepted").doesNotContain("NOT ESTABLISHED bundle_hash");
+  }
+
+  @Test
+  void anEndlessClaimFileFailsFastAtTheLimit() {
+    // /dev/zero has size 0 and never ends: the limit must hold on what is read, not on the size.
+    assertThat(run(Path.of("/dev/zero"), Optional.empty(), true, false)).isEqualTo(VerifyCli.FAILED);
+    assertThat(err.toString(StandardCharsets.UTF_8)).contains("/dev/zero holds more than " + VerifyCli.MAX_CLAIM_BYTES
+        + " bytes: not a claim");
+    assertThat(out()).isEmpty();
+  }
+
+  @Test
   void aMissingClaimFileFailsWithItsName() {
     assertThat(run(dir.resolve("nope.json"), Optional.empty(), true, false)).isEqualTo(VerifyCli.FAILED);
     assertThat(err.toString(StandardCharsets.UTF_8)).contains("claim file").contains("nope.json not found");
@@ -86,9 +119,9 @@ class VerifyCliTest {
     Path withAKey = Files.createDirectory(dir.resolve("keys"));
     Files.writeString(withAKey.resolve("key.pem"), "-----BEGIN PRIVATE KEY-----\nMC4CAQAwBQYDK2VwBCIEIA==\n-----END PRIVATE KEY-----\n");
     VerifyCli.Arguments missing = new VerifyCli.Arguments(claim, Optional.empty(), Optional.empty(),
-        Optional.empty(), Optional.of(dir.resolve("certs")), true, Optional.empty(), false);
+        Optional.empty(), Optional.of(dir.resolve("certs")), true, false, false, Optional.empty(), false);
     VerifyCli.Arguments withKey = new VerifyCli.Arguments(claim, Optional.empty(), Optional.empty(),
-        Optional.empty(), Optional.of(withAKey), true, Optional.empty(), false);
+        Optional.empty(), Optional.of(withAKey), true, false, false, Optional.empty(), false);
     PrintStream errors = new PrintStream(err, true, StandardCharsets.UTF_8);
 
     assertThat(VerifyCli.run(missing, new PrintStream(out, true, StandardCharsets.UTF_8), errors)).isEqualTo(VerifyCli.USAGE);
@@ -100,7 +133,7 @@ class VerifyCliTest {
   @Test
   void theClockIsUsedWhenNoTimeIsGiven() {
     VerifyCli.Arguments arguments = new VerifyCli.Arguments(claim, Optional.empty(), Optional.empty(),
-        Optional.empty(), Optional.empty(), true, Optional.empty(), false);
+        Optional.empty(), Optional.empty(), true, false, false, Optional.empty(), false);
 
     Instant before = Instant.now();
     VerifyCli.run(arguments, new PrintStream(out, true, StandardCharsets.UTF_8), System.err);

@@ -76,6 +76,17 @@ class VerifyEvidenceCliTest {
         "PASS report_data", "FAIL policy_debug ");
     assertThat(out().lines().filter(line -> line.startsWith("FAIL"))).hasSize(1);
     assertThat(out()).contains("  measurement:         " + SNP_MEASUREMENT).endsWith("result: unverified\n");
+    assertThat(out()).contains("NOT GIVEN --expected-measurement: the measurement was not compared").doesNotContain("NOT GIVEN --report-data");
+  }
+
+  @Test
+  void anEndlessEvidenceFileFailsFastAtTheLimit() throws IOException {
+    milanCerts();
+
+    // /dev/zero has size 0 and never ends: the limit holds on what is read.
+    assertThat(run("sev-snp", Path.of("/dev/zero"), Optional.empty(), Optional.empty(), SNP_NOW, false)).isEqualTo(VerifyCli.FAILED);
+    assertThat(err()).contains("/dev/zero holds more than " + VerifyEvidenceCli.MAX_EVIDENCE_BYTES + " bytes");
+    assertThat(out()).isEmpty();
   }
 
   @Test
@@ -186,10 +197,10 @@ class VerifyEvidenceCliTest {
   }
 
   @Test
-  void aTpmQuoteThatHoldsUpIsPartiallyVerifiedAndExitsOne() throws IOException {
+  void aTpmQuoteThatHoldsUpIsPartiallyVerifiedAndExitsThree() throws IOException {
     int exit = tpm(tpmQuote(), Optional.of(TPM_BINDING), Optional.of(TPM_PCR_DIGEST.toUpperCase()), false);
 
-    assertThat(exit).as(out() + err()).isEqualTo(VerifyCli.FAILED);
+    assertThat(exit).as(out() + err()).isEqualTo(VerifyCli.PARTIAL);
     assertThat(out()).contains("PASS ak_signature", "PASS qualifying_data", "PASS pcr_digest", "PASS measurement",
         "SKIP ak_trust         AK not certified: no EK certificate chain").doesNotContain("FAIL")
         .contains("pcr_digest:     " + TPM_PCR_DIGEST).endsWith("result: partially_verified\n");
@@ -214,10 +225,11 @@ class VerifyEvidenceCliTest {
     int exit = tpm(quote, Optional.of(TPM_BINDING), Optional.empty(), true);
 
     JsonNode report = new ObjectMapper().readTree(out());
-    assertThat(exit).isEqualTo(VerifyCli.FAILED);
+    assertThat(exit).isEqualTo(VerifyCli.PARTIAL);
     assertThat(report.get("platform").asText()).isEqualTo("tpm");
     assertThat(report.get("result").asText()).isEqualTo("partially_verified");
-    assertThat(report.get("exit_code").asInt()).isEqualTo(1);
+    assertThat(report.get("exit_code").asInt()).isEqualTo(VerifyCli.PARTIAL);
+    assertThat(report.get("not_given").get(0).asText()).startsWith("--expected-measurement");
     assertThat(report.at("/quote/pcr_digest").asText()).isEqualTo(TPM_PCR_DIGEST);
   }
 

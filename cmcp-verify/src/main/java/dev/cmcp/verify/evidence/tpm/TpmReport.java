@@ -71,9 +71,12 @@ public record TpmReport(List<Check> checks, Optional<QuoteFields> quote) {
     return result() != Result.UNVERIFIED;
   }
 
-  /** 0 only when {@link Result#VERIFIED}: an uncertified AK does not pass as hardware evidence. */
+  /**
+   * 0 only when {@link Result#VERIFIED}; an uncertified AK does not pass as hardware evidence:
+   * 3, as every {@code partially_verified} result; 1 when a check failed.
+   */
   public int exitCode() {
-    return result() == Result.VERIFIED ? 0 : 1;
+    return result().exitCode();
   }
 
   /**

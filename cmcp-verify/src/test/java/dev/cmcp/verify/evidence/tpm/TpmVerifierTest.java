@@ -47,7 +47,7 @@ class TpmVerifierTest {
     assertThat(report.check(AK_TRUST).status()).isEqualTo(Status.SKIP);
     assertThat(report.check(AK_TRUST).reason()).startsWith("AK not certified: no EK certificate chain supplied");
     assertThat(report.result()).isEqualTo(Result.PARTIALLY_VERIFIED);
-    assertThat(report.exitCode()).isEqualTo(1);
+    assertThat(report.exitCode()).isEqualTo(3);
   }
 
   @Test
@@ -320,7 +320,7 @@ class TpmVerifierTest {
     assertThat(report.check(AK_ATTRIBUTES).status()).isEqualTo(Status.PASS);
     assertThat(report.check(AK_TRUST).status()).isEqualTo(Status.SKIP);
     assertThat(report.result()).isEqualTo(Result.PARTIALLY_VERIFIED);
-    assertThat(report.exitCode()).isEqualTo(1);
+    assertThat(report.exitCode()).isEqualTo(3);
   }
 
   @Test

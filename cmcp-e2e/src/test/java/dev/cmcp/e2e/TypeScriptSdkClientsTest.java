@@ -1,0 +1,58 @@
+package dev.cmcp.e2e;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import java.nio.file.Path;
+import java.util.List;
+import java.util.Map;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/**
+ * The official TypeScript SDK as the agent, in an old release that speaks only 2025-03-26 and
+ * 2024-11-05 (1.12, still common) and in the release pinned as current, side by side in front of
+ * server-everything. Each runs interop/clients/sdk-client.mjs, which prints what the SDK saw.
+ */
+class TypeScriptSdkClientsTest {
+
+  private static final String STEPS = """
+      [{"do":"listTools"},
+       {"do":"callTool","name":"everything.echo","arguments":{"message":"héllo \\"sdk\\""}},
+       {"do":"callTool","name":"everything.get-env"}]
+      """;
+
+  @TempDir Path tmp;
+
+  @Test
+  void oldAndCurrentSdkClientsListAndCallToolsAndSeeMcpErrorsForCatalogRefusals() throws Exception {
+    Catalog catalog = new Catalog()
+        .stdioServer("everything", "node", Repo.serverEverything().toString(), "stdio")
+        .tool("everything", "echo");
+    try (GatewayProcess gateway = GatewayProcess.start(Deployments.permitAll(tmp, catalog.json()), Map.of("CMCP_DEV_MODE", "1"))) {
+      String url = gateway.baseUrl() + "/mcp";
+      for (String sdk : List.of("sdk-1-12", "@modelcontextprotocol/sdk")) {
+        JsonNode seen = run(sdk, url, STEPS);
+        assertThat(seen.path("server").asText()).as(sdk).isEqualTo("cmcp-gateway");
+        JsonNode steps = seen.path("steps");
+        assertThat(steps.at("/0/result/tools").valueStream().map(t -> t.path("name").asText()).toList())
+            .as(sdk).containsExactly("everything.echo");
+        assertThat(steps.at("/1/result/content/0/text").asText()).as(sdk).isEqualTo("Echo: héllo \"sdk\"");
+        // A tool outside the catalog: an MCP error the SDK reports as such, not a failed transport.
+        assertThat(steps.at("/2/error/transport").asBoolean()).as(sdk).isFalse();
+        assertThat(steps.at("/2/error/code").asInt()).as(sdk).isEqualTo(-32602);
+        assertThat(steps.at("/2/error/message").asText()).as(sdk).contains("everything.get-env is not in the catalog");
+      }
+      // The old SDK accepts only 2025-03-26 and 2024-11-05; it connected, so the gateway answered its version.
+      assertThat(gateway.output()).contains("opened by cmcp-interop (MCP 2025-03-26)");
+    }
+  }
+
+  static JsonNode run(String sdk, String url, String steps) throws Exception {
+    Path script = Repo.root().resolve("interop/clients/sdk-client.mjs");
+    NodeServer.Finished finished = NodeServer.run(List.of("node", script.toString(), sdk, url, steps.strip()), 60);
+    assertThat(finished.exitCode()).as(finished.output()).isZero();
+    String output = finished.output().strip();
+    return McpClient.JSON.readTree(output.substring(output.lastIndexOf('\n') + 1));
+  }
+}

@@ -1,0 +1,47 @@
+// An MCP client built on one of the TypeScript SDK releases installed here, for the interop tests:
+//   node sdk-client.mjs <sdk package: sdk-1-12 | @modelcontextprotocol/sdk> <MCP URL> <steps JSON>
+// Each step is {"do": "listTools" | "callTool" | "listPrompts" | "getPrompt" | "readResource" |
+// "subscribe" | "unsubscribe", ...its arguments}. It prints one JSON object: the negotiated version,
+// the server's name and, per step, {"result": ...} or {"error": {code, message, transport}}, where
+// transport says whether the SDK reported a transport failure rather than an MCP error.
+const [sdk, url, stepsJson] = process.argv.slice(2);
+const { Client } = await import(`${sdk}/client/index.js`);
+const { StreamableHTTPClientTransport } = await import(`${sdk}/client/streamableHttp.js`);
+const types = await import(`${sdk}/types.js`);
+
+const client = new Client({ name: "cmcp-interop", version: "1.0.0" }, { capabilities: {} });
+const updates = [];
+if (types.ResourceUpdatedNotificationSchema) {
+  client.setNotificationHandler(types.ResourceUpdatedNotificationSchema, (n) => updates.push(n.params.uri));
+}
+const transport = new StreamableHTTPClientTransport(new URL(url));
+await client.connect(transport);
+const out = {
+  protocolVersion: transport.protocolVersion ?? null,
+  server: client.getServerVersion()?.name ?? null,
+  steps: [],
+};
+for (const step of JSON.parse(stepsJson)) {
+  try {
+    let result;
+    switch (step.do) {
+      case "listTools": result = await client.listTools(); break;
+      case "callTool": result = await client.callTool({ name: step.name, arguments: step.arguments ?? {} }); break;
+      case "listPrompts": result = await client.listPrompts(); break;
+      case "getPrompt": result = await client.getPrompt({ name: step.name, arguments: step.arguments ?? {} }); break;
+      case "readResource": result = await client.readResource({ uri: step.uri }); break;
+      case "subscribe": result = await client.subscribeResource({ uri: step.uri }); break;
+      case "unsubscribe": result = await client.unsubscribeResource({ uri: step.uri }); break;
+      case "wait": await new Promise((r) => setTimeout(r, step.ms)); result = { updates }; break;
+      default: throw new Error(`unknown step ${step.do}`);
+    }
+    out.steps.push({ result });
+  } catch (e) {
+    const mcp = e instanceof types.McpError;
+    out.steps.push({ error: { code: mcp ? e.code : null, message: String(e.message), transport: !mcp } });
+  }
+}
+out.updates = updates;
+await transport.terminateSession().catch(() => {});
+await client.close();
+console.log(JSON.stringify(out));
