@@ -43,6 +43,20 @@ final class Catalog {
     return this;
   }
 
+  /** A server's prompt listed under a name of the catalog's choosing. */
+  Catalog promptAlias(String promptName, String server, String upstreamName) {
+    ArrayNode prompts = json.has("prompts") ? (ArrayNode) json.get("prompts") : json.putArray("prompts");
+    prompts.addObject().put("prompt_name", promptName).put("server", server).put("upstream_name", upstreamName);
+    return this;
+  }
+
+  /** Resource URIs starting with {@code uriPrefix} go to {@code server}. */
+  Catalog resourceOwner(String uriPrefix, String server) {
+    ArrayNode owners = json.has("resource_owners") ? (ArrayNode) json.get("resource_owners") : json.putArray("resource_owners");
+    owners.addObject().put("uri_prefix", uriPrefix).put("server", server);
+    return this;
+  }
+
   ObjectNode json() {
     return json;
   }

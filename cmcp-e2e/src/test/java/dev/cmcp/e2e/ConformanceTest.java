@@ -67,7 +67,9 @@ class ConformanceTest {
         .alias("test_error_handling", "everything", "get-sum")
         .alias("test_tool_with_progress", "everything", "trigger-long-running-operation")
         .alias("test_sampling", "everything", "trigger-sampling-request")
-        .alias("test_elicitation", "everything", "trigger-elicitation-request");
+        .alias("test_elicitation", "everything", "trigger-elicitation-request")
+        .promptAlias("test_simple_prompt", "everything", "simple-prompt")
+        .resourceOwner("test://", "everything");
   }
 
   /** Scenario name to whether it passed, by the suite's own rule: no FAILURE and no WARNING check. */

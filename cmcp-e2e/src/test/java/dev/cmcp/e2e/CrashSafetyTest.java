@@ -72,7 +72,9 @@ class CrashSafetyTest {
       assertThat(CliTest.cmcp("claim", "--gateway", second.baseUrl(), "--session", "after-crash", "--out", claim.toString()).exit()).isZero();
       Path secondLog = logs(audit).stream().filter(p -> !p.equals(firstLog)).findFirst().orElseThrow();
       CliTest.Run run = ClaimTest.verify(claim, "--audit-log", secondLog.toString(), "--allow-software");
-      assertThat(run.exit()).as(run.output()).isZero();
+      // Software evidence is at best partially_verified (exit 3); no check may fail.
+      assertThat(run.exit()).as(run.output()).isEqualTo(3);
+      assertThat(run.output()).doesNotContain("FAIL");
 
       JsonNode genesis = McpClient.JSON.readTree(Files.readAllLines(secondLog).get(0));
       assertThat(genesis.path("previous_epoch").path("file").asText()).isEqualTo(firstLog.getFileName().toString());
@@ -106,7 +108,8 @@ class CrashSafetyTest {
     Path lastFirstEpochClaim = ClaimTest.claimFiles(audit).stream()
         .filter(p -> p.getFileName().toString().startsWith(epochOf(firstLog))).reduce((a, b) -> b).orElseThrow();
     CliTest.Run run = ClaimTest.verify(lastFirstEpochClaim, "--audit-log", firstLog.toString(), "--allow-software");
-    assertThat(run.exit()).as(run.output()).isZero();
+    assertThat(run.exit()).as(run.output()).isEqualTo(3);
+    assertThat(run.output()).doesNotContain("FAIL");
   }
 
   private static String epochOf(Path log) {

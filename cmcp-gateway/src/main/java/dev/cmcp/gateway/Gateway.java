@@ -38,6 +38,7 @@ import dev.cmcp.gateway.policy.ActivePolicy;
 import dev.cmcp.gateway.policy.PolicyBundle;
 import dev.cmcp.gateway.policy.PolicyBundleLoader;
 import dev.cmcp.gateway.policy.PolicyException;
+import dev.cmcp.gateway.policy.SessionHistories;
 import dev.cmcp.gateway.ratelimit.RateLimits;
 import dev.cmcp.gateway.tls.ServerIdentities;
 import dev.cmcp.gateway.tls.ServerIdentity;
@@ -179,7 +180,7 @@ public final class Gateway implements AutoCloseable {
     ToolCallPipeline toolCalls =
         new ToolCallPipeline(reloader::current, config.enforcementMode(), upstreams, audit, perCallClaims,
             evidence::refusal, clock, Optional.of(metrics), config.denyResponse(),
-            new CallControls(new RateLimits(config.rateLimits())));
+            new CallControls(new RateLimits(config.rateLimits()), new SessionHistories(config.limits().sessionIdleTimeout())));
     McpEndpoint endpoint = new McpEndpoint(
         new JsonRpcDecoder(json, config.limits().maxJsonValues()), new SessionStore(clock, config.limits().maxSessions(),
         config.limits().maxSessionsPerPrincipal(), config.limits().sessionIdleTimeout()), toolCalls, claims, version());

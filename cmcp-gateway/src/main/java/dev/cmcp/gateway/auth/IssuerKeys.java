@@ -56,13 +56,17 @@ public final class IssuerKeys {
   private final Duration maxAge;
   private final Fetch fetch;
   private final Clock clock;
-  private final ReentrantLock lock = new ReentrantLock();
-  // Guarded by lock.
-  private JWKSet keys;
-  private Instant fetchedAt;
+  /** Held while fetching; requests that have usable keys never wait for it. */
+  private final ReentrantLock fetching = new ReentrantLock();
+  /** The keys fetched last and when; null until the first fetch succeeds. */
+  private volatile Fetched current;
+  private volatile Optional<String> lastFailure = Optional.empty();
+  // Guarded by fetching.
   private Instant lastAttempt;
   private Optional<URI> jwksUri = Optional.empty();
-  private Optional<String> lastFailure = Optional.empty();
+
+  /** One successful fetch of the key set. */
+  private record Fetched(JWKSet keys, Instant at) {}
 
   public IssuerKeys(URI issuer, Duration refresh, Duration maxAge, Fetch fetch, Clock clock) {
     this.issuer = issuer;
@@ -74,66 +78,70 @@ public final class IssuerKeys {
 
   /** Fetches metadata and keys now; false (with the reason logged and in {@link #problem}) when that failed. */
   public boolean fetchNow() {
-    lock.lock();
+    fetching.lock();
     try {
       return fetchLocked();
     } finally {
-      lock.unlock();
+      fetching.unlock();
     }
   }
 
   /**
    * The keys a token with key id {@code kid} (null: none named) may be checked with. An unknown
-   * id, or keys due for refresh, cause a fetch first.
+   * id, or keys due for refresh, cause a fetch first; while one runs, a request that has usable
+   * keys goes on with them rather than wait, and only one without usable keys waits.
    */
   Lookup keysFor(String kid) {
-    lock.lock();
-    try {
-      Instant now = clock.instant();
-      if (keys == null || !now.isBefore(fetchedAt.plus(refresh))) {
+    Instant now = clock.instant();
+    Fetched known = current;
+    boolean usable = known != null && now.isBefore(known.at().plus(maxAge));
+    boolean due = known == null || !now.isBefore(known.at().plus(refresh)) || matching(known, kid).isEmpty();
+    if (due && usable) {
+      if (fetching.tryLock()) {
+        try {
+          fetchIfAllowed(now);
+        } finally {
+          fetching.unlock();
+        }
+      }
+      known = current;
+    } else if (due) {
+      fetching.lock();
+      try {
         fetchIfAllowed(now);
-      } else if (matching(kid).isEmpty()) {
-        // A key id the set lacks: the issuer may have rotated its keys.
-        fetchIfAllowed(now);
+      } finally {
+        fetching.unlock();
       }
-      if (keys == null) {
-        return new Lookup.Unavailable("the issuer's keys could not be fetched: " + lastFailure.orElse("not tried yet"));
-      }
-      if (!now.isBefore(fetchedAt.plus(maxAge))) {
-        return new Lookup.Unavailable("the issuer's keys were last fetched at " + fetchedAt + " and have expired (jwks_max_age_seconds); "
-            + "fetching them again failed: " + lastFailure.orElse("unknown"));
-      }
-      return new Lookup.Keys(matching(kid));
-    } finally {
-      lock.unlock();
+      known = current;
     }
+    if (known == null) {
+      return new Lookup.Unavailable("the issuer's keys could not be fetched: " + lastFailure.orElse("not tried yet"));
+    }
+    if (!now.isBefore(known.at().plus(maxAge))) {
+      return new Lookup.Unavailable("the issuer's keys were last fetched at " + known.at() + " and have expired (jwks_max_age_seconds); "
+          + "fetching them again failed: " + lastFailure.orElse("unknown"));
+    }
+    return new Lookup.Keys(matching(known, kid));
   }
 
   /** Why tokens cannot be checked now, for {@code /readyz}; empty while they can. */
   public Optional<String> problem() {
-    lock.lock();
-    try {
-      if (keys == null) {
-        return Optional.of("oauth: the keys of " + issuer + " have not been fetched: " + lastFailure.orElse("not tried yet"));
-      }
-      if (!clock.instant().isBefore(fetchedAt.plus(maxAge))) {
-        return Optional.of("oauth: the keys of " + issuer + " expired at " + fetchedAt.plus(maxAge)
-            + " and could not be fetched again: " + lastFailure.orElse("unknown") + "; tokens are refused (fail closed)");
-      }
-      return Optional.empty();
-    } finally {
-      lock.unlock();
+    Fetched known = current;
+    if (known == null) {
+      return Optional.of("oauth: the keys of " + issuer + " have not been fetched: " + lastFailure.orElse("not tried yet"));
     }
+    if (!clock.instant().isBefore(known.at().plus(maxAge))) {
+      return Optional.of("oauth: the keys of " + issuer + " expired at " + known.at().plus(maxAge)
+          + " and could not be fetched again: " + lastFailure.orElse("unknown") + "; tokens are refused (fail closed)");
+    }
+    return Optional.empty();
   }
 
-  private List<JWK> matching(String kid) {
-    if (keys == null) {
-      return List.of();
-    }
+  private static List<JWK> matching(Fetched known, String kid) {
     if (kid == null) {
-      return keys.getKeys();
+      return known.keys().getKeys();
     }
-    JWK key = keys.getKeyByKeyId(kid);
+    JWK key = known.keys().getKeyByKeyId(kid);
     return key == null ? List.of() : List.of(key);
   }
 
@@ -151,8 +159,7 @@ public final class IssuerKeys {
         jwksUri = Optional.of(discoverJwksUri());
       }
       JWKSet fetched = JWKSet.parse(new String(fetch.get(jwksUri.get()), StandardCharsets.UTF_8));
-      keys = new JWKSet(fetched.getKeys().stream().filter(IssuerKeys::usableForSigning).toList());
-      fetchedAt = clock.instant();
+      current = new Fetched(new JWKSet(fetched.getKeys().stream().filter(IssuerKeys::usableForSigning).toList()), clock.instant());
       lastFailure = Optional.empty();
       return true;
     } catch (IOException | ParseException | RuntimeException e) {

@@ -15,6 +15,7 @@ import java.time.OffsetDateTime;
 import java.time.format.DateTimeParseException;
 import java.util.ArrayList;
 import java.util.HashMap;
+import java.util.HashSet;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Locale;
@@ -38,7 +39,9 @@ public final class CatalogLoader {
   /** An HTTP field name (RFC 9110 token). */
   private static final Pattern HEADER_NAME = Pattern.compile("[!#$%&'*+.^_`|~0-9A-Za-z-]+");
 
-  private static final Set<String> TOP_LEVEL_KEYS = Set.of("servers", "tools");
+  private static final Set<String> TOP_LEVEL_KEYS = Set.of("servers", "tools", "prompts", "resource_owners");
+  private static final Set<String> PROMPT_KEYS = Set.of("prompt_name", "server", "upstream_name");
+  private static final Set<String> OWNER_KEYS = Set.of("uri_prefix", "server");
   private static final Set<String> STDIO_KEYS = Set.of("display_name", "transport", "command", "args", "env", "cwd");
   private static final Set<String> HTTP_KEYS = Set.of("display_name", "transport", "url", "headers");
   private static final Set<String> TOOL_KEYS = Set.of("tool_name", "server", "upstream_name");
@@ -121,8 +124,76 @@ public final class CatalogLoader {
       }
       tools.put(tool.toolName(), tool);
     }
+    Map<String, CatalogPrompt> prompts = prompts(root.get("prompts"), servers);
+    List<ResourceOwner> owners = resourceOwners(root.get("resource_owners"), servers);
     // The hash covers the file as written: ${NAME} references, not the secrets they expand to.
-    return new Catalog(servers, tools, Digests.canonicalSha256(root));
+    return new Catalog(servers, tools, Digests.canonicalSha256(root), prompts, owners);
+  }
+
+  /** {@code prompts}: optional aliases, each naming one server's prompt; names unique, also up to case. */
+  private Map<String, CatalogPrompt> prompts(JsonNode node, Map<String, UpstreamServer> servers) throws CatalogException {
+    Map<String, CatalogPrompt> prompts = new LinkedHashMap<>();
+    if (node == null) {
+      return prompts;
+    }
+    if (!node.isArray()) {
+      throw error("prompts", "expected a list of prompt aliases, got " + describe(node));
+    }
+    Map<String, String> pathByFoldedName = new HashMap<>();
+    for (int i = 0; i < node.size(); i++) {
+      String path = "prompts[" + i + "]";
+      JsonNode entry = node.get(i);
+      if (!entry.isObject()) {
+        throw error(path, "expected an object with prompt_name, server and upstream_name, got " + describe(entry));
+      }
+      rejectUnknownKeys(entry, path, PROMPT_KEYS);
+      String name = string(entry, path, "prompt_name", true);
+      if (!TOOL_NAME.matcher(name).matches()) {
+        throw error(path + ".prompt_name", "\"" + name + "\" is not a prompt name; use 1 to 128 of A-Z a-z 0-9 _ . -");
+      }
+      String server = string(entry, path, "server", true);
+      if (!servers.containsKey(server)) {
+        throw error(path + ".server", "\"" + server + "\" is not a server of this catalog; add it under servers or fix the name");
+      }
+      String upstreamName = string(entry, path, "upstream_name", true);
+      String earlier = pathByFoldedName.putIfAbsent(fold(name), path);
+      if (earlier != null) {
+        throw error(path + ".prompt_name", "\"" + name + "\" is already (up to letter case or Unicode form) the name of "
+            + earlier + "; prompt names must be unique");
+      }
+      prompts.put(name, new CatalogPrompt(name, server, upstreamName));
+    }
+    return prompts;
+  }
+
+  /** {@code resource_owners}: optional, each a URI prefix and the server that serves URIs starting with it. */
+  private List<ResourceOwner> resourceOwners(JsonNode node, Map<String, UpstreamServer> servers) throws CatalogException {
+    List<ResourceOwner> owners = new ArrayList<>();
+    if (node == null) {
+      return owners;
+    }
+    if (!node.isArray()) {
+      throw error("resource_owners", "expected a list of {uri_prefix, server}, got " + describe(node));
+    }
+    Set<String> prefixes = new HashSet<>();
+    for (int i = 0; i < node.size(); i++) {
+      String path = "resource_owners[" + i + "]";
+      JsonNode entry = node.get(i);
+      if (!entry.isObject()) {
+        throw error(path, "expected an object with uri_prefix and server, got " + describe(entry));
+      }
+      rejectUnknownKeys(entry, path, OWNER_KEYS);
+      String prefix = string(entry, path, "uri_prefix", true);
+      String server = string(entry, path, "server", true);
+      if (!servers.containsKey(server)) {
+        throw error(path + ".server", "\"" + server + "\" is not a server of this catalog; add it under servers or fix the name");
+      }
+      if (!prefixes.add(prefix)) {
+        throw error(path + ".uri_prefix", "\"" + prefix + "\" is given twice; one prefix has one owner");
+      }
+      owners.add(new ResourceOwner(prefix, server));
+    }
+    return owners;
   }
 
   private UpstreamServer server(String name, JsonNode node) throws CatalogException {

@@ -27,8 +27,9 @@ import picocli.CommandLine.Command;
     footerHeading = "%nEnvironment:%n",
     footer = {
         "  CMCP_DEV_MODE=1           development mode: software-only attestation, whatever attestation.provider says (nothing vouches for it)",
-        "  CMCP_BEARER_TOKEN=TOKEN   agents must send Authorization: Bearer TOKEN (16+ characters; required to listen on a non-loopback address);"
-            + " `cmcp claim` sends it",
+        "  CMCP_BEARER_TOKEN=TOKEN   agents must send Authorization: Bearer TOKEN (16+ characters), one token for every agent:"
+            + " the config's auth section gives each agent its own (or OAuth); one of the two is required to listen on a"
+            + " non-loopback address; `cmcp claim` sends it (an agent's own token too)",
         "  OPAQUE_ATTESTATION_URL=U  the OPAQUE attestation service, for attestation.provider: opaque",
         "",
         "Run `cmcp COMMAND --help` for a command's options. Documents: README.md, docs/quickstart.md, docs/configuration.md."})

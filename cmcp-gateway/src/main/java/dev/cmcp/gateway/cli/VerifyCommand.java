@@ -49,6 +49,14 @@ final class VerifyCommand implements Callable<Integer> {
       description = "judge freshness, certificates and CRLs at this instant, e.g. 2026-11-25T10:00:00Z")
   Optional<Instant> now;
 
+  @Option(names = "--min-tcb", paramLabel = "TCB",
+      description = "SEV-SNP: the lowest REPORTED_TCB accepted, e.g. bootloader=3,tee=0,snp=8,microcode=115 (fmc= on Turin)")
+  Optional<String> minTcb;
+
+  @Option(names = "--accept-tcb-status", paramLabel = "STATUS[,STATUS]",
+      description = "TDX: TCB statuses accepted besides UpToDate when TCB info is given, e.g. SWHardeningNeeded (never Revoked)")
+  Optional<String> acceptTcbStatus;
+
   @Option(names = "--json", description = "print the report as JSON")
   boolean json;
 
@@ -56,7 +64,7 @@ final class VerifyCommand implements Callable<Integer> {
   public Integer call() {
     return VerifyCli.run(
         new VerifyCli.Arguments(claim, expectedBundleHash, expectedMeasurement, auditLog, certs, allowSoftware,
-            acceptAnyBundle, acceptAnyMeasurement, now, json),
+            acceptAnyBundle, acceptAnyMeasurement, now, json, minTcb, acceptTcbStatus),
         System.out, System.err);
   }
 }

@@ -36,13 +36,22 @@ final class VerifyEvidenceCommand implements Callable<Integer> {
   @Option(names = "--now", paramLabel = "ISO-8601", description = "judge certificates and CRLs at this instant, e.g. 2025-01-01T00:00:00Z")
   Optional<Instant> now;
 
+  @Option(names = "--min-tcb", paramLabel = "TCB",
+      description = "SEV-SNP: the lowest REPORTED_TCB accepted, e.g. bootloader=3,tee=0,snp=8,microcode=115 (fmc= on Turin)")
+  Optional<String> minTcb;
+
+  @Option(names = "--accept-tcb-status", paramLabel = "STATUS[,STATUS]",
+      description = "TDX: TCB statuses accepted besides UpToDate when TCB info is given, e.g. SWHardeningNeeded (never Revoked)")
+  Optional<String> acceptTcbStatus;
+
   @Option(names = "--json", description = "print the report as JSON")
   boolean json;
 
   @Override
   public Integer call() {
     return VerifyEvidenceCli.run(
-        new VerifyEvidenceCli.Arguments(platform, evidence, certs, reportData, expectedMeasurement, now, json),
+        new VerifyEvidenceCli.Arguments(platform, evidence, certs, reportData, expectedMeasurement, now, json, minTcb,
+            acceptTcbStatus),
         System.out, System.err);
   }
 }

@@ -249,6 +249,15 @@ public final class ConfigLoader {
             + String.join(", ", SIGNING_ALGORITHMS) + " (never none, never HMAC)");
       }
     }
+    long refresh = oauth.positive("jwks_refresh_seconds").orElse(300L);
+    long maxAge = oauth.positive("jwks_max_age_seconds").orElse(3600L);
+    if (refresh < 10) {
+      throw oauth.error("jwks_refresh_seconds", "must be 10 or more: the key set is not fetched more often than every 10 s");
+    }
+    if (maxAge <= refresh) {
+      throw oauth.error("jwks_max_age_seconds", "must be more than jwks_refresh_seconds (" + refresh
+          + "), or the keys would expire before they are fetched again");
+    }
     return new AuthSettings.OAuth(
         issuer,
         audience,
@@ -257,8 +266,8 @@ public final class ConfigLoader {
         oauth.strings("attributes"),
         algorithms.isEmpty() ? List.of("RS256", "PS256", "ES256") : algorithms,
         Duration.ofSeconds(oauth.notNegative("clock_skew_seconds").orElse(60L)),
-        Duration.ofSeconds(oauth.positive("jwks_refresh_seconds").orElse(300L)),
-        Duration.ofSeconds(oauth.positive("jwks_max_age_seconds").orElse(3600L)),
+        Duration.ofSeconds(refresh),
+        Duration.ofSeconds(maxAge),
         oauth.string("workflows_claim"));
   }
 

@@ -13,12 +13,14 @@ import dev.cmcp.gateway.mcp.JsonRpcError;
 import dev.cmcp.gateway.mcp.McpEndpoint;
 import dev.cmcp.gateway.mcp.McpHttpRequest;
 import dev.cmcp.gateway.mcp.McpHttpResponse;
+import dev.cmcp.gateway.mcp.SessionStreams;
 import dev.cmcp.gateway.ops.GatewayMetrics;
 import dev.cmcp.gateway.ops.Operations;
 import dev.cmcp.gateway.ops.Tracing;
 import io.opentelemetry.api.trace.Span;
 import java.io.IOException;
 import java.io.InputStream;
+import java.io.OutputStream;
 import java.lang.System.Logger;
 import java.lang.System.Logger.Level;
 import java.nio.ByteBuffer;
@@ -53,6 +55,7 @@ final class McpHandler extends Handler.Abstract {
   static final Duration BODY_GRACE = Duration.ofSeconds(5);
   private static final int READ_CHUNK = 64 * 1024;
   private static final Logger LOG = System.getLogger("cmcp.http");
+  private static final Duration KEEPALIVE = Duration.ofSeconds(15);
   private static final String CLAIMS_PREFIX = "/v1/sessions/";
   private static final String CLAIM_SUFFIX = "/claim";
   private static final String ATTESTATION = "/v1/attestation";
@@ -239,13 +242,19 @@ final class McpHandler extends Handler.Abstract {
       }
       case "DELETE" -> send(request, response, callback, endpoint.delete(sessionId, identity));
       case "GET" -> {
-        // Upstream messages reach an agent only on the stream of the call they belong to, so there
-        // is no standalone SSE stream.
-        response.getHeaders().put(HttpHeader.ALLOW, "POST, DELETE");
-        return refuse(response, callback, 405, JsonRpcError.INVALID_REQUEST, "GET /mcp: this server offers no SSE stream; POST requests instead", "method_not_allowed");
+        if (!acceptsEventStream(request)) {
+          return refuse(response, callback, 406, JsonRpcError.INVALID_REQUEST,
+              "GET /mcp opens an event stream; send Accept: text/event-stream", "not_acceptable");
+        }
+        Optional<McpHttpResponse> refusal = endpoint.refuseStream(sessionId, identity);
+        if (refusal.isPresent()) {
+          writeJson(response, callback, refusal.get());
+          return true;
+        }
+        streamToAgent(response, callback, endpoint.openStream(sessionId.get()));
       }
       default -> {
-        response.getHeaders().put(HttpHeader.ALLOW, "POST, DELETE");
+        response.getHeaders().put(HttpHeader.ALLOW, "GET, POST, DELETE");
         return refuse(response, callback, 405, JsonRpcError.INVALID_REQUEST, request.getMethod() + " is not allowed on /mcp", "method_not_allowed");
       }
     }
@@ -422,6 +431,48 @@ final class McpHandler extends Handler.Abstract {
     if (!relay.finish(answer)) {
       send(request, response, callback, answer);
     }
+  }
+
+  /**
+   * A session's standalone stream: what the gateway has for the session outside any request
+   * (updates of subscribed resources), until the session ends or the client goes. A comment line
+   * every {@link #KEEPALIVE} keeps intermediaries from closing a quiet stream and finds a client
+   * that left.
+   */
+  private void streamToAgent(Response response, Callback callback, SessionStreams.Stream stream) {
+    response.setStatus(200);
+    response.getHeaders().put(HttpHeader.CONTENT_TYPE, "text/event-stream");
+    response.getHeaders().put(HttpHeader.CACHE_CONTROL, "no-cache");
+    response.getHeaders().put("X-Accel-Buffering", "no");
+    OutputStream events = Content.Sink.asOutputStream(response);
+    try (stream) {
+      events.write(": stream open\n\n".getBytes(StandardCharsets.UTF_8));
+      events.flush();
+      while (true) {
+        Optional<com.fasterxml.jackson.databind.node.ObjectNode> next = stream.next(KEEPALIVE.toMillis());
+        if (next.isPresent()) {
+          writeEvent(events, next.get());
+        } else if (!endpoint.isOpen(stream.sessionId())) {
+          break;
+        } else {
+          events.write(": keepalive\n\n".getBytes(StandardCharsets.UTF_8));
+          events.flush();
+        }
+      }
+      events.close();
+      callback.succeeded();
+    } catch (IOException e) {
+      // The client went away: its stream ends here.
+      callback.failed(e);
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+      callback.failed(e);
+    }
+  }
+
+  private void writeEvent(OutputStream events, JsonNode message) throws IOException {
+    events.write(("event: message\ndata: " + json.writeValueAsString(message) + "\n\n").getBytes(StandardCharsets.UTF_8));
+    events.flush();
   }
 
   private void send(Request request, Response response, Callback callback, McpHttpResponse answer) throws IOException {

@@ -19,6 +19,8 @@ import java.util.UUID;
 record Caller(String sessionId, String workflowId, ObjectNode forwardParams, Identity identity) {
 
   static final String DEFAULT_WORKFLOW = "default";
+  /** How the gateway names the session of a call that declares none. */
+  static final String ONE_OFF_PREFIX = "stateless-";
   private static final Set<String> CMCP_MEMBERS = Set.of("session_id", "workflow_id");
   private static final int MAX_ID_LENGTH = 256;
 
@@ -54,14 +56,24 @@ record Caller(String sessionId, String workflowId, ObjectNode forwardParams, Ide
     if (workflowHeader.isPresent() && claimedWorkflow.isPresent() && !workflowHeader.equals(claimedWorkflow)) {
       throw invalidParams(id, "_cmcp.workflow_id does not match the X-MCP-Workflow-ID header");
     }
+    if (claimedSession.isPresent() && claimedSession.get().startsWith(ONE_OFF_PREFIX)) {
+      // The gateway's own ids for calls that name no session: each is a session of one call, with no history.
+      throw invalidParams(id, "_cmcp.session_id may not start with \"" + ONE_OFF_PREFIX + "\"; the gateway names calls without a "
+          + "session so");
+    }
     String sessionId =
-        transportSession.or(() -> claimedSession).orElseGet(() -> "stateless-" + UUID.randomUUID());
+        transportSession.or(() -> claimedSession).orElseGet(() -> ONE_OFF_PREFIX + UUID.randomUUID());
     String workflowId = claimedWorkflow.or(() -> workflowHeader).or(identity::defaultWorkflow).orElse(DEFAULT_WORKFLOW);
     checkIdentifier(id, "workflow_id", workflowId);
 
     ObjectNode forward = given.deepCopy();
     forward.remove("_cmcp");
     return new Caller(sessionId, workflowId, forward, identity);
+  }
+
+  /** Whether the call named no session, so that the gateway made up a session of this one call. */
+  boolean oneOffSession() {
+    return sessionId.startsWith(ONE_OFF_PREFIX);
   }
 
   /** The Cedar principal: the authenticated identity, or the declared workflow for an unnamed caller (DESIGN.md, Policy). */

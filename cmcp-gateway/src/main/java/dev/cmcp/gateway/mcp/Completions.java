@@ -3,6 +3,7 @@ package dev.cmcp.gateway.mcp;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.node.JsonNodeFactory;
 import com.fasterxml.jackson.databind.node.ObjectNode;
+import dev.cmcp.gateway.catalog.CatalogPrompt;
 import dev.cmcp.gateway.policy.AccessRequest;
 import dev.cmcp.gateway.policy.ActivePolicy;
 import dev.cmcp.gateway.policy.PolicyDecision;
@@ -12,6 +13,7 @@ import dev.cmcp.gateway.upstream.Upstreams;
 import dev.cmcp.gateway.upstream.Upstreams.ListMethod;
 import java.time.Clock;
 import java.util.List;
+import java.util.Optional;
 import java.util.function.Supplier;
 
 /**
@@ -51,11 +53,15 @@ final class Completions {
     PolicyTarget target = switch (ref.path("type").asText("")) {
       case "ref/prompt" -> {
         String exposed = ref.path("name").asText("");
+        Optional<CatalogPrompt> alias = active.catalog().prompt(exposed);
         int dot = exposed.indexOf('.');
-        if (dot <= 0 || !active.catalog().servers().containsKey(exposed.substring(0, dot))) {
-          throw Caller.invalidParams(id, "prompt " + exposed + " is not <server>.<prompt> of a catalog server");
+        if (alias.isEmpty() && (dot <= 0 || !active.catalog().servers().containsKey(exposed.substring(0, dot)))) {
+          throw Caller.invalidParams(id, "prompt " + exposed + " is neither a prompt alias of the catalog nor "
+              + "<server>.<prompt> of a catalog server");
         }
-        PolicyTarget.Prompt prompt = new PolicyTarget.Prompt(exposed.substring(0, dot), exposed.substring(dot + 1));
+        PolicyTarget.Prompt prompt = alias.isPresent()
+            ? new PolicyTarget.Prompt(alias.get().server(), alias.get().upstreamName())
+            : new PolicyTarget.Prompt(exposed.substring(0, dot), exposed.substring(dot + 1));
         ((ObjectNode) forward.get("ref")).put("name", prompt.upstreamName());
         yield prompt;
       }
@@ -90,6 +96,10 @@ final class Completions {
 
   /** The one catalog server whose resource templates include exactly {@code template}. */
   private String serverOfTemplate(JsonNode id, ActivePolicy active, String template) throws JsonRpcException {
+    Optional<String> owner = active.catalog().resourceOwnerOf(template);
+    if (owner.isPresent()) {
+      return owner.get();
+    }
     List<String> owners = active.catalog().servers().keySet().stream()
         .filter(server -> templates(server).stream().anyMatch(t -> t.path("uriTemplate").asText().equals(template)))
         .toList();

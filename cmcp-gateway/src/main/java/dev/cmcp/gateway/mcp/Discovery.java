@@ -4,6 +4,7 @@ import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.JsonNodeFactory;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.cmcp.gateway.catalog.Catalog;
+import dev.cmcp.gateway.catalog.CatalogPrompt;
 import dev.cmcp.gateway.catalog.CatalogTool;
 import dev.cmcp.gateway.policy.ActivePolicy;
 import dev.cmcp.gateway.policy.PolicyEngine;
@@ -90,13 +91,24 @@ final class Discovery {
     ActivePolicy active = policies.get();
     PolicyEngine engine = active.engine();
     ArrayNode resources = NODES.arrayNode();
+    // Every server's list is learnt before any is filtered, so that a URI two servers list is
+    // known to be ambiguous whichever comes first.
+    Map<String, List<ObjectNode>> listedByServer = new java.util.TreeMap<>();
     for (String server : servers(active.catalog())) {
       List<ObjectNode> listed = list(server, ListMethod.RESOURCES);
       routes.learnResources(server, listed);
-      for (ObjectNode resource : listed) {
+      listedByServer.put(server, listed);
+    }
+    for (Map.Entry<String, List<ObjectNode>> entry : listedByServer.entrySet()) {
+      String server = entry.getKey();
+      for (ObjectNode resource : entry.getValue()) {
         String uri = resource.path("uri").asText();
-        if (routes.isAmbiguous(uri)) {
-          LOG.log(Level.WARNING, "resources/list: {0} is listed by several servers, so it is left out and cannot be read", uri);
+        Optional<String> owner = active.catalog().resourceOwnerOf(uri);
+        if (owner.isPresent() ? !owner.get().equals(server) : routes.isAmbiguous(uri)) {
+          if (owner.isEmpty()) {
+            LOG.log(Level.WARNING, "resources/list: {0} is listed by several servers and no resource_owners entry of the "
+                + "catalog chooses one, so it is left out and cannot be read", uri);
+          }
           continue;
         }
         if (couldPermit(engine, caller, new PolicyTarget.Resource(server, uri))) {
@@ -110,15 +122,25 @@ final class Discovery {
   /** The {@code resources/templates/list} result. */
   ObjectNode resourceTemplates() {
     ArrayNode templates = NODES.arrayNode();
-    for (String server : servers(policies.get().catalog())) {
+    Catalog catalog = policies.get().catalog();
+    for (String server : servers(catalog)) {
       List<ObjectNode> listed = list(server, ListMethod.RESOURCE_TEMPLATES);
       routes.learnTemplates(server, listed);
-      listed.forEach(templates::add);
+      for (ObjectNode template : listed) {
+        // Under a prefix the catalog gave to another server, this server's template is not served.
+        Optional<String> owner = catalog.resourceOwnerOf(template.path("uriTemplate").asText());
+        if (owner.isEmpty() || owner.get().equals(server)) {
+          templates.add(template);
+        }
+      }
     }
     return result("resourceTemplates", templates);
   }
 
-  /** The {@code prompts/list} result: prompts are named {@code <server>.<prompt>}, like tools. */
+  /**
+   * The {@code prompts/list} result: prompts are named {@code <server>.<prompt>}, like tools, or
+   * by the catalog's alias for them; the policy judges each as {@code <server>.<prompt>}.
+   */
   ObjectNode prompts(Caller caller) {
     // One listing, one bundle and catalog, even if a reload swaps them meanwhile.
     ActivePolicy active = policies.get();
@@ -126,10 +148,11 @@ final class Discovery {
     ArrayNode prompts = NODES.arrayNode();
     for (String server : servers(active.catalog())) {
       for (ObjectNode prompt : list(server, ListMethod.PROMPTS)) {
-        PolicyTarget.Prompt target = new PolicyTarget.Prompt(server, prompt.path("name").asText());
+        String upstreamName = prompt.path("name").asText();
+        PolicyTarget.Prompt target = new PolicyTarget.Prompt(server, upstreamName);
         if (couldPermit(engine, caller, target)) {
           ObjectNode exposed = prompt.deepCopy();
-          exposed.put("name", target.name());
+          exposed.put("name", active.catalog().promptAliasOf(server, upstreamName).map(CatalogPrompt::promptName).orElse(target.name()));
           prompts.add(exposed);
         }
       }
@@ -142,6 +165,10 @@ final class Discovery {
    * tool result linked it) makes the servers' lists be read again, once.
    */
   Optional<String> serverOfResource(Catalog catalog, String uri) {
+    Optional<String> owner = catalog.resourceOwnerOf(uri);
+    if (owner.isPresent() && catalog.servers().containsKey(owner.get())) {
+      return owner;
+    }
     Optional<String> server = routes.serverOf(uri);
     if (server.isPresent() || routes.isAmbiguous(uri)) {
       return server;

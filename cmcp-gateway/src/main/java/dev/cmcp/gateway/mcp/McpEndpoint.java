@@ -39,6 +39,8 @@ public final class McpEndpoint {
   private final AgentRequests agentRequests = new AgentRequests();
   /** The tools/calls of sessions now in flight, by session and the agent's request id, so that the agent can cancel them. */
   private final Map<CallInFlight, CallStream> callsInFlight = new ConcurrentHashMap<>();
+  private final ResourceSubscriptions subscriptions = new ResourceSubscriptions();
+  private final SessionStreams streams = new SessionStreams();
 
   /** @param requestId the agent's JSON-RPC id as JSON text, so that 7 and "7" stay apart */
   private record CallInFlight(String sessionId, String requestId) {}
@@ -67,6 +69,48 @@ public final class McpEndpoint {
     this.toolCalls = toolCalls;
     this.claims = claims;
     this.gatewayVersion = gatewayVersion;
+    // Lives as long as the gateway: the endpoint is made once, at start.
+    toolCalls.upstreams().resourceUpdates().listen(this::resourceUpdated);
+  }
+
+  /**
+   * A server's resource changed: each session subscribed to it hears of it on its standalone
+   * stream, by URI only. Nothing else of the server's notification is passed on.
+   */
+  private void resourceUpdated(String server, String uri) {
+    for (String sessionId : subscriptions.subscribers(new ResourceSubscriptions.Key(server, uri))) {
+      ObjectNode notification = NODES.objectNode().put("jsonrpc", "2.0").put("method", "notifications/resources/updated");
+      notification.putObject("params").put("uri", uri);
+      if (!streams.send(sessionId, notification)) {
+        LOG.log(Level.DEBUG, "session {0}: update of a subscribed resource dropped: no GET stream open, or it is full", sessionId);
+      }
+    }
+  }
+
+  /**
+   * Why a {@code GET /mcp} stream cannot be opened for this session, empty when it can: a stream
+   * belongs to an initialized session, whose messages outside requests it carries.
+   */
+  public Optional<McpHttpResponse> refuseStream(Optional<String> sessionId, Identity identity) {
+    if (sessionId.isEmpty()) {
+      return Optional.of(McpHttpResponse.error(400, null, JsonRpcError.of(JsonRpcError.INVALID_REQUEST,
+          "GET /mcp opens the stream of an MCP session; send its Mcp-Session-Id header (initialize first)")));
+    }
+    // Only the session's owner may listen to it, as only the owner may use it.
+    if (!isOpenFor(sessionId.get(), identity)) {
+      return Optional.of(sessionNotFound(null, sessionId.get()));
+    }
+    return Optional.empty();
+  }
+
+  /** Opens a standalone stream for an open session (checked with {@link #refuseStream}); close it when the client leaves. */
+  public SessionStreams.Stream openStream(String sessionId) {
+    return streams.open(sessionId);
+  }
+
+  /** Whether the session is still open; a stream of an ended session is closed. */
+  public boolean isOpen(String sessionId) {
+    return sessions.find(sessionId).isPresent();
   }
 
   /** {@code POST /mcp}. */
@@ -120,6 +164,7 @@ public final class McpEndpoint {
     if (!sessions.usableBy(sessionId.get(), identity.owner()) || sessions.end(sessionId.get()).isEmpty()) {
       return sessionNotFound(null, sessionId.get());
     }
+    subscriptions.endSession(sessionId.get()).forEach(toolCalls::unsubscribeUpstream);
     LOG.log(Level.INFO, "session {0} ended", sessionId.get());
     claims.filter(issuer -> issuer.knows(sessionId.get())).ifPresent(issuer -> {
       try {
@@ -223,6 +268,10 @@ public final class McpEndpoint {
           caller(rpc, request);
           yield McpHttpResponse.result(rpc.id(), toolCalls.discovery().resourceTemplates());
         }
+        case "resources/subscribe" -> McpHttpResponse.message(200, toolCalls.subscribe(rpc.id(), rpc.params(),
+            requireSession(rpc, session), request.workflowId(), request.requestId(), request.identity(), subscriptions));
+        case "resources/unsubscribe" ->
+            McpHttpResponse.message(200, toolCalls.unsubscribe(rpc.id(), rpc.params(), requireSession(rpc, session), subscriptions));
         case "resources/read" -> {
           refuseBorrowedSession(rpc, session);
           yield McpHttpResponse.message(200,
@@ -300,6 +349,14 @@ public final class McpEndpoint {
     return McpHttpResponse.result(rpc.id(), NODES.objectNode());
   }
 
+  /** Subscriptions are kept per session, and their updates sent on its stream: there is none without one. */
+  private static String requireSession(JsonRpcMessage.Request rpc, Optional<String> session) throws JsonRpcException {
+    if (session.isEmpty()) {
+      throw Caller.invalidParams(rpc.id(), rpc.method() + " applies to an MCP session; send initialize first and then its Mcp-Session-Id");
+    }
+    return session.get();
+  }
+
   /** Who lists: the same session and workflow rules as a call, so a listing shows what that caller may use. */
   private static Caller caller(JsonRpcMessage.Request rpc, McpHttpRequest request) throws JsonRpcException {
     Caller caller = Caller.of(rpc.id(), rpc.params(), request.sessionId(), request.workflowId(), request.identity());
@@ -337,8 +394,8 @@ public final class McpEndpoint {
     result.put("protocolVersion", version);
     ObjectNode capabilities = result.putObject("capabilities");
     capabilities.putObject("tools").put("listChanged", false);
-    // Reads are forwarded, subscriptions are not: an update from one server could not be governed.
-    capabilities.putObject("resources").put("subscribe", false).put("listChanged", false);
+    // A subscription is decided as a read; its updates reach the subscribing sessions' GET streams, by URI only.
+    capabilities.putObject("resources").put("subscribe", true).put("listChanged", false);
     capabilities.putObject("prompts").put("listChanged", false);
     // Upstream log messages sent during a call reach the agent on the call's stream, filtered by the session's level.
     capabilities.putObject("logging");

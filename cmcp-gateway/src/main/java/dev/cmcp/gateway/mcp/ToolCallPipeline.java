@@ -8,6 +8,7 @@ import dev.cmcp.gateway.audit.AuditLog;
 import dev.cmcp.gateway.audit.AuditRecords;
 import dev.cmcp.gateway.auth.Identity;
 import dev.cmcp.gateway.catalog.Catalog;
+import dev.cmcp.gateway.catalog.CatalogPrompt;
 import dev.cmcp.gateway.catalog.CatalogTool;
 import dev.cmcp.gateway.config.DenyResponse;
 import dev.cmcp.gateway.config.EnforcementMode;
@@ -21,6 +22,7 @@ import dev.cmcp.gateway.policy.PolicyBundle;
 import dev.cmcp.gateway.policy.PolicyDecision;
 import dev.cmcp.gateway.policy.PolicyEngine;
 import dev.cmcp.gateway.policy.PolicyTarget;
+import dev.cmcp.gateway.policy.SessionHistory;
 import dev.cmcp.gateway.ratelimit.RateLimits;
 import dev.cmcp.gateway.redaction.Redaction;
 import dev.cmcp.gateway.redaction.RedactionReport;
@@ -86,7 +88,8 @@ public final class ToolCallPipeline {
   private enum Kind {
     TOOL("tools/call", "tool", "tool_call_denied", "tool call"),
     RESOURCE("resources/read", "resource", "resource_read_denied", "resource read"),
-    PROMPT("prompts/get", "prompt", "prompt_denied", "prompt");
+    PROMPT("prompts/get", "prompt", "prompt_denied", "prompt"),
+    SUBSCRIBE("resources/subscribe", "resource", "resource_read_denied", "resource subscription");
 
     final String method;
     final String member;
@@ -270,13 +273,113 @@ public final class ToolCallPipeline {
       Governed request = new Governed(
           Kind.RESOURCE, id, uri.asText(), "read_resource", server, caller.forwardParams(), noArguments, caller, active,
           requestId);
-      return govern(request, notOffered("no catalog server offers resource " + uri.asText() + " (or several do)"));
+      return govern(request, notOffered("no catalog server offers resource " + uri.asText()
+          + " (or several do, and no resource_owners entry of the catalog chooses one)"));
     }
     PolicyTarget.Resource target = new PolicyTarget.Resource(server.get(), uri.asText());
     Governed request = new Governed(
         Kind.RESOURCE, id, target.name(), target.action(), server, caller.forwardParams(), noArguments, caller, active,
         requestId);
     return govern(request, caller.workflowAllowed() ? decide(request, target) : workflowNotAllowed(caller));
+  }
+
+  /** The upstream servers; the endpoint listens to their resource updates. */
+  Upstreams upstreams() {
+    return upstreams;
+  }
+
+  /**
+   * A {@code resources/subscribe} in an MCP session, decided as a read of the resource ({@code
+   * read_resource}) and audited like one. The upstream is subscribed when the first session
+   * subscribes; later subscribers are recorded here and answered without asking it again.
+   */
+  ObjectNode subscribe(JsonNode id, ObjectNode params, String sessionId, Optional<String> workflowHeader,
+      Optional<String> requestId, Identity identity, ResourceSubscriptions subscriptions) throws JsonRpcException {
+    refuseWhileEvidenceIsStale(id);
+    refuseOversized(id, params, "resources/subscribe", "uri", MAX_URI_BYTES, Optional.of(sessionId), requestId);
+    ActivePolicy active = policies.get();
+    String uri = uriOf(id, params, "resources/subscribe");
+    Caller caller = Caller.of(id, params, Optional.of(sessionId), workflowHeader, identity);
+    Optional<String> server = discovery.serverOfResource(active.catalog(), uri);
+    ObjectNode noArguments = JsonNodeFactory.instance.objectNode();
+    if (server.isEmpty()) {
+      Governed request = new Governed(
+          Kind.SUBSCRIBE, id, uri, "read_resource", server, caller.forwardParams(), noArguments, caller, active, requestId);
+      return govern(request, notOffered("no catalog server offers resource " + uri
+          + " (or several do, and no resource_owners entry of the catalog chooses one)"));
+    }
+    PolicyTarget.Resource target = new PolicyTarget.Resource(server.get(), uri);
+    Governed request = new Governed(
+        Kind.SUBSCRIBE, id, target.name(), target.action(), server, caller.forwardParams(), noArguments, caller, active, requestId);
+    PolicyDecision decision = caller.workflowAllowed() ? decide(request, target) : workflowNotAllowed(caller);
+    if (decision instanceof PolicyDecision.Deny deny && (mode == EnforcementMode.ENFORCING || deny.cause().blocksInEveryMode())) {
+      return govern(request, decision);
+    }
+    ResourceSubscriptions.Key key = new ResourceSubscriptions.Key(server.get(), uri);
+    switch (subscriptions.add(sessionId, key)) {
+      case TOO_MANY -> throw Caller.invalidParams(id, "this session holds " + ResourceSubscriptions.MAX_PER_SESSION
+          + " subscriptions, the most allowed; unsubscribe from one first");
+      case ALSO -> {
+        // The upstream is subscribed already, for another session: decided and audited, not sent again.
+        boolean forwarded = enforce(request, decision);
+        Optional<Long> decisionIndex = recordDecision(request, decision, forwarded);
+        recordOutcome(request, decisionIndex, "ok", Optional.empty(), Optional.empty());
+        listener.recorded(caller.sessionId());
+        ObjectNode answer = JsonNodeFactory.instance.objectNode().put("jsonrpc", "2.0");
+        answer.set("id", id);
+        answer.putObject("result");
+        return answer;
+      }
+      case FIRST -> {
+        ObjectNode answer;
+        try {
+          answer = govern(request, decision);
+        } catch (JsonRpcException e) {
+          subscriptions.remove(sessionId, key);
+          throw e;
+        }
+        if (!answer.has("result")) {
+          subscriptions.remove(sessionId, key);
+        }
+        return answer;
+      }
+    }
+    throw new IllegalStateException("unreachable");
+  }
+
+  /**
+   * A {@code resources/unsubscribe}: not governed, since it only gives up access. The upstream is
+   * unsubscribed when the last session leaves.
+   */
+  ObjectNode unsubscribe(JsonNode id, ObjectNode params, String sessionId, ResourceSubscriptions subscriptions)
+      throws JsonRpcException {
+    String uri = uriOf(id, params, "resources/unsubscribe");
+    Optional<String> server = discovery.serverOfResource(policies.get().catalog(), uri);
+    if (server.isPresent() && subscriptions.remove(sessionId, new ResourceSubscriptions.Key(server.get(), uri))) {
+      unsubscribeUpstream(new ResourceSubscriptions.Key(server.get(), uri));
+    }
+    ObjectNode answer = JsonNodeFactory.instance.objectNode().put("jsonrpc", "2.0");
+    answer.set("id", id);
+    answer.putObject("result");
+    return answer;
+  }
+
+  /** Tells the upstream that nobody listens to the resource any more; a failure only costs unneeded updates. */
+  void unsubscribeUpstream(ResourceSubscriptions.Key key) {
+    try {
+      upstreams.connection(key.server()).request("resources/unsubscribe",
+          JsonNodeFactory.instance.objectNode().put("uri", key.uri()));
+    } catch (UpstreamException e) {
+      LOG.log(Level.INFO, "upstream {0}: resources/unsubscribe failed: {1}", key.server(), e.getMessage());
+    }
+  }
+
+  private static String uriOf(JsonNode id, ObjectNode params, String method) throws JsonRpcException {
+    JsonNode uri = params.get("uri");
+    if (uri == null || !uri.isTextual() || uri.asText().isEmpty()) {
+      throw Caller.invalidParams(id, method + " needs \"uri\", a non-empty string");
+    }
+    return uri.asText();
   }
 
   /** A {@code prompts/get} of a prompt listed as {@code <server>.<prompt>}. */
@@ -310,15 +413,20 @@ public final class ToolCallPipeline {
     Caller caller = Caller.of(id, params, transportSession, workflowHeader, identity);
     ObjectNode args = arguments == null ? JsonNodeFactory.instance.objectNode() : (ObjectNode) arguments;
     String exposed = name.asText();
+    Optional<CatalogPrompt> alias = active.catalog().prompt(exposed);
     int dot = exposed.indexOf('.');
     // Server names have no dot, so the first one ends the server's name.
-    Optional<String> server = dot > 0 ? Optional.of(exposed.substring(0, dot)).filter(active.catalog().servers()::containsKey) : Optional.empty();
+    Optional<String> server = alias.isPresent() ? alias.map(CatalogPrompt::server)
+        : dot > 0 ? Optional.of(exposed.substring(0, dot)).filter(active.catalog().servers()::containsKey) : Optional.empty();
     if (server.isEmpty()) {
       Governed request =
           new Governed(Kind.PROMPT, id, exposed, "get_prompt", server, caller.forwardParams(), args, caller, active, requestId);
-      return govern(request, notOffered("prompt " + exposed + " is not <server>.<prompt> of a catalog server"));
+      return govern(request, notOffered("prompt " + exposed + " is neither a prompt alias of the catalog nor "
+          + "<server>.<prompt> of a catalog server"));
     }
-    PolicyTarget.Prompt target = new PolicyTarget.Prompt(server.get(), exposed.substring(dot + 1));
+    // An alias is judged as the prompt it names, so that it never escapes a rule written for that prompt.
+    PolicyTarget.Prompt target = new PolicyTarget.Prompt(server.get(),
+        alias.isPresent() ? alias.get().upstreamName() : exposed.substring(dot + 1));
     ObjectNode forward = caller.forwardParams();
     forward.put("name", target.upstreamName());
     Governed request =
@@ -353,6 +461,7 @@ public final class ToolCallPipeline {
       }
     }
     Optional<Long> decisionIndex = recordDecision(request, decision, forwarded);
+    remember(request, forwarded);
     if (!forwarded) {
       listener.recorded(request.caller().sessionId());
       return refused(request, (PolicyDecision.Deny) decision, overLimit);
@@ -369,6 +478,18 @@ public final class ToolCallPipeline {
     return answer;
   }
 
+  /** Adds the request to its session's history, which later requests of the session are decided with. */
+  private void remember(Governed request, boolean forwarded) {
+    Optional<String> tool = forwarded && request.kind() == Kind.TOOL ? Optional.of(request.name()) : Optional.empty();
+    Optional<String> level = tool.flatMap(name -> Optional.ofNullable(request.active().catalog().tools().get(name)))
+        .map(entry -> entry.attributes().get("sensitivity_level"))
+        .filter(JsonNode::isTextual)
+        .map(JsonNode::asText);
+    if (!request.caller().oneOffSession()) {
+      controls.histories().record(request.caller().principal(), request.caller().sessionId(), tool, level, !forwarded);
+    }
+  }
+
   /**
    * Counts an allowed request against its rate limits; the limit it is over, if any. A denied
    * request is not counted: only what the policy allows uses up a rate.
@@ -383,11 +504,19 @@ public final class ToolCallPipeline {
 
   private PolicyDecision decide(Governed request, PolicyTarget target) {
     Caller caller = request.caller();
+    Optional<SessionHistory> history = caller.oneOffSession()
+        ? Optional.of(SessionHistory.EMPTY)
+        : controls.histories().history(caller.principal(), caller.sessionId());
+    if (history.isEmpty()) {
+      return new PolicyDecision.Deny(List.of(), Optional.empty(), DenialCause.EVALUATION_ERROR,
+          "no room to keep this session's history (context.session): the principal or the gateway holds too many "
+              + "live sessions; it is refused rather than decided without what the session did before");
+    }
     Span span = Tracing.step("decide");
     long started = System.nanoTime();
     PolicyDecision decision = request.active().engine().decide(new AccessRequest(
         caller.principal(), caller.sessionId(), caller.workflowId(), target, request.arguments(), clock.instant(),
-        caller.identity().attributes()));
+        caller.identity().attributes(), history.get()));
     if (metrics.isPresent()) {
       metrics.get().policyEvaluated(System.nanoTime() - started);
     }

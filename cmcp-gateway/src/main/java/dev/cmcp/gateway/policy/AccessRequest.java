@@ -15,12 +15,14 @@ import java.util.Objects;
  * @param arguments the tool or prompt arguments; {@code null} counts as none (a resource read has none)
  * @param time when the request arrived
  * @param principalAttributes the principal's attributes (claims of its access token); empty for none
+ * @param session what the session did before this request ({@code context.session})
  */
 public record AccessRequest(
     String principal, String sessionId, String workflowId, PolicyTarget target, JsonNode arguments, Instant time,
-    Map<String, JsonNode> principalAttributes) {
+    Map<String, JsonNode> principalAttributes, SessionHistory session) {
   public AccessRequest {
     principalAttributes = Map.copyOf(principalAttributes);
+    Objects.requireNonNull(session, "session");
     Objects.requireNonNull(principal, "principal");
     Objects.requireNonNull(sessionId, "sessionId");
     Objects.requireNonNull(workflowId, "workflowId");
@@ -28,9 +30,21 @@ public record AccessRequest(
     Objects.requireNonNull(time, "time");
   }
 
-  /** A request by a principal without attributes. */
+  /** A request by a principal without attributes, in a session with no history yet. */
   public AccessRequest(String principal, String sessionId, String workflowId, PolicyTarget target, JsonNode arguments, Instant time) {
-    this(principal, sessionId, workflowId, target, arguments, time, Map.of());
+    this(principal, sessionId, workflowId, target, arguments, time, Map.of(), SessionHistory.EMPTY);
+  }
+
+  /** A request by a principal with these attributes, in a session with no history yet. */
+  public AccessRequest(String principal, String sessionId, String workflowId, PolicyTarget target, JsonNode arguments, Instant time,
+      Map<String, JsonNode> principalAttributes) {
+    this(principal, sessionId, workflowId, target, arguments, time, principalAttributes, SessionHistory.EMPTY);
+  }
+
+  /** A request by a principal without attributes, in a session with this history. */
+  public AccessRequest(String principal, String sessionId, String workflowId, PolicyTarget target, JsonNode arguments, Instant time,
+      SessionHistory session) {
+    this(principal, sessionId, workflowId, target, arguments, time, Map.of(), session);
   }
 
   /** A tools/call, as {@link ToolCallRequest} describes it. */

@@ -13,6 +13,7 @@ import com.cedarpolicy.model.exception.AuthException;
 import com.cedarpolicy.model.exception.InternalException;
 import com.cedarpolicy.model.policy.Policy;
 import com.cedarpolicy.model.policy.PolicySet;
+import com.cedarpolicy.value.CedarList;
 import com.cedarpolicy.value.CedarMap;
 import com.cedarpolicy.value.EntityTypeName;
 import com.cedarpolicy.value.EntityUID;
@@ -58,7 +59,9 @@ import java.util.stream.Collectors;
  * {@code domain}. The context holds {@code arguments} (see {@link CedarValues} for how JSON maps;
  * an empty record for a resource read), {@code session_id}, {@code workflow_id}, {@code server},
  * {@code time} ({@code epoch_seconds}, {@code hour_utc}, {@code minute_utc}, {@code day_of_week}
- * such as {@code "monday"}) and, for a tool call, {@code tool}.
+ * such as {@code "monday"}), {@code session} (what the session did before: {@code call_count},
+ * {@code tools_called}, {@code sensitivity_seen}, {@code denied_count}; see {@link SessionHistory})
+ * and, for a tool call, {@code tool}.
  *
  * <p>Redaction: a satisfied permit annotated {@code @redact("field,...")} or {@code
  * @redact_pattern("email|phone|ssn|credit_card")} turns an allow into {@link
@@ -423,7 +426,17 @@ public final class PolicyEngine {
     context.put("session_id", new PrimString(request.sessionId()));
     context.put("workflow_id", new PrimString(request.workflowId()));
     context.put("time", new CedarMap(time));
+    context.put("session", session(request.session()));
     return context;
+  }
+
+  private static CedarMap session(SessionHistory history) {
+    Map<String, Value> session = new HashMap<>();
+    session.put("call_count", new PrimLong(history.callCount()));
+    session.put("tools_called", new CedarList(history.toolsCalled().stream().<Value>map(PrimString::new).toList()));
+    session.put("sensitivity_seen", new CedarList(history.sensitivitySeen().stream().<Value>map(PrimString::new).toList()));
+    session.put("denied_count", new PrimLong(history.deniedCount()));
+    return new CedarMap(session);
   }
 
   private PolicyDecision interpret(AuthorizationResponse response) {

@@ -33,6 +33,7 @@ public final class Upstreams implements AutoCloseable {
   private final Map<String, CachedTools> toolLists = new ConcurrentHashMap<>();
   private final ProgressRoutes progress = new ProgressRoutes();
   private final AgentRelays relays = new AgentRelays();
+  private final ResourceUpdates resourceUpdates = new ResourceUpdates();
 
   /** The server requests an agent may be asked, if it declared the capability. */
   private static final Set<String> RELAYED_REQUESTS = Set.of("sampling/createMessage", "elicitation/create");
@@ -83,6 +84,11 @@ public final class Upstreams implements AutoCloseable {
   /** Where the servers' progress notifications are routed to the requests that asked for them. */
   public ProgressRoutes progress() {
     return progress;
+  }
+
+  /** Where the servers' {@code notifications/resources/updated} go. */
+  public ResourceUpdates resourceUpdates() {
+    return resourceUpdates;
   }
 
   /** Which call in flight hears a server's log messages and requests. */
@@ -287,6 +293,8 @@ public final class Upstreams implements AutoCloseable {
         progress.deliver(server, message);
       } else if ("notifications/message".equals(method)) {
         relays.log(server, message);
+      } else if ("notifications/resources/updated".equals(method)) {
+        resourceUpdates.deliver(server, message);
       }
     }
 

@@ -255,9 +255,29 @@ class CatalogLoaderTest {
   }
 
   @Test
+  void promptAliasesAndResourceOwnersAreReadAndCheckedAgainstTheServers() throws Exception {
+    String servers = "\"servers\": {\"s\": {\"transport\": \"stdio\", \"command\": \"c\"}}, \"tools\": []";
+    Catalog catalog = load("{" + servers + ", \"prompts\": [{\"prompt_name\": \"summary\", \"server\": \"s\", "
+        + "\"upstream_name\": \"sum\"}], \"resource_owners\": [{\"uri_prefix\": \"test://\", \"server\": \"s\"}]}");
+    assertThat(catalog.prompt("summary")).contains(new CatalogPrompt("summary", "s", "sum"));
+    assertThat(catalog.promptAliasOf("s", "sum")).isPresent();
+    assertThat(catalog.resourceOwnerOf("test://static-text")).contains("s");
+    assertThat(catalog.resourceOwnerOf("file:///x")).isEmpty();
+
+    assertThat(errorOf("{" + servers + ", \"prompts\": [{\"prompt_name\": \"p\", \"server\": \"t\", \"upstream_name\": \"p\"}]}"))
+        .startsWith(prefix() + "prompts[0].server: \"t\" is not a server of this catalog");
+    assertThat(errorOf("{" + servers + ", \"prompts\": [{\"prompt_name\": \"P\", \"server\": \"s\", \"upstream_name\": \"a\"}, "
+        + "{\"prompt_name\": \"p\", \"server\": \"s\", \"upstream_name\": \"b\"}]}"))
+        .startsWith(prefix() + "prompts[1].prompt_name: \"p\" is already");
+    assertThat(errorOf("{" + servers + ", \"resource_owners\": [{\"uri_prefix\": \"a:\", \"server\": \"s\"}, "
+        + "{\"uri_prefix\": \"a:\", \"server\": \"s\"}]}"))
+        .startsWith(prefix() + "resource_owners[1].uri_prefix: \"a:\" is given twice");
+  }
+
+  @Test
   void unknownKeysAreRefusedEverywhere() throws IOException {
     assertThat(errorOf("{\"servers\": {}, \"tools\": [], \"version\": 1}"))
-        .isEqualTo(prefix() + "version: unknown key; allowed here: servers, tools");
+        .isEqualTo(prefix() + "version: unknown key; allowed here: prompts, resource_owners, servers, tools");
     assertThat(errorOf("{\"servers\": {\"s\": {\"transport\": \"stdio\", \"command\": \"c\", \"url\": \"http://x\"}}, \"tools\": []}"))
         .isEqualTo(prefix() + "servers.s.url: unknown key; allowed here: args, command, cwd, display_name, env, transport");
     assertThat(errorOf(catalogWithTools("{\"tool_name\": \"salesforce.a\", \"server\": \"salesforce\", \"risk\": \"high\"}")))

@@ -7,7 +7,9 @@ import dev.cmcp.gateway.InteropPackages;
 import dev.cmcp.gateway.audit.AuditFixtures;
 import dev.cmcp.gateway.audit.AuditLog;
 import dev.cmcp.gateway.catalog.Catalog;
+import dev.cmcp.gateway.catalog.CatalogPrompt;
 import dev.cmcp.gateway.catalog.CatalogTool;
+import dev.cmcp.gateway.catalog.ResourceOwner;
 import dev.cmcp.gateway.catalog.UpstreamServer;
 import dev.cmcp.gateway.config.DenyResponse;
 import dev.cmcp.gateway.config.EnforcementMode;
@@ -63,12 +65,19 @@ final class GatewayUnderTest implements AutoCloseable {
   /** As above, answering policy denials as {@code denyResponse} says. */
   static GatewayUnderTest start(Path dir, EnforcementMode mode, String policies, List<UpstreamServer> servers,
       List<CatalogTool> tools, UpstreamSettings settings, DenyResponse denyResponse) throws Exception {
-    return start(dir, mode, policies, servers, tools, settings, denyResponse, CallControls.defaults());
+    return start(dir, mode, policies, servers, tools, List.of(), List.of(), settings, denyResponse, CallControls.defaults());
   }
 
   /** As above, with these rate limits (and the other checks of {@link CallControls}). */
   static GatewayUnderTest start(Path dir, EnforcementMode mode, String policies, List<UpstreamServer> servers,
       List<CatalogTool> tools, UpstreamSettings settings, DenyResponse denyResponse, CallControls controls) throws Exception {
+    return start(dir, mode, policies, servers, tools, List.of(), List.of(), settings, denyResponse, controls);
+  }
+
+  /** As above, with the catalog's prompt aliases and resource owners. */
+  static GatewayUnderTest start(Path dir, EnforcementMode mode, String policies, List<UpstreamServer> servers,
+      List<CatalogTool> tools, List<CatalogPrompt> prompts, List<ResourceOwner> owners, UpstreamSettings settings,
+      DenyResponse denyResponse, CallControls controls) throws Exception {
     Path bundleDir = Files.createDirectories(dir.resolve("bundle"));
     Files.writeString(bundleDir.resolve("manifest.json"),
         "{\"version\": \"1.0.0\", \"authored_at\": \"2026-01-01T00:00:00Z\", \"author_identity\": \"t@example.com\", \"commit_sha\": \"t\"}");
@@ -78,7 +87,9 @@ final class GatewayUnderTest implements AutoCloseable {
     servers.forEach(server -> byName.put(server.name(), server));
     Map<String, CatalogTool> toolsByName = new LinkedHashMap<>();
     tools.forEach(tool -> toolsByName.put(tool.toolName(), tool));
-    Catalog catalog = new Catalog(byName, toolsByName, AuditFixtures.CATALOG_HASH);
+    Map<String, CatalogPrompt> promptsByName = new LinkedHashMap<>();
+    prompts.forEach(prompt -> promptsByName.put(prompt.promptName(), prompt));
+    Catalog catalog = new Catalog(byName, toolsByName, AuditFixtures.CATALOG_HASH, promptsByName, owners);
     Clock clock = Clock.systemUTC();
     Optional<AuditLog> audit = mode == EnforcementMode.SILENT
         ? Optional.empty()

@@ -137,7 +137,7 @@ class GovernedDiscoveryTest {
 
     JsonNode capabilities = response.body().orElseThrow().at("/result/capabilities");
     assertThat(capabilities.has("tools")).isTrue();
-    assertThat(capabilities.path("resources").path("subscribe").asBoolean(true)).isFalse();
+    assertThat(capabilities.path("resources").path("subscribe").asBoolean(false)).isTrue();
     assertThat(capabilities.has("prompts")).isTrue();
   }
 

@@ -6,6 +6,7 @@ import com.fasterxml.jackson.databind.JsonNode;
 import dev.cmcp.gateway.catalog.CatalogTool;
 import dev.cmcp.gateway.config.DenyResponse;
 import dev.cmcp.gateway.config.EnforcementMode;
+import dev.cmcp.gateway.policy.SessionHistories;
 import dev.cmcp.gateway.ratelimit.RateLimit;
 import dev.cmcp.gateway.ratelimit.RateLimits;
 import dev.cmcp.gateway.upstream.UpstreamSettings;
@@ -38,7 +39,7 @@ class RateLimitThroughGatewayTest {
   @BeforeAll
   static void start() throws Exception {
     CallControls controls = new CallControls(new RateLimits(new RateLimits.Settings(
-        Optional.empty(), Optional.of(new RateLimit(3, Duration.ofHours(1))), 1000)));
+        Optional.empty(), Optional.of(new RateLimit(3, Duration.ofHours(1))), 1000)), new SessionHistories(Duration.ofMinutes(30)));
     gateway = GatewayUnderTest.start(dir, EnforcementMode.ENFORCING, POLICIES, List.of(GatewayUnderTest.hostileServer("srv")),
         List.of(new CatalogTool("srv.echo", "srv", "echo", Map.of()), new CatalogTool("srv.get_contact", "srv", "get_contact", Map.of())),
         new UpstreamSettings(Duration.ofSeconds(20), 1024 * 1024), DenyResponse.HTTP_403, controls);

@@ -17,6 +17,7 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
+import java.util.Set;
 import java.util.stream.Stream;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
@@ -208,7 +209,7 @@ class CookbookTest {
       files = listing.filter(p -> p.toString().endsWith(".cedar")).sorted().toList();
     }
 
-    assertThat(files).hasSize(11);
+    assertThat(files).hasSize(13);
     for (Path file : files) {
       assertThat(spec).as("docs/spec/cedar-policy.md quotes %s", file.getFileName()).contains("```cedar\n" + Files.readString(file) + "```");
     }
@@ -248,6 +249,34 @@ class CookbookTest {
     } catch (PolicyException e) {
       throw new AssertionError(e.getMessage(), e);
     }
+  }
+
+  @Test
+  void afterAPiiToolNothingExternalInTheSameSession() {
+    PolicyEngine engine = cookbook("12-no-external-after-pii.cedar", BASELINE);
+    String reason = "This session has used personal data; tools that send data outside are blocked for the rest of it.";
+    SessionHistory afterPii = new SessionHistory(1, Set.of("crm.get_contact"), Set.of("pii"), 0);
+    SessionHistory afterPublic = new SessionHistory(1, Set.of("web.search"), Set.of("public"), 0);
+
+    assertForbidden(engine.decide(inSession("mail.send", afterPii)), "no-external-after-pii", reason);
+    assertThat(engine.decide(inSession("mail.send", afterPublic))).isEqualTo(allowedBy("test-baseline"));
+    assertThat(engine.decide(inSession("mail.send", SessionHistory.EMPTY))).isEqualTo(allowedBy("test-baseline"));
+    assertThat(engine.decide(inSession("crm.search_contacts", afterPii))).isEqualTo(allowedBy("test-baseline"));
+  }
+
+  @Test
+  void aSessionRefusedThreeTimesOrWith500CallsGetsNothingMore() {
+    PolicyEngine engine = cookbook("13-stop-after-denials.cedar", BASELINE);
+    String reason = "This session was refused three times or made 500 calls; open a new session.";
+
+    assertThat(engine.decide(inSession("web.search", new SessionHistory(10, Set.of(), Set.of(), 2))))
+        .isEqualTo(allowedBy("test-baseline"));
+    assertForbidden(engine.decide(inSession("web.search", new SessionHistory(10, Set.of(), Set.of(), 3))), "stop-after-denials", reason);
+    assertForbidden(engine.decide(inSession("web.search", new SessionHistory(500, Set.of(), Set.of(), 0))), "stop-after-denials", reason);
+  }
+
+  private static AccessRequest inSession(String tool, SessionHistory history) {
+    return new AccessRequest("support", "session-1", "support", new PolicyTarget.Tool(tool), json("{}"), WEDNESDAY_10_15, history);
   }
 
   private static ToolCallRequest call(String workflow, String tool) {
@@ -299,7 +328,7 @@ class CookbookTest {
             tool("web.search", "public", "read_only"),
             tool("web.fetch", "public", "read_only"),
             tool("lookalike.fetch", "public", "read_only"),
-            tool("mail.send", null, "write"))) {
+            tool("mail.send", null, "write", "external"))) {
       tools.put(tool.toolName(), tool);
     }
     return new Catalog(servers, tools, "sha256:" + "0".repeat(64));

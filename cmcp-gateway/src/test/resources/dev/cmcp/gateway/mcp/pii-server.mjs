@@ -4,6 +4,10 @@
 //
 // PII_SERVER_CONTACTS_DESCRIPTION, when set, replaces the description of the contacts tool: the
 // test aid for a tool definition that changes between two starts (a "rug pull").
+// PII_SERVER_SUBSCRIPTION_LOG, when set, is a file each resources/subscribe and unsubscribe is
+// appended to; a subscribe is followed by a notifications/resources/updated for its URI, whose
+// title holds personal data (which the gateway must not pass on).
+import { appendFileSync } from "node:fs";
 import readline from "node:readline";
 
 const send = (message) => process.stdout.write(JSON.stringify(message) + "\n");
@@ -45,7 +49,7 @@ readline.createInterface({ input: process.stdin }).on("line", (line) => {
     case "initialize":
       return answer(message.id, {
         protocolVersion: "2025-06-18",
-        capabilities: { tools: {}, resources: {}, prompts: {} },
+        capabilities: { tools: {}, resources: { subscribe: true }, prompts: {} },
         serverInfo: { name: "pii-server", version: "1" },
       });
     case "tools/list":
@@ -76,6 +80,19 @@ readline.createInterface({ input: process.stdin }).on("line", (line) => {
       return answer(message.id, {
         contents: [{ uri: message.params.uri, mimeType: "application/json", text: JSON.stringify(account) }],
       });
+    case "resources/subscribe":
+    case "resources/unsubscribe": {
+      const verb = message.method.slice("resources/".length);
+      if (process.env.PII_SERVER_SUBSCRIPTION_LOG) {
+        appendFileSync(process.env.PII_SERVER_SUBSCRIPTION_LOG, `${verb} ${message.params.uri}\n`);
+      }
+      answer(message.id, {});
+      if (verb === "subscribe") {
+        setTimeout(() => send({ jsonrpc: "2.0", method: "notifications/resources/updated",
+          params: { uri: message.params.uri, title: "Account of alice.moreno@example.com changed" } }), 20);
+      }
+      return;
+    }
     case "prompts/list":
       return answer(message.id, { prompts: [{ name: "summary", arguments: [{ name: "account" }] }] });
     case "prompts/get":

@@ -11,6 +11,8 @@ import dev.cmcp.verify.VerificationOptions;
 import dev.cmcp.verify.VerificationReport;
 import dev.cmcp.verify.evidence.TrustStore;
 import dev.cmcp.verify.evidence.TrustStoreException;
+import dev.cmcp.verify.evidence.snp.TcbVersion;
+import dev.cmcp.verify.evidence.tdx.TcbStatus;
 import java.io.IOException;
 import java.io.PrintStream;
 import java.nio.file.NoSuchFileException;
@@ -48,6 +50,8 @@ public final class VerifyCli {
    * @param acceptAnyMeasurement {@code --accept-any-measurement}: no expected measurement, and that is intended
    * @param now {@code --now}: judge freshness at this time instead of the clock
    * @param json {@code --json}: print the report as JSON instead of one line per check
+   * @param minTcb {@code --min-tcb}: the lowest SEV-SNP REPORTED_TCB accepted, {@code bootloader=3,tee=0,snp=8,microcode=115}
+   * @param acceptTcbStatus {@code --accept-tcb-status}: TDX TCB statuses accepted besides UpToDate, comma-separated
    */
   public record Arguments(
       Path claim,
@@ -59,7 +63,19 @@ public final class VerifyCli {
       boolean acceptAnyBundle,
       boolean acceptAnyMeasurement,
       Optional<Instant> now,
-      boolean json) {}
+      boolean json,
+      Optional<String> minTcb,
+      Optional<String> acceptTcbStatus) {
+
+    /** Without a minimum SEV-SNP TCB or extra TDX TCB statuses. */
+    public Arguments(
+        Path claim, Optional<String> expectedBundleHash, Optional<String> expectedMeasurement, Optional<Path> auditLog,
+        Optional<Path> certs, boolean allowSoftware, boolean acceptAnyBundle, boolean acceptAnyMeasurement,
+        Optional<Instant> now, boolean json) {
+      this(claim, expectedBundleHash, expectedMeasurement, auditLog, certs, allowSoftware, acceptAnyBundle,
+          acceptAnyMeasurement, now, json, Optional.empty(), Optional.empty());
+    }
+  }
 
   private VerifyCli() {}
 
@@ -101,6 +117,12 @@ public final class VerifyCli {
     }
     if (arguments.auditLog().isPresent()) {
       options = options.withAuditLog(arguments.auditLog().get());
+    }
+    if (arguments.minTcb().isPresent()) {
+      options = options.withSnpPolicy(options.snpPolicy().withMinimumTcb(TcbVersion.parse(arguments.minTcb().get())));
+    }
+    if (arguments.acceptTcbStatus().isPresent()) {
+      options = options.withTdxPolicy(options.tdxPolicy().withAcceptedTcbStatuses(TcbStatus.acceptedFrom(arguments.acceptTcbStatus().get())));
     }
     if (arguments.acceptAnyBundle()) {
       options = options.accepting(AcceptedRisk.ANY_BUNDLE);

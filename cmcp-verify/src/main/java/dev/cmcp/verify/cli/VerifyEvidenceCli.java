@@ -7,6 +7,8 @@ import dev.cmcp.verify.evidence.TrustStore;
 import dev.cmcp.verify.evidence.TrustStoreException;
 import dev.cmcp.verify.evidence.snp.SnpPolicy;
 import dev.cmcp.verify.evidence.snp.SnpVerifier;
+import dev.cmcp.verify.evidence.snp.TcbVersion;
+import dev.cmcp.verify.evidence.tdx.TcbStatus;
 import dev.cmcp.verify.evidence.tdx.TdxCollateral;
 import dev.cmcp.verify.evidence.tdx.TdxException;
 import dev.cmcp.verify.evidence.tdx.TdxPolicy;
@@ -61,6 +63,8 @@ public final class VerifyEvidenceCli {
    *     digits; the TPM quote's PCR digest, 64, 96 or 128 hex digits
    * @param now {@code --now}: judge certificates and CRLs at this time instead of the clock
    * @param json {@code --json}: print the report as JSON instead of one line per check
+   * @param minTcb {@code --min-tcb}: the lowest SEV-SNP REPORTED_TCB accepted, {@code bootloader=3,tee=0,snp=8,microcode=115}
+   * @param acceptTcbStatus {@code --accept-tcb-status}: TDX TCB statuses accepted besides UpToDate, comma-separated
    */
   public record Arguments(
       String platform,
@@ -69,7 +73,17 @@ public final class VerifyEvidenceCli {
       Optional<String> reportData,
       Optional<String> expectedMeasurement,
       Optional<Instant> now,
-      boolean json) {}
+      boolean json,
+      Optional<String> minTcb,
+      Optional<String> acceptTcbStatus) {
+
+    /** Without a minimum SEV-SNP TCB or extra TDX TCB statuses. */
+    public Arguments(
+        String platform, Path evidence, Path certs, Optional<String> reportData, Optional<String> expectedMeasurement,
+        Optional<Instant> now, boolean json) {
+      this(platform, evidence, certs, reportData, expectedMeasurement, now, json, Optional.empty(), Optional.empty());
+    }
+  }
 
   private VerifyEvidenceCli() {}
 
@@ -86,6 +100,12 @@ public final class VerifyEvidenceCli {
     TrustStore certs;
     try {
       reportData = arguments.reportData().map(VerifyEvidenceCli::reportData);
+      if (arguments.minTcb().isPresent()) {
+        snpPolicy = snpPolicy.withMinimumTcb(TcbVersion.parse(arguments.minTcb().get()));
+      }
+      if (arguments.acceptTcbStatus().isPresent()) {
+        tdxPolicy = tdxPolicy.withAcceptedTcbStatuses(TcbStatus.acceptedFrom(arguments.acceptTcbStatus().get()));
+      }
       if (arguments.expectedMeasurement().isPresent()) {
         String measurement = arguments.expectedMeasurement().get();
         switch (platform) {

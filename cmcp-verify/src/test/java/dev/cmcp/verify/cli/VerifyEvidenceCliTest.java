@@ -79,6 +79,33 @@ class VerifyEvidenceCliTest {
     assertThat(out()).contains("NOT GIVEN --expected-measurement: the measurement was not compared").doesNotContain("NOT GIVEN --report-data");
   }
 
+  private int withTcbOptions(String platform, Path evidence, Optional<String> minTcb, Optional<String> statuses, Instant now) {
+    VerifyEvidenceCli.Arguments arguments = new VerifyEvidenceCli.Arguments(platform, evidence, certs, Optional.empty(),
+        Optional.empty(), Optional.of(now), false, minTcb, statuses);
+    return VerifyEvidenceCli.run(arguments, new PrintStream(out, true, StandardCharsets.UTF_8),
+        new PrintStream(err, true, StandardCharsets.UTF_8));
+  }
+
+  @Test
+  void theMinimumTcbIsComparedWithReportedTcb() throws IOException {
+    milanCerts();
+
+    withTcbOptions("sev-snp", SNP_REPORT, Optional.of("bootloader=2,tee=0,snp=5,microcode=68"), Optional.empty(), SNP_NOW);
+    assertThat(out()).contains("PASS minimum_tcb ");
+    out.reset();
+    withTcbOptions("sev-snp", SNP_REPORT, Optional.of("bl=2,tee=0,snp=6,ucode=68"), Optional.empty(), SNP_NOW);
+    assertThat(out()).contains("FAIL minimum_tcb ").contains("below the minimum");
+  }
+
+  @Test
+  void aMalformedMinimumTcbOrTcbStatusIsAUsageError() {
+    assertThat(withTcbOptions("sev-snp", SNP_REPORT, Optional.of("snp=5"), Optional.empty(), SNP_NOW)).isEqualTo(VerifyCli.USAGE);
+    assertThat(withTcbOptions("tdx", SNP_REPORT, Optional.empty(), Optional.of("Revoked"), SNP_NOW)).isEqualTo(VerifyCli.USAGE);
+    assertThat(withTcbOptions("tdx", SNP_REPORT, Optional.empty(), Optional.of("Fine"), SNP_NOW)).isEqualTo(VerifyCli.USAGE);
+    assertThat(err()).contains("bootloader missing").contains("a Revoked TCB is never accepted")
+        .contains("TCB status \"Fine\" is not one of Intel's");
+  }
+
   @Test
   void anEndlessEvidenceFileFailsFastAtTheLimit() throws IOException {
     milanCerts();

@@ -36,6 +36,16 @@ final class KdsExtensions {
     return certificate.getExtensionValue(HW_ID) != null;
   }
 
+  /**
+   * A VLEK: the versioned loaded endorsement key AMD issues to a cloud provider rather than to
+   * one chip. It has no hwID, certifies a TCB like a VCEK, and is issued by the product line's
+   * ASVK ({@code SEV-VLEK-<product>}), itself issued by the same ARK.
+   */
+  static boolean isVlek(X509Certificate certificate) {
+    return certificate.getExtensionValue(HW_ID) == null && certificate.getExtensionValue(BOOTLOADER_SPL) != null
+        && certificate.getIssuerX500Principal().getName().contains("CN=SEV-VLEK-");
+  }
+
   /** {@code Milan-B0}, {@code Genoa-B1}, ...; empty when absent or unreadable. */
   static Optional<String> productName(X509Certificate vcek) {
     try {

@@ -22,6 +22,7 @@ import java.util.Date;
 import java.util.HexFormat;
 import java.util.LinkedHashMap;
 import java.util.List;
+import java.util.Locale;
 import java.util.Map;
 import java.util.Objects;
 import java.util.Optional;
@@ -87,10 +88,12 @@ public final class SnpVerifier {
             ? "no certificates after it"
             : "with a certificate table of " + embedded.certificates().size() + " certificate(s)")));
 
+    // The report says which key signed it: the chip's VCEK, or the cloud provider's VLEK.
+    boolean vlek = report.signingKey() == SnpReport.SIGNING_KEY_VLEK;
     Optional<X509Certificate> vcek = Optional.empty();
     String noVcek = "";
     try {
-      vcek = Optional.of(chooseVcek(available, report.chipId()));
+      vcek = Optional.of(vlek ? chooseVlek(available) : chooseVcek(available, report.chipId()));
     } catch (SnpProblem e) {
       noVcek = e.getMessage();
     }
@@ -98,15 +101,17 @@ public final class SnpVerifier {
 
     if (vcek.isEmpty()) {
       checks.add(fail(SnpCheck.VCEK_SIGNATURE, noVcek));
-      String skipped = "no VCEK (see vcek_signature)";
+      String skipped = "no " + (vlek ? "VLEK" : "VCEK") + " (see vcek_signature)";
       checks.add(skip(SnpCheck.VCEK_CHAIN, skipped));
       checks.add(skip(SnpCheck.VCEK_TCB, skipped));
       checks.add(skip(SnpCheck.VCEK_CHIP_ID, skipped));
     } else {
       checks.add(vcekSignature(report, vcek.get()));
-      checks.add(vcekChain(vcek.get(), available, product, now));
+      checks.add(vcekChain(vcek.get(), vlek, available, product, now));
       checks.add(vcekTcb(report, vcek.get(), product));
-      checks.add(vcekChipId(report, vcek.get()));
+      checks.add(vlek
+          ? skip(SnpCheck.VCEK_CHIP_ID, "a VLEK is issued to the cloud provider, not to one chip: CHIP_ID is not tied to it")
+          : vcekChipId(report, vcek.get()));
     }
     checks.add(reportData(report, expectedReportData));
     checks.add(policyDebug(report, policy));
@@ -154,6 +159,20 @@ public final class SnpVerifier {
         + " CHIP_ID; keep only this chip's VCEK in the certificates folder");
   }
 
+  /** The one VLEK there is: a VLEK names no chip, so several cannot be told apart. */
+  static X509Certificate chooseVlek(TrustStore available) throws SnpProblem {
+    List<X509Certificate> vleks = distinct(available.certificates().stream().filter(KdsExtensions::isVlek).toList());
+    if (vleks.isEmpty()) {
+      throw new SnpProblem("SIGNING_KEY says a VLEK signed this report, and there is no VLEK certificate: put the"
+          + " cloud provider's VLEK (issued by SEV-VLEK-<product>) in the certificates folder, or send the host's"
+          + " certificate table with the report");
+    }
+    if (vleks.size() > 1) {
+      throw new SnpProblem(vleks.size() + " VLEK certificates: keep only the one that signed this report");
+    }
+    return vleks.get(0);
+  }
+
   private record ProductChoice(Optional<SnpProduct> product, String source) {
     String describe() {
       return product.map(p -> p.displayName() + " (" + source + ")").orElse("unknown (" + source + ")");
@@ -185,16 +204,13 @@ public final class SnpVerifier {
 
   private static Check vcekSignature(SnpReport report, X509Certificate vcek) {
     int signingKey = report.signingKey();
-    if (signingKey == SnpReport.SIGNING_KEY_VLEK) {
-      return fail(SnpCheck.VCEK_SIGNATURE, "SIGNING_KEY says a VLEK signed this report; only VCEK-signed reports"
-          + " are verified here");
-    }
+    String signer = signingKey == SnpReport.SIGNING_KEY_VLEK ? "VLEK" : "VCEK";
     if (signingKey == SnpReport.SIGNING_KEY_NONE) {
       return fail(SnpCheck.VCEK_SIGNATURE, "SIGNING_KEY says this report is not signed");
     }
     if (!(vcek.getPublicKey() instanceof ECPublicKey key)
         || key.getParams().getCurve().getField().getFieldSize() != 384) {
-      return fail(SnpCheck.VCEK_SIGNATURE, "the VCEK's key is not an ECDSA P-384 key");
+      return fail(SnpCheck.VCEK_SIGNATURE, "the " + signer + "'s key is not an ECDSA P-384 key");
     }
     byte[] field = report.signature();
     byte[] r = Arrays.copyOfRange(field, 0, ECDSA_COMPONENT_SIZE);
@@ -214,32 +230,35 @@ public final class SnpVerifier {
       verifier.update(report.signedBody());
       if (!verifier.verify(p1363)) {
         return fail(SnpCheck.VCEK_SIGNATURE, "the ECDSA P-384 signature over bytes 0x000-0x29F does not verify"
-            + " with the VCEK: the report was altered or another chip signed it");
+            + " with the " + signer + ": the report was altered or another key signed it");
       }
     } catch (GeneralSecurityException e) {
       return fail(SnpCheck.VCEK_SIGNATURE, "the signature cannot be checked: " + e.getMessage());
     }
-    return pass(SnpCheck.VCEK_SIGNATURE, "ECDSA P-384/SHA-384 over bytes 0x000-0x29F verifies with the VCEK");
+    return pass(SnpCheck.VCEK_SIGNATURE, "ECDSA P-384/SHA-384 over bytes 0x000-0x29F verifies with the " + signer);
   }
 
-  private static Check vcekChain(X509Certificate vcek, TrustStore available, ProductChoice product, Instant now) {
+  /** The signing key's chain: VCEK <- ASK <- ARK, or VLEK <- ASVK <- ARK, the same ARK pinned for both. */
+  private static Check vcekChain(X509Certificate vcek, boolean vlek, TrustStore available, ProductChoice product, Instant now) {
     if (product.product().isEmpty()) {
       return fail(SnpCheck.VCEK_CHAIN, "product line unknown, so no AMD root to pin: " + product.source());
     }
     SnpProduct line = product.product().get();
-    String fix = "; the certificates folder needs AMD's ASK and ARK for " + line.displayName()
-        + " (KDS /vcek/v1/" + line.displayName() + "/cert_chain)";
+    String keyLabel = vlek ? "VLEK" : "VCEK";
+    String intermediateLabel = vlek ? "ASVK" : "ASK";
+    String fix = "; the certificates folder needs AMD's " + intermediateLabel + " and ARK for " + line.displayName()
+        + " (KDS /" + keyLabel.toLowerCase(Locale.ROOT) + "/v1/" + line.displayName() + "/cert_chain)";
 
     X509Certificate ask;
     X509Certificate ark;
     try {
-      ask = issuerOf(vcek, "VCEK", available, fix);
-      ark = issuerOf(ask, "ASK", available, fix);
+      ask = issuerOf(vcek, keyLabel, available, fix);
+      ark = issuerOf(ask, intermediateLabel, available, fix);
     } catch (SnpProblem e) {
       return fail(SnpCheck.VCEK_CHAIN, e.getMessage());
     }
     List<X509Certificate> chain = List.of(vcek, ask, ark);
-    List<String> labels = List.of("VCEK", "ASK", "ARK");
+    List<String> labels = List.of(keyLabel, intermediateLabel, "ARK");
 
     String arkSha256 = sha256(ark);
     if (!arkSha256.equals(line.arkSha256())) {
@@ -257,7 +276,7 @@ public final class SnpVerifier {
       }
     }
     if (ask.getBasicConstraints() < 0 || ark.getBasicConstraints() < 0) {
-      return fail(SnpCheck.VCEK_CHAIN, "the ASK and ARK must be CA certificates");
+      return fail(SnpCheck.VCEK_CHAIN, "the " + intermediateLabel + " and ARK must be CA certificates");
     }
     for (int i = 0; i < chain.size(); i++) {
       X509Certificate certificate = chain.get(i);
@@ -277,7 +296,7 @@ public final class SnpVerifier {
       }
       crlsUsed += crls.size();
     }
-    return pass(SnpCheck.VCEK_CHAIN, "VCEK <- " + name(ask) + " <- " + name(ark)
+    return pass(SnpCheck.VCEK_CHAIN, keyLabel + " <- " + name(ask) + " <- " + name(ark)
         + " (AMD's " + line.displayName() + " root), RSA-PSS SHA-384, valid at " + now + "; "
         + (crlsUsed == 0 ? "no CRL supplied" : crlsUsed + " CRL(s) checked"));
   }

@@ -1,7 +1,10 @@
 package dev.cmcp.verify.evidence.tdx;
 
 import java.util.Arrays;
+import java.util.EnumSet;
 import java.util.Optional;
+import java.util.Set;
+import java.util.stream.Collectors;
 
 /** A TCB level's status as Intel's TCB info and QE identity name it ({@code tcbStatus}). */
 public enum TcbStatus {
@@ -22,6 +25,25 @@ public enum TcbStatus {
   /** {@code UpToDate}, as Intel's collateral spells it. */
   public String intelName() {
     return intelName;
+  }
+
+  /**
+   * The statuses an auditor accepts besides {@code UpToDate}, from a comma-separated list of
+   * Intel's names ({@code SWHardeningNeeded,ConfigurationNeeded}); {@code UpToDate} is always in
+   * the set, and {@code Revoked} never is.
+   */
+  public static Set<TcbStatus> acceptedFrom(String list) {
+    Set<TcbStatus> accepted = EnumSet.of(UP_TO_DATE);
+    for (String name : list.split(",", -1)) {
+      String trimmed = name.trim();
+      TcbStatus status = fromIntelName(trimmed).orElseThrow(() -> new IllegalArgumentException("TCB status \"" + trimmed
+          + "\" is not one of Intel's: " + Arrays.stream(values()).map(TcbStatus::intelName).collect(Collectors.joining(", "))));
+      if (status == REVOKED) {
+        throw new IllegalArgumentException("a Revoked TCB is never accepted");
+      }
+      accepted.add(status);
+    }
+    return accepted;
   }
 
   static Optional<TcbStatus> fromIntelName(String name) {

@@ -4,7 +4,7 @@ import java.util.Locale;
 
 /** The checks a TDX quote verification reports, in the order it reports them. */
 public enum TdxCheck {
-  /** The quote parses as version 4, ECDSA-256 attestation key, TDX, with every length in bounds. */
+  /** The quote parses as version 4 or 5 (TD report 1.0 or 1.5), ECDSA-256 attestation key, TDX, with every length in bounds. */
   QUOTE_FORMAT,
   /** The attestation key signed the header and TD report body (ECDSA P-256, SHA-256). */
   QUOTE_SIGNATURE,

@@ -4,7 +4,11 @@ import java.util.Arrays;
 import java.util.List;
 
 /**
- * A TDX quote, version 4, as Intel's DCAP quote format lays it out. Integers are little-endian.
+ * A TDX quote, version 4 or 5, as Intel's DCAP quote format lays it out. Integers are little-endian.
+ * Version 5 (TDX module 1.5) puts a body descriptor between the header and the body: type u16
+ * (2: TD report 1.0, 584 bytes, as in version 4; 3: TD report 1.5, 648 bytes, which adds
+ * TEE_TCB_SVN2 16 and MRSERVICETD 48 after REPORTDATA) and size u32; the quote signature then
+ * covers header, descriptor and body.
  * Parsing only checks structure; {@link TdxVerifier} checks what the bytes say. Arrays are the
  * parser's own copies and never leave the package.
  *
@@ -32,7 +36,11 @@ record TdxQuote(
     byte[] pckChainPem,
     int trailingBytes) {
 
-  static final int VERSION = 4;
+  static final int VERSION_4 = 4;
+  static final int VERSION_5 = 5;
+  static final int BODY_TD_REPORT_10 = 2;
+  static final int BODY_TD_REPORT_15 = 3;
+  static final int TD_REPORT_15_BYTES = 648;
   static final int ECDSA_P256_KEY = 2;
   static final long TEE_TYPE_TDX = 0x81;
   static final int QE_REPORT_CERTIFICATION_DATA = 6;
@@ -45,8 +53,15 @@ record TdxQuote(
 
   record Header(int version, int attestationKeyType, long teeType, byte[] qeVendorId, byte[] userData) {}
 
-  /** The TD's measurements and attributes as the TDX module reported them. */
+  /**
+   * The TD's measurements and attributes as the TDX module reported them.
+   *
+   * @param bodyVersion {@code 1.0} (quote version 4, or 5 with body type 2) or {@code 1.5}
+   * @param teeTcbSvn2 TD report 1.5 only (empty otherwise)
+   * @param mrServiceTd TD report 1.5 only (empty otherwise)
+   */
   record TdReport(
+      String bodyVersion,
       byte[] teeTcbSvn,
       byte[] mrSeam,
       byte[] mrSignerSeam,
@@ -58,7 +73,9 @@ record TdxQuote(
       byte[] mrOwner,
       byte[] mrOwnerConfig,
       List<byte[]> rtmrs,
-      byte[] reportData) {
+      byte[] reportData,
+      byte[] teeTcbSvn2,
+      byte[] mrServiceTd) {
 
     /** TDATTRIBUTES bit 0: the host can read and change the TD's state. */
     boolean debug() {
@@ -74,7 +91,7 @@ record TdxQuote(
   static TdxQuote parse(byte[] quote) throws TdxException {
     Cursor in = new Cursor(quote, 0, quote.length, "quote");
     Header header = readHeader(in);
-    TdReport tdReport = readTdReport(in);
+    TdReport tdReport = header.version() == VERSION_4 ? readTdReport(in, "1.0") : readV5Body(in);
     byte[] signedPart = Arrays.copyOfRange(quote, 0, in.position());
 
     Cursor signatureData = in.slice(in.u32("signature_data_length"), "signature data");
@@ -96,8 +113,8 @@ record TdxQuote(
 
   private static Header readHeader(Cursor in) throws TdxException {
     int version = in.u16("header.version");
-    if (version != VERSION) {
-      throw new TdxException("quote version " + version + " is not supported (expected " + VERSION + ")");
+    if (version != VERSION_4 && version != VERSION_5) {
+      throw new TdxException("quote version " + version + " is not supported (expected " + VERSION_4 + " or " + VERSION_5 + ")");
     }
     int keyType = in.u16("header.attestation_key_type");
     if (keyType != ECDSA_P256_KEY) {
@@ -111,8 +128,23 @@ record TdxQuote(
     return new Header(version, keyType, teeType, in.bytes(16, "header.qe_vendor_id"), in.bytes(20, "header.user_data"));
   }
 
-  private static TdReport readTdReport(Cursor in) throws TdxException {
+  /** The body descriptor of a version 5 quote, then the TD report 1.0 or 1.5 it announces. */
+  private static TdReport readV5Body(Cursor in) throws TdxException {
+    int type = in.u16("body.type");
+    long size = in.u32("body.size");
+    if (type == BODY_TD_REPORT_10 && size == TD_REPORT_BYTES) {
+      return readTdReport(in, "1.0");
+    }
+    if (type == BODY_TD_REPORT_15 && size == TD_REPORT_15_BYTES) {
+      return readTdReport(in, "1.5");
+    }
+    throw new TdxException("quote version 5 body type " + type + " of " + size + " bytes is not a TD report"
+        + " (expected type 2 of " + TD_REPORT_BYTES + " bytes or type 3 of " + TD_REPORT_15_BYTES + "; type 1 is an SGX enclave's)");
+  }
+
+  private static TdReport readTdReport(Cursor in, String bodyVersion) throws TdxException {
     return new TdReport(
+        bodyVersion,
         in.bytes(16, "td_report.tee_tcb_svn"),
         in.bytes(48, "td_report.mrseam"),
         in.bytes(48, "td_report.mrsignerseam"),
@@ -125,7 +157,9 @@ record TdxQuote(
         in.bytes(48, "td_report.mrownerconfig"),
         List.of(in.bytes(48, "td_report.rtmr0"), in.bytes(48, "td_report.rtmr1"),
             in.bytes(48, "td_report.rtmr2"), in.bytes(48, "td_report.rtmr3")),
-        in.bytes(64, "td_report.report_data"));
+        in.bytes(64, "td_report.report_data"),
+        bodyVersion.equals("1.5") ? in.bytes(16, "td_report.tee_tcb_svn2") : new byte[0],
+        bodyVersion.equals("1.5") ? in.bytes(48, "td_report.mrservicetd") : new byte[0]);
   }
 
   private static QeReport readQeReport(Cursor in) throws TdxException {

@@ -46,7 +46,7 @@ import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 
 /**
- * Checks an Intel TDX quote (version 4) offline, with the certificates and collateral an operator
+ * Checks an Intel TDX quote (version 4, or 5 with a TD report 1.0 or 1.5 body) offline, with the certificates and collateral an operator
  * supplies and a caller-chosen "now". The chain of trust: the pinned Intel SGX Root CA vouches for
  * the PCK certificate, whose key signed the quoting enclave's report, whose REPORTDATA commits to
  * the attestation key, which signed the TD report. Each link is its own named check, so a report
@@ -136,7 +136,8 @@ public final class TdxVerifier {
       String vendor = Arrays.equals(quote.header().qeVendorId(), INTEL_QE_VENDOR_ID)
           ? "Intel" : HEX.formatHex(quote.header().qeVendorId());
       String trailing = quote.trailingBytes() == 0 ? "" : "; " + quote.trailingBytes() + " bytes after the signature data ignored";
-      return "TDX quote v4, ECDSA-256 (P-256) attestation key, QE vendor " + vendor + trailing;
+      return "TDX quote v" + quote.header().version() + " (TD report " + quote.tdReport().bodyVersion()
+          + "), ECDSA-256 (P-256) attestation key, QE vendor " + vendor + trailing;
     }
 
     private Outcome quoteSignature() throws GeneralSecurityException, TdxException {

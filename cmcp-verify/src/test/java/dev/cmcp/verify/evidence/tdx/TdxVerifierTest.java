@@ -228,6 +228,52 @@ class TdxVerifierTest {
     assertThat(report.check(TdxCheck.QUOTE_FORMAT).reason()).contains("signature data");
   }
 
+  /** A version 5 quote with a TD report 1.5 body from a TDX 1.5 platform (PCK issued 2026-01-27), go-tdx-guest's sample. */
+  @Test
+  void aRealVersion5QuoteWithATdReport15BodyVerifiesToIntelsRoot() throws TdxException {
+    byte[] quote = TdxFixtures.read(TdxFixtures.DIR.resolve("quote_v5_sample.dat"));
+
+    TdxReport report = verify(quote, TdxFixtures.certsFolder(dir), Instant.parse("2026-03-01T00:00:00Z"));
+
+    for (TdxCheck check : List.of(TdxCheck.QUOTE_FORMAT, TdxCheck.QUOTE_SIGNATURE, TdxCheck.QE_REPORT_SIGNATURE,
+        TdxCheck.QE_REPORT_BINDS_KEY, TdxCheck.PCK_CHAIN)) {
+      assertThat(status(report, check)).as(check + ": " + report.check(check).reason()).isEqualTo(PASS);
+    }
+    assertThat(report.check(TdxCheck.QUOTE_FORMAT).reason()).startsWith("TDX quote v5 (TD report 1.5)");
+    assertThat(report.fields().orElseThrow().mrTd()).matches("[0-9a-f]{96}");
+  }
+
+  @Test
+  void aVersion5QuoteWithATdReport10BodyIsReadAndItsSignatureCoversTheDescriptor() throws TdxException {
+    // Made here from the version 4 sample: header version 5, then a descriptor (type 2, 584 bytes).
+    // The attestation key signed the version 4 header, so the quote signature must now fail.
+    byte[] v4 = TdxFixtures.quote();
+    byte[] v5 = new byte[v4.length + 6];
+    System.arraycopy(v4, 0, v5, 0, 48);
+    v5[0] = 5;
+    v5[48] = 2;
+    v5[50] = (byte) (584 & 0xff);
+    v5[51] = (byte) (584 >> 8);
+    System.arraycopy(v4, 48, v5, 54, v4.length - 48);
+
+    TdxReport report = verify(v5, TdxFixtures.certsFolder(dir));
+
+    assertThat(status(report, TdxCheck.QUOTE_FORMAT)).as(report.check(TdxCheck.QUOTE_FORMAT).reason()).isEqualTo(PASS);
+    assertThat(report.check(TdxCheck.QUOTE_FORMAT).reason()).startsWith("TDX quote v5 (TD report 1.0)");
+    assertThat(report.fields().orElseThrow().mrTd()).isEqualTo(TdxFixtures.MRTD_HEX);
+    assertThat(status(report, TdxCheck.QUOTE_SIGNATURE)).isEqualTo(FAIL);
+    assertThat(status(report, TdxCheck.QE_REPORT_SIGNATURE)).isEqualTo(PASS);
+  }
+
+  @Test
+  void aVersion5QuoteWithAnSgxBodyIsRefusedByName() throws TdxException {
+    byte[] quote = TdxFixtures.read(TdxFixtures.DIR.resolve("quote_v5_sample.dat"));
+    quote[48] = 1;
+
+    assertThat(verify(quote, TdxFixtures.certsFolder(dir)).check(TdxCheck.QUOTE_FORMAT).reason())
+        .contains("body type 1").contains("SGX enclave");
+  }
+
   @Test
   void anotherQuoteVersionOrTeeTypeIsRefusedByName() throws TdxException {
     byte[] version3 = TdxFixtures.quote();
