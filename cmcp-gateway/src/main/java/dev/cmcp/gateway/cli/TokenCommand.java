@@ -9,7 +9,8 @@ import java.util.concurrent.Callable;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
 
-@Command(name = "token", description = "Work with agent tokens.", subcommands = TokenCommand.Hash.class)
+@Command(name = "token", mixinStandardHelpOptions = true, versionProvider = Main.Version.class, description = "Work with agent tokens.",
+    subcommands = TokenCommand.Hash.class)
 final class TokenCommand implements Runnable {
 
   @CommandLine.Spec CommandLine.Model.CommandSpec spec;
@@ -20,7 +21,7 @@ final class TokenCommand implements Runnable {
   }
 
   /** Reads the token from standard input, so that it never appears in a process list or shell history. */
-  @Command(name = "hash",
+  @Command(name = "hash", mixinStandardHelpOptions = true, versionProvider = Main.Version.class,
       description = {
           "Read an agent's token from standard input and print its SHA-256 in hex: the token_sha256 of auth.agents.",
           "Example: openssl rand -hex 32 > agent.token && cmcp token hash < agent.token"})

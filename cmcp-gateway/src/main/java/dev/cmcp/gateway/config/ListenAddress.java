@@ -32,7 +32,7 @@ public record ListenAddress(String host, int port, boolean explicit) {
    *
    * @throws IllegalArgumentException with a message that says what is wrong with {@code text}
    */
-  static ListenAddress parse(String text, boolean explicit) {
+  public static ListenAddress parse(String text, boolean explicit) {
     String host;
     String port;
     if (text.startsWith("[")) {

@@ -7,4 +7,8 @@ public final class TpmFormatException extends Exception {
   TpmFormatException(String message) {
     super(message);
   }
+
+  TpmFormatException(String message, Throwable cause) {
+    super(message, cause);
+  }
 }
