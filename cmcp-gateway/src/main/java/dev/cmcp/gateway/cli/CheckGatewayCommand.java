@@ -11,7 +11,7 @@ import picocli.CommandLine.Option;
 /** {@code cmcp check-gateway}: before sending anything, check that a TLS endpoint is the attested gateway. */
 @Command(name = "check-gateway", mixinStandardHelpOptions = true, versionProvider = Main.Version.class,
     description = {"Before sending anything: open TLS to a gateway, fetch /v1/attestation over that connection and verify"
-        + " it with the checks of verify, plus tls_key_bound (the evidence binds the key the handshake presented).",
+            + " it with the checks of verify, plus tls_key_bound (the evidence binds the key the handshake presented).",
         "Exit codes as verify's: 0 verified, 3 partially_verified, 1 unverified or the gateway could not be asked,"
             + " 2 bad options."})
 final class CheckGatewayCommand implements Callable<Integer> {
