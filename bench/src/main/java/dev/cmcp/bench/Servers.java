@@ -70,7 +70,7 @@ final class Servers {
     return ManagedProcess.start("cMCP gateway (" + name + ")",
         List.of(checkout.resolve("cmcp").toString(), "start", "--config", config.toString()),
         Map.of("CMCP_DEV_MODE", "1", "CMCP_SKIP_BUILD", "1"), work.resolve(name + ".log"),
-        Pattern.compile("\\[cmcp\\] listening on (\\S+):(\\d+)"), PATIENCE);
+        Pattern.compile("listening on (\\S+):(\\d+)"), PATIENCE);
   }
 
   /**

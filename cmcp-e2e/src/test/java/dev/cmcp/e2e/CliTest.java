@@ -70,10 +70,46 @@ class CliTest {
   }
 
   @Test
-  void theQuickstartConfigValidates() throws Exception {
-    Run run = cmcp("validate-config", "--config", Repo.quickstart().resolve("cmcp-config.yaml").toString());
+  void theQuickstartConfigValidatesWhereItStartsAndNotWhereItDoesNot() throws Exception {
+    String config = Repo.quickstart().resolve("cmcp-config.yaml").toString();
+    Run run = cmcp(java.util.Map.of("CMCP_DEV_MODE", "1"), "validate-config", "--config", config);
     assertThat(run.exit()).as(run.output()).isZero();
-    assertThat(run.output()).contains("advisory");
+    assertThat(run.output()).contains("advisory").contains("attestation provider: software-only");
+
+    // Without development mode and without hardware, start refuses it, and so does validate-config, with the same words.
+    Run refused = cmcp(java.util.Map.of("CMCP_DEV_MODE", "0"), "validate-config", "--config", config);
+    assertThat(refused.exit()).isEqualTo(1);
+    assertThat(refused.output()).contains("attestation.provider auto").contains("CMCP_DEV_MODE=1");
+  }
+
+  @Test
+  void validateConfigRefusesWhatStartRefuses() throws Exception {
+    Path config = tmp.resolve("cmcp-config.yaml");
+    Files.writeString(config, "listen_addr: \"0.0.0.0:8443\"\npolicy_bundle_path: " + Repo.quickstart().resolve("policies")
+        + "\ncatalog_path: " + Repo.quickstart().resolve("catalog.json") + "\n");
+    java.util.Map<String, String> env = java.util.Map.of("CMCP_DEV_MODE", "1");
+    Run validated = cmcp(env, "validate-config", "--config", config.toString());
+    Run started = cmcp(env, "start", "--config", config.toString());
+
+    assertThat(validated.exit()).isEqualTo(1);
+    assertThat(started.exit()).isEqualTo(1);
+    assertThat(validated.output()).contains("listen_addr: 0.0.0.0:8443 is reachable from other machines");
+    assertThat(started.output()).contains("listen_addr: 0.0.0.0:8443 is reachable from other machines");
+  }
+
+  @Test
+  void everyCommandAnswersHelpThroughTheLauncherAndSoDoesTheDeveloperScript() throws Exception {
+    for (String[] command : List.of(new String[] {"start", "--help"}, new String[] {"catalog", "pin", "-h"},
+        new String[] {"validate-config", "--help"})) {
+      Run run = cmcp(command);
+      assertThat(run.exit()).as(String.join(" ", command) + "\n" + run.output()).isZero();
+      assertThat(run.output()).startsWith("Usage: cmcp");
+    }
+    Process dev = new ProcessBuilder(Repo.root().resolve("cmcp-dev").toString(), "--help").redirectErrorStream(true).start();
+    String said = new String(dev.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
+    assertThat(dev.waitFor(60, TimeUnit.SECONDS)).isTrue();
+    assertThat(dev.exitValue()).as(said).isZero();
+    assertThat(said).contains("./cmcp-dev test");
   }
 
   @Test

@@ -17,7 +17,7 @@ import java.util.regex.Pattern;
 /** {@code ./cmcp start} run as a user runs it: a separate process, found ready by its startup line. */
 final class GatewayProcess implements AutoCloseable {
 
-  private static final Pattern LISTENING = Pattern.compile("\\[cmcp\\] listening on (\\S+):(\\d+)");
+  private static final Pattern LISTENING = Pattern.compile("listening on (\\S+):(\\d+)");
 
   private final Process process;
   private final List<String> output;

@@ -25,8 +25,7 @@ class QuickstartTest {
   @Test
   void seedCallReturnsContactsWithTheQuickstartAsWritten() throws Exception {
     assumeTrue(portIsFree(8443), "port 8443 is in use; the unchanged quickstart listens there");
-    try (GatewayProcess gateway =
-        GatewayProcess.start(Repo.quickstart().resolve("cmcp-config.yaml"), Map.of("CMCP_DEV_MODE", "1"))) {
+    try (GatewayProcess gateway = GatewayProcess.start(asWrittenOutsideTheTree(), Map.of("CMCP_DEV_MODE", "1"))) {
       assertThat(gateway.port()).isEqualTo(8443);
       McpClient.Answer answer = new McpClient("http://localhost:8443").post(SEED_CALL);
 
@@ -120,6 +119,21 @@ class QuickstartTest {
       McpClient.Answer reused = client.post("{\"jsonrpc\":\"2.0\",\"id\":4,\"method\":\"ping\"}", headers);
       assertThat(reused.status()).isEqualTo(404);
     }
+  }
+
+  /**
+   * The quickstart's config as written, but in the test's folder, its two paths made absolute: its
+   * audit log then goes to the test's folder, not into the tracked examples/ (tests never write
+   * into the checkout).
+   */
+  private Path asWrittenOutsideTheTree() throws IOException {
+    String written = Files.readString(Repo.quickstart().resolve("cmcp-config.yaml"));
+    String moved = written
+        .replace("policy_bundle_path: ./policies/", "policy_bundle_path: " + Repo.quickstart().resolve("policies"))
+        .replace("catalog_path: ./catalog.json", "catalog_path: " + Repo.quickstart().resolve("catalog.json"));
+    assertThat(moved).as("the quickstart config names its bundle and catalog as this test expects")
+        .doesNotContain("./policies/").doesNotContain("./catalog.json").doesNotContain("audit_dir");
+    return Files.writeString(tmp.resolve("cmcp-config.yaml"), moved);
   }
 
   private static boolean portIsFree(int port) {

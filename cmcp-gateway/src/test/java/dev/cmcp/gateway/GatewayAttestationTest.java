@@ -3,12 +3,12 @@ package dev.cmcp.gateway;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
-import java.io.ByteArrayOutputStream;
-import java.io.PrintStream;
-import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.List;
 import java.util.Map;
+import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.function.Consumer;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
@@ -19,7 +19,7 @@ class GatewayAttestationTest {
   private static final Map<String, String> DEV_MODE = Map.of("CMCP_DEV_MODE", "1");
 
   @TempDir Path dir;
-  private final ByteArrayOutputStream output = new ByteArrayOutputStream();
+  private final List<String> output = new CopyOnWriteArrayList<>();
 
   @BeforeEach
   void layOutBundleAndCatalog() throws Exception {
@@ -35,8 +35,12 @@ class GatewayAttestationTest {
         + "listen_addr: \"127.0.0.1:0\"\naudit_dir: audit\n");
   }
 
-  private PrintStream out() {
-    return new PrintStream(output, true, StandardCharsets.UTF_8);
+  private Consumer<String> out() {
+    return output::add;
+  }
+
+  private String printed() {
+    return String.join("\n", output);
   }
 
   @Test
@@ -47,12 +51,12 @@ class GatewayAttestationTest {
       assertThat(gateway.port()).isPositive();
     }
 
-    assertThat(output.toString(StandardCharsets.UTF_8))
-        .contains("[cmcp] attestation: sev-snp skipped: " + dir.resolve("no-tsm") + " not found")
-        .contains("[cmcp] attestation: tdx skipped: " + dir.resolve("no-tsm") + " not found")
-        .contains("[cmcp] attestation: tpm skipped: " + dir.resolve("no-tpm") + " not found")
-        .contains("[cmcp] provider=software-only")
-        .containsPattern("\\[cmcp\\] attestation: software, measurement [0-9a-f]{64}");
+    assertThat(printed())
+        .contains("attestation: sev-snp skipped: " + dir.resolve("no-tsm") + " not found")
+        .contains("attestation: tdx skipped: " + dir.resolve("no-tsm") + " not found")
+        .contains("attestation: tpm skipped: " + dir.resolve("no-tpm") + " not found")
+        .contains("provider=software-only")
+        .containsPattern("attestation: software, measurement [0-9a-f]{64}");
   }
 
   @Test
@@ -63,7 +67,7 @@ class GatewayAttestationTest {
         .isInstanceOf(Gateway.StartupException.class)
         .hasMessageContaining("attestation.expected_measurement is " + "0".repeat(64))
         .hasMessageMatching("(?s).*the software-only platform measures [0-9a-f]{64}.*");
-    assertThat(output.toString(StandardCharsets.UTF_8)).doesNotContain("listening on");
+    assertThat(printed()).doesNotContain("listening on");
     assertThat(dir.resolve("audit")).doesNotExist();
   }
 
@@ -87,7 +91,7 @@ class GatewayAttestationTest {
     assertThatThrownBy(() -> Gateway.start(config, Map.of("CMCP_DEV_MODE", "1", "CMCP_BEARER_TOKEN", "t0ken-t0ken-t0ken"), out()))
         .isInstanceOf(Gateway.StartupException.class)
         .hasMessageStartingWith("tls.mode: off is allowed only on a loopback listen_addr");
-    assertThat(output.toString(StandardCharsets.UTF_8)).doesNotContain("listening on");
+    assertThat(printed()).doesNotContain("listening on");
     assertThat(dir.resolve("audit")).doesNotExist();
   }
 
@@ -109,6 +113,6 @@ class GatewayAttestationTest {
     assertThatThrownBy(() -> Gateway.start(config, DEV_MODE, out()))
         .isInstanceOf(Gateway.StartupException.class)
         .hasMessageStartingWith("tls.key_file " + key + ": this key does not belong to the first certificate of tls.cert_file");
-    assertThat(output.toString(StandardCharsets.UTF_8)).doesNotContain("listening on");
+    assertThat(printed()).doesNotContain("listening on");
   }
 }

@@ -29,6 +29,16 @@ public final class AttestationProviders {
     }
   }
 
+  /**
+   * The provider {@link #select} would use and why the others were passed over, found without
+   * opening anything (no TPM keys made, no report requested): what {@code validate-config} shows.
+   */
+  public record Plan(AttestationProviderKind provider, List<String> notes) {
+    public Plan {
+      notes = List.copyOf(notes);
+    }
+  }
+
   private final GatewayConfig config;
   private final RuntimeEnvironment env;
   private final TpmAttester.Opener tpm;
@@ -53,6 +63,17 @@ public final class AttestationProviders {
     return select(config, env, tpm, ConfigfsTsm.CONFIGFS, clock);
   }
 
+  /**
+   * Every check {@link #select} makes before it opens the provider.
+   *
+   * @throws AttestationException when the configured provider cannot be used here, saying why
+   */
+  public static Plan plan(GatewayConfig config, RuntimeEnvironment env) throws AttestationException {
+    return new AttestationProviders(config, env, (device, pcrs) -> {
+      throw new IllegalStateException("planning opens no TPM");
+    }, ConfigfsTsm.CONFIGFS, Clock.systemUTC()).plan();
+  }
+
   /** As above, with the configfs side replaced by a test's laid-out folder. */
   static Selection select(
       GatewayConfig config, RuntimeEnvironment env, TpmAttester.Opener tpm, ConfigfsTsm.Filesystem files, Clock clock)
@@ -61,14 +82,25 @@ public final class AttestationProviders {
   }
 
   private Selection select() throws AttestationException {
+    Plan plan = plan();
+    AttestationProvider provider = switch (plan.provider()) {
+      case SOFTWARE_ONLY -> SoftwareProvider.measuringGateway(clock);
+      case OPAQUE -> new OpaqueProvider(env.opaqueAttestationUrl().orElseThrow(), clock);
+      case SEV_SNP, TDX, TPM -> open(plan.provider());
+      case AUTO, GPU_CC -> throw new IllegalStateException("a plan never chooses " + plan.provider().configName());
+    };
+    return new Selection(provider, plan.notes());
+  }
+
+  private Plan plan() throws AttestationException {
     AttestationProviderKind kind = config.provider();
     if (env.devMode()) {
-      return developmentSelection(kind);
+      return developmentPlan(kind);
     }
     return switch (kind) {
       case AUTO -> auto();
-      case SEV_SNP, TDX, TPM -> new Selection(named(kind), List.of());
-      case OPAQUE -> new Selection(opaque(), List.of());
+      case SEV_SNP, TDX, TPM -> named(kind);
+      case OPAQUE -> opaque();
       case SOFTWARE_ONLY -> throw new AttestationException(
           "attestation.provider software-only needs " + RuntimeEnvironment.DEV_MODE + "=1: it has no hardware root of trust");
       case GPU_CC -> throw new AttestationException("attestation.provider gpu-cc: confidential GPU evidence is planned "
@@ -77,7 +109,7 @@ public final class AttestationProviders {
   }
 
   /** Development mode: software evidence; for auto, what hardware would have been found, for the log. */
-  private Selection developmentSelection(AttestationProviderKind kind) throws AttestationException {
+  private Plan developmentPlan(AttestationProviderKind kind) throws AttestationException {
     List<String> notes = new ArrayList<>();
     if (kind == AttestationProviderKind.AUTO) {
       for (AttestationProviderKind hardware : autoOrder()) {
@@ -94,15 +126,15 @@ public final class AttestationProviders {
       notes.add(RuntimeEnvironment.DEV_MODE + "=1 overrides attestation.provider " + kind.configName()
           + ": using the software provider");
     }
-    return new Selection(SoftwareProvider.measuringGateway(clock), notes);
+    return new Plan(AttestationProviderKind.SOFTWARE_ONLY, notes);
   }
 
-  private Selection auto() throws AttestationException {
+  private Plan auto() throws AttestationException {
     List<String> notes = new ArrayList<>();
     for (AttestationProviderKind candidate : autoOrder()) {
       Optional<String> absence = absence(candidate);
       if (absence.isEmpty()) {
-        return new Selection(open(candidate), notes);
+        return new Plan(candidate, notes);
       }
       notes.add(candidate.configName() + " skipped: " + absence.get());
     }
@@ -128,12 +160,12 @@ public final class AttestationProviders {
   }
 
   /** A hardware provider the config names must be offered here. */
-  private AttestationProvider named(AttestationProviderKind kind) throws AttestationException {
+  private Plan named(AttestationProviderKind kind) throws AttestationException {
     Optional<String> absence = absence(kind);
     if (absence.isPresent()) {
       throw new AttestationException("attestation.provider " + kind.configName() + ": " + absence.get());
     }
-    return open(kind);
+    return new Plan(kind, List.of());
   }
 
   private AttestationProvider open(AttestationProviderKind kind) throws AttestationException {
@@ -145,11 +177,11 @@ public final class AttestationProviders {
     };
   }
 
-  private AttestationProvider opaque() throws AttestationException {
+  private Plan opaque() throws AttestationException {
     if (env.opaqueAttestationUrl().isEmpty()) {
       throw new AttestationException("attestation.provider opaque needs " + RuntimeEnvironment.OPAQUE_ATTESTATION_URL
           + " set to the OPAQUE attestation service URL");
     }
-    return new OpaqueProvider(env.opaqueAttestationUrl().get(), clock);
+    return new Plan(AttestationProviderKind.OPAQUE, List.of());
   }
 }

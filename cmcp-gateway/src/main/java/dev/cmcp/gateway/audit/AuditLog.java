@@ -43,6 +43,7 @@ import java.util.HexFormat;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
+import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ConcurrentSkipListMap;
 import java.util.concurrent.locks.Condition;
@@ -330,6 +331,11 @@ public final class AuditLog implements AutoCloseable {
     entry.put("answer", answer.answer());
     entry.put("answer_sha256", answer.answerSha256().orElse(null));
     return appendDurably(entry).index();
+  }
+
+  /** The sessions with at least one call recorded in this epoch. */
+  public Set<String> sessionIds() {
+    return Set.copyOf(callsBySession.keySet());
   }
 
   /** The calls recorded for a session, in log order. */

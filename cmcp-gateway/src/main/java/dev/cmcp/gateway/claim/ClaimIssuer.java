@@ -13,9 +13,13 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
 import java.time.Clock;
+import java.util.ArrayList;
 import java.util.List;
+import java.util.Map;
 import java.util.Optional;
+import java.util.TreeSet;
 import java.util.UUID;
+import java.util.concurrent.ConcurrentHashMap;
 import java.util.function.Supplier;
 
 /**
@@ -45,6 +49,21 @@ public final class ClaimIssuer {
   private final Clock clock;
   private final Optional<String> tlsSpkiSha256;
   private final java.util.concurrent.atomic.AtomicLong issued = new java.util.concurrent.atomic.AtomicLong();
+  /** How many calls the last claim of each session covered: what {@link #issueUnclaimed} need not claim again. */
+  private final Map<String, Integer> claimedCalls = new ConcurrentHashMap<>();
+
+  /**
+   * What {@link #issueUnclaimed} did.
+   *
+   * @param written claims written to the claims folder
+   * @param failures one line per claim that could not be written
+   * @param leftOut sessions not claimed because {@code max} was reached
+   */
+  public record Unclaimed(int written, List<String> failures, int leftOut) {
+    public Unclaimed {
+      failures = List.copyOf(failures);
+    }
+  }
 
   /**
    * For a gateway whose bundle and catalog never change.
@@ -119,7 +138,35 @@ public final class ClaimIssuer {
     }
     ObjectNode signed = signer.sign(claim);
     write(sessionId, signed);
+    claimedCalls.merge(sessionId, items.size(), Math::max);
     return signed;
+  }
+
+  /**
+   * Writes a claim for every session whose recorded calls are not all in a claim already written,
+   * at most {@code max} of them: at shutdown, so that the proof of each session outlives the
+   * in-memory index of its calls, which a restart loses.
+   */
+  public Unclaimed issueUnclaimed(int max) {
+    int written = 0;
+    int leftOut = 0;
+    List<String> failures = new ArrayList<>();
+    for (String sessionId : new TreeSet<>(log.sessionIds())) {
+      if (log.callsOf(sessionId).size() <= claimedCalls.getOrDefault(sessionId, 0)) {
+        continue;
+      }
+      if (written + failures.size() >= max) {
+        leftOut++;
+        continue;
+      }
+      try {
+        issue(sessionId);
+        written++;
+      } catch (IOException | RuntimeException e) {
+        failures.add("session " + sessionId + ": " + e.getMessage());
+      }
+    }
+    return new Unclaimed(written, failures, leftOut);
   }
 
   /** {@code trace}, as claims and the attestation document carry it. */

@@ -43,10 +43,17 @@ final class ClaimCommand implements Callable<Integer> {
       HttpResponse<String> response = http.send(request.build(), HttpResponse.BodyHandlers.ofString());
       if (response.statusCode() != 200) {
         System.err.println("cmcp claim: the gateway answered HTTP " + response.statusCode() + ": " + response.body());
+        if (response.statusCode() == 404) {
+          // The index of each session's calls lives in the gateway's memory: a restart forgets it.
+          System.err.println("cmcp claim: this gateway has recorded no call of session " + session + " since it started; the claims of "
+              + "sessions of an earlier run were written to audit_dir/claims/ if it was stopped with SIGTERM or Ctrl-C");
+        }
         return Main.INVALID_INPUT;
       }
       if (out.isPresent()) {
         Files.writeString(out.get(), response.body() + "\n");
+        System.out.println("claim of session " + session + " written to " + out.get().toAbsolutePath().normalize()
+            + "; check it offline with: cmcp verify --claim " + out.get());
       } else {
         System.out.println(response.body());
       }

@@ -54,12 +54,24 @@ public final class Main implements Runnable {
   static CommandLine commandLine() {
     // picocli answers usage errors with 2 and uncaught exceptions with 1, as documented above;
     // an uncaught exception is one line on stderr, never a stack trace (those go to the log at FINE).
-    return new CommandLine(new Main()).setExecutionExceptionHandler((e, commandLine, parseResult) -> {
+    CommandLine main = new CommandLine(new Main()).setExecutionExceptionHandler((e, commandLine, parseResult) -> {
       commandLine.getErr().println(commandLine.getCommandName() + ": " + e.getClass().getSimpleName()
           + (e.getMessage() == null ? "" : ": " + e.getMessage()));
       Logger.getLogger(Main.class.getName()).log(Level.FINE, "uncaught", e);
       return INVALID_INPUT;
     });
+    withHelp(main);
+    return main;
+  }
+
+  /** Every command answers --help and -h (and --version), including one whose annotation forgot to ask for them. */
+  private static void withHelp(CommandLine command) {
+    CommandLine.Model.CommandSpec spec = command.getCommandSpec();
+    if (!spec.mixinStandardHelpOptions()) {
+      spec.mixinStandardHelpOptions(true);
+      spec.versionProvider(new Version());
+    }
+    command.getSubcommands().values().forEach(Main::withHelp);
   }
 
   @Override

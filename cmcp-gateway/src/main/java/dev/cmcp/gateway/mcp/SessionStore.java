@@ -135,6 +135,11 @@ public final class SessionStore {
     return Optional.of(session);
   }
 
+  /** How many MCP sessions are open now. */
+  public int openCount() {
+    return open.size();
+  }
+
   /** Ends the session idle longest, of {@code principal} or (when null) of anyone. */
   private void evictLongestIdle(String principal) {
     Entry oldest = null;

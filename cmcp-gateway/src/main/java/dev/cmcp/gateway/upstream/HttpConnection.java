@@ -24,6 +24,7 @@ import java.util.concurrent.ExecutionException;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
 import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicLong;
 import java.util.concurrent.locks.ReentrantLock;
 
@@ -53,6 +54,9 @@ final class HttpConnection implements UpstreamConnection {
   private final AtomicLong nextId = new AtomicLong(1);
   private final ReentrantLock initializing = new ReentrantLock();
   private volatile Session session;
+  private volatile boolean closed;
+  /** The id of an answer the standalone stream waits for: none, since the gateway's ids start at 1. */
+  private static final long NO_ANSWER = -1;
   private volatile LastContact lastContact;
   private final AtomicBoolean probing = new AtomicBoolean();
 
@@ -188,8 +192,74 @@ final class HttpConnection implements UpstreamConnection {
     return answerIn(reply, method);
   }
 
+  /**
+   * Opens the session's standalone stream ({@code GET}), where the server sends what belongs to
+   * no request of ours: its requests (sampling, elicitation) and notifications (resource updates,
+   * log messages). Each message goes where one on an answer's stream would ({@link #fromServer}),
+   * so a request finds the agent whose call is in flight or is refused at once, with the reason.
+   * The stream is reopened when it ends (after 1 s, then up to 30 s while it keeps failing), for as
+   * long as the session lasts; a server that answers the GET with anything but an event stream
+   * (405: it offers none) is not asked again in this session. One stream carries at most
+   * max_response_size_bytes, then is reopened, so that it is bounded like any answer.
+   */
+  // Identity, not equality: a renewed session may carry the same id and version as this one.
+  @SuppressWarnings("ReferenceEquality")
+  private void listen(Session opened) {
+    Thread.ofVirtual().name("upstream-stream-" + server.name()).start(() -> {
+      long pause = 1_000;
+      while (!closed && session == opened) {
+        StreamOutcome outcome = openStream(opened);
+        if (outcome == StreamOutcome.NOT_OFFERED || closed) {
+          return;
+        }
+        pause = outcome == StreamOutcome.ENDED ? 1_000 : Math.min(pause * 2, 30_000);
+        try {
+          Thread.sleep(pause);
+        } catch (InterruptedException e) {
+          return;
+        }
+      }
+    });
+  }
+
+  private enum StreamOutcome { NOT_OFFERED, ENDED, FAILED }
+
+  private StreamOutcome openStream(Session opened) {
+    HttpRequest.Builder builder = HttpRequest.newBuilder(server.url()).GET();
+    server.headers().forEach(builder::header);
+    builder.setHeader("Accept", "text/event-stream");
+    AtomicInteger status = new AtomicInteger();
+    ResponseBodies.Expected others = new ResponseBodies.Expected(server.name(), "its standalone stream", NO_ANSWER,
+        settings.maxResponseSizeBytes(), json, incoming -> fromServer(opened, incoming));
+    try {
+      client.send(withSession(builder, opened).build(), info -> {
+        status.set(info.statusCode());
+        String type = info.headers().firstValue("Content-Type").orElse("").toLowerCase(Locale.ROOT);
+        return info.statusCode() == 200 && type.startsWith("text/event-stream")
+            ? ResponseBodies.eventStream(others)
+            : BodySubscribers.replacing(null);
+      });
+    } catch (IOException e) {
+      // The stream ended without an answer, which it never carries: the usual end, or a failure.
+      return status.get() == 200 ? StreamOutcome.ENDED : StreamOutcome.FAILED;
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+      return StreamOutcome.NOT_OFFERED;
+    }
+    if (status.get() == 200) {
+      return StreamOutcome.ENDED;
+    }
+    if (status.get() == 404 || status.get() == 400) {
+      // The session ended; the next request starts a new one, with its own stream.
+      return StreamOutcome.NOT_OFFERED;
+    }
+    LOG.log(Level.DEBUG, "upstream " + server.name() + " offers no standalone stream (HTTP " + status.get() + ")");
+    return StreamOutcome.NOT_OFFERED;
+  }
+
   /** Ends the session politely and releases the client's connections. */
   void close() {
+    closed = true;
     Session current = session;
     if (current != null && current.id() != null) {
       HttpRequest goodbye =
@@ -249,6 +319,7 @@ final class HttpConnection implements UpstreamConnection {
       session = fresh;
       LOG.log(Level.INFO, "upstream " + server.name() + " connected (MCP " + fresh.protocolVersion() + ")");
       events.sessionStarted(server.name());
+      listen(fresh);
       return fresh;
     } finally {
       initializing.unlock();

@@ -87,6 +87,14 @@ final class JsonRpc {
         "notifications/cancelled", NODES.objectNode().put("requestId", id).put("reason", reason));
   }
 
+  /** A refusal of the server's request, with the reason it was refused. */
+  static ObjectNode refusal(Incoming.ServerRequest request, String reason) {
+    ObjectNode answer = NODES.objectNode().put("jsonrpc", "2.0");
+    answer.set("id", request.id());
+    answer.putObject("error").put("code", METHOD_NOT_FOUND).put("message", reason);
+    return answer;
+  }
+
   /**
    * The gateway's own answer to a server's request that no agent is asked: ping is answered,
    * everything else (sampling or elicitation no agent can take, roots) is "method not found".

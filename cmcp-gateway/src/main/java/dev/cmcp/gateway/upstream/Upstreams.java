@@ -303,7 +303,10 @@ public final class Upstreams implements AutoCloseable {
       boolean relayed = RELAYED_REQUESTS.contains(request.method())
           && relays.ask(server, request.message(), agentResponse -> reply.accept(JsonRpc.agentReply(request.id(), agentResponse)));
       if (!relayed) {
-        reply.accept(JsonRpc.answer(request));
+        reply.accept(RELAYED_REQUESTS.contains(request.method()) ? JsonRpc.refusal(request,
+            "the cMCP gateway does not offer " + request.method() + " to upstream servers now: it is relayed only to the "
+                + "agent of the one call in flight to this server, if that agent declared the capability and the call's "
+                + "permit does not redact") : JsonRpc.answer(request));
       }
     }
   }

@@ -50,6 +50,8 @@ class FakeHttpUpstreamTest {
   /** The gateway's reply to the server's request sent on the {@code ask} tool's stream. */
   private final CompletableFuture<JsonNode> replyToServer = new CompletableFuture<>();
   private HttpServer server;
+  /** What the session's standalone stream carries, once completed; null: the server offers no stream. */
+  private volatile CompletableFuture<String> onStandaloneStream;
 
   @BeforeEach
   void startServer() throws IOException {
@@ -203,7 +205,53 @@ class FakeHttpUpstreamTest {
     }
   }
 
+  @Test
+  void aServerRequestOnTheStandaloneStreamWithNoAgentToTakeItIsRefusedAtOnceWithTheReason() throws Exception {
+    onStandaloneStream = new CompletableFuture<>();
+    try (Upstreams upstreams = new Upstreams(catalog(fake(Map.of())), PATIENT)) {
+      upstreams.start();
+      onStandaloneStream.complete("{\"jsonrpc\":\"2.0\",\"id\":\"srv-get-1\",\"method\":\"sampling/createMessage\","
+          + "\"params\":{\"messages\":[],\"maxTokens\":5}}");
+
+      // Well within the 20 s request timeout: nobody waits for an agent that is not there.
+      JsonNode reply = replyToServer.get(5, TimeUnit.SECONDS);
+      assertThat(reply.path("id").asText()).isEqualTo("srv-get-1");
+      assertThat(reply.at("/error/message").asText()).contains("does not offer sampling/createMessage")
+          .contains("relayed only to the agent of the one call in flight");
+    }
+  }
+
+  @Test
+  void aServerRequestOnTheStandaloneStreamGoesToTheAgentWhoseCallIsInFlight() throws Exception {
+    onStandaloneStream = new CompletableFuture<>();
+    try (Upstreams upstreams = new Upstreams(catalog(fake(Map.of())), PATIENT)) {
+      upstreams.start();
+      AgentRelays.Relay agent = new AgentRelays.Relay() {
+        @Override
+        public void log(ObjectNode notification) {}
+
+        @Override
+        public boolean ask(ObjectNode request, Consumer<ObjectNode> answer) {
+          ObjectNode response = JsonNodeFactory.instance.objectNode().put("id", "cmcp-request-1");
+          response.putObject("result").put("model", "agent-model");
+          answer.accept(response);
+          return true;
+        }
+      };
+      try (AgentRelays.Registration inFlight = upstreams.relays().open("fake", agent)) {
+        onStandaloneStream.complete("{\"jsonrpc\":\"2.0\",\"id\":\"srv-get-2\",\"method\":\"sampling/createMessage\","
+            + "\"params\":{\"messages\":[],\"maxTokens\":5}}");
+        assertThat(replyToServer.get(5, TimeUnit.SECONDS).toString())
+            .isEqualTo("{\"jsonrpc\":\"2.0\",\"id\":\"srv-get-2\",\"result\":{\"model\":\"agent-model\"}}");
+      }
+    }
+  }
+
   private void handle(HttpExchange exchange) throws IOException {
+    if (exchange.getRequestMethod().equals("GET")) {
+      standaloneStream(exchange);
+      return;
+    }
     try (exchange) {
       requestHeaders.add(exchange.getRequestHeaders());
       JsonNode message = json.parse(exchange.getRequestBody().readAllBytes());
@@ -262,6 +310,28 @@ class FakeHttpUpstreamTest {
       }
     } catch (StrictJson.MalformedJsonException e) {
       respond(exchange, 400, "text/plain", "bad json");
+    }
+  }
+
+  /**
+   * The session's standalone stream: offered only when a test set {@link #onStandaloneStream},
+   * which then carries that message, sent once the test says so; otherwise 405, as servers that
+   * offer none answer.
+   */
+  private void standaloneStream(HttpExchange exchange) throws IOException {
+    try (exchange) {
+      if (onStandaloneStream == null) {
+        exchange.sendResponseHeaders(405, -1);
+        return;
+      }
+      exchange.getResponseHeaders().set("Content-Type", "text/event-stream");
+      exchange.sendResponseHeaders(200, 0);
+      OutputStream out = exchange.getResponseBody();
+      out.write(": open\n\n".getBytes(StandardCharsets.UTF_8));
+      out.flush();
+      out.write(("data: " + onStandaloneStream.join() + "\n\n").getBytes(StandardCharsets.UTF_8));
+      out.flush();
+      replyToServer.join();
     }
   }
 

@@ -1,0 +1,46 @@
+package dev.cmcp.verify;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import dev.cmcp.verify.VerificationReport.Result;
+import dev.cmcp.verify.claim.GatewayClaim;
+import java.nio.file.Path;
+import java.util.List;
+import java.util.Optional;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/** A claim's content comes out of the library only with a verified result. */
+class VerifiedClaimTest {
+
+  @TempDir Path dir;
+
+  private VerifiedClaim content() throws Exception {
+    TestGateway gateway = TestGateway.withTwoSessions(dir);
+    return new VerifiedClaim(GatewayClaim.fromJson(gateway.claim("s1"), new ClaimVerifier.Reading()));
+  }
+
+  @Test
+  void aReportHoldsTheClaimsContentExactlyWhenItIsVerified() throws Exception {
+    VerifiedClaim claim = content();
+
+    VerificationReport verified = new VerificationReport(List.of(), Result.VERIFIED, Optional.empty(), List.of(), List.of(),
+        Optional.of(claim));
+
+    assertThat(verified.verifiedClaim()).containsSame(claim);
+    assertThat(claim.gateway().sessionId()).isEqualTo("s1");
+    assertThatThrownBy(() -> new VerificationReport(List.of(), Result.PARTIALLY_VERIFIED, Optional.empty(), List.of(),
+        List.of(), Optional.of(claim))).isInstanceOf(IllegalArgumentException.class);
+    assertThatThrownBy(() -> new VerificationReport(List.of(), Result.VERIFIED, Optional.empty(), List.of(), List.of(),
+        Optional.empty())).isInstanceOf(IllegalArgumentException.class);
+  }
+
+  @Test
+  void theClaimReaderRefusesToReadWithoutThePermissionOnlyTheVerifierMakes() throws Exception {
+    TestGateway gateway = TestGateway.withTwoSessions(dir);
+
+    assertThatThrownBy(() -> GatewayClaim.fromJson(gateway.claim("s1"), null))
+        .isInstanceOf(NullPointerException.class).hasMessageContaining("only ClaimVerifier");
+  }
+}
