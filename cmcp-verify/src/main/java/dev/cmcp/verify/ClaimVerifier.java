@@ -568,6 +568,8 @@ public final class ClaimVerifier {
     decision.put("arguments_sha256", nodes.textNode(call.argumentsSha256()));
     // A claim naming its principal says every call was that principal's; older claims do not say.
     session.principal().ifPresent(principal -> decision.put("principal", nodes.textNode(principal.id())));
+    // A call a person was asked to approve says how they answered, as its decision entry does.
+    call.approval().ifPresent(approval -> decision.put("approval", nodes.textNode(approval)));
     String mismatch = fieldMismatch(log.entry(index), index, decision, name);
     if (mismatch != null || call.outcome().isEmpty()) {
       return mismatch;
