@@ -203,7 +203,8 @@ final class McpHandler extends Handler.Abstract {
         }
         McpHttpRequest mcpRequest =
             new McpHttpRequest(sessionId, header(request, "MCP-Protocol-Version"), header(request, "X-MCP-Workflow-ID"), body,
-            Optional.of(requestId), identity);
+            Optional.of(requestId), identity,
+                new McpHttpRequest.MirroredHeaders(header(request, "Mcp-Method"), header(request, "Mcp-Name")));
         boolean large = LargeRequests.isLarge(body.length);
         try {
           if (large && !awaitTurn()) {
