@@ -12,6 +12,7 @@ import java.time.ZoneOffset;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Locale;
+import java.util.Map;
 import java.util.concurrent.Callable;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
@@ -89,6 +90,8 @@ public final class BenchMain implements Callable<Integer> {
   Path repo;
 
   private final PrintStream progress = System.err;
+  /** The process of each target that is one (cMCP, the proxy), for its CPU and memory. */
+  private final Map<String, Long> pids = new java.util.HashMap<>();
 
   public static void main(String[] args) {
     System.exit(new CommandLine(new BenchMain()).setCaseInsensitiveEnumValuesAllowed(true).execute(args));
@@ -150,18 +153,21 @@ public final class BenchMain implements Callable<Integer> {
             if (baseline != null) {
               ManagedProcess.Started before = servers.cmcp("cmcp-before", baseline.toAbsolutePath(), upstreamUrl, policies, cmcpMode);
               running.add(before.process());
+              pids.put("cmcp-before", before.process().pid());
               started.add(new Target("cmcp-before", URI.create("http://127.0.0.1:" + before.ready().group(2) + "/mcp"),
                   CmcpDeployment.ECHO_TOOL));
             }
             ManagedProcess.Started gateway = servers.cmcp(upstreamUrl, policies, cmcpMode);
             gatewayProcess = gateway.process();
             running.add(gatewayProcess);
+            pids.put("cmcp", gatewayProcess.pid());
             started.add(new Target("cmcp", URI.create("http://127.0.0.1:" + gateway.ready().group(2) + "/mcp"),
                 CmcpDeployment.ECHO_TOOL));
           }
           case "proxy" -> {
             ManagedProcess.Started proxy = servers.proxy(upstreamUrl);
             running.add(proxy.process());
+            pids.put("proxy", proxy.process().pid());
             started.add(new Target("proxy", URI.create("http://127.0.0.1:" + proxy.ready().group(1) + "/mcp"), "echo"));
           }
           default -> throw new CommandLine.ParameterException(new CommandLine(this),
@@ -189,10 +195,20 @@ public final class BenchMain implements Callable<Integer> {
   private Measurement measure(LoadGenerator generator, Target target, Load load) throws IOException, InterruptedException {
     progress.printf(Locale.ROOT, "bench: %s %s (%d s warm-up, %d s measured)...%n",
         target.name(), load.label(), warmupSeconds, durationSeconds);
+    Flood.ProcMeter meter = pids.containsKey(target.name()) ? new Flood.ProcMeter(pids.get(target.name())) : null;
+    long cpuBefore = meter == null ? -1 : meter.cpuMillis();
     Measurement m = generator.run(target, load);
-    progress.printf(Locale.ROOT, "bench: %s %s: p50 %.3f ms, p99 %.3f ms, p99.9 %.3f ms, %.0f calls/s, %d errors, "
+    // The process's CPU over warm-up and measured window, per call at the measured rate: the
+    // target's own cost (the proxy's stdio child is a process of its own and not counted).
+    String cpu = "";
+    if (meter != null && cpuBefore >= 0 && m.throughput() > 0) {
+      double calls = m.throughput() * (warmupSeconds + durationSeconds);
+      cpu = String.format(Locale.ROOT, ", CPU %.3f ms per call, RSS %d MiB", (meter.cpuMillis() - cpuBefore) / calls,
+          meter.rssKib() / 1024);
+    }
+    progress.printf(Locale.ROOT, "bench: %s %s: p50 %.3f ms, p99 %.3f ms, p99.9 %.3f ms, %.0f calls/s, %d errors%s, "
             + "load average %.2f%s%n",
-        m.target(), load.label(), m.millisAt(50), m.millisAt(99), m.millisAt(99.9), m.throughput(), m.errors(), loadAverage(),
+        m.target(), load.label(), m.millisAt(50), m.millisAt(99), m.millisAt(99.9), m.throughput(), m.errors(), cpu, loadAverage(),
         m.firstError().map(e -> " (first: " + e + ")").orElse(""));
     return m;
   }

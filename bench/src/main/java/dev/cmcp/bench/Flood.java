@@ -40,7 +40,7 @@ final class Flood {
     }
 
     static Settings quick() {
-      return new Settings(Duration.ofSeconds(1), 4, 40, 400, 16, 100, Duration.ofMillis(20), 2_000);
+      return new Settings(Duration.ofSeconds(1), 2, 40, 400, 16, 100, Duration.ofMillis(20), 2_000);
     }
   }
 
@@ -98,7 +98,11 @@ final class Flood {
   List<Phase> run() throws Exception {
     List<Phase> phases = new ArrayList<>();
     phases.add(phase("none (reference)", outcomes -> sleepPhase()));
-    phases.add(phase(settings.bigArgumentClients() + " clients sending 4 MiB argument arrays", this::bigArguments));
+    phases.add(phase(settings.bigArgumentClients() + " clients sending 4 MiB arrays of 2 million numbers",
+        outcomes -> bigArguments(outcomes, "0", Optional.empty())));
+    // Under the policy engine's 10,000 values too, so that the calls are decided, audited and forwarded.
+    phases.add(phase(settings.bigArgumentClients() + " allowed agents sending 4 MiB arrays of 9,000 strings",
+        outcomes -> bigArguments(outcomes, "\"" + "x".repeat(450) + "\"", Optional.of(McpSession.AGENT))));
     phases.add(phase(settings.slowConnections() + " bodies sent a byte every 3 s", this::slowBodies));
     phases.add(phase(settings.initializeCalls() + " initialize calls", this::initializeFlood));
     phases.add(phase(settings.heldSessions() + " sessions held by 10 principals", this::heldSessions));
@@ -181,14 +185,19 @@ final class Flood {
     pause(settings.phase());
   }
 
-  /** Stateless tools/call requests whose arguments hold an array of two million numbers (4 MiB). */
-  private void bigArguments(Outcomes outcomes) throws InterruptedException {
+  /**
+   * Stateless tools/call requests of 4 MiB: an array of {@code element} repeated. Small numbers
+   * make two million values, which the value limit refuses; long strings make a message under
+   * it and under the policy engine's limit, which an allowed agent gets parsed, decided, audited
+   * and forwarded.
+   */
+  private void bigArguments(Outcomes outcomes, String element, Optional<String> workflow) throws InterruptedException {
     StringBuilder body = new StringBuilder("{\"jsonrpc\":\"2.0\",\"id\":1,\"method\":\"tools/call\",\"params\":{\"name\":\""
         + gateway.echoTool() + "\",\"arguments\":{\"message\":\"flood\",\"values\":[");
     int size = 4 * 1024 * 1024 - 64;
-    body.append('0');
-    while (body.length() < size) {
-      body.append(",0");
+    body.append(element);
+    while (body.length() + element.length() + 1 < size) {
+      body.append(',').append(element);
     }
     byte[] bytes = body.append("]}}}").toString().getBytes(StandardCharsets.US_ASCII);
     long deadline = System.nanoTime() + settings.phase().toNanos();
@@ -198,7 +207,7 @@ final class Flood {
       for (int i = 0; i < settings.bigArgumentClients(); i++) {
         clients.execute(() -> {
           while (System.nanoTime() < deadline && budget.decrementAndGet() >= 0) {
-            outcomes.count(send(http, bytes, Optional.empty()));
+            outcomes.count(send(http, bytes, workflow));
           }
         });
       }
@@ -335,8 +344,9 @@ final class Flood {
   /** The report: one row per attack. */
   static String table(List<Phase> phases) {
     StringBuilder out = new StringBuilder();
-    out.append("| attack | probe calls | probe p50 ms | probe p99 ms | probe max ms | probe errors | gateway CPU s | peak RSS MiB | attack outcomes |\n");
-    out.append("|---|---:|---:|---:|---:|---:|---:|---:|---|\n");
+    out.append("| attack | probe calls | probe p50 ms | probe p99 ms | probe max ms | probe errors | gateway CPU s "
+        + "| CPU ms per attack request | peak RSS MiB | attack outcomes |\n");
+    out.append("|---|---:|---:|---:|---:|---:|---:|---:|---:|---|\n");
     for (Phase phase : phases) {
       Histogram h = phase.probeLatencyNanos();
       out.append("| ").append(phase.attack())
@@ -346,6 +356,7 @@ final class Flood {
           .append(" | ").append(millis(h.getMaxValue()))
           .append(" | ").append(phase.probeErrors())
           .append(" | ").append(phase.gatewayCpuMillis() < 0 ? "n/a" : String.format("%.2f", phase.gatewayCpuMillis() / 1000.0))
+          .append(" | ").append(cpuPerRequest(phase))
           .append(" | ").append(phase.peakRssKib() < 0 ? "n/a" : Long.toString(phase.peakRssKib() / 1024))
           .append(" | ").append(phase.outcomes().isEmpty() ? "" : phase.outcomes().toString().replace("{", "").replace("}", ""))
           .append(" |\n");
@@ -353,6 +364,12 @@ final class Flood {
     phases.stream().filter(p -> p.firstProbeError().isPresent())
         .forEach(p -> out.append("\nFirst probe error during \"").append(p.attack()).append("\": ").append(p.firstProbeError().get()));
     return out.toString();
+  }
+
+  /** The phase's gateway CPU over its attack requests (the probe's small calls included: an upper bound). */
+  private static String cpuPerRequest(Phase phase) {
+    long requests = phase.outcomes().values().stream().mapToLong(Long::longValue).sum();
+    return phase.gatewayCpuMillis() < 0 || requests == 0 ? "n/a" : String.format("%.1f", (double) phase.gatewayCpuMillis() / requests);
   }
 
   private static String millis(long nanos) {

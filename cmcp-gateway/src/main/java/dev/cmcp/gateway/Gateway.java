@@ -201,7 +201,8 @@ public final class Gateway implements AutoCloseable {
     ToolCallPipeline toolCalls =
         new ToolCallPipeline(reloader::current, config.enforcementMode(), upstreams, audit, perCallClaims,
             evidence::refusal, clock, Optional.of(metrics), config.denyResponse(),
-            new CallControls(new RateLimits(config.rateLimits()), new SessionHistories(config.limits().sessionIdleTimeout())));
+            new CallControls(new RateLimits(config.rateLimits()), new SessionHistories(config.limits().sessionIdleTimeout()),
+                config.approvalTimeout()));
     SessionStore sessions = new SessionStore(clock, config.limits().maxSessions(),
         config.limits().maxSessionsPerPrincipal(), config.limits().sessionIdleTimeout());
     McpEndpoint endpoint = new McpEndpoint(

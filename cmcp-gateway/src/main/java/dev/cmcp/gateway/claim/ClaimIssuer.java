@@ -176,6 +176,7 @@ public final class ClaimIssuer {
     ArrayNode proof = item.putArray("inclusion_proof");
     log.inclusionProof(call.decisionIndex(), length).forEach(proof::add);
     item.put("entry_sha256", call.decisionEntrySha256());
+    call.decision().approval().ifPresent(approval -> item.put("approval", approval));
     boolean hasOutcome = call.outcomeIndex().isPresent() && call.outcomeIndex().get() < length;
     item.put("result_sha256", hasOutcome ? call.resultSha256().orElse(null) : null);
     if (hasOutcome) {

@@ -68,6 +68,7 @@ final class McpHandler extends Handler.Abstract {
   private final Duration bodyGrace;
   private final long minBodyBytesPerSecond;
   private final RequestBytesBudget budget;
+  private final LargeRequests largeRequests = new LargeRequests(Runtime.getRuntime().availableProcessors());
   private final Tracing tracing;
 
   /**
@@ -202,14 +203,25 @@ final class McpHandler extends Handler.Abstract {
         }
         McpHttpRequest mcpRequest =
             new McpHttpRequest(sessionId, header(request, "MCP-Protocol-Version"), header(request, "X-MCP-Workflow-ID"), body,
-            Optional.of(requestId), identity);
+            Optional.of(requestId), identity,
+                new McpHttpRequest.MirroredHeaders(header(request, "Mcp-Method"), header(request, "Mcp-Name")));
+        boolean large = LargeRequests.isLarge(body.length);
         try {
+          if (large && !awaitTurn()) {
+            large = false;
+            response.getHeaders().put(HttpHeader.RETRY_AFTER, "1");
+            return refuse(response, callback, 503, JsonRpcError.INTERNAL_ERROR,
+                "too many large requests are being worked on; retry shortly", "gateway_busy");
+          }
           if (acceptsEventStream(request)) {
             answerRelayingProgress(request, response, callback, mcpRequest);
           } else {
             send(request, response, callback, endpoint.post(mcpRequest));
           }
         } finally {
+          if (large) {
+            largeRequests.done();
+          }
           // The body and what was parsed from it are garbage once the call is answered.
           budget.release(body.length);
         }
@@ -347,6 +359,15 @@ final class McpHandler extends Handler.Abstract {
     } finally {
       deadline.cancel();
       budget.release(capacity);
+    }
+  }
+
+  private boolean awaitTurn() throws IOException {
+    try {
+      return largeRequests.await();
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+      throw new IOException("interrupted while waiting to work on a large request", e);
     }
   }
 

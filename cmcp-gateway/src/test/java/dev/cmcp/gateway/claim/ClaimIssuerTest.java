@@ -15,6 +15,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.cmcp.gateway.audit.AuditLog;
+import dev.cmcp.gateway.audit.AuditRecords.Decision;
 import dev.cmcp.verify.CanonicalJson;
 import dev.cmcp.verify.CheckName;
 import dev.cmcp.verify.ClaimVerifier;
@@ -33,6 +34,7 @@ import java.nio.file.Path;
 import java.security.KeyPairGenerator;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Optional;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.Future;
@@ -101,6 +103,23 @@ class ClaimIssuerTest {
     assertThat(calls.get(2).path("enforced").asText()).isEqualTo("blocked");
     assertThat(calls.get(2).get("result_sha256").isNull()).isTrue();
     assertThat(claim.at("/trace/exp").asLong() - claim.at("/trace/iat").asLong()).isEqualTo(VALIDITY_SECONDS);
+  }
+
+  @Test
+  void aCallAPersonApprovedSaysSoInTheClaimAndTheVerifierHoldsItToTheLog() throws Exception {
+    Decision plain = allowed("s1", "crm.read");
+    Decision approved = new Decision(plain.sessionId(), plain.workflowId(), "crm.export", plain.decision(), plain.enforced(),
+        plain.cause(), plain.policies(), plain.argumentsSha256(), plain.bundleHash(), plain.mode(), plain.action(),
+        plain.requestId(), plain.traceId(), plain.principal(), Optional.of("accepted"));
+    log.appendDecision(plain);
+    log.appendDecision(approved);
+
+    ObjectNode claim = issuer.issue("s1");
+
+    assertThat(claim.at("/gateway/calls/0").has("approval")).isFalse();
+    assertThat(claim.at("/gateway/calls/1/approval").asText()).isEqualTo("accepted");
+    VerificationReport report = verify(claim);
+    assertThat(report.result()).as(report.toText()).isEqualTo(Result.PARTIALLY_VERIFIED);
   }
 
   @Test

@@ -65,7 +65,8 @@ public record GatewayClaim(Trace trace, Session gateway, String signature) {
       Optional<String> resultSha256,
       String entrySha256,
       List<String> inclusionProof,
-      Optional<OutcomeEntry> outcome) {}
+      Optional<OutcomeEntry> outcome,
+      Optional<String> approval) {}
 
   /** The outcome entry of a call, with its own inclusion proof. */
   public record OutcomeEntry(long index, String entrySha256, List<String> inclusionProof) {}
@@ -136,7 +137,8 @@ public record GatewayClaim(Trace trace, Session gateway, String signature) {
   private static Call readCall(JsonNode node, String path, long chainLength) throws ClaimException {
     JsonFields call = JsonFields.exactly(node, path, Set.of(
         "index", "tool", "decision", "enforced", "policies", "bundle_hash", "arguments_sha256", "result_sha256",
-        "entry_sha256", "inclusion_proof", "outcome_index", "outcome_entry_sha256", "outcome_inclusion_proof"));
+        "entry_sha256", "inclusion_proof", "outcome_index", "outcome_entry_sha256", "outcome_inclusion_proof"),
+        Set.of("approval"));
     long index = call.nonNegativeInteger("index");
     if (index >= chainLength) {
       throw new ClaimException(call.path("index") + ": entry " + index + " is beyond audit_chain.length " + chainLength);
@@ -161,7 +163,10 @@ public record GatewayClaim(Trace trace, Session gateway, String signature) {
         resultSha256,
         call.hexHash("entry_sha256"),
         call.hexHashes("inclusion_proof"),
-        outcome);
+        outcome,
+        node.has("approval")
+            ? Optional.of(call.oneOf("approval", Set.of("accepted", "declined", "cancelled", "timeout", "unavailable")))
+            : Optional.empty());
   }
 
   private static Optional<OutcomeEntry> readOutcome(JsonFields call, long decisionIndex, long chainLength) throws ClaimException {
