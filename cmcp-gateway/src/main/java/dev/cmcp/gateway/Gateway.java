@@ -228,9 +228,9 @@ public final class Gateway implements AutoCloseable {
     McpEndpoint endpoint = new McpEndpoint(
         new JsonRpcDecoder(json, config.limits().maxJsonValues()), sessions, toolCalls, claims, version());
     GatewayHttpServer http = new GatewayHttpServer(address, endpoint, authenticator,
-        new RefusalLog(audit, clock, AUDITED_REFUSALS_PER_SECOND), config.allowedOrigins(), json.mapper(), Optional.of(operations),
-        config.limits(), tlsIdentity.map(identity -> new GatewayHttpServer.Tls(identity, config.tls().minVersion())),
-        Optional.of(statement::current));
+        new RefusalLog(audit, clock, AUDITED_REFUSALS_PER_SECOND, Optional.of(metrics)), config.allowedOrigins(), json.mapper(),
+        Optional.of(operations), config.limits(),
+        tlsIdentity.map(identity -> new GatewayHttpServer.Tls(identity, config.tls().minVersion())), Optional.of(statement::current));
     try {
       http.start();
     } catch (Exception e) {
