@@ -49,8 +49,15 @@ class TypeScriptSdkClientsTest {
   }
 
   static JsonNode run(String sdk, String url, String steps) throws Exception {
+    return run(sdk, url, steps, List.of());
+  }
+
+  /** @param more further arguments of sdk-client.mjs: the elicitation answer */
+  static JsonNode run(String sdk, String url, String steps, List<String> more) throws Exception {
     Path script = Repo.root().resolve("interop/clients/sdk-client.mjs");
-    NodeServer.Finished finished = NodeServer.run(List.of("node", script.toString(), sdk, url, steps.strip()), 60);
+    List<String> command = new java.util.ArrayList<>(List.of("node", script.toString(), sdk, url, steps.strip()));
+    command.addAll(more);
+    NodeServer.Finished finished = NodeServer.run(command, 60);
     assertThat(finished.exitCode()).as(finished.output()).isZero();
     String output = finished.output().strip();
     return McpClient.JSON.readTree(output.substring(output.lastIndexOf('\n') + 1));
