@@ -17,6 +17,7 @@ import com.fasterxml.jackson.databind.node.NullNode;
 import dev.cmcp.verify.VerificationReport.Check;
 import dev.cmcp.verify.VerificationReport.Result;
 import dev.cmcp.verify.VerificationReport.Status;
+import dev.cmcp.verify.audit.AuditFolder;
 import dev.cmcp.verify.audit.AuditLogReplay;
 import dev.cmcp.verify.audit.ChainHead;
 import dev.cmcp.verify.audit.MerkleTree;
@@ -41,6 +42,7 @@ import dev.cmcp.verify.evidence.tdx.TdxException;
 import dev.cmcp.verify.evidence.tdx.TdxVerifier;
 import dev.cmcp.verify.evidence.tpm.TpmCheck;
 import dev.cmcp.verify.evidence.tpm.TpmVerifier;
+import java.io.IOException;
 import java.nio.file.Path;
 import java.time.Instant;
 import java.util.ArrayList;
@@ -162,8 +164,8 @@ public final class ClaimVerifier {
     checks.add(measurement(claim, options, evidence, hardware));
     checks.add(freshness(claim, options.now()));
     checks.add(inclusionProofs(claim));
-    checks.add(options.auditLog().map(file -> auditLog(file, claim)).orElse(
-        Check.skip(AUDIT_LOG, "no audit log given (--audit-log)")));
+    checks.add(options.auditDir().map(dir -> auditFolder(dir, claim)).orElseGet(() -> options.auditLog()
+        .map(file -> auditLog(file, claim)).orElse(Check.skip(AUDIT_LOG, "no audit log given (--audit-log or --audit-dir)"))));
     List<String> notEstablished = notEstablished(evidence, hardware, rootless, options);
     Result result = result(checks, notEstablished);
     List<AcceptedRisk> risks = options.acceptedRisks().stream().sorted().toList();
@@ -440,6 +442,31 @@ public final class ClaimVerifier {
 
   private static boolean proves(String entryHash, long index, List<String> proof, long size, byte[] root) {
     return MerkleTree.verifyInclusion(HEX.parseHex(entryHash), index, size, proof.stream().map(HEX::parseHex).toList(), root);
+  }
+
+  /** Every epoch of the folder replays and links to the one before it, and the claim's epoch file agrees with the claim. */
+  private static Check auditFolder(Path dir, GatewayClaim claim) {
+    AuditFolder folder;
+    try {
+      folder = AuditFolder.verify(dir);
+    } catch (IOException e) {
+      return Check.fail(AUDIT_LOG, "cannot read the audit folder " + dir + ": " + e.getMessage());
+    }
+    if (!folder.faults().isEmpty()) {
+      return Check.fail(AUDIT_LOG, "the audit folder " + dir + " does not hold one linked chain of epochs: "
+          + String.join("; ", folder.faults()));
+    }
+    String epoch = claim.gateway().auditChain().epoch();
+    Optional<Path> file = folder.epochFile(epoch);
+    if (file.isEmpty()) {
+      return Check.fail(AUDIT_LOG, "the audit folder " + dir + " has no file of the claim's epoch " + epoch);
+    }
+    Check own = auditLog(file.get(), claim);
+    if (own.status() != Status.PASS) {
+      return own;
+    }
+    return Check.pass(AUDIT_LOG, own.reason() + "; the folder's " + folder.epochs().size() + " epochs link up"
+        + (folder.quarantined().isEmpty() ? "" : " (" + folder.quarantined().size() + " quarantined file(s), each recorded)"));
   }
 
   private static Check auditLog(Path file, GatewayClaim claim) {

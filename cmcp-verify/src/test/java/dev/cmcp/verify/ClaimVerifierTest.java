@@ -144,6 +144,21 @@ class ClaimVerifierTest {
   }
 
   @Test
+  void anAuditFolderIsReplayedWholeAndTheClaimsEpochComparedWithTheClaim() throws IOException {
+    VerificationReport report = verify(claim, allowSoftware().withAuditDir(dir));
+
+    assertThat(report.check(AUDIT_LOG).status()).as(report.toText()).isEqualTo(Status.PASS);
+    assertThat(report.check(AUDIT_LOG).reason()).contains("the folder's 1 epochs link up");
+
+    Path empty = Files.createDirectories(dir.resolve("empty"));
+    Files.writeString(empty.resolve("audit-20261125T090000Z-00000000.jsonl.quarantined"), "x\n");
+    VerificationReport noEpoch = verify(claim, allowSoftware().withAuditDir(empty));
+    assertThat(noEpoch.check(AUDIT_LOG).status()).isEqualTo(Status.FAIL);
+    assertThat(noEpoch.check(AUDIT_LOG).reason()).contains("holds no audit-*.jsonl epoch file")
+        .contains("is quarantined, but no epoch's quarantine entry names it");
+  }
+
+  @Test
   void aClaimOverAPrefixOfALogThatKeptGrowingVerifies() {
     gateway.decide("s2", "crm.contacts", "allow", "forwarded", "allow-contacts");
 
