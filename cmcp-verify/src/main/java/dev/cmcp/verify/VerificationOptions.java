@@ -99,6 +99,12 @@ public record VerificationOptions(
         store, snpPolicy, tdxPolicy, acceptedRisks, auditDir);
   }
 
+  /** Judge freshness, certificates and CRLs at this time. */
+  public VerificationOptions withNow(Instant time) {
+    return new VerificationOptions(evidencePolicy, time, expectedBundleHash, expectedMeasurement, auditLog,
+        trustStore, snpPolicy, tdxPolicy, acceptedRisks, auditDir);
+  }
+
   public VerificationOptions withSnpPolicy(SnpPolicy policy) {
     return new VerificationOptions(evidencePolicy, now, expectedBundleHash, expectedMeasurement, auditLog,
         trustStore, policy, tdxPolicy, acceptedRisks, auditDir);
