@@ -16,6 +16,8 @@ import java.util.Map;
 import java.util.Set;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.TimeUnit;
 import java.util.stream.Collectors;
 import java.util.stream.Stream;
 import org.junit.jupiter.api.Test;
@@ -30,11 +32,20 @@ class JavaSdkClientTest {
   void javaSdkInitializesListsAndCallsToolsInOneSession() throws Exception {
     try (GatewayProcess gateway = GatewayProcess.start(Deployments.permitAll(tmp, everything().json()), Map.of("CMCP_DEV_MODE", "1"))) {
       List<McpSchema.ProgressNotification> progress = new CopyOnWriteArrayList<>();
+      // The sync client hands each notification to its consumer on a Reactor worker
+      // (McpClientFeatures.Sync wraps consumers in subscribeOn(boundedElastic)), so callTool can return
+      // before the consumer of the last progress has run, and two consumers may run in either order.
+      // The gateway's own order (progress before the answer, in the upstream's order) is tested
+      // without an SDK in between (ProgressRelayTest).
+      CountDownLatch twoProgress = new CountDownLatch(2);
       McpSyncClient client = io.modelcontextprotocol.client.McpClient
           .sync(HttpClientStreamableHttpTransport.builder(gateway.baseUrl()).endpoint("/mcp").build())
           .clientInfo(new McpSchema.Implementation("cmcp-e2e-java-sdk", "1.0.0"))
           .requestTimeout(Duration.ofSeconds(30))
-          .progressConsumer(progress::add)
+          .progressConsumer(notification -> {
+            progress.add(notification);
+            twoProgress.countDown();
+          })
           .build();
       try {
         McpSchema.InitializeResult init = client.initialize();
@@ -60,8 +71,9 @@ class JavaSdkClientTest {
             .arguments(Map.of("duration", 1, "steps", 2)).progressToken("java-sdk-progress").build());
         assertThat(((TextContent) longRunning.content().get(0)).text()).startsWith("Long running operation completed");
         // Relayed in the SSE answer, under the SDK's own token (the upstream saw the gateway's).
+        assertThat(twoProgress.await(30, TimeUnit.SECONDS)).as("both progress notifications reach the SDK's consumer").isTrue();
         assertThat(progress).extracting(McpSchema.ProgressNotification::progressToken).containsExactly("java-sdk-progress", "java-sdk-progress");
-        assertThat(progress).extracting(McpSchema.ProgressNotification::progress).containsExactly(1.0, 2.0);
+        assertThat(progress).extracting(McpSchema.ProgressNotification::progress).containsExactlyInAnyOrder(1.0, 2.0);
       } finally {
         client.closeGracefully();
       }

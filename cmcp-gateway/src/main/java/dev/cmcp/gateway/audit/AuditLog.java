@@ -198,6 +198,7 @@ public final class AuditLog implements AutoCloseable {
       entry.put("principal", principal.id());
       entry.set("auth", authJson(principal.method(), principal.issuer(), principal.tokenIdSha256()));
     });
+    decision.approval().ifPresent(approval -> entry.put("approval", approval));
     Appended appended = appendDurably(entry);
     callsBySession.computeIfAbsent(decision.sessionId(), s -> new ConcurrentSkipListMap<>()).put(appended.index(),
         new RecordedCall(appended.index(), appended.hashHex(), decision, Optional.empty(), Optional.empty(), Optional.empty()));
@@ -319,6 +320,20 @@ public final class AuditLog implements AutoCloseable {
     entry.put("relayed_id", relayed.relayedId());
     entry.put("params_sha256", relayed.paramsSha256());
     entry.put("request_id", relayed.requestId().orElse(null));
+    return appendDurably(entry).index();
+  }
+
+  /** Records how a person answered the approval a call needed, before the call's decision; returns its index. */
+  public long appendApproval(AuditRecords.Approval approval) throws AuditException {
+    ObjectNode entry = NODES.objectNode();
+    entry.put("type", "approval");
+    entry.put("session_id", approval.sessionId());
+    entry.put("tool", approval.tool());
+    entry.put("principal", approval.principal());
+    entry.put("question_sha256", approval.questionSha256());
+    entry.put("answer", approval.answer());
+    entry.put("content_sha256", approval.contentSha256().orElse(null));
+    entry.put("request_id", approval.requestId().orElse(null));
     return appendDurably(entry).index();
   }
 

@@ -30,6 +30,8 @@ public final class AuditRecords {
    * @param traceId the OpenTelemetry trace id of the request, when it was traced
    * @param principal who made the request and how that was established; empty in records made
    *     without it (older callers), which the log then writes without {@code principal}
+   * @param approval how a person answered the approval a permit's {@code @require_approval} asked
+   *     for ({@code accepted}, {@code declined}, ...); empty when none was asked, and then not written
    */
   public record Decision(
       String sessionId,
@@ -45,9 +47,19 @@ public final class AuditRecords {
       String action,
       Optional<String> requestId,
       Optional<String> traceId,
-      Optional<Principal> principal) {
+      Optional<Principal> principal,
+      Optional<String> approval) {
     public Decision {
       policies = List.copyOf(policies);
+    }
+
+    /** A decision no person was asked to approve. */
+    public Decision(
+        String sessionId, String workflowId, String tool, String decision, String enforced, Optional<String> cause,
+        List<String> policies, String argumentsSha256, String bundleHash, String mode, String action,
+        Optional<String> requestId, Optional<String> traceId, Optional<Principal> principal) {
+      this(sessionId, workflowId, tool, decision, enforced, cause, policies, argumentsSha256, bundleHash, mode, action,
+          requestId, traceId, principal, Optional.empty());
     }
 
     /** A decision without a principal. */
@@ -201,6 +213,23 @@ public final class AuditRecords {
    *     empty when abandoned
    */
   public record RelayedAnswer(String sessionId, String relayedId, String answer, Optional<String> answerSha256) {}
+
+  /**
+   * A person's approval asked for a call whose permit says {@code @require_approval}, and how it was
+   * answered. Recorded before the call's decision entry.
+   *
+   * @param sessionId the session of the call, whose client was asked
+   * @param tool what the call acts on, as its decision entry names it
+   * @param principal who was asked: the call's principal, through its client in {@code sessionId}
+   * @param questionSha256 hex SHA-256 of the canonical JSON of the elicitation params sent; never the text
+   * @param answer {@code accepted}, {@code declined}, {@code cancelled}, {@code timeout} or
+   *     {@code unavailable} (the client cannot be asked: no SSE answer, no elicitation capability)
+   * @param contentSha256 hex SHA-256 of the canonical JSON of the answer's {@code content}, when it had one
+   * @param requestId the HTTP request id of the call
+   */
+  public record Approval(
+      String sessionId, String tool, String principal, String questionSha256, String answer, Optional<String> contentSha256,
+      Optional<String> requestId) {}
 
   /** A recorded call of one session, with where its entries sit in the log. */
   public record RecordedCall(

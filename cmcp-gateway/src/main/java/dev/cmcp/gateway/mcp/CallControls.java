@@ -10,8 +10,14 @@ import java.time.Duration;
  *
  * @param rateLimits the config's {@code rate_limits:} and the permits' {@code @rate_limit}, counted here
  * @param histories what each session did so far, for {@code context.session}
+ * @param approvalTimeout how long a person has to answer a permit's {@code @require_approval}
  */
-public record CallControls(RateLimits rateLimits, SessionHistories histories) {
+public record CallControls(RateLimits rateLimits, SessionHistories histories, Duration approvalTimeout) {
+
+  /** With the default approval timeout, 120 s. */
+  public CallControls(RateLimits rateLimits, SessionHistories histories) {
+    this(rateLimits, histories, Duration.ofMinutes(2));
+  }
 
   /** No rate limits but the permits' own; session histories dropped after 30 idle minutes. */
   public static CallControls defaults() {

@@ -283,6 +283,42 @@ public final class ToolCallPipeline {
     return govern(request, caller.workflowAllowed() ? decide(request, target) : workflowNotAllowed(caller));
   }
 
+  /**
+   * Records a request refused because its mirrored headers disagree with its body: a blocked
+   * decision with cause {@code header_mismatch}, under the name the body gives. Best effort: the
+   * request is refused whether or not the log can record it.
+   */
+  void recordHeaderMismatch(String method, ObjectNode params, McpHttpRequest request) {
+    if (audit.isEmpty()) {
+      return;
+    }
+    JsonNode named = params.get(method.equals("resources/read") ? "uri" : "name");
+    String target = named != null && named.isTextual() ? named.asText() : method;
+    ActivePolicy active = policies.get();
+    String action = switch (method) {
+      case "tools/call" -> "call_tool";
+      case "resources/read" -> "read_resource";
+      case "prompts/get" -> "get_prompt";
+      default -> method;
+    };
+    JsonNode arguments = params.get("arguments") instanceof ObjectNode given ? given : JsonNodeFactory.instance.objectNode();
+    try {
+      audit.get().appendDecision(new AuditRecords.Decision(
+          request.sessionId().filter(ToolCallPipeline::printable).orElse("stateless-header-mismatch"),
+          request.workflowId().filter(ToolCallPipeline::printable).orElse(Caller.DEFAULT_WORKFLOW),
+          target.length() <= 256 ? target : target.substring(0, 256), "deny", "blocked", Optional.of("header_mismatch"),
+          List.of(), Digests.sha256Hex(CanonicalJson.bytes(arguments)), active.bundle().bundleHash(), mode.configName(),
+          action, request.requestId()));
+    } catch (AuditException e) {
+      LOG.log(Level.ERROR, "audit log cannot record a header mismatch: {0}", e.getMessage());
+    }
+  }
+
+  /** Whether a header value may go into the audit log as an identifier: 1-256 printable characters. */
+  private static boolean printable(String value) {
+    return !value.isEmpty() && value.length() <= 256 && value.chars().allMatch(c -> c >= 0x20 && c != 0x7f);
+  }
+
   /** The upstream servers; the endpoint listens to their resource updates. */
   Upstreams upstreams() {
     return upstreams;
@@ -442,8 +478,10 @@ public final class ToolCallPipeline {
   private ObjectNode govern(Governed request, PolicyDecision policyDecision, CallStream stream) throws JsonRpcException {
     long started = System.nanoTime();
     Optional<RateLimits.Exceeded> overLimit = overRateLimit(request, policyDecision);
-    PolicyDecision decision = overLimit.isEmpty() ? policyDecision : new PolicyDecision.Deny(policyDecision.policyIds(),
+    PolicyDecision limited = overLimit.isEmpty() ? policyDecision : new PolicyDecision.Deny(policyDecision.policyIds(),
         Optional.empty(), DenialCause.RATE_LIMITED, "over " + overLimit.get().limit(), policyDecision.redaction());
+    Approval approval = approved(request, limited, stream);
+    PolicyDecision decision = approval.decision();
     if (request.kind() == Kind.TOOL && metrics.isPresent()) {
       boolean approved = request.active().catalog().tools().containsKey(request.name());
       metrics.get().toolCallDecided(request.name(), approved, decision.word());
@@ -460,7 +498,7 @@ public final class ToolCallPipeline {
         traced.setAttribute("cmcp.cause", deny.cause().word());
       }
     }
-    Optional<Long> decisionIndex = recordDecision(request, decision, forwarded);
+    Optional<Long> decisionIndex = recordDecision(request, decision, forwarded, approval.answer());
     remember(request, forwarded);
     if (!forwarded) {
       listener.recorded(request.caller().sessionId());
@@ -477,6 +515,49 @@ public final class ToolCallPipeline {
     }
     return answer;
   }
+
+  /**
+   * Asks a person to approve an allowed request whose permits say {@code @require_approval},
+   * audits the answer, and returns the decision to go on with: unchanged when approved (or when no
+   * approval is needed), a denial with the answer's cause otherwise, which advisory mode forwards
+   * like any denial (it asks, but does not require).
+   */
+  private Approval approved(Governed request, PolicyDecision decision, CallStream stream) throws JsonRpcException {
+    if (decision instanceof PolicyDecision.Deny) {
+      return new Approval(decision, Optional.empty());
+    }
+    Optional<String> reason = request.active().engine().approvalReason(decision.policyIds());
+    if (reason.isEmpty()) {
+      return new Approval(decision, Optional.empty());
+    }
+    Approvals.Asked asked = Approvals.ask(stream, request.kind().member + " " + request.name(), request.caller().principal(),
+        reason.get(), request.arguments(), controls.approvalTimeout());
+    if (audit.isPresent()) {
+      try {
+        audit.get().appendApproval(new AuditRecords.Approval(request.caller().sessionId(), request.name(),
+            request.caller().principal(), asked.questionSha256(), asked.answer().word, asked.contentSha256(), request.requestId()));
+      } catch (AuditException e) {
+        throw auditUnavailable(request, e);
+      }
+    }
+    LOG.log(Level.INFO, "approval asked", fields(request, LogField.of("answer", asked.answer().word)));
+    Optional<String> answer = Optional.of(asked.answer().word);
+    if (asked.answer() == Approvals.Answer.ACCEPTED) {
+      return new Approval(decision, answer);
+    }
+    String detail = switch (asked.answer()) {
+      case DECLINED -> "the person asked declined to approve it";
+      case CANCELLED -> "the person asked cancelled the question";
+      case TIMEOUT -> "nobody approved it within " + controls.approvalTimeout().toSeconds() + " s (approval_timeout_seconds)";
+      default -> "no person could be asked: the agent's client must take an SSE answer (Accept: text/event-stream) in an "
+          + "initialized session that declared the elicitation capability";
+    };
+    return new Approval(new PolicyDecision.Deny(decision.policyIds(), Optional.of(reason.get()), asked.answer().cause,
+        "needs approval (" + reason.get() + "): " + detail, decision.redaction()), answer);
+  }
+
+  /** The decision to go on with after the approval stage, and the person's answer if one was asked. */
+  private record Approval(PolicyDecision decision, Optional<String> answer) {}
 
   /** Adds the request to its session's history, which later requests of the session are decided with. */
   private void remember(Governed request, boolean forwarded) {
@@ -583,6 +664,12 @@ public final class ToolCallPipeline {
 
   /** The decision is on disk before anything is forwarded or answered; no log, no call. */
   private Optional<Long> recordDecision(Governed request, PolicyDecision decision, boolean forwarded) throws JsonRpcException {
+    return recordDecision(request, decision, forwarded, Optional.empty());
+  }
+
+  /** @param approval how a person answered the approval the call needed; empty when none was asked */
+  private Optional<Long> recordDecision(Governed request, PolicyDecision decision, boolean forwarded, Optional<String> approval)
+      throws JsonRpcException {
     if (audit.isEmpty()) {
       return Optional.empty();
     }
@@ -592,7 +679,7 @@ public final class ToolCallPipeline {
         forwarded ? "forwarded" : "blocked",
         cause, decision.policyIds(), Digests.sha256Hex(CanonicalJson.bytes(request.arguments())),
         request.active().bundle().bundleHash(), mode.configName(), request.action(), request.requestId(), Tracing.traceId(),
-        Optional.of(principalOf(request.caller())));
+        Optional.of(principalOf(request.caller())), approval);
     Span span = Tracing.step("audit");
     span.setAttribute("cmcp.audit.entry", "decision");
     try {
@@ -633,6 +720,8 @@ public final class ToolCallPipeline {
     String message = switch (deny.cause()) {
       case UNSANCTIONED_TOOL -> "tool " + request.name() + " is not in the catalog";
       case NOT_OFFERED, WORKFLOW_NOT_ALLOWED -> deny.detail();
+      case APPROVAL_DECLINED, APPROVAL_CANCELLED, APPROVAL_TIMEOUT, APPROVAL_UNAVAILABLE ->
+          request.kind().description + " " + request.name() + " " + deny.detail();
       case TOOL_DEFINITION_CHANGED -> "tool " + request.name() + " is withheld: its upstream definition changed since it "
           + "was approved and pinned; an operator must review the change and run cmcp catalog pin";
       default -> request.kind().description + " denied by policy: " + request.name();

@@ -26,7 +26,18 @@ public enum DenialCause {
    * Allowed by the policy, but over a rate limit: a permit's {@code @rate_limit} or the config's
    * {@code rate_limits:}. Answered with HTTP 429 and {@code Retry-After}.
    */
-  RATE_LIMITED;
+  RATE_LIMITED,
+  /** A permit's {@code @require_approval} was asked and the person declined. */
+  APPROVAL_DECLINED,
+  /** The person cancelled (dismissed) the approval question. */
+  APPROVAL_CANCELLED,
+  /** Nobody answered the approval question within {@code approval_timeout_seconds}. */
+  APPROVAL_TIMEOUT,
+  /**
+   * The approval could not be asked: the agent's client takes no SSE answer, did not declare the
+   * elicitation capability, or the question could not be audited.
+   */
+  APPROVAL_UNAVAILABLE;
 
   /**
    * Whether the request is refused even in advisory and silent modes. These causes are not about

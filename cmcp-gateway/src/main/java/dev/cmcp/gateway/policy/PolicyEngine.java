@@ -100,6 +100,8 @@ public final class PolicyEngine {
   private final Map<String, Redaction> redactionByPolicy;
   /** The {@code @rate_limit} of each permit that has one. */
   private final Map<String, RateLimit> rateLimitByPolicy;
+  /** The {@code @require_approval} text of each permit that has one. */
+  private final Map<String, String> approvalByPolicy;
   /** The permits that carry a redaction, alone: asked which of them hold when a call is denied. */
   private final Optional<PolicySet> redactingPermits;
   private final Map<String, ToolResource> tools;
@@ -133,6 +135,7 @@ public final class PolicyEngine {
     this.forbids = new HashSet<>();
     this.redactionByPolicy = new HashMap<>();
     Map<String, RateLimit> rateLimits = new HashMap<>();
+    Map<String, String> approvals = new HashMap<>();
     List<PolicySlices.ScopedPolicy> policies = new ArrayList<>();
     Set<Policy> redacting = new LinkedHashSet<>();
     ObjectMapper json = new ObjectMapper();
@@ -150,9 +153,11 @@ public final class PolicyEngine {
         redacting.add(cedarPolicy);
       }
       rateLimitOf(policy, forbid).ifPresent(limit -> rateLimits.put(policy.id(), limit));
+      approvalOf(policy, forbid).ifPresent(reason -> approvals.put(policy.id(), reason));
       policies.add(new PolicySlices.ScopedPolicy(policies.size(), cedarPolicy, PolicyScope.of(cedarPolicy, json)));
     }
     this.rateLimitByPolicy = Map.copyOf(rateLimits);
+    this.approvalByPolicy = Map.copyOf(approvals);
     this.redactingPermits =
         redacting.isEmpty() ? Optional.empty() : Optional.of(PolicySlices.cachedIfPossible(new PolicySet(redacting)));
     this.agent = entityType("Agent");
@@ -224,6 +229,34 @@ public final class PolicyEngine {
     } catch (IllegalArgumentException e) {
       throw new PolicyException(policy.location() + ": policy " + policy.id() + ": @rate_limit: " + e.getMessage());
     }
+  }
+
+  private static Optional<String> approvalOf(BundlePolicy policy, boolean forbid) throws PolicyException {
+    Optional<String> reason = policy.annotation("require_approval");
+    if (reason.isEmpty()) {
+      return Optional.empty();
+    }
+    if (forbid) {
+      throw new PolicyException(policy.location() + ": policy " + policy.id()
+          + " is a forbid; @require_approval belongs on a permit, whose allowed calls a person then approves");
+    }
+    if (reason.get().isBlank() || reason.get().length() > 1000) {
+      throw new PolicyException(policy.location() + ": policy " + policy.id()
+          + ": @require_approval needs the reason shown to the person, 1 to 1000 characters");
+    }
+    return reason;
+  }
+
+  /**
+   * What a person is told when the call needs approval: the {@code @require_approval} texts of
+   * those of {@code policyIds} that have one, in bundle order; empty when none does.
+   */
+  public Optional<String> approvalReason(List<String> policyIds) {
+    if (approvalByPolicy.isEmpty()) {
+      return Optional.empty();
+    }
+    List<String> reasons = inBundleOrder(policyIds).stream().map(approvalByPolicy::get).filter(Objects::nonNull).toList();
+    return reasons.isEmpty() ? Optional.empty() : Optional.of(String.join("; ", reasons));
   }
 
   /**

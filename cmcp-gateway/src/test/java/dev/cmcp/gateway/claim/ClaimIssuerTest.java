@@ -15,6 +15,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.cmcp.gateway.audit.AuditLog;
+import dev.cmcp.gateway.audit.AuditRecords.Decision;
 import dev.cmcp.verify.CanonicalJson;
 import dev.cmcp.verify.CheckName;
 import dev.cmcp.verify.ClaimVerifier;
@@ -33,6 +34,7 @@ import java.nio.file.Path;
 import java.security.KeyPairGenerator;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Optional;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.Future;
@@ -62,6 +64,26 @@ class ClaimIssuerTest {
         dir.resolve("claims"), CLOCK);
   }
 
+  @Test
+  void aGatewayServingTlsNamesItsKeyInEveryClaimAndTheEvidenceBindsIt() throws Exception {
+    ClaimSigner signer = new ClaimSigner(KeyPairGenerator.getInstance("Ed25519").generateKeyPair());
+    String spki = "5a".repeat(32);
+    Binding binding = Binding.of(BUNDLE_HASH, CATALOG_HASH, "enforcing", signer.jwk().thumbprint(), java.util.Optional.of(spki));
+    ObjectNode runtime = SoftwareEvidence.create(binding, MEASUREMENT, CLOCK.instant());
+    log.close();
+    log = AuditLog.open(dir.resolve("tls"), genesis(signer.jwk().thumbprint()), CLOCK);
+    ClaimIssuer tlsIssuer = new ClaimIssuer(signer, () -> new ClaimIssuer.Attested(BUNDLE_HASH, CATALOG_HASH, runtime), "enforcing",
+        VALIDITY_SECONDS, log, dir.resolve("claims"), CLOCK, java.util.Optional.of(spki));
+    log.appendDecision(blocked("s1", "crm.delete"));
+
+    ObjectNode claim = tlsIssuer.issue("s1");
+
+    assertThat(claim.at("/trace/tls/spki_sha256").asText()).isEqualTo(spki);
+    VerificationReport report = verify(claim);
+    assertThat(report.check(CheckName.TLS_KEY_BOUND).status()).as(report.toText()).isEqualTo(Status.PASS);
+    assertThat(report.checks()).noneMatch(c -> c.status() == Status.FAIL);
+  }
+
   @AfterEach
   void stop() {
     log.close();
@@ -79,7 +101,8 @@ class ClaimIssuerTest {
     VerificationReport report = verify(claim);
     assertThat(report.result()).as(report.toText()).isEqualTo(Result.PARTIALLY_VERIFIED);
     for (CheckName check : CheckName.values()) {
-      Status expected = check == CheckName.EVIDENCE ? Status.SKIP : Status.PASS;
+      // This gateway serves no TLS, so no TLS key is bound.
+      Status expected = check == CheckName.EVIDENCE || check == CheckName.TLS_KEY_BOUND ? Status.SKIP : Status.PASS;
       assertThat(report.check(check).status()).as(report.toText()).isEqualTo(expected);
     }
 
@@ -101,6 +124,23 @@ class ClaimIssuerTest {
     assertThat(calls.get(2).path("enforced").asText()).isEqualTo("blocked");
     assertThat(calls.get(2).get("result_sha256").isNull()).isTrue();
     assertThat(claim.at("/trace/exp").asLong() - claim.at("/trace/iat").asLong()).isEqualTo(VALIDITY_SECONDS);
+  }
+
+  @Test
+  void aCallAPersonApprovedSaysSoInTheClaimAndTheVerifierHoldsItToTheLog() throws Exception {
+    Decision plain = allowed("s1", "crm.read");
+    Decision approved = new Decision(plain.sessionId(), plain.workflowId(), "crm.export", plain.decision(), plain.enforced(),
+        plain.cause(), plain.policies(), plain.argumentsSha256(), plain.bundleHash(), plain.mode(), plain.action(),
+        plain.requestId(), plain.traceId(), plain.principal(), Optional.of("accepted"));
+    log.appendDecision(plain);
+    log.appendDecision(approved);
+
+    ObjectNode claim = issuer.issue("s1");
+
+    assertThat(claim.at("/gateway/calls/0").has("approval")).isFalse();
+    assertThat(claim.at("/gateway/calls/1/approval").asText()).isEqualTo("accepted");
+    VerificationReport report = verify(claim);
+    assertThat(report.result()).as(report.toText()).isEqualTo(Result.PARTIALLY_VERIFIED);
   }
 
   @Test

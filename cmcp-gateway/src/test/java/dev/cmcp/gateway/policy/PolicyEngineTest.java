@@ -326,6 +326,22 @@ class PolicyEngineTest {
   }
 
   @Test
+  void approvalReasonsComeFromTheAllowingPermitsAndAreRefusedOnForbids() throws PolicyException {
+    PolicyEngine engine = engineFor("""
+        @id("a") @require_approval("exports leave the company") permit (principal, action, resource);
+        @id("b") @require_approval("finance must know") permit (principal, action, resource);
+        @id("c") permit (principal, action, resource);
+        """);
+
+    assertThat(engine.approvalReason(List.of("b", "a", "c"))).contains("exports leave the company; finance must know");
+    assertThat(engine.approvalReason(List.of("c"))).isEmpty();
+    assertThatThrownBy(() -> engineFor("@id(\"f\") @require_approval(\"x\") forbid (principal, action, resource);"))
+        .hasMessageContaining("policy f is a forbid; @require_approval belongs on a permit");
+    assertThatThrownBy(() -> engineFor("@id(\"e\") @require_approval(\" \") permit (principal, action, resource);"))
+        .hasMessageContaining("@require_approval needs the reason shown to the person");
+  }
+
+  @Test
   void catalogToolOfAnUndefinedServerIsRefused() throws PolicyException {
     PolicyBundle bundle = bundleFor("permit(principal, action, resource);");
     Catalog broken = new Catalog(Map.of(), Map.of("x.y", tool("x.y", "x", Map.of())), CATALOG.catalogHash());

@@ -25,8 +25,14 @@ public record GatewayClaim(Trace trace, Session gateway, String signature) {
   private static final Pattern SHA256_NOTATION = Pattern.compile("sha256:[0-9a-f]{64}");
   private static final Pattern LOWER_HEX = Pattern.compile("(?:[0-9a-f]{2})+");
 
-  /** {@code trace}: what ran, under which policy, with which key. */
-  public record Trace(long iat, long exp, Attestation runtime, Policy policy, Jwk cnf) {}
+  /**
+   * {@code trace}: what ran, under which policy, with which key.
+   *
+   * @param tlsSpkiSha256 {@code trace.tls.spki_sha256}: the SHA-256 of the SubjectPublicKeyInfo of
+   *     the key that terminates the gateway's TLS, bound into the evidence; absent ({@code trace}
+   *     has no {@code tls} member) when the gateway served plain HTTP on loopback
+   */
+  public record Trace(long iat, long exp, Attestation runtime, Policy policy, Jwk cnf, Optional<String> tlsSpkiSha256) {}
 
   /** {@code trace.runtime}: the platform, its measurement and its raw evidence (base64url). */
   public record Attestation(Platform platform, String assurance, String measurement, String evidence) {}
@@ -65,7 +71,8 @@ public record GatewayClaim(Trace trace, Session gateway, String signature) {
       Optional<String> resultSha256,
       String entrySha256,
       List<String> inclusionProof,
-      Optional<OutcomeEntry> outcome) {}
+      Optional<OutcomeEntry> outcome,
+      Optional<String> approval) {}
 
   /** The outcome entry of a call, with its own inclusion proof. */
   public record OutcomeEntry(long index, String entrySha256, List<String> inclusionProof) {}
@@ -78,10 +85,18 @@ public record GatewayClaim(Trace trace, Session gateway, String signature) {
   public static GatewayClaim fromJson(JsonNode claim, ClaimVerifier.Reading permit) throws ClaimException {
     Objects.requireNonNull(permit, "only ClaimVerifier reads an unverified claim");
     JsonFields root = JsonFields.exactly(claim, "", Set.of("trace", "gateway", "signature"));
-    Trace trace = readTrace(root.object("trace", Set.of("eat_profile", "iat", "exp", "runtime", "policy", "cnf")));
+    Trace trace = readTraceOf(root);
     Session session = readSession(
         root.object("gateway", Set.of("session_id", "workflow_id", "audit_chain", "calls"), Set.of("principal")));
     return new GatewayClaim(trace, session, root.text("signature"));
+  }
+
+  /**
+   * Reads {@code trace} of a claim or of an attestation document; {@code tls} is its one optional
+   * member, so that claims of gateways without TLS read as before.
+   */
+  static Trace readTraceOf(JsonFields parent) throws ClaimException {
+    return readTrace(parent.object("trace", Set.of("eat_profile", "iat", "exp", "runtime", "policy", "cnf"), Set.of("tls")));
   }
 
   private static Trace readTrace(JsonFields trace) throws ClaimException {
@@ -107,7 +122,10 @@ public record GatewayClaim(Trace trace, Session gateway, String signature) {
         policy.oneOf("enforcement_mode", Set.of("enforcing", "advisory", "silent")));
     JsonFields cnf = trace.object("cnf", Set.of("jwk"));
     Jwk jwk = Jwk.fromJson(cnf.node("jwk"), cnf.path("jwk"));
-    return new Trace(iat, exp, attestation, policyHashes, jwk);
+    Optional<String> tlsSpki = trace.has("tls")
+        ? Optional.of(trace.object("tls", Set.of("spki_sha256")).hexHash("spki_sha256"))
+        : Optional.empty();
+    return new Trace(iat, exp, attestation, policyHashes, jwk, tlsSpki);
   }
 
   private static Session readSession(JsonFields gateway) throws ClaimException {
@@ -136,7 +154,8 @@ public record GatewayClaim(Trace trace, Session gateway, String signature) {
   private static Call readCall(JsonNode node, String path, long chainLength) throws ClaimException {
     JsonFields call = JsonFields.exactly(node, path, Set.of(
         "index", "tool", "decision", "enforced", "policies", "bundle_hash", "arguments_sha256", "result_sha256",
-        "entry_sha256", "inclusion_proof", "outcome_index", "outcome_entry_sha256", "outcome_inclusion_proof"));
+        "entry_sha256", "inclusion_proof", "outcome_index", "outcome_entry_sha256", "outcome_inclusion_proof"),
+        Set.of("approval"));
     long index = call.nonNegativeInteger("index");
     if (index >= chainLength) {
       throw new ClaimException(call.path("index") + ": entry " + index + " is beyond audit_chain.length " + chainLength);
@@ -161,7 +180,10 @@ public record GatewayClaim(Trace trace, Session gateway, String signature) {
         resultSha256,
         call.hexHash("entry_sha256"),
         call.hexHashes("inclusion_proof"),
-        outcome);
+        outcome,
+        node.has("approval")
+            ? Optional.of(call.oneOf("approval", Set.of("accepted", "declined", "cancelled", "timeout", "unavailable")))
+            : Optional.empty());
   }
 
   private static Optional<OutcomeEntry> readOutcome(JsonFields call, long decisionIndex, long chainLength) throws ClaimException {
