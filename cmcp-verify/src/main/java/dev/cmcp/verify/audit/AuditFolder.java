@@ -19,7 +19,7 @@ import java.util.stream.Stream;
  * entry names the previous epoch's file, length, root and tip; the link holds when that file is
  * the epoch just before it and its replayed head is what the genesis entry says. Files set aside
  * as damaged ({@code *.quarantined}) are listed, and the epoch that set them aside must say so in a
- * {@code quarantine} entry naming the file's SHA-256.
+ * "quarantine" entry naming the file's SHA-256.
  *
  * @param epochs the epoch files in order, oldest first
  * @param quarantined the quarantined files found beside them
