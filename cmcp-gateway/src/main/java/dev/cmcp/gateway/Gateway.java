@@ -13,6 +13,7 @@ import dev.cmcp.gateway.auth.Authenticator;
 import dev.cmcp.gateway.auth.IssuerKeys;
 import dev.cmcp.gateway.auth.RefusalLog;
 import dev.cmcp.gateway.catalog.Catalog;
+import dev.cmcp.gateway.claim.AttestationStatement;
 import dev.cmcp.gateway.claim.ClaimIssuer;
 import dev.cmcp.gateway.config.ClaimGranularity;
 import dev.cmcp.gateway.config.ConfigException;
@@ -22,6 +23,7 @@ import dev.cmcp.gateway.config.GatewayConfig;
 import dev.cmcp.gateway.config.ListenAddress;
 import dev.cmcp.gateway.config.LogFormat;
 import dev.cmcp.gateway.config.RuntimeEnvironment;
+import dev.cmcp.gateway.config.TlsSettings;
 import dev.cmcp.gateway.http.GatewayHttpServer;
 import dev.cmcp.gateway.mcp.CallControls;
 import dev.cmcp.gateway.mcp.JsonRpcDecoder;
@@ -36,6 +38,9 @@ import dev.cmcp.gateway.policy.ActivePolicy;
 import dev.cmcp.gateway.policy.PolicyBundle;
 import dev.cmcp.gateway.policy.SessionHistories;
 import dev.cmcp.gateway.ratelimit.RateLimits;
+import dev.cmcp.gateway.tls.ServerIdentities;
+import dev.cmcp.gateway.tls.ServerIdentity;
+import dev.cmcp.gateway.tls.TlsException;
 import dev.cmcp.gateway.upstream.UpstreamSettings;
 import dev.cmcp.gateway.upstream.Upstreams;
 import dev.cmcp.verify.StrictJson;
@@ -147,13 +152,27 @@ public final class Gateway implements AutoCloseable {
         + " policies, version " + bundle.version() + ")");
     report.accept("catalog loaded: " + catalog.tools().size() + " tools, " + catalog.catalogHash());
 
+    Clock clock = Clock.systemUTC();
+    TlsSettings.Mode tlsMode;
+    try {
+      tlsMode = config.tls().effectiveMode(address);
+    } catch (ConfigException e) {
+      throw new StartupException(e.getMessage(), e);
+    }
+    Optional<ServerIdentity> tlsIdentity = tlsIdentity(config, tlsMode, address, clock);
+    // The TLS key is fixed for the run: every renewal of the evidence binds the same one.
+    Optional<String> tlsSpki = tlsIdentity.map(ServerIdentity::spkiSha256);
+    tlsIdentity.ifPresentOrElse(
+        identity -> report.accept("tls: " + tlsMode.configName() + ", key " + identity.origin() + ", SPKI sha256 "
+            + identity.spkiSha256() + " (bound into the attestation), " + config.tls().minVersion().configName() + " and later"),
+        () -> report.accept("tls: off (plain HTTP on loopback; the attestation binds no TLS key)"));
+
     // The claim key lives only in this process; its thumbprint is bound into the evidence.
     ClaimSigner signer = new ClaimSigner(newClaimKey());
     String mode = config.enforcementMode().configName();
     Function<ActivePolicy, Binding> bindingFor = active -> Binding.of(
-        active.bundle().bundleHash(), active.catalog().catalogHash(), mode, signer.jwk().thumbprint());
+        active.bundle().bundleHash(), active.catalog().catalogHash(), mode, signer.jwk().thumbprint(), tlsSpki);
     Binding binding = bindingFor.apply(policy);
-    Clock clock = Clock.systemUTC();
     CurrentEvidence evidence = attest(config, env, binding, clock, report);
     RuntimeEvidence first = evidence.evidence();
     String measurement = first.measurement();
@@ -179,7 +198,8 @@ public final class Gateway implements AutoCloseable {
     PolicyReloader reloader = new PolicyReloader(
         config.policyBundlePath(), checked.catalogFile(), environment, policy, bindingFor, evidence, audit);
     Optional<ClaimIssuer> claims = audit.map(log -> new ClaimIssuer(signer, reloader::attested, mode,
-        config.validitySeconds(), log, config.auditDir().resolve("claims"), clock));
+        config.validitySeconds(), log, config.auditDir().resolve("claims"), clock, tlsSpki));
+    AttestationStatement statement = new AttestationStatement(signer, reloader::attested, mode, config.validitySeconds(), tlsSpki, clock);
     report.accept("claim key: " + signer.jwk().thumbprint() + " (binding " + binding.hex().substring(0, 16) + "...)");
 
     upstreams.start();
@@ -208,8 +228,9 @@ public final class Gateway implements AutoCloseable {
     McpEndpoint endpoint = new McpEndpoint(
         new JsonRpcDecoder(json, config.limits().maxJsonValues()), sessions, toolCalls, claims, version());
     GatewayHttpServer http = new GatewayHttpServer(address, endpoint, authenticator,
-        new RefusalLog(audit, clock, AUDITED_REFUSALS_PER_SECOND), config.allowedOrigins(), json.mapper(), Optional.of(operations),
-        config.limits());
+        new RefusalLog(audit, clock, AUDITED_REFUSALS_PER_SECOND, Optional.of(metrics)), config.allowedOrigins(), json.mapper(),
+        Optional.of(operations), config.limits(),
+        tlsIdentity.map(identity -> new GatewayHttpServer.Tls(identity, config.tls().minVersion())), Optional.of(statement::current));
     try {
       http.start();
     } catch (Exception e) {
@@ -220,6 +241,7 @@ public final class Gateway implements AutoCloseable {
       throw new StartupException(bindFailure(address, e), e);
     }
     report.accept("listening on " + new ListenAddress(address.host(), http.port(), true)
+        + (http.tls() ? " (https)" : " (http)")
         + (authenticator.required() ? " (" + authenticator + " required)" : ""));
     audit.ifPresent(log -> {
       try {
@@ -250,6 +272,21 @@ public final class Gateway implements AutoCloseable {
       }
     }
     return "listen_addr " + address + ": cannot listen: " + e.getMessage();
+  }
+
+  /** The TLS key and certificate the mode calls for, made or loaded before anything is attested. */
+  private static Optional<ServerIdentity> tlsIdentity(GatewayConfig config, TlsSettings.Mode mode, ListenAddress address, Clock clock)
+      throws StartupException {
+    try {
+      return switch (mode) {
+        case OFF -> Optional.empty();
+        case GENERATE -> Optional.of(ServerIdentities.generate(address.host(), clock.instant()));
+        case FILES -> Optional.of(ServerIdentities.load(config.tls().certFile().orElseThrow(), config.tls().keyFile().orElseThrow(),
+            clock.instant()));
+      };
+    } catch (TlsException e) {
+      throw new StartupException(e.getMessage(), e);
+    }
   }
 
   /**

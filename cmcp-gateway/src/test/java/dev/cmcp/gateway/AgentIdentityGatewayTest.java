@@ -172,6 +172,9 @@ class AgentIdentityGatewayTest {
       }
     }
     assertThat(causes).contains("no_token", "unknown_token");
+    HttpResponse<String> metrics = CLIENT.send(HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + gateway.port() + "/metrics"))
+        .header("Authorization", "Bearer " + TOKEN_AUDITOR).GET().build(), HttpResponse.BodyHandlers.ofString());
+    assertThat(metrics.body()).contains("cmcp_auth_refusals_total{cause=\"no_token\",method=\"agent_token\"}");
   }
 
   private static HttpResponse<String> call(String token, String tool, String cmcp) throws Exception {

@@ -82,4 +82,37 @@ class GatewayAttestationTest {
         .hasMessageContaining("tpm skipped")
         .hasMessageContaining("CMCP_DEV_MODE=1");
   }
+
+  @Test
+  void tlsOffOnAnAddressReachableFromElsewhereRefusesToStartNamingTheKey() throws Exception {
+    Path config = Files.writeString(dir.resolve("cmcp-config.yaml"),
+        "listen_addr: \"0.0.0.0:0\"\naudit_dir: audit\ntls:\n  mode: off\n");
+
+    assertThatThrownBy(() -> Gateway.start(config, Map.of("CMCP_DEV_MODE", "1", "CMCP_BEARER_TOKEN", "t0ken-t0ken-t0ken"), out()))
+        .isInstanceOf(Gateway.StartupException.class)
+        .hasMessageStartingWith("tls.mode: off is allowed only on a loopback listen_addr");
+    assertThat(printed()).doesNotContain("listening on");
+    assertThat(dir.resolve("audit")).doesNotExist();
+  }
+
+  @Test
+  void aFilesKeyThatIsNotItsCertificatesRefusesToStartNamingTheKeyFile() throws Exception {
+    Path cert = dir.resolve("cert.pem");
+    Path key = dir.resolve("key.pem");
+    Process openssl = new ProcessBuilder("openssl", "req", "-x509", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:P-256", "-nodes",
+        "-days", "2", "-subj", "/CN=gw", "-keyout", key.toString(), "-out", cert.toString()).redirectErrorStream(true).start();
+    openssl.getInputStream().readAllBytes();
+    assertThat(openssl.waitFor()).isZero();
+    Process other = new ProcessBuilder("openssl", "genpkey", "-algorithm", "EC", "-pkeyopt", "ec_paramgen_curve:P-256",
+        "-out", key.toString()).redirectErrorStream(true).start();
+    other.getInputStream().readAllBytes();
+    assertThat(other.waitFor()).isZero();
+    Path config = Files.writeString(dir.resolve("cmcp-config.yaml"),
+        "listen_addr: \"127.0.0.1:0\"\naudit_dir: audit\ntls:\n  mode: files\n  cert_file: cert.pem\n  key_file: key.pem\n");
+
+    assertThatThrownBy(() -> Gateway.start(config, DEV_MODE, out()))
+        .isInstanceOf(Gateway.StartupException.class)
+        .hasMessageStartingWith("tls.key_file " + key + ": this key does not belong to the first certificate of tls.cert_file");
+    assertThat(printed()).doesNotContain("listening on");
+  }
 }

@@ -12,6 +12,11 @@ public enum CheckName {
   EVIDENCE,
   /** The evidence's user data is the binding of the claim's policy hashes and key. */
   BINDING,
+  /**
+   * The key that terminates the gateway's TLS is the one the evidence binds
+   * ({@code trace.tls.spki_sha256}), and, when a TLS connection presented a key, that key.
+   */
+  TLS_KEY_BOUND,
   /** The policy bundle is the one the auditor expects. */
   BUNDLE_HASH,
   /** The runtime measurement is the one the auditor expects. */

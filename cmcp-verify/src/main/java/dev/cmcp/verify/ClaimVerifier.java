@@ -9,6 +9,7 @@ import static dev.cmcp.verify.CheckName.FRESHNESS;
 import static dev.cmcp.verify.CheckName.INCLUSION_PROOFS;
 import static dev.cmcp.verify.CheckName.MEASUREMENT;
 import static dev.cmcp.verify.CheckName.SIGNATURE;
+import static dev.cmcp.verify.CheckName.TLS_KEY_BOUND;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.node.ArrayNode;
@@ -17,12 +18,14 @@ import com.fasterxml.jackson.databind.node.NullNode;
 import dev.cmcp.verify.VerificationReport.Check;
 import dev.cmcp.verify.VerificationReport.Result;
 import dev.cmcp.verify.VerificationReport.Status;
+import dev.cmcp.verify.audit.AuditFolder;
 import dev.cmcp.verify.audit.AuditLogReplay;
 import dev.cmcp.verify.audit.ChainHead;
 import dev.cmcp.verify.audit.MerkleTree;
 import dev.cmcp.verify.claim.Binding;
 import dev.cmcp.verify.claim.ClaimException;
 import dev.cmcp.verify.claim.ClaimSignature;
+import dev.cmcp.verify.claim.GatewayAttestation;
 import dev.cmcp.verify.claim.GatewayClaim;
 import dev.cmcp.verify.claim.GatewayClaim.Call;
 import dev.cmcp.verify.claim.GatewayClaim.OutcomeEntry;
@@ -41,6 +44,7 @@ import dev.cmcp.verify.evidence.tdx.TdxException;
 import dev.cmcp.verify.evidence.tdx.TdxVerifier;
 import dev.cmcp.verify.evidence.tpm.TpmCheck;
 import dev.cmcp.verify.evidence.tpm.TpmVerifier;
+import java.io.IOException;
 import java.nio.file.Path;
 import java.time.Instant;
 import java.util.ArrayList;
@@ -63,6 +67,11 @@ public final class ClaimVerifier {
   private static final String UNCERTIFIED_AK = "AK not certified: no EK certificate chain, so nothing shows that a TPM"
       + " holds the key that signed the quote";
 
+  /**
+   * An attestation document is issued the moment it is asked for, by a gateway whose clock is not
+   * the agent's: one issued up to this far in the agent's future is still fresh.
+   */
+  static final java.time.Duration ATTESTATION_CLOCK_SKEW = java.time.Duration.ofSeconds(60);
   private static final Reading READING = new Reading();
 
   private ClaimVerifier() {}
@@ -137,13 +146,43 @@ public final class ClaimVerifier {
     } catch (ClaimException e) {
       return unreadable(e.getMessage());
     }
+    return verify(json, claim, options, Optional.empty(), false);
+  }
 
+  /**
+   * Verifies a gateway's attestation document ({@code GET /v1/attestation}, {@link GatewayAttestation})
+   * with the checks a claim gets, less those about sessions ({@code inclusion_proofs},
+   * {@code audit_log}: skipped).
+   *
+   * @param presentedTlsSpkiSha256 the SPKI hash of the key the gateway's TLS handshake presented,
+   *     when the document was fetched over TLS: {@code tls_key_bound} passes only when the
+   *     evidence binds exactly that key, so that a TLS-terminating proxy in between is caught
+   */
+  public static VerificationReport verifyAttestation(
+      byte[] documentBytes, VerificationOptions options, Optional<String> presentedTlsSpkiSha256) {
+    JsonNode json;
+    GatewayAttestation document;
+    try {
+      json = new StrictJson().parse(documentBytes);
+      document = GatewayAttestation.fromJson(json, READING);
+    } catch (StrictJson.MalformedJsonException e) {
+      return unreadable("the attestation document is not well-formed JSON: " + e.getMessage());
+    } catch (ClaimException e) {
+      return unreadable(e.getMessage());
+    }
+    return verify(json, document.asClaim(), options, presentedTlsSpkiSha256, true);
+  }
+
+  private static VerificationReport verify(
+      JsonNode json, GatewayClaim claim, VerificationOptions options, Optional<String> presentedTlsSpki, boolean attestationOnly) {
     List<Check> checks = new ArrayList<>();
     checks.add(signature(json, claim));
-    checks.add(Check.pass(CLAIM_FORMAT, "the claim has every field of " + GatewayClaim.EAT_PROFILE + " and no other; session "
-        + claim.gateway().sessionId() + claim.gateway().principal()
-            .map(p -> ", principal " + p.id() + " (" + p.method() + p.issuer().map(i -> " of " + i).orElse("") + ")")
-            .orElse(", principal not recorded")));
+    checks.add(Check.pass(CLAIM_FORMAT, attestationOnly
+        ? "the attestation document has every field of its format and no other"
+        : "the claim has every field of " + GatewayClaim.EAT_PROFILE + " and no other; session "
+            + claim.gateway().sessionId() + claim.gateway().principal()
+                .map(p -> ", principal " + p.id() + " (" + p.method() + p.issuer().map(i -> " of " + i).orElse("") + ")")
+                .orElse(", principal not recorded")));
     PlatformEvidence evidence;
     try {
       evidence = PlatformEvidence.of(claim.trace().runtime());
@@ -151,24 +190,31 @@ public final class ClaimVerifier {
       evidence = null;
       checks.add(Check.fail(EVIDENCE, e.getMessage()));
     }
-    Binding binding = Binding.of(claim.trace().policy(), claim.trace().cnf());
+    Binding binding = Binding.of(claim.trace());
     Optional<Hardware> hardware = Hardware.run(evidence, binding, options);
     boolean rootless = onlyLacksARoot(evidence, hardware);
     if (evidence != null) {
       checks.add(evidence(evidence, hardware, rootless, options.evidencePolicy()));
     }
-    checks.add(binding(evidence, hardware, binding));
+    Check bindingCheck = binding(evidence, hardware, binding);
+    checks.add(bindingCheck);
+    checks.add(tlsKeyBound(claim.trace().tlsSpkiSha256(), bindingCheck, presentedTlsSpki));
     checks.add(bundleHash(claim, options));
     checks.add(measurement(claim, options, evidence, hardware));
-    checks.add(freshness(claim, options.now()));
-    checks.add(inclusionProofs(claim));
-    checks.add(options.auditLog().map(file -> auditLog(file, claim)).orElse(
-        Check.skip(AUDIT_LOG, "no audit log given (--audit-log)")));
+    checks.add(freshness(claim, options.now(), attestationOnly ? ATTESTATION_CLOCK_SKEW : java.time.Duration.ZERO));
+    if (attestationOnly) {
+      checks.add(Check.skip(INCLUSION_PROOFS, "an attestation document covers no session"));
+      checks.add(Check.skip(AUDIT_LOG, "an attestation document covers no session"));
+    } else {
+      checks.add(inclusionProofs(claim));
+      checks.add(options.auditDir().map(dir -> auditFolder(dir, claim)).orElseGet(() -> options.auditLog()
+          .map(file -> auditLog(file, claim)).orElse(Check.skip(AUDIT_LOG, "no audit log given (--audit-log or --audit-dir)"))));
+    }
     List<String> notEstablished = notEstablished(evidence, hardware, rootless, options);
     Result result = result(checks, notEstablished);
     List<AcceptedRisk> risks = options.acceptedRisks().stream().sorted().toList();
     return new VerificationReport(checks, result, hardware.map(Hardware::report), notEstablished, risks,
-        result == Result.VERIFIED ? Optional.of(new VerifiedClaim(claim)) : Optional.empty());
+        result == Result.VERIFIED && !attestationOnly ? Optional.of(new VerifiedClaim(claim)) : Optional.empty());
   }
 
   /**
@@ -336,6 +382,34 @@ public final class ClaimVerifier {
         + ": SHA-512 of the claim's policy hashes, enforcement mode and key thumbprint");
   }
 
+  /**
+   * The TLS key rides on the binding: the evidence commits to {@code trace.tls.spki_sha256} exactly
+   * when the binding check passes. A key a TLS handshake presented must also be that one.
+   */
+  private static Check tlsKeyBound(Optional<String> attested, Check binding, Optional<String> presented) {
+    if (attested.isEmpty()) {
+      return presented.isEmpty()
+          ? Check.skip(TLS_KEY_BOUND, "the gateway served no TLS (tls.mode: off, loopback only): no TLS key is bound")
+          : Check.fail(TLS_KEY_BOUND, "the TLS connection presented key " + abbreviate(presented.get())
+              + ", but the attestation binds no TLS key (tls.mode: off): nothing shows this TLS endpoint is the attested gateway");
+    }
+    String spki = attested.get();
+    if (presented.isPresent() && !presented.get().equals(spki)) {
+      return Check.fail(TLS_KEY_BOUND, "the TLS connection presented key SPKI sha256 " + presented.get()
+          + ", but the attested gateway's TLS key is " + spki
+          + ": something else terminates this TLS connection (a TLS-terminating proxy, or another server)");
+    }
+    String connection = presented.isPresent() ? "; it is the key this TLS connection presented" : "";
+    return switch (binding.status()) {
+      case PASS -> Check.pass(TLS_KEY_BOUND, "the evidence binds TLS key SPKI sha256 " + spki + connection);
+      case FAIL -> Check.fail(TLS_KEY_BOUND, "the evidence does not bind trace.tls.spki_sha256 " + spki + " (see binding)");
+      case SKIP -> presented.isPresent()
+          ? Check.fail(TLS_KEY_BOUND, "TLS key " + spki + " is only stated, not bound: the evidence's report data cannot be"
+              + " checked (see binding)")
+          : Check.skip(TLS_KEY_BOUND, "TLS key " + spki + " is stated, but the evidence's report data cannot be checked (see binding)");
+    };
+  }
+
   private static Check bundleHash(GatewayClaim claim, VerificationOptions options) {
     if (options.expectedBundleHash().isEmpty()) {
       return Check.skip(BUNDLE_HASH, "no expected bundle hash given (--expected-bundle-hash)");
@@ -399,10 +473,10 @@ public final class ClaimVerifier {
     return Check.pass(MEASUREMENT, "the evidence's " + name + " " + carried + " is trace.runtime.measurement and the expected value");
   }
 
-  private static Check freshness(GatewayClaim claim, Instant now) {
+  private static Check freshness(GatewayClaim claim, Instant now, java.time.Duration skew) {
     Instant issued = Instant.ofEpochSecond(claim.trace().iat());
     Instant expires = Instant.ofEpochSecond(claim.trace().exp());
-    if (now.isBefore(issued)) {
+    if (now.plus(skew).isBefore(issued)) {
       return Check.fail(FRESHNESS, "issued at " + issued + ", after now (" + now + ")");
     }
     if (now.isAfter(expires)) {
@@ -440,6 +514,31 @@ public final class ClaimVerifier {
 
   private static boolean proves(String entryHash, long index, List<String> proof, long size, byte[] root) {
     return MerkleTree.verifyInclusion(HEX.parseHex(entryHash), index, size, proof.stream().map(HEX::parseHex).toList(), root);
+  }
+
+  /** Every epoch of the folder replays and links to the one before it, and the claim's epoch file agrees with the claim. */
+  private static Check auditFolder(Path dir, GatewayClaim claim) {
+    AuditFolder folder;
+    try {
+      folder = AuditFolder.verify(dir);
+    } catch (IOException e) {
+      return Check.fail(AUDIT_LOG, "cannot read the audit folder " + dir + ": " + e.getMessage());
+    }
+    if (!folder.faults().isEmpty()) {
+      return Check.fail(AUDIT_LOG, "the audit folder " + dir + " does not hold one linked chain of epochs: "
+          + String.join("; ", folder.faults()));
+    }
+    String epoch = claim.gateway().auditChain().epoch();
+    Optional<Path> file = folder.epochFile(epoch);
+    if (file.isEmpty()) {
+      return Check.fail(AUDIT_LOG, "the audit folder " + dir + " has no file of the claim's epoch " + epoch);
+    }
+    Check own = auditLog(file.get(), claim);
+    if (own.status() != Status.PASS) {
+      return own;
+    }
+    return Check.pass(AUDIT_LOG, own.reason() + "; the folder's " + folder.epochs().size() + " epochs link up"
+        + (folder.quarantined().isEmpty() ? "" : " (" + folder.quarantined().size() + " quarantined file(s), each recorded)"));
   }
 
   private static Check auditLog(Path file, GatewayClaim claim) {

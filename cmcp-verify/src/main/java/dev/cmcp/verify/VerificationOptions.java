@@ -22,6 +22,7 @@ import java.util.Set;
  * @param snpPolicy what an SEV-SNP guest must show beyond a genuine report (default: debug guests refused)
  * @param tdxPolicy what a TDX guest must show beyond a genuine quote (default: debug TDs refused, only an
  *     UpToDate TCB accepted when TCB info is supplied)
+ * @param auditDir the audit folder whose epochs are all replayed and linked (instead of one {@code auditLog} file)
  * @param acceptedRisks expectations the auditor explicitly does not give; without an expectation
  *     or its accepted risk, a claim is at most {@code partially_verified}
  */
@@ -34,7 +35,8 @@ public record VerificationOptions(
     TrustStore trustStore,
     SnpPolicy snpPolicy,
     TdxPolicy tdxPolicy,
-    Set<AcceptedRisk> acceptedRisks) {
+    Set<AcceptedRisk> acceptedRisks,
+    Optional<Path> auditDir) {
 
   public VerificationOptions {
     Objects.requireNonNull(evidencePolicy, "evidencePolicy");
@@ -45,6 +47,10 @@ public record VerificationOptions(
     Objects.requireNonNull(trustStore, "trustStore");
     Objects.requireNonNull(snpPolicy, "snpPolicy");
     Objects.requireNonNull(tdxPolicy, "tdxPolicy");
+    Objects.requireNonNull(auditDir, "auditDir");
+    if (auditLog.isPresent() && auditDir.isPresent()) {
+      throw new IllegalArgumentException("give either an audit log file or an audit folder, not both");
+    }
     acceptedRisks = acceptedRisks.isEmpty() ? Set.of() : Collections.unmodifiableSet(EnumSet.copyOf(acceptedRisks));
     if (expectedBundleHash.isPresent() && acceptedRisks.contains(AcceptedRisk.ANY_BUNDLE)) {
       throw new IllegalArgumentException("give either an expected bundle hash or " + AcceptedRisk.ANY_BUNDLE.option() + ", not both");
@@ -57,41 +63,56 @@ public record VerificationOptions(
 
   public static VerificationOptions of(EvidencePolicy evidencePolicy, Instant now) {
     return new VerificationOptions(evidencePolicy, now, Optional.empty(), Optional.empty(), Optional.empty(),
-        TrustStore.empty(), SnpPolicy.defaults(), TdxPolicy.defaults(), Set.of());
+        TrustStore.empty(), SnpPolicy.defaults(), TdxPolicy.defaults(), Set.of(), Optional.empty());
   }
 
   /** Expect this policy bundle ({@code sha256:<hex>}) for the claim and each of its calls. */
   public VerificationOptions withExpectedBundleHash(String bundleHash) {
     return new VerificationOptions(evidencePolicy, now, Optional.of(bundleHash), expectedMeasurement, auditLog,
-        trustStore, snpPolicy, tdxPolicy, acceptedRisks);
+        trustStore, snpPolicy, tdxPolicy, acceptedRisks, auditDir);
   }
 
   /** Expect this runtime measurement (hex): SEV-SNP MEASUREMENT, TDX MRTD, TPM PCR digest, or the software measurement. */
   public VerificationOptions withExpectedMeasurement(String measurement) {
     return new VerificationOptions(evidencePolicy, now, expectedBundleHash, Optional.of(measurement), auditLog,
-        trustStore, snpPolicy, tdxPolicy, acceptedRisks);
+        trustStore, snpPolicy, tdxPolicy, acceptedRisks, auditDir);
   }
 
   /** Replay this audit log file and compare it with the claim. */
   public VerificationOptions withAuditLog(Path file) {
     return new VerificationOptions(evidencePolicy, now, expectedBundleHash, expectedMeasurement, Optional.of(file),
-        trustStore, snpPolicy, tdxPolicy, acceptedRisks);
+        trustStore, snpPolicy, tdxPolicy, acceptedRisks, auditDir);
+  }
+
+  /**
+   * Replay every epoch of this audit folder, follow the links between them, and compare the
+   * claim's epoch file with the claim ({@code cmcp verify --audit-dir}).
+   */
+  public VerificationOptions withAuditDir(Path dir) {
+    return new VerificationOptions(evidencePolicy, now, expectedBundleHash, expectedMeasurement, auditLog,
+        trustStore, snpPolicy, tdxPolicy, acceptedRisks, Optional.of(dir));
   }
 
   /** Check hardware evidence with these certificates, CRLs and collateral ({@link TrustStore#load} of a folder). */
   public VerificationOptions withTrustStore(TrustStore store) {
     return new VerificationOptions(evidencePolicy, now, expectedBundleHash, expectedMeasurement, auditLog,
-        store, snpPolicy, tdxPolicy, acceptedRisks);
+        store, snpPolicy, tdxPolicy, acceptedRisks, auditDir);
+  }
+
+  /** Judge freshness, certificates and CRLs at this time. */
+  public VerificationOptions withNow(Instant time) {
+    return new VerificationOptions(evidencePolicy, time, expectedBundleHash, expectedMeasurement, auditLog,
+        trustStore, snpPolicy, tdxPolicy, acceptedRisks, auditDir);
   }
 
   public VerificationOptions withSnpPolicy(SnpPolicy policy) {
     return new VerificationOptions(evidencePolicy, now, expectedBundleHash, expectedMeasurement, auditLog,
-        trustStore, policy, tdxPolicy, acceptedRisks);
+        trustStore, policy, tdxPolicy, acceptedRisks, auditDir);
   }
 
   public VerificationOptions withTdxPolicy(TdxPolicy policy) {
     return new VerificationOptions(evidencePolicy, now, expectedBundleHash, expectedMeasurement, auditLog,
-        trustStore, snpPolicy, policy, acceptedRisks);
+        trustStore, snpPolicy, policy, acceptedRisks, auditDir);
   }
 
   /**
@@ -102,7 +123,7 @@ public record VerificationOptions(
     Set<AcceptedRisk> risks = EnumSet.of(risk);
     risks.addAll(acceptedRisks);
     return new VerificationOptions(evidencePolicy, now, expectedBundleHash, expectedMeasurement, auditLog,
-        trustStore, snpPolicy, tdxPolicy, risks);
+        trustStore, snpPolicy, tdxPolicy, risks, auditDir);
   }
 
   private static String bundleHash(String value) {

@@ -9,6 +9,7 @@ import static dev.cmcp.verify.CheckName.FRESHNESS;
 import static dev.cmcp.verify.CheckName.INCLUSION_PROOFS;
 import static dev.cmcp.verify.CheckName.MEASUREMENT;
 import static dev.cmcp.verify.CheckName.SIGNATURE;
+import static dev.cmcp.verify.CheckName.TLS_KEY_BOUND;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
@@ -27,6 +28,7 @@ import java.time.Instant;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
+import java.util.Optional;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
@@ -144,6 +146,21 @@ class ClaimVerifierTest {
   }
 
   @Test
+  void anAuditFolderIsReplayedWholeAndTheClaimsEpochComparedWithTheClaim() throws IOException {
+    VerificationReport report = verify(claim, allowSoftware().withAuditDir(dir));
+
+    assertThat(report.check(AUDIT_LOG).status()).as(report.toText()).isEqualTo(Status.PASS);
+    assertThat(report.check(AUDIT_LOG).reason()).contains("the folder's 1 epochs link up");
+
+    Path empty = Files.createDirectories(dir.resolve("empty"));
+    Files.writeString(empty.resolve("audit-20261125T090000Z-00000000.jsonl.quarantined"), "x\n");
+    VerificationReport noEpoch = verify(claim, allowSoftware().withAuditDir(empty));
+    assertThat(noEpoch.check(AUDIT_LOG).status()).isEqualTo(Status.FAIL);
+    assertThat(noEpoch.check(AUDIT_LOG).reason()).contains("holds no audit-*.jsonl epoch file")
+        .contains("is quarantined, but no epoch's quarantine entry names it");
+  }
+
+  @Test
   void aClaimOverAPrefixOfALogThatKeptGrowingVerifies() {
     gateway.decide("s2", "crm.contacts", "allow", "forwarded", "allow-contacts");
 
@@ -258,6 +275,68 @@ class ClaimVerifierTest {
     claim = gateway.sign(claim);
 
     assertFails(verify(claim, allowSoftware()), BINDING, "is not the binding");
+  }
+
+  /** Makes the claim one of a gateway serving TLS with the key {@code spki}: named in trace.tls and bound by the evidence. */
+  private void serveTlsWithKey(String spki) throws Exception {
+    String thumbprint = dev.cmcp.verify.claim.GatewayClaim.fromJson(claim, new ClaimVerifier.Reading()).trace().cnf().thumbprint();
+    ((ObjectNode) claim.get("trace")).putObject("tls").put("spki_sha256", spki);
+    Binding bound = Binding.of(TestGateway.BUNDLE_HASH, TestGateway.CATALOG_HASH, "enforcing", thumbprint, Optional.of(spki));
+    runtime().setAll(SoftwareEvidence.create(bound, TestGateway.MEASUREMENT, TestGateway.BOOT));
+  }
+
+  @Test
+  void aClaimNamingTheTlsKeyItsEvidenceBindsPassesTlsKeyBound() throws Exception {
+    serveTlsWithKey("5a".repeat(32));
+    claim = gateway.sign(claim);
+
+    VerificationReport report = verify(claim, withLog().withExpectedBundleHash(TestGateway.BUNDLE_HASH));
+
+    assertThat(report.check(TLS_KEY_BOUND).status()).as(report.toText()).isEqualTo(Status.PASS);
+    assertThat(report.check(TLS_KEY_BOUND).reason()).isEqualTo("the evidence binds TLS key SPKI sha256 " + "5a".repeat(32));
+    assertThat(report.check(BINDING).status()).isEqualTo(Status.PASS);
+    assertThat(report.result()).isEqualTo(Result.PARTIALLY_VERIFIED);
+    assertThat(report.checks()).noneMatch(c -> c.status() == Status.FAIL);
+  }
+
+  @Test
+  void aClaimWhoseTlsKeyHashWasChangedFailsTheBindingAndTlsKeyBound() throws Exception {
+    serveTlsWithKey("5a".repeat(32));
+    ((ObjectNode) claim.at("/trace/tls")).put("spki_sha256", "66".repeat(32));
+    claim = gateway.sign(claim);
+
+    VerificationReport report = verify(claim, allowSoftware());
+
+    assertFails(report, BINDING, "is not the binding");
+    assertFails(report, TLS_KEY_BOUND, "the evidence does not bind trace.tls.spki_sha256 " + "66".repeat(32));
+  }
+
+  @Test
+  void aClaimWhoseTlsKeyWasAddedAfterTheEvidenceFailsTheBinding() {
+    ((ObjectNode) claim.get("trace")).putObject("tls").put("spki_sha256", "5a".repeat(32));
+    claim = gateway.sign(claim);
+
+    VerificationReport report = verify(claim, allowSoftware());
+
+    assertFails(report, BINDING, "is not the binding");
+    assertFails(report, TLS_KEY_BOUND, "the evidence does not bind");
+  }
+
+  @Test
+  void aClaimOfAGatewayWithoutTlsSkipsTlsKeyBoundAndStillVerifies() {
+    VerificationReport report = verify(claim, allowSoftware());
+
+    assertThat(report.check(TLS_KEY_BOUND).status()).isEqualTo(Status.SKIP);
+    assertThat(report.check(TLS_KEY_BOUND).reason()).contains("tls.mode: off");
+    assertThat(report.checks()).noneMatch(c -> c.status() == Status.FAIL);
+  }
+
+  @Test
+  void aMalformedTlsMemberIsAFormatError() {
+    ((ObjectNode) claim.get("trace")).putObject("tls").put("spki_sha256", "not-hex");
+    claim = gateway.sign(claim);
+
+    assertFails(verify(claim, allowSoftware()), CLAIM_FORMAT, "trace.tls.spki_sha256: expected 64 lower-case hex digits");
   }
 
   @Test

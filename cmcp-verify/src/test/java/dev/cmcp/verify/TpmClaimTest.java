@@ -171,12 +171,32 @@ class TpmClaimTest {
     assertThat(report.result()).isEqualTo(Result.UNVERIFIED);
   }
 
+  @Test
+  void aQuoteOverABindingWithTheTlsKeyBindsThatKeyAndNoOther() throws Exception {
+    ObjectNode unsigned = gateway.unsignedClaim("s1");
+    ((ObjectNode) unsigned.get("trace")).putObject("tls").put("spki_sha256", "5a".repeat(32));
+    TpmEvidence quote = quoteOverBindingOf(unsigned);
+    ObjectNode bound = claim(PCR_DIGEST, quote);
+    ((ObjectNode) bound.get("trace")).putObject("tls").put("spki_sha256", "5a".repeat(32));
+    ObjectNode otherKey = bound.deepCopy();
+    ((ObjectNode) otherKey.at("/trace/tls")).put("spki_sha256", "66".repeat(32));
+
+    VerificationReport report = verify(gateway.sign(bound), options(EvidencePolicy.ALLOW_SOFTWARE));
+    VerificationReport changed = verify(gateway.sign(otherKey), options(EvidencePolicy.ALLOW_SOFTWARE));
+
+    assertThat(report.check(BINDING).status()).as(report.toText()).isEqualTo(Status.PASS);
+    assertThat(report.check(CheckName.TLS_KEY_BOUND).status()).isEqualTo(Status.PASS);
+    assertThat(report.checks()).noneMatch(c -> c.status() == Status.FAIL);
+    assertThat(changed.check(BINDING).status()).isEqualTo(Status.FAIL);
+    assertThat(changed.check(CheckName.TLS_KEY_BOUND).status()).isEqualTo(Status.FAIL);
+  }
+
   // ---- helpers
 
   /** The fixture's quote, re-made over the binding of {@code claim} and signed by a software key posing as an AK. */
   private static TpmEvidence quoteOverBindingOf(ObjectNode claim) throws Exception {
     GatewayClaim.Trace trace = GatewayClaim.fromJson(claim.deepCopy().put("signature", "AA"), new ClaimVerifier.Reading()).trace();
-    Binding binding = Binding.of(trace.policy(), trace.cnf());
+    Binding binding = Binding.of(trace);
     TpmEvidence real = TpmFixtures.evidence(TpmFixtures.ECC);
     TpmEvidence overBinding = new TpmEvidence(
         TpmFixtures.attestOver(real.attest(), binding.bytes()), real.signature(), real.akPublic(), real.pcrs());

@@ -3,6 +3,7 @@ package dev.cmcp.gateway.auth;
 import dev.cmcp.gateway.audit.AuditException;
 import dev.cmcp.gateway.audit.AuditLog;
 import dev.cmcp.gateway.audit.AuditRecords;
+import dev.cmcp.gateway.ops.GatewayMetrics;
 import dev.cmcp.gateway.ops.LogField;
 import java.lang.System.Logger;
 import java.lang.System.Logger.Level;
@@ -22,19 +23,29 @@ public final class RefusalLog {
   private final Optional<AuditLog> audit;
   private final Clock clock;
   private final int perSecond;
+  private final Optional<GatewayMetrics> metrics;
   // Guarded by this.
   private long second = Long.MIN_VALUE;
   private int recordedThisSecond;
   private long suppressed;
 
   public RefusalLog(Optional<AuditLog> audit, Clock clock, int perSecond) {
+    this(audit, clock, perSecond, Optional.empty());
+  }
+
+  /** @param metrics where every refusal is counted ({@code cmcp_auth_refusals_total}), the suppressed ones too */
+  public RefusalLog(Optional<AuditLog> audit, Clock clock, int perSecond, Optional<GatewayMetrics> metrics) {
     this.audit = audit;
     this.clock = clock;
     this.perSecond = perSecond;
+    this.metrics = metrics;
   }
 
   /** Records one refusal, unless over this second's budget. */
   public void refused(AuthRefusal refusal, Optional<String> requestId) {
+    if (metrics.isPresent()) {
+      metrics.get().authRefused(refusal.cause(), refusal.method().word());
+    }
     long leftOut;
     synchronized (this) {
       long now = clock.instant().getEpochSecond();

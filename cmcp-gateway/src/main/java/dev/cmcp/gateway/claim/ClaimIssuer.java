@@ -16,6 +16,7 @@ import java.time.Clock;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
+import java.util.Optional;
 import java.util.TreeSet;
 import java.util.UUID;
 import java.util.concurrent.ConcurrentHashMap;
@@ -46,6 +47,7 @@ public final class ClaimIssuer {
   private final AuditLog log;
   private final Path claimsDirectory;
   private final Clock clock;
+  private final Optional<String> tlsSpkiSha256;
   private final java.util.concurrent.atomic.AtomicLong issued = new java.util.concurrent.atomic.AtomicLong();
   /** How many calls the last claim of each session covered: what {@link #issueUnclaimed} need not claim again. */
   private final Map<String, Integer> claimedCalls = new ConcurrentHashMap<>();
@@ -83,6 +85,17 @@ public final class ClaimIssuer {
   public ClaimIssuer(
       ClaimSigner signer, Supplier<Attested> attested, String enforcementMode, long validitySeconds, AuditLog log,
       Path claimsDirectory, Clock clock) {
+    this(signer, attested, enforcementMode, validitySeconds, log, claimsDirectory, clock, Optional.empty());
+  }
+
+  /**
+   * @param tlsSpkiSha256 the SPKI hash of the key terminating the gateway's TLS, which the
+   *     evidence binds; claims name it in {@code trace.tls}. Empty when the gateway serves no TLS.
+   */
+  public ClaimIssuer(
+      ClaimSigner signer, Supplier<Attested> attested, String enforcementMode, long validitySeconds, AuditLog log,
+      Path claimsDirectory, Clock clock, Optional<String> tlsSpkiSha256) {
+    this.tlsSpkiSha256 = tlsSpkiSha256;
     this.signer = signer;
     this.attested = attested;
     this.enforcementMode = enforcementMode;
@@ -105,14 +118,7 @@ public final class ClaimIssuer {
     Attested policy = attested.get();
 
     ObjectNode claim = NODES.objectNode();
-    ObjectNode trace = claim.putObject("trace");
-    trace.put("eat_profile", EAT_PROFILE);
-    trace.put("iat", iat);
-    trace.put("exp", iat + validitySeconds);
-    trace.set("runtime", policy.runtime().deepCopy());
-    trace.putObject("policy").put("bundle_hash", policy.bundleHash()).put("catalog_hash", policy.catalogHash())
-        .put("enforcement_mode", enforcementMode);
-    trace.putObject("cnf").set("jwk", signer.jwk().toJson());
+    claim.set("trace", trace(policy, enforcementMode, signer, tlsSpkiSha256, iat, iat + validitySeconds));
 
     ObjectNode gateway = claim.putObject("gateway");
     gateway.put("session_id", sessionId);
@@ -161,6 +167,20 @@ public final class ClaimIssuer {
       }
     }
     return new Unclaimed(written, failures, leftOut);
+  }
+
+  /** {@code trace}, as claims and the attestation document carry it. */
+  static ObjectNode trace(Attested policy, String enforcementMode, ClaimSigner signer, Optional<String> tlsSpkiSha256, long iat, long exp) {
+    ObjectNode trace = NODES.objectNode();
+    trace.put("eat_profile", EAT_PROFILE);
+    trace.put("iat", iat);
+    trace.put("exp", exp);
+    trace.set("runtime", policy.runtime().deepCopy());
+    trace.putObject("policy").put("bundle_hash", policy.bundleHash()).put("catalog_hash", policy.catalogHash())
+        .put("enforcement_mode", enforcementMode);
+    trace.putObject("cnf").set("jwk", signer.jwk().toJson());
+    tlsSpkiSha256.ifPresent(spki -> trace.putObject("tls").put("spki_sha256", spki));
+    return trace;
   }
 
   private ObjectNode callJson(RecordedCall call, long length) {

@@ -28,6 +28,10 @@ final class VerifyCommand implements Callable<Integer> {
   @Option(names = "--audit-log", paramLabel = "FILE", description = "the epoch's audit log: replay every entry and link")
   Optional<Path> auditLog;
 
+  @Option(names = "--audit-dir", paramLabel = "DIR",
+      description = "the audit folder instead of --audit-log: replay every epoch, follow the links between them, compare the claim's epoch")
+  Optional<Path> auditDir;
+
   @Option(names = "--certs", paramLabel = "DIR",
       description = "certificates, CRLs and collateral for hardware evidence (AMD ASK/ARK and VCEK; Intel SGX Root CA, TCB info, QE identity)")
   Optional<Path> certs;
@@ -64,7 +68,7 @@ final class VerifyCommand implements Callable<Integer> {
   public Integer call() {
     return VerifyCli.run(
         new VerifyCli.Arguments(claim, expectedBundleHash, expectedMeasurement, auditLog, certs, allowSoftware,
-            acceptAnyBundle, acceptAnyMeasurement, now, json, minTcb, acceptTcbStatus),
+            acceptAnyBundle, acceptAnyMeasurement, now, json, minTcb, acceptTcbStatus, auditDir),
         System.out, System.err);
   }
 }

@@ -37,7 +37,8 @@ public final class ConfigLoader {
           "telemetry",
           "rate_limits",
           "approval_timeout_seconds",
-          "auth");
+          "auth",
+          "tls");
 
   private static final Set<String> TELEMETRY_KEYS = Set.of("traces_endpoint", "sampling_ratio", "resource_attributes");
 
@@ -64,6 +65,7 @@ public final class ConfigLoader {
           "tpm_device",
           "pcr_selection");
 
+  private static final Set<String> TLS_KEYS = Set.of("mode", "cert_file", "key_file", "min_version");
   private static final Set<String> LIMITS_KEYS =
       Set.of(
           "session_idle_timeout_seconds",
@@ -132,7 +134,39 @@ public final class ConfigLoader {
         telemetry(top),
         rateLimits(top.map("rate_limits")),
         Duration.ofSeconds(top.positive("approval_timeout_seconds").orElse(120L)),
-        auth(top));
+        auth(top),
+        tls(top.map("tls"), folder));
+  }
+
+  /** The files are read at start, where a missing or unreadable one is reported under its key. */
+  private static TlsSettings tls(YamlMap tls, Path folder) throws ConfigException {
+    tls.rejectUnknownKeys(TLS_KEYS);
+    Optional<TlsSettings.Mode> mode;
+    // YAML 1.1 reads an unquoted off as false: the mode the user wrote, not a type error.
+    if (tls.isBoolean("mode")) {
+      if (tls.bool("mode").orElseThrow()) {
+        throw tls.error("mode", "use one of generate, files, off (an unquoted on/yes/true is not a mode)");
+      }
+      mode = Optional.of(TlsSettings.Mode.OFF);
+    } else {
+      mode = tls.choice("mode", TlsSettings.Mode.values(), TlsSettings.Mode::configName);
+    }
+    boolean files = mode.orElse(null) == TlsSettings.Mode.FILES;
+    for (String key : List.of("cert_file", "key_file")) {
+      if (files && !tls.has(key)) {
+        throw tls.error("mode", "files needs tls.cert_file (the PEM certificate chain) and tls.key_file (its PEM private key); "
+            + "tls." + key + " is missing");
+      }
+      if (!files && tls.has(key)) {
+        throw tls.error(key, "is read only with tls.mode: files; set the mode or remove the key");
+      }
+    }
+    return new TlsSettings(
+        mode,
+        files ? Optional.of(path(tls, "cert_file", "", folder)) : Optional.empty(),
+        files ? Optional.of(path(tls, "key_file", "", folder)) : Optional.empty(),
+        tls.choice("min_version", TlsSettings.MinVersion.values(), TlsSettings.MinVersion::configName)
+            .orElse(TlsSettings.MinVersion.TLS_1_3));
   }
 
   /** Tracing is off unless traces_endpoint names an http(s) URL. */
@@ -283,7 +317,7 @@ public final class ConfigLoader {
       throw new ConfigException(RuntimeEnvironment.BEARER_TOKEN + " is one token shared by every agent and cannot be used "
           + "with an auth section, which tells agents apart; unset it and give each agent its own entry under auth.agents");
     }
-    config.effectiveListenAddress(env);
+    config.tls().effectiveMode(config.effectiveListenAddress(env));
   }
 
   private static RateLimits.Settings rateLimits(YamlMap limits) throws ConfigException {

@@ -39,6 +39,7 @@ import java.util.Optional;
  * @param rateLimits rate_limits: the gateway-wide limits on calls, per principal and per tool
  * @param approvalTimeout approval_timeout_seconds: how long a person has to answer an approval question
  * @param auth the auth section: per-agent tokens, OAuth; empty when the file has none
+ * @param tls the tls: section
  */
 public record GatewayConfig(
     Path configFile,
@@ -67,7 +68,8 @@ public record GatewayConfig(
     Telemetry telemetry,
     RateLimits.Settings rateLimits,
     Duration approvalTimeout,
-    Optional<AuthSettings> auth) {
+    Optional<AuthSettings> auth,
+    TlsSettings tls) {
 
   public GatewayConfig {
     Objects.requireNonNull(configFile);
@@ -92,6 +94,7 @@ public record GatewayConfig(
     Objects.requireNonNull(rateLimits);
     Objects.requireNonNull(approvalTimeout);
     Objects.requireNonNull(auth);
+    Objects.requireNonNull(tls);
     allowedOrigins = List.copyOf(allowedOrigins);
   }
 

@@ -66,6 +66,11 @@ final class YamlMap {
     return node.has(key);
   }
 
+  /** Whether {@code key} holds true or false, as YAML 1.1 reads unquoted on/off/yes/no too. */
+  boolean isBoolean(String key) {
+    return node.has(key) && node.get(key).isBoolean();
+  }
+
   Optional<String> string(String key) throws ConfigException {
     Optional<JsonNode> value = value(key);
     if (value.isEmpty()) {

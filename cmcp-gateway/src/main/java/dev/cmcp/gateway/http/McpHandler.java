@@ -3,6 +3,7 @@ package dev.cmcp.gateway.http;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.NullNode;
+import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.cmcp.gateway.auth.AuthRefusal;
 import dev.cmcp.gateway.auth.AuthResult;
 import dev.cmcp.gateway.auth.Authenticator;
@@ -32,6 +33,7 @@ import java.util.Optional;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
 import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.function.Supplier;
 import org.eclipse.jetty.http.HttpHeader;
 import org.eclipse.jetty.io.Content;
 import org.eclipse.jetty.server.Handler;
@@ -56,6 +58,7 @@ final class McpHandler extends Handler.Abstract {
   private static final Duration KEEPALIVE = Duration.ofSeconds(15);
   private static final String CLAIMS_PREFIX = "/v1/sessions/";
   private static final String CLAIM_SUFFIX = "/claim";
+  private static final String ATTESTATION = "/v1/attestation";
 
   private final McpEndpoint endpoint;
   private final Authenticator authenticator;
@@ -70,6 +73,7 @@ final class McpHandler extends Handler.Abstract {
   private final RequestBytesBudget budget;
   private final LargeRequests largeRequests = new LargeRequests(Runtime.getRuntime().availableProcessors());
   private final Tracing tracing;
+  private final Optional<Supplier<ObjectNode>> attestation;
 
   /**
    * @param bodyTimeout how long a body may take in all, however fast it arrives
@@ -80,6 +84,15 @@ final class McpHandler extends Handler.Abstract {
   McpHandler(McpEndpoint endpoint, Authenticator authenticator, RefusalLog refusals, OriginPolicy origins, ObjectMapper json,
       Optional<Operations> operations, Duration bodyTimeout, Duration bodyGrace, long minBodyBytesPerSecond,
       RequestBytesBudget budget) {
+    this(endpoint, authenticator, refusals, origins, json, operations, bodyTimeout, bodyGrace, minBodyBytesPerSecond, budget,
+        Optional.empty());
+  }
+
+  /** @param attestation what {@code GET /v1/attestation} answers, to anyone; without it that path is not served */
+  McpHandler(McpEndpoint endpoint, Authenticator authenticator, RefusalLog refusals, OriginPolicy origins, ObjectMapper json,
+      Optional<Operations> operations, Duration bodyTimeout, Duration bodyGrace, long minBodyBytesPerSecond,
+      RequestBytesBudget budget, Optional<Supplier<ObjectNode>> attestation) {
+    this.attestation = attestation;
     this.bodyGrace = bodyGrace;
     this.minBodyBytesPerSecond = minBodyBytesPerSecond;
     this.budget = budget;
@@ -138,6 +151,19 @@ final class McpHandler extends Handler.Abstract {
     // A liveness probe must answer without credentials: it says only that the process serves.
     if ("/healthz".equals(path)) {
       return plainText(response, callback, 200, "ok\n", "text/plain; charset=utf-8");
+    }
+    // Read before authenticating, by agents deciding whether to trust this endpoint: it names no
+    // session and holds nothing secret (evidence, policy hashes, public keys).
+    if (attestation.isPresent() && ATTESTATION.equals(path)) {
+      if (!"GET".equals(request.getMethod())) {
+        response.getHeaders().put(HttpHeader.ALLOW, "GET");
+        return plainText(response, callback, 405, ATTESTATION + " is read with GET\n", "text/plain; charset=utf-8");
+      }
+      response.setStatus(200);
+      response.getHeaders().put(HttpHeader.CONTENT_TYPE, "application/json");
+      response.getHeaders().put(HttpHeader.CACHE_CONTROL, "no-store");
+      response.write(true, ByteBuffer.wrap(json.writeValueAsBytes(attestation.get().get())), callback);
+      return true;
     }
     // Where an MCP client learns how to get a token, so it is served to everyone (RFC 9728).
     if (authenticator.protectedResource().isPresent() && authenticator.protectedResource().get().serves(path)) {
@@ -203,7 +229,8 @@ final class McpHandler extends Handler.Abstract {
         }
         McpHttpRequest mcpRequest =
             new McpHttpRequest(sessionId, header(request, "MCP-Protocol-Version"), header(request, "X-MCP-Workflow-ID"), body,
-            Optional.of(requestId), identity);
+            Optional.of(requestId), identity,
+                new McpHttpRequest.MirroredHeaders(header(request, "Mcp-Method"), header(request, "Mcp-Name")));
         boolean large = LargeRequests.isLarge(body.length);
         try {
           if (large && !awaitTurn()) {

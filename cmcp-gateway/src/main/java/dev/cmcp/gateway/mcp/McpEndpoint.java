@@ -144,11 +144,80 @@ public final class McpEndpoint {
     if (traced && message instanceof JsonRpcMessage.Request call) {
       Span.current().setAttribute("mcp.method.name", call.method());
     }
+    Optional<McpHttpResponse> mismatch = headerMismatch(message, request);
+    if (mismatch.isPresent()) {
+      return mismatch.get();
+    }
+    if (ProtocolVersions.MODERN.equals(request.protocolVersion().orElse(null))) {
+      return modern(message, request, toAgent);
+    }
     return switch (message) {
       case JsonRpcMessage.Notification n -> notification(n, request);
       case JsonRpcMessage.Response r -> agentAnswered(r, request);
       case JsonRpcMessage.Request r -> request(r, request, toAgent);
     };
+  }
+
+  /**
+   * A request whose mirrored headers ({@code Mcp-Method}, {@code Mcp-Name}) disagree with its
+   * body, or are missing under 2026-07-28, is refused with 400 and {@code HeaderMismatchError},
+   * and audited as blocked: something between the agent and the gateway may have acted on the
+   * headers, while the policy would judge the body.
+   */
+  private Optional<McpHttpResponse> headerMismatch(JsonRpcMessage message, McpHttpRequest request) {
+    JsonNode id;
+    String method;
+    ObjectNode params;
+    switch (message) {
+      case JsonRpcMessage.Request r -> {
+        id = r.id();
+        method = r.method();
+        params = r.params();
+      }
+      case JsonRpcMessage.Notification n -> {
+        id = null;
+        method = n.method();
+        params = n.params();
+      }
+      case JsonRpcMessage.Response r -> {
+        return Optional.empty();
+      }
+    }
+    Optional<String> problem = Modern.headerProblem(request, method, params);
+    if (problem.isEmpty()) {
+      return Optional.empty();
+    }
+    LOG.log(Level.INFO, "request refused: header mismatch ({0})", method);
+    toolCalls.recordHeaderMismatch(method, params, request);
+    return Optional.of(McpHttpResponse.error(400, id,
+        JsonRpcError.withWord(Modern.HEADER_MISMATCH, "Header mismatch: " + problem.get(), "header_mismatch")));
+  }
+
+  /**
+   * A request of the stateless 2026-07-28 revision: served without a session (an {@code
+   * Mcp-Session-Id} is ignored, as the revision says), only the methods the revision has, with the
+   * revision's own {@code _meta} members kept from the upstream, and each result in the revision's
+   * shape.
+   */
+  private McpHttpResponse modern(JsonRpcMessage message, McpHttpRequest request, Optional<Consumer<ObjectNode>> toAgent) {
+    if (!(message instanceof JsonRpcMessage.Request rpc)) {
+      // The revision defines no client notification over HTTP (closing the stream cancels) and no client responses.
+      return message instanceof JsonRpcMessage.Notification
+          ? McpHttpResponse.accepted()
+          : McpHttpResponse.error(400, null, JsonRpcError.of(JsonRpcError.INVALID_REQUEST,
+              "MCP 2026-07-28 clients send no responses: server requests are made with input_required results"));
+    }
+    if (!Modern.METHODS.contains(rpc.method())) {
+      return McpHttpResponse.error(404, rpc.id(), JsonRpcError.of(JsonRpcError.METHOD_NOT_FOUND,
+          "method not found in MCP " + ProtocolVersions.MODERN + ": " + rpc.method()));
+    }
+    if (rpc.method().equals("server/discover")) {
+      return McpHttpResponse.result(rpc.id(), Modern.discover(gatewayVersion));
+    }
+    Optional<McpLogLevel> level = McpLogLevel.named(rpc.params().path("_meta").path(Modern.LOG_LEVEL).asText(""));
+    Modern.stripMeta(rpc.params());
+    McpHttpResponse answer = request(rpc, request.withoutSession(), toAgent.map(sink -> Modern.filtered(sink, level)));
+    return Modern.decorated(rpc.method(), answer, gatewayVersion);
   }
 
   /** {@code DELETE /mcp}: the agent ends its session. */
@@ -256,6 +325,8 @@ public final class McpEndpoint {
     try {
       return switch (rpc.method()) {
         case "ping" -> McpHttpResponse.result(rpc.id(), NODES.objectNode());
+        // Answered in every revision: a client may probe with it before choosing one.
+        case "server/discover" -> McpHttpResponse.result(rpc.id(), Modern.discover(gatewayVersion));
         case "tools/list" -> McpHttpResponse.result(rpc.id(), toolCalls.discovery().tools(caller(rpc, request)));
         case "tools/call" -> {
           refuseBorrowedSession(rpc, session);

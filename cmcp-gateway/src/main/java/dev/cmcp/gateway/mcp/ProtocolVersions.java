@@ -14,6 +14,12 @@ public final class ProtocolVersions {
    */
   public static final List<String> SUPPORTED = List.of("2025-11-25", "2025-06-18", "2025-03-26", "2024-11-05");
 
+  /**
+   * The stateless revision: no {@code initialize}, each request carries its version and
+   * capabilities in {@code _meta} and its method and name in headers ({@link Modern}).
+   */
+  public static final String MODERN = "2026-07-28";
+
   /** Assumed for a request without the header, as the 2025-06-18 transport rules say. */
   public static final String DEFAULT_WITHOUT_HEADER = "2025-03-26";
 
@@ -32,7 +38,15 @@ public final class ProtocolVersions {
 
   /** Whether a {@code MCP-Protocol-Version} header value is acceptable on a request. */
   public static boolean acceptsHeader(String headerValue) {
-    return SUPPORTED.contains(headerValue);
+    return SUPPORTED.contains(headerValue) || MODERN.equals(headerValue);
+  }
+
+  /** Every version the gateway speaks, newest first, as {@code server/discover} lists them. */
+  public static List<String> all() {
+    List<String> all = new java.util.ArrayList<>();
+    all.add(MODERN);
+    all.addAll(SUPPORTED);
+    return List.copyOf(all);
   }
 
   /** Whether {@code version} is older than {@code than}; both are dates, so they compare as text. */
@@ -43,9 +57,9 @@ public final class ProtocolVersions {
   /** The error for a version not spoken, with the versions that are, as MCP defines it. */
   static JsonRpcError unsupported(String requested) {
     ObjectNode data = JsonNodeFactory.instance.objectNode();
-    SUPPORTED.forEach(data.putArray("supported")::add);
+    all().forEach(data.putArray("supported")::add);
     data.put("requested", requested.length() <= 64 ? requested : requested.substring(0, 64) + "...");
     return new JsonRpcError(UNSUPPORTED_PROTOCOL_VERSION,
-        "Unsupported protocol version " + data.path("requested").asText() + "; supported: " + SUPPORTED, data);
+        "Unsupported protocol version " + data.path("requested").asText() + "; supported: " + all(), data);
   }
 }

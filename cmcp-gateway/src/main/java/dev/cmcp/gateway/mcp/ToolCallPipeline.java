@@ -283,6 +283,42 @@ public final class ToolCallPipeline {
     return govern(request, caller.workflowAllowed() ? decide(request, target) : workflowNotAllowed(caller));
   }
 
+  /**
+   * Records a request refused because its mirrored headers disagree with its body: a blocked
+   * decision with cause {@code header_mismatch}, under the name the body gives. Best effort: the
+   * request is refused whether or not the log can record it.
+   */
+  void recordHeaderMismatch(String method, ObjectNode params, McpHttpRequest request) {
+    if (audit.isEmpty()) {
+      return;
+    }
+    JsonNode named = params.get(method.equals("resources/read") ? "uri" : "name");
+    String target = named != null && named.isTextual() ? named.asText() : method;
+    ActivePolicy active = policies.get();
+    String action = switch (method) {
+      case "tools/call" -> "call_tool";
+      case "resources/read" -> "read_resource";
+      case "prompts/get" -> "get_prompt";
+      default -> method;
+    };
+    JsonNode arguments = params.get("arguments") instanceof ObjectNode given ? given : JsonNodeFactory.instance.objectNode();
+    try {
+      audit.get().appendDecision(new AuditRecords.Decision(
+          request.sessionId().filter(ToolCallPipeline::printable).orElse("stateless-header-mismatch"),
+          request.workflowId().filter(ToolCallPipeline::printable).orElse(Caller.DEFAULT_WORKFLOW),
+          target.length() <= 256 ? target : target.substring(0, 256), "deny", "blocked", Optional.of("header_mismatch"),
+          List.of(), Digests.sha256Hex(CanonicalJson.bytes(arguments)), active.bundle().bundleHash(), mode.configName(),
+          action, request.requestId()));
+    } catch (AuditException e) {
+      LOG.log(Level.ERROR, "audit log cannot record a header mismatch: {0}", e.getMessage());
+    }
+  }
+
+  /** Whether a header value may go into the audit log as an identifier: 1-256 printable characters. */
+  private static boolean printable(String value) {
+    return !value.isEmpty() && value.length() <= 256 && value.chars().allMatch(c -> c >= 0x20 && c != 0x7f);
+  }
+
   /** The upstream servers; the endpoint listens to their resource updates. */
   Upstreams upstreams() {
     return upstreams;

@@ -52,6 +52,7 @@ public final class GatewayMetrics {
   private final Histogram auditFsync;
   private final Histogram auditBatch;
   private final Gauge auditQuarantined;
+  private final Counter authRefusals;
 
   /**
    * @param catalogTools the tool names of the catalog at start (their series appear with their first call)
@@ -89,6 +90,10 @@ public final class GatewayMetrics {
     auditQuarantined = Gauge.builder().name("cmcp_audit_quarantined_files")
         .help("Damaged previous audit epoch files this start renamed aside (quarantined) so that it could start; 0 when none.")
         .register(registry);
+    // Labels are the refusal's cause and method words, a fixed set: nothing a caller sends becomes a label.
+    authRefusals = Counter.builder().name("cmcp_auth_refusals_total")
+        .help("Requests refused by authentication, by cause (no_token, token_expired, ...) and the method checked.")
+        .labelNames("cause", "method").register(registry);
     JvmMetrics.builder().register(registry);
   }
 
@@ -105,6 +110,11 @@ public final class GatewayMetrics {
   public void toolCallDecided(String tool, boolean inCatalog, String decision) {
     CounterDataPoint counter = calls.labelValues(inCatalog ? tool : UNSANCTIONED, decision, mode);
     counter.inc();
+  }
+
+  /** One request refused by authentication, counted whether or not the audit log recorded it one by one. */
+  public void authRefused(String cause, String method) {
+    authRefusals.labelValues(cause, method).inc();
   }
 
   /** How many damaged previous epoch files the audit log quarantined at start. */

@@ -64,6 +64,26 @@ class ClaimIssuerTest {
         dir.resolve("claims"), CLOCK);
   }
 
+  @Test
+  void aGatewayServingTlsNamesItsKeyInEveryClaimAndTheEvidenceBindsIt() throws Exception {
+    ClaimSigner signer = new ClaimSigner(KeyPairGenerator.getInstance("Ed25519").generateKeyPair());
+    String spki = "5a".repeat(32);
+    Binding binding = Binding.of(BUNDLE_HASH, CATALOG_HASH, "enforcing", signer.jwk().thumbprint(), java.util.Optional.of(spki));
+    ObjectNode runtime = SoftwareEvidence.create(binding, MEASUREMENT, CLOCK.instant());
+    log.close();
+    log = AuditLog.open(dir.resolve("tls"), genesis(signer.jwk().thumbprint()), CLOCK);
+    ClaimIssuer tlsIssuer = new ClaimIssuer(signer, () -> new ClaimIssuer.Attested(BUNDLE_HASH, CATALOG_HASH, runtime), "enforcing",
+        VALIDITY_SECONDS, log, dir.resolve("claims"), CLOCK, java.util.Optional.of(spki));
+    log.appendDecision(blocked("s1", "crm.delete"));
+
+    ObjectNode claim = tlsIssuer.issue("s1");
+
+    assertThat(claim.at("/trace/tls/spki_sha256").asText()).isEqualTo(spki);
+    VerificationReport report = verify(claim);
+    assertThat(report.check(CheckName.TLS_KEY_BOUND).status()).as(report.toText()).isEqualTo(Status.PASS);
+    assertThat(report.checks()).noneMatch(c -> c.status() == Status.FAIL);
+  }
+
   @AfterEach
   void stop() {
     log.close();
@@ -81,7 +101,8 @@ class ClaimIssuerTest {
     VerificationReport report = verify(claim);
     assertThat(report.result()).as(report.toText()).isEqualTo(Result.PARTIALLY_VERIFIED);
     for (CheckName check : CheckName.values()) {
-      Status expected = check == CheckName.EVIDENCE ? Status.SKIP : Status.PASS;
+      // This gateway serves no TLS, so no TLS key is bound.
+      Status expected = check == CheckName.EVIDENCE || check == CheckName.TLS_KEY_BOUND ? Status.SKIP : Status.PASS;
       assertThat(report.check(check).status()).as(report.toText()).isEqualTo(expected);
     }
 

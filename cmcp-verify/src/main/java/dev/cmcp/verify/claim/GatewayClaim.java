@@ -25,8 +25,14 @@ public record GatewayClaim(Trace trace, Session gateway, String signature) {
   private static final Pattern SHA256_NOTATION = Pattern.compile("sha256:[0-9a-f]{64}");
   private static final Pattern LOWER_HEX = Pattern.compile("(?:[0-9a-f]{2})+");
 
-  /** {@code trace}: what ran, under which policy, with which key. */
-  public record Trace(long iat, long exp, Attestation runtime, Policy policy, Jwk cnf) {}
+  /**
+   * {@code trace}: what ran, under which policy, with which key.
+   *
+   * @param tlsSpkiSha256 {@code trace.tls.spki_sha256}: the SHA-256 of the SubjectPublicKeyInfo of
+   *     the key that terminates the gateway's TLS, bound into the evidence; absent ({@code trace}
+   *     has no {@code tls} member) when the gateway served plain HTTP on loopback
+   */
+  public record Trace(long iat, long exp, Attestation runtime, Policy policy, Jwk cnf, Optional<String> tlsSpkiSha256) {}
 
   /** {@code trace.runtime}: the platform, its measurement and its raw evidence (base64url). */
   public record Attestation(Platform platform, String assurance, String measurement, String evidence) {}
@@ -79,10 +85,18 @@ public record GatewayClaim(Trace trace, Session gateway, String signature) {
   public static GatewayClaim fromJson(JsonNode claim, ClaimVerifier.Reading permit) throws ClaimException {
     Objects.requireNonNull(permit, "only ClaimVerifier reads an unverified claim");
     JsonFields root = JsonFields.exactly(claim, "", Set.of("trace", "gateway", "signature"));
-    Trace trace = readTrace(root.object("trace", Set.of("eat_profile", "iat", "exp", "runtime", "policy", "cnf")));
+    Trace trace = readTraceOf(root);
     Session session = readSession(
         root.object("gateway", Set.of("session_id", "workflow_id", "audit_chain", "calls"), Set.of("principal")));
     return new GatewayClaim(trace, session, root.text("signature"));
+  }
+
+  /**
+   * Reads {@code trace} of a claim or of an attestation document; {@code tls} is its one optional
+   * member, so that claims of gateways without TLS read as before.
+   */
+  static Trace readTraceOf(JsonFields parent) throws ClaimException {
+    return readTrace(parent.object("trace", Set.of("eat_profile", "iat", "exp", "runtime", "policy", "cnf"), Set.of("tls")));
   }
 
   private static Trace readTrace(JsonFields trace) throws ClaimException {
@@ -108,7 +122,10 @@ public record GatewayClaim(Trace trace, Session gateway, String signature) {
         policy.oneOf("enforcement_mode", Set.of("enforcing", "advisory", "silent")));
     JsonFields cnf = trace.object("cnf", Set.of("jwk"));
     Jwk jwk = Jwk.fromJson(cnf.node("jwk"), cnf.path("jwk"));
-    return new Trace(iat, exp, attestation, policyHashes, jwk);
+    Optional<String> tlsSpki = trace.has("tls")
+        ? Optional.of(trace.object("tls", Set.of("spki_sha256")).hexHash("spki_sha256"))
+        : Optional.empty();
+    return new Trace(iat, exp, attestation, policyHashes, jwk, tlsSpki);
   }
 
   private static Session readSession(JsonFields gateway) throws ClaimException {

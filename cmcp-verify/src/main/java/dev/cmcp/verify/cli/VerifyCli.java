@@ -52,6 +52,7 @@ public final class VerifyCli {
    * @param json {@code --json}: print the report as JSON instead of one line per check
    * @param minTcb {@code --min-tcb}: the lowest SEV-SNP REPORTED_TCB accepted, {@code bootloader=3,tee=0,snp=8,microcode=115}
    * @param acceptTcbStatus {@code --accept-tcb-status}: TDX TCB statuses accepted besides UpToDate, comma-separated
+   * @param auditDir {@code --audit-dir}: the audit folder, every epoch replayed and linked, the claim's compared
    */
   public record Arguments(
       Path claim,
@@ -65,7 +66,17 @@ public final class VerifyCli {
       Optional<Instant> now,
       boolean json,
       Optional<String> minTcb,
-      Optional<String> acceptTcbStatus) {
+      Optional<String> acceptTcbStatus,
+      Optional<Path> auditDir) {
+
+    /** Without an audit folder. */
+    public Arguments(
+        Path claim, Optional<String> expectedBundleHash, Optional<String> expectedMeasurement, Optional<Path> auditLog,
+        Optional<Path> certs, boolean allowSoftware, boolean acceptAnyBundle, boolean acceptAnyMeasurement,
+        Optional<Instant> now, boolean json, Optional<String> minTcb, Optional<String> acceptTcbStatus) {
+      this(claim, expectedBundleHash, expectedMeasurement, auditLog, certs, allowSoftware, acceptAnyBundle,
+          acceptAnyMeasurement, now, json, minTcb, acceptTcbStatus, Optional.empty());
+    }
 
     /** Without a minimum SEV-SNP TCB or extra TDX TCB statuses. */
     public Arguments(
@@ -73,7 +84,7 @@ public final class VerifyCli {
         Optional<Path> certs, boolean allowSoftware, boolean acceptAnyBundle, boolean acceptAnyMeasurement,
         Optional<Instant> now, boolean json) {
       this(claim, expectedBundleHash, expectedMeasurement, auditLog, certs, allowSoftware, acceptAnyBundle,
-          acceptAnyMeasurement, now, json, Optional.empty(), Optional.empty());
+          acceptAnyMeasurement, now, json, Optional.empty(), Optional.empty(), Optional.empty());
     }
   }
 
@@ -117,6 +128,9 @@ public final class VerifyCli {
     }
     if (arguments.auditLog().isPresent()) {
       options = options.withAuditLog(arguments.auditLog().get());
+    }
+    if (arguments.auditDir().isPresent()) {
+      options = options.withAuditDir(arguments.auditDir().get());
     }
     if (arguments.minTcb().isPresent()) {
       options = options.withSnpPolicy(options.snpPolicy().withMinimumTcb(TcbVersion.parse(arguments.minTcb().get())));

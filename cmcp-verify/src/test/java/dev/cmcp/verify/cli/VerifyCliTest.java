@@ -65,9 +65,11 @@ class VerifyCliTest {
     assertThat(report.get("not_established")).hasSize(1);
     assertThat(report.get("accepted_risks")).isEmpty();
     assertThat(report.get("result").asText()).isEqualTo("partially_verified");
-    assertThat(report.get("checks")).hasSize(9);
-    assertThat(report.at("/checks/4/name").asText()).isEqualTo("bundle_hash");
-    assertThat(report.at("/checks/4/status").asText()).isEqualTo("pass");
+    assertThat(report.get("checks")).hasSize(10);
+    assertThat(report.at("/checks/4/name").asText()).isEqualTo("tls_key_bound");
+    assertThat(report.at("/checks/4/status").asText()).isEqualTo("skip");
+    assertThat(report.at("/checks/5/name").asText()).isEqualTo("bundle_hash");
+    assertThat(report.at("/checks/5/status").asText()).isEqualTo("pass");
   }
 
   @Test

@@ -57,6 +57,11 @@ final class Swtpm implements AutoCloseable {
     launch();
   }
 
+  /** What attestation.tpm_device says to reach this simulator. */
+  String device() {
+    return "127.0.0.1:" + port;
+  }
+
   /** Extends a sha256 PCR with the SHA-256 digest {@code digestHex}, as firmware would. */
   void extend(int pcr, String digestHex) throws IOException, InterruptedException {
     Process extend = new ProcessBuilder("tpm2_pcrextend", "--tcti=" + target().tcti(), pcr + ":sha256=" + digestHex)

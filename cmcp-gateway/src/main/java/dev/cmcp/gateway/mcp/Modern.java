@@ -1,0 +1,184 @@
+package dev.cmcp.gateway.mcp;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.node.JsonNodeFactory;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import java.nio.ByteBuffer;
+import java.nio.charset.CharacterCodingException;
+import java.nio.charset.CodingErrorAction;
+import java.nio.charset.StandardCharsets;
+import java.util.Base64;
+import java.util.Iterator;
+import java.util.Optional;
+import java.util.Set;
+import java.util.function.Consumer;
+
+/**
+ * The rules of MCP 2026-07-28 that differ from the session-based revisions, for the endpoint:
+ * headers that mirror the body, the version and capabilities in each request's {@code _meta},
+ * the methods the revision keeps, and the members every result carries.
+ */
+final class Modern {
+
+  static final String META_PREFIX = "io.modelcontextprotocol/";
+  static final String PROTOCOL_VERSION = META_PREFIX + "protocolVersion";
+  static final String LOG_LEVEL = META_PREFIX + "logLevel";
+  static final String SERVER_INFO = META_PREFIX + "serverInfo";
+  /** {@code HeaderMismatchError}: a mirrored header is missing, malformed or disagrees with the body. */
+  static final int HEADER_MISMATCH = -32020;
+
+  /** The methods of the revision the gateway serves; anything else is answered 404, -32601. */
+  static final Set<String> METHODS = Set.of("server/discover", "tools/list", "tools/call", "resources/list",
+      "resources/templates/list", "resources/read", "prompts/list", "prompts/get", "completion/complete");
+  /** The methods whose {@code Mcp-Name} header mirrors {@code params.name} or {@code params.uri}. */
+  private static final Set<String> NAMED = Set.of("tools/call", "resources/read", "prompts/get");
+  /** Results that are {@code CacheableResult}s and so carry {@code ttlMs} and {@code cacheScope}. */
+  private static final Set<String> CACHEABLE =
+      Set.of("tools/list", "prompts/list", "resources/list", "resources/read", "resources/templates/list", "server/discover");
+  private static final JsonNodeFactory NODES = JsonNodeFactory.instance;
+
+  private Modern() {}
+
+  /**
+   * What is wrong with the mirrored headers of a request or notification, empty when nothing is.
+   * Checked on every request that carries them, whatever its revision: policy judges the body,
+   * so a header that an intermediary may have routed on must say the same. Under 2026-07-28 they
+   * are required, and the body's {@code _meta} version must be the header's.
+   */
+  static Optional<String> headerProblem(McpHttpRequest request, String method, ObjectNode params) {
+    boolean modern = ProtocolVersions.MODERN.equals(request.protocolVersion().orElse(null));
+    Optional<String> mcpMethod = request.mirrored().method();
+    if (mcpMethod.isPresent() && !mcpMethod.get().equals(method)) {
+      return Optional.of("Mcp-Method header '" + abbreviate(mcpMethod.get()) + "' does not match the body's method '" + method + "'");
+    }
+    if (mcpMethod.isEmpty() && modern) {
+      return Optional.of("the Mcp-Method header is required");
+    }
+    if (NAMED.contains(method)) {
+      JsonNode bodyValue = params.get(method.equals("resources/read") ? "uri" : "name");
+      String body = bodyValue != null && bodyValue.isTextual() ? bodyValue.asText() : null;
+      Optional<String> header = request.mirrored().name();
+      if (header.isPresent()) {
+        Optional<String> decoded = decode(header.get());
+        if (decoded.isEmpty()) {
+          return Optional.of("the Mcp-Name header's =?base64?...?= value is not Base64 of UTF-8 text");
+        }
+        if (!decoded.get().equals(body)) {
+          return Optional.of("Mcp-Name header value '" + abbreviate(decoded.get()) + "' does not match the body's value '"
+              + abbreviate(String.valueOf(body)) + "'");
+        }
+      } else if (modern) {
+        return Optional.of("the Mcp-Name header is required for " + method);
+      }
+    }
+    if (modern) {
+      JsonNode version = params.path("_meta").get(PROTOCOL_VERSION);
+      if (version == null || !version.isTextual() || !version.asText().equals(ProtocolVersions.MODERN)) {
+        return Optional.of("_meta." + PROTOCOL_VERSION + " must be the MCP-Protocol-Version header's "
+            + ProtocolVersions.MODERN);
+      }
+    }
+    return Optional.empty();
+  }
+
+  /** A header value in the transport's Base64 sentinel form, decoded; a plain value as it is. */
+  static Optional<String> decode(String value) {
+    if (!(value.startsWith("=?base64?") && value.endsWith("?=") && value.length() >= "=?base64??=".length())) {
+      return Optional.of(value);
+    }
+    try {
+      byte[] bytes = Base64.getDecoder().decode(value.substring("=?base64?".length(), value.length() - 2));
+      return Optional.of(StandardCharsets.UTF_8.newDecoder()
+          .onMalformedInput(CodingErrorAction.REPORT).onUnmappableCharacter(CodingErrorAction.REPORT)
+          .decode(ByteBuffer.wrap(bytes)).toString());
+    } catch (IllegalArgumentException | CharacterCodingException e) {
+      return Optional.empty();
+    }
+  }
+
+  /**
+   * Removes the revision's own {@code _meta} members before the request goes on: they describe
+   * the agent's exchange with the gateway, not the gateway's with the upstream, which has its own.
+   */
+  static void stripMeta(ObjectNode params) {
+    if (!(params.get("_meta") instanceof ObjectNode meta)) {
+      return;
+    }
+    for (Iterator<String> names = meta.fieldNames(); names.hasNext(); ) {
+      if (names.next().startsWith(META_PREFIX)) {
+        names.remove();
+      }
+    }
+    if (meta.isEmpty()) {
+      params.remove("_meta");
+    }
+  }
+
+  /**
+   * What of the upstream's messages during a call reaches a 2026-07-28 agent: never a request
+   * (server requests are made with input_required results there, which the gateway does not
+   * bridge), and log messages only when the request asked for them with a level, at or above it.
+   */
+  static Consumer<ObjectNode> filtered(Consumer<ObjectNode> toAgent, Optional<McpLogLevel> level) {
+    return message -> {
+      if (message.has("id")) {
+        return;
+      }
+      if ("notifications/message".equals(message.path("method").asText())) {
+        Optional<McpLogLevel> sent = McpLogLevel.named(message.path("params").path("level").asText(""));
+        if (level.isEmpty() || sent.isEmpty() || !level.get().admits(sent.get())) {
+          return;
+        }
+      }
+      toAgent.accept(message);
+    };
+  }
+
+  /** The members a 2026-07-28 result carries that older upstreams' results lack. */
+  static McpHttpResponse decorated(String method, McpHttpResponse response, String gatewayVersion) {
+    if (response.body().isEmpty() || !(response.body().get().get("result") instanceof ObjectNode result)) {
+      return response;
+    }
+    if (!result.has("resultType")) {
+      result.put("resultType", "complete");
+    }
+    ObjectNode meta = result.get("_meta") instanceof ObjectNode existing ? existing : result.putObject("_meta");
+    meta.set(SERVER_INFO, serverInfo(gatewayVersion));
+    if (CACHEABLE.contains(method)) {
+      // Lists and reads are filtered per caller by the policy, which a reload may change at any
+      // time: no cache may keep them, nor share them between callers.
+      if (!result.has("ttlMs")) {
+        result.put("ttlMs", 0);
+      }
+      if (!result.has("cacheScope")) {
+        result.put("cacheScope", "private");
+      }
+    }
+    return response;
+  }
+
+  /** The {@code server/discover} result. */
+  static ObjectNode discover(String gatewayVersion) {
+    ObjectNode result = NODES.objectNode().put("resultType", "complete");
+    ProtocolVersions.all().forEach(result.putArray("supportedVersions")::add);
+    ObjectNode capabilities = result.putObject("capabilities");
+    capabilities.putObject("tools");
+    capabilities.putObject("resources");
+    capabilities.putObject("prompts");
+    capabilities.putObject("completions");
+    result.putObject("_meta").set(SERVER_INFO, serverInfo(gatewayVersion));
+    result.put("instructions",
+        "Tool calls, resource reads and prompts through this gateway are checked against a Cedar policy bundle and audited.");
+    result.put("ttlMs", 0);
+    result.put("cacheScope", "public");
+    return result;
+  }
+
+  private static ObjectNode serverInfo(String gatewayVersion) {
+    return NODES.objectNode().put("name", "cmcp-gateway").put("title", "cMCP gateway").put("version", gatewayVersion);
+  }
+
+  private static String abbreviate(String text) {
+    return text.length() <= 200 ? text : text.substring(0, 200) + "...";
+  }
+}

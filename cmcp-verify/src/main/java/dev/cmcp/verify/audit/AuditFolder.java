@@ -1,0 +1,133 @@
+package dev.cmcp.verify.audit;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import java.io.IOException;
+import java.io.InputStream;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.security.MessageDigest;
+import java.security.NoSuchAlgorithmException;
+import java.util.ArrayList;
+import java.util.HexFormat;
+import java.util.List;
+import java.util.Optional;
+import java.util.stream.Stream;
+
+/**
+ * A whole audit folder: every epoch file replayed, in the order of their names (which sort by
+ * boot time), and each epoch's genesis link followed to the one before it. An epoch's genesis
+ * entry names the previous epoch's file, length, root and tip; the link holds when that file is
+ * the epoch just before it and its replayed head is what the genesis entry says. Files set aside
+ * as damaged ({@code *.quarantined}) are listed, and the epoch that set them aside must say so in a
+ * {@code quarantine} entry naming the file's SHA-256.
+ *
+ * @param epochs the epoch files in order, oldest first
+ * @param quarantined the quarantined files found beside them
+ * @param faults what does not hold, one sentence each naming the file; empty when the chain holds
+ */
+public record AuditFolder(List<Path> epochs, List<Path> quarantined, List<String> faults) {
+
+  static final String PREFIX = "audit-";
+  static final String SUFFIX = ".jsonl";
+  static final String QUARANTINED = ".quarantined";
+
+  public AuditFolder {
+    epochs = List.copyOf(epochs);
+    quarantined = List.copyOf(quarantined);
+    faults = List.copyOf(faults);
+  }
+
+  /** Replays every epoch of {@code dir} and follows the links between them; never throws for what the files hold. */
+  public static AuditFolder verify(Path dir) throws IOException {
+    List<Path> epochs;
+    List<Path> quarantined;
+    try (Stream<Path> files = Files.list(dir)) {
+      List<Path> all = files.sorted().toList();
+      epochs = all.stream().filter(p -> name(p).startsWith(PREFIX) && name(p).endsWith(SUFFIX)).toList();
+      quarantined = all.stream().filter(p -> name(p).startsWith(PREFIX) && name(p).contains(SUFFIX + QUARANTINED)).toList();
+    }
+    List<String> faults = new ArrayList<>();
+    if (epochs.isEmpty()) {
+      faults.add(dir + " holds no audit-*.jsonl epoch file");
+    }
+    Optional<AuditLogReplay.Intact> before = Optional.empty();
+    Optional<Path> beforeFile = Optional.empty();
+    List<String> quarantineEntries = new ArrayList<>();
+    for (Path file : epochs) {
+      AuditLogReplay.Result replay = AuditLogReplay.replay(file);
+      if (replay instanceof AuditLogReplay.Broken broken) {
+        faults.add(name(file) + " " + broken.describe());
+        before = Optional.empty();
+        beforeFile = Optional.of(file);
+        continue;
+      }
+      AuditLogReplay.Intact log = (AuditLogReplay.Intact) replay;
+      JsonNode link = log.entry(0).path("previous_epoch");
+      for (int i = 1; i < log.length(); i++) {
+        if (!log.entry(i).path("type").asText().equals("quarantine")) {
+          continue;
+        }
+        quarantineEntries.add(log.entry(i).path("quarantined_as").asText() + " " + log.entry(i).path("file_sha256").asText());
+      }
+      if (beforeFile.isEmpty()) {
+        if (!link.isNull() && !link.isMissingNode()) {
+          faults.add(name(file) + ": its genesis links to " + link.path("file").asText() + ", which is not in the folder"
+              + " (deleted or moved away?)");
+        }
+      } else if (link.isNull() || link.isMissingNode()) {
+        faults.add(name(file) + ": its genesis links to no previous epoch, but " + name(beforeFile.get()) + " comes before it");
+      } else if (!link.path("file").asText().equals(name(beforeFile.get()))) {
+        faults.add(name(file) + ": its genesis links to " + link.path("file").asText() + ", but the epoch before it is "
+            + name(beforeFile.get()) + " (an epoch between them was deleted, or this one was moved in)");
+      } else if (before.isEmpty()) {
+        faults.add(name(file) + ": links to " + name(beforeFile.get()) + ", which does not replay (see above)");
+      } else {
+        ChainHead head = before.get().prefix((int) Math.min(link.path("length").asLong(), before.get().length()));
+        if (link.path("length").asLong() != before.get().length()) {
+          faults.add(name(file) + ": its genesis says " + name(beforeFile.get()) + " held " + link.path("length").asLong()
+              + " entries; it holds " + before.get().length() + " (entries added after the epoch ended, or cut)");
+        } else if (!head.root().equals(link.path("root").asText()) || !head.tip().equals(link.path("tip").asText())) {
+          faults.add(name(file) + ": the root and tip its genesis names are not those of " + name(beforeFile.get()));
+        } else if (!log.previousEpochTip().equals(head.tip())) {
+          faults.add(name(file) + ": its genesis prev is not the tip of " + name(beforeFile.get()));
+        }
+      }
+      before = Optional.of(log);
+      beforeFile = Optional.of(file);
+    }
+    for (Path file : quarantined) {
+      String digest = sha256(file);
+      if (quarantineEntries.stream().noneMatch(entry -> entry.startsWith(name(file) + " "))) {
+        faults.add(name(file) + " is quarantined, but no epoch's quarantine entry names it");
+      } else if (!quarantineEntries.contains(name(file) + " " + digest)) {
+        faults.add(name(file) + ": its SHA-256 " + digest + " is not the one its quarantine entry recorded (changed since)");
+      }
+    }
+    return new AuditFolder(epochs, quarantined, faults);
+  }
+
+  /** The epoch file of {@code epoch} in this folder, if any. */
+  public Optional<Path> epochFile(String epoch) {
+    return epochs.stream().filter(p -> name(p).equals(PREFIX + epoch + SUFFIX)).findFirst();
+  }
+
+  private static String sha256(Path file) throws IOException {
+    MessageDigest digest;
+    try {
+      digest = MessageDigest.getInstance("SHA-256");
+    } catch (NoSuchAlgorithmException e) {
+      throw new IllegalStateException("every JDK has SHA-256", e);
+    }
+    try (InputStream in = Files.newInputStream(file)) {
+      byte[] buffer = new byte[64 * 1024];
+      for (int n = in.read(buffer); n != -1; n = in.read(buffer)) {
+        digest.update(buffer, 0, n);
+      }
+    }
+    return HexFormat.of().formatHex(digest.digest());
+  }
+
+  private static String name(Path file) {
+    return file.getFileName().toString();
+  }
+}

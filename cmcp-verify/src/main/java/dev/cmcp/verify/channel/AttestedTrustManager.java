@@ -1,0 +1,174 @@
+package dev.cmcp.verify.channel;
+
+import dev.cmcp.verify.CheckName;
+import dev.cmcp.verify.EvidencePolicy;
+import dev.cmcp.verify.VerificationOptions;
+import dev.cmcp.verify.VerificationReport;
+import dev.cmcp.verify.VerificationReport.Status;
+import dev.cmcp.verify.claim.TlsKey;
+import java.net.Socket;
+import java.net.URI;
+import java.security.GeneralSecurityException;
+import java.security.cert.CertificateException;
+import java.security.cert.X509Certificate;
+import java.time.Clock;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.Map;
+import java.util.Objects;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.stream.Collectors;
+import javax.net.ssl.SSLContext;
+import javax.net.ssl.SSLEngine;
+import javax.net.ssl.TrustManager;
+import javax.net.ssl.X509ExtendedTrustManager;
+
+/**
+ * A trust manager that accepts a gateway's certificate only when the gateway's attestation
+ * verifies against the caller's expectations and binds the very key the handshake presented, so
+ * that an agent learns, before it sends anything, that its TLS connection ends inside the
+ * attested gateway. Use it with the JDK {@code HttpClient} (and so the MCP Java SDK client) via
+ * {@link #sslContext}:
+ *
+ * <pre>{@code
+ * VerificationOptions expected = VerificationOptions.of(EvidencePolicy.HARDWARE_ONLY, Instant.now())
+ *     .withExpectedBundleHash("sha256:...").withExpectedMeasurement("...")
+ *     .withTrustStore(TrustStore.load(Path.of("amd-certs")));
+ * HttpClient http = HttpClient.newBuilder()
+ *     .sslContext(AttestedTrustManager.sslContext(URI.create("https://gw.example.com:8443"), expected))
+ *     .build();
+ * }</pre>
+ *
+ * <p>On a handshake with a key it has not yet accepted, it fetches {@code /v1/attestation} on a
+ * connection of its own ({@link GatewayCheck}); the key is accepted when every requested check
+ * passes, {@code tls_key_bound} included, and the key that connection presented is the one this
+ * handshake presents. An accepted key is remembered until the document expires, at most
+ * {@link #MAX_TRUST}. The certificate's names, dates and issuer play no part (the attestation is
+ * what vouches for the key), so no host-name check is made: connect to the gateway you mean.
+ * Software-attested gateways (development) are accepted only under
+ * {@link EvidencePolicy#ALLOW_SOFTWARE}, as {@code partially_verified}.
+ */
+public final class AttestedTrustManager extends X509ExtendedTrustManager {
+
+  /** How long an accepted key stays trusted without asking the gateway again. */
+  public static final Duration MAX_TRUST = Duration.ofMinutes(5);
+  private static final Duration TIMEOUT = Duration.ofSeconds(10);
+  /** Behind a TCP load balancer the check's own connection may reach another replica, with its own key. */
+  private static final int ATTEMPTS = 3;
+
+  private final URI gateway;
+  private final VerificationOptions expected;
+  private final Clock clock;
+  private final Map<String, Instant> acceptedUntil = new ConcurrentHashMap<>();
+
+  /**
+   * @param gateway the gateway's {@code https://} URL (host and port are used)
+   * @param expected what the attestation must show; its {@code now} is replaced by the clock's at each check
+   */
+  public AttestedTrustManager(URI gateway, VerificationOptions expected, Clock clock) {
+    this.gateway = Objects.requireNonNull(gateway, "gateway");
+    this.expected = Objects.requireNonNull(expected, "expected");
+    this.clock = Objects.requireNonNull(clock, "clock");
+  }
+
+  /** An {@link SSLContext} whose only trust decision is this trust manager's, with the system clock. */
+  public static SSLContext sslContext(URI gateway, VerificationOptions expected) {
+    try {
+      SSLContext context = SSLContext.getInstance("TLS");
+      context.init(null, new TrustManager[] {new AttestedTrustManager(gateway, expected, Clock.systemUTC())}, null);
+      return context;
+    } catch (GeneralSecurityException e) {
+      throw new IllegalStateException("this JDK offers no TLS context", e);
+    }
+  }
+
+  @Override
+  public void checkServerTrusted(X509Certificate[] chain, String authType) throws CertificateException {
+    accept(chain);
+  }
+
+  @Override
+  public void checkServerTrusted(X509Certificate[] chain, String authType, Socket socket) throws CertificateException {
+    accept(chain);
+  }
+
+  @Override
+  public void checkServerTrusted(X509Certificate[] chain, String authType, SSLEngine engine) throws CertificateException {
+    accept(chain);
+  }
+
+  @Override
+  public void checkClientTrusted(X509Certificate[] chain, String authType) throws CertificateException {
+    throw new CertificateException("this trust manager checks gateways (servers) only");
+  }
+
+  @Override
+  public void checkClientTrusted(X509Certificate[] chain, String authType, Socket socket) throws CertificateException {
+    throw new CertificateException("this trust manager checks gateways (servers) only");
+  }
+
+  @Override
+  public void checkClientTrusted(X509Certificate[] chain, String authType, SSLEngine engine) throws CertificateException {
+    throw new CertificateException("this trust manager checks gateways (servers) only");
+  }
+
+  @Override
+  public X509Certificate[] getAcceptedIssuers() {
+    return new X509Certificate[0];
+  }
+
+  private void accept(X509Certificate[] chain) throws CertificateException {
+    if (chain == null || chain.length == 0) {
+      throw new CertificateException("the gateway presented no certificate");
+    }
+    String presented = TlsKey.spkiSha256(chain[0]);
+    Instant now = clock.instant();
+    Instant until = acceptedUntil.get(presented);
+    if (until != null && now.isBefore(until)) {
+      return;
+    }
+    String why = "";
+    for (int attempt = 0; attempt < ATTEMPTS; attempt++) {
+      GatewayCheck.Result result;
+      try {
+        result = GatewayCheck.check(gateway, expected.withNow(now), TIMEOUT);
+      } catch (GatewayChannelException e) {
+        throw new CertificateException("gateway attestation could not be checked: " + e.getMessage(), e);
+      }
+      VerificationReport report = result.report();
+      if (!accepted(report)) {
+        throw new CertificateException("gateway attestation does not verify (" + report.result().label() + "): " + failures(report));
+      }
+      if (result.presentedSpkiSha256().equals(presented)) {
+        Instant limit = now.plus(MAX_TRUST);
+        acceptedUntil.put(presented, limit);
+        return;
+      }
+      why = "tls_key_bound: this handshake presented key SPKI sha256 " + presented + ", the attested gateway's key is "
+          + result.presentedSpkiSha256() + ": something else terminates this TLS connection";
+    }
+    throw new CertificateException("gateway attestation does not cover this connection: " + why);
+  }
+
+  /**
+   * No check failed, the key is bound, and the result is {@code verified}; under
+   * {@link EvidencePolicy#ALLOW_SOFTWARE}, {@code partially_verified} too (what it leaves
+   * unestablished is in the report's {@code not_established}).
+   */
+  private boolean accepted(VerificationReport report) {
+    boolean failed = report.checks().stream().anyMatch(c -> c.status() == Status.FAIL);
+    if (failed || report.check(CheckName.TLS_KEY_BOUND).status() != Status.PASS) {
+      return false;
+    }
+    return report.result() == VerificationReport.Result.VERIFIED
+        || (report.result() == VerificationReport.Result.PARTIALLY_VERIFIED && expected.evidencePolicy() == EvidencePolicy.ALLOW_SOFTWARE);
+  }
+
+  private static String failures(VerificationReport report) {
+    String failed = report.checks().stream()
+        .filter(c -> c.status() == Status.FAIL || (c.name() == CheckName.TLS_KEY_BOUND && c.status() != Status.PASS))
+        .map(c -> c.name().label() + ": " + c.reason())
+        .collect(Collectors.joining("; "));
+    return failed.isEmpty() ? "no check failed, but the result is " + report.result().label() : failed;
+  }
+}
