@@ -1,15 +1,25 @@
 // An MCP client built on one of the TypeScript SDK releases installed here, for the interop tests:
-//   node sdk-client.mjs <sdk package: sdk-1-12 | @modelcontextprotocol/sdk> <MCP URL> <steps JSON>
+//   node sdk-client.mjs <sdk package: sdk-1-12 | @modelcontextprotocol/sdk> <MCP URL> <steps JSON> [elicitation answer]
+// With an elicitation answer (accept, decline or cancel) the client declares elicitation and
+// answers every elicitation/create so, recording each question's message in "elicited".
 // Each step is {"do": "listTools" | "callTool" | "listPrompts" | "getPrompt" | "readResource" |
 // "subscribe" | "unsubscribe", ...its arguments}. It prints one JSON object: the negotiated version,
 // the server's name and, per step, {"result": ...} or {"error": {code, message, transport}}, where
 // transport says whether the SDK reported a transport failure rather than an MCP error.
-const [sdk, url, stepsJson] = process.argv.slice(2);
+const [sdk, url, stepsJson, elicitAnswer] = process.argv.slice(2);
 const { Client } = await import(`${sdk}/client/index.js`);
 const { StreamableHTTPClientTransport } = await import(`${sdk}/client/streamableHttp.js`);
 const types = await import(`${sdk}/types.js`);
 
-const client = new Client({ name: "cmcp-interop", version: "1.0.0" }, { capabilities: {} });
+const client = new Client({ name: "cmcp-interop", version: "1.0.0" },
+  { capabilities: elicitAnswer ? { elicitation: {} } : {} });
+const elicited = [];
+if (elicitAnswer) {
+  client.setRequestHandler(types.ElicitRequestSchema, (request) => {
+    elicited.push(request.params.message);
+    return elicitAnswer === "accept" ? { action: "accept", content: {} } : { action: elicitAnswer };
+  });
+}
 const updates = [];
 if (types.ResourceUpdatedNotificationSchema) {
   client.setNotificationHandler(types.ResourceUpdatedNotificationSchema, (n) => updates.push(n.params.uri));
@@ -42,6 +52,7 @@ for (const step of JSON.parse(stepsJson)) {
   }
 }
 out.updates = updates;
+out.elicited = elicited;
 await transport.terminateSession().catch(() => {});
 await client.close();
 console.log(JSON.stringify(out));

@@ -334,7 +334,8 @@ final class Flood {
           ? text.length() : text.indexOf(',', code)));
       return "HTTP " + answer.statusCode() + error;
     } catch (IOException e) {
-      return "no answer (" + e.getClass().getSimpleName() + ")";
+      String why = e.getMessage() == null ? "" : ": " + e.getMessage();
+      return "no answer (" + e.getClass().getSimpleName() + why.substring(0, Math.min(why.length(), 60)) + ")";
     } catch (InterruptedException e) {
       Thread.currentThread().interrupt();
       return "interrupted";

@@ -49,7 +49,7 @@ public final class FloodMain implements Callable<Integer> {
       ManagedProcess.Started cmcp = ManagedProcess.start("cMCP gateway",
           List.of(repo.resolve("cmcp").toAbsolutePath().toString(), "start", "--config", config.toString()),
           Map.of("CMCP_DEV_MODE", "1", "CMCP_SKIP_BUILD", "1"), work.resolve("cmcp.log"),
-          Pattern.compile("\\[cmcp\\] listening on (\\S+):(\\d+)"), Duration.ofSeconds(90));
+          Pattern.compile("listening on (\\S+):(\\d+)"), Duration.ofSeconds(90));
       ManagedProcess gateway = cmcp.process();
       try {
         Target target = new Target("cmcp", URI.create("http://127.0.0.1:" + cmcp.ready().group(2) + "/mcp"), CmcpDeployment.ECHO_TOOL);

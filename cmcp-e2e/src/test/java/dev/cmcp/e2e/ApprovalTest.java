@@ -3,6 +3,7 @@ package dev.cmcp.e2e;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
+import com.fasterxml.jackson.databind.JsonNode;
 import io.modelcontextprotocol.client.McpSyncClient;
 import io.modelcontextprotocol.client.transport.HttpClientStreamableHttpTransport;
 import io.modelcontextprotocol.spec.McpError;
@@ -64,6 +65,15 @@ class ApprovalTest {
         declining.closeGracefully();
       }
 
+      // The TypeScript SDK's client, answering elicitation as its handler says.
+      String steps = "[{\"do\":\"callTool\",\"name\":\"crm.notes\",\"arguments\":{\"query\":\"Acme\"}}]";
+      JsonNode accepting = TypeScriptSdkClientsTest.run("@modelcontextprotocol/sdk", gateway.baseUrl() + "/mcp", steps, List.of("accept"));
+      assertThat(accepting.at("/steps/0/result/content/0/text").asText()).contains("Renewal");
+      assertThat(accepting.at("/elicited/0").asText()).contains("notes hold customer conversations");
+      JsonNode cancelling = TypeScriptSdkClientsTest.run("@modelcontextprotocol/sdk", gateway.baseUrl() + "/mcp", steps, List.of("cancel"));
+      assertThat(cancelling.at("/steps/0/error/transport").asBoolean()).isFalse();
+      assertThat(cancelling.at("/steps/0/error/message").asText()).contains("cancelled");
+
       McpSyncClient unable = clientWithoutElicitation(gateway);
       try {
         unable.initialize();
@@ -74,7 +84,8 @@ class ApprovalTest {
       }
     }
     String log = Files.readString(Files.list(tmp.resolve("audit")).filter(f -> f.toString().endsWith(".jsonl")).findFirst().orElseThrow());
-    assertThat(log).contains("\"answer\":\"accepted\"", "\"answer\":\"declined\"", "\"answer\":\"unavailable\"")
+    assertThat(log).contains("\"answer\":\"accepted\"", "\"answer\":\"declined\"", "\"answer\":\"cancelled\"",
+        "\"answer\":\"unavailable\"")
         .doesNotContain("customer conversations");
   }
 

@@ -19,16 +19,21 @@ class TypeScriptSdkClientsTest {
   private static final String STEPS = """
       [{"do":"listTools"},
        {"do":"callTool","name":"everything.echo","arguments":{"message":"héllo \\"sdk\\""}},
-       {"do":"callTool","name":"everything.get-env"}]
+       {"do":"callTool","name":"everything.get-env"},
+       {"do":"getPrompt","name":"simple"},
+       {"do":"readResource","uri":"demo://resource/static/document/features.md"},
+       {"do":"subscribe","uri":"demo://resource/static/document/features.md"},
+       {"do":"unsubscribe","uri":"demo://resource/static/document/features.md"}]
       """;
 
   @TempDir Path tmp;
 
   @Test
-  void oldAndCurrentSdkClientsListAndCallToolsAndSeeMcpErrorsForCatalogRefusals() throws Exception {
+  void oldAndCurrentSdkClientsListCallGetPromptsReadSubscribeAndSeeMcpErrorsForCatalogRefusals() throws Exception {
     Catalog catalog = new Catalog()
         .stdioServer("everything", "node", Repo.serverEverything().toString(), "stdio")
-        .tool("everything", "echo");
+        .tool("everything", "echo")
+        .promptAlias("simple", "everything", "simple-prompt");
     try (GatewayProcess gateway = GatewayProcess.start(Deployments.permitAll(tmp, catalog.json()), Map.of("CMCP_DEV_MODE", "1"))) {
       String url = gateway.baseUrl() + "/mcp";
       for (String sdk : List.of("sdk-1-12", "@modelcontextprotocol/sdk")) {
@@ -42,6 +47,12 @@ class TypeScriptSdkClientsTest {
         assertThat(steps.at("/2/error/transport").asBoolean()).as(sdk).isFalse();
         assertThat(steps.at("/2/error/code").asInt()).as(sdk).isEqualTo(-32602);
         assertThat(steps.at("/2/error/message").asText()).as(sdk).contains("everything.get-env is not in the catalog");
+        // The catalog's prompt alias, a governed read, and a subscription made and given up.
+        assertThat(steps.at("/3/result/messages").size()).as(sdk + " " + steps.get(3)).isPositive();
+        assertThat(steps.at("/4/result/contents/0/uri").asText()).as(sdk + " " + steps.get(4))
+            .isEqualTo("demo://resource/static/document/features.md");
+        assertThat(steps.get(5).has("result")).as(sdk + " " + steps.get(5)).isTrue();
+        assertThat(steps.get(6).has("result")).as(sdk + " " + steps.get(6)).isTrue();
       }
       // The old SDK accepts only 2025-03-26 and 2024-11-05; it connected, so the gateway answered its version.
       assertThat(gateway.output()).contains("opened by cmcp-interop (MCP 2025-03-26)");
@@ -49,8 +60,15 @@ class TypeScriptSdkClientsTest {
   }
 
   static JsonNode run(String sdk, String url, String steps) throws Exception {
+    return run(sdk, url, steps, List.of());
+  }
+
+  /** @param more further arguments of sdk-client.mjs: the elicitation answer */
+  static JsonNode run(String sdk, String url, String steps, List<String> more) throws Exception {
     Path script = Repo.root().resolve("interop/clients/sdk-client.mjs");
-    NodeServer.Finished finished = NodeServer.run(List.of("node", script.toString(), sdk, url, steps.strip()), 60);
+    List<String> command = new java.util.ArrayList<>(List.of("node", script.toString(), sdk, url, steps.strip()));
+    command.addAll(more);
+    NodeServer.Finished finished = NodeServer.run(command, 60);
     assertThat(finished.exitCode()).as(finished.output()).isZero();
     String output = finished.output().strip();
     return McpClient.JSON.readTree(output.substring(output.lastIndexOf('\n') + 1));

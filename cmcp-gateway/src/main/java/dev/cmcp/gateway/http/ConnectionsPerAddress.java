@@ -16,6 +16,8 @@ final class ConnectionsPerAddress implements Connection.Listener {
 
   private final int max;
   private final Map<InetAddress, Integer> open = new ConcurrentHashMap<>();
+  /** Each counted connection's address: a closed endpoint no longer tells its remote address. */
+  private final Map<Connection, InetAddress> counted = new ConcurrentHashMap<>();
 
   /** @param max open connections allowed from one address; 0 for no limit */
   ConnectionsPerAddress(int max) {
@@ -28,6 +30,7 @@ final class ConnectionsPerAddress implements Connection.Listener {
     if (max == 0 || address == null) {
       return;
     }
+    counted.put(connection, address);
     int count = open.merge(address, 1, Integer::sum);
     if (count > max) {
       // Counted all the same: onClosed follows and takes it back.
@@ -37,8 +40,8 @@ final class ConnectionsPerAddress implements Connection.Listener {
 
   @Override
   public void onClosed(Connection connection) {
-    InetAddress address = address(connection);
-    if (max == 0 || address == null) {
+    InetAddress address = counted.remove(connection);
+    if (address == null) {
       return;
     }
     open.computeIfPresent(address, (a, n) -> n <= 1 ? null : n - 1);
