@@ -166,17 +166,12 @@ class TracingTest {
     } finally {
       policyLog.removeHandler(capture);
     }
-    tracing.flush();
-
-    List<Span> spans = new ArrayList<>();
-    for (ExportTraceServiceRequest request : exported) {
-      for (ResourceSpans resource : request.getResourceSpansList()) {
-        assertThat(resource.getResource().getAttributesList()).extracting(KeyValue::getKey)
-            .contains("service.name", "deployment.environment.name");
-        for (ScopeSpans scope : resource.getScopeSpansList()) {
-          spans.addAll(scope.getSpansList());
-        }
-      }
+    // A request's span ends just after its answer is written, so the client may see the answer first.
+    List<Span> spans = List.of();
+    long deadline = System.nanoTime() + Duration.ofSeconds(20).toNanos();
+    while (spans.stream().filter(span -> span.getName().equals("POST /mcp")).count() < 2 && System.nanoTime() < deadline) {
+      tracing.flush();
+      spans = received();
     }
     // Both calls continue the agent's trace; each request span's parent is the agent's span.
     assertThat(spans).isNotEmpty().allSatisfy(span -> assertThat(hex(span.getTraceId().toByteArray())).isEqualTo(AGENT_TRACE));
@@ -214,6 +209,20 @@ class TracingTest {
     assertThat(AuditLogReplay.replay(audit.file())).isInstanceOf(AuditLogReplay.Intact.class);
     assertThat(logLines).filteredOn(line -> line.contains("request denied"))
         .singleElement().satisfies(line -> assertThat(line).contains("\"trace_id\":\"" + AGENT_TRACE + "\""));
+  }
+
+  private List<Span> received() {
+    List<Span> spans = new ArrayList<>();
+    for (ExportTraceServiceRequest request : exported) {
+      for (ResourceSpans resource : request.getResourceSpansList()) {
+        assertThat(resource.getResource().getAttributesList()).extracting(KeyValue::getKey)
+            .contains("service.name", "deployment.environment.name");
+        for (ScopeSpans scope : resource.getScopeSpansList()) {
+          spans.addAll(scope.getSpansList());
+        }
+      }
+    }
+    return spans;
   }
 
   private static Map<String, String> attributes(List<Span> spans) {

@@ -1,10 +1,18 @@
 package dev.cmcp.gateway.cli;
 
+import com.fasterxml.jackson.databind.JsonNode;
+import dev.cmcp.verify.StrictJson;
 import dev.cmcp.verify.cli.VerifyCli;
+import java.io.IOException;
+import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Instant;
+import java.util.List;
+import java.util.Map;
 import java.util.Optional;
+import java.util.TreeMap;
 import java.util.concurrent.Callable;
+import java.util.stream.Stream;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
 
@@ -16,8 +24,15 @@ import picocli.CommandLine.Option;
             + " 1 unverified, 2 bad options."})
 final class VerifyCommand implements Callable<Integer> {
 
-  @Option(names = "--claim", required = true, paramLabel = "FILE", description = "the claim JSON")
+  @Option(names = "--claim", paramLabel = "FILE", description = "the claim JSON")
   Path claim;
+
+  @Option(names = "--claims", paramLabel = "DIR",
+      description = "every claim under DIR (DIR/*.json and each claims/*.json below it), e.g. the audit folders of several"
+          + " replicas side by side; each is"
+          + " checked against its epoch's audit-<epoch>.jsonl found beside its claims folder, and the results are summed up;"
+          + " the exit code is the worst one")
+  Path claims;
 
   @Option(names = "--expected-bundle-hash", paramLabel = "sha256:HEX", description = "the approved policy bundle hash")
   Optional<String> expectedBundleHash;
@@ -65,9 +80,77 @@ final class VerifyCommand implements Callable<Integer> {
   boolean json;
 
   @Override
-  public Integer call() {
+  public Integer call() throws IOException {
+    if ((claim == null) == (claims == null)) {
+      System.err.println("cmcp verify: give --claim FILE or --claims DIR (one of them)");
+      return VerifyCli.USAGE;
+    }
+    if (claims != null) {
+      return verifyAll();
+    }
+    return verify(claim, auditLog);
+  }
+
+  /** Each claim under {@link #claims} in turn, full report each, then one line per claim. */
+  private int verifyAll() throws IOException {
+    if (auditLog.isPresent() || auditDir.isPresent()) {
+      System.err.println("cmcp verify: --claims finds each claim's audit log itself; leave out --audit-log and --audit-dir");
+      return VerifyCli.USAGE;
+    }
+    List<Path> files;
+    try (Stream<Path> found = Files.walk(claims, 4)) {
+      // DIR/*.json and every claims/*.json below it (a gateway writes claims to audit_dir/claims):
+      // other JSON files beside them (a catalog) are not claims.
+      files = found.filter(file -> file.getFileName().toString().endsWith(".json") && Files.isRegularFile(file))
+          .filter(file -> file.getParent().equals(claims) || file.getParent().getFileName().toString().equals("claims"))
+          .sorted().toList();
+    }
+    if (files.isEmpty()) {
+      System.err.println("cmcp verify: no claim (*.json) under " + claims);
+      return VerifyCli.FAILED;
+    }
+    Map<Path, Integer> results = new TreeMap<>();
+    for (Path file : files) {
+      System.out.println("== " + file);
+      results.put(file, verify(file, logOf(file)));
+    }
+    System.out.println("== " + files.size() + " claims");
+    results.forEach((file, exit) -> System.out.println(word(exit) + " " + file));
+    if (results.containsValue(VerifyCli.FAILED) || results.containsValue(VerifyCli.USAGE)) {
+      return VerifyCli.FAILED;
+    }
+    return results.containsValue(VerifyCli.PARTIAL) ? VerifyCli.PARTIAL : VerifyCli.OK;
+  }
+
+  private static String word(int exit) {
+    return switch (exit) {
+      case VerifyCli.OK -> "verified          ";
+      case VerifyCli.PARTIAL -> "partially_verified";
+      default -> "unverified        ";
+    };
+  }
+
+  /** A gateway writes claims to audit_dir/claims: the epoch's log is audit_dir/audit-<epoch>.jsonl. */
+  private static Optional<Path> logOf(Path claimFile) {
+    try {
+      JsonNode claim = new StrictJson().parse(Files.readAllBytes(claimFile));
+      String epoch = claim.path("gateway").path("audit_chain").path("epoch").asText();
+      Path folder = claimFile.toAbsolutePath().getParent();
+      for (Path dir : folder.getParent() == null ? List.of(folder) : List.of(folder, folder.getParent())) {
+        Path log = dir.resolve("audit-" + epoch + ".jsonl");
+        if (!epoch.isEmpty() && Files.isRegularFile(log)) {
+          return Optional.of(log);
+        }
+      }
+    } catch (IOException | StrictJson.MalformedJsonException e) {
+      // The claim's own verification reports what is wrong with it.
+    }
+    return Optional.empty();
+  }
+
+  private Integer verify(Path claimFile, Optional<Path> log) {
     return VerifyCli.run(
-        new VerifyCli.Arguments(claim, expectedBundleHash, expectedMeasurement, auditLog, certs, allowSoftware,
+        new VerifyCli.Arguments(claimFile, expectedBundleHash, expectedMeasurement, log, certs, allowSoftware,
             acceptAnyBundle, acceptAnyMeasurement, now, json, minTcb, acceptTcbStatus, auditDir),
         System.out, System.err);
   }

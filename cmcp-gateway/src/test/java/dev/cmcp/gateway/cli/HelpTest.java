@@ -59,7 +59,7 @@ class HelpTest {
   @Test
   void theTreeHasEveryDocumentedCommand() {
     assertThat(commands()).contains(List.of("start"), List.of("validate-config"), List.of("validate-bundle"), List.of("claim"),
-        List.of("verify"), List.of("verify-evidence"), List.of("check-gateway"), List.of("catalog", "pin"));
+        List.of("verify"), List.of("verify-evidence"), List.of("check-gateway"), List.of("catalog", "pin"), List.of("audit", "serve"));
   }
 
   @Test
