@@ -13,6 +13,7 @@ import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
+import java.util.stream.Stream;
 
 /** {@code ./cmcp start} run as a user runs it: a separate process, found ready by its startup line. */
 final class GatewayProcess implements AutoCloseable {
@@ -33,8 +34,21 @@ final class GatewayProcess implements AutoCloseable {
     return start(List.of(Repo.root().resolve("cmcp").toString(), "start", "--config", config.toString()), extraEnv);
   }
 
+  /** A shell command line that starts the gateway (a documented one), run in {@code directory}. */
+  static GatewayProcess startShell(String commandLine, Path directory) throws IOException, InterruptedException {
+    return start(List.of("bash", "-c", commandLine), Map.of(), directory);
+  }
+
   private static GatewayProcess start(List<String> command, Map<String, String> extraEnv) throws IOException, InterruptedException {
+    return start(command, extraEnv, null);
+  }
+
+  private static GatewayProcess start(List<String> command, Map<String, String> extraEnv, Path directory)
+      throws IOException, InterruptedException {
     ProcessBuilder builder = new ProcessBuilder(command);
+    if (directory != null) {
+      builder.directory(directory.toFile());
+    }
     builder.environment().put("CMCP_SKIP_BUILD", "1");
     builder.environment().putAll(extraEnv);
     builder.redirectErrorStream(true);
@@ -97,6 +111,16 @@ final class GatewayProcess implements AutoCloseable {
 
   boolean isAlive() {
     return process.isAlive();
+  }
+
+  /**
+   * SIGTERM to the gateway's JVM alone, as Ctrl-C in its terminal: its shutdown hook stops the
+   * upstreams itself. (The process may be a shell that started it.)
+   */
+  void interrupt() {
+    Stream.concat(Stream.of(process.toHandle()), process.descendants())
+        .filter(p -> p.info().commandLine().orElse("").contains("cmcp.jar"))
+        .forEach(ProcessHandle::destroy);
   }
 
   /** SIGKILL, as a crash or an OOM killer would: no shutdown hook runs. */
