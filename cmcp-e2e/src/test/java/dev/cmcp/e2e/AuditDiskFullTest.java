@@ -79,7 +79,8 @@ class AuditDiskFullTest {
     assertThat(entriesOf(firstEpoch)).hasSize(entries.size());
     assertThat(AuditLogReplay.replay(firstEpoch)).isInstanceOf(AuditLogReplay.Intact.class);
     try (Stream<Path> files = Files.list(tmp.resolve("audit"))) {
-      Path secondEpoch = files.filter(file -> !file.equals(firstEpoch)).findFirst().orElseThrow();
+      Path secondEpoch = files.filter(file -> file.getFileName().toString().endsWith(".jsonl") && !file.equals(firstEpoch))
+          .findFirst().orElseThrow();
       assertThat(AuditLogReplay.replay(secondEpoch)).isInstanceOf(AuditLogReplay.Intact.class);
       JsonNode genesis = entriesOf(secondEpoch).get(0);
       assertThat(genesis.path("previous_epoch").path("length").asLong()).isEqualTo(entries.size());
@@ -90,8 +91,9 @@ class AuditDiskFullTest {
   }
 
   private Path onlyAuditFile() throws Exception {
+    // The folder also holds the `current` link to the running epoch; the epochs are the .jsonl files.
     try (Stream<Path> files = Files.list(tmp.resolve("audit"))) {
-      List<Path> all = files.toList();
+      List<Path> all = files.filter(p -> p.getFileName().toString().endsWith(".jsonl")).toList();
       assertThat(all).hasSize(1);
       return all.get(0);
     }

@@ -215,7 +215,8 @@ class DeploymentManifestsTest {
   }
 
   private static Run cmcpValidateConfig(Path config) throws Exception {
-    CliTest.Run run = CliTest.cmcp(SECRETS, "validate-config", "--config", config.toString());
+    // The configs are for a TEE host or a pod, not for the machine running the tests.
+    CliTest.Run run = CliTest.cmcp(SECRETS, "validate-config", "--config-only", "--config", config.toString());
     return new Run(run.exit(), run.output());
   }
 

@@ -22,6 +22,7 @@ import java.net.InetSocketAddress;
 import java.net.ServerSocket;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 
@@ -44,8 +45,25 @@ public record Preflight(
     ActivePolicy policy,
     AttestationProviders.Plan attestation) {
 
-  /** Runs the checks; opens no file for writing, starts no process, binds no port. */
+  /** What a preflight looks at. */
+  public enum Scope {
+    /** Everything {@code start} checks, this machine included: what {@code start} itself runs. */
+    THIS_MACHINE,
+    /**
+     * The config, bundle and catalog only, for a config written for another machine (a TEE host,
+     * a pod): whether this machine has the attestation hardware or may write the audit folder is
+     * not checked, and {@code validate-config --config-only} says so in its output.
+     */
+    CONFIG_ONLY
+  }
+
+  /** Runs every check, this machine's included; opens no file for writing, starts no process, binds no port. */
   public static Preflight check(GatewayConfig config, Map<String, String> environment) throws Gateway.StartupException {
+    return check(config, environment, Scope.THIS_MACHINE);
+  }
+
+  /** Runs the checks of {@code scope}; opens no file for writing, starts no process, binds no port. */
+  public static Preflight check(GatewayConfig config, Map<String, String> environment, Scope scope) throws Gateway.StartupException {
     try {
       RuntimeEnvironment env = RuntimeEnvironment.from(environment);
       ConfigLoader.checkAgainst(config, env);
@@ -54,6 +72,11 @@ public record Preflight(
       Catalog catalog = catalog(config.catalogPath(), environment);
       PolicyReloader.CatalogFile catalogFile = PolicyReloader.CatalogFile.read(config.catalogPath());
       ActivePolicy policy = ActivePolicy.compile(bundle, catalog);
+      if (scope == Scope.CONFIG_ONLY) {
+        AttestationProviders.Plan notChecked = new AttestationProviders.Plan(config.effectiveProvider(env),
+            List.of("not checked on this machine (--config-only): whether its hardware offers this provider"));
+        return new Preflight(config, env, address, bundle, catalog, catalogFile, policy, notChecked);
+      }
       AttestationProviders.Plan attestation = AttestationProviders.plan(config, env);
       if (config.enforcementMode() != EnforcementMode.SILENT) {
         auditDirectory(config.auditDir());

@@ -51,6 +51,18 @@ class PreflightTest {
   }
 
   @Test
+  void aConfigForAnotherMachineIsCheckedWithoutItsHardwareAndSaysSo() throws Exception {
+    Path config = Files.writeString(dir.resolve("cmcp-config.yaml"),
+        "attestation:\n  provider: sev-snp\n  tsm_report_path: " + dir.resolve("no-tsm") + "\n");
+
+    assertThatThrownBy(() -> Preflight.check(ConfigLoader.load(config), Map.of()))
+        .as("on this machine").hasMessageContaining("sev-snp");
+    Preflight checked = Preflight.check(ConfigLoader.load(config), Map.of(), Preflight.Scope.CONFIG_ONLY);
+    assertThat(checked.attestation().provider()).isEqualTo(AttestationProviderKind.SEV_SNP);
+    assertThat(checked.attestation().notes()).singleElement().asString().contains("not checked on this machine");
+  }
+
+  @Test
   void aWildcardAddressWithoutATokenIsRefusedAsStartRefusesIt() {
     assertThatThrownBy(() -> check("listen_addr: \"0.0.0.0:8443\"\n", DEV_MODE))
         .isInstanceOf(Gateway.StartupException.class)

@@ -21,12 +21,16 @@ final class ValidateConfigCommand implements Callable<Integer> {
   @Option(names = "--config", required = true, paramLabel = "PATH", description = "cmcp-config.yaml")
   Path config;
 
+  @Option(names = "--config-only", description = {"Check the config, bundle and catalog only, for a config meant for another machine",
+      "(a TEE host, a pod): not whether this machine has the attestation hardware or may write audit_dir (the output says so)."})
+  boolean configOnly;
+
   @Override
   public Integer call() {
     Preflight checked;
     try {
       GatewayConfig loaded = ConfigLoader.load(config);
-      checked = Preflight.check(loaded, System.getenv());
+      checked = Preflight.check(loaded, System.getenv(), configOnly ? Preflight.Scope.CONFIG_ONLY : Preflight.Scope.THIS_MACHINE);
     } catch (ConfigException | Gateway.StartupException e) {
       System.err.println("cmcp: " + e.getMessage());
       return Main.INVALID_INPUT;
@@ -43,7 +47,7 @@ final class ValidateConfigCommand implements Callable<Integer> {
     System.out.println("  listen_addr: " + checked.address() + (checked.env().bearerToken().isPresent() ? " (bearer token required)" : "")
         + port.map(problem -> " (in use now: a gateway started with this config, or another program)").orElse(""));
     System.out.println("  audit_dir: " + (loaded.enforcementMode() == EnforcementMode.SILENT
-        ? "none written (enforcement_mode silent)" : loaded.auditDir().toString()));
+        ? "none written (enforcement_mode silent)" : loaded.auditDir() + (configOnly ? " (not checked on this machine: --config-only)" : "")));
     return Main.OK;
   }
 }
