@@ -11,10 +11,13 @@ import dev.cmcp.gateway.config.EnforcementMode;
 import dev.cmcp.gateway.config.GatewayConfig;
 import dev.cmcp.gateway.config.ListenAddress;
 import dev.cmcp.gateway.config.RuntimeEnvironment;
+import dev.cmcp.gateway.config.TlsSettings;
 import dev.cmcp.gateway.policy.ActivePolicy;
 import dev.cmcp.gateway.policy.PolicyBundle;
 import dev.cmcp.gateway.policy.PolicyBundleLoader;
 import dev.cmcp.gateway.policy.PolicyException;
+import dev.cmcp.gateway.tls.ServerIdentities;
+import dev.cmcp.gateway.tls.TlsException;
 import java.io.IOException;
 import java.net.BindException;
 import java.net.InetAddress;
@@ -22,6 +25,7 @@ import java.net.InetSocketAddress;
 import java.net.ServerSocket;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.time.Instant;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
@@ -77,12 +81,17 @@ public record Preflight(
             List.of("not checked on this machine (--config-only): whether its hardware offers this provider"));
         return new Preflight(config, env, address, bundle, catalog, catalogFile, policy, notChecked);
       }
+      // An operator's certificate and key are read as start reads them: a key that is not the
+      // certificate's, or a certificate out of date, is refused here too.
+      if (config.tls().effectiveMode(address) == TlsSettings.Mode.FILES) {
+        ServerIdentities.load(config.tls().certFile().orElseThrow(), config.tls().keyFile().orElseThrow(), Instant.now());
+      }
       AttestationProviders.Plan attestation = AttestationProviders.plan(config, env);
       if (config.enforcementMode() != EnforcementMode.SILENT) {
         auditDirectory(config.auditDir());
       }
       return new Preflight(config, env, address, bundle, catalog, catalogFile, policy, attestation);
-    } catch (ConfigException | PolicyException | CatalogException | AttestationException e) {
+    } catch (ConfigException | PolicyException | CatalogException | AttestationException | TlsException e) {
       throw new Gateway.StartupException(e.getMessage(), e);
     } catch (IOException e) {
       throw new Gateway.StartupException("catalog_path " + config.catalogPath() + ": cannot read the file (" + e.getMessage() + ")", e);

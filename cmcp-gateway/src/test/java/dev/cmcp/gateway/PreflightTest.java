@@ -63,6 +63,14 @@ class PreflightTest {
   }
 
   @Test
+  void anOperatorsCertificateThatCannotBeReadIsRefusedNamingItsKey() {
+    assertThatThrownBy(() -> check("listen_addr: \"127.0.0.1:0\"\ntls:\n  mode: files\n  cert_file: ./no-cert.pem\n  key_file: ./no-key.pem\n",
+        DEV_MODE))
+        .isInstanceOf(Gateway.StartupException.class)
+        .hasMessageStartingWith("tls.cert_file");
+  }
+
+  @Test
   void aWildcardAddressWithoutATokenIsRefusedAsStartRefusesIt() {
     assertThatThrownBy(() -> check("listen_addr: \"0.0.0.0:8443\"\n", DEV_MODE))
         .isInstanceOf(Gateway.StartupException.class)
