@@ -26,7 +26,8 @@ import picocli.CommandLine.Option;
     description = "Benchmark cMCP against its upstream alone and against the npm mcp-proxy, and the policy engine by bundle size.")
 public final class BenchMain implements Callable<Integer> {
 
-  @Option(names = "--targets", split = ",", defaultValue = "direct,cmcp,proxy", description = "Targets to load (default: ${DEFAULT-VALUE}).")
+  @Option(names = "--targets", split = ",", defaultValue = "direct,cmcp,proxy",
+      description = "Targets to load: direct, cmcp, cmcp-tls (cMCP over HTTPS, tls.mode generate, the client pinning the key it printed), proxy (default: ${DEFAULT-VALUE}).")
   List<String> targets;
 
   @Option(names = "--concurrency", split = ",", defaultValue = "1,16,64", description = "Closed-loop concurrencies (default: ${DEFAULT-VALUE}).")
@@ -92,6 +93,8 @@ public final class BenchMain implements Callable<Integer> {
   private final PrintStream progress = System.err;
   /** The process of each target that is one (cMCP, the proxy), for its CPU and memory. */
   private final Map<String, Long> pids = new java.util.HashMap<>();
+  /** The load generator of each target that needs its own client (cmcp-tls: one that trusts the gateway's key). */
+  private final Map<String, LoadGenerator> ownGenerators = new java.util.HashMap<>();
 
   public static void main(String[] args) {
     System.exit(new CommandLine(new BenchMain()).setCaseInsensitiveEnumValuesAllowed(true).execute(args));
@@ -151,7 +154,7 @@ public final class BenchMain implements Callable<Integer> {
           case "direct" -> started.add(new Target("direct", upstreamUrl, "echo"));
           case "cmcp" -> {
             if (baseline != null) {
-              ManagedProcess.Started before = servers.cmcp("cmcp-before", baseline.toAbsolutePath(), upstreamUrl, policies, cmcpMode);
+              ManagedProcess.Started before = servers.cmcp("cmcp-before", baseline.toAbsolutePath(), upstreamUrl, policies, cmcpMode, false);
               running.add(before.process());
               pids.put("cmcp-before", before.process().pid());
               started.add(new Target("cmcp-before", URI.create("http://127.0.0.1:" + before.ready().group(2) + "/mcp"),
@@ -164,6 +167,17 @@ public final class BenchMain implements Callable<Integer> {
             started.add(new Target("cmcp", URI.create("http://127.0.0.1:" + gateway.ready().group(2) + "/mcp"),
                 CmcpDeployment.ECHO_TOOL));
           }
+          case "cmcp-tls" -> {
+            ManagedProcess.Started gateway = servers.cmcpTls(upstreamUrl, policies, cmcpMode);
+            running.add(gateway.process());
+            pids.put("cmcp-tls", gateway.process().pid());
+            HttpClient https = HttpClient.newBuilder().version(HttpClient.Version.HTTP_1_1)
+                .sslContext(PinnedKeyTls.context(PinnedKeyTls.printedKey(gateway.process().log()))).build();
+            ownGenerators.put("cmcp-tls", new LoadGenerator(
+                https, Duration.ofSeconds(warmupSeconds), Duration.ofSeconds(durationSeconds), maxInFlight, maxCalls));
+            started.add(new Target("cmcp-tls", URI.create("https://127.0.0.1:" + gateway.ready().group(2) + "/mcp"),
+                CmcpDeployment.ECHO_TOOL));
+          }
           case "proxy" -> {
             ManagedProcess.Started proxy = servers.proxy(upstreamUrl);
             running.add(proxy.process());
@@ -171,7 +185,7 @@ public final class BenchMain implements Callable<Integer> {
             started.add(new Target("proxy", URI.create("http://127.0.0.1:" + proxy.ready().group(1) + "/mcp"), "echo"));
           }
           default -> throw new CommandLine.ParameterException(new CommandLine(this),
-              "--targets: unknown target " + target + "; use direct, cmcp or proxy");
+              "--targets: unknown target " + target + "; use direct, cmcp, cmcp-tls or proxy");
         }
       }
       for (Load load : loads) {
@@ -197,7 +211,7 @@ public final class BenchMain implements Callable<Integer> {
         target.name(), load.label(), warmupSeconds, durationSeconds);
     Flood.ProcMeter meter = pids.containsKey(target.name()) ? new Flood.ProcMeter(pids.get(target.name())) : null;
     long cpuBefore = meter == null ? -1 : meter.cpuMillis();
-    Measurement m = generator.run(target, load);
+    Measurement m = ownGenerators.getOrDefault(target.name(), generator).run(target, load);
     // The process's CPU over warm-up and measured window, per call at the measured rate: the
     // target's own cost (the proxy's stdio child is a process of its own and not counted).
     String cpu = "";

@@ -18,9 +18,10 @@ final class CmcpDeployment {
 
   /**
    * Writes the files into {@code dir}; returns the config file. {@code mode} other than {@code
-   * enforcing} is for diagnosis: {@code silent} keeps no audit log and logs no calls.
+   * enforcing} is for diagnosis: {@code silent} keeps no audit log and logs no calls. With {@code
+   * tls} the gateway serves HTTPS with a key pair it generates at start ({@code tls.mode: generate}).
    */
-  static Path write(Path dir, URI upstream, int policies, String mode) throws IOException {
+  static Path write(Path dir, URI upstream, int policies, String mode, boolean tls) throws IOException {
     if (policies < 1) {
       throw new IllegalArgumentException("the bundle needs at least the bench agent's permit");
     }
@@ -55,7 +56,9 @@ final class CmcpDeployment {
         catalog_path: %s
         audit_dir: %s
         listen_addr: "127.0.0.1:0"
-        """.formatted(mode, bundle, catalog, audit));
+        tls:
+          mode: %s
+        """.formatted(mode, bundle, catalog, audit, tls ? "generate" : "off"));
     return config;
   }
 }

@@ -44,7 +44,7 @@ public final class FloodMain implements Callable<Integer> {
     Path work = Files.createTempDirectory("cmcp-flood-");
     out.println("cmcp-dev flood: logs and the gateway's files in " + work);
     try (EchoUpstream upstream = EchoUpstream.start(0)) {
-      Path config = CmcpDeployment.write(Files.createDirectories(work.resolve("cmcp")), upstream.url(), 100, "enforcing");
+      Path config = CmcpDeployment.write(Files.createDirectories(work.resolve("cmcp")), upstream.url(), 100, "enforcing", false);
       Files.writeString(config, "upstream_timeout_seconds: " + upstreamTimeout + "\n", StandardOpenOption.APPEND);
       ManagedProcess.Started cmcp = ManagedProcess.start("cMCP gateway",
           List.of(repo.resolve("cmcp").toAbsolutePath().toString(), "start", "--config", config.toString()),

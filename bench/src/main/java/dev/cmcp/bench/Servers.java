@@ -57,16 +57,21 @@ final class Servers {
    * upstream}, with a bundle of {@code policies} policies of which one lets the bench agent echo.
    */
   ManagedProcess.Started cmcp(URI upstream, int policies, String mode) throws IOException, InterruptedException {
-    return cmcp("cmcp", repo, upstream, policies, mode);
+    return cmcp("cmcp", repo, upstream, policies, mode, false);
+  }
+
+  /** The same gateway serving HTTPS with the key it generates at start ({@code tls.mode: generate}). */
+  ManagedProcess.Started cmcpTls(URI upstream, int policies, String mode) throws IOException, InterruptedException {
+    return cmcp("cmcp-tls", repo, upstream, policies, mode, true);
   }
 
   /**
    * The same deployment run by the launcher of another checkout ({@code checkout}, built), under
    * {@code name} (its folder and log in the work folder): an earlier version, for before/after.
    */
-  ManagedProcess.Started cmcp(String name, Path checkout, URI upstream, int policies, String mode)
+  ManagedProcess.Started cmcp(String name, Path checkout, URI upstream, int policies, String mode, boolean tls)
       throws IOException, InterruptedException {
-    Path config = CmcpDeployment.write(Files.createDirectories(work.resolve(name)), upstream, policies, mode);
+    Path config = CmcpDeployment.write(Files.createDirectories(work.resolve(name)), upstream, policies, mode, tls);
     return ManagedProcess.start("cMCP gateway (" + name + ")",
         List.of(checkout.resolve("cmcp").toString(), "start", "--config", config.toString()),
         Map.of("CMCP_DEV_MODE", "1", "CMCP_SKIP_BUILD", "1"), work.resolve(name + ".log"),

@@ -7,6 +7,7 @@ import dev.cmcp.gateway.catalog.Catalog;
 import dev.cmcp.gateway.catalog.CatalogLoader;
 import dev.cmcp.gateway.config.ConfigLoader;
 import dev.cmcp.gateway.config.GatewayConfig;
+import dev.cmcp.gateway.config.TlsSettings;
 import dev.cmcp.gateway.policy.PolicyBundle;
 import dev.cmcp.gateway.policy.PolicyBundleLoader;
 import dev.cmcp.gateway.policy.PolicyDecision;
@@ -25,7 +26,7 @@ class CmcpDeploymentTest {
 
   @Test
   void theGatewayLoadsTheDeploymentAndLetsOnlyTheBenchAgentEcho() throws Exception {
-    Path configFile = CmcpDeployment.write(dir, URI.create("http://127.0.0.1:9999/mcp"), 100, "enforcing");
+    Path configFile = CmcpDeployment.write(dir, URI.create("http://127.0.0.1:9999/mcp"), 100, "enforcing", false);
 
     GatewayConfig config = ConfigLoader.load(configFile);
     PolicyBundle bundle = PolicyBundleLoader.load(config.policyBundlePath());
@@ -35,6 +36,13 @@ class CmcpDeploymentTest {
     assertThat(bundle.policyCount()).isEqualTo(100);
     assertThat(engine.decide(call(McpSession.AGENT))).isEqualTo(new PolicyDecision.Allow(java.util.List.of("bench-agent-may-echo")));
     assertThat(engine.decide(call("someone-else"))).isInstanceOf(PolicyDecision.Deny.class);
+  }
+
+  @Test
+  void theTlsDeploymentAsksTheGatewayToGenerateItsKey() throws Exception {
+    GatewayConfig config = ConfigLoader.load(CmcpDeployment.write(dir, URI.create("http://127.0.0.1:9999/mcp"), 1, "enforcing", true));
+
+    assertThat(config.tls().mode()).contains(TlsSettings.Mode.GENERATE);
   }
 
   private static ToolCallRequest call(String agent) {

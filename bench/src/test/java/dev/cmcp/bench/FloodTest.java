@@ -28,7 +28,7 @@ class FloodTest {
   @Test
   void theProbeIsAnsweredDuringEveryFloodAndEachAttackIsHeldToItsBound() throws Exception {
     try (EchoUpstream upstream = EchoUpstream.start(0)) {
-      Path config = CmcpDeployment.write(dir, upstream.url(), 10, "enforcing");
+      Path config = CmcpDeployment.write(dir, upstream.url(), 10, "enforcing", false);
       // Long enough for the probe's calls on a loaded machine; the stuck calls wait it out.
       Files.writeString(config, "upstream_timeout_seconds: 3\n", StandardOpenOption.APPEND);
       try (Gateway gateway = Gateway.start(config, Map.of("CMCP_DEV_MODE", "1"), new PrintStream(OutputStream.nullOutputStream()))) {
