@@ -6,6 +6,7 @@
 // "subscribe" | "unsubscribe", ...its arguments}. It prints one JSON object: the negotiated version,
 // the server's name and, per step, {"result": ...} or {"error": {code, message, transport}}, where
 // transport says whether the SDK reported a transport failure rather than an MCP error.
+// MCP_HEADERS (a JSON object), if set, adds headers to every request (e.g. X-MCP-Workflow-ID).
 const [sdk, url, stepsJson, elicitAnswer] = process.argv.slice(2);
 const { Client } = await import(`${sdk}/client/index.js`);
 const { StreamableHTTPClientTransport } = await import(`${sdk}/client/streamableHttp.js`);
@@ -24,7 +25,8 @@ const updates = [];
 if (types.ResourceUpdatedNotificationSchema) {
   client.setNotificationHandler(types.ResourceUpdatedNotificationSchema, (n) => updates.push(n.params.uri));
 }
-const transport = new StreamableHTTPClientTransport(new URL(url));
+const headers = process.env.MCP_HEADERS ? JSON.parse(process.env.MCP_HEADERS) : undefined;
+const transport = new StreamableHTTPClientTransport(new URL(url), headers ? { requestInit: { headers } } : undefined);
 await client.connect(transport);
 const out = {
   protocolVersion: transport.protocolVersion ?? null,

@@ -80,13 +80,20 @@ final class NodeServer implements AutoCloseable {
 
   /** Runs a program in interop/ to completion, stdout and stderr together. */
   static Finished run(List<String> command, long timeoutSeconds) throws IOException, InterruptedException {
-    return run(command, Repo.root().resolve("interop"), timeoutSeconds);
+    return run(command, Repo.root().resolve("interop"), Map.of(), timeoutSeconds);
   }
 
   static Finished run(List<String> command, Path workingDir, long timeoutSeconds) throws IOException, InterruptedException {
+    return run(command, workingDir, Map.of(), timeoutSeconds);
+  }
+
+  /** @param env added to the program's environment (NODE_EXTRA_CA_CERTS, MCP_HEADERS) */
+  static Finished run(List<String> command, Path workingDir, Map<String, String> env, long timeoutSeconds)
+      throws IOException, InterruptedException {
     ProcessBuilder builder = new ProcessBuilder(command).directory(workingDir.toFile());
     builder.redirectErrorStream(true);
     builder.environment().putAll(Map.of("NO_COLOR", "1"));
+    builder.environment().putAll(env);
     Process process = builder.start();
     CompletableFuture<String> output = CompletableFuture.supplyAsync(() -> {
       try {
