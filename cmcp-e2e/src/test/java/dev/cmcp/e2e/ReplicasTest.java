@@ -8,6 +8,7 @@ import dev.cmcp.verify.ClaimVerifier;
 import dev.cmcp.verify.EvidencePolicy;
 import dev.cmcp.verify.VerificationOptions;
 import dev.cmcp.verify.VerificationReport;
+import dev.cmcp.verify.audit.AuditLogReplay;
 import java.io.IOException;
 import java.net.InetAddress;
 import java.net.ServerSocket;
@@ -29,13 +30,17 @@ import org.junit.jupiter.api.io.TempDir;
 /**
  * Two gateway processes behind Debian's HAProxy, sessions kept on their replica by a stick table
  * learned from the {@code Mcp-Session-Id} of each {@code initialize} answer (deploy/haproxy/):
- * every call of a session reaches one replica, a replica killed mid-run fails only its own
- * sessions (cleanly: 404, so the client opens a new session), and every claim verifies.
+ * every call of a session reaches one replica, stateless calls (MCP 2026-07-28, no session) are
+ * spread over both, a replica killed mid-run fails only its own sessions (cleanly: 404, so the
+ * client opens a new session), and every claim and both replicas' logs verify.
  */
 class ReplicasTest {
 
   private static final Path HAPROXY = Path.of("/usr/sbin/haproxy");
   private static final int SESSIONS = 20;
+  private static final int STATELESS_CALLS = 20;
+  /** How the gateway names, in its audit log, the one-call session of a call that names none. */
+  private static final String ONE_OFF_SESSION = "stateless-";
 
   @TempDir Path tmp;
 
@@ -82,6 +87,20 @@ class ReplicasTest {
         assertThat(onA).isNotEmpty();
         assertThat(onB).isNotEmpty();
 
+        // Stateless calls carry no Mcp-Session-Id, so the stick table has nothing to match: round robin spreads them.
+        for (int i = 0; i < STATELESS_CALLS; i++) {
+          McpClient.Answer answer = statelessCall(client, 100 + i);
+          assertThat(answer.status()).as(answer.raw().body()).isEqualTo(200);
+          assertThat(answer.body().path("result").path("resultType").asText()).as(answer.raw().body()).isEqualTo("complete");
+          assertThat(answer.body().path("result").path("isError").asBoolean()).as(answer.raw().body()).isFalse();
+          assertThat(answer.header("Mcp-Session-Id")).as("nothing for the stick table to learn").isNull();
+        }
+        long statelessOnA = statelessDecisionsIn(dirA.resolve("audit"));
+        long statelessOnB = statelessDecisionsIn(dirB.resolve("audit"));
+        assertThat(statelessOnA + statelessOnB).isEqualTo(STATELESS_CALLS);
+        assertThat(statelessOnA).as("stateless calls decided by A").isPositive();
+        assertThat(statelessOnB).as("stateless calls decided by B").isPositive();
+
         // One session of B ends before B goes: its claim is B's, written beside B's log.
         String endedOnB = onB.iterator().next();
         assertThat(client.delete(endedOnB).status()).isEqualTo(204);
@@ -108,15 +127,24 @@ class ReplicasTest {
     CliTest.Run together = CliTest.cmcp("verify", "--claims", tmp.toString(), "--allow-software", "--accept-any-bundle",
         "--accept-any-measurement");
     assertThat(together.exit()).as(together.output()).isEqualTo(3);
-    assertThat(together.output()).contains("== " + (sessionsIn(dirA.resolve("audit")).size() + 1) + " claims")
+    // A wrote a claim at its stop for every session it still held, the one-call sessions of its stateless calls too.
+    Set<String> claimedOnA = new HashSet<>(decidedSessions(dirA.resolve("audit")));
+    assertThat(together.output()).contains("== " + (claimedOnA.size() + 1) + " claims")
         .contains("partially_verified " + dirB.resolve("audit").resolve("claims")).doesNotContain("unverified");
-    // One claim per session of the live replica, each verifying against that replica's own log.
+    // One claim per session of the live replica, stateless ones included, each verifying against that replica's own log.
     Path claims = dirA.resolve("audit").resolve("claims");
     List<Path> files = new ArrayList<>();
     try (DirectoryStream<Path> listing = Files.newDirectoryStream(claims, "*.json")) {
       listing.forEach(files::add);
     }
-    assertThat(files).hasSize(sessionsIn(dirA.resolve("audit")).size());
+    assertThat(files).hasSize(claimedOnA.size());
+    assertThat(files).filteredOn(file -> file.getFileName().toString().contains("-" + ONE_OFF_SESSION))
+        .hasSize((int) statelessDecisionsIn(dirA.resolve("audit")));
+    // Each replica's whole chain replays, its stateless calls' decisions included (B, killed, wrote no claim for those).
+    for (Path audit : List.of(dirA.resolve("audit"), dirB.resolve("audit"))) {
+      assertThat(AuditLogReplay.replay(onlyLog(audit))).as(audit.toString()).isInstanceOf(AuditLogReplay.Intact.class);
+      assertThat(statelessDecisionsIn(audit)).as(audit.toString()).isPositive();
+    }
     Path log = onlyLog(dirA.resolve("audit"));
     for (Path claim : files) {
       VerificationReport report = ClaimVerifier.verify(Files.readAllBytes(claim),
@@ -131,15 +159,41 @@ class ReplicasTest {
         Map.of("Mcp-Session-Id", session, "MCP-Protocol-Version", "2025-11-25", "X-MCP-Workflow-ID", "demo-agent"));
   }
 
+  /** A tools/call of MCP 2026-07-28: no initialize, no session, the revision's headers and {@code _meta}. */
+  private static McpClient.Answer statelessCall(McpClient client, int id) throws IOException, InterruptedException {
+    return client.post("{\"jsonrpc\":\"2.0\",\"id\":" + id + ",\"method\":\"tools/call\",\"params\":{\"name\":\"salesforce.contacts\","
+        + "\"arguments\":{\"query\":\"acme\"},\"_meta\":{\"io.modelcontextprotocol/protocolVersion\":\"2026-07-28\","
+        + "\"io.modelcontextprotocol/clientInfo\":{\"name\":\"e2e\",\"version\":\"1\"},"
+        + "\"io.modelcontextprotocol/clientCapabilities\":{}}}}",
+        Map.of("MCP-Protocol-Version", "2026-07-28", "Mcp-Method", "tools/call", "Mcp-Name", "salesforce.contacts",
+            "X-MCP-Workflow-ID", "demo-agent"));
+  }
+
   private static Set<String> union(Set<String> a, Set<String> b) {
     Set<String> all = new HashSet<>(a);
     all.addAll(b);
     return all;
   }
 
-  /** The sessions whose decisions a replica's audit log holds. */
+  /** The MCP sessions (opened with initialize) whose decisions a replica's audit log holds. */
   private static Set<String> sessionsIn(Path audit) throws IOException {
     Set<String> sessions = new HashSet<>();
+    for (String session : decidedSessions(audit)) {
+      if (!session.startsWith(ONE_OFF_SESSION)) {
+        sessions.add(session);
+      }
+    }
+    return sessions;
+  }
+
+  /** How many calls without a session a replica decided: each is its own one-call session in the log. */
+  private static long statelessDecisionsIn(Path audit) throws IOException {
+    return decidedSessions(audit).stream().filter(session -> session.startsWith(ONE_OFF_SESSION)).count();
+  }
+
+  /** The session of every decision in a replica's audit log, one element per decision. */
+  private static List<String> decidedSessions(Path audit) throws IOException {
+    List<String> sessions = new ArrayList<>();
     for (String line : Files.readAllLines(onlyLog(audit), StandardCharsets.UTF_8)) {
       JsonNode entry = McpClient.JSON.readTree(line);
       if (entry.path("type").asText().equals("decision")) {
