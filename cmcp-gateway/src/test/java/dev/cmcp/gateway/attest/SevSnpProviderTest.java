@@ -6,6 +6,7 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import dev.cmcp.verify.StrictJson;
+import dev.cmcp.verify.claim.Binding;
 import dev.cmcp.verify.claim.Platform;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
@@ -52,6 +53,25 @@ class SevSnpProviderTest {
     assertThat(Base64.getUrlDecoder().decode(document.get("certs").asText())).isEqualTo(certs);
     assertThat(evidence.toJson().get("platform").asText()).isEqualTo("sev-snp");
     assertThat(root).isEmptyDirectory();
+  }
+
+  @Test
+  void aTlsKeyJoinsTheBindingThatReachesReportData() throws Exception {
+    // A gateway serving TLS binds its key's SPKI hash too: the 64 bytes the kernel is asked to
+    // sign are that binding, not the one without TLS, and the report carries them.
+    Binding withTls = Binding.of("sha256:" + "a".repeat(64), "sha256:" + "b".repeat(64), "enforcing",
+        "thumbprint-of-the-claim-key", Optional.of("c".repeat(64)));
+    assertThat(withTls.bytes()).isNotEqualTo(BINDING.bytes());
+    byte[] report = Fixtures.snpReport();
+    System.arraycopy(withTls.bytes(), 0, report, SevSnpProvider.REPORT_DATA_OFFSET, 64);
+    LaidOutConfigfs configfs = new LaidOutConfigfs("sev_guest", report, Optional.empty());
+
+    RuntimeEvidence evidence = provider(configfs).attest(withTls);
+
+    assertThat(configfs.inblobs()).singleElement().isEqualTo(withTls.bytes());
+    byte[] reported = Base64.getUrlDecoder().decode(document(evidence).get("report").asText());
+    assertThat(Arrays.copyOfRange(reported, SevSnpProvider.REPORT_DATA_OFFSET, SevSnpProvider.REPORT_DATA_OFFSET + 64))
+        .isEqualTo(withTls.bytes());
   }
 
   @Test
