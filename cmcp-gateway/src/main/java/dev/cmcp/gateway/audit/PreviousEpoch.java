@@ -5,22 +5,19 @@ import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.JsonNodeFactory;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.cmcp.gateway.audit.AuditRecords.Quarantine;
+import dev.cmcp.verify.Digests;
 import dev.cmcp.verify.audit.AuditLogReplay;
 import dev.cmcp.verify.audit.ChainHead;
 import java.io.IOException;
-import java.io.InputStream;
 import java.nio.channels.FileChannel;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
 import java.nio.file.StandardOpenOption;
-import java.security.MessageDigest;
-import java.security.NoSuchAlgorithmException;
 import java.text.ParsePosition;
 import java.time.DateTimeException;
 import java.time.Instant;
 import java.util.ArrayList;
-import java.util.HexFormat;
 import java.util.List;
 import java.util.Optional;
 import java.util.Set;
@@ -63,7 +60,7 @@ record PreviousEpoch(Path file, ChainHead head, long truncatedBytes, List<Long> 
   }
 
   private static Quarantine quarantine(Path file, String reason) throws IOException {
-    String digest = sha256(file);
+    String digest = Digests.sha256Hex(file);
     Path renamed = file.resolveSibling(file.getFileName() + QUARANTINE_SUFFIX);
     for (int n = 2; Files.exists(renamed); n++) {
       renamed = file.resolveSibling(file.getFileName() + QUARANTINE_SUFFIX + "-" + n);
@@ -73,21 +70,6 @@ record PreviousEpoch(Path file, ChainHead head, long truncatedBytes, List<Long> 
     return new Quarantine(file.getFileName().toString(), renamed.getFileName().toString(), digest, shortReason);
   }
 
-  private static String sha256(Path file) throws IOException {
-    MessageDigest digest;
-    try {
-      digest = MessageDigest.getInstance("SHA-256");
-    } catch (NoSuchAlgorithmException e) {
-      throw new IllegalStateException("every JDK has SHA-256", e);
-    }
-    try (InputStream in = Files.newInputStream(file)) {
-      byte[] buffer = new byte[64 * 1024];
-      for (int n = in.read(buffer); n != -1; n = in.read(buffer)) {
-        digest.update(buffer, 0, n);
-      }
-    }
-    return HexFormat.of().formatHex(digest.digest());
-  }
 
   /** A previous epoch broken beyond a torn last line. */
   private static final class Damaged extends IOException {

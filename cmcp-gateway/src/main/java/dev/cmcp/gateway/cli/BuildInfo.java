@@ -1,17 +1,13 @@
 package dev.cmcp.gateway.cli;
 
 import dev.cmcp.gateway.Gateway;
+import dev.cmcp.verify.Digests;
 import java.io.IOException;
 import java.io.InputStream;
-import java.io.OutputStream;
 import java.net.URISyntaxException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.security.DigestInputStream;
-import java.security.MessageDigest;
-import java.security.NoSuchAlgorithmException;
-import java.util.HexFormat;
 import java.util.List;
 import java.util.Optional;
 
@@ -64,19 +60,7 @@ record BuildInfo(String version, Optional<String> commit, Optional<RunningJar> j
     if (!Files.isRegularFile(code)) {
       return Optional.empty();
     }
-    return Optional.of(new RunningJar(code, sha256(code)));
+    return Optional.of(new RunningJar(code, Digests.sha256Hex(code)));
   }
 
-  private static String sha256(Path file) throws IOException {
-    MessageDigest digest;
-    try {
-      digest = MessageDigest.getInstance("SHA-256");
-    } catch (NoSuchAlgorithmException e) {
-      throw new IllegalStateException("every Java platform has SHA-256", e);
-    }
-    try (InputStream in = new DigestInputStream(Files.newInputStream(file), digest)) {
-      in.transferTo(OutputStream.nullOutputStream());
-    }
-    return HexFormat.of().formatHex(digest.digest());
-  }
 }

@@ -1,14 +1,11 @@
 package dev.cmcp.verify.audit;
 
 import com.fasterxml.jackson.databind.JsonNode;
+import dev.cmcp.verify.Digests;
 import java.io.IOException;
-import java.io.InputStream;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.security.MessageDigest;
-import java.security.NoSuchAlgorithmException;
 import java.util.ArrayList;
-import java.util.HexFormat;
 import java.util.List;
 import java.util.Optional;
 import java.util.stream.Stream;
@@ -96,7 +93,7 @@ public record AuditFolder(List<Path> epochs, List<Path> quarantined, List<String
       beforeFile = Optional.of(file);
     }
     for (Path file : quarantined) {
-      String digest = sha256(file);
+      String digest = Digests.sha256Hex(file);
       if (quarantineEntries.stream().noneMatch(entry -> entry.startsWith(name(file) + " "))) {
         faults.add(name(file) + " is quarantined, but no epoch's quarantine entry names it");
       } else if (!quarantineEntries.contains(name(file) + " " + digest)) {
@@ -111,21 +108,6 @@ public record AuditFolder(List<Path> epochs, List<Path> quarantined, List<String
     return epochs.stream().filter(p -> name(p).equals(PREFIX + epoch + SUFFIX)).findFirst();
   }
 
-  private static String sha256(Path file) throws IOException {
-    MessageDigest digest;
-    try {
-      digest = MessageDigest.getInstance("SHA-256");
-    } catch (NoSuchAlgorithmException e) {
-      throw new IllegalStateException("every JDK has SHA-256", e);
-    }
-    try (InputStream in = Files.newInputStream(file)) {
-      byte[] buffer = new byte[64 * 1024];
-      for (int n = in.read(buffer); n != -1; n = in.read(buffer)) {
-        digest.update(buffer, 0, n);
-      }
-    }
-    return HexFormat.of().formatHex(digest.digest());
-  }
 
   private static String name(Path file) {
     return file.getFileName().toString();
