@@ -6,7 +6,6 @@ import dev.cmcp.verify.VerificationOptions;
 import dev.cmcp.verify.VerificationReport;
 import dev.cmcp.verify.VerificationReport.Status;
 import dev.cmcp.verify.claim.TlsKey;
-import java.net.Socket;
 import java.net.URI;
 import java.security.GeneralSecurityException;
 import java.security.cert.CertificateException;
@@ -19,9 +18,7 @@ import java.util.Objects;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.stream.Collectors;
 import javax.net.ssl.SSLContext;
-import javax.net.ssl.SSLEngine;
 import javax.net.ssl.TrustManager;
-import javax.net.ssl.X509ExtendedTrustManager;
 
 /**
  * A trust manager that accepts a gateway's certificate only when the gateway's attestation
@@ -48,7 +45,7 @@ import javax.net.ssl.X509ExtendedTrustManager;
  * Software-attested gateways (development) are accepted only under
  * {@link EvidencePolicy#ALLOW_SOFTWARE}, as {@code partially_verified}.
  */
-public final class AttestedTrustManager extends X509ExtendedTrustManager {
+public final class AttestedTrustManager extends ServerOnlyTrustManager {
 
   /** How long an accepted key stays trusted without asking the gateway again. */
   public static final Duration MAX_TRUST = Duration.ofMinutes(5);
@@ -66,6 +63,7 @@ public final class AttestedTrustManager extends X509ExtendedTrustManager {
    * @param expected what the attestation must show; its {@code now} is replaced by the clock's at each check
    */
   public AttestedTrustManager(URI gateway, VerificationOptions expected, Clock clock) {
+    super("this trust manager checks gateways (servers) only");
     this.gateway = Objects.requireNonNull(gateway, "gateway");
     this.expected = Objects.requireNonNull(expected, "expected");
     this.clock = Objects.requireNonNull(clock, "clock");
@@ -83,41 +81,7 @@ public final class AttestedTrustManager extends X509ExtendedTrustManager {
   }
 
   @Override
-  public void checkServerTrusted(X509Certificate[] chain, String authType) throws CertificateException {
-    accept(chain);
-  }
-
-  @Override
-  public void checkServerTrusted(X509Certificate[] chain, String authType, Socket socket) throws CertificateException {
-    accept(chain);
-  }
-
-  @Override
-  public void checkServerTrusted(X509Certificate[] chain, String authType, SSLEngine engine) throws CertificateException {
-    accept(chain);
-  }
-
-  @Override
-  public void checkClientTrusted(X509Certificate[] chain, String authType) throws CertificateException {
-    throw new CertificateException("this trust manager checks gateways (servers) only");
-  }
-
-  @Override
-  public void checkClientTrusted(X509Certificate[] chain, String authType, Socket socket) throws CertificateException {
-    throw new CertificateException("this trust manager checks gateways (servers) only");
-  }
-
-  @Override
-  public void checkClientTrusted(X509Certificate[] chain, String authType, SSLEngine engine) throws CertificateException {
-    throw new CertificateException("this trust manager checks gateways (servers) only");
-  }
-
-  @Override
-  public X509Certificate[] getAcceptedIssuers() {
-    return new X509Certificate[0];
-  }
-
-  private void accept(X509Certificate[] chain) throws CertificateException {
+  void checkServer(X509Certificate[] chain) throws CertificateException {
     if (chain == null || chain.length == 0) {
       throw new CertificateException("the gateway presented no certificate");
     }
