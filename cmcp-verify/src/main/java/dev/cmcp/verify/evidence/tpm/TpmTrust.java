@@ -1,6 +1,6 @@
 package dev.cmcp.verify.evidence.tpm;
 
-import dev.cmcp.verify.BoundedRead;
+import dev.cmcp.verify.base.BoundedRead;
 import dev.cmcp.verify.evidence.TrustStore;
 import dev.cmcp.verify.evidence.TrustStoreException;
 import java.io.IOException;

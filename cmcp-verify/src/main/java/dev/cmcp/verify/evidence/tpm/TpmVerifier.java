@@ -1,6 +1,6 @@
 package dev.cmcp.verify.evidence.tpm;
 
-import dev.cmcp.verify.VerificationReport.Status;
+import dev.cmcp.verify.base.CheckStatus;
 import dev.cmcp.verify.evidence.tpm.TpmReport.Check;
 import dev.cmcp.verify.evidence.tpm.TpmReport.QuoteFields;
 import java.io.ByteArrayInputStream;
@@ -77,8 +77,8 @@ public final class TpmVerifier {
       List<Check> checks = new ArrayList<>();
       for (TpmCheck name : TpmCheck.values()) {
         checks.add(name == TpmCheck.ATTEST_FORMAT
-            ? new Check(name, Status.FAIL, e.getMessage())
-            : new Check(name, Status.SKIP, "the evidence could not be parsed"));
+            ? new Check(name, CheckStatus.FAIL, e.getMessage())
+            : new Check(name, CheckStatus.SKIP, "the evidence could not be parsed"));
       }
       return new TpmReport(checks, Optional.empty());
     }
@@ -131,7 +131,7 @@ public final class TpmVerifier {
    */
   private static Check akTrust(Parsed parsed, TpmTrust trust, Instant now) {
     return switch (trust) {
-      case TpmTrust.NotConfigured none -> new Check(TpmCheck.AK_TRUST, Status.SKIP,
+      case TpmTrust.NotConfigured none -> new Check(TpmCheck.AK_TRUST, CheckStatus.SKIP,
           parsed.certificates.isPresent() ? NO_ANCHORS : AK_NOT_CERTIFIED);
       case TpmTrust.Anchors anchors -> parsed.certificates
           .map(certificates -> certified(parsed, certificates, anchors, now))
@@ -258,7 +258,7 @@ public final class TpmVerifier {
 
   private static Check qualifyingData(TpmsAttest attest, Optional<byte[]> expectedBinding) {
     if (expectedBinding.isEmpty()) {
-      return new Check(TpmCheck.QUALIFYING_DATA, Status.SKIP, "no expected binding given");
+      return new Check(TpmCheck.QUALIFYING_DATA, CheckStatus.SKIP, "no expected binding given");
     }
     byte[] expected = TpmHash.SHA256.digest(expectedBinding.get());
     if (MessageDigest.isEqual(expected, attest.extraData())) {
@@ -300,7 +300,7 @@ public final class TpmVerifier {
 
   private static Check measurement(TpmsAttest attest, Optional<String> expectedMeasurement) {
     if (expectedMeasurement.isEmpty()) {
-      return new Check(TpmCheck.MEASUREMENT, Status.SKIP, "no expected measurement given");
+      return new Check(TpmCheck.MEASUREMENT, CheckStatus.SKIP, "no expected measurement given");
     }
     String actual = HEX.formatHex(attest.pcrDigest());
     String expected = expectedMeasurement.get().toLowerCase(Locale.ROOT);
@@ -335,10 +335,10 @@ public final class TpmVerifier {
   }
 
   private static Check pass(TpmCheck name, String reason) {
-    return new Check(name, Status.PASS, reason);
+    return new Check(name, CheckStatus.PASS, reason);
   }
 
   private static Check fail(TpmCheck name, String reason) {
-    return new Check(name, Status.FAIL, reason);
+    return new Check(name, CheckStatus.FAIL, reason);
   }
 }

@@ -4,8 +4,8 @@ import static dev.cmcp.verify.evidence.tpm.TpmCheck.AK_TRUST;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
-import dev.cmcp.verify.VerificationReport.Result;
-import dev.cmcp.verify.VerificationReport.Status;
+import dev.cmcp.verify.base.CheckStatus;
+import dev.cmcp.verify.base.Verdict;
 import dev.cmcp.verify.evidence.TrustStore;
 import java.nio.charset.StandardCharsets;
 import java.security.PublicKey;
@@ -48,10 +48,10 @@ class TpmAkTrustTest {
   void anEnrolledAkWithBothAnchorsIsTrustedAndTheQuoteVerified() throws Exception {
     TpmReport report = verify(enrolled(akCertificate(enrollmentCa, akName(), ek.getEncoded())), anchors);
 
-    assertThat(report.check(AK_TRUST).status()).as(report.check(AK_TRUST).reason()).isEqualTo(Status.PASS);
+    assertThat(report.check(AK_TRUST).status()).as(report.check(AK_TRUST).reason()).isEqualTo(CheckStatus.PASS);
     assertThat(report.check(AK_TRUST).reason()).contains("CN=auditor enrollment CA", "CN=TPM manufacturer root",
         HexFormat.of().formatHex(TpmHash.SHA256.digest(ek.getEncoded())));
-    assertThat(report.result()).isEqualTo(Result.VERIFIED);
+    assertThat(report.result()).isEqualTo(Verdict.VERIFIED);
     assertThat(report.exitCode()).isZero();
   }
 
@@ -59,18 +59,18 @@ class TpmAkTrustTest {
   void certificatesWithoutAnchorsAreNotTrustedAndSaySo() throws Exception {
     TpmReport report = verify(enrolled(akCertificate(enrollmentCa, akName(), ek.getEncoded())), TpmTrust.notConfigured());
 
-    assertThat(report.check(AK_TRUST).status()).isEqualTo(Status.SKIP);
+    assertThat(report.check(AK_TRUST).status()).isEqualTo(CheckStatus.SKIP);
     assertThat(report.check(AK_TRUST).reason()).contains("--tpm-ak-ca", "--tpm-ek-roots");
-    assertThat(report.result()).isEqualTo(Result.PARTIALLY_VERIFIED);
+    assertThat(report.result()).isEqualTo(Verdict.PARTIALLY_VERIFIED);
   }
 
   @Test
   void anchorsWithoutCertificatesFail() {
     TpmReport report = verify(quote, anchors);
 
-    assertThat(report.check(AK_TRUST).status()).isEqualTo(Status.FAIL);
+    assertThat(report.check(AK_TRUST).status()).isEqualTo(CheckStatus.FAIL);
     assertThat(report.check(AK_TRUST).reason()).contains("carries no AK and EK certificates", "cmcp tpm enroll");
-    assertThat(report.result()).isEqualTo(Result.UNVERIFIED);
+    assertThat(report.result()).isEqualTo(Verdict.UNVERIFIED);
   }
 
   @Test
@@ -163,7 +163,7 @@ class TpmAkTrustTest {
 
     TpmReport report = verify(evidence, anchors);
 
-    assertThat(report.check(TpmCheck.ATTEST_FORMAT).status()).isEqualTo(Status.FAIL);
+    assertThat(report.check(TpmCheck.ATTEST_FORMAT).status()).isEqualTo(CheckStatus.FAIL);
     assertThat(report.check(TpmCheck.ATTEST_FORMAT).reason()).startsWith("evidence.ak_certificate: not an X.509 certificate");
   }
 
@@ -186,9 +186,9 @@ class TpmAkTrustTest {
   }
 
   private static void assertFails(TpmReport report, String reason) {
-    assertThat(report.check(AK_TRUST).status()).isEqualTo(Status.FAIL);
+    assertThat(report.check(AK_TRUST).status()).isEqualTo(CheckStatus.FAIL);
     assertThat(report.check(AK_TRUST).reason()).contains(reason);
-    assertThat(report.result()).isEqualTo(Result.UNVERIFIED);
+    assertThat(report.result()).isEqualTo(Verdict.UNVERIFIED);
   }
 
   private static TpmReport verify(TpmEvidence evidence, TpmTrust trust) {
