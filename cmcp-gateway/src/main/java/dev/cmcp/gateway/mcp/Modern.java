@@ -24,6 +24,7 @@ final class Modern {
   static final String PROTOCOL_VERSION = META_PREFIX + "protocolVersion";
   static final String LOG_LEVEL = META_PREFIX + "logLevel";
   static final String SERVER_INFO = META_PREFIX + "serverInfo";
+  static final String CLIENT_CAPABILITIES = META_PREFIX + "clientCapabilities";
   /** {@code HeaderMismatchError}: a mirrored header is missing, malformed or disagrees with the body. */
   static final int HEADER_MISMATCH = -32020;
 
@@ -116,8 +117,8 @@ final class Modern {
 
   /**
    * What of the upstream's messages during a call reaches a 2026-07-28 agent: never a request
-   * (server requests are made with input_required results there, which the gateway does not
-   * bridge), and log messages only when the request asked for them with a level, at or above it.
+   * (server requests are made with input_required results there: {@link RoundTrip}), and log
+   * messages only when the request asked for them with a level, at or above it.
    */
   static Consumer<ObjectNode> filtered(Consumer<ObjectNode> toAgent, Optional<McpLogLevel> level) {
     return message -> {
