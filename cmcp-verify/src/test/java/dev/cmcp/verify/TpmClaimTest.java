@@ -11,13 +11,17 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
-import dev.cmcp.verify.VerificationReport.Result;
-import dev.cmcp.verify.VerificationReport.Status;
+import dev.cmcp.verify.base.CheckStatus;
+import dev.cmcp.verify.base.Digests;
+import dev.cmcp.verify.base.Verdict;
 import dev.cmcp.verify.claim.Binding;
 import dev.cmcp.verify.claim.GatewayClaim;
 import dev.cmcp.verify.evidence.EvidenceReport;
+import dev.cmcp.verify.evidence.TrustStore;
+import dev.cmcp.verify.evidence.tpm.TestPki;
 import dev.cmcp.verify.evidence.tpm.TpmEvidence;
 import dev.cmcp.verify.evidence.tpm.TpmFixtures;
+import dev.cmcp.verify.evidence.tpm.TpmTrust;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
 import java.util.Base64;
@@ -57,19 +61,19 @@ class TpmClaimTest {
 
     EvidenceReport platform = report.platformEvidence().orElseThrow();
     for (String check : List.of("attest_format", "ak_attributes", "ak_signature", "pcr_digest")) {
-      assertThat(platform.check(check).status()).as(check + ": " + platform.check(check).reason()).isEqualTo(Status.PASS);
+      assertThat(platform.check(check).status()).as(check + ": " + platform.check(check).reason()).isEqualTo(CheckStatus.PASS);
     }
-    assertThat(platform.check("ak_trust").status()).isEqualTo(Status.SKIP);
-    assertThat(report.check(EVIDENCE).status()).isEqualTo(Status.SKIP);
-    assertThat(report.check(BINDING).status()).isEqualTo(Status.FAIL);
+    assertThat(platform.check("ak_trust").status()).isEqualTo(CheckStatus.SKIP);
+    assertThat(report.check(EVIDENCE).status()).isEqualTo(CheckStatus.SKIP);
+    assertThat(report.check(BINDING).status()).isEqualTo(CheckStatus.FAIL);
     assertThat(report.check(BINDING).reason()).startsWith("extraData " + Digests.sha256Hex(TpmFixtures.binding())
         + " is not SHA-256 of the expected binding");
-    assertThat(report.check(MEASUREMENT).status()).as(report.check(MEASUREMENT).reason()).isEqualTo(Status.PASS);
+    assertThat(report.check(MEASUREMENT).status()).as(report.check(MEASUREMENT).reason()).isEqualTo(CheckStatus.PASS);
     assertThat(report.check(MEASUREMENT).reason()).contains("PCR digest " + PCR_DIGEST);
     for (CheckName name : List.of(SIGNATURE, FRESHNESS, INCLUSION_PROOFS, AUDIT_LOG)) {
-      assertThat(report.check(name).status()).as(name.label()).isEqualTo(Status.PASS);
+      assertThat(report.check(name).status()).as(name.label()).isEqualTo(CheckStatus.PASS);
     }
-    assertThat(report.result()).isEqualTo(Result.UNVERIFIED);
+    assertThat(report.result()).isEqualTo(Verdict.UNVERIFIED);
     assertThat(report.exitCode()).isEqualTo(1);
   }
 
@@ -80,22 +84,52 @@ class TpmClaimTest {
     VerificationReport accepted = verify(claim, options(EvidencePolicy.ALLOW_SOFTWARE));
     VerificationReport refused = verify(claim, options(EvidencePolicy.HARDWARE_ONLY));
 
-    assertThat(accepted.check(BINDING).status()).as(accepted.toText()).isEqualTo(Status.PASS);
+    assertThat(accepted.check(BINDING).status()).as(accepted.toText()).isEqualTo(CheckStatus.PASS);
     assertThat(accepted.check(BINDING).reason()).contains("qualifying data (extraData) is SHA-256 of the binding");
-    assertThat(accepted.check(EVIDENCE).status()).isEqualTo(Status.SKIP);
+    assertThat(accepted.check(EVIDENCE).status()).isEqualTo(CheckStatus.SKIP);
     assertThat(accepted.check(EVIDENCE).reason()).startsWith("tpm evidence: AK not certified: no EK certificate chain")
         .endsWith("(accepted by --allow-software; at best partially_verified)");
-    assertThat(accepted.checks()).filteredOn(c -> c.status() == Status.FAIL).isEmpty();
-    assertThat(accepted.result()).isEqualTo(Result.PARTIALLY_VERIFIED);
+    assertThat(accepted.checks()).filteredOn(c -> c.status() == CheckStatus.FAIL).isEmpty();
+    assertThat(accepted.result()).isEqualTo(Verdict.PARTIALLY_VERIFIED);
     assertThat(accepted.exitCode()).isEqualTo(3);
 
-    assertThat(refused.check(EVIDENCE).status()).isEqualTo(Status.FAIL);
+    assertThat(refused.check(EVIDENCE).status()).isEqualTo(CheckStatus.FAIL);
     assertThat(refused.check(EVIDENCE).reason()).startsWith("tpm evidence: AK not certified: no EK certificate chain")
         .endsWith("(accepted only with --allow-software, as partially_verified)");
-    assertThat(refused.checks()).filteredOn(c -> c.status() == Status.FAIL).extracting(VerificationReport.Check::name)
+    assertThat(refused.checks()).filteredOn(c -> c.status() == CheckStatus.FAIL).extracting(VerificationReport.Check::name)
         .containsExactly(EVIDENCE);
-    assertThat(refused.result()).isEqualTo(Result.UNVERIFIED);
+    assertThat(refused.result()).isEqualTo(Verdict.UNVERIFIED);
     assertThat(refused.exitCode()).isEqualTo(1);
+  }
+
+  /**
+   * With an enrolled AK (here a software key the test's enrollment CA certified, which is what an
+   * enrollment CA vouches for) and both anchors, the quote counts as a TPM's: the claim is
+   * verified once the bundle and measurement are expected too, and not without the anchors.
+   */
+  @Test
+  void anEnrolledAkWithBothAnchorsAndTheExpectationsMakesTheClaimVerified() throws Exception {
+    TestPki.Ca enrollmentCa = TestPki.Ca.root("CN=enrollment CA");
+    TestPki.Ca manufacturer = TestPki.Ca.root("CN=TPM manufacturer");
+    TpmEvidence enrolled = TestPki.enroll(quoteOverBindingOf(gateway.unsignedClaim("s1")), enrollmentCa,
+        manufacturer.ekCertificate());
+    ObjectNode claim = claim(PCR_DIGEST, enrolled);
+    TpmTrust.Anchors anchors = new TpmTrust.Anchors(new TrustStore(List.of(enrollmentCa.certificate()), List.of()),
+        new TrustStore(List.of(manufacturer.certificate()), List.of()));
+    VerificationOptions expecting = options(EvidencePolicy.HARDWARE_ONLY).withExpectedBundleHash(TestGateway.BUNDLE_HASH);
+
+    VerificationReport verified = verify(claim, expecting.withExpectedMeasurement(PCR_DIGEST).withTpmTrust(anchors));
+    VerificationReport anyMeasurement = verify(claim, expecting.withTpmTrust(anchors));
+    VerificationReport noAnchors = verify(claim, expecting.withExpectedMeasurement(PCR_DIGEST));
+
+    assertThat(verified.result()).as(verified.toText()).isEqualTo(Verdict.VERIFIED);
+    assertThat(verified.exitCode()).isZero();
+    assertThat(verified.check(EVIDENCE).reason()).startsWith("tpm evidence verifies to the vendor's root");
+    assertThat(verified.platformEvidence().orElseThrow().check("ak_trust").reason()).startsWith("AK certified by enrollment CA CN=enrollment CA");
+    assertThat(anyMeasurement.result()).isEqualTo(Verdict.PARTIALLY_VERIFIED);
+    assertThat(noAnchors.check(EVIDENCE).status()).isEqualTo(CheckStatus.FAIL);
+    assertThat(noAnchors.check(EVIDENCE).reason()).contains("--tpm-ak-ca", "--tpm-ek-roots");
+    assertThat(noAnchors.result()).isEqualTo(Verdict.UNVERIFIED);
   }
 
   @Test
@@ -108,9 +142,9 @@ class TpmClaimTest {
 
     VerificationReport report = verify(claim(PCR_DIGEST, broken), options(EvidencePolicy.ALLOW_SOFTWARE));
 
-    assertThat(report.check(EVIDENCE).status()).isEqualTo(Status.FAIL);
+    assertThat(report.check(EVIDENCE).status()).isEqualTo(CheckStatus.FAIL);
     assertThat(report.check(EVIDENCE).reason()).startsWith("tpm evidence fails ak_signature");
-    assertThat(report.result()).isEqualTo(Result.UNVERIFIED);
+    assertThat(report.result()).isEqualTo(Verdict.UNVERIFIED);
     assertThat(report.exitCode()).isEqualTo(1);
   }
 
@@ -118,7 +152,7 @@ class TpmClaimTest {
   void aClaimStatingAnotherMeasurementThanThePcrDigestFails() {
     VerificationReport report = verify(claim("00".repeat(32), TpmFixtures.evidence(TpmFixtures.ECC)), options(EvidencePolicy.ALLOW_SOFTWARE));
 
-    assertThat(report.check(MEASUREMENT).status()).isEqualTo(Status.FAIL);
+    assertThat(report.check(MEASUREMENT).status()).isEqualTo(CheckStatus.FAIL);
     assertThat(report.check(MEASUREMENT).reason())
         .isEqualTo("trace.runtime.measurement is " + "00".repeat(32) + ", but the evidence's PCR digest is " + PCR_DIGEST);
   }
@@ -130,9 +164,9 @@ class TpmClaimTest {
     VerificationReport expected = verify(claim, options(EvidencePolicy.ALLOW_SOFTWARE).withExpectedMeasurement(PCR_DIGEST.toUpperCase()));
     VerificationReport other = verify(claim, options(EvidencePolicy.ALLOW_SOFTWARE).withExpectedMeasurement("ab".repeat(32)));
 
-    assertThat(expected.check(MEASUREMENT).status()).isEqualTo(Status.PASS);
+    assertThat(expected.check(MEASUREMENT).status()).isEqualTo(CheckStatus.PASS);
     assertThat(expected.check(MEASUREMENT).reason()).endsWith("is trace.runtime.measurement and the expected value");
-    assertThat(other.check(MEASUREMENT).status()).isEqualTo(Status.FAIL);
+    assertThat(other.check(MEASUREMENT).status()).isEqualTo(CheckStatus.FAIL);
     assertThat(other.check(MEASUREMENT).reason()).isEqualTo("the evidence's PCR digest is " + PCR_DIGEST + ", expected " + "ab".repeat(32));
   }
 
@@ -154,7 +188,7 @@ class TpmClaimTest {
 
     assertEvidenceFails(real.replace("\"format\":", "\"extra\":1,\"format\":"),
         "trace.runtime.evidence: fields are [ak_public, attest, extra, format, pcrs, signature], expected exactly"
-            + " [ak_public, attest, format, pcrs, signature]");
+            + " [ak_public, attest, format, pcrs, signature], or those and [ak_certificate, ek_certificate] together");
     assertEvidenceFails(real.replace("cmcp-tpm-evidence-v1", "cmcp-snp-evidence-v1"),
         "trace.runtime.evidence.format: tpm evidence is \"cmcp-tpm-evidence-v1\", found \"cmcp-snp-evidence-v1\"");
     assertEvidenceFails(real.replaceFirst("\"attest\":\"", "\"attest\":\"!"), "trace.runtime.evidence.attest: not base64url");
@@ -164,11 +198,11 @@ class TpmClaimTest {
     VerificationReport report = verify(claim(PCR_DIGEST, evidenceJson.getBytes(StandardCharsets.UTF_8)),
         options(EvidencePolicy.ALLOW_SOFTWARE));
 
-    assertThat(report.check(EVIDENCE).status()).isEqualTo(Status.FAIL);
+    assertThat(report.check(EVIDENCE).status()).isEqualTo(CheckStatus.FAIL);
     assertThat(report.check(EVIDENCE).reason()).isEqualTo(reason);
-    assertThat(report.check(BINDING).status()).isEqualTo(Status.SKIP);
+    assertThat(report.check(BINDING).status()).isEqualTo(CheckStatus.SKIP);
     assertThat(report.platformEvidence()).isEmpty();
-    assertThat(report.result()).isEqualTo(Result.UNVERIFIED);
+    assertThat(report.result()).isEqualTo(Verdict.UNVERIFIED);
   }
 
   @Test
@@ -184,11 +218,11 @@ class TpmClaimTest {
     VerificationReport report = verify(gateway.sign(bound), options(EvidencePolicy.ALLOW_SOFTWARE));
     VerificationReport changed = verify(gateway.sign(otherKey), options(EvidencePolicy.ALLOW_SOFTWARE));
 
-    assertThat(report.check(BINDING).status()).as(report.toText()).isEqualTo(Status.PASS);
-    assertThat(report.check(CheckName.TLS_KEY_BOUND).status()).isEqualTo(Status.PASS);
-    assertThat(report.checks()).noneMatch(c -> c.status() == Status.FAIL);
-    assertThat(changed.check(BINDING).status()).isEqualTo(Status.FAIL);
-    assertThat(changed.check(CheckName.TLS_KEY_BOUND).status()).isEqualTo(Status.FAIL);
+    assertThat(report.check(BINDING).status()).as(report.toText()).isEqualTo(CheckStatus.PASS);
+    assertThat(report.check(CheckName.TLS_KEY_BOUND).status()).isEqualTo(CheckStatus.PASS);
+    assertThat(report.checks()).noneMatch(c -> c.status() == CheckStatus.FAIL);
+    assertThat(changed.check(BINDING).status()).isEqualTo(CheckStatus.FAIL);
+    assertThat(changed.check(CheckName.TLS_KEY_BOUND).status()).isEqualTo(CheckStatus.FAIL);
   }
 
   // ---- helpers

@@ -1,7 +1,7 @@
 package dev.cmcp.verify.cli;
 
 import com.fasterxml.jackson.databind.node.ObjectNode;
-import dev.cmcp.verify.BoundedRead;
+import dev.cmcp.verify.base.BoundedRead;
 import dev.cmcp.verify.collateral.CollateralException;
 import dev.cmcp.verify.collateral.CollateralFetcher;
 import dev.cmcp.verify.evidence.EvidenceReport;
@@ -16,6 +16,7 @@ import dev.cmcp.verify.evidence.tdx.TdxException;
 import dev.cmcp.verify.evidence.tdx.TdxPolicy;
 import dev.cmcp.verify.evidence.tdx.TdxVerifier;
 import dev.cmcp.verify.evidence.tpm.TpmReport;
+import dev.cmcp.verify.evidence.tpm.TpmTrust;
 import dev.cmcp.verify.evidence.tpm.TpmVerifier;
 import java.io.IOException;
 import java.io.PrintStream;
@@ -177,7 +178,7 @@ public final class VerifyEvidenceCli {
       return VerifyCli.FAILED;
     }
     TpmReport report = TpmVerifier.verify(tpmEvidenceJson(evidence.get()), reportData, pcrDigest,
-        arguments.now().orElseGet(Instant::now));
+        TpmTrust.notConfigured(), arguments.now().orElseGet(Instant::now));
     List<String> notGiven = notGiven(arguments);
     if (arguments.json()) {
       ObjectNode json = report.toJson();
