@@ -217,6 +217,10 @@ public final class McpEndpoint {
       return McpHttpResponse.error(404, rpc.id(), JsonRpcError.of(JsonRpcError.METHOD_NOT_FOUND,
           "method not found in MCP " + ProtocolVersions.MODERN + ": " + rpc.method()));
     }
+    Optional<String> missing = Modern.missingMeta(rpc.params());
+    if (missing.isPresent()) {
+      return McpHttpResponse.error(400, rpc.id(), JsonRpcError.of(JsonRpcError.INVALID_PARAMS, "Invalid params: " + missing.get()));
+    }
     if (rpc.method().equals("server/discover")) {
       return McpHttpResponse.result(rpc.id(), Modern.discover(gatewayVersion));
     }
@@ -235,7 +239,7 @@ public final class McpEndpoint {
     } else {
       answer = request(rpc, request.withoutSession(), sink);
     }
-    return Modern.decorated(rpc.method(), answer, gatewayVersion);
+    return Modern.decorated(rpc.method(), rpc.params(), answer, gatewayVersion);
   }
 
   /**
