@@ -63,7 +63,7 @@ public final class BenchMain implements Callable<Integer> {
   @Option(names = "--baseline", description = "A built checkout of an earlier cMCP (path); it runs as target cmcp-before, taking its turn just before cmcp.")
   Path baseline;
 
-  @Option(names = "--policy-engines", split = ",", defaultValue = "sliced,whole", description = "Policy engines to measure: sliced (as the gateway builds it), whole (every policy on every call) (default: ${DEFAULT-VALUE}).")
+  @Option(names = "--policy-engines", split = ",", defaultValue = "cached,sliced,whole", description = "Policy engines to measure: cached (as the gateway builds it: slices and the decision cache), sliced (slices, Cedar asked on every call), whole (every policy on every call) (default: ${DEFAULT-VALUE}).")
   List<String> policyEngines;
 
   @Option(names = "--jmh-seconds", defaultValue = "2", description = "Seconds per JMH iteration (default: ${DEFAULT-VALUE}).")

@@ -29,8 +29,12 @@ public class PolicyDecideBenchmark {
   @Param({"10", "100", "1000", "10000"})
   public int policies;
 
-  /** {@code sliced}: the engine as the gateway builds it; {@code whole}: every policy evaluated on every call. */
-  @Param({"sliced", "whole"})
+  /**
+   * {@code cached}: the engine as the gateway builds it (slices and the decision cache, which
+   * answers this repeated request without Cedar); {@code sliced}: slices, Cedar asked on every
+   * call; {@code whole}: every policy evaluated on every call.
+   */
+  @Param({"cached", "sliced", "whole"})
   public String engine;
 
   private PolicyEngine policyEngine;
@@ -39,9 +43,11 @@ public class PolicyDecideBenchmark {
   @Setup
   public void buildEngine() throws PolicyException {
     policyEngine = switch (engine) {
-      case "sliced" -> new PolicyEngine(GeneratedBundle.perToolPermits(policies), GeneratedBundle.catalogOf(policies));
+      case "cached" -> new PolicyEngine(GeneratedBundle.perToolPermits(policies), GeneratedBundle.catalogOf(policies));
+      case "sliced" -> new PolicyEngine(GeneratedBundle.perToolPermits(policies), GeneratedBundle.catalogOf(policies),
+          Integer.getInteger("cedar.cache.maxPolicySets", 1024) / 4, 0);
       case "whole" -> new PolicyEngine(GeneratedBundle.perToolPermits(policies), GeneratedBundle.catalogOf(policies), 1);
-      default -> throw new IllegalArgumentException("engine is sliced or whole, not " + engine);
+      default -> throw new IllegalArgumentException("engine is cached, sliced or whole, not " + engine);
     };
     int matching = policies / 2;
     request = new ToolCallRequest(GeneratedBundle.agent(matching), "bench-session", GeneratedBundle.agent(matching),

@@ -3,8 +3,8 @@ package dev.cmcp.e2e;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import com.fasterxml.jackson.databind.JsonNode;
-import dev.cmcp.verify.Digests;
 import dev.cmcp.verify.audit.AuditLogReplay;
+import dev.cmcp.verify.base.Digests;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;

@@ -6,6 +6,9 @@ import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.dataformat.yaml.YAMLMapper;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.Comparator;
+import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
@@ -18,58 +21,121 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
 /**
- * The official MCP conformance suite's server scenarios, run against the gateway fronting
- * server-everything. Scenarios that fail are listed, with the reason, in
- * interop/conformance-expected-failures.yml and docs/testing/conformance.md; any other failure,
- * and any listed scenario that now passes, fails this test.
+ * The official MCP conformance suite's server scenarios, each MCP revision from 2025-03-26 to
+ * 2026-07-28, run against the suite's own reference server (interop/servers/everything-server.ts)
+ * twice: directly, and through the gateway fronting it. Every scenario that passes directly must
+ * pass through the gateway, except the known gaps listed with their reasons in
+ * interop/conformance-gaps.yml; a listed gap that passes now fails this test too, so the list
+ * can only shrink. The table it prints (and writes to target/conformance/table.md) is the one in
+ * docs/testing/conformance.md.
  */
 class ConformanceTest {
 
-  private static final Path BASELINE = Repo.root().resolve("interop/conformance-expected-failures.yml");
+  private static final Path GAPS = Repo.root().resolve("interop/conformance-gaps.yml");
   /** Each scenario's results land in server-<scenario>-<ISO time>/checks.json. */
   private static final Pattern RESULT_FOLDER = Pattern.compile("server-(.+)-\\d{4}-\\d{2}-\\d{2}T[\\d-]+Z");
+
+  private static final Path RESULTS = Path.of("target", "conformance").toAbsolutePath();
+  /** What the suite runs for each revision: 2025 ones by applicability, 2026-07-28 its frozen requirements. */
+  private static final Map<String, List<String>> REVISIONS = revisions();
 
   @TempDir Path tmp;
 
   @Test
-  void everyServerScenarioPassesOrIsAnExplainedFailure() throws Exception {
-    Path results = tmp.resolve("results");
-    try (GatewayProcess gateway = GatewayProcess.start(Deployments.permitAll(tmp, catalog().json()), Map.of("CMCP_DEV_MODE", "1"))) {
-      NodeServer.Finished run = NodeServer.run(List.of("node",
-          Repo.interop("@modelcontextprotocol/conformance/dist/index.js").toString(), "server",
-          "--url", gateway.baseUrl() + "/mcp", "--output-dir", results.toString(),
-          "--expected-failures", BASELINE.toString()), 120);
-
-      Map<String, Boolean> passed = scenarioOutcomes(results);
-      System.out.println("MCP conformance, server scenarios (scenario: passed):");
-      passed.forEach((scenario, ok) -> System.out.println("  " + scenario + ": " + ok));
-      Set<String> failed = new TreeSet<>(passed.keySet());
-      failed.removeIf(passed::get);
-
-      // The active suite of the pinned version has 30 scenarios; fewer means the suite did not run.
-      assertThat(passed).as(run.output()).hasSizeGreaterThanOrEqualTo(30);
-      assertThat(failed).as("failing scenarios, against the baseline\n" + run.output()).isEqualTo(expectedFailures());
-      assertThat(run.exitCode()).as(run.output()).isZero();
-      assertThat(passed).containsEntry("server-initialize", true).containsEntry("tools-call-image", true);
+  void everyScenarioThatPassesDirectlyPassesThroughTheGatewayExceptTheListedGaps() throws Exception {
+    Map<String, Map<String, Boolean>> direct = new LinkedHashMap<>();
+    Map<String, Map<String, Boolean>> viaGateway = new LinkedHashMap<>();
+    StringBuilder outputs = new StringBuilder();
+    try (NodeServer reference = NodeServer.conformanceEverythingServer();
+        GatewayProcess gateway = GatewayProcess.start(Deployments.permitAll(tmp, catalog(reference.mcpUrl()).json()),
+            Map.of("CMCP_DEV_MODE", "1"))) {
+      for (Map.Entry<String, List<String>> revision : REVISIONS.entrySet()) {
+        direct.put(revision.getKey(), suite(reference.mcpUrl(), revision.getValue(), "direct-" + revision.getKey(), outputs));
+        viaGateway.put(revision.getKey(), suite(gateway.baseUrl() + "/mcp", revision.getValue(), "cmcp-" + revision.getKey(), outputs));
+      }
     }
+
+    String table = table(direct, viaGateway);
+    System.out.println(table);
+    Files.writeString(Files.createDirectories(RESULTS).resolve("table.md"), table);
+
+    Map<String, Set<String>> gaps = new TreeMap<>();
+    for (String revision : REVISIONS.keySet()) {
+      Map<String, Boolean> straight = direct.get(revision);
+      Map<String, Boolean> through = viaGateway.get(revision);
+      // The suite ran, and its own server is a working fixture.
+      assertThat(straight).as(revision + "\n" + outputs).isNotEmpty();
+      assertThat(through.keySet()).as(revision + ": the same scenarios ran both ways\n" + outputs).isEqualTo(straight.keySet());
+      Set<String> gap = new TreeSet<>();
+      straight.forEach((scenario, passed) -> {
+        if (passed && !through.get(scenario)) {
+          gap.add(scenario);
+        }
+      });
+      gaps.put(revision, gap);
+    }
+    assertThat(direct.get("2025-11-25")).containsEntry("server-initialize", true).containsEntry("tools-call-sampling", true);
+    assertThat(gaps)
+        .as("scenarios that pass directly but not through cMCP, against interop/conformance-gaps.yml"
+            + " (a gap not listed is a regression; a listed one that passes must leave the list)\n" + table)
+        .isEqualTo(knownGaps());
   }
 
   /**
-   * server-everything's tools under the names the scenarios call, where one of them does what
-   * the scenario asks for (docs/testing/conformance.md says which serves which).
+   * The reference server's tools, prompts and resources under their own names (the scenarios
+   * call them by name).
    */
-  private static Catalog catalog() {
-    return new Catalog()
-        .stdioServer("everything", "node", Repo.serverEverything().toString(), "stdio")
-        .tool("everything", "echo")
-        .alias("test_image_content", "everything", "get-tiny-image")
-        .alias("test_embedded_resource", "everything", "get-resource-reference")
-        .alias("test_error_handling", "everything", "get-sum")
-        .alias("test_tool_with_progress", "everything", "trigger-long-running-operation")
-        .alias("test_sampling", "everything", "trigger-sampling-request")
-        .alias("test_elicitation", "everything", "trigger-elicitation-request")
-        .promptAlias("test_simple_prompt", "everything", "simple-prompt")
-        .resourceOwner("test://", "everything");
+  private static Catalog catalog(String url) {
+    Catalog catalog = new Catalog().httpServer("conformance", url);
+    for (String tool : List.of("test_simple_text", "test_image_content", "test_audio_content", "test_embedded_resource",
+        "test_multiple_content_types", "test_tool_with_logging", "test_tool_with_progress", "test_error_handling",
+        "test_reconnection", "test_sampling", "test_elicitation", "test_elicitation_sep1034_defaults",
+        "test_elicitation_sep1330_enums", "json_schema_2020_12_tool", "test_missing_capability",
+        "test_input_required_result_elicitation", "test_input_required_result_sampling",
+        "test_input_required_result_list_roots", "test_input_required_result_request_state",
+        "test_input_required_result_multiple_inputs", "test_input_required_result_multi_round",
+        "test_input_required_result_tampered_state", "test_input_required_result_capabilities",
+        "test_streaming_elicitation", "test_logging_tool")) {
+      catalog.alias(tool, "conformance", tool);
+    }
+    for (String prompt : List.of("test_simple_prompt", "test_prompt_with_arguments", "test_prompt_with_embedded_resource",
+        "test_prompt_with_image", "test_input_required_result_prompt")) {
+      catalog.promptAlias(prompt, "conformance", prompt);
+    }
+    return catalog.resourceOwner("test://", "conformance");
+  }
+
+  private static Map<String, List<String>> revisions() {
+    Map<String, List<String>> revisions = new LinkedHashMap<>();
+    for (String revision : List.of("2025-03-26", "2025-06-18", "2025-11-25")) {
+      revisions.put(revision, List.of("--spec-version", revision));
+    }
+    revisions.put("2026-07-28", List.of("--requirements", "2026-07-28"));
+    return revisions;
+  }
+
+  /** Runs the suite's server scenarios for one revision against url; scenario name to passed. */
+  private Map<String, Boolean> suite(String url, List<String> selection, String label, StringBuilder outputs) throws Exception {
+    // Kept after the test (target/conformance/<label>/server-<scenario>-<time>/checks.json) to diagnose a gap.
+    Path results = RESULTS.resolve(label);
+    deleteRecursively(results);
+    List<String> command = new ArrayList<>(List.of(Repo.node22().toString(),
+        Repo.interop("@modelcontextprotocol/conformance/dist/index.js").toString(), "server",
+        "--url", url, "--output-dir", results.toString(), "--timeout", "15000"));
+    command.addAll(selection);
+    NodeServer.Finished run = NodeServer.run(command, 300);
+    outputs.append("--- ").append(label).append('\n').append(run.output()).append('\n');
+    return scenarioOutcomes(results);
+  }
+
+  private static void deleteRecursively(Path folder) throws Exception {
+    if (Files.exists(folder)) {
+      try (Stream<Path> paths = Files.walk(folder)) {
+        for (Path path : paths.sorted(Comparator.reverseOrder()).toList()) {
+          Files.delete(path);
+        }
+      }
+    }
   }
 
   /** Scenario name to whether it passed, by the suite's own rule: no FAILURE and no WARNING check. */
@@ -81,22 +147,51 @@ class ConformanceTest {
     try (Stream<Path> folders = Files.list(results)) {
       for (Path folder : folders.toList()) {
         Matcher name = RESULT_FOLDER.matcher(folder.getFileName().toString());
-        if (!name.matches()) {
+        if (!name.matches() || !Files.isRegularFile(folder.resolve("checks.json"))) {
           continue;
         }
         JsonNode checks = McpClient.JSON.readTree(folder.resolve("checks.json").toFile());
         boolean ok = checks.valueStream()
             .map(check -> check.path("status").asText())
             .noneMatch(status -> status.equals("FAILURE") || status.equals("WARNING"));
-        outcomes.put(name.group(1), ok);
+        outcomes.merge(name.group(1), ok, Boolean::logicalAnd);
       }
     }
     return outcomes;
   }
 
-  private static Set<String> expectedFailures() throws Exception {
-    Set<String> names = new TreeSet<>();
-    new YAMLMapper().readTree(BASELINE.toFile()).path("server").forEach(name -> names.add(name.asText()));
-    return names;
+  /** The direct-vs-gateway table of docs/testing/conformance.md, one section per revision. */
+  private static String table(Map<String, Map<String, Boolean>> direct, Map<String, Map<String, Boolean>> viaGateway) {
+    StringBuilder out = new StringBuilder();
+    out.append("| revision | scenarios | pass directly | pass through cMCP | gaps |\n|---|---|---|---|---|\n");
+    for (String revision : direct.keySet()) {
+      Map<String, Boolean> straight = direct.get(revision);
+      Map<String, Boolean> through = viaGateway.get(revision);
+      long gaps = straight.keySet().stream().filter(s -> straight.get(s) && !through.getOrDefault(s, false)).count();
+      out.append("| ").append(revision).append(" | ").append(straight.size())
+          .append(" | ").append(straight.values().stream().filter(b -> b).count())
+          .append(" | ").append(through.values().stream().filter(b -> b).count())
+          .append(" | ").append(gaps).append(" |\n");
+    }
+    for (String revision : direct.keySet()) {
+      out.append("\n#### ").append(revision).append("\n\n| scenario | directly | through cMCP |\n|---|---|---|\n");
+      Map<String, Boolean> through = viaGateway.get(revision);
+      direct.get(revision).forEach((scenario, passed) -> out.append("| ").append(scenario)
+          .append(" | ").append(passed ? "pass" : "fail")
+          .append(" | ").append(through.getOrDefault(scenario, false) ? "pass" : "fail").append(" |\n"));
+    }
+    return out.toString();
+  }
+
+  /** interop/conformance-gaps.yml: revision to the scenarios listed as known gaps (each with its reason). */
+  private static Map<String, Set<String>> knownGaps() throws Exception {
+    JsonNode listed = new YAMLMapper().readTree(GAPS.toFile());
+    Map<String, Set<String>> gaps = new TreeMap<>();
+    for (String revision : REVISIONS.keySet()) {
+      Set<String> names = new TreeSet<>();
+      listed.path(revision).fieldNames().forEachRemaining(names::add);
+      gaps.put(revision, names);
+    }
+    return gaps;
   }
 }

@@ -13,6 +13,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
+import java.util.function.IntFunction;
 
 /** An MCP server from interop/ run over Streamable HTTP, found ready by a line it prints. */
 final class NodeServer implements AutoCloseable {
@@ -29,8 +30,24 @@ final class NodeServer implements AutoCloseable {
 
   /** server-everything's {@code streamableHttp} mode on a free loopback port. */
   static NodeServer everythingOverHttp() throws IOException, InterruptedException {
+    return start("server-everything", List.of("node", Repo.serverEverything().toString(), "streamableHttp"),
+        port -> "listening on port " + port);
+  }
+
+  /**
+   * The conformance suite's reference server (interop/servers/everything-server.ts, from the
+   * suite's repository) on a free loopback port, run by the Node.js 22 from interop/, which runs
+   * TypeScript by erasing its types.
+   */
+  static NodeServer conformanceEverythingServer() throws IOException, InterruptedException {
+    return start("everything-server", List.of(Repo.node22().toString(),
+        Repo.root().resolve("interop/servers/everything-server.ts").toString()), port -> "localhost:" + port + "/mcp");
+  }
+
+  private static NodeServer start(String name, List<String> command, IntFunction<String> readyLine)
+      throws IOException, InterruptedException {
     int port = freePort();
-    ProcessBuilder builder = new ProcessBuilder("node", Repo.serverEverything().toString(), "streamableHttp");
+    ProcessBuilder builder = new ProcessBuilder(command).directory(Repo.root().resolve("interop").toFile());
     builder.environment().put("PORT", Integer.toString(port));
     builder.redirectErrorStream(true);
     Process process = builder.start();
@@ -40,15 +57,15 @@ final class NodeServer implements AutoCloseable {
       try (BufferedReader out = new BufferedReader(new InputStreamReader(process.getInputStream(), StandardCharsets.UTF_8))) {
         for (String line; (line = out.readLine()) != null; ) {
           lines.add(line);
-          if (line.contains("listening on port " + port)) {
+          if (line.contains(readyLine.apply(port))) {
             ready.complete(null);
           }
         }
       } catch (IOException e) {
         // The process ended; what it printed is in lines.
       }
-      ready.completeExceptionally(new IllegalStateException("server-everything exited:\n" + String.join("\n", lines)));
-    }, "server-everything-output");
+      ready.completeExceptionally(new IllegalStateException(name + " exited:\n" + String.join("\n", lines)));
+    }, name + "-output");
     reader.setDaemon(true);
     reader.start();
     try {
@@ -56,7 +73,7 @@ final class NodeServer implements AutoCloseable {
       return new NodeServer(process, port, lines);
     } catch (Exception e) {
       process.destroyForcibly();
-      throw new IllegalStateException("server-everything did not start: " + e.getMessage() + "\n" + String.join("\n", lines), e);
+      throw new IllegalStateException(name + " did not start: " + e.getMessage() + "\n" + String.join("\n", lines), e);
     }
   }
 

@@ -9,6 +9,7 @@ import dev.cmcp.verify.EvidencePolicy;
 import dev.cmcp.verify.VerificationOptions;
 import dev.cmcp.verify.VerificationReport;
 import dev.cmcp.verify.audit.AuditLogReplay;
+import dev.cmcp.verify.base.CheckStatus;
 import java.io.IOException;
 import java.net.InetAddress;
 import java.net.ServerSocket;
@@ -149,7 +150,7 @@ class ReplicasTest {
     for (Path claim : files) {
       VerificationReport report = ClaimVerifier.verify(Files.readAllBytes(claim),
           VerificationOptions.of(EvidencePolicy.ALLOW_SOFTWARE, Instant.now()).withAuditLog(log));
-      assertThat(report.checks()).as(claim.toString()).noneMatch(check -> check.status() == VerificationReport.Status.FAIL);
+      assertThat(report.checks()).as(claim.toString()).noneMatch(check -> check.status() == CheckStatus.FAIL);
     }
   }
 

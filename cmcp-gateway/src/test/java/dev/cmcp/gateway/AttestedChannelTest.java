@@ -8,10 +8,11 @@ import dev.cmcp.gateway.tls.TlsTerminatingProxy;
 import dev.cmcp.verify.CheckName;
 import dev.cmcp.verify.ClaimVerifier;
 import dev.cmcp.verify.EvidencePolicy;
-import dev.cmcp.verify.StrictJson;
 import dev.cmcp.verify.VerificationOptions;
 import dev.cmcp.verify.VerificationReport;
-import dev.cmcp.verify.VerificationReport.Status;
+import dev.cmcp.verify.base.CheckStatus;
+import dev.cmcp.verify.base.StrictJson;
+import dev.cmcp.verify.base.Verdict;
 import dev.cmcp.verify.channel.AttestedTrustManager;
 import dev.cmcp.verify.channel.GatewayCheck;
 import dev.cmcp.verify.cli.CheckGatewayCli;
@@ -107,8 +108,8 @@ class AttestedChannelTest {
   void theAttestationDocumentNamesTheKeyOfTheHandshakeAndBindsIt() throws Exception {
     GatewayCheck.Result result = GatewayCheck.check(url, softwareAccepted(), Duration.ofSeconds(10));
 
-    assertThat(result.report().check(CheckName.TLS_KEY_BOUND).status()).isEqualTo(Status.PASS);
-    assertThat(result.report().check(CheckName.EVIDENCE).status()).isEqualTo(Status.SKIP);
+    assertThat(result.report().check(CheckName.TLS_KEY_BOUND).status()).isEqualTo(CheckStatus.PASS);
+    assertThat(result.report().check(CheckName.EVIDENCE).status()).isEqualTo(CheckStatus.SKIP);
     assertThat(result.report().check(CheckName.INCLUSION_PROOFS).reason()).contains("covers no session");
     assertThat(startOutput.toString(StandardCharsets.UTF_8)).contains("SPKI sha256 " + result.presentedSpkiSha256());
   }
@@ -190,7 +191,7 @@ class AttestedChannelTest {
     assertThat(document.at("/binding/tls_spki_sha256").asText()).isEqualTo(checked.presentedSpkiSha256());
     assertThat(document.has("gateway")).isFalse();
     VerificationReport report = ClaimVerifier.verifyAttestation(body.getBytes(StandardCharsets.UTF_8), softwareAccepted(), Optional.empty());
-    assertThat(report.result()).isEqualTo(VerificationReport.Result.PARTIALLY_VERIFIED);
+    assertThat(report.result()).isEqualTo(Verdict.PARTIALLY_VERIFIED);
 
     Ran wrongPin = run("curl", "-sS", "-k", "--pinnedpubkey", "sha256//" + Base64.getEncoder().encodeToString(new byte[32]),
         "https://127.0.0.1:" + gateway.port() + "/v1/attestation");

@@ -16,12 +16,13 @@ import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.JsonNodeFactory;
 import com.fasterxml.jackson.databind.node.NullNode;
 import dev.cmcp.verify.VerificationReport.Check;
-import dev.cmcp.verify.VerificationReport.Result;
-import dev.cmcp.verify.VerificationReport.Status;
 import dev.cmcp.verify.audit.AuditFolder;
 import dev.cmcp.verify.audit.AuditLogReplay;
 import dev.cmcp.verify.audit.ChainHead;
 import dev.cmcp.verify.audit.MerkleTree;
+import dev.cmcp.verify.base.CheckStatus;
+import dev.cmcp.verify.base.StrictJson;
+import dev.cmcp.verify.base.Verdict;
 import dev.cmcp.verify.claim.Binding;
 import dev.cmcp.verify.claim.ClaimException;
 import dev.cmcp.verify.claim.ClaimSignature;
@@ -128,7 +129,7 @@ public final class ClaimVerifier {
       try {
         collateral = TdxCollateral.from(options.trustStore());
       } catch (TdxException e) {
-        return new EvidenceReport("tdx", List.of(new EvidenceReport.Check("collateral", Status.FAIL, e.getMessage())), Map.of());
+        return new EvidenceReport("tdx", List.of(new EvidenceReport.Check("collateral", CheckStatus.FAIL, e.getMessage())), Map.of());
       }
       return TdxVerifier.verify(tdx.quote(), collateral, Optional.of(binding.bytes()), options.now(), options.tdxPolicy())
           .toEvidenceReport();
@@ -211,10 +212,10 @@ public final class ClaimVerifier {
           .map(file -> auditLog(file, claim)).orElse(Check.skip(AUDIT_LOG, "no audit log given (--audit-log or --audit-dir)"))));
     }
     List<String> notEstablished = notEstablished(evidence, hardware, rootless, options);
-    Result result = result(checks, notEstablished);
+    Verdict result = result(checks, notEstablished);
     List<AcceptedRisk> risks = options.acceptedRisks().stream().sorted().toList();
     return new VerificationReport(checks, result, hardware.map(Hardware::report), notEstablished, risks,
-        result == Result.VERIFIED && !attestationOnly ? Optional.of(new VerifiedClaim(claim)) : Optional.empty());
+        result == Verdict.VERIFIED && !attestationOnly ? Optional.of(new VerifiedClaim(claim)) : Optional.empty());
   }
 
   /**
@@ -252,7 +253,7 @@ public final class ClaimVerifier {
       case SoftwareEvidence software -> true;
       case OpaqueEvidence opaque -> true;
       case TpmQuoteEvidence tpm -> failedGenuineness(hardware.orElseThrow()).isEmpty()
-          && hardware.get().report().check(TpmCheck.AK_TRUST.label()).status() != Status.PASS;
+          && hardware.get().report().check(TpmCheck.AK_TRUST.label()).status() != CheckStatus.PASS;
       case null, default -> false;
     };
   }
@@ -262,11 +263,11 @@ public final class ClaimVerifier {
    * {@code --allow-software} included. With none failed, anything not established leaves the
    * claim {@code partially_verified}: everything it says may be true, but not all of it is shown.
    */
-  private static Result result(List<Check> checks, List<String> notEstablished) {
-    if (checks.stream().anyMatch(c -> c.status() == Status.FAIL)) {
-      return Result.UNVERIFIED;
+  private static Verdict result(List<Check> checks, List<String> notEstablished) {
+    if (checks.stream().anyMatch(c -> c.status() == CheckStatus.FAIL)) {
+      return Verdict.UNVERIFIED;
     }
-    return notEstablished.isEmpty() ? Result.VERIFIED : Result.PARTIALLY_VERIFIED;
+    return notEstablished.isEmpty() ? Verdict.VERIFIED : Verdict.PARTIALLY_VERIFIED;
   }
 
   private static VerificationReport unreadable(String reason) {
@@ -274,7 +275,7 @@ public final class ClaimVerifier {
     for (CheckName name : CheckName.values()) {
       checks.add(name == CLAIM_FORMAT ? Check.fail(name, reason) : Check.skip(name, "the claim could not be read"));
     }
-    return new VerificationReport(checks, Result.UNVERIFIED);
+    return new VerificationReport(checks, Verdict.UNVERIFIED);
   }
 
   private static Check signature(JsonNode json, GatewayClaim claim) {
@@ -315,10 +316,10 @@ public final class ClaimVerifier {
     List<EvidenceReport.Check> genuineness = genuineness(hardware);
     // The platform's own measurement check is skipped: the claim's measurement check compares it.
     List<EvidenceReport.Check> skipped = genuineness.stream()
-        .filter(c -> c.status() == Status.SKIP && !c.name().equals(hardware.measurementCheck()))
+        .filter(c -> c.status() == CheckStatus.SKIP && !c.name().equals(hardware.measurementCheck()))
         .toList();
     return Check.pass(EVIDENCE, report.platform() + " evidence verifies to the vendor's root: "
-        + genuineness.stream().filter(c -> c.status() == Status.PASS).count() + " checks pass"
+        + genuineness.stream().filter(c -> c.status() == CheckStatus.PASS).count() + " checks pass"
         + (skipped.isEmpty() ? "" : ", not checked: " + names(skipped)));
   }
 
@@ -328,7 +329,7 @@ public final class ClaimVerifier {
    * skipped, the claim being at best partially verified.
    */
   private static Check uncertifiedTpm(Hardware hardware, boolean lenient) {
-    long passed = genuineness(hardware).stream().filter(c -> c.status() == Status.PASS).count();
+    long passed = genuineness(hardware).stream().filter(c -> c.status() == CheckStatus.PASS).count();
     String why = "tpm evidence: " + UNCERTIFIED_AK + "; the quote's other " + passed + " checks pass";
     return lenient
         ? Check.skip(EVIDENCE, why + " (accepted by --allow-software; at best partially_verified)")
@@ -343,7 +344,7 @@ public final class ClaimVerifier {
   }
 
   private static List<EvidenceReport.Check> failedGenuineness(Hardware hardware) {
-    return genuineness(hardware).stream().filter(c -> c.status() == Status.FAIL).toList();
+    return genuineness(hardware).stream().filter(c -> c.status() == CheckStatus.FAIL).toList();
   }
 
   private static String names(List<EvidenceReport.Check> checks) {
@@ -371,10 +372,10 @@ public final class ClaimVerifier {
     Optional<EvidenceReport.Check> reportData = report.checks().stream()
         .filter(c -> c.name().equals(hardware.reportDataCheck()))
         .findFirst();
-    if (reportData.isEmpty() || reportData.get().status() == Status.SKIP) {
+    if (reportData.isEmpty() || reportData.get().status() == CheckStatus.SKIP) {
       return Check.skip(BINDING, "the " + report.platform() + " evidence could not be read, so neither could its report data (see evidence)");
     }
-    if (reportData.get().status() == Status.FAIL) {
+    if (reportData.get().status() == CheckStatus.FAIL) {
       return Check.fail(BINDING, reportData.get().reason() + " (the binding of the claim's policy and key): the evidence was not"
           + " produced for this claim's policy, mode or key");
     }
@@ -534,7 +535,7 @@ public final class ClaimVerifier {
       return Check.fail(AUDIT_LOG, "the audit folder " + dir + " has no file of the claim's epoch " + epoch);
     }
     Check own = auditLog(file.get(), claim);
-    if (own.status() != Status.PASS) {
+    if (own.status() != CheckStatus.PASS) {
       return own;
     }
     return Check.pass(AUDIT_LOG, own.reason() + "; the folder's " + folder.epochs().size() + " epochs link up"

@@ -1,5 +1,6 @@
 package dev.cmcp.verify;
 
+import dev.cmcp.verify.base.Digests;
 import dev.cmcp.verify.evidence.TrustStore;
 import dev.cmcp.verify.evidence.snp.SnpPolicy;
 import dev.cmcp.verify.evidence.tdx.TdxPolicy;

@@ -3,9 +3,10 @@ package dev.cmcp.verify;
 import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.JsonNodeFactory;
 import com.fasterxml.jackson.databind.node.ObjectNode;
+import dev.cmcp.verify.base.CheckStatus;
+import dev.cmcp.verify.base.Verdict;
 import dev.cmcp.verify.evidence.EvidenceReport;
 import java.util.List;
-import java.util.Locale;
 import java.util.Objects;
 import java.util.Optional;
 
@@ -29,7 +30,7 @@ import java.util.Optional;
  */
 public record VerificationReport(
     List<Check> checks,
-    Result result,
+    Verdict result,
     Optional<EvidenceReport> platformEvidence,
     List<String> notEstablished,
     List<AcceptedRisk> acceptedRisks,
@@ -42,68 +43,26 @@ public record VerificationReport(
     notEstablished = List.copyOf(notEstablished);
     acceptedRisks = List.copyOf(acceptedRisks);
     Objects.requireNonNull(verifiedClaim, "verifiedClaim");
-    if (verifiedClaim.isPresent() != (result == Result.VERIFIED)) {
+    if (verifiedClaim.isPresent() != (result == Verdict.VERIFIED)) {
       throw new IllegalArgumentException("a claim's content is handed out exactly when it is verified");
     }
   }
 
-  VerificationReport(List<Check> checks, Result result) {
+  VerificationReport(List<Check> checks, Verdict result) {
     this(checks, result, Optional.empty(), List.of(), List.of(), Optional.empty());
   }
 
-  public enum Status {
-    PASS,
-    FAIL,
-    /** Not requested (no expectation given), or not possible because another check failed. */
-    SKIP;
-
-    public String label() {
-      return name().toLowerCase(Locale.ROOT);
-    }
-  }
-
-  public enum Result {
-    /**
-     * Every check passed on hardware evidence, and the expected bundle hash and measurement were
-     * given (or their absence accepted by name). Exit code 0, the only success.
-     */
-    VERIFIED(0),
-    /**
-     * No check failed, but something is not established: the evidence has no offline root of
-     * trust (software, opaque, a TPM whose AK is not certified: then anyone's key could have
-     * made the claim), or an expectation was not given. Exit code 3: never read as success.
-     */
-    PARTIALLY_VERIFIED(3),
-    /** A check failed. Exit code 1. */
-    UNVERIFIED(1);
-
-    private final int exitCode;
-
-    Result(int exitCode) {
-      this.exitCode = exitCode;
-    }
-
-    public String label() {
-      return name().toLowerCase(Locale.ROOT);
-    }
-
-    /** 0 verified, 3 partially verified, 1 unverified. */
-    public int exitCode() {
-      return exitCode;
-    }
-  }
-
-  public record Check(CheckName name, Status status, String reason) {
+  public record Check(CheckName name, CheckStatus status, String reason) {
     static Check pass(CheckName name, String reason) {
-      return new Check(name, Status.PASS, reason);
+      return new Check(name, CheckStatus.PASS, reason);
     }
 
     static Check fail(CheckName name, String reason) {
-      return new Check(name, Status.FAIL, reason);
+      return new Check(name, CheckStatus.FAIL, reason);
     }
 
     static Check skip(CheckName name, String reason) {
-      return new Check(name, Status.SKIP, reason);
+      return new Check(name, CheckStatus.SKIP, reason);
     }
   }
 

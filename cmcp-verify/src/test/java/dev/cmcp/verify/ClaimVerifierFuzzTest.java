@@ -4,7 +4,8 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import com.code_intelligence.jazzer.api.FuzzedDataProvider;
 import com.code_intelligence.jazzer.junit.FuzzTest;
-import dev.cmcp.verify.VerificationReport.Result;
+import dev.cmcp.verify.base.StrictJson;
+import dev.cmcp.verify.base.Verdict;
 import dev.cmcp.verify.claim.ClaimException;
 import dev.cmcp.verify.claim.GatewayClaim;
 import java.io.ByteArrayOutputStream;
@@ -56,7 +57,7 @@ class ClaimVerifierFuzzTest {
   void genuineClaimIsPartiallyVerified() throws IOException {
     VerificationReport report = ClaimVerifier.verify(genuine, options());
 
-    assertThat(report.result()).as(report.toText()).isEqualTo(Result.PARTIALLY_VERIFIED);
+    assertThat(report.result()).as(report.toText()).isEqualTo(Verdict.PARTIALLY_VERIFIED);
   }
 
   @FuzzTest
@@ -91,7 +92,7 @@ class ClaimVerifierFuzzTest {
    * values, read the same way. Only the bytes may differ (spacing, escapes, member order).
    */
   private void assertMeansTheGenuineClaimIfAccepted(byte[] claim, VerificationReport report) {
-    if (report.result() == Result.UNVERIFIED) {
+    if (report.result() == Verdict.UNVERIFIED) {
       return;
     }
     GatewayClaim accepted;

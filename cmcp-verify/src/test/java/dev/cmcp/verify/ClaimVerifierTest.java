@@ -16,8 +16,9 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.JsonNodeFactory;
 import com.fasterxml.jackson.databind.node.ObjectNode;
-import dev.cmcp.verify.VerificationReport.Result;
-import dev.cmcp.verify.VerificationReport.Status;
+import dev.cmcp.verify.base.CanonicalJson;
+import dev.cmcp.verify.base.CheckStatus;
+import dev.cmcp.verify.base.Verdict;
 import dev.cmcp.verify.claim.Binding;
 import dev.cmcp.verify.claim.SoftwareEvidence;
 import java.io.IOException;
@@ -59,9 +60,9 @@ class ClaimVerifierTest {
   }
 
   private static void assertFails(VerificationReport report, CheckName check, String reasonPart) {
-    assertThat(report.check(check).status()).as(report.toText()).isEqualTo(Status.FAIL);
+    assertThat(report.check(check).status()).as(report.toText()).isEqualTo(CheckStatus.FAIL);
     assertThat(report.check(check).reason()).contains(reasonPart);
-    assertThat(report.result()).isEqualTo(Result.UNVERIFIED);
+    assertThat(report.result()).isEqualTo(Verdict.UNVERIFIED);
     assertThat(report.exitCode()).isEqualTo(1);
   }
 
@@ -73,14 +74,14 @@ class ClaimVerifierTest {
         .withExpectedBundleHash(TestGateway.BUNDLE_HASH)
         .withExpectedMeasurement(TestGateway.MEASUREMENT));
 
-    assertThat(report.result()).as(report.toText()).isEqualTo(Result.PARTIALLY_VERIFIED);
+    assertThat(report.result()).as(report.toText()).isEqualTo(Verdict.PARTIALLY_VERIFIED);
     assertThat(report.exitCode()).isEqualTo(3);
     assertThat(report.notEstablished()).singleElement().asString().startsWith("evidence: no offline root of trust");
     assertThat(report.verifiedClaim()).isEmpty();
-    assertThat(report.check(EVIDENCE).status()).isEqualTo(Status.SKIP);
+    assertThat(report.check(EVIDENCE).status()).isEqualTo(CheckStatus.SKIP);
     assertThat(report.check(EVIDENCE).reason()).contains("software evidence: no hardware root of trust");
     for (CheckName name : List.of(SIGNATURE, CLAIM_FORMAT, BINDING, BUNDLE_HASH, MEASUREMENT, FRESHNESS, INCLUSION_PROOFS, AUDIT_LOG)) {
-      assertThat(report.check(name).status()).as(name.label()).isEqualTo(Status.PASS);
+      assertThat(report.check(name).status()).as(name.label()).isEqualTo(CheckStatus.PASS);
     }
     assertThat(report.checks()).extracting(c -> c.name()).containsExactly(CheckName.values());
   }
@@ -89,9 +90,9 @@ class ClaimVerifierTest {
   void softwareClaimIsUnverifiedWithoutAllowSoftware() {
     VerificationReport report = verify(claim, VerificationOptions.of(EvidencePolicy.HARDWARE_ONLY, TestGateway.ISSUED));
 
-    assertThat(report.check(EVIDENCE).status()).isEqualTo(Status.FAIL);
+    assertThat(report.check(EVIDENCE).status()).isEqualTo(CheckStatus.FAIL);
     assertThat(report.check(EVIDENCE).reason()).contains("software evidence: no hardware root of trust");
-    assertThat(report.result()).isEqualTo(Result.UNVERIFIED);
+    assertThat(report.result()).isEqualTo(Verdict.UNVERIFIED);
     assertThat(report.exitCode()).isEqualTo(1);
   }
 
@@ -110,8 +111,8 @@ class ClaimVerifierTest {
         .withExpectedBundleHash(TestGateway.BUNDLE_HASH)
         .withExpectedMeasurement(TestGateway.MEASUREMENT));
 
-    assertThat(report.checks()).noneMatch(c -> c.status() == Status.FAIL);
-    assertThat(report.result()).isEqualTo(Result.PARTIALLY_VERIFIED);
+    assertThat(report.checks()).noneMatch(c -> c.status() == CheckStatus.FAIL);
+    assertThat(report.result()).isEqualTo(Verdict.PARTIALLY_VERIFIED);
     assertThat(report.exitCode()).isNotZero().isEqualTo(3);
     assertThat(report.verifiedClaim()).isEmpty();
     assertThat(report.toText()).contains("NOT ESTABLISHED evidence: no offline root of trust")
@@ -122,9 +123,9 @@ class ClaimVerifierTest {
   void checksThatWereNotRequestedAreSkippedAndNamedAsNotEstablished() {
     VerificationReport report = verify(claim, allowSoftware());
 
-    assertThat(report.check(BUNDLE_HASH).status()).isEqualTo(Status.SKIP);
-    assertThat(report.check(MEASUREMENT).status()).isEqualTo(Status.SKIP);
-    assertThat(report.check(AUDIT_LOG).status()).isEqualTo(Status.SKIP);
+    assertThat(report.check(BUNDLE_HASH).status()).isEqualTo(CheckStatus.SKIP);
+    assertThat(report.check(MEASUREMENT).status()).isEqualTo(CheckStatus.SKIP);
+    assertThat(report.check(AUDIT_LOG).status()).isEqualTo(CheckStatus.SKIP);
     assertThat(report.notEstablished()).hasSize(2).last().asString()
         .startsWith("bundle_hash: no --expected-bundle-hash given, so any policy bundle would pass");
     assertThat(report.exitCode()).isEqualTo(3);
@@ -149,13 +150,13 @@ class ClaimVerifierTest {
   void anAuditFolderIsReplayedWholeAndTheClaimsEpochComparedWithTheClaim() throws IOException {
     VerificationReport report = verify(claim, allowSoftware().withAuditDir(dir));
 
-    assertThat(report.check(AUDIT_LOG).status()).as(report.toText()).isEqualTo(Status.PASS);
+    assertThat(report.check(AUDIT_LOG).status()).as(report.toText()).isEqualTo(CheckStatus.PASS);
     assertThat(report.check(AUDIT_LOG).reason()).contains("the folder's 1 epochs link up");
 
     Path empty = Files.createDirectories(dir.resolve("empty"));
     Files.writeString(empty.resolve("audit-20261125T090000Z-00000000.jsonl.quarantined"), "x\n");
     VerificationReport noEpoch = verify(claim, allowSoftware().withAuditDir(empty));
-    assertThat(noEpoch.check(AUDIT_LOG).status()).isEqualTo(Status.FAIL);
+    assertThat(noEpoch.check(AUDIT_LOG).status()).isEqualTo(CheckStatus.FAIL);
     assertThat(noEpoch.check(AUDIT_LOG).reason()).contains("holds no audit-*.jsonl epoch file")
         .contains("is quarantined, but no epoch's quarantine entry names it");
   }
@@ -166,7 +167,7 @@ class ClaimVerifierTest {
 
     VerificationReport report = verify(claim, withLog());
 
-    assertThat(report.check(AUDIT_LOG).status()).as(report.toText()).isEqualTo(Status.PASS);
+    assertThat(report.check(AUDIT_LOG).status()).as(report.toText()).isEqualTo(CheckStatus.PASS);
     assertThat(report.check(AUDIT_LOG).reason()).contains("replayed 9 entries").contains("the first 8");
   }
 
@@ -176,13 +177,13 @@ class ClaimVerifierTest {
   void flippingAnyByteOfTheClaimLeavesItUnverified() {
     // Session s2's claim has one call with an outcome: every kind of field, in fewer bytes.
     byte[] original = CanonicalJson.bytes(gateway.claim("s2"));
-    assertThat(ClaimVerifier.verify(original, allowSoftware()).result()).isEqualTo(Result.PARTIALLY_VERIFIED);
+    assertThat(ClaimVerifier.verify(original, allowSoftware()).result()).isEqualTo(Verdict.PARTIALLY_VERIFIED);
     VerificationOptions options = allowSoftware();
     for (int i = 0; i < original.length; i++) {
       byte[] altered = original.clone();
       altered[i] ^= 0x01;
       VerificationReport report = ClaimVerifier.verify(altered, options);
-      assertThat(report.result()).as("byte %d ('%c')", i, (char) original[i]).isEqualTo(Result.UNVERIFIED);
+      assertThat(report.result()).as("byte %d ('%c')", i, (char) original[i]).isEqualTo(Verdict.UNVERIFIED);
       assertThat(report.exitCode()).isEqualTo(1);
     }
   }
@@ -221,8 +222,8 @@ class ClaimVerifierTest {
 
     VerificationReport report = verify(claim, withLog());
 
-    assertThat(report.check(SIGNATURE).status()).isEqualTo(Status.PASS);
-    assertThat(report.check(INCLUSION_PROOFS).status()).isEqualTo(Status.PASS);
+    assertThat(report.check(SIGNATURE).status()).isEqualTo(CheckStatus.PASS);
+    assertThat(report.check(INCLUSION_PROOFS).status()).isEqualTo(CheckStatus.PASS);
     assertFails(report, AUDIT_LOG, "line 7: decision is \"allow\" in the log, \"deny\" in gateway.calls[2]");
   }
 
@@ -243,7 +244,7 @@ class ClaimVerifierTest {
 
     VerificationReport report = verify(claim, allowSoftware());
 
-    assertThat(report.check(SIGNATURE).status()).isEqualTo(Status.PASS);
+    assertThat(report.check(SIGNATURE).status()).isEqualTo(CheckStatus.PASS);
     assertFails(report, BINDING, "is not the binding of the claim's policy and key");
   }
 
@@ -292,11 +293,11 @@ class ClaimVerifierTest {
 
     VerificationReport report = verify(claim, withLog().withExpectedBundleHash(TestGateway.BUNDLE_HASH));
 
-    assertThat(report.check(TLS_KEY_BOUND).status()).as(report.toText()).isEqualTo(Status.PASS);
+    assertThat(report.check(TLS_KEY_BOUND).status()).as(report.toText()).isEqualTo(CheckStatus.PASS);
     assertThat(report.check(TLS_KEY_BOUND).reason()).isEqualTo("the evidence binds TLS key SPKI sha256 " + "5a".repeat(32));
-    assertThat(report.check(BINDING).status()).isEqualTo(Status.PASS);
-    assertThat(report.result()).isEqualTo(Result.PARTIALLY_VERIFIED);
-    assertThat(report.checks()).noneMatch(c -> c.status() == Status.FAIL);
+    assertThat(report.check(BINDING).status()).isEqualTo(CheckStatus.PASS);
+    assertThat(report.result()).isEqualTo(Verdict.PARTIALLY_VERIFIED);
+    assertThat(report.checks()).noneMatch(c -> c.status() == CheckStatus.FAIL);
   }
 
   @Test
@@ -326,9 +327,9 @@ class ClaimVerifierTest {
   void aClaimOfAGatewayWithoutTlsSkipsTlsKeyBoundAndStillVerifies() {
     VerificationReport report = verify(claim, allowSoftware());
 
-    assertThat(report.check(TLS_KEY_BOUND).status()).isEqualTo(Status.SKIP);
+    assertThat(report.check(TLS_KEY_BOUND).status()).isEqualTo(CheckStatus.SKIP);
     assertThat(report.check(TLS_KEY_BOUND).reason()).contains("tls.mode: off");
-    assertThat(report.checks()).noneMatch(c -> c.status() == Status.FAIL);
+    assertThat(report.checks()).noneMatch(c -> c.status() == CheckStatus.FAIL);
   }
 
   @Test
@@ -347,7 +348,7 @@ class ClaimVerifierTest {
     VerificationReport report = verify(claim, allowSoftware());
 
     assertFails(report, EVIDENCE, "trace.runtime.evidence: not JSON");
-    assertThat(report.check(BINDING).status()).isEqualTo(Status.SKIP);
+    assertThat(report.check(BINDING).status()).isEqualTo(CheckStatus.SKIP);
   }
 
   @Test
@@ -367,8 +368,8 @@ class ClaimVerifierTest {
     VerificationReport report = verify(claim, allowSoftware());
 
     assertFails(report, EVIDENCE, "trace.runtime.evidence.format: tpm evidence is \"cmcp-tpm-evidence-v1\", found \"cmcp-software-evidence-v1\"");
-    assertThat(report.check(BINDING).status()).isEqualTo(Status.SKIP);
-    assertThat(report.result()).isEqualTo(Result.UNVERIFIED);
+    assertThat(report.check(BINDING).status()).isEqualTo(CheckStatus.SKIP);
+    assertThat(report.result()).isEqualTo(Verdict.UNVERIFIED);
   }
 
   @Test
@@ -380,7 +381,7 @@ class ClaimVerifierTest {
     VerificationReport report = verify(claim, allowSoftware());
 
     assertFails(report, EVIDENCE, "trace.runtime.evidence.format: sev-snp evidence is \"cmcp-snp-evidence-v1\", found \"cmcp-software-evidence-v1\"");
-    assertThat(report.check(BINDING).status()).isEqualTo(Status.SKIP);
+    assertThat(report.check(BINDING).status()).isEqualTo(CheckStatus.SKIP);
   }
 
   // --- the auditor's expectations ---
@@ -425,7 +426,7 @@ class ClaimVerifierTest {
   void freshnessIncludesBothEndsOfTheValidityWindow() {
     for (Instant now : List.of(TestGateway.ISSUED, TestGateway.EXPIRES)) {
       VerificationReport report = verify(claim, VerificationOptions.of(EvidencePolicy.ALLOW_SOFTWARE, now));
-      assertThat(report.check(FRESHNESS).status()).isEqualTo(Status.PASS);
+      assertThat(report.check(FRESHNESS).status()).isEqualTo(CheckStatus.PASS);
     }
   }
 
@@ -456,7 +457,7 @@ class ClaimVerifierTest {
 
     VerificationReport report = verify(claim, withLog());
 
-    assertThat(report.check(INCLUSION_PROOFS).status()).isEqualTo(Status.PASS);
+    assertThat(report.check(INCLUSION_PROOFS).status()).isEqualTo(CheckStatus.PASS);
     assertFails(report, AUDIT_LOG, "line 3: session_id is \"s2\" in the log, \"s1\" in gateway.calls[3]");
   }
 
@@ -557,7 +558,7 @@ class ClaimVerifierTest {
     VerificationReport report = ClaimVerifier.verify("{\"trace\":".getBytes(StandardCharsets.UTF_8), allowSoftware());
 
     assertFails(report, CLAIM_FORMAT, "not well-formed JSON");
-    assertThat(report.checks()).filteredOn(c -> c.name() != CLAIM_FORMAT).allMatch(c -> c.status() == Status.SKIP);
+    assertThat(report.checks()).filteredOn(c -> c.name() != CLAIM_FORMAT).allMatch(c -> c.status() == CheckStatus.SKIP);
   }
 
   @Test

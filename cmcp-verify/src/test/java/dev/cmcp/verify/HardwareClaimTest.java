@@ -12,8 +12,9 @@ import static org.assertj.core.api.Assertions.assertThat;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.node.JsonNodeFactory;
 import com.fasterxml.jackson.databind.node.ObjectNode;
-import dev.cmcp.verify.VerificationReport.Result;
-import dev.cmcp.verify.VerificationReport.Status;
+import dev.cmcp.verify.base.CanonicalJson;
+import dev.cmcp.verify.base.CheckStatus;
+import dev.cmcp.verify.base.Verdict;
 import dev.cmcp.verify.evidence.EvidenceReport;
 import dev.cmcp.verify.evidence.TrustStore;
 import dev.cmcp.verify.evidence.snp.SnpPolicy;
@@ -93,19 +94,19 @@ class HardwareClaimTest {
 
     EvidenceReport platform = report.platformEvidence().orElseThrow();
     for (String check : List.of("report_format", "vcek_signature", "vcek_chain", "vcek_tcb", "vcek_chip_id")) {
-      assertThat(platform.check(check).status()).as(check + ": " + platform.check(check).reason()).isEqualTo(Status.PASS);
+      assertThat(platform.check(check).status()).as(check + ": " + platform.check(check).reason()).isEqualTo(CheckStatus.PASS);
     }
     // The fixture guest allows debugging: rejected by the default policy, and named.
-    assertThat(report.check(EVIDENCE).status()).isEqualTo(Status.FAIL);
+    assertThat(report.check(EVIDENCE).status()).isEqualTo(CheckStatus.FAIL);
     assertThat(report.check(EVIDENCE).reason()).startsWith("sev-snp evidence fails policy_debug: DEBUG policy bit set");
     // Its REPORT_DATA is 01 02 03 04 05 and zeros, not this claim's binding.
-    assertThat(report.check(BINDING).status()).isEqualTo(Status.FAIL);
+    assertThat(report.check(BINDING).status()).isEqualTo(CheckStatus.FAIL);
     assertThat(report.check(BINDING).reason()).contains("REPORT_DATA is 0102030405" + "0".repeat(118));
-    assertThat(report.check(MEASUREMENT).status()).as(report.check(MEASUREMENT).reason()).isEqualTo(Status.PASS);
+    assertThat(report.check(MEASUREMENT).status()).as(report.check(MEASUREMENT).reason()).isEqualTo(CheckStatus.PASS);
     for (CheckName name : List.of(SIGNATURE, FRESHNESS, INCLUSION_PROOFS, AUDIT_LOG)) {
-      assertThat(report.check(name).status()).as(name.label()).isEqualTo(Status.PASS);
+      assertThat(report.check(name).status()).as(name.label()).isEqualTo(CheckStatus.PASS);
     }
-    assertThat(report.result()).isEqualTo(Result.UNVERIFIED);
+    assertThat(report.result()).isEqualTo(Verdict.UNVERIFIED);
     assertThat(report.exitCode()).isEqualTo(1);
   }
 
@@ -115,12 +116,12 @@ class HardwareClaimTest {
 
     VerificationReport report = verify(snpClaim(SNP_MEASUREMENT), snpOptions().withSnpPolicy(SnpPolicy.defaults().allowingDebug()));
 
-    assertThat(report.check(EVIDENCE).status()).as(report.toText()).isEqualTo(Status.PASS);
+    assertThat(report.check(EVIDENCE).status()).as(report.toText()).isEqualTo(CheckStatus.PASS);
     assertThat(report.check(EVIDENCE).reason()).startsWith("sev-snp evidence verifies to the vendor's root")
         .endsWith("not checked: minimum_tcb");
-    assertThat(report.checks()).filteredOn(c -> c.status() == Status.FAIL).extracting(VerificationReport.Check::name)
+    assertThat(report.checks()).filteredOn(c -> c.status() == CheckStatus.FAIL).extracting(VerificationReport.Check::name)
         .containsExactly(BINDING);
-    assertThat(report.result()).isEqualTo(Result.UNVERIFIED);
+    assertThat(report.result()).isEqualTo(Verdict.UNVERIFIED);
   }
 
   @Test
@@ -129,7 +130,7 @@ class HardwareClaimTest {
 
     VerificationReport report = verify(snpClaim("ab".repeat(48)), snpOptions());
 
-    assertThat(report.check(MEASUREMENT).status()).isEqualTo(Status.FAIL);
+    assertThat(report.check(MEASUREMENT).status()).isEqualTo(CheckStatus.FAIL);
     assertThat(report.check(MEASUREMENT).reason())
         .isEqualTo("trace.runtime.measurement is " + "ab".repeat(48) + ", but the evidence's MEASUREMENT is " + SNP_MEASUREMENT);
   }
@@ -142,9 +143,9 @@ class HardwareClaimTest {
     VerificationReport expected = verify(claim, snpOptions().withExpectedMeasurement(SNP_MEASUREMENT.toUpperCase()));
     VerificationReport other = verify(claim, snpOptions().withExpectedMeasurement("cd".repeat(48)));
 
-    assertThat(expected.check(MEASUREMENT).status()).isEqualTo(Status.PASS);
+    assertThat(expected.check(MEASUREMENT).status()).isEqualTo(CheckStatus.PASS);
     assertThat(expected.check(MEASUREMENT).reason()).contains("and the expected value");
-    assertThat(other.check(MEASUREMENT).status()).isEqualTo(Status.FAIL);
+    assertThat(other.check(MEASUREMENT).status()).isEqualTo(CheckStatus.FAIL);
     assertThat(other.check(MEASUREMENT).reason()).isEqualTo("the evidence's MEASUREMENT is " + SNP_MEASUREMENT + ", expected " + "cd".repeat(48));
   }
 
@@ -152,7 +153,7 @@ class HardwareClaimTest {
   void withoutTheVcekTheEvidenceFailsNamingIt() throws Exception {
     VerificationReport report = verify(snpClaim(SNP_MEASUREMENT), snpOptions());
 
-    assertThat(report.check(EVIDENCE).status()).isEqualTo(Status.FAIL);
+    assertThat(report.check(EVIDENCE).status()).isEqualTo(CheckStatus.FAIL);
     assertThat(report.check(EVIDENCE).reason()).startsWith("sev-snp evidence fails vcek_signature, policy_debug");
     assertThat(report.platformEvidence().orElseThrow().check("vcek_signature").reason()).contains("no VCEK certificate");
   }
@@ -166,9 +167,9 @@ class HardwareClaimTest {
 
     VerificationReport verified = verify(claim("sev-snp", measurement, snpEvidence(report), SNP_NOW), snpOptions());
 
-    assertThat(verified.check(SIGNATURE).status()).isEqualTo(Status.PASS);
+    assertThat(verified.check(SIGNATURE).status()).isEqualTo(CheckStatus.PASS);
     assertThat(verified.check(EVIDENCE).reason()).contains("vcek_signature");
-    assertThat(verified.platformEvidence().orElseThrow().check("vcek_signature").status()).isEqualTo(Status.FAIL);
+    assertThat(verified.platformEvidence().orElseThrow().check("vcek_signature").status()).isEqualTo(CheckStatus.FAIL);
   }
 
   @Test
@@ -203,9 +204,9 @@ class HardwareClaimTest {
   private void assertEvidenceFails(ObjectNode evidence, String reason) {
     VerificationReport report = verify(claim("sev-snp", SNP_MEASUREMENT, evidence, SNP_NOW),
         VerificationOptions.of(EvidencePolicy.HARDWARE_ONLY, SNP_NOW));
-    assertThat(report.check(EVIDENCE).status()).isEqualTo(Status.FAIL);
+    assertThat(report.check(EVIDENCE).status()).isEqualTo(CheckStatus.FAIL);
     assertThat(report.check(EVIDENCE).reason()).isEqualTo(reason);
-    assertThat(report.check(BINDING).status()).isEqualTo(Status.SKIP);
+    assertThat(report.check(BINDING).status()).isEqualTo(CheckStatus.SKIP);
     assertThat(report.platformEvidence()).isEmpty();
   }
 
@@ -230,15 +231,15 @@ class HardwareClaimTest {
 
     EvidenceReport platform = report.platformEvidence().orElseThrow();
     for (String check : List.of("quote_format", "quote_signature", "qe_report_signature", "qe_report_binds_key", "pck_chain", "td_debug")) {
-      assertThat(platform.check(check).status()).as(check + ": " + platform.check(check).reason()).isEqualTo(Status.PASS);
+      assertThat(platform.check(check).status()).as(check + ": " + platform.check(check).reason()).isEqualTo(CheckStatus.PASS);
     }
-    assertThat(report.check(EVIDENCE).status()).as(report.toText()).isEqualTo(Status.PASS);
+    assertThat(report.check(EVIDENCE).status()).as(report.toText()).isEqualTo(CheckStatus.PASS);
     assertThat(report.check(EVIDENCE).reason()).endsWith("6 checks pass, not checked: pck_revocation, tcb_info, tcb_level, qe_identity");
-    assertThat(report.check(BINDING).status()).isEqualTo(Status.FAIL);
+    assertThat(report.check(BINDING).status()).isEqualTo(CheckStatus.FAIL);
     assertThat(report.check(BINDING).reason()).contains("REPORTDATA ").contains("is not the expected");
-    assertThat(report.check(MEASUREMENT).status()).as(report.check(MEASUREMENT).reason()).isEqualTo(Status.PASS);
+    assertThat(report.check(MEASUREMENT).status()).as(report.check(MEASUREMENT).reason()).isEqualTo(CheckStatus.PASS);
     assertThat(report.check(MEASUREMENT).reason()).contains("MRTD " + MRTD);
-    assertThat(report.result()).isEqualTo(Result.UNVERIFIED);
+    assertThat(report.result()).isEqualTo(Verdict.UNVERIFIED);
   }
 
   @Test
@@ -247,7 +248,7 @@ class HardwareClaimTest {
 
     VerificationReport report = verify(tdxClaim("00".repeat(48)), tdxOptions());
 
-    assertThat(report.check(MEASUREMENT).status()).isEqualTo(Status.FAIL);
+    assertThat(report.check(MEASUREMENT).status()).isEqualTo(CheckStatus.FAIL);
     assertThat(report.check(MEASUREMENT).reason()).endsWith("but the evidence's MRTD is " + MRTD);
   }
 
@@ -263,11 +264,11 @@ class HardwareClaimTest {
     VerificationReport report = verify(tdxClaim(MRTD), tdxOptions());
 
     EvidenceReport platform = report.platformEvidence().orElseThrow();
-    assertThat(platform.check("pck_revocation").status()).isEqualTo(Status.PASS);
-    assertThat(platform.check("qe_identity").status()).isEqualTo(Status.PASS);
+    assertThat(platform.check("pck_revocation").status()).isEqualTo(CheckStatus.PASS);
+    assertThat(platform.check("qe_identity").status()).isEqualTo(CheckStatus.PASS);
     // The sample TCB info is newer than the quote's platform: no level covers it, so the
     // default policy (UpToDate only) cannot accept it.
-    assertThat(report.check(EVIDENCE).status()).isEqualTo(Status.FAIL);
+    assertThat(report.check(EVIDENCE).status()).isEqualTo(CheckStatus.FAIL);
     assertThat(report.check(EVIDENCE).reason()).startsWith("tdx evidence fails tcb_level");
   }
 
@@ -280,8 +281,8 @@ class HardwareClaimTest {
     VerificationReport report = verify(tdxClaim(MRTD), tdxOptions());
 
     assertThat(report.check(EVIDENCE).reason()).startsWith("tdx evidence fails collateral: certs: two TCB info files (a.json, b.json)");
-    assertThat(report.check(BINDING).status()).isEqualTo(Status.SKIP);
-    assertThat(report.check(MEASUREMENT).status()).isEqualTo(Status.FAIL);
+    assertThat(report.check(BINDING).status()).isEqualTo(CheckStatus.SKIP);
+    assertThat(report.check(MEASUREMENT).status()).isEqualTo(CheckStatus.FAIL);
   }
 
   // ---- opaque
@@ -297,20 +298,20 @@ class HardwareClaimTest {
   void opaqueEvidenceFailsUnderTheHardwareOnlyPolicy() {
     VerificationReport report = verify(opaqueClaim(), VerificationOptions.of(EvidencePolicy.HARDWARE_ONLY, TestGateway.ISSUED));
 
-    assertThat(report.check(EVIDENCE).status()).isEqualTo(Status.FAIL);
+    assertThat(report.check(EVIDENCE).status()).isEqualTo(CheckStatus.FAIL);
     assertThat(report.check(EVIDENCE).reason()).startsWith("opaque evidence cannot be verified offline");
     assertThat(report.exitCode()).isEqualTo(1);
-    assertThat(report.result()).isEqualTo(Result.UNVERIFIED);
+    assertThat(report.result()).isEqualTo(Verdict.UNVERIFIED);
   }
 
   @Test
   void opaqueEvidenceIsAtBestPartiallyVerifiedWhenAccepted() {
     VerificationReport report = verify(opaqueClaim(), VerificationOptions.of(EvidencePolicy.ALLOW_SOFTWARE, TestGateway.ISSUED));
 
-    assertThat(report.check(EVIDENCE).status()).isEqualTo(Status.SKIP);
+    assertThat(report.check(EVIDENCE).status()).isEqualTo(CheckStatus.SKIP);
     assertThat(report.check(EVIDENCE).reason()).startsWith("opaque evidence cannot be verified offline");
-    assertThat(report.check(BINDING).status()).isEqualTo(Status.SKIP);
-    assertThat(report.result()).isEqualTo(Result.PARTIALLY_VERIFIED);
+    assertThat(report.check(BINDING).status()).isEqualTo(CheckStatus.SKIP);
+    assertThat(report.result()).isEqualTo(Verdict.PARTIALLY_VERIFIED);
     assertThat(report.exitCode()).isEqualTo(3);
   }
 

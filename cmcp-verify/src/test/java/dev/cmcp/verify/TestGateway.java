@@ -7,6 +7,7 @@ import com.fasterxml.jackson.databind.node.JsonNodeFactory;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.cmcp.verify.audit.AuditEntry;
 import dev.cmcp.verify.audit.MerkleTree;
+import dev.cmcp.verify.base.Digests;
 import dev.cmcp.verify.claim.Binding;
 import dev.cmcp.verify.claim.ClaimSigner;
 import dev.cmcp.verify.claim.GatewayClaim;

@@ -11,8 +11,9 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
-import dev.cmcp.verify.VerificationReport.Result;
-import dev.cmcp.verify.VerificationReport.Status;
+import dev.cmcp.verify.base.CheckStatus;
+import dev.cmcp.verify.base.Digests;
+import dev.cmcp.verify.base.Verdict;
 import dev.cmcp.verify.claim.Binding;
 import dev.cmcp.verify.claim.GatewayClaim;
 import dev.cmcp.verify.evidence.EvidenceReport;
@@ -57,19 +58,19 @@ class TpmClaimTest {
 
     EvidenceReport platform = report.platformEvidence().orElseThrow();
     for (String check : List.of("attest_format", "ak_attributes", "ak_signature", "pcr_digest")) {
-      assertThat(platform.check(check).status()).as(check + ": " + platform.check(check).reason()).isEqualTo(Status.PASS);
+      assertThat(platform.check(check).status()).as(check + ": " + platform.check(check).reason()).isEqualTo(CheckStatus.PASS);
     }
-    assertThat(platform.check("ak_trust").status()).isEqualTo(Status.SKIP);
-    assertThat(report.check(EVIDENCE).status()).isEqualTo(Status.SKIP);
-    assertThat(report.check(BINDING).status()).isEqualTo(Status.FAIL);
+    assertThat(platform.check("ak_trust").status()).isEqualTo(CheckStatus.SKIP);
+    assertThat(report.check(EVIDENCE).status()).isEqualTo(CheckStatus.SKIP);
+    assertThat(report.check(BINDING).status()).isEqualTo(CheckStatus.FAIL);
     assertThat(report.check(BINDING).reason()).startsWith("extraData " + Digests.sha256Hex(TpmFixtures.binding())
         + " is not SHA-256 of the expected binding");
-    assertThat(report.check(MEASUREMENT).status()).as(report.check(MEASUREMENT).reason()).isEqualTo(Status.PASS);
+    assertThat(report.check(MEASUREMENT).status()).as(report.check(MEASUREMENT).reason()).isEqualTo(CheckStatus.PASS);
     assertThat(report.check(MEASUREMENT).reason()).contains("PCR digest " + PCR_DIGEST);
     for (CheckName name : List.of(SIGNATURE, FRESHNESS, INCLUSION_PROOFS, AUDIT_LOG)) {
-      assertThat(report.check(name).status()).as(name.label()).isEqualTo(Status.PASS);
+      assertThat(report.check(name).status()).as(name.label()).isEqualTo(CheckStatus.PASS);
     }
-    assertThat(report.result()).isEqualTo(Result.UNVERIFIED);
+    assertThat(report.result()).isEqualTo(Verdict.UNVERIFIED);
     assertThat(report.exitCode()).isEqualTo(1);
   }
 
@@ -80,21 +81,21 @@ class TpmClaimTest {
     VerificationReport accepted = verify(claim, options(EvidencePolicy.ALLOW_SOFTWARE));
     VerificationReport refused = verify(claim, options(EvidencePolicy.HARDWARE_ONLY));
 
-    assertThat(accepted.check(BINDING).status()).as(accepted.toText()).isEqualTo(Status.PASS);
+    assertThat(accepted.check(BINDING).status()).as(accepted.toText()).isEqualTo(CheckStatus.PASS);
     assertThat(accepted.check(BINDING).reason()).contains("qualifying data (extraData) is SHA-256 of the binding");
-    assertThat(accepted.check(EVIDENCE).status()).isEqualTo(Status.SKIP);
+    assertThat(accepted.check(EVIDENCE).status()).isEqualTo(CheckStatus.SKIP);
     assertThat(accepted.check(EVIDENCE).reason()).startsWith("tpm evidence: AK not certified: no EK certificate chain")
         .endsWith("(accepted by --allow-software; at best partially_verified)");
-    assertThat(accepted.checks()).filteredOn(c -> c.status() == Status.FAIL).isEmpty();
-    assertThat(accepted.result()).isEqualTo(Result.PARTIALLY_VERIFIED);
+    assertThat(accepted.checks()).filteredOn(c -> c.status() == CheckStatus.FAIL).isEmpty();
+    assertThat(accepted.result()).isEqualTo(Verdict.PARTIALLY_VERIFIED);
     assertThat(accepted.exitCode()).isEqualTo(3);
 
-    assertThat(refused.check(EVIDENCE).status()).isEqualTo(Status.FAIL);
+    assertThat(refused.check(EVIDENCE).status()).isEqualTo(CheckStatus.FAIL);
     assertThat(refused.check(EVIDENCE).reason()).startsWith("tpm evidence: AK not certified: no EK certificate chain")
         .endsWith("(accepted only with --allow-software, as partially_verified)");
-    assertThat(refused.checks()).filteredOn(c -> c.status() == Status.FAIL).extracting(VerificationReport.Check::name)
+    assertThat(refused.checks()).filteredOn(c -> c.status() == CheckStatus.FAIL).extracting(VerificationReport.Check::name)
         .containsExactly(EVIDENCE);
-    assertThat(refused.result()).isEqualTo(Result.UNVERIFIED);
+    assertThat(refused.result()).isEqualTo(Verdict.UNVERIFIED);
     assertThat(refused.exitCode()).isEqualTo(1);
   }
 
@@ -108,9 +109,9 @@ class TpmClaimTest {
 
     VerificationReport report = verify(claim(PCR_DIGEST, broken), options(EvidencePolicy.ALLOW_SOFTWARE));
 
-    assertThat(report.check(EVIDENCE).status()).isEqualTo(Status.FAIL);
+    assertThat(report.check(EVIDENCE).status()).isEqualTo(CheckStatus.FAIL);
     assertThat(report.check(EVIDENCE).reason()).startsWith("tpm evidence fails ak_signature");
-    assertThat(report.result()).isEqualTo(Result.UNVERIFIED);
+    assertThat(report.result()).isEqualTo(Verdict.UNVERIFIED);
     assertThat(report.exitCode()).isEqualTo(1);
   }
 
@@ -118,7 +119,7 @@ class TpmClaimTest {
   void aClaimStatingAnotherMeasurementThanThePcrDigestFails() {
     VerificationReport report = verify(claim("00".repeat(32), TpmFixtures.evidence(TpmFixtures.ECC)), options(EvidencePolicy.ALLOW_SOFTWARE));
 
-    assertThat(report.check(MEASUREMENT).status()).isEqualTo(Status.FAIL);
+    assertThat(report.check(MEASUREMENT).status()).isEqualTo(CheckStatus.FAIL);
     assertThat(report.check(MEASUREMENT).reason())
         .isEqualTo("trace.runtime.measurement is " + "00".repeat(32) + ", but the evidence's PCR digest is " + PCR_DIGEST);
   }
@@ -130,9 +131,9 @@ class TpmClaimTest {
     VerificationReport expected = verify(claim, options(EvidencePolicy.ALLOW_SOFTWARE).withExpectedMeasurement(PCR_DIGEST.toUpperCase()));
     VerificationReport other = verify(claim, options(EvidencePolicy.ALLOW_SOFTWARE).withExpectedMeasurement("ab".repeat(32)));
 
-    assertThat(expected.check(MEASUREMENT).status()).isEqualTo(Status.PASS);
+    assertThat(expected.check(MEASUREMENT).status()).isEqualTo(CheckStatus.PASS);
     assertThat(expected.check(MEASUREMENT).reason()).endsWith("is trace.runtime.measurement and the expected value");
-    assertThat(other.check(MEASUREMENT).status()).isEqualTo(Status.FAIL);
+    assertThat(other.check(MEASUREMENT).status()).isEqualTo(CheckStatus.FAIL);
     assertThat(other.check(MEASUREMENT).reason()).isEqualTo("the evidence's PCR digest is " + PCR_DIGEST + ", expected " + "ab".repeat(32));
   }
 
@@ -164,11 +165,11 @@ class TpmClaimTest {
     VerificationReport report = verify(claim(PCR_DIGEST, evidenceJson.getBytes(StandardCharsets.UTF_8)),
         options(EvidencePolicy.ALLOW_SOFTWARE));
 
-    assertThat(report.check(EVIDENCE).status()).isEqualTo(Status.FAIL);
+    assertThat(report.check(EVIDENCE).status()).isEqualTo(CheckStatus.FAIL);
     assertThat(report.check(EVIDENCE).reason()).isEqualTo(reason);
-    assertThat(report.check(BINDING).status()).isEqualTo(Status.SKIP);
+    assertThat(report.check(BINDING).status()).isEqualTo(CheckStatus.SKIP);
     assertThat(report.platformEvidence()).isEmpty();
-    assertThat(report.result()).isEqualTo(Result.UNVERIFIED);
+    assertThat(report.result()).isEqualTo(Verdict.UNVERIFIED);
   }
 
   @Test
@@ -184,11 +185,11 @@ class TpmClaimTest {
     VerificationReport report = verify(gateway.sign(bound), options(EvidencePolicy.ALLOW_SOFTWARE));
     VerificationReport changed = verify(gateway.sign(otherKey), options(EvidencePolicy.ALLOW_SOFTWARE));
 
-    assertThat(report.check(BINDING).status()).as(report.toText()).isEqualTo(Status.PASS);
-    assertThat(report.check(CheckName.TLS_KEY_BOUND).status()).isEqualTo(Status.PASS);
-    assertThat(report.checks()).noneMatch(c -> c.status() == Status.FAIL);
-    assertThat(changed.check(BINDING).status()).isEqualTo(Status.FAIL);
-    assertThat(changed.check(CheckName.TLS_KEY_BOUND).status()).isEqualTo(Status.FAIL);
+    assertThat(report.check(BINDING).status()).as(report.toText()).isEqualTo(CheckStatus.PASS);
+    assertThat(report.check(CheckName.TLS_KEY_BOUND).status()).isEqualTo(CheckStatus.PASS);
+    assertThat(report.checks()).noneMatch(c -> c.status() == CheckStatus.FAIL);
+    assertThat(changed.check(BINDING).status()).isEqualTo(CheckStatus.FAIL);
+    assertThat(changed.check(CheckName.TLS_KEY_BOUND).status()).isEqualTo(CheckStatus.FAIL);
   }
 
   // ---- helpers

@@ -3,7 +3,7 @@ package dev.cmcp.verify;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
-import dev.cmcp.verify.VerificationReport.Result;
+import dev.cmcp.verify.base.Verdict;
 import dev.cmcp.verify.claim.GatewayClaim;
 import java.nio.file.Path;
 import java.util.List;
@@ -25,14 +25,14 @@ class VerifiedClaimTest {
   void aReportHoldsTheClaimsContentExactlyWhenItIsVerified() throws Exception {
     VerifiedClaim claim = content();
 
-    VerificationReport verified = new VerificationReport(List.of(), Result.VERIFIED, Optional.empty(), List.of(), List.of(),
+    VerificationReport verified = new VerificationReport(List.of(), Verdict.VERIFIED, Optional.empty(), List.of(), List.of(),
         Optional.of(claim));
 
     assertThat(verified.verifiedClaim()).containsSame(claim);
     assertThat(claim.gateway().sessionId()).isEqualTo("s1");
-    assertThatThrownBy(() -> new VerificationReport(List.of(), Result.PARTIALLY_VERIFIED, Optional.empty(), List.of(),
+    assertThatThrownBy(() -> new VerificationReport(List.of(), Verdict.PARTIALLY_VERIFIED, Optional.empty(), List.of(),
         List.of(), Optional.of(claim))).isInstanceOf(IllegalArgumentException.class);
-    assertThatThrownBy(() -> new VerificationReport(List.of(), Result.VERIFIED, Optional.empty(), List.of(), List.of(),
+    assertThatThrownBy(() -> new VerificationReport(List.of(), Verdict.VERIFIED, Optional.empty(), List.of(), List.of(),
         Optional.empty())).isInstanceOf(IllegalArgumentException.class);
   }
 

@@ -2,7 +2,7 @@ package dev.cmcp.gateway.attest;
 
 import com.fasterxml.jackson.databind.node.JsonNodeFactory;
 import com.fasterxml.jackson.databind.node.ObjectNode;
-import dev.cmcp.verify.CanonicalJson;
+import dev.cmcp.verify.base.CanonicalJson;
 import dev.cmcp.verify.claim.Platform;
 import java.time.Instant;
 import java.util.Base64;

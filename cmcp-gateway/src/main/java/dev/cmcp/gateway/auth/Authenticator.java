@@ -1,7 +1,7 @@
 package dev.cmcp.gateway.auth;
 
 import dev.cmcp.gateway.config.AuthSettings;
-import dev.cmcp.verify.Digests;
+import dev.cmcp.verify.base.Digests;
 import java.nio.charset.StandardCharsets;
 import java.security.MessageDigest;
 import java.time.Clock;

@@ -1,8 +1,8 @@
 package dev.cmcp.gateway.catalog;
 
 import com.fasterxml.jackson.databind.JsonNode;
-import dev.cmcp.verify.Digests;
-import dev.cmcp.verify.StrictJson;
+import dev.cmcp.verify.base.Digests;
+import dev.cmcp.verify.base.StrictJson;
 import java.io.IOException;
 import java.net.URI;
 import java.net.URISyntaxException;

@@ -3,7 +3,7 @@ package dev.cmcp.gateway.catalog;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.node.JsonNodeFactory;
 import com.fasterxml.jackson.databind.node.ObjectNode;
-import dev.cmcp.verify.Digests;
+import dev.cmcp.verify.base.Digests;
 import java.util.List;
 
 /**

@@ -221,7 +221,7 @@ public final class ClaimIssuer {
     // One temporary file per writer: claims for one session can be issued at the same moment.
     Path temporary = claimsDirectory.resolve(name + "." + UUID.randomUUID() + ".tmp");
     try {
-      Files.writeString(temporary, dev.cmcp.verify.CanonicalJson.string(claim) + "\n", StandardCharsets.UTF_8);
+      Files.writeString(temporary, dev.cmcp.verify.base.CanonicalJson.string(claim) + "\n", StandardCharsets.UTF_8);
       Files.move(temporary, target, StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
     } finally {
       Files.deleteIfExists(temporary);

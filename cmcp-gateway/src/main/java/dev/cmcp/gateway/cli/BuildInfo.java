@@ -1,7 +1,7 @@
 package dev.cmcp.gateway.cli;
 
 import dev.cmcp.gateway.Gateway;
-import dev.cmcp.verify.Digests;
+import dev.cmcp.verify.base.Digests;
 import java.io.IOException;
 import java.io.InputStream;
 import java.net.URISyntaxException;

@@ -1,6 +1,6 @@
 package dev.cmcp.gateway.cli;
 
-import dev.cmcp.verify.Digests;
+import dev.cmcp.verify.base.Digests;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.PrintStream;

@@ -1,7 +1,7 @@
 package dev.cmcp.gateway.cli;
 
 import com.fasterxml.jackson.databind.JsonNode;
-import dev.cmcp.verify.StrictJson;
+import dev.cmcp.verify.base.StrictJson;
 import dev.cmcp.verify.cli.VerifyCli;
 import java.io.IOException;
 import java.nio.file.Files;

@@ -1,13 +1,15 @@
 package dev.cmcp.gateway.explorer;
 
 import com.fasterxml.jackson.databind.JsonNode;
-import dev.cmcp.verify.BoundedRead;
 import dev.cmcp.verify.ClaimVerifier;
 import dev.cmcp.verify.EvidencePolicy;
-import dev.cmcp.verify.StrictJson;
 import dev.cmcp.verify.VerificationOptions;
 import dev.cmcp.verify.VerificationReport;
 import dev.cmcp.verify.audit.AuditLogReplay;
+import dev.cmcp.verify.base.BoundedRead;
+import dev.cmcp.verify.base.CheckStatus;
+import dev.cmcp.verify.base.StrictJson;
+import dev.cmcp.verify.base.Verdict;
 import dev.cmcp.verify.evidence.TrustStore;
 import java.io.BufferedReader;
 import java.io.IOException;
@@ -84,7 +86,7 @@ record AuditArchive(List<Epoch> epochs, List<Call> calls, List<ClaimStatus> clai
    * @param problem why the claim could not be verified at all (unreadable, not JSON, no such epoch)
    */
   record ClaimStatus(
-      String file, String sessionId, String epoch, Optional<VerificationReport.Result> result,
+      String file, String sessionId, String epoch, Optional<Verdict> result,
       Optional<VerificationReport.Check> failed, Optional<String> problem) {}
 
   /**
@@ -241,7 +243,7 @@ record AuditArchive(List<Epoch> epochs, List<Call> calls, List<ClaimStatus> clai
     }
     VerificationReport report = ClaimVerifier.verify(bytes, options);
     Optional<VerificationReport.Check> failed =
-        report.checks().stream().filter(check -> check.status() == VerificationReport.Status.FAIL).findFirst();
+        report.checks().stream().filter(check -> check.status() == CheckStatus.FAIL).findFirst();
     Optional<String> problem = log == null ? Optional.of("its epoch " + epoch + " has no audit file in this folder") : Optional.empty();
     return new ClaimStatus(name, session, epoch, Optional.of(report.result()), failed, problem);
   }

@@ -3,7 +3,7 @@ package dev.cmcp.gateway.explorer;
 import dev.cmcp.gateway.explorer.AuditArchive.Call;
 import dev.cmcp.gateway.explorer.AuditArchive.ClaimStatus;
 import dev.cmcp.gateway.explorer.AuditArchive.Epoch;
-import dev.cmcp.verify.VerificationReport;
+import dev.cmcp.verify.base.Verdict;
 import java.time.Duration;
 import java.time.Instant;
 import java.time.ZoneOffset;
@@ -85,7 +85,7 @@ final class ExplorerPage {
     }
     html.append("<table><tr><th>claim</th><th>session</th><th>epoch</th><th>result</th><th>failing check</th></tr>\n");
     for (ClaimStatus claim : claims) {
-      String result = claim.result().map(VerificationReport.Result::label).orElse("unreadable");
+      String result = claim.result().map(Verdict::label).orElse("unreadable");
       String colour = claim.result().map(r -> switch (r) {
         case VERIFIED -> "ok";
         case PARTIALLY_VERIFIED -> "partial";

@@ -119,6 +119,31 @@ final class CedarValues {
     };
   }
 
+  /**
+   * About how many characters {@code node} spells (keys and scalar values), counting no further
+   * than just past {@code limit}: enough to tell whether it is small, without spelling it out.
+   */
+  static int spelledLength(JsonNode node, int limit) {
+    ArrayDeque<JsonNode> pending = new ArrayDeque<>();
+    pending.push(node);
+    int chars = 0;
+    while (!pending.isEmpty() && chars <= limit) {
+      JsonNode next = pending.pop();
+      if (next.isObject()) {
+        for (Map.Entry<String, JsonNode> field : next.properties()) {
+          chars += field.getKey().length() + 1;
+          pending.push(field.getValue());
+        }
+      } else if (next.isArray()) {
+        next.forEach(pending::push);
+        chars += 1;
+      } else {
+        chars += next.isTextual() ? next.textValue().length() + 1 : next.asText().length() + 1;
+      }
+    }
+    return chars;
+  }
+
   private static Value number(BigDecimal exact) {
     BigDecimal value = exact.stripTrailingZeros();
     if (value.scale() > 0) {

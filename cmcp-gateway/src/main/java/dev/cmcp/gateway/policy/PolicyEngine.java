@@ -21,7 +21,10 @@ import com.cedarpolicy.value.PrimLong;
 import com.cedarpolicy.value.PrimString;
 import com.cedarpolicy.value.Unknown;
 import com.cedarpolicy.value.Value;
+import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
+import com.google.common.cache.Cache;
+import com.google.common.cache.CacheBuilder;
 import dev.cmcp.gateway.catalog.Catalog;
 import dev.cmcp.gateway.catalog.CatalogTool;
 import dev.cmcp.gateway.catalog.UpstreamServer;
@@ -82,14 +85,33 @@ import java.util.stream.Collectors;
  * evaluated against its own slice only; a policy left out of it could neither hold nor fail for
  * that request, so decisions and determining policies are those of the whole bundle.
  *
- * <p>Thread-safe: everything here is built in the constructor and only read afterwards. Each
- * slice is parsed once into cedar-java's native cache (read under a read-write lock on the Rust
- * side); each call serialises just its request and two entities.
+ * <p>Reuse: the catalog's entities are built once, with the engine. A slice none of whose
+ * policies reads {@code context} (or anything else that differs between calls, see {@link
+ * PolicyScope#readsMoreThanEntities}) decides by the request's principal with its attributes,
+ * action and resource alone; when the redacting permits do not read it either, its decisions are
+ * kept in a bounded cache ({@value #DECISION_CACHE_ENTRIES} entries, least recently used out
+ * first) keyed by exactly those, and reused without calling Cedar. The cache belongs to this
+ * engine, so a bundle or catalog reload, which builds a new engine, starts with an empty one.
+ * The arguments are still read and bounded on every call, so a call Cedar would refuse for its
+ * arguments is refused the same way. A decision that came from an exception is not kept.
+ *
+ * <p>Thread-safe: everything here is built in the constructor and only read afterwards, but for
+ * the decision cache, which is safe for concurrent use. Each slice is parsed once into
+ * cedar-java's native cache (read under a read-write lock on the Rust side); each call
+ * serialises just its request and two entities.
  */
 public final class PolicyEngine {
 
   private static final System.Logger LOG = System.getLogger("cmcp.policy");
   private static final int DEFAULT_CEDAR_CACHE = 1024;
+  /** Decisions kept per engine: far more than the distinct (principal, tool) pairs of a deployment. */
+  static final int DECISION_CACHE_ENTRIES = 8192;
+  /**
+   * A request whose key spells more characters than this is decided without the cache, so that
+   * the cache holds at most about {@code DECISION_CACHE_ENTRIES * 2 * MAX_CACHED_KEY_CHARS} bytes
+   * of keys however long the resource URIs or principal claims an agent sends.
+   */
+  static final int MAX_CACHED_KEY_CHARS = 1024;
   private static final Set<String> BUILT_IN_TOOL_ATTRIBUTES = Set.of("tool_name", "server", "server_domain");
 
   private final BasicAuthorizationEngine cedar = new BasicAuthorizationEngine();
@@ -111,6 +133,23 @@ public final class PolicyEngine {
   private final EntityTypeName promptType;
   /** Parsed once: cedar-java parses a type name in native code. */
   private final EntityTypeName actionType;
+  /** Whether a denial's redaction, asked of the redacting permits, depends on the request's entities alone. */
+  private final boolean redactionDecidedByEntities;
+  /** Decisions of slices decided by entities alone; absent when this engine keeps none. */
+  private final Optional<Cache<DecisionKey, PolicyDecision>> decisions;
+
+  /**
+   * Everything a slice decided by entities can read: the target (tool, resource URI or prompt,
+   * with its action), the principal and the principal's attributes. The catalog's entities are
+   * fixed for the engine's life.
+   */
+  private record DecisionKey(PolicyTarget target, String principal, Map<String, JsonNode> principalAttributes) {}
+
+  /** A decision, and whether it came from Cedar's answer (so may be reused) rather than from an exception. */
+  private record Evaluated(PolicyDecision decision, boolean repeatable) {}
+
+  /** What a denial would redact if forwarded, and whether it came from Cedar's answer rather than from an exception. */
+  private record Obligation(Redaction redaction, boolean repeatable) {}
 
   /** A catalog tool as Cedar sees it, built once. */
   private record ToolResource(EntityUID uid, Set<Entity> entities, Value toolName, Value serverName) {}
@@ -130,6 +169,15 @@ public final class PolicyEngine {
    * the engine a reload replaces (freed only when collected) and the new one fit side by side.
    */
   public PolicyEngine(PolicyBundle bundle, Catalog catalog, int maxSlices) throws PolicyException {
+    this(bundle, catalog, maxSlices, maxSlices <= 1 ? 0 : DECISION_CACHE_ENTRIES);
+  }
+
+  /**
+   * As above, keeping up to {@code decisionCacheEntries} decisions (0 keeps none): the engine
+   * with 0, which asks Cedar on every call, is the reference that the cache is tested and
+   * measured against.
+   */
+  public PolicyEngine(PolicyBundle bundle, Catalog catalog, int maxSlices, int decisionCacheEntries) throws PolicyException {
     this.policiesById = new HashMap<>();
     this.bundleOrder = new HashMap<>();
     this.forbids = new HashSet<>();
@@ -138,6 +186,7 @@ public final class PolicyEngine {
     Map<String, String> approvals = new HashMap<>();
     List<PolicySlices.ScopedPolicy> policies = new ArrayList<>();
     Set<Policy> redacting = new LinkedHashSet<>();
+    boolean redactingReadMoreThanEntities = false;
     ObjectMapper json = new ObjectMapper();
     for (BundlePolicy policy : bundle.policies()) {
       Policy cedarPolicy = new Policy(policy.source(), policy.id());
@@ -147,15 +196,22 @@ public final class PolicyEngine {
       if (forbid) {
         forbids.add(policy.id());
       }
+      Optional<JsonNode> policyJson = PolicyScope.jsonOf(cedarPolicy, json);
+      boolean readsMoreThanEntities = PolicyScope.readsMoreThanEntities(policyJson);
       Redaction redaction = redactionOf(policy, forbid);
       if (!redaction.isEmpty()) {
         redactionByPolicy.put(policy.id(), redaction);
         redacting.add(cedarPolicy);
+        redactingReadMoreThanEntities |= readsMoreThanEntities;
       }
       rateLimitOf(policy, forbid).ifPresent(limit -> rateLimits.put(policy.id(), limit));
       approvalOf(policy, forbid).ifPresent(reason -> approvals.put(policy.id(), reason));
-      policies.add(new PolicySlices.ScopedPolicy(policies.size(), cedarPolicy, PolicyScope.of(cedarPolicy, json)));
+      policies.add(new PolicySlices.ScopedPolicy(policies.size(), cedarPolicy, PolicyScope.of(policyJson), readsMoreThanEntities));
     }
+    this.redactionDecidedByEntities = !redactingReadMoreThanEntities;
+    this.decisions = decisionCacheEntries <= 0
+        ? Optional.empty()
+        : Optional.of(CacheBuilder.newBuilder().maximumSize(decisionCacheEntries).recordStats().build());
     this.rateLimitByPolicy = Map.copyOf(rateLimits);
     this.approvalByPolicy = Map.copyOf(approvals);
     this.redactingPermits =
@@ -174,6 +230,11 @@ public final class PolicyEngine {
   /** How many distinct policy sets the engine evaluates requests against. */
   int distinctSlices() {
     return slices.distinctSlices();
+  }
+
+  /** How many decisions were answered from the decision cache. */
+  long reusedDecisions() {
+    return decisions.map(cache -> cache.stats().hitCount()).orElse(0L);
   }
 
   private static List<PolicySlices.ToolCandidate> toolCandidates(Map<String, ToolResource> tools) {
@@ -304,16 +365,67 @@ public final class PolicyEngine {
       return evaluationError(List.of(), "the request could not be built: " + Objects.toString(e.getMessage(), e.toString()))
           .withRedaction(everyRedaction());
     }
-    PolicyDecision decision;
+    PolicySlices.Slice slice;
     try {
-      PolicySet slice = slices.forRequest(request.target(), request.principal());
-      decision = interpret(cedar.isAuthorized(cedarRequest, slice, entities));
-    } catch (AuthException | RuntimeException e) {
-      decision = evaluationError(List.of(), "the request could not be evaluated: " + Objects.toString(e.getMessage(), e.toString()));
+      slice = slices.forRequest(request.target(), request.principal());
+    } catch (RuntimeException e) {
+      return evaluationError(List.of(), "the request could not be evaluated: " + Objects.toString(e.getMessage(), e.toString()))
+          .withRedaction(redactionIfForwarded(cedarRequest, entities).redaction());
     }
-    return decision instanceof PolicyDecision.Deny deny
-        ? deny.withRedaction(redactionIfForwarded(cedarRequest, entities))
-        : decision;
+    Optional<DecisionKey> key = reusableKey(request, slice);
+    if (key.isPresent()) {
+      PolicyDecision reused = decisions.get().getIfPresent(key.get());
+      if (reused != null) {
+        return reused;
+      }
+    }
+    Evaluated evaluated = evaluate(cedarRequest, slice.policies(), entities);
+    if (key.isPresent() && evaluated.repeatable()) {
+      decisions.get().put(key.get(), evaluated.decision());
+    }
+    return evaluated.decision();
+  }
+
+  private Evaluated evaluate(AuthorizationRequest cedarRequest, PolicySet slice, Set<Entity> entities) {
+    PolicyDecision decision;
+    boolean answered;
+    try {
+      AuthorizationResponse response = cedar.isAuthorized(cedarRequest, slice, entities);
+      // Cedar refusing the request itself (rather than a policy failing) says something about this
+      // call's input, so such a denial is not reused for another call.
+      answered = response.success.isPresent();
+      decision = interpret(response);
+    } catch (AuthException | RuntimeException e) {
+      return new Evaluated(evaluationError(List.of(), "the request could not be evaluated: "
+          + Objects.toString(e.getMessage(), e.toString())).withRedaction(redactionIfForwarded(cedarRequest, entities).redaction()),
+          false);
+    }
+    if (decision instanceof PolicyDecision.Deny deny) {
+      Obligation redaction = redactionIfForwarded(cedarRequest, entities);
+      return new Evaluated(deny.withRedaction(redaction.redaction()), answered && redaction.repeatable());
+    }
+    return new Evaluated(decision, answered);
+  }
+
+  /** The cache key of {@code request} when its decision may be reused, and the key is small enough to keep. */
+  private Optional<DecisionKey> reusableKey(AccessRequest request, PolicySlices.Slice slice) {
+    if (decisions.isEmpty() || !slice.decidedByEntities() || !redactionDecidedByEntities) {
+      return Optional.empty();
+    }
+    int chars = request.principal().length() + switch (request.target()) {
+      case PolicyTarget.Tool tool -> tool.name().length();
+      case PolicyTarget.Resource resource -> resource.server().length() + resource.uri().length();
+      case PolicyTarget.Prompt prompt -> prompt.server().length() + prompt.upstreamName().length();
+    };
+    for (Map.Entry<String, JsonNode> attribute : request.principalAttributes().entrySet()) {
+      chars += attribute.getKey().length() + CedarValues.spelledLength(attribute.getValue(), MAX_CACHED_KEY_CHARS - chars);
+      if (chars > MAX_CACHED_KEY_CHARS) {
+        return Optional.empty();
+      }
+    }
+    return chars > MAX_CACHED_KEY_CHARS
+        ? Optional.empty()
+        : Optional.of(new DecisionKey(request.target(), request.principal(), request.principalAttributes()));
   }
 
   /**
@@ -358,7 +470,7 @@ public final class PolicyEngine {
           .context(context(request, subject.get(), new Unknown("arguments")))
           .build();
       PartialAuthorizationResponse response =
-          cedar.isAuthorizedPartial(partial, slices.forRequest(target, principal), withPrincipal(request, subject.get().entities()));
+          cedar.isAuthorizedPartial(partial, slices.forRequest(target, principal).policies(), withPrincipal(request, subject.get().entities()));
       if (response.success.isEmpty()) {
         LOG.log(Level.WARNING, "listing {0}: Cedar could not evaluate it, so it is hidden: {1}", target.name(), response.errors);
         return false;
@@ -395,18 +507,18 @@ public final class PolicyEngine {
    * still forwards. When that cannot be told, every redaction of the bundle applies: a denial
    * must never let an answer out less redacted than an allow would.
    */
-  private Redaction redactionIfForwarded(AuthorizationRequest request, Set<Entity> entities) {
+  private Obligation redactionIfForwarded(AuthorizationRequest request, Set<Entity> entities) {
     if (redactingPermits.isEmpty()) {
-      return Redaction.NONE;
+      return new Obligation(Redaction.NONE, true);
     }
     try {
       AuthorizationResponse response = cedar.isAuthorized(request, redactingPermits.get(), entities);
       if (response.success.isEmpty()) {
-        return everyRedaction();
+        return new Obligation(everyRedaction(), true);
       }
-      return redactionOf(response.success.get().getReason());
+      return new Obligation(redactionOf(response.success.get().getReason()), true);
     } catch (AuthException | RuntimeException e) {
-      return everyRedaction();
+      return new Obligation(everyRedaction(), false);
     }
   }
 

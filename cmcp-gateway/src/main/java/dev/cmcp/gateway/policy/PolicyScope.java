@@ -122,15 +122,58 @@ record PolicyScope(Constraint principal, Constraint action, Constraint resource)
     }
   }
 
-  /** The scope of {@code policy}; {@link #EVERYTHING} when Cedar cannot give its JSON form. */
-  static PolicyScope of(Policy policy, ObjectMapper json) {
+  /** Cedar's own JSON form of {@code policy}; empty when Cedar cannot give it. */
+  static Optional<JsonNode> jsonOf(Policy policy, ObjectMapper json) {
     try {
-      JsonNode est = json.readTree(policy.toJson());
-      return new PolicyScope(constraint(est.get("principal")), constraint(est.get("action")), constraint(est.get("resource")));
+      return Optional.of(json.readTree(policy.toJson()));
     } catch (InternalException | JsonProcessingException | RuntimeException e) {
+      return Optional.empty();
+    }
+  }
+
+  /** The scope of a policy given its JSON form; {@link #EVERYTHING} when there is none. */
+  static PolicyScope of(Optional<JsonNode> policyJson) {
+    if (policyJson.isEmpty()) {
+      return EVERYTHING;
+    }
+    JsonNode est = policyJson.get();
+    try {
+      return new PolicyScope(constraint(est.get("principal")), constraint(est.get("action")), constraint(est.get("resource")));
+    } catch (RuntimeException e) {
       return EVERYTHING;
     }
   }
+
+  /**
+   * Whether a policy may read anything but {@code principal}, {@code action} and {@code
+   * resource} (and their attributes): {@code context}, or any variable this code does not know.
+   * Only the policy's JSON form is trusted here, so a policy without one counts as reading
+   * everything. A policy that does not is decided by the request's principal, action and resource
+   * alone, which is what lets the engine reuse its decisions.
+   */
+  static boolean readsMoreThanEntities(Optional<JsonNode> policyJson) {
+    if (policyJson.isEmpty()) {
+      return true;
+    }
+    java.util.ArrayDeque<JsonNode> pending = new java.util.ArrayDeque<>();
+    pending.push(policyJson.get());
+    while (!pending.isEmpty()) {
+      JsonNode node = pending.pop();
+      JsonNode variable = node.get("Var");
+      if (node.isObject() && variable != null && !ENTITY_VARIABLES.contains(variable.asText())) {
+        return true;
+      }
+      if (node.isObject() && (node.has("slot") || node.has("Slot") || node.has("unknown") || node.has("Unknown"))) {
+        return true;
+      }
+      if (node.isContainerNode()) {
+        node.forEach(pending::push);
+      }
+    }
+    return false;
+  }
+
+  private static final Set<String> ENTITY_VARIABLES = Set.of("principal", "action", "resource");
 
   private static Constraint constraint(JsonNode node) {
     if (node == null || !node.path("op").isTextual()) {

@@ -43,23 +43,33 @@ final class PolicySlices {
 
   private static final System.Logger LOG = System.getLogger("cmcp.policy");
 
-  /** A policy with its scope and its place in the bundle. */
-  record ScopedPolicy(int order, Policy policy, PolicyScope scope) {}
+  /**
+   * A policy with its scope and its place in the bundle; {@code readsMoreThanEntities} when it may
+   * read the context or anything else that differs between two calls with the same principal,
+   * action and resource (see {@link PolicyScope#readsMoreThanEntities}).
+   */
+  record ScopedPolicy(int order, Policy policy, PolicyScope scope, boolean readsMoreThanEntities) {}
+
+  /**
+   * One slice: its policy set, and whether its decisions depend only on the request's principal
+   * (with its attributes), action and resource, so that the engine may reuse them.
+   */
+  record Slice(PolicySet policies, boolean decidedByEntities) {}
 
   /** A catalog tool as slicing sees it: its entity and every ancestor of it. */
   record ToolCandidate(String name, EntityRef entity, Set<EntityRef> ancestors) {}
 
   /** The slices of one tool: one per principal that some policy names, and one for every other principal. */
-  private record ToolSlices(Map<String, PolicySet> byPrincipal, PolicySet otherPrincipals) {}
+  private record ToolSlices(Map<String, Slice> byPrincipal, Slice otherPrincipals) {}
 
   private static final String AGENT = "Agent";
   private static final String ACTION = "Action";
 
   private final Map<String, ToolSlices> byTool;
-  private final Map<String, PolicySet> byAction;
+  private final Map<String, Slice> byAction;
   private final int distinctSlices;
 
-  private PolicySlices(Map<String, ToolSlices> byTool, Map<String, PolicySet> byAction, int distinctSlices) {
+  private PolicySlices(Map<String, ToolSlices> byTool, Map<String, Slice> byAction, int distinctSlices) {
     this.byTool = Map.copyOf(byTool);
     this.byAction = Map.copyOf(byAction);
     this.distinctSlices = distinctSlices;
@@ -76,10 +86,10 @@ final class PolicySlices {
     Interner interner = new Interner(policies);
     if (maxSlices <= 1) {
       List<Integer> all = policies.stream().map(ScopedPolicy::order).toList();
-      PolicySet whole = interner.set(all);
+      Slice whole = interner.set(all);
       Map<String, ToolSlices> byTool = new HashMap<>();
       tools.forEach(tool -> byTool.put(tool.name(), new ToolSlices(Map.of(), whole)));
-      Map<String, PolicySet> byAction = new HashMap<>();
+      Map<String, Slice> byAction = new HashMap<>();
       otherTargets.keySet().forEach(action -> byAction.put(action, whole));
       return new PolicySlices(byTool, byAction, interner.size());
     }
@@ -104,7 +114,7 @@ final class PolicySlices {
     if (distinct.size() <= maxSlices) {
       for (ToolCandidate tool : tools) {
         PrincipalSplit split = splits.get(tool.name());
-        Map<String, PolicySet> sets = new HashMap<>();
+        Map<String, Slice> sets = new HashMap<>();
         split.named().forEach((principal, slice) -> sets.put(principal, interner.set(slice)));
         byTool.put(tool.name(), new ToolSlices(sets, interner.set(split.others())));
       }
@@ -118,7 +128,7 @@ final class PolicySlices {
         byTool.put(tool.name(), new ToolSlices(Map.of(), interner.set(List.copyOf(unions.get(groupOf(tool.name(), groups))))));
       }
     }
-    Map<String, PolicySet> byAction = new HashMap<>();
+    Map<String, Slice> byAction = new HashMap<>();
     forActions.forEach((action, slice) -> byAction.put(action, interner.set(slice)));
     return new PolicySlices(byTool, byAction, interner.size());
   }
@@ -156,7 +166,7 @@ final class PolicySlices {
   }
 
   /** The policies that could decide a request on {@code target} by {@code principal}. */
-  PolicySet forRequest(PolicyTarget target, String principal) {
+  Slice forRequest(PolicyTarget target, String principal) {
     return switch (target) {
       case PolicyTarget.Tool tool -> {
         ToolSlices slices = byTool.get(tool.name());
@@ -224,13 +234,13 @@ final class PolicySlices {
   /** Builds one cached policy set per distinct slice, so that tools with the same slice share it. */
   private static final class Interner {
     private final List<ScopedPolicy> policies;
-    private final Map<List<Integer>, PolicySet> sets = new HashMap<>();
+    private final Map<List<Integer>, Slice> sets = new HashMap<>();
 
     Interner(List<ScopedPolicy> policies) {
       this.policies = policies;
     }
 
-    PolicySet set(List<Integer> slice) {
+    Slice set(List<Integer> slice) {
       return sets.computeIfAbsent(slice, this::cached);
     }
 
@@ -238,10 +248,11 @@ final class PolicySlices {
       return sets.size();
     }
 
-    private PolicySet cached(List<Integer> slice) {
+    private Slice cached(List<Integer> slice) {
       Set<Policy> members = new LinkedHashSet<>();
       slice.forEach(order -> members.add(policies.get(order).policy()));
-      return cachedIfPossible(new PolicySet(members));
+      boolean decidedByEntities = slice.stream().noneMatch(order -> policies.get(order).readsMoreThanEntities());
+      return new Slice(cachedIfPossible(new PolicySet(members)), decidedByEntities);
     }
   }
 }

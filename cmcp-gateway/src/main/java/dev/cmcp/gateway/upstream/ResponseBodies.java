@@ -2,7 +2,7 @@ package dev.cmcp.gateway.upstream;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
-import dev.cmcp.verify.StrictJson;
+import dev.cmcp.verify.base.StrictJson;
 import java.io.ByteArrayOutputStream;
 import java.lang.System.Logger.Level;
 import java.net.http.HttpResponse;

@@ -3,7 +3,7 @@ package dev.cmcp.gateway.upstream;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.cmcp.gateway.catalog.UpstreamServer;
-import dev.cmcp.verify.StrictJson;
+import dev.cmcp.verify.base.StrictJson;
 import java.lang.System.Logger.Level;
 import java.time.Duration;
 import java.time.Instant;

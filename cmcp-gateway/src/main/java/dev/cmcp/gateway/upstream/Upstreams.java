@@ -5,7 +5,7 @@ import com.fasterxml.jackson.databind.node.JsonNodeFactory;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.cmcp.gateway.catalog.Catalog;
 import dev.cmcp.gateway.catalog.UpstreamServer;
-import dev.cmcp.verify.StrictJson;
+import dev.cmcp.verify.base.StrictJson;
 import java.util.ArrayList;
 import java.util.HashSet;
 import java.util.Iterator;

@@ -9,7 +9,7 @@ import dev.cmcp.gateway.config.GatewayConfig;
 import dev.cmcp.gateway.config.PcrSelection;
 import dev.cmcp.gateway.config.RuntimeEnvironment;
 import dev.cmcp.gateway.config.TpmDevice;
-import dev.cmcp.verify.Digests;
+import dev.cmcp.verify.base.Digests;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Instant;

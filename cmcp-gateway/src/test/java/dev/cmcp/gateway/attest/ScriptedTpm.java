@@ -1,7 +1,7 @@
 package dev.cmcp.gateway.attest;
 
 import com.fasterxml.jackson.databind.node.JsonNodeFactory;
-import dev.cmcp.verify.Digests;
+import dev.cmcp.verify.base.Digests;
 import java.util.ArrayList;
 import java.util.HexFormat;
 import java.util.List;

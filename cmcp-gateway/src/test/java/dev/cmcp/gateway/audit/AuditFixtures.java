@@ -4,7 +4,7 @@ import com.fasterxml.jackson.databind.JsonNode;
 import dev.cmcp.gateway.audit.AuditRecords.Decision;
 import dev.cmcp.gateway.audit.AuditRecords.Genesis;
 import dev.cmcp.gateway.audit.AuditRecords.Outcome;
-import dev.cmcp.verify.StrictJson;
+import dev.cmcp.verify.base.StrictJson;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;

@@ -11,8 +11,8 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import dev.cmcp.gateway.audit.AuditRecords.Snapshot;
-import dev.cmcp.verify.Digests;
 import dev.cmcp.verify.audit.AuditLogReplay;
+import dev.cmcp.verify.base.Digests;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;

@@ -5,7 +5,7 @@ import static dev.cmcp.gateway.auth.OAuthVerifierTest.authenticated;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import dev.cmcp.gateway.config.AuthSettings;
-import dev.cmcp.verify.Digests;
+import dev.cmcp.verify.base.Digests;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;

@@ -8,7 +8,7 @@ import com.nimbusds.jose.crypto.MACSigner;
 import com.nimbusds.jose.jwk.RSAKey;
 import com.nimbusds.jwt.PlainJWT;
 import com.nimbusds.jwt.SignedJWT;
-import dev.cmcp.verify.Digests;
+import dev.cmcp.verify.base.Digests;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.time.Instant;

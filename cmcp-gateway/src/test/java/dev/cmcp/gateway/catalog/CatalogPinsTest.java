@@ -4,7 +4,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import com.fasterxml.jackson.databind.JsonNode;
-import dev.cmcp.verify.StrictJson;
+import dev.cmcp.verify.base.StrictJson;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;
@@ -84,7 +84,7 @@ class CatalogPinsTest {
         .isNotEqualTo(pin);
     assertThat(DefinitionHash.of(json.parse(original.toString().replace("\"readOnlyHint\":true", "\"readOnlyHint\":false"))))
         .isNotEqualTo(pin);
-    assertThat(pin).isEqualTo(dev.cmcp.verify.Digests.canonicalSha256(json.parse("""
+    assertThat(pin).isEqualTo(dev.cmcp.verify.base.Digests.canonicalSha256(json.parse("""
         {"title": "Contacts", "description": "Find contacts.", "annotations": {"readOnlyHint": true},
          "inputSchema": {"type": "object", "properties": {"query": {"type": "string", "description": "company"}}}}
         """)));

@@ -16,14 +16,14 @@ import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.cmcp.gateway.audit.AuditLog;
 import dev.cmcp.gateway.audit.AuditRecords.Decision;
-import dev.cmcp.verify.CanonicalJson;
 import dev.cmcp.verify.CheckName;
 import dev.cmcp.verify.ClaimVerifier;
 import dev.cmcp.verify.EvidencePolicy;
 import dev.cmcp.verify.VerificationOptions;
 import dev.cmcp.verify.VerificationReport;
-import dev.cmcp.verify.VerificationReport.Result;
-import dev.cmcp.verify.VerificationReport.Status;
+import dev.cmcp.verify.base.CanonicalJson;
+import dev.cmcp.verify.base.CheckStatus;
+import dev.cmcp.verify.base.Verdict;
 import dev.cmcp.verify.claim.Binding;
 import dev.cmcp.verify.claim.ClaimSigner;
 import dev.cmcp.verify.claim.SoftwareEvidence;
@@ -80,8 +80,8 @@ class ClaimIssuerTest {
 
     assertThat(claim.at("/trace/tls/spki_sha256").asText()).isEqualTo(spki);
     VerificationReport report = verify(claim);
-    assertThat(report.check(CheckName.TLS_KEY_BOUND).status()).as(report.toText()).isEqualTo(Status.PASS);
-    assertThat(report.checks()).noneMatch(c -> c.status() == Status.FAIL);
+    assertThat(report.check(CheckName.TLS_KEY_BOUND).status()).as(report.toText()).isEqualTo(CheckStatus.PASS);
+    assertThat(report.checks()).noneMatch(c -> c.status() == CheckStatus.FAIL);
   }
 
   @AfterEach
@@ -99,10 +99,10 @@ class ClaimIssuerTest {
     ObjectNode claim = issuer.issue("s1");
 
     VerificationReport report = verify(claim);
-    assertThat(report.result()).as(report.toText()).isEqualTo(Result.PARTIALLY_VERIFIED);
+    assertThat(report.result()).as(report.toText()).isEqualTo(Verdict.PARTIALLY_VERIFIED);
     for (CheckName check : CheckName.values()) {
       // This gateway serves no TLS, so no TLS key is bound.
-      Status expected = check == CheckName.EVIDENCE || check == CheckName.TLS_KEY_BOUND ? Status.SKIP : Status.PASS;
+      CheckStatus expected = check == CheckName.EVIDENCE || check == CheckName.TLS_KEY_BOUND ? CheckStatus.SKIP : CheckStatus.PASS;
       assertThat(report.check(check).status()).as(report.toText()).isEqualTo(expected);
     }
 
@@ -140,7 +140,7 @@ class ClaimIssuerTest {
     assertThat(claim.at("/gateway/calls/0").has("approval")).isFalse();
     assertThat(claim.at("/gateway/calls/1/approval").asText()).isEqualTo("accepted");
     VerificationReport report = verify(claim);
-    assertThat(report.result()).as(report.toText()).isEqualTo(Result.PARTIALLY_VERIFIED);
+    assertThat(report.result()).as(report.toText()).isEqualTo(Verdict.PARTIALLY_VERIFIED);
   }
 
   @Test
@@ -153,7 +153,7 @@ class ClaimIssuerTest {
     assertThat(written).singleElement().satisfies(file -> {
       assertThat(file.getFileName().toString()).startsWith(log.epoch() + "-000001-").endsWith("-s1.json");
       assertThat(Files.readString(file, StandardCharsets.UTF_8)).isEqualTo(CanonicalJson.string(claim) + "\n");
-      assertThat(verify(Files.readAllBytes(file)).result()).isEqualTo(Result.PARTIALLY_VERIFIED);
+      assertThat(verify(Files.readAllBytes(file)).result()).isEqualTo(Verdict.PARTIALLY_VERIFIED);
     });
   }
 
@@ -175,7 +175,7 @@ class ClaimIssuerTest {
     claim.at("/gateway/calls").forEach(call -> listed.add(call.path("index").asLong()));
     assertThat(listed).containsExactlyElementsOf(own);
     VerificationReport report = verify(claim);
-    assertThat(report.result()).as(report.toText()).isEqualTo(Result.PARTIALLY_VERIFIED);
+    assertThat(report.result()).as(report.toText()).isEqualTo(Verdict.PARTIALLY_VERIFIED);
   }
 
   @Test
@@ -199,7 +199,7 @@ class ClaimIssuerTest {
       }
     }
     for (Future<ObjectNode> claim : claims) {
-      assertThat(verify(claim.get()).result()).isEqualTo(Result.PARTIALLY_VERIFIED);
+      assertThat(verify(claim.get()).result()).isEqualTo(Verdict.PARTIALLY_VERIFIED);
     }
     assertThat(claimFiles()).as("one file per claim, numbered in issue order, no temporary left").hasSize(16);
   }

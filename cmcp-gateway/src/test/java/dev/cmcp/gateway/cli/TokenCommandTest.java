@@ -2,7 +2,7 @@ package dev.cmcp.gateway.cli;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
-import dev.cmcp.verify.Digests;
+import dev.cmcp.verify.base.Digests;
 import java.io.ByteArrayInputStream;
 import java.io.ByteArrayOutputStream;
 import java.io.PrintStream;

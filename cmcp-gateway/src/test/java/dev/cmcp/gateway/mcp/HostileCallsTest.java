@@ -8,7 +8,7 @@ import dev.cmcp.gateway.catalog.CatalogTool;
 import dev.cmcp.gateway.config.EnforcementMode;
 import dev.cmcp.gateway.config.LogFormat;
 import dev.cmcp.gateway.ops.GatewayLogging;
-import dev.cmcp.verify.StrictJson;
+import dev.cmcp.verify.base.StrictJson;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;

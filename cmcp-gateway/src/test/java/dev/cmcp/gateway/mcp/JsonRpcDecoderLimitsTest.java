@@ -3,7 +3,7 @@ package dev.cmcp.gateway.mcp;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.catchThrowableOfType;
 
-import dev.cmcp.verify.StrictJson;
+import dev.cmcp.verify.base.StrictJson;
 import java.nio.charset.StandardCharsets;
 import org.junit.jupiter.api.Test;
 

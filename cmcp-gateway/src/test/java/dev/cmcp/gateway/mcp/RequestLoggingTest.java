@@ -11,7 +11,7 @@ import dev.cmcp.gateway.config.LogFormat;
 import dev.cmcp.gateway.config.LogLevel;
 import dev.cmcp.gateway.http.GatewayHttpServer;
 import dev.cmcp.gateway.ops.GatewayLogging;
-import dev.cmcp.verify.StrictJson;
+import dev.cmcp.verify.base.StrictJson;
 import java.io.ByteArrayOutputStream;
 import java.io.PrintStream;
 import java.net.URI;

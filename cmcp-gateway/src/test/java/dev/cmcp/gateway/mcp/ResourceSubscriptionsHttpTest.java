@@ -8,7 +8,7 @@ import dev.cmcp.gateway.catalog.CatalogTool;
 import dev.cmcp.gateway.config.EnforcementMode;
 import dev.cmcp.gateway.config.ListenAddress;
 import dev.cmcp.gateway.http.GatewayHttpServer;
-import dev.cmcp.verify.StrictJson;
+import dev.cmcp.verify.base.StrictJson;
 import java.net.URI;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;

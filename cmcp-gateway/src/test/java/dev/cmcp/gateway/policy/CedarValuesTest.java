@@ -10,7 +10,7 @@ import com.cedarpolicy.value.PrimLong;
 import com.cedarpolicy.value.PrimString;
 import com.cedarpolicy.value.Value;
 import com.fasterxml.jackson.databind.JsonNode;
-import dev.cmcp.verify.StrictJson;
+import dev.cmcp.verify.base.StrictJson;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;

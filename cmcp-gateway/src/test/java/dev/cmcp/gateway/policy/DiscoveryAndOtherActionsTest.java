@@ -2,7 +2,7 @@ package dev.cmcp.gateway.policy;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
-import dev.cmcp.verify.StrictJson;
+import dev.cmcp.verify.base.StrictJson;
 import java.nio.file.Path;
 import java.time.Instant;
 import java.util.List;

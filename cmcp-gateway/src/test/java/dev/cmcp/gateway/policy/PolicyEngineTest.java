@@ -9,7 +9,7 @@ import dev.cmcp.gateway.catalog.Catalog;
 import dev.cmcp.gateway.catalog.CatalogTool;
 import dev.cmcp.gateway.catalog.UpstreamServer;
 import dev.cmcp.gateway.ratelimit.RateLimit;
-import dev.cmcp.verify.StrictJson;
+import dev.cmcp.verify.base.StrictJson;
 import java.net.URI;
 import java.nio.file.Path;
 import java.time.Instant;

@@ -8,7 +8,7 @@ import dev.cmcp.gateway.catalog.CatalogTool;
 import dev.cmcp.gateway.catalog.UpstreamServer;
 import dev.cmcp.gateway.redaction.Detector;
 import dev.cmcp.gateway.redaction.Redaction;
-import dev.cmcp.verify.StrictJson;
+import dev.cmcp.verify.base.StrictJson;
 import java.nio.file.Path;
 import java.time.Instant;
 import java.util.List;

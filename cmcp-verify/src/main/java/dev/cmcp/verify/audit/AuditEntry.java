@@ -1,8 +1,8 @@
 package dev.cmcp.verify.audit;
 
 import com.fasterxml.jackson.databind.JsonNode;
-import dev.cmcp.verify.CanonicalJson;
-import dev.cmcp.verify.Digests;
+import dev.cmcp.verify.base.CanonicalJson;
+import dev.cmcp.verify.base.Digests;
 import java.util.Arrays;
 import java.util.HexFormat;
 

@@ -1,7 +1,7 @@
 package dev.cmcp.verify.audit;
 
 import com.fasterxml.jackson.databind.JsonNode;
-import dev.cmcp.verify.Digests;
+import dev.cmcp.verify.base.Digests;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;

@@ -1,9 +1,9 @@
 package dev.cmcp.verify.audit;
 
 import com.fasterxml.jackson.databind.JsonNode;
-import dev.cmcp.verify.CanonicalJson;
-import dev.cmcp.verify.Digests;
-import dev.cmcp.verify.StrictJson;
+import dev.cmcp.verify.base.CanonicalJson;
+import dev.cmcp.verify.base.Digests;
+import dev.cmcp.verify.base.StrictJson;
 import java.io.BufferedInputStream;
 import java.io.ByteArrayOutputStream;
 import java.io.IOException;

@@ -4,7 +4,8 @@ import dev.cmcp.verify.CheckName;
 import dev.cmcp.verify.EvidencePolicy;
 import dev.cmcp.verify.VerificationOptions;
 import dev.cmcp.verify.VerificationReport;
-import dev.cmcp.verify.VerificationReport.Status;
+import dev.cmcp.verify.base.CheckStatus;
+import dev.cmcp.verify.base.Verdict;
 import dev.cmcp.verify.claim.TlsKey;
 import java.net.URI;
 import java.security.GeneralSecurityException;
@@ -120,17 +121,17 @@ public final class AttestedTrustManager extends ServerOnlyTrustManager {
    * unestablished is in the report's {@code not_established}).
    */
   private boolean accepted(VerificationReport report) {
-    boolean failed = report.checks().stream().anyMatch(c -> c.status() == Status.FAIL);
-    if (failed || report.check(CheckName.TLS_KEY_BOUND).status() != Status.PASS) {
+    boolean failed = report.checks().stream().anyMatch(c -> c.status() == CheckStatus.FAIL);
+    if (failed || report.check(CheckName.TLS_KEY_BOUND).status() != CheckStatus.PASS) {
       return false;
     }
-    return report.result() == VerificationReport.Result.VERIFIED
-        || (report.result() == VerificationReport.Result.PARTIALLY_VERIFIED && expected.evidencePolicy() == EvidencePolicy.ALLOW_SOFTWARE);
+    return report.result() == Verdict.VERIFIED
+        || (report.result() == Verdict.PARTIALLY_VERIFIED && expected.evidencePolicy() == EvidencePolicy.ALLOW_SOFTWARE);
   }
 
   private static String failures(VerificationReport report) {
     String failed = report.checks().stream()
-        .filter(c -> c.status() == Status.FAIL || (c.name() == CheckName.TLS_KEY_BOUND && c.status() != Status.PASS))
+        .filter(c -> c.status() == CheckStatus.FAIL || (c.name() == CheckName.TLS_KEY_BOUND && c.status() != CheckStatus.PASS))
         .map(c -> c.name().label() + ": " + c.reason())
         .collect(Collectors.joining("; "));
     return failed.isEmpty() ? "no check failed, but the result is " + report.result().label() : failed;

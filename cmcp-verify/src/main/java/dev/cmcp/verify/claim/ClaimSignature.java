@@ -2,7 +2,7 @@ package dev.cmcp.verify.claim;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
-import dev.cmcp.verify.CanonicalJson;
+import dev.cmcp.verify.base.CanonicalJson;
 import java.security.GeneralSecurityException;
 import java.security.Signature;
 

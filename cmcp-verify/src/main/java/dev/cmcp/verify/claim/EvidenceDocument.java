@@ -1,7 +1,7 @@
 package dev.cmcp.verify.claim;
 
 import com.fasterxml.jackson.databind.JsonNode;
-import dev.cmcp.verify.StrictJson;
+import dev.cmcp.verify.base.StrictJson;
 import java.util.Set;
 
 /**

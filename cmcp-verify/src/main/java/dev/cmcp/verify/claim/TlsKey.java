@@ -1,6 +1,6 @@
 package dev.cmcp.verify.claim;
 
-import dev.cmcp.verify.Digests;
+import dev.cmcp.verify.base.Digests;
 import java.security.PublicKey;
 import java.security.cert.Certificate;
 

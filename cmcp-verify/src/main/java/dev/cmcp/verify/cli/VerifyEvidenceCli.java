@@ -1,7 +1,7 @@
 package dev.cmcp.verify.cli;
 
 import com.fasterxml.jackson.databind.node.ObjectNode;
-import dev.cmcp.verify.BoundedRead;
+import dev.cmcp.verify.base.BoundedRead;
 import dev.cmcp.verify.evidence.EvidenceReport;
 import dev.cmcp.verify.evidence.TrustStore;
 import dev.cmcp.verify.evidence.TrustStoreException;

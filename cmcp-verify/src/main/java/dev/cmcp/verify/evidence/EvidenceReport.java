@@ -3,7 +3,7 @@ package dev.cmcp.verify.evidence;
 import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.JsonNodeFactory;
 import com.fasterxml.jackson.databind.node.ObjectNode;
-import dev.cmcp.verify.VerificationReport.Status;
+import dev.cmcp.verify.base.CheckStatus;
 import java.util.Collections;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -38,7 +38,7 @@ public record EvidenceReport(String platform, List<Check> checks, Map<String, St
     return new EvidenceReport(platform, checks, fields, expectations);
   }
 
-  public record Check(String name, Status status, String reason) {
+  public record Check(String name, CheckStatus status, String reason) {
     public Check {
       Objects.requireNonNull(name, "name");
       Objects.requireNonNull(status, "status");
@@ -48,7 +48,7 @@ public record EvidenceReport(String platform, List<Check> checks, Map<String, St
 
   /** True when no check failed: every check ran and passed, or was skipped as not requested. */
   public boolean passed() {
-    return !checks.isEmpty() && checks.stream().noneMatch(c -> c.status() == Status.FAIL);
+    return !checks.isEmpty() && checks.stream().noneMatch(c -> c.status() == CheckStatus.FAIL);
   }
 
   /** 0 when {@link #passed()}, 1 otherwise. */

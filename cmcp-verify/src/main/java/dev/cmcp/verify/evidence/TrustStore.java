@@ -1,8 +1,8 @@
 package dev.cmcp.verify.evidence;
 
 import com.fasterxml.jackson.databind.JsonNode;
-import dev.cmcp.verify.BoundedRead;
-import dev.cmcp.verify.StrictJson;
+import dev.cmcp.verify.base.BoundedRead;
+import dev.cmcp.verify.base.StrictJson;
 import java.io.ByteArrayInputStream;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;

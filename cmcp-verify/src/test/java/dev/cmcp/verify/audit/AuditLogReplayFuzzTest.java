@@ -3,7 +3,7 @@ package dev.cmcp.verify.audit;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import com.code_intelligence.jazzer.junit.FuzzTest;
-import dev.cmcp.verify.CanonicalJson;
+import dev.cmcp.verify.base.CanonicalJson;
 import java.io.ByteArrayOutputStream;
 import java.io.IOException;
 import java.nio.file.Files;

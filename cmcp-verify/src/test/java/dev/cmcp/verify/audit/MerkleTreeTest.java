@@ -3,7 +3,7 @@ package dev.cmcp.verify.audit;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
-import dev.cmcp.verify.Digests;
+import dev.cmcp.verify.base.Digests;
 import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
 import java.util.HexFormat;

@@ -1,8 +1,8 @@
 package dev.cmcp.gateway.attest.tpm;
 
 import dev.cmcp.gateway.attest.AttestationException;
-import dev.cmcp.verify.Digests;
-import dev.cmcp.verify.VerificationReport.Status;
+import dev.cmcp.verify.base.CheckStatus;
+import dev.cmcp.verify.base.Digests;
 import dev.cmcp.verify.evidence.tpm.TpmCheck;
 import dev.cmcp.verify.evidence.tpm.TpmEvidence;
 import dev.cmcp.verify.evidence.tpm.TpmReport;
@@ -117,7 +117,7 @@ public final class TpmAttester implements AutoCloseable {
         continue;
       }
       TpmReport report = TpmVerifier.verify(evidence.toJson(), Optional.of(binding), Optional.empty(), Instant.now());
-      Optional<TpmReport.Check> failed = report.checks().stream().filter(c -> c.status() == Status.FAIL).findFirst();
+      Optional<TpmReport.Check> failed = report.checks().stream().filter(c -> c.status() == CheckStatus.FAIL).findFirst();
       if (failed.isEmpty()) {
         return new TpmQuote(evidence, report.quote().orElseThrow().pcrDigest());
       }

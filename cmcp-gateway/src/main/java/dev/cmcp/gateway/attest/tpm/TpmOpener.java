@@ -3,7 +3,7 @@ package dev.cmcp.gateway.attest.tpm;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.cmcp.gateway.attest.AttestationException;
 import dev.cmcp.gateway.config.TpmDevice;
-import dev.cmcp.verify.StrictJson;
+import dev.cmcp.verify.base.StrictJson;
 
 /** Plugs the tpm2-tools attester into the {@code tpm} provider. */
 public final class TpmOpener {

@@ -8,7 +8,7 @@ import dev.cmcp.gateway.tls.TlsTerminatingProxy;
 import dev.cmcp.verify.CheckName;
 import dev.cmcp.verify.EvidencePolicy;
 import dev.cmcp.verify.VerificationOptions;
-import dev.cmcp.verify.VerificationReport.Status;
+import dev.cmcp.verify.base.CheckStatus;
 import dev.cmcp.verify.channel.GatewayCheck;
 import java.io.OutputStream;
 import java.io.PrintStream;
@@ -47,18 +47,18 @@ class TpmAttestedChannelTest {
         GatewayCheck.Result direct = GatewayCheck.check(URI.create("https://127.0.0.1:" + gateway.port()), uncertifiedAkAccepted,
             Duration.ofSeconds(10));
 
-        assertThat(direct.report().check(CheckName.BINDING).status()).as(direct.report().toText()).isEqualTo(Status.PASS);
+        assertThat(direct.report().check(CheckName.BINDING).status()).as(direct.report().toText()).isEqualTo(CheckStatus.PASS);
         assertThat(direct.report().check(CheckName.BINDING).reason()).contains("qualifying data (extraData) is SHA-256 of the binding");
-        assertThat(direct.report().check(CheckName.TLS_KEY_BOUND).status()).isEqualTo(Status.PASS);
+        assertThat(direct.report().check(CheckName.TLS_KEY_BOUND).status()).isEqualTo(CheckStatus.PASS);
         assertThat(direct.report().platformEvidence().orElseThrow().platform()).isEqualTo("tpm");
-        assertThat(direct.report().checks()).as(direct.report().toText()).noneMatch(c -> c.status() == Status.FAIL);
+        assertThat(direct.report().checks()).as(direct.report().toText()).noneMatch(c -> c.status() == CheckStatus.FAIL);
 
         try (TlsTerminatingProxy proxy = new TlsTerminatingProxy(gateway.port())) {
           GatewayCheck.Result intercepted = GatewayCheck.check(URI.create("https://127.0.0.1:" + proxy.port()), uncertifiedAkAccepted,
               Duration.ofSeconds(10));
 
-          assertThat(intercepted.report().check(CheckName.BINDING).status()).isEqualTo(Status.PASS);
-          assertThat(intercepted.report().check(CheckName.TLS_KEY_BOUND).status()).isEqualTo(Status.FAIL);
+          assertThat(intercepted.report().check(CheckName.BINDING).status()).isEqualTo(CheckStatus.PASS);
+          assertThat(intercepted.report().check(CheckName.TLS_KEY_BOUND).status()).isEqualTo(CheckStatus.FAIL);
           assertThat(intercepted.report().exitCode()).isEqualTo(1);
         }
       }

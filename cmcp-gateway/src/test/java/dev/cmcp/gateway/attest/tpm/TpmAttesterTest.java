@@ -6,10 +6,10 @@ import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import dev.cmcp.gateway.attest.AttestationException;
-import dev.cmcp.verify.Digests;
-import dev.cmcp.verify.StrictJson;
-import dev.cmcp.verify.VerificationReport.Result;
-import dev.cmcp.verify.VerificationReport.Status;
+import dev.cmcp.verify.base.CheckStatus;
+import dev.cmcp.verify.base.Digests;
+import dev.cmcp.verify.base.StrictJson;
+import dev.cmcp.verify.base.Verdict;
 import dev.cmcp.verify.evidence.tpm.TpmCheck;
 import dev.cmcp.verify.evidence.tpm.TpmEvidence;
 import dev.cmcp.verify.evidence.tpm.TpmReport;
@@ -73,9 +73,9 @@ class TpmAttesterTest {
     TpmReport report = verify(quote.evidence(), BINDING, Optional.of(quote.measurement()));
 
     assertThat(report.checks()).filteredOn(c -> c.name() != TpmCheck.AK_TRUST)
-        .allSatisfy(c -> assertThat(c.status()).as(c.name().label() + ": " + c.reason()).isEqualTo(Status.PASS));
+        .allSatisfy(c -> assertThat(c.status()).as(c.name().label() + ": " + c.reason()).isEqualTo(CheckStatus.PASS));
     assertThat(report.check(TpmCheck.AK_TRUST).reason()).startsWith("AK not certified");
-    assertThat(report.result()).isEqualTo(Result.PARTIALLY_VERIFIED);
+    assertThat(report.result()).isEqualTo(Verdict.PARTIALLY_VERIFIED);
     assertThat(report.quote().orElseThrow().pcrSelection()).isEqualTo("sha256:0,1,2,3,4,5,6,7");
     assertThat(report.quote().orElseThrow().akKey()).isEqualTo("ECC NIST P-256");
     assertThat(quote.measurement()).matches("[0-9a-f]{64}");
@@ -105,9 +105,9 @@ class TpmAttesterTest {
 
     TpmReport report = verify(quote.evidence(), BINDING, Optional.empty());
 
-    assertThat(report.check(TpmCheck.QUALIFYING_DATA).status()).isEqualTo(Status.FAIL);
-    assertThat(report.check(TpmCheck.AK_SIGNATURE).status()).isEqualTo(Status.PASS);
-    assertThat(report.result()).isEqualTo(Result.UNVERIFIED);
+    assertThat(report.check(TpmCheck.QUALIFYING_DATA).status()).isEqualTo(CheckStatus.FAIL);
+    assertThat(report.check(TpmCheck.AK_SIGNATURE).status()).isEqualTo(CheckStatus.PASS);
+    assertThat(report.result()).isEqualTo(Verdict.UNVERIFIED);
   }
 
   @Test
@@ -122,9 +122,9 @@ class TpmAttesterTest {
     TpmReport flipped = verify(new TpmEvidence(attest, evidence.signature(), evidence.akPublic(), evidence.pcrs()), BINDING, Optional.empty());
     TpmReport changed = verify(new TpmEvidence(evidence.attest(), evidence.signature(), evidence.akPublic(), pcrs), BINDING, Optional.empty());
 
-    assertThat(flipped.check(TpmCheck.AK_SIGNATURE).status()).isEqualTo(Status.FAIL);
-    assertThat(changed.check(TpmCheck.PCR_DIGEST).status()).isEqualTo(Status.FAIL);
-    assertThat(changed.check(TpmCheck.AK_SIGNATURE).status()).isEqualTo(Status.PASS);
+    assertThat(flipped.check(TpmCheck.AK_SIGNATURE).status()).isEqualTo(CheckStatus.FAIL);
+    assertThat(changed.check(TpmCheck.PCR_DIGEST).status()).isEqualTo(CheckStatus.FAIL);
+    assertThat(changed.check(TpmCheck.AK_SIGNATURE).status()).isEqualTo(CheckStatus.PASS);
   }
 
   @Test

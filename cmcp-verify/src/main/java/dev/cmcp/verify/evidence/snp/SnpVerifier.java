@@ -1,6 +1,6 @@
 package dev.cmcp.verify.evidence.snp;
 
-import dev.cmcp.verify.VerificationReport.Status;
+import dev.cmcp.verify.base.CheckStatus;
 import dev.cmcp.verify.evidence.EvidenceReport;
 import dev.cmcp.verify.evidence.EvidenceReport.Check;
 import dev.cmcp.verify.evidence.TrustStore;
@@ -543,15 +543,15 @@ public final class SnpVerifier {
   // ---- small helpers
 
   private static Check pass(SnpCheck check, String reason) {
-    return new Check(check.label(), Status.PASS, reason);
+    return new Check(check.label(), CheckStatus.PASS, reason);
   }
 
   private static Check fail(SnpCheck check, String reason) {
-    return new Check(check.label(), Status.FAIL, reason);
+    return new Check(check.label(), CheckStatus.FAIL, reason);
   }
 
   private static Check skip(SnpCheck check, String reason) {
-    return new Check(check.label(), Status.SKIP, reason);
+    return new Check(check.label(), CheckStatus.SKIP, reason);
   }
 
   private static boolean isZero(byte[] bytes, int from, int to) {

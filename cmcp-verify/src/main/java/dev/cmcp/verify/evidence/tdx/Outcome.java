@@ -1,23 +1,23 @@
 package dev.cmcp.verify.evidence.tdx;
 
-import dev.cmcp.verify.VerificationReport.Status;
+import dev.cmcp.verify.base.CheckStatus;
 
 /** The status and reason of one check, before it is named in the report. */
-record Outcome(Status status, String reason) {
+record Outcome(CheckStatus status, String reason) {
 
   static Outcome pass(String reason) {
-    return new Outcome(Status.PASS, reason);
+    return new Outcome(CheckStatus.PASS, reason);
   }
 
   static Outcome fail(String reason) {
-    return new Outcome(Status.FAIL, reason);
+    return new Outcome(CheckStatus.FAIL, reason);
   }
 
   static Outcome skip(String reason) {
-    return new Outcome(Status.SKIP, reason);
+    return new Outcome(CheckStatus.SKIP, reason);
   }
 
   boolean passed() {
-    return status == Status.PASS;
+    return status == CheckStatus.PASS;
   }
 }

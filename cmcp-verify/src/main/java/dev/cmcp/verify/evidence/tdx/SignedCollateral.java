@@ -4,8 +4,8 @@ import com.fasterxml.jackson.core.JsonFactory;
 import com.fasterxml.jackson.core.JsonParser;
 import com.fasterxml.jackson.core.JsonToken;
 import com.fasterxml.jackson.databind.JsonNode;
-import dev.cmcp.verify.StrictJson;
-import dev.cmcp.verify.VerificationReport.Status;
+import dev.cmcp.verify.base.CheckStatus;
+import dev.cmcp.verify.base.StrictJson;
 import dev.cmcp.verify.evidence.TrustStore;
 import java.io.IOException;
 import java.security.GeneralSecurityException;
@@ -60,7 +60,7 @@ record SignedCollateral(JsonNode body, Instant issueDate, Instant nextUpdate, St
 
     X509Certificate anchor = CertificatePaths.validate(List.of(signer), CertificatePaths.anchors(collateral), now);
     Outcome revocation = CertificatePaths.revocation(List.of(signer), anchor, collateral.crls(), now);
-    if (revocation.status() == Status.FAIL) {
+    if (revocation.status() == CheckStatus.FAIL) {
       throw new TdxException(revocation.reason());
     }
 

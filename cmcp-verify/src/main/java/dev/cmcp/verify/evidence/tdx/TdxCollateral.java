@@ -1,7 +1,7 @@
 package dev.cmcp.verify.evidence.tdx;
 
 import com.fasterxml.jackson.databind.JsonNode;
-import dev.cmcp.verify.StrictJson;
+import dev.cmcp.verify.base.StrictJson;
 import dev.cmcp.verify.evidence.TrustStore;
 import dev.cmcp.verify.evidence.TrustStore.Document;
 import dev.cmcp.verify.evidence.TrustStoreException;

@@ -3,7 +3,7 @@ package dev.cmcp.verify.evidence.tdx;
 import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.JsonNodeFactory;
 import com.fasterxml.jackson.databind.node.ObjectNode;
-import dev.cmcp.verify.VerificationReport.Status;
+import dev.cmcp.verify.base.CheckStatus;
 import dev.cmcp.verify.evidence.EvidenceReport;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -20,7 +20,7 @@ public record TdxReport(List<Check> checks, Optional<TdFields> fields) {
     checks = List.copyOf(checks);
   }
 
-  public record Check(TdxCheck name, Status status, String reason) {}
+  public record Check(TdxCheck name, CheckStatus status, String reason) {}
 
   /**
    * The TD report body's fields, lower-case hex. {@code tdAttributes}, {@code xfam} and
@@ -55,7 +55,7 @@ public record TdxReport(List<Check> checks, Optional<TdFields> fields) {
 
   /** True when no check failed: every check that could be made passed. */
   public boolean passed() {
-    return checks.stream().noneMatch(c -> c.status() == Status.FAIL);
+    return checks.stream().noneMatch(c -> c.status() == CheckStatus.FAIL);
   }
 
   /** 0 when no check failed, 1 otherwise. */

@@ -13,7 +13,7 @@ import static dev.cmcp.verify.evidence.tdx.TdxCheck.TCB_INFO;
 import static dev.cmcp.verify.evidence.tdx.TdxCheck.TCB_LEVEL;
 import static dev.cmcp.verify.evidence.tdx.TdxCheck.TD_DEBUG;
 
-import dev.cmcp.verify.VerificationReport.Status;
+import dev.cmcp.verify.base.CheckStatus;
 import dev.cmcp.verify.evidence.tdx.TdxReport.Check;
 import dev.cmcp.verify.evidence.tdx.TdxReport.TdFields;
 import java.io.ByteArrayInputStream;
@@ -84,8 +84,8 @@ public final class TdxVerifier {
       List<Check> checks = new ArrayList<>();
       for (TdxCheck name : TdxCheck.values()) {
         checks.add(name == QUOTE_FORMAT
-            ? new Check(name, Status.FAIL, e.getMessage())
-            : new Check(name, Status.SKIP, "the quote could not be parsed"));
+            ? new Check(name, CheckStatus.FAIL, e.getMessage())
+            : new Check(name, CheckStatus.SKIP, "the quote could not be parsed"));
       }
       return new TdxReport(checks, Optional.empty());
     }

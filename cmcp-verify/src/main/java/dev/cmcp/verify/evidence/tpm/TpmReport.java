@@ -3,8 +3,8 @@ package dev.cmcp.verify.evidence.tpm;
 import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.JsonNodeFactory;
 import com.fasterxml.jackson.databind.node.ObjectNode;
-import dev.cmcp.verify.VerificationReport.Result;
-import dev.cmcp.verify.VerificationReport.Status;
+import dev.cmcp.verify.base.CheckStatus;
+import dev.cmcp.verify.base.Verdict;
 import dev.cmcp.verify.evidence.EvidenceReport;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -15,9 +15,9 @@ import java.util.Optional;
  * The outcome of checking one TPM quote: every named check with its status and reason, and the
  * quote's fields when it could be parsed.
  *
- * <p>{@link Result#VERIFIED} needs every check to pass, {@code ak_trust} included, which this
+ * <p>{@link Verdict#VERIFIED} needs every check to pass, {@code ak_trust} included, which this
  * version cannot do (no EK certificate chain): a quote whose other checks all pass is
- * {@link Result#PARTIALLY_VERIFIED}, like software evidence: internally consistent, and bound
+ * {@link Verdict#PARTIALLY_VERIFIED}, like software evidence: internally consistent, and bound
  * to the claim, but not anchored to a TPM manufacturer.
  */
 public record TpmReport(List<Check> checks, Optional<QuoteFields> quote) {
@@ -26,7 +26,7 @@ public record TpmReport(List<Check> checks, Optional<QuoteFields> quote) {
     checks = List.copyOf(checks);
   }
 
-  public record Check(TpmCheck name, Status status, String reason) {}
+  public record Check(TpmCheck name, CheckStatus status, String reason) {}
 
   /**
    * What the quote says, lower-case hex for byte strings.
@@ -59,20 +59,20 @@ public record TpmReport(List<Check> checks, Optional<QuoteFields> quote) {
   }
 
   /** Unverified when a check failed; partially verified when only {@code ak_trust} did not pass. */
-  public Result result() {
-    if (checks.stream().anyMatch(c -> c.status() == Status.FAIL)) {
-      return Result.UNVERIFIED;
+  public Verdict result() {
+    if (checks.stream().anyMatch(c -> c.status() == CheckStatus.FAIL)) {
+      return Verdict.UNVERIFIED;
     }
-    return check(TpmCheck.AK_TRUST).status() == Status.PASS ? Result.VERIFIED : Result.PARTIALLY_VERIFIED;
+    return check(TpmCheck.AK_TRUST).status() == CheckStatus.PASS ? Verdict.VERIFIED : Verdict.PARTIALLY_VERIFIED;
   }
 
   /** True when no check failed: everything that could be checked held. */
   public boolean passed() {
-    return result() != Result.UNVERIFIED;
+    return result() != Verdict.UNVERIFIED;
   }
 
   /**
-   * 0 only when {@link Result#VERIFIED}; an uncertified AK does not pass as hardware evidence:
+   * 0 only when {@link Verdict#VERIFIED}; an uncertified AK does not pass as hardware evidence:
    * 3, as every {@code partially_verified} result; 1 when a check failed.
    */
   public int exitCode() {

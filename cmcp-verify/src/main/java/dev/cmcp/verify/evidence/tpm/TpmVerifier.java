@@ -1,6 +1,6 @@
 package dev.cmcp.verify.evidence.tpm;
 
-import dev.cmcp.verify.VerificationReport.Status;
+import dev.cmcp.verify.base.CheckStatus;
 import dev.cmcp.verify.evidence.tpm.TpmReport.Check;
 import dev.cmcp.verify.evidence.tpm.TpmReport.QuoteFields;
 import java.io.ByteArrayOutputStream;
@@ -64,8 +64,8 @@ public final class TpmVerifier {
       List<Check> checks = new ArrayList<>();
       for (TpmCheck name : TpmCheck.values()) {
         checks.add(name == TpmCheck.ATTEST_FORMAT
-            ? new Check(name, Status.FAIL, e.getMessage())
-            : new Check(name, Status.SKIP, "the evidence could not be parsed"));
+            ? new Check(name, CheckStatus.FAIL, e.getMessage())
+            : new Check(name, CheckStatus.SKIP, "the evidence could not be parsed"));
       }
       return new TpmReport(checks, Optional.empty());
     }
@@ -77,7 +77,7 @@ public final class TpmVerifier {
     checks.put(TpmCheck.QUALIFYING_DATA, qualifyingData(parsed.attest, expectedBinding));
     checks.put(TpmCheck.PCR_DIGEST, pcrDigest(parsed));
     checks.put(TpmCheck.MEASUREMENT, measurement(parsed.attest, expectedMeasurement));
-    checks.put(TpmCheck.AK_TRUST, new Check(TpmCheck.AK_TRUST, Status.SKIP, AK_NOT_CERTIFIED));
+    checks.put(TpmCheck.AK_TRUST, new Check(TpmCheck.AK_TRUST, CheckStatus.SKIP, AK_NOT_CERTIFIED));
     return new TpmReport(List.copyOf(checks.values()), Optional.of(fields(parsed)));
   }
 
@@ -179,7 +179,7 @@ public final class TpmVerifier {
 
   private static Check qualifyingData(TpmsAttest attest, Optional<byte[]> expectedBinding) {
     if (expectedBinding.isEmpty()) {
-      return new Check(TpmCheck.QUALIFYING_DATA, Status.SKIP, "no expected binding given");
+      return new Check(TpmCheck.QUALIFYING_DATA, CheckStatus.SKIP, "no expected binding given");
     }
     byte[] expected = TpmHash.SHA256.digest(expectedBinding.get());
     if (MessageDigest.isEqual(expected, attest.extraData())) {
@@ -221,7 +221,7 @@ public final class TpmVerifier {
 
   private static Check measurement(TpmsAttest attest, Optional<String> expectedMeasurement) {
     if (expectedMeasurement.isEmpty()) {
-      return new Check(TpmCheck.MEASUREMENT, Status.SKIP, "no expected measurement given");
+      return new Check(TpmCheck.MEASUREMENT, CheckStatus.SKIP, "no expected measurement given");
     }
     String actual = HEX.formatHex(attest.pcrDigest());
     String expected = expectedMeasurement.get().toLowerCase(Locale.ROOT);
@@ -256,10 +256,10 @@ public final class TpmVerifier {
   }
 
   private static Check pass(TpmCheck name, String reason) {
-    return new Check(name, Status.PASS, reason);
+    return new Check(name, CheckStatus.PASS, reason);
   }
 
   private static Check fail(TpmCheck name, String reason) {
-    return new Check(name, Status.FAIL, reason);
+    return new Check(name, CheckStatus.FAIL, reason);
   }
 }

@@ -3,7 +3,7 @@ package dev.cmcp.verify.evidence.snp;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import com.code_intelligence.jazzer.junit.FuzzTest;
-import dev.cmcp.verify.VerificationReport.Status;
+import dev.cmcp.verify.base.CheckStatus;
 import dev.cmcp.verify.evidence.EvidenceReport;
 import dev.cmcp.verify.evidence.TrustStore;
 import java.util.Arrays;
@@ -29,7 +29,7 @@ class SnpVerifierFuzzTest {
   /** Without this the oracle below would be vacuous: the genuine report must pass. */
   @Test
   void genuineReportPassesTheVcekSignature() {
-    assertThat(verify(genuine).check(SnpCheck.VCEK_SIGNATURE.label()).status()).isEqualTo(Status.PASS);
+    assertThat(verify(genuine).check(SnpCheck.VCEK_SIGNATURE.label()).status()).isEqualTo(CheckStatus.PASS);
   }
 
   @FuzzTest
@@ -38,7 +38,7 @@ class SnpVerifierFuzzTest {
 
     assertThat(report.checks()).extracting(EvidenceReport.Check::name)
         .containsExactly(Arrays.stream(SnpCheck.values()).map(SnpCheck::label).toArray(String[]::new));
-    if (report.check(SnpCheck.VCEK_SIGNATURE.label()).status() == Status.PASS) {
+    if (report.check(SnpCheck.VCEK_SIGNATURE.label()).status() == CheckStatus.PASS) {
       assertThat(Arrays.equals(evidence, 0, SnpReport.SIGNED_LENGTH, genuine, 0, SnpReport.SIGNED_LENGTH))
           .as("the VCEK signature passed on altered signed bytes").isTrue();
     }

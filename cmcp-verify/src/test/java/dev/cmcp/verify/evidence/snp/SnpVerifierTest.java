@@ -3,7 +3,7 @@ package dev.cmcp.verify.evidence.snp;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
-import dev.cmcp.verify.VerificationReport.Status;
+import dev.cmcp.verify.base.CheckStatus;
 import dev.cmcp.verify.evidence.EvidenceReport;
 import dev.cmcp.verify.evidence.TrustStore;
 import java.io.ByteArrayOutputStream;
@@ -58,7 +58,7 @@ class SnpVerifierTest {
     return SnpVerifier.verify(evidence, certs, Optional.empty(), NOW, SnpPolicy.defaults());
   }
 
-  static Status status(EvidenceReport report, SnpCheck check) {
+  static CheckStatus status(EvidenceReport report, SnpCheck check) {
     return report.check(check.label()).status();
   }
 
@@ -77,15 +77,15 @@ class SnpVerifierTest {
     assertThat(report.checks()).extracting(EvidenceReport.Check::name)
         .containsExactly("report_format", "vcek_signature", "vcek_chain", "vcek_tcb", "vcek_chip_id",
             "report_data", "policy_debug", "minimum_tcb", "measurement");
-    assertThat(status(report, SnpCheck.REPORT_FORMAT)).isEqualTo(Status.PASS);
-    assertThat(status(report, SnpCheck.VCEK_SIGNATURE)).isEqualTo(Status.PASS);
-    assertThat(status(report, SnpCheck.VCEK_CHAIN)).isEqualTo(Status.PASS);
+    assertThat(status(report, SnpCheck.REPORT_FORMAT)).isEqualTo(CheckStatus.PASS);
+    assertThat(status(report, SnpCheck.VCEK_SIGNATURE)).isEqualTo(CheckStatus.PASS);
+    assertThat(status(report, SnpCheck.VCEK_CHAIN)).isEqualTo(CheckStatus.PASS);
     assertThat(report.check("vcek_chain").reason()).contains("CN=SEV-Milan", "CN=ARK-Milan", "no CRL supplied");
-    assertThat(status(report, SnpCheck.VCEK_TCB)).isEqualTo(Status.PASS);
-    assertThat(status(report, SnpCheck.VCEK_CHIP_ID)).isEqualTo(Status.PASS);
-    assertThat(status(report, SnpCheck.REPORT_DATA)).isEqualTo(Status.SKIP);
-    assertThat(status(report, SnpCheck.MINIMUM_TCB)).isEqualTo(Status.SKIP);
-    assertThat(status(report, SnpCheck.MEASUREMENT)).isEqualTo(Status.SKIP);
+    assertThat(status(report, SnpCheck.VCEK_TCB)).isEqualTo(CheckStatus.PASS);
+    assertThat(status(report, SnpCheck.VCEK_CHIP_ID)).isEqualTo(CheckStatus.PASS);
+    assertThat(status(report, SnpCheck.REPORT_DATA)).isEqualTo(CheckStatus.SKIP);
+    assertThat(status(report, SnpCheck.MINIMUM_TCB)).isEqualTo(CheckStatus.SKIP);
+    assertThat(status(report, SnpCheck.MEASUREMENT)).isEqualTo(CheckStatus.SKIP);
   }
 
   @Test
@@ -108,7 +108,7 @@ class SnpVerifierTest {
   void debugPolicyBitIsRejectedByDefault() throws Exception {
     EvidenceReport report = verify(report(), milanCerts());
 
-    assertThat(status(report, SnpCheck.POLICY_DEBUG)).isEqualTo(Status.FAIL);
+    assertThat(status(report, SnpCheck.POLICY_DEBUG)).isEqualTo(CheckStatus.FAIL);
     assertThat(report.check("policy_debug").reason()).contains("DEBUG policy bit set");
     assertThat(report.passed()).isFalse();
     assertThat(report.exitCode()).isEqualTo(1);
@@ -119,8 +119,8 @@ class SnpVerifierTest {
     EvidenceReport report = SnpVerifier.verify(report(), milanCerts(), Optional.of(expectedReportData()), NOW,
         SnpPolicy.defaults().allowingDebug());
 
-    assertThat(status(report, SnpCheck.POLICY_DEBUG)).isEqualTo(Status.PASS);
-    assertThat(report.checks()).extracting(EvidenceReport.Check::status).doesNotContain(Status.FAIL);
+    assertThat(status(report, SnpCheck.POLICY_DEBUG)).isEqualTo(CheckStatus.PASS);
+    assertThat(report.checks()).extracting(EvidenceReport.Check::status).doesNotContain(CheckStatus.FAIL);
     assertThat(report.exitCode()).isZero();
   }
 
@@ -131,7 +131,7 @@ class SnpVerifierTest {
     EvidenceReport report = SnpVerifier.verify(report(), milanCerts(), Optional.of(expectedReportData()), NOW,
         SnpPolicy.defaults());
 
-    assertThat(status(report, SnpCheck.REPORT_DATA)).isEqualTo(Status.PASS);
+    assertThat(status(report, SnpCheck.REPORT_DATA)).isEqualTo(CheckStatus.PASS);
   }
 
   @Test
@@ -142,7 +142,7 @@ class SnpVerifierTest {
     EvidenceReport report = SnpVerifier.verify(report(), milanCerts(), Optional.of(other), NOW,
         SnpPolicy.defaults().allowingDebug());
 
-    assertThat(status(report, SnpCheck.REPORT_DATA)).isEqualTo(Status.FAIL);
+    assertThat(status(report, SnpCheck.REPORT_DATA)).isEqualTo(CheckStatus.FAIL);
     assertThat(report.exitCode()).isEqualTo(1);
   }
 
@@ -164,8 +164,8 @@ class SnpVerifierTest {
     EvidenceReport other = SnpVerifier.verify(report(), milanCerts(), Optional.empty(), NOW,
         SnpPolicy.defaults().withExpectedMeasurement("00" + MEASUREMENT.substring(2)));
 
-    assertThat(status(same, SnpCheck.MEASUREMENT)).isEqualTo(Status.PASS);
-    assertThat(status(other, SnpCheck.MEASUREMENT)).isEqualTo(Status.FAIL);
+    assertThat(status(same, SnpCheck.MEASUREMENT)).isEqualTo(CheckStatus.PASS);
+    assertThat(status(other, SnpCheck.MEASUREMENT)).isEqualTo(CheckStatus.FAIL);
   }
 
   @Test
@@ -175,8 +175,8 @@ class SnpVerifierTest {
     EvidenceReport newerSnp = SnpVerifier.verify(report(), milanCerts(), Optional.empty(), NOW,
         SnpPolicy.defaults().withMinimumTcb(TcbVersion.parse("bl=1,tee=0,snp=8,ucode=60")));
 
-    assertThat(status(atReported, SnpCheck.MINIMUM_TCB)).isEqualTo(Status.PASS);
-    assertThat(status(newerSnp, SnpCheck.MINIMUM_TCB)).isEqualTo(Status.FAIL);
+    assertThat(status(atReported, SnpCheck.MINIMUM_TCB)).isEqualTo(CheckStatus.PASS);
+    assertThat(status(newerSnp, SnpCheck.MINIMUM_TCB)).isEqualTo(CheckStatus.FAIL);
     assertThat(newerSnp.check("minimum_tcb").reason()).contains("below the minimum");
   }
 
@@ -186,8 +186,8 @@ class SnpVerifierTest {
   void aFlippedBitInTheMeasurementFailsTheSignature() throws Exception {
     EvidenceReport report = verify(flipped(report(), 0x90, 0), milanCerts());
 
-    assertThat(status(report, SnpCheck.VCEK_SIGNATURE)).isEqualTo(Status.FAIL);
-    assertThat(status(report, SnpCheck.VCEK_CHAIN)).isEqualTo(Status.PASS);
+    assertThat(status(report, SnpCheck.VCEK_SIGNATURE)).isEqualTo(CheckStatus.FAIL);
+    assertThat(status(report, SnpCheck.VCEK_CHAIN)).isEqualTo(CheckStatus.PASS);
   }
 
   @Test
@@ -200,8 +200,8 @@ class SnpVerifierTest {
           Optional.empty(), NOW, SnpPolicy.defaults().allowingDebug());
 
       // A few header bits make the report unreadable before any signature is checked.
-      boolean rejected = status(report, SnpCheck.VCEK_SIGNATURE) == Status.FAIL
-          || status(report, SnpCheck.REPORT_FORMAT) == Status.FAIL;
+      boolean rejected = status(report, SnpCheck.VCEK_SIGNATURE) == CheckStatus.FAIL
+          || status(report, SnpCheck.REPORT_FORMAT) == CheckStatus.FAIL;
       assertThat(rejected).as("bit %d of byte 0x%03x", index % 8, index).isTrue();
     }
   }
@@ -213,7 +213,7 @@ class SnpVerifierTest {
     for (int index = SnpReport.SIGNED_LENGTH; index < SnpReport.SIZE; index++) {
       EvidenceReport report = verify(flipped(genuine, index, index % 8), certs);
 
-      assertThat(status(report, SnpCheck.VCEK_SIGNATURE)).as("byte 0x%03x", index).isEqualTo(Status.FAIL);
+      assertThat(status(report, SnpCheck.VCEK_SIGNATURE)).as("byte 0x%03x", index).isEqualTo(CheckStatus.FAIL);
     }
   }
 
@@ -225,8 +225,8 @@ class SnpVerifierTest {
 
     EvidenceReport report = verify(report(), certs);
 
-    assertThat(status(report, SnpCheck.VCEK_SIGNATURE)).isEqualTo(Status.PASS);
-    assertThat(status(report, SnpCheck.VCEK_CHAIN)).isEqualTo(Status.FAIL);
+    assertThat(status(report, SnpCheck.VCEK_SIGNATURE)).isEqualTo(CheckStatus.PASS);
+    assertThat(status(report, SnpCheck.VCEK_CHAIN)).isEqualTo(CheckStatus.FAIL);
   }
 
   @Test
@@ -238,8 +238,8 @@ class SnpVerifierTest {
 
     EvidenceReport report = verify(report(), certs);
 
-    assertThat(status(report, SnpCheck.VCEK_CHAIN)).isEqualTo(Status.FAIL);
-    assertThat(status(report, SnpCheck.VCEK_CHIP_ID)).isEqualTo(Status.FAIL);
+    assertThat(status(report, SnpCheck.VCEK_CHAIN)).isEqualTo(CheckStatus.FAIL);
+    assertThat(status(report, SnpCheck.VCEK_CHIP_ID)).isEqualTo(CheckStatus.FAIL);
   }
 
   @Test
@@ -253,7 +253,7 @@ class SnpVerifierTest {
 
     EvidenceReport report = verify(report(), certs);
 
-    assertThat(status(report, SnpCheck.VCEK_CHAIN)).isEqualTo(Status.FAIL);
+    assertThat(status(report, SnpCheck.VCEK_CHAIN)).isEqualTo(CheckStatus.FAIL);
   }
 
   @Test
@@ -268,9 +268,9 @@ class SnpVerifierTest {
     EvidenceReport withGenoaChain = verify(report(), genoa);
     EvidenceReport withGenoaArk = verify(report(), milanAskGenoaArk);
 
-    assertThat(status(withGenoaChain, SnpCheck.VCEK_CHAIN)).isEqualTo(Status.FAIL);
+    assertThat(status(withGenoaChain, SnpCheck.VCEK_CHAIN)).isEqualTo(CheckStatus.FAIL);
     assertThat(withGenoaChain.check("vcek_chain").reason()).contains("CN=SEV-Milan");
-    assertThat(status(withGenoaArk, SnpCheck.VCEK_CHAIN)).isEqualTo(Status.FAIL);
+    assertThat(status(withGenoaArk, SnpCheck.VCEK_CHAIN)).isEqualTo(CheckStatus.FAIL);
     assertThat(withGenoaArk.check("vcek_chain").reason()).contains("CN=ARK-Milan");
   }
 
@@ -279,7 +279,7 @@ class SnpVerifierTest {
     EvidenceReport report = SnpVerifier.verify(report(), milanCerts(), Optional.empty(), NOW,
         SnpPolicy.defaults().withProduct(SnpProduct.GENOA));
 
-    assertThat(status(report, SnpCheck.VCEK_CHAIN)).isEqualTo(Status.FAIL);
+    assertThat(status(report, SnpCheck.VCEK_CHAIN)).isEqualTo(CheckStatus.FAIL);
     assertThat(report.check("vcek_chain").reason()).contains("not AMD's published Genoa ARK");
   }
 
@@ -290,18 +290,18 @@ class SnpVerifierTest {
     EvidenceReport after = SnpVerifier.verify(report(), milanCerts(), Optional.empty(),
         Instant.parse("2029-09-25T00:00:00Z"), SnpPolicy.defaults());
 
-    assertThat(status(before, SnpCheck.VCEK_CHAIN)).isEqualTo(Status.FAIL);
+    assertThat(status(before, SnpCheck.VCEK_CHAIN)).isEqualTo(CheckStatus.FAIL);
     assertThat(before.check("vcek_chain").reason()).contains("VCEK is not valid at 2022-09-23T00:00:00Z");
-    assertThat(status(after, SnpCheck.VCEK_CHAIN)).isEqualTo(Status.FAIL);
+    assertThat(status(after, SnpCheck.VCEK_CHAIN)).isEqualTo(CheckStatus.FAIL);
   }
 
   @Test
   void withoutAVcekTheSignatureFailsAndSaysWhatToSupply() throws Exception {
     EvidenceReport report = verify(report(), TrustStore.parse("chain", fixture("ask_ark_milan.pem")));
 
-    assertThat(status(report, SnpCheck.VCEK_SIGNATURE)).isEqualTo(Status.FAIL);
+    assertThat(status(report, SnpCheck.VCEK_SIGNATURE)).isEqualTo(CheckStatus.FAIL);
     assertThat(report.check("vcek_signature").reason()).contains("no VCEK certificate", "vcek.der");
-    assertThat(status(report, SnpCheck.VCEK_CHAIN)).isEqualTo(Status.SKIP);
+    assertThat(status(report, SnpCheck.VCEK_CHAIN)).isEqualTo(CheckStatus.SKIP);
   }
 
   // ---- revocation
@@ -317,7 +317,7 @@ class SnpVerifierTest {
   void aCrlBearingAmdsRootNameButNotItsSignatureFailsTheChain() throws Exception {
     EvidenceReport report = verify(report(), milanCerts().plus(resource("forged-ark-milan.crl.der")));
 
-    assertThat(status(report, SnpCheck.VCEK_CHAIN)).isEqualTo(Status.FAIL);
+    assertThat(status(report, SnpCheck.VCEK_CHAIN)).isEqualTo(CheckStatus.FAIL);
     assertThat(report.check("vcek_chain").reason()).contains("CN=ARK-Milan", "does not verify");
   }
 
@@ -325,7 +325,7 @@ class SnpVerifierTest {
   void aCrlOfAnUnrelatedIssuerDoesNotAffectTheChain() throws Exception {
     EvidenceReport report = verify(report(), milanCerts().plus(resource("test-issuer.crl.der")));
 
-    assertThat(status(report, SnpCheck.VCEK_CHAIN)).isEqualTo(Status.PASS);
+    assertThat(status(report, SnpCheck.VCEK_CHAIN)).isEqualTo(CheckStatus.PASS);
   }
 
   @Test
@@ -364,9 +364,9 @@ class SnpVerifierTest {
   void aTruncatedReportFailsTheFormatWithItsLength() throws Exception {
     EvidenceReport report = verify(Arrays.copyOf(report(), 1000), milanCerts());
 
-    assertThat(status(report, SnpCheck.REPORT_FORMAT)).isEqualTo(Status.FAIL);
+    assertThat(status(report, SnpCheck.REPORT_FORMAT)).isEqualTo(CheckStatus.FAIL);
     assertThat(report.check("report_format").reason()).contains("1000 bytes", "1184");
-    assertThat(report.checks().subList(1, report.checks().size())).extracting(EvidenceReport.Check::status).containsOnly(Status.SKIP);
+    assertThat(report.checks().subList(1, report.checks().size())).extracting(EvidenceReport.Check::status).containsOnly(CheckStatus.SKIP);
     assertThat(verify(new byte[0], milanCerts()).exitCode()).isEqualTo(1);
   }
 
@@ -377,7 +377,7 @@ class SnpVerifierTest {
 
     EvidenceReport report = verify(version9, milanCerts());
 
-    assertThat(status(report, SnpCheck.REPORT_FORMAT)).isEqualTo(Status.FAIL);
+    assertThat(status(report, SnpCheck.REPORT_FORMAT)).isEqualTo(CheckStatus.FAIL);
     assertThat(report.check("report_format").reason()).contains("VERSION is 9");
   }
 
@@ -429,7 +429,7 @@ class SnpVerifierTest {
 
     EvidenceReport report = verify(evidence, milanCerts());
 
-    assertThat(status(report, SnpCheck.REPORT_FORMAT)).isEqualTo(Status.FAIL);
+    assertThat(status(report, SnpCheck.REPORT_FORMAT)).isEqualTo(CheckStatus.FAIL);
     assertThat(report.check("report_format").reason()).contains("VCEK", "outside the table");
   }
 

@@ -2,7 +2,7 @@ package dev.cmcp.verify.evidence.snp;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
-import dev.cmcp.verify.VerificationReport.Status;
+import dev.cmcp.verify.base.CheckStatus;
 import dev.cmcp.verify.evidence.EvidenceReport;
 import dev.cmcp.verify.evidence.TrustStore;
 import java.security.MessageDigest;
@@ -46,7 +46,7 @@ class SnpVlekTest {
 
     EvidenceReport checked = SnpVerifierTest.verify(report, certs);
 
-    assertThat(checked.check(SnpCheck.VCEK_SIGNATURE.label()).status()).isEqualTo(Status.FAIL);
+    assertThat(checked.check(SnpCheck.VCEK_SIGNATURE.label()).status()).isEqualTo(CheckStatus.FAIL);
     assertThat(checked.check(SnpCheck.VCEK_SIGNATURE.label()).reason())
         .startsWith("SIGNING_KEY says a VLEK signed this report, and there is no VLEK certificate");
     assertThat(checked.check(SnpCheck.VCEK_CHAIN.label()).reason()).isEqualTo("no VLEK (see vcek_signature)");

@@ -3,7 +3,7 @@ package dev.cmcp.verify.evidence.tdx;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
-import dev.cmcp.verify.VerificationReport.Status;
+import dev.cmcp.verify.base.CheckStatus;
 import dev.cmcp.verify.evidence.TrustStore;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
@@ -62,7 +62,7 @@ class TdxCollateralTest {
     assertThat(collateral.certificates()).hasSize(1);
     assertThat(collateral.crls()).hasSize(2);
     TdxReport report = TdxVerifier.verify(TdxFixtures.quote(), collateral, Optional.empty(), TdxFixtures.NOW, TdxPolicy.defaults());
-    assertThat(report.check(TdxCheck.PCK_REVOCATION).status()).isEqualTo(Status.PASS);
+    assertThat(report.check(TdxCheck.PCK_REVOCATION).status()).isEqualTo(CheckStatus.PASS);
   }
 
   @Test

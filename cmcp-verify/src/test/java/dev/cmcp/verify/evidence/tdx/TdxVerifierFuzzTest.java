@@ -3,7 +3,7 @@ package dev.cmcp.verify.evidence.tdx;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import com.code_intelligence.jazzer.junit.FuzzTest;
-import dev.cmcp.verify.VerificationReport.Status;
+import dev.cmcp.verify.base.CheckStatus;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.Arrays;
@@ -65,6 +65,6 @@ class TdxVerifierFuzzTest {
 
   private static boolean holdsTheChain(TdxReport report) {
     return List.of(TdxCheck.QUOTE_SIGNATURE, TdxCheck.QE_REPORT_SIGNATURE, TdxCheck.QE_REPORT_BINDS_KEY, TdxCheck.PCK_CHAIN)
-        .stream().allMatch(check -> report.check(check).status() == Status.PASS);
+        .stream().allMatch(check -> report.check(check).status() == CheckStatus.PASS);
   }
 }

@@ -1,13 +1,13 @@
 package dev.cmcp.verify.evidence.tdx;
 
-import static dev.cmcp.verify.VerificationReport.Status.FAIL;
-import static dev.cmcp.verify.VerificationReport.Status.PASS;
-import static dev.cmcp.verify.VerificationReport.Status.SKIP;
+import static dev.cmcp.verify.base.CheckStatus.FAIL;
+import static dev.cmcp.verify.base.CheckStatus.PASS;
+import static dev.cmcp.verify.base.CheckStatus.SKIP;
 import static dev.cmcp.verify.evidence.tdx.TdxFixtures.NOW;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import com.fasterxml.jackson.databind.JsonNode;
-import dev.cmcp.verify.VerificationReport.Status;
+import dev.cmcp.verify.base.CheckStatus;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Instant;
@@ -34,7 +34,7 @@ class TdxVerifierTest {
     return TdxVerifier.verify(quote, TdxCollateral.load(certs), Optional.empty(), now, TdxPolicy.defaults());
   }
 
-  private static Status status(TdxReport report, TdxCheck check) {
+  private static CheckStatus status(TdxReport report, TdxCheck check) {
     return report.check(check).status();
   }
 

@@ -10,8 +10,8 @@ import static dev.cmcp.verify.evidence.tpm.TpmCheck.QUALIFYING_DATA;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
-import dev.cmcp.verify.VerificationReport.Result;
-import dev.cmcp.verify.VerificationReport.Status;
+import dev.cmcp.verify.base.CheckStatus;
+import dev.cmcp.verify.base.Verdict;
 import java.nio.charset.StandardCharsets;
 import java.time.Instant;
 import java.util.ArrayList;
@@ -41,12 +41,12 @@ class TpmVerifierTest {
     TpmReport report = verify(TpmFixtures.json(fixture));
 
     for (TpmCheck check : List.of(ATTEST_FORMAT, AK_ATTRIBUTES, AK_SIGNATURE, QUALIFYING_DATA, PCR_DIGEST)) {
-      assertThat(report.check(check).status()).as(check.label() + ": " + report.check(check).reason()).isEqualTo(Status.PASS);
+      assertThat(report.check(check).status()).as(check.label() + ": " + report.check(check).reason()).isEqualTo(CheckStatus.PASS);
     }
-    assertThat(report.check(MEASUREMENT).status()).isEqualTo(Status.SKIP);
-    assertThat(report.check(AK_TRUST).status()).isEqualTo(Status.SKIP);
+    assertThat(report.check(MEASUREMENT).status()).isEqualTo(CheckStatus.SKIP);
+    assertThat(report.check(AK_TRUST).status()).isEqualTo(CheckStatus.SKIP);
     assertThat(report.check(AK_TRUST).reason()).startsWith("AK not certified: no EK certificate chain supplied");
-    assertThat(report.result()).isEqualTo(Result.PARTIALLY_VERIFIED);
+    assertThat(report.result()).isEqualTo(Verdict.PARTIALLY_VERIFIED);
     assertThat(report.exitCode()).isEqualTo(3);
   }
 
@@ -58,7 +58,7 @@ class TpmVerifierTest {
 
     TpmReport.QuoteFields quote = ecc.quote().orElseThrow();
     assertThat(quote.pcrSelection()).isEqualTo("sha256:0,1,2,3,4,5,6,7");
-    assertThat(quote.extraData()).isEqualTo(dev.cmcp.verify.Digests.sha256Hex(BINDING));
+    assertThat(quote.extraData()).isEqualTo(dev.cmcp.verify.base.Digests.sha256Hex(BINDING));
     assertThat(quote.akKey()).isEqualTo("ECC NIST P-256");
     assertThat(quote.akName()).startsWith("000b").hasSize(68);
     assertThat(quote.pcrDigest()).matches("[0-9a-f]{64}");
@@ -81,7 +81,7 @@ class TpmVerifierTest {
         "attest_format=pass", "ak_attributes=pass", "ak_signature=pass", "qualifying_data=pass", "pcr_digest=pass",
         "measurement=skip", "ak_trust=skip");
     assertThat(shared.fields()).containsEntry("pcr_digest", report.quote().orElseThrow().pcrDigest())
-        .containsEntry("extra_data", dev.cmcp.verify.Digests.sha256Hex(BINDING))
+        .containsEntry("extra_data", dev.cmcp.verify.base.Digests.sha256Hex(BINDING))
         .containsEntry("pcr_selection", "sha256:0,1,2,3,4,5,6,7")
         .containsKeys("ak_name", "reset_count", "firmware_version");
   }
@@ -94,10 +94,10 @@ class TpmVerifierTest {
     TpmReport matching = TpmVerifier.verify(json, Optional.of(BINDING), Optional.of(digest.toUpperCase()), NOW);
     TpmReport other = TpmVerifier.verify(json, Optional.of(BINDING), Optional.of("00".repeat(32)), NOW);
 
-    assertThat(matching.check(MEASUREMENT).status()).isEqualTo(Status.PASS);
-    assertThat(other.check(MEASUREMENT).status()).isEqualTo(Status.FAIL);
+    assertThat(matching.check(MEASUREMENT).status()).isEqualTo(CheckStatus.PASS);
+    assertThat(other.check(MEASUREMENT).status()).isEqualTo(CheckStatus.FAIL);
     assertThat(other.check(MEASUREMENT).reason()).contains("pcrDigest is " + digest);
-    assertThat(other.result()).isEqualTo(Result.UNVERIFIED);
+    assertThat(other.result()).isEqualTo(Verdict.UNVERIFIED);
   }
 
   @Test
@@ -107,17 +107,17 @@ class TpmVerifierTest {
 
     TpmReport report = TpmVerifier.verify(TpmFixtures.json(TpmFixtures.ECC), Optional.of(otherBinding), Optional.empty(), NOW);
 
-    assertThat(report.check(QUALIFYING_DATA).status()).isEqualTo(Status.FAIL);
+    assertThat(report.check(QUALIFYING_DATA).status()).isEqualTo(CheckStatus.FAIL);
     assertThat(report.check(QUALIFYING_DATA).reason()).contains("is not SHA-256 of the expected binding");
-    assertThat(report.check(AK_SIGNATURE).status()).isEqualTo(Status.PASS);
-    assertThat(report.result()).isEqualTo(Result.UNVERIFIED);
+    assertThat(report.check(AK_SIGNATURE).status()).isEqualTo(CheckStatus.PASS);
+    assertThat(report.result()).isEqualTo(Verdict.UNVERIFIED);
   }
 
   @Test
   void withoutAnExpectedBindingQualifyingDataIsSkipped() {
     TpmReport report = TpmVerifier.verify(TpmFixtures.json(TpmFixtures.ECC), Optional.empty(), Optional.empty(), NOW);
 
-    assertThat(report.check(QUALIFYING_DATA).status()).isEqualTo(Status.SKIP);
+    assertThat(report.check(QUALIFYING_DATA).status()).isEqualTo(CheckStatus.SKIP);
   }
 
   @Test
@@ -129,10 +129,10 @@ class TpmVerifierTest {
 
     TpmReport report = verify(new TpmEvidence(attest, evidence.signature(), evidence.akPublic(), evidence.pcrs()));
 
-    assertThat(report.check(ATTEST_FORMAT).status()).isEqualTo(Status.PASS);
-    assertThat(report.check(AK_SIGNATURE).status()).isEqualTo(Status.FAIL);
+    assertThat(report.check(ATTEST_FORMAT).status()).isEqualTo(CheckStatus.PASS);
+    assertThat(report.check(AK_SIGNATURE).status()).isEqualTo(CheckStatus.FAIL);
     assertThat(report.check(AK_SIGNATURE).reason()).contains("does not verify with the AK");
-    assertThat(report.check(PCR_DIGEST).status()).isEqualTo(Status.PASS);
+    assertThat(report.check(PCR_DIGEST).status()).isEqualTo(CheckStatus.PASS);
   }
 
   @Test
@@ -145,9 +145,9 @@ class TpmVerifierTest {
 
     TpmReport report = verify(new TpmEvidence(evidence.attest(), evidence.signature(), evidence.akPublic(), pcrs));
 
-    assertThat(report.check(PCR_DIGEST).status()).isEqualTo(Status.FAIL);
+    assertThat(report.check(PCR_DIGEST).status()).isEqualTo(CheckStatus.FAIL);
     assertThat(report.check(PCR_DIGEST).reason()).contains("the quote signed");
-    assertThat(report.check(AK_SIGNATURE).status()).isEqualTo(Status.PASS);
+    assertThat(report.check(AK_SIGNATURE).status()).isEqualTo(CheckStatus.PASS);
   }
 
   @Test
@@ -160,9 +160,9 @@ class TpmVerifierTest {
     TpmReport missing = verify(new TpmEvidence(evidence.attest(), evidence.signature(), evidence.akPublic(), fewer));
     TpmReport extra = verify(new TpmEvidence(evidence.attest(), evidence.signature(), evidence.akPublic(), more));
 
-    assertThat(missing.check(PCR_DIGEST).status()).isEqualTo(Status.FAIL);
+    assertThat(missing.check(PCR_DIGEST).status()).isEqualTo(CheckStatus.FAIL);
     assertThat(missing.check(PCR_DIGEST).reason()).contains("sha256:7, whose value the evidence does not report");
-    assertThat(extra.check(PCR_DIGEST).status()).isEqualTo(Status.FAIL);
+    assertThat(extra.check(PCR_DIGEST).status()).isEqualTo(CheckStatus.FAIL);
     assertThat(extra.check(PCR_DIGEST).reason()).contains("sha256:8, which the quote does not cover");
   }
 
@@ -196,8 +196,8 @@ class TpmVerifierTest {
         cut[part] = Arrays.copyOf(parts[part], length);
         TpmReport report = verify(new TpmEvidence(cut[0], cut[1], cut[2], evidence.pcrs()));
 
-        assertThat(report.check(ATTEST_FORMAT).status()).as("part %d cut to %d bytes", part, length).isEqualTo(Status.FAIL);
-        assertThat(report.checks()).filteredOn(c -> c.name() != ATTEST_FORMAT).allMatch(c -> c.status() == Status.SKIP);
+        assertThat(report.check(ATTEST_FORMAT).status()).as("part %d cut to %d bytes", part, length).isEqualTo(CheckStatus.FAIL);
+        assertThat(report.checks()).filteredOn(c -> c.name() != ATTEST_FORMAT).allMatch(c -> c.status() == CheckStatus.SKIP);
         assertThat(report.quote()).isEmpty();
       }
     }
@@ -250,8 +250,8 @@ class TpmVerifierTest {
   void garbageEvidenceFailsAttestFormatWithoutAnException(String json) {
     TpmReport report = verify(json.getBytes(StandardCharsets.UTF_8));
 
-    assertThat(report.check(ATTEST_FORMAT).status()).isEqualTo(Status.FAIL);
-    assertThat(report.result()).isEqualTo(Result.UNVERIFIED);
+    assertThat(report.check(ATTEST_FORMAT).status()).isEqualTo(CheckStatus.FAIL);
+    assertThat(report.result()).isEqualTo(Verdict.UNVERIFIED);
   }
 
   @Test
@@ -275,7 +275,7 @@ class TpmVerifierTest {
             ? new TpmEvidence(flipped, evidence.signature(), evidence.akPublic(), evidence.pcrs())
             : new TpmEvidence(evidence.attest(), flipped, evidence.akPublic(), evidence.pcrs());
 
-        assertThat(verify(tampered).result()).as("part %d byte %d", part, i).isEqualTo(Result.UNVERIFIED);
+        assertThat(verify(tampered).result()).as("part %d byte %d", part, i).isEqualTo(Verdict.UNVERIFIED);
       }
     }
   }
@@ -301,8 +301,8 @@ class TpmVerifierTest {
 
     TpmReport report = verify(forged);
 
-    assertThat(report.check(AK_SIGNATURE).status()).isEqualTo(Status.PASS);
-    assertThat(report.check(AK_ATTRIBUTES).status()).isEqualTo(Status.FAIL);
+    assertThat(report.check(AK_SIGNATURE).status()).isEqualTo(CheckStatus.PASS);
+    assertThat(report.check(AK_ATTRIBUTES).status()).isEqualTo(CheckStatus.FAIL);
     assertThat(report.check(AK_ATTRIBUTES).reason()).startsWith("not an attestation key: lacks restricted (");
   }
 
@@ -317,9 +317,9 @@ class TpmVerifierTest {
 
     TpmReport report = verify(forged);
 
-    assertThat(report.check(AK_ATTRIBUTES).status()).isEqualTo(Status.PASS);
-    assertThat(report.check(AK_TRUST).status()).isEqualTo(Status.SKIP);
-    assertThat(report.result()).isEqualTo(Result.PARTIALLY_VERIFIED);
+    assertThat(report.check(AK_ATTRIBUTES).status()).isEqualTo(CheckStatus.PASS);
+    assertThat(report.check(AK_TRUST).status()).isEqualTo(CheckStatus.SKIP);
+    assertThat(report.result()).isEqualTo(Verdict.PARTIALLY_VERIFIED);
     assertThat(report.exitCode()).isEqualTo(3);
   }
 
@@ -330,7 +330,7 @@ class TpmVerifierTest {
 
     TpmReport report = verify(new TpmEvidence(ecc.attest(), ecc.signature(), rsa.akPublic(), ecc.pcrs()));
 
-    assertThat(report.check(AK_SIGNATURE).status()).isEqualTo(Status.FAIL);
+    assertThat(report.check(AK_SIGNATURE).status()).isEqualTo(CheckStatus.FAIL);
     assertThat(report.check(AK_SIGNATURE).reason()).isEqualTo("an ECDSA signature cannot come from the RSA 2048 AK");
   }
 

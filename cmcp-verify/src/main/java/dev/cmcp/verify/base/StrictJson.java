@@ -1,4 +1,4 @@
-package dev.cmcp.verify;
+package dev.cmcp.verify.base;
 
 import com.fasterxml.jackson.core.JsonFactory;
 import com.fasterxml.jackson.core.JsonParser;

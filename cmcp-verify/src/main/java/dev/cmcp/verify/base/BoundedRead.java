@@ -1,4 +1,4 @@
-package dev.cmcp.verify;
+package dev.cmcp.verify.base;
 
 import java.io.IOException;
 import java.io.InputStream;

@@ -1,4 +1,4 @@
-package dev.cmcp.verify;
+package dev.cmcp.verify.base;
 
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
