@@ -65,8 +65,6 @@ public final class ClaimVerifier {
 
   private static final HexFormat HEX = HexFormat.of();
   private static final String OPAQUE = "opaque evidence cannot be verified offline: no root of trust for it is known";
-  private static final String UNCERTIFIED_AK = "AK not certified: no EK certificate chain, so nothing shows that a TPM"
-      + " holds the key that signed the quote";
 
   /**
    * An attestation document is issued the moment it is asked for, by a gateway whose clock is not
@@ -116,7 +114,8 @@ public final class ClaimVerifier {
             TdxCheck.REPORT_DATA.label(), TdxCheck.MEASUREMENT.label(), "mrtd", "MRTD", "REPORTDATA is the binding"));
         // The quote's PCR digest is compared by the claim's measurement check, so none is passed here.
         case TpmQuoteEvidence tpm -> Optional.of(new Hardware(
-            TpmVerifier.verify(tpm.quote().toJson(), Optional.of(binding.bytes()), Optional.empty(), options.now())
+            TpmVerifier.verify(tpm.quote().toJson(), Optional.of(binding.bytes()), Optional.empty(),
+                options.tpmTrust(), options.now())
                 .toEvidenceReport(),
             TpmCheck.QUALIFYING_DATA.label(), TpmCheck.MEASUREMENT.label(), "pcr_digest", "PCR digest",
             "qualifying data (extraData) is SHA-256 of the binding"));
@@ -330,7 +329,8 @@ public final class ClaimVerifier {
    */
   private static Check uncertifiedTpm(Hardware hardware, boolean lenient) {
     long passed = genuineness(hardware).stream().filter(c -> c.status() == CheckStatus.PASS).count();
-    String why = "tpm evidence: " + UNCERTIFIED_AK + "; the quote's other " + passed + " checks pass";
+    String why = "tpm evidence: " + hardware.report().check(TpmCheck.AK_TRUST.label()).reason()
+        + "; the quote's other " + passed + " checks pass";
     return lenient
         ? Check.skip(EVIDENCE, why + " (accepted by --allow-software; at best partially_verified)")
         : Check.fail(EVIDENCE, why + " (accepted only with --allow-software, as partially_verified)");

@@ -212,13 +212,17 @@ public final class McpEndpoint {
       return McpHttpResponse.error(404, rpc.id(), JsonRpcError.of(JsonRpcError.METHOD_NOT_FOUND,
           "method not found in MCP " + ProtocolVersions.MODERN + ": " + rpc.method()));
     }
+    Optional<String> missing = Modern.missingMeta(rpc.params());
+    if (missing.isPresent()) {
+      return McpHttpResponse.error(400, rpc.id(), JsonRpcError.of(JsonRpcError.INVALID_PARAMS, "Invalid params: " + missing.get()));
+    }
     if (rpc.method().equals("server/discover")) {
       return McpHttpResponse.result(rpc.id(), Modern.discover(gatewayVersion));
     }
     Optional<McpLogLevel> level = McpLogLevel.named(rpc.params().path("_meta").path(Modern.LOG_LEVEL).asText(""));
     Modern.stripMeta(rpc.params());
     McpHttpResponse answer = request(rpc, request.withoutSession(), toAgent.map(sink -> Modern.filtered(sink, level)));
-    return Modern.decorated(rpc.method(), answer, gatewayVersion);
+    return Modern.decorated(rpc.method(), rpc.params(), answer, gatewayVersion);
   }
 
   /** {@code DELETE /mcp}: the agent ends its session. */

@@ -14,6 +14,7 @@ import dev.cmcp.verify.evidence.tdx.TdxException;
 import dev.cmcp.verify.evidence.tdx.TdxPolicy;
 import dev.cmcp.verify.evidence.tdx.TdxVerifier;
 import dev.cmcp.verify.evidence.tpm.TpmReport;
+import dev.cmcp.verify.evidence.tpm.TpmTrust;
 import dev.cmcp.verify.evidence.tpm.TpmVerifier;
 import java.io.IOException;
 import java.io.PrintStream;
@@ -152,7 +153,7 @@ public final class VerifyEvidenceCli {
       return VerifyCli.FAILED;
     }
     TpmReport report = TpmVerifier.verify(tpmEvidenceJson(evidence.get()), reportData, pcrDigest,
-        arguments.now().orElseGet(Instant::now));
+        TpmTrust.notConfigured(), arguments.now().orElseGet(Instant::now));
     List<String> notGiven = notGiven(arguments);
     if (arguments.json()) {
       ObjectNode json = report.toJson();
