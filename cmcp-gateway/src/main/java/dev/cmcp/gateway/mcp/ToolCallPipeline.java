@@ -5,7 +5,6 @@ import com.fasterxml.jackson.databind.node.JsonNodeFactory;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.cmcp.gateway.audit.AuditException;
 import dev.cmcp.gateway.audit.AuditLog;
-import dev.cmcp.gateway.audit.AuditRecords;
 import dev.cmcp.gateway.auth.Identity;
 import dev.cmcp.gateway.catalog.Catalog;
 import dev.cmcp.gateway.catalog.CatalogPrompt;
@@ -31,6 +30,7 @@ import dev.cmcp.gateway.upstream.AgentRelays;
 import dev.cmcp.gateway.upstream.ProgressRoutes;
 import dev.cmcp.gateway.upstream.UpstreamException;
 import dev.cmcp.gateway.upstream.Upstreams;
+import dev.cmcp.verify.audit.AuditRecord;
 import dev.cmcp.verify.base.CanonicalJson;
 import dev.cmcp.verify.base.Digests;
 import dev.cmcp.verify.base.StrictJson;
@@ -303,12 +303,12 @@ public final class ToolCallPipeline {
     };
     JsonNode arguments = params.get("arguments") instanceof ObjectNode given ? given : JsonNodeFactory.instance.objectNode();
     try {
-      audit.get().appendDecision(new AuditRecords.Decision(
+      audit.get().appendDecision(new AuditRecord.Decision(
           request.sessionId().filter(ToolCallPipeline::printable).orElse("stateless-header-mismatch"),
           request.workflowId().filter(ToolCallPipeline::printable).orElse(Caller.DEFAULT_WORKFLOW),
           target.length() <= 256 ? target : target.substring(0, 256), "deny", "blocked", Optional.of("header_mismatch"),
           List.of(), Digests.sha256Hex(CanonicalJson.bytes(arguments)), active.bundle().bundleHash(), mode.configName(),
-          action, request.requestId()));
+          action, request.requestId(), Optional.empty(), Optional.empty(), Optional.empty()));
     } catch (AuditException e) {
       LOG.log(Level.ERROR, "audit log cannot record a header mismatch: {0}", e.getMessage());
     }
@@ -540,7 +540,7 @@ public final class ToolCallPipeline {
         reason.get(), request.arguments(), controls.approvalTimeout());
     if (audit.isPresent()) {
       try {
-        audit.get().appendApproval(new AuditRecords.Approval(request.caller().sessionId(), request.name(),
+        audit.get().appendApproval(new AuditRecord.Approval(request.caller().sessionId(), request.name(),
             request.caller().principal(), asked.questionSha256(), asked.answer().word, asked.contentSha256(), request.requestId()));
       } catch (AuditException e) {
         throw auditUnavailable(request, e);
@@ -680,7 +680,7 @@ public final class ToolCallPipeline {
       return Optional.empty();
     }
     Optional<String> cause = decision instanceof PolicyDecision.Deny deny ? Optional.of(deny.cause().word()) : Optional.empty();
-    AuditRecords.Decision entry = new AuditRecords.Decision(
+    AuditRecord.Decision entry = new AuditRecord.Decision(
         request.caller().sessionId(), request.caller().workflowId(), request.name(), decision.word(),
         forwarded ? "forwarded" : "blocked",
         cause, decision.policyIds(), Digests.sha256Hex(CanonicalJson.bytes(request.arguments())),
@@ -699,9 +699,9 @@ public final class ToolCallPipeline {
   }
 
   /** Who the audit log says made a request: the Cedar principal and how it was authenticated. */
-  private static AuditRecords.Principal principalOf(Caller caller) {
+  private static AuditRecord.Principal principalOf(Caller caller) {
     Identity identity = caller.identity();
-    return new AuditRecords.Principal(caller.principal(), identity.method().word(), identity.issuer(), identity.tokenIdSha256());
+    return new AuditRecord.Principal(caller.principal(), identity.method().word(), identity.issuer(), identity.tokenIdSha256());
   }
 
   /**
@@ -906,9 +906,9 @@ public final class ToolCallPipeline {
     span.setAttribute("cmcp.audit.entry", "outcome");
     span.setAttribute("cmcp.outcome", outcome);
     try {
-      audit.get().appendOutcome(new AuditRecords.Outcome(
-          decisionIndex.get(), request.caller().sessionId(), request.name(), outcome, resultSha256, redactions,
-          request.requestId()));
+      audit.get().appendOutcome(new AuditRecord.Outcome(
+          decisionIndex.get(), request.caller().sessionId(), request.name(), outcome, resultSha256,
+          redactions.map(RedactionReport::toAudit), request.requestId()));
     } catch (AuditException e) {
       span.setStatus(StatusCode.ERROR, "audit_unavailable");
       throw auditUnavailable(request, e);
@@ -952,7 +952,7 @@ public final class ToolCallPipeline {
     if (audit.isPresent()) {
       try {
         audit.get().appendOversizedInput(
-            new AuditRecords.OversizedInput(transportSession, method, member, bytes.length, limit, digest, requestId));
+            new AuditRecord.OversizedInput(transportSession, method, member, bytes.length, limit, digest, requestId));
       } catch (AuditException e) {
         LOG.log(Level.ERROR, "audit log cannot record; refusing the request", LogField.of("request_id", requestId.orElse(null)),
             LogField.of("error", e.getMessage()));
