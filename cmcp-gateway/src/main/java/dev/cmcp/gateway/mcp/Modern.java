@@ -164,7 +164,8 @@ final class Modern {
    */
   static McpHttpResponse decorated(String method, ObjectNode params, McpHttpResponse response, String gatewayVersion) {
     if (method.equals("resources/read") && response.body().isPresent()
-        && response.body().get().get("error") instanceof ObjectNode error && params.get("uri") instanceof JsonNode uri) {
+        && response.body().get().get("error") instanceof ObjectNode error && params.hasNonNull("uri")) {
+      JsonNode uri = params.get("uri");
       int code = error.path("code").asInt();
       if (code == RESOURCE_NOT_FOUND_2025) {
         error.put("code", JsonRpcError.INVALID_PARAMS);
