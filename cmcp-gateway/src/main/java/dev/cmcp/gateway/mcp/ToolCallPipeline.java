@@ -227,7 +227,7 @@ public final class ToolCallPipeline {
     refuseOversized(id, params, "tools/call", "name", MAX_NAME_BYTES, transportSession, requestId);
     ActivePolicy active = policies.get();
     ToolCall call = ToolCall.parse(id, params, transportSession, workflowHeader, identity);
-    Caller caller = new Caller(call.sessionId(), call.workflowId(), call.forwardParams(), identity);
+    Caller caller = new Caller(call.sessionId(), call.workflowId(), call.forwardParams(), identity, transportSession);
     Optional<CatalogTool> tool = active.catalog().tool(call.toolName());
     ObjectNode forward = call.forwardParams();
     tool.ifPresent(approved -> forward.put("name", approved.upstreamName()));
@@ -351,7 +351,9 @@ public final class ToolCallPipeline {
     if (decision instanceof PolicyDecision.Deny deny && (mode == EnforcementMode.ENFORCING || deny.cause().blocksInEveryMode())) {
       return govern(request, decision);
     }
-    ResourceSubscriptions.Key key = new ResourceSubscriptions.Key(server.get(), uri);
+    // Per upstream session: in an agent's own, its subscription is its alone; in a shared one, all share it.
+    ResourceSubscriptions.Key key =
+        new ResourceSubscriptions.Key(server.get(), uri, upstreams.sessionFor(server.get(), Optional.of(sessionId)));
     switch (subscriptions.add(sessionId, key)) {
       case TOO_MANY -> throw Caller.invalidParams(id, "this session holds " + ResourceSubscriptions.MAX_PER_SESSION
           + " subscriptions, the most allowed; unsubscribe from one first");
@@ -391,8 +393,12 @@ public final class ToolCallPipeline {
       throws JsonRpcException {
     String uri = uriOf(id, params, "resources/unsubscribe");
     Optional<String> server = discovery.serverOfResource(policies.get().catalog(), uri);
-    if (server.isPresent() && subscriptions.remove(sessionId, new ResourceSubscriptions.Key(server.get(), uri))) {
-      unsubscribeUpstream(new ResourceSubscriptions.Key(server.get(), uri));
+    if (server.isPresent()) {
+      ResourceSubscriptions.Key key =
+          new ResourceSubscriptions.Key(server.get(), uri, upstreams.sessionFor(server.get(), Optional.of(sessionId)));
+      if (subscriptions.remove(sessionId, key)) {
+        unsubscribeUpstream(key);
+      }
     }
     ObjectNode answer = JsonNodeFactory.instance.objectNode().put("jsonrpc", "2.0");
     answer.set("id", id);
@@ -403,7 +409,7 @@ public final class ToolCallPipeline {
   /** Tells the upstream that nobody listens to the resource any more; a failure only costs unneeded updates. */
   void unsubscribeUpstream(ResourceSubscriptions.Key key) {
     try {
-      upstreams.connection(key.server()).request("resources/unsubscribe",
+      upstreams.connection(key.server(), key.session()).request("resources/unsubscribe",
           JsonNodeFactory.instance.objectNode().put("uri", key.uri()));
     } catch (UpstreamException e) {
       LOG.log(Level.INFO, "upstream {0}: resources/unsubscribe failed: {1}", key.server(), e.getMessage());
@@ -779,12 +785,15 @@ public final class ToolCallPipeline {
     }
     long started = System.nanoTime();
     JsonNode agentToken = request.forwardParams().path("_meta").get("progressToken");
+    // The agent session's own upstream session where the server allows one, so agents never share upstream state.
+    String upstreamSession = upstreams.sessionFor(server, request.caller().transportSession());
     // The upstream sees a token of the gateway's own, so agents that pick the same token stay apart.
     // Under a redacting permit only the answer passes redaction, so the server's log messages and
     // requests, which would bypass it, are not relayed.
     try (ProgressRoutes.Route route = agentToken == null ? null : upstreams.progress().open(server,
             notification -> stream.progress(progressForAgent(notification, agentToken, redaction)));
-        AgentRelays.Registration inFlight = upstreams.relays().open(server, redaction.isEmpty() ? stream : AgentRelays.Relay.NONE)) {
+        AgentRelays.Registration inFlight =
+            upstreams.relays().open(server, upstreamSession, redaction.isEmpty() ? stream : AgentRelays.Relay.NONE)) {
       ObjectNode params = request.forwardParams();
       if (route != null) {
         params = params.deepCopy();
@@ -793,7 +802,7 @@ public final class ToolCallPipeline {
       // The server's work joins the trace (MCP's trace context in _meta; an HTTP server also gets the header).
       Tracing.inject(span, params);
       // Size limit and SSE are dealt with below this call: what comes back is one whole, bounded message.
-      answer = upstreams.connection(server).request(request.kind().method, params, stream.cancellation());
+      answer = upstreams.connection(server, upstreamSession).request(request.kind().method, params, stream.cancellation());
       upstreamAnswered(started);
       span.end();
     } catch (UpstreamException e) {
