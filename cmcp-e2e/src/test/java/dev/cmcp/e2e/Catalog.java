@@ -31,6 +31,12 @@ final class Catalog {
     return this;
   }
 
+  /** The server's {@code session_mode}: per_agent or shared. */
+  Catalog sessionMode(String server, String mode) {
+    ((ObjectNode) servers.path(server)).put("session_mode", mode);
+    return this;
+  }
+
   /** A tool exposed as {@code <server>.<upstreamName>}. */
   Catalog tool(String server, String upstreamName) {
     tools.addObject().put("tool_name", server + "." + upstreamName).put("server", server);

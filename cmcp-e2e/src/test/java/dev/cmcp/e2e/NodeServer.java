@@ -20,10 +20,12 @@ final class NodeServer implements AutoCloseable {
 
   private final Process process;
   private final int port;
+  private final List<String> output;
 
-  private NodeServer(Process process, int port) {
+  private NodeServer(Process process, int port, List<String> output) {
     this.process = process;
     this.port = port;
+    this.output = output;
   }
 
   /** server-everything's {@code streamableHttp} mode on a free loopback port. */
@@ -68,11 +70,16 @@ final class NodeServer implements AutoCloseable {
     reader.start();
     try {
       ready.get(30, TimeUnit.SECONDS);
-      return new NodeServer(process, port);
+      return new NodeServer(process, port, lines);
     } catch (Exception e) {
       process.destroyForcibly();
       throw new IllegalStateException(name + " did not start: " + e.getMessage() + "\n" + String.join("\n", lines), e);
     }
+  }
+
+  /** What the server printed so far, line by line. */
+  List<String> output() {
+    return List.copyOf(output);
   }
 
   String mcpUrl() {

@@ -7,7 +7,6 @@ import dev.cmcp.gateway.attest.RuntimeEvidence;
 import dev.cmcp.gateway.attest.tpm.TpmOpener;
 import dev.cmcp.gateway.audit.AuditException;
 import dev.cmcp.gateway.audit.AuditLog;
-import dev.cmcp.gateway.audit.AuditRecords;
 import dev.cmcp.gateway.audit.CurrentLink;
 import dev.cmcp.gateway.auth.Authenticator;
 import dev.cmcp.gateway.auth.IssuerKeys;
@@ -43,6 +42,7 @@ import dev.cmcp.gateway.tls.ServerIdentity;
 import dev.cmcp.gateway.tls.TlsException;
 import dev.cmcp.gateway.upstream.UpstreamSettings;
 import dev.cmcp.gateway.upstream.Upstreams;
+import dev.cmcp.verify.audit.AuditRecord;
 import dev.cmcp.verify.base.StrictJson;
 import dev.cmcp.verify.claim.Binding;
 import dev.cmcp.verify.claim.ClaimSigner;
@@ -107,7 +107,7 @@ public final class Gateway implements AutoCloseable {
    * @param auditFile the audit log closed, with the chain as it was left; empty in silent mode
    */
   public record Stopped(int openSessions, Optional<ClaimIssuer.Unclaimed> claims, Optional<Path> claimsFolder,
-      Optional<Path> auditFile, Optional<AuditRecords.Snapshot> chain) {
+      Optional<Path> auditFile, Optional<AuditLog.Snapshot> chain) {
 
     /** One line per thing done, for the log. */
     public List<String> lines() {
@@ -120,7 +120,7 @@ public final class Gateway implements AutoCloseable {
         written.failures().forEach(failure -> lines.add("claim not written: " + failure));
       });
       if (auditFile.isPresent()) {
-        AuditRecords.Snapshot last = chain.orElseThrow();
+        AuditLog.Snapshot last = chain.orElseThrow();
         lines.add("audit log closed: " + auditFile.get() + ", " + last.length() + " entries, root " + last.root());
       } else {
         lines.add("no audit log to close (enforcement_mode silent)");
@@ -184,8 +184,9 @@ public final class Gateway implements AutoCloseable {
     Optional<AuditLog> audit = Optional.empty();
     if (config.enforcementMode() != EnforcementMode.SILENT) {
       try {
-        AuditLog log = AuditLog.open(config.auditDir(), new AuditRecords.Genesis(version(), first.platform().jsonName(), measurement,
-            bundle.bundleHash(), catalog.catalogHash(), mode, signer.jwk().thumbprint()), clock, metrics::auditSynced);
+        AuditLog log = AuditLog.open(config.auditDir(), new AuditRecord.Genesis(version(), first.platform().jsonName(), measurement,
+            bundle.bundleHash(), catalog.catalogHash(), mode, signer.jwk().thumbprint(), Optional.empty()), clock,
+            metrics::auditSynced);
         audit = Optional.of(log);
         report.accept("audit log: " + log.file() + " (" + config.auditDir().resolve(CurrentLink.NAME)
             + " points to it once the gateway listens)");
@@ -207,7 +208,7 @@ public final class Gateway implements AutoCloseable {
     StrictJson json = new StrictJson();
     List<Operations.ReadinessCheck> readiness = new ArrayList<>(readinessChecks(reloader, evidence, audit));
     readiness.addAll(upstreamReadiness(upstreams));
-    List<AuditRecords.Quarantine> quarantined = audit.map(AuditLog::quarantined).orElse(List.of());
+    List<AuditRecord.Quarantine> quarantined = audit.map(AuditLog::quarantined).orElse(List.of());
     metrics.auditQuarantined(quarantined.size());
     quarantined.forEach(q -> report.accept("audit: damaged previous epoch " + q.file() + " quarantined as "
         + q.quarantinedAs() + " (sha256 " + q.fileSha256() + "): " + q.reason()));
@@ -223,8 +224,9 @@ public final class Gateway implements AutoCloseable {
             evidence::refusal, clock, Optional.of(metrics), config.denyResponse(),
             new CallControls(new RateLimits(config.rateLimits()), new SessionHistories(config.limits().sessionIdleTimeout()),
                 config.approvalTimeout()));
+    // An agent session's upstream sessions end with it, however it ends, so they are bounded by the same limits.
     SessionStore sessions = new SessionStore(clock, config.limits().maxSessions(),
-        config.limits().maxSessionsPerPrincipal(), config.limits().sessionIdleTimeout());
+        config.limits().maxSessionsPerPrincipal(), config.limits().sessionIdleTimeout(), upstreams::endSession);
     McpEndpoint endpoint = new McpEndpoint(
         new JsonRpcDecoder(json, config.limits().maxJsonValues()), sessions, toolCalls, claims, version());
     GatewayHttpServer http = new GatewayHttpServer(address, endpoint, authenticator,
@@ -338,7 +340,7 @@ public final class Gateway implements AutoCloseable {
   }
 
   /** What {@code /readyz} says, ready or not, of each damaged audit file this start set aside. */
-  static List<String> quarantineNotices(List<AuditRecords.Quarantine> quarantined) {
+  static List<String> quarantineNotices(List<AuditRecord.Quarantine> quarantined) {
     return quarantined.stream().map(q -> "audit log: the previous epoch " + q.file() + " was damaged and is quarantined as "
         + q.quarantinedAs() + " (sha256 " + q.fileSha256() + "); secure it for review").toList();
   }
@@ -425,7 +427,7 @@ public final class Gateway implements AutoCloseable {
     int open = sessions.openCount();
     Optional<ClaimIssuer.Unclaimed> written = claims.map(issuer -> issuer.issueUnclaimed(MAX_SHUTDOWN_CLAIMS));
     upstreams.close();
-    Optional<AuditRecords.Snapshot> chain = audit.map(AuditLog::snapshot);
+    Optional<AuditLog.Snapshot> chain = audit.map(AuditLog::snapshot);
     audit.ifPresent(AuditLog::close);
     evidence.close();
     // Last: the spans of the requests answered while stopping go out too.

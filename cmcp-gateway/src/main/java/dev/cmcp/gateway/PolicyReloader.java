@@ -4,7 +4,6 @@ import dev.cmcp.gateway.attest.AttestationException;
 import dev.cmcp.gateway.attest.CurrentEvidence;
 import dev.cmcp.gateway.audit.AuditException;
 import dev.cmcp.gateway.audit.AuditLog;
-import dev.cmcp.gateway.audit.AuditRecords;
 import dev.cmcp.gateway.catalog.Catalog;
 import dev.cmcp.gateway.catalog.CatalogException;
 import dev.cmcp.gateway.catalog.CatalogLoader;
@@ -14,6 +13,7 @@ import dev.cmcp.gateway.policy.ActivePolicy;
 import dev.cmcp.gateway.policy.PolicyBundle;
 import dev.cmcp.gateway.policy.PolicyBundleLoader;
 import dev.cmcp.gateway.policy.PolicyException;
+import dev.cmcp.verify.audit.AuditRecord;
 import dev.cmcp.verify.base.Digests;
 import dev.cmcp.verify.claim.Binding;
 import java.io.IOException;
@@ -332,9 +332,9 @@ public final class PolicyReloader implements AutoCloseable {
       return;
     }
     if (next.catalog().catalogHash().equals(old.catalog().catalogHash())) {
-      audit.get().appendBundleReload(new AuditRecords.BundleReload(old.bundle().bundleHash(), next.bundle().bundleHash()));
+      audit.get().appendBundleReload(new AuditRecord.BundleReload(old.bundle().bundleHash(), next.bundle().bundleHash()));
     } else {
-      audit.get().appendCatalogReload(new AuditRecords.CatalogReload(old.catalog().catalogHash(),
+      audit.get().appendCatalogReload(new AuditRecord.CatalogReload(old.catalog().catalogHash(),
           next.catalog().catalogHash(), old.bundle().bundleHash(), next.bundle().bundleHash()));
     }
   }
@@ -344,9 +344,9 @@ public final class PolicyReloader implements AutoCloseable {
       return;
     }
     catalogAuditedAsRefused = catalogState.key();
-    String fileSha256 = catalogState.unreadable().isPresent() ? "" : catalogState.key();
+    Optional<String> fileSha256 = catalogState.unreadable().isPresent() ? Optional.empty() : Optional.of(catalogState.key());
     try {
-      audit.get().appendCatalogRejected(new AuditRecords.CatalogRejected(serving.catalog().catalogHash(), fileSha256, reason));
+      audit.get().appendCatalogRejected(new AuditRecord.CatalogRejected(serving.catalog().catalogHash(), fileSha256, reason));
     } catch (AuditException e) {
       LOG.log(Level.ERROR, "the refused catalog could not be audited: " + e.getMessage());
     }

@@ -7,7 +7,6 @@ import dev.cmcp.gateway.attest.SoftwareProvider;
 import dev.cmcp.gateway.attest.TestClock;
 import dev.cmcp.gateway.audit.AuditFixtures;
 import dev.cmcp.gateway.audit.AuditLog;
-import dev.cmcp.gateway.audit.AuditRecords;
 import dev.cmcp.gateway.catalog.Catalog;
 import dev.cmcp.gateway.catalog.CatalogTool;
 import dev.cmcp.gateway.catalog.UpstreamServer;
@@ -28,6 +27,7 @@ import dev.cmcp.gateway.policy.PolicyBundle;
 import dev.cmcp.gateway.policy.PolicyBundleLoader;
 import dev.cmcp.gateway.upstream.UpstreamSettings;
 import dev.cmcp.gateway.upstream.Upstreams;
+import dev.cmcp.verify.audit.AuditRecord;
 import dev.cmcp.verify.base.StrictJson;
 import dev.cmcp.verify.claim.Binding;
 import java.net.URI;
@@ -128,7 +128,7 @@ class OperationsEndpointsTest {
   void aQuarantinedAuditFileIsANoticeOfReadyzAndAMetricButTheGatewayIsReady() throws Exception {
     http.close();
     metrics.auditQuarantined(1);
-    AuditRecords.Quarantine damaged = new AuditRecords.Quarantine("audit-20261125T090000Z-00000000.jsonl",
+    AuditRecord.Quarantine damaged = new AuditRecord.Quarantine("audit-20261125T090000Z-00000000.jsonl",
         "audit-20261125T090000Z-00000000.jsonl.quarantined", "ab".repeat(32), "line 3: not JSON");
     Operations operations = new Operations(metrics, Gateway.readinessChecks(reloader, evidence, Optional.of(audit)), false,
         Tracing.off(), Gateway.quarantineNotices(List.of(damaged)));

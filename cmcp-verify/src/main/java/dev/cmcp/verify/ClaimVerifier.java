@@ -12,12 +12,11 @@ import static dev.cmcp.verify.CheckName.SIGNATURE;
 import static dev.cmcp.verify.CheckName.TLS_KEY_BOUND;
 
 import com.fasterxml.jackson.databind.JsonNode;
-import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.JsonNodeFactory;
-import com.fasterxml.jackson.databind.node.NullNode;
 import dev.cmcp.verify.VerificationReport.Check;
 import dev.cmcp.verify.audit.AuditFolder;
 import dev.cmcp.verify.audit.AuditLogReplay;
+import dev.cmcp.verify.audit.AuditRecord;
 import dev.cmcp.verify.audit.ChainHead;
 import dev.cmcp.verify.audit.MerkleTree;
 import dev.cmcp.verify.base.CheckStatus;
@@ -65,8 +64,6 @@ public final class ClaimVerifier {
 
   private static final HexFormat HEX = HexFormat.of();
   private static final String OPAQUE = "opaque evidence cannot be verified offline: no root of trust for it is known";
-  private static final String UNCERTIFIED_AK = "AK not certified: no EK certificate chain, so nothing shows that a TPM"
-      + " holds the key that signed the quote";
 
   /**
    * An attestation document is issued the moment it is asked for, by a gateway whose clock is not
@@ -116,7 +113,8 @@ public final class ClaimVerifier {
             TdxCheck.REPORT_DATA.label(), TdxCheck.MEASUREMENT.label(), "mrtd", "MRTD", "REPORTDATA is the binding"));
         // The quote's PCR digest is compared by the claim's measurement check, so none is passed here.
         case TpmQuoteEvidence tpm -> Optional.of(new Hardware(
-            TpmVerifier.verify(tpm.quote().toJson(), Optional.of(binding.bytes()), Optional.empty(), options.now())
+            TpmVerifier.verify(tpm.quote().toJson(), Optional.of(binding.bytes()), Optional.empty(),
+                options.tpmTrust(), options.now())
                 .toEvidenceReport(),
             TpmCheck.QUALIFYING_DATA.label(), TpmCheck.MEASUREMENT.label(), "pcr_digest", "PCR digest",
             "qualifying data (extraData) is SHA-256 of the binding"));
@@ -330,7 +328,8 @@ public final class ClaimVerifier {
    */
   private static Check uncertifiedTpm(Hardware hardware, boolean lenient) {
     long passed = genuineness(hardware).stream().filter(c -> c.status() == CheckStatus.PASS).count();
-    String why = "tpm evidence: " + UNCERTIFIED_AK + "; the quote's other " + passed + " checks pass";
+    String why = "tpm evidence: " + hardware.report().check(TpmCheck.AK_TRUST.label()).reason()
+        + "; the quote's other " + passed + " checks pass";
     return lenient
         ? Check.skip(EVIDENCE, why + " (accepted by --allow-software; at best partially_verified)")
         : Check.fail(EVIDENCE, why + " (accepted only with --allow-software, as partially_verified)");
@@ -577,28 +576,27 @@ public final class ClaimVerifier {
 
   /** Why the log's entries for {@code call} differ from what the claim says about them, or null. */
   private static String callMismatch(AuditLogReplay.Intact log, Call call, GatewayClaim.Session session, String name) {
-    String sessionId = session.sessionId();
-    JsonNodeFactory nodes = JsonNodeFactory.instance;
     int index = (int) call.index();
     if (!log.entryHashHex(index).equals(call.entrySha256())) {
       return "line " + (index + 1) + ": its hash is not " + name + ".entry_sha256";
     }
-    Map<String, JsonNode> decision = new LinkedHashMap<>();
-    decision.put("type", nodes.textNode("decision"));
-    decision.put("session_id", nodes.textNode(sessionId));
-    decision.put("tool", nodes.textNode(call.tool()));
-    decision.put("decision", nodes.textNode(call.decision()));
-    decision.put("enforced", nodes.textNode(call.enforced()));
-    ArrayNode policies = nodes.arrayNode();
-    call.policies().forEach(policies::add);
-    decision.put("policies", policies);
-    decision.put("bundle_hash", nodes.textNode(call.bundleHash()));
-    decision.put("arguments_sha256", nodes.textNode(call.argumentsSha256()));
+    if (!(log.record(index) instanceof AuditRecord.Decision decision)) {
+      return "line " + (index + 1) + ": type is \"" + log.record(index).type() + "\" in the log, \"decision\" in " + name;
+    }
+    Map<String, List<Object>> fields = new LinkedHashMap<>();
+    fields.put("session_id", List.of(decision.sessionId(), session.sessionId()));
+    fields.put("tool", List.of(decision.tool(), call.tool()));
+    fields.put("decision", List.of(decision.decision(), call.decision()));
+    fields.put("enforced", List.of(decision.enforced(), call.enforced()));
+    fields.put("policies", List.of(decision.policies(), call.policies()));
+    fields.put("bundle_hash", List.of(decision.bundleHash(), call.bundleHash()));
+    fields.put("arguments_sha256", List.of(decision.argumentsSha256(), call.argumentsSha256()));
     // A claim naming its principal says every call was that principal's; older claims do not say.
-    session.principal().ifPresent(principal -> decision.put("principal", nodes.textNode(principal.id())));
+    session.principal().ifPresent(principal ->
+        fields.put("principal", List.of(decision.principal().map(AuditRecord.Principal::id), Optional.of(principal.id()))));
     // A call a person was asked to approve says how they answered, as its decision entry does.
-    call.approval().ifPresent(approval -> decision.put("approval", nodes.textNode(approval)));
-    String mismatch = fieldMismatch(log.entry(index), index, decision, name);
+    call.approval().ifPresent(approval -> fields.put("approval", List.of(decision.approval(), Optional.of(approval))));
+    String mismatch = fieldMismatch(fields, index, name);
     if (mismatch != null || call.outcome().isEmpty()) {
       return mismatch;
     }
@@ -607,28 +605,37 @@ public final class ClaimVerifier {
     if (!log.entryHashHex(outcomeIndex).equals(outcome.entrySha256())) {
       return "line " + (outcomeIndex + 1) + ": its hash is not " + name + ".outcome_entry_sha256";
     }
-    JsonNode entry = log.entry(outcomeIndex);
-    JsonNode decisionIndex = entry.path("decision_index");
-    if (!decisionIndex.isIntegralNumber() || decisionIndex.longValue() != call.index()) {
+    if (!(log.record(outcomeIndex) instanceof AuditRecord.Outcome result) || result.decisionIndex() != call.index()) {
       return "line " + (outcomeIndex + 1) + ": the outcome entry is not the outcome of entry " + call.index() + " (" + name + ")";
     }
-    Map<String, JsonNode> result = new LinkedHashMap<>();
-    result.put("type", nodes.textNode("outcome"));
-    result.put("session_id", nodes.textNode(sessionId));
-    result.put("tool", nodes.textNode(call.tool()));
-    result.put("result_sha256", call.resultSha256().<JsonNode>map(nodes::textNode).orElse(NullNode.getInstance()));
-    return fieldMismatch(entry, outcomeIndex, result, name);
+    Map<String, List<Object>> outcomeFields = new LinkedHashMap<>();
+    outcomeFields.put("session_id", List.of(result.sessionId(), session.sessionId()));
+    outcomeFields.put("tool", List.of(result.tool(), call.tool()));
+    outcomeFields.put("result_sha256", List.of(result.resultSha256(), call.resultSha256()));
+    return fieldMismatch(outcomeFields, outcomeIndex, name);
   }
 
-  private static String fieldMismatch(JsonNode entry, int index, Map<String, JsonNode> expected, String name) {
-    for (Map.Entry<String, JsonNode> field : expected.entrySet()) {
-      JsonNode logged = entry.get(field.getKey());
-      if (!field.getValue().equals(logged)) {
-        return "line " + (index + 1) + ": " + field.getKey() + " is " + logged + " in the log, "
-            + field.getValue() + " in " + name;
+  /** The first field whose logged value (first) is not the claimed one (second), in words; or null. */
+  private static String fieldMismatch(Map<String, List<Object>> fields, int index, String name) {
+    for (Map.Entry<String, List<Object>> field : fields.entrySet()) {
+      Object logged = field.getValue().get(0);
+      Object claimed = field.getValue().get(1);
+      if (!logged.equals(claimed)) {
+        return "line " + (index + 1) + ": " + field.getKey() + " is " + shown(logged) + " in the log, " + shown(claimed)
+            + " in " + name;
       }
     }
     return null;
+  }
+
+  /** A value as JSON shows it: a string quoted, an absent one {@code null}. */
+  private static String shown(Object value) {
+    return switch (value) {
+      case Optional<?> optional -> optional.map(ClaimVerifier::shown).orElse("null");
+      case String text -> JsonNodeFactory.instance.textNode(text).toString();
+      case List<?> list -> list.stream().map(ClaimVerifier::shown).collect(Collectors.joining(",", "[", "]"));
+      default -> String.valueOf(value);
+    };
   }
 
   private static String callName(int position) {

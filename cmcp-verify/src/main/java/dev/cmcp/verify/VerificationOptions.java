@@ -4,6 +4,7 @@ import dev.cmcp.verify.base.Digests;
 import dev.cmcp.verify.evidence.TrustStore;
 import dev.cmcp.verify.evidence.snp.SnpPolicy;
 import dev.cmcp.verify.evidence.tdx.TdxPolicy;
+import dev.cmcp.verify.evidence.tpm.TpmTrust;
 import java.nio.file.Path;
 import java.time.Instant;
 import java.util.Collections;
@@ -26,6 +27,8 @@ import java.util.Set;
  * @param auditDir the audit folder whose epochs are all replayed and linked (instead of one {@code auditLog} file)
  * @param acceptedRisks expectations the auditor explicitly does not give; without an expectation
  *     or its accepted risk, a claim is at most {@code partially_verified}
+ * @param tpmTrust the enrollment CA and TPM manufacturer roots a TPM quote's AK is checked with
+ *     ({@code ak_trust}); without them a TPM claim is at most {@code partially_verified}
  */
 public record VerificationOptions(
     EvidencePolicy evidencePolicy,
@@ -37,7 +40,8 @@ public record VerificationOptions(
     SnpPolicy snpPolicy,
     TdxPolicy tdxPolicy,
     Set<AcceptedRisk> acceptedRisks,
-    Optional<Path> auditDir) {
+    Optional<Path> auditDir,
+    TpmTrust tpmTrust) {
 
   public VerificationOptions {
     Objects.requireNonNull(evidencePolicy, "evidencePolicy");
@@ -49,6 +53,7 @@ public record VerificationOptions(
     Objects.requireNonNull(snpPolicy, "snpPolicy");
     Objects.requireNonNull(tdxPolicy, "tdxPolicy");
     Objects.requireNonNull(auditDir, "auditDir");
+    Objects.requireNonNull(tpmTrust, "tpmTrust");
     if (auditLog.isPresent() && auditDir.isPresent()) {
       throw new IllegalArgumentException("give either an audit log file or an audit folder, not both");
     }
@@ -64,25 +69,26 @@ public record VerificationOptions(
 
   public static VerificationOptions of(EvidencePolicy evidencePolicy, Instant now) {
     return new VerificationOptions(evidencePolicy, now, Optional.empty(), Optional.empty(), Optional.empty(),
-        TrustStore.empty(), SnpPolicy.defaults(), TdxPolicy.defaults(), Set.of(), Optional.empty());
+        TrustStore.empty(), SnpPolicy.defaults(), TdxPolicy.defaults(), Set.of(), Optional.empty(),
+        TpmTrust.notConfigured());
   }
 
   /** Expect this policy bundle ({@code sha256:<hex>}) for the claim and each of its calls. */
   public VerificationOptions withExpectedBundleHash(String bundleHash) {
     return new VerificationOptions(evidencePolicy, now, Optional.of(bundleHash), expectedMeasurement, auditLog,
-        trustStore, snpPolicy, tdxPolicy, acceptedRisks, auditDir);
+        trustStore, snpPolicy, tdxPolicy, acceptedRisks, auditDir, tpmTrust);
   }
 
   /** Expect this runtime measurement (hex): SEV-SNP MEASUREMENT, TDX MRTD, TPM PCR digest, or the software measurement. */
   public VerificationOptions withExpectedMeasurement(String measurement) {
     return new VerificationOptions(evidencePolicy, now, expectedBundleHash, Optional.of(measurement), auditLog,
-        trustStore, snpPolicy, tdxPolicy, acceptedRisks, auditDir);
+        trustStore, snpPolicy, tdxPolicy, acceptedRisks, auditDir, tpmTrust);
   }
 
   /** Replay this audit log file and compare it with the claim. */
   public VerificationOptions withAuditLog(Path file) {
     return new VerificationOptions(evidencePolicy, now, expectedBundleHash, expectedMeasurement, Optional.of(file),
-        trustStore, snpPolicy, tdxPolicy, acceptedRisks, auditDir);
+        trustStore, snpPolicy, tdxPolicy, acceptedRisks, auditDir, tpmTrust);
   }
 
   /**
@@ -91,29 +97,35 @@ public record VerificationOptions(
    */
   public VerificationOptions withAuditDir(Path dir) {
     return new VerificationOptions(evidencePolicy, now, expectedBundleHash, expectedMeasurement, auditLog,
-        trustStore, snpPolicy, tdxPolicy, acceptedRisks, Optional.of(dir));
+        trustStore, snpPolicy, tdxPolicy, acceptedRisks, Optional.of(dir), tpmTrust);
   }
 
   /** Check hardware evidence with these certificates, CRLs and collateral ({@link TrustStore#load} of a folder). */
   public VerificationOptions withTrustStore(TrustStore store) {
     return new VerificationOptions(evidencePolicy, now, expectedBundleHash, expectedMeasurement, auditLog,
-        store, snpPolicy, tdxPolicy, acceptedRisks, auditDir);
+        store, snpPolicy, tdxPolicy, acceptedRisks, auditDir, tpmTrust);
   }
 
   /** Judge freshness, certificates and CRLs at this time. */
   public VerificationOptions withNow(Instant time) {
     return new VerificationOptions(evidencePolicy, time, expectedBundleHash, expectedMeasurement, auditLog,
-        trustStore, snpPolicy, tdxPolicy, acceptedRisks, auditDir);
+        trustStore, snpPolicy, tdxPolicy, acceptedRisks, auditDir, tpmTrust);
   }
 
   public VerificationOptions withSnpPolicy(SnpPolicy policy) {
     return new VerificationOptions(evidencePolicy, now, expectedBundleHash, expectedMeasurement, auditLog,
-        trustStore, policy, tdxPolicy, acceptedRisks, auditDir);
+        trustStore, policy, tdxPolicy, acceptedRisks, auditDir, tpmTrust);
   }
 
   public VerificationOptions withTdxPolicy(TdxPolicy policy) {
     return new VerificationOptions(evidencePolicy, now, expectedBundleHash, expectedMeasurement, auditLog,
-        trustStore, snpPolicy, policy, acceptedRisks, auditDir);
+        trustStore, snpPolicy, policy, acceptedRisks, auditDir, tpmTrust);
+  }
+
+  /** Check a TPM quote's AK against these anchors ({@code ak_trust}): an enrolled AK can then make a TPM claim verified. */
+  public VerificationOptions withTpmTrust(TpmTrust.Anchors anchors) {
+    return new VerificationOptions(evidencePolicy, now, expectedBundleHash, expectedMeasurement, auditLog,
+        trustStore, snpPolicy, tdxPolicy, acceptedRisks, auditDir, anchors);
   }
 
   /**
@@ -124,7 +136,7 @@ public record VerificationOptions(
     Set<AcceptedRisk> risks = EnumSet.of(risk);
     risks.addAll(acceptedRisks);
     return new VerificationOptions(evidencePolicy, now, expectedBundleHash, expectedMeasurement, auditLog,
-        trustStore, snpPolicy, tdxPolicy, risks, auditDir);
+        trustStore, snpPolicy, tdxPolicy, risks, auditDir, tpmTrust);
   }
 
   private static String bundleHash(String value) {

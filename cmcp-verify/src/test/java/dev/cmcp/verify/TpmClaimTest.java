@@ -17,8 +17,11 @@ import dev.cmcp.verify.base.Verdict;
 import dev.cmcp.verify.claim.Binding;
 import dev.cmcp.verify.claim.GatewayClaim;
 import dev.cmcp.verify.evidence.EvidenceReport;
+import dev.cmcp.verify.evidence.TrustStore;
+import dev.cmcp.verify.evidence.tpm.TestPki;
 import dev.cmcp.verify.evidence.tpm.TpmEvidence;
 import dev.cmcp.verify.evidence.tpm.TpmFixtures;
+import dev.cmcp.verify.evidence.tpm.TpmTrust;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
 import java.util.Base64;
@@ -99,6 +102,36 @@ class TpmClaimTest {
     assertThat(refused.exitCode()).isEqualTo(1);
   }
 
+  /**
+   * With an enrolled AK (here a software key the test's enrollment CA certified, which is what an
+   * enrollment CA vouches for) and both anchors, the quote counts as a TPM's: the claim is
+   * verified once the bundle and measurement are expected too, and not without the anchors.
+   */
+  @Test
+  void anEnrolledAkWithBothAnchorsAndTheExpectationsMakesTheClaimVerified() throws Exception {
+    TestPki.Ca enrollmentCa = TestPki.Ca.root("CN=enrollment CA");
+    TestPki.Ca manufacturer = TestPki.Ca.root("CN=TPM manufacturer");
+    TpmEvidence enrolled = TestPki.enroll(quoteOverBindingOf(gateway.unsignedClaim("s1")), enrollmentCa,
+        manufacturer.ekCertificate());
+    ObjectNode claim = claim(PCR_DIGEST, enrolled);
+    TpmTrust.Anchors anchors = new TpmTrust.Anchors(new TrustStore(List.of(enrollmentCa.certificate()), List.of()),
+        new TrustStore(List.of(manufacturer.certificate()), List.of()));
+    VerificationOptions expecting = options(EvidencePolicy.HARDWARE_ONLY).withExpectedBundleHash(TestGateway.BUNDLE_HASH);
+
+    VerificationReport verified = verify(claim, expecting.withExpectedMeasurement(PCR_DIGEST).withTpmTrust(anchors));
+    VerificationReport anyMeasurement = verify(claim, expecting.withTpmTrust(anchors));
+    VerificationReport noAnchors = verify(claim, expecting.withExpectedMeasurement(PCR_DIGEST));
+
+    assertThat(verified.result()).as(verified.toText()).isEqualTo(Verdict.VERIFIED);
+    assertThat(verified.exitCode()).isZero();
+    assertThat(verified.check(EVIDENCE).reason()).startsWith("tpm evidence verifies to the vendor's root");
+    assertThat(verified.platformEvidence().orElseThrow().check("ak_trust").reason()).startsWith("AK certified by enrollment CA CN=enrollment CA");
+    assertThat(anyMeasurement.result()).isEqualTo(Verdict.PARTIALLY_VERIFIED);
+    assertThat(noAnchors.check(EVIDENCE).status()).isEqualTo(CheckStatus.FAIL);
+    assertThat(noAnchors.check(EVIDENCE).reason()).contains("--tpm-ak-ca", "--tpm-ek-roots");
+    assertThat(noAnchors.result()).isEqualTo(Verdict.UNVERIFIED);
+  }
+
   @Test
   void aQuoteWhoseSignatureFailsIsUnverifiedEvenWhenUncertifiedAksAreAccepted() throws Exception {
     TpmEvidence genuine = quoteOverBindingOf(gateway.unsignedClaim("s1"));
@@ -155,7 +188,7 @@ class TpmClaimTest {
 
     assertEvidenceFails(real.replace("\"format\":", "\"extra\":1,\"format\":"),
         "trace.runtime.evidence: fields are [ak_public, attest, extra, format, pcrs, signature], expected exactly"
-            + " [ak_public, attest, format, pcrs, signature]");
+            + " [ak_public, attest, format, pcrs, signature], or those and [ak_certificate, ek_certificate] together");
     assertEvidenceFails(real.replace("cmcp-tpm-evidence-v1", "cmcp-snp-evidence-v1"),
         "trace.runtime.evidence.format: tpm evidence is \"cmcp-tpm-evidence-v1\", found \"cmcp-snp-evidence-v1\"");
     assertEvidenceFails(real.replaceFirst("\"attest\":\"", "\"attest\":\"!"), "trace.runtime.evidence.attest: not base64url");

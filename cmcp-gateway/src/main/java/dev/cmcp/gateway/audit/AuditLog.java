@@ -1,24 +1,20 @@
 package dev.cmcp.gateway.audit;
 
-import com.fasterxml.jackson.databind.JsonNode;
-import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.JsonNodeFactory;
 import com.fasterxml.jackson.databind.node.ObjectNode;
-import dev.cmcp.gateway.audit.AuditRecords.BundleReload;
-import dev.cmcp.gateway.audit.AuditRecords.CatalogRejected;
-import dev.cmcp.gateway.audit.AuditRecords.CatalogReload;
-import dev.cmcp.gateway.audit.AuditRecords.Decision;
-import dev.cmcp.gateway.audit.AuditRecords.Genesis;
-import dev.cmcp.gateway.audit.AuditRecords.Outcome;
-import dev.cmcp.gateway.audit.AuditRecords.OversizedInput;
-import dev.cmcp.gateway.audit.AuditRecords.PinMismatch;
-import dev.cmcp.gateway.audit.AuditRecords.Quarantine;
-import dev.cmcp.gateway.audit.AuditRecords.RecordedCall;
-import dev.cmcp.gateway.audit.AuditRecords.RelayedAnswer;
-import dev.cmcp.gateway.audit.AuditRecords.RelayedRequest;
-import dev.cmcp.gateway.audit.AuditRecords.Snapshot;
-import dev.cmcp.gateway.redaction.RedactionReport;
 import dev.cmcp.verify.audit.AuditEntry;
+import dev.cmcp.verify.audit.AuditRecord;
+import dev.cmcp.verify.audit.AuditRecord.BundleReload;
+import dev.cmcp.verify.audit.AuditRecord.CatalogRejected;
+import dev.cmcp.verify.audit.AuditRecord.CatalogReload;
+import dev.cmcp.verify.audit.AuditRecord.Decision;
+import dev.cmcp.verify.audit.AuditRecord.Genesis;
+import dev.cmcp.verify.audit.AuditRecord.Outcome;
+import dev.cmcp.verify.audit.AuditRecord.OversizedInput;
+import dev.cmcp.verify.audit.AuditRecord.PinMismatch;
+import dev.cmcp.verify.audit.AuditRecord.Quarantine;
+import dev.cmcp.verify.audit.AuditRecord.RelayedAnswer;
+import dev.cmcp.verify.audit.AuditRecord.RelayedRequest;
 import dev.cmcp.verify.audit.MerkleTree;
 import dev.cmcp.verify.base.CanonicalJson;
 import dev.cmcp.verify.base.Digests;
@@ -98,6 +94,14 @@ public final class AuditLog implements AutoCloseable {
   private final SyncObserver syncs;
   private final List<Quarantine> quarantined;
 
+  /** A recorded call of one session, with where its entries sit in the log. */
+  public record RecordedCall(
+      long decisionIndex, String decisionEntrySha256, Decision decision, Optional<Long> outcomeIndex,
+      Optional<String> outcomeEntrySha256, Optional<String> resultSha256) {}
+
+  /** The state of the log at one moment: enough to sign and to prove against. */
+  public record Snapshot(String epoch, String root, String tip, long length) {}
+
   /** Told of each group-commit fsync, e.g. to measure it. Called outside the log's lock. */
   @FunctionalInterface
   public interface SyncObserver {
@@ -142,12 +146,12 @@ public final class AuditLog implements AutoCloseable {
       FileOutputStream out = new FileOutputStream(file.toFile(), true);
       log = new AuditLog(file, epoch, out, clock, syncs, recovery.quarantined());
       byte[] previousTip = HexFormat.of().parseHex(previous.map(p -> p.head().tip()).orElse(AuditEntry.NO_PREDECESSOR));
-      log.append(members(genesisEntry(genesis, previous)), previousTip);
+      log.append(members(genesis.linkedTo(previous.map(PreviousEpoch::link)).toJson()), previousTip);
       if (previous.isPresent() && previous.get().needsRecoveryEntry()) {
-        log.append(members(previous.get().recoveryEntry()), null);
+        log.append(members(previous.get().recoveryEntry().toJson()), null);
       }
       for (Quarantine quarantine : recovery.quarantined()) {
-        log.append(members(quarantineEntry(quarantine)), null);
+        log.append(members(quarantine.toJson()), null);
       }
       out.getFD().sync();
       log.durableThrough = log.entryHashes.size() - 1L;
@@ -177,29 +181,7 @@ public final class AuditLog implements AutoCloseable {
 
   /** Records a decision durably; returns its index. */
   public long appendDecision(Decision decision) throws AuditException {
-    ObjectNode entry = NODES.objectNode();
-    entry.put("type", "decision");
-    entry.put("session_id", decision.sessionId());
-    entry.put("workflow_id", decision.workflowId());
-    entry.put("tool", decision.tool());
-    entry.put("decision", decision.decision());
-    entry.put("enforced", decision.enforced());
-    entry.put("cause", decision.cause().orElse(null));
-    ArrayNode policies = entry.putArray("policies");
-    decision.policies().forEach(policies::add);
-    entry.put("arguments_sha256", decision.argumentsSha256());
-    entry.put("bundle_hash", decision.bundleHash());
-    entry.put("mode", decision.mode());
-    entry.put("action", decision.action());
-    entry.put("request_id", decision.requestId().orElse(null));
-    // Only when traced: untraced entries stay as they were.
-    decision.traceId().ifPresent(trace -> entry.put("trace_id", trace));
-    decision.principal().ifPresent(principal -> {
-      entry.put("principal", principal.id());
-      entry.set("auth", authJson(principal.method(), principal.issuer(), principal.tokenIdSha256()));
-    });
-    decision.approval().ifPresent(approval -> entry.put("approval", approval));
-    Appended appended = appendDurably(entry);
+    Appended appended = appendDurably(decision);
     callsBySession.computeIfAbsent(decision.sessionId(), s -> new ConcurrentSkipListMap<>()).put(appended.index(),
         new RecordedCall(appended.index(), appended.hashHex(), decision, Optional.empty(), Optional.empty(), Optional.empty()));
     return appended.index();
@@ -209,36 +191,13 @@ public final class AuditLog implements AutoCloseable {
    * Records a request refused by authentication; returns its index. Written without waiting for
    * the disk, like an outcome: nothing was done that the entry must precede.
    */
-  public long appendAuthRefused(AuditRecords.AuthRefused refused) throws AuditException {
-    ObjectNode entry = NODES.objectNode();
-    entry.put("type", "auth_refused");
-    entry.put("cause", refused.cause());
-    entry.set("auth", authJson(refused.method(), refused.issuer(), refused.tokenIdSha256()));
-    entry.put("request_id", refused.requestId().orElse(null));
-    entry.put("suppressed", refused.suppressed());
-    return appendWritten(entry).index();
-  }
-
-  private static ObjectNode authJson(String method, Optional<String> issuer, Optional<String> tokenIdSha256) {
-    ObjectNode auth = NODES.objectNode();
-    auth.put("method", method);
-    auth.put("issuer", issuer.orElse(null));
-    auth.put("jti_sha256", tokenIdSha256.orElse(null));
-    return auth;
+  public long appendAuthRefused(AuditRecord.AuthRefused refused) throws AuditException {
+    return appendWritten(refused).index();
   }
 
   /** Records what a forwarded call returned; returns its index. */
   public long appendOutcome(Outcome outcome) throws AuditException {
-    ObjectNode entry = NODES.objectNode();
-    entry.put("type", "outcome");
-    entry.put("decision_index", outcome.decisionIndex());
-    entry.put("session_id", outcome.sessionId());
-    entry.put("tool", outcome.tool());
-    entry.put("outcome", outcome.outcome());
-    entry.put("result_sha256", outcome.resultSha256().orElse(null));
-    entry.set("redactions", outcome.redactions().<JsonNode>map(RedactionReport::toJson).orElse(NODES.nullNode()));
-    entry.put("request_id", outcome.requestId().orElse(null));
-    Appended appended = appendWritten(entry);
+    Appended appended = appendWritten(outcome);
     ConcurrentSkipListMap<Long, RecordedCall> calls = callsBySession.get(outcome.sessionId());
     if (calls != null) {
       calls.computeIfPresent(outcome.decisionIndex(), (index, call) -> new RecordedCall(call.decisionIndex(),
@@ -250,13 +209,7 @@ public final class AuditLog implements AutoCloseable {
 
   /** Records that a pinned tool's upstream definition changed; returns its index. */
   public long appendPinMismatch(PinMismatch mismatch) throws AuditException {
-    ObjectNode entry = NODES.objectNode();
-    entry.put("type", "pin_mismatch");
-    entry.put("tool", mismatch.tool());
-    entry.put("server", mismatch.server());
-    entry.put("expected", mismatch.expected());
-    entry.put("actual", mismatch.actual().orElse(null));
-    return appendDurably(entry).index();
+    return appendDurably(mismatch).index();
   }
 
   /**
@@ -269,83 +222,37 @@ public final class AuditLog implements AutoCloseable {
 
   /** Records that an agent's name or URI was refused for its length, by digest only; returns its index. */
   public long appendOversizedInput(OversizedInput refused) throws AuditException {
-    ObjectNode entry = NODES.objectNode();
-    entry.put("type", "oversized_input");
-    entry.put("session_id", refused.sessionId().orElse(null));
-    entry.put("method", refused.method());
-    entry.put("field", refused.field());
-    entry.put("bytes", refused.bytes());
-    entry.put("limit", refused.limit());
-    entry.put("sha256", refused.sha256());
-    entry.put("request_id", refused.requestId().orElse(null));
-    return appendDurably(entry).index();
+    return appendDurably(refused).index();
   }
 
   /** Records that a reloaded policy bundle now decides; returns its index. */
   public long appendBundleReload(BundleReload reload) throws AuditException {
-    ObjectNode entry = NODES.objectNode();
-    entry.put("type", "bundle_reload");
-    entry.put("previous_bundle_hash", reload.previousBundleHash());
-    entry.put("bundle_hash", reload.bundleHash());
-    return appendDurably(entry).index();
+    return appendDurably(reload).index();
   }
 
   /** Records that a reloaded catalog now serves; returns its index. */
   public long appendCatalogReload(CatalogReload reload) throws AuditException {
-    ObjectNode entry = NODES.objectNode();
-    entry.put("type", "catalog_reload");
-    entry.put("previous_catalog_hash", reload.previousCatalogHash());
-    entry.put("catalog_hash", reload.catalogHash());
-    entry.put("previous_bundle_hash", reload.previousBundleHash());
-    entry.put("bundle_hash", reload.bundleHash());
-    return appendDurably(entry).index();
+    return appendDurably(reload).index();
   }
 
   /** Records that a changed catalog file was refused; returns its index. */
   public long appendCatalogRejected(CatalogRejected rejected) throws AuditException {
-    ObjectNode entry = NODES.objectNode();
-    entry.put("type", "catalog_rejected");
-    entry.put("catalog_hash", rejected.catalogHash());
-    entry.put("file_sha256", rejected.fileSha256().isEmpty() ? null : rejected.fileSha256());
-    entry.put("reason", rejected.reason());
-    return appendDurably(entry).index();
+    return appendDurably(rejected).index();
   }
 
   /** Records an upstream's request relayed to the agent, before the agent sees it; returns its index. */
   public long appendRelayedRequest(RelayedRequest relayed) throws AuditException {
-    ObjectNode entry = NODES.objectNode();
-    entry.put("type", "relayed_request");
-    entry.put("session_id", relayed.sessionId());
-    entry.put("method", relayed.method());
-    entry.put("relayed_id", relayed.relayedId());
-    entry.put("params_sha256", relayed.paramsSha256());
-    entry.put("request_id", relayed.requestId().orElse(null));
-    return appendDurably(entry).index();
+    return appendDurably(relayed).index();
   }
 
   /** Records how a person answered the approval a call needed, before the call's decision; returns its index. */
-  public long appendApproval(AuditRecords.Approval approval) throws AuditException {
-    ObjectNode entry = NODES.objectNode();
-    entry.put("type", "approval");
-    entry.put("session_id", approval.sessionId());
-    entry.put("tool", approval.tool());
-    entry.put("principal", approval.principal());
-    entry.put("question_sha256", approval.questionSha256());
-    entry.put("answer", approval.answer());
-    entry.put("content_sha256", approval.contentSha256().orElse(null));
-    entry.put("request_id", approval.requestId().orElse(null));
-    return appendDurably(entry).index();
+  public long appendApproval(AuditRecord.Approval approval) throws AuditException {
+    return appendDurably(approval).index();
   }
 
   /** Records what goes back to the upstream for a relayed request, before it is sent; returns its index. */
   public long appendRelayedAnswer(RelayedAnswer answer) throws AuditException {
-    ObjectNode entry = NODES.objectNode();
-    entry.put("type", "relayed_answer");
-    entry.put("session_id", answer.sessionId());
-    entry.put("relayed_id", answer.relayedId());
-    entry.put("answer", answer.answer());
-    entry.put("answer_sha256", answer.answerSha256().orElse(null));
-    return appendDurably(entry).index();
+    return appendDurably(answer).index();
   }
 
   /** The sessions with at least one call recorded in this epoch. */
@@ -435,8 +342,8 @@ public final class AuditLog implements AutoCloseable {
 
   private record Appended(long index, String hashHex) {}
 
-  private Appended appendDurably(ObjectNode entry) throws AuditException {
-    List<Member> members = members(entry);
+  private Appended appendDurably(AuditRecord record) throws AuditException {
+    List<Member> members = members(record.toJson());
     lock.lock();
     try {
       Appended appended = append(members, null);
@@ -451,8 +358,8 @@ public final class AuditLog implements AutoCloseable {
   }
 
   /** Writes an entry without waiting for it to reach the disk; the outcome syncer or the next sync will. */
-  private Appended appendWritten(ObjectNode entry) throws AuditException {
-    List<Member> members = members(entry);
+  private Appended appendWritten(AuditRecord record) throws AuditException {
+    List<Member> members = members(record.toJson());
     lock.lock();
     try {
       Appended appended = append(members, null);
@@ -594,30 +501,6 @@ public final class AuditLog implements AutoCloseable {
       durableThrough = Math.max(durableThrough, target);
       syncDone.signalAll();
     }
-  }
-
-  private static ObjectNode quarantineEntry(Quarantine quarantine) {
-    ObjectNode entry = NODES.objectNode();
-    entry.put("type", "quarantine");
-    entry.put("file", quarantine.file());
-    entry.put("quarantined_as", quarantine.quarantinedAs());
-    entry.put("file_sha256", quarantine.fileSha256());
-    entry.put("reason", quarantine.reason());
-    return entry;
-  }
-
-  private static ObjectNode genesisEntry(Genesis genesis, Optional<PreviousEpoch> previous) {
-    ObjectNode entry = NODES.objectNode();
-    entry.put("type", "genesis");
-    entry.put("gateway_version", genesis.gatewayVersion());
-    entry.put("platform", genesis.platform());
-    entry.put("measurement", genesis.measurement());
-    entry.put("bundle_hash", genesis.bundleHash());
-    entry.put("catalog_hash", genesis.catalogHash());
-    entry.put("enforcement_mode", genesis.enforcementMode());
-    entry.put("key_thumbprint", genesis.keyThumbprint());
-    entry.set("previous_epoch", previous.<JsonNode>map(PreviousEpoch::summary).orElse(NODES.nullNode()));
-    return entry;
   }
 
   /** A failure in words: some JDK exceptions carry no message, or only a path. */

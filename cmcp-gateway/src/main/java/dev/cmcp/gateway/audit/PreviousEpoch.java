@@ -1,11 +1,8 @@
 package dev.cmcp.gateway.audit;
 
-import com.fasterxml.jackson.databind.JsonNode;
-import com.fasterxml.jackson.databind.node.ArrayNode;
-import com.fasterxml.jackson.databind.node.JsonNodeFactory;
-import com.fasterxml.jackson.databind.node.ObjectNode;
-import dev.cmcp.gateway.audit.AuditRecords.Quarantine;
 import dev.cmcp.verify.audit.AuditLogReplay;
+import dev.cmcp.verify.audit.AuditRecord;
+import dev.cmcp.verify.audit.AuditRecord.Quarantine;
 import dev.cmcp.verify.audit.ChainHead;
 import dev.cmcp.verify.base.Digests;
 import java.io.IOException;
@@ -134,14 +131,9 @@ record PreviousEpoch(Path file, ChainHead head, long truncatedBytes, List<Long> 
   private static List<Long> unfinishedDecisions(AuditLogReplay.Intact log) {
     Set<Long> unfinished = new TreeSet<>();
     for (int i = 0; i < log.length(); i++) {
-      JsonNode entry = log.entry(i);
-      switch (entry.path("type").asText()) {
-        case "decision" -> {
-          if (entry.path("enforced").asText().equals("forwarded")) {
-            unfinished.add((long) i);
-          }
-        }
-        case "outcome" -> unfinished.remove(entry.path("decision_index").asLong());
+      switch (log.record(i)) {
+        case AuditRecord.Decision decision when decision.forwarded() -> unfinished.add((long) i);
+        case AuditRecord.Outcome outcome -> unfinished.remove(outcome.decisionIndex());
         default -> { }
       }
     }
@@ -166,22 +158,12 @@ record PreviousEpoch(Path file, ChainHead head, long truncatedBytes, List<Long> 
     return truncatedBytes > 0 || !unfinished.isEmpty();
   }
 
-  JsonNode summary() {
-    ObjectNode summary = JsonNodeFactory.instance.objectNode();
-    summary.put("file", file.getFileName().toString());
-    summary.put("length", head.length());
-    summary.put("root", head.root());
-    summary.put("tip", head.tip());
-    return summary;
+  /** What the next epoch's genesis entry names as its predecessor. */
+  AuditRecord.EpochLink link() {
+    return new AuditRecord.EpochLink(file.getFileName().toString(), head.length(), head.root(), head.tip());
   }
 
-  ObjectNode recoveryEntry() {
-    ObjectNode entry = JsonNodeFactory.instance.objectNode();
-    entry.put("type", "recovery");
-    entry.put("repaired_file", file.getFileName().toString());
-    entry.put("truncated_bytes", truncatedBytes);
-    ArrayNode list = entry.putArray("unfinished_decisions");
-    unfinished.forEach(list::add);
-    return entry;
+  AuditRecord.Recovery recoveryEntry() {
+    return new AuditRecord.Recovery(file.getFileName().toString(), truncatedBytes, unfinished);
   }
 }

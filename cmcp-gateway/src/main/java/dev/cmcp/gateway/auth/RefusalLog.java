@@ -2,9 +2,9 @@ package dev.cmcp.gateway.auth;
 
 import dev.cmcp.gateway.audit.AuditException;
 import dev.cmcp.gateway.audit.AuditLog;
-import dev.cmcp.gateway.audit.AuditRecords;
 import dev.cmcp.gateway.ops.GatewayMetrics;
 import dev.cmcp.gateway.ops.LogField;
+import dev.cmcp.verify.audit.AuditRecord;
 import java.lang.System.Logger;
 import java.lang.System.Logger.Level;
 import java.time.Clock;
@@ -66,7 +66,7 @@ public final class RefusalLog {
         LogField.of("status", refusal.status()));
     if (audit.isPresent()) {
       try {
-        audit.get().appendAuthRefused(new AuditRecords.AuthRefused(refusal.cause(), refusal.method().word(), refusal.issuer(),
+        audit.get().appendAuthRefused(new AuditRecord.AuthRefused(refusal.cause(), refusal.method().word(), refusal.issuer(),
             refusal.tokenIdSha256(), requestId, leftOut));
       } catch (AuditException e) {
         // The request is refused anyway; the log's own failure is reported by /readyz and on the next call.

@@ -42,8 +42,8 @@ public final class CatalogLoader {
   private static final Set<String> TOP_LEVEL_KEYS = Set.of("servers", "tools", "prompts", "resource_owners");
   private static final Set<String> PROMPT_KEYS = Set.of("prompt_name", "server", "upstream_name");
   private static final Set<String> OWNER_KEYS = Set.of("uri_prefix", "server");
-  private static final Set<String> STDIO_KEYS = Set.of("display_name", "transport", "command", "args", "env", "cwd");
-  private static final Set<String> HTTP_KEYS = Set.of("display_name", "transport", "url", "headers");
+  private static final Set<String> STDIO_KEYS = Set.of("display_name", "transport", "command", "args", "env", "cwd", "session_mode");
+  private static final Set<String> HTTP_KEYS = Set.of("display_name", "transport", "url", "headers", "session_mode");
   private static final Set<String> TOOL_KEYS = Set.of("tool_name", "server", "upstream_name");
   private static final Set<String> ATTRIBUTE_KEYS =
       Set.of(
@@ -216,16 +216,35 @@ public final class CatalogLoader {
         List<String> args = node.has("args") ? strings(node.get("args"), path + ".args") : List.of();
         Map<String, String> env = node.has("env") ? env(node.get("env"), path + ".env") : Map.of();
         Path cwd = node.has("cwd") ? resolve(string(node, path, "cwd", true), path + ".cwd") : folder;
+        if (sessionMode(node, path, UpstreamServer.SessionMode.SHARED) != UpstreamServer.SessionMode.SHARED) {
+          throw error(path + ".session_mode", "a stdio server is one process that every agent shares; per_agent applies to "
+              + "streamable-http servers (leave session_mode out, or write shared)");
+        }
         return new UpstreamServer.Stdio(name, command, args, env, cwd);
       }
       case "streamable-http" -> {
         rejectUnknownKeys(node, path, HTTP_KEYS);
         URI url = url(string(node, path, "url", true), path + ".url");
         Map<String, String> headers = node.has("headers") ? headers(node.get("headers"), path + ".headers") : Map.of();
-        return new UpstreamServer.StreamableHttp(name, url, headers);
+        return new UpstreamServer.StreamableHttp(name, url, headers, sessionMode(node, path, UpstreamServer.SessionMode.PER_AGENT));
       }
       default -> throw error(path + ".transport", "\"" + transport + "\" is not allowed; use one of stdio, streamable-http");
     }
+  }
+
+  /** {@code session_mode}: optional, one of the modes' words. */
+  private UpstreamServer.SessionMode sessionMode(JsonNode node, String path, UpstreamServer.SessionMode otherwise)
+      throws CatalogException {
+    if (!node.has("session_mode")) {
+      return otherwise;
+    }
+    String word = string(node, path, "session_mode", true);
+    for (UpstreamServer.SessionMode mode : UpstreamServer.SessionMode.values()) {
+      if (mode.word().equals(word)) {
+        return mode;
+      }
+    }
+    throw error(path + ".session_mode", "\"" + word + "\" is not allowed; use per_agent or shared");
   }
 
   private CatalogTool tool(String path, JsonNode node, Map<String, UpstreamServer> servers) throws CatalogException {

@@ -76,6 +76,14 @@ final class VerifyCommand implements Callable<Integer> {
       description = "TDX: TCB statuses accepted besides UpToDate when TCB info is given, e.g. SWHardeningNeeded (never Revoked)")
   Optional<String> acceptTcbStatus;
 
+  @Option(names = "--tpm-ak-ca", paramLabel = "FILE",
+      description = "TPM: PEM of the enrollment CA that signed AK certificates (cmcp tpm enroll); with --tpm-ek-roots")
+  Optional<Path> tpmAkCa;
+
+  @Option(names = "--tpm-ek-roots", paramLabel = "FILE",
+      description = "TPM: PEM of the TPM manufacturers' EK root (and intermediate) certificates; with --tpm-ak-ca")
+  Optional<Path> tpmEkRoots;
+
   @Option(names = "--json", description = "print the report as JSON")
   boolean json;
 
@@ -151,7 +159,7 @@ final class VerifyCommand implements Callable<Integer> {
   private Integer verify(Path claimFile, Optional<Path> log) {
     return VerifyCli.run(
         new VerifyCli.Arguments(claimFile, expectedBundleHash, expectedMeasurement, log, certs, allowSoftware,
-            acceptAnyBundle, acceptAnyMeasurement, now, json, minTcb, acceptTcbStatus, auditDir),
+            acceptAnyBundle, acceptAnyMeasurement, now, json, minTcb, acceptTcbStatus, auditDir, tpmAkCa, tpmEkRoots),
         System.out, System.err);
   }
 }

@@ -1,11 +1,14 @@
 package dev.cmcp.gateway.cli;
 
+import dev.cmcp.verify.cli.VerifyCli;
 import dev.cmcp.verify.cli.VerifyEvidenceCli;
+import dev.cmcp.verify.collateral.CollateralFetcher;
 import java.nio.file.Path;
 import java.time.Instant;
 import java.util.Optional;
 import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
 
 /** {@code cmcp verify-evidence}: checks a raw SEV-SNP report, TDX quote or TPM quote on its own, from the cmcp-verify library. */
@@ -47,11 +50,21 @@ final class VerifyEvidenceCommand implements Callable<Integer> {
   @Option(names = "--json", description = "print the report as JSON")
   boolean json;
 
+  @Mixin
+  CollateralOptions collateral;
+
   @Override
   public Integer call() {
+    CollateralFetcher fetcher;
+    try {
+      fetcher = collateral.fetcher();
+    } catch (IllegalArgumentException e) {
+      System.err.println("cmcp verify-evidence: " + e.getMessage());
+      return VerifyCli.USAGE;
+    }
     return VerifyEvidenceCli.run(
         new VerifyEvidenceCli.Arguments(platform, evidence, certs, reportData, expectedMeasurement, now, json, minTcb,
-            acceptTcbStatus),
+            acceptTcbStatus, fetcher),
         System.out, System.err);
   }
 }

@@ -5,10 +5,10 @@ import com.fasterxml.jackson.databind.node.JsonNodeFactory;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.cmcp.gateway.audit.AuditException;
 import dev.cmcp.gateway.audit.AuditLog;
-import dev.cmcp.gateway.audit.AuditRecords;
 import dev.cmcp.gateway.ops.LogField;
 import dev.cmcp.gateway.upstream.AgentRelays;
 import dev.cmcp.gateway.upstream.Cancellation;
+import dev.cmcp.verify.audit.AuditRecord;
 import dev.cmcp.verify.base.CanonicalJson;
 import dev.cmcp.verify.base.Digests;
 import java.lang.System.Logger;
@@ -106,7 +106,7 @@ final class CallStream implements AgentRelays.Relay, AutoCloseable {
     String id = requests.newId();
     JsonNode params = request.get("params");
     String paramsSha256 = Digests.sha256Hex(CanonicalJson.bytes(params == null ? NODES.objectNode() : params));
-    if (!recorded(log -> log.appendRelayedRequest(new AuditRecords.RelayedRequest(sessionId, method, id, paramsSha256, requestId)))) {
+    if (!recorded(log -> log.appendRelayedRequest(new AuditRecord.RelayedRequest(sessionId, method, id, paramsSha256, requestId)))) {
       return false;
     }
     asked.put(id, answer);
@@ -127,7 +127,7 @@ final class CallStream implements AgentRelays.Relay, AutoCloseable {
     String kind = response.has("result") ? "result" : "error";
     String sha256 = Digests.sha256Hex(CanonicalJson.bytes(response.path(kind)));
     String sessionId = session.orElseThrow().id();
-    if (recorded(log -> log.appendRelayedAnswer(new AuditRecords.RelayedAnswer(sessionId, id, kind, Optional.of(sha256))))) {
+    if (recorded(log -> log.appendRelayedAnswer(new AuditRecord.RelayedAnswer(sessionId, id, kind, Optional.of(sha256))))) {
       return response;
     }
     return error("the audit log cannot record the agent's answer, so it is not passed on");
@@ -137,7 +137,7 @@ final class CallStream implements AgentRelays.Relay, AutoCloseable {
   public void close() {
     asked.forEach((id, server) -> {
       if (requests.withdraw(id)) {
-        recorded(log -> log.appendRelayedAnswer(new AuditRecords.RelayedAnswer(session.orElseThrow().id(), id, "abandoned", Optional.empty())));
+        recorded(log -> log.appendRelayedAnswer(new AuditRecord.RelayedAnswer(session.orElseThrow().id(), id, "abandoned", Optional.empty())));
         server.accept(error("the tool call this request belongs to ended before the agent answered"));
       }
     });

@@ -15,8 +15,10 @@ import java.util.UUID;
  *
  * @param forwardParams the params to send upstream: the agent's, minus {@code _cmcp}
  * @param identity who sent the request, as authentication established it
+ * @param transportSession the MCP session ({@code Mcp-Session-Id}) the request came in, if any: the
+ *     one whose upstream sessions it uses ({@code Upstreams.sessionFor})
  */
-record Caller(String sessionId, String workflowId, ObjectNode forwardParams, Identity identity) {
+record Caller(String sessionId, String workflowId, ObjectNode forwardParams, Identity identity, Optional<String> transportSession) {
 
   static final String DEFAULT_WORKFLOW = "default";
   /** How the gateway names the session of a call that declares none. */
@@ -68,7 +70,7 @@ record Caller(String sessionId, String workflowId, ObjectNode forwardParams, Ide
 
     ObjectNode forward = given.deepCopy();
     forward.remove("_cmcp");
-    return new Caller(sessionId, workflowId, forward, identity);
+    return new Caller(sessionId, workflowId, forward, identity, transportSession);
   }
 
   /** Whether the call named no session, so that the gateway made up a session of this one call. */

@@ -6,6 +6,7 @@ import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.cmcp.gateway.auth.Identity;
 import dev.cmcp.gateway.claim.ClaimIssuer;
 import dev.cmcp.gateway.ops.Tracing;
+import dev.cmcp.gateway.upstream.Upstreams;
 import io.opentelemetry.api.trace.Span;
 import io.opentelemetry.api.trace.StatusCode;
 import java.io.IOException;
@@ -77,8 +78,8 @@ public final class McpEndpoint {
    * A server's resource changed: each session subscribed to it hears of it on its standalone
    * stream, by URI only. Nothing else of the server's notification is passed on.
    */
-  private void resourceUpdated(String server, String uri) {
-    for (String sessionId : subscriptions.subscribers(new ResourceSubscriptions.Key(server, uri))) {
+  private void resourceUpdated(String server, String upstreamSession, String uri) {
+    for (String sessionId : subscriptions.subscribers(new ResourceSubscriptions.Key(server, uri, upstreamSession))) {
       ObjectNode notification = NODES.objectNode().put("jsonrpc", "2.0").put("method", "notifications/resources/updated");
       notification.putObject("params").put("uri", uri);
       if (!streams.send(sessionId, notification)) {
@@ -211,13 +212,17 @@ public final class McpEndpoint {
       return McpHttpResponse.error(404, rpc.id(), JsonRpcError.of(JsonRpcError.METHOD_NOT_FOUND,
           "method not found in MCP " + ProtocolVersions.MODERN + ": " + rpc.method()));
     }
+    Optional<String> missing = Modern.missingMeta(rpc.params());
+    if (missing.isPresent()) {
+      return McpHttpResponse.error(400, rpc.id(), JsonRpcError.of(JsonRpcError.INVALID_PARAMS, "Invalid params: " + missing.get()));
+    }
     if (rpc.method().equals("server/discover")) {
       return McpHttpResponse.result(rpc.id(), Modern.discover(gatewayVersion));
     }
     Optional<McpLogLevel> level = McpLogLevel.named(rpc.params().path("_meta").path(Modern.LOG_LEVEL).asText(""));
     Modern.stripMeta(rpc.params());
     McpHttpResponse answer = request(rpc, request.withoutSession(), toAgent.map(sink -> Modern.filtered(sink, level)));
-    return Modern.decorated(rpc.method(), answer, gatewayVersion);
+    return Modern.decorated(rpc.method(), rpc.params(), answer, gatewayVersion);
   }
 
   /** {@code DELETE /mcp}: the agent ends its session. */
@@ -233,7 +238,10 @@ public final class McpEndpoint {
     if (!sessions.usableBy(sessionId.get(), identity.owner()) || sessions.end(sessionId.get()).isEmpty()) {
       return sessionNotFound(null, sessionId.get());
     }
-    subscriptions.endSession(sessionId.get()).forEach(toolCalls::unsubscribeUpstream);
+    // The session's own upstream sessions end with it; only a shared one is told of its leaving.
+    subscriptions.endSession(sessionId.get()).stream()
+        .filter(key -> key.session().equals(Upstreams.SHARED_SESSION))
+        .forEach(toolCalls::unsubscribeUpstream);
     LOG.log(Level.INFO, "session {0} ended", sessionId.get());
     claims.filter(issuer -> issuer.knows(sessionId.get())).ifPresent(issuer -> {
       try {
@@ -404,8 +412,9 @@ public final class McpEndpoint {
   }
 
   /**
-   * Kept per session and applied by the gateway: the upstreams are shared by every agent, so a
-   * level forwarded to them would change what other agents hear.
+   * Kept per session and applied by the gateway, not forwarded: stdio servers and servers in
+   * {@code session_mode: shared} serve every agent in one session, where a level forwarded would
+   * change what other agents hear; the gateway filters what reaches this session instead.
    */
   private McpHttpResponse setLogLevel(JsonRpcMessage.Request rpc, Optional<String> session) throws JsonRpcException {
     Optional<McpLogLevel> level = McpLogLevel.named(rpc.params().path("level").asText(""));

@@ -22,10 +22,13 @@ final class Modern {
 
   static final String META_PREFIX = "io.modelcontextprotocol/";
   static final String PROTOCOL_VERSION = META_PREFIX + "protocolVersion";
+  static final String CLIENT_CAPABILITIES = META_PREFIX + "clientCapabilities";
   static final String LOG_LEVEL = META_PREFIX + "logLevel";
   static final String SERVER_INFO = META_PREFIX + "serverInfo";
   /** {@code HeaderMismatchError}: a mirrored header is missing, malformed or disagrees with the body. */
   static final int HEADER_MISMATCH = -32020;
+  /** The 2025 revisions' code for a resource the server does not have; 2026-07-28 uses -32602. */
+  private static final int RESOURCE_NOT_FOUND_2025 = -32002;
 
   /** The methods of the revision the gateway serves; anything else is answered 404, -32601. */
   static final Set<String> METHODS = Set.of("server/discover", "tools/list", "tools/call", "resources/list",
@@ -72,11 +75,31 @@ final class Modern {
       }
     }
     if (modern) {
+      // A missing version is a malformed request (missingMeta), not a mismatch.
       JsonNode version = params.path("_meta").get(PROTOCOL_VERSION);
-      if (version == null || !version.isTextual() || !version.asText().equals(ProtocolVersions.MODERN)) {
+      if (version != null && !(version.isTextual() && version.asText().equals(ProtocolVersions.MODERN))) {
         return Optional.of("_meta." + PROTOCOL_VERSION + " must be the MCP-Protocol-Version header's "
             + ProtocolVersions.MODERN);
       }
+    }
+    return Optional.empty();
+  }
+
+  /**
+   * What a 2026-07-28 request lacks of the {@code _meta} members the revision requires of every
+   * request (the protocol version and the client's capabilities), empty when nothing. Such a
+   * request is malformed: the revision answers it with -32602 and HTTP 400.
+   */
+  static Optional<String> missingMeta(ObjectNode params) {
+    if (!(params.get("_meta") instanceof ObjectNode meta)) {
+      return Optional.of("a " + ProtocolVersions.MODERN + " request needs _meta with " + PROTOCOL_VERSION + " and "
+          + CLIENT_CAPABILITIES);
+    }
+    if (!meta.has(PROTOCOL_VERSION)) {
+      return Optional.of("_meta needs " + PROTOCOL_VERSION);
+    }
+    if (!(meta.get(CLIENT_CAPABILITIES) instanceof ObjectNode)) {
+      return Optional.of("_meta needs " + CLIENT_CAPABILITIES + ", an object");
     }
     return Optional.empty();
   }
@@ -134,8 +157,29 @@ final class Modern {
     };
   }
 
-  /** The members a 2026-07-28 result carries that older upstreams' results lack. */
-  static McpHttpResponse decorated(String method, McpHttpResponse response, String gatewayVersion) {
+  /**
+   * The members a 2026-07-28 result carries that older upstreams' results lack; and an unknown
+   * resource's error in the revision's form (SEP-2164): -32602 (2025 upstreams may say -32002,
+   * "resource not found") with the requested {@code uri} in {@code data} unless it names one.
+   */
+  static McpHttpResponse decorated(String method, ObjectNode params, McpHttpResponse response, String gatewayVersion) {
+    if (method.equals("resources/read") && response.body().isPresent()
+        && response.body().get().get("error") instanceof ObjectNode error && params.get("uri") instanceof JsonNode uri) {
+      int code = error.path("code").asInt();
+      if (code == RESOURCE_NOT_FOUND_2025) {
+        error.put("code", JsonRpcError.INVALID_PARAMS);
+      }
+      if (code == RESOURCE_NOT_FOUND_2025 || code == JsonRpcError.INVALID_PARAMS) {
+        if (!error.has("data")) {
+          error.putObject("data");
+        }
+        // The gateway's own refusals carry data (cause, reason); an upstream's data is left as it is.
+        if (error.get("data") instanceof ObjectNode data && !data.has("uri")) {
+          data.set("uri", uri);
+        }
+      }
+      return response;
+    }
     if (response.body().isEmpty() || !(response.body().get().get("result") instanceof ObjectNode result)) {
       return response;
     }

@@ -7,14 +7,18 @@ import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
 
 /**
- * Which sessions subscribed to which server's resource. The upstream is subscribed once, when the
- * first session subscribes, and unsubscribed when the last one leaves, so that one agent leaving
- * never ends another's subscription. Each update is sent to the subscribing sessions only.
+ * Which sessions subscribed to which server's resource. The upstream is subscribed once per
+ * upstream session, when the first agent session subscribes in it, and unsubscribed when the last
+ * one leaves, so that one agent leaving never ends another's subscription. Each update is sent to
+ * the sessions subscribed in the upstream session it came in, only.
  */
 final class ResourceSubscriptions {
 
-  /** One resource of one server. */
-  record Key(String server, String uri) {}
+  /**
+   * One resource of one server, in one upstream session: an agent session's own ({@code
+   * Upstreams.sessionFor}), which only that agent subscribes in, or the server's shared one.
+   */
+  record Key(String server, String uri, String session) {}
 
   /** Subscriptions one session may hold, so that no agent can grow the table without bound. */
   static final int MAX_PER_SESSION = 1000;

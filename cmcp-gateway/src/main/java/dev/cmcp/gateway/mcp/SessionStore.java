@@ -12,6 +12,7 @@ import java.util.Map;
 import java.util.Optional;
 import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
+import java.util.function.Consumer;
 
 /**
  * Open MCP sessions. Ids are 128 random bits, so one agent cannot guess another's session;
@@ -64,19 +65,23 @@ public final class SessionStore {
   private final long idleMillis;
   private final int maxOpen;
   private final int maxPerPrincipal;
+  /** Told of every session that ends, however it ends; called under this store's lock, so it must return quickly. */
+  private final Consumer<String> whenEnded;
   private long lastSweep;
 
   /** A store with no per-principal cap and sessions that expire after 30 minutes unused. */
   public SessionStore(Clock clock, int maxOpen) {
-    this(clock, maxOpen, maxOpen, Duration.ofMinutes(30));
+    this(clock, maxOpen, maxOpen, Duration.ofMinutes(30), id -> {});
   }
 
   /**
    * @param maxOpen sessions open at once, in all
    * @param maxPerPrincipal sessions open at once for one principal
    * @param idleTimeout how long a session may go unused before it is ended
+   * @param whenEnded hears the id of each session that ends (by its agent, idle, or evicted to make
+   *     room), so that what belongs to it elsewhere (its upstream sessions) ends too
    */
-  public SessionStore(Clock clock, int maxOpen, int maxPerPrincipal, Duration idleTimeout) {
+  public SessionStore(Clock clock, int maxOpen, int maxPerPrincipal, Duration idleTimeout, Consumer<String> whenEnded) {
     if (maxOpen < 1 || maxPerPrincipal < 1 || !idleTimeout.isPositive()) {
       throw new IllegalArgumentException("session limits must be positive");
     }
@@ -84,6 +89,7 @@ public final class SessionStore {
     this.maxOpen = maxOpen;
     this.maxPerPrincipal = maxPerPrincipal;
     this.idleMillis = idleTimeout.toMillis();
+    this.whenEnded = whenEnded;
   }
 
   /** Opens a session for the {@link Caller#DEFAULT_WORKFLOW} principal. */
@@ -159,6 +165,7 @@ public final class SessionStore {
     logLevels.remove(entry.session.id());
     ended.add(entry.session.id());
     LOG.log(Level.DEBUG, "session {0} ended: {1}", entry.session.id(), why);
+    whenEnded.accept(entry.session.id());
   }
 
   /** The open session with this id, marking it used now; empty when unknown, ended or idle too long. */

@@ -5,7 +5,6 @@ import com.fasterxml.jackson.databind.node.JsonNodeFactory;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.cmcp.gateway.audit.AuditException;
 import dev.cmcp.gateway.audit.AuditLog;
-import dev.cmcp.gateway.audit.AuditRecords;
 import dev.cmcp.gateway.auth.Identity;
 import dev.cmcp.gateway.catalog.Catalog;
 import dev.cmcp.gateway.catalog.CatalogPrompt;
@@ -31,6 +30,7 @@ import dev.cmcp.gateway.upstream.AgentRelays;
 import dev.cmcp.gateway.upstream.ProgressRoutes;
 import dev.cmcp.gateway.upstream.UpstreamException;
 import dev.cmcp.gateway.upstream.Upstreams;
+import dev.cmcp.verify.audit.AuditRecord;
 import dev.cmcp.verify.base.CanonicalJson;
 import dev.cmcp.verify.base.Digests;
 import dev.cmcp.verify.base.StrictJson;
@@ -227,7 +227,7 @@ public final class ToolCallPipeline {
     refuseOversized(id, params, "tools/call", "name", MAX_NAME_BYTES, transportSession, requestId);
     ActivePolicy active = policies.get();
     ToolCall call = ToolCall.parse(id, params, transportSession, workflowHeader, identity);
-    Caller caller = new Caller(call.sessionId(), call.workflowId(), call.forwardParams(), identity);
+    Caller caller = new Caller(call.sessionId(), call.workflowId(), call.forwardParams(), identity, transportSession);
     Optional<CatalogTool> tool = active.catalog().tool(call.toolName());
     ObjectNode forward = call.forwardParams();
     tool.ifPresent(approved -> forward.put("name", approved.upstreamName()));
@@ -303,12 +303,12 @@ public final class ToolCallPipeline {
     };
     JsonNode arguments = params.get("arguments") instanceof ObjectNode given ? given : JsonNodeFactory.instance.objectNode();
     try {
-      audit.get().appendDecision(new AuditRecords.Decision(
+      audit.get().appendDecision(new AuditRecord.Decision(
           request.sessionId().filter(ToolCallPipeline::printable).orElse("stateless-header-mismatch"),
           request.workflowId().filter(ToolCallPipeline::printable).orElse(Caller.DEFAULT_WORKFLOW),
           target.length() <= 256 ? target : target.substring(0, 256), "deny", "blocked", Optional.of("header_mismatch"),
           List.of(), Digests.sha256Hex(CanonicalJson.bytes(arguments)), active.bundle().bundleHash(), mode.configName(),
-          action, request.requestId()));
+          action, request.requestId(), Optional.empty(), Optional.empty(), Optional.empty()));
     } catch (AuditException e) {
       LOG.log(Level.ERROR, "audit log cannot record a header mismatch: {0}", e.getMessage());
     }
@@ -351,7 +351,9 @@ public final class ToolCallPipeline {
     if (decision instanceof PolicyDecision.Deny deny && (mode == EnforcementMode.ENFORCING || deny.cause().blocksInEveryMode())) {
       return govern(request, decision);
     }
-    ResourceSubscriptions.Key key = new ResourceSubscriptions.Key(server.get(), uri);
+    // Per upstream session: in an agent's own, its subscription is its alone; in a shared one, all share it.
+    ResourceSubscriptions.Key key =
+        new ResourceSubscriptions.Key(server.get(), uri, upstreams.sessionFor(server.get(), Optional.of(sessionId)));
     switch (subscriptions.add(sessionId, key)) {
       case TOO_MANY -> throw Caller.invalidParams(id, "this session holds " + ResourceSubscriptions.MAX_PER_SESSION
           + " subscriptions, the most allowed; unsubscribe from one first");
@@ -391,8 +393,12 @@ public final class ToolCallPipeline {
       throws JsonRpcException {
     String uri = uriOf(id, params, "resources/unsubscribe");
     Optional<String> server = discovery.serverOfResource(policies.get().catalog(), uri);
-    if (server.isPresent() && subscriptions.remove(sessionId, new ResourceSubscriptions.Key(server.get(), uri))) {
-      unsubscribeUpstream(new ResourceSubscriptions.Key(server.get(), uri));
+    if (server.isPresent()) {
+      ResourceSubscriptions.Key key =
+          new ResourceSubscriptions.Key(server.get(), uri, upstreams.sessionFor(server.get(), Optional.of(sessionId)));
+      if (subscriptions.remove(sessionId, key)) {
+        unsubscribeUpstream(key);
+      }
     }
     ObjectNode answer = JsonNodeFactory.instance.objectNode().put("jsonrpc", "2.0");
     answer.set("id", id);
@@ -403,7 +409,7 @@ public final class ToolCallPipeline {
   /** Tells the upstream that nobody listens to the resource any more; a failure only costs unneeded updates. */
   void unsubscribeUpstream(ResourceSubscriptions.Key key) {
     try {
-      upstreams.connection(key.server()).request("resources/unsubscribe",
+      upstreams.connection(key.server(), key.session()).request("resources/unsubscribe",
           JsonNodeFactory.instance.objectNode().put("uri", key.uri()));
     } catch (UpstreamException e) {
       LOG.log(Level.INFO, "upstream {0}: resources/unsubscribe failed: {1}", key.server(), e.getMessage());
@@ -534,7 +540,7 @@ public final class ToolCallPipeline {
         reason.get(), request.arguments(), controls.approvalTimeout());
     if (audit.isPresent()) {
       try {
-        audit.get().appendApproval(new AuditRecords.Approval(request.caller().sessionId(), request.name(),
+        audit.get().appendApproval(new AuditRecord.Approval(request.caller().sessionId(), request.name(),
             request.caller().principal(), asked.questionSha256(), asked.answer().word, asked.contentSha256(), request.requestId()));
       } catch (AuditException e) {
         throw auditUnavailable(request, e);
@@ -674,7 +680,7 @@ public final class ToolCallPipeline {
       return Optional.empty();
     }
     Optional<String> cause = decision instanceof PolicyDecision.Deny deny ? Optional.of(deny.cause().word()) : Optional.empty();
-    AuditRecords.Decision entry = new AuditRecords.Decision(
+    AuditRecord.Decision entry = new AuditRecord.Decision(
         request.caller().sessionId(), request.caller().workflowId(), request.name(), decision.word(),
         forwarded ? "forwarded" : "blocked",
         cause, decision.policyIds(), Digests.sha256Hex(CanonicalJson.bytes(request.arguments())),
@@ -693,9 +699,9 @@ public final class ToolCallPipeline {
   }
 
   /** Who the audit log says made a request: the Cedar principal and how it was authenticated. */
-  private static AuditRecords.Principal principalOf(Caller caller) {
+  private static AuditRecord.Principal principalOf(Caller caller) {
     Identity identity = caller.identity();
-    return new AuditRecords.Principal(caller.principal(), identity.method().word(), identity.issuer(), identity.tokenIdSha256());
+    return new AuditRecord.Principal(caller.principal(), identity.method().word(), identity.issuer(), identity.tokenIdSha256());
   }
 
   /**
@@ -779,12 +785,15 @@ public final class ToolCallPipeline {
     }
     long started = System.nanoTime();
     JsonNode agentToken = request.forwardParams().path("_meta").get("progressToken");
+    // The agent session's own upstream session where the server allows one, so agents never share upstream state.
+    String upstreamSession = upstreams.sessionFor(server, request.caller().transportSession());
     // The upstream sees a token of the gateway's own, so agents that pick the same token stay apart.
     // Under a redacting permit only the answer passes redaction, so the server's log messages and
     // requests, which would bypass it, are not relayed.
     try (ProgressRoutes.Route route = agentToken == null ? null : upstreams.progress().open(server,
             notification -> stream.progress(progressForAgent(notification, agentToken, redaction)));
-        AgentRelays.Registration inFlight = upstreams.relays().open(server, redaction.isEmpty() ? stream : AgentRelays.Relay.NONE)) {
+        AgentRelays.Registration inFlight =
+            upstreams.relays().open(server, upstreamSession, redaction.isEmpty() ? stream : AgentRelays.Relay.NONE)) {
       ObjectNode params = request.forwardParams();
       if (route != null) {
         params = params.deepCopy();
@@ -793,7 +802,7 @@ public final class ToolCallPipeline {
       // The server's work joins the trace (MCP's trace context in _meta; an HTTP server also gets the header).
       Tracing.inject(span, params);
       // Size limit and SSE are dealt with below this call: what comes back is one whole, bounded message.
-      answer = upstreams.connection(server).request(request.kind().method, params, stream.cancellation());
+      answer = upstreams.connection(server, upstreamSession).request(request.kind().method, params, stream.cancellation());
       upstreamAnswered(started);
       span.end();
     } catch (UpstreamException e) {
@@ -897,9 +906,9 @@ public final class ToolCallPipeline {
     span.setAttribute("cmcp.audit.entry", "outcome");
     span.setAttribute("cmcp.outcome", outcome);
     try {
-      audit.get().appendOutcome(new AuditRecords.Outcome(
-          decisionIndex.get(), request.caller().sessionId(), request.name(), outcome, resultSha256, redactions,
-          request.requestId()));
+      audit.get().appendOutcome(new AuditRecord.Outcome(
+          decisionIndex.get(), request.caller().sessionId(), request.name(), outcome, resultSha256,
+          redactions.map(RedactionReport::toAudit), request.requestId()));
     } catch (AuditException e) {
       span.setStatus(StatusCode.ERROR, "audit_unavailable");
       throw auditUnavailable(request, e);
@@ -943,7 +952,7 @@ public final class ToolCallPipeline {
     if (audit.isPresent()) {
       try {
         audit.get().appendOversizedInput(
-            new AuditRecords.OversizedInput(transportSession, method, member, bytes.length, limit, digest, requestId));
+            new AuditRecord.OversizedInput(transportSession, method, member, bytes.length, limit, digest, requestId));
       } catch (AuditException e) {
         LOG.log(Level.ERROR, "audit log cannot record; refusing the request", LogField.of("request_id", requestId.orElse(null)),
             LogField.of("error", e.getMessage()));

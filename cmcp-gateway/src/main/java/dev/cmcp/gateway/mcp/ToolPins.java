@@ -3,9 +3,9 @@ package dev.cmcp.gateway.mcp;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.cmcp.gateway.audit.AuditException;
 import dev.cmcp.gateway.audit.AuditLog;
-import dev.cmcp.gateway.audit.AuditRecords;
 import dev.cmcp.gateway.catalog.CatalogTool;
 import dev.cmcp.gateway.catalog.DefinitionHash;
+import dev.cmcp.verify.audit.AuditRecord;
 import java.lang.System.Logger;
 import java.lang.System.Logger.Level;
 import java.util.Optional;
@@ -51,14 +51,14 @@ final class ToolPins {
     String key = tool.toolName() + " " + expected.get() + " " + actual.orElse("absent");
     if (reported.add(key)) {
       LOG.log(Level.WARNING, "pinned tool withheld: {0}; review the change, then run cmcp catalog pin", why);
-      if (!record(new AuditRecords.PinMismatch(tool.toolName(), tool.server(), expected.get(), actual))) {
+      if (!record(new AuditRecord.PinMismatch(tool.toolName(), tool.server(), expected.get(), actual))) {
         reported.remove(key);
       }
     }
     return Optional.of(why);
   }
 
-  private boolean record(AuditRecords.PinMismatch mismatch) {
+  private boolean record(AuditRecord.PinMismatch mismatch) {
     if (audit.isEmpty()) {
       return true;
     }

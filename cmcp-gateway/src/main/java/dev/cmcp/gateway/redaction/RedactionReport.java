@@ -1,8 +1,6 @@
 package dev.cmcp.gateway.redaction;
 
-import com.fasterxml.jackson.databind.node.ArrayNode;
-import com.fasterxml.jackson.databind.node.JsonNodeFactory;
-import com.fasterxml.jackson.databind.node.ObjectNode;
+import dev.cmcp.verify.audit.AuditRecord;
 import java.util.List;
 
 /**
@@ -19,13 +17,8 @@ public record RedactionReport(int count, List<String> paths, boolean pathsTrunca
     paths = List.copyOf(paths);
   }
 
-  /** The audit log's {@code redactions} member. */
-  public ObjectNode toJson() {
-    ObjectNode json = JsonNodeFactory.instance.objectNode();
-    json.put("count", count);
-    ArrayNode list = json.putArray("paths");
-    paths.forEach(list::add);
-    json.put("paths_truncated", pathsTruncated);
-    return json;
+  /** As the audit log's outcome entry records it ({@code redactions}). */
+  public AuditRecord.Redactions toAudit() {
+    return new AuditRecord.Redactions(count, paths, pathsTruncated);
   }
 }

@@ -15,11 +15,14 @@ import java.net.http.HttpResponse;
 import java.net.http.HttpResponse.BodySubscribers;
 import java.net.http.HttpTimeoutException;
 import java.time.Duration;
+import java.util.ArrayList;
 import java.util.LinkedHashMap;
+import java.util.List;
 import java.util.Locale;
 import java.util.Map;
 import java.util.Optional;
 import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
@@ -33,6 +36,11 @@ import java.util.concurrent.locks.ReentrantLock;
  * body or inside an SSE stream. The MCP session (its {@code Mcp-Session-Id}) is started on first
  * use and started again once when the server says it ended. One HttpClient per upstream keeps
  * its connections alive between requests.
+ *
+ * <p>The instance {@link Upstreams} makes per server holds the gateway's shared session (lists,
+ * stateless requests, servers in {@code session_mode: shared}); {@link #forAgent} gives each agent
+ * session a link of its own over the same client and connections, with its own upstream MCP
+ * session and standalone stream, ended ({@code DELETE}) when the agent's session ends.
  */
 final class HttpConnection implements UpstreamConnection {
   private static final System.Logger LOG = System.getLogger(HttpConnection.class.getName());
@@ -51,7 +59,12 @@ final class HttpConnection implements UpstreamConnection {
   /** Why the catalog entry cannot be used (bad URL or header), or null when it can. */
   private final String misconfiguration;
 
-  private final AtomicLong nextId = new AtomicLong(1);
+  /** Shared by the server's links: ids stay unique on the pooled connections, whichever session asks. */
+  private final AtomicLong nextId;
+  /** The agent session this link belongs to; empty for the server's shared link. */
+  private final String agentSession;
+  /** The links of agent sessions, by agent session id; held by the shared link only. */
+  private final Map<String, HttpConnection> agentLinks = new ConcurrentHashMap<>();
   private final ReentrantLock initializing = new ReentrantLock();
   private volatile Session session;
   private volatile boolean closed;
@@ -92,6 +105,8 @@ final class HttpConnection implements UpstreamConnection {
     this.events = events;
     this.misconfiguration = misconfiguration(server);
     this.blocking = "http".equalsIgnoreCase(server.url().getScheme());
+    this.nextId = new AtomicLong(1);
+    this.agentSession = "";
     this.lastContact = new LastContact("upstream " + server.name() + " has not been reached yet", System.nanoTime());
     // Redirects are not followed: they would carry the catalog's headers (credentials) elsewhere.
     // Over plain http the client would otherwise offer an h2c upgrade on each new connection;
@@ -102,6 +117,50 @@ final class HttpConnection implements UpstreamConnection {
             .followRedirects(HttpClient.Redirect.NEVER)
             .version("http".equalsIgnoreCase(server.url().getScheme()) ? HttpClient.Version.HTTP_1_1 : HttpClient.Version.HTTP_2)
             .build();
+  }
+
+  /** A link for one agent session over {@code shared}'s client: its own upstream session, started on first use. */
+  private HttpConnection(HttpConnection shared, String agentSession, UpstreamEvents events) {
+    this.server = shared.server;
+    this.settings = shared.settings;
+    this.json = shared.json;
+    this.events = events;
+    this.misconfiguration = shared.misconfiguration;
+    this.blocking = shared.blocking;
+    this.client = shared.client;
+    this.nextId = shared.nextId;
+    this.agentSession = agentSession;
+    this.lastContact = new LastContact(null, System.nanoTime());
+  }
+
+  /** Whether each agent session gets an upstream session of its own ({@code session_mode: per_agent}). */
+  boolean perAgent() {
+    return server.sessionMode() == UpstreamServer.SessionMode.PER_AGENT;
+  }
+
+  /**
+   * The link of agent session {@code id}, made on its first use; its upstream session starts with
+   * its first request. Called on the shared link only; {@code events} hear what the server sends
+   * in that session.
+   */
+  HttpConnection forAgent(String id, UpstreamEvents events) {
+    if (!agentSession.isEmpty()) {
+      throw new IllegalStateException("an agent session's link has no links of its own");
+    }
+    return agentLinks.computeIfAbsent(id, key -> new HttpConnection(this, key, events));
+  }
+
+  /** Ends agent session {@code id}'s upstream session, if it has one, in the background: DELETE, as the transport asks. */
+  void endAgentSession(String id) {
+    HttpConnection link = agentLinks.remove(id);
+    if (link != null) {
+      Thread.ofVirtual().name("upstream-" + server.name() + "-goodbye").start(link::end);
+    }
+  }
+
+  /** How many agent sessions hold a link (an upstream session, once used) to this server now. */
+  int agentSessions() {
+    return agentLinks.size();
   }
 
   /** Starts the MCP session now, so that the first agent's call does not wait for it. */
@@ -257,13 +316,44 @@ final class HttpConnection implements UpstreamConnection {
     return StreamOutcome.NOT_OFFERED;
   }
 
-  /** Ends the session politely and releases the client's connections. */
+  /**
+   * Ends the shared session and every agent session's politely (all at once, each waiting at most
+   * {@link #GOODBYE_TIMEOUT}) and releases the client's connections.
+   */
   void close() {
-    closed = true;
-    Session current = session;
+    List<Thread> goodbyes = new ArrayList<>();
+    for (String id : List.copyOf(agentLinks.keySet())) {
+      HttpConnection link = agentLinks.remove(id);
+      if (link != null) {
+        goodbyes.add(Thread.ofVirtual().start(link::end));
+      }
+    }
+    goodbyes.add(Thread.ofVirtual().start(this::end));
+    for (Thread goodbye : goodbyes) {
+      try {
+        goodbye.join();
+      } catch (InterruptedException e) {
+        Thread.currentThread().interrupt();
+        break;
+      }
+    }
+    client.shutdownNow();
+  }
+
+  /** Ends this link's session with the server ({@code DELETE}); its standalone stream stops. */
+  private void end() {
+    Session current;
+    synchronized (this) {
+      // Taken once: whoever ends the link first says goodbye, and the stream's loop sees it end.
+      closed = true;
+      current = session;
+      session = null;
+    }
     if (current != null && current.id() != null) {
-      HttpRequest goodbye =
-          withSession(HttpRequest.newBuilder(server.url()).timeout(GOODBYE_TIMEOUT).DELETE(), current).build();
+      HttpRequest.Builder builder = HttpRequest.newBuilder(server.url()).timeout(GOODBYE_TIMEOUT).DELETE();
+      // The catalog's headers too: a server that wants credentials wants them to end a session.
+      server.headers().forEach(builder::header);
+      HttpRequest goodbye = withSession(builder, current).build();
       try {
         client.sendAsync(goodbye, HttpResponse.BodyHandlers.discarding())
             .get(GOODBYE_TIMEOUT.toMillis(), TimeUnit.MILLISECONDS);
@@ -273,7 +363,6 @@ final class HttpConnection implements UpstreamConnection {
         Thread.currentThread().interrupt();
       }
     }
-    client.shutdownNow();
   }
 
   private Reply exchange(Session used, String method, JsonNode params, long deadline, Cancellation cancellation)
@@ -300,6 +389,11 @@ final class HttpConnection implements UpstreamConnection {
   // Identity, not equality: a fresh session may carry the same id and version as the stale one.
   @SuppressWarnings("ReferenceEquality")
   private Session renewSession(Session stale, String method, long deadline) throws UpstreamException {
+    if (closed) {
+      throw new UpstreamException(UpstreamException.Kind.UNAVAILABLE, agentSession.isEmpty()
+          ? "upstream " + server.name() + ": the gateway is stopping"
+          : "upstream " + server.name() + ": the agent's session has ended");
+    }
     try {
       if (!initializing.tryLock(remainingNanos(deadline), TimeUnit.NANOSECONDS)) {
         throw UpstreamException.timeout(server.name(), method, settings.timeout());
@@ -317,7 +411,14 @@ final class HttpConnection implements UpstreamConnection {
       session = null;
       Session fresh = initialize(deadline);
       session = fresh;
-      LOG.log(Level.INFO, "upstream " + server.name() + " connected (MCP " + fresh.protocolVersion() + ")");
+      if (closed) {
+        // Ended while it was being opened: end the new session too, so that none outlives its agent's.
+        end();
+        throw new UpstreamException(UpstreamException.Kind.UNAVAILABLE,
+            "upstream " + server.name() + ": the session ended while it was being opened");
+      }
+      LOG.log(agentSession.isEmpty() ? Level.INFO : Level.DEBUG, "upstream " + server.name() + " connected (MCP "
+          + fresh.protocolVersion() + ")" + (agentSession.isEmpty() ? "" : " for an agent session"));
       events.sessionStarted(server.name());
       listen(fresh);
       return fresh;

@@ -8,6 +8,8 @@ import dev.cmcp.gateway.catalog.UpstreamServer;
 import dev.cmcp.verify.base.StrictJson;
 import java.util.ArrayList;
 import java.util.HashSet;
+import java.util.Iterator;
+import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
@@ -22,6 +24,13 @@ import java.util.function.Consumer;
  * The gateway's links to the upstream MCP servers of the catalog, by the catalog's server name.
  * Stdio servers are started and supervised here; HTTP servers are connected to on start. A
  * server that is down makes its own requests fail; it never stops the gateway.
+ *
+ * <p>Upstream sessions: each server has one shared session (the gateway's lists, requests outside
+ * an agent session, stdio servers, servers in {@code session_mode: shared}); an HTTP server in
+ * {@code per_agent} mode also gets one session per agent session that uses it ({@link
+ * #sessionFor}), opened on first use and ended by {@link #endSession}, so that what one agent sets
+ * in its session upstream is never seen by another. There are never more of those than agent
+ * sessions open, which the gateway's {@code limits:} bound.
  */
 public final class Upstreams implements AutoCloseable {
 
@@ -35,6 +44,15 @@ public final class Upstreams implements AutoCloseable {
   private final AgentRelays relays = new AgentRelays();
   private final ResourceUpdates resourceUpdates = new ResourceUpdates();
 
+  /** The key of a server's shared session, for {@link #connection(String, String)} and the relays. */
+  public static final String SHARED_SESSION = "";
+
+  /** How many ended agent sessions are remembered, so that a request racing its session's end opens nothing. */
+  private static final int REMEMBERED_ENDED = 10_000;
+
+  /** Agent sessions that ended, latest last; guarded by itself. */
+  private final Set<String> endedSessions = new LinkedHashSet<>();
+
   /** The server requests an agent may be asked, if it declared the capability. */
   private static final Set<String> RELAYED_REQUESTS = Set.of("sampling/createMessage", "elicitation/create");
 
@@ -43,7 +61,7 @@ public final class Upstreams implements AutoCloseable {
 
   public Upstreams(Catalog catalog, UpstreamSettings settings) {
     StrictJson json = new StrictJson();
-    UpstreamEvents events = new ToolListInvalidation();
+    UpstreamEvents events = new ToolListInvalidation(SHARED_SESSION);
     Map<String, UpstreamConnection> byName = new TreeMap<>();
     for (UpstreamServer server : catalog.servers().values()) {
       toolListVersions.put(server.name(), new AtomicLong());
@@ -79,6 +97,70 @@ public final class Upstreams implements AutoCloseable {
           UpstreamException.Kind.UNAVAILABLE, "upstream " + serverName + " is not a server in the catalog");
     }
     return connection;
+  }
+
+  /**
+   * The upstream session that {@code agentSession}'s requests to {@code serverName} use: the agent
+   * session's own (its id) for a Streamable HTTP server in {@code session_mode: per_agent}, else
+   * the server's shared one ({@link #SHARED_SESSION}). Requests outside an agent session (none
+   * given) use the shared one.
+   */
+  public String sessionFor(String serverName, Optional<String> agentSession) {
+    return agentSession.isPresent() && connections.get(serverName) instanceof HttpConnection http && http.perAgent()
+        ? agentSession.get()
+        : SHARED_SESSION;
+  }
+
+  /**
+   * The link to one server in upstream session {@code session} ({@link #sessionFor}); an agent
+   * session's link is made on first use and its upstream session opened by its first request.
+   *
+   * @throws UpstreamException UNAVAILABLE when the agent session has already ended
+   */
+  public UpstreamConnection connection(String serverName, String session) throws UpstreamException {
+    UpstreamConnection shared = connection(serverName);
+    if (session.equals(SHARED_SESSION) || !(shared instanceof HttpConnection http) || !http.perAgent()) {
+      return shared;
+    }
+    synchronized (endedSessions) {
+      if (endedSessions.contains(session)) {
+        throw new UpstreamException(UpstreamException.Kind.UNAVAILABLE,
+            "upstream " + serverName + ": the agent's session has ended; open a new one with initialize");
+      }
+      return http.forAgent(session, new ToolListInvalidation(session));
+    }
+  }
+
+  /**
+   * Ends agent session {@code agentSession}'s upstream sessions (a {@code DELETE} to each server
+   * it used, in the background); a request that arrives for it later opens none. Returns at once:
+   * called while the session table is locked.
+   */
+  public void endSession(String agentSession) {
+    synchronized (endedSessions) {
+      endedSessions.add(agentSession);
+      if (endedSessions.size() > REMEMBERED_ENDED) {
+        Iterator<String> eldest = endedSessions.iterator();
+        eldest.next();
+        eldest.remove();
+      }
+      for (UpstreamConnection connection : connections.values()) {
+        if (connection instanceof HttpConnection http) {
+          http.endAgentSession(agentSession);
+        }
+      }
+    }
+  }
+
+  /** For each HTTP server, how many agent sessions hold an upstream session of their own with it now. */
+  public Map<String, Integer> agentSessions() {
+    Map<String, Integer> counts = new TreeMap<>();
+    connections.forEach((name, connection) -> {
+      if (connection instanceof HttpConnection http) {
+        counts.put(name, http.agentSessions());
+      }
+    });
+    return counts;
   }
 
   /** Where the servers' progress notifications are routed to the requests that asked for them. */
@@ -276,12 +358,23 @@ public final class Upstreams implements AutoCloseable {
 
   /**
    * A server's tool list is stale once it reconnects or announces a change; its progress goes to its
-   * route, its log messages and requests to the call in flight ({@link AgentRelays}).
+   * route, its log messages and requests to the call in flight in the upstream session they came in
+   * ({@link AgentRelays}), its resource updates to that session's subscribers.
    */
   private final class ToolListInvalidation implements UpstreamEvents {
+    /** The upstream session whose messages these are: an agent session's id, or {@link #SHARED_SESSION}. */
+    private final String session;
+
+    ToolListInvalidation(String session) {
+      this.session = session;
+    }
+
     @Override
     public void sessionStarted(String server) {
-      toolListVersions.get(server).incrementAndGet();
+      if (session.equals(SHARED_SESSION)) {
+        // The cached lists were read in the shared session; an agent's session starting changes none.
+        toolListVersions.get(server).incrementAndGet();
+      }
     }
 
     @Override
@@ -292,20 +385,21 @@ public final class Upstreams implements AutoCloseable {
       } else if ("notifications/progress".equals(method)) {
         progress.deliver(server, message);
       } else if ("notifications/message".equals(method)) {
-        relays.log(server, message);
+        relays.log(server, session, message);
       } else if ("notifications/resources/updated".equals(method)) {
-        resourceUpdates.deliver(server, message);
+        resourceUpdates.deliver(server, session, message);
       }
     }
 
     @Override
     public void request(String server, JsonRpc.Incoming.ServerRequest request, Consumer<ObjectNode> reply) {
       boolean relayed = RELAYED_REQUESTS.contains(request.method())
-          && relays.ask(server, request.message(), agentResponse -> reply.accept(JsonRpc.agentReply(request.id(), agentResponse)));
+          && relays.ask(server, session, request.message(), agentResponse -> reply.accept(JsonRpc.agentReply(request.id(), agentResponse)));
       if (!relayed) {
         reply.accept(RELAYED_REQUESTS.contains(request.method()) ? JsonRpc.refusal(request,
             "the cMCP gateway does not offer " + request.method() + " to upstream servers now: it is relayed only to the "
-                + "agent of the one call in flight to this server, if that agent declared the capability and the call's "
+                + "agent of the one call in flight to this server in the upstream session it came in, if that agent declared the "
+                + "capability and the call's "
                 + "permit does not redact") : JsonRpc.answer(request));
       }
     }

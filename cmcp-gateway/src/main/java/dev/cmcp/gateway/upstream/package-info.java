@@ -1,8 +1,9 @@
 /**
  * Clients for the upstream MCP servers named in the catalog: {@link
  * dev.cmcp.gateway.upstream.Upstreams} starts and supervises stdio servers, connects to
- * Streamable HTTP servers, and hands out one {@link dev.cmcp.gateway.upstream.UpstreamConnection}
- * per server. Every failure is an {@link dev.cmcp.gateway.upstream.UpstreamException} whose kind
+ * Streamable HTTP servers, and hands out a {@link dev.cmcp.gateway.upstream.UpstreamConnection}
+ * per server and upstream session: the server's shared one, or (Streamable HTTP, {@code
+ * session_mode: per_agent}) an agent session's own, ended with it. Every failure is an {@link dev.cmcp.gateway.upstream.UpstreamException} whose kind
  * tells the caller which JSON-RPC error to return.
  *
  * <p>Decisions a reviewer should know:
@@ -24,8 +25,9 @@
  *   <li>Redirects are not followed: they would carry the catalog's headers (credentials) to
  *       another host.
  *   <li>The gateway offers upstreams sampling and elicitation, and relays those requests (and
- *       log messages) to the call in flight only when it is the server's only request in flight
- *       ({@link dev.cmcp.gateway.upstream.AgentRelays}): over stdio nothing says whose they are.
+ *       log messages) to the call in flight only when it is the only request in flight in the
+ *       upstream session they came in ({@link dev.cmcp.gateway.upstream.AgentRelays}): over stdio
+ *       nothing says whose they are.
  *       It answers {@code ping} itself and refuses everything else (roots) with -32601.
  *   <li>A caller can call its request off ({@link dev.cmcp.gateway.upstream.Cancellation}): the
  *       server is sent {@code notifications/cancelled} under the gateway's id for the request.

@@ -6,8 +6,8 @@ import static dev.cmcp.gateway.audit.AuditFixtures.genesis;
 import static dev.cmcp.gateway.audit.AuditFixtures.ok;
 import static org.assertj.core.api.Assertions.assertThat;
 
-import dev.cmcp.gateway.audit.AuditRecords.RecordedCall;
-import dev.cmcp.gateway.audit.AuditRecords.Snapshot;
+import dev.cmcp.gateway.audit.AuditLog.RecordedCall;
+import dev.cmcp.gateway.audit.AuditLog.Snapshot;
 import dev.cmcp.verify.audit.AuditLogReplay;
 import java.nio.file.Path;
 import java.util.ArrayList;

@@ -13,8 +13,8 @@ import static dev.cmcp.gateway.audit.AuditFixtures.ok;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import com.fasterxml.jackson.databind.JsonNode;
-import dev.cmcp.gateway.audit.AuditRecords.RecordedCall;
-import dev.cmcp.gateway.audit.AuditRecords.Snapshot;
+import dev.cmcp.gateway.audit.AuditLog.RecordedCall;
+import dev.cmcp.gateway.audit.AuditLog.Snapshot;
 import dev.cmcp.verify.audit.AuditEntry;
 import dev.cmcp.verify.audit.AuditLogReplay;
 import dev.cmcp.verify.audit.ChainHead;

@@ -9,6 +9,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 import com.fasterxml.jackson.databind.JsonNode;
 import dev.cmcp.gateway.redaction.RedactionReport;
 import dev.cmcp.verify.audit.AuditLogReplay;
+import dev.cmcp.verify.audit.AuditRecord;
 import java.nio.file.Path;
 import java.util.List;
 import java.util.Optional;
@@ -22,11 +23,12 @@ class RedactionAndPinEntriesTest {
   @Test
   void aRedactedReadAndAPinMismatchAreRecordedAndTheLogStillReplays() throws Exception {
     try (AuditLog log = AuditLog.open(dir, genesis("thumb"), CLOCK)) {
-      long decision = log.appendDecision(new AuditRecords.Decision("s-1", "wf", "crm:crm://accounts/acme", "redact", "forwarded",
-          Optional.empty(), List.of("accounts-without-pii"), "a".repeat(64), BUNDLE_HASH, "enforcing", "read_resource"));
-      log.appendOutcome(new AuditRecords.Outcome(decision, "s-1", "crm:crm://accounts/acme", "ok", Optional.of("b".repeat(64)),
-          Optional.of(new RedactionReport(3, List.of("contents[0].text"), false))));
-      log.appendPinMismatch(new AuditRecords.PinMismatch("crm.contacts", "crm", "sha256:" + "c".repeat(64), Optional.empty()));
+      long decision = log.appendDecision(new AuditRecord.Decision("s-1", "wf", "crm:crm://accounts/acme", "redact", "forwarded",
+          Optional.empty(), List.of("accounts-without-pii"), "a".repeat(64), BUNDLE_HASH, "enforcing", "read_resource",
+          Optional.empty(), Optional.empty(), Optional.empty(), Optional.empty()));
+      log.appendOutcome(new AuditRecord.Outcome(decision, "s-1", "crm:crm://accounts/acme", "ok", Optional.of("b".repeat(64)),
+          Optional.of(new RedactionReport(3, List.of("contents[0].text"), false).toAudit()), Optional.empty()));
+      log.appendPinMismatch(new AuditRecord.PinMismatch("crm.contacts", "crm", "sha256:" + "c".repeat(64), Optional.empty()));
 
       List<JsonNode> entries = entries(log.file());
       assertThat(entries.get(1).path("action").asText()).isEqualTo("read_resource");

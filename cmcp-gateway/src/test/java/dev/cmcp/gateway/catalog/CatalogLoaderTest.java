@@ -103,6 +103,23 @@ class CatalogLoaderTest {
   }
 
   @Test
+  void sessionModeIsPerAgentForHttpUnlessTheCatalogSaysSharedAndStdioIsAlwaysShared() throws Exception {
+    assertThat(((UpstreamServer.StreamableHttp) load(catalogWithTools()).servers().get("everything")).sessionMode())
+        .isEqualTo(UpstreamServer.SessionMode.PER_AGENT);
+    String shared = "{\"servers\": {\"w\": {\"transport\": \"streamable-http\", \"url\": \"http://127.0.0.1:1/mcp\", "
+        + "\"session_mode\": \"shared\"}, \"s\": {\"transport\": \"stdio\", \"command\": \"c\", \"session_mode\": \"shared\"}}, "
+        + "\"tools\": []}";
+    assertThat(((UpstreamServer.StreamableHttp) load(shared).servers().get("w")).sessionMode()).isEqualTo(UpstreamServer.SessionMode.SHARED);
+
+    assertThat(errorOf("{\"servers\": {\"w\": {\"transport\": \"streamable-http\", \"url\": \"http://127.0.0.1:1/mcp\", "
+        + "\"session_mode\": \"per_call\"}}, \"tools\": []}"))
+        .isEqualTo(prefix() + "servers.w.session_mode: \"per_call\" is not allowed; use per_agent or shared");
+    assertThat(errorOf("{\"servers\": {\"s\": {\"transport\": \"stdio\", \"command\": \"c\", \"session_mode\": \"per_agent\"}}, "
+        + "\"tools\": []}"))
+        .startsWith(prefix() + "servers.s.session_mode: a stdio server is one process that every agent shares");
+  }
+
+  @Test
   void envValuesAreExpandedToo() throws Exception {
     Catalog catalog =
         CatalogLoader.load(
@@ -279,7 +296,7 @@ class CatalogLoaderTest {
     assertThat(errorOf("{\"servers\": {}, \"tools\": [], \"version\": 1}"))
         .isEqualTo(prefix() + "version: unknown key; allowed here: prompts, resource_owners, servers, tools");
     assertThat(errorOf("{\"servers\": {\"s\": {\"transport\": \"stdio\", \"command\": \"c\", \"url\": \"http://x\"}}, \"tools\": []}"))
-        .isEqualTo(prefix() + "servers.s.url: unknown key; allowed here: args, command, cwd, display_name, env, transport");
+        .isEqualTo(prefix() + "servers.s.url: unknown key; allowed here: args, command, cwd, display_name, env, session_mode, transport");
     assertThat(errorOf(catalogWithTools("{\"tool_name\": \"salesforce.a\", \"server\": \"salesforce\", \"risk\": \"high\"}")))
         .startsWith(prefix() + "tools[0].risk: unknown key; allowed here: added_at, approved_by");
   }

@@ -44,4 +44,25 @@ class VerifyEvidenceCommandTest {
     withReportData[badHex.length + 1] = "not-hex";
     assertThat(cmcp(withReportData)).isEqualTo(Main.USAGE);
   }
+
+  @Test
+  void fetchingOptionsNeedFetchCollateralAndAnHttpsOrLoopbackUrl() throws IOException {
+    assertThat(cmcp(with(tdx("2023-06-20T00:00:00Z"), "--pcs-url", "https://pcs-mirror.example/"))).isEqualTo(Main.USAGE);
+    assertThat(cmcp(with(tdx("2023-06-20T00:00:00Z"), "--collateral-cache", certs.toString()))).isEqualTo(Main.USAGE);
+    assertThat(cmcp(with(tdx("2023-06-20T00:00:00Z"), "--fetch-collateral", "--pcs-url", "http://pcs-mirror.example/")))
+        .isEqualTo(Main.USAGE);
+  }
+
+  @Test
+  void anUnreachablePcsIsAFailureNotAVerification() throws IOException {
+    // Port 9 on loopback (discard) has no listener here: the fetch fails before any check.
+    assertThat(cmcp(with(tdx("2023-06-20T00:00:00Z"), "--fetch-collateral", "--pcs-url", "http://127.0.0.1:9/")))
+        .isEqualTo(Main.INVALID_INPUT);
+  }
+
+  private static String[] with(String[] args, String... more) {
+    String[] all = Arrays.copyOf(args, args.length + more.length);
+    System.arraycopy(more, 0, all, args.length, more.length);
+    return all;
+  }
 }

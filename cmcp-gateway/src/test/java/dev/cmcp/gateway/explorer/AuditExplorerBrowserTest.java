@@ -12,12 +12,12 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
 import com.fasterxml.jackson.databind.node.ObjectNode;
+import dev.cmcp.gateway.audit.AuditFixtures;
 import dev.cmcp.gateway.audit.AuditLog;
-import dev.cmcp.gateway.audit.AuditRecords.Decision;
-import dev.cmcp.gateway.audit.AuditRecords.Outcome;
 import dev.cmcp.gateway.claim.ClaimIssuer;
 import dev.cmcp.gateway.config.ListenAddress;
 import dev.cmcp.gateway.redaction.RedactionReport;
+import dev.cmcp.verify.audit.AuditRecord.Outcome;
 import dev.cmcp.verify.claim.Binding;
 import dev.cmcp.verify.claim.ClaimSigner;
 import dev.cmcp.verify.claim.SoftwareEvidence;
@@ -81,10 +81,10 @@ class AuditExplorerBrowserTest {
     firstEpoch = log.epoch();
     long search = log.appendDecision(allowed("s1", "crm.search"));
     log.appendOutcome(ok(search, "s1", "crm.search"));
-    long contacts = log.appendDecision(new Decision("s1", "wf-s1", "crm.contacts", "redact", "forwarded", Optional.empty(),
+    long contacts = log.appendDecision(AuditFixtures.decision("s1", "wf-s1", "crm.contacts", "redact", "forwarded", Optional.empty(),
         List.of("redact-contacts"), "e".repeat(64), BUNDLE_HASH, "enforcing"));
     log.appendOutcome(new Outcome(contacts, "s1", "crm.contacts", "ok", Optional.of("f".repeat(64)),
-        Optional.of(new RedactionReport(2, List.of("content[0].text"), false)), Optional.empty()));
+        Optional.of(new RedactionReport(2, List.of("content[0].text"), false).toAudit()), Optional.empty()));
     log.appendDecision(blocked("s2", "crm.export"));
     log.appendDecision(blocked("s2", HOSTILE_TOOL));
     issuer(signer, runtime, log, audit, first).issue("s1");

@@ -113,6 +113,38 @@ class Mcp20260728Test {
   }
 
   @Test
+  void aRequestWithoutTheVersionOrCapabilitiesInItsMetaIsMalformed() {
+    McpHttpResponse noMeta = send("tools/list", Optional.of("tools/list"), Optional.empty(), "{}");
+    assertThat(noMeta.status()).isEqualTo(400);
+    assertThat(body(noMeta).at("/error/code").asInt()).isEqualTo(-32602);
+    assertThat(body(noMeta).path("id").asText()).isEqualTo("r-1");
+    McpHttpResponse noVersion = send("tools/list", Optional.of("tools/list"), Optional.empty(),
+        "{\"_meta\":{\"io.modelcontextprotocol/clientCapabilities\":{}}}");
+    assertThat(noVersion.status()).isEqualTo(400);
+    assertThat(body(noVersion).at("/error/code").asInt()).isEqualTo(-32602);
+    McpHttpResponse noCapabilities = send("server/discover", Optional.of("server/discover"), Optional.empty(),
+        "{\"_meta\":{\"io.modelcontextprotocol/protocolVersion\":\"2026-07-28\"}}");
+    assertThat(noCapabilities.status()).isEqualTo(400);
+    assertThat(body(noCapabilities).at("/error/code").asInt()).isEqualTo(-32602);
+    assertThat(body(noCapabilities).path("result").isMissingNode()).isTrue();
+  }
+
+  @Test
+  void anUnknownResourceIsInvalidParamsNamingItsUri() {
+    // The upstream answers in its 2025 revision's form: -32002, no data.
+    McpHttpResponse upstreamMissing = send("resources/read", Optional.of("resources/read"), Optional.of("crm://accounts/missing"),
+        "{\"uri\":\"crm://accounts/missing\"," + META + "}");
+    assertThat(body(upstreamMissing).at("/error/code").asInt()).isEqualTo(-32602);
+    assertThat(body(upstreamMissing).at("/error/data/uri").asText()).isEqualTo("crm://accounts/missing");
+    assertThat(body(upstreamMissing).path("result").isMissingNode()).isTrue();
+    // No catalog server offers it: the gateway's own refusal names it too.
+    McpHttpResponse nobodys = send("resources/read", Optional.of("resources/read"), Optional.of("other://nothing"),
+        "{\"uri\":\"other://nothing\"," + META + "}");
+    assertThat(body(nobodys).at("/error/code").asInt()).isEqualTo(-32602);
+    assertThat(body(nobodys).at("/error/data/uri").asText()).isEqualTo("other://nothing");
+  }
+
+  @Test
   void methodsTheRevisionDroppedAreNotFound() {
     McpHttpResponse initialize = send("initialize", Optional.of("initialize"), Optional.empty(),
         "{\"protocolVersion\":\"2025-11-25\"," + META + "}");

@@ -44,7 +44,7 @@ class SessionStoreTest {
 
   @Test
   void sessionUnusedForTheIdleTimeoutIsEndedAndSaysSo() {
-    SessionStore store = new SessionStore(clock, 10, 10, Duration.ofMinutes(5));
+    SessionStore store = new SessionStore(clock, 10, 10, Duration.ofMinutes(5), id -> {});
     McpSession used = open(store, "a");
     McpSession idle = open(store, "a");
 
@@ -59,7 +59,7 @@ class SessionStoreTest {
 
   @Test
   void aFloodOfInitializeEndsOnlyTheFloodersOwnSessions() {
-    SessionStore store = new SessionStore(clock, 10_000, 100, Duration.ofMinutes(30));
+    SessionStore store = new SessionStore(clock, 10_000, 100, Duration.ofMinutes(30), id -> {});
     McpSession bystander = open(store, "bystander");
     McpSession firstFlood = open(store, "flooder");
 
@@ -76,7 +76,7 @@ class SessionStoreTest {
 
   @Test
   void fullTableEndsTheSessionIdleLongestWhoeverOwnsIt() {
-    SessionStore store = new SessionStore(clock, 3, 3, Duration.ofMinutes(30));
+    SessionStore store = new SessionStore(clock, 3, 3, Duration.ofMinutes(30), id -> {});
     List<McpSession> sessions = new ArrayList<>();
     for (String principal : List.of("a", "b", "c")) {
       sessions.add(open(store, principal));
@@ -94,11 +94,33 @@ class SessionStoreTest {
 
   @Test
   void endedIdsAreRememberedOnlyUpToABound() {
-    SessionStore store = new SessionStore(clock, 1, 1, Duration.ofMinutes(30));
+    SessionStore store = new SessionStore(clock, 1, 1, Duration.ofMinutes(30), id -> {});
     McpSession first = open(store, "a");
     for (int i = 0; i <= SessionStore.REMEMBERED_ENDED; i++) {
       open(store, "a");
     }
     assertThat(store.wasEnded(first.id())).as("forgotten: the table of ended ids is bounded").isFalse();
+  }
+
+  @Test
+  void everyWayASessionEndsIsToldSoThatItsUpstreamSessionsEndToo() {
+    List<String> ended = new ArrayList<>();
+    SessionStore store = new SessionStore(clock, 2, 2, Duration.ofMinutes(5), ended::add);
+    McpSession byAgent = open(store, "a");
+    McpSession idle = open(store, "a");
+    store.end(byAgent.id());
+    assertThat(ended).containsExactly(byAgent.id());
+
+    clock.advance(Duration.ofMinutes(6));
+    assertThat(store.find(idle.id())).isEmpty();
+    assertThat(ended).containsExactly(byAgent.id(), idle.id());
+
+    McpSession evicted = open(store, "a");
+    clock.advance(Duration.ofSeconds(1));
+    open(store, "a");
+    open(store, "a");
+    assertThat(ended).as("evicted to make room").containsExactly(byAgent.id(), idle.id(), evicted.id());
+    assertThat(store.end(byAgent.id())).as("ended once, told once").isEmpty();
+    assertThat(ended).hasSize(3);
   }
 }

@@ -186,7 +186,7 @@ class ResponseRedactorTest {
     assertThat(report.count()).isEqualTo(81);
     assertThat(report.paths()).hasSize(ResponseRedactor.MAX_PATHS);
     assertThat(report.pathsTruncated()).isTrue();
-    assertThat(report.toJson().toString()).doesNotContain("@");
+    assertThat(report.toAudit().toString()).doesNotContain("@");
   }
 
   @Test

@@ -37,9 +37,9 @@ class AgentRelaysTest {
   void theServersOnlyCallInFlightHearsItsLogAndRequests() {
     Recording call = new Recording();
     Recording elsewhere = new Recording();
-    try (var a = relays.open("s", call); var b = relays.open("t", elsewhere)) {
-      relays.log("s", log);
-      assertThat(relays.ask("s", request, answer -> { })).isTrue();
+    try (var a = relays.open("s", Upstreams.SHARED_SESSION, call); var b = relays.open("t", Upstreams.SHARED_SESSION, elsewhere)) {
+      relays.log("s", Upstreams.SHARED_SESSION, log);
+      assertThat(relays.ask("s", Upstreams.SHARED_SESSION, request, answer -> { })).isTrue();
     }
     assertThat(call.heard()).containsExactly(log, request);
     assertThat(elsewhere.heard()).isEmpty();
@@ -49,20 +49,33 @@ class AgentRelaysTest {
   void withTwoCallsInFlightNobodyHearsAndRequestsAreRefused() {
     Recording first = new Recording();
     Recording second = new Recording();
-    try (var a = relays.open("s", first); var b = relays.open("s", second)) {
-      relays.log("s", log);
-      assertThat(relays.ask("s", request, answer -> { })).isFalse();
+    try (var a = relays.open("s", Upstreams.SHARED_SESSION, first); var b = relays.open("s", Upstreams.SHARED_SESSION, second)) {
+      relays.log("s", Upstreams.SHARED_SESSION, log);
+      assertThat(relays.ask("s", Upstreams.SHARED_SESSION, request, answer -> { })).isFalse();
     }
     assertThat(first.heard()).isEmpty();
     assertThat(second.heard()).isEmpty();
   }
 
   @Test
+  void aCallInAnotherAgentsUpstreamSessionNeitherHearsNorMakesTheMessageAmbiguous() {
+    Recording mine = new Recording();
+    Recording theirs = new Recording();
+    try (var a = relays.open("s", "agent-a", mine); var b = relays.open("s", "agent-b", theirs)) {
+      relays.log("s", "agent-a", log);
+      assertThat(relays.ask("s", "agent-a", request, answer -> { })).isTrue();
+      assertThat(relays.ask("s", Upstreams.SHARED_SESSION, request, answer -> { })).as("no call in the shared session").isFalse();
+    }
+    assertThat(mine.heard()).containsExactly(log, request);
+    assertThat(theirs.heard()).isEmpty();
+  }
+
+  @Test
   void afterTheCallEndedNothingIsRelayed() {
     Recording call = new Recording();
-    relays.open("s", call).close();
-    relays.log("s", log);
-    assertThat(relays.ask("s", request, answer -> { })).isFalse();
+    relays.open("s", Upstreams.SHARED_SESSION, call).close();
+    relays.log("s", Upstreams.SHARED_SESSION, log);
+    assertThat(relays.ask("s", Upstreams.SHARED_SESSION, request, answer -> { })).isFalse();
     assertThat(call.heard()).isEmpty();
   }
 

@@ -194,7 +194,7 @@ class FakeHttpUpstreamTest {
         }
       };
       JsonNode answer;
-      try (AgentRelays.Registration inFlight = upstreams.relays().open("fake", agent)) {
+      try (AgentRelays.Registration inFlight = upstreams.relays().open("fake", Upstreams.SHARED_SESSION, agent)) {
         answer = call(upstreams, "ask");
       }
 
@@ -238,7 +238,7 @@ class FakeHttpUpstreamTest {
           return true;
         }
       };
-      try (AgentRelays.Registration inFlight = upstreams.relays().open("fake", agent)) {
+      try (AgentRelays.Registration inFlight = upstreams.relays().open("fake", Upstreams.SHARED_SESSION, agent)) {
         onStandaloneStream.complete("{\"jsonrpc\":\"2.0\",\"id\":\"srv-get-2\",\"method\":\"sampling/createMessage\","
             + "\"params\":{\"messages\":[],\"maxTokens\":5}}");
         assertThat(replyToServer.get(5, TimeUnit.SECONDS).toString())

@@ -77,6 +77,10 @@ readline.createInterface({ input: process.stdin }).on("line", (line) => {
     case "resources/templates/list":
       return answer(message.id, { resourceTemplates: [{ uriTemplate: "crm://accounts/{id}", name: "account" }] });
     case "resources/read":
+      if (String(message.params.uri).endsWith("/missing")) {
+        // The 2025 revisions' "resource not found", without data, as 2025 servers answer it.
+        return send({ jsonrpc: "2.0", id: message.id, error: { code: -32002, message: "Resource not found" } });
+      }
       return answer(message.id, {
         contents: [{ uri: message.params.uri, mimeType: "application/json", text: JSON.stringify(account) }],
       });

@@ -1,6 +1,5 @@
 package dev.cmcp.verify.audit;
 
-import com.fasterxml.jackson.databind.JsonNode;
 import dev.cmcp.verify.base.Digests;
 import java.io.IOException;
 import java.nio.file.Files;
@@ -59,31 +58,31 @@ public record AuditFolder(List<Path> epochs, List<Path> quarantined, List<String
         continue;
       }
       AuditLogReplay.Intact log = (AuditLogReplay.Intact) replay;
-      JsonNode link = log.entry(0).path("previous_epoch");
+      Optional<AuditRecord.EpochLink> link = log.genesis().previousEpoch();
       for (int i = 1; i < log.length(); i++) {
-        if (!log.entry(i).path("type").asText().equals("quarantine")) {
-          continue;
+        if (log.record(i) instanceof AuditRecord.Quarantine quarantine) {
+          quarantineEntries.add(quarantine.quarantinedAs() + " " + quarantine.fileSha256());
         }
-        quarantineEntries.add(log.entry(i).path("quarantined_as").asText() + " " + log.entry(i).path("file_sha256").asText());
       }
       if (beforeFile.isEmpty()) {
-        if (!link.isNull() && !link.isMissingNode()) {
-          faults.add(name(file) + ": its genesis links to " + link.path("file").asText() + ", which is not in the folder"
+        if (link.isPresent()) {
+          faults.add(name(file) + ": its genesis links to " + link.get().file() + ", which is not in the folder"
               + " (deleted or moved away?)");
         }
-      } else if (link.isNull() || link.isMissingNode()) {
+      } else if (link.isEmpty()) {
         faults.add(name(file) + ": its genesis links to no previous epoch, but " + name(beforeFile.get()) + " comes before it");
-      } else if (!link.path("file").asText().equals(name(beforeFile.get()))) {
-        faults.add(name(file) + ": its genesis links to " + link.path("file").asText() + ", but the epoch before it is "
+      } else if (!link.get().file().equals(name(beforeFile.get()))) {
+        faults.add(name(file) + ": its genesis links to " + link.get().file() + ", but the epoch before it is "
             + name(beforeFile.get()) + " (an epoch between them was deleted, or this one was moved in)");
       } else if (before.isEmpty()) {
         faults.add(name(file) + ": links to " + name(beforeFile.get()) + ", which does not replay (see above)");
       } else {
-        ChainHead head = before.get().prefix((int) Math.min(link.path("length").asLong(), before.get().length()));
-        if (link.path("length").asLong() != before.get().length()) {
-          faults.add(name(file) + ": its genesis says " + name(beforeFile.get()) + " held " + link.path("length").asLong()
+        long length = link.get().length();
+        ChainHead head = before.get().prefix((int) Math.max(0, Math.min(length, before.get().length())));
+        if (length != before.get().length()) {
+          faults.add(name(file) + ": its genesis says " + name(beforeFile.get()) + " held " + length
               + " entries; it holds " + before.get().length() + " (entries added after the epoch ended, or cut)");
-        } else if (!head.root().equals(link.path("root").asText()) || !head.tip().equals(link.path("tip").asText())) {
+        } else if (!head.root().equals(link.get().root()) || !head.tip().equals(link.get().tip())) {
           faults.add(name(file) + ": the root and tip its genesis names are not those of " + name(beforeFile.get()));
         } else if (!log.previousEpochTip().equals(head.tip())) {
           faults.add(name(file) + ": its genesis prev is not the tip of " + name(beforeFile.get()));

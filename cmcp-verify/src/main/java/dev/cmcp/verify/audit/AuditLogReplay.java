@@ -26,7 +26,8 @@ import java.util.regex.Pattern;
  * from 0 without gaps, line 1 is the genesis entry, every entry names the same epoch, and each
  * {@code prev} is the hash of the line before. The genesis {@code prev} links to the previous
  * epoch's tip, which lives in another file; it is reported, not checked, beyond agreeing with
- * the genesis entry's own {@code previous_epoch}.
+ * the genesis entry's own {@code previous_epoch}. Every entry must also be one of the kinds
+ * {@link AuditRecord} defines, with exactly its members.
  */
 public final class AuditLogReplay {
 
@@ -62,13 +63,17 @@ public final class AuditLogReplay {
     private final String epoch;
     private final String previousEpochTip;
     private final List<JsonNode> entries;
+    private final List<AuditRecord> records;
     private final List<String> entryHashes;
     private final MerkleTree tree;
 
-    private Intact(String epoch, String previousEpochTip, List<JsonNode> entries, List<String> entryHashes, MerkleTree tree) {
+    private Intact(
+        String epoch, String previousEpochTip, List<JsonNode> entries, List<AuditRecord> records, List<String> entryHashes,
+        MerkleTree tree) {
       this.epoch = epoch;
       this.previousEpochTip = previousEpochTip;
       this.entries = List.copyOf(entries);
+      this.records = List.copyOf(records);
       this.entryHashes = List.copyOf(entryHashes);
       this.tree = tree;
     }
@@ -90,6 +95,16 @@ public final class AuditLogReplay {
     /** A copy of entry {@code index}. */
     public JsonNode entry(int index) {
       return entries.get(index).deepCopy();
+    }
+
+    /** What entry {@code index} records, read with the format's one definition. */
+    public AuditRecord record(int index) {
+      return records.get(index);
+    }
+
+    /** The genesis entry. */
+    public AuditRecord.Genesis genesis() {
+      return (AuditRecord.Genesis) records.get(0);
     }
 
     /** Hex entry hash of entry {@code index}. */
@@ -144,7 +159,7 @@ public final class AuditLogReplay {
       if (chain.entries.isEmpty()) {
         return new Broken(0, file + " is empty: every audit log starts with a genesis entry");
       }
-      return new Intact(chain.epoch, chain.previousEpochTip, chain.entries, chain.entryHashes, chain.tree);
+      return new Intact(chain.epoch, chain.previousEpochTip, chain.entries, chain.records, chain.entryHashes, chain.tree);
     } catch (NoSuchFileException e) {
       return new Broken(0, "audit log " + file + " not found");
     } catch (IOException e) {
@@ -156,6 +171,7 @@ public final class AuditLogReplay {
   private static final class Chain {
     private final StrictJson json = new StrictJson();
     private final List<JsonNode> entries = new ArrayList<>();
+    private final List<AuditRecord> records = new ArrayList<>();
     private final List<String> entryHashes = new ArrayList<>();
     private final MerkleTree tree = new MerkleTree();
     private String epoch;
@@ -211,12 +227,19 @@ public final class AuditLogReplay {
       if (fault != null) {
         return fault;
       }
+      AuditRecord record;
+      try {
+        record = AuditRecord.fromJson(entry);
+      } catch (AuditFormatException e) {
+        return "not an audit entry of this format: " + e.getMessage();
+      }
       if (expectedIndex == 0) {
         epoch = entryEpoch;
         previousEpochTip = prev;
       }
       byte[] hash = Digests.sha256(line);
       entries.add(entry);
+      records.add(record);
       entryHashes.add(HexFormat.of().formatHex(hash));
       tree.append(hash);
       return null;

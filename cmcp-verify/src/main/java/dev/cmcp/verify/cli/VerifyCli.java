@@ -13,6 +13,7 @@ import dev.cmcp.verify.evidence.TrustStore;
 import dev.cmcp.verify.evidence.TrustStoreException;
 import dev.cmcp.verify.evidence.snp.TcbVersion;
 import dev.cmcp.verify.evidence.tdx.TcbStatus;
+import dev.cmcp.verify.evidence.tpm.TpmTrust;
 import java.io.IOException;
 import java.io.PrintStream;
 import java.nio.file.NoSuchFileException;
@@ -53,6 +54,9 @@ public final class VerifyCli {
    * @param minTcb {@code --min-tcb}: the lowest SEV-SNP REPORTED_TCB accepted, {@code bootloader=3,tee=0,snp=8,microcode=115}
    * @param acceptTcbStatus {@code --accept-tcb-status}: TDX TCB statuses accepted besides UpToDate, comma-separated
    * @param auditDir {@code --audit-dir}: the audit folder, every epoch replayed and linked, the claim's compared
+   * @param tpmAkCa {@code --tpm-ak-ca}: PEM of the enrollment CA that signs AK certificates ({@code cmcp tpm enroll})
+   * @param tpmEkRoots {@code --tpm-ek-roots}: PEM of the TPM manufacturers' EK roots and intermediates; with
+   *     {@code tpmAkCa} (both or neither) an enrolled TPM's claim can be {@code verified}
    */
   public record Arguments(
       Path claim,
@@ -67,7 +71,19 @@ public final class VerifyCli {
       boolean json,
       Optional<String> minTcb,
       Optional<String> acceptTcbStatus,
-      Optional<Path> auditDir) {
+      Optional<Path> auditDir,
+      Optional<Path> tpmAkCa,
+      Optional<Path> tpmEkRoots) {
+
+    /** Without TPM anchors. */
+    public Arguments(
+        Path claim, Optional<String> expectedBundleHash, Optional<String> expectedMeasurement, Optional<Path> auditLog,
+        Optional<Path> certs, boolean allowSoftware, boolean acceptAnyBundle, boolean acceptAnyMeasurement,
+        Optional<Instant> now, boolean json, Optional<String> minTcb, Optional<String> acceptTcbStatus,
+        Optional<Path> auditDir) {
+      this(claim, expectedBundleHash, expectedMeasurement, auditLog, certs, allowSoftware, acceptAnyBundle,
+          acceptAnyMeasurement, now, json, minTcb, acceptTcbStatus, auditDir, Optional.empty(), Optional.empty());
+    }
 
     /** Without an audit folder. */
     public Arguments(
@@ -146,6 +162,13 @@ public final class VerifyCli {
     }
     if (arguments.certs().isPresent()) {
       options = options.withTrustStore(TrustStore.load(arguments.certs().get()));
+    }
+    if (arguments.tpmAkCa().isPresent() != arguments.tpmEkRoots().isPresent()) {
+      throw new IllegalArgumentException("give --tpm-ak-ca and --tpm-ek-roots together: an AK certificate means"
+          + " nothing without its EK certificate's chain, and an EK certificate says nothing about the AK");
+    }
+    if (arguments.tpmAkCa().isPresent()) {
+      options = options.withTpmTrust(TpmTrust.load(arguments.tpmAkCa().get(), arguments.tpmEkRoots().get()));
     }
     return options;
   }

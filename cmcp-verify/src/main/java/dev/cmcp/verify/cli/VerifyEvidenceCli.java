@@ -2,6 +2,8 @@ package dev.cmcp.verify.cli;
 
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.cmcp.verify.base.BoundedRead;
+import dev.cmcp.verify.collateral.CollateralException;
+import dev.cmcp.verify.collateral.CollateralFetcher;
 import dev.cmcp.verify.evidence.EvidenceReport;
 import dev.cmcp.verify.evidence.TrustStore;
 import dev.cmcp.verify.evidence.TrustStoreException;
@@ -14,6 +16,7 @@ import dev.cmcp.verify.evidence.tdx.TdxException;
 import dev.cmcp.verify.evidence.tdx.TdxPolicy;
 import dev.cmcp.verify.evidence.tdx.TdxVerifier;
 import dev.cmcp.verify.evidence.tpm.TpmReport;
+import dev.cmcp.verify.evidence.tpm.TpmTrust;
 import dev.cmcp.verify.evidence.tpm.TpmVerifier;
 import java.io.IOException;
 import java.io.PrintStream;
@@ -34,11 +37,12 @@ import java.util.regex.Pattern;
  * own, for operators and auditors who hold a report or quote rather than a claim. The gateway's
  * command parses the options into {@link Arguments} and returns {@link #run}'s exit code.
  *
- * <p>Exit codes as {@link VerifyCli}'s: 0 no check failed, 1 a check failed or the evidence file
- * cannot be read, 2 an option value is malformed or the certificates folder cannot be read. Raw
- * evidence has no policy to expect, so 0 needs only the genuineness checks and the expectations
- * given ({@code --report-data}, {@code --expected-measurement}) to pass; the report lists those
- * not given ({@code NOT GIVEN}, JSON {@code not_given}). A TPM quote whose attestation key is not
+ * <p>Exit codes as {@link VerifyCli}'s: 0 no check failed, 1 a check failed, the evidence file
+ * cannot be read or collateral asked for with {@code --fetch-collateral} cannot be had, 2 an
+ * option value is malformed or the certificates folder cannot be read. Raw evidence has no
+ * policy to expect, so 0 needs only the genuineness checks and the expectations given
+ * ({@code --report-data}, {@code --expected-measurement}) to pass; the report lists those not
+ * given ({@code NOT GIVEN}, JSON {@code not_given}). A TPM quote whose attestation key is not
  * certified exits 3: at best {@code partially_verified} (see {@link TpmReport#exitCode}).
  */
 public final class VerifyEvidenceCli {
@@ -65,6 +69,8 @@ public final class VerifyEvidenceCli {
    * @param json {@code --json}: print the report as JSON instead of one line per check
    * @param minTcb {@code --min-tcb}: the lowest SEV-SNP REPORTED_TCB accepted, {@code bootloader=3,tee=0,snp=8,microcode=115}
    * @param acceptTcbStatus {@code --accept-tcb-status}: TDX TCB statuses accepted besides UpToDate, comma-separated
+   * @param collateral {@code --fetch-collateral}: where collateral comes from besides {@code certs}; {@link
+   *     CollateralFetcher#offline()} unless asked
    */
   public record Arguments(
       String platform,
@@ -75,7 +81,16 @@ public final class VerifyEvidenceCli {
       Optional<Instant> now,
       boolean json,
       Optional<String> minTcb,
-      Optional<String> acceptTcbStatus) {
+      Optional<String> acceptTcbStatus,
+      CollateralFetcher collateral) {
+
+    /** Offline: collateral only from {@code certs}. */
+    public Arguments(
+        String platform, Path evidence, Path certs, Optional<String> reportData, Optional<String> expectedMeasurement,
+        Optional<Instant> now, boolean json, Optional<String> minTcb, Optional<String> acceptTcbStatus) {
+      this(platform, evidence, certs, reportData, expectedMeasurement, now, json, minTcb, acceptTcbStatus,
+          CollateralFetcher.offline());
+    }
 
     /** Without a minimum SEV-SNP TCB or extra TDX TCB statuses. */
     public Arguments(
@@ -136,6 +151,17 @@ public final class VerifyEvidenceCli {
       return VerifyCli.FAILED;
     }
     Instant now = arguments.now().orElseGet(Instant::now);
+    try {
+      CollateralFetcher.Fetched fetched = platform.equals("sev-snp")
+          ? arguments.collateral().forSnp(evidence.get(), now)
+          : arguments.collateral().forTdx(evidence.get(), now);
+      fetched.notes().forEach(note -> err.println(COMMAND + "collateral: " + note));
+      certs = certs.plus(fetched.store());
+      collateral = TdxCollateral.from(certs);
+    } catch (CollateralException | TdxException e) {
+      err.println(COMMAND + e.getMessage());
+      return VerifyCli.FAILED;
+    }
     EvidenceReport report = (platform.equals("sev-snp")
         ? SnpVerifier.verify(evidence.get(), certs, reportData, now, snpPolicy)
         : TdxVerifier.verify(evidence.get(), collateral, reportData, now, tdxPolicy).toEvidenceReport())
@@ -152,7 +178,7 @@ public final class VerifyEvidenceCli {
       return VerifyCli.FAILED;
     }
     TpmReport report = TpmVerifier.verify(tpmEvidenceJson(evidence.get()), reportData, pcrDigest,
-        arguments.now().orElseGet(Instant::now));
+        TpmTrust.notConfigured(), arguments.now().orElseGet(Instant::now));
     List<String> notGiven = notGiven(arguments);
     if (arguments.json()) {
       ObjectNode json = report.toJson();

@@ -115,6 +115,59 @@ class AuditLogReplayTest {
     assertBroken(gateway.log(), 2, "not valid UTF-8");
   }
 
+  @Test
+  void entriesReadAsTheirKindsRecordsIncludingTheOlderDecisionsWithoutActionOrRequestId() {
+    AuditLogReplay.Intact log = intact(TestGateway.withTwoSessions(dir).log());
+
+    assertThat(log.genesis().previousEpoch()).isEmpty();
+    AuditRecord.Decision decision = (AuditRecord.Decision) log.record(1);
+    assertThat(decision.tool()).isEqualTo("crm.contacts");
+    assertThat(decision.action()).isEqualTo("call_tool");
+    assertThat(decision.requestId()).isEmpty();
+    assertThat(((AuditRecord.Outcome) log.record(3)).decisionIndex()).isEqualTo(1);
+  }
+
+  @Test
+  void anEntryOfAnUnknownKindIsBroken() throws IOException {
+    TestGateway gateway = new TestGateway(dir);
+    ObjectNode entry = chained(gateway, "surprise");
+
+    Files.write(gateway.log(), AuditEntry.line(entry), StandardOpenOption.APPEND);
+
+    assertBroken(gateway.log(), 2, "entry.type: \"surprise\" is no entry kind this verifier knows");
+  }
+
+  @Test
+  void anEntryWithAMemberItsKindDoesNotDefineIsBroken() throws IOException {
+    TestGateway gateway = new TestGateway(dir);
+    ObjectNode entry = chained(gateway, "bundle_reload").put("previous_bundle_hash", "a").put("bundle_hash", "b");
+    entry.put("arguments", "{\"ssn\":\"123\"}");
+
+    Files.write(gateway.log(), AuditEntry.line(entry), StandardOpenOption.APPEND);
+
+    assertBroken(gateway.log(), 2, "entry.arguments: unknown member");
+  }
+
+  @Test
+  void anEntryMissingAMemberOfItsKindIsBroken() throws IOException {
+    TestGateway gateway = new TestGateway(dir);
+    ObjectNode entry = chained(gateway, "bundle_reload").put("previous_bundle_hash", "a");
+
+    Files.write(gateway.log(), AuditEntry.line(entry), StandardOpenOption.APPEND);
+
+    assertBroken(gateway.log(), 2, "entry.bundle_hash: missing");
+  }
+
+  private static ObjectNode chained(TestGateway gateway, String type) {
+    ObjectNode entry = JsonNodeFactory.instance.objectNode();
+    entry.put("index", gateway.length());
+    entry.put("type", type);
+    entry.put("time", "2026-11-25T10:00:01.500Z");
+    entry.put("epoch", TestGateway.EPOCH);
+    entry.put("prev", gateway.entryHash(gateway.length() - 1));
+    return entry;
+  }
+
   private ObjectNode genesis(String prev) {
     ObjectNode genesis = JsonNodeFactory.instance.objectNode();
     genesis.put("index", 0);
@@ -122,6 +175,13 @@ class AuditLogReplayTest {
     genesis.put("time", "2026-11-25T10:00:00.000Z");
     genesis.put("epoch", "20261125T100000Z-00000000");
     genesis.put("prev", prev);
+    genesis.put("gateway_version", "0.1.0");
+    genesis.put("platform", "software");
+    genesis.put("measurement", "00".repeat(48));
+    genesis.put("bundle_hash", "sha256:" + "11".repeat(32));
+    genesis.put("catalog_hash", "sha256:" + "22".repeat(32));
+    genesis.put("enforcement_mode", "enforcing");
+    genesis.put("key_thumbprint", "thumbprint");
     return genesis;
   }
 

@@ -80,6 +80,18 @@ class VerifyCliTest {
   }
 
   @Test
+  void oneTpmAnchorWithoutTheOtherIsAUsageError() {
+    VerifyCli.Arguments onlyAkCa = new VerifyCli.Arguments(claim, Optional.empty(), Optional.empty(), Optional.empty(),
+        Optional.empty(), false, false, false, Optional.empty(), false, Optional.empty(), Optional.empty(), Optional.empty(),
+        Optional.of(claim), Optional.empty());
+
+    assertThat(VerifyCli.run(onlyAkCa, new PrintStream(out, true, StandardCharsets.UTF_8),
+        new PrintStream(err, true, StandardCharsets.UTF_8))).isEqualTo(VerifyCli.USAGE);
+    assertThat(err.toString(StandardCharsets.UTF_8)).contains("give --tpm-ak-ca and --tpm-ek-roots together");
+    assertThat(out()).isEmpty();
+  }
+
+  @Test
   void anExpectationAndItsAcceptedAbsenceTogetherAreAUsageError() {
     VerifyCli.Arguments both = new VerifyCli.Arguments(claim, Optional.of(TestGateway.BUNDLE_HASH), Optional.empty(),
         Optional.empty(), Optional.empty(), true, true, false, Optional.empty(), false);

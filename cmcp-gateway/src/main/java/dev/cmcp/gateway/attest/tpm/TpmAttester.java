@@ -6,6 +6,7 @@ import dev.cmcp.verify.base.Digests;
 import dev.cmcp.verify.evidence.tpm.TpmCheck;
 import dev.cmcp.verify.evidence.tpm.TpmEvidence;
 import dev.cmcp.verify.evidence.tpm.TpmReport;
+import dev.cmcp.verify.evidence.tpm.TpmTrust;
 import dev.cmcp.verify.evidence.tpm.TpmVerifier;
 import java.io.IOException;
 import java.io.UncheckedIOException;
@@ -116,7 +117,7 @@ public final class TpmAttester implements AutoCloseable {
         akRecreated = true;
         continue;
       }
-      TpmReport report = TpmVerifier.verify(evidence.toJson(), Optional.of(binding), Optional.empty(), Instant.now());
+      TpmReport report = TpmVerifier.verify(evidence.toJson(), Optional.of(binding), Optional.empty(), TpmTrust.notConfigured(), Instant.now());
       Optional<TpmReport.Check> failed = report.checks().stream().filter(c -> c.status() == CheckStatus.FAIL).findFirst();
       if (failed.isEmpty()) {
         return new TpmQuote(evidence, report.quote().orElseThrow().pcrDigest());

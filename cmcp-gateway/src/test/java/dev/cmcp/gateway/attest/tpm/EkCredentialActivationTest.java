@@ -92,7 +92,7 @@ class EkCredentialActivationTest {
     assertThat(chain).hasSize(3);
     assertThat(chain.get(1)).contains("swtpm-localca");
     assertThatThrownBy(() -> EkCertificate.chain(ekCertificate, TrustStore.load(otherRoots), Instant.now()))
-        .isInstanceOf(TpmFormatException.class).hasMessageContaining("does not chain to a root");
+        .isInstanceOf(TpmFormatException.class).hasMessageContaining("does not chain to the given manufacturer root");
   }
 
   @Test

@@ -13,6 +13,7 @@ import dev.cmcp.verify.base.Verdict;
 import dev.cmcp.verify.evidence.tpm.TpmCheck;
 import dev.cmcp.verify.evidence.tpm.TpmEvidence;
 import dev.cmcp.verify.evidence.tpm.TpmReport;
+import dev.cmcp.verify.evidence.tpm.TpmTrust;
 import dev.cmcp.verify.evidence.tpm.TpmVerifier;
 import java.io.IOException;
 import java.net.InetAddress;
@@ -212,7 +213,7 @@ class TpmAttesterTest {
   }
 
   private static TpmReport verify(TpmEvidence evidence, byte[] binding, Optional<String> measurement) {
-    return TpmVerifier.verify(evidence.toJson(), Optional.of(binding), measurement, Instant.now());
+    return TpmVerifier.verify(evidence.toJson(), Optional.of(binding), measurement, TpmTrust.notConfigured(), Instant.now());
   }
 
   private static byte[] binding(String seed) {

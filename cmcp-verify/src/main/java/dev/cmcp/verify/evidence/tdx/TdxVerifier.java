@@ -336,7 +336,7 @@ public final class TdxVerifier {
   }
 
   /** The quote's PEM chain: exactly PCK certificate, PCK CA, root, and nothing else but whitespace. */
-  private static List<X509Certificate> parseChain(byte[] pem) throws TdxException {
+  static List<X509Certificate> parseChain(byte[] pem) throws TdxException {
     String text = new String(pem, StandardCharsets.ISO_8859_1);
     Matcher block = PEM_CERTIFICATE.matcher(text);
     List<X509Certificate> chain = new ArrayList<>();

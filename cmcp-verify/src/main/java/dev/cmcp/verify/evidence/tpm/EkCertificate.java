@@ -36,24 +36,37 @@ public final class EkCertificate {
    * @throws TpmFormatException naming why no valid chain exists at {@code now}
    */
   public static List<String> chain(X509Certificate ek, TrustStore store, Instant now) throws TpmFormatException {
+    return chain(ek, store, now, "the EK certificate", "manufacturer root",
+        "put the TPM vendor's root CA certificate (self-signed) there");
+  }
+
+  /**
+   * The chain from {@code leaf} to a self-signed root of {@code store} (its other certificates
+   * are intermediates, its CRLs applied), as subject names leaf first; shared by EK and AK
+   * certificates.
+   *
+   * @param leafName how messages name the leaf, e.g. {@code the AK certificate}
+   * @param rootName how messages name the root, e.g. {@code enrollment CA}
+   * @param noRootHint what to do when {@code store} holds no root
+   */
+  static List<String> chain(X509Certificate leaf, TrustStore store, Instant now, String leafName, String rootName,
+      String noRootHint) throws TpmFormatException {
     Set<TrustAnchor> anchors = store.certificates().stream()
         .filter(c -> c.getSubjectX500Principal().equals(c.getIssuerX500Principal()))
         .map(c -> new TrustAnchor(c, null))
         .collect(Collectors.toSet());
     if (anchors.isEmpty()) {
-      throw new TpmFormatException("no manufacturer root in the certificates folder: put the TPM vendor's root CA"
-          + " certificate (self-signed) there");
+      throw new TpmFormatException("no " + rootName + " given: " + noRootHint);
     }
-    List<X509Certificate> others = new ArrayList<>(store.certificates());
-    others.add(ek);
+    List<Object> material = new ArrayList<>(store.certificates());
+    material.add(leaf);
+    material.addAll(store.crls());
     try {
       X509CertSelector target = new X509CertSelector();
-      target.setCertificate(ek);
+      target.setCertificate(leaf);
       PKIXBuilderParameters parameters = new PKIXBuilderParameters(anchors, target);
       parameters.setDate(Date.from(now));
       parameters.setRevocationEnabled(!store.crls().isEmpty());
-      List<Object> material = new ArrayList<>(others);
-      material.addAll(store.crls());
       parameters.addCertStore(CertStore.getInstance("Collection", new CollectionCertStoreParameters(material)));
       PKIXCertPathBuilderResult result = (PKIXCertPathBuilderResult) CertPathBuilder.getInstance("PKIX").build(parameters);
       CertPath path = result.getCertPath();
@@ -62,8 +75,8 @@ public final class EkCertificate {
       names.add(result.getTrustAnchor().getTrustedCert().getSubjectX500Principal().getName());
       return names;
     } catch (GeneralSecurityException e) {
-      throw new TpmFormatException("the EK certificate " + ek.getSubjectX500Principal().getName() + " (issuer "
-          + ek.getIssuerX500Principal().getName() + ") does not chain to a root in the certificates folder at " + now
+      throw new TpmFormatException(leafName + " " + leaf.getSubjectX500Principal().getName() + " (issuer "
+          + leaf.getIssuerX500Principal().getName() + ") does not chain to the given " + rootName + " at " + now
           + ": " + Optional.ofNullable(e.getMessage()).orElse(e.getClass().getSimpleName()), e);
     }
   }

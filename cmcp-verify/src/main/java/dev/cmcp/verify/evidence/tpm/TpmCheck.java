@@ -16,7 +16,11 @@ public enum TpmCheck {
   PCR_DIGEST,
   /** The quote's pcrDigest equals the expected measurement (skipped when none is given). */
   MEASUREMENT,
-  /** The AK is certified to live in a genuine TPM: needs an EK certificate chain, which this version does not take. */
+  /**
+   * The AK is certified to live in a genuine TPM: its AK certificate chains to the enrollment CA
+   * and names this AK and an EK certificate that chains to a manufacturer root (skipped when no
+   * anchors are given; failed when they are and the evidence carries no certificates).
+   */
   AK_TRUST;
 
   /** {@code ak_signature}, as reports print it. */

@@ -11,6 +11,7 @@ import java.util.HashSet;
 import java.util.HexFormat;
 import java.util.List;
 import java.util.Map;
+import java.util.Optional;
 import java.util.Set;
 import java.util.TreeSet;
 import java.util.regex.Pattern;
@@ -23,20 +24,27 @@ import java.util.regex.Pattern;
  * <p>JSON (canonical, RFC 8785; byte strings base64url without padding, digests lower-case hex):
  * {@code {"format":"cmcp-tpm-evidence-v1","attest":<TPMS_ATTEST>,"signature":<TPMT_SIGNATURE>,
  * "ak_public":<TPMT_PUBLIC>,"pcrs":{"sha256":{"0":<hex>,...}}}}. The PCR values are not signed
- * themselves: the quote signs their digest, which the verifier recomputes.
+ * themselves: the quote signs their digest, which the verifier recomputes. An enrolled AK adds,
+ * both together or neither, {@code "ak_certificate":<DER>} (the AK certificate {@code cmcp tpm
+ * enroll} issued, {@link AkCertificate}) and {@code "ek_certificate":<DER>} (the TPM's EK
+ * certificate, as read from its NV index); evidence without them is still valid v1 evidence.
  *
  * @param attest the marshaled TPMS_ATTEST the TPM signed
  * @param signature the marshaled TPMT_SIGNATURE over {@code attest}
  * @param akPublic the marshaled TPMT_PUBLIC of the attestation key (no TPM2B size prefix)
  * @param pcrs the quoted PCR values
+ * @param enrollment the AK and EK certificates of an enrolled AK; empty for an uncertified AK
  */
-public record TpmEvidence(byte[] attest, byte[] signature, byte[] akPublic, List<PcrValue> pcrs) {
+public record TpmEvidence(byte[] attest, byte[] signature, byte[] akPublic, List<PcrValue> pcrs, Optional<Enrollment> enrollment) {
 
   public static final String FORMAT = "cmcp-tpm-evidence-v1";
 
   /** Far above any real quote (a few hundred bytes with 24 PCRs in 4 banks), far below a problem. */
   private static final int MAX_JSON_BYTES = 64 * 1024;
   private static final Set<String> FIELDS = Set.of("format", "attest", "signature", "ak_public", "pcrs");
+  private static final Set<String> ENROLLMENT_FIELDS = Set.of("ak_certificate", "ek_certificate");
+  /** A certificate is a few KiB; the limit only keeps both within the evidence's. */
+  private static final int MAX_CERTIFICATE_BYTES = 16 * 1024;
   private static final Pattern PCR_INDEX = Pattern.compile("0|[1-9][0-9]?");
   private static final Pattern LOWER_HEX = Pattern.compile("([0-9a-f]{2})+");
   private static final int MAX_PCR_INDEX = 63;
@@ -66,7 +74,42 @@ public record TpmEvidence(byte[] attest, byte[] signature, byte[] akPublic, List
     }
   }
 
+  /**
+   * The certificates of an enrolled AK, as DER; they are parsed and checked by {@link TpmVerifier}.
+   *
+   * @param akCertificate the AK certificate the enrollment CA issued ({@link AkCertificate})
+   * @param ekCertificate the TPM's EK certificate, whose SHA-256 the AK certificate names
+   */
+  public record Enrollment(byte[] akCertificate, byte[] ekCertificate) {
+    public Enrollment {
+      for (byte[] der : List.of(akCertificate, ekCertificate)) {
+        if (der.length == 0 || der.length > MAX_CERTIFICATE_BYTES) {
+          throw new IllegalArgumentException("a certificate of an enrolled AK has 1 to " + MAX_CERTIFICATE_BYTES
+              + " bytes, not " + der.length);
+        }
+      }
+      akCertificate = akCertificate.clone();
+      ekCertificate = ekCertificate.clone();
+    }
+
+    @Override
+    public byte[] akCertificate() {
+      return akCertificate.clone();
+    }
+
+    @Override
+    public byte[] ekCertificate() {
+      return ekCertificate.clone();
+    }
+  }
+
+  /** Evidence of an AK that no enrollment certifies. */
+  public TpmEvidence(byte[] attest, byte[] signature, byte[] akPublic, List<PcrValue> pcrs) {
+    this(attest, signature, akPublic, pcrs, Optional.empty());
+  }
+
   public TpmEvidence {
+    java.util.Objects.requireNonNull(enrollment, "enrollment");
     attest = attest.clone();
     signature = signature.clone();
     akPublic = akPublic.clone();
@@ -101,6 +144,10 @@ public record TpmEvidence(byte[] attest, byte[] signature, byte[] akPublic, List
     json.put("attest", base64Url(attest));
     json.put("signature", base64Url(signature));
     json.put("ak_public", base64Url(akPublic));
+    enrollment.ifPresent(e -> {
+      json.put("ak_certificate", base64Url(e.akCertificate()));
+      json.put("ek_certificate", base64Url(e.ekCertificate()));
+    });
     ObjectNode banks = json.putObject("pcrs");
     for (PcrValue pcr : pcrs) {
       ObjectNode bank = banks.has(pcr.bank()) ? (ObjectNode) banks.get(pcr.bank()) : banks.putObject(pcr.bank());
@@ -115,8 +162,8 @@ public record TpmEvidence(byte[] attest, byte[] signature, byte[] akPublic, List
   }
 
   /**
-   * Reads the evidence JSON strictly: every field present, nothing else, every value in its
-   * exact form. The TPM structures inside are read by {@link TpmVerifier}, not here.
+   * Reads the evidence JSON strictly: every field present, the two certificates of an enrolled
+   * AK both or neither, nothing else, every value in its exact form. The TPM structures inside are read by {@link TpmVerifier}, not here.
    *
    * @throws TpmFormatException naming the member, as {@code evidence.attest: not base64url}
    */
@@ -135,15 +182,26 @@ public record TpmEvidence(byte[] attest, byte[] signature, byte[] akPublic, List
     }
     Set<String> names = new TreeSet<>();
     node.fieldNames().forEachRemaining(names::add);
-    if (!names.equals(new TreeSet<>(FIELDS))) {
-      throw new TpmFormatException("evidence: fields are " + names + ", expected exactly " + new TreeSet<>(FIELDS));
+    Set<String> enrolled = new TreeSet<>(FIELDS);
+    enrolled.addAll(ENROLLMENT_FIELDS);
+    if (!names.equals(new TreeSet<>(FIELDS)) && !names.equals(enrolled)) {
+      throw new TpmFormatException("evidence: fields are " + names + ", expected exactly " + new TreeSet<>(FIELDS)
+          + ", or those and " + new TreeSet<>(ENROLLMENT_FIELDS) + " together");
     }
     String format = text(node, "format");
     if (!format.equals(FORMAT)) {
       throw new TpmFormatException("evidence.format: expected \"" + FORMAT + "\", found \"" + format + "\"");
     }
-    return new TpmEvidence(
-        bytes(node, "attest"), bytes(node, "signature"), bytes(node, "ak_public"), pcrValues(node.get("pcrs")));
+    Optional<Enrollment> enrollment = Optional.empty();
+    if (names.containsAll(ENROLLMENT_FIELDS)) {
+      try {
+        enrollment = Optional.of(new Enrollment(bytes(node, "ak_certificate"), bytes(node, "ek_certificate")));
+      } catch (IllegalArgumentException e) {
+        throw new TpmFormatException("evidence.ak_certificate/ek_certificate: " + e.getMessage());
+      }
+    }
+    return new TpmEvidence(bytes(node, "attest"), bytes(node, "signature"), bytes(node, "ak_public"),
+        pcrValues(node.get("pcrs")), enrollment);
   }
 
   private static List<PcrValue> pcrValues(JsonNode banks) throws TpmFormatException {

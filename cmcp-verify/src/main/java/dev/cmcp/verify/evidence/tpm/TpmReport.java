@@ -15,10 +15,11 @@ import java.util.Optional;
  * The outcome of checking one TPM quote: every named check with its status and reason, and the
  * quote's fields when it could be parsed.
  *
- * <p>{@link Verdict#VERIFIED} needs every check to pass, {@code ak_trust} included, which this
- * version cannot do (no EK certificate chain): a quote whose other checks all pass is
- * {@link Verdict#PARTIALLY_VERIFIED}, like software evidence: internally consistent, and bound
- * to the claim, but not anchored to a TPM manufacturer.
+ * <p>{@link Verdict#VERIFIED} needs every check to pass, {@code ak_trust} included, which needs
+ * an enrolled AK and the anchors to check it with ({@link TpmTrust.Anchors}): a quote whose
+ * other checks all pass but whose {@code ak_trust} is skipped is {@link Verdict#PARTIALLY_VERIFIED},
+ * like software evidence: internally consistent, and bound to the claim, but not anchored to a
+ * TPM manufacturer.
  */
 public record TpmReport(List<Check> checks, Optional<QuoteFields> quote) {
 

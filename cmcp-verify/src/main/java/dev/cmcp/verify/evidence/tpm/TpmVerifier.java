@@ -3,15 +3,20 @@ package dev.cmcp.verify.evidence.tpm;
 import dev.cmcp.verify.base.CheckStatus;
 import dev.cmcp.verify.evidence.tpm.TpmReport.Check;
 import dev.cmcp.verify.evidence.tpm.TpmReport.QuoteFields;
+import java.io.ByteArrayInputStream;
 import java.io.ByteArrayOutputStream;
 import java.security.GeneralSecurityException;
 import java.security.MessageDigest;
 import java.security.PublicKey;
 import java.security.Signature;
+import java.security.cert.CertificateException;
+import java.security.cert.CertificateFactory;
+import java.security.cert.X509Certificate;
 import java.security.spec.MGF1ParameterSpec;
 import java.security.spec.PSSParameterSpec;
 import java.time.Instant;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.HexFormat;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -25,7 +30,9 @@ import java.util.stream.Collectors;
  * Checks a TPM 2.0 quote ({@link TpmEvidence}) offline. The quote says: "the key AK signed these
  * PCR digests, with this qualifying data". Each part of that is its own named check, so a report
  * says exactly which one broke. What the quote cannot say by itself is that AK belongs to a real
- * TPM: that needs an EK certificate chain, and until one is supplied {@code ak_trust} says so.
+ * TPM: {@code ak_trust} passes only for an enrolled AK, whose AK certificate (carried in the
+ * evidence) chains to the auditor's enrollment CA and names this AK and an EK certificate that
+ * chains to a TPM manufacturer's root ({@link TpmTrust.Anchors}).
  * Nothing here throws on bad input: it fails a check instead.
  */
 public final class TpmVerifier {
@@ -33,10 +40,12 @@ public final class TpmVerifier {
   private static final int BINDING_BYTES = 64;
   private static final HexFormat HEX = HexFormat.of();
 
-  static final String AK_NOT_CERTIFIED = "AK not certified: no EK certificate chain supplied. The quote proves that "
-      + "the holder of this AK signed it, not that a TPM did: that needs the TPM's EK certificate chained to its "
-      + "manufacturer's root, and proof that the AK lives in the same TPM (an AK certificate issued after "
-      + "TPM2_MakeCredential/ActivateCredential against that EK, or the TPM's IAK certificate)";
+  static final String AK_NOT_CERTIFIED = "AK not certified: no EK certificate chain or AK certificate in the evidence. The quote proves"
+      + " that the holder of this AK signed it, not that a TPM did: that needs the TPM's EK certificate chained to its"
+      + " manufacturer's root, and proof that the AK lives in the same TPM (an AK certificate issued by cmcp tpm enroll"
+      + " after TPM2_MakeCredential/ActivateCredential against that EK)";
+  static final String NO_ANCHORS = "AK not checked: the evidence carries an AK certificate, but no enrollment CA and"
+      + " TPM manufacturer roots were given (--tpm-ak-ca, --tpm-ek-roots), so nothing ties the AK to a TPM";
 
   private TpmVerifier() {}
 
@@ -45,13 +54,17 @@ public final class TpmVerifier {
    * @param expectedBinding the claim's 64-byte binding, whose SHA-256 must be the quote's
    *     qualifying data; empty to skip that check
    * @param expectedMeasurement hex PCR digest the quote must carry; empty to skip that check
-   * @param now when an EK certificate chain would have to be valid; not used until one is taken
+   * @param trust the enrollment CA and manufacturer roots {@code ak_trust} checks the AK with, or
+   *     {@link TpmTrust#notConfigured()}: then {@code ak_trust} is skipped and the result at best partial
+   * @param now when the AK and EK certificate chains must be valid
    * @throws IllegalArgumentException when {@code expectedBinding} is not 64 bytes: a caller's
    *     mistake, not bad evidence
    */
   public static TpmReport verify(
-      byte[] evidenceJson, Optional<byte[]> expectedBinding, Optional<String> expectedMeasurement, Instant now) {
+      byte[] evidenceJson, Optional<byte[]> expectedBinding, Optional<String> expectedMeasurement, TpmTrust trust,
+      Instant now) {
     Objects.requireNonNull(now, "now");
+    Objects.requireNonNull(trust, "trust");
     expectedBinding.ifPresent(binding -> {
       if (binding.length != BINDING_BYTES) {
         throw new IllegalArgumentException("the expected binding has " + binding.length + " bytes, not " + BINDING_BYTES);
@@ -77,19 +90,85 @@ public final class TpmVerifier {
     checks.put(TpmCheck.QUALIFYING_DATA, qualifyingData(parsed.attest, expectedBinding));
     checks.put(TpmCheck.PCR_DIGEST, pcrDigest(parsed));
     checks.put(TpmCheck.MEASUREMENT, measurement(parsed.attest, expectedMeasurement));
-    checks.put(TpmCheck.AK_TRUST, new Check(TpmCheck.AK_TRUST, CheckStatus.SKIP, AK_NOT_CERTIFIED));
+    checks.put(TpmCheck.AK_TRUST, akTrust(parsed, trust, now));
     return new TpmReport(List.copyOf(checks.values()), Optional.of(fields(parsed)));
   }
 
-  /** The evidence with its three TPM structures read, and the AK as a JDK key. */
-  private record Parsed(TpmEvidence evidence, TpmsAttest attest, TpmtSignature signature, TpmtPublic ak, PublicKey akKey) {
+  /** The evidence with its three TPM structures and its certificates read, and the AK as a JDK key. */
+  private record Parsed(TpmEvidence evidence, TpmsAttest attest, TpmtSignature signature, TpmtPublic ak, PublicKey akKey,
+      Optional<Certificates> certificates) {
     static Parsed of(byte[] json) throws TpmFormatException {
       TpmEvidence evidence = TpmEvidence.fromJson(json);
       TpmsAttest attest = TpmsAttest.parse(evidence.attest());
       TpmtSignature signature = TpmtSignature.parse(evidence.signature());
       TpmtPublic ak = TpmtPublic.parse(evidence.akPublic());
-      return new Parsed(evidence, attest, signature, ak, ak.key().toJdkKey());
+      Optional<Certificates> certificates = Optional.empty();
+      if (evidence.enrollment().isPresent()) {
+        TpmEvidence.Enrollment enrollment = evidence.enrollment().get();
+        certificates = Optional.of(new Certificates(
+            x509(enrollment.akCertificate(), "ak_certificate"), x509(enrollment.ekCertificate(), "ek_certificate"),
+            TpmHash.SHA256.digest(enrollment.ekCertificate())));
+      }
+      return new Parsed(evidence, attest, signature, ak, ak.key().toJdkKey(), certificates);
     }
+
+    private static X509Certificate x509(byte[] der, String field) throws TpmFormatException {
+      try {
+        return (X509Certificate) CertificateFactory.getInstance("X.509").generateCertificate(new ByteArrayInputStream(der));
+      } catch (CertificateException | ClassCastException e) {
+        throw new TpmFormatException("evidence." + field + ": not an X.509 certificate in DER (" + e.getMessage() + ")");
+      }
+    }
+  }
+
+  private record Certificates(X509Certificate ak, X509Certificate ek, byte[] ekSha256) {}
+
+  /**
+   * Whether an enrollment ties the AK to a genuine TPM: the AK certificate chains to the
+   * enrollment CA, its AkBinding names this AK's Name and this EK certificate, its key is the
+   * AK's, and the EK certificate chains to a manufacturer root. Anchors given and no
+   * certificates in the evidence is a failure: the auditor asked for an enrolled AK.
+   */
+  private static Check akTrust(Parsed parsed, TpmTrust trust, Instant now) {
+    return switch (trust) {
+      case TpmTrust.NotConfigured none -> new Check(TpmCheck.AK_TRUST, CheckStatus.SKIP,
+          parsed.certificates.isPresent() ? NO_ANCHORS : AK_NOT_CERTIFIED);
+      case TpmTrust.Anchors anchors -> parsed.certificates
+          .map(certificates -> certified(parsed, certificates, anchors, now))
+          .orElseGet(() -> fail(TpmCheck.AK_TRUST, "the evidence carries no AK and EK certificates, and an enrolled AK was"
+              + " required (--tpm-ak-ca, --tpm-ek-roots): enroll the gateway's TPM with cmcp tpm enroll and configure"
+              + " attestation.tpm_enrollment"));
+    };
+  }
+
+  private static Check certified(Parsed parsed, Certificates certificates, TpmTrust.Anchors anchors, Instant now) {
+    List<String> akChain;
+    AkCertificate.Binding binding;
+    List<String> ekChain;
+    try {
+      akChain = EkCertificate.chain(certificates.ak(), anchors.enrollmentCa(), now, "the AK certificate", "enrollment CA",
+          "give the enrollment CA's certificate (--tpm-ak-ca)");
+      binding = AkCertificate.Binding.of(certificates.ak());
+      ekChain = EkCertificate.chain(certificates.ek(), anchors.manufacturerRoots(), now, "the EK certificate",
+          "manufacturer root", "give the TPM vendor's root CA certificate (--tpm-ek-roots)");
+    } catch (TpmFormatException e) {
+      return fail(TpmCheck.AK_TRUST, e.getMessage());
+    }
+    if (!MessageDigest.isEqual(binding.akName(), parsed.ak.name())) {
+      return fail(TpmCheck.AK_TRUST, "the AK certificate was issued for AK " + HEX.formatHex(binding.akName())
+          + ", the quote was signed by AK " + HEX.formatHex(parsed.ak.name()));
+    }
+    if (!Arrays.equals(certificates.ak().getPublicKey().getEncoded(), parsed.akKey.getEncoded())) {
+      return fail(TpmCheck.AK_TRUST, "the AK certificate's public key is not the AK's, though it names the AK's Name");
+    }
+    if (!MessageDigest.isEqual(binding.ekCertificateSha256(), certificates.ekSha256())) {
+      return fail(TpmCheck.AK_TRUST, "the AK certificate was issued against EK certificate sha256 "
+          + HEX.formatHex(binding.ekCertificateSha256()) + ", the evidence carries EK certificate sha256 "
+          + HEX.formatHex(certificates.ekSha256()));
+    }
+    return pass(TpmCheck.AK_TRUST, "AK certified by enrollment CA " + akChain.get(akChain.size() - 1)
+        + " against EK certificate " + HEX.formatHex(certificates.ekSha256()) + ", which chains to manufacturer root "
+        + ekChain.get(ekChain.size() - 1));
   }
 
   private static Check akAttributes(TpmtPublic ak) {

@@ -14,9 +14,13 @@
  *       (salt of the digest size or the largest the key allows, as TPMs differ). SHA-1
  *       signatures are refused; SHA-1 PCR banks are read.
  *   <li>An ECC AK's point must lie on its curve.
- *   <li>Without an EK certificate chain nothing ties the AK to a TPM: a key made in software
- *       passes every other check. {@code ak_trust} is therefore always {@code skip}, and the
- *       best result is {@code partially_verified}, never {@code verified}.
+ *   <li>Without an enrollment nothing ties the AK to a TPM: a key made in software passes every
+ *       other check. {@code ak_trust} passes only for an AK certificate ({@link
+ *       dev.cmcp.verify.evidence.tpm.AkCertificate}, issued by {@code cmcp tpm enroll} after
+ *       credential activation) that chains to the auditor's enrollment CA and names this AK and
+ *       an EK certificate chaining to a manufacturer root ({@link
+ *       dev.cmcp.verify.evidence.tpm.TpmTrust.Anchors}); otherwise the best result is
+ *       {@code partially_verified}, never {@code verified}.
  * </ul>
  */
 package dev.cmcp.verify.evidence.tpm;

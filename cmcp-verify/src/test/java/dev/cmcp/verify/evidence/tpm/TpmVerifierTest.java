@@ -28,7 +28,7 @@ class TpmVerifierTest {
   private static final byte[] BINDING = TpmFixtures.binding();
 
   private static TpmReport verify(byte[] json) {
-    return TpmVerifier.verify(json, Optional.of(BINDING), Optional.empty(), NOW);
+    return TpmVerifier.verify(json, Optional.of(BINDING), Optional.empty(), TpmTrust.notConfigured(), NOW);
   }
 
   private static TpmReport verify(TpmEvidence evidence) {
@@ -45,7 +45,7 @@ class TpmVerifierTest {
     }
     assertThat(report.check(MEASUREMENT).status()).isEqualTo(CheckStatus.SKIP);
     assertThat(report.check(AK_TRUST).status()).isEqualTo(CheckStatus.SKIP);
-    assertThat(report.check(AK_TRUST).reason()).startsWith("AK not certified: no EK certificate chain supplied");
+    assertThat(report.check(AK_TRUST).reason()).startsWith("AK not certified: no EK certificate chain or AK certificate in the evidence");
     assertThat(report.result()).isEqualTo(Verdict.PARTIALLY_VERIFIED);
     assertThat(report.exitCode()).isEqualTo(3);
   }
@@ -91,8 +91,8 @@ class TpmVerifierTest {
     byte[] json = TpmFixtures.json(TpmFixtures.ECC);
     String digest = verify(json).quote().orElseThrow().pcrDigest();
 
-    TpmReport matching = TpmVerifier.verify(json, Optional.of(BINDING), Optional.of(digest.toUpperCase()), NOW);
-    TpmReport other = TpmVerifier.verify(json, Optional.of(BINDING), Optional.of("00".repeat(32)), NOW);
+    TpmReport matching = TpmVerifier.verify(json, Optional.of(BINDING), Optional.of(digest.toUpperCase()), TpmTrust.notConfigured(), NOW);
+    TpmReport other = TpmVerifier.verify(json, Optional.of(BINDING), Optional.of("00".repeat(32)), TpmTrust.notConfigured(), NOW);
 
     assertThat(matching.check(MEASUREMENT).status()).isEqualTo(CheckStatus.PASS);
     assertThat(other.check(MEASUREMENT).status()).isEqualTo(CheckStatus.FAIL);
@@ -105,7 +105,8 @@ class TpmVerifierTest {
     byte[] otherBinding = BINDING.clone();
     otherBinding[0] ^= 1;
 
-    TpmReport report = TpmVerifier.verify(TpmFixtures.json(TpmFixtures.ECC), Optional.of(otherBinding), Optional.empty(), NOW);
+    TpmReport report = TpmVerifier.verify(TpmFixtures.json(TpmFixtures.ECC), Optional.of(otherBinding), Optional.empty(),
+        TpmTrust.notConfigured(), NOW);
 
     assertThat(report.check(QUALIFYING_DATA).status()).isEqualTo(CheckStatus.FAIL);
     assertThat(report.check(QUALIFYING_DATA).reason()).contains("is not SHA-256 of the expected binding");
@@ -115,7 +116,7 @@ class TpmVerifierTest {
 
   @Test
   void withoutAnExpectedBindingQualifyingDataIsSkipped() {
-    TpmReport report = TpmVerifier.verify(TpmFixtures.json(TpmFixtures.ECC), Optional.empty(), Optional.empty(), NOW);
+    TpmReport report = TpmVerifier.verify(TpmFixtures.json(TpmFixtures.ECC), Optional.empty(), Optional.empty(), TpmTrust.notConfigured(), NOW);
 
     assertThat(report.check(QUALIFYING_DATA).status()).isEqualTo(CheckStatus.SKIP);
   }
