@@ -11,11 +11,14 @@ import java.io.ByteArrayOutputStream;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.PrintStream;
+import java.net.InetAddress;
+import java.net.ServerSocket;
 import java.net.URI;
 import java.net.URLEncoder;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.time.Duration;
 import java.time.Instant;
 import java.util.Arrays;
 import java.util.HexFormat;
@@ -203,6 +206,20 @@ class CollateralFetchTest {
     assertThat(exit).isEqualTo(VerifyCli.FAILED);
     assertThat(err()).contains("cannot fetch " + kds.base().resolve(MILAN_VCEK.substring(1)))
         .contains("larger than 4 MiB").doesNotContain("\tat ");
+  }
+
+  @Test
+  void aServiceThatNeverAnswersIsGivenUpOnAtTheDeadline() throws IOException {
+    // The kernel accepts the connection into the backlog; nothing ever reads the request or answers.
+    try (ServerSocket silent = new ServerSocket(0, 1, InetAddress.getLoopbackAddress())) {
+      URI base = URI.create("http://127.0.0.1:" + silent.getLocalPort() + "/");
+      int exit = verify("sev-snp", SNP_REPORT, SNP_NOW,
+          new KdsPcsFetcher(base, base, CollateralCache.none(), Duration.ofSeconds(1)));
+
+      assertThat(exit).isEqualTo(VerifyCli.FAILED);
+      assertThat(err()).startsWith("cmcp verify-evidence: cannot fetch " + base.resolve(MILAN_VCEK.substring(1)))
+          .contains("no complete answer within").doesNotContain("\tat ");
+    }
   }
 
   @Test
