@@ -23,6 +23,7 @@ import java.time.Instant;
 import java.util.Arrays;
 import java.util.HexFormat;
 import java.util.List;
+import java.util.Locale;
 import java.util.Map;
 import java.util.Objects;
 import java.util.Optional;
@@ -220,6 +221,27 @@ class CollateralFetchTest {
       assertThat(err()).startsWith("cmcp verify-evidence: cannot fetch " + base.resolve(MILAN_VCEK.substring(1)))
           .contains("no complete answer within").doesNotContain("\tat ");
     }
+  }
+
+  @Test
+  void aVlekReportGetsTheAsvkChainsAndNoLeafFromTheKds() throws CollateralException {
+    for (String line : List.of("Milan", "Genoa", "Turin")) {
+      kds.answer("/vlek/v1/" + line + "/cert_chain", StandIn.Answer.ok(fixture("snp/ask_ark_" + line.toLowerCase(Locale.ROOT)
+          + "_vlek.pem")));
+    }
+    byte[] vlekSigned = fixture("snp/attestation.bin");
+    vlekSigned[0x48] = (byte) ((vlekSigned[0x48] & ~0x1C) | (1 << 2)); // SIGNING_KEY = 1, the VLEK
+
+    CollateralFetcher.Fetched fetched =
+        CollateralFetcher.online(kds.base(), pcs.base(), Optional.empty()).forSnp(vlekSigned, SNP_NOW);
+
+    // A version 2 report names no product line: every line's ASVK chain, for the verifier to pick from.
+    assertThat(kds.requests).containsExactly("/vlek/v1/Milan/cert_chain", "/vlek/v1/Milan/crl",
+        "/vlek/v1/Genoa/cert_chain", "/vlek/v1/Genoa/crl", "/vlek/v1/Turin/cert_chain", "/vlek/v1/Turin/crl");
+    assertThat(fetched.store().certificates()).hasSize(6)
+        .allSatisfy(certificate -> assertThat(certificate.getSubjectX500Principal().getName()).containsAnyOf("SEV-VLEK-", "ARK-"));
+    assertThat(fetched.notes()).contains("AMD's KDS has no CRL at " + kds.base() + "vlek/v1/Milan/crl (HTTP 404): revocation"
+        + " of the ASVK is not checked");
   }
 
   @Test
