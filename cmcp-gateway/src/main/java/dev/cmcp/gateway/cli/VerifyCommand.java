@@ -3,6 +3,7 @@ package dev.cmcp.gateway.cli;
 import com.fasterxml.jackson.databind.JsonNode;
 import dev.cmcp.verify.base.StrictJson;
 import dev.cmcp.verify.cli.VerifyCli;
+import dev.cmcp.verify.collateral.CollateralFetcher;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -14,6 +15,7 @@ import java.util.TreeMap;
 import java.util.concurrent.Callable;
 import java.util.stream.Stream;
 import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
 
 /** {@code cmcp verify}: the offline verifier, from the cmcp-verify library auditors can also embed. */
@@ -87,6 +89,9 @@ final class VerifyCommand implements Callable<Integer> {
   @Option(names = "--json", description = "print the report as JSON")
   boolean json;
 
+  @Mixin
+  CollateralOptions collateral;
+
   @Override
   public Integer call() throws IOException {
     if ((claim == null) == (claims == null)) {
@@ -157,9 +162,17 @@ final class VerifyCommand implements Callable<Integer> {
   }
 
   private Integer verify(Path claimFile, Optional<Path> log) {
+    CollateralFetcher fetcher;
+    try {
+      fetcher = collateral.fetcher();
+    } catch (IllegalArgumentException e) {
+      System.err.println("cmcp verify: " + e.getMessage());
+      return VerifyCli.USAGE;
+    }
     return VerifyCli.run(
         new VerifyCli.Arguments(claimFile, expectedBundleHash, expectedMeasurement, log, certs, allowSoftware,
-            acceptAnyBundle, acceptAnyMeasurement, now, json, minTcb, acceptTcbStatus, auditDir, tpmAkCa, tpmEkRoots),
+            acceptAnyBundle, acceptAnyMeasurement, now, json, minTcb, acceptTcbStatus, auditDir, tpmAkCa, tpmEkRoots,
+            fetcher),
         System.out, System.err);
   }
 }

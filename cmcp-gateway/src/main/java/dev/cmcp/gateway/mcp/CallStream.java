@@ -42,6 +42,8 @@ final class CallStream implements AgentRelays.Relay, AutoCloseable {
   private final AgentRequests requests;
   private final Optional<AuditLog> audit;
   private final Optional<String> requestId;
+  /** For a stateless MCP 2026-07-28 call: where its server's requests are put to the client instead ({@code input_required}). */
+  private final Optional<RoundTrip> roundTrip;
   /** The requests put to the agent during this call, by relayed id, each with where its server waits. */
   private final Map<String, Consumer<ObjectNode>> asked = new ConcurrentHashMap<>();
   private final Cancellation cancellation = new Cancellation();
@@ -56,6 +58,21 @@ final class CallStream implements AgentRelays.Relay, AutoCloseable {
    */
   CallStream(Optional<Consumer<ObjectNode>> toAgent, Optional<McpSession> session, Supplier<McpLogLevel> level,
       AgentRequests requests, Optional<AuditLog> audit, Optional<String> requestId) {
+    this(toAgent, session, level, requests, audit, requestId, Optional.empty());
+  }
+
+  /**
+   * A stream for a stateless MCP 2026-07-28 call, whose server requests become the questions of an
+   * {@code input_required} result of {@code roundTrip} rather than requests on the answer stream.
+   */
+  CallStream(Optional<Consumer<ObjectNode>> toAgent, Supplier<McpLogLevel> level, AgentRequests requests,
+      Optional<AuditLog> audit, Optional<String> requestId, RoundTrip roundTrip) {
+    this(toAgent, Optional.empty(), level, requests, audit, requestId, Optional.of(roundTrip));
+  }
+
+  private CallStream(Optional<Consumer<ObjectNode>> toAgent, Optional<McpSession> session, Supplier<McpLogLevel> level,
+      AgentRequests requests, Optional<AuditLog> audit, Optional<String> requestId, Optional<RoundTrip> roundTrip) {
+    this.roundTrip = roundTrip;
     this.toAgent = toAgent;
     this.session = session;
     this.level = level;
@@ -98,6 +115,9 @@ final class CallStream implements AgentRelays.Relay, AutoCloseable {
   @Override
   public boolean ask(ObjectNode request, Consumer<ObjectNode> answer) {
     String method = request.path("method").asText();
+    if (roundTrip.isPresent()) {
+      return askByRoundTrip(roundTrip.get(), method, request.get("params"), answer);
+    }
     asked.keySet().removeIf(open -> !requests.waits(open));
     if (toAgent.isEmpty() || session.isEmpty() || !session.get().capabilities().accepts(method) || asked.size() >= MAX_OPEN_REQUESTS) {
       return false;
@@ -122,11 +142,41 @@ final class CallStream implements AgentRelays.Relay, AutoCloseable {
     return true;
   }
 
+  /**
+   * A server request put to a stateless client as a question of the call's {@code input_required}
+   * result, audited as a relayed request (under the round trip's id) before the client sees it.
+   */
+  private boolean askByRoundTrip(RoundTrip trip, String method, JsonNode params, Consumer<ObjectNode> answer) {
+    if (!trip.mayAsk(method)) {
+      return false;
+    }
+    String id = requests.newId();
+    String paramsSha256 = Digests.sha256Hex(CanonicalJson.bytes(params == null ? NODES.objectNode() : params));
+    if (!recorded(log -> log.appendRelayedRequest(new AuditRecord.RelayedRequest(trip.id(), method, id, paramsSha256, requestId)))) {
+      return false;
+    }
+    asked.put(id, answer);
+    if (!trip.ask(id, method, params, response -> answer.accept(recordedAnswer(id, response)))) {
+      asked.remove(id);
+      recorded(log -> log.appendRelayedAnswer(new AuditRecord.RelayedAnswer(trip.id(), id, "abandoned", Optional.empty())));
+      return false;
+    }
+    LOG.log(Level.INFO, "upstream request put to the client as input_required", LogField.of("request_id", requestId.orElse(null)),
+        LogField.of("round_trip", trip.id()), LogField.of("method", method), LogField.of("relayed_id", id),
+        LogField.of("params_sha256", paramsSha256));
+    return true;
+  }
+
+  /** The session id the relayed requests of this call are audited under: the agent's session, or the round trip's id. */
+  private String auditSession() {
+    return session.map(McpSession::id).orElseGet(() -> roundTrip.map(RoundTrip::id).orElseThrow());
+  }
+
   /** The agent's response as the server gets it: unchanged once audited, an error if it could not be. */
   private ObjectNode recordedAnswer(String id, ObjectNode response) {
     String kind = response.has("result") ? "result" : "error";
     String sha256 = Digests.sha256Hex(CanonicalJson.bytes(response.path(kind)));
-    String sessionId = session.orElseThrow().id();
+    String sessionId = auditSession();
     if (recorded(log -> log.appendRelayedAnswer(new AuditRecord.RelayedAnswer(sessionId, id, kind, Optional.of(sha256))))) {
       return response;
     }
@@ -136,8 +186,8 @@ final class CallStream implements AgentRelays.Relay, AutoCloseable {
   @Override
   public void close() {
     asked.forEach((id, server) -> {
-      if (requests.withdraw(id)) {
-        recorded(log -> log.appendRelayedAnswer(new AuditRecord.RelayedAnswer(session.orElseThrow().id(), id, "abandoned", Optional.empty())));
+      if (roundTrip.isPresent() ? roundTrip.get().withdraw(id) : requests.withdraw(id)) {
+        recorded(log -> log.appendRelayedAnswer(new AuditRecord.RelayedAnswer(auditSession(), id, "abandoned", Optional.empty())));
         server.accept(error("the tool call this request belongs to ended before the agent answered"));
       }
     });

@@ -7,11 +7,15 @@ import dev.cmcp.gateway.auth.Identity;
 import dev.cmcp.gateway.claim.ClaimIssuer;
 import dev.cmcp.gateway.ops.Tracing;
 import dev.cmcp.gateway.upstream.Upstreams;
+import dev.cmcp.verify.base.CanonicalJson;
+import dev.cmcp.verify.base.Digests;
 import io.opentelemetry.api.trace.Span;
 import io.opentelemetry.api.trace.StatusCode;
+import io.opentelemetry.context.Context;
 import java.io.IOException;
 import java.lang.System.Logger;
 import java.lang.System.Logger.Level;
+import java.time.Clock;
 import java.util.Map;
 import java.util.Optional;
 import java.util.concurrent.ConcurrentHashMap;
@@ -42,6 +46,7 @@ public final class McpEndpoint {
   private final Map<CallInFlight, CallStream> callsInFlight = new ConcurrentHashMap<>();
   private final ResourceSubscriptions subscriptions = new ResourceSubscriptions();
   private final SessionStreams streams = new SessionStreams();
+  private final RoundTrips roundTrips;
 
   /** @param requestId the agent's JSON-RPC id as JSON text, so that 7 and "7" stay apart */
   private record CallInFlight(String sessionId, String requestId) {}
@@ -70,6 +75,7 @@ public final class McpEndpoint {
     this.toolCalls = toolCalls;
     this.claims = claims;
     this.gatewayVersion = gatewayVersion;
+    this.roundTrips = new RoundTrips(Clock.systemUTC(), toolCalls.answerTimeout());
     // Lives as long as the gateway: the endpoint is made once, at start.
     toolCalls.upstreams().resourceUpdates().listen(this::resourceUpdated);
   }
@@ -220,9 +226,111 @@ public final class McpEndpoint {
       return McpHttpResponse.result(rpc.id(), Modern.discover(gatewayVersion));
     }
     Optional<McpLogLevel> level = McpLogLevel.named(rpc.params().path("_meta").path(Modern.LOG_LEVEL).asText(""));
+    AgentCapabilities capabilities = AgentCapabilities.declared(rpc.params().path("_meta").path(Modern.CLIENT_CAPABILITIES));
     Modern.stripMeta(rpc.params());
-    McpHttpResponse answer = request(rpc, request.withoutSession(), toAgent.map(sink -> Modern.filtered(sink, level)));
+    Optional<Consumer<ObjectNode>> sink = toAgent.map(stream -> Modern.filtered(stream, level));
+    McpHttpResponse answer;
+    if (rpc.method().equals("tools/call")) {
+      // The multi round-trip members are the client's exchange with the gateway, never the upstream's.
+      JsonNode state = rpc.params().remove("requestState");
+      JsonNode responses = rpc.params().remove("inputResponses");
+      answer = state != null || capabilities.sampling() || capabilities.elicitation()
+          ? roundTripCall(rpc, request.withoutSession(), sink, capabilities, state, responses)
+          : request(rpc, request.withoutSession(), sink);
+    } else {
+      answer = request(rpc, request.withoutSession(), sink);
+    }
     return Modern.decorated(rpc.method(), rpc.params(), answer, gatewayVersion);
+  }
+
+  /**
+   * A 2026-07-28 {@code tools/call} whose upstream may ask the client something: the call runs on
+   * a thread of its own, and this request is answered with its result or, when the upstream asks
+   * first, with an {@code input_required} result ({@link RoundTrip}). A retry carrying a {@code
+   * requestState} continues that call: it is not decided or forwarded again.
+   */
+  private McpHttpResponse roundTripCall(JsonRpcMessage.Request rpc, McpHttpRequest request, Optional<Consumer<ObjectNode>> sink,
+      AgentCapabilities capabilities, JsonNode state, JsonNode responses) {
+    String principal;
+    try {
+      Caller caller = Caller.of(rpc.id(), rpc.params(), Optional.empty(), request.workflowId(), request.identity());
+      principal = request.identity().owner() + "|" + caller.workflowId();
+    } catch (JsonRpcException e) {
+      return McpHttpResponse.error(e);
+    }
+    ObjectNode salient = rpc.params().deepCopy();
+    salient.remove("_meta");
+    String requestSha256 = Digests.sha256Hex(CanonicalJson.bytes(salient));
+    if (state != null) {
+      if (!state.isTextual()) {
+        return McpHttpResponse.error(200, rpc.id(), JsonRpcError.of(JsonRpcError.INVALID_PARAMS, "requestState must be a string"));
+      }
+      RoundTrips.Continuation continuation;
+      try {
+        continuation = roundTrips.resolve(state.asText(), principal, requestSha256);
+      } catch (RoundTrips.RefusedState e) {
+        LOG.log(Level.INFO, "tools/call retry refused: {0}", e.refusal().word());
+        return McpHttpResponse.error(200, rpc.id(),
+            JsonRpcError.withWord(JsonRpcError.INVALID_PARAMS, e.refusal().message(), e.refusal().word()));
+      }
+      Optional<String> refused = continuation.roundTrip().resume(continuation.round(), responses);
+      if (refused.isPresent()) {
+        return McpHttpResponse.error(200, rpc.id(), JsonRpcError.withWord(JsonRpcError.INVALID_PARAMS, refused.get(), "request_state_used"));
+      }
+      return step(continuation.roundTrip(), rpc.id(), sink);
+    }
+    RoundTrip trip = roundTrips.begin(principal, requestSha256, capabilities);
+    CallStream stream = new CallStream(Optional.of(trip::deliver), () -> McpLogLevel.DEBUG, agentRequests, toolCalls.audit(),
+        request.requestId(), trip);
+    Runnable call = () -> {
+      RoundTrip.Step.Done outcome;
+      try (stream) {
+        outcome = new RoundTrip.Step.Done(Optional.of(toolCalls.call(rpc.id(), rpc.params(), Optional.empty(), request.workflowId(),
+            request.requestId(), stream, request.identity())), Optional.empty());
+      } catch (JsonRpcException e) {
+        outcome = new RoundTrip.Step.Done(Optional.empty(), Optional.of(e));
+      } catch (RuntimeException e) {
+        LOG.log(Level.ERROR, "tools/call failed inside the gateway", e);
+        outcome = new RoundTrip.Step.Done(Optional.empty(), Optional.of(new JsonRpcException(
+            JsonRpcError.of(JsonRpcError.INTERNAL_ERROR, "the call failed inside the gateway"), rpc.id(), 500)));
+      }
+      trip.finish(outcome);
+    };
+    Thread.ofVirtual().name("cmcp-" + trip.id()).start(Context.current().wrap(call));
+    return step(trip, rpc.id(), sink);
+  }
+
+  /** Waits for the call's end or its next questions, and answers request {@code id} with them. */
+  private McpHttpResponse step(RoundTrip trip, JsonNode id, Optional<Consumer<ObjectNode>> sink) {
+    RoundTrip.Step step;
+    trip.listen(sink.orElse(message -> { }));
+    try {
+      step = trip.await();
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+      return McpHttpResponse.error(503, id, JsonRpcError.of(JsonRpcError.INTERNAL_ERROR, "the gateway is stopping"));
+    } finally {
+      trip.listen(message -> { });
+    }
+    return switch (step) {
+      case RoundTrip.Step.Done done when done.refusal().isPresent() -> {
+        JsonRpcException refusal = done.refusal().get();
+        yield McpHttpResponse.error(new JsonRpcException(refusal.error(), id, refusal.httpStatus()));
+      }
+      case RoundTrip.Step.Done done -> {
+        ObjectNode response = done.response().orElseThrow().deepCopy();
+        response.set("id", id);
+        yield McpHttpResponse.message(200, response);
+      }
+      case RoundTrip.Step.InputRequired input -> {
+        ObjectNode result = NODES.objectNode().put("resultType", "input_required");
+        result.set("inputRequests", input.inputRequests());
+        result.put("requestState", roundTrips.state(trip, input.round()));
+        yield McpHttpResponse.result(id, result);
+      }
+      case RoundTrip.Step.Ended ended ->
+          McpHttpResponse.error(200, id, JsonRpcError.withWord(JsonRpcError.INTERNAL_ERROR, ended.why(), "round_trip_expired"));
+    };
   }
 
   /** {@code DELETE /mcp}: the agent ends its session. */

@@ -139,8 +139,8 @@ final class Modern {
 
   /**
    * What of the upstream's messages during a call reaches a 2026-07-28 agent: never a request
-   * (server requests are made with input_required results there, which the gateway does not
-   * bridge), and log messages only when the request asked for them with a level, at or above it.
+   * (server requests are made with input_required results there: {@link RoundTrip}), and log
+   * messages only when the request asked for them with a level, at or above it.
    */
   static Consumer<ObjectNode> filtered(Consumer<ObjectNode> toAgent, Optional<McpLogLevel> level) {
     return message -> {
@@ -164,7 +164,8 @@ final class Modern {
    */
   static McpHttpResponse decorated(String method, ObjectNode params, McpHttpResponse response, String gatewayVersion) {
     if (method.equals("resources/read") && response.body().isPresent()
-        && response.body().get().get("error") instanceof ObjectNode error && params.get("uri") instanceof JsonNode uri) {
+        && response.body().get().get("error") instanceof ObjectNode error && params.hasNonNull("uri")) {
+      JsonNode uri = params.get("uri");
       int code = error.path("code").asInt();
       if (code == RESOURCE_NOT_FOUND_2025) {
         error.put("code", JsonRpcError.INVALID_PARAMS);

@@ -198,6 +198,11 @@ public final class ToolCallPipeline {
     return audit;
   }
 
+  /** How long a person, or a 2026-07-28 client's retry, has to answer a question put during a call. */
+  java.time.Duration answerTimeout() {
+    return controls.approvalTimeout();
+  }
+
   /** Argument completions, governed like the list methods by the same policy. */
   Completions completions() {
     return completions;
@@ -556,7 +561,8 @@ public final class ToolCallPipeline {
       case CANCELLED -> "the person asked cancelled the question";
       case TIMEOUT -> "nobody approved it within " + controls.approvalTimeout().toSeconds() + " s (approval_timeout_seconds)";
       default -> "no person could be asked: the agent's client must take an SSE answer (Accept: text/event-stream) in an "
-          + "initialized session that declared the elicitation capability";
+          + "initialized session that declared the elicitation capability, or (MCP 2026-07-28) declare elicitation in "
+          + "_meta.io.modelcontextprotocol/clientCapabilities and answer the input_required result";
     };
     return new Approval(new PolicyDecision.Deny(decision.policyIds(), Optional.of(reason.get()), asked.answer().cause,
         "needs approval (" + reason.get() + "): " + detail, decision.redaction()), answer);

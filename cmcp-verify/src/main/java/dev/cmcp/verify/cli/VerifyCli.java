@@ -9,6 +9,12 @@ import dev.cmcp.verify.EvidencePolicy;
 import dev.cmcp.verify.VerificationOptions;
 import dev.cmcp.verify.VerificationReport;
 import dev.cmcp.verify.base.BoundedRead;
+import dev.cmcp.verify.base.StrictJson;
+import dev.cmcp.verify.claim.ClaimException;
+import dev.cmcp.verify.claim.SnpEvidence;
+import dev.cmcp.verify.claim.TdxEvidence;
+import dev.cmcp.verify.collateral.CollateralException;
+import dev.cmcp.verify.collateral.CollateralFetcher;
 import dev.cmcp.verify.evidence.TrustStore;
 import dev.cmcp.verify.evidence.TrustStoreException;
 import dev.cmcp.verify.evidence.snp.TcbVersion;
@@ -57,6 +63,8 @@ public final class VerifyCli {
    * @param tpmAkCa {@code --tpm-ak-ca}: PEM of the enrollment CA that signs AK certificates ({@code cmcp tpm enroll})
    * @param tpmEkRoots {@code --tpm-ek-roots}: PEM of the TPM manufacturers' EK roots and intermediates; with
    *     {@code tpmAkCa} (both or neither) an enrolled TPM's claim can be {@code verified}
+   * @param collateral {@code --fetch-collateral}: where SEV-SNP and TDX collateral comes from besides {@code certs};
+   *     {@link CollateralFetcher#offline()} unless asked
    */
   public record Arguments(
       Path claim,
@@ -73,7 +81,19 @@ public final class VerifyCli {
       Optional<String> acceptTcbStatus,
       Optional<Path> auditDir,
       Optional<Path> tpmAkCa,
-      Optional<Path> tpmEkRoots) {
+      Optional<Path> tpmEkRoots,
+      CollateralFetcher collateral) {
+
+    /** Offline: collateral only from {@code certs}. */
+    public Arguments(
+        Path claim, Optional<String> expectedBundleHash, Optional<String> expectedMeasurement, Optional<Path> auditLog,
+        Optional<Path> certs, boolean allowSoftware, boolean acceptAnyBundle, boolean acceptAnyMeasurement,
+        Optional<Instant> now, boolean json, Optional<String> minTcb, Optional<String> acceptTcbStatus,
+        Optional<Path> auditDir, Optional<Path> tpmAkCa, Optional<Path> tpmEkRoots) {
+      this(claim, expectedBundleHash, expectedMeasurement, auditLog, certs, allowSoftware, acceptAnyBundle,
+          acceptAnyMeasurement, now, json, minTcb, acceptTcbStatus, auditDir, tpmAkCa, tpmEkRoots,
+          CollateralFetcher.offline());
+    }
 
     /** Without TPM anchors. */
     public Arguments(
@@ -127,10 +147,46 @@ public final class VerifyCli {
       err.println("cmcp verify: cannot read claim file " + arguments.claim() + ": " + e.getMessage());
       return FAILED;
     }
+    try {
+      CollateralFetcher.Fetched fetched = fetch(arguments.collateral(), claim, options.now());
+      fetched.notes().forEach(note -> err.println("cmcp verify: collateral: " + note));
+      options = options.withTrustStore(options.trustStore().plus(fetched.store()));
+    } catch (CollateralException e) {
+      err.println("cmcp verify: " + e.getMessage());
+      return FAILED;
+    }
     VerificationReport report = ClaimVerifier.verify(claim, options);
     out.print(arguments.json() ? json(report.toJson()) : report.toText());
     out.flush();
     return report.exitCode();
+  }
+
+  /**
+   * The collateral for the claim's SEV-SNP report or TDX quote. The claim is only looked into
+   * here to learn what to ask for; a claim that cannot be read, or evidence of another platform,
+   * fetches nothing and is judged by {@link ClaimVerifier} as usual.
+   */
+  private static CollateralFetcher.Fetched fetch(CollateralFetcher collateral, byte[] claim, Instant now)
+      throws CollateralException {
+    if (collateral instanceof CollateralFetcher.Offline) {
+      return CollateralFetcher.Fetched.nothing();
+    }
+    JsonNode runtime;
+    try {
+      runtime = new StrictJson().parse(claim).path("trace").path("runtime");
+    } catch (StrictJson.MalformedJsonException e) {
+      return CollateralFetcher.Fetched.nothing();
+    }
+    String evidence = runtime.path("evidence").asText();
+    try {
+      return switch (runtime.path("platform").asText()) {
+        case "sev-snp" -> collateral.forSnp(SnpEvidence.decode(evidence).reportAndCertificates(), now);
+        case "tdx" -> collateral.forTdx(TdxEvidence.decode(evidence).quote(), now);
+        default -> CollateralFetcher.Fetched.nothing();
+      };
+    } catch (ClaimException e) {
+      return CollateralFetcher.Fetched.nothing();
+    }
   }
 
   private static VerificationOptions options(Arguments arguments) throws TrustStoreException {

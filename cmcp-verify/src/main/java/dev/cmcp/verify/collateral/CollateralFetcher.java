@@ -37,7 +37,8 @@ public sealed interface CollateralFetcher permits CollateralFetcher.Offline, Kds
       notes = List.copyOf(notes);
     }
 
-    static Fetched nothing() {
+    /** Nothing fetched. */
+    public static Fetched nothing() {
       return new Fetched(TrustStore.empty(), List.of());
     }
   }

@@ -78,7 +78,8 @@ class CollateralFetchTest {
     String tcbSigning = resource("/dev/cmcp/verify/evidence/tdx/intel_sgx_tcb_signing.pem");
     return pcs.answer(PCK_CRL, new StandIn.Answer(200, fixture("tdx/pckcrl"),
             Map.of("SGX-PCK-CRL-Issuer-Chain", urlEncoded(platformCa() + root))))
-        .answer(ROOT_CRL, StandIn.Answer.ok(fixture("tdx/rootcrl.der")))
+        // As a PCCS serves it: the DER as hex text.
+        .answer(ROOT_CRL, StandIn.Answer.ok(hex(fixture("tdx/rootcrl.der")).getBytes(StandardCharsets.US_ASCII)))
         .answer(TCB_INFO, new StandIn.Answer(200, fixture("tdx/sample_tcbInfo_response"),
             Map.of("TCB-Info-Issuer-Chain", urlEncoded(tcbSigning + root))))
         .answer(QE_IDENTITY, new StandIn.Answer(200, fixture("tdx/sample_qeIdentity_response"),
