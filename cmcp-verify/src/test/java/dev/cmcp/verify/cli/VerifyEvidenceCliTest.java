@@ -245,11 +245,11 @@ class VerifyEvidenceCliTest {
     Path akCa = Files.writeString(quotes.resolve("ak-ca.pem"), pem(enrollmentCa.certificate()));
     Path ekRoots = Files.writeString(quotes.resolve("ek-roots.pem"), pem(manufacturer.certificate()));
 
-    int exit = VerifyEvidenceCli.run(new VerifyEvidenceCli.Arguments("tpm", quote, certs, Optional.of(TPM_BINDING),
+    int exit = VerifyEvidenceCli.run(new VerifyEvidenceCli.Arguments("tpm", quote, Optional.of(certs), Optional.of(TPM_BINDING),
         Optional.of(TPM_PCR_DIGEST), Optional.of(TPM_NOW), false, Optional.empty(), Optional.empty(), CollateralFetcher.offline(),
         Optional.of(akCa), Optional.of(ekRoots)), new PrintStream(out, true, StandardCharsets.UTF_8),
         new PrintStream(err, true, StandardCharsets.UTF_8));
-    int oneAnchor = VerifyEvidenceCli.run(new VerifyEvidenceCli.Arguments("tpm", quote, certs, Optional.of(TPM_BINDING),
+    int oneAnchor = VerifyEvidenceCli.run(new VerifyEvidenceCli.Arguments("tpm", quote, Optional.of(certs), Optional.of(TPM_BINDING),
         Optional.of(TPM_PCR_DIGEST), Optional.of(TPM_NOW), false, Optional.empty(), Optional.empty(), CollateralFetcher.offline(),
         Optional.of(akCa), Optional.empty()), new PrintStream(new ByteArrayOutputStream(), true, StandardCharsets.UTF_8),
         new PrintStream(err, true, StandardCharsets.UTF_8));
