@@ -1,8 +1,8 @@
 package dev.cmcp.gateway.attest;
 
-import com.fasterxml.jackson.databind.node.JsonNodeFactory;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.cmcp.verify.base.CanonicalJson;
+import dev.cmcp.verify.claim.GatewayClaim;
 import dev.cmcp.verify.claim.Platform;
 import java.time.Instant;
 import java.util.Base64;
@@ -36,14 +36,9 @@ public record RuntimeEvidence(Platform platform, String assurance, String measur
     return new RuntimeEvidence(platform, assurance, measurement, base64Url(CanonicalJson.bytes(document)), producedAt);
   }
 
-  /** The {@code trace.runtime} object. */
+  /** The {@code trace.runtime} object, in the claim format's one definition. */
   public ObjectNode toJson() {
-    ObjectNode runtime = JsonNodeFactory.instance.objectNode();
-    runtime.put("platform", platform.jsonName());
-    runtime.put("assurance", assurance);
-    runtime.put("measurement", measurement);
-    runtime.put("evidence", evidence);
-    return runtime;
+    return new GatewayClaim.Attestation(platform, assurance, measurement, evidence).toJson();
   }
 
   static String base64Url(byte[] bytes) {

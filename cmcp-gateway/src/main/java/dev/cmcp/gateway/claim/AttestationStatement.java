@@ -42,7 +42,7 @@ public final class AttestationStatement {
     ClaimIssuer.Attested now = attested.get();
     long iat = clock.instant().getEpochSecond();
     ObjectNode document = JsonNodeFactory.instance.objectNode();
-    document.set("trace", ClaimIssuer.trace(now, enforcementMode, signer, tlsSpkiSha256, iat, iat + validitySeconds));
+    document.set("trace", ClaimIssuer.trace(now, enforcementMode, signer, tlsSpkiSha256, iat, iat + validitySeconds).toJson());
     String thumbprint = signer.jwk().thumbprint();
     document.set("binding", Binding.inputs(now.bundleHash(), now.catalogHash(), enforcementMode, thumbprint, tlsSpkiSha256));
     document.put("report_data",

@@ -1,12 +1,14 @@
 package dev.cmcp.gateway.claim;
 
-import com.fasterxml.jackson.databind.node.ArrayNode;
-import com.fasterxml.jackson.databind.node.JsonNodeFactory;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.cmcp.gateway.audit.AuditLog;
 import dev.cmcp.gateway.audit.AuditLog.RecordedCall;
 import dev.cmcp.gateway.audit.AuditLog.Snapshot;
+import dev.cmcp.verify.audit.AuditRecord.Decision;
+import dev.cmcp.verify.base.CanonicalJson;
+import dev.cmcp.verify.claim.ClaimException;
 import dev.cmcp.verify.claim.ClaimSigner;
+import dev.cmcp.verify.claim.GatewayClaim;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
@@ -29,8 +31,6 @@ import java.util.function.Supplier;
  */
 public final class ClaimIssuer {
 
-  public static final String EAT_PROFILE = "tag:agentrust.io,2026:trace-v0.1";
-  private static final JsonNodeFactory NODES = JsonNodeFactory.instance;
 
   /**
    * What a claim names in {@code trace.policy} and carries in {@code trace.runtime}, read at one
@@ -117,26 +117,20 @@ public final class ClaimIssuer {
     long iat = clock.instant().getEpochSecond();
     Attested policy = attested.get();
 
-    ObjectNode claim = NODES.objectNode();
-    claim.set("trace", trace(policy, enforcementMode, signer, tlsSpkiSha256, iat, iat + validitySeconds));
-
-    ObjectNode gateway = claim.putObject("gateway");
-    gateway.put("session_id", sessionId);
-    gateway.put("workflow_id", calls.isEmpty() ? "" : calls.get(0).decision().workflowId());
-    // The session belongs to one principal (the gateway refuses its id to any other), so its first call names it.
-    calls.stream().findFirst().flatMap(call -> call.decision().principal()).ifPresent(principal -> gateway.putObject("principal")
-        .put("id", principal.id()).put("method", principal.method()).put("issuer", principal.issuer().orElse(null)));
-    gateway.putObject("audit_chain").put("epoch", chain.epoch()).put("root", chain.root()).put("tip", chain.tip())
-        .put("length", chain.length());
-    ArrayNode items = gateway.putArray("calls");
+    List<GatewayClaim.Call> items = new ArrayList<>();
     for (RecordedCall call : calls) {
       // Only entries inside the snapshot can be proven against its root.
-      if (call.decisionIndex() >= chain.length()) {
-        continue;
+      if (call.decisionIndex() < chain.length()) {
+        items.add(call(call, chain.length()));
       }
-      items.add(callJson(call, chain.length()));
     }
-    ObjectNode signed = signer.sign(claim);
+    // The session belongs to one principal (the gateway refuses its id to any other), so its first call names it.
+    Optional<GatewayClaim.Principal> principal = calls.stream().findFirst().flatMap(call -> call.decision().principal())
+        .map(who -> new GatewayClaim.Principal(who.id(), who.method(), who.issuer()));
+    GatewayClaim.Session session = new GatewayClaim.Session(sessionId, calls.isEmpty() ? "" : calls.get(0).decision().workflowId(),
+        new GatewayClaim.AuditChain(chain.epoch(), chain.root(), chain.tip(), chain.length()), items, principal);
+    ObjectNode signed = signer.sign(GatewayClaim.unsignedJson(
+        trace(policy, enforcementMode, signer, tlsSpkiSha256, iat, iat + validitySeconds), session));
     write(sessionId, signed);
     claimedCalls.merge(sessionId, items.size(), Math::max);
     return signed;
@@ -170,46 +164,29 @@ public final class ClaimIssuer {
   }
 
   /** {@code trace}, as claims and the attestation document carry it. */
-  static ObjectNode trace(Attested policy, String enforcementMode, ClaimSigner signer, Optional<String> tlsSpkiSha256, long iat, long exp) {
-    ObjectNode trace = NODES.objectNode();
-    trace.put("eat_profile", EAT_PROFILE);
-    trace.put("iat", iat);
-    trace.put("exp", exp);
-    trace.set("runtime", policy.runtime().deepCopy());
-    trace.putObject("policy").put("bundle_hash", policy.bundleHash()).put("catalog_hash", policy.catalogHash())
-        .put("enforcement_mode", enforcementMode);
-    trace.putObject("cnf").set("jwk", signer.jwk().toJson());
-    tlsSpkiSha256.ifPresent(spki -> trace.putObject("tls").put("spki_sha256", spki));
-    return trace;
+  static GatewayClaim.Trace trace(
+      Attested policy, String enforcementMode, ClaimSigner signer, Optional<String> tlsSpkiSha256, long iat, long exp) {
+    GatewayClaim.Attestation runtime;
+    try {
+      runtime = GatewayClaim.Attestation.fromJson(policy.runtime());
+    } catch (ClaimException e) {
+      throw new IllegalStateException("the attestation provider's evidence is not a claim's trace.runtime: " + e.getMessage(), e);
+    }
+    return new GatewayClaim.Trace(iat, exp, runtime,
+        new GatewayClaim.Policy(policy.bundleHash(), policy.catalogHash(), enforcementMode), signer.jwk(), tlsSpkiSha256);
   }
 
-  private ObjectNode callJson(RecordedCall call, long length) {
-    ObjectNode item = NODES.objectNode();
-    item.put("index", call.decisionIndex());
-    item.put("tool", call.decision().tool());
-    item.put("decision", call.decision().decision());
-    item.put("enforced", call.decision().enforced());
-    ArrayNode policies = item.putArray("policies");
-    call.decision().policies().forEach(policies::add);
-    item.put("bundle_hash", call.decision().bundleHash());
-    item.put("arguments_sha256", call.decision().argumentsSha256());
-    ArrayNode proof = item.putArray("inclusion_proof");
-    log.inclusionProof(call.decisionIndex(), length).forEach(proof::add);
-    item.put("entry_sha256", call.decisionEntrySha256());
-    call.decision().approval().ifPresent(approval -> item.put("approval", approval));
+  private GatewayClaim.Call call(RecordedCall call, long length) {
     boolean hasOutcome = call.outcomeIndex().isPresent() && call.outcomeIndex().get() < length;
-    item.put("result_sha256", hasOutcome ? call.resultSha256().orElse(null) : null);
-    if (hasOutcome) {
-      item.put("outcome_index", call.outcomeIndex().get());
-      item.put("outcome_entry_sha256", call.outcomeEntrySha256().orElseThrow());
-      ArrayNode outcomeProof = item.putArray("outcome_inclusion_proof");
-      log.inclusionProof(call.outcomeIndex().get(), length).forEach(outcomeProof::add);
-    } else {
-      item.putNull("outcome_index");
-      item.putNull("outcome_entry_sha256");
-      item.putNull("outcome_inclusion_proof");
-    }
-    return item;
+    Optional<GatewayClaim.OutcomeEntry> outcome = hasOutcome
+        ? Optional.of(new GatewayClaim.OutcomeEntry(call.outcomeIndex().get(), call.outcomeEntrySha256().orElseThrow(),
+            log.inclusionProof(call.outcomeIndex().get(), length)))
+        : Optional.empty();
+    Decision decision = call.decision();
+    return new GatewayClaim.Call(call.decisionIndex(), decision.tool(), decision.decision(), decision.enforced(),
+        decision.policies(), decision.bundleHash(), decision.argumentsSha256(),
+        hasOutcome ? call.resultSha256() : Optional.empty(), call.decisionEntrySha256(),
+        log.inclusionProof(call.decisionIndex(), length), outcome, decision.approval());
   }
 
   private void write(String sessionId, ObjectNode claim) throws IOException {
@@ -221,7 +198,7 @@ public final class ClaimIssuer {
     // One temporary file per writer: claims for one session can be issued at the same moment.
     Path temporary = claimsDirectory.resolve(name + "." + UUID.randomUUID() + ".tmp");
     try {
-      Files.writeString(temporary, dev.cmcp.verify.base.CanonicalJson.string(claim) + "\n", StandardCharsets.UTF_8);
+      Files.writeString(temporary, CanonicalJson.string(claim) + "\n", StandardCharsets.UTF_8);
       Files.move(temporary, target, StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
     } finally {
       Files.deleteIfExists(temporary);

@@ -1,6 +1,9 @@
 package dev.cmcp.verify.claim;
 
 import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.node.ArrayNode;
+import com.fasterxml.jackson.databind.node.JsonNodeFactory;
+import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.cmcp.verify.ClaimVerifier;
 import java.util.ArrayList;
 import java.util.HashSet;
@@ -20,6 +23,7 @@ import java.util.regex.Pattern;
  */
 public record GatewayClaim(Trace trace, Session gateway, String signature) {
 
+  private static final JsonNodeFactory NODES = JsonNodeFactory.instance;
   public static final String EAT_PROFILE = "tag:agentrust.io,2026:trace-v0.1";
 
   private static final Pattern SHA256_NOTATION = Pattern.compile("sha256:[0-9a-f]{64}");
@@ -32,20 +36,70 @@ public record GatewayClaim(Trace trace, Session gateway, String signature) {
    *     the key that terminates the gateway's TLS, bound into the evidence; absent ({@code trace}
    *     has no {@code tls} member) when the gateway served plain HTTP on loopback
    */
-  public record Trace(long iat, long exp, Attestation runtime, Policy policy, Jwk cnf, Optional<String> tlsSpkiSha256) {}
+  public record Trace(long iat, long exp, Attestation runtime, Policy policy, Jwk cnf, Optional<String> tlsSpkiSha256) {
+    /** The {@code trace} object, as claims and the attestation document carry it. */
+    public ObjectNode toJson() {
+      ObjectNode trace = NODES.objectNode();
+      trace.put("eat_profile", EAT_PROFILE);
+      trace.put("iat", iat);
+      trace.put("exp", exp);
+      trace.set("runtime", runtime.toJson());
+      trace.set("policy", policy.toJson());
+      trace.putObject("cnf").set("jwk", cnf.toJson());
+      tlsSpkiSha256.ifPresent(spki -> trace.putObject("tls").put("spki_sha256", spki));
+      return trace;
+    }
+  }
 
   /** {@code trace.runtime}: the platform, its measurement and its raw evidence (base64url). */
-  public record Attestation(Platform platform, String assurance, String measurement, String evidence) {}
+  public record Attestation(Platform platform, String assurance, String measurement, String evidence) {
+    /** The {@code trace.runtime} object. */
+    public ObjectNode toJson() {
+      return NODES.objectNode().put("platform", platform.jsonName()).put("assurance", assurance)
+          .put("measurement", measurement).put("evidence", evidence);
+    }
+
+    /**
+     * Reads a {@code trace.runtime} object strictly, as a claim carries it: what an attestation
+     * provider hands the claim issuer must be this format before it is signed.
+     */
+    public static Attestation fromJson(JsonNode runtime) throws ClaimException {
+      return readAttestation(JsonFields.exactly(runtime, "trace.runtime", Set.of("platform", "assurance", "measurement", "evidence")));
+    }
+  }
 
   /** {@code trace.policy}. */
-  public record Policy(String bundleHash, String catalogHash, String enforcementMode) {}
+  public record Policy(String bundleHash, String catalogHash, String enforcementMode) {
+    ObjectNode toJson() {
+      return NODES.objectNode().put("bundle_hash", bundleHash).put("catalog_hash", catalogHash)
+          .put("enforcement_mode", enforcementMode);
+    }
+  }
 
   /**
    * {@code gateway}: one session's calls and the audit chain they are in.
    *
    * @param principal who made the session's calls; empty in claims of gateways that did not record it
    */
-  public record Session(String sessionId, String workflowId, AuditChain auditChain, List<Call> calls, Optional<Principal> principal) {}
+  public record Session(String sessionId, String workflowId, AuditChain auditChain, List<Call> calls, Optional<Principal> principal) {
+    public Session {
+      calls = List.copyOf(calls);
+    }
+
+    /** The {@code gateway} object. */
+    public ObjectNode toJson() {
+      ObjectNode gateway = NODES.objectNode();
+      gateway.put("session_id", sessionId);
+      gateway.put("workflow_id", workflowId);
+      principal.ifPresent(who -> gateway.putObject("principal").put("id", who.id()).put("method", who.method())
+          .put("issuer", who.issuer().orElse(null)));
+      gateway.putObject("audit_chain").put("epoch", auditChain.epoch()).put("root", auditChain.root())
+          .put("tip", auditChain.tip()).put("length", auditChain.length());
+      ArrayNode items = gateway.putArray("calls");
+      calls.forEach(call -> items.add(call.toJson()));
+      return gateway;
+    }
+  }
 
   /**
    * {@code gateway.principal}: the Cedar principal of the session's calls and how the gateway
@@ -72,10 +126,57 @@ public record GatewayClaim(Trace trace, Session gateway, String signature) {
       String entrySha256,
       List<String> inclusionProof,
       Optional<OutcomeEntry> outcome,
-      Optional<String> approval) {}
+      Optional<String> approval) {
+    public Call {
+      policies = List.copyOf(policies);
+      inclusionProof = List.copyOf(inclusionProof);
+    }
+
+    ObjectNode toJson() {
+      ObjectNode item = NODES.objectNode();
+      item.put("index", index);
+      item.put("tool", tool);
+      item.put("decision", decision);
+      item.put("enforced", enforced);
+      item.set("policies", strings(policies));
+      item.put("bundle_hash", bundleHash);
+      item.put("arguments_sha256", argumentsSha256);
+      item.set("inclusion_proof", strings(inclusionProof));
+      item.put("entry_sha256", entrySha256);
+      approval.ifPresent(answer -> item.put("approval", answer));
+      item.put("result_sha256", resultSha256.orElse(null));
+      item.put("outcome_index", outcome.map(OutcomeEntry::index).orElse(null));
+      item.put("outcome_entry_sha256", outcome.map(OutcomeEntry::entrySha256).orElse(null));
+      item.set("outcome_inclusion_proof", outcome.<JsonNode>map(o -> strings(o.inclusionProof())).orElse(NODES.nullNode()));
+      return item;
+    }
+  }
 
   /** The outcome entry of a call, with its own inclusion proof. */
-  public record OutcomeEntry(long index, String entrySha256, List<String> inclusionProof) {}
+  public record OutcomeEntry(long index, String entrySha256, List<String> inclusionProof) {
+    public OutcomeEntry {
+      inclusionProof = List.copyOf(inclusionProof);
+    }
+  }
+
+  /** {@code {trace, gateway}}: what the claim key signs ({@link ClaimSigner#sign} adds {@code signature}). */
+  public static ObjectNode unsignedJson(Trace trace, Session session) {
+    ObjectNode claim = NODES.objectNode();
+    claim.set("trace", trace.toJson());
+    claim.set("gateway", session.toJson());
+    return claim;
+  }
+
+  /** The claim as issued, signature included. */
+  public ObjectNode toJson() {
+    return unsignedJson(trace, gateway).put(ClaimSignature.FIELD, signature);
+  }
+
+  private static ArrayNode strings(List<String> values) {
+    ArrayNode array = NODES.arrayNode();
+    values.forEach(array::add);
+    return array;
+  }
 
   /**
    * Reads a parsed claim; the message of the exception names the first field that is wrong.
@@ -109,12 +210,7 @@ public record GatewayClaim(Trace trace, Session gateway, String signature) {
     if (exp < iat) {
       throw new ClaimException(trace.path("exp") + ": expires before it was issued (iat " + iat + ")");
     }
-    JsonFields runtime = trace.object("runtime", Set.of("platform", "assurance", "measurement", "evidence"));
-    Attestation attestation = new Attestation(
-        Platform.fromJsonName(runtime.text("platform"), runtime.path("platform")),
-        runtime.text("assurance"),
-        runtime.text("measurement", LOWER_HEX, "lower-case hex"),
-        runtime.text("evidence"));
+    Attestation attestation = readAttestation(trace.object("runtime", Set.of("platform", "assurance", "measurement", "evidence")));
     JsonFields policy = trace.object("policy", Set.of("bundle_hash", "catalog_hash", "enforcement_mode"));
     Policy policyHashes = new Policy(
         policy.text("bundle_hash", SHA256_NOTATION, "sha256:<64 lower-case hex digits>"),
@@ -126,6 +222,14 @@ public record GatewayClaim(Trace trace, Session gateway, String signature) {
         ? Optional.of(trace.object("tls", Set.of("spki_sha256")).hexHash("spki_sha256"))
         : Optional.empty();
     return new Trace(iat, exp, attestation, policyHashes, jwk, tlsSpki);
+  }
+
+  private static Attestation readAttestation(JsonFields runtime) throws ClaimException {
+    return new Attestation(
+        Platform.fromJsonName(runtime.text("platform"), runtime.path("platform")),
+        runtime.text("assurance"),
+        runtime.text("measurement", LOWER_HEX, "lower-case hex"),
+        runtime.text("evidence"));
   }
 
   private static Session readSession(JsonFields gateway) throws ClaimException {
