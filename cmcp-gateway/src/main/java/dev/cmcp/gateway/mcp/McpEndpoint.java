@@ -359,9 +359,16 @@ public final class McpEndpoint {
     Optional<Consumer<ObjectNode>> sink = toAgent.map(stream -> Modern.filtered(stream, level));
     McpHttpResponse answer;
     if (rpc.method().equals("tools/call")) {
-      // The multi round-trip members are the client's exchange with the gateway, never the upstream's.
-      JsonNode state = rpc.params().remove("requestState");
-      JsonNode responses = rpc.params().remove("inputResponses");
+      // The multi round-trip members of the gateway's own round trips are the client's exchange with
+      // the gateway, never the upstream's; an upstream's own (a 2026-07-28 server's) go on as they came.
+      JsonNode state = rpc.params().get("requestState");
+      JsonNode responses = null;
+      if (state == null || RoundTrips.isGateways(state)) {
+        rpc.params().remove("requestState");
+        responses = rpc.params().remove("inputResponses");
+      } else {
+        state = null;
+      }
       answer = state != null || capabilities.sampling() || capabilities.elicitation()
           ? roundTripCall(rpc, request.withoutSession(), sink, capabilities, state, responses)
           : request(rpc, request.withoutSession(), sink);
