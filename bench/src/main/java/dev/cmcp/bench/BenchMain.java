@@ -66,6 +66,12 @@ public final class BenchMain implements Callable<Integer> {
   @Option(names = "--policy-engines", split = ",", defaultValue = "cached,sliced,whole", description = "Policy engines to measure: cached (as the gateway builds it: slices and the decision cache), sliced (slices, Cedar asked on every call), whole (every policy on every call) (default: ${DEFAULT-VALUE}).")
   List<String> policyEngines;
 
+  @Option(names = "--sessions", defaultValue = "10000", description = "Sessions a fresh gateway holds open for its RSS, alone after the load test; 0 skips it (default: ${DEFAULT-VALUE}).")
+  int sessions;
+
+  @Option(names = "--claims", defaultValue = "50", description = "Claims fetched per attestation provider (software-only, tpm over swtpm), each from a gateway of its own; 0 skips it (default: ${DEFAULT-VALUE}).")
+  int claims;
+
   @Option(names = "--jmh-seconds", defaultValue = "2", description = "Seconds per JMH iteration (default: ${DEFAULT-VALUE}).")
   int jmhSeconds;
 
@@ -95,6 +101,10 @@ public final class BenchMain implements Callable<Integer> {
   private final Map<String, Long> pids = new java.util.HashMap<>();
   /** The load generator of each target that needs its own client (cmcp-tls: one that trusts the gateway's key). */
   private final Map<String, LoadGenerator> ownGenerators = new java.util.HashMap<>();
+  /** Each point's process CPU per call, by {@link Report#pointKey}. */
+  private final Map<String, Double> cpuPerCall = new java.util.HashMap<>();
+  private java.util.Optional<Footprint.Sessions> sessionFootprint = java.util.Optional.empty();
+  private List<Footprint.ClaimCost> claimCosts = List.of();
 
   public static void main(String[] args) {
     System.exit(new CommandLine(new BenchMain()).setCaseInsensitiveEnumValuesAllowed(true).execute(args));
@@ -115,7 +125,8 @@ public final class BenchMain implements Callable<Integer> {
     }
     List<PolicyBench.PolicyCost> policyCosts = skipPolicy
         ? List.of() : PolicyBench.run(policySizes, policyEngines, jmhSeconds, jmhIterations, jmhIterations);
-    Report report = new Report(facts(loadBefore, loadAverage(), fsync), measurements, policyCosts, profileSummary);
+    Report report = new Report(facts(loadBefore, loadAverage(), fsync), measurements,
+        new Report.Costs(cpuPerCall, sessionFootprint, claimCosts), policyCosts, profileSummary);
     System.out.println(report.markdown());
     if (!noWrite) {
       Path folder = Files.createDirectories(root.resolve(out));
@@ -146,6 +157,8 @@ public final class BenchMain implements Callable<Integer> {
       ManagedProcess.Started upstreamServer = servers.upstream(upstream);
       running.add(upstreamServer.process());
       URI upstreamUrl = Servers.upstreamUrl(upstream, upstreamServer);
+      // direct's CPU per call is the upstream's own: what any target costs it.
+      pids.put("direct", upstreamServer.process().pid());
       // All targets run at once (idle, they cost next to nothing) and take turns at each load, so
       // the figures compared with each other were measured minutes apart at most.
       ManagedProcess gatewayProcess = null;
@@ -197,6 +210,14 @@ public final class BenchMain implements Callable<Integer> {
         Target cmcp = started.stream().filter(t -> t.name().equals("cmcp")).findFirst().orElseThrow();
         profileSummary.addAll(profile(http, cmcp, gatewayProcess, work));
       }
+      // Each on a gateway of its own, after the load points: nothing else is sent meanwhile.
+      Footprint footprint = new Footprint(servers, upstreamUrl, work, progress);
+      if (sessions > 0) {
+        sessionFootprint = java.util.Optional.of(footprint.sessions(sessions));
+      }
+      if (claims > 0) {
+        claimCosts = footprint.claims(claims);
+      }
     } finally {
       for (ManagedProcess process : running.reversed()) {
         process.close();
@@ -217,8 +238,9 @@ public final class BenchMain implements Callable<Integer> {
     String cpu = "";
     if (meter != null && cpuBefore >= 0 && m.throughput() > 0) {
       double calls = m.throughput() * (warmupSeconds + durationSeconds);
-      cpu = String.format(Locale.ROOT, ", CPU %.3f ms per call, RSS %d MiB", (meter.cpuMillis() - cpuBefore) / calls,
-          meter.rssKib() / 1024);
+      double perCall = (meter.cpuMillis() - cpuBefore) / calls;
+      cpuPerCall.put(Report.pointKey(target.name(), load), perCall);
+      cpu = String.format(Locale.ROOT, ", CPU %.3f ms per call, RSS %d MiB", perCall, meter.rssKib() / 1024);
     }
     progress.printf(Locale.ROOT, "bench: %s %s: p50 %.3f ms, p99 %.3f ms, p99.9 %.3f ms, %.0f calls/s, %d errors%s, "
             + "load average %.2f%s%n",

@@ -22,6 +22,15 @@ final class CmcpDeployment {
    * tls} the gateway serves HTTPS with a key pair it generates at start ({@code tls.mode: generate}).
    */
   static Path write(Path dir, URI upstream, int policies, String mode, boolean tls) throws IOException {
+    return write(dir, upstream, policies, mode, tls, "auto", "");
+  }
+
+  /**
+   * As above, with {@code provider} as {@code attestation.provider} and {@code tpmDevice} as its
+   * {@code tpm_device} (empty: the default).
+   */
+  static Path write(Path dir, URI upstream, int policies, String mode, boolean tls, String provider, String tpmDevice)
+      throws IOException {
     if (policies < 1) {
       throw new IllegalArgumentException("the bundle needs at least the bench agent's permit");
     }
@@ -50,15 +59,16 @@ final class CmcpDeployment {
     Path config = dir.resolve("cmcp-config.yaml");
     Files.writeString(config, """
         attestation:
-          provider: auto
-          enforcement_mode: %s
+          provider: %s
+        %s  enforcement_mode: %s
         policy_bundle_path: %s
         catalog_path: %s
         audit_dir: %s
         listen_addr: "127.0.0.1:0"
         tls:
           mode: %s
-        """.formatted(mode, bundle, catalog, audit, tls ? "generate" : "off"));
+        """.formatted(provider, tpmDevice.isEmpty() ? "" : "  tpm_device: \"" + tpmDevice + "\"\n", mode, bundle, catalog, audit,
+        tls ? "generate" : "off"));
     return config;
   }
 }

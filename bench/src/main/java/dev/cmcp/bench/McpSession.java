@@ -33,6 +33,11 @@ final class McpSession {
     this.sessionId = sessionId;
   }
 
+  /** The session's id, as the target gave it; null when the target keeps no sessions. */
+  String sessionId() {
+    return sessionId;
+  }
+
   /** Opens a session; fails with a message naming the target when it will not talk MCP. */
   static McpSession open(HttpClient http, Target target) throws IOException, InterruptedException {
     String initialize = """

@@ -7,6 +7,7 @@ import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Locale;
+import java.util.Map;
 import java.util.Optional;
 
 /**
@@ -22,16 +23,36 @@ final class Report {
   /** How a run was made, printed above its tables. */
   record RunFacts(String command, String date, int cpus, String jdk, String settings) {}
 
+  /**
+   * What a run measured besides latency: each point's process CPU per call (by {@link #pointKey}),
+   * the memory of a gateway holding many sessions, and claim issuance per attestation provider.
+   */
+  record Costs(Map<String, Double> cpuMillisPerCall, Optional<Footprint.Sessions> sessions, List<Footprint.ClaimCost> claims) {
+    static final Costs NONE = new Costs(Map.of(), Optional.empty(), List.of());
+
+    Costs {
+      cpuMillisPerCall = Map.copyOf(cpuMillisPerCall);
+      claims = List.copyOf(claims);
+    }
+  }
+
   private final RunFacts facts;
   private final List<Measurement> measurements;
+  private final Costs costs;
   private final List<PolicyBench.PolicyCost> policyCosts;
   private final List<String> profile;
 
-  Report(RunFacts facts, List<Measurement> measurements, List<PolicyBench.PolicyCost> policyCosts, List<String> profile) {
+  Report(RunFacts facts, List<Measurement> measurements, Costs costs, List<PolicyBench.PolicyCost> policyCosts, List<String> profile) {
     this.facts = facts;
     this.measurements = List.copyOf(measurements);
+    this.costs = costs;
     this.policyCosts = List.copyOf(policyCosts);
     this.profile = List.copyOf(profile);
+  }
+
+  /** The key of a point in {@link Costs#cpuMillisPerCall}. */
+  static String pointKey(String target, Load load) {
+    return target + " " + load.label();
   }
 
   String markdown() {
@@ -46,6 +67,10 @@ final class Report {
         beforeAfterTable(md);
       }
     }
+    costs.sessions().ifPresent(sessions -> sessionsLine(md, sessions));
+    if (!costs.claims().isEmpty()) {
+      claimTable(md);
+    }
     if (!policyCosts.isEmpty()) {
       policyTable(md);
     }
@@ -58,12 +83,13 @@ final class Report {
   }
 
   private void latencyTable(StringBuilder md) {
-    md.append("| target | load | p50 ms | p99 ms | p99.9 ms | calls/s | calls | errors | dropped |\n");
-    md.append("|---|---|---:|---:|---:|---:|---:|---:|---:|\n");
+    md.append("| target | load | p50 ms | p99 ms | p99.9 ms | calls/s | calls | errors | dropped | CPU ms per call |\n");
+    md.append("|---|---|---:|---:|---:|---:|---:|---:|---:|---:|\n");
     for (Measurement m : measurements) {
-      md.append(String.format(Locale.ROOT, "| %s | %s | %s | %s | %s | %.0f | %d | %d | %d |%n",
+      Double cpu = costs.cpuMillisPerCall().get(pointKey(m.target(), m.load()));
+      md.append(String.format(Locale.ROOT, "| %s | %s | %s | %s | %s | %.0f | %d | %d | %d | %s |%n",
           m.target(), m.load().label(), ms(m.millisAt(50)), ms(m.millisAt(99)), ms(m.millisAt(99.9)),
-          m.throughput(), m.calls(), m.errors(), m.dropped()));
+          m.throughput(), m.calls(), m.errors(), m.dropped(), cpu == null ? "-" : ms(cpu)));
     }
     List<String> failures = measurements.stream()
         .filter(m -> m.errors() > 0 && m.firstError().isPresent())
@@ -81,19 +107,20 @@ final class Report {
    */
   private void comparisonTable(StringBuilder md) {
     md.append("| load | cMCP added p50 ms | proxy added p50 ms | added p50 cMCP/proxy (target <= 0.25) "
-        + "| cMCP added p99 ms | proxy added p99 ms | calls/s cMCP/proxy (target >= 3) | calls/s cMCP/direct |\n");
-    md.append("|---|---:|---:|---:|---:|---:|---:|---:|\n");
+        + "| cMCP added p99 ms | proxy added p99 ms | calls/s cMCP/proxy (target >= 3) | calls/s cMCP/direct | p50 cMCP/direct |\n");
+    md.append("|---|---:|---:|---:|---:|---:|---:|---:|---:|\n");
     for (Load load : loads()) {
       Optional<Measurement> direct = find("direct", load);
       Optional<Measurement> cmcp = find("cmcp", load);
       Optional<Measurement> proxy = find("proxy", load);
       double cmcpAdded50 = added(cmcp, direct, 50);
       double proxyAdded50 = added(proxy, direct, 50);
-      md.append(String.format(Locale.ROOT, "| %s | %s | %s | %s | %s | %s | %s | %s |%n", load.label(),
+      md.append(String.format(Locale.ROOT, "| %s | %s | %s | %s | %s | %s | %s | %s | %s |%n", load.label(),
           ms(cmcpAdded50), ms(proxyAdded50), ratio(cmcpAdded50 / proxyAdded50),
           ms(added(cmcp, direct, 99)), ms(added(proxy, direct, 99)),
           load instanceof Load.Closed ? ratio(throughput(cmcp) / throughput(proxy)) : "n/a (fixed rate)",
-          load instanceof Load.Closed ? ratio(throughput(cmcp) / throughput(direct)) : "n/a (fixed rate)"));
+          load instanceof Load.Closed ? ratio(throughput(cmcp) / throughput(direct)) : "n/a (fixed rate)",
+          ratio(cmcp.map(m -> m.millisAt(50)).orElse(Double.NaN) / direct.map(m -> m.millisAt(50)).orElse(Double.NaN))));
     }
     md.append('\n');
   }
@@ -109,6 +136,36 @@ final class Report {
           ms(before.map(m -> m.millisAt(50)).orElse(Double.NaN)), ms(after.map(m -> m.millisAt(50)).orElse(Double.NaN)),
           throughput(before), throughput(after),
           load instanceof Load.Closed ? ratio(throughput(after) / throughput(before)) : "n/a (fixed rate)"));
+    }
+    md.append('\n');
+  }
+
+  /** Resident memory of a fresh gateway, ready and with the sessions open (nothing else running against it). */
+  private static void sessionsLine(StringBuilder md, Footprint.Sessions sessions) {
+    md.append(String.format(Locale.ROOT, "| sessions open | RSS ready MiB | RSS with the sessions MiB | KiB per session | errors |%n"));
+    md.append("|---:|---:|---:|---:|---:|\n");
+    double perSession = sessions.opened() == 0 ? Double.NaN
+        : (double) (sessions.rssWithSessionsKib() - sessions.rssReadyKib()) / sessions.opened();
+    md.append(String.format(Locale.ROOT, "| %,d of %,d | %d | %d | %s | %d |%n%n", sessions.opened(), sessions.asked(),
+        sessions.rssReadyKib() / 1024, sessions.rssWithSessionsKib() / 1024,
+        Double.isNaN(perSession) ? "-" : String.format(Locale.ROOT, "%.1f", perSession), sessions.errors()));
+  }
+
+  /** Claim issuance per attestation provider; a provider not measured says why. */
+  private void claimTable(StringBuilder md) {
+    md.append("| attestation provider | claim p50 ms | claim p99 ms | claims |\n");
+    md.append("|---|---:|---:|---:|\n");
+    for (Footprint.ClaimCost cost : costs.claims()) {
+      if (cost.millis().isEmpty()) {
+        md.append("| ").append(cost.provider()).append(" | - | - | 0 |\n");
+      } else {
+        md.append(String.format(Locale.ROOT, "| %s | %s | %s | %d |%n", cost.provider(), ms(cost.percentile(50)),
+            ms(cost.percentile(99)), cost.millis().size()));
+      }
+    }
+    List<String> unmeasured = costs.claims().stream().filter(c -> c.millis().isEmpty()).map(c -> c.provider() + ": " + c.why()).toList();
+    if (!unmeasured.isEmpty()) {
+      md.append("\n").append(String.join("  \n", unmeasured)).append('\n');
     }
     md.append('\n');
   }

@@ -71,7 +71,20 @@ final class Servers {
    */
   ManagedProcess.Started cmcp(String name, Path checkout, URI upstream, int policies, String mode, boolean tls)
       throws IOException, InterruptedException {
-    Path config = CmcpDeployment.write(Files.createDirectories(work.resolve(name)), upstream, policies, mode, tls);
+    return start(name, checkout, CmcpDeployment.write(Files.createDirectories(work.resolve(name)), upstream, policies, mode, tls));
+  }
+
+  /**
+   * A gateway of this checkout under {@code name}, enforcing, whose evidence comes from {@code
+   * provider} ({@code tpmDevice}: the TPM's command port for {@code tpm}, else empty).
+   */
+  ManagedProcess.Started cmcpAttestedBy(String name, URI upstream, String provider, String tpmDevice)
+      throws IOException, InterruptedException {
+    return start(name, repo, CmcpDeployment.write(Files.createDirectories(work.resolve(name)), upstream, 1, "enforcing", false,
+        provider, tpmDevice));
+  }
+
+  private ManagedProcess.Started start(String name, Path checkout, Path config) throws IOException, InterruptedException {
     return ManagedProcess.start("cMCP gateway (" + name + ")",
         List.of(checkout.resolve("cmcp").toString(), "start", "--config", config.toString()),
         Map.of("CMCP_DEV_MODE", "1", "CMCP_SKIP_BUILD", "1"), work.resolve(name + ".log"),

@@ -28,6 +28,10 @@ class ReportTest {
   private static Report report() {
     return new Report(new Report.RunFacts("./cmcp-dev bench", "2026-11-25", 2, "JDK", "short"),
         List.of(point("direct", 1.0, 4000), point("cmcp", 1.5, 3000), point("proxy", 5.0, 1000)),
+        new Report.Costs(java.util.Map.of(Report.pointKey("cmcp", C16), 0.25),
+            Optional.of(new Footprint.Sessions(10_000, 10_000, 100 * 1024, 180 * 1024, 0)),
+            List.of(new Footprint.ClaimCost("software-only", List.of(1.0, 2.0, 3.0, 4.0), ""),
+                new Footprint.ClaimCost("tdx", List.of(), "not measured: no TDX here"))),
         List.of(new PolicyBench.PolicyCost(10, "sliced", 20, 30, 100), new PolicyBench.PolicyCost(10_000, "sliced", 30, 45, 100),
             new PolicyBench.PolicyCost(10, "whole", 20, 30, 100), new PolicyBench.PolicyCost(10_000, "whole", 400, 500, 100)),
         List.of());
@@ -38,15 +42,27 @@ class ReportTest {
     String markdown = report().markdown();
 
     // cMCP adds 0.5 ms, the proxy 4 ms (4.001: HdrHistogram reports a bucket's upper end); throughput 3000/1000.
-    assertThat(markdown).contains("| c=16 | 0.500 | 4.001 | 0.12 |").contains("| 3.00 | 0.75 |");
+    assertThat(markdown).contains("| c=16 | 0.500 | 4.001 | 0.12 |").contains("| 3.00 | 0.75 | 1.50 |");
     assertThat(markdown).contains("| 10,000 | whole | 400.0 | 500.0 | 100 | 20.00 |");
     assertThat(markdown).contains("| 10,000 | sliced | 30.0 | 45.0 | 100 | 1.50 |");
   }
 
   @Test
+  void reportsCpuPerCallSessionMemoryAndClaimIssuancePerProvider() {
+    String markdown = report().markdown();
+
+    assertThat(markdown).contains("| CPU ms per call |").contains("| cmcp | c=16 | 1.500 |").contains("| 0.250 |");
+    assertThat(markdown).containsPattern("\\| direct \\| c=16 \\|.*\\| - \\|");
+    assertThat(markdown).contains("| 10,000 of 10,000 | 100 | 180 | 8.2 | 0 |");
+    assertThat(markdown).contains("| software-only | 2.000 | 4.000 | 4 |").contains("| tdx | - | - | 0 |")
+        .contains("tdx: not measured: no TDX here");
+  }
+
+  @Test
   void comparesCmcpWithAnEarlierBuildWhenOneRan() {
     Report report = new Report(new Report.RunFacts("./cmcp-dev bench --baseline ../old", "2026-11-25", 2, "JDK", "short"),
-        List.of(point("direct", 1.0, 4000), point("cmcp-before", 3.0, 1000), point("cmcp", 1.5, 3000)), List.of(), List.of());
+        List.of(point("direct", 1.0, 4000), point("cmcp-before", 3.0, 1000), point("cmcp", 1.5, 3000)), Report.Costs.NONE, List.of(),
+        List.of());
 
     assertThat(report.markdown()).contains("| c=16 | 3.000 | 1.500 | 1000 | 3000 | 3.00 |");
   }

@@ -32,6 +32,36 @@ final class Swtpm implements AutoCloseable {
     return List.of("swtpm", "tpm2_createek", "tpm2_createak", "tpm2_quote", "tpm2_pcrextend").stream().allMatch(Swtpm::onPath);
   }
 
+  /**
+   * A TPM as a manufacturer ships it: {@code swtpm_setup --create-ek-cert --create-platform-cert}
+   * makes its state in {@code dir/state}, with an RSA 2048 EK whose certificate (at NV index
+   * 0x01c00002) {@code swtpm_localca} issues from its own CA in {@code dir/ca}; the CA's root and
+   * issuer certificates are then written together to {@code dir/ek-roots.pem}, as an auditor
+   * would be given a manufacturer's.
+   *
+   * @return the state folder, for {@link #start}
+   */
+  static Path manufacture(Path dir) throws IOException, InterruptedException {
+    Path ca = Files.createDirectories(dir.resolve("ca"));
+    Path state = Files.createDirectories(dir.resolve("state"));
+    Path localCa = Files.writeString(dir.resolve("localca.conf"), "statedir = " + ca + "\nsigningkey = " + ca.resolve("signkey.pem")
+        + "\nissuercert = " + ca.resolve("issuercert.pem") + "\ncertserial = " + ca.resolve("certserial") + "\n");
+    Path options = Files.writeString(dir.resolve("localca.options"), "--platform-manufacturer cmcp\n--platform-version 1\n"
+        + "--platform-model e2e\n");
+    Path setup = Files.writeString(dir.resolve("setup.conf"), "create_certs_tool = /usr/bin/swtpm_localca\n"
+        + "create_certs_tool_config = " + localCa + "\ncreate_certs_tool_options = " + options + "\nactive_pcr_banks = sha256\n");
+    Process process = new ProcessBuilder("swtpm_setup", "--tpm2", "--tpmstate", state.toString(), "--create-ek-cert",
+        "--create-platform-cert", "--config", setup.toString(), "--overwrite")
+        .redirectErrorStream(true).start();
+    String output = new String(process.getInputStream().readAllBytes(), java.nio.charset.StandardCharsets.UTF_8);
+    if (process.waitFor() != 0) {
+      throw new IOException("swtpm_setup failed: " + output);
+    }
+    Files.writeString(dir.resolve("ek-roots.pem"), Files.readString(ca.resolve("swtpm-localca-rootca-cert.pem"))
+        + Files.readString(ca.resolve("issuercert.pem")));
+    return state;
+  }
+
   static Swtpm start(Path state) throws IOException, InterruptedException {
     IOException last = null;
     for (int attempt = 0; attempt < 5; attempt++) {

@@ -69,7 +69,7 @@ public final class AttestationProviders {
    * @throws AttestationException when the configured provider cannot be used here, saying why
    */
   public static Plan plan(GatewayConfig config, RuntimeEnvironment env) throws AttestationException {
-    return new AttestationProviders(config, env, (device, pcrs) -> {
+    return new AttestationProviders(config, env, (device, pcrs, enrollment) -> {
       throw new IllegalStateException("planning opens no TPM");
     }, ConfigfsTsm.CONFIGFS, Clock.systemUTC()).plan();
   }
@@ -172,7 +172,7 @@ public final class AttestationProviders {
     return switch (kind) {
       case SEV_SNP -> new SevSnpProvider(tsm, clock);
       case TDX -> new TdxProvider(tsm, clock);
-      case TPM -> new TpmProvider(tpm.open(config.tpmDevice(), config.pcrSelection()), clock);
+      case TPM -> new TpmProvider(tpm.open(config.tpmDevice(), config.pcrSelection(), config.tpmEnrollment()), clock);
       default -> throw new IllegalArgumentException(kind + " is not a hardware platform");
     };
   }

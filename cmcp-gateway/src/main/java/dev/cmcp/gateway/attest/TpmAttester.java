@@ -3,6 +3,8 @@ package dev.cmcp.gateway.attest;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.cmcp.gateway.config.PcrSelection;
 import dev.cmcp.gateway.config.TpmDevice;
+import java.nio.file.Path;
+import java.util.Optional;
 
 /**
  * The TPM side of the {@code tpm} provider: opens the TPM, creates an attestation key, and makes
@@ -35,7 +37,11 @@ public interface TpmAttester extends AutoCloseable {
   /** Opens the TPM at start; fails when it is absent or refuses. */
   @FunctionalInterface
   interface Opener {
-    TpmAttester open(TpmDevice device, PcrSelection pcrs) throws AttestationException;
+    /**
+     * @param enrollment the folder {@code cmcp tpm enroll} wrote ({@code attestation.tpm_enrollment}):
+     *     quote with the enrolled AK and ship its certificates; empty: make an uncertified AK
+     */
+    TpmAttester open(TpmDevice device, PcrSelection pcrs, Optional<Path> enrollment) throws AttestationException;
   }
 
 }

@@ -20,7 +20,7 @@ import picocli.CommandLine.Command;
     description = "Confidential MCP Runtime: a policy-enforcing, auditing gateway for MCP tool calls.",
     subcommands = {
         StartCommand.class, ValidateConfigCommand.class, ValidateBundleCommand.class, ClaimCommand.class, VerifyCommand.class,
-        VerifyEvidenceCommand.class, CheckGatewayCommand.class, CatalogCommand.class, TokenCommand.class, AuditCommand.class},
+        VerifyEvidenceCommand.class, CheckGatewayCommand.class, CatalogCommand.class, TokenCommand.class, AuditCommand.class, TpmCommand.class},
     exitCodeListHeading = "%nExit codes:%n",
     exitCodeList = {"0:success", "1:invalid input (config, bundle, catalog, hash mismatch) or startup failure", "2:usage error",
         "3:verify: partially_verified (no check failed, something not established; not success)"},

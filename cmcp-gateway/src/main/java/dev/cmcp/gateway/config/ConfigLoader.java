@@ -69,7 +69,8 @@ public final class ConfigLoader {
           "expected_measurement",
           "tsm_report_path",
           "tpm_device",
-          "pcr_selection");
+          "pcr_selection",
+          "tpm_enrollment");
 
   private static final Set<String> TLS_KEYS = Set.of("mode", "cert_file", "key_file", "min_version");
   private static final Set<String> LIMITS_KEYS =
@@ -122,6 +123,9 @@ public final class ConfigLoader {
         path(attestation, "tsm_report_path", "/sys/kernel/config/tsm/report", folder),
         tpmDevice(attestation),
         pcrSelection(attestation),
+        attestation.has("tpm_enrollment")
+            ? Optional.of(path(attestation, "tpm_enrollment", "", folder))
+            : Optional.empty(),
         path(top, "policy_bundle_path", "policies/", folder),
         path(top, "catalog_path", "catalog.json", folder),
         listenAddress(top),

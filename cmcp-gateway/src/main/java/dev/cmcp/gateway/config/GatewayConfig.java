@@ -22,6 +22,8 @@ import java.util.Optional;
  * @param tsmReportPath attestation.tsm_report_path: the configfs-tsm report folder (SEV-SNP, TDX), absolute
  * @param tpmDevice attestation.tpm_device
  * @param pcrSelection attestation.pcr_selection: the PCRs a TPM quote covers
+ * @param tpmEnrollment attestation.tpm_enrollment: the folder {@code cmcp tpm enroll} wrote (AK and EK
+ *     certificates, the AK's persistent handle), absolute; empty: the gateway makes an uncertified AK at start
  * @param policyBundlePath policy_bundle_path, absolute
  * @param catalogPath catalog_path, absolute
  * @param listenAddress listen_addr as written, or the default; see {@link #effectiveListenAddress}
@@ -53,6 +55,7 @@ public record GatewayConfig(
     Path tsmReportPath,
     TpmDevice tpmDevice,
     PcrSelection pcrSelection,
+    Optional<Path> tpmEnrollment,
     Path policyBundlePath,
     Path catalogPath,
     ListenAddress listenAddress,
@@ -83,6 +86,7 @@ public record GatewayConfig(
     Objects.requireNonNull(tsmReportPath);
     Objects.requireNonNull(tpmDevice);
     Objects.requireNonNull(pcrSelection);
+    Objects.requireNonNull(tpmEnrollment);
     Objects.requireNonNull(policyBundlePath);
     Objects.requireNonNull(catalogPath);
     Objects.requireNonNull(listenAddress);

@@ -355,6 +355,21 @@ public final class PolicyEngine {
     if (subject.isEmpty()) {
       return notInCatalog(request.target());
     }
+    // A kept decision needs no Cedar request, but the arguments are read as for one, so that
+    // arguments Cedar would be refused are refused the same way. (The principal's attributes are
+    // part of the key: a decision is only kept once they were read without error.)
+    Optional<PolicySlices.Slice> knownSlice = sliceOf(request);
+    Optional<DecisionKey> key = knownSlice.flatMap(slice -> reusableKey(request, slice));
+    Optional<PolicyDecision> reused = key.map(k -> decisions.get().getIfPresent(k));
+    if (reused.isPresent()) {
+      try {
+        CedarValues.arguments(request.arguments());
+      } catch (RuntimeException e) {
+        return evaluationError(List.of(), "the request could not be built: " + Objects.toString(e.getMessage(), e.toString()))
+            .withRedaction(everyRedaction());
+      }
+      return reused.get();
+    }
     AuthorizationRequest cedarRequest;
     Set<Entity> entities;
     try {
@@ -365,25 +380,26 @@ public final class PolicyEngine {
       return evaluationError(List.of(), "the request could not be built: " + Objects.toString(e.getMessage(), e.toString()))
           .withRedaction(everyRedaction());
     }
-    PolicySlices.Slice slice;
-    try {
-      slice = slices.forRequest(request.target(), request.principal());
-    } catch (RuntimeException e) {
-      return evaluationError(List.of(), "the request could not be evaluated: " + Objects.toString(e.getMessage(), e.toString()))
+    if (knownSlice.isEmpty()) {
+      String why = "no policy slice for " + request.target().name();
+      return evaluationError(List.of(), "the request could not be evaluated: " + why)
           .withRedaction(redactionIfForwarded(cedarRequest, entities).redaction());
     }
-    Optional<DecisionKey> key = reusableKey(request, slice);
-    if (key.isPresent()) {
-      PolicyDecision reused = decisions.get().getIfPresent(key.get());
-      if (reused != null) {
-        return reused;
-      }
-    }
+    PolicySlices.Slice slice = knownSlice.get();
     Evaluated evaluated = evaluate(cedarRequest, slice.policies(), entities);
     if (key.isPresent() && evaluated.repeatable()) {
       decisions.get().put(key.get(), evaluated.decision());
     }
     return evaluated.decision();
+  }
+
+  /** The slice that decides {@code request}; empty when the plan has none (which a catalog tool always has). */
+  private Optional<PolicySlices.Slice> sliceOf(AccessRequest request) {
+    try {
+      return Optional.ofNullable(slices.forRequest(request.target(), request.principal()));
+    } catch (RuntimeException e) {
+      return Optional.empty();
+    }
   }
 
   private Evaluated evaluate(AuthorizationRequest cedarRequest, PolicySet slice, Set<Entity> entities) {

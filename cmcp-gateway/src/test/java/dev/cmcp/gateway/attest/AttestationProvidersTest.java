@@ -23,7 +23,7 @@ import org.junit.jupiter.api.io.TempDir;
 class AttestationProvidersTest {
 
   /** A machine without a TPM: opening one fails as the real opener does. */
-  static final TpmAttester.Opener NO_TPM = (device, pcrs) -> {
+  static final TpmAttester.Opener NO_TPM = (device, pcrs, enrollment) -> {
     throw new AttestationException("tpm: " + device + " not found (test: no TPM)");
   };
 
@@ -133,7 +133,7 @@ class AttestationProvidersTest {
     GatewayConfig config = config("provider: tpm\ntpm_device: \"127.0.0.1:2321\"\npcr_selection: \"sha256:0,7\"");
     ScriptedTpm tpm = new ScriptedTpm();
     List<Object> opened = new ArrayList<>();
-    TpmAttester.Opener opener = (device, pcrs) -> {
+    TpmAttester.Opener opener = (device, pcrs, enrollment) -> {
       opened.add(device);
       opened.add(pcrs);
       return tpm;

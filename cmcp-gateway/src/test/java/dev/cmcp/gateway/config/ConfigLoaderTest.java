@@ -128,12 +128,15 @@ class ConfigLoaderTest {
           tsm_report_path: fake-tsm
           tpm_device: "[::1]:2321"
           pcr_selection: "sha384:7, 0,4"
+          tpm_enrollment: tpm-enrollment
         """);
 
     assertThat(config.tsmReportPath()).isEqualTo(folder.resolve("fake-tsm"));
     assertThat(config.tpmDevice()).isEqualTo(new TpmDevice.Socket("::1", 2321));
     assertThat(config.pcrSelection()).isEqualTo(new PcrSelection("sha384", List.of(0, 4, 7)));
     assertThat(config.pcrSelection()).hasToString("sha384:0,4,7");
+    assertThat(config.tpmEnrollment()).contains(folder.resolve("tpm-enrollment"));
+    assertThat(load("attestation:\n  tpm_device: /dev/tpm0\n").tpmEnrollment()).isEmpty();
     assertThat(load("attestation:\n  tpm_device: /dev/tpm0\n").tpmDevice()).isEqualTo(new TpmDevice.Device(Path.of("/dev/tpm0")));
   }
 
@@ -279,7 +282,7 @@ class ConfigLoaderTest {
   @Test
   void unknownKeyFarFromAnyListsTheAllowedKeys() throws IOException {
     assertThat(errorOf("attestation:\n  colour: blue\n"))
-        .isEqualTo(prefix(2) + "attestation.colour: unknown key; allowed here: enforcement_mode, expected_measurement, pcr_selection, provider, staleness_policy, tpm_device, tsm_report_path, validity_seconds");
+        .isEqualTo(prefix(2) + "attestation.colour: unknown key; allowed here: enforcement_mode, expected_measurement, pcr_selection, provider, staleness_policy, tpm_device, tpm_enrollment, tsm_report_path, validity_seconds");
   }
 
   @Test

@@ -62,7 +62,7 @@ public sealed interface CollateralFetcher permits CollateralFetcher.Offline, Kds
    */
   static CollateralFetcher online(URI kds, URI pcs, Optional<Path> cache) {
     return new KdsPcsFetcher(Endpoint.base("--kds-url", kds), Endpoint.base("--pcs-url", pcs),
-        cache.map(CollateralCache::in).orElseGet(CollateralCache::none));
+        cache.map(CollateralCache::in).orElseGet(CollateralCache::none), Download.DEADLINE);
   }
 
   /** The null object: no collateral fetched. */

@@ -49,16 +49,16 @@ final class Download {
     }
   }
 
-  static Answer get(HttpClient client, URI uri, Optional<String> headerName) throws Failure {
-    HttpRequest request = HttpRequest.newBuilder(uri).GET().timeout(DEADLINE).build();
+  static Answer get(HttpClient client, URI uri, Optional<String> headerName, Duration deadline) throws Failure {
+    HttpRequest request = HttpRequest.newBuilder(uri).GET().timeout(deadline).build();
     CompletableFuture<HttpResponse<byte[]>> exchange = client.sendAsync(request,
         info -> info.statusCode() == 200 ? new BoundedBody(MAX_BODY_BYTES) : HttpResponse.BodySubscribers.replacing(new byte[0]));
     HttpResponse<byte[]> response;
     try {
-      response = exchange.get(DEADLINE.toMillis(), TimeUnit.MILLISECONDS);
+      response = exchange.get(deadline.toMillis(), TimeUnit.MILLISECONDS);
     } catch (TimeoutException e) {
       exchange.cancel(true);
-      throw new Failure("no complete answer within " + DEADLINE.toSeconds() + " s");
+      throw new Failure("no complete answer within " + deadline.toSeconds() + " s");
     } catch (InterruptedException e) {
       Thread.currentThread().interrupt();
       exchange.cancel(true);
@@ -78,7 +78,7 @@ final class Download {
       return "cannot connect (" + (cause.getMessage() == null ? "connection refused" : cause.getMessage()) + ")";
     }
     if (cause instanceof HttpTimeoutException) {
-      return "timed out (" + cause.getMessage() + ")";
+      return "no complete answer within the deadline (" + cause.getMessage() + ")";
     }
     if (cause instanceof IOException && cause.getCause() instanceof TooLarge tooLarge) {
       return tooLarge.getMessage();

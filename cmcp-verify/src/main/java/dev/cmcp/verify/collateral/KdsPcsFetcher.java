@@ -15,6 +15,7 @@ import java.nio.charset.StandardCharsets;
 import java.security.GeneralSecurityException;
 import java.security.cert.X509CRL;
 import java.security.cert.X509Certificate;
+import java.time.Duration;
 import java.time.Instant;
 import java.time.format.DateTimeParseException;
 import java.util.ArrayList;
@@ -53,11 +54,14 @@ final class KdsPcsFetcher implements CollateralFetcher {
   private final URI kds;
   private final URI pcs;
   private final CollateralCache cache;
+  private final Duration deadline;
 
-  KdsPcsFetcher(URI kds, URI pcs, CollateralCache cache) {
+  /** @param deadline for each exchange, headers and body ({@link Download#DEADLINE}) */
+  KdsPcsFetcher(URI kds, URI pcs, CollateralCache cache, Duration deadline) {
     this.kds = kds;
     this.pcs = pcs;
     this.cache = cache;
+    this.deadline = deadline;
   }
 
   /** What a URL answers with, which decides how it is read and when a copy of it is stale. */
@@ -115,7 +119,7 @@ final class KdsPcsFetcher implements CollateralFetcher {
       }
       Download.Answer answer;
       try {
-        answer = Download.get(client, uri, request.chainHeader());
+        answer = Download.get(client, uri, request.chainHeader(), deadline);
       } catch (Download.Failure e) {
         throw new CollateralException("cannot fetch " + uri + ": " + e.getMessage() + staleCopy(uri, cachedStaleAt));
       }
@@ -160,7 +164,8 @@ final class KdsPcsFetcher implements CollateralFetcher {
 
     @Override
     public void close() {
-      client.close();
+      // Every answer is in or given up on: close() would wait for an exchange a deadline abandoned.
+      client.shutdownNow();
     }
   }
 

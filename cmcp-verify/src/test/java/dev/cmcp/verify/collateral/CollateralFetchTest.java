@@ -11,15 +11,19 @@ import java.io.ByteArrayOutputStream;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.PrintStream;
+import java.net.InetAddress;
+import java.net.ServerSocket;
 import java.net.URI;
 import java.net.URLEncoder;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.time.Duration;
 import java.time.Instant;
 import java.util.Arrays;
 import java.util.HexFormat;
 import java.util.List;
+import java.util.Locale;
 import java.util.Map;
 import java.util.Objects;
 import java.util.Optional;
@@ -90,7 +94,7 @@ class CollateralFetchTest {
     out.reset();
     err.reset();
     return VerifyEvidenceCli.run(
-        new VerifyEvidenceCli.Arguments(platform, evidence, certs, Optional.empty(), Optional.empty(), Optional.of(now),
+        new VerifyEvidenceCli.Arguments(platform, evidence, Optional.of(certs), Optional.empty(), Optional.empty(), Optional.of(now),
             false, Optional.empty(), Optional.empty(), collateral),
         new PrintStream(out, true, StandardCharsets.UTF_8), new PrintStream(err, true, StandardCharsets.UTF_8));
   }
@@ -131,6 +135,29 @@ class CollateralFetchTest {
   private static List<String> checks(String report) {
     return report.lines().filter(line -> line.matches("(PASS|FAIL|SKIP) .*"))
         .map(line -> String.join(" ", Arrays.copyOf(line.split(" +", 3), 2))).toList();
+  }
+
+  @Test
+  void withFetchingNoCertificatesFolderIsNeededForSnpAndWithoutItOneIs() {
+    milanKds();
+    ByteArrayOutputStream noFolderOut = new ByteArrayOutputStream();
+    ByteArrayOutputStream noFolderErr = new ByteArrayOutputStream();
+    VerifyEvidenceCli.Arguments fetching = new VerifyEvidenceCli.Arguments("sev-snp", SNP_REPORT, Optional.empty(),
+        Optional.empty(), Optional.empty(), Optional.of(SNP_NOW), false, Optional.empty(), Optional.empty(),
+        CollateralFetcher.online(kds.base(), pcs.base(), Optional.empty()));
+
+    int exit = VerifyEvidenceCli.run(fetching, new PrintStream(noFolderOut, true, StandardCharsets.UTF_8),
+        new PrintStream(noFolderErr, true, StandardCharsets.UTF_8));
+
+    assertThat(exit).isEqualTo(VerifyCli.FAILED);
+    assertThat(noFolderOut.toString(StandardCharsets.UTF_8)).contains("PASS vcek_chain", "FAIL policy_debug");
+
+    VerifyEvidenceCli.Arguments offline = new VerifyEvidenceCli.Arguments("sev-snp", SNP_REPORT, Optional.empty(),
+        Optional.empty(), Optional.empty(), Optional.of(SNP_NOW), false, Optional.empty(), Optional.empty(),
+        CollateralFetcher.offline());
+    assertThat(VerifyEvidenceCli.run(offline, new PrintStream(out, true, StandardCharsets.UTF_8),
+        new PrintStream(err, true, StandardCharsets.UTF_8))).isEqualTo(VerifyCli.USAGE);
+    assertThat(err()).contains("--certs DIR is needed");
   }
 
   @Test
@@ -203,6 +230,41 @@ class CollateralFetchTest {
     assertThat(exit).isEqualTo(VerifyCli.FAILED);
     assertThat(err()).contains("cannot fetch " + kds.base().resolve(MILAN_VCEK.substring(1)))
         .contains("larger than 4 MiB").doesNotContain("\tat ");
+  }
+
+  @Test
+  void aServiceThatNeverAnswersIsGivenUpOnAtTheDeadline() throws IOException {
+    // The kernel accepts the connection into the backlog; nothing ever reads the request or answers.
+    try (ServerSocket silent = new ServerSocket(0, 1, InetAddress.getLoopbackAddress())) {
+      URI base = URI.create("http://127.0.0.1:" + silent.getLocalPort() + "/");
+      int exit = verify("sev-snp", SNP_REPORT, SNP_NOW,
+          new KdsPcsFetcher(base, base, CollateralCache.none(), Duration.ofSeconds(1)));
+
+      assertThat(exit).isEqualTo(VerifyCli.FAILED);
+      assertThat(err()).startsWith("cmcp verify-evidence: cannot fetch " + base.resolve(MILAN_VCEK.substring(1)))
+          .contains("no complete answer within").doesNotContain("\tat ");
+    }
+  }
+
+  @Test
+  void aVlekReportGetsTheAsvkChainsAndNoLeafFromTheKds() throws CollateralException {
+    for (String line : List.of("Milan", "Genoa", "Turin")) {
+      kds.answer("/vlek/v1/" + line + "/cert_chain", StandIn.Answer.ok(fixture("snp/ask_ark_" + line.toLowerCase(Locale.ROOT)
+          + "_vlek.pem")));
+    }
+    byte[] vlekSigned = fixture("snp/attestation.bin");
+    vlekSigned[0x48] = (byte) ((vlekSigned[0x48] & ~0x1C) | (1 << 2)); // SIGNING_KEY = 1, the VLEK
+
+    CollateralFetcher.Fetched fetched =
+        CollateralFetcher.online(kds.base(), pcs.base(), Optional.empty()).forSnp(vlekSigned, SNP_NOW);
+
+    // A version 2 report names no product line: every line's ASVK chain, for the verifier to pick from.
+    assertThat(kds.requests).containsExactly("/vlek/v1/Milan/cert_chain", "/vlek/v1/Milan/crl",
+        "/vlek/v1/Genoa/cert_chain", "/vlek/v1/Genoa/crl", "/vlek/v1/Turin/cert_chain", "/vlek/v1/Turin/crl");
+    assertThat(fetched.store().certificates()).hasSize(6)
+        .allSatisfy(certificate -> assertThat(certificate.getSubjectX500Principal().getName()).containsAnyOf("SEV-VLEK-", "ARK-"));
+    assertThat(fetched.notes()).contains("AMD's KDS has no CRL at " + kds.base() + "vlek/v1/Milan/crl (HTTP 404): revocation"
+        + " of the ASVK is not checked");
   }
 
   @Test

@@ -21,7 +21,8 @@ import java.util.stream.Collectors;
  */
 final class Tpm2Tools {
 
-  static final List<String> REQUIRED = List.of("tpm2_createek", "tpm2_createak", "tpm2_quote", "tpm2_flushcontext");
+  static final List<String> REQUIRED = List.of("tpm2_createek", "tpm2_createak", "tpm2_quote", "tpm2_flushcontext",
+      "tpm2_readpublic");
 
   /** Hardware TPMs are slow (key generation can take seconds) but a hung one must not hang the gateway. */
   private static final Duration TIMEOUT = Duration.ofSeconds(60);
@@ -39,8 +40,13 @@ final class Tpm2Tools {
 
   /** Finds every tool this attester runs in {@code searchPath}, or says which one is missing. */
   static Tpm2Tools locate(TpmTarget target, Path workDir, List<Path> searchPath) throws AttestationException {
+    return locate(target, workDir, searchPath, REQUIRED);
+  }
+
+  /** Finds each of {@code required} in {@code searchPath}, or says which one is missing. */
+  static Tpm2Tools locate(TpmTarget target, Path workDir, List<Path> searchPath, List<String> required) throws AttestationException {
     Map<String, Path> found = new LinkedHashMap<>();
-    for (String tool : REQUIRED) {
+    for (String tool : required) {
       Path path = searchPath.stream()
           .map(dir -> dir.resolve(tool))
           .filter(Files::isExecutable)

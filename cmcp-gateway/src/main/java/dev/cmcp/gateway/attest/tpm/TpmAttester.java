@@ -3,8 +3,10 @@ package dev.cmcp.gateway.attest.tpm;
 import dev.cmcp.gateway.attest.AttestationException;
 import dev.cmcp.verify.base.CheckStatus;
 import dev.cmcp.verify.base.Digests;
+import dev.cmcp.verify.evidence.tpm.AkCertificate;
 import dev.cmcp.verify.evidence.tpm.TpmCheck;
 import dev.cmcp.verify.evidence.tpm.TpmEvidence;
+import dev.cmcp.verify.evidence.tpm.TpmFormatException;
 import dev.cmcp.verify.evidence.tpm.TpmReport;
 import dev.cmcp.verify.evidence.tpm.TpmTrust;
 import dev.cmcp.verify.evidence.tpm.TpmVerifier;
@@ -26,8 +28,11 @@ import java.util.Optional;
 import java.util.stream.Stream;
 
 /**
- * Quotes the TPM's PCRs over the gateway's binding. At start it creates an endorsement key and,
- * under it, an attestation key (AK): ECC NIST P-256 with ECDSA SHA-256, which every TPM 2.0 of
+ * Quotes the TPM's PCRs over the gateway's binding. With an enrollment ({@link TpmEnrollment},
+ * {@code cmcp tpm enroll}) it quotes with the enrolled AK at its persistent handle, after checking
+ * that the key there is the one the AK certificate names, and ships the AK and EK certificates
+ * in the evidence. Without one, at start it creates an endorsement key and,
+ * under it, an uncertified attestation key (AK): ECC NIST P-256 with ECDSA SHA-256, which every TPM 2.0 of
  * the PC Client profile implements, which the TPM generates in milliseconds where RSA 2048 can
  * take seconds, and whose signatures are 64 bytes. Each {@link #quote} signs the selected PCRs
  * with the AK, the qualifying data being SHA-256 of the binding, and is checked by the
@@ -49,14 +54,17 @@ public final class TpmAttester implements AutoCloseable {
   private final PcrSelection pcrs;
   private final Path workDir;
   private final Tpm2Tools tools;
+  private final Optional<TpmEnrollment.Enrolled> enrollment;
   private byte[] akPublic;
   private boolean closed;
 
-  private TpmAttester(TpmTarget target, PcrSelection pcrs, Path workDir, Tpm2Tools tools) {
+  private TpmAttester(TpmTarget target, PcrSelection pcrs, Path workDir, Tpm2Tools tools,
+      Optional<TpmEnrollment.Enrolled> enrollment) {
     this.target = target;
     this.pcrs = pcrs;
     this.workDir = workDir;
     this.tools = tools;
+    this.enrollment = enrollment;
   }
 
   /**
@@ -68,10 +76,24 @@ public final class TpmAttester implements AutoCloseable {
    *     says which and what to do
    */
   public static TpmAttester start(TpmTarget target, PcrSelection pcrs) throws AttestationException {
-    return start(target, pcrs, Tpm2Tools.systemPath());
+    return start(target, pcrs, Optional.empty(), Tpm2Tools.systemPath());
+  }
+
+  /**
+   * Connects to the TPM and uses the enrolled AK: refused when the key at the enrolled handle is
+   * not the one the AK certificate names (another TPM, or an AK replaced since).
+   */
+  public static TpmAttester start(TpmTarget target, PcrSelection pcrs, TpmEnrollment.Enrolled enrollment)
+      throws AttestationException {
+    return start(target, pcrs, Optional.of(enrollment), Tpm2Tools.systemPath());
   }
 
   static TpmAttester start(TpmTarget target, PcrSelection pcrs, List<Path> searchPath) throws AttestationException {
+    return start(target, pcrs, Optional.empty(), searchPath);
+  }
+
+  private static TpmAttester start(TpmTarget target, PcrSelection pcrs, Optional<TpmEnrollment.Enrolled> enrollment,
+      List<Path> searchPath) throws AttestationException {
     checkReachable(target);
     Path workDir;
     try {
@@ -80,8 +102,12 @@ public final class TpmAttester implements AutoCloseable {
       throw new AttestationException("tpm: cannot create a private working folder: " + e.getMessage());
     }
     try {
-      TpmAttester attester = new TpmAttester(target, pcrs, workDir, Tpm2Tools.locate(target, workDir, searchPath));
-      attester.createAk();
+      TpmAttester attester = new TpmAttester(target, pcrs, workDir, Tpm2Tools.locate(target, workDir, searchPath), enrollment);
+      if (enrollment.isPresent()) {
+        attester.loadEnrolledAk(enrollment.get());
+      } else {
+        attester.createAk();
+      }
       return attester;
     } catch (AttestationException | RuntimeException e) {
       deleteFolder(workDir);
@@ -109,7 +135,8 @@ public final class TpmAttester implements AutoCloseable {
         evidence = runQuote(binding);
       } catch (AttestationException e) {
         // A TPM reset (reboot, swtpm restart) invalidates the saved AK context: a new AK mends that.
-        if (akRecreated) {
+        // An enrolled AK is persistent: a reset does not touch it, and no other key may replace it.
+        if (akRecreated || enrollment.isPresent()) {
           throw e;
         }
         LOG.log(Level.WARNING, "{0}; creating a new attestation key and quoting once more", e.getMessage());
@@ -181,6 +208,32 @@ public final class TpmAttester implements AutoCloseable {
         target, HexFormat.of().formatHex(read("ak.name")));
   }
 
+  /** The enrolled AK at its persistent handle, checked against the AK certificate's Name. */
+  private void loadEnrolledAk(TpmEnrollment.Enrolled enrolled) throws AttestationException {
+    tools.flushUnmanaged();
+    try {
+      tools.run("tpm2_readpublic", "--object-context=" + enrolled.akHandle(), "--output=ak.pub", "--name=ak.name");
+    } catch (AttestationException e) {
+      throw new AttestationException("tpm: no enrolled AK at " + enrolled.akHandle() + " on " + target + " (" + e.getMessage()
+          + "): is this the TPM that was enrolled? Enroll it with cmcp tpm enroll");
+    }
+    byte[] tpmtPublic = TpmEnrollment.withoutSize(read("ak.pub"));
+    byte[] name;
+    try {
+      name = AkCertificate.CertifiedKey.of(tpmtPublic).name();
+    } catch (TpmFormatException e) {
+      throw new AttestationException("tpm: the key at " + enrolled.akHandle() + " is not an attestation key: " + e.getMessage());
+    }
+    if (!Arrays.equals(name, enrolled.binding().akName())) {
+      throw new AttestationException("tpm: the key at " + enrolled.akHandle() + " (Name " + HexFormat.of().formatHex(name)
+          + ") is not the AK the AK certificate names (" + HexFormat.of().formatHex(enrolled.binding().akName())
+          + "): another TPM, or the AK was replaced; enroll again with cmcp tpm enroll");
+    }
+    akPublic = tpmtPublic;
+    LOG.log(Level.INFO, "tpm: enrolled attestation key at {0} on {1}, name {2}, certified by {3}", enrolled.akHandle(),
+        target, HexFormat.of().formatHex(name), enrolled.akCertificate().getIssuerX500Principal().getName());
+  }
+
   private TpmEvidence runQuote(byte[] binding) throws AttestationException {
     for (String output : List.of("quote.attest", "quote.sig", "quote.pcrs")) {
       try {
@@ -189,10 +242,12 @@ public final class TpmAttester implements AutoCloseable {
         throw new AttestationException("tpm: cannot clear " + workDir.resolve(output) + ": " + e.getMessage());
       }
     }
-    tools.run("tpm2_quote", "--key-context=ak.ctx", "--pcr-list=" + pcrs, "--hash-algorithm=sha256",
+    String akContext = enrollment.map(TpmEnrollment.Enrolled::akHandle).orElse("ak.ctx");
+    tools.run("tpm2_quote", "--key-context=" + akContext, "--pcr-list=" + pcrs, "--hash-algorithm=sha256",
         "--qualification=" + Digests.sha256Hex(binding),
         "--message=quote.attest", "--signature=quote.sig", "--pcr=quote.pcrs", "--pcrs_format=values");
-    return new TpmEvidence(read("quote.attest"), read("quote.sig"), akPublic, pcrValues(read("quote.pcrs")));
+    Optional<TpmEvidence.Enrollment> certificates = enrollment.map(TpmEnrollment.Enrolled::evidence);
+    return new TpmEvidence(read("quote.attest"), read("quote.sig"), akPublic, pcrValues(read("quote.pcrs")), certificates);
   }
 
   /** tpm2_quote writes the values one after another in the selection's order, which is the quote's. */

@@ -4,6 +4,8 @@ import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.cmcp.gateway.attest.AttestationException;
 import dev.cmcp.gateway.config.TpmDevice;
 import dev.cmcp.verify.base.StrictJson;
+import java.nio.file.Path;
+import java.util.Optional;
 
 /** Plugs the tpm2-tools attester into the {@code tpm} provider. */
 public final class TpmOpener {
@@ -11,11 +13,15 @@ public final class TpmOpener {
   private TpmOpener() {}
 
   /** Opens the TPM named by the config; its AK is created before the first quote. */
-  public static dev.cmcp.gateway.attest.TpmAttester open(TpmDevice device, dev.cmcp.gateway.config.PcrSelection pcrs)
-      throws AttestationException {
+  public static dev.cmcp.gateway.attest.TpmAttester open(TpmDevice device, dev.cmcp.gateway.config.PcrSelection pcrs,
+      Optional<Path> enrollment) throws AttestationException {
     TpmAttester attester;
     try {
-      attester = TpmAttester.start(TpmTarget.parse(device.toString()), PcrSelection.parse(pcrs.toString()));
+      TpmTarget target = TpmTarget.parse(device.toString());
+      PcrSelection selection = PcrSelection.parse(pcrs.toString());
+      attester = enrollment.isPresent()
+          ? TpmAttester.start(target, selection, TpmEnrollment.load(enrollment.get()))
+          : TpmAttester.start(target, selection);
     } catch (IllegalArgumentException e) {
       throw new AttestationException("tpm: " + e.getMessage());
     }

@@ -47,6 +47,35 @@ final class Swtpm implements AutoCloseable {
     throw last;
   }
 
+  /**
+   * A TPM as a manufacturer ships it: {@code swtpm_setup --create-ek-cert --create-platform-cert}
+   * makes its state in {@code dir/state}, with an RSA 2048 EK whose certificate (at NV index
+   * 0x01c00002) {@code swtpm_localca} issues from its own CA in {@code dir/ca}.
+   *
+   * @return the state folder, and the local CA's root and issuer certificates (PEM)
+   */
+  static Manufactured manufacture(Path dir) throws IOException, InterruptedException {
+    Path ca = Files.createDirectories(dir.resolve("ca"));
+    Path state = Files.createDirectories(dir.resolve("state"));
+    Path localCa = Files.writeString(dir.resolve("localca.conf"), "statedir = " + ca + "\nsigningkey = " + ca.resolve("signkey.pem")
+        + "\nissuercert = " + ca.resolve("issuercert.pem") + "\ncertserial = " + ca.resolve("certserial") + "\n");
+    Path options = Files.writeString(dir.resolve("localca.options"), "--platform-manufacturer cmcp\n--platform-version 1\n"
+        + "--platform-model test\n");
+    Path setup = Files.writeString(dir.resolve("setup.conf"), "create_certs_tool = /usr/bin/swtpm_localca\n"
+        + "create_certs_tool_config = " + localCa + "\ncreate_certs_tool_options = " + options + "\nactive_pcr_banks = sha256\n");
+    Process process = new ProcessBuilder("swtpm_setup", "--tpm2", "--tpmstate", state.toString(), "--create-ek-cert",
+        "--create-platform-cert", "--config", setup.toString(), "--overwrite")
+        .redirectErrorStream(true).start();
+    String output = new String(process.getInputStream().readAllBytes(), java.nio.charset.StandardCharsets.UTF_8);
+    if (process.waitFor() != 0) {
+      throw new IOException("swtpm_setup failed: " + output);
+    }
+    return new Manufactured(state, ca.resolve("swtpm-localca-rootca-cert.pem"), ca.resolve("issuercert.pem"));
+  }
+
+  /** A manufactured TPM's state and its EK certificate's CA (root and issuer, PEM). */
+  record Manufactured(Path state, Path rootCertificate, Path issuerCertificate) {}
+
   TpmTarget.Swtpm target() {
     return new TpmTarget.Swtpm("127.0.0.1", port);
   }

@@ -1,7 +1,9 @@
 package dev.cmcp.verify.evidence.tpm;
 
 import java.io.ByteArrayOutputStream;
+import java.security.PublicKey;
 import java.security.cert.X509Certificate;
+import java.util.List;
 
 /**
  * The X.509 certificate an auditor's enrollment CA issues for a TPM's attestation key (AK) once
@@ -31,6 +33,36 @@ public final class AkCertificate {
   private static final int MAX_NAME_BYTES = 2 + 64;
 
   private AkCertificate() {}
+
+  /**
+   * What an AK certificate certifies of an attestation key's public area: its TPM Name and its
+   * key. Only a restricted signing key bound to its TPM (fixedTPM, fixedParent,
+   * sensitiveDataOrigin) is one, so {@code cmcp tpm enroll} never certifies anything else.
+   */
+  public record CertifiedKey(byte[] name, PublicKey key) {
+    public CertifiedKey {
+      name = name.clone();
+    }
+
+    @Override
+    public byte[] name() {
+      return name.clone();
+    }
+
+    /**
+     * Reads a marshaled TPMT_PUBLIC (no TPM2B size prefix).
+     *
+     * @throws TpmFormatException when it does not parse, or is not an attestation key
+     */
+    public static CertifiedKey of(byte[] tpmtPublic) throws TpmFormatException {
+      TpmtPublic ak = TpmtPublic.parse(tpmtPublic);
+      List<String> missing = ak.missingAkAttributes();
+      if (!missing.isEmpty()) {
+        throw new TpmFormatException("not an attestation key: lacks " + String.join(", ", missing));
+      }
+      return new CertifiedKey(ak.name(), ak.key().toJdkKey());
+    }
+  }
 
   /**
    * The AkBinding of a certificate.
