@@ -44,6 +44,16 @@ final class NodeServer implements AutoCloseable {
         Repo.root().resolve("interop/servers/everything-server.ts").toString()), port -> "localhost:" + port + "/mcp");
   }
 
+  /**
+   * interop/servers/sdk2-server.mjs, on the official TypeScript SDK 2.x (installed with the
+   * conformance package): MCP 2026-07-28, and 2025-era clients through the SDK's stateless
+   * fallback, on a free loopback port.
+   */
+  static NodeServer sdk2OverHttp() throws IOException, InterruptedException {
+    return start("sdk2-server", List.of("node", Repo.root().resolve("interop/servers/sdk2-server.mjs").toString()),
+        port -> "listening on port " + port);
+  }
+
   private static NodeServer start(String name, List<String> command, IntFunction<String> readyLine)
       throws IOException, InterruptedException {
     int port = freePort();

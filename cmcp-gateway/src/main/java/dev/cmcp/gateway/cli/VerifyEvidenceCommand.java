@@ -24,9 +24,10 @@ final class VerifyEvidenceCommand implements Callable<Integer> {
           + "for TPM the cmcp-tpm-evidence-v1 JSON, or its base64url as in a claim")
   Path evidence;
 
-  @Option(names = "--certs", required = true, paramLabel = "DIR",
-      description = "vendor roots and intermediates, the VCEK, CRLs and TDX collateral, as PEM, DER or JSON files in any mix")
-  Path certs;
+  @Option(names = "--certs", paramLabel = "DIR",
+      description = "vendor roots and intermediates, the VCEK, CRLs and TDX collateral, as PEM, DER or JSON files in any mix;"
+          + " required unless --fetch-collateral (TDX: Intel's root must be here even then)")
+  Optional<Path> certs;
 
   @Option(names = "--report-data", paramLabel = "HEX",
       description = "the 64 bytes (128 hex digits) the evidence's user data must hold (TPM: the binding, whose SHA-256 the quote must carry)")

@@ -6,9 +6,19 @@ import com.fasterxml.jackson.databind.node.ObjectNode;
 import java.util.Objects;
 import java.util.Set;
 
-/** The MCP initialization exchange, the same over every transport. */
+/**
+ * The MCP initialization exchange, the same over every transport; and, for a Streamable HTTP
+ * server that offers MCP 2026-07-28, what replaces it: {@code server/discover}, then every request
+ * carrying the revision, the gateway's capabilities and identity in its {@code _meta}.
+ */
 final class Handshake {
   static final String PROTOCOL_VERSION = "2025-06-18";
+  /** The stateless revision: no initialize, no session; each request says who asks, in {@code _meta}. */
+  static final String MODERN_VERSION = "2026-07-28";
+
+  private static final String META_VERSION = "io.modelcontextprotocol/protocolVersion";
+  private static final String META_CAPABILITIES = "io.modelcontextprotocol/clientCapabilities";
+  private static final String META_CLIENT = "io.modelcontextprotocol/clientInfo";
 
   /** Versions whose tools, resources and prompts messages the gateway forwards unchanged. */
   private static final Set<String> ACCEPTED_VERSIONS = Set.of("2024-11-05", "2025-03-26", "2025-06-18", "2025-11-25");
@@ -32,6 +42,40 @@ final class Handshake {
             "version",
             Objects.requireNonNullElse(Handshake.class.getPackage().getImplementationVersion(), "dev"));
     return params;
+  }
+
+  /**
+   * {@code params} with the 2026-07-28 envelope added to its {@code _meta}: the revision, the
+   * gateway's capabilities (none: a 2026 server's {@code input_required} results are not relayed
+   * to agents yet, so the gateway declares nothing it could be asked) and its identity. A copy;
+   * null params become an object with the envelope only.
+   */
+  static ObjectNode withEnvelope(JsonNode params) {
+    ObjectNode copy = params instanceof ObjectNode object ? object.deepCopy() : JsonNodeFactory.instance.objectNode();
+    ObjectNode meta = copy.get("_meta") instanceof ObjectNode existing ? existing : copy.putObject("_meta");
+    meta.put(META_VERSION, MODERN_VERSION);
+    meta.putObject(META_CAPABILITIES);
+    meta.putObject(META_CLIENT).put("name", "cmcp-gateway")
+        .put("version", Objects.requireNonNullElse(Handshake.class.getPackage().getImplementationVersion(), "dev"));
+    return copy;
+  }
+
+  /** Whether a {@code server/discover} answer offers 2026-07-28. */
+  static boolean offersModern(ObjectNode response) {
+    JsonNode versions = response.path("result").path("supportedVersions");
+    return versions.isArray() && versions.valueStream().anyMatch(version -> MODERN_VERSION.equals(version.asText()));
+  }
+
+  /**
+   * A 2026-07-28 answer as the rest of the gateway reads a 2025 one: a complete result loses its
+   * {@code resultType} (the gateway adds it back for 2026 agents, and 2025 agents have no such
+   * member). Any other result type ({@code input_required}) is left as it came.
+   */
+  static ObjectNode asLegacy(ObjectNode response) {
+    if (response.get("result") instanceof ObjectNode result && "complete".equals(result.path("resultType").asText())) {
+      result.remove("resultType");
+    }
+    return response;
   }
 
   /** The protocol version the server chose, after checking that the gateway speaks it. */

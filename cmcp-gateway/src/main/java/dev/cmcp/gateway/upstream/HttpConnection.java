@@ -81,8 +81,18 @@ final class HttpConnection implements UpstreamConnection {
    */
   private record LastContact(String failure, long atNanos) {}
 
-  /** The MCP session with the server; {@code id} is null for a server that keeps no sessions. */
-  private record Session(String id, String protocolVersion) {}
+  /** The MCP session with the server; {@code id} is null for a server that keeps no sessions (and for 2026-07-28). */
+  private record Session(String id, String protocolVersion) {
+    /** 2026-07-28: no session; every request carries the envelope and the Mcp-Method header. */
+    boolean modern() {
+      return Handshake.MODERN_VERSION.equals(protocolVersion);
+    }
+  }
+
+  /** The server's shared link (this one, for the shared link): it remembers whether the server speaks 2026-07-28. */
+  private final HttpConnection shared;
+  /** Whether the server refused the 2025 handshake and offered 2026-07-28 instead. Kept on the shared link. */
+  private volatile boolean speaksModern;
 
   /** What came back for one POST, before it is turned into an answer or an error. */
   private sealed interface Reply {
@@ -107,6 +117,7 @@ final class HttpConnection implements UpstreamConnection {
     this.blocking = "http".equalsIgnoreCase(server.url().getScheme());
     this.nextId = new AtomicLong(1);
     this.agentSession = "";
+    this.shared = this;
     this.lastContact = new LastContact("upstream " + server.name() + " has not been reached yet", System.nanoTime());
     // Redirects are not followed: they would carry the catalog's headers (credentials) elsewhere.
     // Over plain http the client would otherwise offer an h2c upgrade on each new connection;
@@ -130,6 +141,7 @@ final class HttpConnection implements UpstreamConnection {
     this.client = shared.client;
     this.nextId = shared.nextId;
     this.agentSession = agentSession;
+    this.shared = shared;
     this.lastContact = new LastContact(null, System.nanoTime());
   }
 
@@ -211,7 +223,9 @@ final class HttpConnection implements UpstreamConnection {
     if (System.nanoTime() - last.atNanos() > REACHABILITY_TTL.toNanos() && probing.compareAndSet(false, true)) {
       Thread.ofVirtual().name("upstream-" + server.name() + "-probe").start(() -> {
         try {
-          request("ping", null);
+          // 2026-07-28 removed ping; discovery is what such a server answers.
+          Session current = session;
+          request(current != null && current.modern() ? "server/discover" : "ping", null);
         } catch (UpstreamException e) {
           // Recorded by request(); the next readiness check reports it.
         } finally {
@@ -369,7 +383,9 @@ final class HttpConnection implements UpstreamConnection {
       throws UpstreamException {
     long id = nextId.getAndIncrement();
     try {
-      return post(used, JsonRpc.request(id, method, params), id, method, deadline, cancellation).body();
+      ObjectNode message = JsonRpc.request(id, method, used.modern() ? Handshake.withEnvelope(params) : params);
+      Reply reply = post(used, message, id, method, deadline, cancellation).body();
+      return used.modern() && reply instanceof Reply.Answer answer ? new Reply.Answer(Handshake.asLegacy(answer.message())) : reply;
     } catch (UpstreamException e) {
       if (e.kind() == UpstreamException.Kind.TIMEOUT) {
         Thread.ofVirtual().start(() -> sendQuietly(used, JsonRpc.cancelled(id, "the gateway stopped waiting (timeout)")));
@@ -409,7 +425,7 @@ final class HttpConnection implements UpstreamConnection {
         return current;
       }
       session = null;
-      Session fresh = initialize(deadline);
+      Session fresh = open(deadline);
       session = fresh;
       if (closed) {
         // Ended while it was being opened: end the new session too, so that none outlives its agent's.
@@ -420,10 +436,47 @@ final class HttpConnection implements UpstreamConnection {
       LOG.log(agentSession.isEmpty() ? Level.INFO : Level.DEBUG, "upstream " + server.name() + " connected (MCP "
           + fresh.protocolVersion() + ")" + (agentSession.isEmpty() ? "" : " for an agent session"));
       events.sessionStarted(server.name());
-      listen(fresh);
+      if (!fresh.modern()) {
+        // 2026-07-28 has no standalone stream: what a server has to say comes with its answers.
+        listen(fresh);
+      }
       return fresh;
     } finally {
       initializing.unlock();
+    }
+  }
+
+  /**
+   * A session with the server: the 2025 handshake ({@code initialize}) when the server accepts it,
+   * else 2026-07-28 when {@code server/discover} offers that. A server that speaks both is spoken
+   * to in 2025: there the gateway relays the server's sampling and elicitation requests to the
+   * agent, while a 2026 server's {@code input_required} results are not bridged to agents yet.
+   * Once a server is found to speak only 2026-07-28, its links skip the handshake.
+   */
+  private Session open(long deadline) throws UpstreamException {
+    Session modern = new Session(null, Handshake.MODERN_VERSION);
+    if (shared.speaksModern) {
+      return modern;
+    }
+    try {
+      return initialize(deadline);
+    } catch (UpstreamException refused) {
+      if (refused.kind() == UpstreamException.Kind.TIMEOUT) {
+        throw refused;
+      }
+      try {
+        long id = nextId.getAndIncrement();
+        Reply reply = post(modern, JsonRpc.request(id, "server/discover", Handshake.withEnvelope(null)), id, "server/discover",
+            deadline).body();
+        if (reply instanceof Reply.Answer answer && Handshake.offersModern(answer.message())) {
+          shared.speaksModern = true;
+          return modern;
+        }
+      } catch (UpstreamException alsoRefused) {
+        refused.addSuppressed(alsoRefused);
+      }
+      // Neither handshake: the reason is initialize's, which is what a 2025 server would have said.
+      throw refused;
     }
   }
 
@@ -471,6 +524,7 @@ final class HttpConnection implements UpstreamConnection {
     server.headers().forEach(builder::header);
     builder.setHeader("Content-Type", "application/json");
     builder.setHeader("Accept", "application/json, text/event-stream");
+    modernHeaders(used, message).forEach(builder::setHeader);
     // MCP carries trace context in _meta; a server instrumented for HTTP reads the header.
     JsonNode traceparent = message.path("params").path("_meta").path("traceparent");
     if (traceparent.isTextual() && Tracing.isTraceparent(traceparent.asText())) {
@@ -516,6 +570,7 @@ final class HttpConnection implements UpstreamConnection {
     Map<String, String> headers = new LinkedHashMap<>(server.headers());
     headers.put("Content-Type", "application/json");
     headers.put("Accept", "application/json, text/event-stream");
+    headers.putAll(modernHeaders(used, message));
     JsonNode traceparent = message.path("params").path("_meta").path("traceparent");
     if (traceparent.isTextual() && Tracing.isTraceparent(traceparent.asText())) {
       headers.put("traceparent", traceparent.asText());
@@ -631,6 +686,29 @@ final class HttpConnection implements UpstreamConnection {
     } catch (UpstreamException e) {
       LOG.log(Level.DEBUG, "upstream " + server.name() + ": " + e.getMessage());
     }
+  }
+
+  /**
+   * The headers 2026-07-28 asks of every request, so that a server (or a proxy before it) can
+   * route without reading the body: {@code Mcp-Method}, and {@code Mcp-Name} with the tool or
+   * prompt name or the resource URI. A name that is not visible ASCII is not sent as a header.
+   */
+  private static Map<String, String> modernHeaders(Session used, ObjectNode message) {
+    if (used == null || !used.modern() || !message.path("method").isTextual()) {
+      return Map.of();
+    }
+    Map<String, String> headers = new LinkedHashMap<>();
+    String method = message.get("method").asText();
+    headers.put("Mcp-Method", method);
+    JsonNode name = switch (method) {
+      case "tools/call", "prompts/get" -> message.path("params").path("name");
+      case "resources/read" -> message.path("params").path("uri");
+      default -> null;
+    };
+    if (name != null && name.isTextual() && name.asText().matches("[\\x21-\\x7E]{1,1024}")) {
+      headers.put("Mcp-Name", name.asText());
+    }
+    return headers;
   }
 
   private static HttpRequest.Builder withSession(HttpRequest.Builder builder, Session used) {

@@ -22,6 +22,10 @@
  *       signal is 404; 400 on a request that carried a session id is treated the same, because
  *       servers built on the TypeScript SDK's examples (server-everything among them) answer an
  *       unknown session with 400.
+ *   <li>A Streamable HTTP server that refuses {@code initialize} and offers 2026-07-28 in {@code
+ *       server/discover} is spoken to in that revision (no session; the envelope in each
+ *       request's {@code _meta}); one that speaks both gets 2025, where the gateway relays its
+ *       sampling and elicitation ({@code input_required} results are not bridged yet).
  *   <li>Redirects are not followed: they would carry the catalog's headers (credentials) to
  *       another host.
  *   <li>The gateway offers upstreams sampling and elicitation, and relays those requests (and

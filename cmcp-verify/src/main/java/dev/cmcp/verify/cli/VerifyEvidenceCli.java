@@ -61,7 +61,8 @@ public final class VerifyEvidenceCli {
    * @param evidence {@code --evidence}: the raw report (SEV-SNP, optionally followed by the host's
    *     certificate table) or quote (TDX); for TPM the {@code cmcp-tpm-evidence-v1} JSON document,
    *     or its base64url as a claim's {@code trace.runtime.evidence} holds it
-   * @param certs {@code --certs}: vendor roots, intermediates, the platform's certificate, CRLs, collateral
+   * @param certs {@code --certs}: vendor roots, intermediates, the platform's certificate, CRLs, collateral;
+   *     required unless {@code collateral} fetches (SEV-SNP needs nothing more then; TDX still needs Intel's root here)
    * @param reportData {@code --report-data}: the 64 bytes (128 hex digits) the evidence's user data must hold
    * @param expectedMeasurement {@code --expected-measurement}: SEV-SNP MEASUREMENT or TDX MRTD, 96 hex
    *     digits; the TPM quote's PCR digest, 64, 96 or 128 hex digits
@@ -75,7 +76,7 @@ public final class VerifyEvidenceCli {
   public record Arguments(
       String platform,
       Path evidence,
-      Path certs,
+      Optional<Path> certs,
       Optional<String> reportData,
       Optional<String> expectedMeasurement,
       Optional<Instant> now,
@@ -88,7 +89,7 @@ public final class VerifyEvidenceCli {
     public Arguments(
         String platform, Path evidence, Path certs, Optional<String> reportData, Optional<String> expectedMeasurement,
         Optional<Instant> now, boolean json, Optional<String> minTcb, Optional<String> acceptTcbStatus) {
-      this(platform, evidence, certs, reportData, expectedMeasurement, now, json, minTcb, acceptTcbStatus,
+      this(platform, evidence, Optional.of(certs), reportData, expectedMeasurement, now, json, minTcb, acceptTcbStatus,
           CollateralFetcher.offline());
     }
 
@@ -130,7 +131,11 @@ public final class VerifyEvidenceCli {
         }
       }
       // The TPM verifier takes no certificates yet (an EK chain would go here); the folder is still read, so a bad one is named.
-      certs = TrustStore.load(arguments.certs());
+      if (arguments.certs().isEmpty() && arguments.collateral() instanceof CollateralFetcher.Offline) {
+        throw new IllegalArgumentException("--certs DIR is needed: the vendor certificates and collateral to check the"
+            + " evidence with (or --fetch-collateral to get them from AMD's KDS or Intel's PCS)");
+      }
+      certs = arguments.certs().isPresent() ? TrustStore.load(arguments.certs().get()) : TrustStore.empty();
     } catch (IllegalArgumentException | TrustStoreException e) {
       err.println(COMMAND + e.getMessage());
       return VerifyCli.USAGE;

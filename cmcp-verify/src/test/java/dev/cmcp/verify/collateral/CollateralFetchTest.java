@@ -94,7 +94,7 @@ class CollateralFetchTest {
     out.reset();
     err.reset();
     return VerifyEvidenceCli.run(
-        new VerifyEvidenceCli.Arguments(platform, evidence, certs, Optional.empty(), Optional.empty(), Optional.of(now),
+        new VerifyEvidenceCli.Arguments(platform, evidence, Optional.of(certs), Optional.empty(), Optional.empty(), Optional.of(now),
             false, Optional.empty(), Optional.empty(), collateral),
         new PrintStream(out, true, StandardCharsets.UTF_8), new PrintStream(err, true, StandardCharsets.UTF_8));
   }
@@ -135,6 +135,29 @@ class CollateralFetchTest {
   private static List<String> checks(String report) {
     return report.lines().filter(line -> line.matches("(PASS|FAIL|SKIP) .*"))
         .map(line -> String.join(" ", Arrays.copyOf(line.split(" +", 3), 2))).toList();
+  }
+
+  @Test
+  void withFetchingNoCertificatesFolderIsNeededForSnpAndWithoutItOneIs() {
+    milanKds();
+    ByteArrayOutputStream noFolderOut = new ByteArrayOutputStream();
+    ByteArrayOutputStream noFolderErr = new ByteArrayOutputStream();
+    VerifyEvidenceCli.Arguments fetching = new VerifyEvidenceCli.Arguments("sev-snp", SNP_REPORT, Optional.empty(),
+        Optional.empty(), Optional.empty(), Optional.of(SNP_NOW), false, Optional.empty(), Optional.empty(),
+        CollateralFetcher.online(kds.base(), pcs.base(), Optional.empty()));
+
+    int exit = VerifyEvidenceCli.run(fetching, new PrintStream(noFolderOut, true, StandardCharsets.UTF_8),
+        new PrintStream(noFolderErr, true, StandardCharsets.UTF_8));
+
+    assertThat(exit).isEqualTo(VerifyCli.FAILED);
+    assertThat(noFolderOut.toString(StandardCharsets.UTF_8)).contains("PASS vcek_chain", "FAIL policy_debug");
+
+    VerifyEvidenceCli.Arguments offline = new VerifyEvidenceCli.Arguments("sev-snp", SNP_REPORT, Optional.empty(),
+        Optional.empty(), Optional.empty(), Optional.of(SNP_NOW), false, Optional.empty(), Optional.empty(),
+        CollateralFetcher.offline());
+    assertThat(VerifyEvidenceCli.run(offline, new PrintStream(out, true, StandardCharsets.UTF_8),
+        new PrintStream(err, true, StandardCharsets.UTF_8))).isEqualTo(VerifyCli.USAGE);
+    assertThat(err()).contains("--certs DIR is needed");
   }
 
   @Test
