@@ -2,10 +2,15 @@ package dev.cmcp.gateway.cli;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import com.sun.net.httpserver.HttpServer;
 import java.io.IOException;
+import java.io.OutputStream;
+import java.net.InetAddress;
+import java.net.InetSocketAddress;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.Arrays;
+import java.util.stream.Stream;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -58,6 +63,34 @@ class VerifyEvidenceCommandTest {
     // Port 9 on loopback (discard) has no listener here: the fetch fails before any check.
     assertThat(cmcp(with(tdx("2023-06-20T00:00:00Z"), "--fetch-collateral", "--pcs-url", "http://127.0.0.1:9/")))
         .isEqualTo(Main.INVALID_INPUT);
+  }
+
+  @Test
+  void theRealSnpReportIsCheckedWithWhatAStandInKdsServesAndItIsCached(@TempDir Path cache) throws IOException {
+    Path snp = TDX.resolveSibling("snp");
+    HttpServer kds = HttpServer.create(new InetSocketAddress(InetAddress.getLoopbackAddress(), 0), 0);
+    kds.createContext("/", exchange -> {
+      String path = exchange.getRequestURI().getPath();
+      byte[] body = path.startsWith("/vcek/v1/Milan/3ac3fe21") ? Files.readAllBytes(snp.resolve("vcek.testcer"))
+          : path.equals("/vcek/v1/Milan/cert_chain") ? Files.readAllBytes(snp.resolve("ask_ark_milan.pem")) : new byte[0];
+      exchange.sendResponseHeaders(body.length == 0 ? 404 : 200, body.length == 0 ? -1 : body.length);
+      try (OutputStream out = exchange.getResponseBody()) {
+        out.write(body);
+      }
+    });
+    kds.start();
+    try {
+      // No --certs: AMD's root is pinned. The fixture guest allows DEBUG, so the report fails that check only.
+      int exit = cmcp("verify-evidence", "--platform", "sev-snp", "--evidence", snp.resolve("attestation.bin").toString(),
+          "--now", "2025-01-01T00:00:00Z", "--fetch-collateral", "--collateral-cache", cache.toString(),
+          "--kds-url", "http://127.0.0.1:" + kds.getAddress().getPort() + "/");
+      assertThat(exit).isEqualTo(Main.INVALID_INPUT);
+      try (Stream<Path> entries = Files.list(cache)) {
+        assertThat(entries.filter(entry -> entry.toString().endsWith(".json"))).hasSize(2);
+      }
+    } finally {
+      kds.stop(0);
+    }
   }
 
   private static String[] with(String[] args, String... more) {
