@@ -3,6 +3,7 @@ package dev.cmcp.gateway.audit;
 import com.fasterxml.jackson.databind.node.JsonNodeFactory;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.cmcp.verify.audit.AuditEntry;
+import dev.cmcp.verify.audit.AuditFolder;
 import dev.cmcp.verify.audit.AuditRecord;
 import dev.cmcp.verify.audit.AuditRecord.BundleReload;
 import dev.cmcp.verify.audit.AuditRecord.CatalogRejected;
@@ -18,6 +19,7 @@ import dev.cmcp.verify.audit.AuditRecord.RelayedRequest;
 import dev.cmcp.verify.audit.MerkleTree;
 import dev.cmcp.verify.base.CanonicalJson;
 import dev.cmcp.verify.base.Digests;
+import dev.cmcp.verify.claim.ClaimSigner;
 import java.io.ByteArrayOutputStream;
 import java.io.FileOutputStream;
 import java.io.IOException;
@@ -25,6 +27,7 @@ import java.nio.charset.StandardCharsets;
 import java.nio.file.FileSystemException;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.nio.file.StandardCopyOption;
 import java.security.SecureRandom;
 import java.time.Clock;
 import java.time.Duration;
@@ -109,7 +112,18 @@ public final class AuditLog implements AutoCloseable {
     void synced(long nanos, long entries);
   }
 
-  private AuditLog(Path file, String epoch, FileOutputStream out, Clock clock, SyncObserver syncs, List<Quarantine> quarantined) {
+  private final CheckpointPolicy checkpoints;
+  private final Optional<ClaimSigner> checkpointSigner;
+  /** Index of the last checkpoint entry; -1 before the first. */
+  private long lastCheckpoint = -1;
+  private Instant lastCheckpointAt;
+
+  private AuditLog(
+      Path file, String epoch, FileOutputStream out, Clock clock, SyncObserver syncs, List<Quarantine> quarantined,
+      CheckpointPolicy checkpoints, Optional<ClaimSigner> checkpointSigner) {
+    this.checkpoints = checkpoints;
+    this.checkpointSigner = checkpointSigner;
+    this.lastCheckpointAt = clock.instant();
     this.quarantined = quarantined;
     this.syncs = syncs;
     this.file = file;
@@ -129,6 +143,25 @@ public final class AuditLog implements AutoCloseable {
 
   /** {@link #open(Path, Genesis, Clock)}, telling {@code syncs} of each fsync after the first. */
   public static AuditLog open(Path directory, Genesis genesis, Clock clock, SyncObserver syncs) throws AuditException {
+    return open(directory, genesis, clock, syncs, CheckpointPolicy.OFF, Optional.empty());
+  }
+
+  /**
+   * {@link #open(Path, Genesis, Clock, SyncObserver)}, writing signed checkpoints by {@code checkpoints}
+   * with {@code signer}, the claim key the genesis entry names.
+   */
+  public static AuditLog open(
+      Path directory, Genesis genesis, Clock clock, SyncObserver syncs, CheckpointPolicy checkpoints, ClaimSigner signer)
+      throws AuditException {
+    if (!signer.jwk().thumbprint().equals(genesis.keyThumbprint())) {
+      throw new IllegalArgumentException("checkpoints must be signed with the key the genesis entry names");
+    }
+    return open(directory, genesis, clock, syncs, checkpoints, Optional.of(signer));
+  }
+
+  private static AuditLog open(
+      Path directory, Genesis genesis, Clock clock, SyncObserver syncs, CheckpointPolicy checkpoints,
+      Optional<ClaimSigner> signer) throws AuditException {
     if (Files.exists(directory) && !Files.isDirectory(directory)) {
       throw new AuditException("audit_dir " + directory + ": not a directory; name a folder for the audit log "
           + "(it is created when missing)");
@@ -144,7 +177,7 @@ public final class AuditLog implements AutoCloseable {
       // A stream, not a FileChannel: a channel closes itself when its thread is interrupted,
       // which would shut the log for every caller; stream writes and fd.sync() are not interruptible.
       FileOutputStream out = new FileOutputStream(file.toFile(), true);
-      log = new AuditLog(file, epoch, out, clock, syncs, recovery.quarantined());
+      log = new AuditLog(file, epoch, out, clock, syncs, recovery.quarantined(), checkpoints, signer);
       byte[] previousTip = HexFormat.of().parseHex(previous.map(p -> p.head().tip()).orElse(AuditEntry.NO_PREDECESSOR));
       log.append(members(genesis.linkedTo(previous.map(PreviousEpoch::link)).toJson()), previousTip);
       if (previous.isPresent() && previous.get().needsRecoveryEntry()) {
@@ -322,6 +355,9 @@ public final class AuditLog implements AutoCloseable {
     try {
       if (failure == null && !closed) {
         awaitDurable(entryHashes.size() - 1);
+        if (checkpoints.enabled() && checkpointSigner.isPresent() && entryHashes.size() - 1 > lastCheckpoint) {
+          writeCheckpoint();
+        }
       }
     } catch (IOException e) {
       System.getLogger("cmcp.audit").log(System.Logger.Level.WARNING, "audit log: last outcomes not synced: " + e.getMessage());
@@ -340,7 +376,8 @@ public final class AuditLog implements AutoCloseable {
     }
   }
 
-  private record Appended(long index, String hashHex) {}
+  /** An entry written: its index, hash, and line without the newline. */
+  private record Appended(long index, String hashHex, byte[] canonical) {}
 
   private Appended appendDurably(AuditRecord record) throws AuditException {
     List<Member> members = members(record.toJson());
@@ -348,6 +385,9 @@ public final class AuditLog implements AutoCloseable {
     try {
       Appended appended = append(members, null);
       awaitDurable(appended.index());
+      if (checkpointDue()) {
+        writeCheckpoint();
+      }
       return appended;
     } catch (IOException e) {
       failure = failure == null ? e : failure;
@@ -462,12 +502,57 @@ public final class AuditLog implements AutoCloseable {
       byte[] hash = Digests.sha256(canonical);
       entryHashes.add(hash);
       tree.append(hash);
-      return new Appended(index, hex(hash));
+      return new Appended(index, hex(hash), canonical);
     } catch (IOException e) {
       failure = failure == null ? e : failure;
       throw e;
     } finally {
       lock.unlock();
+    }
+  }
+
+  /** Whether a checkpoint is due by the policy. Holds the lock. */
+  private boolean checkpointDue() {
+    if (checkpointSigner.isEmpty() || !checkpoints.enabled()) {
+      return false;
+    }
+    long uncovered = entryHashes.size() - 1 - lastCheckpoint;
+    return (checkpoints.everyEntries() > 0 && uncovered >= checkpoints.everyEntries())
+        || (!checkpoints.every().isZero() && uncovered > 0
+            && !clock.instant().isBefore(lastCheckpointAt.plus(checkpoints.every())));
+  }
+
+  /**
+   * Appends a checkpoint signing the chain as it stands, makes it durable, then keeps its line in
+   * {@code checkpoints/} beside the log (replaced in one rename), where a log cut back behind it
+   * is caught. Holds the lock.
+   */
+  private void writeCheckpoint() throws IOException {
+    ClaimSigner signer = checkpointSigner.orElseThrow();
+    int length = entryHashes.size();
+    String root = hex(tree.root(length));
+    String tip = hex(entryHashes.get(length - 1));
+    AuditRecord.Checkpoint checkpoint = new AuditRecord.Checkpoint(length, root, tip, signer.jwk(),
+        signer.signCheckpoint(epoch, length, root, tip));
+    Appended appended = append(members(checkpoint.toJson()), null);
+    awaitDurable(appended.index());
+    lastCheckpoint = appended.index();
+    lastCheckpointAt = clock.instant();
+    try {
+      Path folder = file.resolveSibling(AuditFolder.CHECKPOINTS);
+      Files.createDirectories(folder);
+      Path kept = folder.resolve(file.getFileName() + AuditFolder.CHECKPOINT_SUFFIX);
+      Path temporary = folder.resolve(kept.getFileName() + ".tmp");
+      try (FileOutputStream copy = new FileOutputStream(temporary.toFile())) {
+        copy.write(appended.canonical());
+        copy.write('\n');
+        copy.getFD().sync();
+      }
+      Files.move(temporary, kept, StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
+    } catch (IOException e) {
+      // The checkpoint is in the log; only its copy, which catches a log cut back behind it, is missing.
+      System.getLogger("cmcp.audit").log(System.Logger.Level.WARNING,
+          "audit log: the copy of checkpoint " + appended.index() + " in " + AuditFolder.CHECKPOINTS + "/ failed: " + describe(e));
     }
   }
 

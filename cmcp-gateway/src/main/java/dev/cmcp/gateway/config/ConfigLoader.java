@@ -1,5 +1,6 @@
 package dev.cmcp.gateway.config;
 
+import dev.cmcp.gateway.audit.CheckpointPolicy;
 import dev.cmcp.gateway.ratelimit.RateLimit;
 import dev.cmcp.gateway.ratelimit.RateLimits;
 import java.net.URI;
@@ -26,6 +27,7 @@ public final class ConfigLoader {
           "max_response_size_bytes",
           "policy_reload_interval_seconds",
           "audit_dir",
+          "audit",
           "upstream_timeout_seconds",
           "allowed_origins",
           "claim_granularity",
@@ -39,6 +41,10 @@ public final class ConfigLoader {
           "approval_timeout_seconds",
           "auth",
           "tls");
+
+  private static final Set<String> AUDIT_KEYS = Set.of("checkpoint_every_entries", "checkpoint_every_seconds");
+  private static final long MAX_CHECKPOINT_ENTRIES = 10_000_000;
+  private static final long MAX_CHECKPOINT_SECONDS = 86_400;
 
   private static final Set<String> TELEMETRY_KEYS = Set.of("traces_endpoint", "sampling_ratio", "resource_attributes");
 
@@ -126,6 +132,7 @@ public final class ConfigLoader {
         top.positive("max_response_size_bytes").orElse(2L * 1024 * 1024),
         top.notNegative("policy_reload_interval_seconds").orElse(0L),
         path(top, "audit_dir", "./cmcp-audit/", folder),
+        checkpoints(top.map("audit")),
         Duration.ofSeconds(top.positive("upstream_timeout_seconds").orElse(30L)),
         allowedOrigins(top),
         top.choice("claim_granularity", ClaimGranularity.values(), ClaimGranularity::configName)
@@ -171,6 +178,22 @@ public final class ConfigLoader {
         files ? Optional.of(path(tls, "key_file", "", folder)) : Optional.empty(),
         tls.choice("min_version", TlsSettings.MinVersion.values(), TlsSettings.MinVersion::configName)
             .orElse(TlsSettings.MinVersion.TLS_1_3));
+  }
+
+  /** When the audit log signs a checkpoint; 0 turns a trigger off. */
+  private static CheckpointPolicy checkpoints(YamlMap audit) throws ConfigException {
+    audit.rejectUnknownKeys(AUDIT_KEYS);
+    long entries = audit.notNegative("checkpoint_every_entries").orElse(CheckpointPolicy.DEFAULT.everyEntries());
+    long seconds = audit.notNegative("checkpoint_every_seconds").orElse(CheckpointPolicy.DEFAULT.every().toSeconds());
+    if (entries > MAX_CHECKPOINT_ENTRIES) {
+      throw audit.error("checkpoint_every_entries", "at most " + MAX_CHECKPOINT_ENTRIES
+          + " (a longer stretch of the log would go without a signed checkpoint); 0 turns the count trigger off");
+    }
+    if (seconds > MAX_CHECKPOINT_SECONDS) {
+      throw audit.error("checkpoint_every_seconds", "at most " + MAX_CHECKPOINT_SECONDS
+          + " (one day); 0 turns the time trigger off");
+    }
+    return new CheckpointPolicy(entries, Duration.ofSeconds(seconds));
   }
 
   /** Tracing is off unless traces_endpoint names an http(s) URL. */

@@ -1,5 +1,6 @@
 package dev.cmcp.gateway.config;
 
+import dev.cmcp.gateway.audit.CheckpointPolicy;
 import dev.cmcp.gateway.ratelimit.RateLimits;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -29,6 +30,7 @@ import java.util.Optional;
  * @param maxResponseSizeBytes max_response_size_bytes: larger upstream answers are refused
  * @param policyReloadIntervalSeconds policy_reload_interval_seconds; 0 never reloads
  * @param auditDir audit_dir, absolute
+ * @param auditCheckpoints audit.checkpoint_every_entries and audit.checkpoint_every_seconds
  * @param upstreamTimeout upstream_timeout_seconds: how long one upstream call may take
  * @param allowedOrigins allowed_origins: browser origins accepted besides loopback ones
  * @param claimGranularity claim_granularity
@@ -60,6 +62,7 @@ public record GatewayConfig(
     long maxResponseSizeBytes,
     long policyReloadIntervalSeconds,
     Path auditDir,
+    CheckpointPolicy auditCheckpoints,
     Duration upstreamTimeout,
     List<String> allowedOrigins,
     ClaimGranularity claimGranularity,
@@ -88,6 +91,7 @@ public record GatewayConfig(
     Objects.requireNonNull(catalogPath);
     Objects.requireNonNull(listenAddress);
     Objects.requireNonNull(auditDir);
+    Objects.requireNonNull(auditCheckpoints);
     Objects.requireNonNull(upstreamTimeout);
     Objects.requireNonNull(claimGranularity);
     Objects.requireNonNull(logFormat);

@@ -3,6 +3,7 @@ package dev.cmcp.gateway.config;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
+import dev.cmcp.gateway.audit.CheckpointPolicy;
 import dev.cmcp.gateway.ratelimit.RateLimit;
 import dev.cmcp.gateway.ratelimit.RateLimits;
 import java.io.IOException;
@@ -87,6 +88,17 @@ class ConfigLoaderTest {
     assertThat(errorOf("rate_limits:\n  per_tool: 10 per minute\n"))
         .startsWith(prefix(2) + "rate_limits.per_tool: \"10 per minute\" is not a rate; write calls per period, like \"10/minute\"");
     assertThat(errorOf("rate_limits:\n  per_agent: 1/second\n")).contains("unknown key");
+  }
+
+  @Test
+  void auditCheckpointIntervalsAreReadAndBadOnesNamed() throws Exception {
+    assertThat(load("attestation:\n  provider: auto\n").auditCheckpoints()).isEqualTo(CheckpointPolicy.DEFAULT);
+    assertThat(load("audit:\n  checkpoint_every_entries: 10\n  checkpoint_every_seconds: 0\n").auditCheckpoints())
+        .isEqualTo(new CheckpointPolicy(10, Duration.ZERO));
+    assertThat(errorOf("audit:\n  checkpoint_every_entries: -1\n")).contains("audit.checkpoint_every_entries");
+    assertThat(errorOf("audit:\n  checkpoint_every_seconds: 86401\n"))
+        .contains("audit.checkpoint_every_seconds").contains("at most 86400");
+    assertThat(errorOf("audit:\n  checkpoint_every: 5\n")).contains("unknown key");
   }
 
   @Test

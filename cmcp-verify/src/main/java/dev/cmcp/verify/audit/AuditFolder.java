@@ -1,11 +1,18 @@
 package dev.cmcp.verify.audit;
 
+import com.fasterxml.jackson.databind.JsonNode;
+import dev.cmcp.verify.base.BoundedRead;
 import dev.cmcp.verify.base.Digests;
+import dev.cmcp.verify.base.StrictJson;
+import dev.cmcp.verify.claim.CheckpointSignature;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.HashMap;
 import java.util.List;
+import java.util.Map;
 import java.util.Optional;
 import java.util.stream.Stream;
 
@@ -26,6 +33,10 @@ public record AuditFolder(List<Path> epochs, List<Path> quarantined, List<String
   static final String PREFIX = "audit-";
   static final String SUFFIX = ".jsonl";
   static final String QUARANTINED = ".quarantined";
+  /** The folder, in the audit folder, of each epoch's last signed checkpoint. */
+  public static final String CHECKPOINTS = "checkpoints";
+  /** Appended to an epoch file's name to name its last checkpoint there. */
+  public static final String CHECKPOINT_SUFFIX = ".checkpoint";
 
   public AuditFolder {
     epochs = List.copyOf(epochs);
@@ -49,6 +60,7 @@ public record AuditFolder(List<Path> epochs, List<Path> quarantined, List<String
     Optional<AuditLogReplay.Intact> before = Optional.empty();
     Optional<Path> beforeFile = Optional.empty();
     List<String> quarantineEntries = new ArrayList<>();
+    Map<String, AuditLogReplay.Intact> intact = new HashMap<>();
     for (Path file : epochs) {
       AuditLogReplay.Result replay = AuditLogReplay.replay(file);
       if (replay instanceof AuditLogReplay.Broken broken) {
@@ -90,7 +102,9 @@ public record AuditFolder(List<Path> epochs, List<Path> quarantined, List<String
       }
       before = Optional.of(log);
       beforeFile = Optional.of(file);
+      intact.put(name(file), log);
     }
+    faults.addAll(checkLastCheckpoints(dir, intact));
     for (Path file : quarantined) {
       String digest = Digests.sha256Hex(file);
       if (quarantineEntries.stream().noneMatch(entry -> entry.startsWith(name(file) + " "))) {
@@ -100,6 +114,74 @@ public record AuditFolder(List<Path> epochs, List<Path> quarantined, List<String
       }
     }
     return new AuditFolder(epochs, quarantined, faults);
+  }
+
+  /**
+   * Each epoch's last signed checkpoint, which the gateway also keeps beside the log
+   * ({@code checkpoints/<epoch file>.checkpoint}, the checkpoint entry's line), must still be in
+   * its log, byte for byte: a log cut back behind its last checkpoint, with the checkpoint
+   * entry, is caught here. An epoch that ended more than a checkpoint interval after its last
+   * checkpoint still has an unprotected tail (docs/spec/audit-log.md, "Checkpoints").
+   */
+  private static List<String> checkLastCheckpoints(Path dir, Map<String, AuditLogReplay.Intact> intact) throws IOException {
+    Path folder = dir.resolve(CHECKPOINTS);
+    if (!Files.isDirectory(folder)) {
+      return List.of();
+    }
+    List<Path> files;
+    try (Stream<Path> listed = Files.list(folder)) {
+      files = listed.filter(p -> name(p).endsWith(CHECKPOINT_SUFFIX)).sorted().toList();
+    }
+    List<String> faults = new ArrayList<>();
+    for (Path file : files) {
+      String label = CHECKPOINTS + "/" + name(file);
+      String logName = name(file).substring(0, name(file).length() - CHECKPOINT_SUFFIX.length());
+      byte[] line;
+      try {
+        line = BoundedRead.read(file, AuditLogReplay.MAX_LINE_BYTES, "checkpoint " + label);
+      } catch (IOException e) {
+        faults.add(label + ": cannot be read: " + e.getMessage());
+        continue;
+      }
+      int end = line.length;
+      while (end > 0 && (line[end - 1] == '\n')) {
+        end--;
+      }
+      byte[] canonical = Arrays.copyOf(line, end);
+      JsonNode entry;
+      AuditRecord.Checkpoint checkpoint;
+      try {
+        entry = new StrictJson().parse(canonical);
+        if (!(AuditRecord.fromJson(entry) instanceof AuditRecord.Checkpoint read)) {
+          faults.add(label + ": not a checkpoint entry");
+          continue;
+        }
+        checkpoint = read;
+      } catch (StrictJson.MalformedJsonException | AuditFormatException e) {
+        faults.add(label + ": not a checkpoint entry: " + e.getMessage());
+        continue;
+      }
+      AuditLogReplay.Intact log = intact.get(logName);
+      if (log == null) {
+        faults.add(label + ": its log " + logName + " is not in the folder, or does not replay (deleted or moved away?)");
+        continue;
+      }
+      long index = entry.path("index").asLong(-1);
+      boolean signed = checkpoint.key().thumbprint().equals(log.genesis().keyThumbprint())
+          && log.epoch().equals(entry.path("epoch").asText())
+          && CheckpointSignature.verifies(checkpoint.key(), checkpoint.signature(), log.epoch(), checkpoint.length(),
+              checkpoint.root(), checkpoint.tip());
+      if (!signed) {
+        faults.add(label + ": not signed by " + logName + "'s claim key for its epoch: altered or forged");
+      } else if (index < 0 || index >= log.length()) {
+        faults.add(logName + ": truncated: its last signed checkpoint (" + label + ") is entry " + index + ", covering "
+            + checkpoint.length() + " entries, but the log holds only " + log.length() + " entries");
+      } else if (!log.entryHashHex((int) index).equals(Digests.sha256Hex(canonical))) {
+        faults.add(logName + ": line " + (index + 1) + " is not the signed checkpoint kept in " + label
+            + " (the log was cut back and written again, or the checkpoint replaced)");
+      }
+    }
+    return faults;
   }
 
   /** The epoch file of {@code epoch} in this folder, if any. */

@@ -4,6 +4,7 @@ import com.fasterxml.jackson.databind.JsonNode;
 import dev.cmcp.verify.base.CanonicalJson;
 import dev.cmcp.verify.base.Digests;
 import dev.cmcp.verify.base.StrictJson;
+import dev.cmcp.verify.claim.CheckpointSignature;
 import java.io.BufferedInputStream;
 import java.io.ByteArrayOutputStream;
 import java.io.IOException;
@@ -176,6 +177,7 @@ public final class AuditLogReplay {
     private final MerkleTree tree = new MerkleTree();
     private String epoch;
     private String previousEpochTip;
+    private String keyThumbprint;
 
     /** Adds one line (without its newline); returns why it does not fit the chain, or null. */
     String append(byte[] line) {
@@ -236,12 +238,38 @@ public final class AuditLogReplay {
       if (expectedIndex == 0) {
         epoch = entryEpoch;
         previousEpochTip = prev;
+        keyThumbprint = ((AuditRecord.Genesis) record).keyThumbprint();
+      }
+      if (record instanceof AuditRecord.Checkpoint checkpoint) {
+        String checkpointFault = checkCheckpoint(checkpoint, expectedIndex);
+        if (checkpointFault != null) {
+          return checkpointFault;
+        }
       }
       byte[] hash = Digests.sha256(line);
       entries.add(entry);
       records.add(record);
       entryHashes.add(HexFormat.of().formatHex(hash));
       tree.append(hash);
+      return null;
+    }
+
+    /** A checkpoint covers exactly the entries before it and is signed by the key the genesis entry names. */
+    private String checkCheckpoint(AuditRecord.Checkpoint checkpoint, int index) {
+      if (checkpoint.length() != index) {
+        return "the checkpoint covers " + checkpoint.length() + " entries, but " + index + " come before it";
+      }
+      String root = HexFormat.of().formatHex(tree.root(index));
+      if (!checkpoint.root().equals(root) || !checkpoint.tip().equals(entryHashes.get(index - 1))) {
+        return "the checkpoint's root or tip is not that of the " + index + " entries before it";
+      }
+      if (!checkpoint.key().thumbprint().equals(keyThumbprint)) {
+        return "the checkpoint is signed with key " + checkpoint.key().thumbprint()
+            + ", not the claim key the genesis entry names (" + keyThumbprint + ")";
+      }
+      if (!CheckpointSignature.verifies(checkpoint.key(), checkpoint.signature(), epoch, index, root, checkpoint.tip())) {
+        return "the checkpoint's signature does not verify with its key: it was altered or forged";
+      }
       return null;
     }
 

@@ -4,6 +4,7 @@ import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.JsonNodeFactory;
 import com.fasterxml.jackson.databind.node.ObjectNode;
+import dev.cmcp.verify.claim.Jwk;
 import java.util.List;
 import java.util.Objects;
 import java.util.Optional;
@@ -53,6 +54,7 @@ public sealed interface AuditRecord {
       case Approval.TYPE -> Approval.read(fields);
       case Quarantine.TYPE -> Quarantine.read(fields);
       case Recovery.TYPE -> Recovery.read(fields);
+      case Checkpoint.TYPE -> Checkpoint.read(fields);
       default -> throw new AuditFormatException("entry.type: \"" + type + "\" is no entry kind this verifier knows");
     };
     fields.finish(CHAIN_MEMBERS);
@@ -640,6 +642,51 @@ public sealed interface AuditRecord {
 
     static Recovery read(EntryFields f) throws AuditFormatException {
       return new Recovery(f.text("repaired_file"), f.integer("truncated_bytes"), f.integers("unfinished_decisions"));
+    }
+  }
+
+  /**
+   * A signed checkpoint: the chain of this epoch as it stood just before this entry, signed with
+   * the claim key, so that the entries it covers are vouched for even when no claim names them.
+   *
+   * @param length how many entries it covers: every entry before it ({@code length} is its own index)
+   * @param root the Merkle root of those entries
+   * @param tip the hash of the last of them
+   * @param key the claim key (its thumbprint is the genesis entry's {@code key_thumbprint})
+   * @param signature base64url Ed25519 over {@code CheckpointSignature.signedBytes}
+   */
+  record Checkpoint(long length, String root, String tip, Jwk key, String signature) implements AuditRecord {
+    static final String TYPE = "checkpoint";
+
+    @Override
+    public String type() {
+      return TYPE;
+    }
+
+    @Override
+    public ObjectNode toJson() {
+      ObjectNode entry = typed(TYPE).put("length", length).put("root", root).put("tip", tip);
+      entry.set("key", key.toJson());
+      entry.put("signature", signature);
+      return entry;
+    }
+
+    static Checkpoint read(EntryFields f) throws AuditFormatException {
+      long length = f.integer("length");
+      String root = f.text("root");
+      String tip = f.text("tip");
+      EntryFields key = f.object("key");
+      if (!key.text("kty").equals("OKP") || !key.text("crv").equals("Ed25519")) {
+        throw new AuditFormatException(f.path("key") + ": expected an Ed25519 key (kty OKP, crv Ed25519)");
+      }
+      Jwk jwk;
+      try {
+        jwk = new Jwk(key.text("x"));
+      } catch (IllegalArgumentException e) {
+        throw new AuditFormatException(f.path("key") + ": " + e.getMessage());
+      }
+      key.finish();
+      return new Checkpoint(length, root, tip, jwk, f.text("signature"));
     }
   }
 }

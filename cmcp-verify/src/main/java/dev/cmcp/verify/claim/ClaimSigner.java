@@ -53,4 +53,19 @@ public final class ClaimSigner {
     }
     return signed;
   }
+
+  /**
+   * The signature (base64url) of an audit checkpoint: the chain of {@code epoch} after
+   * {@code length} entries has this Merkle {@code root} and last entry hash {@code tip}.
+   */
+  public String signCheckpoint(String epoch, long length, String root, String tip) {
+    try {
+      Signature ed25519 = Signature.getInstance("Ed25519");
+      ed25519.initSign(privateKey);
+      ed25519.update(CheckpointSignature.signedBytes(epoch, length, root, tip));
+      return Base64Url.encode(ed25519.sign());
+    } catch (GeneralSecurityException e) {
+      throw new IllegalStateException("Ed25519 signing failed", e);
+    }
+  }
 }

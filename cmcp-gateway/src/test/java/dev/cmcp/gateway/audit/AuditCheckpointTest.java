@@ -1,0 +1,194 @@
+package dev.cmcp.gateway.audit;
+
+import static dev.cmcp.gateway.audit.AuditFixtures.CLOCK;
+import static dev.cmcp.gateway.audit.AuditFixtures.allowed;
+import static dev.cmcp.gateway.audit.AuditFixtures.genesis;
+import static dev.cmcp.gateway.audit.AuditFixtures.ok;
+import static org.assertj.core.api.Assertions.assertThat;
+
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import dev.cmcp.verify.audit.AuditEntry;
+import dev.cmcp.verify.audit.AuditFolder;
+import dev.cmcp.verify.audit.AuditLogReplay;
+import dev.cmcp.verify.audit.AuditRecord;
+import dev.cmcp.verify.base.StrictJson;
+import dev.cmcp.verify.claim.ClaimSigner;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.security.KeyPairGenerator;
+import java.time.Clock;
+import java.time.Duration;
+import java.time.Instant;
+import java.time.ZoneId;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.List;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/**
+ * Signed checkpoints protect the log's tail between claims: each signs the chain before it with
+ * the claim key, in the log and in {@code checkpoints/} beside it, so that a log cut back behind
+ * its last checkpoint, or a checkpoint forged, fails {@code cmcp verify --audit-dir}.
+ */
+class AuditCheckpointTest {
+
+  @TempDir Path dir;
+  private ClaimSigner signer;
+
+  @BeforeEach
+  void key() throws Exception {
+    signer = new ClaimSigner(KeyPairGenerator.getInstance("Ed25519").generateKeyPair());
+  }
+
+  private AuditLog open(CheckpointPolicy policy, Clock clock) throws AuditException {
+    return AuditLog.open(dir, genesis(signer.jwk().thumbprint()), clock, (nanos, entries) -> { }, policy, signer);
+  }
+
+  @Test
+  void everyNEntriesASignedCheckpointCoversTheChainBeforeItAndTheFolderVerifies() throws Exception {
+    Path file;
+    try (AuditLog log = open(new CheckpointPolicy(3, Duration.ZERO), CLOCK)) {
+      file = log.file();
+      for (int i = 0; i < 4; i++) {
+        long decision = log.appendDecision(allowed("s" + i, "crm.search"));
+        log.appendOutcome(ok(decision, "s" + i, "crm.search"));
+      }
+    }
+
+    AuditLogReplay.Intact intact = (AuditLogReplay.Intact) AuditLogReplay.replay(file);
+    List<Integer> checkpoints = new ArrayList<>();
+    for (int i = 0; i < intact.length(); i++) {
+      if (intact.record(i) instanceof AuditRecord.Checkpoint checkpoint) {
+        checkpoints.add(i);
+        assertThat(checkpoint.length()).isEqualTo(i);
+        assertThat(checkpoint.root()).isEqualTo(intact.prefix(i).root());
+      }
+    }
+    assertThat(checkpoints).hasSizeGreaterThanOrEqualTo(2);
+    assertThat(intact.record(intact.length() - 1)).as("the close covers the last entries")
+        .isInstanceOf(AuditRecord.Checkpoint.class);
+    assertThat(kept(file)).isEqualTo(line(file, intact.length() - 1));
+    assertThat(AuditFolder.verify(dir).faults()).isEmpty();
+  }
+
+  @Test
+  void aCheckpointIsDueAfterItsIntervalOnceAnEntryIsWaiting() throws Exception {
+    MovingClock clock = new MovingClock();
+    Path file;
+    try (AuditLog log = open(new CheckpointPolicy(0, Duration.ofSeconds(60)), clock)) {
+      file = log.file();
+      log.appendDecision(allowed("s", "crm.search"));
+      assertThat(types(file)).doesNotContain("checkpoint");
+      clock.now = clock.now.plusSeconds(61);
+      log.appendDecision(allowed("s", "crm.search"));
+      assertThat(types(file)).containsExactly("genesis", "decision", "decision", "checkpoint");
+    }
+  }
+
+  @Test
+  void aLogCutBackBehindItsLastCheckpointFailsTheFolderCheck() throws Exception {
+    Path file;
+    try (AuditLog log = open(new CheckpointPolicy(2, Duration.ZERO), CLOCK)) {
+      file = log.file();
+      for (int i = 0; i < 5; i++) {
+        log.appendDecision(allowed("s", "crm.search"));
+      }
+    }
+    List<String> lines = Files.readAllLines(file);
+    // What an operator hiding the last calls would do: keep a prefix that still replays intact.
+    Files.write(file, lines.subList(0, lines.size() - 3));
+    assertThat(AuditLogReplay.replay(file)).isInstanceOf(AuditLogReplay.Intact.class);
+
+    assertThat(AuditFolder.verify(dir).faults()).singleElement().asString()
+        .contains("truncated: its last signed checkpoint").contains("but the log holds only " + (lines.size() - 3));
+  }
+
+  @Test
+  void aForgedCheckpointSignatureBreaksTheReplay() throws Exception {
+    Path file;
+    try (AuditLog log = open(new CheckpointPolicy(1_000, Duration.ZERO), CLOCK)) {
+      file = log.file();
+      log.appendDecision(allowed("s", "crm.search"));
+    }
+    // The closing checkpoint is the last line: re-sign it with another key, then with a bad signature.
+    List<String> lines = new ArrayList<>(Files.readAllLines(file));
+    ObjectNode checkpoint = (ObjectNode) new StrictJson().parse(lines.getLast().getBytes(StandardCharsets.UTF_8));
+    ClaimSigner other = new ClaimSigner(KeyPairGenerator.getInstance("Ed25519").generateKeyPair());
+    AuditRecord.Checkpoint read = (AuditRecord.Checkpoint) AuditRecord.fromJson(checkpoint);
+    checkpoint.set("key", other.jwk().toJson());
+    checkpoint.put("signature", other.signCheckpoint(intactEpoch(file), read.length(), read.root(), read.tip()));
+    replaceLast(file, lines, checkpoint);
+    assertThat(((AuditLogReplay.Broken) AuditLogReplay.replay(file)).reason())
+        .contains("not the claim key the genesis entry names");
+
+    checkpoint.set("key", signer.jwk().toJson());
+    char[] signature = checkpoint.get("signature").asText().toCharArray();
+    signature[3] = signature[3] == 'A' ? 'B' : 'A';
+    checkpoint.put("signature", new String(signature));
+    replaceLast(file, lines, checkpoint);
+    assertThat(((AuditLogReplay.Broken) AuditLogReplay.replay(file)).reason())
+        .contains("signature does not verify");
+  }
+
+  @Test
+  void aCheckpointCopyNotSignedByTheEpochsKeyIsReported() throws Exception {
+    Path file;
+    try (AuditLog log = open(new CheckpointPolicy(1_000, Duration.ZERO), CLOCK)) {
+      file = log.file();
+      log.appendDecision(allowed("s", "crm.search"));
+    }
+    Path kept = dir.resolve(AuditFolder.CHECKPOINTS).resolve(file.getFileName() + AuditFolder.CHECKPOINT_SUFFIX);
+    ObjectNode copy = (ObjectNode) new StrictJson().parse(Files.readAllBytes(kept));
+    copy.put("length", 99);
+    Files.write(kept, AuditEntry.line(copy));
+
+    assertThat(AuditFolder.verify(dir).faults()).singleElement().asString().contains("altered or forged");
+  }
+
+  private static String intactEpoch(Path file) throws Exception {
+    String name = file.getFileName().toString();
+    return name.substring("audit-".length(), name.length() - ".jsonl".length());
+  }
+
+  private static void replaceLast(Path file, List<String> lines, ObjectNode entry) throws Exception {
+    List<String> changed = new ArrayList<>(lines.subList(0, lines.size() - 1));
+    changed.add(new String(Arrays.copyOf(AuditEntry.line(entry), AuditEntry.line(entry).length - 1), StandardCharsets.UTF_8));
+    Files.write(file, changed);
+  }
+
+  private static List<String> types(Path file) throws Exception {
+    return AuditFixtures.entries(file).stream().map(entry -> entry.path("type").asText()).toList();
+  }
+
+  private static String line(Path file, int index) throws Exception {
+    return Files.readAllLines(file).get(index);
+  }
+
+  private String kept(Path file) throws Exception {
+    return Files.readString(dir.resolve(AuditFolder.CHECKPOINTS).resolve(file.getFileName() + AuditFolder.CHECKPOINT_SUFFIX))
+        .stripTrailing();
+  }
+
+  /** A clock a test moves. */
+  private static final class MovingClock extends Clock {
+    Instant now = AuditFixtures.NOW;
+
+    @Override
+    public ZoneId getZone() {
+      return ZoneId.of("UTC");
+    }
+
+    @Override
+    public Clock withZone(ZoneId zone) {
+      return this;
+    }
+
+    @Override
+    public Instant instant() {
+      return now;
+    }
+  }
+}
