@@ -276,9 +276,9 @@ public final class BenchMain implements Callable<Integer> {
     String jdk = System.getProperty("java.vm.name") + " " + System.getProperty("java.runtime.version");
     String settings = String.format(Locale.ROOT,
         "load average %.2f before, %.2f after; %d s warm-up + %d s measured per point; closed loop at %s; open loop at %s; upstream %s; cMCP %s with a bundle of %d policies; "
-            + "JMH %d+%d iterations of %d s, 1 fork",
+            + "RSS with %s sessions; %s claims per attestation provider; JMH %d+%d iterations of %d s, 1 fork",
         loadBefore, loadAfter, warmupSeconds, durationSeconds, concurrency, openRate > 0 ? openRate + " calls/s" : "off", upstreamName(),
-        cmcpMode, policies,
+        cmcpMode, policies, sessions > 0 ? String.format(Locale.ROOT, "%,d", sessions) : "no", claims > 0 ? Integer.toString(claims) : "no",
         jmhIterations, jmhIterations, jmhSeconds);
     return new Report.RunFacts(command, LocalDate.now(ZoneOffset.UTC).toString(), Runtime.getRuntime().availableProcessors(),
         jdk + "; " + fsync, settings);

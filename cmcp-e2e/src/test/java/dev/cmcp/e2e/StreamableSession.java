@@ -59,6 +59,24 @@ record StreamableSession(HttpClient http, String url, String sessionId) {
     return http.send(request.build(), HttpResponse.BodyHandlers.ofString());
   }
 
+  /**
+   * Opens the session's standalone stream ({@code GET}); each message it carries is added to
+   * {@code heard} as it arrives, until the session ends.
+   */
+  void listen(List<JsonNode> heard) {
+    HttpRequest request = HttpRequest.newBuilder(URI.create(url)).header("Accept", "text/event-stream")
+        .header("Mcp-Session-Id", sessionId).header("MCP-Protocol-Version", "2025-06-18").GET().build();
+    http.sendAsync(request, HttpResponse.BodyHandlers.ofLines()).thenAccept(response -> response.body()
+        .filter(line -> line.startsWith("data:") && !line.substring(5).isBlank())
+        .forEach(line -> {
+          try {
+            heard.add(McpClient.JSON.readTree(line.substring(5)));
+          } catch (IOException e) {
+            throw new IllegalStateException("not JSON on the stream: " + line, e);
+          }
+        }));
+  }
+
   /** Ends the session ({@code DELETE}); returns the HTTP status. */
   int end() throws IOException, InterruptedException {
     HttpRequest request = HttpRequest.newBuilder(URI.create(url)).timeout(Duration.ofSeconds(30))

@@ -2,8 +2,11 @@ package dev.cmcp.e2e;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import com.fasterxml.jackson.databind.JsonNode;
 import java.nio.file.Path;
+import java.util.List;
 import java.util.Map;
+import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 import org.junit.jupiter.api.AfterAll;
@@ -22,6 +25,7 @@ import org.junit.jupiter.api.io.TempDir;
 @TestInstance(TestInstance.Lifecycle.PER_CLASS)
 class UpstreamSessionsTest {
 
+  private static final String RESOURCE = "demo://resource/static/document/architecture.md";
   private static final Pattern UPSTREAM_SESSION = Pattern.compile("(Started|Stopped) simulated.* for session ([0-9a-f-]{36})");
 
   @TempDir static Path dir;
@@ -34,6 +38,8 @@ class UpstreamSessionsTest {
     Catalog catalog = new Catalog()
         .httpServer("own", everything.mcpUrl())
         .tool("own", "toggle-simulated-logging")
+        .tool("own", "toggle-subscriber-updates")
+        .resourceOwner("demo://", "own")
         .httpServer("common", everything.mcpUrl())
         .sessionMode("common", "shared")
         .tool("common", "toggle-simulated-logging");
@@ -73,6 +79,37 @@ class UpstreamSessionsTest {
     assertThat(aliceOff).as("alice's second call, in alice's upstream session").isEqualTo(new Toggle("Stopped", aliceOn.upstreamSession()));
     bob.end();
     alice.end();
+  }
+
+  @Test
+  void aResourceUpdateInOneAgentsUpstreamSessionReachesThatAgentOnly() throws Exception {
+    StreamableSession alice = StreamableSession.open(gateway.baseUrl() + "/mcp");
+    StreamableSession bob = StreamableSession.open(gateway.baseUrl() + "/mcp");
+    List<JsonNode> aliceHeard = new CopyOnWriteArrayList<>();
+    List<JsonNode> bobHeard = new CopyOnWriteArrayList<>();
+    alice.listen(aliceHeard);
+    bob.listen(bobHeard);
+    String subscribe = "{\"uri\":\"" + RESOURCE + "\"}";
+    assertThat(alice.request("resources/subscribe", subscribe).has("result")).isTrue();
+    assertThat(bob.request("resources/subscribe", subscribe).has("result")).isTrue();
+
+    // server-everything sends updates of the subscribed resources to the session that asks for them.
+    alice.request("tools/call", "{\"name\":\"own.toggle-subscriber-updates\",\"arguments\":{}}");
+    long deadline = System.nanoTime() + 15_000_000_000L;
+    while (aliceHeard.stream().noneMatch(UpstreamSessionsTest::isUpdate) && System.nanoTime() < deadline) {
+      Thread.sleep(50);
+    }
+    Thread.sleep(500);
+
+    assertThat(aliceHeard).as("alice asked in her upstream session").anyMatch(UpstreamSessionsTest::isUpdate);
+    assertThat(bobHeard).as("bob subscribed too, in his own upstream session, which sends nothing").noneMatch(UpstreamSessionsTest::isUpdate);
+    alice.end();
+    bob.end();
+  }
+
+  private static boolean isUpdate(JsonNode message) {
+    return message.path("method").asText().equals("notifications/resources/updated")
+        && message.path("params").path("uri").asText().equals(RESOURCE);
   }
 
   @Test

@@ -92,7 +92,8 @@ class AttestedChannelTest {
     ByteArrayOutputStream err = new ByteArrayOutputStream();
 
     int exit = CheckGatewayCli.run(new CheckGatewayCli.Arguments(url.toString(), Optional.empty(), Optional.empty(), Optional.empty(),
-        true, Optional.empty(), false), new PrintStream(out, true, StandardCharsets.UTF_8), new PrintStream(err, true, StandardCharsets.UTF_8));
+        true, Optional.empty(), false, Optional.empty(), Optional.empty()), new PrintStream(out, true, StandardCharsets.UTF_8),
+        new PrintStream(err, true, StandardCharsets.UTF_8));
 
     assertThat(err.toString(StandardCharsets.UTF_8)).isEmpty();
     // Software evidence: at best partially_verified, whose exit code is 3, as for cmcp verify.
@@ -119,7 +120,7 @@ class AttestedChannelTest {
     ByteArrayOutputStream out = new ByteArrayOutputStream();
 
     int exit = CheckGatewayCli.run(new CheckGatewayCli.Arguments(url.toString(), Optional.empty(), Optional.empty(), Optional.empty(),
-        false, Optional.empty(), true), new PrintStream(out, true, StandardCharsets.UTF_8), System.err);
+        false, Optional.empty(), true, Optional.empty(), Optional.empty()), new PrintStream(out, true, StandardCharsets.UTF_8), System.err);
 
     assertThat(exit).isEqualTo(1);
     assertThat(out.toString(StandardCharsets.UTF_8)).contains("\"name\" : \"evidence\",\n    \"status\" : \"fail\"")
@@ -131,7 +132,8 @@ class AttestedChannelTest {
     try (TlsTerminatingProxy proxy = new TlsTerminatingProxy(gateway.port())) {
       ByteArrayOutputStream out = new ByteArrayOutputStream();
       int exit = CheckGatewayCli.run(new CheckGatewayCli.Arguments("https://127.0.0.1:" + proxy.port() + "/mcp", Optional.empty(),
-          Optional.empty(), Optional.empty(), true, Optional.empty(), false), new PrintStream(out, true, StandardCharsets.UTF_8), System.err);
+          Optional.empty(), Optional.empty(), true, Optional.empty(), false, Optional.empty(), Optional.empty()),
+          new PrintStream(out, true, StandardCharsets.UTF_8), System.err);
 
       assertThat(exit).isEqualTo(1);
       assertThat(out.toString(StandardCharsets.UTF_8))

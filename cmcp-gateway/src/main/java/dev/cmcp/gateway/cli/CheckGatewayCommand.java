@@ -37,13 +37,22 @@ final class CheckGatewayCommand implements Callable<Integer> {
       description = "judge freshness, certificates and CRLs at this instant, e.g. 2026-11-25T10:00:00Z")
   Optional<Instant> now;
 
+  @Option(names = "--tpm-ak-ca", paramLabel = "FILE",
+      description = "TPM: PEM of the enrollment CA that signed AK certificates (cmcp tpm enroll); with --tpm-ek-roots")
+  Optional<Path> tpmAkCa;
+
+  @Option(names = "--tpm-ek-roots", paramLabel = "FILE",
+      description = "TPM: PEM of the TPM manufacturers' EK root (and intermediate) certificates; with --tpm-ak-ca")
+  Optional<Path> tpmEkRoots;
+
   @Option(names = "--json", description = "print the report as JSON")
   boolean json;
 
   @Override
   public Integer call() {
     return CheckGatewayCli.run(
-        new CheckGatewayCli.Arguments(url, certs, expectedBundleHash, expectedMeasurement, allowSoftware, now, json),
+        new CheckGatewayCli.Arguments(url, certs, expectedBundleHash, expectedMeasurement, allowSoftware, now, json, tpmAkCa,
+            tpmEkRoots),
         System.out, System.err);
   }
 }

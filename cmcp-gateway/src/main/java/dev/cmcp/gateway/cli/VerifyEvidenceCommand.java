@@ -48,6 +48,14 @@ final class VerifyEvidenceCommand implements Callable<Integer> {
       description = "TDX: TCB statuses accepted besides UpToDate when TCB info is given, e.g. SWHardeningNeeded (never Revoked)")
   Optional<String> acceptTcbStatus;
 
+  @Option(names = "--tpm-ak-ca", paramLabel = "FILE",
+      description = "TPM: PEM of the enrollment CA that signed AK certificates (cmcp tpm enroll); with --tpm-ek-roots")
+  Optional<Path> tpmAkCa;
+
+  @Option(names = "--tpm-ek-roots", paramLabel = "FILE",
+      description = "TPM: PEM of the TPM manufacturers' EK root (and intermediate) certificates; with --tpm-ak-ca")
+  Optional<Path> tpmEkRoots;
+
   @Option(names = "--json", description = "print the report as JSON")
   boolean json;
 
@@ -65,7 +73,7 @@ final class VerifyEvidenceCommand implements Callable<Integer> {
     }
     return VerifyEvidenceCli.run(
         new VerifyEvidenceCli.Arguments(platform, evidence, certs, reportData, expectedMeasurement, now, json, minTcb,
-            acceptTcbStatus, fetcher),
+            acceptTcbStatus, fetcher, tpmAkCa, tpmEkRoots),
         System.out, System.err);
   }
 }

@@ -239,7 +239,12 @@ final class McpHandler extends Handler.Abstract {
             return refuse(response, callback, 503, JsonRpcError.INTERNAL_ERROR,
                 "too many large requests are being worked on; retry shortly", "gateway_busy");
           }
-          if (acceptsEventStream(request)) {
+          if (acceptsEventStream(request) && header(request, "Mcp-Method").filter("subscriptions/listen"::equals).isPresent()) {
+            switch (endpoint.listen(mcpRequest)) {
+              case McpEndpoint.Listening.Answered answered -> send(request, response, callback, answered.response());
+              case McpEndpoint.Listening.Opened opened -> streamToAgent(response, callback, opened.stream(), Optional.of(opened.acknowledgment()));
+            }
+          } else if (acceptsEventStream(request)) {
             answerRelayingProgress(request, response, callback, mcpRequest);
           } else {
             send(request, response, callback, endpoint.post(mcpRequest));
@@ -263,7 +268,7 @@ final class McpHandler extends Handler.Abstract {
           writeJson(response, callback, refusal.get());
           return true;
         }
-        streamToAgent(response, callback, endpoint.openStream(sessionId.get()));
+        streamToAgent(response, callback, endpoint.openStream(sessionId.get()), Optional.empty());
       }
       default -> {
         response.getHeaders().put(HttpHeader.ALLOW, "GET, POST, DELETE");
@@ -460,7 +465,8 @@ final class McpHandler extends Handler.Abstract {
    * every {@link #KEEPALIVE} keeps intermediaries from closing a quiet stream and finds a client
    * that left.
    */
-  private void streamToAgent(Response response, Callback callback, SessionStreams.Stream stream) {
+  private void streamToAgent(Response response, Callback callback, SessionStreams.Stream stream,
+      Optional<com.fasterxml.jackson.databind.node.ObjectNode> first) {
     response.setStatus(200);
     response.getHeaders().put(HttpHeader.CONTENT_TYPE, "text/event-stream");
     response.getHeaders().put(HttpHeader.CACHE_CONTROL, "no-cache");
@@ -468,6 +474,9 @@ final class McpHandler extends Handler.Abstract {
     OutputStream events = Content.Sink.asOutputStream(response);
     try (stream) {
       events.write(": stream open\n\n".getBytes(StandardCharsets.UTF_8));
+      if (first.isPresent()) {
+        writeEvent(events, first.get());
+      }
       events.flush();
       while (true) {
         Optional<com.fasterxml.jackson.databind.node.ObjectNode> next = stream.next(KEEPALIVE.toMillis());

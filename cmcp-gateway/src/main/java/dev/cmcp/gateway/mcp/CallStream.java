@@ -52,6 +52,7 @@ final class CallStream implements AgentRelays.Relay, AutoCloseable {
    * @param toAgent the call's answer stream; empty when the agent takes only a JSON answer, so
    *     that nothing can be sent before it
    * @param session the agent's MCP session; empty for a stateless call, which no request can be put to
+   *     on its stream (a 2026-07-28 client is asked with {@code input_required} instead: the other constructor)
    * @param level the least severe log level the agent is sent, read at each message
    * @param audit where relayed requests and answers are recorded; empty in silent mode
    * @param requestId the HTTP request id of the call, linking its relayed requests to its decision
@@ -147,6 +148,7 @@ final class CallStream implements AgentRelays.Relay, AutoCloseable {
    * result, audited as a relayed request (under the round trip's id) before the client sees it.
    */
   private boolean askByRoundTrip(RoundTrip trip, String method, JsonNode params, Consumer<ObjectNode> answer) {
+    asked.keySet().removeIf(open -> !trip.waits(open));
     if (!trip.mayAsk(method)) {
       return false;
     }

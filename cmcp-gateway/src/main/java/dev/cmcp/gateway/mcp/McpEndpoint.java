@@ -1,6 +1,7 @@
 package dev.cmcp.gateway.mcp;
 
 import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.JsonNodeFactory;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.cmcp.gateway.auth.Identity;
@@ -16,8 +17,11 @@ import java.io.IOException;
 import java.lang.System.Logger;
 import java.lang.System.Logger.Level;
 import java.time.Clock;
+import java.util.ArrayList;
+import java.util.List;
 import java.util.Map;
 import java.util.Optional;
+import java.util.UUID;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.function.Consumer;
 
@@ -47,6 +51,22 @@ public final class McpEndpoint {
   private final ResourceSubscriptions subscriptions = new ResourceSubscriptions();
   private final SessionStreams streams = new SessionStreams();
   private final RoundTrips roundTrips;
+  /** The open {@code subscriptions/listen} streams of 2026-07-28 clients, by the gateway's id for each. */
+  private final Map<String, Listen> listens = new ConcurrentHashMap<>();
+
+  /** Open listens per caller, and in all: each holds an HTTP connection, a thread and its upstream subscriptions. */
+  static final int MAX_LISTENS_PER_PRINCIPAL = 8;
+  static final int MAX_LISTENS = 256;
+
+  /** One open listen: the id of its {@code subscriptions/listen} request, which every message on it carries, and its caller. */
+  private record Listen(JsonNode subscriptionId, String principal) {}
+
+  /** What a {@code subscriptions/listen} request gets: an answer (a refusal), or its stream, acknowledgment first. */
+  public sealed interface Listening {
+    record Answered(McpHttpResponse response) implements Listening {}
+
+    record Opened(SessionStreams.Stream stream, ObjectNode acknowledgment) implements Listening {}
+  }
 
   /** @param requestId the agent's JSON-RPC id as JSON text, so that 7 and "7" stay apart */
   private record CallInFlight(String sessionId, String requestId) {}
@@ -87,7 +107,12 @@ public final class McpEndpoint {
   private void resourceUpdated(String server, String upstreamSession, String uri) {
     for (String sessionId : subscriptions.subscribers(new ResourceSubscriptions.Key(server, uri, upstreamSession))) {
       ObjectNode notification = NODES.objectNode().put("jsonrpc", "2.0").put("method", "notifications/resources/updated");
-      notification.putObject("params").put("uri", uri);
+      ObjectNode params = notification.putObject("params");
+      Listen listen = listens.get(sessionId);
+      if (listen != null) {
+        params.putObject("_meta").set(Modern.SUBSCRIPTION_ID, listen.subscriptionId());
+      }
+      params.put("uri", uri);
       if (!streams.send(sessionId, notification)) {
         LOG.log(Level.DEBUG, "session {0}: update of a subscribed resource dropped: no GET stream open, or it is full", sessionId);
       }
@@ -115,9 +140,107 @@ public final class McpEndpoint {
     return streams.open(sessionId);
   }
 
-  /** Whether the session is still open; a stream of an ended session is closed. */
+  /** Whether the session (or a 2026-07-28 listen) is still open; a stream of an ended one is closed. */
   public boolean isOpen(String sessionId) {
-    return sessions.find(sessionId).isPresent();
+    return sessions.find(sessionId).isPresent() || listens.containsKey(sessionId);
+  }
+
+  /**
+   * {@code POST /mcp} of a 2026-07-28 {@code subscriptions/listen} from a client that takes an
+   * event stream: the stateless replacement of {@code GET /mcp} and {@code resources/subscribe}.
+   * Each URI of {@code notifications.resourceSubscriptions} is decided as {@code
+   * resources/subscribe} is (as a read, audited) and the upstream subscribed; the
+   * acknowledgment lists the URIs allowed, and the stream carries their updates, by URI only,
+   * each with {@code _meta."io.modelcontextprotocol/subscriptionId"}. List-change notifications
+   * are not offered (the gateway does not relay them in any revision), so the acknowledgment
+   * omits them. The subscriptions end when the stream does (the client leaves).
+   */
+  public Listening listen(McpHttpRequest request) {
+    JsonRpcMessage message;
+    try {
+      message = decoder.decode(request.body());
+      checkProtocolVersion(request, message);
+    } catch (JsonRpcException e) {
+      return new Listening.Answered(McpHttpResponse.error(e));
+    }
+    Optional<McpHttpResponse> mismatch = headerMismatch(message, request);
+    if (mismatch.isPresent()) {
+      return new Listening.Answered(mismatch.get());
+    }
+    if (!(message instanceof JsonRpcMessage.Request rpc) || !rpc.method().equals("subscriptions/listen")
+        || !ProtocolVersions.MODERN.equals(request.protocolVersion().orElse(null))) {
+      return new Listening.Answered(post(request));
+    }
+    Optional<String> missing = Modern.missingMeta(rpc.params());
+    if (missing.isPresent()) {
+      return new Listening.Answered(
+          McpHttpResponse.error(400, rpc.id(), JsonRpcError.of(JsonRpcError.INVALID_PARAMS, "Invalid params: " + missing.get())));
+    }
+    List<String> uris = new ArrayList<>();
+    String principal;
+    try {
+      if (!(rpc.params().get("notifications") instanceof ObjectNode filter)) {
+        throw Caller.invalidParams(rpc.id(), "subscriptions/listen needs \"notifications\", an object");
+      }
+      JsonNode wanted = filter.get("resourceSubscriptions");
+      if (wanted != null && !(wanted.isArray() && wanted.size() <= ResourceSubscriptions.MAX_PER_SESSION
+          && wanted.valueStream().allMatch(JsonNode::isTextual))) {
+        throw Caller.invalidParams(rpc.id(), "notifications.resourceSubscriptions must be an array of at most "
+            + ResourceSubscriptions.MAX_PER_SESSION + " URI strings");
+      }
+      if (wanted != null) {
+        wanted.forEach(uri -> uris.add(uri.asText()));
+      }
+      Caller caller = Caller.of(rpc.id(), rpc.params(), Optional.empty(), request.workflowId(), request.identity());
+      principal = request.identity().owner() + "|" + caller.workflowId();
+    } catch (JsonRpcException e) {
+      return new Listening.Answered(McpHttpResponse.error(e));
+    }
+    String listenId = "cmcp-listen-" + UUID.randomUUID();
+    synchronized (listens) {
+      long mine = listens.values().stream().filter(listen -> listen.principal().equals(principal)).count();
+      if (listens.size() >= MAX_LISTENS || mine >= MAX_LISTENS_PER_PRINCIPAL) {
+        return new Listening.Answered(McpHttpResponse.error(200, rpc.id(), JsonRpcError.withWord(JsonRpcError.INVALID_REQUEST,
+            "too many subscriptions/listen streams are open (" + MAX_LISTENS_PER_PRINCIPAL + " per caller, " + MAX_LISTENS
+                + " in all); close one first", "too_many_listens")));
+      }
+      listens.put(listenId, new Listen(rpc.id(), principal));
+    }
+    // Opened before subscribing, so that no update sent at once is missed; the handler writes the acknowledgment first.
+    SessionStreams.Stream stream = streams.open(listenId, () -> endListen(listenId));
+    ArrayNode allowed = NODES.arrayNode();
+    for (String uri : uris) {
+      ObjectNode params = NODES.objectNode().put("uri", uri);
+      if (rpc.params().get("_cmcp") != null) {
+        params.set("_cmcp", rpc.params().get("_cmcp").deepCopy());
+      }
+      try {
+        if (toolCalls.subscribe(rpc.id(), params, listenId, request.workflowId(), request.requestId(), request.identity(), subscriptions)
+            .has("result")) {
+          allowed.add(uri);
+        }
+      } catch (JsonRpcException e) {
+        // Denied, not offered, or refused upstream: decided and audited as a subscribe, and left out of the acknowledgment.
+        LOG.log(Level.DEBUG, "subscriptions/listen: {0} left out: {1}", uri, e.getMessage());
+      }
+    }
+    ObjectNode acknowledgment = NODES.objectNode().put("jsonrpc", "2.0").put("method", "notifications/subscriptions/acknowledged");
+    ObjectNode params = acknowledgment.putObject("params");
+    params.putObject("_meta").set(Modern.SUBSCRIPTION_ID, rpc.id());
+    params.putObject("notifications").set("resourceSubscriptions", allowed);
+    LOG.log(Level.INFO, "subscriptions/listen opened: {0} of {1} resources allowed", allowed.size(), uris.size());
+    return new Listening.Opened(stream, acknowledgment);
+  }
+
+  /** A listen's stream closed: its subscriptions end, upstream too (its own upstream sessions with it). */
+  private void endListen(String listenId) {
+    if (listens.remove(listenId) == null) {
+      return;
+    }
+    subscriptions.endSession(listenId).stream()
+        .filter(key -> key.session().equals(Upstreams.SHARED_SESSION))
+        .forEach(toolCalls::unsubscribeUpstream);
+    toolCalls.upstreams().endSession(listenId);
   }
 
   /** {@code POST /mcp}. */
@@ -225,15 +348,27 @@ public final class McpEndpoint {
     if (rpc.method().equals("server/discover")) {
       return McpHttpResponse.result(rpc.id(), Modern.discover(gatewayVersion));
     }
+    if (rpc.method().equals("subscriptions/listen")) {
+      // Served by listen(), on an event stream.
+      return McpHttpResponse.error(406, rpc.id(), JsonRpcError.withWord(JsonRpcError.INVALID_REQUEST,
+          "subscriptions/listen opens an event stream; send Accept: text/event-stream", "not_acceptable"));
+    }
     Optional<McpLogLevel> level = McpLogLevel.named(rpc.params().path("_meta").path(Modern.LOG_LEVEL).asText(""));
     AgentCapabilities capabilities = AgentCapabilities.declared(rpc.params().path("_meta").path(Modern.CLIENT_CAPABILITIES));
     Modern.stripMeta(rpc.params());
     Optional<Consumer<ObjectNode>> sink = toAgent.map(stream -> Modern.filtered(stream, level));
     McpHttpResponse answer;
     if (rpc.method().equals("tools/call")) {
-      // The multi round-trip members are the client's exchange with the gateway, never the upstream's.
-      JsonNode state = rpc.params().remove("requestState");
-      JsonNode responses = rpc.params().remove("inputResponses");
+      // The multi round-trip members of the gateway's own round trips are the client's exchange with
+      // the gateway, never the upstream's; an upstream's own (a 2026-07-28 server's) go on as they came.
+      JsonNode state = rpc.params().get("requestState");
+      JsonNode responses = null;
+      if (state == null || RoundTrips.isGateways(state)) {
+        rpc.params().remove("requestState");
+        responses = rpc.params().remove("inputResponses");
+      } else {
+        state = null;
+      }
       answer = state != null || capabilities.sampling() || capabilities.elicitation()
           ? roundTripCall(rpc, request.withoutSession(), sink, capabilities, state, responses)
           : request(rpc, request.withoutSession(), sink);

@@ -24,6 +24,8 @@ final class Modern {
   static final String PROTOCOL_VERSION = META_PREFIX + "protocolVersion";
   static final String CLIENT_CAPABILITIES = META_PREFIX + "clientCapabilities";
   static final String LOG_LEVEL = META_PREFIX + "logLevel";
+  /** The id of the {@code subscriptions/listen} request a message on its stream belongs to. */
+  static final String SUBSCRIPTION_ID = META_PREFIX + "subscriptionId";
   static final String SERVER_INFO = META_PREFIX + "serverInfo";
   /** {@code HeaderMismatchError}: a mirrored header is missing, malformed or disagrees with the body. */
   static final int HEADER_MISMATCH = -32020;
@@ -31,7 +33,7 @@ final class Modern {
   private static final int RESOURCE_NOT_FOUND_2025 = -32002;
 
   /** The methods of the revision the gateway serves; anything else is answered 404, -32601. */
-  static final Set<String> METHODS = Set.of("server/discover", "tools/list", "tools/call", "resources/list",
+  static final Set<String> METHODS = Set.of("server/discover", "subscriptions/listen", "tools/list", "tools/call", "resources/list",
       "resources/templates/list", "resources/read", "prompts/list", "prompts/get", "completion/complete");
   /** The methods whose {@code Mcp-Name} header mirrors {@code params.name} or {@code params.uri}. */
   private static final Set<String> NAMED = Set.of("tools/call", "resources/read", "prompts/get");
@@ -208,7 +210,7 @@ final class Modern {
     ProtocolVersions.all().forEach(result.putArray("supportedVersions")::add);
     ObjectNode capabilities = result.putObject("capabilities");
     capabilities.putObject("tools");
-    capabilities.putObject("resources");
+    capabilities.putObject("resources").put("subscribe", true);
     capabilities.putObject("prompts");
     capabilities.putObject("completions");
     result.putObject("_meta").set(SERVER_INFO, serverInfo(gatewayVersion));

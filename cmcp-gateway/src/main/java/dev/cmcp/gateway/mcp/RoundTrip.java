@@ -103,6 +103,11 @@ final class RoundTrip {
     return true;
   }
 
+  /** Whether the question under {@code key} still waits for the client's answer. */
+  synchronized boolean waits(String key) {
+    return open.containsKey(key);
+  }
+
   /** Stops waiting for the client's answer to {@code key}; false when it was answered (or never asked). */
   synchronized boolean withdraw(String key) {
     return open.remove(key) != null;

@@ -43,6 +43,11 @@ final class RoundTrips {
 
   static final int MAX_PER_PRINCIPAL = 16;
   static final int MAX_TOTAL = 256;
+  /**
+   * What begins every state the gateway issues. A state without it is an upstream's own (a
+   * 2026-07-28 server's {@code input_required} passed on): the retry goes to the upstream as it came.
+   */
+  static final String PREFIX = "cmcp1:";
   /** A state longer than this is refused before it is decoded: the gateway's own are far shorter. */
   static final int MAX_STATE_CHARS = 1024;
   private static final JsonNodeFactory NODES = JsonNodeFactory.instance;
@@ -123,7 +128,12 @@ final class RoundTrips {
         .put("request", roundTrip.requestSha256())
         .put("exp", clock.millis() + answerTimeout.toMillis());
     byte[] bytes = CanonicalJson.bytes(payload);
-    return B64.encodeToString(bytes) + "." + B64.encodeToString(mac(bytes));
+    return PREFIX + B64.encodeToString(bytes) + "." + B64.encodeToString(mac(bytes));
+  }
+
+  /** Whether a retry's {@code requestState} is for the gateway to check (anything but an upstream's own string). */
+  static boolean isGateways(JsonNode state) {
+    return !state.isTextual() || state.asText().startsWith(PREFIX);
   }
 
   /**
@@ -131,9 +141,13 @@ final class RoundTrips {
    * unchanged, not expired, presented by the caller it was given to on the request it was given for,
    * and still pending.
    */
-  Continuation resolve(String state, String principal, String requestSha256) throws RefusedState {
+  Continuation resolve(String given, String principal, String requestSha256) throws RefusedState {
+    if (given.length() > MAX_STATE_CHARS || !given.startsWith(PREFIX)) {
+      throw forged();
+    }
+    String state = given.substring(PREFIX.length());
     int dot = state.indexOf('.');
-    if (state.length() > MAX_STATE_CHARS || dot < 1 || dot != state.lastIndexOf('.')) {
+    if (dot < 1 || dot != state.lastIndexOf('.')) {
       throw forged();
     }
     byte[] payload;

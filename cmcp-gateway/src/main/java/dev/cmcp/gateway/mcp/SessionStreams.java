@@ -25,10 +25,12 @@ public final class SessionStreams {
     private final String sessionId;
     private final LinkedBlockingQueue<ObjectNode> queue = new LinkedBlockingQueue<>(MAX_QUEUED);
     private final SessionStreams owner;
+    private final Runnable onClose;
 
-    private Stream(String sessionId, SessionStreams owner) {
+    private Stream(String sessionId, SessionStreams owner, Runnable onClose) {
       this.sessionId = sessionId;
       this.owner = owner;
+      this.onClose = onClose;
     }
 
     /** The next message, or empty when none came within {@code millis}. */
@@ -44,6 +46,7 @@ public final class SessionStreams {
     @Override
     public void close() {
       owner.closed(this);
+      onClose.run();
     }
   }
 
@@ -51,7 +54,12 @@ public final class SessionStreams {
 
   /** Opens a stream for an open session. */
   Stream open(String sessionId) {
-    Stream stream = new Stream(sessionId, this);
+    return open(sessionId, () -> { });
+  }
+
+  /** Opens a stream that runs {@code onClose} when it is closed (the client left, or the stream ended). */
+  Stream open(String sessionId, Runnable onClose) {
+    Stream stream = new Stream(sessionId, this, onClose);
     bySession.computeIfAbsent(sessionId, id -> new ConcurrentLinkedDeque<>()).addFirst(stream);
     return stream;
   }

@@ -142,7 +142,7 @@ class MultiRoundTripTest {
 
     int dot = state.indexOf('.');
     String altered = state.substring(0, dot + 1) + (state.charAt(dot + 1) == 'A' ? 'B' : 'A') + state.substring(dot + 2);
-    for (String bad : List.of(altered, "not-a-state", state.substring(0, dot))) {
+    for (String bad : List.of(altered, RoundTrips.PREFIX + "not-a-state", state.substring(0, dot))) {
       JsonNode refused = call("wf", "2", "everything.sample", arguments, CAPABILITIES,
           ",\"inputResponses\":" + answer + ",\"requestState\":" + GatewayUnderTest.quoted(bad));
       assertThat(refused.at("/error/data/error").asText()).as(bad).isEqualTo("request_state_invalid");
@@ -155,6 +155,11 @@ class MultiRoundTripTest {
 
     JsonNode last = call("wf", "5", "everything.sample", arguments, CAPABILITIES, retry(first, answer));
     assertThat(last.at("/result/content").toString()).contains("hello");
+
+    // A state that is not the gateway's is an upstream's own: the request goes on as a new call.
+    JsonNode passedOn = call("wf", "6", "everything.sample", arguments, CAPABILITIES, ",\"requestState\":\"an upstream's state\"");
+    assertThat(passedOn.at("/result/resultType").asText()).isEqualTo("input_required");
+    assertThat(passedOn.at("/result/requestState").asText()).startsWith(RoundTrips.PREFIX);
   }
 
   @Test

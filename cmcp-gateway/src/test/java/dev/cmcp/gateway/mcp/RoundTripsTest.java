@@ -108,8 +108,10 @@ class RoundTripsTest {
     String state = theirs.state(trip, ((RoundTrip.Step.InputRequired) trip.await()).round());
     assertThatThrownBy(() -> mine.resolve(state, "|a", "r")).isInstanceOfSatisfying(RoundTrips.RefusedState.class,
         refused -> assertThat(refused.refusal().word()).isEqualTo("request_state_invalid"));
-    assertThatThrownBy(() -> mine.resolve("x".repeat(RoundTrips.MAX_STATE_CHARS + 1), "|a", "r"))
+    assertThatThrownBy(() -> mine.resolve(RoundTrips.PREFIX + "x".repeat(RoundTrips.MAX_STATE_CHARS), "|a", "r"))
         .isInstanceOf(RoundTrips.RefusedState.class);
+    assertThat(RoundTrips.isGateways(JsonNodeFactory.instance.textNode(state))).isTrue();
+    assertThat(RoundTrips.isGateways(JsonNodeFactory.instance.textNode("an upstream's own state"))).isFalse();
   }
 
   private static boolean awaitDone(RoundTrip trip) {

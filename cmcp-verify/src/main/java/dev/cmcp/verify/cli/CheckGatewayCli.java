@@ -7,6 +7,7 @@ import dev.cmcp.verify.channel.GatewayChannelException;
 import dev.cmcp.verify.channel.GatewayCheck;
 import dev.cmcp.verify.evidence.TrustStore;
 import dev.cmcp.verify.evidence.TrustStoreException;
+import dev.cmcp.verify.evidence.tpm.TpmTrust;
 import java.io.PrintStream;
 import java.net.URI;
 import java.net.URISyntaxException;
@@ -33,7 +34,9 @@ public final class CheckGatewayCli {
       Optional<String> expectedMeasurement,
       boolean allowSoftware,
       Optional<Instant> now,
-      boolean json) {}
+      boolean json,
+      Optional<Path> tpmAkCa,
+      Optional<Path> tpmEkRoots) {}
 
   private CheckGatewayCli() {}
 
@@ -81,6 +84,9 @@ public final class CheckGatewayCli {
     }
     if (arguments.certs().isPresent()) {
       options = options.withTrustStore(TrustStore.load(arguments.certs().get()));
+    }
+    if (TpmTrust.fromOptions(arguments.tpmAkCa(), arguments.tpmEkRoots()) instanceof TpmTrust.Anchors anchors) {
+      options = options.withTpmTrust(anchors);
     }
     return options;
   }

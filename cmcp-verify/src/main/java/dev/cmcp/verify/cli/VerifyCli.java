@@ -219,12 +219,8 @@ public final class VerifyCli {
     if (arguments.certs().isPresent()) {
       options = options.withTrustStore(TrustStore.load(arguments.certs().get()));
     }
-    if (arguments.tpmAkCa().isPresent() != arguments.tpmEkRoots().isPresent()) {
-      throw new IllegalArgumentException("give --tpm-ak-ca and --tpm-ek-roots together: an AK certificate means"
-          + " nothing without its EK certificate's chain, and an EK certificate says nothing about the AK");
-    }
-    if (arguments.tpmAkCa().isPresent()) {
-      options = options.withTpmTrust(TpmTrust.load(arguments.tpmAkCa().get(), arguments.tpmEkRoots().get()));
+    if (TpmTrust.fromOptions(arguments.tpmAkCa(), arguments.tpmEkRoots()) instanceof TpmTrust.Anchors anchors) {
+      options = options.withTpmTrust(anchors);
     }
     return options;
   }

@@ -72,6 +72,9 @@ public final class VerifyEvidenceCli {
    * @param acceptTcbStatus {@code --accept-tcb-status}: TDX TCB statuses accepted besides UpToDate, comma-separated
    * @param collateral {@code --fetch-collateral}: where collateral comes from besides {@code certs}; {@link
    *     CollateralFetcher#offline()} unless asked
+   * @param tpmAkCa {@code --tpm-ak-ca}: TPM only, PEM of the enrollment CA that signs AK certificates
+   * @param tpmEkRoots {@code --tpm-ek-roots}: TPM only, PEM of the manufacturers' EK roots and
+   *     intermediates; with {@code tpmAkCa} (both or neither) an enrolled AK's quote can be verified
    */
   public record Arguments(
       String platform,
@@ -83,7 +86,18 @@ public final class VerifyEvidenceCli {
       boolean json,
       Optional<String> minTcb,
       Optional<String> acceptTcbStatus,
-      CollateralFetcher collateral) {
+      CollateralFetcher collateral,
+      Optional<Path> tpmAkCa,
+      Optional<Path> tpmEkRoots) {
+
+    /** Without TPM anchors. */
+    public Arguments(
+        String platform, Path evidence, Optional<Path> certs, Optional<String> reportData, Optional<String> expectedMeasurement,
+        Optional<Instant> now, boolean json, Optional<String> minTcb, Optional<String> acceptTcbStatus,
+        CollateralFetcher collateral) {
+      this(platform, evidence, certs, reportData, expectedMeasurement, now, json, minTcb, acceptTcbStatus, collateral,
+          Optional.empty(), Optional.empty());
+    }
 
     /** Offline: collateral only from {@code certs}. */
     public Arguments(
@@ -114,7 +128,12 @@ public final class VerifyEvidenceCli {
     TdxPolicy tdxPolicy = TdxPolicy.defaults();
     Optional<String> pcrDigest = Optional.empty();
     TrustStore certs;
+    TpmTrust tpmTrust;
     try {
+      tpmTrust = TpmTrust.fromOptions(arguments.tpmAkCa(), arguments.tpmEkRoots());
+      if (tpmTrust instanceof TpmTrust.Anchors && !platform.equals("tpm")) {
+        throw new IllegalArgumentException("--tpm-ak-ca and --tpm-ek-roots apply to --platform tpm only");
+      }
       reportData = arguments.reportData().map(VerifyEvidenceCli::reportData);
       if (arguments.minTcb().isPresent()) {
         snpPolicy = snpPolicy.withMinimumTcb(TcbVersion.parse(arguments.minTcb().get()));
@@ -130,7 +149,7 @@ public final class VerifyEvidenceCli {
           case "tpm" -> pcrDigest = Optional.of(pcrDigest(measurement));
         }
       }
-      // The TPM verifier takes no certificates yet (an EK chain would go here); the folder is still read, so a bad one is named.
+      // The TPM verifier takes its anchors from --tpm-ak-ca/--tpm-ek-roots; the folder is still read, so a bad one is named.
       if (arguments.certs().isEmpty() && arguments.collateral() instanceof CollateralFetcher.Offline) {
         throw new IllegalArgumentException("--certs DIR is needed: the vendor certificates and collateral to check the"
             + " evidence with (or --fetch-collateral to get them from AMD's KDS or Intel's PCS)");
@@ -141,7 +160,7 @@ public final class VerifyEvidenceCli {
       return VerifyCli.USAGE;
     }
     if (platform.equals("tpm")) {
-      return tpm(arguments, reportData, pcrDigest, out, err);
+      return tpm(arguments, reportData, pcrDigest, tpmTrust, out, err);
     }
     TdxCollateral collateral;
     try {
@@ -177,13 +196,14 @@ public final class VerifyEvidenceCli {
   }
 
   private static int tpm(
-      Arguments arguments, Optional<byte[]> reportData, Optional<String> pcrDigest, PrintStream out, PrintStream err) {
+      Arguments arguments, Optional<byte[]> reportData, Optional<String> pcrDigest, TpmTrust trust, PrintStream out,
+      PrintStream err) {
     Optional<byte[]> evidence = read(arguments.evidence(), err);
     if (evidence.isEmpty()) {
       return VerifyCli.FAILED;
     }
     TpmReport report = TpmVerifier.verify(tpmEvidenceJson(evidence.get()), reportData, pcrDigest,
-        TpmTrust.notConfigured(), arguments.now().orElseGet(Instant::now));
+        trust, arguments.now().orElseGet(Instant::now));
     List<String> notGiven = notGiven(arguments);
     if (arguments.json()) {
       ObjectNode json = report.toJson();

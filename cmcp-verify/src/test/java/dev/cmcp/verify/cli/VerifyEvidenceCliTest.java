@@ -4,6 +4,9 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
+import dev.cmcp.verify.collateral.CollateralFetcher;
+import dev.cmcp.verify.evidence.tpm.TestPki;
+import dev.cmcp.verify.evidence.tpm.TpmEvidence;
 import dev.cmcp.verify.evidence.tpm.TpmFixtures;
 import java.io.ByteArrayOutputStream;
 import java.io.IOException;
@@ -213,7 +216,7 @@ class VerifyEvidenceCliTest {
     assertThat(err()).contains("attestation.bin").contains("remove it from the certificates folder");
   }
 
-  // ---- TPM: never verified (the AK is not certified), so never exit 0
+  // ---- TPM: verified (exit 0) only for an enrolled AK checked with both anchors
 
   private Path tpmQuote() throws IOException {
     return Files.write(quotes.resolve("quote.json"), TpmFixtures.json(TpmFixtures.ECC));
@@ -231,6 +234,36 @@ class VerifyEvidenceCliTest {
     assertThat(out()).contains("PASS ak_signature", "PASS qualifying_data", "PASS pcr_digest", "PASS measurement",
         "SKIP ak_trust         AK not certified: no EK certificate chain").doesNotContain("FAIL")
         .contains("pcr_digest:     " + TPM_PCR_DIGEST).endsWith("result: partially_verified\n");
+  }
+
+  @Test
+  void anEnrolledAksQuoteWithBothAnchorsIsVerifiedAndExitsZero() throws Exception {
+    TestPki.Ca enrollmentCa = TestPki.Ca.root("CN=enrollment CA");
+    TestPki.Ca manufacturer = TestPki.Ca.root("CN=TPM manufacturer");
+    TpmEvidence enrolled = TestPki.enroll(TpmFixtures.evidence(TpmFixtures.ECC), enrollmentCa, manufacturer.ekCertificate());
+    Path quote = Files.write(quotes.resolve("enrolled.json"), enrolled.toJson());
+    Path akCa = Files.writeString(quotes.resolve("ak-ca.pem"), pem(enrollmentCa.certificate()));
+    Path ekRoots = Files.writeString(quotes.resolve("ek-roots.pem"), pem(manufacturer.certificate()));
+
+    int exit = VerifyEvidenceCli.run(new VerifyEvidenceCli.Arguments("tpm", quote, Optional.of(certs), Optional.of(TPM_BINDING),
+        Optional.of(TPM_PCR_DIGEST), Optional.of(TPM_NOW), false, Optional.empty(), Optional.empty(), CollateralFetcher.offline(),
+        Optional.of(akCa), Optional.of(ekRoots)), new PrintStream(out, true, StandardCharsets.UTF_8),
+        new PrintStream(err, true, StandardCharsets.UTF_8));
+    int oneAnchor = VerifyEvidenceCli.run(new VerifyEvidenceCli.Arguments("tpm", quote, Optional.of(certs), Optional.of(TPM_BINDING),
+        Optional.of(TPM_PCR_DIGEST), Optional.of(TPM_NOW), false, Optional.empty(), Optional.empty(), CollateralFetcher.offline(),
+        Optional.of(akCa), Optional.empty()), new PrintStream(new ByteArrayOutputStream(), true, StandardCharsets.UTF_8),
+        new PrintStream(err, true, StandardCharsets.UTF_8));
+
+    assertThat(exit).as(out() + err()).isEqualTo(VerifyCli.OK);
+    assertThat(out()).contains("PASS ak_trust         AK certified by enrollment CA CN=enrollment CA").doesNotContain("FAIL")
+        .endsWith("result: verified\n");
+    assertThat(oneAnchor).isEqualTo(VerifyCli.USAGE);
+    assertThat(err()).contains("give --tpm-ak-ca and --tpm-ek-roots together");
+  }
+
+  private static String pem(java.security.cert.X509Certificate certificate) throws Exception {
+    return "-----BEGIN CERTIFICATE-----\n" + Base64.getMimeEncoder(64, new byte[] {'\n'}).encodeToString(certificate.getEncoded())
+        + "\n-----END CERTIFICATE-----\n";
   }
 
   @Test

@@ -5,6 +5,7 @@ import dev.cmcp.verify.evidence.TrustStore;
 import dev.cmcp.verify.evidence.TrustStoreException;
 import java.io.IOException;
 import java.nio.file.Path;
+import java.util.Optional;
 
 /**
  * What ties a TPM's attestation key (AK) to a genuine TPM, as the auditor configures it: either
@@ -42,6 +43,21 @@ public sealed interface TpmTrust {
 
   static TpmTrust notConfigured() {
     return new NotConfigured();
+  }
+
+  /**
+   * The anchors of the command-line options {@code --tpm-ak-ca} and {@code --tpm-ek-roots}: both
+   * read, or {@link #notConfigured()} when neither is given.
+   *
+   * @throws IllegalArgumentException when only one is given, or a file holds no self-signed root
+   * @throws TrustStoreException when a file cannot be read or holds no certificate
+   */
+  static TpmTrust fromOptions(Optional<Path> enrollmentCa, Optional<Path> manufacturerRoots) throws TrustStoreException {
+    if (enrollmentCa.isPresent() != manufacturerRoots.isPresent()) {
+      throw new IllegalArgumentException("give --tpm-ak-ca and --tpm-ek-roots together: an AK certificate means"
+          + " nothing without its EK certificate's chain, and an EK certificate says nothing about the AK");
+    }
+    return enrollmentCa.isPresent() ? load(enrollmentCa.get(), manufacturerRoots.get()) : notConfigured();
   }
 
   /**
