@@ -186,7 +186,8 @@ public final class Gateway implements AutoCloseable {
       try {
         AuditLog log = AuditLog.open(config.auditDir(), new AuditRecord.Genesis(version(), first.platform().jsonName(), measurement,
             bundle.bundleHash(), catalog.catalogHash(), mode, signer.jwk().thumbprint(), Optional.empty()), clock,
-            metrics::auditSynced, config.auditCheckpoints(), signer);
+            metrics::auditSynced, config.auditCheckpoints(), signer,
+            config.auditRetention());
         audit = Optional.of(log);
         report.accept("audit log: " + log.file() + " (" + config.auditDir().resolve(CurrentLink.NAME)
             + " points to it once the gateway listens)");
