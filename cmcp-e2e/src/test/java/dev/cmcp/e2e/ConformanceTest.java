@@ -53,6 +53,9 @@ class ConformanceTest {
         direct.put(revision.getKey(), suite(reference.mcpUrl(), revision.getValue(), "direct-" + revision.getKey(), outputs));
         viaGateway.put(revision.getKey(), suite(gateway.baseUrl() + "/mcp", revision.getValue(), "cmcp-" + revision.getKey(), outputs));
       }
+      // Beside the checks, to diagnose a gap: what the reference server and the gateway printed.
+      Files.writeString(RESULTS.resolve("everything-server.log"), String.join("\n", reference.output()));
+      Files.writeString(RESULTS.resolve("gateway.log"), gateway.output());
     }
 
     String table = table(direct, viaGateway);

@@ -180,13 +180,15 @@ public final class Gateway implements AutoCloseable {
     report.accept("attestation: " + first.platform().jsonName() + ", measurement " + measurement);
     // Constructed, not started: metrics and readiness read its state.
     Upstreams upstreams = new Upstreams(catalog, new UpstreamSettings(config.upstreamTimeout(), config.maxResponseSizeBytes()));
-    GatewayMetrics metrics = new GatewayMetrics(catalog.tools().keySet(), mode, evidence::producedAt, upstreams::restarts, clock);
+    GatewayMetrics metrics = new GatewayMetrics(catalog.tools().keySet(), mode, evidence::producedAt, upstreams::restarts,
+        upstreams::agentSessions, clock);
     Optional<AuditLog> audit = Optional.empty();
     if (config.enforcementMode() != EnforcementMode.SILENT) {
       try {
         AuditLog log = AuditLog.open(config.auditDir(), new AuditRecord.Genesis(version(), first.platform().jsonName(), measurement,
             bundle.bundleHash(), catalog.catalogHash(), mode, signer.jwk().thumbprint(), Optional.empty()), clock,
-            metrics::auditSynced, config.auditCheckpoints(), signer);
+            metrics::auditSynced, config.auditCheckpoints(), signer,
+            config.auditRetention());
         audit = Optional.of(log);
         report.accept("audit log: " + log.file() + " (" + config.auditDir().resolve(CurrentLink.NAME)
             + " points to it once the gateway listens)");

@@ -143,25 +143,26 @@ public final class AuditLog implements AutoCloseable {
 
   /** {@link #open(Path, Genesis, Clock)}, telling {@code syncs} of each fsync after the first. */
   public static AuditLog open(Path directory, Genesis genesis, Clock clock, SyncObserver syncs) throws AuditException {
-    return open(directory, genesis, clock, syncs, CheckpointPolicy.OFF, Optional.empty());
+    return open(directory, genesis, clock, syncs, CheckpointPolicy.OFF, Optional.empty(), Duration.ZERO);
   }
 
   /**
    * {@link #open(Path, Genesis, Clock, SyncObserver)}, writing signed checkpoints by {@code checkpoints}
-   * with {@code signer}, the claim key the genesis entry names.
+   * with {@code signer}, the claim key the genesis entry names, and first deleting the epochs
+   * {@code retention} allows ({@link Retention}; {@link Duration#ZERO} keeps every epoch).
    */
   public static AuditLog open(
-      Path directory, Genesis genesis, Clock clock, SyncObserver syncs, CheckpointPolicy checkpoints, ClaimSigner signer)
-      throws AuditException {
+      Path directory, Genesis genesis, Clock clock, SyncObserver syncs, CheckpointPolicy checkpoints, ClaimSigner signer,
+      Duration retention) throws AuditException {
     if (!signer.jwk().thumbprint().equals(genesis.keyThumbprint())) {
       throw new IllegalArgumentException("checkpoints must be signed with the key the genesis entry names");
     }
-    return open(directory, genesis, clock, syncs, checkpoints, Optional.of(signer));
+    return open(directory, genesis, clock, syncs, checkpoints, Optional.of(signer), retention);
   }
 
   private static AuditLog open(
       Path directory, Genesis genesis, Clock clock, SyncObserver syncs, CheckpointPolicy checkpoints,
-      Optional<ClaimSigner> signer) throws AuditException {
+      Optional<ClaimSigner> signer, Duration retention) throws AuditException {
     if (Files.exists(directory) && !Files.isDirectory(directory)) {
       throw new AuditException("audit_dir " + directory + ": not a directory; name a folder for the audit log "
           + "(it is created when missing)");
@@ -170,6 +171,7 @@ public final class AuditLog implements AutoCloseable {
     try {
       Files.createDirectories(directory);
       PreviousEpoch.Recovery recovery = PreviousEpoch.recoverOrQuarantine(directory);
+      List<AuditRecord.Retention> retired = Retention.apply(directory, retention, clock.instant());
       Optional<PreviousEpoch> previous = recovery.previous();
       String epoch = newEpoch(clock.instant(), previous);
       Path file = directory.resolve(FILE_PREFIX + epoch + FILE_SUFFIX);
@@ -185,6 +187,9 @@ public final class AuditLog implements AutoCloseable {
       }
       for (Quarantine quarantine : recovery.quarantined()) {
         log.append(members(quarantine.toJson()), null);
+      }
+      for (AuditRecord.Retention deleted : retired) {
+        log.append(members(deleted.toJson()), null);
       }
       out.getFD().sync();
       log.durableThrough = log.entryHashes.size() - 1L;

@@ -42,7 +42,8 @@ public final class ConfigLoader {
           "auth",
           "tls");
 
-  private static final Set<String> AUDIT_KEYS = Set.of("checkpoint_every_entries", "checkpoint_every_seconds");
+  private static final Set<String> AUDIT_KEYS = Set.of("checkpoint_every_entries", "checkpoint_every_seconds", "retention_days");
+  private static final long MAX_RETENTION_DAYS = 36_500;
   private static final long MAX_CHECKPOINT_ENTRIES = 10_000_000;
   private static final long MAX_CHECKPOINT_SECONDS = 86_400;
 
@@ -133,6 +134,7 @@ public final class ConfigLoader {
         top.notNegative("policy_reload_interval_seconds").orElse(0L),
         path(top, "audit_dir", "./cmcp-audit/", folder),
         checkpoints(top.map("audit")),
+        retention(top.map("audit")),
         Duration.ofSeconds(top.positive("upstream_timeout_seconds").orElse(30L)),
         allowedOrigins(top),
         top.choice("claim_granularity", ClaimGranularity.values(), ClaimGranularity::configName)
@@ -194,6 +196,15 @@ public final class ConfigLoader {
           + " (one day); 0 turns the time trigger off");
     }
     return new CheckpointPolicy(entries, Duration.ofSeconds(seconds));
+  }
+
+  /** How long epochs are kept; 0 keeps them all. */
+  private static Duration retention(YamlMap audit) throws ConfigException {
+    long days = audit.notNegative("retention_days").orElse(0L);
+    if (days > MAX_RETENTION_DAYS) {
+      throw audit.error("retention_days", "at most " + MAX_RETENTION_DAYS + "; 0 keeps every epoch");
+    }
+    return Duration.ofDays(days);
   }
 
   /** Tracing is off unless traces_endpoint names an http(s) URL. */

@@ -31,6 +31,7 @@ import java.util.Optional;
  * @param policyReloadIntervalSeconds policy_reload_interval_seconds; 0 never reloads
  * @param auditDir audit_dir, absolute
  * @param auditCheckpoints audit.checkpoint_every_entries and audit.checkpoint_every_seconds
+ * @param auditRetention audit.retention_days; zero keeps every epoch
  * @param upstreamTimeout upstream_timeout_seconds: how long one upstream call may take
  * @param allowedOrigins allowed_origins: browser origins accepted besides loopback ones
  * @param claimGranularity claim_granularity
@@ -63,6 +64,7 @@ public record GatewayConfig(
     long policyReloadIntervalSeconds,
     Path auditDir,
     CheckpointPolicy auditCheckpoints,
+    Duration auditRetention,
     Duration upstreamTimeout,
     List<String> allowedOrigins,
     ClaimGranularity claimGranularity,
@@ -92,6 +94,7 @@ public record GatewayConfig(
     Objects.requireNonNull(listenAddress);
     Objects.requireNonNull(auditDir);
     Objects.requireNonNull(auditCheckpoints);
+    Objects.requireNonNull(auditRetention);
     Objects.requireNonNull(upstreamTimeout);
     Objects.requireNonNull(claimGranularity);
     Objects.requireNonNull(logFormat);

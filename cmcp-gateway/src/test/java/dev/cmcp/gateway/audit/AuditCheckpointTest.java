@@ -16,6 +16,7 @@ import dev.cmcp.verify.claim.ClaimSigner;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.nio.file.attribute.FileTime;
 import java.security.KeyPairGenerator;
 import java.time.Clock;
 import java.time.Duration;
@@ -44,7 +45,7 @@ class AuditCheckpointTest {
   }
 
   private AuditLog open(CheckpointPolicy policy, Clock clock) throws AuditException {
-    return AuditLog.open(dir, genesis(signer.jwk().thumbprint()), clock, (nanos, entries) -> { }, policy, signer);
+    return AuditLog.open(dir, genesis(signer.jwk().thumbprint()), clock, (nanos, entries) -> { }, policy, signer, Duration.ZERO);
   }
 
   @Test
@@ -146,6 +147,73 @@ class AuditCheckpointTest {
     Files.write(kept, AuditEntry.line(copy));
 
     assertThat(AuditFolder.verify(dir).faults()).singleElement().asString().contains("altered or forged");
+  }
+
+  @Test
+  void retentionDeletesAnOldEpochOnlyWhenASignedCheckpointCoversTheLinkToItAndTheFolderStillVerifies() throws Exception {
+    Path first;
+    try (AuditLog log = open(new CheckpointPolicy(1_000, Duration.ZERO), CLOCK)) {
+      first = log.file();
+      log.appendDecision(allowed("s", "crm.search"));
+    }
+    Files.setLastModifiedTime(first, FileTime.from(AuditFixtures.NOW.minus(Duration.ofDays(40))));
+    // The second epoch keeps no checkpoint: nothing signs its link to the first, which must stay.
+    try (AuditLog log = AuditLog.open(dir, genesis(signer.jwk().thumbprint()), CLOCK, (nanos, entries) -> { },
+        CheckpointPolicy.OFF, signer, Duration.ofDays(30))) {
+      log.appendDecision(allowed("s", "crm.search"));
+    }
+    assertThat(Files.exists(first)).isTrue();
+    // The third epoch signs its link to the second; the fourth start may then delete the first two.
+    Path second = sortedEpochs().get(1);
+    Files.setLastModifiedTime(second, FileTime.from(AuditFixtures.NOW.minus(Duration.ofDays(40))));
+    try (AuditLog log = open(new CheckpointPolicy(1_000, Duration.ZERO), CLOCK)) {
+      log.appendDecision(allowed("s", "crm.search"));
+    }
+    Path third = sortedEpochs().get(2);
+    Files.setLastModifiedTime(third, FileTime.from(AuditFixtures.NOW.minus(Duration.ofDays(40))));
+    Path fourth;
+    try (AuditLog log = AuditLog.open(dir, genesis(signer.jwk().thumbprint()), CLOCK, (nanos, entries) -> { },
+        new CheckpointPolicy(1_000, Duration.ZERO), signer, Duration.ofDays(30))) {
+      fourth = log.file();
+    }
+
+    // The first is linked to only by the unsigned second, so neither goes; nor does the newest before a start.
+    assertThat(sortedEpochs()).hasSize(4);
+    assertThat(types(fourth)).doesNotContain("retention");
+    assertThat(AuditFolder.verify(dir).faults()).isEmpty();
+  }
+
+  @Test
+  void retentionRecordsWhatItDeletedAndTheVerifierAcceptsTheMissingEpochOnlyThen() throws Exception {
+    Path first;
+    try (AuditLog log = open(new CheckpointPolicy(1_000, Duration.ZERO), CLOCK)) {
+      first = log.file();
+      log.appendDecision(allowed("s", "crm.search"));
+    }
+    try (AuditLog log = open(new CheckpointPolicy(1_000, Duration.ZERO), CLOCK)) {
+      log.appendDecision(allowed("s", "crm.search"));
+    }
+    Files.setLastModifiedTime(first, FileTime.from(AuditFixtures.NOW.minus(Duration.ofDays(40))));
+    Path third;
+    try (AuditLog log = AuditLog.open(dir, genesis(signer.jwk().thumbprint()), CLOCK, (nanos, entries) -> { },
+        new CheckpointPolicy(1_000, Duration.ZERO), signer, Duration.ofDays(30))) {
+      third = log.file();
+    }
+
+    assertThat(Files.exists(first)).isFalse();
+    assertThat(types(third)).contains("retention");
+    assertThat(AuditFolder.verify(dir).faults()).isEmpty();
+
+    // Without its retention entry, the same gap is a fault.
+    Files.delete(third);
+    Files.deleteIfExists(dir.resolve(AuditFolder.CHECKPOINTS).resolve(third.getFileName() + AuditFolder.CHECKPOINT_SUFFIX));
+    assertThat(AuditFolder.verify(dir).faults()).singleElement().asString().contains("no retention entry records its deletion");
+  }
+
+  private List<Path> sortedEpochs() throws Exception {
+    try (var files = Files.list(dir)) {
+      return files.filter(p -> p.getFileName().toString().endsWith(".jsonl")).sorted().toList();
+    }
   }
 
   private static String intactEpoch(Path file) throws Exception {

@@ -99,6 +99,9 @@ class ConfigLoaderTest {
     assertThat(errorOf("audit:\n  checkpoint_every_seconds: 86401\n"))
         .contains("audit.checkpoint_every_seconds").contains("at most 86400");
     assertThat(errorOf("audit:\n  checkpoint_every: 5\n")).contains("unknown key");
+    assertThat(load("audit:\n  retention_days: 30\n").auditRetention()).isEqualTo(Duration.ofDays(30));
+    assertThat(load("attestation:\n  provider: auto\n").auditRetention()).isEqualTo(Duration.ZERO);
+    assertThat(errorOf("audit:\n  retention_days: 99999\n")).contains("audit.retention_days").contains("at most 36500");
   }
 
   @Test

@@ -61,6 +61,9 @@ public record AuditFolder(List<Path> epochs, List<Path> quarantined, List<String
     Optional<Path> beforeFile = Optional.empty();
     List<String> quarantineEntries = new ArrayList<>();
     Map<String, AuditLogReplay.Intact> intact = new HashMap<>();
+    List<AuditRecord.Retention> retired = new ArrayList<>();
+    Optional<String> dangling = Optional.empty();
+    Optional<AuditRecord.EpochLink> danglingLink = Optional.empty();
     for (Path file : epochs) {
       AuditLogReplay.Result replay = AuditLogReplay.replay(file);
       if (replay instanceof AuditLogReplay.Broken broken) {
@@ -75,11 +78,15 @@ public record AuditFolder(List<Path> epochs, List<Path> quarantined, List<String
         if (log.record(i) instanceof AuditRecord.Quarantine quarantine) {
           quarantineEntries.add(quarantine.quarantinedAs() + " " + quarantine.fileSha256());
         }
+        if (log.record(i) instanceof AuditRecord.Retention retention) {
+          retired.add(retention);
+        }
       }
       if (beforeFile.isEmpty()) {
         if (link.isPresent()) {
-          faults.add(name(file) + ": its genesis links to " + link.get().file() + ", which is not in the folder"
-              + " (deleted or moved away?)");
+          // Fine only when a retention entry, written later, says the link's file was deleted by policy.
+          dangling = Optional.of(name(file));
+          danglingLink = link;
         }
       } else if (link.isEmpty()) {
         faults.add(name(file) + ": its genesis links to no previous epoch, but " + name(beforeFile.get()) + " comes before it");
@@ -105,6 +112,15 @@ public record AuditFolder(List<Path> epochs, List<Path> quarantined, List<String
       intact.put(name(file), log);
     }
     faults.addAll(checkLastCheckpoints(dir, intact));
+    if (dangling.isPresent()) {
+      AuditRecord.EpochLink link = danglingLink.orElseThrow();
+      boolean byRetention = retired.stream().anyMatch(r -> r.file().equals(link.file()) && r.length() == link.length()
+          && r.root().equals(link.root()) && r.tip().equals(link.tip()));
+      if (!byRetention) {
+        faults.add(dangling.get() + ": its genesis links to " + link.file() + ", which is not in the folder"
+            + " (deleted or moved away?), and no retention entry records its deletion");
+      }
+    }
     for (Path file : quarantined) {
       String digest = Digests.sha256Hex(file);
       if (quarantineEntries.stream().noneMatch(entry -> entry.startsWith(name(file) + " "))) {

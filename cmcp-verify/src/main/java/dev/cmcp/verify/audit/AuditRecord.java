@@ -55,6 +55,7 @@ public sealed interface AuditRecord {
       case Quarantine.TYPE -> Quarantine.read(fields);
       case Recovery.TYPE -> Recovery.read(fields);
       case Checkpoint.TYPE -> Checkpoint.read(fields);
+      case Retention.TYPE -> Retention.read(fields);
       default -> throw new AuditFormatException("entry.type: \"" + type + "\" is no entry kind this verifier knows");
     };
     fields.finish(CHAIN_MEMBERS);
@@ -642,6 +643,34 @@ public sealed interface AuditRecord {
 
     static Recovery read(EntryFields f) throws AuditFormatException {
       return new Recovery(f.text("repaired_file"), f.integer("truncated_bytes"), f.integers("unfinished_decisions"));
+    }
+  }
+
+  /**
+   * An earlier epoch's file deleted at this start under {@code audit.retention_days}: allowed only
+   * when the epoch after it linked to it from a genesis entry that a signed checkpoint covers, and
+   * recorded with the head that link named, so that an archived copy can still be matched.
+   *
+   * @param file the deleted file's name
+   * @param length its entry count, as the next epoch's genesis named it
+   * @param root its Merkle root, likewise
+   * @param tip the hash of its last entry, likewise
+   */
+  record Retention(String file, long length, String root, String tip) implements AuditRecord {
+    static final String TYPE = "retention";
+
+    @Override
+    public String type() {
+      return TYPE;
+    }
+
+    @Override
+    public ObjectNode toJson() {
+      return typed(TYPE).put("file", file).put("length", length).put("root", root).put("tip", tip);
+    }
+
+    static Retention read(EntryFields f) throws AuditFormatException {
+      return new Retention(f.text("file"), f.integer("length"), f.text("root"), f.text("tip"));
     }
   }
 

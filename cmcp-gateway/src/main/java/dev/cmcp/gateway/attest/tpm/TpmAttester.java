@@ -167,7 +167,8 @@ public final class TpmAttester implements AutoCloseable {
     }
   }
 
-  private static void checkReachable(TpmTarget target) throws AttestationException {
+  /** Says plainly that the TPM is absent, unusable by this user, or not answering, before any tool runs. */
+  static void checkReachable(TpmTarget target) throws AttestationException {
     switch (target) {
       case TpmTarget.Device device -> {
         if (!Files.exists(device.path())) {

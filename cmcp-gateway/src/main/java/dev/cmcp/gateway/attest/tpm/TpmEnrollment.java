@@ -135,6 +135,7 @@ public final class TpmEnrollment {
    * @throws AttestationException naming the step that failed and what to do
    */
   public static Result enroll(Request request, Path outDir, Instant now) throws AttestationException {
+    TpmAttester.checkReachable(request.target());
     Path workDir = privateFolder();
     try {
       Tpm2Tools tools = Tpm2Tools.locate(request.target(), workDir, Tpm2Tools.systemPath(), TOOLS);
