@@ -180,7 +180,8 @@ public final class Gateway implements AutoCloseable {
     report.accept("attestation: " + first.platform().jsonName() + ", measurement " + measurement);
     // Constructed, not started: metrics and readiness read its state.
     Upstreams upstreams = new Upstreams(catalog, new UpstreamSettings(config.upstreamTimeout(), config.maxResponseSizeBytes()));
-    GatewayMetrics metrics = new GatewayMetrics(catalog.tools().keySet(), mode, evidence::producedAt, upstreams::restarts, clock);
+    GatewayMetrics metrics = new GatewayMetrics(catalog.tools().keySet(), mode, evidence::producedAt, upstreams::restarts,
+        upstreams::agentSessions, clock);
     Optional<AuditLog> audit = Optional.empty();
     if (config.enforcementMode() != EnforcementMode.SILENT) {
       try {

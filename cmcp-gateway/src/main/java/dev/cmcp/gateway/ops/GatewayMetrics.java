@@ -60,16 +60,18 @@ public final class GatewayMetrics {
    * @param evidenceProducedAt when the evidence served now was produced, without renewing it
    */
   public GatewayMetrics(Set<String> catalogTools, String mode, Supplier<Instant> evidenceProducedAt, Clock clock) {
-    this(catalogTools, mode, evidenceProducedAt, Map::of, clock);
+    this(catalogTools, mode, evidenceProducedAt, Map::of, Map::of, clock);
   }
 
   /**
    * @param upstreamRestarts for each stdio server of the catalog, how often it was started again
    *     (read at each scrape, e.g. {@code Upstreams::restarts})
+   * @param upstreamAgentSessions for each Streamable HTTP server, how many agent sessions hold an
+   *     upstream session of their own with it now (read at each scrape, {@code Upstreams::agentSessions})
    */
   public GatewayMetrics(
       Set<String> catalogTools, String mode, Supplier<Instant> evidenceProducedAt, Supplier<Map<String, Long>> upstreamRestarts,
-      Clock clock) {
+      Supplier<Map<String, Integer>> upstreamAgentSessions, Clock clock) {
     this.mode = mode;
     calls = Counter.builder().name("cmcp_calls_total")
         .help("Decided tools/call requests, by tool, decision and enforcement mode.")
@@ -83,6 +85,11 @@ public final class GatewayMetrics {
         .help("Times a stdio upstream's command was started again after it exited or failed to start.")
         .labelNames("server")
         .callback(callback -> new TreeMap<>(upstreamRestarts.get()).forEach((server, restarts) -> callback.call(restarts, server)))
+        .register(registry);
+    GaugeWithCallback.builder().name("cmcp_upstream_agent_sessions")
+        .help("Agent sessions holding an upstream session of their own with a Streamable HTTP server (session_mode per_agent).")
+        .labelNames("server")
+        .callback(callback -> new TreeMap<>(upstreamAgentSessions.get()).forEach((server, open) -> callback.call(open, server)))
         .register(registry);
     GaugeWithCallback.builder().name("cmcp_evidence_age_seconds").help("Age of the attestation evidence served now.")
         .callback(callback -> callback.call(Duration.between(evidenceProducedAt.get(), clock.instant()).toMillis() / 1000.0))

@@ -9,8 +9,11 @@ import dev.cmcp.gateway.mcp.ToolCallPipeline;
 import dev.cmcp.verify.audit.AuditFormatException;
 import dev.cmcp.verify.audit.AuditLogReplay;
 import dev.cmcp.verify.audit.AuditRecord;
+import dev.cmcp.verify.claim.ClaimSigner;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
+import java.security.KeyPairGenerator;
+import java.security.NoSuchAlgorithmException;
 import java.util.ArrayList;
 import java.util.HexFormat;
 import java.util.List;
@@ -32,7 +35,17 @@ class AuditWireFormatPropertyTest {
   /** Characters JSON escapes, or that HTML and shells treat specially, and DEL. */
   private static final String ESCAPED = "\"\\/<>&'\u007f";
 
+  private static final ClaimSigner SIGNER = signer();
+
   @TempDir Path dir;
+
+  private static ClaimSigner signer() {
+    try {
+      return new ClaimSigner(KeyPairGenerator.getInstance("Ed25519").generateKeyPair());
+    } catch (NoSuchAlgorithmException e) {
+      throw new IllegalStateException(e);
+    }
+  }
 
   @Test
   void everyEntryTheGatewayWritesIsReadBackIdenticallyByTheVerifier() throws Exception {
@@ -59,7 +72,7 @@ class AuditWireFormatPropertyTest {
     }
   }
 
-  /** The kinds only a start writes (recovery, quarantine, a linked genesis) read back too. */
+  /** The kinds a start or the log itself writes (recovery, quarantine, retention, a linked genesis, checkpoints) read back too. */
   @Test
   void theKindsAStartWritesReadBackIdentically() throws AuditFormatException {
     Random random = new Random(SEED + 1);
@@ -69,7 +82,10 @@ class AuditWireFormatPropertyTest {
               List.of(random.nextLong(0, 1L << 40), random.nextLong(0, 1L << 40))),
           new AuditRecord.Quarantine(text(random, 200), text(random, 220), hex(random), text(random, 512)),
           genesis(text(random, 64)).linkedTo(Optional.of(
-              new AuditRecord.EpochLink(text(random, 200), random.nextLong(0, 1L << 40), hex(random), hex(random)))));
+              new AuditRecord.EpochLink(text(random, 200), random.nextLong(0, 1L << 40), hex(random), hex(random)))),
+          new AuditRecord.Retention(text(random, 200), random.nextLong(0, 1L << 40), hex(random), hex(random)),
+          new AuditRecord.Checkpoint(random.nextLong(1, 1L << 40), hex(random), hex(random), SIGNER.jwk(),
+              SIGNER.signCheckpoint(text(random, 40), 1, hex(random), hex(random))));
       for (AuditRecord record : records) {
         ObjectNode entry = record.toJson();
         entry.put("index", 1).put("time", "2026-11-25T10:00:00.000Z").put("epoch", "e").put("prev", hex(random));

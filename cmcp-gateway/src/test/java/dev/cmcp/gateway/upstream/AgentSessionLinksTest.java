@@ -12,15 +12,20 @@ import com.fasterxml.jackson.databind.node.JsonNodeFactory;
 import com.sun.net.httpserver.HttpExchange;
 import com.sun.net.httpserver.HttpServer;
 import dev.cmcp.gateway.catalog.UpstreamServer;
+import dev.cmcp.gateway.ops.GatewayMetrics;
+import dev.cmcp.gateway.ops.MetricsParsers;
 import dev.cmcp.verify.base.StrictJson;
 import java.io.IOException;
 import java.net.InetAddress;
 import java.net.InetSocketAddress;
 import java.net.URI;
 import java.nio.charset.StandardCharsets;
+import java.time.Clock;
+import java.time.Instant;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
+import java.util.Set;
 import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.Executors;
 import java.util.concurrent.atomic.AtomicInteger;
@@ -65,6 +70,8 @@ class AgentSessionLinksTest {
   @Test
   void eachAgentSessionHasItsOwnUpstreamSessionEndedWithIt() throws Exception {
     try (Upstreams upstreams = new Upstreams(catalog(fake(UpstreamServer.SessionMode.PER_AGENT)), PATIENT)) {
+      GatewayMetrics metrics =
+          new GatewayMetrics(Set.of(), "enforcing", Instant::now, upstreams::restarts, upstreams::agentSessions, Clock.systemUTC());
       upstreams.start();
       String a = upstreams.sessionFor("fake", Optional.of("agent-a"));
       String b = upstreams.sessionFor("fake", Optional.of("agent-b"));
@@ -75,6 +82,8 @@ class AgentSessionLinksTest {
       assertThat(List.of(sharedSession, ofA, ofB)).doesNotHaveDuplicates();
       assertThat(sessionOf(upstreams, a)).as("the same agent session, the same upstream session").isEqualTo(ofA);
       assertThat(upstreams.agentSessions()).containsEntry("fake", 2);
+      assertThat(MetricsParsers.protobuf(metrics.exposition(MetricsParsers.PROTOBUF).body()))
+          .containsEntry("cmcp_upstream_agent_sessions{server=\"fake\"}", 2.0);
 
       upstreams.endSession("agent-a");
       awaitEnded(ofA);

@@ -26,7 +26,7 @@ class UpstreamHealthTest {
   void crashedStdioServerIsRestartedAndCounted() throws Exception {
     try (Upstreams upstreams = new Upstreams(catalog(node("fake", fakeStdioServer())), PATIENT)) {
       GatewayMetrics metrics =
-          new GatewayMetrics(Set.of(), "enforcing", Instant::now, upstreams::restarts, Clock.systemUTC());
+          new GatewayMetrics(Set.of(), "enforcing", Instant::now, upstreams::restarts, upstreams::agentSessions, Clock.systemUTC());
       upstreams.start();
       StdioConnection connection = (StdioConnection) upstreams.connection("fake");
       ProcessHandle first = connection.process().orElseThrow();
