@@ -339,7 +339,7 @@ public final class McpEndpoint {
     }
     if (!Modern.METHODS.contains(rpc.method())) {
       return McpHttpResponse.error(404, rpc.id(), JsonRpcError.of(JsonRpcError.METHOD_NOT_FOUND,
-          "method not found in MCP " + ProtocolVersions.MODERN + ": " + rpc.method()));
+          "method not found in MCP " + ProtocolVersions.MODERN + ": " + rpc.method() + notOffered(rpc.method())));
     }
     Optional<String> missing = Modern.missingMeta(rpc.params());
     if (missing.isPresent()) {
@@ -606,7 +606,7 @@ public final class McpEndpoint {
               forAgent(session, toolCalls.getPrompt(rpc.id(), rpc.params(), session, request.workflowId(), request.requestId(), request.identity())));
         }
         default -> McpHttpResponse.error(200, rpc.id(),
-            JsonRpcError.of(JsonRpcError.METHOD_NOT_FOUND, "method not found: " + rpc.method()));
+            JsonRpcError.of(JsonRpcError.METHOD_NOT_FOUND, "method not found: " + rpc.method() + notOffered(rpc.method())));
       };
     } catch (JsonRpcException e) {
       return McpHttpResponse.error(e);
@@ -678,6 +678,14 @@ public final class McpEndpoint {
       throw Caller.invalidParams(rpc.id(), rpc.method() + " applies to an MCP session; send initialize first and then its Mcp-Session-Id");
     }
     return session.get();
+  }
+
+  /** Why a method the gateway does not serve is missing, where clients may expect it; empty otherwise. */
+  private static String notOffered(String method) {
+    return method.startsWith("tasks/")
+        ? " (the gateway offers no tasks: it declares no tasks capability and runs a tools/call that asks for a task as a"
+            + " normal call)"
+        : "";
   }
 
   /** Who lists: the same session and workflow rules as a call, so a listing shows what that caller may use. */

@@ -10,12 +10,14 @@ import java.util.Optional;
  * The parameters of one {@code tools/call}, validated, with the gateway's own {@code _cmcp} member
  * read and removed.
  *
- * @param forwardParams the params to send upstream: the agent's, minus {@code _cmcp}
+ * @param forwardParams the params to send upstream: the agent's, minus {@code _cmcp} and {@code task}
  */
 public record ToolCall(
     JsonNode id, String toolName, ObjectNode arguments, String sessionId, String workflowId, ObjectNode forwardParams) {
 
   public static final String DEFAULT_WORKFLOW = Caller.DEFAULT_WORKFLOW;
+  /** The member of a task-augmented request (MCP 2025-11-25 tasks), which the gateway ignores. */
+  private static final String TASK = "task";
 
   /**
    * Reads a tools/call.
@@ -42,6 +44,11 @@ public record ToolCall(
     }
     Caller caller = Caller.of(id, params, transportSession, workflowHeader, identity);
     ObjectNode args = arguments == null ? JsonNodeFactory.instance.objectNode() : (ObjectNode) arguments;
-    return new ToolCall(id, name.asText(), args, caller.sessionId(), caller.workflowId(), caller.forwardParams());
+    ObjectNode forward = caller.forwardParams();
+    // MCP 2025-11-25 tasks: a receiver that declares no tasks capability (the gateway declares none)
+    // MUST run a task-augmented request normally, ignoring its task. Forwarded, it would make the
+    // upstream create a task that nobody could fetch through the gateway and that no decision governs.
+    forward.remove(TASK);
+    return new ToolCall(id, name.asText(), args, caller.sessionId(), caller.workflowId(), forward);
   }
 }
