@@ -86,6 +86,9 @@ public final class AuditLog implements AutoCloseable {
   private final Condition syncDone = lock.newCondition();
   private final Condition outcomeWaiting = lock.newCondition();
   private Thread outcomeSyncer;
+  private Thread checkpointTimer;
+  /** How often the timer asks whether a time-triggered checkpoint is due. */
+  private static final Duration CHECKPOINT_POLL = Duration.ofSeconds(1);
   private final List<byte[]> entryHashes = new ArrayList<>();
   private final MerkleTree tree = new MerkleTree();
   private long durableThrough = -1;
@@ -194,6 +197,9 @@ public final class AuditLog implements AutoCloseable {
       out.getFD().sync();
       log.durableThrough = log.entryHashes.size() - 1L;
       log.outcomeSyncer = Thread.ofVirtual().name("cmcp-audit-outcome-sync").start(log::syncOutcomes);
+      if (signer.isPresent() && !checkpoints.every().isZero()) {
+        log.checkpointTimer = Thread.ofVirtual().name("cmcp-audit-checkpoint").start(log::checkpointOnTime);
+      }
       return log;
     } catch (IOException e) {
       if (log != null) {
@@ -371,6 +377,9 @@ public final class AuditLog implements AutoCloseable {
       outcomeWaiting.signalAll();
       lock.unlock();
     }
+    if (checkpointTimer != null) {
+      checkpointTimer.interrupt();
+    }
     if (outcomeSyncer != null) {
       outcomeSyncer.interrupt();
     }
@@ -513,6 +522,33 @@ public final class AuditLog implements AutoCloseable {
       throw e;
     } finally {
       lock.unlock();
+    }
+  }
+
+  /**
+   * Signs the tail once {@code audit.checkpoint_every_seconds} have passed with an entry waiting,
+   * even when no further append comes. Runs until the log is closed or poisoned.
+   */
+  private void checkpointOnTime() {
+    try {
+      while (true) {
+        Thread.sleep(CHECKPOINT_POLL);
+        lock.lock();
+        try {
+          if (closed || failure != null) {
+            return;
+          }
+          if (checkpointDue()) {
+            writeCheckpoint();
+          }
+        } finally {
+          lock.unlock();
+        }
+      }
+    } catch (InterruptedException e) {
+      // closed
+    } catch (IOException e) {
+      // append or awaitDurable recorded the failure: every later append is refused.
     }
   }
 

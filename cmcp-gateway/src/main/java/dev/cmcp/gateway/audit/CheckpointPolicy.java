@@ -7,7 +7,8 @@ import java.util.Objects;
  * When the audit log writes a signed checkpoint ({@code audit.checkpoint_every_entries},
  * {@code audit.checkpoint_every_seconds}): after a durable append that finds at least
  * {@code everyEntries} entries, or at least one entry and {@code every} of time, since the last
- * checkpoint; and at shutdown when any entry is not yet covered. A zero turns that trigger off.
+ * checkpoint (the time trigger is also checked once a second without appends); and at shutdown
+ * when any entry is not yet covered. A zero turns that trigger off.
  */
 public record CheckpointPolicy(long everyEntries, Duration every) {
 

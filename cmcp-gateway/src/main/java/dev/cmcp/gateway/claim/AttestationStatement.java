@@ -1,9 +1,8 @@
 package dev.cmcp.gateway.claim;
 
-import com.fasterxml.jackson.databind.node.JsonNodeFactory;
 import com.fasterxml.jackson.databind.node.ObjectNode;
-import dev.cmcp.verify.claim.Binding;
 import dev.cmcp.verify.claim.ClaimSigner;
+import dev.cmcp.verify.claim.GatewayAttestation;
 import java.time.Clock;
 import java.util.Optional;
 import java.util.function.Supplier;
@@ -41,12 +40,7 @@ public final class AttestationStatement {
   public ObjectNode current() {
     ClaimIssuer.Attested now = attested.get();
     long iat = clock.instant().getEpochSecond();
-    ObjectNode document = JsonNodeFactory.instance.objectNode();
-    document.set("trace", ClaimIssuer.trace(now, enforcementMode, signer, tlsSpkiSha256, iat, iat + validitySeconds).toJson());
-    String thumbprint = signer.jwk().thumbprint();
-    document.set("binding", Binding.inputs(now.bundleHash(), now.catalogHash(), enforcementMode, thumbprint, tlsSpkiSha256));
-    document.put("report_data",
-        Binding.of(now.bundleHash(), now.catalogHash(), enforcementMode, thumbprint, tlsSpkiSha256).hex());
-    return signer.sign(document);
+    return signer.sign(GatewayAttestation.unsignedJson(
+        ClaimIssuer.trace(now, enforcementMode, signer, tlsSpkiSha256, iat, iat + validitySeconds)));
   }
 }

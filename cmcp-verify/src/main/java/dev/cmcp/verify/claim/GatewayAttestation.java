@@ -1,6 +1,8 @@
 package dev.cmcp.verify.claim;
 
 import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.node.JsonNodeFactory;
+import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.cmcp.verify.ClaimVerifier;
 import java.util.Objects;
 import java.util.Set;
@@ -38,6 +40,20 @@ public record GatewayAttestation(GatewayClaim.Trace trace, String signature) {
       throw new ClaimException("report_data: is not SHA-512 of the canonical JSON of binding");
     }
     return new GatewayAttestation(trace, root.text("signature"));
+  }
+
+  /**
+   * {@code {trace, binding, report_data}} for {@code trace}: what the gateway signs and serves
+   * ({@link ClaimSigner#sign} adds {@code signature}); the one definition {@link #fromJson} reads.
+   */
+  public static ObjectNode unsignedJson(GatewayClaim.Trace trace) {
+    GatewayClaim.Policy policy = trace.policy();
+    ObjectNode document = JsonNodeFactory.instance.objectNode();
+    document.set("trace", trace.toJson());
+    document.set("binding", Binding.inputs(policy.bundleHash(), policy.catalogHash(), policy.enforcementMode(),
+        trace.cnf().thumbprint(), trace.tlsSpkiSha256()));
+    document.put("report_data", Binding.of(trace).hex());
+    return document;
   }
 
   /** The view of this document as a claim over no session, for the checks claims and documents share. */
