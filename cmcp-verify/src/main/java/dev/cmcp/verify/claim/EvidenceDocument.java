@@ -1,6 +1,7 @@
 package dev.cmcp.verify.claim;
 
 import com.fasterxml.jackson.databind.JsonNode;
+import dev.cmcp.verify.base.Base64Url;
 import dev.cmcp.verify.base.StrictJson;
 import java.util.Set;
 
@@ -16,7 +17,7 @@ final class EvidenceDocument {
 
   /** The document, which must be an object whose {@code format} is {@code format}. */
   static JsonNode decode(String evidence, Platform platform, String format) throws ClaimException {
-    byte[] json = Base64Url.decode(evidence, PATH);
+    byte[] json = Base64Url.decode(evidence, ClaimException.at(PATH));
     JsonNode node;
     try {
       node = new StrictJson(4).parse(json);

@@ -3,6 +3,7 @@ package dev.cmcp.verify.claim;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.node.JsonNodeFactory;
 import com.fasterxml.jackson.databind.node.ObjectNode;
+import dev.cmcp.verify.base.Base64Url;
 import dev.cmcp.verify.base.CanonicalJson;
 import dev.cmcp.verify.base.Digests;
 import dev.cmcp.verify.base.StrictJson;
@@ -76,7 +77,7 @@ public record SoftwareEvidence(String reportData, String measurement, long gener
 
   /** Decodes {@code trace.runtime.evidence} of a software claim. */
   public static SoftwareEvidence decode(String evidence) throws ClaimException {
-    byte[] json = Base64Url.decode(evidence, EVIDENCE_PATH);
+    byte[] json = Base64Url.decode(evidence, ClaimException.at(EVIDENCE_PATH));
     JsonNode node;
     try {
       node = new StrictJson(4).parse(json);
