@@ -2,6 +2,7 @@ package dev.cmcp.verify.claim;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import dev.cmcp.verify.base.Base64Url;
+import dev.cmcp.verify.base.JsonFields;
 import dev.cmcp.verify.base.StrictJson;
 import java.util.Set;
 
@@ -39,7 +40,7 @@ final class EvidenceDocument {
   }
 
   /** The document's members, which must be exactly {@code names}. */
-  static JsonFields exactly(JsonNode document, Set<String> names) throws ClaimException {
-    return JsonFields.exactly(document, PATH, names);
+  static JsonFields<ClaimException> exactly(JsonNode document, Set<String> names) throws ClaimException {
+    return JsonFields.exactly(document, PATH, names, ClaimException::new);
   }
 }

@@ -6,6 +6,7 @@ import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.cmcp.verify.base.Base64Url;
 import dev.cmcp.verify.base.CanonicalJson;
 import dev.cmcp.verify.base.Digests;
+import dev.cmcp.verify.base.JsonFields;
 import java.security.GeneralSecurityException;
 import java.security.KeyFactory;
 import java.security.PublicKey;
@@ -51,7 +52,7 @@ public record Jwk(String x) {
   }
 
   static Jwk fromJson(JsonNode node, String path) throws ClaimException {
-    JsonFields jwk = JsonFields.exactly(node, path, FIELDS);
+    JsonFields<ClaimException> jwk = JsonFields.exactly(node, path, FIELDS, ClaimException::new);
     jwk.oneOf("kty", Set.of("OKP"));
     jwk.oneOf("crv", Set.of("Ed25519"));
     String x = jwk.text("x");

@@ -6,6 +6,7 @@ import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.cmcp.verify.base.Base64Url;
 import dev.cmcp.verify.base.CanonicalJson;
 import dev.cmcp.verify.base.Digests;
+import dev.cmcp.verify.base.JsonFields;
 import dev.cmcp.verify.base.StrictJson;
 import java.io.ByteArrayOutputStream;
 import java.io.IOException;
@@ -84,7 +85,7 @@ public record SoftwareEvidence(String reportData, String measurement, long gener
     } catch (StrictJson.MalformedJsonException e) {
       throw new ClaimException(EVIDENCE_PATH + ": not JSON (" + e.getMessage() + ")");
     }
-    JsonFields fields = JsonFields.exactly(node, EVIDENCE_PATH, FIELDS);
+    JsonFields<ClaimException> fields = JsonFields.exactly(node, EVIDENCE_PATH, FIELDS, ClaimException::new);
     String format = fields.text("format");
     if (!format.equals(FORMAT)) {
       throw new ClaimException(fields.path("format") + ": expected \"" + FORMAT + "\", found \"" + format + "\"");
