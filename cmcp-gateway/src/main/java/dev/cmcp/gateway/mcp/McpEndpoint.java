@@ -361,9 +361,11 @@ public final class McpEndpoint {
     if (rpc.method().equals("tools/call")) {
       // The multi round-trip members of the gateway's own round trips are the client's exchange with
       // the gateway, never the upstream's; an upstream's own (a 2026-07-28 server's) go on as they came.
+      // The gateway's round trips always issue a state, so inputResponses without one answer the
+      // upstream's input_required (a server need not send a state).
       JsonNode state = rpc.params().get("requestState");
       JsonNode responses = null;
-      if (state == null || RoundTrips.isGateways(state)) {
+      if (state != null && RoundTrips.isGateways(state)) {
         rpc.params().remove("requestState");
         responses = rpc.params().remove("inputResponses");
       } else {

@@ -103,6 +103,8 @@ final class HttpConnection implements UpstreamConnection {
   private final HttpConnection shared;
   /** Whether the server refused the 2025 handshake and offered 2026-07-28 instead. Kept on the shared link. */
   private volatile boolean speaksModern;
+  /** Whether {@code server/discover} offered 2026-07-28; null until asked. Kept on the shared link. */
+  private volatile Boolean discovered;
 
   /** What came back for one POST, before it is turned into an answer or an error. */
   private sealed interface Reply {
@@ -263,6 +265,13 @@ final class HttpConnection implements UpstreamConnection {
 
   private ObjectNode requestInSession(String method, JsonNode params, Cancellation cancellation) throws UpstreamException {
     long deadline = deadlineFromNow();
+    if (Handshake.agentCapabilities(params).isPresent() && offersModern(deadline)) {
+      // A 2026-07-28 agent's request goes in its own revision to a server that offers it, even one
+      // that also takes initialize: what the server offers (input_required tools) and checks
+      // (capabilities) is then what the agent would meet directly. Stateless: no session to renew.
+      return answerIn(exchange(new Session(null, Handshake.MODERN_VERSION), method, params, deadline, cancellation), method);
+    }
+    params = Handshake.withoutEnvelope(params);
     Session used = currentSession(method, deadline);
     Reply reply = exchange(used, method, params, deadline, cancellation);
     if (reply instanceof Reply.SessionEnded ended) {
@@ -463,11 +472,43 @@ final class HttpConnection implements UpstreamConnection {
   }
 
   /**
+   * Whether the server offers 2026-07-28: known when it refused initialize for it, else asked once
+   * with {@code server/discover} and remembered on the shared link for as long as the gateway runs.
+   * A discovery that times out is not remembered, and the request goes in 2025.
+   */
+  private boolean offersModern(long deadline) {
+    if (shared.speaksModern) {
+      return true;
+    }
+    Boolean known = shared.discovered;
+    if (known != null) {
+      return known;
+    }
+    boolean offers;
+    try {
+      long id = nextId.getAndIncrement();
+      Reply reply = post(new Session(null, Handshake.MODERN_VERSION),
+          JsonRpc.request(id, "server/discover", Handshake.withEnvelope(null)), id, "server/discover", deadline).body();
+      offers = reply instanceof Reply.Answer answer && Handshake.offersModern(answer.message());
+    } catch (UpstreamException e) {
+      if (e.kind() == UpstreamException.Kind.TIMEOUT) {
+        return false;
+      }
+      offers = false;
+    }
+    shared.discovered = offers;
+    LOG.log(Level.INFO, "upstream " + server.name() + (offers ? " offers" : " does not offer") + " MCP " + Handshake.MODERN_VERSION
+        + (offers ? ": 2026-07-28 agents' requests go to it in that revision" : ""));
+    return offers;
+  }
+
+  /**
    * A session with the server: the 2025 handshake ({@code initialize}) when the server accepts it,
    * else 2026-07-28 when {@code server/discover} offers that. A server that speaks both is spoken
-   * to in 2025: there the gateway relays the server's sampling and elicitation requests to the
-   * agent, while a 2026 server's {@code input_required} results are not bridged to agents yet.
-   * Once a server is found to speak only 2026-07-28, its links skip the handshake.
+   * to in 2025 for 2025 agents (the gateway relays the server's sampling and elicitation requests
+   * to them) and in 2026-07-28 for 2026 agents ({@link #offersModern}), who answer the server's
+   * {@code input_required} results themselves. Once a server is found to speak only 2026-07-28,
+   * its links skip the handshake.
    */
   private Session open(long deadline) throws UpstreamException {
     Session modern = new Session(null, Handshake.MODERN_VERSION);
