@@ -14,7 +14,7 @@ import java.util.Set;
  * carrying the revision, the gateway's capabilities and identity in its {@code _meta}.
  */
 final class Handshake {
-  static final String PROTOCOL_VERSION = "2025-06-18";
+  static final String PROTOCOL_VERSION = "2025-11-25";
   /** The stateless revision: no initialize, no session; each request says who asks, in {@code _meta}. */
   static final String MODERN_VERSION = "2026-07-28";
 
