@@ -88,7 +88,7 @@ public final class JsonFields<E extends Exception> {
   }
 
   /** The message's exception, at this object's member {@code name}: {@code trace.cnf.jwk: ...}. */
-  public E error(String name, String reason) {
+  private E error(String name, String reason) {
     return failure.apply(path(name) + ": " + reason);
   }
 
