@@ -13,12 +13,12 @@ import static dev.cmcp.verify.CheckName.TLS_KEY_BOUND;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.node.JsonNodeFactory;
-import dev.cmcp.verify.VerificationReport.Check;
 import dev.cmcp.verify.audit.AuditFolder;
 import dev.cmcp.verify.audit.AuditLogReplay;
 import dev.cmcp.verify.audit.AuditRecord;
 import dev.cmcp.verify.audit.ChainHead;
 import dev.cmcp.verify.audit.MerkleTree;
+import dev.cmcp.verify.base.Check;
 import dev.cmcp.verify.base.CheckStatus;
 import dev.cmcp.verify.base.StrictJson;
 import dev.cmcp.verify.base.Verdict;
@@ -174,7 +174,7 @@ public final class ClaimVerifier {
 
   private static VerificationReport verify(
       JsonNode json, GatewayClaim claim, VerificationOptions options, Optional<String> presentedTlsSpki, boolean attestationOnly) {
-    List<Check> checks = new ArrayList<>();
+    List<Check<CheckName>> checks = new ArrayList<>();
     checks.add(signature(json, claim));
     checks.add(Check.pass(CLAIM_FORMAT, attestationOnly
         ? "the attestation document has every field of its format and no other"
@@ -195,7 +195,7 @@ public final class ClaimVerifier {
     if (evidence != null) {
       checks.add(evidence(evidence, hardware, rootless, options.evidencePolicy()));
     }
-    Check bindingCheck = binding(evidence, hardware, binding);
+    Check<CheckName> bindingCheck = binding(evidence, hardware, binding);
     checks.add(bindingCheck);
     checks.add(tlsKeyBound(claim.trace().tlsSpkiSha256(), bindingCheck, presentedTlsSpki));
     checks.add(bundleHash(claim, options));
@@ -261,7 +261,7 @@ public final class ClaimVerifier {
    * {@code --allow-software} included. With none failed, anything not established leaves the
    * claim {@code partially_verified}: everything it says may be true, but not all of it is shown.
    */
-  private static Verdict result(List<Check> checks, List<String> notEstablished) {
+  private static Verdict result(List<Check<CheckName>> checks, List<String> notEstablished) {
     if (checks.stream().anyMatch(c -> c.status() == CheckStatus.FAIL)) {
       return Verdict.UNVERIFIED;
     }
@@ -269,14 +269,14 @@ public final class ClaimVerifier {
   }
 
   private static VerificationReport unreadable(String reason) {
-    List<Check> checks = new ArrayList<>();
+    List<Check<CheckName>> checks = new ArrayList<>();
     for (CheckName name : CheckName.values()) {
       checks.add(name == CLAIM_FORMAT ? Check.fail(name, reason) : Check.skip(name, "the claim could not be read"));
     }
     return new VerificationReport(checks, Verdict.UNVERIFIED);
   }
 
-  private static Check signature(JsonNode json, GatewayClaim claim) {
+  private static Check<CheckName> signature(JsonNode json, GatewayClaim claim) {
     try {
       ClaimSignature.verify(json, claim.trace().cnf());
       return Check.pass(SIGNATURE, "Ed25519 signature over the claim verifies with cnf.jwk");
@@ -285,7 +285,7 @@ public final class ClaimVerifier {
     }
   }
 
-  private static Check evidence(PlatformEvidence evidence, Optional<Hardware> hardware, boolean rootless, EvidencePolicy policy) {
+  private static Check<CheckName> evidence(PlatformEvidence evidence, Optional<Hardware> hardware, boolean rootless, EvidencePolicy policy) {
     boolean lenient = policy == EvidencePolicy.ALLOW_SOFTWARE;
     return switch (evidence) {
       case SoftwareEvidence software -> lenient
@@ -304,7 +304,7 @@ public final class ClaimVerifier {
    * Passes when none of the platform verifier's checks fails, its user-data check aside: that
    * one is reported as {@code binding}.
    */
-  private static Check hardwareEvidence(Hardware hardware) {
+  private static Check<CheckName> hardwareEvidence(Hardware hardware) {
     EvidenceReport report = hardware.report();
     List<EvidenceReport.Check> failed = failedGenuineness(hardware);
     if (!failed.isEmpty()) {
@@ -326,7 +326,7 @@ public final class ClaimVerifier {
    * evidence, refused unless the auditor accepts evidence without an offline root, and then
    * skipped, the claim being at best partially verified.
    */
-  private static Check uncertifiedTpm(Hardware hardware, boolean lenient) {
+  private static Check<CheckName> uncertifiedTpm(Hardware hardware, boolean lenient) {
     long passed = genuineness(hardware).stream().filter(c -> c.status() == CheckStatus.PASS).count();
     String why = "tpm evidence: " + hardware.report().check(TpmCheck.AK_TRUST.label()).reason()
         + "; the quote's other " + passed + " checks pass";
@@ -350,7 +350,7 @@ public final class ClaimVerifier {
     return checks.stream().map(EvidenceReport.Check::name).collect(Collectors.joining(", "));
   }
 
-  private static Check binding(PlatformEvidence evidence, Optional<Hardware> hardware, Binding expected) {
+  private static Check<CheckName> binding(PlatformEvidence evidence, Optional<Hardware> hardware, Binding expected) {
     return switch (evidence) {
       case null -> Check.skip(BINDING, "the evidence could not be read");
       case SoftwareEvidence software -> software.isBoundTo(expected)
@@ -366,7 +366,7 @@ public final class ClaimVerifier {
   }
 
   /** The platform verifier's user-data check, compared with the claim's binding. */
-  private static Check hardwareBinding(Hardware hardware) {
+  private static Check<CheckName> hardwareBinding(Hardware hardware) {
     EvidenceReport report = hardware.report();
     Optional<EvidenceReport.Check> reportData = report.checks().stream()
         .filter(c -> c.name().equals(hardware.reportDataCheck()))
@@ -386,7 +386,7 @@ public final class ClaimVerifier {
    * The TLS key rides on the binding: the evidence commits to {@code trace.tls.spki_sha256} exactly
    * when the binding check passes. A key a TLS handshake presented must also be that one.
    */
-  private static Check tlsKeyBound(Optional<String> attested, Check binding, Optional<String> presented) {
+  private static Check<CheckName> tlsKeyBound(Optional<String> attested, Check<CheckName> binding, Optional<String> presented) {
     if (attested.isEmpty()) {
       return presented.isEmpty()
           ? Check.skip(TLS_KEY_BOUND, "the gateway served no TLS (tls.mode: off, loopback only): no TLS key is bound")
@@ -410,7 +410,7 @@ public final class ClaimVerifier {
     };
   }
 
-  private static Check bundleHash(GatewayClaim claim, VerificationOptions options) {
+  private static Check<CheckName> bundleHash(GatewayClaim claim, VerificationOptions options) {
     if (options.expectedBundleHash().isEmpty()) {
       return Check.skip(BUNDLE_HASH, "no expected bundle hash given (--expected-bundle-hash)");
     }
@@ -429,7 +429,7 @@ public final class ClaimVerifier {
     return Check.pass(BUNDLE_HASH, "the claim's policy and every call's policy are the expected bundle " + expected);
   }
 
-  private static Check measurement(
+  private static Check<CheckName> measurement(
       GatewayClaim claim, VerificationOptions options, PlatformEvidence evidence, Optional<Hardware> hardware) {
     if (hardware.isPresent()) {
       return hardwareMeasurement(claim.trace().runtime().measurement(), options.expectedMeasurement(), hardware.get());
@@ -453,7 +453,7 @@ public final class ClaimVerifier {
    * The measurement a claim states must be the one its evidence carries, so that a claim cannot
    * name one runtime while its evidence proves another; and the expected one, when given.
    */
-  private static Check hardwareMeasurement(String claimed, Optional<String> expected, Hardware hardware) {
+  private static Check<CheckName> hardwareMeasurement(String claimed, Optional<String> expected, Hardware hardware) {
     String name = hardware.measurementName();
     String carried = hardware.report().fields().get(hardware.measurementField());
     if (carried == null) {
@@ -473,7 +473,7 @@ public final class ClaimVerifier {
     return Check.pass(MEASUREMENT, "the evidence's " + name + " " + carried + " is trace.runtime.measurement and the expected value");
   }
 
-  private static Check freshness(GatewayClaim claim, Instant now, java.time.Duration skew) {
+  private static Check<CheckName> freshness(GatewayClaim claim, Instant now, java.time.Duration skew) {
     Instant issued = Instant.ofEpochSecond(claim.trace().iat());
     Instant expires = Instant.ofEpochSecond(claim.trace().exp());
     if (now.plus(skew).isBefore(issued)) {
@@ -485,7 +485,7 @@ public final class ClaimVerifier {
     return Check.pass(FRESHNESS, "issued at " + issued + ", valid until " + expires + "; now is " + now);
   }
 
-  private static Check inclusionProofs(GatewayClaim claim) {
+  private static Check<CheckName> inclusionProofs(GatewayClaim claim) {
     GatewayClaim.AuditChain chain = claim.gateway().auditChain();
     byte[] root = HEX.parseHex(chain.root());
     List<Call> calls = claim.gateway().calls();
@@ -517,7 +517,7 @@ public final class ClaimVerifier {
   }
 
   /** Every epoch of the folder replays and links to the one before it, and the claim's epoch file agrees with the claim. */
-  private static Check auditFolder(Path dir, GatewayClaim claim) {
+  private static Check<CheckName> auditFolder(Path dir, GatewayClaim claim) {
     AuditFolder folder;
     try {
       folder = AuditFolder.verify(dir);
@@ -533,7 +533,7 @@ public final class ClaimVerifier {
     if (file.isEmpty()) {
       return Check.fail(AUDIT_LOG, "the audit folder " + dir + " has no file of the claim's epoch " + epoch);
     }
-    Check own = auditLog(file.get(), claim);
+    Check<CheckName> own = auditLog(file.get(), claim);
     if (own.status() != CheckStatus.PASS) {
       return own;
     }
@@ -541,7 +541,7 @@ public final class ClaimVerifier {
         + (folder.quarantined().isEmpty() ? "" : " (" + folder.quarantined().size() + " quarantined file(s), each recorded)"));
   }
 
-  private static Check auditLog(Path file, GatewayClaim claim) {
+  private static Check<CheckName> auditLog(Path file, GatewayClaim claim) {
     AuditLogReplay.Result replay = AuditLogReplay.replay(file);
     if (replay instanceof AuditLogReplay.Broken broken) {
       return Check.fail(AUDIT_LOG, file.getFileName() + " " + broken.describe());

@@ -3,7 +3,7 @@ package dev.cmcp.verify;
 import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.JsonNodeFactory;
 import com.fasterxml.jackson.databind.node.ObjectNode;
-import dev.cmcp.verify.base.CheckStatus;
+import dev.cmcp.verify.base.Check;
 import dev.cmcp.verify.base.Verdict;
 import dev.cmcp.verify.evidence.EvidenceReport;
 import java.util.List;
@@ -29,7 +29,7 @@ import java.util.Optional;
  * @param verifiedClaim the claim's content, present exactly when the result is {@code verified}
  */
 public record VerificationReport(
-    List<Check> checks,
+    List<Check<CheckName>> checks,
     Verdict result,
     Optional<EvidenceReport> platformEvidence,
     List<String> notEstablished,
@@ -48,25 +48,11 @@ public record VerificationReport(
     }
   }
 
-  VerificationReport(List<Check> checks, Verdict result) {
+  VerificationReport(List<Check<CheckName>> checks, Verdict result) {
     this(checks, result, Optional.empty(), List.of(), List.of(), Optional.empty());
   }
 
-  public record Check(CheckName name, CheckStatus status, String reason) {
-    static Check pass(CheckName name, String reason) {
-      return new Check(name, CheckStatus.PASS, reason);
-    }
-
-    static Check fail(CheckName name, String reason) {
-      return new Check(name, CheckStatus.FAIL, reason);
-    }
-
-    static Check skip(CheckName name, String reason) {
-      return new Check(name, CheckStatus.SKIP, reason);
-    }
-  }
-
-  public Check check(CheckName name) {
+  public Check<CheckName> check(CheckName name) {
     return checks.stream()
         .filter(c -> c.name() == name)
         .findFirst()
@@ -88,7 +74,7 @@ public record VerificationReport(
     report.put("result", result.label());
     report.put("exit_code", exitCode());
     ArrayNode list = report.putArray("checks");
-    for (Check check : checks) {
+    for (Check<CheckName> check : checks) {
       list.addObject()
           .put("name", check.name().label())
           .put("status", check.status().label())
@@ -120,7 +106,7 @@ public record VerificationReport(
    */
   public String toText() {
     StringBuilder text = new StringBuilder();
-    for (Check check : checks) {
+    for (Check<CheckName> check : checks) {
       text.append(String.format("%-4s %-16s %s\n", check.status().name(), check.name().label(), check.reason()));
       if (check.name() == CheckName.EVIDENCE) {
         platformEvidence.ifPresent(evidence -> evidence.checks().forEach(sub -> text.append(

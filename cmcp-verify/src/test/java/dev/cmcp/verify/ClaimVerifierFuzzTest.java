@@ -4,6 +4,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import com.code_intelligence.jazzer.api.FuzzedDataProvider;
 import com.code_intelligence.jazzer.junit.FuzzTest;
+import dev.cmcp.verify.base.Check;
 import dev.cmcp.verify.base.StrictJson;
 import dev.cmcp.verify.base.Verdict;
 import dev.cmcp.verify.claim.ClaimException;
@@ -64,7 +65,7 @@ class ClaimVerifierFuzzTest {
   void anyBytesGetAReportAndOnlySignedClaimsVerify(byte[] claim) throws IOException {
     VerificationReport report = ClaimVerifier.verify(claim, options());
 
-    assertThat(report.checks()).extracting(VerificationReport.Check::name).containsExactly(CheckName.values());
+    assertThat(report.checks()).extracting(Check::name).containsExactly(CheckName.values());
     assertMeansTheGenuineClaimIfAccepted(claim, report);
   }
 

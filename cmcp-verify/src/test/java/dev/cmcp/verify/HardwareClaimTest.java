@@ -13,6 +13,7 @@ import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.node.JsonNodeFactory;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.cmcp.verify.base.CanonicalJson;
+import dev.cmcp.verify.base.Check;
 import dev.cmcp.verify.base.CheckStatus;
 import dev.cmcp.verify.base.Verdict;
 import dev.cmcp.verify.evidence.EvidenceReport;
@@ -119,7 +120,7 @@ class HardwareClaimTest {
     assertThat(report.check(EVIDENCE).status()).as(report.toText()).isEqualTo(CheckStatus.PASS);
     assertThat(report.check(EVIDENCE).reason()).startsWith("sev-snp evidence verifies to the vendor's root")
         .endsWith("not checked: minimum_tcb");
-    assertThat(report.checks()).filteredOn(c -> c.status() == CheckStatus.FAIL).extracting(VerificationReport.Check::name)
+    assertThat(report.checks()).filteredOn(c -> c.status() == CheckStatus.FAIL).extracting(Check::name)
         .containsExactly(BINDING);
     assertThat(report.result()).isEqualTo(Verdict.UNVERIFIED);
   }

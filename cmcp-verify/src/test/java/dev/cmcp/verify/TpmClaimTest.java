@@ -11,6 +11,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
+import dev.cmcp.verify.base.Check;
 import dev.cmcp.verify.base.CheckStatus;
 import dev.cmcp.verify.base.Digests;
 import dev.cmcp.verify.base.Verdict;
@@ -96,7 +97,7 @@ class TpmClaimTest {
     assertThat(refused.check(EVIDENCE).status()).isEqualTo(CheckStatus.FAIL);
     assertThat(refused.check(EVIDENCE).reason()).startsWith("tpm evidence: AK not certified: no EK certificate chain")
         .endsWith("(accepted only with --allow-software, as partially_verified)");
-    assertThat(refused.checks()).filteredOn(c -> c.status() == CheckStatus.FAIL).extracting(VerificationReport.Check::name)
+    assertThat(refused.checks()).filteredOn(c -> c.status() == CheckStatus.FAIL).extracting(Check::name)
         .containsExactly(EVIDENCE);
     assertThat(refused.result()).isEqualTo(Verdict.UNVERIFIED);
     assertThat(refused.exitCode()).isEqualTo(1);

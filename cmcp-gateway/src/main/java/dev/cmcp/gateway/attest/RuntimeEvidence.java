@@ -1,11 +1,11 @@
 package dev.cmcp.gateway.attest;
 
 import com.fasterxml.jackson.databind.node.ObjectNode;
+import dev.cmcp.verify.base.Base64Url;
 import dev.cmcp.verify.base.CanonicalJson;
 import dev.cmcp.verify.claim.GatewayClaim;
 import dev.cmcp.verify.claim.Platform;
 import java.time.Instant;
-import java.util.Base64;
 import java.util.Objects;
 import java.util.regex.Pattern;
 
@@ -42,6 +42,6 @@ public record RuntimeEvidence(Platform platform, String assurance, String measur
   }
 
   static String base64Url(byte[] bytes) {
-    return Base64.getUrlEncoder().withoutPadding().encodeToString(bytes);
+    return Base64Url.encode(bytes);
   }
 }

@@ -1,12 +1,14 @@
 package dev.cmcp.gateway.explorer;
 
 import com.fasterxml.jackson.databind.JsonNode;
+import dev.cmcp.verify.CheckName;
 import dev.cmcp.verify.ClaimVerifier;
 import dev.cmcp.verify.EvidencePolicy;
 import dev.cmcp.verify.VerificationOptions;
 import dev.cmcp.verify.VerificationReport;
 import dev.cmcp.verify.audit.AuditLogReplay;
 import dev.cmcp.verify.base.BoundedRead;
+import dev.cmcp.verify.base.Check;
 import dev.cmcp.verify.base.CheckStatus;
 import dev.cmcp.verify.base.StrictJson;
 import dev.cmcp.verify.base.Verdict;
@@ -87,7 +89,7 @@ record AuditArchive(List<Epoch> epochs, List<Call> calls, List<ClaimStatus> clai
    */
   record ClaimStatus(
       String file, String sessionId, String epoch, Optional<Verdict> result,
-      Optional<VerificationReport.Check> failed, Optional<String> problem) {}
+      Optional<Check<CheckName>> failed, Optional<String> problem) {}
 
   /**
    * Reads {@code auditDir} (files {@code audit-<epoch>.jsonl}) and {@code claimsDir} (claim
@@ -242,7 +244,7 @@ record AuditArchive(List<Epoch> epochs, List<Call> calls, List<ClaimStatus> clai
       options = options.withAuditLog(log);
     }
     VerificationReport report = ClaimVerifier.verify(bytes, options);
-    Optional<VerificationReport.Check> failed =
+    Optional<Check<CheckName>> failed =
         report.checks().stream().filter(check -> check.status() == CheckStatus.FAIL).findFirst();
     Optional<String> problem = log == null ? Optional.of("its epoch " + epoch + " has no audit file in this folder") : Optional.empty();
     return new ClaimStatus(name, session, epoch, Optional.of(report.result()), failed, problem);

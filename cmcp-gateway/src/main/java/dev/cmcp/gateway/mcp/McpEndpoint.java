@@ -358,12 +358,21 @@ public final class McpEndpoint {
     Modern.stripMeta(rpc.params());
     Optional<Consumer<ObjectNode>> sink = toAgent.map(stream -> Modern.filtered(stream, level));
     McpHttpResponse answer;
+    boolean asksInput = rpc.method().equals("tools/call") || rpc.method().equals("prompts/get");
+    if (asksInput) {
+      Optional<McpHttpResponse> refused = openUpstreamState(rpc, request);
+      if (refused.isPresent()) {
+        return refused.get();
+      }
+    }
     if (rpc.method().equals("tools/call")) {
       // The multi round-trip members of the gateway's own round trips are the client's exchange with
       // the gateway, never the upstream's; an upstream's own (a 2026-07-28 server's) go on as they came.
+      // The gateway's round trips always issue a state, so inputResponses without one answer the
+      // upstream's input_required (a server need not send a state).
       JsonNode state = rpc.params().get("requestState");
       JsonNode responses = null;
-      if (state == null || RoundTrips.isGateways(state)) {
+      if (state != null && RoundTrips.isGateways(state)) {
         rpc.params().remove("requestState");
         responses = rpc.params().remove("inputResponses");
       } else {
@@ -375,7 +384,67 @@ public final class McpEndpoint {
     } else {
       answer = request(rpc, request.withoutSession(), sink);
     }
+    if (asksInput) {
+      sealUpstreamState(rpc, request, answer);
+    }
     return Modern.decorated(rpc.method(), rpc.params(), answer, gatewayVersion);
+  }
+
+  /**
+   * The caller a round trip is bound to: the authenticated identity and the workflow, as for the
+   * gateway's own round trips.
+   */
+  private static String principal(JsonRpcMessage.Request rpc, McpHttpRequest request) throws JsonRpcException {
+    Caller caller = Caller.of(rpc.id(), rpc.params(), Optional.empty(), request.workflowId(), request.identity());
+    return request.identity().owner() + "|" + caller.workflowId();
+  }
+
+  /**
+   * A retry of an upstream's own {@code input_required} round trip carries the state the gateway
+   * sealed ({@link RoundTrips#sealUpstream}): it is checked and replaced by the upstream's, so that
+   * only its caller can continue it, on the same method and name, and nobody can alter it. A state
+   * the gateway did not issue at all is refused: every state a client gets through the gateway is
+   * one of its own. The retry itself is then decided by the policy like any request.
+   */
+  private Optional<McpHttpResponse> openUpstreamState(JsonRpcMessage.Request rpc, McpHttpRequest request) {
+    JsonNode state = rpc.params().get("requestState");
+    if (state == null || (rpc.method().equals("tools/call") && RoundTrips.isGateways(state))) {
+      return Optional.empty();
+    }
+    if (!RoundTrips.isUpstreams(state)) {
+      return Optional.of(McpHttpResponse.error(200, rpc.id(), JsonRpcError.withWord(JsonRpcError.INVALID_PARAMS,
+          "requestState was not issued by this gateway or was altered; echo the exact value of the latest input_required result",
+          "request_state_invalid")));
+    }
+    try {
+      String upstreams = roundTrips.openUpstream(state.asText(), principal(rpc, request), rpc.method(),
+          rpc.params().path("name").asText(""));
+      rpc.params().put("requestState", upstreams);
+      return Optional.empty();
+    } catch (JsonRpcException e) {
+      return Optional.of(McpHttpResponse.error(e));
+    } catch (RoundTrips.RefusedState e) {
+      LOG.log(Level.INFO, "{0} retry refused: {1}", rpc.method(), e.refusal().word());
+      return Optional.of(McpHttpResponse.error(200, rpc.id(),
+          JsonRpcError.withWord(JsonRpcError.INVALID_PARAMS, e.refusal().message(), e.refusal().word())));
+    }
+  }
+
+  /** An upstream's own {@code input_required} result goes to the client with its state sealed to the caller ({@link #openUpstreamState}). */
+  private void sealUpstreamState(JsonRpcMessage.Request rpc, McpHttpRequest request, McpHttpResponse answer) {
+    if (answer.body().isEmpty() || !(answer.body().get().get("result") instanceof ObjectNode result)
+        || !"input_required".equals(result.path("resultType").asText()) || !result.path("requestState").isTextual()
+        || result.path("requestState").asText().startsWith(RoundTrips.PREFIX)) {
+      // The gateway's own states are sealed already; one an upstream made up to look like them fails their MAC.
+      return;
+    }
+    try {
+      result.put("requestState", roundTrips.sealUpstream(result.path("requestState").asText(), principal(rpc, request),
+          rpc.method(), rpc.params().path("name").asText("")));
+    } catch (JsonRpcException e) {
+      // The request was served under this caller already, so its caller can be named: not reached.
+      result.remove("requestState");
+    }
   }
 
   /**

@@ -124,13 +124,17 @@ final class Modern {
   /**
    * Removes the revision's own {@code _meta} members before the request goes on: they describe
    * the agent's exchange with the gateway, not the gateway's with the upstream, which has its own.
+   * All but the revision and the client capabilities: with them the upstream connection sends the
+   * request in 2026-07-28, declaring the agent's capabilities, to a server that offers that
+   * revision, and strips them for any other server (dev.cmcp.gateway.upstream.Handshake).
    */
   static void stripMeta(ObjectNode params) {
     if (!(params.get("_meta") instanceof ObjectNode meta)) {
       return;
     }
     for (Iterator<String> names = meta.fieldNames(); names.hasNext(); ) {
-      if (names.next().startsWith(META_PREFIX)) {
+      String name = names.next();
+      if (name.startsWith(META_PREFIX) && !name.equals(PROTOCOL_VERSION) && !name.equals(CLIENT_CAPABILITIES)) {
         names.remove();
       }
     }

@@ -44,10 +44,14 @@ final class RoundTrips {
   static final int MAX_PER_PRINCIPAL = 16;
   static final int MAX_TOTAL = 256;
   /**
-   * What begins every state the gateway issues. A state without it is an upstream's own (a
-   * 2026-07-28 server's {@code input_required} passed on): the retry goes to the upstream as it came.
+   * What begins every state the gateway issues for its own round trips. An upstream's own (a
+   * 2026-07-28 server's {@code input_required}) is sealed instead ({@link #UPSTREAM_PREFIX}).
    */
   static final String PREFIX = "cmcp1:";
+  /** What begins a state that seals an upstream's own ({@link #sealUpstream}). */
+  static final String UPSTREAM_PREFIX = "cmcpu1:";
+  /** A sealed upstream state longer than this is refused before it is decoded (a server's state, base64'd, with the seal). */
+  static final int MAX_UPSTREAM_STATE_CHARS = 256 * 1024;
   /** A state longer than this is refused before it is decoded: the gateway's own are far shorter. */
   static final int MAX_STATE_CHARS = 1024;
   private static final JsonNodeFactory NODES = JsonNodeFactory.instance;
@@ -184,6 +188,76 @@ final class RoundTrips {
           "the call this requestState continues has ended (its answer timeout passed, or the gateway restarted); call the tool again"));
     }
     return new Continuation(roundTrip, fields.path("round").asInt());
+  }
+
+  /**
+   * The {@code requestState} the client gets for an upstream's own {@code input_required} result
+   * (a 2026-07-28 server's): the server's state sealed under the gateway's key with the caller
+   * (a digest), the method and the tool or prompt name, so that another caller cannot present it
+   * and no caller can alter it; {@link #openUpstream} gives the server's state back for the retry.
+   * It does not make the state single-use: what a server's state allows on a repeated retry is the
+   * server's to decide, and each retry is decided by the policy anew.
+   */
+  String sealUpstream(String upstreamState, String principal, String method, String name) {
+    ObjectNode payload = NODES.objectNode()
+        .put("v", 1)
+        .put("state", upstreamState)
+        .put("principal", Digests.sha256Hex(principal.getBytes(StandardCharsets.UTF_8)))
+        .put("method", method)
+        .put("name", name);
+    byte[] bytes = CanonicalJson.bytes(payload);
+    return UPSTREAM_PREFIX + B64.encodeToString(bytes) + "." + B64.encodeToString(mac(upstreamDomain(bytes)));
+  }
+
+  /** The upstream's state inside a state of {@link #sealUpstream}, checked: unaltered, and presented by its caller for its method and name. */
+  String openUpstream(String given, String principal, String method, String name) throws RefusedState {
+    if (given.length() > MAX_UPSTREAM_STATE_CHARS || !given.startsWith(UPSTREAM_PREFIX)) {
+      throw forged();
+    }
+    String state = given.substring(UPSTREAM_PREFIX.length());
+    int dot = state.indexOf('.');
+    if (dot < 1 || dot != state.lastIndexOf('.')) {
+      throw forged();
+    }
+    byte[] payload;
+    byte[] tag;
+    try {
+      payload = Base64.getUrlDecoder().decode(state.substring(0, dot));
+      tag = Base64.getUrlDecoder().decode(state.substring(dot + 1));
+    } catch (IllegalArgumentException e) {
+      throw forged();
+    }
+    if (!MessageDigest.isEqual(mac(upstreamDomain(payload)), tag)) {
+      throw forged();
+    }
+    JsonNode fields;
+    try {
+      fields = MAPPER.readTree(payload);
+    } catch (IOException e) {
+      throw forged();
+    }
+    if (!fields.path("principal").asText().equals(Digests.sha256Hex(principal.getBytes(StandardCharsets.UTF_8)))) {
+      throw new RefusedState(new Refusal("request_state_mismatch", "requestState was given to another caller"));
+    }
+    if (!fields.path("method").asText().equals(method) || !fields.path("name").asText().equals(name)) {
+      throw new RefusedState(new Refusal("request_state_mismatch",
+          "requestState belongs to another request: a retry must repeat the original method and name"));
+    }
+    return fields.path("state").asText();
+  }
+
+  /** Whether a retry's {@code requestState} continues an upstream's own round trip ({@link #sealUpstream}). */
+  static boolean isUpstreams(JsonNode state) {
+    return state.isTextual() && state.asText().startsWith(UPSTREAM_PREFIX);
+  }
+
+  /** Keeps the two kinds of state apart under the one key: neither's tag verifies the other's payload. */
+  private static byte[] upstreamDomain(byte[] payload) {
+    byte[] label = "cmcp upstream state\n".getBytes(StandardCharsets.UTF_8);
+    byte[] bytes = new byte[label.length + payload.length];
+    System.arraycopy(label, 0, bytes, 0, label.length);
+    System.arraycopy(payload, 0, bytes, label.length, payload.length);
+    return bytes;
   }
 
   private static RefusedState forged() {

@@ -3,7 +3,9 @@ package dev.cmcp.gateway.upstream;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.node.JsonNodeFactory;
 import com.fasterxml.jackson.databind.node.ObjectNode;
+import java.util.Iterator;
 import java.util.Objects;
+import java.util.Optional;
 import java.util.Set;
 
 /**
@@ -12,11 +14,12 @@ import java.util.Set;
  * carrying the revision, the gateway's capabilities and identity in its {@code _meta}.
  */
 final class Handshake {
-  static final String PROTOCOL_VERSION = "2025-06-18";
+  static final String PROTOCOL_VERSION = "2025-11-25";
   /** The stateless revision: no initialize, no session; each request says who asks, in {@code _meta}. */
   static final String MODERN_VERSION = "2026-07-28";
 
-  private static final String META_VERSION = "io.modelcontextprotocol/protocolVersion";
+  private static final String META_PREFIX = "io.modelcontextprotocol/";
+  private static final String META_VERSION = META_PREFIX + "protocolVersion";
   private static final String META_CAPABILITIES = "io.modelcontextprotocol/clientCapabilities";
   private static final String META_CLIENT = "io.modelcontextprotocol/clientInfo";
 
@@ -45,18 +48,57 @@ final class Handshake {
   }
 
   /**
-   * {@code params} with the 2026-07-28 envelope added to its {@code _meta}: the revision, the
-   * gateway's capabilities (none: a 2026 server's {@code input_required} results are not relayed
-   * to agents yet, so the gateway declares nothing it could be asked) and its identity. A copy;
-   * null params become an object with the envelope only.
+   * {@code params} with the 2026-07-28 envelope set in its {@code _meta}: the revision, the
+   * client capabilities and the gateway's identity. The capabilities are those of the agent whose
+   * 2026-07-28 request this is (its envelope, kept in {@code params} by the gateway's endpoint),
+   * so that a server's capability checks answer as they would directly; for any other request,
+   * none (the gateway relays a 2026 server's {@code input_required} results only to 2026 agents,
+   * who answer them themselves). A copy; null params become an object with the envelope only.
    */
   static ObjectNode withEnvelope(JsonNode params) {
     ObjectNode copy = params instanceof ObjectNode object ? object.deepCopy() : JsonNodeFactory.instance.objectNode();
     ObjectNode meta = copy.get("_meta") instanceof ObjectNode existing ? existing : copy.putObject("_meta");
+    JsonNode agents = agentCapabilities(params).orElse(null);
     meta.put(META_VERSION, MODERN_VERSION);
-    meta.putObject(META_CAPABILITIES);
+    meta.set(META_CAPABILITIES, agents != null ? agents.deepCopy() : JsonNodeFactory.instance.objectNode());
     meta.putObject(META_CLIENT).put("name", "cmcp-gateway")
         .put("version", Objects.requireNonNullElse(Handshake.class.getPackage().getImplementationVersion(), "dev"));
+    return copy;
+  }
+
+  /**
+   * The client capabilities of the agent, when {@code params} are those of a 2026-07-28 agent's
+   * request (its {@code _meta} names that revision); empty for any other request. Such a request
+   * is sent to a server that offers 2026-07-28 in that revision, whatever else the server speaks.
+   */
+  static Optional<ObjectNode> agentCapabilities(JsonNode params) {
+    JsonNode meta = params == null ? null : params.get("_meta");
+    if (meta == null || !MODERN_VERSION.equals(meta.path(META_VERSION).asText())) {
+      return Optional.empty();
+    }
+    return Optional.of(meta.get(META_CAPABILITIES) instanceof ObjectNode declared ? declared : JsonNodeFactory.instance.objectNode());
+  }
+
+  /**
+   * {@code params} without the members of the 2026-07-28 envelope, for a request sent in a 2025
+   * session, where {@code io.modelcontextprotocol/} names in {@code _meta} mean nothing the
+   * gateway vouches for. {@code params} itself when it carries none.
+   */
+  static JsonNode withoutEnvelope(JsonNode params) {
+    if (params == null || !(params.get("_meta") instanceof ObjectNode meta)
+        || meta.propertyStream().noneMatch(member -> member.getKey().startsWith(META_PREFIX))) {
+      return params;
+    }
+    ObjectNode copy = params.deepCopy();
+    ObjectNode copiedMeta = (ObjectNode) copy.get("_meta");
+    for (Iterator<String> names = copiedMeta.fieldNames(); names.hasNext(); ) {
+      if (names.next().startsWith(META_PREFIX)) {
+        names.remove();
+      }
+    }
+    if (copiedMeta.isEmpty()) {
+      copy.remove("_meta");
+    }
     return copy;
   }
 

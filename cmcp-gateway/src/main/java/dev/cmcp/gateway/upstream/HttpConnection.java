@@ -46,6 +46,16 @@ final class HttpConnection implements UpstreamConnection {
   private static final System.Logger LOG = System.getLogger(HttpConnection.class.getName());
 
   private static final Duration GOODBYE_TIMEOUT = Duration.ofSeconds(2);
+  /**
+   * How many times one answer's event stream is resumed ({@code GET} with {@code Last-Event-ID})
+   * after the server closed it before the answer; a server that keeps closing it fails the call
+   * rather than holding the gateway in a loop (the call's deadline bounds it too).
+   */
+  static final int MAX_RESUMES = 8;
+  /** The wait before resuming when the server sent no {@code retry} field. */
+  static final Duration DEFAULT_RESUME_WAIT = Duration.ofSeconds(1);
+  /** The longest {@code retry} honoured; a server asking for more is resumed after this long. */
+  static final Duration MAX_RESUME_WAIT = Duration.ofSeconds(10);
   /** How long what the last exchange showed stands for the server's reachability before a ping checks again. */
   static final Duration REACHABILITY_TTL = Duration.ofSeconds(10);
 
@@ -93,6 +103,8 @@ final class HttpConnection implements UpstreamConnection {
   private final HttpConnection shared;
   /** Whether the server refused the 2025 handshake and offered 2026-07-28 instead. Kept on the shared link. */
   private volatile boolean speaksModern;
+  /** Whether {@code server/discover} offered 2026-07-28; null until asked. Kept on the shared link. */
+  private volatile Boolean discovered;
 
   /** What came back for one POST, before it is turned into an answer or an error. */
   private sealed interface Reply {
@@ -106,6 +118,12 @@ final class HttpConnection implements UpstreamConnection {
     record Refused(int status) implements Reply {}
 
     record UnexpectedContent(String contentType) implements Reply {}
+
+    /** The server closed the answer's event stream after an event id: it may be resumed from there. */
+    record Paused() implements Reply {}
+
+    /** The server did not resume the stream when asked: the HTTP status, and the content type it sent. */
+    record NotResumed(int status, String contentType) implements Reply {}
   }
 
   HttpConnection(UpstreamServer.StreamableHttp server, UpstreamSettings settings, StrictJson json, UpstreamEvents events) {
@@ -247,6 +265,13 @@ final class HttpConnection implements UpstreamConnection {
 
   private ObjectNode requestInSession(String method, JsonNode params, Cancellation cancellation) throws UpstreamException {
     long deadline = deadlineFromNow();
+    if (Handshake.agentCapabilities(params).isPresent() && offersModern(deadline)) {
+      // A 2026-07-28 agent's request goes in its own revision to a server that offers it, even one
+      // that also takes initialize: what the server offers (input_required tools) and checks
+      // (capabilities) is then what the agent would meet directly. Stateless: no session to renew.
+      return answerIn(exchange(new Session(null, Handshake.MODERN_VERSION), method, params, deadline, cancellation), method);
+    }
+    params = Handshake.withoutEnvelope(params);
     Session used = currentSession(method, deadline);
     Reply reply = exchange(used, method, params, deadline, cancellation);
     if (reply instanceof Reply.SessionEnded ended) {
@@ -447,11 +472,43 @@ final class HttpConnection implements UpstreamConnection {
   }
 
   /**
+   * Whether the server offers 2026-07-28: known when it refused initialize for it, else asked once
+   * with {@code server/discover} and remembered on the shared link for as long as the gateway runs.
+   * A discovery that times out is not remembered, and the request goes in 2025.
+   */
+  private boolean offersModern(long deadline) {
+    if (shared.speaksModern) {
+      return true;
+    }
+    Boolean known = shared.discovered;
+    if (known != null) {
+      return known;
+    }
+    boolean offers;
+    try {
+      long id = nextId.getAndIncrement();
+      Reply reply = post(new Session(null, Handshake.MODERN_VERSION),
+          JsonRpc.request(id, "server/discover", Handshake.withEnvelope(null)), id, "server/discover", deadline).body();
+      offers = reply instanceof Reply.Answer answer && Handshake.offersModern(answer.message());
+    } catch (UpstreamException e) {
+      if (e.kind() == UpstreamException.Kind.TIMEOUT) {
+        return false;
+      }
+      offers = false;
+    }
+    shared.discovered = offers;
+    LOG.log(Level.INFO, "upstream " + server.name() + (offers ? " offers" : " does not offer") + " MCP " + Handshake.MODERN_VERSION
+        + (offers ? ": 2026-07-28 agents' requests go to it in that revision" : ""));
+    return offers;
+  }
+
+  /**
    * A session with the server: the 2025 handshake ({@code initialize}) when the server accepts it,
    * else 2026-07-28 when {@code server/discover} offers that. A server that speaks both is spoken
-   * to in 2025: there the gateway relays the server's sampling and elicitation requests to the
-   * agent, while a 2026 server's {@code input_required} results are not bridged to agents yet.
-   * Once a server is found to speak only 2026-07-28, its links skip the handshake.
+   * to in 2025 for 2025 agents (the gateway relays the server's sampling and elicitation requests
+   * to them) and in 2026-07-28 for 2026 agents ({@link #offersModern}), who answer the server's
+   * {@code input_required} results themselves. Once a server is found to speak only 2026-07-28,
+   * its links skip the handshake.
    */
   private Session open(long deadline) throws UpstreamException {
     Session modern = new Session(null, Handshake.MODERN_VERSION);
@@ -505,9 +562,27 @@ final class HttpConnection implements UpstreamConnection {
     return post(used, message, expectedId, method, deadline, new Cancellation());
   }
 
-  /** As above; calling the request off tells the server under {@code expectedId} and stops waiting for its answer. */
+  /**
+   * As above; calling the request off tells the server under {@code expectedId} and stops waiting
+   * for its answer. An answer's event stream that the server closes before the answer, after
+   * giving an event id, is resumed ({@link #resumeWhilePaused}).
+   */
   private BlockingPost.Posted<Reply> post(
       Session used, ObjectNode message, Long expectedId, String method, long deadline, Cancellation cancellation)
+      throws UpstreamException {
+    // 2026-07-28 removed resumption (and the GET it takes): its streams are read once.
+    StreamPosition position = expectedId == null || (used != null && used.modern()) ? null : new StreamPosition();
+    BlockingPost.Posted<Reply> posted = postOnce(used, message, expectedId, method, deadline, cancellation, position);
+    if (!(posted.body() instanceof Reply.Paused)) {
+      return posted;
+    }
+    return new BlockingPost.Posted<>(
+        resumeWhilePaused(used, expectedId, method, position, deadline, cancellation), posted.headers());
+  }
+
+  private BlockingPost.Posted<Reply> postOnce(
+      Session used, ObjectNode message, Long expectedId, String method, long deadline, Cancellation cancellation,
+      StreamPosition position)
       throws UpstreamException {
     long remaining = remainingNanos(deadline);
     if (remaining <= 0) {
@@ -515,7 +590,7 @@ final class HttpConnection implements UpstreamConnection {
     }
     // Only a virtual thread can be freed by an interrupt when the call is called off.
     if (blocking && Thread.currentThread().isVirtual()) {
-      return postOnThisThread(used, message, expectedId, method, deadline, cancellation);
+      return postOnThisThread(used, message, expectedId, method, deadline, cancellation, position);
     }
     HttpRequest.Builder builder =
         HttpRequest.newBuilder(server.url())
@@ -531,12 +606,114 @@ final class HttpConnection implements UpstreamConnection {
       builder.setHeader("traceparent", traceparent.asText());
     }
     CompletableFuture<HttpResponse<Reply>> exchange =
-        client.sendAsync(withSession(builder, used).build(), replyReader(used, expectedId, method));
+        client.sendAsync(withSession(builder, used).build(), replyReader(used, expectedId, method, position));
     cancellation.onCancel(reason -> {
       if (exchange.completeExceptionally(UpstreamException.cancelled(server.name(), method))) {
         Thread.ofVirtual().start(() -> sendQuietly(used, JsonRpc.cancelled(expectedId, reason)));
       }
     });
+    return awaitReply(exchange, remaining, method);
+  }
+
+  /**
+   * Resumes an answer's event stream that the server closed before the answer (MCP 2025-11-25,
+   * "Resumability and Redelivery"; SEP-1699 polling): waits what the server's {@code retry} field
+   * asked (at most {@link #MAX_RESUME_WAIT}; {@link #DEFAULT_RESUME_WAIT} without one), then asks
+   * for the rest with {@code GET}, the session's headers and {@code Last-Event-ID}, and reads it
+   * like the first stream, skipping events it has seen. At most {@link #MAX_RESUMES} times, within
+   * the call's deadline, callable off by the agent. The request itself is never sent again: the
+   * server may already have acted on it.
+   */
+  private Reply resumeWhilePaused(
+      Session used, long expectedId, String method, StreamPosition position, long deadline, Cancellation cancellation)
+      throws UpstreamException {
+    Reply reply = new Reply.Paused();
+    for (int resumes = 0; reply instanceof Reply.Paused; resumes++) {
+      if (resumes == MAX_RESUMES) {
+        throw new UpstreamException(
+            UpstreamException.Kind.UNAVAILABLE,
+            "upstream " + server.name() + " closed its event stream " + (MAX_RESUMES + 1) + " times before answering "
+                + method + "; the gateway resumes one answer's stream at most " + MAX_RESUMES + " times");
+      }
+      Duration wait = position.retry()
+          .map(asked -> asked.compareTo(MAX_RESUME_WAIT) > 0 ? MAX_RESUME_WAIT : asked)
+          .orElse(DEFAULT_RESUME_WAIT);
+      if (remainingNanos(deadline) <= wait.toNanos()) {
+        throw new UpstreamException(
+            UpstreamException.Kind.TIMEOUT,
+            "upstream " + server.name() + " closed its event stream before answering " + method + " and asked to wait "
+                + UpstreamException.describe(wait) + " before resuming it, past the call's limit of "
+                + UpstreamException.describe(settings.timeout()));
+      }
+      pauseBeforeResuming(used, expectedId, method, wait, cancellation);
+      LOG.log(Level.DEBUG, "upstream " + server.name() + " closed the event stream of " + method + "; resuming it");
+      reply = resumeOnce(used, expectedId, method, position, deadline, cancellation);
+    }
+    return reply;
+  }
+
+  /** Waits {@code wait}, or until the agent calls the request off: then the server is told, and the call ends. */
+  private void pauseBeforeResuming(Session used, long expectedId, String method, Duration wait, Cancellation cancellation)
+      throws UpstreamException {
+    CompletableFuture<String> calledOff = new CompletableFuture<>();
+    cancellation.onCancel(calledOff::complete);
+    String reason;
+    try {
+      reason = calledOff.get(wait.toNanos(), TimeUnit.NANOSECONDS);
+    } catch (TimeoutException e) {
+      return;
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+      throw new UpstreamException(
+          UpstreamException.Kind.UNAVAILABLE, "interrupted while waiting to resume upstream " + server.name() + "'s answer to " + method);
+    } catch (ExecutionException e) {
+      throw new IllegalStateException("a call-off is never completed exceptionally", e);
+    }
+    Thread.ofVirtual().start(() -> sendQuietly(used, JsonRpc.cancelled(expectedId, reason)));
+    throw UpstreamException.cancelled(server.name(), method);
+  }
+
+  /** One {@code GET} with {@code Last-Event-ID}: the rest of the answer's stream, or why the server would not give it. */
+  private Reply resumeOnce(
+      Session used, long expectedId, String method, StreamPosition position, long deadline, Cancellation cancellation)
+      throws UpstreamException {
+    long remaining = remainingNanos(deadline);
+    if (remaining <= 0) {
+      throw UpstreamException.timeout(server.name(), method, settings.timeout());
+    }
+    HttpRequest.Builder builder = HttpRequest.newBuilder(server.url()).timeout(Duration.ofNanos(remaining)).GET();
+    server.headers().forEach(builder::header);
+    builder.setHeader("Accept", "text/event-stream");
+    builder.setHeader("Last-Event-ID", position.lastEventId().orElseThrow());
+    HttpResponse.BodyHandler<Reply> reader = info -> {
+      String type = info.headers().firstValue("Content-Type").orElse("").toLowerCase(Locale.ROOT);
+      if (info.statusCode() != 200 || !type.startsWith("text/event-stream")) {
+        return BodySubscribers.replacing(new Reply.NotResumed(info.statusCode(), type));
+      }
+      return resumableReply(used, expectedId, method, position);
+    };
+    CompletableFuture<HttpResponse<Reply>> exchange = client.sendAsync(withSession(builder, used).build(), reader);
+    cancellation.onCancel(reason -> {
+      if (exchange.completeExceptionally(UpstreamException.cancelled(server.name(), method))) {
+        Thread.ofVirtual().start(() -> sendQuietly(used, JsonRpc.cancelled(expectedId, reason)));
+      }
+    });
+    return awaitReply(exchange, remaining, method).body();
+  }
+
+  /** An answer's event stream read so that it can be resumed: the answer, or {@link Reply.Paused}. */
+  private HttpResponse.BodySubscriber<Reply> resumableReply(Session used, long expectedId, String method, StreamPosition position) {
+    ResponseBodies.Expected expected =
+        new ResponseBodies.Expected(
+            server.name(), method, expectedId, settings.maxResponseSizeBytes(), json, incoming -> fromServer(used, incoming));
+    return BodySubscribers.mapping(
+        ResponseBodies.resumableEventStream(expected, position),
+        answer -> answer.<Reply>map(Reply.Answer::new).orElseGet(Reply.Paused::new));
+  }
+
+  /** Waits for an asynchronous exchange's reply, turning its failures into the gateway's words. */
+  private BlockingPost.Posted<Reply> awaitReply(CompletableFuture<HttpResponse<Reply>> exchange, long remaining, String method)
+      throws UpstreamException {
     try {
       HttpResponse<Reply> response = exchange.get(remaining, TimeUnit.NANOSECONDS);
       return new BlockingPost.Posted<>(response.body(), response.headers());
@@ -565,7 +742,8 @@ final class HttpConnection implements UpstreamConnection {
 
   /** {@link #post}, over {@link BlockingPost} on the calling thread: plain-http upstreams. */
   private BlockingPost.Posted<Reply> postOnThisThread(
-      Session used, ObjectNode message, Long expectedId, String method, long deadline, Cancellation cancellation)
+      Session used, ObjectNode message, Long expectedId, String method, long deadline, Cancellation cancellation,
+      StreamPosition position)
       throws UpstreamException {
     Map<String, String> headers = new LinkedHashMap<>(server.headers());
     headers.put("Content-Type", "application/json");
@@ -593,7 +771,7 @@ final class HttpConnection implements UpstreamConnection {
       }
     });
     try {
-      return exchange.send(bytes(message), remainingNanos(deadline), deadline, replyReader(used, expectedId, method));
+      return exchange.send(bytes(message), remainingNanos(deadline), deadline, replyReader(used, expectedId, method, position));
     } catch (BlockingPost.CalledOff e) {
       throw UpstreamException.cancelled(server.name(), method);
     } catch (BlockingPost.AnswerFailed e) {
@@ -615,8 +793,11 @@ final class HttpConnection implements UpstreamConnection {
         cause);
   }
 
-  /** Chooses how to read a response from its status and content type, before its body arrives. */
-  private HttpResponse.BodyHandler<Reply> replyReader(Session used, Long expectedId, String method) {
+  /**
+   * Chooses how to read a response from its status and content type, before its body arrives;
+   * with a {@code position}, an event stream is read so that it can be resumed.
+   */
+  private HttpResponse.BodyHandler<Reply> replyReader(Session used, Long expectedId, String method, StreamPosition position) {
     return info -> {
       int status = info.statusCode();
       // The spec says 404; servers built on the TypeScript SDK's examples answer an unknown session with 400.
@@ -637,7 +818,9 @@ final class HttpConnection implements UpstreamConnection {
         return BodySubscribers.mapping(ResponseBodies.json(expected), Reply.Answer::new);
       }
       if (type.startsWith("text/event-stream")) {
-        return BodySubscribers.mapping(ResponseBodies.eventStream(expected), Reply.Answer::new);
+        return position == null
+            ? BodySubscribers.mapping(ResponseBodies.eventStream(expected), Reply.Answer::new)
+            : resumableReply(used, expectedId, method, position);
       }
       return BodySubscribers.replacing(new Reply.UnexpectedContent(type));
     };
@@ -658,6 +841,16 @@ final class HttpConnection implements UpstreamConnection {
           throw new UpstreamException(
               UpstreamException.Kind.UNAVAILABLE,
               "upstream " + server.name() + " refused " + method + " with HTTP " + refused.status());
+      case Reply.Paused paused ->
+          throw new UpstreamException(
+              UpstreamException.Kind.UNAVAILABLE,
+              "upstream " + server.name() + " closed its event stream before answering " + method);
+      case Reply.NotResumed refused ->
+          throw new UpstreamException(
+              UpstreamException.Kind.UNAVAILABLE,
+              "upstream " + server.name() + " closed its event stream before answering " + method
+                  + " and did not resume it when asked (GET with Last-Event-ID: HTTP " + refused.status()
+                  + (refused.status() == 200 ? ", content type '" + refused.contentType() + "'" : "") + ")");
       case Reply.UnexpectedContent unexpected ->
           throw new UpstreamException(
               UpstreamException.Kind.PROTOCOL_ERROR,

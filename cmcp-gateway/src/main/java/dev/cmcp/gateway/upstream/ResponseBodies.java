@@ -9,6 +9,7 @@ import java.net.http.HttpResponse;
 import java.nio.ByteBuffer;
 import java.nio.charset.StandardCharsets;
 import java.util.List;
+import java.util.Optional;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionStage;
 import java.util.concurrent.Flow;
@@ -37,8 +38,18 @@ final class ResponseBodies {
     return new JsonBody(expected);
   }
 
+  /** An event stream read once: its end before the answer is a failure. */
   static HttpResponse.BodySubscriber<ObjectNode> eventStream(Expected expected) {
-    return new EventStreamBody(expected);
+    return new EventStreamBody(expected, null);
+  }
+
+  /**
+   * An event stream that may be resumed: empty when the server closed it before the answer after
+   * giving an event id the gateway can send back ({@code position} says which, and how long the
+   * server asked the client to wait); an event whose id {@code position} has seen is skipped.
+   */
+  static HttpResponse.BodySubscriber<Optional<ObjectNode>> resumableEventStream(Expected expected, StreamPosition position) {
+    return HttpResponse.BodySubscribers.mapping(new EventStreamBody(expected, position), Optional::ofNullable);
   }
 
   /** Flow plumbing shared by both bodies: pull one chunk at a time, stop once the answer is known. */
@@ -178,17 +189,23 @@ final class ResponseBodies {
   /**
    * {@code Content-Type: text/event-stream}: server-sent events whose {@code data} fields carry
    * JSON-RPC messages. Only the parts of the SSE format MCP uses are read: {@code data} lines are
-   * joined, comments and other fields ({@code event}, {@code id}, {@code retry}) are ignored, and
-   * an event with no data (the 2025-11-25 priming event) carries no message.
+   * joined; {@code id} and {@code retry} go to the stream's {@link StreamPosition}, when it is
+   * resumable; comments and other fields ({@code event}) are ignored; an event with no data (the
+   * 2025-11-25 priming event) carries no message.
    */
   private static final class EventStreamBody extends IncrementalBody {
     private final ByteArrayOutputStream line = new ByteArrayOutputStream();
     private final ByteArrayOutputStream data = new ByteArrayOutputStream();
+    /** Null for a stream that is not resumed: ids and retry are then ignored. */
+    private final StreamPosition position;
     private boolean hasData;
     private boolean afterCarriageReturn;
+    /** The id field of the event being read, null when it has none. */
+    private String eventId;
 
-    EventStreamBody(Expected expected) {
+    EventStreamBody(Expected expected, StreamPosition position) {
       super(expected);
+      this.position = position;
     }
 
     @Override
@@ -237,12 +254,22 @@ final class ResponseBodies {
       }
       int colon = indexOf(field, (byte) ':');
       String name = new String(field, 0, colon < 0 ? field.length : colon, StandardCharsets.UTF_8);
-      if (!name.equals("data")) {
-        return;
-      }
       int valueStart = colon < 0 ? field.length : colon + 1;
       if (valueStart < field.length && field[valueStart] == ' ') {
         valueStart++;
+      }
+      if (position != null && (name.equals("id") || name.equals("retry"))) {
+        String value = new String(field, valueStart, field.length - valueStart, StandardCharsets.UTF_8);
+        if (name.equals("retry")) {
+          position.retryField(value);
+        } else if (value.indexOf('\0') < 0) {
+          position.idField(value);
+          eventId = value;
+        }
+        return;
+      }
+      if (!name.equals("data")) {
+        return;
       }
       if (hasData) {
         data.write('\n');
@@ -255,6 +282,8 @@ final class ResponseBodies {
     }
 
     private void endOfEvent() throws UpstreamException {
+      String id = eventId;
+      eventId = null;
       if (!hasData) {
         return;
       }
@@ -264,18 +293,29 @@ final class ResponseBodies {
       if (message.length == 0) {
         return;
       }
+      if (position != null && !position.firstTime(id)) {
+        LOG.log(Level.DEBUG, "upstream " + expected.server() + " sent an event again on a resumed stream; skipped");
+        return;
+      }
       ObjectNode answer = answerIn(message);
       if (answer != null) {
         answered(answer);
       }
     }
 
-    /** An event cut off by the end of the stream is discarded, as the SSE format says. */
+    /**
+     * An event cut off by the end of the stream is discarded, as the SSE format says. Null (the
+     * stream may be resumed) when the server gave an event id to resume from.
+     */
     @Override
     ObjectNode atEnd() throws UpstreamException {
+      if (position != null && position.lastEventId().isPresent()) {
+        return null;
+      }
       throw new UpstreamException(
           UpstreamException.Kind.UNAVAILABLE,
-          "upstream " + expected.server() + " closed its event stream before answering " + expected.method());
+          "upstream " + expected.server() + " closed its event stream before answering " + expected.method()
+              + (position == null ? "" : ", with no event id to resume it from"));
     }
 
     private static int indexOf(byte[] bytes, byte wanted) {

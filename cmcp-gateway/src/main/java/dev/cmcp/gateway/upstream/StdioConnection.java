@@ -72,7 +72,8 @@ final class StdioConnection implements UpstreamConnection {
   @Override
   public ObjectNode request(String method, JsonNode params, Cancellation cancellation) throws UpstreamException {
     long deadline = System.nanoTime() + settings.timeout().toNanos();
-    return runningChild(method, deadline).request(method, params, deadline, cancellation);
+    // A stdio server is spoken to in 2025 whatever the agent speaks: the 2026-07-28 envelope is not its to read.
+    return runningChild(method, deadline).request(method, Handshake.withoutEnvelope(params), deadline, cancellation);
   }
 
   /** Stops the supervisor and the child it runs. */

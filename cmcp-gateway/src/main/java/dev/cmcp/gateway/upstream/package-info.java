@@ -24,8 +24,10 @@
  *       unknown session with 400.
  *   <li>A Streamable HTTP server that refuses {@code initialize} and offers 2026-07-28 in {@code
  *       server/discover} is spoken to in that revision (no session; the envelope in each
- *       request's {@code _meta}); one that speaks both gets 2025, where the gateway relays its
- *       sampling and elicitation ({@code input_required} results are not bridged yet).
+ *       request's {@code _meta}); one that speaks both gets a 2026 agent's requests in 2026-07-28,
+ *       with the agent's client capabilities (the agent answers the server's {@code
+ *       input_required} results itself), and a 2025 agent's in 2025, where the gateway relays its
+ *       sampling and elicitation.
  *   <li>Redirects are not followed: they would carry the catalog's headers (credentials) to
  *       another host.
  *   <li>The gateway offers upstreams sampling and elicitation, and relays those requests (and

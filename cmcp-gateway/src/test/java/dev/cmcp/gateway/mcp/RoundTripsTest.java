@@ -122,4 +122,41 @@ class RoundTripsTest {
       return false;
     }
   }
+
+  @Test
+  void anUpstreamsStateComesBackOnlyToItsCallerOnItsRequestUnaltered() throws Exception {
+    RoundTrips store = new RoundTrips(Clock.systemUTC(), Duration.ofMinutes(1));
+    String sealed = store.sealUpstream("server-state-1", "alice|w", "tools/call", "ask");
+
+    assertThat(sealed).startsWith(RoundTrips.UPSTREAM_PREFIX).doesNotContain("server-state-1");
+    assertThat(RoundTrips.isUpstreams(JsonNodeFactory.instance.textNode(sealed))).isTrue();
+    assertThat(RoundTrips.isGateways(JsonNodeFactory.instance.textNode(sealed))).isFalse();
+    assertThat(store.openUpstream(sealed, "alice|w", "tools/call", "ask")).isEqualTo("server-state-1");
+    // Not single-use: a repeated retry is the server's to judge, and the policy's, anew.
+    assertThat(store.openUpstream(sealed, "alice|w", "tools/call", "ask")).isEqualTo("server-state-1");
+
+    assertThatThrownBy(() -> store.openUpstream(sealed, "mallory|w", "tools/call", "ask"))
+        .hasMessageContaining("another caller");
+    assertThatThrownBy(() -> store.openUpstream(sealed, "alice|w", "tools/call", "delete"))
+        .hasMessageContaining("another request");
+    assertThatThrownBy(() -> store.openUpstream(sealed, "alice|w", "prompts/get", "ask"))
+        .hasMessageContaining("another request");
+    String altered = store.sealUpstream("server-state-2", "alice|w", "tools/call", "ask");
+    String spliced = sealed.substring(0, sealed.indexOf('.')) + altered.substring(altered.indexOf('.'));
+    assertThatThrownBy(() -> store.openUpstream(spliced, "alice|w", "tools/call", "ask")).hasMessageContaining("altered");
+    assertThatThrownBy(() -> new RoundTrips(Clock.systemUTC(), Duration.ofMinutes(1)).openUpstream(sealed, "alice|w", "tools/call", "ask"))
+        .as("another gateway's key").hasMessageContaining("altered");
+  }
+
+  @Test
+  void theGatewaysOwnStateAndAnUpstreamsSealedStateAreNotInterchangeable() throws Exception {
+    RoundTrips store = new RoundTrips(Clock.systemUTC(), Duration.ofMinutes(1));
+    String sealed = store.sealUpstream("s", "|a", "tools/call", "t");
+    String relabelled = RoundTrips.PREFIX + sealed.substring(RoundTrips.UPSTREAM_PREFIX.length());
+    assertThatThrownBy(() -> store.resolve(relabelled, "|a", "r")).hasMessageContaining("altered");
+    RoundTrip trip = store.begin("|a", "r", BOTH);
+    String own = store.state(trip, 1);
+    String asUpstream = RoundTrips.UPSTREAM_PREFIX + own.substring(RoundTrips.PREFIX.length());
+    assertThatThrownBy(() -> store.openUpstream(asUpstream, "|a", "tools/call", "t")).hasMessageContaining("altered");
+  }
 }

@@ -52,6 +52,12 @@ class FakeHttpUpstreamTest {
   private HttpServer server;
   /** What the session's standalone stream carries, once completed; null: the server offers no stream. */
   private volatile CompletableFuture<String> onStandaloneStream;
+  /** The headers of each GET that resumed an answer's stream (it carries Last-Event-ID), in order. */
+  private final List<Headers> resumptions = new CopyOnWriteArrayList<>();
+  /** How many times a tools/call reached the server. */
+  private final AtomicInteger toolCalls = new AtomicInteger();
+  /** The request of the last tools/call, whose answer a resumed stream carries. */
+  private volatile JsonNode lastToolCall;
 
   @BeforeEach
   void startServer() throws IOException {
@@ -247,9 +253,126 @@ class FakeHttpUpstreamTest {
     }
   }
 
+  @Test
+  void anAnswersStreamClosedAfterAnEventIdIsResumedInTheSessionAndEventsSentAgainAreHandledOnce() throws Exception {
+    try (Upstreams upstreams = new Upstreams(catalog(fake(Map.of("Authorization", "Bearer upstream-token"))), PATIENT)) {
+      upstreams.start();
+      List<JsonNode> asked = new CopyOnWriteArrayList<>();
+      AgentRelays.Relay agent = new AgentRelays.Relay() {
+        @Override
+        public void log(ObjectNode notification) {}
+
+        @Override
+        public boolean ask(ObjectNode request, Consumer<ObjectNode> answer) {
+          asked.add(request);
+          ObjectNode response = JsonNodeFactory.instance.objectNode().put("id", "cmcp-request-1");
+          response.putObject("result").put("model", "agent-model");
+          answer.accept(response);
+          return true;
+        }
+      };
+      JsonNode answer;
+      try (AgentRelays.Registration inFlight = upstreams.relays().open("fake", Upstreams.SHARED_SESSION, agent)) {
+        answer = call(upstreams, "poll");
+      }
+
+      assertThat(text(answer)).isEqualTo("resumed answer");
+      assertThat(toolCalls).hasValue(1);
+      assertThat(resumptions).extracting(headers -> headers.getFirst("Last-Event-ID")).containsExactly("p-1", "p-2");
+      assertThat(resumptions).allSatisfy(headers -> {
+        assertThat(headers.getFirst("Mcp-Session-Id")).isEqualTo("session-1");
+        assertThat(headers.getFirst("MCP-Protocol-Version")).isEqualTo("2025-06-18");
+        assertThat(headers.getFirst("Authorization")).isEqualTo("Bearer upstream-token");
+        assertThat(headers.getFirst("Accept")).isEqualTo("text/event-stream");
+      });
+      // The sampling request came twice, the second time replayed under the same event id.
+      assertThat(asked).singleElement().satisfies(request -> assertThat(request.path("id").asText()).isEqualTo("srv-7"));
+    }
+  }
+
+  @Test
+  void aServerThatKeepsClosingTheAnswersStreamIsResumedOnlySoOften() throws Exception {
+    try (Upstreams upstreams = new Upstreams(catalog(fake(Map.of())), PATIENT)) {
+      upstreams.start();
+
+      UpstreamException failed = catchThrowableOfType(UpstreamException.class, () -> call(upstreams, "drop"));
+
+      assertThat(failed.kind()).isEqualTo(UpstreamException.Kind.UNAVAILABLE);
+      assertThat(failed).hasMessageContaining("closed its event stream " + (HttpConnection.MAX_RESUMES + 1) + " times");
+      assertThat(resumptions).hasSize(HttpConnection.MAX_RESUMES);
+      assertThat(toolCalls).hasValue(1);
+    }
+  }
+
+  @Test
+  void aStreamClosedWithoutAnEventIdFailsTheCall() throws Exception {
+    try (Upstreams upstreams = new Upstreams(catalog(fake(Map.of())), PATIENT)) {
+      upstreams.start();
+
+      UpstreamException failed = catchThrowableOfType(UpstreamException.class, () -> call(upstreams, "cut"));
+
+      assertThat(failed.kind()).isEqualTo(UpstreamException.Kind.UNAVAILABLE);
+      assertThat(failed).hasMessageContaining("closed its event stream before answering tools/call, with no event id");
+      assertThat(resumptions).isEmpty();
+    }
+  }
+
+  @Test
+  void aResumptionTheServerRefusesFailsTheCallWithoutSendingTheRequestAgain() throws Exception {
+    try (Upstreams upstreams = new Upstreams(catalog(fake(Map.of())), PATIENT)) {
+      upstreams.start();
+
+      UpstreamException failed = catchThrowableOfType(UpstreamException.class, () -> call(upstreams, "unresumable"));
+
+      assertThat(failed.kind()).isEqualTo(UpstreamException.Kind.UNAVAILABLE);
+      assertThat(failed).hasMessageContaining("did not resume it when asked").hasMessageContaining("HTTP 405");
+      assertThat(resumptions).hasSize(1);
+      assertThat(toolCalls).hasValue(1);
+    }
+  }
+
+  @Test
+  void aRetryLongerThanTheCallMayStillTakeFailsAtOnceAsATimeout() throws Exception {
+    try (Upstreams upstreams = new Upstreams(catalog(fake(Map.of())), new UpstreamSettings(Duration.ofSeconds(3), 1 << 20))) {
+      upstreams.start();
+
+      UpstreamException failed = catchThrowableOfType(UpstreamException.class, () -> call(upstreams, "slow-retry"));
+
+      assertThat(failed.kind()).isEqualTo(UpstreamException.Kind.TIMEOUT);
+      // The server asked for a minute; the gateway would wait at most its cap, which is past the deadline too.
+      assertThat(failed).hasMessageContaining("asked to wait " + UpstreamException.describe(HttpConnection.MAX_RESUME_WAIT));
+      assertThat(resumptions).isEmpty();
+      assertThat(cancelledNotice.get(20, TimeUnit.SECONDS).path("params").path("requestId")).isEqualTo(lastToolCall.get("id"));
+    }
+  }
+
+  @Test
+  void cancellingACallWaitingToResumeTellsTheServerAndStopsWaiting() throws Exception {
+    try (Upstreams upstreams = new Upstreams(catalog(fake(Map.of())), PATIENT)) {
+      upstreams.start();
+      Cancellation cancellation = new Cancellation();
+      CompletableFuture<UpstreamException> failure = CompletableFuture.supplyAsync(() -> catchThrowableOfType(UpstreamException.class,
+          () -> upstreams.connection("fake").request("tools/call", toolCall("slow-retry", JsonNodeFactory.instance.objectNode()),
+              cancellation)),
+          callers());
+      JsonNode request = hanging.get(20, TimeUnit.SECONDS);
+
+      cancellation.cancel("cancelled by the agent");
+
+      // Well within the 10 s the gateway would wait before resuming.
+      assertThat(failure.get(5, TimeUnit.SECONDS).kind()).isEqualTo(UpstreamException.Kind.CANCELLED);
+      assertThat(cancelledNotice.get(20, TimeUnit.SECONDS).path("params").path("requestId")).isEqualTo(request.get("id"));
+      assertThat(resumptions).isEmpty();
+    }
+  }
+
   private void handle(HttpExchange exchange) throws IOException {
     if (exchange.getRequestMethod().equals("GET")) {
-      standaloneStream(exchange);
+      if (exchange.getRequestHeaders().containsKey("Last-Event-ID")) {
+        resumedStream(exchange);
+      } else {
+        standaloneStream(exchange);
+      }
       return;
     }
     try (exchange) {
@@ -273,6 +396,10 @@ class FakeHttpUpstreamTest {
         replyToServer.complete(message);
         exchange.sendResponseHeaders(202, -1);
       } else {
+        if (message.path("method").asText().equals("tools/call")) {
+          toolCalls.incrementAndGet();
+          lastToolCall = message;
+        }
         switch (message.path("params").path("name").asText()) {
           case "hang" -> {
             hanging.complete(message);
@@ -304,12 +431,48 @@ class FakeHttpUpstreamTest {
                     + "data: " + answer.substring(0, split) + "\r\ndata: " + answer.substring(split) + "\r\n\r\n";
             respond(exchange, 200, "text/event-stream", events);
           }
+          // Each closes the stream before the answer, as a server polling the client does (SEP-1699).
+          case "poll" -> respond(exchange, 200, "text/event-stream", "id: p-0\nretry: 20\ndata:\n\n"
+              + "id: p-1\ndata: {\"jsonrpc\":\"2.0\",\"id\":\"srv-7\",\"method\":\"sampling/createMessage\","
+              + "\"params\":{\"messages\":[],\"maxTokens\":5}}\n\n");
+          case "drop", "unresumable" -> respond(exchange, 200, "text/event-stream", "id: d-0\nretry: 1\ndata:\n\n");
+          case "cut" -> respond(exchange, 200, "text/event-stream", "data:\n\n");
+          case "slow-retry" -> {
+            hanging.complete(message);
+            respond(exchange, 200, "text/event-stream", "id: s-0\nretry: 60000\ndata:\n\n");
+          }
           case "big" -> respond(exchange, 200, "application/json", answer(message, content("x".repeat(10_000))));
           default -> respond(exchange, 200, "application/json; charset=utf-8", answer(message, content("plain answer in " + session)));
         }
       }
     } catch (StrictJson.MalformedJsonException e) {
       respond(exchange, 400, "text/plain", "bad json");
+    }
+  }
+
+  /**
+   * A GET with Last-Event-ID: the rest of a closed answer's stream, as the tool that closed it
+   * plays it: "poll" sends its sampling request again (same id), a notification, closes again,
+   * then answers; "drop" closes every time; "unresumable" is refused.
+   */
+  private void resumedStream(HttpExchange exchange) throws IOException {
+    resumptions.add(exchange.getRequestHeaders());
+    String last = exchange.getRequestHeaders().getFirst("Last-Event-ID");
+    try (exchange) {
+      if (last.startsWith("d-") && lastToolCall.path("params").path("name").asText().equals("unresumable")) {
+        exchange.sendResponseHeaders(405, -1);
+      } else if (last.startsWith("d-")) {
+        respond(exchange, 200, "text/event-stream", "id: d-" + resumptions.size() + "\ndata:\n\n");
+      } else if (last.equals("p-1")) {
+        respond(exchange, 200, "text/event-stream",
+            "id: p-1\ndata: {\"jsonrpc\":\"2.0\",\"id\":\"srv-7\",\"method\":\"sampling/createMessage\","
+                + "\"params\":{\"messages\":[],\"maxTokens\":5}}\n\n"
+                + "id: p-2\ndata: {\"jsonrpc\":\"2.0\",\"method\":\"notifications/message\",\"params\":{}}\n\n");
+      } else if (last.equals("p-2")) {
+        respond(exchange, 200, "text/event-stream", "id: p-3\ndata: " + answer(lastToolCall, content("resumed answer")) + "\n\n");
+      } else {
+        exchange.sendResponseHeaders(400, -1);
+      }
     }
   }
 

@@ -4,6 +4,7 @@ import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.JsonNodeFactory;
 import com.fasterxml.jackson.databind.node.ObjectNode;
+import dev.cmcp.verify.base.JsonFields;
 import dev.cmcp.verify.claim.Jwk;
 import java.util.List;
 import java.util.Objects;
@@ -37,7 +38,7 @@ public sealed interface AuditRecord {
    * @throws AuditFormatException naming the first member that is not this format's
    */
   static AuditRecord fromJson(JsonNode entry) throws AuditFormatException {
-    EntryFields fields = EntryFields.of(entry, "entry");
+    JsonFields<AuditFormatException> fields = JsonFields.of(entry, "entry", AuditFormatException::new);
     String type = fields.text("type");
     AuditRecord record = switch (type) {
       case Genesis.TYPE -> Genesis.read(fields);
@@ -122,8 +123,8 @@ public sealed interface AuditRecord {
       return entry;
     }
 
-    static Genesis read(EntryFields f) throws AuditFormatException {
-      Optional<EntryFields> link = f.nullableObject("previous_epoch");
+    static Genesis read(JsonFields<AuditFormatException> f) throws AuditFormatException {
+      Optional<JsonFields<AuditFormatException>> link = f.nullableObject("previous_epoch");
       return new Genesis(f.text("gateway_version"), f.text("platform"), f.text("measurement"), f.text("bundle_hash"),
           f.text("catalog_hash"), f.text("enforcement_mode"), f.text("key_thumbprint"),
           link.isEmpty() ? Optional.empty() : Optional.of(EpochLink.read(link.get())));
@@ -144,7 +145,7 @@ public sealed interface AuditRecord {
       return link;
     }
 
-    static EpochLink read(EntryFields f) throws AuditFormatException {
+    static EpochLink read(JsonFields<AuditFormatException> f) throws AuditFormatException {
       EpochLink link = new EpochLink(f.text("file"), f.integer("length"), f.text("root"), f.text("tip"));
       f.finish();
       return link;
@@ -221,7 +222,7 @@ public sealed interface AuditRecord {
       return entry;
     }
 
-    static Decision read(EntryFields f) throws AuditFormatException {
+    static Decision read(JsonFields<AuditFormatException> f) throws AuditFormatException {
       Decision decision = new Decision(f.text("session_id"), f.text("workflow_id"), f.text("tool"), f.text("decision"),
           f.text("enforced"), f.nullableText("cause"), f.texts("policies"), f.text("arguments_sha256"),
           f.text("bundle_hash"), f.text("mode"), f.optionalText("action").orElse("call_tool"),
@@ -229,7 +230,7 @@ public sealed interface AuditRecord {
       return decision;
     }
 
-    private static Optional<Principal> readPrincipal(EntryFields f) throws AuditFormatException {
+    private static Optional<Principal> readPrincipal(JsonFields<AuditFormatException> f) throws AuditFormatException {
       if (f.has("principal") != f.has("auth")) {
         throw new AuditFormatException(f.path(f.has("principal") ? "auth" : "principal")
             + ": missing (principal and auth are written together)");
@@ -238,7 +239,7 @@ public sealed interface AuditRecord {
         return Optional.empty();
       }
       String id = f.text("principal");
-      EntryFields auth = f.object("auth");
+      JsonFields<AuditFormatException> auth = f.object("auth");
       Principal principal = new Principal(id, auth.text("method"), auth.nullableText("issuer"), auth.nullableText("jti_sha256"));
       auth.finish();
       return Optional.of(principal);
@@ -284,9 +285,9 @@ public sealed interface AuditRecord {
       return entry;
     }
 
-    static AuthRefused read(EntryFields f) throws AuditFormatException {
+    static AuthRefused read(JsonFields<AuditFormatException> f) throws AuditFormatException {
       String cause = f.text("cause");
-      EntryFields auth = f.object("auth");
+      JsonFields<AuditFormatException> auth = f.object("auth");
       AuthRefused refused = new AuthRefused(cause, auth.text("method"), auth.nullableText("issuer"),
           auth.nullableText("jti_sha256"), f.nullableText("request_id"), f.integer("suppressed"));
       auth.finish();
@@ -324,8 +325,8 @@ public sealed interface AuditRecord {
       return entry;
     }
 
-    static Outcome read(EntryFields f) throws AuditFormatException {
-      Optional<EntryFields> redactions = f.nullableObject("redactions");
+    static Outcome read(JsonFields<AuditFormatException> f) throws AuditFormatException {
+      Optional<JsonFields<AuditFormatException>> redactions = f.nullableObject("redactions");
       return new Outcome(f.integer("decision_index"), f.text("session_id"), f.text("tool"), f.text("outcome"),
           f.nullableText("result_sha256"), redactions.isEmpty() ? Optional.empty() : Optional.of(Redactions.read(redactions.get())),
           f.laterNullableText("request_id"));
@@ -352,7 +353,7 @@ public sealed interface AuditRecord {
       return json;
     }
 
-    static Redactions read(EntryFields f) throws AuditFormatException {
+    static Redactions read(JsonFields<AuditFormatException> f) throws AuditFormatException {
       Redactions redactions = new Redactions(f.smallInteger("count"), f.texts("paths"), f.bool("paths_truncated"));
       f.finish();
       return redactions;
@@ -378,7 +379,7 @@ public sealed interface AuditRecord {
       return entry;
     }
 
-    static PinMismatch read(EntryFields f) throws AuditFormatException {
+    static PinMismatch read(JsonFields<AuditFormatException> f) throws AuditFormatException {
       return new PinMismatch(f.text("tool"), f.text("server"), f.text("expected"), f.nullableText("actual"));
     }
   }
@@ -418,7 +419,7 @@ public sealed interface AuditRecord {
       return entry;
     }
 
-    static OversizedInput read(EntryFields f) throws AuditFormatException {
+    static OversizedInput read(JsonFields<AuditFormatException> f) throws AuditFormatException {
       return new OversizedInput(f.nullableText("session_id"), f.text("method"), f.text("field"), f.integer("bytes"),
           f.integer("limit"), f.text("sha256"), f.nullableText("request_id"));
     }
@@ -438,7 +439,7 @@ public sealed interface AuditRecord {
       return typed(TYPE).put("previous_bundle_hash", previousBundleHash).put("bundle_hash", bundleHash);
     }
 
-    static BundleReload read(EntryFields f) throws AuditFormatException {
+    static BundleReload read(JsonFields<AuditFormatException> f) throws AuditFormatException {
       return new BundleReload(f.text("previous_bundle_hash"), f.text("bundle_hash"));
     }
   }
@@ -462,7 +463,7 @@ public sealed interface AuditRecord {
           .put("previous_bundle_hash", previousBundleHash).put("bundle_hash", bundleHash);
     }
 
-    static CatalogReload read(EntryFields f) throws AuditFormatException {
+    static CatalogReload read(JsonFields<AuditFormatException> f) throws AuditFormatException {
       return new CatalogReload(f.text("previous_catalog_hash"), f.text("catalog_hash"), f.text("previous_bundle_hash"),
           f.text("bundle_hash"));
     }
@@ -487,7 +488,7 @@ public sealed interface AuditRecord {
       return typed(TYPE).put("catalog_hash", catalogHash).put("file_sha256", fileSha256.orElse(null)).put("reason", reason);
     }
 
-    static CatalogRejected read(EntryFields f) throws AuditFormatException {
+    static CatalogRejected read(JsonFields<AuditFormatException> f) throws AuditFormatException {
       return new CatalogRejected(f.text("catalog_hash"), f.nullableText("file_sha256"), f.text("reason"));
     }
   }
@@ -515,7 +516,7 @@ public sealed interface AuditRecord {
           .put("params_sha256", paramsSha256).put("request_id", requestId.orElse(null));
     }
 
-    static RelayedRequest read(EntryFields f) throws AuditFormatException {
+    static RelayedRequest read(JsonFields<AuditFormatException> f) throws AuditFormatException {
       return new RelayedRequest(f.text("session_id"), f.text("method"), f.text("relayed_id"), f.text("params_sha256"),
           f.nullableText("request_id"));
     }
@@ -544,7 +545,7 @@ public sealed interface AuditRecord {
           .put("answer_sha256", answerSha256.orElse(null));
     }
 
-    static RelayedAnswer read(EntryFields f) throws AuditFormatException {
+    static RelayedAnswer read(JsonFields<AuditFormatException> f) throws AuditFormatException {
       return new RelayedAnswer(f.text("session_id"), f.text("relayed_id"), f.text("answer"), f.nullableText("answer_sha256"));
     }
   }
@@ -579,7 +580,7 @@ public sealed interface AuditRecord {
           .put("request_id", requestId.orElse(null));
     }
 
-    static Approval read(EntryFields f) throws AuditFormatException {
+    static Approval read(JsonFields<AuditFormatException> f) throws AuditFormatException {
       return new Approval(f.text("session_id"), f.text("tool"), f.text("principal"), f.text("question_sha256"),
           f.text("answer"), f.nullableText("content_sha256"), f.nullableText("request_id"));
     }
@@ -608,7 +609,7 @@ public sealed interface AuditRecord {
           .put("reason", reason);
     }
 
-    static Quarantine read(EntryFields f) throws AuditFormatException {
+    static Quarantine read(JsonFields<AuditFormatException> f) throws AuditFormatException {
       return new Quarantine(f.text("file"), f.text("quarantined_as"), f.text("file_sha256"), f.text("reason"));
     }
   }
@@ -641,7 +642,7 @@ public sealed interface AuditRecord {
       return entry;
     }
 
-    static Recovery read(EntryFields f) throws AuditFormatException {
+    static Recovery read(JsonFields<AuditFormatException> f) throws AuditFormatException {
       return new Recovery(f.text("repaired_file"), f.integer("truncated_bytes"), f.integers("unfinished_decisions"));
     }
   }
@@ -669,7 +670,7 @@ public sealed interface AuditRecord {
       return typed(TYPE).put("file", file).put("length", length).put("root", root).put("tip", tip);
     }
 
-    static Retention read(EntryFields f) throws AuditFormatException {
+    static Retention read(JsonFields<AuditFormatException> f) throws AuditFormatException {
       return new Retention(f.text("file"), f.integer("length"), f.text("root"), f.text("tip"));
     }
   }
@@ -700,11 +701,11 @@ public sealed interface AuditRecord {
       return entry;
     }
 
-    static Checkpoint read(EntryFields f) throws AuditFormatException {
+    static Checkpoint read(JsonFields<AuditFormatException> f) throws AuditFormatException {
       long length = f.integer("length");
       String root = f.text("root");
       String tip = f.text("tip");
-      EntryFields key = f.object("key");
+      JsonFields<AuditFormatException> key = f.object("key");
       if (!key.text("kty").equals("OKP") || !key.text("crv").equals("Ed25519")) {
         throw new AuditFormatException(f.path("key") + ": expected an Ed25519 key (kty OKP, crv Ed25519)");
       }

@@ -36,14 +36,12 @@ public final class StrictJson {
   public static final int DEFAULT_MAX_DEPTH = 64;
 
   private final ObjectMapper mapper;
-  private final int maxDepth;
 
   public StrictJson() {
     this(DEFAULT_MAX_DEPTH);
   }
 
   public StrictJson(int maxDepth) {
-    this.maxDepth = maxDepth;
     JsonFactory factory =
         JsonFactory.builder()
             .enable(StreamReadFeature.STRICT_DUPLICATE_DETECTION)
@@ -60,10 +58,6 @@ public final class StrictJson {
             .enable(DeserializationFeature.USE_BIG_DECIMAL_FOR_FLOATS)
             .enable(DeserializationFeature.USE_BIG_INTEGER_FOR_INTS);
     this.mapper.configure(JsonParser.Feature.INCLUDE_SOURCE_IN_LOCATION, false);
-  }
-
-  public int maxDepth() {
-    return maxDepth;
   }
 
   /** The mapper behind this reader, for writing trees back out. Never use it to read. */

@@ -2,6 +2,7 @@ package dev.cmcp.verify.claim;
 
 import com.fasterxml.jackson.databind.node.JsonNodeFactory;
 import com.fasterxml.jackson.databind.node.ObjectNode;
+import dev.cmcp.verify.base.Base64Url;
 import dev.cmcp.verify.base.CanonicalJson;
 import java.security.GeneralSecurityException;
 import java.security.Signature;
@@ -36,7 +37,7 @@ public final class CheckpointSignature {
       Signature ed25519 = Signature.getInstance("Ed25519");
       ed25519.initVerify(key.publicKey());
       ed25519.update(signedBytes(epoch, length, root, tip));
-      return ed25519.verify(Base64Url.decode(signature, "signature", ClaimSignature.SIGNATURE_BYTES));
+      return ed25519.verify(Base64Url.decode(signature, ClaimSignature.SIGNATURE_BYTES, ClaimException.at("signature")));
     } catch (GeneralSecurityException | ClaimException e) {
       return false;
     }

@@ -1,5 +1,7 @@
 package dev.cmcp.verify.claim;
 
+import java.util.function.Function;
+
 /**
  * A claim, or a part of one, that cannot be read or does not verify. The message names the
  * field ({@code gateway.calls[2].inclusion_proof[0]: ...}) and what was expected.
@@ -9,5 +11,10 @@ public final class ClaimException extends Exception {
 
   public ClaimException(String message) {
     super(message);
+  }
+
+  /** The error for a reason found at {@code path}: {@code x: not base64url}. */
+  static Function<String, ClaimException> at(String path) {
+    return reason -> new ClaimException(path + ": " + reason);
   }
 }

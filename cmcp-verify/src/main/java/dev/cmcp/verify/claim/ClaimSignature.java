@@ -2,6 +2,7 @@ package dev.cmcp.verify.claim;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
+import dev.cmcp.verify.base.Base64Url;
 import dev.cmcp.verify.base.CanonicalJson;
 import java.security.GeneralSecurityException;
 import java.security.Signature;
@@ -38,7 +39,7 @@ public final class ClaimSignature {
     if (value == null || !value.isTextual()) {
       throw new ClaimException("signature: missing or not a string");
     }
-    byte[] signature = Base64Url.decode(value.asText(), FIELD, SIGNATURE_BYTES);
+    byte[] signature = Base64Url.decode(value.asText(), SIGNATURE_BYTES, ClaimException.at(FIELD));
     boolean valid;
     try {
       Signature ed25519 = Signature.getInstance("Ed25519");

@@ -1,6 +1,8 @@
 package dev.cmcp.verify.claim;
 
 import com.fasterxml.jackson.databind.JsonNode;
+import dev.cmcp.verify.base.Base64Url;
+import dev.cmcp.verify.base.JsonFields;
 import dev.cmcp.verify.base.StrictJson;
 import java.util.Set;
 
@@ -16,7 +18,7 @@ final class EvidenceDocument {
 
   /** The document, which must be an object whose {@code format} is {@code format}. */
   static JsonNode decode(String evidence, Platform platform, String format) throws ClaimException {
-    byte[] json = Base64Url.decode(evidence, PATH);
+    byte[] json = Base64Url.decode(evidence, ClaimException.at(PATH));
     JsonNode node;
     try {
       node = new StrictJson(4).parse(json);
@@ -38,7 +40,7 @@ final class EvidenceDocument {
   }
 
   /** The document's members, which must be exactly {@code names}. */
-  static JsonFields exactly(JsonNode document, Set<String> names) throws ClaimException {
-    return JsonFields.exactly(document, PATH, names);
+  static JsonFields<ClaimException> exactly(JsonNode document, Set<String> names) throws ClaimException {
+    return JsonFields.exactly(document, PATH, names, ClaimException::new);
   }
 }

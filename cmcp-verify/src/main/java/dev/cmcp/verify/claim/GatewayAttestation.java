@@ -4,6 +4,7 @@ import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.node.JsonNodeFactory;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.cmcp.verify.ClaimVerifier;
+import dev.cmcp.verify.base.JsonFields;
 import java.util.Objects;
 import java.util.Set;
 
@@ -28,7 +29,7 @@ public record GatewayAttestation(GatewayClaim.Trace trace, String signature) {
   /** Reads a parsed document; like a claim, only the verifier reads one it has not verified. */
   public static GatewayAttestation fromJson(JsonNode document, ClaimVerifier.Reading permit) throws ClaimException {
     Objects.requireNonNull(permit, "only ClaimVerifier reads an unverified attestation document");
-    JsonFields root = JsonFields.exactly(document, "", Set.of("trace", "binding", "report_data", "signature"));
+    JsonFields<ClaimException> root = JsonFields.exactly(document, "", Set.of("trace", "binding", "report_data", "signature"), ClaimException::new);
     GatewayClaim.Trace trace = GatewayClaim.readTraceOf(root);
     Binding binding = Binding.of(trace);
     JsonNode inputs = Binding.inputs(trace.policy().bundleHash(), trace.policy().catalogHash(),

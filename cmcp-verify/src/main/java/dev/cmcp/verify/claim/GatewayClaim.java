@@ -5,6 +5,7 @@ import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.JsonNodeFactory;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.cmcp.verify.ClaimVerifier;
+import dev.cmcp.verify.base.JsonFields;
 import java.util.ArrayList;
 import java.util.HashSet;
 import java.util.List;
@@ -64,7 +65,8 @@ public record GatewayClaim(Trace trace, Session gateway, String signature) {
      * provider hands the claim issuer must be this format before it is signed.
      */
     public static Attestation fromJson(JsonNode runtime) throws ClaimException {
-      return readAttestation(JsonFields.exactly(runtime, "trace.runtime", Set.of("platform", "assurance", "measurement", "evidence")));
+      return readAttestation(JsonFields.exactly(
+          runtime, "trace.runtime", Set.of("platform", "assurance", "measurement", "evidence"), ClaimException::new));
     }
   }
 
@@ -185,7 +187,7 @@ public record GatewayClaim(Trace trace, Session gateway, String signature) {
    */
   public static GatewayClaim fromJson(JsonNode claim, ClaimVerifier.Reading permit) throws ClaimException {
     Objects.requireNonNull(permit, "only ClaimVerifier reads an unverified claim");
-    JsonFields root = JsonFields.exactly(claim, "", Set.of("trace", "gateway", "signature"));
+    JsonFields<ClaimException> root = JsonFields.exactly(claim, "", Set.of("trace", "gateway", "signature"), ClaimException::new);
     Trace trace = readTraceOf(root);
     Session session = readSession(
         root.object("gateway", Set.of("session_id", "workflow_id", "audit_chain", "calls"), Set.of("principal")));
@@ -196,11 +198,11 @@ public record GatewayClaim(Trace trace, Session gateway, String signature) {
    * Reads {@code trace} of a claim or of an attestation document; {@code tls} is its one optional
    * member, so that claims of gateways without TLS read as before.
    */
-  static Trace readTraceOf(JsonFields parent) throws ClaimException {
+  static Trace readTraceOf(JsonFields<ClaimException> parent) throws ClaimException {
     return readTrace(parent.object("trace", Set.of("eat_profile", "iat", "exp", "runtime", "policy", "cnf"), Set.of("tls")));
   }
 
-  private static Trace readTrace(JsonFields trace) throws ClaimException {
+  private static Trace readTrace(JsonFields<ClaimException> trace) throws ClaimException {
     String profile = trace.text("eat_profile");
     if (!profile.equals(EAT_PROFILE)) {
       throw new ClaimException(trace.path("eat_profile") + ": this verifier reads \"" + EAT_PROFILE + "\", not \"" + profile + "\"");
@@ -211,12 +213,12 @@ public record GatewayClaim(Trace trace, Session gateway, String signature) {
       throw new ClaimException(trace.path("exp") + ": expires before it was issued (iat " + iat + ")");
     }
     Attestation attestation = readAttestation(trace.object("runtime", Set.of("platform", "assurance", "measurement", "evidence")));
-    JsonFields policy = trace.object("policy", Set.of("bundle_hash", "catalog_hash", "enforcement_mode"));
+    JsonFields<ClaimException> policy = trace.object("policy", Set.of("bundle_hash", "catalog_hash", "enforcement_mode"));
     Policy policyHashes = new Policy(
         policy.text("bundle_hash", SHA256_NOTATION, "sha256:<64 lower-case hex digits>"),
         policy.text("catalog_hash", SHA256_NOTATION, "sha256:<64 lower-case hex digits>"),
         policy.oneOf("enforcement_mode", Set.of("enforcing", "advisory", "silent")));
-    JsonFields cnf = trace.object("cnf", Set.of("jwk"));
+    JsonFields<ClaimException> cnf = trace.object("cnf", Set.of("jwk"));
     Jwk jwk = Jwk.fromJson(cnf.node("jwk"), cnf.path("jwk"));
     Optional<String> tlsSpki = trace.has("tls")
         ? Optional.of(trace.object("tls", Set.of("spki_sha256")).hexHash("spki_sha256"))
@@ -224,7 +226,7 @@ public record GatewayClaim(Trace trace, Session gateway, String signature) {
     return new Trace(iat, exp, attestation, policyHashes, jwk, tlsSpki);
   }
 
-  private static Attestation readAttestation(JsonFields runtime) throws ClaimException {
+  private static Attestation readAttestation(JsonFields<ClaimException> runtime) throws ClaimException {
     return new Attestation(
         Platform.fromJsonName(runtime.text("platform"), runtime.path("platform")),
         runtime.text("assurance"),
@@ -232,8 +234,8 @@ public record GatewayClaim(Trace trace, Session gateway, String signature) {
         runtime.text("evidence"));
   }
 
-  private static Session readSession(JsonFields gateway) throws ClaimException {
-    JsonFields chain = gateway.object("audit_chain", Set.of("epoch", "root", "tip", "length"));
+  private static Session readSession(JsonFields<ClaimException> gateway) throws ClaimException {
+    JsonFields<ClaimException> chain = gateway.object("audit_chain", Set.of("epoch", "root", "tip", "length"));
     AuditChain auditChain = new AuditChain(
         chain.text("epoch"), chain.hexHash("root"), chain.hexHash("tip"), chain.nonNegativeInteger("length"));
     List<JsonNode> items = gateway.array("calls");
@@ -248,7 +250,7 @@ public record GatewayClaim(Trace trace, Session gateway, String signature) {
     }
     Optional<Principal> principal = Optional.empty();
     if (gateway.has("principal")) {
-      JsonFields who = gateway.object("principal", Set.of("id", "method", "issuer"));
+      JsonFields<ClaimException> who = gateway.object("principal", Set.of("id", "method", "issuer"));
       principal = Optional.of(new Principal(who.text("id"), who.oneOf("method", Set.of("none", "shared_token", "agent_token", "oauth")),
           who.isNull("issuer") ? Optional.empty() : Optional.of(who.text("issuer"))));
     }
@@ -256,10 +258,10 @@ public record GatewayClaim(Trace trace, Session gateway, String signature) {
   }
 
   private static Call readCall(JsonNode node, String path, long chainLength) throws ClaimException {
-    JsonFields call = JsonFields.exactly(node, path, Set.of(
+    JsonFields<ClaimException> call = JsonFields.exactly(node, path, Set.of(
         "index", "tool", "decision", "enforced", "policies", "bundle_hash", "arguments_sha256", "result_sha256",
         "entry_sha256", "inclusion_proof", "outcome_index", "outcome_entry_sha256", "outcome_inclusion_proof"),
-        Set.of("approval"));
+        Set.of("approval"), ClaimException::new);
     long index = call.nonNegativeInteger("index");
     if (index >= chainLength) {
       throw new ClaimException(call.path("index") + ": entry " + index + " is beyond audit_chain.length " + chainLength);
@@ -290,7 +292,7 @@ public record GatewayClaim(Trace trace, Session gateway, String signature) {
             : Optional.empty());
   }
 
-  private static Optional<OutcomeEntry> readOutcome(JsonFields call, long decisionIndex, long chainLength) throws ClaimException {
+  private static Optional<OutcomeEntry> readOutcome(JsonFields<ClaimException> call, long decisionIndex, long chainLength) throws ClaimException {
     boolean indexNull = call.isNull("outcome_index");
     if (indexNull != call.isNull("outcome_entry_sha256") || indexNull != call.isNull("outcome_inclusion_proof")) {
       throw new ClaimException(call.path("outcome_index")

@@ -3,8 +3,10 @@ package dev.cmcp.verify.claim;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.node.JsonNodeFactory;
 import com.fasterxml.jackson.databind.node.ObjectNode;
+import dev.cmcp.verify.base.Base64Url;
 import dev.cmcp.verify.base.CanonicalJson;
 import dev.cmcp.verify.base.Digests;
+import dev.cmcp.verify.base.JsonFields;
 import java.security.GeneralSecurityException;
 import java.security.KeyFactory;
 import java.security.PublicKey;
@@ -30,7 +32,7 @@ public record Jwk(String x) {
 
   public Jwk {
     try {
-      Base64Url.decode(x, "x", KEY_BYTES);
+      Base64Url.decode(x, KEY_BYTES, ClaimException.at("x"));
     } catch (ClaimException e) {
       throw new IllegalArgumentException("Ed25519 JWK " + e.getMessage());
     }
@@ -50,11 +52,11 @@ public record Jwk(String x) {
   }
 
   static Jwk fromJson(JsonNode node, String path) throws ClaimException {
-    JsonFields jwk = JsonFields.exactly(node, path, FIELDS);
+    JsonFields<ClaimException> jwk = JsonFields.exactly(node, path, FIELDS, ClaimException::new);
     jwk.oneOf("kty", Set.of("OKP"));
     jwk.oneOf("crv", Set.of("Ed25519"));
     String x = jwk.text("x");
-    Base64Url.decode(x, jwk.path("x"), KEY_BYTES);
+    Base64Url.decode(x, KEY_BYTES, ClaimException.at(jwk.path("x")));
     return new Jwk(x);
   }
 
@@ -75,7 +77,7 @@ public record Jwk(String x) {
 
   /** The key as a JDK public key, for {@code Signature.getInstance("Ed25519")}. */
   public PublicKey publicKey() throws ClaimException {
-    byte[] raw = Base64Url.decode(x, "x", KEY_BYTES);
+    byte[] raw = Base64Url.decode(x, KEY_BYTES, ClaimException.at("x"));
     byte[] spki = Arrays.copyOf(SPKI_PREFIX, SPKI_PREFIX.length + KEY_BYTES);
     System.arraycopy(raw, 0, spki, SPKI_PREFIX.length, KEY_BYTES);
     try {

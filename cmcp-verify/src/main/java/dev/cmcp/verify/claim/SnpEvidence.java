@@ -1,5 +1,7 @@
 package dev.cmcp.verify.claim;
 
+import dev.cmcp.verify.base.Base64Url;
+import dev.cmcp.verify.base.JsonFields;
 import java.util.Arrays;
 import java.util.Set;
 
@@ -47,9 +49,9 @@ public record SnpEvidence(byte[] report, byte[] certificateTable) implements Pla
 
   /** Decodes {@code trace.runtime.evidence} of an SEV-SNP claim. */
   public static SnpEvidence decode(String evidence) throws ClaimException {
-    JsonFields fields = EvidenceDocument.exactly(EvidenceDocument.decode(evidence, Platform.SEV_SNP, FORMAT), FIELDS);
-    byte[] report = Base64Url.decode(fields.text("report"), fields.path("report"), REPORT_BYTES);
-    byte[] table = fields.isNull("certs") ? new byte[0] : Base64Url.decode(fields.text("certs"), fields.path("certs"));
+    JsonFields<ClaimException> fields = EvidenceDocument.exactly(EvidenceDocument.decode(evidence, Platform.SEV_SNP, FORMAT), FIELDS);
+    byte[] report = Base64Url.decode(fields.text("report"), REPORT_BYTES, ClaimException.at(fields.path("report")));
+    byte[] table = fields.isNull("certs") ? new byte[0] : Base64Url.decode(fields.text("certs"), ClaimException.at(fields.path("certs")));
     return new SnpEvidence(report, table);
   }
 }

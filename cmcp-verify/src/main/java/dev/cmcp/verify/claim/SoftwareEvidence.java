@@ -3,8 +3,10 @@ package dev.cmcp.verify.claim;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.node.JsonNodeFactory;
 import com.fasterxml.jackson.databind.node.ObjectNode;
+import dev.cmcp.verify.base.Base64Url;
 import dev.cmcp.verify.base.CanonicalJson;
 import dev.cmcp.verify.base.Digests;
+import dev.cmcp.verify.base.JsonFields;
 import dev.cmcp.verify.base.StrictJson;
 import java.io.ByteArrayOutputStream;
 import java.io.IOException;
@@ -76,14 +78,14 @@ public record SoftwareEvidence(String reportData, String measurement, long gener
 
   /** Decodes {@code trace.runtime.evidence} of a software claim. */
   public static SoftwareEvidence decode(String evidence) throws ClaimException {
-    byte[] json = Base64Url.decode(evidence, EVIDENCE_PATH);
+    byte[] json = Base64Url.decode(evidence, ClaimException.at(EVIDENCE_PATH));
     JsonNode node;
     try {
       node = new StrictJson(4).parse(json);
     } catch (StrictJson.MalformedJsonException e) {
       throw new ClaimException(EVIDENCE_PATH + ": not JSON (" + e.getMessage() + ")");
     }
-    JsonFields fields = JsonFields.exactly(node, EVIDENCE_PATH, FIELDS);
+    JsonFields<ClaimException> fields = JsonFields.exactly(node, EVIDENCE_PATH, FIELDS, ClaimException::new);
     String format = fields.text("format");
     if (!format.equals(FORMAT)) {
       throw new ClaimException(fields.path("format") + ": expected \"" + FORMAT + "\", found \"" + format + "\"");

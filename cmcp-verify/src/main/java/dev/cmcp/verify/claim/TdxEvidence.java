@@ -1,5 +1,7 @@
 package dev.cmcp.verify.claim;
 
+import dev.cmcp.verify.base.Base64Url;
+import dev.cmcp.verify.base.JsonFields;
 import java.util.Set;
 
 /**
@@ -28,8 +30,8 @@ public record TdxEvidence(byte[] quote) implements PlatformEvidence {
 
   /** Decodes {@code trace.runtime.evidence} of a TDX claim. */
   public static TdxEvidence decode(String evidence) throws ClaimException {
-    JsonFields fields = EvidenceDocument.exactly(EvidenceDocument.decode(evidence, Platform.TDX, FORMAT), FIELDS);
-    byte[] quote = Base64Url.decode(fields.text("quote"), fields.path("quote"));
+    JsonFields<ClaimException> fields = EvidenceDocument.exactly(EvidenceDocument.decode(evidence, Platform.TDX, FORMAT), FIELDS);
+    byte[] quote = Base64Url.decode(fields.text("quote"), ClaimException.at(fields.path("quote")));
     if (quote.length == 0) {
       throw new ClaimException(fields.path("quote") + ": empty");
     }

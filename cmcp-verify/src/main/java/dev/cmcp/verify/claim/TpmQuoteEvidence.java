@@ -1,5 +1,6 @@
 package dev.cmcp.verify.claim;
 
+import dev.cmcp.verify.base.Base64Url;
 import dev.cmcp.verify.evidence.tpm.TpmEvidence;
 import dev.cmcp.verify.evidence.tpm.TpmFormatException;
 
@@ -17,7 +18,7 @@ public record TpmQuoteEvidence(TpmEvidence quote) implements PlatformEvidence {
   public static TpmQuoteEvidence decode(String evidence) throws ClaimException {
     // The format first, so that another platform's evidence is named as such, as for every platform.
     EvidenceDocument.decode(evidence, Platform.TPM, TpmEvidence.FORMAT);
-    byte[] json = Base64Url.decode(evidence, EvidenceDocument.PATH);
+    byte[] json = Base64Url.decode(evidence, ClaimException.at(EvidenceDocument.PATH));
     try {
       return new TpmQuoteEvidence(TpmEvidence.fromJson(json));
     } catch (TpmFormatException e) {

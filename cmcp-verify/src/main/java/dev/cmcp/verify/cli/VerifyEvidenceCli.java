@@ -1,6 +1,7 @@
 package dev.cmcp.verify.cli;
 
 import com.fasterxml.jackson.databind.node.ObjectNode;
+import dev.cmcp.verify.base.Base64Url;
 import dev.cmcp.verify.base.BoundedRead;
 import dev.cmcp.verify.collateral.CollateralException;
 import dev.cmcp.verify.collateral.CollateralFetcher;
@@ -25,7 +26,6 @@ import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
 import java.time.Instant;
 import java.util.ArrayList;
-import java.util.Base64;
 import java.util.HexFormat;
 import java.util.List;
 import java.util.Locale;
@@ -229,7 +229,7 @@ public final class VerifyEvidenceCli {
     String text = new String(file, StandardCharsets.US_ASCII).strip();
     if (BASE64URL.matcher(text).matches()) {
       try {
-        return Base64.getUrlDecoder().decode(text);
+        return Base64Url.decode(text, IllegalArgumentException::new);
       } catch (IllegalArgumentException notBase64) {
         return file;
       }

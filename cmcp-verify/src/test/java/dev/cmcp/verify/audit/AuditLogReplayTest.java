@@ -145,7 +145,7 @@ class AuditLogReplayTest {
 
     Files.write(gateway.log(), AuditEntry.line(entry), StandardOpenOption.APPEND);
 
-    assertBroken(gateway.log(), 2, "entry.arguments: unknown member");
+    assertBroken(gateway.log(), 2, "entry.arguments: unknown field");
   }
 
   @Test

@@ -4,6 +4,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import com.fasterxml.jackson.databind.node.ObjectNode;
+import dev.cmcp.verify.base.Base64Url;
 import dev.cmcp.verify.base.Digests;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
@@ -37,7 +38,7 @@ class SoftwareEvidenceTest {
   void theEvidenceIsTheCanonicalJsonOfItsFields() throws Exception {
     ObjectNode runtime = SoftwareEvidence.create(BINDING, MEASUREMENT, Instant.ofEpochSecond(5));
 
-    String json = new String(Base64Url.decode(runtime.get("evidence").asText(), "evidence"), StandardCharsets.UTF_8);
+    String json = new String(Base64Url.decode(runtime.get("evidence").asText(), ClaimException.at("evidence")), StandardCharsets.UTF_8);
 
     assertThat(json).isEqualTo("{\"format\":\"cmcp-software-evidence-v1\",\"generated_at\":5,\"measurement\":\""
         + MEASUREMENT + "\",\"report_data\":\"" + BINDING.hex() + "\"}");

@@ -1,6 +1,7 @@
 package dev.cmcp.gateway.attest.tpm;
 
 import dev.cmcp.gateway.attest.AttestationException;
+import dev.cmcp.verify.base.Check;
 import dev.cmcp.verify.base.CheckStatus;
 import dev.cmcp.verify.base.Digests;
 import dev.cmcp.verify.evidence.tpm.AkCertificate;
@@ -145,7 +146,7 @@ public final class TpmAttester implements AutoCloseable {
         continue;
       }
       TpmReport report = TpmVerifier.verify(evidence.toJson(), Optional.of(binding), Optional.empty(), TpmTrust.notConfigured(), Instant.now());
-      Optional<TpmReport.Check> failed = report.checks().stream().filter(c -> c.status() == CheckStatus.FAIL).findFirst();
+      Optional<Check<TpmCheck>> failed = report.checks().stream().filter(c -> c.status() == CheckStatus.FAIL).findFirst();
       if (failed.isEmpty()) {
         return new TpmQuote(evidence, report.quote().orElseThrow().pcrDigest());
       }

@@ -3,6 +3,7 @@ package dev.cmcp.verify.evidence.tdx;
 import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.JsonNodeFactory;
 import com.fasterxml.jackson.databind.node.ObjectNode;
+import dev.cmcp.verify.base.Check;
 import dev.cmcp.verify.base.CheckStatus;
 import dev.cmcp.verify.evidence.EvidenceReport;
 import java.util.LinkedHashMap;
@@ -14,13 +15,11 @@ import java.util.Optional;
  * The outcome of checking one TDX quote: every named check with its status and reason, and the
  * TD's measurements (hex) when the quote could be parsed.
  */
-public record TdxReport(List<Check> checks, Optional<TdFields> fields) {
+public record TdxReport(List<Check<TdxCheck>> checks, Optional<TdFields> fields) {
 
   public TdxReport {
     checks = List.copyOf(checks);
   }
-
-  public record Check(TdxCheck name, CheckStatus status, String reason) {}
 
   /**
    * The TD report body's fields, lower-case hex. {@code tdAttributes}, {@code xfam} and
@@ -46,7 +45,7 @@ public record TdxReport(List<Check> checks, Optional<TdFields> fields) {
     }
   }
 
-  public Check check(TdxCheck name) {
+  public Check<TdxCheck> check(TdxCheck name) {
     return checks.stream()
         .filter(c -> c.name() == name)
         .findFirst()
@@ -100,7 +99,7 @@ public record TdxReport(List<Check> checks, Optional<TdFields> fields) {
     report.put("passed", passed());
     report.put("exit_code", exitCode());
     ArrayNode list = report.putArray("checks");
-    for (Check check : checks) {
+    for (Check<TdxCheck> check : checks) {
       list.addObject()
           .put("name", check.name().label())
           .put("status", check.status().label())
@@ -130,7 +129,7 @@ public record TdxReport(List<Check> checks, Optional<TdFields> fields) {
   /** One line per check ({@code PASS quote_signature  ...}), then the TD's measurements. */
   public String toText() {
     StringBuilder text = new StringBuilder();
-    for (Check check : checks) {
+    for (Check<TdxCheck> check : checks) {
       text.append(String.format("%-4s %-20s %s\n", check.status().name(), check.name().label(), check.reason()));
     }
     fields.ifPresent(f -> {

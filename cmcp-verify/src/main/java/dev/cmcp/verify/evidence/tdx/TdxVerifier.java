@@ -13,8 +13,8 @@ import static dev.cmcp.verify.evidence.tdx.TdxCheck.TCB_INFO;
 import static dev.cmcp.verify.evidence.tdx.TdxCheck.TCB_LEVEL;
 import static dev.cmcp.verify.evidence.tdx.TdxCheck.TD_DEBUG;
 
+import dev.cmcp.verify.base.Check;
 import dev.cmcp.verify.base.CheckStatus;
-import dev.cmcp.verify.evidence.tdx.TdxReport.Check;
 import dev.cmcp.verify.evidence.tdx.TdxReport.TdFields;
 import java.io.ByteArrayInputStream;
 import java.math.BigInteger;
@@ -81,11 +81,11 @@ public final class TdxVerifier {
     try {
       parsed = TdxQuote.parse(quote);
     } catch (TdxException e) {
-      List<Check> checks = new ArrayList<>();
+      List<Check<TdxCheck>> checks = new ArrayList<>();
       for (TdxCheck name : TdxCheck.values()) {
         checks.add(name == QUOTE_FORMAT
-            ? new Check(name, CheckStatus.FAIL, e.getMessage())
-            : new Check(name, CheckStatus.SKIP, "the quote could not be parsed"));
+            ? new Check<>(name, CheckStatus.FAIL, e.getMessage())
+            : new Check<>(name, CheckStatus.SKIP, "the quote could not be parsed"));
       }
       return new TdxReport(checks, Optional.empty());
     }
@@ -127,8 +127,8 @@ public final class TdxVerifier {
       outcomes.put(TCB_LEVEL, attempt(this::tcbLevel));
       outcomes.put(QE_IDENTITY, attempt(this::qeIdentity));
 
-      List<Check> checks = new ArrayList<>();
-      outcomes.forEach((name, outcome) -> checks.add(new Check(name, outcome.status(), outcome.reason())));
+      List<Check<TdxCheck>> checks = new ArrayList<>();
+      outcomes.forEach((name, outcome) -> checks.add(new Check<>(name, outcome.status(), outcome.reason())));
       return new TdxReport(checks, Optional.of(fields()));
     }
 

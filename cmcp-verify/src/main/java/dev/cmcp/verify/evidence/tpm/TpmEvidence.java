@@ -3,10 +3,10 @@ package dev.cmcp.verify.evidence.tpm;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.node.JsonNodeFactory;
 import com.fasterxml.jackson.databind.node.ObjectNode;
+import dev.cmcp.verify.base.Base64Url;
 import dev.cmcp.verify.base.CanonicalJson;
 import dev.cmcp.verify.base.StrictJson;
 import java.util.ArrayList;
-import java.util.Base64;
 import java.util.HashSet;
 import java.util.HexFormat;
 import java.util.List;
@@ -141,12 +141,12 @@ public record TpmEvidence(byte[] attest, byte[] signature, byte[] akPublic, List
   public byte[] toJson() {
     ObjectNode json = JsonNodeFactory.instance.objectNode();
     json.put("format", FORMAT);
-    json.put("attest", base64Url(attest));
-    json.put("signature", base64Url(signature));
-    json.put("ak_public", base64Url(akPublic));
+    json.put("attest", Base64Url.encode(attest));
+    json.put("signature", Base64Url.encode(signature));
+    json.put("ak_public", Base64Url.encode(akPublic));
     enrollment.ifPresent(e -> {
-      json.put("ak_certificate", base64Url(e.akCertificate()));
-      json.put("ek_certificate", base64Url(e.ekCertificate()));
+      json.put("ak_certificate", Base64Url.encode(e.akCertificate()));
+      json.put("ek_certificate", Base64Url.encode(e.ekCertificate()));
     });
     ObjectNode banks = json.putObject("pcrs");
     for (PcrValue pcr : pcrs) {
@@ -158,7 +158,7 @@ public record TpmEvidence(byte[] attest, byte[] signature, byte[] akPublic, List
 
   /** {@code trace.runtime.evidence}: base64url, without padding, of {@link #toJson()}. */
   public String toBase64Url() {
-    return base64Url(toJson());
+    return Base64Url.encode(toJson());
   }
 
   /**
@@ -241,20 +241,6 @@ public record TpmEvidence(byte[] attest, byte[] signature, byte[] akPublic, List
 
   /** base64url without padding, and only its one canonical spelling: no re-encoding of signed bytes. */
   private static byte[] bytes(JsonNode node, String field) throws TpmFormatException {
-    String text = text(node, field);
-    byte[] bytes;
-    try {
-      bytes = Base64.getUrlDecoder().decode(text);
-    } catch (IllegalArgumentException e) {
-      throw new TpmFormatException("evidence." + field + ": not base64url");
-    }
-    if (!base64Url(bytes).equals(text)) {
-      throw new TpmFormatException("evidence." + field + ": not canonical base64url without padding");
-    }
-    return bytes;
-  }
-
-  private static String base64Url(byte[] bytes) {
-    return Base64.getUrlEncoder().withoutPadding().encodeToString(bytes);
+    return Base64Url.decode(text(node, field), reason -> new TpmFormatException("evidence." + field + ": " + reason));
   }
 }

@@ -3,6 +3,7 @@ package dev.cmcp.verify.evidence.tpm;
 import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.JsonNodeFactory;
 import com.fasterxml.jackson.databind.node.ObjectNode;
+import dev.cmcp.verify.base.Check;
 import dev.cmcp.verify.base.CheckStatus;
 import dev.cmcp.verify.base.Verdict;
 import dev.cmcp.verify.evidence.EvidenceReport;
@@ -21,13 +22,11 @@ import java.util.Optional;
  * like software evidence: internally consistent, and bound to the claim, but not anchored to a
  * TPM manufacturer.
  */
-public record TpmReport(List<Check> checks, Optional<QuoteFields> quote) {
+public record TpmReport(List<Check<TpmCheck>> checks, Optional<QuoteFields> quote) {
 
   public TpmReport {
     checks = List.copyOf(checks);
   }
-
-  public record Check(TpmCheck name, CheckStatus status, String reason) {}
 
   /**
    * What the quote says, lower-case hex for byte strings.
@@ -52,7 +51,7 @@ public record TpmReport(List<Check> checks, Optional<QuoteFields> quote) {
       boolean safe,
       String firmwareVersion) {}
 
-  public Check check(TpmCheck name) {
+  public Check<TpmCheck> check(TpmCheck name) {
     return checks.stream()
         .filter(c -> c.name() == name)
         .findFirst()
@@ -103,7 +102,7 @@ public record TpmReport(List<Check> checks, Optional<QuoteFields> quote) {
     report.put("result", result().label());
     report.put("exit_code", exitCode());
     ArrayNode list = report.putArray("checks");
-    for (Check check : checks) {
+    for (Check<TpmCheck> check : checks) {
       list.addObject()
           .put("name", check.name().label())
           .put("status", check.status().label())
@@ -132,7 +131,7 @@ public record TpmReport(List<Check> checks, Optional<QuoteFields> quote) {
   /** One line per check ({@code PASS ak_signature  ...}), then the quote's main fields, then the result. */
   public String toText() {
     StringBuilder text = new StringBuilder();
-    for (Check check : checks) {
+    for (Check<TpmCheck> check : checks) {
       text.append(String.format("%-4s %-16s %s\n", check.status().name(), check.name().label(), check.reason()));
     }
     quote.ifPresent(q -> {

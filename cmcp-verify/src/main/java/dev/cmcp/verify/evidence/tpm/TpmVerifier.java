@@ -1,7 +1,7 @@
 package dev.cmcp.verify.evidence.tpm;
 
+import dev.cmcp.verify.base.Check;
 import dev.cmcp.verify.base.CheckStatus;
-import dev.cmcp.verify.evidence.tpm.TpmReport.Check;
 import dev.cmcp.verify.evidence.tpm.TpmReport.QuoteFields;
 import java.io.ByteArrayInputStream;
 import java.io.ByteArrayOutputStream;
@@ -74,15 +74,15 @@ public final class TpmVerifier {
     try {
       parsed = Parsed.of(evidenceJson);
     } catch (TpmFormatException e) {
-      List<Check> checks = new ArrayList<>();
+      List<Check<TpmCheck>> checks = new ArrayList<>();
       for (TpmCheck name : TpmCheck.values()) {
         checks.add(name == TpmCheck.ATTEST_FORMAT
-            ? new Check(name, CheckStatus.FAIL, e.getMessage())
-            : new Check(name, CheckStatus.SKIP, "the evidence could not be parsed"));
+            ? new Check<>(name, CheckStatus.FAIL, e.getMessage())
+            : new Check<>(name, CheckStatus.SKIP, "the evidence could not be parsed"));
       }
       return new TpmReport(checks, Optional.empty());
     }
-    Map<TpmCheck, Check> checks = new LinkedHashMap<>();
+    Map<TpmCheck, Check<TpmCheck>> checks = new LinkedHashMap<>();
     checks.put(TpmCheck.ATTEST_FORMAT, pass(TpmCheck.ATTEST_FORMAT, "TPM_ST_ATTEST_QUOTE from TPM_GENERATED_VALUE; "
         + parsed.signature.describe() + " signature; " + parsed.ak.key().describe() + " AK"));
     checks.put(TpmCheck.AK_ATTRIBUTES, akAttributes(parsed.ak));
@@ -129,9 +129,9 @@ public final class TpmVerifier {
    * AK's, and the EK certificate chains to a manufacturer root. Anchors given and no
    * certificates in the evidence is a failure: the auditor asked for an enrolled AK.
    */
-  private static Check akTrust(Parsed parsed, TpmTrust trust, Instant now) {
+  private static Check<TpmCheck> akTrust(Parsed parsed, TpmTrust trust, Instant now) {
     return switch (trust) {
-      case TpmTrust.NotConfigured none -> new Check(TpmCheck.AK_TRUST, CheckStatus.SKIP,
+      case TpmTrust.NotConfigured none -> new Check<>(TpmCheck.AK_TRUST, CheckStatus.SKIP,
           parsed.certificates.isPresent() ? NO_ANCHORS : AK_NOT_CERTIFIED);
       case TpmTrust.Anchors anchors -> parsed.certificates
           .map(certificates -> certified(parsed, certificates, anchors, now))
@@ -141,7 +141,7 @@ public final class TpmVerifier {
     };
   }
 
-  private static Check certified(Parsed parsed, Certificates certificates, TpmTrust.Anchors anchors, Instant now) {
+  private static Check<TpmCheck> certified(Parsed parsed, Certificates certificates, TpmTrust.Anchors anchors, Instant now) {
     List<String> akChain;
     AkCertificate.Binding binding;
     List<String> ekChain;
@@ -171,7 +171,7 @@ public final class TpmVerifier {
         + ekChain.get(ekChain.size() - 1));
   }
 
-  private static Check akAttributes(TpmtPublic ak) {
+  private static Check<TpmCheck> akAttributes(TpmtPublic ak) {
     List<String> missing = ak.missingAkAttributes();
     if (missing.isEmpty()) {
       return pass(TpmCheck.AK_ATTRIBUTES, "restricted signing key, fixedTPM, fixedParent, sensitiveDataOrigin");
@@ -180,7 +180,7 @@ public final class TpmVerifier {
         + " (a key that is not a restricted, TPM-bound signing key can sign data that only looks like a quote)");
   }
 
-  private static Check akSignature(Parsed parsed) {
+  private static Check<TpmCheck> akSignature(Parsed parsed) {
     TpmtSignature signature = parsed.signature;
     if (signature.hash() == TpmHash.SHA1) {
       return fail(TpmCheck.AK_SIGNATURE, "SHA-1 signatures are not accepted");
@@ -256,9 +256,9 @@ public final class TpmVerifier {
     return false;
   }
 
-  private static Check qualifyingData(TpmsAttest attest, Optional<byte[]> expectedBinding) {
+  private static Check<TpmCheck> qualifyingData(TpmsAttest attest, Optional<byte[]> expectedBinding) {
     if (expectedBinding.isEmpty()) {
-      return new Check(TpmCheck.QUALIFYING_DATA, CheckStatus.SKIP, "no expected binding given");
+      return new Check<>(TpmCheck.QUALIFYING_DATA, CheckStatus.SKIP, "no expected binding given");
     }
     byte[] expected = TpmHash.SHA256.digest(expectedBinding.get());
     if (MessageDigest.isEqual(expected, attest.extraData())) {
@@ -268,7 +268,7 @@ public final class TpmVerifier {
         + " is not SHA-256 of the expected binding (" + HEX.formatHex(expected) + ")");
   }
 
-  private static Check pcrDigest(Parsed parsed) {
+  private static Check<TpmCheck> pcrDigest(Parsed parsed) {
     TpmsAttest attest = parsed.attest;
     TpmHash hash = parsed.signature.hash();
     Map<String, byte[]> reported = new LinkedHashMap<>();
@@ -298,9 +298,9 @@ public final class TpmVerifier {
         + HEX.formatHex(digest) + ", the quote signed " + HEX.formatHex(attest.pcrDigest()));
   }
 
-  private static Check measurement(TpmsAttest attest, Optional<String> expectedMeasurement) {
+  private static Check<TpmCheck> measurement(TpmsAttest attest, Optional<String> expectedMeasurement) {
     if (expectedMeasurement.isEmpty()) {
-      return new Check(TpmCheck.MEASUREMENT, CheckStatus.SKIP, "no expected measurement given");
+      return new Check<>(TpmCheck.MEASUREMENT, CheckStatus.SKIP, "no expected measurement given");
     }
     String actual = HEX.formatHex(attest.pcrDigest());
     String expected = expectedMeasurement.get().toLowerCase(Locale.ROOT);
@@ -334,11 +334,11 @@ public final class TpmVerifier {
         .collect(Collectors.joining("+"));
   }
 
-  private static Check pass(TpmCheck name, String reason) {
-    return new Check(name, CheckStatus.PASS, reason);
+  private static Check<TpmCheck> pass(TpmCheck name, String reason) {
+    return new Check<>(name, CheckStatus.PASS, reason);
   }
 
-  private static Check fail(TpmCheck name, String reason) {
-    return new Check(name, CheckStatus.FAIL, reason);
+  private static Check<TpmCheck> fail(TpmCheck name, String reason) {
+    return new Check<>(name, CheckStatus.FAIL, reason);
   }
 }

@@ -3,6 +3,7 @@ package dev.cmcp.verify.evidence.tdx;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import com.code_intelligence.jazzer.junit.FuzzTest;
+import dev.cmcp.verify.base.Check;
 import dev.cmcp.verify.base.CheckStatus;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -52,7 +53,7 @@ class TdxVerifierFuzzTest {
   void anyQuoteGetsEveryCheckAndOnlyTheSignedReportVerifies(byte[] quote) {
     TdxReport report = verify(quote);
 
-    assertThat(report.checks()).extracting(TdxReport.Check::name).containsExactly(TdxCheck.values());
+    assertThat(report.checks()).extracting(Check::name).containsExactly(TdxCheck.values());
     if (holdsTheChain(report)) {
       assertThat(Arrays.equals(quote, 0, SIGNED_LENGTH, genuine, 0, SIGNED_LENGTH))
           .as("the chain to Intel's root held for an altered TD report").isTrue();

@@ -3,6 +3,7 @@ package dev.cmcp.verify.evidence.tpm;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import com.code_intelligence.jazzer.junit.FuzzTest;
+import dev.cmcp.verify.base.Check;
 import dev.cmcp.verify.base.CheckStatus;
 import dev.cmcp.verify.evidence.TrustStore;
 import java.time.Instant;
@@ -42,7 +43,7 @@ class TpmVerifierFuzzTest {
   void anyEvidenceGetsEveryCheckAndOnlyTheEnrolledAkIsTrusted(byte[] evidence) throws Exception {
     TpmReport report = verify(evidence);
 
-    assertThat(report.checks()).extracting(TpmReport.Check::name).containsExactly(TpmCheck.values());
+    assertThat(report.checks()).extracting(Check::name).containsExactly(TpmCheck.values());
     if (report.check(TpmCheck.AK_TRUST).status() == CheckStatus.PASS) {
       TpmEvidence read = TpmEvidence.fromJson(evidence);
       assertThat(read.akPublic()).as("ak_trust passed for another AK").isEqualTo(enrolled.akPublic());
