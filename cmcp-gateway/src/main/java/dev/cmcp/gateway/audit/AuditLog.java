@@ -119,6 +119,9 @@ public final class AuditLog implements AutoCloseable {
   private final Optional<ClaimSigner> checkpointSigner;
   /** Index of the last checkpoint entry; -1 before the first. */
   private long lastCheckpoint = -1;
+  /** Serialises the copies in {@code checkpoints/}; {@link #copiedThrough} is the newest kept. */
+  private final ReentrantLock copyLock = new ReentrantLock();
+  private long copiedThrough = -1;
   private Instant lastCheckpointAt;
 
   private AuditLog(
@@ -362,12 +365,13 @@ public final class AuditLog implements AutoCloseable {
 
   @Override
   public void close() {
+    Optional<Appended> checkpoint = Optional.empty();
     lock.lock();
     try {
       if (failure == null && !closed) {
         awaitDurable(entryHashes.size() - 1);
         if (checkpoints.enabled() && checkpointSigner.isPresent() && entryHashes.size() - 1 > lastCheckpoint) {
-          writeCheckpoint();
+          checkpoint = Optional.of(writeCheckpoint());
         }
       }
     } catch (IOException e) {
@@ -377,6 +381,7 @@ public final class AuditLog implements AutoCloseable {
       outcomeWaiting.signalAll();
       lock.unlock();
     }
+    checkpoint.ifPresent(this::keepCopy);
     if (checkpointTimer != null) {
       checkpointTimer.interrupt();
     }
@@ -395,20 +400,25 @@ public final class AuditLog implements AutoCloseable {
 
   private Appended appendDurably(AuditRecord record) throws AuditException {
     List<Member> members = members(record.toJson());
+    Appended appended;
+    Appended checkpoint = null;
     lock.lock();
     try {
-      Appended appended = append(members, null);
+      appended = append(members, null);
       awaitDurable(appended.index());
       if (checkpointDue()) {
-        writeCheckpoint();
+        checkpoint = writeCheckpoint();
       }
-      return appended;
     } catch (IOException e) {
       failure = failure == null ? e : failure;
       throw new AuditException("audit log " + file + " cannot record: " + describe(e), e);
     } finally {
       lock.unlock();
     }
+    if (checkpoint != null) {
+      keepCopy(checkpoint);
+    }
+    return appended;
   }
 
   /** Writes an entry without waiting for it to reach the disk; the outcome syncer or the next sync will. */
@@ -533,16 +543,20 @@ public final class AuditLog implements AutoCloseable {
     try {
       while (true) {
         Thread.sleep(CHECKPOINT_POLL);
+        Appended checkpoint = null;
         lock.lock();
         try {
           if (closed || failure != null) {
             return;
           }
           if (checkpointDue()) {
-            writeCheckpoint();
+            checkpoint = writeCheckpoint();
           }
         } finally {
           lock.unlock();
+        }
+        if (checkpoint != null) {
+          keepCopy(checkpoint);
         }
       }
     } catch (InterruptedException e) {
@@ -564,11 +578,11 @@ public final class AuditLog implements AutoCloseable {
   }
 
   /**
-   * Appends a checkpoint signing the chain as it stands, makes it durable, then keeps its line in
-   * {@code checkpoints/} beside the log (replaced in one rename), where a log cut back behind it
-   * is caught. Holds the lock.
+   * Appends a checkpoint signing the chain as it stands and makes it durable; the caller then
+   * keeps its line in {@code checkpoints/} ({@link #keepCopy}) after letting the lock go. Holds
+   * the lock. The checkpoint's {@code length} must be its own index, so it is signed here.
    */
-  private void writeCheckpoint() throws IOException {
+  private Appended writeCheckpoint() throws IOException {
     ClaimSigner signer = checkpointSigner.orElseThrow();
     int length = entryHashes.size();
     String root = hex(tree.root(length));
@@ -576,24 +590,43 @@ public final class AuditLog implements AutoCloseable {
     AuditRecord.Checkpoint checkpoint = new AuditRecord.Checkpoint(length, root, tip, signer.jwk(),
         signer.signCheckpoint(epoch, length, root, tip));
     Appended appended = append(members(checkpoint.toJson()), null);
-    awaitDurable(appended.index());
+    // Counted before the sync lets the lock go: otherwise every durable append that finds the
+    // trigger met while this one syncs writes a checkpoint of its own (under load, one per append).
     lastCheckpoint = appended.index();
     lastCheckpointAt = clock.instant();
+    awaitDurable(appended.index());
+    return appended;
+  }
+
+  /**
+   * Keeps a durable checkpoint's line in {@code checkpoints/} beside the log, replaced in one
+   * rename, where a log cut back behind it is caught. Outside the log's lock (the copy costs a
+   * file of its own and an fsync, which appends need not wait for); copies are made one at a time
+   * and never replace a newer one with an older one.
+   */
+  private void keepCopy(Appended checkpoint) {
+    copyLock.lock();
     try {
+      if (checkpoint.index() <= copiedThrough) {
+        return;
+      }
       Path folder = file.resolveSibling(AuditFolder.CHECKPOINTS);
       Files.createDirectories(folder);
       Path kept = folder.resolve(file.getFileName() + AuditFolder.CHECKPOINT_SUFFIX);
       Path temporary = folder.resolve(kept.getFileName() + ".tmp");
       try (FileOutputStream copy = new FileOutputStream(temporary.toFile())) {
-        copy.write(appended.canonical());
+        copy.write(checkpoint.canonical());
         copy.write('\n');
         copy.getFD().sync();
       }
       Files.move(temporary, kept, StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
+      copiedThrough = checkpoint.index();
     } catch (IOException e) {
       // The checkpoint is in the log; only its copy, which catches a log cut back behind it, is missing.
       System.getLogger("cmcp.audit").log(System.Logger.Level.WARNING,
-          "audit log: the copy of checkpoint " + appended.index() + " in " + AuditFolder.CHECKPOINTS + "/ failed: " + describe(e));
+          "audit log: the copy of checkpoint " + checkpoint.index() + " in " + AuditFolder.CHECKPOINTS + "/ failed: " + describe(e));
+    } finally {
+      copyLock.unlock();
     }
   }
 
