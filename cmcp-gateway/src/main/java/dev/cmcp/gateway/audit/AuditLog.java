@@ -1,6 +1,5 @@
 package dev.cmcp.gateway.audit;
 
-import com.fasterxml.jackson.databind.node.JsonNodeFactory;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.cmcp.verify.audit.AuditEntry;
 import dev.cmcp.verify.audit.AuditFolder;
@@ -18,9 +17,7 @@ import dev.cmcp.verify.audit.AuditRecord.RelayedAnswer;
 import dev.cmcp.verify.audit.AuditRecord.RelayedRequest;
 import dev.cmcp.verify.audit.MerkleTree;
 import dev.cmcp.verify.base.CanonicalJson;
-import dev.cmcp.verify.base.Digests;
 import dev.cmcp.verify.claim.ClaimSigner;
-import java.io.ByteArrayOutputStream;
 import java.io.FileOutputStream;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
@@ -28,6 +25,8 @@ import java.nio.file.FileSystemException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
+import java.security.MessageDigest;
+import java.security.NoSuchAlgorithmException;
 import java.security.SecureRandom;
 import java.time.Clock;
 import java.time.Duration;
@@ -36,7 +35,6 @@ import java.time.ZoneOffset;
 import java.time.format.DateTimeFormatter;
 import java.time.temporal.ChronoUnit;
 import java.util.ArrayList;
-import java.util.Arrays;
 import java.util.Comparator;
 import java.util.HexFormat;
 import java.util.List;
@@ -67,7 +65,6 @@ public final class AuditLog implements AutoCloseable {
 
   static final String FILE_PREFIX = "audit-";
   static final String FILE_SUFFIX = ".jsonl";
-  private static final JsonNodeFactory NODES = JsonNodeFactory.instance;
   static final DateTimeFormatter EPOCH_TIME = DateTimeFormatter.ofPattern("yyyyMMdd'T'HHmmss'Z'").withZone(ZoneOffset.UTC);
   /** Always three fraction digits: {@code Instant.toString} drops them on a whole second. */
   private static final DateTimeFormatter ENTRY_TIME =
@@ -92,6 +89,10 @@ public final class AuditLog implements AutoCloseable {
   private final List<byte[]> entryHashes = new ArrayList<>();
   private final MerkleTree tree = new MerkleTree();
   private long durableThrough = -1;
+  /** The hash of the last entry in hex, the next entry's {@code prev}; and the last entry time, formatted. */
+  private String lastHashHex;
+  private long entryTimeMillis;
+  private String entryTimeText;
   private boolean syncing;
   private IOException failure;
 
@@ -395,8 +396,8 @@ public final class AuditLog implements AutoCloseable {
     }
   }
 
-  /** An entry written: its index, hash, and line without the newline. */
-  private record Appended(long index, String hashHex, byte[] canonical) {}
+  /** An entry written: its index, hash, and line (its canonical form and a newline). */
+  private record Appended(long index, String hashHex, byte[] line) {}
 
   private Appended appendDurably(AuditRecord record) throws AuditException {
     List<Member> members = members(record.toJson());
@@ -474,14 +475,17 @@ public final class AuditLog implements AutoCloseable {
    */
   private record Member(String key, byte[] canonical) {}
 
+  /** The entry's own members in RFC 8785 form, in key order (by UTF-16 code units, as String.compareTo). */
   private static List<Member> members(ObjectNode body) {
-    List<Member> members = new ArrayList<>();
-    body.properties().forEach(field -> {
-      byte[] single = CanonicalJson.bytes(NODES.objectNode().set(field.getKey(), field.getValue()));
-      members.add(new Member(field.getKey(), Arrays.copyOfRange(single, 1, single.length - 1)));
-    });
+    List<Member> members = new ArrayList<>(body.size() + CHAIN_MEMBERS);
+    body.properties().forEach(field -> members.add(new Member(field.getKey(), CanonicalJson.member(field.getKey(), field.getValue()))));
+    members.sort(BY_KEY);
     return members;
   }
+
+  private static final Comparator<Member> BY_KEY = Comparator.comparing(Member::key);
+  /** {@code epoch}, {@code index}, {@code prev}, {@code time}: added to every entry under the lock. */
+  private static final int CHAIN_MEMBERS = 4;
 
   /**
    * A chain member whose value needs no escaping: an index, or a string of ASCII letters, digits
@@ -503,35 +507,73 @@ public final class AuditLog implements AutoCloseable {
         throw new IOException("an earlier write failed (" + describe(failure) + "); refusing to write more", failure);
       }
       long index = entryHashes.size();
-      byte[] previous = prev != null ? prev : entryHashes.get(entryHashes.size() - 1);
-      List<Member> members = new ArrayList<>(body);
-      members.add(plainMember("index", Long.toString(index), false));
-      members.add(plainMember("time", ENTRY_TIME.format(clock.instant()), true));
-      members.add(plainMember("epoch", epoch, true));
-      members.add(plainMember("prev", hex(previous), true));
-      // RFC 8785 orders members by the UTF-16 code units of their keys, as String.compareTo does.
-      members.sort(Comparator.comparing(Member::key));
-      ByteArrayOutputStream line = new ByteArrayOutputStream(512);
-      line.write('{');
+      String previous = prev != null ? hex(prev) : lastHashHex;
+      // Already in key order, as these four are among themselves: merged, not sorted, under the lock.
+      Member[] chain = {
+          plainMember("epoch", epoch, true),
+          plainMember("index", Long.toString(index), false),
+          plainMember("prev", previous, true),
+          plainMember("time", entryTime(), true)};
+      List<Member> members = new ArrayList<>(body.size() + chain.length);
+      int next = 0;
+      for (Member member : body) {
+        while (next < chain.length && chain[next].key().compareTo(member.key()) < 0) {
+          members.add(chain[next++]);
+        }
+        members.add(member);
+      }
+      while (next < chain.length) {
+        members.add(chain[next++]);
+      }
+      // The line: '{', the members separated by ',', '}', then '\n', which the hash leaves out.
+      int size = 2 + members.size();
+      for (Member member : members) {
+        size += member.canonical().length;
+      }
+      byte[] line = new byte[size];
+      int at = 0;
+      line[at++] = '{';
       for (int i = 0; i < members.size(); i++) {
         if (i > 0) {
-          line.write(',');
+          line[at++] = ',';
         }
-        line.writeBytes(members.get(i).canonical());
+        byte[] canonical = members.get(i).canonical();
+        System.arraycopy(canonical, 0, line, at, canonical.length);
+        at += canonical.length;
       }
-      line.write('}');
-      byte[] canonical = line.toByteArray();
-      line.write('\n');
-      out.write(line.toByteArray());
-      byte[] hash = Digests.sha256(canonical);
+      line[at++] = '}';
+      line[at] = '\n';
+      out.write(line);
+      MessageDigest sha256 = sha256();
+      sha256.update(line, 0, line.length - 1);
+      byte[] hash = sha256.digest();
       entryHashes.add(hash);
       tree.append(hash);
-      return new Appended(index, hex(hash), canonical);
+      lastHashHex = hex(hash);
+      return new Appended(index, lastHashHex, line);
     } catch (IOException e) {
       failure = failure == null ? e : failure;
       throw e;
     } finally {
       lock.unlock();
+    }
+  }
+
+  /** The entry time, formatted once per millisecond. Holds the lock. */
+  private String entryTime() {
+    long millis = clock.millis();
+    if (millis != entryTimeMillis || entryTimeText == null) {
+      entryTimeText = ENTRY_TIME.format(Instant.ofEpochMilli(millis));
+      entryTimeMillis = millis;
+    }
+    return entryTimeText;
+  }
+
+  private static MessageDigest sha256() {
+    try {
+      return MessageDigest.getInstance("SHA-256");
+    } catch (NoSuchAlgorithmException e) {
+      throw new IllegalStateException("the JDK has no SHA-256", e);
     }
   }
 
@@ -615,8 +657,7 @@ public final class AuditLog implements AutoCloseable {
       Path kept = folder.resolve(file.getFileName() + AuditFolder.CHECKPOINT_SUFFIX);
       Path temporary = folder.resolve(kept.getFileName() + ".tmp");
       try (FileOutputStream copy = new FileOutputStream(temporary.toFile())) {
-        copy.write(checkpoint.canonical());
-        copy.write('\n');
+        copy.write(checkpoint.line());
         copy.getFD().sync();
       }
       Files.move(temporary, kept, StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
