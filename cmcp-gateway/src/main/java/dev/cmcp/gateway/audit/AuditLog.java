@@ -35,7 +35,7 @@ import java.time.ZoneOffset;
 import java.time.format.DateTimeFormatter;
 import java.time.temporal.ChronoUnit;
 import java.util.ArrayList;
-import java.util.Comparator;
+import java.util.Collections;
 import java.util.HexFormat;
 import java.util.List;
 import java.util.Map;
@@ -473,17 +473,22 @@ public final class AuditLog implements AutoCloseable {
    * One member of an entry in RFC 8785 form ({@code "key":value}). An entry's own members are
    * canonicalised before the lock is taken, so that only the four chain members are made under it.
    */
-  private record Member(String key, byte[] canonical) {}
+  private record Member(String key, byte[] canonical) implements Comparable<Member> {
+    /** RFC 8785 orders members by the UTF-16 code units of their keys, as String.compareTo does. */
+    @Override
+    public int compareTo(Member other) {
+      return key.compareTo(other.key);
+    }
+  }
 
   /** The entry's own members in RFC 8785 form, in key order (by UTF-16 code units, as String.compareTo). */
   private static List<Member> members(ObjectNode body) {
     List<Member> members = new ArrayList<>(body.size() + CHAIN_MEMBERS);
     body.properties().forEach(field -> members.add(new Member(field.getKey(), CanonicalJson.member(field.getKey(), field.getValue()))));
-    members.sort(BY_KEY);
+    Collections.sort(members);
     return members;
   }
 
-  private static final Comparator<Member> BY_KEY = Comparator.comparing(Member::key);
   /** {@code epoch}, {@code index}, {@code prev}, {@code time}: added to every entry under the lock. */
   private static final int CHAIN_MEMBERS = 4;
 

@@ -42,6 +42,8 @@ final class BlockingPost {
     }
   }
 
+  private static final int READ_BUFFER = 16 * 1024;
+
   private final HttpURLConnection connection;
   private final AtomicBoolean calledOff = new AtomicBoolean();
   private Thread sender;
@@ -111,7 +113,9 @@ final class BlockingPost {
       InputStream in = status >= 400 ? connection.getErrorStream() : connection.getInputStream();
       if (in != null) {
         try (in) {
-          byte[] buffer = new byte[16 * 1024];
+          // A JSON answer says its length: no larger buffer than that (most answers are a few hundred bytes).
+          long length = connection.getContentLengthLong();
+          byte[] buffer = new byte[length > 0 && length < READ_BUFFER ? (int) length : READ_BUFFER];
           int read;
           while (!demand.cancelled && (read = in.read(buffer)) >= 0) {
             if (System.nanoTime() - deadlineNanos > 0) {
