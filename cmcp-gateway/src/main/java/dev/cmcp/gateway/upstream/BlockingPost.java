@@ -36,7 +36,8 @@ import java.util.concurrent.atomic.AtomicBoolean;
  * the connection. A connection is reused only after an answer framed by length or chunks was
  * read to its end, with no {@code Connection: close} and no conflicting framing. A request that
  * fails on a reused connection before any byte of the answer came back (the server had closed
- * it) is sent once more on a new connection, as {@code HttpURLConnection} did.
+ * it) is sent once more on a new connection, as {@code HttpURLConnection} did (the server may
+ * have closed its other idle connections at the same moment, so not on another kept one).
  */
 final class BlockingPost {
 
@@ -140,7 +141,7 @@ final class BlockingPost {
         if (calledOff.get()) {
           throw new CalledOff();
         }
-        KeepAliveSockets.Lease lease = sockets.take(millis);
+        KeepAliveSockets.Lease lease = sockets.take(millis, attempt > 0);
         boolean reusable = false;
         try {
           lease.timeout(millis);

@@ -70,8 +70,12 @@ final class KeepAliveSockets implements AutoCloseable {
     this.maxIdle = maxIdle;
   }
 
-  /** An idle connection, or a new one made within {@code connectMillis}. */
-  Lease take(int connectMillis) throws IOException {
+  /**
+   * An idle connection, or a new one made within {@code connectMillis}; only a new one when
+   * {@code fresh} (a request that found its kept connection closed by the server is sent again on
+   * a new one: the server may have closed the other idle ones too).
+   */
+  Lease take(int connectMillis, boolean fresh) throws IOException {
     long now = System.nanoTime();
     lock.lock();
     try {
@@ -79,7 +83,7 @@ final class KeepAliveSockets implements AutoCloseable {
         throw new IOException("the upstream's connections are closed");
       }
       Lease kept;
-      while ((kept = idle.pollFirst()) != null) {
+      while (!fresh && (kept = idle.pollFirst()) != null) {
         if (now - kept.idleSince < MAX_IDLE_NANOS) {
           kept.reused = true;
           return kept;

@@ -42,6 +42,8 @@ class BlockingPostTest {
   /** The requests the server read, each with the number of the connection it came on. */
   private final List<String> requests = new CopyOnWriteArrayList<>();
   private final List<Integer> connectionOfRequest = new CopyOnWriteArrayList<>();
+  /** The server's side of every connection it accepted. */
+  private final List<Socket> accepted = new CopyOnWriteArrayList<>();
   private Thread acceptor;
 
   @BeforeEach
@@ -54,6 +56,7 @@ class BlockingPostTest {
       while (!server.isClosed()) {
         try {
           Socket socket = server.accept();
+          accepted.add(socket);
           int number = ++connection;
           Thread.ofVirtual().start(() -> serve(socket, number));
         } catch (IOException e) {
@@ -196,6 +199,36 @@ class BlockingPostTest {
     assertThat(post("{}")).isEqualTo("{}");
     assertThat(post("{}")).isEqualTo("[1]");
     assertThat(connectionOfRequest).containsExactly(1, 1, 2);
+  }
+
+  @Test
+  void whenTheServerClosedEveryKeptConnectionTheRequestIsSentAgainOnANewOneNotOnAnotherKeptOne() throws Exception {
+    // Two requests at once leave two kept connections.
+    Thread first = Thread.ofVirtual().start(() -> assertThatNoException(() -> post("{}")));
+    Thread second = Thread.ofVirtual().start(() -> assertThatNoException(() -> post("{}")));
+    while (requests.size() < 2) {
+      Thread.sleep(10);
+    }
+    answers.add("HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\n{}");
+    answers.add("HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\n{}");
+    first.join();
+    second.join();
+    // As a server does with idle connections: all closed at once, without a request on them.
+    for (Socket socket : accepted) {
+      socket.close();
+    }
+    answers.add("HTTP/1.1 200 OK\r\nContent-Length: 3\r\n\r\n[2]");
+
+    assertThat(post("{}")).isEqualTo("[2]");
+    assertThat(connectionOfRequest).containsExactlyInAnyOrder(1, 2, 3);
+  }
+
+  private static void assertThatNoException(Callable<String> work) {
+    try {
+      assertThat(work.call()).isEqualTo("{}");
+    } catch (Exception e) {
+      throw new AssertionError(e);
+    }
   }
 
   @Test
