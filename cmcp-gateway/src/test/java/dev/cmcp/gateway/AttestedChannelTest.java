@@ -5,11 +5,11 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import dev.cmcp.gateway.tls.TlsTerminatingProxy;
-import dev.cmcp.verify.CheckName;
-import dev.cmcp.verify.ClaimVerifier;
-import dev.cmcp.verify.EvidencePolicy;
-import dev.cmcp.verify.VerificationOptions;
-import dev.cmcp.verify.VerificationReport;
+import dev.cmcp.verify.claim.CheckName;
+import dev.cmcp.verify.claim.ClaimVerifier;
+import dev.cmcp.verify.claim.EvidencePolicy;
+import dev.cmcp.verify.claim.VerificationOptions;
+import dev.cmcp.verify.claim.VerificationReport;
 import dev.cmcp.verify.base.CheckStatus;
 import dev.cmcp.verify.base.StrictJson;
 import dev.cmcp.verify.base.Verdict;

@@ -1,11 +1,11 @@
 package dev.cmcp.gateway.explorer;
 
 import com.fasterxml.jackson.databind.JsonNode;
-import dev.cmcp.verify.CheckName;
-import dev.cmcp.verify.ClaimVerifier;
-import dev.cmcp.verify.EvidencePolicy;
-import dev.cmcp.verify.VerificationOptions;
-import dev.cmcp.verify.VerificationReport;
+import dev.cmcp.verify.claim.CheckName;
+import dev.cmcp.verify.claim.ClaimVerifier;
+import dev.cmcp.verify.claim.EvidencePolicy;
+import dev.cmcp.verify.claim.VerificationOptions;
+import dev.cmcp.verify.claim.VerificationReport;
 import dev.cmcp.verify.audit.AuditLogReplay;
 import dev.cmcp.verify.base.BoundedRead;
 import dev.cmcp.verify.base.Check;

@@ -1,8 +1,8 @@
 package dev.cmcp.verify.channel;
 
-import dev.cmcp.verify.ClaimVerifier;
-import dev.cmcp.verify.VerificationOptions;
-import dev.cmcp.verify.VerificationReport;
+import dev.cmcp.verify.claim.ClaimVerifier;
+import dev.cmcp.verify.claim.VerificationOptions;
+import dev.cmcp.verify.claim.VerificationReport;
 import dev.cmcp.verify.claim.TlsKey;
 import java.io.ByteArrayOutputStream;
 import java.io.IOException;

@@ -4,7 +4,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import com.fasterxml.jackson.databind.node.JsonNodeFactory;
 import com.fasterxml.jackson.databind.node.ObjectNode;
-import dev.cmcp.verify.TestGateway;
+import dev.cmcp.verify.claim.TestGateway;
 import dev.cmcp.verify.base.Digests;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;

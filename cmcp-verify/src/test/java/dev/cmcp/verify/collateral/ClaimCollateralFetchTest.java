@@ -5,7 +5,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ObjectNode;
-import dev.cmcp.verify.TestGateway;
+import dev.cmcp.verify.claim.TestGateway;
 import dev.cmcp.verify.base.CanonicalJson;
 import dev.cmcp.verify.cli.VerifyCli;
 import java.io.ByteArrayOutputStream;

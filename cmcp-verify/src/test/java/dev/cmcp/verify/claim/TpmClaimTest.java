@@ -1,12 +1,12 @@
-package dev.cmcp.verify;
+package dev.cmcp.verify.claim;
 
-import static dev.cmcp.verify.CheckName.AUDIT_LOG;
-import static dev.cmcp.verify.CheckName.BINDING;
-import static dev.cmcp.verify.CheckName.EVIDENCE;
-import static dev.cmcp.verify.CheckName.FRESHNESS;
-import static dev.cmcp.verify.CheckName.INCLUSION_PROOFS;
-import static dev.cmcp.verify.CheckName.MEASUREMENT;
-import static dev.cmcp.verify.CheckName.SIGNATURE;
+import static dev.cmcp.verify.claim.CheckName.AUDIT_LOG;
+import static dev.cmcp.verify.claim.CheckName.BINDING;
+import static dev.cmcp.verify.claim.CheckName.EVIDENCE;
+import static dev.cmcp.verify.claim.CheckName.FRESHNESS;
+import static dev.cmcp.verify.claim.CheckName.INCLUSION_PROOFS;
+import static dev.cmcp.verify.claim.CheckName.MEASUREMENT;
+import static dev.cmcp.verify.claim.CheckName.SIGNATURE;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import com.fasterxml.jackson.databind.JsonNode;
@@ -15,8 +15,6 @@ import dev.cmcp.verify.base.Check;
 import dev.cmcp.verify.base.CheckStatus;
 import dev.cmcp.verify.base.Digests;
 import dev.cmcp.verify.base.Verdict;
-import dev.cmcp.verify.claim.Binding;
-import dev.cmcp.verify.claim.GatewayClaim;
 import dev.cmcp.verify.evidence.EvidenceReport;
 import dev.cmcp.verify.evidence.TrustStore;
 import dev.cmcp.verify.evidence.tpm.TestPki;
@@ -230,7 +228,7 @@ class TpmClaimTest {
 
   /** The fixture's quote, re-made over the binding of {@code claim} and signed by a software key posing as an AK. */
   private static TpmEvidence quoteOverBindingOf(ObjectNode claim) throws Exception {
-    GatewayClaim.Trace trace = GatewayClaim.fromJson(claim.deepCopy().put("signature", "AA"), new ClaimVerifier.Reading()).trace();
+    GatewayClaim.Trace trace = GatewayClaim.fromJson(claim.deepCopy().put("signature", "AA")).trace();
     Binding binding = Binding.of(trace);
     TpmEvidence real = TpmFixtures.evidence(TpmFixtures.ECC);
     TpmEvidence overBinding = new TpmEvidence(

@@ -1,15 +1,15 @@
-package dev.cmcp.verify;
+package dev.cmcp.verify.claim;
 
-import static dev.cmcp.verify.CheckName.AUDIT_LOG;
-import static dev.cmcp.verify.CheckName.BINDING;
-import static dev.cmcp.verify.CheckName.BUNDLE_HASH;
-import static dev.cmcp.verify.CheckName.CLAIM_FORMAT;
-import static dev.cmcp.verify.CheckName.EVIDENCE;
-import static dev.cmcp.verify.CheckName.FRESHNESS;
-import static dev.cmcp.verify.CheckName.INCLUSION_PROOFS;
-import static dev.cmcp.verify.CheckName.MEASUREMENT;
-import static dev.cmcp.verify.CheckName.SIGNATURE;
-import static dev.cmcp.verify.CheckName.TLS_KEY_BOUND;
+import static dev.cmcp.verify.claim.CheckName.AUDIT_LOG;
+import static dev.cmcp.verify.claim.CheckName.BINDING;
+import static dev.cmcp.verify.claim.CheckName.BUNDLE_HASH;
+import static dev.cmcp.verify.claim.CheckName.CLAIM_FORMAT;
+import static dev.cmcp.verify.claim.CheckName.EVIDENCE;
+import static dev.cmcp.verify.claim.CheckName.FRESHNESS;
+import static dev.cmcp.verify.claim.CheckName.INCLUSION_PROOFS;
+import static dev.cmcp.verify.claim.CheckName.MEASUREMENT;
+import static dev.cmcp.verify.claim.CheckName.SIGNATURE;
+import static dev.cmcp.verify.claim.CheckName.TLS_KEY_BOUND;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.node.JsonNodeFactory;
@@ -22,19 +22,8 @@ import dev.cmcp.verify.base.Check;
 import dev.cmcp.verify.base.CheckStatus;
 import dev.cmcp.verify.base.StrictJson;
 import dev.cmcp.verify.base.Verdict;
-import dev.cmcp.verify.claim.Binding;
-import dev.cmcp.verify.claim.ClaimException;
-import dev.cmcp.verify.claim.ClaimSignature;
-import dev.cmcp.verify.claim.GatewayAttestation;
-import dev.cmcp.verify.claim.GatewayClaim;
 import dev.cmcp.verify.claim.GatewayClaim.Call;
 import dev.cmcp.verify.claim.GatewayClaim.OutcomeEntry;
-import dev.cmcp.verify.claim.OpaqueEvidence;
-import dev.cmcp.verify.claim.PlatformEvidence;
-import dev.cmcp.verify.claim.SnpEvidence;
-import dev.cmcp.verify.claim.SoftwareEvidence;
-import dev.cmcp.verify.claim.TdxEvidence;
-import dev.cmcp.verify.claim.TpmQuoteEvidence;
 import dev.cmcp.verify.evidence.EvidenceReport;
 import dev.cmcp.verify.evidence.snp.SnpCheck;
 import dev.cmcp.verify.evidence.snp.SnpVerifier;
@@ -70,18 +59,8 @@ public final class ClaimVerifier {
    * the agent's: one issued up to this far in the agent's future is still fresh.
    */
   static final java.time.Duration ATTESTATION_CLOCK_SKEW = java.time.Duration.ofSeconds(60);
-  private static final Reading READING = new Reading();
 
   private ClaimVerifier() {}
-
-  /**
-   * The permission to read a claim's fields without verifying it, which {@link GatewayClaim}
-   * asks for: only this package makes one, so the library hands a claim's content to callers
-   * only as a {@link VerifiedClaim}, never from a raw parse.
-   */
-  public static final class Reading {
-    Reading() {}
-  }
 
   /**
    * A hardware platform's verifier run on the claim's evidence, with the claim's binding as the
@@ -139,7 +118,7 @@ public final class ClaimVerifier {
     GatewayClaim claim;
     try {
       json = new StrictJson().parse(claimBytes);
-      claim = GatewayClaim.fromJson(json, READING);
+      claim = GatewayClaim.fromJson(json);
     } catch (StrictJson.MalformedJsonException e) {
       return unreadable("the claim is not well-formed JSON: " + e.getMessage());
     } catch (ClaimException e) {
@@ -163,7 +142,7 @@ public final class ClaimVerifier {
     GatewayAttestation document;
     try {
       json = new StrictJson().parse(documentBytes);
-      document = GatewayAttestation.fromJson(json, READING);
+      document = GatewayAttestation.fromJson(json);
     } catch (StrictJson.MalformedJsonException e) {
       return unreadable("the attestation document is not well-formed JSON: " + e.getMessage());
     } catch (ClaimException e) {

@@ -1,12 +1,12 @@
-package dev.cmcp.verify;
+package dev.cmcp.verify.claim;
 
-import static dev.cmcp.verify.CheckName.AUDIT_LOG;
-import static dev.cmcp.verify.CheckName.BINDING;
-import static dev.cmcp.verify.CheckName.EVIDENCE;
-import static dev.cmcp.verify.CheckName.FRESHNESS;
-import static dev.cmcp.verify.CheckName.INCLUSION_PROOFS;
-import static dev.cmcp.verify.CheckName.MEASUREMENT;
-import static dev.cmcp.verify.CheckName.SIGNATURE;
+import static dev.cmcp.verify.claim.CheckName.AUDIT_LOG;
+import static dev.cmcp.verify.claim.CheckName.BINDING;
+import static dev.cmcp.verify.claim.CheckName.EVIDENCE;
+import static dev.cmcp.verify.claim.CheckName.FRESHNESS;
+import static dev.cmcp.verify.claim.CheckName.INCLUSION_PROOFS;
+import static dev.cmcp.verify.claim.CheckName.MEASUREMENT;
+import static dev.cmcp.verify.claim.CheckName.SIGNATURE;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import com.fasterxml.jackson.databind.JsonNode;

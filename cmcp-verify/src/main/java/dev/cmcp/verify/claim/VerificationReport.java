@@ -1,4 +1,4 @@
-package dev.cmcp.verify;
+package dev.cmcp.verify.claim;
 
 import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.JsonNodeFactory;
