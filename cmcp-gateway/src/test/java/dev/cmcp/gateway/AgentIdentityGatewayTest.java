@@ -4,12 +4,12 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
+import dev.cmcp.verify.base.CheckStatus;
+import dev.cmcp.verify.base.Digests;
 import dev.cmcp.verify.claim.ClaimVerifier;
 import dev.cmcp.verify.claim.EvidencePolicy;
 import dev.cmcp.verify.claim.VerificationOptions;
 import dev.cmcp.verify.claim.VerificationReport;
-import dev.cmcp.verify.base.CheckStatus;
-import dev.cmcp.verify.base.Digests;
 import java.io.ByteArrayOutputStream;
 import java.io.PrintStream;
 import java.net.URI;
