@@ -186,7 +186,7 @@ public final class Upstreams implements AutoCloseable {
   /**
    * {@code listener} hears each list change a server announces, as {@code (server, method)}:
    * {@code notifications/tools/list_changed} or {@code notifications/prompts/list_changed}, sent in
-   * any of the gateway's sessions with it, or on a 2026-07-28 server's listen stream while one is
+   * the server's shared session with the gateway (not in an agent's own), or on a 2026-07-28 server's listen stream while one is
    * watched ({@link #watchListChanges}). For as long as the gateway runs.
    */
   public void onListChanged(BiConsumer<String, String> listener) {
@@ -488,7 +488,12 @@ public final class Upstreams implements AutoCloseable {
     public void notification(String server, ObjectNode message) {
       String method = message.path("method").asText();
       if ("notifications/tools/list_changed".equals(method) || "notifications/prompts/list_changed".equals(method)) {
-        listChanged(server, method);
+        if (session.equals(SHARED_SESSION)) {
+          listChanged(server, method);
+        } else if ("notifications/tools/list_changed".equals(method)) {
+          // What changed in one agent's own upstream session is not told to others; the cached list is read again.
+          toolListVersions.get(server).incrementAndGet();
+        }
       } else if ("notifications/progress".equals(method)) {
         progress.deliver(server, message);
       } else if ("notifications/message".equals(method)) {
