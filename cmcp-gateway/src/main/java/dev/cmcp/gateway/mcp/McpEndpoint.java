@@ -179,9 +179,10 @@ public final class McpEndpoint {
    * Each URI of {@code notifications.resourceSubscriptions} is decided as {@code
    * resources/subscribe} is (as a read, audited) and the upstream subscribed; the
    * acknowledgment lists the URIs allowed, and the stream carries their updates, by URI only,
-   * each with {@code _meta."io.modelcontextprotocol/subscriptionId"}. List-change notifications
-   * are not offered (the gateway does not relay them in any revision), so the acknowledgment
-   * omits them. The subscriptions end when the stream does (the client leaves).
+   * each with {@code _meta."io.modelcontextprotocol/subscriptionId"}. {@code toolsListChanged} and
+   * {@code promptsListChanged} are honoured (acknowledged, and the servers' list changes relayed:
+   * {@link #listChanged}); the servers are listened to before the acknowledgment, so that a change
+   * made once the client has it is heard. The subscriptions end when the stream does (the client leaves).
    */
   public Listening listen(McpHttpRequest request) {
     JsonRpcMessage message;
