@@ -675,7 +675,7 @@ public final class McpEndpoint {
           yield McpHttpResponse.message(200,
               forAgent(session, toolCalls.getPrompt(rpc.id(), rpc.params(), session, request.workflowId(), request.requestId(), request.identity())));
         }
-        case "tasks/get", "tasks/result", "tasks/list", "tasks/cancel" -> tasks(rpc, session);
+        case "tasks/get", "tasks/result", "tasks/list", "tasks/cancel" -> tasks(rpc, request, toAgent);
         default -> McpHttpResponse.error(200, rpc.id(),
             JsonRpcError.of(JsonRpcError.METHOD_NOT_FOUND, "method not found: " + rpc.method() + notOffered(rpc.method())));
       };
@@ -688,12 +688,25 @@ public final class McpEndpoint {
    * A {@code tasks/*} request: served only in an MCP session the gateway offered tasks (MCP
    * 2025-11-25), for the tasks that session created; an unknown method anywhere else.
    */
-  private McpHttpResponse tasks(JsonRpcMessage.Request rpc, Optional<String> session) throws JsonRpcException {
-    if (session.isEmpty() || !sessions.find(session.get()).map(open -> TaskMethods.offeredTo(open.protocolVersion())).orElse(false)) {
+  private McpHttpResponse tasks(JsonRpcMessage.Request rpc, McpHttpRequest request, Optional<Consumer<ObjectNode>> toAgent)
+      throws JsonRpcException {
+    Optional<McpSession> open = request.sessionId().flatMap(sessions::find);
+    if (open.isEmpty() || !TaskMethods.offeredTo(open.get().protocolVersion())) {
       return McpHttpResponse.error(200, rpc.id(),
           JsonRpcError.of(JsonRpcError.METHOD_NOT_FOUND, "method not found: " + rpc.method() + notOffered(rpc.method())));
     }
-    return McpHttpResponse.message(200, toolCalls.tasks().handle(rpc.method(), rpc.id(), rpc.params(), session.get()));
+    String session = open.get().id();
+    // A tasks/result waits for the task's end, and an input_required task asks its questions meanwhile, as a call would.
+    try (CallStream stream = new CallStream(toAgent, open, () -> sessions.logLevel(session), agentRequests, toolCalls.audit(),
+        request.requestId())) {
+      Optional<CallInFlight> cancellable = Optional.of(new CallInFlight(session, rpc.id().toString()))
+          .filter(key -> callsInFlight.putIfAbsent(key, stream) == null);
+      try {
+        return McpHttpResponse.message(200, toolCalls.tasks().handle(rpc.method(), rpc.id(), rpc.params(), session, stream));
+      } finally {
+        cancellable.ifPresent(callsInFlight::remove);
+      }
+    }
   }
 
   /** An answer in the revision the session negotiated, which may be older than the upstream's. */

@@ -11,6 +11,7 @@ import dev.cmcp.gateway.policy.ActivePolicy;
 import dev.cmcp.gateway.redaction.Redaction;
 import dev.cmcp.gateway.redaction.RedactionReport;
 import dev.cmcp.gateway.redaction.ResponseRedactor;
+import dev.cmcp.gateway.upstream.AgentRelays;
 import dev.cmcp.gateway.upstream.UpstreamException;
 import dev.cmcp.gateway.upstream.Upstreams;
 import dev.cmcp.verify.audit.AuditRecord;
@@ -22,6 +23,7 @@ import java.lang.System.Logger.Level;
 import java.time.Instant;
 import java.util.Optional;
 import java.util.Set;
+import java.util.function.Consumer;
 import java.util.function.Supplier;
 
 /**
@@ -160,13 +162,20 @@ final class TaskMethods {
     return answer;
   }
 
-  /** {@code tasks/get}, {@code tasks/result}, {@code tasks/list} or {@code tasks/cancel} of session {@code session}. */
-  ObjectNode handle(String method, JsonNode id, ObjectNode params, String session) throws JsonRpcException {
+  /**
+   * {@code tasks/get}, {@code tasks/result}, {@code tasks/list} or {@code tasks/cancel} of session
+   * {@code session}.
+   *
+   * @param stream where the server's requests and log messages about the task reach the agent while
+   *     a {@code tasks/result} waits (an {@code input_required} task asks there), unless the creating
+   *     decision redacts; the agent may also call the wait off
+   */
+  ObjectNode handle(String method, JsonNode id, ObjectNode params, String session, CallStream stream) throws JsonRpcException {
     return switch (method) {
       case "tasks/list" -> list(id, params, session);
       case "tasks/get" -> status(id, find(id, params, session), "tasks/get");
       case "tasks/cancel" -> cancel(id, find(id, params, session));
-      case "tasks/result" -> result(id, find(id, params, session));
+      case "tasks/result" -> result(id, find(id, params, session), stream);
       default -> throw new IllegalArgumentException("not a tasks method: " + method);
     };
   }
@@ -184,7 +193,7 @@ final class TaskMethods {
 
   /** The task's status, asked of its server: {@code tasks/get}, or after a {@code tasks/cancel}. */
   private ObjectNode status(JsonNode id, TaskRegistry.Task task, String method) throws JsonRpcException {
-    ObjectNode answer = agentAnswer(task, id, ask(task, method, id));
+    ObjectNode answer = agentAnswer(task, id, ask(task, method, id, CallStream.none()));
     if (answer.get("result") instanceof ObjectNode result) {
       answer.set("result", view(result, task).orElseThrow(() -> malformed(task.server(), method, id)));
     }
@@ -216,7 +225,7 @@ final class TaskMethods {
     ArrayNode tasks = NODES.arrayNode();
     for (TaskRegistry.Task task : registry.of(session)) {
       try {
-        ObjectNode answer = ask(task, "tasks/get", id);
+        ObjectNode answer = ask(task, "tasks/get", id, CallStream.none());
         if (answer.get("result") instanceof ObjectNode result) {
           view(result, task).ifPresent(tasks::add);
         }
@@ -235,7 +244,7 @@ final class TaskMethods {
    * audited as another outcome of its decision (the digest of what is delivered, never the result).
    * Withheld when the bundle or catalog changed since the call was decided.
    */
-  private ObjectNode result(JsonNode id, TaskRegistry.Task task) throws JsonRpcException {
+  private ObjectNode result(JsonNode id, TaskRegistry.Task task, CallStream stream) throws JsonRpcException {
     Optional<String> stale = evidence.refusal();
     if (stale.isPresent()) {
       throw new JsonRpcException(JsonRpcError.withWord(JsonRpcError.INTERNAL_ERROR,
@@ -251,7 +260,7 @@ final class TaskMethods {
     }
     ObjectNode answer;
     try {
-      answer = agentAnswer(task, id, ask(task, "tasks/result", id));
+      answer = agentAnswer(task, id, ask(task, "tasks/result", id, stream));
     } catch (JsonRpcException e) {
       outcome(task, "upstream_error", Optional.empty(), Optional.empty(), id);
       throw e;
@@ -283,11 +292,19 @@ final class TaskMethods {
     return answer;
   }
 
-  /** Sends {@code method} for the task to its server, in its upstream session; the server's whole answer. */
-  private ObjectNode ask(TaskRegistry.Task task, String method, JsonNode id) throws JsonRpcException {
-    try {
+  /**
+   * Sends {@code method} for the task to its server, in its upstream session; the server's whole
+   * answer. Registered among the session's requests in flight, like every governed request, so that
+   * nothing the server sends meanwhile is taken for another call's; what it sends about this task
+   * reaches {@code stream} unless the creating decision redacts (only the result passes redaction).
+   */
+  // "try": the relay registration is held only for its scope (open while the request is in flight).
+  @SuppressWarnings("try")
+  private ObjectNode ask(TaskRegistry.Task task, String method, JsonNode id, CallStream stream) throws JsonRpcException {
+    AgentRelays.Relay relay = task.redaction().isEmpty() ? about(Optional.of(task.upstreamTaskId()), stream) : AgentRelays.Relay.NONE;
+    try (AgentRelays.Registration inFlight = upstreams.relays().open(task.server(), task.upstreamSession(), relay)) {
       return upstreams.connection(task.server(), task.upstreamSession())
-          .request(method, NODES.objectNode().put("taskId", task.upstreamTaskId()));
+          .request(method, NODES.objectNode().put("taskId", task.upstreamTaskId()), stream.cancellation());
     } catch (UpstreamException e) {
       LOG.log(Level.WARNING, "upstream failed", LogField.of("method", method), LogField.of("tool", task.tool()),
           LogField.of("error", e.getMessage()));
@@ -322,6 +339,32 @@ final class TaskMethods {
       view.put("pollInterval", poll.longValue());
     }
     return Optional.of(view);
+  }
+
+  /**
+   * {@code relay}, passing on only the server's messages that are about no task or, when {@code
+   * upstreamTaskId} is given, about that task ({@code _meta["io.modelcontextprotocol/related-task"]}):
+   * a message about a task is the task creator's, never that of a call that happens to be in flight.
+   */
+  static AgentRelays.Relay about(Optional<String> upstreamTaskId, AgentRelays.Relay relay) {
+    return new AgentRelays.Relay() {
+      @Override
+      public void log(ObjectNode notification) {
+        if (belongs(notification)) {
+          relay.log(notification);
+        }
+      }
+
+      @Override
+      public boolean ask(ObjectNode request, Consumer<ObjectNode> answer) {
+        return belongs(request) && relay.ask(request, answer);
+      }
+
+      private boolean belongs(ObjectNode message) {
+        JsonNode related = message.path("params").path("_meta").get(RELATED_TASK);
+        return related == null || (upstreamTaskId.isPresent() && upstreamTaskId.get().equals(related.path("taskId").asText(null)));
+      }
+    };
   }
 
   private static Optional<String> text(JsonNode node) {

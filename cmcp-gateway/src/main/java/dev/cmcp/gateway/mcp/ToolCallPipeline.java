@@ -847,7 +847,8 @@ public final class ToolCallPipeline {
     try (ProgressRoutes.Route route = agentToken == null ? null : upstreams.progress().open(server,
             notification -> stream.progress(progressForAgent(notification, agentToken, redaction)));
         AgentRelays.Registration inFlight =
-            upstreams.relays().open(server, upstreamSession, redaction.isEmpty() ? stream : AgentRelays.Relay.NONE)) {
+            upstreams.relays().open(server, upstreamSession,
+                redaction.isEmpty() ? TaskMethods.about(Optional.empty(), stream) : AgentRelays.Relay.NONE)) {
       ObjectNode params = request.forwardParams();
       if (route != null) {
         params = params.deepCopy();

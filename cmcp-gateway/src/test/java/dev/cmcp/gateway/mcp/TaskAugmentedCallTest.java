@@ -3,8 +3,10 @@ package dev.cmcp.gateway.mcp;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.cmcp.gateway.catalog.CatalogTool;
 import dev.cmcp.gateway.config.EnforcementMode;
+import dev.cmcp.gateway.upstream.AgentRelays;
 import dev.cmcp.verify.base.CanonicalJson;
 import dev.cmcp.verify.base.Digests;
 import java.nio.charset.StandardCharsets;
@@ -12,6 +14,8 @@ import java.nio.file.Path;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
@@ -60,8 +64,13 @@ class TaskAugmentedCallTest {
 
   /** Opens a session of {@code version}; returns its Mcp-Session-Id. */
   private String open(String version) {
+    return open(version, "{}");
+  }
+
+  private String open(String version, String capabilities) {
     McpHttpResponse opened = gateway.send(Optional.empty(), "{\"jsonrpc\":\"2.0\",\"id\":1,\"method\":\"initialize\",\"params\":"
-        + "{\"protocolVersion\":\"" + version + "\",\"capabilities\":{},\"clientInfo\":{\"name\":\"t\",\"version\":\"1\"}}}");
+        + "{\"protocolVersion\":\"" + version + "\",\"capabilities\":" + capabilities
+        + ",\"clientInfo\":{\"name\":\"t\",\"version\":\"1\"}}}");
     return Optional.ofNullable(opened.headers().get("Mcp-Session-Id")).orElseThrow(() -> new AssertionError(opened.toString()));
   }
 
@@ -233,6 +242,59 @@ class TaskAugmentedCallTest {
     assertThat(answer.at("/result/content/0/text").asText()).contains("hi");
     JsonNode stateless = send(Optional.empty(), "tools/call", "{\"name\":\"everything.echo\",\"arguments\":{\"message\":\"hi\"}" + TASK + "}");
     assertThat(stateless.at("/result/content/0/text").asText()).contains("hi");
+  }
+
+  @Test
+  void anInputRequiredTaskAsksTheCreatingAgentDuringTasksResult() throws Exception {
+    String session = open(NEWEST, "{\"elicitation\":{}}");
+    JsonNode answer = send(Optional.of(session), "tools/call",
+        "{\"name\":\"everything.research\",\"arguments\":{\"topic\":\"tides\",\"ambiguous\":true}" + TASK + "}");
+    String taskId = answer.at("/result/task/taskId").asText();
+    CompletableFuture<ObjectNode> asked = new CompletableFuture<>();
+    CompletableFuture<JsonNode> result = CompletableFuture.supplyAsync(() -> gateway.endpoint.post(new McpHttpRequest(
+        Optional.of(session), Optional.empty(), Optional.empty(),
+        ("{\"jsonrpc\":\"2.0\",\"id\":9,\"method\":\"tasks/result\",\"params\":{\"taskId\":\"" + taskId + "\"}}")
+            .getBytes(StandardCharsets.UTF_8)), asked::complete).body().orElseThrow());
+    ObjectNode question = asked.get(30, TimeUnit.SECONDS);
+    assertThat(question.path("method").asText()).as(question.toString()).isEqualTo("elicitation/create");
+    assertThat(question.path("id").asText()).startsWith("cmcp-request-");
+    McpHttpResponse accepted = gateway.send(Optional.of(session), "{\"jsonrpc\":\"2.0\",\"id\":" + question.get("id")
+        + ",\"result\":{\"action\":\"accept\",\"content\":{\"interpretation\":\"historical\"}}}");
+    assertThat(accepted.status()).isEqualTo(202);
+    JsonNode delivered = result.get(30, TimeUnit.SECONDS);
+    assertThat(delivered.at("/result/content/0/text").asText()).as(delivered.toString()).contains("historical");
+    assertThat(entries("relayed_request")).hasSize(1);
+    assertThat(entries("relayed_answer").getFirst().path("answer").asText()).isEqualTo("result");
+  }
+
+  @Test
+  void aServersMessageAboutATaskReachesOnlyThatTasksWait() throws Exception {
+    List<String> heard = new java.util.ArrayList<>();
+    AgentRelays.Relay agent = new AgentRelays.Relay() {
+      @Override
+      public void log(ObjectNode notification) {
+        heard.add(notification.path("params").path("data").asText());
+      }
+
+      @Override
+      public boolean ask(ObjectNode request, java.util.function.Consumer<ObjectNode> reply) {
+        heard.add(request.path("method").asText());
+        return true;
+      }
+    };
+    ObjectNode plain = (ObjectNode) GatewayUnderTest.JSON.parse(
+        "{\"method\":\"elicitation/create\",\"params\":{}}".getBytes(StandardCharsets.UTF_8));
+    ObjectNode ofTaskOne = (ObjectNode) GatewayUnderTest.JSON.parse(("{\"method\":\"elicitation/create\",\"params\":{\"_meta\":"
+        + "{\"io.modelcontextprotocol/related-task\":{\"taskId\":\"one\"}}}}").getBytes(StandardCharsets.UTF_8));
+    AgentRelays.Relay call = TaskMethods.about(Optional.empty(), agent);
+    AgentRelays.Relay waitForTwo = TaskMethods.about(Optional.of("two"), agent);
+    AgentRelays.Relay waitForOne = TaskMethods.about(Optional.of("one"), agent);
+    assertThat(call.ask(plain, reply -> { })).isTrue();
+    // A call in flight is never asked a task's question, nor a wait for another task.
+    assertThat(call.ask(ofTaskOne, reply -> { })).isFalse();
+    assertThat(waitForTwo.ask(ofTaskOne, reply -> { })).isFalse();
+    assertThat(waitForOne.ask(ofTaskOne, reply -> { })).isTrue();
+    assertThat(heard).hasSize(2);
   }
 
   @Test
