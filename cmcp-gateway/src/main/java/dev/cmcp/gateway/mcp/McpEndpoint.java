@@ -550,6 +550,7 @@ public final class McpEndpoint {
     if (!sessions.usableBy(sessionId.get(), identity.owner()) || sessions.end(sessionId.get()).isEmpty()) {
       return sessionNotFound(null, sessionId.get());
     }
+    toolCalls.tasks().registry().endSession(sessionId.get());
     // The session's own upstream sessions end with it; only a shared one is told of its leaving.
     subscriptions.endSession(sessionId.get()).stream()
         .filter(key -> key.session().equals(Upstreams.SHARED_SESSION))
@@ -674,11 +675,37 @@ public final class McpEndpoint {
           yield McpHttpResponse.message(200,
               forAgent(session, toolCalls.getPrompt(rpc.id(), rpc.params(), session, request.workflowId(), request.requestId(), request.identity())));
         }
+        case "tasks/get", "tasks/result", "tasks/list", "tasks/cancel" -> tasks(rpc, request, toAgent);
         default -> McpHttpResponse.error(200, rpc.id(),
             JsonRpcError.of(JsonRpcError.METHOD_NOT_FOUND, "method not found: " + rpc.method() + notOffered(rpc.method())));
       };
     } catch (JsonRpcException e) {
       return McpHttpResponse.error(e);
+    }
+  }
+
+  /**
+   * A {@code tasks/*} request: served only in an MCP session the gateway offered tasks (MCP
+   * 2025-11-25), for the tasks that session created; an unknown method anywhere else.
+   */
+  private McpHttpResponse tasks(JsonRpcMessage.Request rpc, McpHttpRequest request, Optional<Consumer<ObjectNode>> toAgent)
+      throws JsonRpcException {
+    Optional<McpSession> open = request.sessionId().flatMap(sessions::find);
+    if (open.isEmpty() || !TaskMethods.offeredTo(open.get().protocolVersion())) {
+      return McpHttpResponse.error(200, rpc.id(),
+          JsonRpcError.of(JsonRpcError.METHOD_NOT_FOUND, "method not found: " + rpc.method() + notOffered(rpc.method())));
+    }
+    String session = open.get().id();
+    // A tasks/result waits for the task's end, and an input_required task asks its questions meanwhile, as a call would.
+    try (CallStream stream = new CallStream(toAgent, open, () -> sessions.logLevel(session), agentRequests, toolCalls.audit(),
+        request.requestId())) {
+      Optional<CallInFlight> cancellable = Optional.of(new CallInFlight(session, rpc.id().toString()))
+          .filter(key -> callsInFlight.putIfAbsent(key, stream) == null);
+      try {
+        return McpHttpResponse.message(200, toolCalls.tasks().handle(rpc.method(), rpc.id(), rpc.params(), session, stream));
+      } finally {
+        cancellable.ifPresent(callsInFlight::remove);
+      }
     }
   }
 
@@ -716,7 +743,8 @@ public final class McpEndpoint {
       Optional<CallInFlight> cancellable = session.map(id -> new CallInFlight(id, rpc.id().toString()))
           .filter(key -> callsInFlight.putIfAbsent(key, stream) == null);
       try {
-        return toolCalls.call(rpc.id(), rpc.params(), session, request.workflowId(), request.requestId(), stream, request.identity());
+        return toolCalls.call(rpc.id(), rpc.params(), session, request.workflowId(), request.requestId(), stream, request.identity(),
+            open.map(s -> TaskMethods.offeredTo(s.protocolVersion())).orElse(false));
       } finally {
         cancellable.ifPresent(callsInFlight::remove);
       }
@@ -752,8 +780,8 @@ public final class McpEndpoint {
   /** Why a method the gateway does not serve is missing, where clients may expect it; empty otherwise. */
   private static String notOffered(String method) {
     return method.startsWith("tasks/")
-        ? " (the gateway offers no tasks: it declares no tasks capability and runs a tools/call that asks for a task as a"
-            + " normal call)"
+        ? " (the gateway offers tasks only in an MCP session initialized with protocol version " + TaskMethods.REVISION
+            + ", to the session that created them; the 2026-07-28 tasks extension is not offered)"
         : "";
   }
 
@@ -801,6 +829,10 @@ public final class McpEndpoint {
     capabilities.putObject("logging");
     // Asked of the server that offers the prompt or template, if the policy lets the caller use it.
     capabilities.putObject("completions");
+    if (TaskMethods.offeredTo(version)) {
+      // Task-augmented tools/call of tools whose servers run them as tasks; tasks/* for the session's own tasks.
+      capabilities.set("tasks", TaskMethods.capability());
+    }
     result.putObject("serverInfo").put("name", "cmcp-gateway").put("title", "cMCP gateway").put("version", gatewayVersion);
     result.put("instructions",
         "Tool calls, resource reads and prompts through this gateway are checked against a Cedar policy bundle and audited.");

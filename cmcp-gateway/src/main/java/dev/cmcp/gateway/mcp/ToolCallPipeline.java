@@ -134,6 +134,7 @@ public final class ToolCallPipeline {
   private final Optional<GatewayMetrics> metrics;
   private final DenyResponse denyResponse;
   private final CallControls controls;
+  private final TaskMethods tasks;
 
   /** @param audit the audit log, empty in silent mode, where nothing is written */
   public ToolCallPipeline(
@@ -182,6 +183,7 @@ public final class ToolCallPipeline {
     this.metrics = metrics;
     this.discovery = new Discovery(upstreams, policies, pins, new ResourceRoutes(), mode == EnforcementMode.ENFORCING, clock);
     this.completions = new Completions(upstreams, policies, mode == EnforcementMode.ENFORCING, clock);
+    this.tasks = new TaskMethods(new TaskRegistry(clock), upstreams, audit, policies, evidence, listener);
   }
 
   private static Supplier<ActivePolicy> fixed(ActivePolicy policy) {
@@ -201,6 +203,11 @@ public final class ToolCallPipeline {
   /** How long a person, or a 2026-07-28 client's retry, has to answer a question put during a call. */
   java.time.Duration answerTimeout() {
     return controls.approvalTimeout();
+  }
+
+  /** MCP 2025-11-25 tasks created by the calls of this pipeline, served to their creating sessions. */
+  TaskMethods tasks() {
+    return tasks;
   }
 
   /** Argument completions, governed like the list methods by the same policy. */
@@ -228,6 +235,17 @@ public final class ToolCallPipeline {
   /** As above, for a call sent by {@code identity}: its principal and the workflows it may declare. */
   ObjectNode call(JsonNode id, ObjectNode params, Optional<String> transportSession, Optional<String> workflowHeader,
       Optional<String> requestId, CallStream stream, Identity identity) throws JsonRpcException {
+    return call(id, params, transportSession, workflowHeader, requestId, stream, identity, false);
+  }
+
+  /**
+   * As above; {@code tasksOffered} when the call comes in an MCP session the gateway offered tasks
+   * ({@link TaskMethods#offeredTo}): then a call with {@code params.task} of a tool whose server
+   * runs it as a task is forwarded with its task, and the task the server creates is recorded for
+   * this session. Otherwise, or for a tool that does not support tasks, the call runs normally.
+   */
+  ObjectNode call(JsonNode id, ObjectNode params, Optional<String> transportSession, Optional<String> workflowHeader,
+      Optional<String> requestId, CallStream stream, Identity identity, boolean tasksOffered) throws JsonRpcException {
     refuseWhileEvidenceIsStale(id);
     refuseOversized(id, params, "tools/call", "name", MAX_NAME_BYTES, transportSession, requestId);
     ActivePolicy active = policies.get();
@@ -244,7 +262,28 @@ public final class ToolCallPipeline {
       return govern(request, workflowNotAllowed(caller), stream);
     }
     Optional<PolicyDecision.Deny> changed = tool.isPresent() ? pinMismatch(request, tool.get()) : Optional.empty();
-    return govern(request, changed.isPresent() ? changed.get() : decide(request, target), stream);
+    PolicyDecision decision = changed.isPresent() ? changed.get() : decide(request, target);
+    if (tasksOffered && transportSession.isPresent() && params.get("task") instanceof ObjectNode asked && tool.isPresent()
+        && runsAsTask(request, tool.get())) {
+      ObjectNode task = TaskMethods.forwardedTask(id, asked);
+      try (TaskRegistry.Reservation room = tasks.registry().reserve(transportSession.get()).orElseThrow(() ->
+          new JsonRpcException(JsonRpcError.withWord(JsonRpcError.INVALID_REQUEST, "too many tasks are kept for this session ("
+              + TaskRegistry.MAX_PER_SESSION + " per session, " + TaskRegistry.MAX_TASKS + " in all); fetch or cancel one, or "
+              + "call the tool without a task", "too_many_tasks"), id, 200))) {
+        forward.set("task", task);
+        return govern(request, decision, stream, Optional.of(room));
+      }
+    }
+    return govern(request, decision, stream);
+  }
+
+  /** Whether the server offers the tool as a task ({@code execution.taskSupport} optional or required). */
+  private boolean runsAsTask(Governed request, CatalogTool tool) throws JsonRpcException {
+    try {
+      return upstreams.tool(tool.server(), tool.upstreamName()).map(TaskMethods::supportsTasks).orElse(false);
+    } catch (UpstreamException e) {
+      throw UpstreamErrors.toJsonRpc(e, request.id());
+    }
   }
 
   /** A {@code resources/read}, routed to the one catalog server that offers the URI. */
@@ -485,8 +524,17 @@ public final class ToolCallPipeline {
     return govern(request, decision, CallStream.none());
   }
 
-  /** The steps every governed request shares, once its target and decision are known. */
-  private ObjectNode govern(Governed request, PolicyDecision policyDecision, CallStream stream) throws JsonRpcException {
+  private ObjectNode govern(Governed request, PolicyDecision decision, CallStream stream) throws JsonRpcException {
+    return govern(request, decision, stream, Optional.empty());
+  }
+
+  /**
+   * The steps every governed request shares, once its target and decision are known.
+   *
+   * @param task room for the task a task-augmented call may create; empty for any other request
+   */
+  private ObjectNode govern(Governed request, PolicyDecision policyDecision, CallStream stream,
+      Optional<TaskRegistry.Reservation> task) throws JsonRpcException {
     long started = System.nanoTime();
     Optional<RateLimits.Exceeded> overLimit = overRateLimit(request, policyDecision);
     PolicyDecision limited = overLimit.isEmpty() ? policyDecision : new PolicyDecision.Deny(policyDecision.policyIds(),
@@ -515,7 +563,7 @@ public final class ToolCallPipeline {
       listener.recorded(request.caller().sessionId());
       return refused(request, (PolicyDecision.Deny) decision, overLimit);
     }
-    ObjectNode answer = forward(request, decision.redaction(), decisionAt, stream);
+    ObjectNode answer = forward(request, decision.redaction(), decisionAt, stream, task);
     listener.recorded(request.caller().sessionId());
     answer.set("id", request.id());
     // Allowed calls are logged at DEBUG only: the audit log and /metrics record each of them, and an
@@ -780,8 +828,8 @@ public final class ToolCallPipeline {
 
   // "try": the relay registration is held only for its scope (open while the call is in flight).
   @SuppressWarnings("try")
-  private ObjectNode forward(Governed request, Redaction redaction, Optional<AuditLog.Position> decisionAt, CallStream stream)
-      throws JsonRpcException {
+  private ObjectNode forward(Governed request, Redaction redaction, Optional<AuditLog.Position> decisionAt, CallStream stream,
+      Optional<TaskRegistry.Reservation> task) throws JsonRpcException {
     ObjectNode answer;
     String server = request.server().orElseThrow();
     Span span = Tracing.step("forward", SpanKind.CLIENT);
@@ -799,7 +847,8 @@ public final class ToolCallPipeline {
     try (ProgressRoutes.Route route = agentToken == null ? null : upstreams.progress().open(server,
             notification -> stream.progress(progressForAgent(notification, agentToken, redaction)));
         AgentRelays.Registration inFlight =
-            upstreams.relays().open(server, upstreamSession, redaction.isEmpty() ? stream : AgentRelays.Relay.NONE)) {
+            upstreams.relays().open(server, upstreamSession,
+                redaction.isEmpty() ? TaskMethods.about(Optional.empty(), stream) : AgentRelays.Relay.NONE)) {
       ObjectNode params = request.forwardParams();
       if (route != null) {
         params = params.deepCopy();
@@ -834,6 +883,11 @@ public final class ToolCallPipeline {
       throw malformedAnswer(request, server);
     }
     ObjectNode delivered = built.get();
+    if (task.isPresent() && delivered.path("result").has("task")) {
+      // A CreateTaskResult: the task's result comes later, through tasks/result, redacted and audited as this call's.
+      return tasks.created(task.get(), new TaskMethods.Creation(task.get().session(), server, upstreamSession, request.name(),
+          request.caller().sessionId(), decisionAt, request.requestId(), redaction, request.active()), delivered, request.id());
+    }
     Optional<RedactionReport> redactions = redaction.isEmpty() ? Optional.empty() : Optional.of(redact(request, delivered, redaction, decisionAt));
     JsonNode result = delivered.get("result");
     if (result == null) {

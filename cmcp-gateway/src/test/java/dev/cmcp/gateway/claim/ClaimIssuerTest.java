@@ -131,6 +131,26 @@ class ClaimIssuerTest {
   }
 
   @Test
+  void aTaskCallShowsItsLatestOutcomeAndTheClaimVerifies() throws Exception {
+    // An MCP 2025-11-25 task: the outcome task_created, then the result fetched later, both of one decision.
+    long created = log.appendDecision(allowed("s1", "crm.research"));
+    log.appendOutcome(new dev.cmcp.verify.audit.AuditRecord.Outcome(created, "s1", "crm.research", "task_created",
+        java.util.Optional.of("a".repeat(64)), java.util.Optional.empty(), java.util.Optional.empty()));
+    long between = log.appendDecision(allowed("s1", "crm.read"));
+    log.appendOutcome(ok(between, "s1", "crm.read"));
+    long fetched = log.appendOutcome(ok(created, "s1", "crm.research"));
+
+    ObjectNode claim = issuer.issue("s1");
+
+    VerificationReport report = verify(claim);
+    assertThat(report.result()).as(report.toText()).isEqualTo(Verdict.PARTIALLY_VERIFIED);
+    JsonNode task = claim.at("/gateway/calls/0");
+    assertThat(task.path("index").asLong()).isEqualTo(created);
+    assertThat(task.path("outcome_index").asLong()).isEqualTo(fetched);
+    assertThat(task.path("result_sha256").asText()).isEqualTo("d".repeat(64));
+  }
+
+  @Test
   void aCallAPersonApprovedSaysSoInTheClaimAndTheVerifierHoldsItToTheLog() throws Exception {
     Decision plain = allowed("s1", "crm.read");
     Decision approved = new Decision(plain.sessionId(), plain.workflowId(), "crm.export", plain.decision(), plain.enforced(),
