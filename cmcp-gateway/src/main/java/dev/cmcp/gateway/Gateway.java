@@ -230,9 +230,12 @@ public final class Gateway implements AutoCloseable {
             evidence::refusal, clock, Optional.of(metrics), config.denyResponse(),
             new CallControls(new RateLimits(config.rateLimits()), new SessionHistories(config.limits().sessionIdleTimeout()),
                 config.approvalTimeout()));
-    // An agent session's upstream sessions end with it, however it ends, so they are bounded by the same limits.
+    // An agent session's upstream sessions and tasks end with it, however it ends, so they are bounded by the same limits.
     SessionStore sessions = new SessionStore(clock, config.limits().maxSessions(),
-        config.limits().maxSessionsPerPrincipal(), config.limits().sessionIdleTimeout(), upstreams::endSession);
+        config.limits().maxSessionsPerPrincipal(), config.limits().sessionIdleTimeout(), ended -> {
+          upstreams.endSession(ended);
+          toolCalls.sessionEnded(ended);
+        });
     McpEndpoint endpoint = new McpEndpoint(
         new JsonRpcDecoder(json, config.limits().maxJsonValues()), sessions, toolCalls, claims, version());
     GatewayHttpServer http = new GatewayHttpServer(address, endpoint, authenticator,

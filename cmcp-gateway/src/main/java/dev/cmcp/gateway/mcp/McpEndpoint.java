@@ -550,7 +550,7 @@ public final class McpEndpoint {
     if (!sessions.usableBy(sessionId.get(), identity.owner()) || sessions.end(sessionId.get()).isEmpty()) {
       return sessionNotFound(null, sessionId.get());
     }
-    toolCalls.tasks().registry().endSession(sessionId.get());
+    toolCalls.sessionEnded(sessionId.get());
     // The session's own upstream sessions end with it; only a shared one is told of its leaving.
     subscriptions.endSession(sessionId.get()).stream()
         .filter(key -> key.session().equals(Upstreams.SHARED_SESSION))

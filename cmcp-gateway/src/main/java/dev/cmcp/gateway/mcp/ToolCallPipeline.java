@@ -205,6 +205,11 @@ public final class ToolCallPipeline {
     return controls.approvalTimeout();
   }
 
+  /** An agent's MCP session ended (by its agent, idle, or evicted): the tasks it created are forgotten. */
+  public void sessionEnded(String sessionId) {
+    tasks.registry().endSession(sessionId);
+  }
+
   /** MCP 2025-11-25 tasks created by the calls of this pipeline, served to their creating sessions. */
   TaskMethods tasks() {
     return tasks;

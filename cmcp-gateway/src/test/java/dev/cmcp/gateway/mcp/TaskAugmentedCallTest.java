@@ -5,10 +5,12 @@ import static org.assertj.core.api.Assertions.assertThat;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.cmcp.gateway.catalog.CatalogTool;
+import dev.cmcp.gateway.catalog.UpstreamServer;
 import dev.cmcp.gateway.config.EnforcementMode;
 import dev.cmcp.gateway.upstream.AgentRelays;
 import dev.cmcp.verify.base.CanonicalJson;
 import dev.cmcp.verify.base.Digests;
+import java.net.URI;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
 import java.util.List;
@@ -295,6 +297,30 @@ class TaskAugmentedCallTest {
     assertThat(waitForTwo.ask(ofTaskOne, reply -> { })).isFalse();
     assertThat(waitForOne.ask(ofTaskOne, reply -> { })).isTrue();
     assertThat(heard).hasSize(2);
+  }
+
+  @Test
+  void overStreamableHttpEachAgentsTaskLivesInItsOwnUpstreamSession() throws Exception {
+    int port = RedactionThroughGatewayTest.freePort();
+    Process everything = RedactionThroughGatewayTest.startEverythingOverHttp(port);
+    GatewayUnderTest stdio = gateway;
+    try (GatewayUnderTest web = GatewayUnderTest.start(dir.resolve("web"), EnforcementMode.ENFORCING,
+        "permit (principal, action == Action::\"call_tool\", resource == Tool::\"web.research\");",
+        List.of(new UpstreamServer.StreamableHttp("web", URI.create("http://127.0.0.1:" + port + "/mcp"), Map.of())),
+        List.of(new CatalogTool("web.research", "web", "simulate-research-query", Map.of())))) {
+      gateway = web;
+      String mine = open(NEWEST);
+      String theirs = open(NEWEST);
+      String myTask = createTask(mine, "web.research", "tides").path("taskId").asText();
+      String theirTask = createTask(theirs, "web.research", "winds").path("taskId").asText();
+      // server-everything keeps each MCP session's tasks apart: a task asked for in another upstream session is unknown there.
+      assertThat(taskRequest(mine, "tasks/result", myTask).at("/result/content/0/text").asText()).contains("Research Report: tides");
+      assertThat(taskRequest(theirs, "tasks/result", theirTask).at("/result/content/0/text").asText()).contains("Research Report: winds");
+      assertThat(taskRequest(theirs, "tasks/get", myTask).at("/error/code").asInt()).isEqualTo(JsonRpcError.INVALID_PARAMS);
+    } finally {
+      gateway = stdio;
+      everything.destroyForcibly().waitFor(10, TimeUnit.SECONDS);
+    }
   }
 
   @Test
