@@ -1,0 +1,102 @@
+package dev.cmcp.gateway.mcp;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import dev.cmcp.gateway.attest.TestClock;
+import dev.cmcp.gateway.audit.AuditLog;
+import dev.cmcp.gateway.redaction.Redaction;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Optional;
+import org.junit.jupiter.api.Test;
+
+class TaskRegistryTest {
+
+  private final TestClock clock = new TestClock(Instant.parse("2026-12-01T10:00:00Z"));
+  private final TaskRegistry registry = new TaskRegistry(clock);
+
+  private TaskRegistry.Task task(String session, String upstreamId, Optional<Long> ttl) {
+    return new TaskRegistry.Task(TaskRegistry.newId(), session, "s", "", upstreamId, "s.tool", session,
+        Optional.of(new AuditLog.Position("e", 1)), Optional.empty(), Redaction.NONE, "bundle", "catalog", clock.instant(), registry.expiry(ttl));
+  }
+
+  private TaskRegistry.Task created(String session) {
+    TaskRegistry.Reservation room = registry.reserve(session).orElseThrow();
+    TaskRegistry.Task task = task(session, "up-" + System.nanoTime(), Optional.empty());
+    registry.record(room, task);
+    return task;
+  }
+
+  @Test
+  void aTaskIsFoundByItsOwnSessionOnly() {
+    TaskRegistry.Task task = created("a");
+    assertThat(registry.find("a", task.id())).contains(task);
+    assertThat(registry.find("b", task.id())).isEmpty();
+    // The server's id names nothing: agents only ever see the gateway's.
+    assertThat(registry.find("a", task.upstreamTaskId())).isEmpty();
+    assertThat(registry.of("b")).isEmpty();
+    assertThat(registry.of("a")).containsExactly(task);
+  }
+
+  @Test
+  void gatewayIdsDifferEvenForTheSameUpstreamId() {
+    assertThat(task("a", "1", Optional.empty()).id()).isNotEqualTo(task("b", "1", Optional.empty()).id());
+  }
+
+  @Test
+  void aSessionHoldsAtMostItsShareAndReservationsCount() {
+    List<TaskRegistry.Reservation> held = new ArrayList<>();
+    for (int i = 0; i < TaskRegistry.MAX_PER_SESSION; i++) {
+      held.add(registry.reserve("a").orElseThrow());
+    }
+    assertThat(registry.reserve("a")).isEmpty();
+    assertThat(registry.reserve("b")).isPresent();
+    held.get(0).close();
+    // Closing twice gives back one room only.
+    held.get(0).close();
+    assertThat(registry.reserve("a")).isPresent();
+    assertThat(registry.reserve("a")).isEmpty();
+  }
+
+  @Test
+  void theGatewayHoldsAtMostMaxTasks() {
+    for (int i = 0; i < TaskRegistry.MAX_TASKS; i++) {
+      created("s" + (i / TaskRegistry.MAX_PER_SESSION));
+    }
+    assertThat(registry.size()).isEqualTo(TaskRegistry.MAX_TASKS);
+    assertThat(registry.reserve("fresh")).isEmpty();
+    registry.endSession("s0");
+    assertThat(registry.reserve("fresh")).isPresent();
+  }
+
+  @Test
+  void aTaskIsForgottenAfterItsTtlAndNeverKeptLongerThanTheCap() {
+    TaskRegistry.Reservation room = registry.reserve("a").orElseThrow();
+    TaskRegistry.Task shortLived = task("a", "1", Optional.of(1_000L));
+    registry.record(room, shortLived);
+    TaskRegistry.Reservation other = registry.reserve("a").orElseThrow();
+    TaskRegistry.Task unlimited = task("a", "2", Optional.empty());
+    registry.record(other, unlimited);
+    assertThat(unlimited.ttlMillis()).isEqualTo(TaskRegistry.MAX_TTL.toMillis());
+    assertThat(task("a", "3", Optional.of(Long.MAX_VALUE)).ttlMillis()).isEqualTo(TaskRegistry.MAX_TTL.toMillis());
+    clock.advance(Duration.ofSeconds(1));
+    assertThat(registry.find("a", shortLived.id())).isEmpty();
+    assertThat(registry.find("a", unlimited.id())).isPresent();
+    clock.advance(TaskRegistry.MAX_TTL);
+    assertThat(registry.find("a", unlimited.id())).isEmpty();
+    assertThat(registry.size()).isZero();
+  }
+
+  @Test
+  void aReservationRecordsOneTaskOfItsOwnSession() {
+    TaskRegistry.Reservation room = registry.reserve("a").orElseThrow();
+    assertThatThrownBy(() -> registry.record(room, task("b", "1", Optional.empty()))).isInstanceOf(IllegalStateException.class);
+    registry.record(room, task("a", "1", Optional.empty()));
+    assertThatThrownBy(() -> registry.record(room, task("a", "2", Optional.empty()))).isInstanceOf(IllegalStateException.class);
+    room.close();
+    assertThat(registry.of("a")).hasSize(1);
+  }
+}
