@@ -605,7 +605,8 @@ public final class ClaimVerifier {
     if (!log.entryHashHex(outcomeIndex).equals(outcome.entrySha256())) {
       return "line " + (outcomeIndex + 1) + ": its hash is not " + name + ".outcome_entry_sha256";
     }
-    if (!(log.record(outcomeIndex) instanceof AuditRecord.Outcome result) || result.decisionIndex() != call.index()) {
+    if (!(log.record(outcomeIndex) instanceof AuditRecord.Outcome result) || result.decisionIndex() != call.index()
+        || result.decisionEpoch().isPresent()) {
       return "line " + (outcomeIndex + 1) + ": the outcome entry is not the outcome of entry " + call.index() + " (" + name + ")";
     }
     Map<String, List<Object>> outcomeFields = new LinkedHashMap<>();

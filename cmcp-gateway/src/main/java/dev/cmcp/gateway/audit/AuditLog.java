@@ -29,6 +29,7 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
 import java.security.SecureRandom;
+import java.text.ParsePosition;
 import java.time.Clock;
 import java.time.Duration;
 import java.time.Instant;
@@ -41,12 +42,15 @@ import java.util.Comparator;
 import java.util.HexFormat;
 import java.util.List;
 import java.util.Map;
+import java.util.Objects;
 import java.util.Optional;
 import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.ConcurrentLinkedQueue;
 import java.util.concurrent.ConcurrentSkipListMap;
 import java.util.concurrent.locks.Condition;
 import java.util.concurrent.locks.ReentrantLock;
+import java.util.function.Function;
 
 /**
  * The append-only, hash-chained audit log of one gateway boot (an epoch): JSON lines, each the
@@ -62,6 +66,12 @@ import java.util.concurrent.locks.ReentrantLock;
  * forwarded without an outcome. A {@link #snapshot} (what a claim signs) covers only what is on
  * disk, and first makes everything written durable. Any I/O failure poisons the log, so every later
  * append fails and the gateway refuses calls rather than serving them unrecorded.
+ *
+ * <p>With a {@link RotationPolicy}, the log also ends an epoch within a run: the thread that holds
+ * the lock to write an entry finds the file past a threshold, makes it durable, signs a final
+ * checkpoint, closes it and opens the next epoch, whose genesis links to it, then writes its entry
+ * there; all under the lock, so every entry lands in exactly one file. The {@link RotationListener}
+ * hears of the closed epoch after the lock is released.
  */
 public final class AuditLog implements AutoCloseable {
 
@@ -76,9 +86,7 @@ public final class AuditLog implements AutoCloseable {
   /** How long a written outcome may wait for a sync that a decision would start anyway. */
   static final Duration OUTCOME_SYNC_DELAY = Duration.ofMillis(50);
 
-  private final Path file;
-  private final String epoch;
-  private final FileOutputStream out;
+  private final Path directory;
   private volatile boolean closed;
   private final Clock clock;
 
@@ -89,14 +97,15 @@ public final class AuditLog implements AutoCloseable {
   private Thread checkpointTimer;
   /** How often the timer asks whether a time-triggered checkpoint is due. */
   private static final Duration CHECKPOINT_POLL = Duration.ofSeconds(1);
-  private final List<byte[]> entryHashes = new ArrayList<>();
-  private final MerkleTree tree = new MerkleTree();
-  private long durableThrough = -1;
-  private boolean syncing;
   private IOException failure;
+  /** The epoch entries go to. Holds the lock to read or change. */
+  private Epoch current;
+  /** What the genesis of the next rotated epoch names: the opening one's, with reloads applied. Holds the lock. */
+  private Genesis genesis;
+  /** Epochs ended by rotation whose listener has not yet been told; drained with the lock released. */
+  private final ConcurrentLinkedQueue<Epoch> ended = new ConcurrentLinkedQueue<>();
+  private volatile RotationListener rotationListener = epoch -> { };
 
-  /** Per session, its calls by decision index: an outcome replaces one entry, whatever the session's length. */
-  private final Map<String, ConcurrentSkipListMap<Long, RecordedCall>> callsBySession = new ConcurrentHashMap<>();
   private final SyncObserver syncs;
   private final List<Quarantine> quarantined;
 
@@ -108,6 +117,9 @@ public final class AuditLog implements AutoCloseable {
   /** The state of the log at one moment: enough to sign and to prove against. */
   public record Snapshot(String epoch, String root, String tip, long length) {}
 
+  /** Where an entry was written: its epoch and its index there. */
+  public record Position(String epoch, long index) {}
+
   /** Told of each group-commit fsync, e.g. to measure it. Called outside the log's lock. */
   @FunctionalInterface
   public interface SyncObserver {
@@ -115,24 +127,113 @@ public final class AuditLog implements AutoCloseable {
     void synced(long nanos, long entries);
   }
 
+  /** Told of each epoch that rotation closed, e.g. to claim its sessions. Called outside the log's lock. */
+  @FunctionalInterface
+  public interface RotationListener {
+    /** {@code closed} is on disk in full, with its final checkpoint, and the next epoch is open. */
+    void rotated(Epoch closed);
+  }
+
   private final CheckpointPolicy checkpoints;
   private final Optional<ClaimSigner> checkpointSigner;
-  /** Index of the last checkpoint entry; -1 before the first. */
-  private long lastCheckpoint = -1;
-  private Instant lastCheckpointAt;
+  private final RotationPolicy rotation;
+
+  /**
+   * One epoch's file and chain. Its state is guarded by the log's lock; once rotation closed it, it
+   * no longer changes, and its calls, snapshot and proofs can still be read (to claim its sessions).
+   */
+  public final class Epoch {
+    private final Path file;
+    private final String name;
+    private final FileOutputStream out;
+    private final Instant opened;
+    private final List<byte[]> entryHashes = new ArrayList<>();
+    private final MerkleTree tree = new MerkleTree();
+    /** Per session, its calls by decision index: an outcome replaces one entry, whatever the session's length. */
+    private final Map<String, ConcurrentSkipListMap<Long, RecordedCall>> callsBySession = new ConcurrentHashMap<>();
+    private long durableThrough = -1;
+    private boolean syncing;
+    private long bytes;
+    /** How many entries the epoch opened with (genesis, recovery, ...): rotation waits for one more. */
+    private long opening;
+    /** Index of the last checkpoint entry; -1 before the first. */
+    private long lastCheckpoint = -1;
+    private Instant lastCheckpointAt;
+    /** Closed by rotation: every entry durable, the file closed. */
+    private boolean rotatedAway;
+
+    private Epoch(Path file, String name, FileOutputStream out, Instant opened) {
+      this.file = file;
+      this.name = name;
+      this.out = out;
+      this.opened = opened;
+      this.lastCheckpointAt = opened;
+    }
+
+    /** The epoch's name, as entries and claims carry it. */
+    public String name() {
+      return name;
+    }
+
+    public Path file() {
+      return file;
+    }
+
+    /** The sessions with at least one call recorded in this epoch. */
+    public Set<String> sessionIds() {
+      return Set.copyOf(callsBySession.keySet());
+    }
+
+    /** The calls recorded for a session in this epoch, in log order. */
+    public List<RecordedCall> callsOf(String sessionId) {
+      ConcurrentSkipListMap<Long, RecordedCall> calls = callsBySession.get(sessionId);
+      return calls == null ? List.of() : List.copyOf(calls.values());
+    }
+
+    /**
+     * This epoch's chain as far as it is on disk, after making every entry written so far durable: a
+     * claim must not name entries a crash could still lose, nor leave out an outcome already delivered.
+     */
+    public Snapshot snapshot() {
+      lock.lock();
+      try {
+        if (failure == null && !closed && !rotatedAway) {
+          try {
+            awaitDurable(this, entryHashes.size() - 1);
+          } catch (IOException e) {
+            // The log is poisoned now; the snapshot still names what did reach the disk.
+          }
+        }
+        int length = (int) (durableThrough + 1);
+        return new Snapshot(name, hex(tree.root(length)), hex(entryHashes.get(length - 1)), length);
+      } finally {
+        lock.unlock();
+      }
+    }
+
+    /** The RFC 9162 audit path of entry {@code index} in the tree of this epoch's first {@code size} entries. */
+    public List<String> inclusionProof(long index, long size) {
+      lock.lock();
+      try {
+        // The tree is thread-safe on its own; the lock keeps size within what has been written.
+        return tree.inclusionProof((int) index, (int) size).stream().map(AuditLog::hex).toList();
+      } finally {
+        lock.unlock();
+      }
+    }
+  }
 
   private AuditLog(
-      Path file, String epoch, FileOutputStream out, Clock clock, SyncObserver syncs, List<Quarantine> quarantined,
-      CheckpointPolicy checkpoints, Optional<ClaimSigner> checkpointSigner) {
+      Path directory, Clock clock, SyncObserver syncs, List<Quarantine> quarantined, CheckpointPolicy checkpoints,
+      Optional<ClaimSigner> checkpointSigner, RotationPolicy rotation, Genesis genesis) {
+    this.directory = directory;
     this.checkpoints = checkpoints;
     this.checkpointSigner = checkpointSigner;
-    this.lastCheckpointAt = clock.instant();
+    this.rotation = rotation;
     this.quarantined = quarantined;
     this.syncs = syncs;
-    this.file = file;
-    this.epoch = epoch;
-    this.out = out;
     this.clock = clock;
+    this.genesis = genesis.linkedTo(Optional.empty());
   }
 
   /**
@@ -146,7 +247,7 @@ public final class AuditLog implements AutoCloseable {
 
   /** {@link #open(Path, Genesis, Clock)}, telling {@code syncs} of each fsync after the first. */
   public static AuditLog open(Path directory, Genesis genesis, Clock clock, SyncObserver syncs) throws AuditException {
-    return open(directory, genesis, clock, syncs, CheckpointPolicy.OFF, Optional.empty(), Duration.ZERO);
+    return open(directory, genesis, clock, syncs, CheckpointPolicy.OFF, Optional.empty(), Duration.ZERO, RotationPolicy.OFF);
   }
 
   /**
@@ -157,15 +258,22 @@ public final class AuditLog implements AutoCloseable {
   public static AuditLog open(
       Path directory, Genesis genesis, Clock clock, SyncObserver syncs, CheckpointPolicy checkpoints, ClaimSigner signer,
       Duration retention) throws AuditException {
+    return open(directory, genesis, clock, syncs, checkpoints, signer, retention, RotationPolicy.OFF);
+  }
+
+  /** {@link #open(Path, Genesis, Clock, SyncObserver, CheckpointPolicy, ClaimSigner, Duration)}, rotating by {@code rotation}. */
+  public static AuditLog open(
+      Path directory, Genesis genesis, Clock clock, SyncObserver syncs, CheckpointPolicy checkpoints, ClaimSigner signer,
+      Duration retention, RotationPolicy rotation) throws AuditException {
     if (!signer.jwk().thumbprint().equals(genesis.keyThumbprint())) {
       throw new IllegalArgumentException("checkpoints must be signed with the key the genesis entry names");
     }
-    return open(directory, genesis, clock, syncs, checkpoints, Optional.of(signer), retention);
+    return open(directory, genesis, clock, syncs, checkpoints, Optional.of(signer), retention, rotation);
   }
 
   private static AuditLog open(
       Path directory, Genesis genesis, Clock clock, SyncObserver syncs, CheckpointPolicy checkpoints,
-      Optional<ClaimSigner> signer, Duration retention) throws AuditException {
+      Optional<ClaimSigner> signer, Duration retention, RotationPolicy rotation) throws AuditException {
     if (Files.exists(directory) && !Files.isDirectory(directory)) {
       throw new AuditException("audit_dir " + directory + ": not a directory; name a folder for the audit log "
           + "(it is created when missing)");
@@ -176,26 +284,23 @@ public final class AuditLog implements AutoCloseable {
       PreviousEpoch.Recovery recovery = PreviousEpoch.recoverOrQuarantine(directory);
       List<AuditRecord.Retention> retired = Retention.apply(directory, retention, clock.instant());
       Optional<PreviousEpoch> previous = recovery.previous();
-      String epoch = newEpoch(clock.instant(), previous);
-      Path file = directory.resolve(FILE_PREFIX + epoch + FILE_SUFFIX);
-      Files.createFile(file);
-      // A stream, not a FileChannel: a channel closes itself when its thread is interrupted,
-      // which would shut the log for every caller; stream writes and fd.sync() are not interruptible.
-      FileOutputStream out = new FileOutputStream(file.toFile(), true);
-      log = new AuditLog(file, epoch, out, clock, syncs, recovery.quarantined(), checkpoints, signer);
+      log = new AuditLog(directory, clock, syncs, recovery.quarantined(), checkpoints, signer, rotation, genesis);
+      Epoch epoch = log.newEpochFile(previous.flatMap(PreviousEpoch::epochTime));
+      log.current = epoch;
       byte[] previousTip = HexFormat.of().parseHex(previous.map(p -> p.head().tip()).orElse(AuditEntry.NO_PREDECESSOR));
-      log.append(members(genesis.linkedTo(previous.map(PreviousEpoch::link)).toJson()), previousTip);
+      log.append(epoch, members(genesis.linkedTo(previous.map(PreviousEpoch::link)).toJson()), previousTip);
       if (previous.isPresent() && previous.get().needsRecoveryEntry()) {
-        log.append(members(previous.get().recoveryEntry().toJson()), null);
+        log.append(epoch, members(previous.get().recoveryEntry().toJson()), null);
       }
       for (Quarantine quarantine : recovery.quarantined()) {
-        log.append(members(quarantine.toJson()), null);
+        log.append(epoch, members(quarantine.toJson()), null);
       }
       for (AuditRecord.Retention deleted : retired) {
-        log.append(members(deleted.toJson()), null);
+        log.append(epoch, members(deleted.toJson()), null);
       }
-      out.getFD().sync();
-      log.durableThrough = log.entryHashes.size() - 1L;
+      epoch.out.getFD().sync();
+      epoch.durableThrough = epoch.entryHashes.size() - 1L;
+      epoch.opening = epoch.entryHashes.size();
       log.outcomeSyncer = Thread.ofVirtual().name("cmcp-audit-outcome-sync").start(log::syncOutcomes);
       if (signer.isPresent() && !checkpoints.every().isZero()) {
         log.checkpointTimer = Thread.ofVirtual().name("cmcp-audit-checkpoint").start(log::checkpointOnTime);
@@ -209,26 +314,54 @@ public final class AuditLog implements AutoCloseable {
     }
   }
 
+  /** Creates the file of a new epoch, named to sort after {@code previousTime}'s. */
+  private Epoch newEpochFile(Optional<Instant> previousTime) throws IOException {
+    Instant now = clock.instant();
+    String epoch = newEpoch(now, previousTime);
+    Path file = directory.resolve(FILE_PREFIX + epoch + FILE_SUFFIX);
+    Files.createFile(file);
+    // A stream, not a FileChannel: a channel closes itself when its thread is interrupted,
+    // which would shut the log for every caller; stream writes and fd.sync() are not interruptible.
+    return new Epoch(file, epoch, new FileOutputStream(file.toFile(), true), now);
+  }
+
   /**
    * The next boot takes the greatest file name as its predecessor, so this epoch's name must sort
    * after the previous one's even when both boots fall within one second (their random suffixes
    * would decide) or the clock was set back: then the time part moves just past the previous one.
    */
-  private static String newEpoch(Instant now, Optional<PreviousEpoch> previous) {
+  private static String newEpoch(Instant now, Optional<Instant> previousTime) {
     Instant time = now.truncatedTo(ChronoUnit.SECONDS);
-    Optional<Instant> previousTime = previous.flatMap(PreviousEpoch::epochTime);
     if (previousTime.isPresent() && !time.isAfter(previousTime.get())) {
       time = previousTime.get().plusSeconds(1);
     }
     return EPOCH_TIME.format(time) + "-" + randomHex(4);
   }
 
-  /** Records a decision durably; returns its index. */
+  /** The time in an epoch's name. */
+  private static Instant epochTime(String epoch) {
+    return Instant.from(EPOCH_TIME.parse(epoch, new ParsePosition(0)));
+  }
+
+  /** Who hears of each epoch that rotation closes; replaces any earlier listener. */
+  public void onRotation(RotationListener listener) {
+    this.rotationListener = Objects.requireNonNull(listener, "listener");
+  }
+
+  /** Records a decision durably; returns its index in the epoch it went to. */
   public long appendDecision(Decision decision) throws AuditException {
-    Appended appended = appendDurably(decision);
-    callsBySession.computeIfAbsent(decision.sessionId(), s -> new ConcurrentSkipListMap<>()).put(appended.index(),
-        new RecordedCall(appended.index(), appended.hashHex(), decision, Optional.empty(), Optional.empty(), Optional.empty()));
-    return appended.index();
+    return recordDecision(decision).index();
+  }
+
+  /**
+   * Records a decision durably; returns where it went. Its outcome names that epoch
+   * ({@link Outcome#inEpoch}), since the log may rotate while the call is forwarded.
+   */
+  public Position recordDecision(Decision decision) throws AuditException {
+    Appended appended = appendDurably(decision, (epoch, written) ->
+        epoch.callsBySession.computeIfAbsent(decision.sessionId(), s -> new ConcurrentSkipListMap<>()).put(written.index(),
+            new RecordedCall(written.index(), written.hashHex(), decision, Optional.empty(), Optional.empty(), Optional.empty())));
+    return new Position(appended.epoch().name, appended.index());
   }
 
   /**
@@ -236,19 +369,35 @@ public final class AuditLog implements AutoCloseable {
    * the disk, like an outcome: nothing was done that the entry must precede.
    */
   public long appendAuthRefused(AuditRecord.AuthRefused refused) throws AuditException {
-    return appendWritten(refused).index();
+    List<Member> members = members(refused.toJson());
+    return appendWritten(epoch -> members, (epoch, written) -> { }).index();
   }
 
-  /** Records what a forwarded call returned; returns its index. */
+  /**
+   * Records what a forwarded call returned; returns its index. An outcome whose
+   * {@link Outcome#decisionEpoch} names the epoch it is written to, or none, answers a decision of
+   * that epoch; one naming an earlier epoch (the log rotated meanwhile) keeps the name in its entry.
+   */
   public long appendOutcome(Outcome outcome) throws AuditException {
-    Appended appended = appendWritten(outcome);
-    ConcurrentSkipListMap<Long, RecordedCall> calls = callsBySession.get(outcome.sessionId());
-    if (calls != null) {
-      calls.computeIfPresent(outcome.decisionIndex(), (index, call) -> new RecordedCall(call.decisionIndex(),
-          call.decisionEntrySha256(), call.decision(), Optional.of(appended.index()), Optional.of(appended.hashHex()),
-          outcome.resultSha256()));
-    }
-    return appended.index();
+    List<Member> local = members(outcome.inEpoch(Optional.empty()).toJson());
+    return appendWritten(
+        epoch -> isForeign(outcome, epoch) ? members(outcome.toJson()) : local,
+        (epoch, written) -> {
+          ConcurrentSkipListMap<Long, RecordedCall> calls = callsBySessionOf(epoch, outcome);
+          if (calls != null) {
+            calls.computeIfPresent(outcome.decisionIndex(), (index, call) -> new RecordedCall(call.decisionIndex(),
+                call.decisionEntrySha256(), call.decision(), Optional.of(written.index()), Optional.of(written.hashHex()),
+                outcome.resultSha256()));
+          }
+        }).index();
+  }
+
+  private static boolean isForeign(Outcome outcome, Epoch epoch) {
+    return outcome.decisionEpoch().isPresent() && !outcome.decisionEpoch().get().equals(epoch.name);
+  }
+
+  private static ConcurrentSkipListMap<Long, RecordedCall> callsBySessionOf(Epoch epoch, Outcome outcome) {
+    return isForeign(outcome, epoch) ? null : epoch.callsBySession.get(outcome.sessionId());
   }
 
   /** Records that a pinned tool's upstream definition changed; returns its index. */
@@ -271,12 +420,16 @@ public final class AuditLog implements AutoCloseable {
 
   /** Records that a reloaded policy bundle now decides; returns its index. */
   public long appendBundleReload(BundleReload reload) throws AuditException {
-    return appendDurably(reload).index();
+    return appendDurably(reload, (epoch, written) -> genesis = new Genesis(genesis.gatewayVersion(), genesis.platform(),
+        genesis.measurement(), reload.bundleHash(), genesis.catalogHash(), genesis.enforcementMode(),
+        genesis.keyThumbprint(), Optional.empty())).index();
   }
 
   /** Records that a reloaded catalog now serves; returns its index. */
   public long appendCatalogReload(CatalogReload reload) throws AuditException {
-    return appendDurably(reload).index();
+    return appendDurably(reload, (epoch, written) -> genesis = new Genesis(genesis.gatewayVersion(), genesis.platform(),
+        genesis.measurement(), reload.bundleHash(), reload.catalogHash(), genesis.enforcementMode(),
+        genesis.keyThumbprint(), Optional.empty())).index();
   }
 
   /** Records that a changed catalog file was refused; returns its index. */
@@ -299,51 +452,39 @@ public final class AuditLog implements AutoCloseable {
     return appendDurably(answer).index();
   }
 
-  /** The sessions with at least one call recorded in this epoch. */
+  /** The epoch entries go to now; after a rotation, a later call returns the next one. */
+  public Epoch currentEpoch() {
+    lock.lock();
+    try {
+      return current;
+    } finally {
+      lock.unlock();
+    }
+  }
+
+  /** The sessions with at least one call recorded in the current epoch. */
   public Set<String> sessionIds() {
-    return Set.copyOf(callsBySession.keySet());
+    return currentEpoch().sessionIds();
   }
 
-  /** The calls recorded for a session, in log order. */
+  /** The calls recorded for a session in the current epoch, in log order. */
   public List<RecordedCall> callsOf(String sessionId) {
-    ConcurrentSkipListMap<Long, RecordedCall> calls = callsBySession.get(sessionId);
-    return calls == null ? List.of() : List.copyOf(calls.values());
+    return currentEpoch().callsOf(sessionId);
   }
 
-  /**
-   * The chain as far as it is on disk, after making every entry written so far durable: a claim must
-   * not name entries a crash could still lose, nor leave out an outcome that was already delivered.
-   */
+  /** {@link Epoch#snapshot} of the current epoch. */
   public Snapshot snapshot() {
-    lock.lock();
-    try {
-      if (failure == null && !closed) {
-        try {
-          awaitDurable(entryHashes.size() - 1);
-        } catch (IOException e) {
-          // The log is poisoned now; the snapshot still names what did reach the disk.
-        }
-      }
-      int length = (int) (durableThrough + 1);
-      return new Snapshot(epoch, hex(tree.root(length)), hex(entryHashes.get(length - 1)), length);
-    } finally {
-      lock.unlock();
-    }
+    return currentEpoch().snapshot();
   }
 
-  /** The RFC 9162 audit path of entry {@code index} in the tree of the first {@code size} entries. */
+  /** The RFC 9162 audit path of entry {@code index} in the tree of the current epoch's first {@code size} entries. */
   public List<String> inclusionProof(long index, long size) {
-    lock.lock();
-    try {
-      // The tree is thread-safe on its own; the lock keeps size within what has been written.
-      return tree.inclusionProof((int) index, (int) size).stream().map(AuditLog::hex).toList();
-    } finally {
-      lock.unlock();
-    }
+    return currentEpoch().inclusionProof(index, size);
   }
 
+  /** The current epoch's file. */
   public Path file() {
-    return file;
+    return currentEpoch().file();
   }
 
   /** Whether the log still accepts entries: open, and no earlier write or fsync failed. */
@@ -356,18 +497,21 @@ public final class AuditLog implements AutoCloseable {
     }
   }
 
+  /** The current epoch's name. */
   public String epoch() {
-    return epoch;
+    return currentEpoch().name();
   }
 
   @Override
   public void close() {
+    Epoch last = null;
     lock.lock();
     try {
-      if (failure == null && !closed) {
-        awaitDurable(entryHashes.size() - 1);
-        if (checkpoints.enabled() && checkpointSigner.isPresent() && entryHashes.size() - 1 > lastCheckpoint) {
-          writeCheckpoint();
+      last = current;
+      if (failure == null && !closed && last != null) {
+        awaitDurable(last, last.entryHashes.size() - 1);
+        if (checkpoints.enabled() && checkpointSigner.isPresent() && last.entryHashes.size() - 1 > last.lastCheckpoint) {
+          writeCheckpoint(last, false);
         }
       }
     } catch (IOException e) {
@@ -383,46 +527,169 @@ public final class AuditLog implements AutoCloseable {
     if (outcomeSyncer != null) {
       outcomeSyncer.interrupt();
     }
-    try {
-      out.close();
-    } catch (IOException e) {
-      System.getLogger("cmcp.audit").log(System.Logger.Level.WARNING, "closing audit log: " + e.getMessage());
+    tellRotated();
+    if (last != null) {
+      try {
+        last.out.close();
+      } catch (IOException e) {
+        System.getLogger("cmcp.audit").log(System.Logger.Level.WARNING, "closing audit log: " + e.getMessage());
+      }
     }
   }
 
-  /** An entry written: its index, hash, and line without the newline. */
-  private record Appended(long index, String hashHex, byte[] canonical) {}
+  /** An entry written: its epoch, index, hash, and line without the newline. */
+  private record Appended(Epoch epoch, long index, String hashHex, byte[] canonical) {}
+
+  /** What an append does under the lock once its entry is written, e.g. index a call. */
+  @FunctionalInterface
+  private interface OnWritten {
+    void written(Epoch epoch, Appended appended);
+  }
 
   private Appended appendDurably(AuditRecord record) throws AuditException {
+    return appendDurably(record, (epoch, written) -> { });
+  }
+
+  private Appended appendDurably(AuditRecord record, OnWritten then) throws AuditException {
     List<Member> members = members(record.toJson());
+    Epoch epoch = null;
     lock.lock();
     try {
-      Appended appended = append(members, null);
-      awaitDurable(appended.index());
-      if (checkpointDue()) {
-        writeCheckpoint();
+      epoch = writable();
+      Appended appended = append(epoch, members, null);
+      then.written(epoch, appended);
+      awaitDurable(epoch, appended.index());
+      Epoch now = current;
+      if (checkpointDue(now)) {
+        writeCheckpoint(now, false);
       }
       return appended;
     } catch (IOException e) {
       failure = failure == null ? e : failure;
-      throw new AuditException("audit log " + file + " cannot record: " + describe(e), e);
+      throw new AuditException("audit log " + (epoch == null ? directory : epoch.file) + " cannot record: " + describe(e), e);
     } finally {
       lock.unlock();
+      tellRotated();
     }
   }
 
   /** Writes an entry without waiting for it to reach the disk; the outcome syncer or the next sync will. */
-  private Appended appendWritten(AuditRecord record) throws AuditException {
-    List<Member> members = members(record.toJson());
+  private Appended appendWritten(Function<Epoch, List<Member>> members, OnWritten then)
+      throws AuditException {
+    Epoch epoch = null;
     lock.lock();
     try {
-      Appended appended = append(members, null);
+      epoch = writable();
+      Appended appended = append(epoch, members.apply(epoch), null);
+      then.written(epoch, appended);
       outcomeWaiting.signal();
       return appended;
     } catch (IOException e) {
-      throw new AuditException("audit log " + file + " cannot record: " + describe(e), e);
+      throw new AuditException("audit log " + (epoch == null ? directory : epoch.file) + " cannot record: " + describe(e), e);
     } finally {
       lock.unlock();
+      tellRotated();
+    }
+  }
+
+  /**
+   * The epoch the next entry goes to, after rotating the current one when the policy says so. Holds
+   * the lock; may release it while a sync of the current epoch finishes, so another appender may
+   * have rotated meanwhile.
+   */
+  private Epoch writable() throws IOException {
+    Epoch epoch = current;
+    if (closed || failure != null || !rotationDue(epoch)) {
+      return epoch;
+    }
+    while (epoch.syncing) {
+      // Its file is being synced without the lock; it is closed only once that is done.
+      syncDone.awaitUninterruptibly();
+    }
+    if (current != epoch || closed || failure != null) {
+      return current;
+    }
+    rotate(epoch);
+    return current;
+  }
+
+  /** Whether the current epoch is past a rotation threshold with an entry of its own. Holds the lock. */
+  private boolean rotationDue(Epoch epoch) {
+    if (!rotation.enabled() || epoch.entryHashes.size() <= epoch.opening) {
+      return false;
+    }
+    return (rotation.maxBytes() > 0 && epoch.bytes >= rotation.maxBytes())
+        || (!rotation.maxAge().isZero() && !clock.instant().isBefore(epoch.opened.plus(rotation.maxAge())));
+  }
+
+  /**
+   * Ends {@code old} as a stop would (everything durable, a final checkpoint), then opens the next
+   * epoch linked to it and makes it current. Holds the lock throughout and never releases it, so no
+   * entry is written meanwhile; no sync of {@code old} is running.
+   */
+  private void rotate(Epoch old) throws IOException {
+    try {
+      syncHeld(old);
+      if (checkpoints.enabled() && checkpointSigner.isPresent() && old.entryHashes.size() - 1 > old.lastCheckpoint) {
+        writeCheckpoint(old, true);
+      }
+      Epoch next = newEpochFile(Optional.of(epochTime(old.name)));
+      int length = old.entryHashes.size();
+      byte[] tip = old.entryHashes.get(length - 1);
+      AuditRecord.EpochLink link = new AuditRecord.EpochLink(old.file.getFileName().toString(), length,
+          hex(old.tree.root(length)), hex(tip));
+      append(next, members(genesis.linkedTo(Optional.of(link)).toJson()), tip);
+      next.opening = next.entryHashes.size();
+      syncHeld(next);
+      old.rotatedAway = true;
+      current = next;
+      ended.add(old);
+    } catch (IOException e) {
+      failure = failure == null ? e : failure;
+      throw e;
+    }
+    try {
+      old.out.close();
+    } catch (IOException e) {
+      System.getLogger("cmcp.audit").log(System.Logger.Level.WARNING, "closing rotated audit log " + old.file + ": " + describe(e));
+    }
+  }
+
+  /** Makes every entry of {@code epoch} durable without releasing the lock. Holds it; no sync of {@code epoch} runs. */
+  private void syncHeld(Epoch epoch) throws IOException {
+    long target = epoch.entryHashes.size() - 1L;
+    if (epoch.durableThrough >= target) {
+      return;
+    }
+    epoch.out.getFD().sync();
+    epoch.durableThrough = target;
+    syncDone.signalAll();
+  }
+
+  /**
+   * Tells the listener of each epoch rotation closed, and points {@code current} at the new file when
+   * the gateway made that link. Never with the lock held: the listener may read the log.
+   */
+  private void tellRotated() {
+    if (lock.isHeldByCurrentThread()) {
+      return;
+    }
+    Epoch closedEpoch;
+    while ((closedEpoch = ended.poll()) != null) {
+      if (Files.isSymbolicLink(directory.resolve(CurrentLink.NAME))) {
+        try {
+          CurrentLink.point(this);
+        } catch (IOException e) {
+          System.getLogger("cmcp.audit").log(System.Logger.Level.WARNING,
+              "audit_dir: " + CurrentLink.NAME + " not moved to the rotated log: " + describe(e));
+        }
+      }
+      try {
+        rotationListener.rotated(closedEpoch);
+      } catch (RuntimeException e) {
+        System.getLogger("cmcp.audit").log(System.Logger.Level.WARNING,
+            "audit log: after rotating " + closedEpoch.file + ": " + e.getMessage());
+      }
     }
   }
 
@@ -434,11 +701,12 @@ public final class AuditLog implements AutoCloseable {
     lock.lock();
     try {
       while (!closed && failure == null) {
-        if (durableThrough >= entryHashes.size() - 1) {
+        Epoch epoch = current;
+        if (epoch.durableThrough >= epoch.entryHashes.size() - 1) {
           outcomeWaiting.await();
           continue;
         }
-        long written = entryHashes.size() - 1L;
+        long written = epoch.entryHashes.size() - 1L;
         lock.unlock();
         try {
           Thread.sleep(OUTCOME_SYNC_DELAY);
@@ -446,7 +714,7 @@ public final class AuditLog implements AutoCloseable {
           lock.lock();
         }
         if (!closed && failure == null) {
-          awaitDurable(written);
+          awaitDurable(epoch, written);
         }
       }
     } catch (InterruptedException e) {
@@ -482,8 +750,8 @@ public final class AuditLog implements AutoCloseable {
     return new Member(key, text.getBytes(StandardCharsets.US_ASCII));
   }
 
-  /** Writes one entry; {@code prev} overrides the link only for the genesis entry. Caller holds no sync. */
-  private Appended append(List<Member> body, byte[] prev) throws IOException {
+  /** Writes one entry to {@code epoch}; {@code prev} overrides the link only for the genesis entry. */
+  private Appended append(Epoch epoch, List<Member> body, byte[] prev) throws IOException {
     lock.lock();
     try {
       if (closed) {
@@ -492,12 +760,12 @@ public final class AuditLog implements AutoCloseable {
       if (failure != null) {
         throw new IOException("an earlier write failed (" + describe(failure) + "); refusing to write more", failure);
       }
-      long index = entryHashes.size();
-      byte[] previous = prev != null ? prev : entryHashes.get(entryHashes.size() - 1);
+      long index = epoch.entryHashes.size();
+      byte[] previous = prev != null ? prev : epoch.entryHashes.get(epoch.entryHashes.size() - 1);
       List<Member> members = new ArrayList<>(body);
       members.add(plainMember("index", Long.toString(index), false));
       members.add(plainMember("time", ENTRY_TIME.format(clock.instant()), true));
-      members.add(plainMember("epoch", epoch, true));
+      members.add(plainMember("epoch", epoch.name, true));
       members.add(plainMember("prev", hex(previous), true));
       // RFC 8785 orders members by the UTF-16 code units of their keys, as String.compareTo does.
       members.sort(Comparator.comparing(Member::key));
@@ -512,11 +780,12 @@ public final class AuditLog implements AutoCloseable {
       line.write('}');
       byte[] canonical = line.toByteArray();
       line.write('\n');
-      out.write(line.toByteArray());
+      epoch.out.write(line.toByteArray());
+      epoch.bytes += line.size();
       byte[] hash = Digests.sha256(canonical);
-      entryHashes.add(hash);
-      tree.append(hash);
-      return new Appended(index, hex(hash), canonical);
+      epoch.entryHashes.add(hash);
+      epoch.tree.append(hash);
+      return new Appended(epoch, index, hex(hash), canonical);
     } catch (IOException e) {
       failure = failure == null ? e : failure;
       throw e;
@@ -538,8 +807,8 @@ public final class AuditLog implements AutoCloseable {
           if (closed || failure != null) {
             return;
           }
-          if (checkpointDue()) {
-            writeCheckpoint();
+          if (checkpointDue(current)) {
+            writeCheckpoint(current, false);
           }
         } finally {
           lock.unlock();
@@ -552,37 +821,41 @@ public final class AuditLog implements AutoCloseable {
     }
   }
 
-  /** Whether a checkpoint is due by the policy. Holds the lock. */
-  private boolean checkpointDue() {
-    if (checkpointSigner.isEmpty() || !checkpoints.enabled()) {
+  /** Whether a checkpoint of {@code epoch} is due by the policy. Holds the lock. */
+  private boolean checkpointDue(Epoch epoch) {
+    if (checkpointSigner.isEmpty() || !checkpoints.enabled() || epoch.rotatedAway) {
       return false;
     }
-    long uncovered = entryHashes.size() - 1 - lastCheckpoint;
+    long uncovered = epoch.entryHashes.size() - 1 - epoch.lastCheckpoint;
     return (checkpoints.everyEntries() > 0 && uncovered >= checkpoints.everyEntries())
         || (!checkpoints.every().isZero() && uncovered > 0
-            && !clock.instant().isBefore(lastCheckpointAt.plus(checkpoints.every())));
+            && !clock.instant().isBefore(epoch.lastCheckpointAt.plus(checkpoints.every())));
   }
 
   /**
-   * Appends a checkpoint signing the chain as it stands, makes it durable, then keeps its line in
-   * {@code checkpoints/} beside the log (replaced in one rename), where a log cut back behind it
-   * is caught. Holds the lock.
+   * Appends a checkpoint signing {@code epoch}'s chain as it stands, makes it durable (without
+   * releasing the lock when {@code held}), then keeps its line in {@code checkpoints/} beside the log
+   * (replaced in one rename), where a log cut back behind it is caught. Holds the lock.
    */
-  private void writeCheckpoint() throws IOException {
+  private void writeCheckpoint(Epoch epoch, boolean held) throws IOException {
     ClaimSigner signer = checkpointSigner.orElseThrow();
-    int length = entryHashes.size();
-    String root = hex(tree.root(length));
-    String tip = hex(entryHashes.get(length - 1));
+    int length = epoch.entryHashes.size();
+    String root = hex(epoch.tree.root(length));
+    String tip = hex(epoch.entryHashes.get(length - 1));
     AuditRecord.Checkpoint checkpoint = new AuditRecord.Checkpoint(length, root, tip, signer.jwk(),
-        signer.signCheckpoint(epoch, length, root, tip));
-    Appended appended = append(members(checkpoint.toJson()), null);
-    awaitDurable(appended.index());
-    lastCheckpoint = appended.index();
-    lastCheckpointAt = clock.instant();
+        signer.signCheckpoint(epoch.name, length, root, tip));
+    Appended appended = append(epoch, members(checkpoint.toJson()), null);
+    if (held) {
+      syncHeld(epoch);
+    } else {
+      awaitDurable(epoch, appended.index());
+    }
+    epoch.lastCheckpoint = appended.index();
+    epoch.lastCheckpointAt = clock.instant();
     try {
-      Path folder = file.resolveSibling(AuditFolder.CHECKPOINTS);
+      Path folder = epoch.file.resolveSibling(AuditFolder.CHECKPOINTS);
       Files.createDirectories(folder);
-      Path kept = folder.resolve(file.getFileName() + AuditFolder.CHECKPOINT_SUFFIX);
+      Path kept = folder.resolve(epoch.file.getFileName() + AuditFolder.CHECKPOINT_SUFFIX);
       Path temporary = folder.resolve(kept.getFileName() + ".tmp");
       try (FileOutputStream copy = new FileOutputStream(temporary.toFile())) {
         copy.write(appended.canonical());
@@ -597,34 +870,37 @@ public final class AuditLog implements AutoCloseable {
     }
   }
 
-  /** Group commit: one fsync covers every entry written before it started. Holds the lock on entry. */
-  private void awaitDurable(long index) throws IOException {
-    while (durableThrough < index) {
+  /**
+   * Group commit: one fsync covers every entry of {@code epoch} written before it started. Holds the
+   * lock on entry. An epoch closed by rotation is durable in full, so waiting on it ends at once.
+   */
+  private void awaitDurable(Epoch epoch, long index) throws IOException {
+    while (epoch.durableThrough < index) {
       if (failure != null) {
         throw new IOException("an earlier write failed (" + describe(failure) + ")", failure);
       }
-      if (syncing) {
+      if (epoch.syncing) {
         syncDone.awaitUninterruptibly();
         continue;
       }
-      syncing = true;
-      long target = entryHashes.size() - 1L;
-      long batch = target - durableThrough;
+      epoch.syncing = true;
+      long target = epoch.entryHashes.size() - 1L;
+      long batch = target - epoch.durableThrough;
       lock.unlock();
       try {
         long started = System.nanoTime();
-        out.getFD().sync();
+        epoch.out.getFD().sync();
         syncs.synced(System.nanoTime() - started, batch);
       } catch (IOException e) {
         lock.lock();
         failure = failure == null ? e : failure;
-        syncing = false;
+        epoch.syncing = false;
         syncDone.signalAll();
         throw e;
       }
       lock.lock();
-      syncing = false;
-      durableThrough = Math.max(durableThrough, target);
+      epoch.syncing = false;
+      epoch.durableThrough = Math.max(epoch.durableThrough, target);
       syncDone.signalAll();
     }
   }

@@ -141,7 +141,9 @@ record AuditArchive(List<Epoch> epochs, List<Call> calls, List<ClaimStatus> clai
     }
     Map<Long, JsonNode> outcomes = new HashMap<>();
     for (JsonNode entry : entries) {
-      if (entry.path("type").asText().equals("outcome") && entry.path("decision_index").canConvertToLong()) {
+      // An outcome naming another epoch (decision_epoch: the log rotated while the call ran) answers a decision there.
+      if (entry.path("type").asText().equals("outcome") && entry.path("decision_index").canConvertToLong()
+          && entry.path("decision_epoch").isMissingNode()) {
         outcomes.put(entry.path("decision_index").asLong(), entry);
       }
     }

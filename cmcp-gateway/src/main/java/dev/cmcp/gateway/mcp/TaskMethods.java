@@ -113,7 +113,7 @@ final class TaskMethods {
   /** Who created a task, and under which decision: what the gateway records of the creating call. */
   record Creation(
       String agentSession, String server, String upstreamSession, String tool, String auditSession,
-      Optional<Long> decisionIndex, Optional<String> requestId, Redaction redaction, ActivePolicy active) {}
+      Optional<AuditLog.Position> decisionAt, Optional<String> requestId, Redaction redaction, ActivePolicy active) {}
 
   /**
    * The upstream answered a task-augmented call with a {@code CreateTaskResult} ({@code delivered},
@@ -126,7 +126,7 @@ final class TaskMethods {
     JsonNode upstreamTask = delivered.path("result").get("task");
     if (!(upstreamTask instanceof ObjectNode given) || !given.path("taskId").isTextual() || given.path("taskId").asText().isEmpty()
         || !STATUSES.contains(given.path("status").asText())) {
-      outcome(creation.auditSession(), creation.tool(), creation.decisionIndex(), creation.requestId(), "upstream_error",
+      outcome(creation.auditSession(), creation.tool(), creation.decisionAt(), creation.requestId(), "upstream_error",
           Optional.empty(), Optional.empty(), id);
       throw malformed(creation.server(), "tools/call", id);
     }
@@ -134,7 +134,7 @@ final class TaskMethods {
     Instant now = registry.now();
     TaskRegistry.Task task = new TaskRegistry.Task(TaskRegistry.newId(), creation.agentSession(), creation.server(),
         creation.upstreamSession(), given.get("taskId").asText(), creation.tool(), creation.auditSession(),
-        creation.decisionIndex(), creation.requestId(), creation.redaction(), creation.active().bundle().bundleHash(),
+        creation.decisionAt(), creation.requestId(), creation.redaction(), creation.active().bundle().bundleHash(),
         creation.active().catalog().catalogHash(), now, registry.expiry(ttl));
     ObjectNode view = view(given, task).orElseThrow(() -> new IllegalStateException("checked above"));
     ObjectNode result = NODES.objectNode();
@@ -151,7 +151,7 @@ final class TaskMethods {
     registry.record(reservation, task);
     try {
       // The pipeline tells the listener of the call once it returns.
-      outcome(task.auditSession(), task.tool(), task.decisionIndex(), task.requestId(), "task_created",
+      outcome(task.auditSession(), task.tool(), task.decisionAt(), task.requestId(), "task_created",
           Optional.of(Digests.sha256Hex(CanonicalJson.bytes(result))), Optional.empty(), id);
     } catch (JsonRpcException e) {
       registry.endTask(task);
@@ -398,18 +398,19 @@ final class TaskMethods {
   /** Writes an outcome entry of the task's creating decision: its digest only, never the result. */
   private void outcome(TaskRegistry.Task task, String outcome, Optional<String> resultSha256, Optional<RedactionReport> redactions,
       JsonNode id) throws JsonRpcException {
-    outcome(task.auditSession(), task.tool(), task.decisionIndex(), task.requestId(), outcome, resultSha256, redactions, id);
+    outcome(task.auditSession(), task.tool(), task.decisionAt(), task.requestId(), outcome, resultSha256, redactions, id);
     listener.recorded(task.auditSession());
   }
 
-  private void outcome(String auditSession, String tool, Optional<Long> decisionIndex, Optional<String> requestId, String outcome,
+  private void outcome(String auditSession, String tool, Optional<AuditLog.Position> decisionAt, Optional<String> requestId, String outcome,
       Optional<String> resultSha256, Optional<RedactionReport> redactions, JsonNode id) throws JsonRpcException {
-    if (audit.isEmpty() || decisionIndex.isEmpty()) {
+    if (audit.isEmpty() || decisionAt.isEmpty()) {
       return;
     }
     try {
-      audit.get().appendOutcome(new AuditRecord.Outcome(decisionIndex.get(), auditSession, tool, outcome, resultSha256,
-          redactions.map(RedactionReport::toAudit), requestId));
+      // The decision's epoch: a task's result can come after the log rotated.
+      audit.get().appendOutcome(new AuditRecord.Outcome(decisionAt.get().index(), auditSession, tool, outcome, resultSha256,
+          redactions.map(RedactionReport::toAudit), requestId, Optional.of(decisionAt.get().epoch())));
     } catch (AuditException e) {
       LOG.log(Level.ERROR, "audit log cannot record; the task's answer is withheld", LogField.of("tool", tool),
           LogField.of("error", e.getMessage()));

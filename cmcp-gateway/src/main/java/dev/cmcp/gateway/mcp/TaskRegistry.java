@@ -1,5 +1,6 @@
 package dev.cmcp.gateway.mcp;
 
+import dev.cmcp.gateway.audit.AuditLog;
 import dev.cmcp.gateway.redaction.Redaction;
 import java.time.Clock;
 import java.time.Duration;
@@ -34,7 +35,7 @@ final class TaskRegistry {
    * @param upstreamTaskId the server's id for it, never shown to the agent
    * @param tool the catalog tool called, as its decision entry names it
    * @param auditSession the session id of the creating call's audit entries
-   * @param decisionIndex the creating call's decision entry; empty in silent mode
+   * @param decisionAt where the creating call's decision entry is (epoch and index); empty in silent mode
    * @param requestId the creating HTTP request's id, as its audit entries carry it
    * @param redaction the creating decision's redaction, applied to the task's result and status
    * @param bundleHash the policy bundle that decided the creating call
@@ -43,7 +44,7 @@ final class TaskRegistry {
    */
   record Task(
       String id, String agentSession, String server, String upstreamSession, String upstreamTaskId, String tool,
-      String auditSession, Optional<Long> decisionIndex, Optional<String> requestId, Redaction redaction,
+      String auditSession, Optional<AuditLog.Position> decisionAt, Optional<String> requestId, Redaction redaction,
       String bundleHash, String catalogHash, Instant createdAt, Instant expiresAt) {
 
     /** The ttl the agent is told: the time from creation to when the gateway forgets the task. */

@@ -409,8 +409,8 @@ public final class ToolCallPipeline {
       case ALSO -> {
         // The upstream is subscribed already, for another session: decided and audited, not sent again.
         boolean forwarded = enforce(request, decision);
-        Optional<Long> decisionIndex = recordDecision(request, decision, forwarded);
-        recordOutcome(request, decisionIndex, "ok", Optional.empty(), Optional.empty());
+        Optional<AuditLog.Position> decisionAt = recordDecision(request, decision, forwarded);
+        recordOutcome(request, decisionAt, "ok", Optional.empty(), Optional.empty());
         listener.recorded(caller.sessionId());
         ObjectNode answer = JsonNodeFactory.instance.objectNode().put("jsonrpc", "2.0");
         answer.set("id", id);
@@ -562,13 +562,13 @@ public final class ToolCallPipeline {
         traced.setAttribute("cmcp.cause", deny.cause().word());
       }
     }
-    Optional<Long> decisionIndex = recordDecision(request, decision, forwarded, approval.answer());
+    Optional<AuditLog.Position> decisionAt = recordDecision(request, decision, forwarded, approval.answer());
     remember(request, forwarded);
     if (!forwarded) {
       listener.recorded(request.caller().sessionId());
       return refused(request, (PolicyDecision.Deny) decision, overLimit);
     }
-    ObjectNode answer = forward(request, decision.redaction(), decisionIndex, stream, task);
+    ObjectNode answer = forward(request, decision.redaction(), decisionAt, stream, task);
     listener.recorded(request.caller().sessionId());
     answer.set("id", request.id());
     // Allowed calls are logged at DEBUG only: the audit log and /metrics record each of them, and an
@@ -728,12 +728,12 @@ public final class ToolCallPipeline {
   }
 
   /** The decision is on disk before anything is forwarded or answered; no log, no call. */
-  private Optional<Long> recordDecision(Governed request, PolicyDecision decision, boolean forwarded) throws JsonRpcException {
+  private Optional<AuditLog.Position> recordDecision(Governed request, PolicyDecision decision, boolean forwarded) throws JsonRpcException {
     return recordDecision(request, decision, forwarded, Optional.empty());
   }
 
   /** @param approval how a person answered the approval the call needed; empty when none was asked */
-  private Optional<Long> recordDecision(Governed request, PolicyDecision decision, boolean forwarded, Optional<String> approval)
+  private Optional<AuditLog.Position> recordDecision(Governed request, PolicyDecision decision, boolean forwarded, Optional<String> approval)
       throws JsonRpcException {
     if (audit.isEmpty()) {
       return Optional.empty();
@@ -748,7 +748,7 @@ public final class ToolCallPipeline {
     Span span = Tracing.step("audit");
     span.setAttribute("cmcp.audit.entry", "decision");
     try {
-      return Optional.of(audit.get().appendDecision(entry));
+      return Optional.of(audit.get().recordDecision(entry));
     } catch (AuditException e) {
       span.setStatus(StatusCode.ERROR, "audit_unavailable");
       throw auditUnavailable(request, e);
@@ -833,7 +833,7 @@ public final class ToolCallPipeline {
 
   // "try": the relay registration is held only for its scope (open while the call is in flight).
   @SuppressWarnings("try")
-  private ObjectNode forward(Governed request, Redaction redaction, Optional<Long> decisionIndex, CallStream stream,
+  private ObjectNode forward(Governed request, Redaction redaction, Optional<AuditLog.Position> decisionAt, CallStream stream,
       Optional<TaskRegistry.Reservation> task) throws JsonRpcException {
     ObjectNode answer;
     String server = request.server().orElseThrow();
@@ -877,30 +877,30 @@ public final class ToolCallPipeline {
       // The upstream package's messages name the server and the failure, never the call's content.
       LOG.log(e.kind() == UpstreamException.Kind.CANCELLED ? Level.INFO : Level.WARNING, "upstream failed",
           fields(request, LogField.of("outcome", outcome), LogField.of("error", e.getMessage())));
-      recordOutcome(request, decisionIndex, outcome, Optional.empty(), Optional.empty());
+      recordOutcome(request, decisionAt, outcome, Optional.empty(), Optional.empty());
       throw UpstreamErrors.toJsonRpc(e, request.id());
     }
     Optional<ObjectNode> built = AgentAnswer.of(answer, request.id());
     if (built.isEmpty()) {
       LOG.log(Level.WARNING, "upstream failed", fields(request, LogField.of("outcome", "upstream_error"),
           LogField.of("error", "the answer is not a JSON-RPC response MCP allows (a result that is not an object, or a malformed error)")));
-      recordOutcome(request, decisionIndex, "upstream_error", Optional.empty(), Optional.empty());
+      recordOutcome(request, decisionAt, "upstream_error", Optional.empty(), Optional.empty());
       throw malformedAnswer(request, server);
     }
     ObjectNode delivered = built.get();
     if (task.isPresent() && delivered.path("result").has("task")) {
       // A CreateTaskResult: the task's result comes later, through tasks/result, redacted and audited as this call's.
       return tasks.created(task.get(), new TaskMethods.Creation(task.get().session(), server, upstreamSession, request.name(),
-          request.caller().sessionId(), decisionIndex, request.requestId(), redaction, request.active()), delivered, request.id());
+          request.caller().sessionId(), decisionAt, request.requestId(), redaction, request.active()), delivered, request.id());
     }
-    Optional<RedactionReport> redactions = redaction.isEmpty() ? Optional.empty() : Optional.of(redact(request, delivered, redaction, decisionIndex));
+    Optional<RedactionReport> redactions = redaction.isEmpty() ? Optional.empty() : Optional.of(redact(request, delivered, redaction, decisionAt));
     JsonNode result = delivered.get("result");
     if (result == null) {
-      recordOutcome(request, decisionIndex, "upstream_error", Optional.empty(), redactions);
+      recordOutcome(request, decisionAt, "upstream_error", Optional.empty(), redactions);
     } else {
       String outcome = result.path("isError").asBoolean(false) ? "tool_error" : "ok";
       // The hash of the result as delivered: after redaction, with its redaction count.
-      recordOutcome(request, decisionIndex, outcome, Optional.of(Digests.sha256Hex(CanonicalJson.bytes(result))), redactions);
+      recordOutcome(request, decisionAt, outcome, Optional.of(Digests.sha256Hex(CanonicalJson.bytes(result))), redactions);
     }
     return delivered;
   }
@@ -909,7 +909,7 @@ public final class ToolCallPipeline {
    * Redacts the response in place; an answer that cannot be redacted is withheld (fail closed),
    * its outcome audited as {@code redaction_failed}.
    */
-  private RedactionReport redact(Governed request, ObjectNode response, Redaction redaction, Optional<Long> decisionIndex)
+  private RedactionReport redact(Governed request, ObjectNode response, Redaction redaction, Optional<AuditLog.Position> decisionAt)
       throws JsonRpcException {
     Span span = Tracing.step("redact");
     try {
@@ -918,7 +918,7 @@ public final class ToolCallPipeline {
       // The exception's message could quote the answer: only its type is logged.
       LOG.log(Level.ERROR, "redaction failed; the answer is withheld",
           fields(request, LogField.of("outcome", "redaction_failed"), LogField.of("error", e.getClass().getName())));
-      recordOutcome(request, decisionIndex, "redaction_failed", Optional.empty(), Optional.empty());
+      recordOutcome(request, decisionAt, "redaction_failed", Optional.empty(), Optional.empty());
       throw new JsonRpcException(
           JsonRpcError.withWord(JsonRpcError.INTERNAL_ERROR,
               "the answer could not be redacted as the policy requires, so it is withheld (fail closed)", "redaction_failed"),
@@ -962,9 +962,9 @@ public final class ToolCallPipeline {
 
   /** An answer the log could not record is not delivered: the agent gets an error instead. */
   private void recordOutcome(
-      Governed request, Optional<Long> decisionIndex, String outcome, Optional<String> resultSha256,
+      Governed request, Optional<AuditLog.Position> decisionAt, String outcome, Optional<String> resultSha256,
       Optional<RedactionReport> redactions) throws JsonRpcException {
-    if (audit.isEmpty() || decisionIndex.isEmpty()) {
+    if (audit.isEmpty() || decisionAt.isEmpty()) {
       return;
     }
     Span span = Tracing.step("audit");
@@ -972,8 +972,8 @@ public final class ToolCallPipeline {
     span.setAttribute("cmcp.outcome", outcome);
     try {
       audit.get().appendOutcome(new AuditRecord.Outcome(
-          decisionIndex.get(), request.caller().sessionId(), request.name(), outcome, resultSha256,
-          redactions.map(RedactionReport::toAudit), request.requestId()));
+          decisionAt.get().index(), request.caller().sessionId(), request.name(), outcome, resultSha256,
+          redactions.map(RedactionReport::toAudit), request.requestId(), Optional.of(decisionAt.get().epoch())));
     } catch (AuditException e) {
       span.setStatus(StatusCode.ERROR, "audit_unavailable");
       throw auditUnavailable(request, e);

@@ -4,6 +4,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import dev.cmcp.gateway.attest.TestClock;
+import dev.cmcp.gateway.audit.AuditLog;
 import dev.cmcp.gateway.redaction.Redaction;
 import java.time.Duration;
 import java.time.Instant;
@@ -18,8 +19,8 @@ class TaskRegistryTest {
   private final TaskRegistry registry = new TaskRegistry(clock);
 
   private TaskRegistry.Task task(String session, String upstreamId, Optional<Long> ttl) {
-    return new TaskRegistry.Task(TaskRegistry.newId(), session, "s", "", upstreamId, "s.tool", session, Optional.of(1L),
-        Optional.empty(), Redaction.NONE, "bundle", "catalog", clock.instant(), registry.expiry(ttl));
+    return new TaskRegistry.Task(TaskRegistry.newId(), session, "s", "", upstreamId, "s.tool", session,
+        Optional.of(new AuditLog.Position("e", 1)), Optional.empty(), Redaction.NONE, "bundle", "catalog", clock.instant(), registry.expiry(ttl));
   }
 
   private TaskRegistry.Task created(String session) {
