@@ -681,7 +681,8 @@ public final class ToolCallPipeline {
     }
     Optional<ObjectNode> definition;
     try {
-      definition = upstreams.tool(tool.server(), tool.upstreamName());
+      // As the server lists it to this request's revision: a 2026-07-28 agent's definition is the one it was shown.
+      definition = upstreams.tool(tool.server(), tool.upstreamName(), request.forwardParams());
     } catch (UpstreamException e) {
       // Nothing can be forwarded while the definition cannot be checked.
       throw UpstreamErrors.toJsonRpc(e, request.id());
