@@ -258,9 +258,21 @@ final class TaskMethods {
           "the policy bundle or catalog changed since this task's tools/call was decided, so its result is withheld (fail "
               + "closed); call the tool again to have it decided under the current policy", "task_policy_changed"), id, 200);
     }
+    ObjectNode upstream;
+    try {
+      upstream = send(task, "tasks/result", stream);
+    } catch (UpstreamException e) {
+      // As a call's outcome says it: the agent called the wait off, the answer was too large, or the server failed.
+      outcome(task, switch (e.kind()) {
+        case RESPONSE_TOO_LARGE -> "response_too_large";
+        case CANCELLED -> "cancelled";
+        default -> "upstream_error";
+      }, Optional.empty(), Optional.empty(), id);
+      throw failed(task, "tasks/result", e, id);
+    }
     ObjectNode answer;
     try {
-      answer = agentAnswer(task, id, ask(task, "tasks/result", id, stream));
+      answer = agentAnswer(task, id, upstream);
     } catch (JsonRpcException e) {
       outcome(task, "upstream_error", Optional.empty(), Optional.empty(), id);
       throw e;
@@ -300,16 +312,28 @@ final class TaskMethods {
    */
   // "try": the relay registration is held only for its scope (open while the request is in flight).
   @SuppressWarnings("try")
-  private ObjectNode ask(TaskRegistry.Task task, String method, JsonNode id, CallStream stream) throws JsonRpcException {
+  private ObjectNode send(TaskRegistry.Task task, String method, CallStream stream) throws UpstreamException {
     AgentRelays.Relay relay = task.redaction().isEmpty() ? about(Optional.of(task.upstreamTaskId()), stream) : AgentRelays.Relay.NONE;
     try (AgentRelays.Registration inFlight = upstreams.relays().open(task.server(), task.upstreamSession(), relay)) {
       return upstreams.connection(task.server(), task.upstreamSession())
           .request(method, NODES.objectNode().put("taskId", task.upstreamTaskId()), stream.cancellation());
-    } catch (UpstreamException e) {
-      LOG.log(Level.WARNING, "upstream failed", LogField.of("method", method), LogField.of("tool", task.tool()),
-          LogField.of("error", e.getMessage()));
-      throw UpstreamErrors.toJsonRpc(e, id);
     }
+  }
+
+  /** As {@link #send}, an upstream failure told to the agent as a call's is. */
+  private ObjectNode ask(TaskRegistry.Task task, String method, JsonNode id, CallStream stream) throws JsonRpcException {
+    try {
+      return send(task, method, stream);
+    } catch (UpstreamException e) {
+      throw failed(task, method, e, id);
+    }
+  }
+
+  private static JsonRpcException failed(TaskRegistry.Task task, String method, UpstreamException e, JsonNode id) {
+    // The upstream package's messages name the server and the failure, never the task's content.
+    LOG.log(e.kind() == UpstreamException.Kind.CANCELLED ? Level.INFO : Level.WARNING, "upstream failed", LogField.of("method", method),
+        LogField.of("tool", task.tool()), LogField.of("error", e.getMessage()));
+    return UpstreamErrors.toJsonRpc(e, id);
   }
 
   /** The agent's answer built from the server's, as a call's is ({@link AgentAnswer}); a malformed one is refused. */

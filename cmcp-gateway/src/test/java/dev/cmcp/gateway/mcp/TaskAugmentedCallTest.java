@@ -270,6 +270,28 @@ class TaskAugmentedCallTest {
   }
 
   @Test
+  void theAgentMayCallOffItsWaitForATasksResult() throws Exception {
+    String session = open(NEWEST, "{\"elicitation\":{}}");
+    JsonNode answer = send(Optional.of(session), "tools/call",
+        "{\"name\":\"everything.research\",\"arguments\":{\"topic\":\"tides\",\"ambiguous\":true}" + TASK + "}");
+    String taskId = answer.at("/result/task/taskId").asText();
+    CompletableFuture<ObjectNode> asked = new CompletableFuture<>();
+    CompletableFuture<JsonNode> result = CompletableFuture.supplyAsync(() -> gateway.endpoint.post(new McpHttpRequest(
+        Optional.of(session), Optional.empty(), Optional.empty(),
+        ("{\"jsonrpc\":\"2.0\",\"id\":9,\"method\":\"tasks/result\",\"params\":{\"taskId\":\"" + taskId + "\"}}")
+            .getBytes(StandardCharsets.UTF_8)), asked::complete).body().orElseThrow());
+    // Asked, and unanswered: the wait is in flight until the agent calls it off.
+    asked.get(30, TimeUnit.SECONDS);
+    assertThat(gateway.send(Optional.of(session),
+        "{\"jsonrpc\":\"2.0\",\"method\":\"notifications/cancelled\",\"params\":{\"requestId\":9}}").status()).isEqualTo(202);
+    JsonNode cancelled = result.get(30, TimeUnit.SECONDS);
+    assertThat(cancelled.at("/error/code").asInt()).as(cancelled.toString()).isEqualTo(JsonRpcError.REQUEST_CANCELLED);
+    assertThat(entries("outcome").getLast().path("outcome").asText()).isEqualTo("cancelled");
+    // The task itself goes on; it is still the session's.
+    assertThat(taskRequest(session, "tasks/get", taskId).at("/result/taskId").asText()).isEqualTo(taskId);
+  }
+
+  @Test
   void aServersMessageAboutATaskReachesOnlyThatTasksWait() throws Exception {
     List<String> heard = new java.util.ArrayList<>();
     AgentRelays.Relay agent = new AgentRelays.Relay() {
