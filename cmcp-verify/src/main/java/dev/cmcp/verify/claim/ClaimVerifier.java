@@ -211,10 +211,11 @@ public final class ClaimVerifier {
           .map(file -> auditLog(file, claim)).orElse(Check.skip(AUDIT_LOG, "no audit log given (--audit-log or --audit-dir)"))));
     }
     List<String> notEstablished = notEstablished(evidence, hardware, rootless, options);
-    Verdict result = result(checks, notEstablished);
     List<AcceptedRisk> risks = options.acceptedRisks().stream().sorted().toList();
-    return new VerificationReport(checks, result, hardware.map(Hardware::report), notEstablished, risks,
-        result == Verdict.VERIFIED && !attestationOnly ? Optional.of(new VerifiedClaim(claim)) : Optional.empty());
+    // An attestation document covers no session: verified, it has no content to hand out.
+    boolean handOut = Verdict.of(checks, notEstablished) == Verdict.VERIFIED && !attestationOnly;
+    return new VerificationReport(checks, hardware.map(Hardware::report), notEstablished, risks,
+        handOut ? Optional.of(new VerifiedClaim(claim)) : Optional.empty());
   }
 
   /**
@@ -257,23 +258,12 @@ public final class ClaimVerifier {
     };
   }
 
-  /**
-   * The one verdict rule ({@link Verdict#of}): a failed check is {@code unverified}, evidence
-   * without an offline root refused for lack of {@code --allow-software} included. With none
-   * failed, a required check that did not pass ({@code evidence} skipped under
-   * {@code --allow-software}) or anything not established leaves the claim
-   * {@code partially_verified}: everything it says may be true, but not all of it is shown.
-   */
-  private static Verdict result(List<Check<CheckName>> checks, List<String> notEstablished) {
-    return Verdict.of(checks, notEstablished);
-  }
-
   private static VerificationReport unreadable(String reason) {
     List<Check<CheckName>> checks = new ArrayList<>();
     for (CheckName name : CheckName.values()) {
       checks.add(name == CLAIM_FORMAT ? Check.fail(name, reason) : Check.skip(name, "the claim could not be read"));
     }
-    return new VerificationReport(checks, Verdict.UNVERIFIED);
+    return new VerificationReport(checks);
   }
 
   private static Check<CheckName> signature(JsonNode json, GatewayClaim claim) {

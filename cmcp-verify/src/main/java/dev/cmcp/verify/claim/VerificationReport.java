@@ -26,11 +26,11 @@ import java.util.Optional;
  * @param notEstablished what keeps a claim whose checks all passed from being {@code verified},
  *     one sentence each, naming the check and the missing expectation or root of trust
  * @param acceptedRisks the expectations the auditor said, explicitly, need not be given
- * @param verifiedClaim the claim's content, present exactly when the result is {@code verified}
+ * @param verifiedClaim the claim's content, present only when the result is {@code verified} (and
+ *     never for an attestation document, which covers no session)
  */
 public record VerificationReport(
     List<Check<CheckName>> checks,
-    Verdict result,
     Optional<EvidenceReport<?>> platformEvidence,
     List<String> notEstablished,
     List<AcceptedRisk> acceptedRisks,
@@ -38,18 +38,25 @@ public record VerificationReport(
 
   public VerificationReport {
     checks = List.copyOf(checks);
-    Objects.requireNonNull(result, "result");
     Objects.requireNonNull(platformEvidence, "platformEvidence");
     notEstablished = List.copyOf(notEstablished);
     acceptedRisks = List.copyOf(acceptedRisks);
     Objects.requireNonNull(verifiedClaim, "verifiedClaim");
-    if (verifiedClaim.isPresent() != (result == Verdict.VERIFIED)) {
-      throw new IllegalArgumentException("a claim's content is handed out exactly when it is verified");
+    if (verifiedClaim.isPresent() && Verdict.of(checks, notEstablished) != Verdict.VERIFIED) {
+      throw new IllegalArgumentException("a claim's content is handed out only when it is verified");
     }
   }
 
-  VerificationReport(List<Check<CheckName>> checks, Verdict result) {
-    this(checks, result, Optional.empty(), List.of(), List.of(), Optional.empty());
+  VerificationReport(List<Check<CheckName>> checks) {
+    this(checks, Optional.empty(), List.of(), List.of(), Optional.empty());
+  }
+
+  /**
+   * {@link Verdict#of} the checks and what is not established: the one rule of every report,
+   * computed here, never handed in.
+   */
+  public Verdict result() {
+    return Verdict.of(checks, notEstablished);
   }
 
   public Check<CheckName> check(CheckName name) {
@@ -61,7 +68,7 @@ public record VerificationReport(
 
   /** 0 only when {@code verified}; 3 when {@code partially_verified}; 1 when a check failed. */
   public int exitCode() {
-    return result.exitCode();
+    return result().exitCode();
   }
 
   /**
@@ -71,7 +78,7 @@ public record VerificationReport(
    */
   public ObjectNode toJson() {
     ObjectNode report = JsonNodeFactory.instance.objectNode();
-    report.put("result", result.label());
+    report.put("result", result().label());
     report.put("exit_code", exitCode());
     ArrayNode list = report.putArray("checks");
     for (Check<CheckName> check : checks) {
@@ -115,6 +122,6 @@ public record VerificationReport(
     }
     notEstablished.forEach(gap -> text.append("NOT ESTABLISHED ").append(gap).append('\n'));
     acceptedRisks.forEach(risk -> text.append("ACCEPTED RISK   ").append(risk.describe()).append('\n'));
-    return text.append("result: ").append(result.label()).append("\n").toString();
+    return text.append("result: ").append(result().label()).append("\n").toString();
   }
 }

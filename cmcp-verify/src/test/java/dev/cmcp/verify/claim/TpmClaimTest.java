@@ -26,6 +26,7 @@ import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
 import java.util.Base64;
 import java.util.List;
+import java.util.Optional;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
@@ -131,6 +132,29 @@ class TpmClaimTest {
     assertThat(noAnchors.check(EVIDENCE).status()).isEqualTo(CheckStatus.FAIL);
     assertThat(noAnchors.check(EVIDENCE).reason()).contains("--tpm-ak-ca", "--tpm-ek-roots");
     assertThat(noAnchors.result()).isEqualTo(Verdict.UNVERIFIED);
+  }
+
+  /**
+   * An attestation document has no session content to hand out: verified, its report carries no
+   * {@code VerifiedClaim}, and that is no contradiction (it was one: the report refused to exist).
+   */
+  @Test
+  void anEnrolledTpmGatewaysAttestationDocumentIsVerifiedWithoutClaimContent() throws Exception {
+    TestPki.Ca enrollmentCa = TestPki.Ca.root("CN=enrollment CA");
+    TestPki.Ca manufacturer = TestPki.Ca.root("CN=TPM manufacturer");
+    TpmEvidence enrolled = TestPki.enroll(quoteOverBindingOf(gateway.unsignedClaim("s1")), enrollmentCa,
+        manufacturer.ekCertificate());
+    GatewayClaim.Trace trace = GatewayClaim.fromJson(claim(PCR_DIGEST, enrolled)).trace();
+    ObjectNode document = gateway.sign(GatewayAttestation.unsignedJson(trace));
+    TpmTrust.Anchors anchors = new TpmTrust.Anchors(new TrustStore(List.of(enrollmentCa.certificate()), List.of()),
+        new TrustStore(List.of(manufacturer.certificate()), List.of()));
+    VerificationOptions expecting = options(EvidencePolicy.HARDWARE_ONLY).withExpectedBundleHash(TestGateway.BUNDLE_HASH)
+        .withExpectedMeasurement(PCR_DIGEST).withTpmTrust(anchors);
+
+    VerificationReport report = ClaimVerifier.verifyAttestation(TestGateway.bytes(document), expecting, Optional.empty());
+
+    assertThat(report.result()).as(report.toText()).isEqualTo(Verdict.VERIFIED);
+    assertThat(report.verifiedClaim()).isEmpty();
   }
 
   @Test
