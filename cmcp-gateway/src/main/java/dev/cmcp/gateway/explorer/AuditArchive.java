@@ -1,17 +1,17 @@
 package dev.cmcp.gateway.explorer;
 
 import com.fasterxml.jackson.databind.JsonNode;
-import dev.cmcp.verify.CheckName;
-import dev.cmcp.verify.ClaimVerifier;
-import dev.cmcp.verify.EvidencePolicy;
-import dev.cmcp.verify.VerificationOptions;
-import dev.cmcp.verify.VerificationReport;
 import dev.cmcp.verify.audit.AuditLogReplay;
 import dev.cmcp.verify.base.BoundedRead;
 import dev.cmcp.verify.base.Check;
 import dev.cmcp.verify.base.CheckStatus;
 import dev.cmcp.verify.base.StrictJson;
 import dev.cmcp.verify.base.Verdict;
+import dev.cmcp.verify.claim.CheckName;
+import dev.cmcp.verify.claim.ClaimVerifier;
+import dev.cmcp.verify.claim.EvidencePolicy;
+import dev.cmcp.verify.claim.VerificationOptions;
+import dev.cmcp.verify.claim.VerificationReport;
 import dev.cmcp.verify.evidence.TrustStore;
 import java.io.BufferedReader;
 import java.io.IOException;

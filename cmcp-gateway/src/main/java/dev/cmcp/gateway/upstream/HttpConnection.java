@@ -349,7 +349,8 @@ final class HttpConnection implements UpstreamConnection {
    * one JSON message a line, until the server ends it or it is closed.
    */
   Optional<ListChangeStream> listenForListChanges(Consumer<String> changes) {
-    if (misconfiguration != null || !offersModern()) {
+    // Asked within the acknowledgment's wait, not the request timeout: an agent's listen waits on it.
+    if (misconfiguration != null || !offersModern(System.nanoTime() + LISTEN_ACKNOWLEDGMENT_WAIT.toNanos())) {
       return Optional.empty();
     }
     long id = nextId.getAndIncrement();

@@ -5,7 +5,7 @@ import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.JsonNodeFactory;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.cmcp.verify.base.JsonFields;
-import dev.cmcp.verify.claim.Jwk;
+import dev.cmcp.verify.base.Jwk;
 import java.util.List;
 import java.util.Objects;
 import java.util.Optional;

@@ -1,4 +1,4 @@
-package dev.cmcp.verify;
+package dev.cmcp.verify.claim;
 
 import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.JsonNodeFactory;
@@ -31,7 +31,7 @@ import java.util.Optional;
 public record VerificationReport(
     List<Check<CheckName>> checks,
     Verdict result,
-    Optional<EvidenceReport> platformEvidence,
+    Optional<EvidenceReport<?>> platformEvidence,
     List<String> notEstablished,
     List<AcceptedRisk> acceptedRisks,
     Optional<VerifiedClaim> verifiedClaim) {
@@ -76,7 +76,7 @@ public record VerificationReport(
     ArrayNode list = report.putArray("checks");
     for (Check<CheckName> check : checks) {
       list.addObject()
-          .put("name", check.name().label())
+          .put("name", check.label())
           .put("status", check.status().label())
           .put("reason", check.reason());
     }
@@ -84,9 +84,9 @@ public record VerificationReport(
       ObjectNode platform = report.putObject("platform_evidence");
       platform.put("platform", evidence.platform());
       ArrayNode sub = platform.putArray("checks");
-      for (EvidenceReport.Check check : evidence.checks()) {
+      for (Check<?> check : evidence.checks()) {
         sub.addObject()
-            .put("name", check.name())
+            .put("name", check.label())
             .put("status", check.status().label())
             .put("reason", check.reason());
       }
@@ -107,10 +107,10 @@ public record VerificationReport(
   public String toText() {
     StringBuilder text = new StringBuilder();
     for (Check<CheckName> check : checks) {
-      text.append(String.format("%-4s %-16s %s\n", check.status().name(), check.name().label(), check.reason()));
+      text.append(String.format("%-4s %-16s %s\n", check.status().name(), check.label(), check.reason()));
       if (check.name() == CheckName.EVIDENCE) {
         platformEvidence.ifPresent(evidence -> evidence.checks().forEach(sub -> text.append(
-            String.format("       %-4s %-20s %s\n", sub.status().name(), sub.name(), sub.reason()))));
+            String.format("       %-4s %-20s %s\n", sub.status().name(), sub.label(), sub.reason()))));
       }
     }
     notEstablished.forEach(gap -> text.append("NOT ESTABLISHED ").append(gap).append('\n'));

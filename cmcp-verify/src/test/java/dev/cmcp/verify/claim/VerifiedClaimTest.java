@@ -1,10 +1,9 @@
-package dev.cmcp.verify;
+package dev.cmcp.verify.claim;
 
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import dev.cmcp.verify.base.Verdict;
-import dev.cmcp.verify.claim.GatewayClaim;
 import java.nio.file.Path;
 import java.util.List;
 import java.util.Optional;
@@ -18,7 +17,7 @@ class VerifiedClaimTest {
 
   private VerifiedClaim content() throws Exception {
     TestGateway gateway = TestGateway.withTwoSessions(dir);
-    return new VerifiedClaim(GatewayClaim.fromJson(gateway.claim("s1"), new ClaimVerifier.Reading()));
+    return new VerifiedClaim(GatewayClaim.fromJson(gateway.claim("s1")));
   }
 
   @Test
@@ -34,13 +33,5 @@ class VerifiedClaimTest {
         List.of(), Optional.of(claim))).isInstanceOf(IllegalArgumentException.class);
     assertThatThrownBy(() -> new VerificationReport(List.of(), Verdict.VERIFIED, Optional.empty(), List.of(), List.of(),
         Optional.empty())).isInstanceOf(IllegalArgumentException.class);
-  }
-
-  @Test
-  void theClaimReaderRefusesToReadWithoutThePermissionOnlyTheVerifierMakes() throws Exception {
-    TestGateway gateway = TestGateway.withTwoSessions(dir);
-
-    assertThatThrownBy(() -> GatewayClaim.fromJson(gateway.claim("s1"), null))
-        .isInstanceOf(NullPointerException.class).hasMessageContaining("only ClaimVerifier");
   }
 }
