@@ -112,7 +112,7 @@ final class TaskMethods {
 
   /** Who created a task, and under which decision: what the gateway records of the creating call. */
   record Creation(
-      String agentSession, String server, String upstreamSession, String tool, String auditSession,
+      String agentSession, String principal, String server, String upstreamSession, String tool, String auditSession,
       Optional<AuditLog.Position> decisionAt, Optional<String> requestId, Redaction redaction, ActivePolicy active) {}
 
   /**
@@ -132,7 +132,8 @@ final class TaskMethods {
     }
     Optional<Long> ttl = given.path("ttl").isIntegralNumber() ? Optional.of(given.get("ttl").longValue()) : Optional.empty();
     Instant now = registry.now();
-    TaskRegistry.Task task = new TaskRegistry.Task(TaskRegistry.newId(), creation.agentSession(), creation.server(),
+    TaskRegistry.Task task = new TaskRegistry.Task(TaskRegistry.newId(), creation.agentSession(), creation.principal(),
+        creation.server(),
         creation.upstreamSession(), given.get("taskId").asText(), creation.tool(), creation.auditSession(),
         creation.decisionAt(), creation.requestId(), creation.redaction(), creation.active().bundle().bundleHash(),
         creation.active().catalog().catalogHash(), now, registry.expiry(ttl));
@@ -209,6 +210,7 @@ final class TaskMethods {
     ObjectNode answer = status(id, task, "tasks/cancel");
     if (answer.has("result")) {
       outcome(task, "cancelled", Optional.empty(), Optional.empty(), id);
+      registry.finished(task);
     }
     return answer;
   }
@@ -298,6 +300,7 @@ final class TaskMethods {
       meta.putObject(RELATED_TASK).put("taskId", task.id());
       String outcome = result.path("isError").asBoolean(false) ? "tool_error" : "ok";
       outcome(task, outcome, Optional.of(Digests.sha256Hex(CanonicalJson.bytes(result))), redactions, id);
+      registry.finished(task);
     } else {
       outcome(task, "upstream_error", Optional.empty(), redactions, id);
     }

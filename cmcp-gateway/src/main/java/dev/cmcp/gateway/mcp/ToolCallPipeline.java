@@ -271,10 +271,11 @@ public final class ToolCallPipeline {
     if (tasksOffered && transportSession.isPresent() && params.get("task") instanceof ObjectNode asked && tool.isPresent()
         && runsAsTask(request, tool.get())) {
       ObjectNode task = TaskMethods.forwardedTask(id, asked);
-      try (TaskRegistry.Reservation room = tasks.registry().reserve(transportSession.get()).orElseThrow(() ->
-          new JsonRpcException(JsonRpcError.withWord(JsonRpcError.INVALID_REQUEST, "too many tasks are kept for this session ("
-              + TaskRegistry.MAX_PER_SESSION + " per session, " + TaskRegistry.MAX_TASKS + " in all); fetch or cancel one, or "
-              + "call the tool without a task", "too_many_tasks"), id, 200))) {
+      try (TaskRegistry.Reservation room = tasks.registry().reserve(transportSession.get(), caller.principal()).orElseThrow(() ->
+          new JsonRpcException(JsonRpcError.withWord(JsonRpcError.INVALID_REQUEST, "too many tasks are kept ("
+              + TaskRegistry.MAX_PER_SESSION + " per session, " + TaskRegistry.MAX_PER_PRINCIPAL + " per caller, "
+              + TaskRegistry.MAX_TASKS + " in all, a task kept until its result is fetched or it is cancelled); fetch, "
+              + "cancel or wait for one, or call the tool without a task", "too_many_tasks"), id, 200))) {
         forward.set("task", task);
         return govern(request, decision, stream, Optional.of(room));
       }
@@ -891,8 +892,9 @@ public final class ToolCallPipeline {
     ObjectNode delivered = built.get();
     if (task.isPresent() && delivered.path("result").has("task")) {
       // A CreateTaskResult: the task's result comes later, through tasks/result, redacted and audited as this call's.
-      return tasks.created(task.get(), new TaskMethods.Creation(task.get().session(), server, upstreamSession, request.name(),
-          request.caller().sessionId(), decisionAt, request.requestId(), redaction, request.active()), delivered, request.id());
+      return tasks.created(task.get(), new TaskMethods.Creation(task.get().session(), request.caller().principal(), server,
+          upstreamSession, request.name(), request.caller().sessionId(), decisionAt, request.requestId(), redaction,
+          request.active()), delivered, request.id());
     }
     Optional<RedactionReport> redactions = redaction.isEmpty() ? Optional.empty() : Optional.of(redact(request, delivered, redaction, decisionAt));
     JsonNode result = delivered.get("result");

@@ -346,6 +346,25 @@ class TaskAugmentedCallTest {
   }
 
   @Test
+  void inAdvisoryModeADeniedTaskIsCreatedAndItsResultDeliveredAndAudited() throws Exception {
+    GatewayUnderTest enforcing = gateway;
+    try (GatewayUnderTest advisory = GatewayUnderTest.start(dir.resolve("advisory"), EnforcementMode.ADVISORY, POLICIES,
+        List.of(GatewayUnderTest.serverEverything("everything")),
+        List.of(new CatalogTool("everything.denied_research", "everything", "simulate-research-query", Map.of())))) {
+      gateway = advisory;
+      String session = open(NEWEST);
+      String taskId = createTask(session, "everything.denied_research", "tides").path("taskId").asText();
+      assertThat(taskRequest(session, "tasks/result", taskId).at("/result/content/0/text").asText()).contains("Research Report");
+      JsonNode decision = entries("decision").getFirst();
+      assertThat(decision.path("decision").asText()).isEqualTo("deny");
+      assertThat(decision.path("enforced").asText()).isEqualTo("forwarded");
+      assertThat(entries("outcome")).extracting(outcome -> outcome.path("outcome").asText()).containsExactly("task_created", "ok");
+    } finally {
+      gateway = enforcing;
+    }
+  }
+
+  @Test
   void aBadTaskTtlIsRefused() {
     String session = open(NEWEST);
     JsonNode answer = send(Optional.of(session), "tools/call",

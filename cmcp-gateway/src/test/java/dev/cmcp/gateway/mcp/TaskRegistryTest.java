@@ -19,12 +19,12 @@ class TaskRegistryTest {
   private final TaskRegistry registry = new TaskRegistry(clock);
 
   private TaskRegistry.Task task(String session, String upstreamId, Optional<Long> ttl) {
-    return new TaskRegistry.Task(TaskRegistry.newId(), session, "s", "", upstreamId, "s.tool", session,
+    return new TaskRegistry.Task(TaskRegistry.newId(), session, "p-" + session, "s", "", upstreamId, "s.tool", session,
         Optional.of(new AuditLog.Position("e", 1)), Optional.empty(), Redaction.NONE, "bundle", "catalog", clock.instant(), registry.expiry(ttl));
   }
 
   private TaskRegistry.Task created(String session) {
-    TaskRegistry.Reservation room = registry.reserve(session).orElseThrow();
+    TaskRegistry.Reservation room = registry.reserve(session, "p-" + session).orElseThrow();
     TaskRegistry.Task task = task(session, "up-" + System.nanoTime(), Optional.empty());
     registry.record(room, task);
     return task;
@@ -50,15 +50,15 @@ class TaskRegistryTest {
   void aSessionHoldsAtMostItsShareAndReservationsCount() {
     List<TaskRegistry.Reservation> held = new ArrayList<>();
     for (int i = 0; i < TaskRegistry.MAX_PER_SESSION; i++) {
-      held.add(registry.reserve("a").orElseThrow());
+      held.add(registry.reserve("a", "p-a").orElseThrow());
     }
-    assertThat(registry.reserve("a")).isEmpty();
-    assertThat(registry.reserve("b")).isPresent();
+    assertThat(registry.reserve("a", "p-a")).isEmpty();
+    assertThat(registry.reserve("b", "p-b")).isPresent();
     held.get(0).close();
     // Closing twice gives back one room only.
     held.get(0).close();
-    assertThat(registry.reserve("a")).isPresent();
-    assertThat(registry.reserve("a")).isEmpty();
+    assertThat(registry.reserve("a", "p-a")).isPresent();
+    assertThat(registry.reserve("a", "p-a")).isEmpty();
   }
 
   @Test
@@ -67,17 +67,17 @@ class TaskRegistryTest {
       created("s" + (i / TaskRegistry.MAX_PER_SESSION));
     }
     assertThat(registry.size()).isEqualTo(TaskRegistry.MAX_TASKS);
-    assertThat(registry.reserve("fresh")).isEmpty();
+    assertThat(registry.reserve("fresh", "p-fresh")).isEmpty();
     registry.endSession("s0");
-    assertThat(registry.reserve("fresh")).isPresent();
+    assertThat(registry.reserve("fresh", "p-fresh")).isPresent();
   }
 
   @Test
   void aTaskIsForgottenAfterItsTtlAndNeverKeptLongerThanTheCap() {
-    TaskRegistry.Reservation room = registry.reserve("a").orElseThrow();
+    TaskRegistry.Reservation room = registry.reserve("a", "p-a").orElseThrow();
     TaskRegistry.Task shortLived = task("a", "1", Optional.of(1_000L));
     registry.record(room, shortLived);
-    TaskRegistry.Reservation other = registry.reserve("a").orElseThrow();
+    TaskRegistry.Reservation other = registry.reserve("a", "p-a").orElseThrow();
     TaskRegistry.Task unlimited = task("a", "2", Optional.empty());
     registry.record(other, unlimited);
     assertThat(unlimited.ttlMillis()).isEqualTo(TaskRegistry.MAX_TTL.toMillis());
@@ -91,8 +91,37 @@ class TaskRegistryTest {
   }
 
   @Test
+  void aCallerHoldsAtMostItsShareAcrossItsSessions() {
+    for (int i = 0; i < TaskRegistry.MAX_PER_PRINCIPAL; i++) {
+      assertThat(registry.reserve("s" + (i / TaskRegistry.MAX_PER_SESSION), "agent")).isPresent();
+    }
+    assertThat(registry.reserve("another-session", "agent")).isEmpty();
+    assertThat(registry.reserve("another-session", "another-agent")).isPresent();
+  }
+
+  @Test
+  void aFinishedTaskOfTheSameCallerMakesRoomButNeverAnothersOrAnUnfinishedOne() {
+    List<TaskRegistry.Task> mine = new ArrayList<>();
+    for (int i = 0; i < TaskRegistry.MAX_PER_SESSION; i++) {
+      mine.add(created("a"));
+    }
+    assertThat(registry.reserve("a", "p-a")).as("all unfinished").isEmpty();
+    registry.finished(mine.get(3));
+    TaskRegistry.Reservation room = registry.reserve("a", "p-a").orElseThrow();
+    assertThat(registry.find("a", mine.get(3).id())).as("the finished one made room").isEmpty();
+    assertThat(registry.of("a")).hasSize(TaskRegistry.MAX_PER_SESSION - 1);
+    room.close();
+    // Another caller's finished task is never taken to make room.
+    TaskRegistry.Task theirs = created("b");
+    registry.finished(theirs);
+    registry.reserve("a", "p-a").orElseThrow();
+    assertThat(registry.reserve("a", "p-a")).isEmpty();
+    assertThat(registry.find("b", theirs.id())).contains(theirs);
+  }
+
+  @Test
   void aReservationRecordsOneTaskOfItsOwnSession() {
-    TaskRegistry.Reservation room = registry.reserve("a").orElseThrow();
+    TaskRegistry.Reservation room = registry.reserve("a", "p-a").orElseThrow();
     assertThatThrownBy(() -> registry.record(room, task("b", "1", Optional.empty()))).isInstanceOf(IllegalStateException.class);
     registry.record(room, task("a", "1", Optional.empty()));
     assertThatThrownBy(() -> registry.record(room, task("a", "2", Optional.empty()))).isInstanceOf(IllegalStateException.class);
