@@ -3,7 +3,8 @@
 // With an elicitation answer (accept, decline or cancel) the client declares elicitation and
 // answers every elicitation/create so, recording each question's message in "elicited".
 // Each step is {"do": "listTools" | "callTool" | "listPrompts" | "getPrompt" | "readResource" |
-// "subscribe" | "unsubscribe", ...its arguments}. It prints one JSON object: the negotiated version,
+// "subscribe" | "unsubscribe" | "callToolTask" | "listTasks" | "getTask", ...its arguments}
+// (the task steps need an SDK with tasks: 1.24 or later). It prints one JSON object: the negotiated version,
 // the server's name and, per step, {"result": ...} or {"error": {code, message, transport}}, where
 // transport says whether the SDK reported a transport failure rather than an MCP error.
 // MCP_HEADERS (a JSON object), if set, adds headers to every request (e.g. X-MCP-Workflow-ID).
@@ -45,6 +46,20 @@ for (const step of JSON.parse(stepsJson)) {
       case "subscribe": result = await client.subscribeResource({ uri: step.uri }); break;
       case "unsubscribe": result = await client.unsubscribeResource({ uri: step.uri }); break;
       case "wait": await new Promise((r) => setTimeout(r, step.ms)); result = { updates }; break;
+      case "callToolTask": {
+        // MCP 2025-11-25 tasks (the SDK's experimental API): create, poll tasks/get, fetch tasks/result.
+        const messages = [];
+        const stream = client.experimental.tasks.callToolStream({ name: step.name, arguments: step.arguments ?? {} },
+          undefined, { task: { ttl: step.ttl ?? 60000 } });
+        for await (const message of stream) {
+          messages.push(message.type === "error"
+            ? { type: "error", code: message.error?.code ?? null, message: String(message.error?.message) } : message);
+        }
+        result = { messages };
+        break;
+      }
+      case "listTasks": result = await client.experimental.tasks.listTasks(); break;
+      case "getTask": result = await client.experimental.tasks.getTask(step.taskId); break;
       default: throw new Error(`unknown step ${step.do}`);
     }
     out.steps.push({ result });

@@ -4,12 +4,12 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
 import com.fasterxml.jackson.databind.JsonNode;
-import dev.cmcp.verify.ClaimVerifier;
-import dev.cmcp.verify.EvidencePolicy;
-import dev.cmcp.verify.VerificationOptions;
-import dev.cmcp.verify.VerificationReport;
 import dev.cmcp.verify.audit.AuditLogReplay;
 import dev.cmcp.verify.base.CheckStatus;
+import dev.cmcp.verify.claim.ClaimVerifier;
+import dev.cmcp.verify.claim.EvidencePolicy;
+import dev.cmcp.verify.claim.VerificationOptions;
+import dev.cmcp.verify.claim.VerificationReport;
 import java.io.IOException;
 import java.net.InetAddress;
 import java.net.ServerSocket;

@@ -1,27 +1,28 @@
 package dev.cmcp.e2e;
 
-import static dev.cmcp.verify.CheckName.AUDIT_LOG;
-import static dev.cmcp.verify.CheckName.BINDING;
-import static dev.cmcp.verify.CheckName.CLAIM_FORMAT;
-import static dev.cmcp.verify.CheckName.EVIDENCE;
-import static dev.cmcp.verify.CheckName.FRESHNESS;
-import static dev.cmcp.verify.CheckName.INCLUSION_PROOFS;
-import static dev.cmcp.verify.CheckName.MEASUREMENT;
-import static dev.cmcp.verify.CheckName.SIGNATURE;
+import static dev.cmcp.verify.claim.CheckName.AUDIT_LOG;
+import static dev.cmcp.verify.claim.CheckName.BINDING;
+import static dev.cmcp.verify.claim.CheckName.CLAIM_FORMAT;
+import static dev.cmcp.verify.claim.CheckName.EVIDENCE;
+import static dev.cmcp.verify.claim.CheckName.FRESHNESS;
+import static dev.cmcp.verify.claim.CheckName.INCLUSION_PROOFS;
+import static dev.cmcp.verify.claim.CheckName.MEASUREMENT;
+import static dev.cmcp.verify.claim.CheckName.SIGNATURE;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
 import com.fasterxml.jackson.databind.node.ObjectNode;
-import dev.cmcp.verify.CheckName;
-import dev.cmcp.verify.ClaimVerifier;
-import dev.cmcp.verify.EvidencePolicy;
-import dev.cmcp.verify.VerificationOptions;
-import dev.cmcp.verify.VerificationReport;
 import dev.cmcp.verify.base.CheckStatus;
 import dev.cmcp.verify.base.Digests;
 import dev.cmcp.verify.base.Verdict;
+import dev.cmcp.verify.claim.CheckName;
 import dev.cmcp.verify.claim.ClaimSigner;
+import dev.cmcp.verify.claim.ClaimVerifier;
+import dev.cmcp.verify.claim.EvidencePolicy;
+import dev.cmcp.verify.claim.VerificationOptions;
+import dev.cmcp.verify.claim.VerificationReport;
 import dev.cmcp.verify.cli.VerifyEvidenceCli;
+import dev.cmcp.verify.evidence.tpm.TpmCheck;
 import java.io.ByteArrayOutputStream;
 import java.io.PrintStream;
 import java.nio.charset.StandardCharsets;
@@ -83,7 +84,7 @@ class TpmClaimTest {
     }
     assertThat(report.check(EVIDENCE).status()).isEqualTo(CheckStatus.SKIP);
     assertThat(report.check(EVIDENCE).reason()).contains("AK not certified: no EK certificate chain");
-    assertThat(report.platformEvidence().orElseThrow().check("ak_signature").status()).isEqualTo(CheckStatus.PASS);
+    assertThat(report.platformEvidence().orElseThrow().check(TpmCheck.AK_SIGNATURE).status()).isEqualTo(CheckStatus.PASS);
     assertThat(report.result()).isEqualTo(Verdict.PARTIALLY_VERIFIED);
     VerificationReport refused = verify(claim, EvidencePolicy.HARDWARE_ONLY, log);
     assertThat(refused.check(EVIDENCE).status()).isEqualTo(CheckStatus.FAIL);

@@ -59,6 +59,35 @@ class TypeScriptSdkClientsTest {
     }
   }
 
+  @Test
+  void theCurrentSdkRunsAToolAsATaskThroughTheGatewayAndSeesOnlyItsOwnTasks() throws Exception {
+    Catalog catalog = new Catalog()
+        .stdioServer("everything", "node", Repo.serverEverything().toString(), "stdio")
+        .tool("everything", "simulate-research-query");
+    try (GatewayProcess gateway = GatewayProcess.start(Deployments.permitAll(tmp, catalog.json()), Map.of("CMCP_DEV_MODE", "1"))) {
+      String url = gateway.baseUrl() + "/mcp";
+      JsonNode seen = run("@modelcontextprotocol/sdk", url, """
+          [{"do":"callToolTask","name":"everything.simulate-research-query","arguments":{"topic":"tides"}},
+           {"do":"listTasks"}]
+          """);
+      assertThat(seen.path("protocolVersion").asText()).isEqualTo("2025-11-25");
+      List<JsonNode> messages = seen.at("/steps/0/result/messages").valueStream().toList();
+      assertThat(messages).as(seen.toString()).isNotEmpty();
+      assertThat(messages.getFirst().path("type").asText()).isEqualTo("taskCreated");
+      String taskId = messages.getFirst().at("/task/taskId").asText();
+      assertThat(taskId).startsWith("cmcp-task-");
+      assertThat(messages.getLast().path("type").asText()).as(seen.toString()).isEqualTo("result");
+      assertThat(messages.getLast().at("/result/content/0/text").asText()).contains("Research Report: tides");
+      assertThat(seen.at("/steps/1/result/tasks/0/taskId").asText()).as(seen.toString()).isEqualTo(taskId);
+      assertThat(seen.at("/steps/1/result/tasks/0/status").asText()).isEqualTo("completed");
+      // Another client (another session) neither lists nor reaches it.
+      JsonNode other = run("@modelcontextprotocol/sdk", url, "[{\"do\":\"listTasks\"},{\"do\":\"getTask\",\"taskId\":\"" + taskId + "\"}]");
+      assertThat(other.at("/steps/0/result/tasks").size()).as(other.toString()).isZero();
+      assertThat(other.at("/steps/1/error/code").asInt()).as(other.toString()).isEqualTo(-32602);
+      assertThat(other.at("/steps/1/error/transport").asBoolean()).isFalse();
+    }
+  }
+
   static JsonNode run(String sdk, String url, String steps) throws Exception {
     return run(sdk, url, steps, List.of());
   }

@@ -188,7 +188,7 @@ public final class Gateway implements AutoCloseable {
         AuditLog log = AuditLog.open(config.auditDir(), new AuditRecord.Genesis(version(), first.platform().jsonName(), measurement,
             bundle.bundleHash(), catalog.catalogHash(), mode, signer.jwk().thumbprint(), Optional.empty()), clock,
             metrics::auditSynced, config.auditCheckpoints(), signer,
-            config.auditRetention());
+            config.auditRetention(), config.auditRotation());
         audit = Optional.of(log);
         report.accept("audit log: " + log.file() + " (" + config.auditDir().resolve(CurrentLink.NAME)
             + " points to it once the gateway listens)");
@@ -202,6 +202,10 @@ public final class Gateway implements AutoCloseable {
         config.policyBundlePath(), checked.catalogFile(), environment, policy, bindingFor, evidence, audit);
     Optional<ClaimIssuer> claims = audit.map(log -> new ClaimIssuer(signer, reloader::attested, mode,
         config.validitySeconds(), log, config.auditDir().resolve("claims"), clock, tlsSpki));
+    if (audit.isPresent() && claims.isPresent()) {
+      ClaimIssuer issuer = claims.get();
+      audit.get().onRotation(closed -> claimRotated(issuer, closed));
+    }
     AttestationStatement statement = new AttestationStatement(signer, reloader::attested, mode, config.validitySeconds(), tlsSpki, clock);
     report.accept("claim key: " + signer.jwk().thumbprint() + " (binding " + binding.hex().substring(0, 16) + "...)");
 
@@ -226,9 +230,12 @@ public final class Gateway implements AutoCloseable {
             evidence::refusal, clock, Optional.of(metrics), config.denyResponse(),
             new CallControls(new RateLimits(config.rateLimits()), new SessionHistories(config.limits().sessionIdleTimeout()),
                 config.approvalTimeout()));
-    // An agent session's upstream sessions end with it, however it ends, so they are bounded by the same limits.
+    // An agent session's upstream sessions and tasks end with it, however it ends, so they are bounded by the same limits.
     SessionStore sessions = new SessionStore(clock, config.limits().maxSessions(),
-        config.limits().maxSessionsPerPrincipal(), config.limits().sessionIdleTimeout(), upstreams::endSession);
+        config.limits().maxSessionsPerPrincipal(), config.limits().sessionIdleTimeout(), ended -> {
+          upstreams.endSession(ended);
+          toolCalls.sessionEnded(ended);
+        });
     McpEndpoint endpoint = new McpEndpoint(
         new JsonRpcDecoder(json, config.limits().maxJsonValues()), sessions, toolCalls, claims, version());
     GatewayHttpServer http = new GatewayHttpServer(address, endpoint, authenticator,
@@ -260,6 +267,18 @@ public final class Gateway implements AutoCloseable {
       report.accept("policy bundle and catalog reload: checked every " + config.policyReloadIntervalSeconds() + " s");
     }
     return new Gateway(upstreams, http, audit, evidence, reloader, tracing, sessions, claims, logFormat(config));
+  }
+
+  /**
+   * Ends an epoch that rotation closed as a stop ends one: its sessions whose calls are not all in a
+   * written claim are claimed, since the log indexes calls of the current epoch only.
+   */
+  private static void claimRotated(ClaimIssuer issuer, AuditLog.Epoch closed) {
+    ClaimIssuer.Unclaimed written = issuer.issueUnclaimed(closed, MAX_SHUTDOWN_CLAIMS);
+    LOG.log(System.Logger.Level.INFO, "audit log rotated: " + closed.file().getFileName() + " closed, "
+        + written.written() + " claim(s) written for its sessions"
+        + (written.leftOut() > 0 ? ", " + written.leftOut() + " session(s) left unclaimed (limit " + MAX_SHUTDOWN_CLAIMS + ")" : ""));
+    written.failures().forEach(failure -> LOG.log(System.Logger.Level.WARNING, "claim after rotation not written: " + failure));
   }
 
   /** The log format in force: the config's, else the one for this process's stderr. */

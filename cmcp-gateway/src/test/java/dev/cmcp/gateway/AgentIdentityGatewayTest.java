@@ -4,12 +4,12 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
-import dev.cmcp.verify.ClaimVerifier;
-import dev.cmcp.verify.EvidencePolicy;
-import dev.cmcp.verify.VerificationOptions;
-import dev.cmcp.verify.VerificationReport;
 import dev.cmcp.verify.base.CheckStatus;
 import dev.cmcp.verify.base.Digests;
+import dev.cmcp.verify.claim.ClaimVerifier;
+import dev.cmcp.verify.claim.EvidencePolicy;
+import dev.cmcp.verify.claim.VerificationOptions;
+import dev.cmcp.verify.claim.VerificationReport;
 import java.io.ByteArrayOutputStream;
 import java.io.PrintStream;
 import java.net.URI;
@@ -140,7 +140,7 @@ class AgentIdentityGatewayTest {
     VerificationReport report = ClaimVerifier.verify(Files.readAllBytes(claimFile),
         VerificationOptions.of(EvidencePolicy.ALLOW_SOFTWARE, Instant.now()).withAuditLog(auditFile()));
     assertThat(report.toText()).contains("principal agent-a (agent_token)");
-    assertThat(report.check(dev.cmcp.verify.CheckName.AUDIT_LOG).status()).isEqualTo(CheckStatus.PASS);
+    assertThat(report.check(dev.cmcp.verify.claim.CheckName.AUDIT_LOG).status()).isEqualTo(CheckStatus.PASS);
   }
 
   @Test

@@ -28,6 +28,7 @@ import java.nio.file.StandardCopyOption;
 import java.security.MessageDigest;
 import java.security.NoSuchAlgorithmException;
 import java.security.SecureRandom;
+import java.text.ParsePosition;
 import java.time.Clock;
 import java.time.Duration;
 import java.time.Instant;
@@ -39,12 +40,15 @@ import java.util.Collections;
 import java.util.HexFormat;
 import java.util.List;
 import java.util.Map;
+import java.util.Objects;
 import java.util.Optional;
 import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.ConcurrentLinkedQueue;
 import java.util.concurrent.ConcurrentSkipListMap;
 import java.util.concurrent.locks.Condition;
 import java.util.concurrent.locks.ReentrantLock;
+import java.util.function.Function;
 
 /**
  * The append-only, hash-chained audit log of one gateway boot (an epoch): JSON lines, each the
@@ -60,6 +64,12 @@ import java.util.concurrent.locks.ReentrantLock;
  * forwarded without an outcome. A {@link #snapshot} (what a claim signs) covers only what is on
  * disk, and first makes everything written durable. Any I/O failure poisons the log, so every later
  * append fails and the gateway refuses calls rather than serving them unrecorded.
+ *
+ * <p>With a {@link RotationPolicy}, the log also ends an epoch within a run: the thread that holds
+ * the lock to write an entry finds the file past a threshold, makes it durable, signs a final
+ * checkpoint, closes it and opens the next epoch, whose genesis links to it, then writes its entry
+ * there; all under the lock, so every entry lands in exactly one file. The {@link RotationListener}
+ * hears of the closed epoch after the lock is released.
  */
 public final class AuditLog implements AutoCloseable {
 
@@ -73,9 +83,7 @@ public final class AuditLog implements AutoCloseable {
   /** How long a written outcome may wait for a sync that a decision would start anyway. */
   static final Duration OUTCOME_SYNC_DELAY = Duration.ofMillis(50);
 
-  private final Path file;
-  private final String epoch;
-  private final FileOutputStream out;
+  private final Path directory;
   private volatile boolean closed;
   private final Clock clock;
 
@@ -86,18 +94,18 @@ public final class AuditLog implements AutoCloseable {
   private Thread checkpointTimer;
   /** How often the timer asks whether a time-triggered checkpoint is due. */
   private static final Duration CHECKPOINT_POLL = Duration.ofSeconds(1);
-  private final List<byte[]> entryHashes = new ArrayList<>();
-  private final MerkleTree tree = new MerkleTree();
-  private long durableThrough = -1;
-  /** The hash of the last entry in hex, the next entry's {@code prev}; and the last entry time, formatted. */
-  private String lastHashHex;
+  private IOException failure;
+  /** The last entry time, formatted, and its millisecond; under the lock. */
   private long entryTimeMillis;
   private String entryTimeText;
-  private boolean syncing;
-  private IOException failure;
+  /** The epoch entries go to. Holds the lock to read or change. */
+  private Epoch current;
+  /** What the genesis of the next rotated epoch names: the opening one's, with reloads applied. Holds the lock. */
+  private Genesis genesis;
+  /** Epochs ended by rotation whose listener has not yet been told; drained with the lock released. */
+  private final ConcurrentLinkedQueue<Epoch> ended = new ConcurrentLinkedQueue<>();
+  private volatile RotationListener rotationListener = epoch -> { };
 
-  /** Per session, its calls by decision index: an outcome replaces one entry, whatever the session's length. */
-  private final Map<String, ConcurrentSkipListMap<Long, RecordedCall>> callsBySession = new ConcurrentHashMap<>();
   private final SyncObserver syncs;
   private final List<Quarantine> quarantined;
 
@@ -109,6 +117,9 @@ public final class AuditLog implements AutoCloseable {
   /** The state of the log at one moment: enough to sign and to prove against. */
   public record Snapshot(String epoch, String root, String tip, long length) {}
 
+  /** Where an entry was written: its epoch and its index there. */
+  public record Position(String epoch, long index) {}
+
   /** Told of each group-commit fsync, e.g. to measure it. Called outside the log's lock. */
   @FunctionalInterface
   public interface SyncObserver {
@@ -116,27 +127,113 @@ public final class AuditLog implements AutoCloseable {
     void synced(long nanos, long entries);
   }
 
+  /** Told of each epoch that rotation closed, e.g. to claim its sessions. Called outside the log's lock. */
+  @FunctionalInterface
+  public interface RotationListener {
+    /** {@code closed} is on disk in full, with its final checkpoint, and the next epoch is open. */
+    void rotated(Epoch closed);
+  }
+
   private final CheckpointPolicy checkpoints;
   private final Optional<ClaimSigner> checkpointSigner;
-  /** Index of the last checkpoint entry; -1 before the first. */
-  private long lastCheckpoint = -1;
-  /** Serialises the copies in {@code checkpoints/}; {@link #copiedThrough} is the newest kept. */
-  private final ReentrantLock copyLock = new ReentrantLock();
-  private long copiedThrough = -1;
-  private Instant lastCheckpointAt;
+  private final RotationPolicy rotation;
+
+  /**
+   * One epoch's file and chain. Its state is guarded by the log's lock; once rotation closed it, it
+   * no longer changes, and its calls, snapshot and proofs can still be read (to claim its sessions).
+   */
+  public final class Epoch {
+    private final Path file;
+    private final String name;
+    private final FileOutputStream out;
+    private final Instant opened;
+    private final List<byte[]> entryHashes = new ArrayList<>();
+    private final MerkleTree tree = new MerkleTree();
+    /** Per session, its calls by decision index: an outcome replaces one entry, whatever the session's length. */
+    private final Map<String, ConcurrentSkipListMap<Long, RecordedCall>> callsBySession = new ConcurrentHashMap<>();
+    private long durableThrough = -1;
+    private boolean syncing;
+    private long bytes;
+    /** How many entries the epoch opened with (genesis, recovery, ...): rotation waits for one more. */
+    private long opening;
+    /** Index of the last checkpoint entry; -1 before the first. */
+    private long lastCheckpoint = -1;
+    private Instant lastCheckpointAt;
+    /** Closed by rotation: every entry durable, the file closed. */
+    private boolean rotatedAway;
+
+    private Epoch(Path file, String name, FileOutputStream out, Instant opened) {
+      this.file = file;
+      this.name = name;
+      this.out = out;
+      this.opened = opened;
+      this.lastCheckpointAt = opened;
+    }
+
+    /** The epoch's name, as entries and claims carry it. */
+    public String name() {
+      return name;
+    }
+
+    public Path file() {
+      return file;
+    }
+
+    /** The sessions with at least one call recorded in this epoch. */
+    public Set<String> sessionIds() {
+      return Set.copyOf(callsBySession.keySet());
+    }
+
+    /** The calls recorded for a session in this epoch, in log order. */
+    public List<RecordedCall> callsOf(String sessionId) {
+      ConcurrentSkipListMap<Long, RecordedCall> calls = callsBySession.get(sessionId);
+      return calls == null ? List.of() : List.copyOf(calls.values());
+    }
+
+    /**
+     * This epoch's chain as far as it is on disk, after making every entry written so far durable: a
+     * claim must not name entries a crash could still lose, nor leave out an outcome already delivered.
+     */
+    public Snapshot snapshot() {
+      lock.lock();
+      try {
+        if (failure == null && !closed && !rotatedAway) {
+          try {
+            awaitDurable(this, entryHashes.size() - 1);
+          } catch (IOException e) {
+            // The log is poisoned now; the snapshot still names what did reach the disk.
+          }
+        }
+        int length = (int) (durableThrough + 1);
+        return new Snapshot(name, hex(tree.root(length)), hex(entryHashes.get(length - 1)), length);
+      } finally {
+        lock.unlock();
+      }
+    }
+
+    /** The RFC 9162 audit path of entry {@code index} in the tree of this epoch's first {@code size} entries. */
+    public List<String> inclusionProof(long index, long size) {
+      lock.lock();
+      try {
+        // The tree is thread-safe on its own; the lock keeps size within what has been written.
+        return tree.inclusionProof((int) index, (int) size).stream().map(AuditLog::hex).toList();
+      } finally {
+        lock.unlock();
+      }
+    }
+  }
 
   private AuditLog(
-      Path file, String epoch, FileOutputStream out, Clock clock, SyncObserver syncs, List<Quarantine> quarantined,
-      CheckpointPolicy checkpoints, Optional<ClaimSigner> checkpointSigner) {
+      Path directory, Clock clock, SyncObserver syncs, List<Quarantine> quarantined, CheckpointPolicy checkpoints,
+      Optional<ClaimSigner> checkpointSigner, RotationPolicy rotation, Genesis genesis) {
+    this.directory = directory;
     this.checkpoints = checkpoints;
     this.checkpointSigner = checkpointSigner;
-    this.lastCheckpointAt = clock.instant();
+    this.rotation = rotation;
     this.quarantined = quarantined;
     this.syncs = syncs;
-    this.file = file;
-    this.epoch = epoch;
-    this.out = out;
     this.clock = clock;
+    this.genesis = genesis.linkedTo(Optional.empty());
   }
 
   /**
@@ -150,7 +247,7 @@ public final class AuditLog implements AutoCloseable {
 
   /** {@link #open(Path, Genesis, Clock)}, telling {@code syncs} of each fsync after the first. */
   public static AuditLog open(Path directory, Genesis genesis, Clock clock, SyncObserver syncs) throws AuditException {
-    return open(directory, genesis, clock, syncs, CheckpointPolicy.OFF, Optional.empty(), Duration.ZERO);
+    return open(directory, genesis, clock, syncs, CheckpointPolicy.OFF, Optional.empty(), Duration.ZERO, RotationPolicy.OFF);
   }
 
   /**
@@ -161,15 +258,22 @@ public final class AuditLog implements AutoCloseable {
   public static AuditLog open(
       Path directory, Genesis genesis, Clock clock, SyncObserver syncs, CheckpointPolicy checkpoints, ClaimSigner signer,
       Duration retention) throws AuditException {
+    return open(directory, genesis, clock, syncs, checkpoints, signer, retention, RotationPolicy.OFF);
+  }
+
+  /** {@link #open(Path, Genesis, Clock, SyncObserver, CheckpointPolicy, ClaimSigner, Duration)}, rotating by {@code rotation}. */
+  public static AuditLog open(
+      Path directory, Genesis genesis, Clock clock, SyncObserver syncs, CheckpointPolicy checkpoints, ClaimSigner signer,
+      Duration retention, RotationPolicy rotation) throws AuditException {
     if (!signer.jwk().thumbprint().equals(genesis.keyThumbprint())) {
       throw new IllegalArgumentException("checkpoints must be signed with the key the genesis entry names");
     }
-    return open(directory, genesis, clock, syncs, checkpoints, Optional.of(signer), retention);
+    return open(directory, genesis, clock, syncs, checkpoints, Optional.of(signer), retention, rotation);
   }
 
   private static AuditLog open(
       Path directory, Genesis genesis, Clock clock, SyncObserver syncs, CheckpointPolicy checkpoints,
-      Optional<ClaimSigner> signer, Duration retention) throws AuditException {
+      Optional<ClaimSigner> signer, Duration retention, RotationPolicy rotation) throws AuditException {
     if (Files.exists(directory) && !Files.isDirectory(directory)) {
       throw new AuditException("audit_dir " + directory + ": not a directory; name a folder for the audit log "
           + "(it is created when missing)");
@@ -180,26 +284,23 @@ public final class AuditLog implements AutoCloseable {
       PreviousEpoch.Recovery recovery = PreviousEpoch.recoverOrQuarantine(directory);
       List<AuditRecord.Retention> retired = Retention.apply(directory, retention, clock.instant());
       Optional<PreviousEpoch> previous = recovery.previous();
-      String epoch = newEpoch(clock.instant(), previous);
-      Path file = directory.resolve(FILE_PREFIX + epoch + FILE_SUFFIX);
-      Files.createFile(file);
-      // A stream, not a FileChannel: a channel closes itself when its thread is interrupted,
-      // which would shut the log for every caller; stream writes and fd.sync() are not interruptible.
-      FileOutputStream out = new FileOutputStream(file.toFile(), true);
-      log = new AuditLog(file, epoch, out, clock, syncs, recovery.quarantined(), checkpoints, signer);
+      log = new AuditLog(directory, clock, syncs, recovery.quarantined(), checkpoints, signer, rotation, genesis);
+      Epoch epoch = log.newEpochFile(previous.flatMap(PreviousEpoch::epochTime));
+      log.current = epoch;
       byte[] previousTip = HexFormat.of().parseHex(previous.map(p -> p.head().tip()).orElse(AuditEntry.NO_PREDECESSOR));
-      log.append(members(genesis.linkedTo(previous.map(PreviousEpoch::link)).toJson()), previousTip);
+      log.append(epoch, members(genesis.linkedTo(previous.map(PreviousEpoch::link)).toJson()), previousTip);
       if (previous.isPresent() && previous.get().needsRecoveryEntry()) {
-        log.append(members(previous.get().recoveryEntry().toJson()), null);
+        log.append(epoch, members(previous.get().recoveryEntry().toJson()), null);
       }
       for (Quarantine quarantine : recovery.quarantined()) {
-        log.append(members(quarantine.toJson()), null);
+        log.append(epoch, members(quarantine.toJson()), null);
       }
       for (AuditRecord.Retention deleted : retired) {
-        log.append(members(deleted.toJson()), null);
+        log.append(epoch, members(deleted.toJson()), null);
       }
-      out.getFD().sync();
-      log.durableThrough = log.entryHashes.size() - 1L;
+      epoch.out.getFD().sync();
+      epoch.durableThrough = epoch.entryHashes.size() - 1L;
+      epoch.opening = epoch.entryHashes.size();
       log.outcomeSyncer = Thread.ofVirtual().name("cmcp-audit-outcome-sync").start(log::syncOutcomes);
       if (signer.isPresent() && !checkpoints.every().isZero()) {
         log.checkpointTimer = Thread.ofVirtual().name("cmcp-audit-checkpoint").start(log::checkpointOnTime);
@@ -213,26 +314,54 @@ public final class AuditLog implements AutoCloseable {
     }
   }
 
+  /** Creates the file of a new epoch, named to sort after {@code previousTime}'s. */
+  private Epoch newEpochFile(Optional<Instant> previousTime) throws IOException {
+    Instant now = clock.instant();
+    String epoch = newEpoch(now, previousTime);
+    Path file = directory.resolve(FILE_PREFIX + epoch + FILE_SUFFIX);
+    Files.createFile(file);
+    // A stream, not a FileChannel: a channel closes itself when its thread is interrupted,
+    // which would shut the log for every caller; stream writes and fd.sync() are not interruptible.
+    return new Epoch(file, epoch, new FileOutputStream(file.toFile(), true), now);
+  }
+
   /**
    * The next boot takes the greatest file name as its predecessor, so this epoch's name must sort
    * after the previous one's even when both boots fall within one second (their random suffixes
    * would decide) or the clock was set back: then the time part moves just past the previous one.
    */
-  private static String newEpoch(Instant now, Optional<PreviousEpoch> previous) {
+  private static String newEpoch(Instant now, Optional<Instant> previousTime) {
     Instant time = now.truncatedTo(ChronoUnit.SECONDS);
-    Optional<Instant> previousTime = previous.flatMap(PreviousEpoch::epochTime);
     if (previousTime.isPresent() && !time.isAfter(previousTime.get())) {
       time = previousTime.get().plusSeconds(1);
     }
     return EPOCH_TIME.format(time) + "-" + randomHex(4);
   }
 
-  /** Records a decision durably; returns its index. */
+  /** The time in an epoch's name. */
+  private static Instant epochTime(String epoch) {
+    return Instant.from(EPOCH_TIME.parse(epoch, new ParsePosition(0)));
+  }
+
+  /** Who hears of each epoch that rotation closes; replaces any earlier listener. */
+  public void onRotation(RotationListener listener) {
+    this.rotationListener = Objects.requireNonNull(listener, "listener");
+  }
+
+  /** Records a decision durably; returns its index in the epoch it went to. */
   public long appendDecision(Decision decision) throws AuditException {
-    Appended appended = appendDurably(decision);
-    callsBySession.computeIfAbsent(decision.sessionId(), s -> new ConcurrentSkipListMap<>()).put(appended.index(),
-        new RecordedCall(appended.index(), appended.hashHex(), decision, Optional.empty(), Optional.empty(), Optional.empty()));
-    return appended.index();
+    return recordDecision(decision).index();
+  }
+
+  /**
+   * Records a decision durably; returns where it went. Its outcome names that epoch
+   * ({@link Outcome#inEpoch}), since the log may rotate while the call is forwarded.
+   */
+  public Position recordDecision(Decision decision) throws AuditException {
+    Appended appended = appendDurably(decision, (epoch, written) ->
+        epoch.callsBySession.computeIfAbsent(decision.sessionId(), s -> new ConcurrentSkipListMap<>()).put(written.index(),
+            new RecordedCall(written.index(), written.hashHex(), decision, Optional.empty(), Optional.empty(), Optional.empty())));
+    return new Position(appended.epoch().name, appended.index());
   }
 
   /**
@@ -240,19 +369,35 @@ public final class AuditLog implements AutoCloseable {
    * the disk, like an outcome: nothing was done that the entry must precede.
    */
   public long appendAuthRefused(AuditRecord.AuthRefused refused) throws AuditException {
-    return appendWritten(refused).index();
+    List<Member> members = members(refused.toJson());
+    return appendWritten(epoch -> members, (epoch, written) -> { }).index();
   }
 
-  /** Records what a forwarded call returned; returns its index. */
+  /**
+   * Records what a forwarded call returned; returns its index. An outcome whose
+   * {@link Outcome#decisionEpoch} names the epoch it is written to, or none, answers a decision of
+   * that epoch; one naming an earlier epoch (the log rotated meanwhile) keeps the name in its entry.
+   */
   public long appendOutcome(Outcome outcome) throws AuditException {
-    Appended appended = appendWritten(outcome);
-    ConcurrentSkipListMap<Long, RecordedCall> calls = callsBySession.get(outcome.sessionId());
-    if (calls != null) {
-      calls.computeIfPresent(outcome.decisionIndex(), (index, call) -> new RecordedCall(call.decisionIndex(),
-          call.decisionEntrySha256(), call.decision(), Optional.of(appended.index()), Optional.of(appended.hashHex()),
-          outcome.resultSha256()));
-    }
-    return appended.index();
+    List<Member> local = members(outcome.inEpoch(Optional.empty()).toJson());
+    return appendWritten(
+        epoch -> isForeign(outcome, epoch) ? members(outcome.toJson()) : local,
+        (epoch, written) -> {
+          ConcurrentSkipListMap<Long, RecordedCall> calls = callsBySessionOf(epoch, outcome);
+          if (calls != null) {
+            calls.computeIfPresent(outcome.decisionIndex(), (index, call) -> new RecordedCall(call.decisionIndex(),
+                call.decisionEntrySha256(), call.decision(), Optional.of(written.index()), Optional.of(written.hashHex()),
+                outcome.resultSha256()));
+          }
+        }).index();
+  }
+
+  private static boolean isForeign(Outcome outcome, Epoch epoch) {
+    return outcome.decisionEpoch().isPresent() && !outcome.decisionEpoch().get().equals(epoch.name);
+  }
+
+  private static ConcurrentSkipListMap<Long, RecordedCall> callsBySessionOf(Epoch epoch, Outcome outcome) {
+    return isForeign(outcome, epoch) ? null : epoch.callsBySession.get(outcome.sessionId());
   }
 
   /** Records that a pinned tool's upstream definition changed; returns its index. */
@@ -275,12 +420,16 @@ public final class AuditLog implements AutoCloseable {
 
   /** Records that a reloaded policy bundle now decides; returns its index. */
   public long appendBundleReload(BundleReload reload) throws AuditException {
-    return appendDurably(reload).index();
+    return appendDurably(reload, (epoch, written) -> genesis = new Genesis(genesis.gatewayVersion(), genesis.platform(),
+        genesis.measurement(), reload.bundleHash(), genesis.catalogHash(), genesis.enforcementMode(),
+        genesis.keyThumbprint(), Optional.empty())).index();
   }
 
   /** Records that a reloaded catalog now serves; returns its index. */
   public long appendCatalogReload(CatalogReload reload) throws AuditException {
-    return appendDurably(reload).index();
+    return appendDurably(reload, (epoch, written) -> genesis = new Genesis(genesis.gatewayVersion(), genesis.platform(),
+        genesis.measurement(), reload.bundleHash(), reload.catalogHash(), genesis.enforcementMode(),
+        genesis.keyThumbprint(), Optional.empty())).index();
   }
 
   /** Records that a changed catalog file was refused; returns its index. */
@@ -303,51 +452,39 @@ public final class AuditLog implements AutoCloseable {
     return appendDurably(answer).index();
   }
 
-  /** The sessions with at least one call recorded in this epoch. */
+  /** The epoch entries go to now; after a rotation, a later call returns the next one. */
+  public Epoch currentEpoch() {
+    lock.lock();
+    try {
+      return current;
+    } finally {
+      lock.unlock();
+    }
+  }
+
+  /** The sessions with at least one call recorded in the current epoch. */
   public Set<String> sessionIds() {
-    return Set.copyOf(callsBySession.keySet());
+    return currentEpoch().sessionIds();
   }
 
-  /** The calls recorded for a session, in log order. */
+  /** The calls recorded for a session in the current epoch, in log order. */
   public List<RecordedCall> callsOf(String sessionId) {
-    ConcurrentSkipListMap<Long, RecordedCall> calls = callsBySession.get(sessionId);
-    return calls == null ? List.of() : List.copyOf(calls.values());
+    return currentEpoch().callsOf(sessionId);
   }
 
-  /**
-   * The chain as far as it is on disk, after making every entry written so far durable: a claim must
-   * not name entries a crash could still lose, nor leave out an outcome that was already delivered.
-   */
+  /** {@link Epoch#snapshot} of the current epoch. */
   public Snapshot snapshot() {
-    lock.lock();
-    try {
-      if (failure == null && !closed) {
-        try {
-          awaitDurable(entryHashes.size() - 1);
-        } catch (IOException e) {
-          // The log is poisoned now; the snapshot still names what did reach the disk.
-        }
-      }
-      int length = (int) (durableThrough + 1);
-      return new Snapshot(epoch, hex(tree.root(length)), hex(entryHashes.get(length - 1)), length);
-    } finally {
-      lock.unlock();
-    }
+    return currentEpoch().snapshot();
   }
 
-  /** The RFC 9162 audit path of entry {@code index} in the tree of the first {@code size} entries. */
+  /** The RFC 9162 audit path of entry {@code index} in the tree of the current epoch's first {@code size} entries. */
   public List<String> inclusionProof(long index, long size) {
-    lock.lock();
-    try {
-      // The tree is thread-safe on its own; the lock keeps size within what has been written.
-      return tree.inclusionProof((int) index, (int) size).stream().map(AuditLog::hex).toList();
-    } finally {
-      lock.unlock();
-    }
+    return currentEpoch().inclusionProof(index, size);
   }
 
+  /** The current epoch's file. */
   public Path file() {
-    return file;
+    return currentEpoch().file();
   }
 
   /** Whether the log still accepts entries: open, and no earlier write or fsync failed. */
@@ -360,19 +497,21 @@ public final class AuditLog implements AutoCloseable {
     }
   }
 
+  /** The current epoch's name. */
   public String epoch() {
-    return epoch;
+    return currentEpoch().name();
   }
 
   @Override
   public void close() {
-    Optional<Appended> checkpoint = Optional.empty();
+    Epoch last = null;
     lock.lock();
     try {
-      if (failure == null && !closed) {
-        awaitDurable(entryHashes.size() - 1);
-        if (checkpoints.enabled() && checkpointSigner.isPresent() && entryHashes.size() - 1 > lastCheckpoint) {
-          checkpoint = Optional.of(writeCheckpoint());
+      last = current;
+      if (failure == null && !closed && last != null) {
+        awaitDurable(last, last.entryHashes.size() - 1);
+        if (checkpoints.enabled() && checkpointSigner.isPresent() && last.entryHashes.size() - 1 > last.lastCheckpoint) {
+          writeCheckpoint(last, false);
         }
       }
     } catch (IOException e) {
@@ -382,58 +521,175 @@ public final class AuditLog implements AutoCloseable {
       outcomeWaiting.signalAll();
       lock.unlock();
     }
-    checkpoint.ifPresent(this::keepCopy);
     if (checkpointTimer != null) {
       checkpointTimer.interrupt();
     }
     if (outcomeSyncer != null) {
       outcomeSyncer.interrupt();
     }
-    try {
-      out.close();
-    } catch (IOException e) {
-      System.getLogger("cmcp.audit").log(System.Logger.Level.WARNING, "closing audit log: " + e.getMessage());
+    tellRotated();
+    if (last != null) {
+      try {
+        last.out.close();
+      } catch (IOException e) {
+        System.getLogger("cmcp.audit").log(System.Logger.Level.WARNING, "closing audit log: " + e.getMessage());
+      }
     }
   }
 
-  /** An entry written: its index, hash, and line (its canonical form and a newline). */
-  private record Appended(long index, String hashHex, byte[] line) {}
+  /** An entry written: its epoch, index, hash, and line (its canonical form and a newline). */
+  private record Appended(Epoch epoch, long index, String hashHex, byte[] line) {}
+
+  /** What an append does under the lock once its entry is written, e.g. index a call. */
+  @FunctionalInterface
+  private interface OnWritten {
+    void written(Epoch epoch, Appended appended);
+  }
 
   private Appended appendDurably(AuditRecord record) throws AuditException {
+    return appendDurably(record, (epoch, written) -> { });
+  }
+
+  private Appended appendDurably(AuditRecord record, OnWritten then) throws AuditException {
     List<Member> members = members(record.toJson());
-    Appended appended;
-    Appended checkpoint = null;
+    Epoch epoch = null;
     lock.lock();
     try {
-      appended = append(members, null);
-      awaitDurable(appended.index());
-      if (checkpointDue()) {
-        checkpoint = writeCheckpoint();
+      epoch = writable();
+      Appended appended = append(epoch, members, null);
+      then.written(epoch, appended);
+      awaitDurable(epoch, appended.index());
+      Epoch now = current;
+      if (checkpointDue(now)) {
+        writeCheckpoint(now, false);
       }
+      return appended;
     } catch (IOException e) {
       failure = failure == null ? e : failure;
-      throw new AuditException("audit log " + file + " cannot record: " + describe(e), e);
+      throw new AuditException("audit log " + (epoch == null ? directory : epoch.file) + " cannot record: " + describe(e), e);
     } finally {
       lock.unlock();
+      tellRotated();
     }
-    if (checkpoint != null) {
-      keepCopy(checkpoint);
-    }
-    return appended;
   }
 
   /** Writes an entry without waiting for it to reach the disk; the outcome syncer or the next sync will. */
-  private Appended appendWritten(AuditRecord record) throws AuditException {
-    List<Member> members = members(record.toJson());
+  private Appended appendWritten(Function<Epoch, List<Member>> members, OnWritten then)
+      throws AuditException {
+    Epoch epoch = null;
     lock.lock();
     try {
-      Appended appended = append(members, null);
+      epoch = writable();
+      Appended appended = append(epoch, members.apply(epoch), null);
+      then.written(epoch, appended);
       outcomeWaiting.signal();
       return appended;
     } catch (IOException e) {
-      throw new AuditException("audit log " + file + " cannot record: " + describe(e), e);
+      throw new AuditException("audit log " + (epoch == null ? directory : epoch.file) + " cannot record: " + describe(e), e);
     } finally {
       lock.unlock();
+      tellRotated();
+    }
+  }
+
+  /**
+   * The epoch the next entry goes to, after rotating the current one when the policy says so. Holds
+   * the lock; may release it while a sync of the current epoch finishes, so another appender may
+   * have rotated meanwhile.
+   */
+  private Epoch writable() throws IOException {
+    Epoch epoch = current;
+    if (closed || failure != null || !rotationDue(epoch)) {
+      return epoch;
+    }
+    while (epoch.syncing) {
+      // Its file is being synced without the lock; it is closed only once that is done.
+      syncDone.awaitUninterruptibly();
+    }
+    if (current != epoch || closed || failure != null) {
+      return current;
+    }
+    rotate(epoch);
+    return current;
+  }
+
+  /** Whether the current epoch is past a rotation threshold with an entry of its own. Holds the lock. */
+  private boolean rotationDue(Epoch epoch) {
+    if (!rotation.enabled() || epoch.entryHashes.size() <= epoch.opening) {
+      return false;
+    }
+    return (rotation.maxBytes() > 0 && epoch.bytes >= rotation.maxBytes())
+        || (!rotation.maxAge().isZero() && !clock.instant().isBefore(epoch.opened.plus(rotation.maxAge())));
+  }
+
+  /**
+   * Ends {@code old} as a stop would (everything durable, a final checkpoint), then opens the next
+   * epoch linked to it and makes it current. Holds the lock throughout and never releases it, so no
+   * entry is written meanwhile; no sync of {@code old} is running.
+   */
+  private void rotate(Epoch old) throws IOException {
+    try {
+      syncHeld(old);
+      if (checkpoints.enabled() && checkpointSigner.isPresent() && old.entryHashes.size() - 1 > old.lastCheckpoint) {
+        writeCheckpoint(old, true);
+      }
+      Epoch next = newEpochFile(Optional.of(epochTime(old.name)));
+      int length = old.entryHashes.size();
+      byte[] tip = old.entryHashes.get(length - 1);
+      AuditRecord.EpochLink link = new AuditRecord.EpochLink(old.file.getFileName().toString(), length,
+          hex(old.tree.root(length)), hex(tip));
+      append(next, members(genesis.linkedTo(Optional.of(link)).toJson()), tip);
+      next.opening = next.entryHashes.size();
+      syncHeld(next);
+      old.rotatedAway = true;
+      current = next;
+      ended.add(old);
+    } catch (IOException e) {
+      failure = failure == null ? e : failure;
+      throw e;
+    }
+    try {
+      old.out.close();
+    } catch (IOException e) {
+      System.getLogger("cmcp.audit").log(System.Logger.Level.WARNING, "closing rotated audit log " + old.file + ": " + describe(e));
+    }
+  }
+
+  /** Makes every entry of {@code epoch} durable without releasing the lock. Holds it; no sync of {@code epoch} runs. */
+  private void syncHeld(Epoch epoch) throws IOException {
+    long target = epoch.entryHashes.size() - 1L;
+    if (epoch.durableThrough >= target) {
+      return;
+    }
+    epoch.out.getFD().sync();
+    epoch.durableThrough = target;
+    syncDone.signalAll();
+  }
+
+  /**
+   * Tells the listener of each epoch rotation closed, and points {@code current} at the new file when
+   * the gateway made that link. Never with the lock held: the listener may read the log.
+   */
+  private void tellRotated() {
+    if (lock.isHeldByCurrentThread()) {
+      return;
+    }
+    Epoch closedEpoch;
+    while ((closedEpoch = ended.poll()) != null) {
+      if (Files.isSymbolicLink(directory.resolve(CurrentLink.NAME))) {
+        try {
+          CurrentLink.point(this);
+        } catch (IOException e) {
+          System.getLogger("cmcp.audit").log(System.Logger.Level.WARNING,
+              "audit_dir: " + CurrentLink.NAME + " not moved to the rotated log: " + describe(e));
+        }
+      }
+      try {
+        rotationListener.rotated(closedEpoch);
+      } catch (RuntimeException e) {
+        System.getLogger("cmcp.audit").log(System.Logger.Level.WARNING,
+            "audit log: after rotating " + closedEpoch.file + ": " + e.getMessage());
+      }
     }
   }
 
@@ -445,11 +701,12 @@ public final class AuditLog implements AutoCloseable {
     lock.lock();
     try {
       while (!closed && failure == null) {
-        if (durableThrough >= entryHashes.size() - 1) {
+        Epoch epoch = current;
+        if (epoch.durableThrough >= epoch.entryHashes.size() - 1) {
           outcomeWaiting.await();
           continue;
         }
-        long written = entryHashes.size() - 1L;
+        long written = epoch.entryHashes.size() - 1L;
         lock.unlock();
         try {
           Thread.sleep(OUTCOME_SYNC_DELAY);
@@ -457,7 +714,7 @@ public final class AuditLog implements AutoCloseable {
           lock.lock();
         }
         if (!closed && failure == null) {
-          awaitDurable(written);
+          awaitDurable(epoch, written);
         }
       }
     } catch (InterruptedException e) {
@@ -481,7 +738,7 @@ public final class AuditLog implements AutoCloseable {
     }
   }
 
-  /** The entry's own members in RFC 8785 form, in key order (by UTF-16 code units, as String.compareTo). */
+  /** The entry's own members in RFC 8785 form, in key order. */
   private static List<Member> members(ObjectNode body) {
     List<Member> members = new ArrayList<>(body.size() + CHAIN_MEMBERS);
     body.properties().forEach(field -> members.add(new Member(field.getKey(), CanonicalJson.member(field.getKey(), field.getValue()))));
@@ -501,8 +758,8 @@ public final class AuditLog implements AutoCloseable {
     return new Member(key, text.getBytes(StandardCharsets.US_ASCII));
   }
 
-  /** Writes one entry; {@code prev} overrides the link only for the genesis entry. Caller holds no sync. */
-  private Appended append(List<Member> body, byte[] prev) throws IOException {
+  /** Writes one entry to {@code epoch}; {@code prev} overrides the link only for the genesis entry. */
+  private Appended append(Epoch epoch, List<Member> body, byte[] prev) throws IOException {
     lock.lock();
     try {
       if (closed) {
@@ -511,13 +768,13 @@ public final class AuditLog implements AutoCloseable {
       if (failure != null) {
         throw new IOException("an earlier write failed (" + describe(failure) + "); refusing to write more", failure);
       }
-      long index = entryHashes.size();
-      String previous = prev != null ? hex(prev) : lastHashHex;
+      long index = epoch.entryHashes.size();
+      byte[] previous = prev != null ? prev : epoch.entryHashes.get(epoch.entryHashes.size() - 1);
       // Already in key order, as these four are among themselves: merged, not sorted, under the lock.
       Member[] chain = {
-          plainMember("epoch", epoch, true),
+          plainMember("epoch", epoch.name, true),
           plainMember("index", Long.toString(index), false),
-          plainMember("prev", previous, true),
+          plainMember("prev", hex(previous), true),
           plainMember("time", entryTime(), true)};
       List<Member> members = new ArrayList<>(body.size() + chain.length);
       int next = 0;
@@ -548,14 +805,14 @@ public final class AuditLog implements AutoCloseable {
       }
       line[at++] = '}';
       line[at] = '\n';
-      out.write(line);
+      epoch.out.write(line);
+      epoch.bytes += line.length;
       MessageDigest sha256 = sha256();
       sha256.update(line, 0, line.length - 1);
       byte[] hash = sha256.digest();
-      entryHashes.add(hash);
-      tree.append(hash);
-      lastHashHex = hex(hash);
-      return new Appended(index, lastHashHex, line);
+      epoch.entryHashes.add(hash);
+      epoch.tree.append(hash);
+      return new Appended(epoch, index, hex(hash), line);
     } catch (IOException e) {
       failure = failure == null ? e : failure;
       throw e;
@@ -590,20 +847,16 @@ public final class AuditLog implements AutoCloseable {
     try {
       while (true) {
         Thread.sleep(CHECKPOINT_POLL);
-        Appended checkpoint = null;
         lock.lock();
         try {
           if (closed || failure != null) {
             return;
           }
-          if (checkpointDue()) {
-            checkpoint = writeCheckpoint();
+          if (checkpointDue(current)) {
+            writeCheckpoint(current, false);
           }
         } finally {
           lock.unlock();
-        }
-        if (checkpoint != null) {
-          keepCopy(checkpoint);
         }
       }
     } catch (InterruptedException e) {
@@ -613,97 +866,87 @@ public final class AuditLog implements AutoCloseable {
     }
   }
 
-  /** Whether a checkpoint is due by the policy. Holds the lock. */
-  private boolean checkpointDue() {
-    if (checkpointSigner.isEmpty() || !checkpoints.enabled()) {
+  /** Whether a checkpoint of {@code epoch} is due by the policy. Holds the lock. */
+  private boolean checkpointDue(Epoch epoch) {
+    if (checkpointSigner.isEmpty() || !checkpoints.enabled() || epoch.rotatedAway) {
       return false;
     }
-    long uncovered = entryHashes.size() - 1 - lastCheckpoint;
+    long uncovered = epoch.entryHashes.size() - 1 - epoch.lastCheckpoint;
     return (checkpoints.everyEntries() > 0 && uncovered >= checkpoints.everyEntries())
         || (!checkpoints.every().isZero() && uncovered > 0
-            && !clock.instant().isBefore(lastCheckpointAt.plus(checkpoints.every())));
+            && !clock.instant().isBefore(epoch.lastCheckpointAt.plus(checkpoints.every())));
   }
 
   /**
-   * Appends a checkpoint signing the chain as it stands and makes it durable; the caller then
-   * keeps its line in {@code checkpoints/} ({@link #keepCopy}) after letting the lock go. Holds
-   * the lock. The checkpoint's {@code length} must be its own index, so it is signed here.
+   * Appends a checkpoint signing {@code epoch}'s chain as it stands, makes it durable (without
+   * releasing the lock when {@code held}), then keeps its line in {@code checkpoints/} beside the log
+   * (replaced in one rename), where a log cut back behind it is caught. Holds the lock.
    */
-  private Appended writeCheckpoint() throws IOException {
+  private void writeCheckpoint(Epoch epoch, boolean held) throws IOException {
     ClaimSigner signer = checkpointSigner.orElseThrow();
-    int length = entryHashes.size();
-    String root = hex(tree.root(length));
-    String tip = hex(entryHashes.get(length - 1));
+    int length = epoch.entryHashes.size();
+    String root = hex(epoch.tree.root(length));
+    String tip = hex(epoch.entryHashes.get(length - 1));
     AuditRecord.Checkpoint checkpoint = new AuditRecord.Checkpoint(length, root, tip, signer.jwk(),
-        signer.signCheckpoint(epoch, length, root, tip));
-    Appended appended = append(members(checkpoint.toJson()), null);
+        signer.signCheckpoint(epoch.name, length, root, tip));
+    Appended appended = append(epoch, members(checkpoint.toJson()), null);
     // Counted before the sync lets the lock go: otherwise every durable append that finds the
     // trigger met while this one syncs writes a checkpoint of its own (under load, one per append).
-    lastCheckpoint = appended.index();
-    lastCheckpointAt = clock.instant();
-    awaitDurable(appended.index());
-    return appended;
-  }
-
-  /**
-   * Keeps a durable checkpoint's line in {@code checkpoints/} beside the log, replaced in one
-   * rename, where a log cut back behind it is caught. Outside the log's lock (the copy costs a
-   * file of its own and an fsync, which appends need not wait for); copies are made one at a time
-   * and never replace a newer one with an older one.
-   */
-  private void keepCopy(Appended checkpoint) {
-    copyLock.lock();
+    epoch.lastCheckpoint = appended.index();
+    epoch.lastCheckpointAt = clock.instant();
+    if (held) {
+      syncHeld(epoch);
+    } else {
+      awaitDurable(epoch, appended.index());
+    }
     try {
-      if (checkpoint.index() <= copiedThrough) {
-        return;
-      }
-      Path folder = file.resolveSibling(AuditFolder.CHECKPOINTS);
+      Path folder = epoch.file.resolveSibling(AuditFolder.CHECKPOINTS);
       Files.createDirectories(folder);
-      Path kept = folder.resolve(file.getFileName() + AuditFolder.CHECKPOINT_SUFFIX);
+      Path kept = folder.resolve(epoch.file.getFileName() + AuditFolder.CHECKPOINT_SUFFIX);
       Path temporary = folder.resolve(kept.getFileName() + ".tmp");
       try (FileOutputStream copy = new FileOutputStream(temporary.toFile())) {
-        copy.write(checkpoint.line());
+        copy.write(appended.line());
         copy.getFD().sync();
       }
       Files.move(temporary, kept, StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
-      copiedThrough = checkpoint.index();
     } catch (IOException e) {
       // The checkpoint is in the log; only its copy, which catches a log cut back behind it, is missing.
       System.getLogger("cmcp.audit").log(System.Logger.Level.WARNING,
-          "audit log: the copy of checkpoint " + checkpoint.index() + " in " + AuditFolder.CHECKPOINTS + "/ failed: " + describe(e));
-    } finally {
-      copyLock.unlock();
+          "audit log: the copy of checkpoint " + appended.index() + " in " + AuditFolder.CHECKPOINTS + "/ failed: " + describe(e));
     }
   }
 
-  /** Group commit: one fsync covers every entry written before it started. Holds the lock on entry. */
-  private void awaitDurable(long index) throws IOException {
-    while (durableThrough < index) {
+  /**
+   * Group commit: one fsync covers every entry of {@code epoch} written before it started. Holds the
+   * lock on entry. An epoch closed by rotation is durable in full, so waiting on it ends at once.
+   */
+  private void awaitDurable(Epoch epoch, long index) throws IOException {
+    while (epoch.durableThrough < index) {
       if (failure != null) {
         throw new IOException("an earlier write failed (" + describe(failure) + ")", failure);
       }
-      if (syncing) {
+      if (epoch.syncing) {
         syncDone.awaitUninterruptibly();
         continue;
       }
-      syncing = true;
-      long target = entryHashes.size() - 1L;
-      long batch = target - durableThrough;
+      epoch.syncing = true;
+      long target = epoch.entryHashes.size() - 1L;
+      long batch = target - epoch.durableThrough;
       lock.unlock();
       try {
         long started = System.nanoTime();
-        out.getFD().sync();
+        epoch.out.getFD().sync();
         syncs.synced(System.nanoTime() - started, batch);
       } catch (IOException e) {
         lock.lock();
         failure = failure == null ? e : failure;
-        syncing = false;
+        epoch.syncing = false;
         syncDone.signalAll();
         throw e;
       }
       lock.lock();
-      syncing = false;
-      durableThrough = Math.max(durableThrough, target);
+      epoch.syncing = false;
+      epoch.durableThrough = Math.max(epoch.durableThrough, target);
       syncDone.signalAll();
     }
   }

@@ -133,7 +133,8 @@ record PreviousEpoch(Path file, ChainHead head, long truncatedBytes, List<Long> 
     for (int i = 0; i < log.length(); i++) {
       switch (log.record(i)) {
         case AuditRecord.Decision decision when decision.forwarded() -> unfinished.add((long) i);
-        case AuditRecord.Outcome outcome -> unfinished.remove(outcome.decisionIndex());
+        // An outcome naming an earlier epoch answers a decision there, not this file's entry of that index.
+        case AuditRecord.Outcome outcome when outcome.decisionEpoch().isEmpty() -> unfinished.remove(outcome.decisionIndex());
         default -> { }
       }
     }

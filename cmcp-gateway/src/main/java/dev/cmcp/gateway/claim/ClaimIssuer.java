@@ -49,7 +49,7 @@ public final class ClaimIssuer {
   private final Clock clock;
   private final Optional<String> tlsSpkiSha256;
   private final java.util.concurrent.atomic.AtomicLong issued = new java.util.concurrent.atomic.AtomicLong();
-  /** How many calls the last claim of each session covered: what {@link #issueUnclaimed} need not claim again. */
+  /** How many calls the last claim of each session in each epoch covered: what {@link #issueUnclaimed} need not claim again. */
   private final Map<String, Integer> claimedCalls = new ConcurrentHashMap<>();
 
   /**
@@ -105,15 +105,23 @@ public final class ClaimIssuer {
     this.clock = clock;
   }
 
-  /** Whether the log holds any call of this session. */
+  /** Whether the log's current epoch holds any call of this session. */
   public boolean knows(String sessionId) {
     return !log.callsOf(sessionId).isEmpty();
   }
 
-  /** A signed claim over every call of the session recorded so far; written to the claims folder. */
+  /**
+   * A signed claim over every call of the session recorded so far in the current epoch; written to
+   * the claims folder. Calls of an epoch that rotation closed are in the claims written then.
+   */
   public ObjectNode issue(String sessionId) throws IOException {
-    List<RecordedCall> calls = log.callsOf(sessionId);
-    Snapshot chain = log.snapshot();
+    return issue(log.currentEpoch(), sessionId);
+  }
+
+  /** A signed claim over every call of the session recorded in {@code epoch}, read in one piece. */
+  private ObjectNode issue(AuditLog.Epoch epoch, String sessionId) throws IOException {
+    List<RecordedCall> calls = epoch.callsOf(sessionId);
+    Snapshot chain = epoch.snapshot();
     long iat = clock.instant().getEpochSecond();
     Attested policy = attested.get();
 
@@ -121,7 +129,7 @@ public final class ClaimIssuer {
     for (RecordedCall call : calls) {
       // Only entries inside the snapshot can be proven against its root.
       if (call.decisionIndex() < chain.length()) {
-        items.add(call(call, chain.length()));
+        items.add(call(epoch, call, chain.length()));
       }
     }
     // The session belongs to one principal (the gateway refuses its id to any other), so its first call names it.
@@ -131,8 +139,8 @@ public final class ClaimIssuer {
         new GatewayClaim.AuditChain(chain.epoch(), chain.root(), chain.tip(), chain.length()), items, principal);
     ObjectNode signed = signer.sign(GatewayClaim.unsignedJson(
         trace(policy, enforcementMode, signer, tlsSpkiSha256, iat, iat + validitySeconds), session));
-    write(sessionId, signed);
-    claimedCalls.merge(sessionId, items.size(), Math::max);
+    write(epoch.name(), sessionId, signed);
+    claimedCalls.merge(epoch.name() + "\n" + sessionId, items.size(), Math::max);
     return signed;
   }
 
@@ -142,11 +150,19 @@ public final class ClaimIssuer {
    * in-memory index of its calls, which a restart loses.
    */
   public Unclaimed issueUnclaimed(int max) {
+    return issueUnclaimed(log.currentEpoch(), max);
+  }
+
+  /**
+   * {@link #issueUnclaimed(int)} for {@code epoch}: when rotation closed it, so that its sessions'
+   * proof outlives the index of its calls, which the log keeps only for the current epoch.
+   */
+  public Unclaimed issueUnclaimed(AuditLog.Epoch epoch, int max) {
     int written = 0;
     int leftOut = 0;
     List<String> failures = new ArrayList<>();
-    for (String sessionId : new TreeSet<>(log.sessionIds())) {
-      if (log.callsOf(sessionId).size() <= claimedCalls.getOrDefault(sessionId, 0)) {
+    for (String sessionId : new TreeSet<>(epoch.sessionIds())) {
+      if (epoch.callsOf(sessionId).size() <= claimedCalls.getOrDefault(epoch.name() + "\n" + sessionId, 0)) {
         continue;
       }
       if (written + failures.size() >= max) {
@@ -154,7 +170,7 @@ public final class ClaimIssuer {
         continue;
       }
       try {
-        issue(sessionId);
+        issue(epoch, sessionId);
         written++;
       } catch (IOException | RuntimeException e) {
         failures.add("session " + sessionId + ": " + e.getMessage());
@@ -176,24 +192,24 @@ public final class ClaimIssuer {
         new GatewayClaim.Policy(policy.bundleHash(), policy.catalogHash(), enforcementMode), signer.jwk(), tlsSpkiSha256);
   }
 
-  private GatewayClaim.Call call(RecordedCall call, long length) {
+  private GatewayClaim.Call call(AuditLog.Epoch epoch, RecordedCall call, long length) {
     boolean hasOutcome = call.outcomeIndex().isPresent() && call.outcomeIndex().get() < length;
     Optional<GatewayClaim.OutcomeEntry> outcome = hasOutcome
         ? Optional.of(new GatewayClaim.OutcomeEntry(call.outcomeIndex().get(), call.outcomeEntrySha256().orElseThrow(),
-            log.inclusionProof(call.outcomeIndex().get(), length)))
+            epoch.inclusionProof(call.outcomeIndex().get(), length)))
         : Optional.empty();
     Decision decision = call.decision();
     return new GatewayClaim.Call(call.decisionIndex(), decision.tool(), decision.decision(), decision.enforced(),
         decision.policies(), decision.bundleHash(), decision.argumentsSha256(),
         hasOutcome ? call.resultSha256() : Optional.empty(), call.decisionEntrySha256(),
-        log.inclusionProof(call.decisionIndex(), length), outcome, decision.approval());
+        epoch.inclusionProof(call.decisionIndex(), length), outcome, decision.approval());
   }
 
-  private void write(String sessionId, ObjectNode claim) throws IOException {
+  private void write(String epoch, String sessionId, ObjectNode claim) throws IOException {
     Files.createDirectories(claimsDirectory);
     String safe = sessionId.replaceAll("[^A-Za-z0-9_.-]", "_");
     // Epoch and sequence make names unique across restarts and sort in issue order.
-    String name = String.format("%s-%06d-%s.json", log.epoch(), issued.incrementAndGet(), safe);
+    String name = String.format("%s-%06d-%s.json", epoch, issued.incrementAndGet(), safe);
     Path target = claimsDirectory.resolve(name);
     // One temporary file per writer: claims for one session can be issued at the same moment.
     Path temporary = claimsDirectory.resolve(name + "." + UUID.randomUUID() + ".tmp");

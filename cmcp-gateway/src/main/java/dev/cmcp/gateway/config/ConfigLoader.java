@@ -1,6 +1,7 @@
 package dev.cmcp.gateway.config;
 
 import dev.cmcp.gateway.audit.CheckpointPolicy;
+import dev.cmcp.gateway.audit.RotationPolicy;
 import dev.cmcp.gateway.ratelimit.RateLimit;
 import dev.cmcp.gateway.ratelimit.RateLimits;
 import java.net.URI;
@@ -42,8 +43,17 @@ public final class ConfigLoader {
           "auth",
           "tls");
 
-  private static final Set<String> AUDIT_KEYS = Set.of("checkpoint_every_entries", "checkpoint_every_seconds", "retention_days");
+  private static final Set<String> AUDIT_KEYS = Set.of("checkpoint_every_entries", "checkpoint_every_seconds", "retention_days",
+      "rotate_max_bytes", "rotate_max_age_seconds");
   private static final long MAX_RETENTION_DAYS = 36_500;
+  /** The smallest audit.rotate_max_bytes: smaller files would hold little besides their genesis and checkpoints. */
+  static final long MIN_ROTATE_BYTES = 65_536;
+  /** The largest audit.rotate_max_bytes: 1 TiB. */
+  static final long MAX_ROTATE_BYTES = 1L << 40;
+  /** The smallest audit.rotate_max_age_seconds: a minute. */
+  static final long MIN_ROTATE_SECONDS = 60;
+  /** The largest audit.rotate_max_age_seconds: a year. */
+  static final long MAX_ROTATE_SECONDS = 31_536_000;
   private static final long MAX_CHECKPOINT_ENTRIES = 10_000_000;
   private static final long MAX_CHECKPOINT_SECONDS = 86_400;
 
@@ -135,6 +145,7 @@ public final class ConfigLoader {
         path(top, "audit_dir", "./cmcp-audit/", folder),
         checkpoints(top.map("audit")),
         retention(top.map("audit")),
+        rotation(top.map("audit")),
         Duration.ofSeconds(top.positive("upstream_timeout_seconds").orElse(30L)),
         allowedOrigins(top),
         top.choice("claim_granularity", ClaimGranularity.values(), ClaimGranularity::configName)
@@ -205,6 +216,21 @@ public final class ConfigLoader {
       throw audit.error("retention_days", "at most " + MAX_RETENTION_DAYS + "; 0 keeps every epoch");
     }
     return Duration.ofDays(days);
+  }
+
+  /** When the audit log rotates within a run; 0 or absent turns a trigger off. */
+  private static RotationPolicy rotation(YamlMap audit) throws ConfigException {
+    long bytes = audit.notNegative("rotate_max_bytes").orElse(0L);
+    if (bytes != 0 && (bytes < MIN_ROTATE_BYTES || bytes > MAX_ROTATE_BYTES)) {
+      throw audit.error("rotate_max_bytes", "between " + MIN_ROTATE_BYTES + " (64 KiB) and " + MAX_ROTATE_BYTES
+          + " (1 TiB) bytes; 0 or absent turns size rotation off");
+    }
+    long seconds = audit.notNegative("rotate_max_age_seconds").orElse(0L);
+    if (seconds != 0 && (seconds < MIN_ROTATE_SECONDS || seconds > MAX_ROTATE_SECONDS)) {
+      throw audit.error("rotate_max_age_seconds", "between " + MIN_ROTATE_SECONDS + " and " + MAX_ROTATE_SECONDS
+          + " (a year) seconds; 0 or absent turns age rotation off");
+    }
+    return new RotationPolicy(bytes, Duration.ofSeconds(seconds));
   }
 
   /** Tracing is off unless traces_endpoint names an http(s) URL. */

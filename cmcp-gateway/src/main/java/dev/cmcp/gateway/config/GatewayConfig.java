@@ -1,6 +1,7 @@
 package dev.cmcp.gateway.config;
 
 import dev.cmcp.gateway.audit.CheckpointPolicy;
+import dev.cmcp.gateway.audit.RotationPolicy;
 import dev.cmcp.gateway.ratelimit.RateLimits;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -32,6 +33,7 @@ import java.util.Optional;
  * @param auditDir audit_dir, absolute
  * @param auditCheckpoints audit.checkpoint_every_entries and audit.checkpoint_every_seconds
  * @param auditRetention audit.retention_days; zero keeps every epoch
+ * @param auditRotation audit.rotate_max_bytes and audit.rotate_max_age_seconds; {@link RotationPolicy#OFF} without them
  * @param upstreamTimeout upstream_timeout_seconds: how long one upstream call may take
  * @param allowedOrigins allowed_origins: browser origins accepted besides loopback ones
  * @param claimGranularity claim_granularity
@@ -65,6 +67,7 @@ public record GatewayConfig(
     Path auditDir,
     CheckpointPolicy auditCheckpoints,
     Duration auditRetention,
+    RotationPolicy auditRotation,
     Duration upstreamTimeout,
     List<String> allowedOrigins,
     ClaimGranularity claimGranularity,
@@ -95,6 +98,7 @@ public record GatewayConfig(
     Objects.requireNonNull(auditDir);
     Objects.requireNonNull(auditCheckpoints);
     Objects.requireNonNull(auditRetention);
+    Objects.requireNonNull(auditRotation);
     Objects.requireNonNull(upstreamTimeout);
     Objects.requireNonNull(claimGranularity);
     Objects.requireNonNull(logFormat);

@@ -1,17 +1,17 @@
 package dev.cmcp.gateway.explorer;
 
 import com.fasterxml.jackson.databind.JsonNode;
-import dev.cmcp.verify.CheckName;
-import dev.cmcp.verify.ClaimVerifier;
-import dev.cmcp.verify.EvidencePolicy;
-import dev.cmcp.verify.VerificationOptions;
-import dev.cmcp.verify.VerificationReport;
 import dev.cmcp.verify.audit.AuditLogReplay;
 import dev.cmcp.verify.base.BoundedRead;
 import dev.cmcp.verify.base.Check;
 import dev.cmcp.verify.base.CheckStatus;
 import dev.cmcp.verify.base.StrictJson;
 import dev.cmcp.verify.base.Verdict;
+import dev.cmcp.verify.claim.CheckName;
+import dev.cmcp.verify.claim.ClaimVerifier;
+import dev.cmcp.verify.claim.EvidencePolicy;
+import dev.cmcp.verify.claim.VerificationOptions;
+import dev.cmcp.verify.claim.VerificationReport;
 import dev.cmcp.verify.evidence.TrustStore;
 import java.io.BufferedReader;
 import java.io.IOException;
@@ -141,7 +141,9 @@ record AuditArchive(List<Epoch> epochs, List<Call> calls, List<ClaimStatus> clai
     }
     Map<Long, JsonNode> outcomes = new HashMap<>();
     for (JsonNode entry : entries) {
-      if (entry.path("type").asText().equals("outcome") && entry.path("decision_index").canConvertToLong()) {
+      // An outcome naming another epoch (decision_epoch: the log rotated while the call ran) answers a decision there.
+      if (entry.path("type").asText().equals("outcome") && entry.path("decision_index").canConvertToLong()
+          && entry.path("decision_epoch").isMissingNode()) {
         outcomes.put(entry.path("decision_index").asLong(), entry);
       }
     }

@@ -57,8 +57,15 @@ final class Discovery {
     this.clock = clock;
   }
 
-  /** The {@code tools/list} result. */
-  ObjectNode tools(Caller caller) {
+  /**
+   * The {@code tools/list} result.
+   *
+   * @param requestParams the list request's params: a 2026-07-28 agent's carry its revision and
+   *     client capabilities, and a server that offers that revision is asked in it
+   *     ({@link Upstreams#tools(String, com.fasterxml.jackson.databind.JsonNode)}); the catalog and
+   *     its pins decide in every revision which of the server's tools are shown
+   */
+  ObjectNode tools(Caller caller, ObjectNode requestParams) {
     // One listing, one bundle and catalog, even if a reload swaps them meanwhile.
     ActivePolicy active = policies.get();
     PolicyEngine engine = active.engine();
@@ -67,7 +74,8 @@ final class Discovery {
     List<CatalogTool> approved =
         active.catalog().tools().values().stream().sorted(Comparator.comparing(CatalogTool::toolName)).toList();
     for (CatalogTool tool : approved) {
-      Optional<Map<String, ObjectNode>> offered = upstreamTools.computeIfAbsent(tool.server(), this::upstreamToolsByName);
+      Optional<Map<String, ObjectNode>> offered =
+          upstreamTools.computeIfAbsent(tool.server(), server -> upstreamToolsByName(server, requestParams));
       if (offered.isEmpty()) {
         continue;
       }
@@ -86,7 +94,7 @@ final class Discovery {
   }
 
   /** The {@code resources/list} result: every server's resources the caller could read, URIs unchanged. */
-  ObjectNode resources(Caller caller) {
+  ObjectNode resources(Caller caller, ObjectNode requestParams) {
     // One listing, one bundle and catalog, even if a reload swaps them meanwhile.
     ActivePolicy active = policies.get();
     PolicyEngine engine = active.engine();
@@ -95,7 +103,7 @@ final class Discovery {
     // known to be ambiguous whichever comes first.
     Map<String, List<ObjectNode>> listedByServer = new java.util.TreeMap<>();
     for (String server : servers(active.catalog())) {
-      List<ObjectNode> listed = list(server, ListMethod.RESOURCES);
+      List<ObjectNode> listed = list(server, ListMethod.RESOURCES, requestParams);
       routes.learnResources(server, listed);
       listedByServer.put(server, listed);
     }
@@ -120,11 +128,11 @@ final class Discovery {
   }
 
   /** The {@code resources/templates/list} result. */
-  ObjectNode resourceTemplates() {
+  ObjectNode resourceTemplates(ObjectNode requestParams) {
     ArrayNode templates = NODES.arrayNode();
     Catalog catalog = policies.get().catalog();
     for (String server : servers(catalog)) {
-      List<ObjectNode> listed = list(server, ListMethod.RESOURCE_TEMPLATES);
+      List<ObjectNode> listed = list(server, ListMethod.RESOURCE_TEMPLATES, requestParams);
       routes.learnTemplates(server, listed);
       for (ObjectNode template : listed) {
         // Under a prefix the catalog gave to another server, this server's template is not served.
@@ -141,13 +149,13 @@ final class Discovery {
    * The {@code prompts/list} result: prompts are named {@code <server>.<prompt>}, like tools, or
    * by the catalog's alias for them; the policy judges each as {@code <server>.<prompt>}.
    */
-  ObjectNode prompts(Caller caller) {
+  ObjectNode prompts(Caller caller, ObjectNode requestParams) {
     // One listing, one bundle and catalog, even if a reload swaps them meanwhile.
     ActivePolicy active = policies.get();
     PolicyEngine engine = active.engine();
     ArrayNode prompts = NODES.arrayNode();
     for (String server : servers(active.catalog())) {
-      for (ObjectNode prompt : list(server, ListMethod.PROMPTS)) {
+      for (ObjectNode prompt : list(server, ListMethod.PROMPTS, requestParams)) {
         String upstreamName = prompt.path("name").asText();
         PolicyTarget.Prompt target = new PolicyTarget.Prompt(server, upstreamName);
         if (couldPermit(engine, caller, target)) {
@@ -174,8 +182,8 @@ final class Discovery {
       return server;
     }
     for (String name : servers(catalog)) {
-      routes.learnResources(name, list(name, ListMethod.RESOURCES));
-      routes.learnTemplates(name, list(name, ListMethod.RESOURCE_TEMPLATES));
+      routes.learnResources(name, list(name, ListMethod.RESOURCES, null));
+      routes.learnTemplates(name, list(name, ListMethod.RESOURCE_TEMPLATES, null));
     }
     return routes.serverOf(uri);
   }
@@ -190,9 +198,9 @@ final class Discovery {
   }
 
   /** A server's list; a server that fails (or lacks the feature) contributes nothing and hides no other. */
-  private List<ObjectNode> list(String server, ListMethod method) {
+  private List<ObjectNode> list(String server, ListMethod method, ObjectNode requestParams) {
     try {
-      return upstreams.list(server, method);
+      return upstreams.list(server, method, requestParams);
     } catch (UpstreamException e) {
       LOG.log(Level.DEBUG, "{0}: upstream {1} contributes nothing: {2}", method.method(), server, e.getMessage());
       return List.of();
@@ -200,10 +208,10 @@ final class Discovery {
   }
 
   /** A server's tools by name; empty when the server cannot be asked. */
-  private Optional<Map<String, ObjectNode>> upstreamToolsByName(String server) {
+  private Optional<Map<String, ObjectNode>> upstreamToolsByName(String server, ObjectNode requestParams) {
     Map<String, ObjectNode> byName = new HashMap<>();
     try {
-      for (ObjectNode tool : upstreams.tools(server)) {
+      for (ObjectNode tool : upstreams.tools(server, requestParams)) {
         byName.put(tool.path("name").asText(), tool);
       }
       return Optional.of(byName);

@@ -58,8 +58,18 @@ public final class McpEndpoint {
   static final int MAX_LISTENS_PER_PRINCIPAL = 8;
   static final int MAX_LISTENS = 256;
 
-  /** One open listen: the id of its {@code subscriptions/listen} request, which every message on it carries, and its caller. */
-  private record Listen(JsonNode subscriptionId, String principal) {}
+  /** The list changes a listen relays, by the filter member that asks for them. */
+  private static final Map<String, String> LIST_CHANGES = Map.of(
+      "toolsListChanged", "notifications/tools/list_changed", "promptsListChanged", "notifications/prompts/list_changed");
+
+  /**
+   * One open listen: the id of its {@code subscriptions/listen} request, which every message on it
+   * carries, its caller, and the list-change notifications it asked for.
+   */
+  private record Listen(JsonNode subscriptionId, String principal, java.util.Set<String> listChanges) {}
+
+  /** The upstream list-change watches of listens that asked for list changes, by the gateway's id for each listen. */
+  private final Map<String, AutoCloseable> listChangeWatches = new ConcurrentHashMap<>();
 
   /** What a {@code subscriptions/listen} request gets: an answer (a refusal), or its stream, acknowledgment first. */
   public sealed interface Listening {
@@ -98,6 +108,24 @@ public final class McpEndpoint {
     this.roundTrips = new RoundTrips(Clock.systemUTC(), toolCalls.answerTimeout());
     // Lives as long as the gateway: the endpoint is made once, at start.
     toolCalls.upstreams().resourceUpdates().listen(this::resourceUpdated);
+    toolCalls.upstreams().onListChanged(this::listChanged);
+  }
+
+  /**
+   * A server's tool or prompt list changed: each listen that asked for that kind of change hears
+   * of it, with its subscription id and nothing else (not which server: what the caller may see of
+   * the new list is for its next list request, which the policy filters).
+   */
+  private void listChanged(String server, String method) {
+    listens.forEach((listenId, listen) -> {
+      if (listen.listChanges().contains(method)) {
+        ObjectNode notification = NODES.objectNode().put("jsonrpc", "2.0").put("method", method);
+        notification.putObject("params").putObject("_meta").set(Modern.SUBSCRIPTION_ID, listen.subscriptionId());
+        if (!streams.send(listenId, notification)) {
+          LOG.log(Level.DEBUG, "listen {0}: a list change dropped: its stream is closed or full", listenId);
+        }
+      }
+    });
   }
 
   /**
@@ -151,9 +179,10 @@ public final class McpEndpoint {
    * Each URI of {@code notifications.resourceSubscriptions} is decided as {@code
    * resources/subscribe} is (as a read, audited) and the upstream subscribed; the
    * acknowledgment lists the URIs allowed, and the stream carries their updates, by URI only,
-   * each with {@code _meta."io.modelcontextprotocol/subscriptionId"}. List-change notifications
-   * are not offered (the gateway does not relay them in any revision), so the acknowledgment
-   * omits them. The subscriptions end when the stream does (the client leaves).
+   * each with {@code _meta."io.modelcontextprotocol/subscriptionId"}. {@code toolsListChanged} and
+   * {@code promptsListChanged} are honoured (acknowledged, and the servers' list changes relayed:
+   * {@link #listChanged}); the servers are listened to before the acknowledgment, so that a change
+   * made once the client has it is heard. The subscriptions end when the stream does (the client leaves).
    */
   public Listening listen(McpHttpRequest request) {
     JsonRpcMessage message;
@@ -177,6 +206,7 @@ public final class McpEndpoint {
           McpHttpResponse.error(400, rpc.id(), JsonRpcError.of(JsonRpcError.INVALID_PARAMS, "Invalid params: " + missing.get())));
     }
     List<String> uris = new ArrayList<>();
+    java.util.Set<String> listChanges = new java.util.TreeSet<>();
     String principal;
     try {
       if (!(rpc.params().get("notifications") instanceof ObjectNode filter)) {
@@ -191,6 +221,11 @@ public final class McpEndpoint {
       if (wanted != null) {
         wanted.forEach(uri -> uris.add(uri.asText()));
       }
+      for (Map.Entry<String, String> kind : LIST_CHANGES.entrySet()) {
+        if (filter.path(kind.getKey()).asBoolean(false)) {
+          listChanges.add(kind.getValue());
+        }
+      }
       Caller caller = Caller.of(rpc.id(), rpc.params(), Optional.empty(), request.workflowId(), request.identity());
       principal = request.identity().owner() + "|" + caller.workflowId();
     } catch (JsonRpcException e) {
@@ -204,7 +239,7 @@ public final class McpEndpoint {
             "too many subscriptions/listen streams are open (" + MAX_LISTENS_PER_PRINCIPAL + " per caller, " + MAX_LISTENS
                 + " in all); close one first", "too_many_listens")));
       }
-      listens.put(listenId, new Listen(rpc.id(), principal));
+      listens.put(listenId, new Listen(rpc.id(), principal, java.util.Set.copyOf(listChanges)));
     }
     // Opened before subscribing, so that no update sent at once is missed; the handler writes the acknowledgment first.
     SessionStreams.Stream stream = streams.open(listenId, () -> endListen(listenId));
@@ -224,10 +259,20 @@ public final class McpEndpoint {
         LOG.log(Level.DEBUG, "subscriptions/listen: {0} left out: {1}", uri, e.getMessage());
       }
     }
+    if (!listChanges.isEmpty()) {
+      // Before the acknowledgment, so that a change made once the client has it is heard.
+      listChangeWatches.put(listenId, toolCalls.upstreams().watchListChanges());
+    }
     ObjectNode acknowledgment = NODES.objectNode().put("jsonrpc", "2.0").put("method", "notifications/subscriptions/acknowledged");
     ObjectNode params = acknowledgment.putObject("params");
     params.putObject("_meta").set(Modern.SUBSCRIPTION_ID, rpc.id());
-    params.putObject("notifications").set("resourceSubscriptions", allowed);
+    ObjectNode honoured = params.putObject("notifications");
+    LIST_CHANGES.forEach((member, method) -> {
+      if (listChanges.contains(method)) {
+        honoured.put(member, true);
+      }
+    });
+    honoured.set("resourceSubscriptions", allowed);
     LOG.log(Level.INFO, "subscriptions/listen opened: {0} of {1} resources allowed", allowed.size(), uris.size());
     return new Listening.Opened(stream, acknowledgment);
   }
@@ -236,6 +281,14 @@ public final class McpEndpoint {
   private void endListen(String listenId) {
     if (listens.remove(listenId) == null) {
       return;
+    }
+    AutoCloseable watch = listChangeWatches.remove(listenId);
+    if (watch != null) {
+      try {
+        watch.close();
+      } catch (Exception e) {
+        LOG.log(Level.DEBUG, "listen {0}: ending its list-change watch: {1}", listenId, e.getMessage());
+      }
     }
     subscriptions.endSession(listenId).stream()
         .filter(key -> key.session().equals(Upstreams.SHARED_SESSION))
@@ -550,6 +603,7 @@ public final class McpEndpoint {
     if (!sessions.usableBy(sessionId.get(), identity.owner()) || sessions.end(sessionId.get()).isEmpty()) {
       return sessionNotFound(null, sessionId.get());
     }
+    toolCalls.sessionEnded(sessionId.get());
     // The session's own upstream sessions end with it; only a shared one is told of its leaving.
     subscriptions.endSession(sessionId.get()).stream()
         .filter(key -> key.session().equals(Upstreams.SHARED_SESSION))
@@ -647,17 +701,17 @@ public final class McpEndpoint {
         case "ping" -> McpHttpResponse.result(rpc.id(), NODES.objectNode());
         // Answered in every revision: a client may probe with it before choosing one.
         case "server/discover" -> McpHttpResponse.result(rpc.id(), Modern.discover(gatewayVersion));
-        case "tools/list" -> McpHttpResponse.result(rpc.id(), toolCalls.discovery().tools(caller(rpc, request)));
+        case "tools/list" -> McpHttpResponse.result(rpc.id(), toolCalls.discovery().tools(caller(rpc, request), rpc.params()));
         case "tools/call" -> {
           refuseBorrowedSession(rpc, session);
           yield McpHttpResponse.message(200, forAgent(session, callTool(rpc, request, toAgent)));
         }
         case "logging/setLevel" -> setLogLevel(rpc, session);
         case "completion/complete" -> McpHttpResponse.message(200, toolCalls.completions().complete(rpc.id(), rpc.params(), caller(rpc, request)));
-        case "resources/list" -> McpHttpResponse.result(rpc.id(), toolCalls.discovery().resources(caller(rpc, request)));
+        case "resources/list" -> McpHttpResponse.result(rpc.id(), toolCalls.discovery().resources(caller(rpc, request), rpc.params()));
         case "resources/templates/list" -> {
           caller(rpc, request);
-          yield McpHttpResponse.result(rpc.id(), toolCalls.discovery().resourceTemplates());
+          yield McpHttpResponse.result(rpc.id(), toolCalls.discovery().resourceTemplates(rpc.params()));
         }
         case "resources/subscribe" -> McpHttpResponse.message(200, toolCalls.subscribe(rpc.id(), rpc.params(),
             requireSession(rpc, session), request.workflowId(), request.requestId(), request.identity(), subscriptions));
@@ -668,17 +722,43 @@ public final class McpEndpoint {
           yield McpHttpResponse.message(200,
               toolCalls.readResource(rpc.id(), rpc.params(), session, request.workflowId(), request.requestId(), request.identity()));
         }
-        case "prompts/list" -> McpHttpResponse.result(rpc.id(), toolCalls.discovery().prompts(caller(rpc, request)));
+        case "prompts/list" -> McpHttpResponse.result(rpc.id(), toolCalls.discovery().prompts(caller(rpc, request), rpc.params()));
         case "prompts/get" -> {
           refuseBorrowedSession(rpc, session);
           yield McpHttpResponse.message(200,
               forAgent(session, toolCalls.getPrompt(rpc.id(), rpc.params(), session, request.workflowId(), request.requestId(), request.identity())));
         }
+        case "tasks/get", "tasks/result", "tasks/list", "tasks/cancel" -> tasks(rpc, request, toAgent);
         default -> McpHttpResponse.error(200, rpc.id(),
             JsonRpcError.of(JsonRpcError.METHOD_NOT_FOUND, "method not found: " + rpc.method() + notOffered(rpc.method())));
       };
     } catch (JsonRpcException e) {
       return McpHttpResponse.error(e);
+    }
+  }
+
+  /**
+   * A {@code tasks/*} request: served only in an MCP session the gateway offered tasks (MCP
+   * 2025-11-25), for the tasks that session created; an unknown method anywhere else.
+   */
+  private McpHttpResponse tasks(JsonRpcMessage.Request rpc, McpHttpRequest request, Optional<Consumer<ObjectNode>> toAgent)
+      throws JsonRpcException {
+    Optional<McpSession> open = request.sessionId().flatMap(sessions::find);
+    if (open.isEmpty() || !TaskMethods.offeredTo(open.get().protocolVersion())) {
+      return McpHttpResponse.error(200, rpc.id(),
+          JsonRpcError.of(JsonRpcError.METHOD_NOT_FOUND, "method not found: " + rpc.method() + notOffered(rpc.method())));
+    }
+    String session = open.get().id();
+    // A tasks/result waits for the task's end, and an input_required task asks its questions meanwhile, as a call would.
+    try (CallStream stream = new CallStream(toAgent, open, () -> sessions.logLevel(session), agentRequests, toolCalls.audit(),
+        request.requestId())) {
+      Optional<CallInFlight> cancellable = Optional.of(new CallInFlight(session, rpc.id().toString()))
+          .filter(key -> callsInFlight.putIfAbsent(key, stream) == null);
+      try {
+        return McpHttpResponse.message(200, toolCalls.tasks().handle(rpc.method(), rpc.id(), rpc.params(), session, stream));
+      } finally {
+        cancellable.ifPresent(callsInFlight::remove);
+      }
     }
   }
 
@@ -716,7 +796,8 @@ public final class McpEndpoint {
       Optional<CallInFlight> cancellable = session.map(id -> new CallInFlight(id, rpc.id().toString()))
           .filter(key -> callsInFlight.putIfAbsent(key, stream) == null);
       try {
-        return toolCalls.call(rpc.id(), rpc.params(), session, request.workflowId(), request.requestId(), stream, request.identity());
+        return toolCalls.call(rpc.id(), rpc.params(), session, request.workflowId(), request.requestId(), stream, request.identity(),
+            open.map(s -> TaskMethods.offeredTo(s.protocolVersion())).orElse(false));
       } finally {
         cancellable.ifPresent(callsInFlight::remove);
       }
@@ -752,8 +833,8 @@ public final class McpEndpoint {
   /** Why a method the gateway does not serve is missing, where clients may expect it; empty otherwise. */
   private static String notOffered(String method) {
     return method.startsWith("tasks/")
-        ? " (the gateway offers no tasks: it declares no tasks capability and runs a tools/call that asks for a task as a"
-            + " normal call)"
+        ? " (the gateway offers tasks only in an MCP session initialized with protocol version " + TaskMethods.REVISION
+            + ", to the session that created them; the 2026-07-28 tasks extension is not offered)"
         : "";
   }
 
@@ -801,6 +882,10 @@ public final class McpEndpoint {
     capabilities.putObject("logging");
     // Asked of the server that offers the prompt or template, if the policy lets the caller use it.
     capabilities.putObject("completions");
+    if (TaskMethods.offeredTo(version)) {
+      // Task-augmented tools/call of tools whose servers run them as tasks; tasks/* for the session's own tasks.
+      capabilities.set("tasks", TaskMethods.capability());
+    }
     result.putObject("serverInfo").put("name", "cmcp-gateway").put("title", "cMCP gateway").put("version", gatewayVersion);
     result.put("instructions",
         "Tool calls, resource reads and prompts through this gateway are checked against a Cedar policy bundle and audited.");

@@ -29,6 +29,11 @@ final class Modern {
   static final String SERVER_INFO = META_PREFIX + "serverInfo";
   /** {@code HeaderMismatchError}: a mirrored header is missing, malformed or disagrees with the body. */
   static final int HEADER_MISMATCH = -32020;
+  /**
+   * {@code MissingRequiredClientCapabilityError}: serving the request needs a capability the
+   * client did not declare in its {@code _meta}; over HTTP always with status 400.
+   */
+  static final int MISSING_CLIENT_CAPABILITY = -32021;
   /** The 2025 revisions' code for a resource the server does not have; 2026-07-28 uses -32602. */
   private static final int RESOURCE_NOT_FOUND_2025 = -32002;
 
@@ -169,6 +174,11 @@ final class Modern {
    * "resource not found") with the requested {@code uri} in {@code data} unless it names one.
    */
   static McpHttpResponse decorated(String method, ObjectNode params, McpHttpResponse response, String gatewayVersion) {
+    if (response.status() == 200 && response.body().isPresent()
+        && response.body().get().path("error").path("code").asInt() == MISSING_CLIENT_CAPABILITY) {
+      // The revision's MissingRequiredClientCapabilityError is answered 400 over HTTP, as the server's own was.
+      return new McpHttpResponse(400, response.body(), response.headers());
+    }
     if (method.equals("resources/read") && response.body().isPresent()
         && response.body().get().get("error") instanceof ObjectNode error && params.hasNonNull("uri")) {
       JsonNode uri = params.get("uri");
@@ -213,9 +223,10 @@ final class Modern {
     ObjectNode result = NODES.objectNode().put("resultType", "complete");
     ProtocolVersions.all().forEach(result.putArray("supportedVersions")::add);
     ObjectNode capabilities = result.putObject("capabilities");
-    capabilities.putObject("tools");
+    // Servers' tool and prompt list changes reach the subscriptions/listen streams that ask for them.
+    capabilities.putObject("tools").put("listChanged", true);
     capabilities.putObject("resources").put("subscribe", true);
-    capabilities.putObject("prompts");
+    capabilities.putObject("prompts").put("listChanged", true);
     capabilities.putObject("completions");
     result.putObject("_meta").set(SERVER_INFO, serverInfo(gatewayVersion));
     result.put("instructions",

@@ -16,7 +16,7 @@ public record ToolCall(
     JsonNode id, String toolName, ObjectNode arguments, String sessionId, String workflowId, ObjectNode forwardParams) {
 
   public static final String DEFAULT_WORKFLOW = Caller.DEFAULT_WORKFLOW;
-  /** The member of a task-augmented request (MCP 2025-11-25 tasks), which the gateway ignores. */
+  /** The member of a task-augmented request (MCP 2025-11-25 tasks), removed here; see {@link TaskMethods}. */
   private static final String TASK = "task";
 
   /**
@@ -45,9 +45,9 @@ public record ToolCall(
     Caller caller = Caller.of(id, params, transportSession, workflowHeader, identity);
     ObjectNode args = arguments == null ? JsonNodeFactory.instance.objectNode() : (ObjectNode) arguments;
     ObjectNode forward = caller.forwardParams();
-    // MCP 2025-11-25 tasks: a receiver that declares no tasks capability (the gateway declares none)
-    // MUST run a task-augmented request normally, ignoring its task. Forwarded, it would make the
-    // upstream create a task that nobody could fetch through the gateway and that no decision governs.
+    // MCP 2025-11-25 tasks: where the gateway offers none, a task-augmented request MUST run normally,
+    // ignoring its task; forwarded, the upstream would create a task nobody could fetch through the
+    // gateway. Where it offers them, the pipeline puts back a bounded task (TaskMethods.forwardedTask).
     forward.remove(TASK);
     return new ToolCall(id, name.asText(), args, caller.sessionId(), caller.workflowId(), forward);
   }

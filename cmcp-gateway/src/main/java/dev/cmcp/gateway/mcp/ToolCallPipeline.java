@@ -134,6 +134,7 @@ public final class ToolCallPipeline {
   private final Optional<GatewayMetrics> metrics;
   private final DenyResponse denyResponse;
   private final CallControls controls;
+  private final TaskMethods tasks;
 
   /** @param audit the audit log, empty in silent mode, where nothing is written */
   public ToolCallPipeline(
@@ -182,6 +183,7 @@ public final class ToolCallPipeline {
     this.metrics = metrics;
     this.discovery = new Discovery(upstreams, policies, pins, new ResourceRoutes(), mode == EnforcementMode.ENFORCING, clock);
     this.completions = new Completions(upstreams, policies, mode == EnforcementMode.ENFORCING, clock);
+    this.tasks = new TaskMethods(new TaskRegistry(clock), upstreams, audit, policies, evidence, listener);
   }
 
   private static Supplier<ActivePolicy> fixed(ActivePolicy policy) {
@@ -201,6 +203,16 @@ public final class ToolCallPipeline {
   /** How long a person, or a 2026-07-28 client's retry, has to answer a question put during a call. */
   java.time.Duration answerTimeout() {
     return controls.approvalTimeout();
+  }
+
+  /** An agent's MCP session ended (by its agent, idle, or evicted): the tasks it created are forgotten. */
+  public void sessionEnded(String sessionId) {
+    tasks.registry().endSession(sessionId);
+  }
+
+  /** MCP 2025-11-25 tasks created by the calls of this pipeline, served to their creating sessions. */
+  TaskMethods tasks() {
+    return tasks;
   }
 
   /** Argument completions, governed like the list methods by the same policy. */
@@ -228,6 +240,17 @@ public final class ToolCallPipeline {
   /** As above, for a call sent by {@code identity}: its principal and the workflows it may declare. */
   ObjectNode call(JsonNode id, ObjectNode params, Optional<String> transportSession, Optional<String> workflowHeader,
       Optional<String> requestId, CallStream stream, Identity identity) throws JsonRpcException {
+    return call(id, params, transportSession, workflowHeader, requestId, stream, identity, false);
+  }
+
+  /**
+   * As above; {@code tasksOffered} when the call comes in an MCP session the gateway offered tasks
+   * ({@link TaskMethods#offeredTo}): then a call with {@code params.task} of a tool whose server
+   * runs it as a task is forwarded with its task, and the task the server creates is recorded for
+   * this session. Otherwise, or for a tool that does not support tasks, the call runs normally.
+   */
+  ObjectNode call(JsonNode id, ObjectNode params, Optional<String> transportSession, Optional<String> workflowHeader,
+      Optional<String> requestId, CallStream stream, Identity identity, boolean tasksOffered) throws JsonRpcException {
     refuseWhileEvidenceIsStale(id);
     refuseOversized(id, params, "tools/call", "name", MAX_NAME_BYTES, transportSession, requestId);
     ActivePolicy active = policies.get();
@@ -244,7 +267,29 @@ public final class ToolCallPipeline {
       return govern(request, workflowNotAllowed(caller), stream);
     }
     Optional<PolicyDecision.Deny> changed = tool.isPresent() ? pinMismatch(request, tool.get()) : Optional.empty();
-    return govern(request, changed.isPresent() ? changed.get() : decide(request, target), stream);
+    PolicyDecision decision = changed.isPresent() ? changed.get() : decide(request, target);
+    if (tasksOffered && transportSession.isPresent() && params.get("task") instanceof ObjectNode asked && tool.isPresent()
+        && runsAsTask(request, tool.get())) {
+      ObjectNode task = TaskMethods.forwardedTask(id, asked);
+      try (TaskRegistry.Reservation room = tasks.registry().reserve(transportSession.get(), caller.principal()).orElseThrow(() ->
+          new JsonRpcException(JsonRpcError.withWord(JsonRpcError.INVALID_REQUEST, "too many tasks are kept ("
+              + TaskRegistry.MAX_PER_SESSION + " per session, " + TaskRegistry.MAX_PER_PRINCIPAL + " per caller, "
+              + TaskRegistry.MAX_TASKS + " in all, a task kept until its result is fetched or it is cancelled); fetch, "
+              + "cancel or wait for one, or call the tool without a task", "too_many_tasks"), id, 200))) {
+        forward.set("task", task);
+        return govern(request, decision, stream, Optional.of(room));
+      }
+    }
+    return govern(request, decision, stream);
+  }
+
+  /** Whether the server offers the tool as a task ({@code execution.taskSupport} optional or required). */
+  private boolean runsAsTask(Governed request, CatalogTool tool) throws JsonRpcException {
+    try {
+      return upstreams.tool(tool.server(), tool.upstreamName()).map(TaskMethods::supportsTasks).orElse(false);
+    } catch (UpstreamException e) {
+      throw UpstreamErrors.toJsonRpc(e, request.id());
+    }
   }
 
   /** A {@code resources/read}, routed to the one catalog server that offers the URI. */
@@ -365,8 +410,8 @@ public final class ToolCallPipeline {
       case ALSO -> {
         // The upstream is subscribed already, for another session: decided and audited, not sent again.
         boolean forwarded = enforce(request, decision);
-        Optional<Long> decisionIndex = recordDecision(request, decision, forwarded);
-        recordOutcome(request, decisionIndex, "ok", Optional.empty(), Optional.empty());
+        Optional<AuditLog.Position> decisionAt = recordDecision(request, decision, forwarded);
+        recordOutcome(request, decisionAt, "ok", Optional.empty(), Optional.empty());
         listener.recorded(caller.sessionId());
         ObjectNode answer = JsonNodeFactory.instance.objectNode().put("jsonrpc", "2.0");
         answer.set("id", id);
@@ -485,8 +530,17 @@ public final class ToolCallPipeline {
     return govern(request, decision, CallStream.none());
   }
 
-  /** The steps every governed request shares, once its target and decision are known. */
-  private ObjectNode govern(Governed request, PolicyDecision policyDecision, CallStream stream) throws JsonRpcException {
+  private ObjectNode govern(Governed request, PolicyDecision decision, CallStream stream) throws JsonRpcException {
+    return govern(request, decision, stream, Optional.empty());
+  }
+
+  /**
+   * The steps every governed request shares, once its target and decision are known.
+   *
+   * @param task room for the task a task-augmented call may create; empty for any other request
+   */
+  private ObjectNode govern(Governed request, PolicyDecision policyDecision, CallStream stream,
+      Optional<TaskRegistry.Reservation> task) throws JsonRpcException {
     long started = System.nanoTime();
     Optional<RateLimits.Exceeded> overLimit = overRateLimit(request, policyDecision);
     PolicyDecision limited = overLimit.isEmpty() ? policyDecision : new PolicyDecision.Deny(policyDecision.policyIds(),
@@ -509,13 +563,13 @@ public final class ToolCallPipeline {
         traced.setAttribute("cmcp.cause", deny.cause().word());
       }
     }
-    Optional<Long> decisionIndex = recordDecision(request, decision, forwarded, approval.answer());
+    Optional<AuditLog.Position> decisionAt = recordDecision(request, decision, forwarded, approval.answer());
     remember(request, forwarded);
     if (!forwarded) {
       listener.recorded(request.caller().sessionId());
       return refused(request, (PolicyDecision.Deny) decision, overLimit);
     }
-    ObjectNode answer = forward(request, decision.redaction(), decisionIndex, stream);
+    ObjectNode answer = forward(request, decision.redaction(), decisionAt, stream, task);
     listener.recorded(request.caller().sessionId());
     answer.set("id", request.id());
     // Allowed calls are logged at DEBUG only: the audit log and /metrics record each of them, and an
@@ -628,7 +682,8 @@ public final class ToolCallPipeline {
     }
     Optional<ObjectNode> definition;
     try {
-      definition = upstreams.tool(tool.server(), tool.upstreamName());
+      // As the server lists it to this request's revision: a 2026-07-28 agent's definition is the one it was shown.
+      definition = upstreams.tool(tool.server(), tool.upstreamName(), request.forwardParams());
     } catch (UpstreamException e) {
       // Nothing can be forwarded while the definition cannot be checked.
       throw UpstreamErrors.toJsonRpc(e, request.id());
@@ -675,12 +730,12 @@ public final class ToolCallPipeline {
   }
 
   /** The decision is on disk before anything is forwarded or answered; no log, no call. */
-  private Optional<Long> recordDecision(Governed request, PolicyDecision decision, boolean forwarded) throws JsonRpcException {
+  private Optional<AuditLog.Position> recordDecision(Governed request, PolicyDecision decision, boolean forwarded) throws JsonRpcException {
     return recordDecision(request, decision, forwarded, Optional.empty());
   }
 
   /** @param approval how a person answered the approval the call needed; empty when none was asked */
-  private Optional<Long> recordDecision(Governed request, PolicyDecision decision, boolean forwarded, Optional<String> approval)
+  private Optional<AuditLog.Position> recordDecision(Governed request, PolicyDecision decision, boolean forwarded, Optional<String> approval)
       throws JsonRpcException {
     if (audit.isEmpty()) {
       return Optional.empty();
@@ -695,7 +750,7 @@ public final class ToolCallPipeline {
     Span span = Tracing.step("audit");
     span.setAttribute("cmcp.audit.entry", "decision");
     try {
-      return Optional.of(audit.get().appendDecision(entry));
+      return Optional.of(audit.get().recordDecision(entry));
     } catch (AuditException e) {
       span.setStatus(StatusCode.ERROR, "audit_unavailable");
       throw auditUnavailable(request, e);
@@ -780,8 +835,8 @@ public final class ToolCallPipeline {
 
   // "try": the relay registration is held only for its scope (open while the call is in flight).
   @SuppressWarnings("try")
-  private ObjectNode forward(Governed request, Redaction redaction, Optional<Long> decisionIndex, CallStream stream)
-      throws JsonRpcException {
+  private ObjectNode forward(Governed request, Redaction redaction, Optional<AuditLog.Position> decisionAt, CallStream stream,
+      Optional<TaskRegistry.Reservation> task) throws JsonRpcException {
     ObjectNode answer;
     String server = request.server().orElseThrow();
     Span span = Tracing.step("forward", SpanKind.CLIENT);
@@ -799,7 +854,8 @@ public final class ToolCallPipeline {
     try (ProgressRoutes.Route route = agentToken == null ? null : upstreams.progress().open(server,
             notification -> stream.progress(progressForAgent(notification, agentToken, redaction)));
         AgentRelays.Registration inFlight =
-            upstreams.relays().open(server, upstreamSession, redaction.isEmpty() ? stream : AgentRelays.Relay.NONE)) {
+            upstreams.relays().open(server, upstreamSession,
+                redaction.isEmpty() ? TaskMethods.about(Optional.empty(), stream) : AgentRelays.Relay.NONE)) {
       ObjectNode params = request.forwardParams();
       if (route != null) {
         params = params.deepCopy();
@@ -823,25 +879,31 @@ public final class ToolCallPipeline {
       // The upstream package's messages name the server and the failure, never the call's content.
       LOG.log(e.kind() == UpstreamException.Kind.CANCELLED ? Level.INFO : Level.WARNING, "upstream failed",
           fields(request, LogField.of("outcome", outcome), LogField.of("error", e.getMessage())));
-      recordOutcome(request, decisionIndex, outcome, Optional.empty(), Optional.empty());
+      recordOutcome(request, decisionAt, outcome, Optional.empty(), Optional.empty());
       throw UpstreamErrors.toJsonRpc(e, request.id());
     }
     Optional<ObjectNode> built = AgentAnswer.of(answer, request.id());
     if (built.isEmpty()) {
       LOG.log(Level.WARNING, "upstream failed", fields(request, LogField.of("outcome", "upstream_error"),
           LogField.of("error", "the answer is not a JSON-RPC response MCP allows (a result that is not an object, or a malformed error)")));
-      recordOutcome(request, decisionIndex, "upstream_error", Optional.empty(), Optional.empty());
+      recordOutcome(request, decisionAt, "upstream_error", Optional.empty(), Optional.empty());
       throw malformedAnswer(request, server);
     }
     ObjectNode delivered = built.get();
-    Optional<RedactionReport> redactions = redaction.isEmpty() ? Optional.empty() : Optional.of(redact(request, delivered, redaction, decisionIndex));
+    if (task.isPresent() && delivered.path("result").has("task")) {
+      // A CreateTaskResult: the task's result comes later, through tasks/result, redacted and audited as this call's.
+      return tasks.created(task.get(), new TaskMethods.Creation(task.get().session(), request.caller().principal(), server,
+          upstreamSession, request.name(), request.caller().sessionId(), decisionAt, request.requestId(), redaction,
+          request.active()), delivered, request.id());
+    }
+    Optional<RedactionReport> redactions = redaction.isEmpty() ? Optional.empty() : Optional.of(redact(request, delivered, redaction, decisionAt));
     JsonNode result = delivered.get("result");
     if (result == null) {
-      recordOutcome(request, decisionIndex, "upstream_error", Optional.empty(), redactions);
+      recordOutcome(request, decisionAt, "upstream_error", Optional.empty(), redactions);
     } else {
       String outcome = result.path("isError").asBoolean(false) ? "tool_error" : "ok";
       // The hash of the result as delivered: after redaction, with its redaction count.
-      recordOutcome(request, decisionIndex, outcome, Optional.of(Digests.sha256Hex(CanonicalJson.bytes(result))), redactions);
+      recordOutcome(request, decisionAt, outcome, Optional.of(Digests.sha256Hex(CanonicalJson.bytes(result))), redactions);
     }
     return delivered;
   }
@@ -850,7 +912,7 @@ public final class ToolCallPipeline {
    * Redacts the response in place; an answer that cannot be redacted is withheld (fail closed),
    * its outcome audited as {@code redaction_failed}.
    */
-  private RedactionReport redact(Governed request, ObjectNode response, Redaction redaction, Optional<Long> decisionIndex)
+  private RedactionReport redact(Governed request, ObjectNode response, Redaction redaction, Optional<AuditLog.Position> decisionAt)
       throws JsonRpcException {
     Span span = Tracing.step("redact");
     try {
@@ -859,7 +921,7 @@ public final class ToolCallPipeline {
       // The exception's message could quote the answer: only its type is logged.
       LOG.log(Level.ERROR, "redaction failed; the answer is withheld",
           fields(request, LogField.of("outcome", "redaction_failed"), LogField.of("error", e.getClass().getName())));
-      recordOutcome(request, decisionIndex, "redaction_failed", Optional.empty(), Optional.empty());
+      recordOutcome(request, decisionAt, "redaction_failed", Optional.empty(), Optional.empty());
       throw new JsonRpcException(
           JsonRpcError.withWord(JsonRpcError.INTERNAL_ERROR,
               "the answer could not be redacted as the policy requires, so it is withheld (fail closed)", "redaction_failed"),
@@ -903,9 +965,9 @@ public final class ToolCallPipeline {
 
   /** An answer the log could not record is not delivered: the agent gets an error instead. */
   private void recordOutcome(
-      Governed request, Optional<Long> decisionIndex, String outcome, Optional<String> resultSha256,
+      Governed request, Optional<AuditLog.Position> decisionAt, String outcome, Optional<String> resultSha256,
       Optional<RedactionReport> redactions) throws JsonRpcException {
-    if (audit.isEmpty() || decisionIndex.isEmpty()) {
+    if (audit.isEmpty() || decisionAt.isEmpty()) {
       return;
     }
     Span span = Tracing.step("audit");
@@ -913,8 +975,8 @@ public final class ToolCallPipeline {
     span.setAttribute("cmcp.outcome", outcome);
     try {
       audit.get().appendOutcome(new AuditRecord.Outcome(
-          decisionIndex.get(), request.caller().sessionId(), request.name(), outcome, resultSha256,
-          redactions.map(RedactionReport::toAudit), request.requestId()));
+          decisionAt.get().index(), request.caller().sessionId(), request.name(), outcome, resultSha256,
+          redactions.map(RedactionReport::toAudit), request.requestId(), Optional.of(decisionAt.get().epoch())));
     } catch (AuditException e) {
       span.setStatus(StatusCode.ERROR, "audit_unavailable");
       throw auditUnavailable(request, e);

@@ -79,6 +79,13 @@ final class Handshake {
     return Optional.of(meta.get(META_CAPABILITIES) instanceof ObjectNode declared ? declared : JsonNodeFactory.instance.objectNode());
   }
 
+  /** Params holding only a 2026-07-28 agent's envelope: the revision and its client capabilities (a copy). */
+  static ObjectNode agentEnvelope(ObjectNode capabilities) {
+    ObjectNode params = JsonNodeFactory.instance.objectNode();
+    params.putObject("_meta").put(META_VERSION, MODERN_VERSION).set(META_CAPABILITIES, capabilities.deepCopy());
+    return params;
+  }
+
   /**
    * {@code params} without the members of the 2026-07-28 envelope, for a request sent in a 2025
    * session, where {@code io.modelcontextprotocol/} names in {@code _meta} mean nothing the

@@ -7,6 +7,7 @@ import dev.cmcp.gateway.catalog.UpstreamServer;
 import dev.cmcp.gateway.ops.Tracing;
 import dev.cmcp.verify.base.StrictJson;
 import java.io.IOException;
+import java.io.InputStream;
 import java.lang.System.Logger.Level;
 import java.net.SocketTimeoutException;
 import java.net.http.HttpClient;
@@ -14,6 +15,7 @@ import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
 import java.net.http.HttpResponse.BodySubscribers;
 import java.net.http.HttpTimeoutException;
+import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
@@ -30,6 +32,7 @@ import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicLong;
 import java.util.concurrent.locks.ReentrantLock;
+import java.util.function.Consumer;
 
 /**
  * A Streamable HTTP upstream: each JSON-RPC message is one POST; the answer comes back as a JSON
@@ -327,6 +330,143 @@ final class HttpConnection implements UpstreamConnection {
 
   private enum StreamOutcome { NOT_OFFERED, ENDED, FAILED }
 
+  /** The longest a new listen waits for the server to acknowledge its {@code subscriptions/listen}. */
+  static final Duration LISTEN_ACKNOWLEDGMENT_WAIT = Duration.ofSeconds(2);
+
+  /** An open {@code subscriptions/listen} with the server; closing it ends the stream. */
+  interface ListChangeStream extends AutoCloseable {
+    /** Whether the stream is still read: the server has not ended it and it was not closed. */
+    boolean isOpen();
+
+    @Override
+    void close();
+  }
+
+  /**
+   * Opens a 2026-07-28 {@code subscriptions/listen} with a server that offers that revision, for
+   * its tool and prompt list changes, with the gateway's envelope (no client capabilities), and
+   * passes each {@code notifications/tools/list_changed} and {@code
+   * notifications/prompts/list_changed} on it to {@code changes}, by method; nothing else of the
+   * stream is used. Returns once the server acknowledged it, or after {@link
+   * #LISTEN_ACKNOWLEDGMENT_WAIT} (the stream stays open); empty when the server does not offer
+   * 2026-07-28 or refused the listen. The stream is read on a thread of its own, a line at most
+   * {@code max_response_size_bytes} long (longer ones are skipped), in SSE ({@code data:} lines) or
+   * one JSON message a line, until the server ends it or it is closed.
+   */
+  Optional<ListChangeStream> listenForListChanges(Consumer<String> changes) {
+    // Asked within the acknowledgment's wait, not the request timeout: an agent's listen waits on it.
+    if (misconfiguration != null || !offersModern(System.nanoTime() + LISTEN_ACKNOWLEDGMENT_WAIT.toNanos())) {
+      return Optional.empty();
+    }
+    long id = nextId.getAndIncrement();
+    ObjectNode params = json.mapper().createObjectNode();
+    params.putObject("notifications").put("toolsListChanged", true).put("promptsListChanged", true);
+    ObjectNode message = JsonRpc.request(id, "subscriptions/listen", Handshake.withEnvelope(params));
+    Session modern = new Session(null, Handshake.MODERN_VERSION);
+    HttpRequest.Builder builder = HttpRequest.newBuilder(server.url()).POST(HttpRequest.BodyPublishers.ofByteArray(bytes(message)));
+    server.headers().forEach(builder::header);
+    builder.setHeader("Content-Type", "application/json");
+    builder.setHeader("Accept", "application/json, text/event-stream");
+    modernHeaders(modern, message).forEach(builder::setHeader);
+    CompletableFuture<HttpResponse<InputStream>> exchange =
+        client.sendAsync(withSession(builder, modern).build(), HttpResponse.BodyHandlers.ofInputStream());
+    CompletableFuture<Boolean> acknowledged = new CompletableFuture<>();
+    AtomicBoolean open = new AtomicBoolean(true);
+    Thread reader = Thread.ofVirtual().name("upstream-listen-" + server.name()).start(() -> {
+      try {
+        HttpResponse<InputStream> response = exchange.get();
+        try (InputStream body = response.body()) {
+          if (response.statusCode() != 200) {
+            LOG.log(Level.INFO, "upstream " + server.name() + " refused subscriptions/listen (HTTP " + response.statusCode() + ")");
+            return;
+          }
+          readListenStream(body, acknowledged, changes);
+        }
+      } catch (ExecutionException | IOException e) {
+        LOG.log(Level.DEBUG, "upstream " + server.name() + ": subscriptions/listen ended: " + e);
+      } catch (InterruptedException e) {
+        Thread.currentThread().interrupt();
+      } finally {
+        open.set(false);
+        acknowledged.complete(false);
+      }
+    });
+    ListChangeStream stream = new ListChangeStream() {
+      @Override
+      public boolean isOpen() {
+        return open.get();
+      }
+
+      @Override
+      public void close() {
+        open.set(false);
+        // Before the answer came, cancelling stops the exchange; after, closing the body ends the stream.
+        if (!exchange.cancel(true) && exchange.isDone() && !exchange.isCompletedExceptionally()) {
+          try {
+            exchange.join().body().close();
+          } catch (IOException e) {
+            LOG.log(Level.DEBUG, "upstream " + server.name() + ": closing subscriptions/listen: " + e);
+          }
+        }
+        reader.interrupt();
+      }
+    };
+    try {
+      if (acknowledged.get(LISTEN_ACKNOWLEDGMENT_WAIT.toMillis(), TimeUnit.MILLISECONDS)) {
+        return Optional.of(stream);
+      }
+      if (!stream.isOpen()) {
+        return Optional.empty();
+      }
+    } catch (TimeoutException e) {
+      LOG.log(Level.INFO, "upstream " + server.name() + " did not acknowledge subscriptions/listen within "
+          + LISTEN_ACKNOWLEDGMENT_WAIT.toMillis() + " ms; its list changes are relayed once it does");
+    } catch (ExecutionException e) {
+      stream.close();
+      return Optional.empty();
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+      stream.close();
+      return Optional.empty();
+    }
+    return Optional.of(stream);
+  }
+
+  /** Reads a listen stream: the acknowledgment completes {@code acknowledged}; list changes go to {@code changes}. */
+  private void readListenStream(InputStream body, CompletableFuture<Boolean> acknowledged, Consumer<String> changes)
+      throws IOException {
+    LineReader lines = new LineReader(body);
+    int maxLine = (int) Math.min(Integer.MAX_VALUE - 16, settings.maxResponseSizeBytes());
+    for (LineReader.Line line; (line = lines.next(maxLine)) != null; ) {
+      if (!(line instanceof LineReader.Line.Whole whole)) {
+        continue;
+      }
+      String text = new String(whole.bytes(), StandardCharsets.UTF_8).strip();
+      if (text.startsWith("data:")) {
+        text = text.substring("data:".length()).strip();
+      }
+      if (!text.startsWith("{")) {
+        continue;
+      }
+      JsonNode received;
+      try {
+        received = json.parse(text);
+      } catch (StrictJson.MalformedJsonException e) {
+        continue;
+      }
+      String method = received.path("method").asText("");
+      if (method.equals("notifications/subscriptions/acknowledged")) {
+        acknowledged.complete(true);
+      } else if (method.equals("notifications/tools/list_changed") || method.equals("notifications/prompts/list_changed")) {
+        changes.accept(method);
+      } else if (received.has("error")) {
+        LOG.log(Level.INFO, "upstream " + server.name() + " refused subscriptions/listen with error "
+            + received.path("error").path("code").asText("?"));
+        return;
+      }
+    }
+  }
+
   private StreamOutcome openStream(Session opened) {
     HttpRequest.Builder builder = HttpRequest.newBuilder(server.url()).GET();
     server.headers().forEach(builder::header);
@@ -475,6 +615,11 @@ final class HttpConnection implements UpstreamConnection {
     } finally {
       initializing.unlock();
     }
+  }
+
+  /** Whether the server offers 2026-07-28 ({@link #offersModern(long)}); false for an entry that cannot be used. */
+  boolean offersModern() {
+    return misconfiguration == null && offersModern(deadlineFromNow());
   }
 
   /**
@@ -810,16 +955,22 @@ final class HttpConnection implements UpstreamConnection {
       if (used != null && used.id() != null && (status == 404 || status == 400)) {
         return BodySubscribers.replacing(new Reply.SessionEnded(status));
       }
+      String type = info.headers().firstValue("Content-Type").orElse("").toLowerCase(Locale.ROOT);
+      ResponseBodies.Expected expected = expectedId == null ? null
+          : new ResponseBodies.Expected(
+              server.name(), method, expectedId, settings.maxResponseSizeBytes(), json, incoming -> fromServer(used, incoming));
+      if (status >= 400 && status <= 499 && expected != null && used != null && used.modern() && type.startsWith("application/json")) {
+        // 2026-07-28 answers some errors with a 4xx status and the JSON-RPC error (-32021 a capability the
+        // client did not declare, 400; -32601, 404): the server's error is its answer, passed on as such.
+        return BodySubscribers.mapping(ResponseBodies.json(expected),
+            message -> message.has("error") ? new Reply.Answer(message) : new Reply.Refused(status));
+      }
       if (status < 200 || status > 299) {
         return BodySubscribers.replacing(new Reply.Refused(status));
       }
-      if (expectedId == null || status == 202) {
+      if (expected == null || status == 202) {
         return BodySubscribers.replacing(new Reply.Accepted());
       }
-      ResponseBodies.Expected expected =
-          new ResponseBodies.Expected(
-              server.name(), method, expectedId, settings.maxResponseSizeBytes(), json, incoming -> fromServer(used, incoming));
-      String type = info.headers().firstValue("Content-Type").orElse("").toLowerCase(Locale.ROOT);
       if (type.startsWith("application/json")) {
         return BodySubscribers.mapping(ResponseBodies.json(expected), Reply.Answer::new);
       }

@@ -17,7 +17,10 @@ import java.util.Set;
 import java.util.TreeMap;
 import java.util.TreeSet;
 import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicLong;
+import java.util.function.BiConsumer;
 import java.util.function.Consumer;
 
 /**
@@ -55,6 +58,13 @@ public final class Upstreams implements AutoCloseable {
 
   /** The server requests an agent may be asked, if it declared the capability. */
   private static final Set<String> RELAYED_REQUESTS = Set.of("sampling/createMessage", "elicitation/create");
+
+  /** Who hears of the servers' list changes: (server, notification method). */
+  private final List<BiConsumer<String, String>> listChangeListeners = new CopyOnWriteArrayList<>();
+  /** The open listens with 2026-07-28 servers for their list changes, by server; guarded by itself. */
+  private final Map<String, HttpConnection.ListChangeStream> listChangeStreams = new TreeMap<>();
+  /** How many agents' listens want list changes now; guarded by {@link #listChangeStreams}. */
+  private int listChangeWatchers;
 
   /** A server's tools as fetched while the server's list had {@code version}. */
   private record CachedTools(long version, List<ObjectNode> tools) {}
@@ -173,6 +183,60 @@ public final class Upstreams implements AutoCloseable {
     return resourceUpdates;
   }
 
+  /**
+   * {@code listener} hears each list change a server announces, as {@code (server, method)}:
+   * {@code notifications/tools/list_changed} or {@code notifications/prompts/list_changed}, sent in
+   * the server's shared session with the gateway (not in an agent's own), or on a 2026-07-28 server's listen stream while one is
+   * watched ({@link #watchListChanges}). For as long as the gateway runs.
+   */
+  public void onListChanged(BiConsumer<String, String> listener) {
+    listChangeListeners.add(listener);
+  }
+
+  /**
+   * While the returned watch is open, the gateway listens ({@code subscriptions/listen}) to every
+   * Streamable HTTP server that offers 2026-07-28 for its list changes, since such a server tells
+   * them only on listen streams: one stream per server for all the watches, opened by the first
+   * (and reopened by a later one once the server ended it), closed with the last. Returns once
+   * each server acknowledged its stream or was waited for ({@link HttpConnection#LISTEN_ACKNOWLEDGMENT_WAIT}),
+   * so that a change made after that is heard.
+   */
+  public AutoCloseable watchListChanges() {
+    synchronized (listChangeStreams) {
+      listChangeWatchers++;
+      for (Map.Entry<String, UpstreamConnection> entry : connections.entrySet()) {
+        if (entry.getValue() instanceof HttpConnection http) {
+          String name = entry.getKey();
+          HttpConnection.ListChangeStream open = listChangeStreams.get(name);
+          if (open == null || !open.isOpen()) {
+            http.listenForListChanges(method -> listChanged(name, method)).ifPresent(stream -> listChangeStreams.put(name, stream));
+          }
+        }
+      }
+    }
+    AtomicBoolean closed = new AtomicBoolean();
+    return () -> {
+      if (!closed.compareAndSet(false, true)) {
+        return;
+      }
+      synchronized (listChangeStreams) {
+        if (--listChangeWatchers == 0) {
+          listChangeStreams.values().forEach(HttpConnection.ListChangeStream::close);
+          listChangeStreams.clear();
+        }
+      }
+    };
+  }
+
+  private void listChanged(String server, String method) {
+    if ("notifications/tools/list_changed".equals(method)) {
+      toolListVersions.get(server).incrementAndGet();
+    }
+    for (BiConsumer<String, String> listener : listChangeListeners) {
+      listener.accept(server, method);
+    }
+  }
+
   /** Which call in flight hears a server's log messages and requests. */
   public AgentRelays relays() {
     return relays;
@@ -225,6 +289,44 @@ public final class Upstreams implements AutoCloseable {
         .map(ObjectNode::deepCopy);
   }
 
+  /**
+   * The server's tools as it lists them to the request that {@code requestParams} belong to. A
+   * 2026-07-28 agent's request (the revision and its client capabilities in {@code _meta}) to a
+   * Streamable HTTP server that offers that revision is listed in it, with the agent's
+   * capabilities, and asked afresh: such a server may offer some tools only in 2026-07-28 or only
+   * to clients that declare a capability, and it announces changes only to its listen streams, so
+   * a list kept from earlier may be stale. Any other request gets {@link #tools(String)}.
+   */
+  public List<ObjectNode> tools(String serverName, JsonNode requestParams) throws UpstreamException {
+    Optional<ObjectNode> modern = modernListParams(serverName, requestParams);
+    return modern.isEmpty() ? tools(serverName) : fetchAll(serverName, connection(serverName), ListMethod.TOOLS, modern.get());
+  }
+
+  /** The server's definition of one tool as {@link #tools(String, JsonNode)} lists it; empty when it offers no such tool. */
+  public Optional<ObjectNode> tool(String serverName, String upstreamName, JsonNode requestParams) throws UpstreamException {
+    return tools(serverName, requestParams).stream()
+        .filter(tool -> tool.path("name").asText().equals(upstreamName))
+        .findFirst();
+  }
+
+  /** As {@link #list(String, ListMethod)}, in the revision of the request {@code requestParams} belong to, as {@link #tools(String, JsonNode)}. */
+  public List<ObjectNode> list(String serverName, ListMethod method, JsonNode requestParams) throws UpstreamException {
+    UpstreamConnection connection = connection(serverName);
+    return fetchAll(serverName, connection, method, modernListParams(serverName, requestParams).orElse(null));
+  }
+
+  /**
+   * The params of a list request in 2026-07-28 carrying the agent's client capabilities, when
+   * {@code requestParams} are a 2026-07-28 agent's and the server offers that revision; empty otherwise.
+   */
+  private Optional<ObjectNode> modernListParams(String serverName, JsonNode requestParams) throws UpstreamException {
+    Optional<ObjectNode> capabilities = Handshake.agentCapabilities(requestParams);
+    if (capabilities.isEmpty() || !(connection(serverName) instanceof HttpConnection http) || !http.offersModern()) {
+      return Optional.empty();
+    }
+    return Optional.of(Handshake.agentEnvelope(capabilities.get()));
+  }
+
   private List<ObjectNode> cachedTools(String serverName) throws UpstreamException {
     UpstreamConnection connection = connection(serverName);
     long version = toolListVersions.get(serverName).get();
@@ -257,7 +359,7 @@ public final class Upstreams implements AutoCloseable {
    * each with a {@code name}).
    */
   public List<ObjectNode> list(String serverName, ListMethod method) throws UpstreamException {
-    return fetchAll(serverName, connection(serverName), method);
+    return fetchAll(serverName, connection(serverName), method, null);
   }
 
   /** The list methods the gateway reads from upstreams, with the member that holds the items and their key. */
@@ -288,15 +390,20 @@ public final class Upstreams implements AutoCloseable {
   }
 
   private List<ObjectNode> fetchTools(String serverName, UpstreamConnection connection) throws UpstreamException {
-    return fetchAll(serverName, connection, ListMethod.TOOLS);
+    return fetchAll(serverName, connection, ListMethod.TOOLS, null);
   }
 
-  private List<ObjectNode> fetchAll(String serverName, UpstreamConnection connection, ListMethod list) throws UpstreamException {
+  /** @param base the params every page is asked with (a 2026-07-28 envelope), beside its cursor; null for none */
+  private List<ObjectNode> fetchAll(String serverName, UpstreamConnection connection, ListMethod list, ObjectNode base)
+      throws UpstreamException {
     List<ObjectNode> items = new ArrayList<>();
     Set<String> cursorsSeen = new HashSet<>();
     String cursor = null;
     for (int page = 1; ; page++) {
-      ObjectNode params = cursor == null ? null : JsonNodeFactory.instance.objectNode().put("cursor", cursor);
+      ObjectNode params = base == null ? null : base.deepCopy();
+      if (cursor != null) {
+        params = (params == null ? JsonNodeFactory.instance.objectNode() : params).put("cursor", cursor);
+      }
       JsonNode result = resultOf(serverName, list.method, connection.request(list.method, params));
       JsonNode array = result.path(list.member);
       if (!array.isArray()) {
@@ -380,8 +487,13 @@ public final class Upstreams implements AutoCloseable {
     @Override
     public void notification(String server, ObjectNode message) {
       String method = message.path("method").asText();
-      if ("notifications/tools/list_changed".equals(method)) {
-        toolListVersions.get(server).incrementAndGet();
+      if ("notifications/tools/list_changed".equals(method) || "notifications/prompts/list_changed".equals(method)) {
+        if (session.equals(SHARED_SESSION)) {
+          listChanged(server, method);
+        } else if ("notifications/tools/list_changed".equals(method)) {
+          // What changed in one agent's own upstream session is not told to others; the cached list is read again.
+          toolListVersions.get(server).incrementAndGet();
+        }
       } else if ("notifications/progress".equals(method)) {
         progress.deliver(server, message);
       } else if ("notifications/message".equals(method)) {

@@ -124,7 +124,9 @@ class AuditWireFormatPropertyTest {
       case 1 -> new AuditRecord.Outcome(random.nextLong(0, index), text(random, 256), name(random),
           pick(random, "ok", "tool_error", "upstream_error"), maybe(random, hex(random)),
           maybe(random, new AuditRecord.Redactions(random.nextInt(0, Integer.MAX_VALUE), texts(random), random.nextBoolean())),
-          maybe(random, text(random, 64)));
+          maybe(random, text(random, 64)))
+          // An epoch of the run before the log's own (which opens at 10:00:00): the log rotated while the call ran.
+          .inEpoch(maybe(random, "20261125T095959Z-" + hex(random).substring(0, 8)));
       case 2 -> new AuditRecord.AuthRefused(text(random, 40), pick(random, "shared_token", "agent_token", "oauth"),
           maybe(random, text(random, 256)), maybe(random, hex(random)), maybe(random, text(random, 64)), random.nextLong(0, 1L << 40));
       case 3 -> new AuditRecord.PinMismatch(name(random), text(random, 128), "sha256:" + hex(random),

@@ -15,23 +15,27 @@ import static org.assertj.core.api.Assertions.assertThat;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.cmcp.gateway.audit.AuditLog;
-import dev.cmcp.verify.CheckName;
-import dev.cmcp.verify.ClaimVerifier;
-import dev.cmcp.verify.EvidencePolicy;
-import dev.cmcp.verify.VerificationOptions;
-import dev.cmcp.verify.VerificationReport;
+import dev.cmcp.gateway.audit.CheckpointPolicy;
+import dev.cmcp.gateway.audit.RotationPolicy;
+import dev.cmcp.verify.audit.AuditFolder;
 import dev.cmcp.verify.audit.AuditRecord.Decision;
 import dev.cmcp.verify.base.CanonicalJson;
 import dev.cmcp.verify.base.CheckStatus;
 import dev.cmcp.verify.base.Verdict;
 import dev.cmcp.verify.claim.Binding;
+import dev.cmcp.verify.claim.CheckName;
 import dev.cmcp.verify.claim.ClaimSigner;
+import dev.cmcp.verify.claim.ClaimVerifier;
+import dev.cmcp.verify.claim.EvidencePolicy;
 import dev.cmcp.verify.claim.SoftwareEvidence;
+import dev.cmcp.verify.claim.VerificationOptions;
+import dev.cmcp.verify.claim.VerificationReport;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.security.KeyPairGenerator;
+import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Optional;
@@ -127,6 +131,26 @@ class ClaimIssuerTest {
   }
 
   @Test
+  void aTaskCallShowsItsLatestOutcomeAndTheClaimVerifies() throws Exception {
+    // An MCP 2025-11-25 task: the outcome task_created, then the result fetched later, both of one decision.
+    long created = log.appendDecision(allowed("s1", "crm.research"));
+    log.appendOutcome(new dev.cmcp.verify.audit.AuditRecord.Outcome(created, "s1", "crm.research", "task_created",
+        java.util.Optional.of("a".repeat(64)), java.util.Optional.empty(), java.util.Optional.empty()));
+    long between = log.appendDecision(allowed("s1", "crm.read"));
+    log.appendOutcome(ok(between, "s1", "crm.read"));
+    long fetched = log.appendOutcome(ok(created, "s1", "crm.research"));
+
+    ObjectNode claim = issuer.issue("s1");
+
+    VerificationReport report = verify(claim);
+    assertThat(report.result()).as(report.toText()).isEqualTo(Verdict.PARTIALLY_VERIFIED);
+    JsonNode task = claim.at("/gateway/calls/0");
+    assertThat(task.path("index").asLong()).isEqualTo(created);
+    assertThat(task.path("outcome_index").asLong()).isEqualTo(fetched);
+    assertThat(task.path("result_sha256").asText()).isEqualTo("d".repeat(64));
+  }
+
+  @Test
   void aCallAPersonApprovedSaysSoInTheClaimAndTheVerifierHoldsItToTheLog() throws Exception {
     Decision plain = allowed("s1", "crm.read");
     Decision approved = new Decision(plain.sessionId(), plain.workflowId(), "crm.export", plain.decision(), plain.enforced(),
@@ -202,6 +226,77 @@ class ClaimIssuerTest {
       assertThat(verify(claim.get()).result()).isEqualTo(Verdict.PARTIALLY_VERIFIED);
     }
     assertThat(claimFiles()).as("one file per claim, numbered in issue order, no temporary left").hasSize(16);
+  }
+
+  @Test
+  void anEpochClosedByRotationHasItsSessionsClaimedAgainstItsOwnFileAndTheClaimsVerify() throws Exception {
+    ClaimSigner signer = new ClaimSigner(KeyPairGenerator.getInstance("Ed25519").generateKeyPair());
+    ObjectNode runtime = SoftwareEvidence.create(Binding.of(BUNDLE_HASH, CATALOG_HASH, "enforcing", signer.jwk().thumbprint()),
+        MEASUREMENT, CLOCK.instant());
+    Path folder = dir.resolve("rotating");
+    MovingClock logClock = new MovingClock();
+    List<ClaimIssuer.Unclaimed> atRotation = new ArrayList<>();
+    Path first;
+    Path second;
+    try (AuditLog rotating = AuditLog.open(folder, genesis(signer.jwk().thumbprint()), logClock, (nanos, entries) -> { },
+        new CheckpointPolicy(1_000, Duration.ZERO), signer, Duration.ZERO, new RotationPolicy(0, Duration.ofHours(1)))) {
+      ClaimIssuer rotatingIssuer = new ClaimIssuer(signer, () -> runtime, BUNDLE_HASH, CATALOG_HASH, "enforcing",
+          VALIDITY_SECONDS, rotating, folder.resolve("claims"), CLOCK);
+      rotating.onRotation(closed -> atRotation.add(rotatingIssuer.issueUnclaimed(closed, 100)));
+      first = rotating.file();
+      AuditLog.Position read = rotating.recordDecision(allowed("s1", "crm.read"));
+      rotating.appendOutcome(ok(read.index(), "s1", "crm.read").inEpoch(Optional.of(read.epoch())));
+
+      logClock.now = logClock.now.plus(Duration.ofHours(2));
+      rotating.appendDecision(blocked("s2", "crm.delete"));
+      second = rotating.file();
+      assertThat(second).isNotEqualTo(first);
+      assertThat(atRotation).singleElement().satisfies(done -> assertThat(done.written()).isEqualTo(1));
+      assertThat(rotatingIssuer.knows("s1")).as("the current epoch indexes only its own calls").isFalse();
+      assertThat(rotatingIssuer.issueUnclaimed(100).written()).as("s2, at the stop").isEqualTo(1);
+    }
+
+    try (Stream<Path> files = Files.list(folder.resolve("claims"))) {
+      List<Path> claims = files.sorted().toList();
+      assertThat(claims).hasSize(2);
+      String firstEpoch = first.getFileName().toString().replace("audit-", "").replace(".jsonl", "");
+      assertThat(claims.get(0).getFileName().toString()).startsWith(firstEpoch).endsWith("-s1.json");
+      VerificationReport report = verify(Files.readAllBytes(claims.get(0)), first);
+      assertThat(report.result()).as(report.toText()).isEqualTo(Verdict.PARTIALLY_VERIFIED);
+      assertThat(verify(Files.readAllBytes(claims.get(1)), second).result()).isEqualTo(Verdict.PARTIALLY_VERIFIED);
+      // As cmcp verify --audit-dir: the folder's rotated files link up, and the claim's epoch is found among them.
+      VerificationReport inFolder = ClaimVerifier.verify(Files.readAllBytes(claims.get(0)),
+          VerificationOptions.of(EvidencePolicy.ALLOW_SOFTWARE, NOW.plusSeconds(1)).withAuditDir(folder)
+              .withExpectedBundleHash(BUNDLE_HASH).withExpectedMeasurement(MEASUREMENT));
+      assertThat(inFolder.check(CheckName.AUDIT_LOG).status()).as(inFolder.toText()).isEqualTo(CheckStatus.PASS);
+      assertThat(inFolder.check(CheckName.AUDIT_LOG).reason()).contains("2 epochs link up");
+    }
+    assertThat(AuditFolder.verify(folder).faults()).isEmpty();
+  }
+
+  private static VerificationReport verify(byte[] claim, Path auditLog) {
+    return ClaimVerifier.verify(claim, VerificationOptions.of(EvidencePolicy.ALLOW_SOFTWARE, NOW.plusSeconds(1))
+        .withAuditLog(auditLog).withExpectedBundleHash(BUNDLE_HASH).withExpectedMeasurement(MEASUREMENT));
+  }
+
+  /** A clock a test moves. */
+  private static final class MovingClock extends java.time.Clock {
+    volatile java.time.Instant now = NOW;
+
+    @Override
+    public java.time.ZoneId getZone() {
+      return java.time.ZoneOffset.UTC;
+    }
+
+    @Override
+    public java.time.Clock withZone(java.time.ZoneId zone) {
+      return this;
+    }
+
+    @Override
+    public java.time.Instant instant() {
+      return now;
+    }
   }
 
   private VerificationReport verify(ObjectNode claim) {

@@ -4,6 +4,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import dev.cmcp.gateway.audit.CheckpointPolicy;
+import dev.cmcp.gateway.audit.RotationPolicy;
 import dev.cmcp.gateway.ratelimit.RateLimit;
 import dev.cmcp.gateway.ratelimit.RateLimits;
 import java.io.IOException;
@@ -102,6 +103,20 @@ class ConfigLoaderTest {
     assertThat(load("audit:\n  retention_days: 30\n").auditRetention()).isEqualTo(Duration.ofDays(30));
     assertThat(load("attestation:\n  provider: auto\n").auditRetention()).isEqualTo(Duration.ZERO);
     assertThat(errorOf("audit:\n  retention_days: 99999\n")).contains("audit.retention_days").contains("at most 36500");
+  }
+
+  @Test
+  void auditRotationThresholdsAreReadOffByDefaultAndBrokenOnesRefusedNamingTheField() throws Exception {
+    assertThat(load("attestation:\n  provider: auto\n").auditRotation()).isEqualTo(RotationPolicy.OFF);
+    assertThat(load("audit:\n  rotate_max_bytes: 67108864\n  rotate_max_age_seconds: 86400\n").auditRotation())
+        .isEqualTo(new RotationPolicy(67_108_864, Duration.ofDays(1)));
+    assertThat(load("audit:\n  rotate_max_bytes: 0\n  rotate_max_age_seconds: 0\n").auditRotation()).isEqualTo(RotationPolicy.OFF);
+    assertThat(errorOf("audit:\n  rotate_max_bytes: 100\n")).contains("audit.rotate_max_bytes").contains("between 65536");
+    assertThat(errorOf("audit:\n  rotate_max_bytes: -1\n")).contains("audit.rotate_max_bytes");
+    assertThat(errorOf("audit:\n  rotate_max_bytes: 64MB\n")).contains("audit.rotate_max_bytes");
+    assertThat(errorOf("audit:\n  rotate_max_age_seconds: 5\n")).contains("audit.rotate_max_age_seconds").contains("between 60");
+    assertThat(errorOf("audit:\n  rotate_max_age_seconds: 99999999999\n")).contains("audit.rotate_max_age_seconds");
+    assertThat(errorOf("audit:\n  rotate_every: 5\n")).contains("unknown key");
   }
 
   @Test

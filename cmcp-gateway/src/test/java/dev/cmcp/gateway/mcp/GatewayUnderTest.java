@@ -30,6 +30,7 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
+import java.util.concurrent.atomic.AtomicReference;
 
 /** The MCP endpoint wired as {@code Gateway} wires it, over real upstream processes, without HTTP. */
 final class GatewayUnderTest implements AutoCloseable {
@@ -39,11 +40,27 @@ final class GatewayUnderTest implements AutoCloseable {
   private final Upstreams upstreams;
   private final Optional<AuditLog> audit;
   final McpEndpoint endpoint;
+  private final AtomicReference<ActivePolicy> active;
+  private final Path dir;
 
-  private GatewayUnderTest(Upstreams upstreams, Optional<AuditLog> audit, McpEndpoint endpoint) {
+  private GatewayUnderTest(Upstreams upstreams, Optional<AuditLog> audit, McpEndpoint endpoint, AtomicReference<ActivePolicy> active,
+      Path dir) {
     this.upstreams = upstreams;
     this.audit = audit;
     this.endpoint = endpoint;
+    this.active = active;
+    this.dir = dir;
+  }
+
+  /** Swaps in a bundle of {@code policies} over the same catalog, as a policy reload does between requests. */
+  void reloadPolicies(String policies) throws Exception {
+    Path bundleDir = Files.createDirectories(dir.resolve("bundle-" + System.nanoTime()));
+    Files.writeString(bundleDir.resolve("manifest.json"),
+        "{\"version\": \"1.0.1\", \"authored_at\": \"2026-01-02T00:00:00Z\", \"author_identity\": \"t@example.com\", \"commit_sha\": \"u\"}");
+    Files.writeString(bundleDir.resolve("p.cedar"), policies, StandardCharsets.UTF_8);
+    PolicyBundle bundle = PolicyBundleLoader.load(bundleDir);
+    Catalog catalog = active.get().catalog();
+    active.set(new ActivePolicy(bundle, catalog, new PolicyEngine(bundle, catalog)));
   }
 
   /**
@@ -96,11 +113,11 @@ final class GatewayUnderTest implements AutoCloseable {
         : Optional.of(AuditLog.open(dir.resolve("audit"), AuditFixtures.genesis("key"), clock));
     Upstreams upstreams = new Upstreams(catalog, settings);
     upstreams.start();
-    ActivePolicy active = new ActivePolicy(bundle, catalog, new PolicyEngine(bundle, catalog));
+    AtomicReference<ActivePolicy> active = new AtomicReference<>(new ActivePolicy(bundle, catalog, new PolicyEngine(bundle, catalog)));
     ToolCallPipeline pipeline = new ToolCallPipeline(
-        () -> active, mode, upstreams, audit, session -> { }, Optional::empty, clock, Optional.empty(), denyResponse, controls);
+        active::get, mode, upstreams, audit, session -> { }, Optional::empty, clock, Optional.empty(), denyResponse, controls);
     McpEndpoint endpoint = new McpEndpoint(new JsonRpcDecoder(JSON), new SessionStore(clock, 100), pipeline, Optional.empty(), "test");
-    return new GatewayUnderTest(upstreams, audit, endpoint);
+    return new GatewayUnderTest(upstreams, audit, endpoint, active, dir);
   }
 
   static UpstreamServer.Stdio piiServer(String name, Map<String, String> env) {

@@ -4,6 +4,7 @@ import static dev.cmcp.gateway.mcp.GatewayUnderTest.piiServer;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.node.JsonNodeFactory;
 import dev.cmcp.gateway.catalog.CatalogTool;
 import dev.cmcp.gateway.config.EnforcementMode;
 import java.nio.charset.StandardCharsets;
@@ -66,6 +67,25 @@ class Mcp20260728Test {
     assertThat(result.path("supportedVersions").valueStream().map(JsonNode::asText)).startsWith("2026-07-28").contains("2025-03-26");
     assertThat(result.at("/_meta/io.modelcontextprotocol~1serverInfo/name").asText()).isEqualTo("cmcp-gateway");
     assertThat(result.path("capabilities").has("tools")).isTrue();
+    // Servers' list changes reach the subscriptions/listen streams that ask for them.
+    assertThat(result.at("/capabilities/tools/listChanged").asBoolean()).isTrue();
+    assertThat(result.at("/capabilities/prompts/listChanged").asBoolean()).isTrue();
+  }
+
+  @Test
+  void anUpstreamsMissingCapabilityErrorIsAnswered400AsTheRevisionSays() throws Exception {
+    // What the pipeline passes on from a 2026-07-28 server that refused with HTTP 400: its error, under the agent's id.
+    JsonNode error = GatewayUnderTest.parse("{\"jsonrpc\":\"2.0\",\"id\":\"agent-7\",\"error\":{\"code\":-32021,"
+        + "\"message\":\"MissingRequiredClientCapabilityError\",\"data\":{\"requiredCapabilities\":{\"sampling\":{}}}}}");
+    McpHttpResponse answered = Modern.decorated("tools/call", JsonNodeFactory.instance.objectNode().put("name", "t"),
+        McpHttpResponse.message(200, error), "1");
+
+    assertThat(answered.status()).isEqualTo(400);
+    assertThat(body(answered)).isEqualTo(error);
+    McpHttpResponse other = Modern.decorated("tools/call", JsonNodeFactory.instance.objectNode().put("name", "t"),
+        McpHttpResponse.error(200, JsonNodeFactory.instance.textNode("agent-7"), JsonRpcError.of(JsonRpcError.INVALID_PARAMS, "no")),
+        "1");
+    assertThat(other.status()).as("other errors keep their status").isEqualTo(200);
   }
 
   @Test

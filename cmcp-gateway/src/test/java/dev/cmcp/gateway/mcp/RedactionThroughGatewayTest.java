@@ -144,7 +144,8 @@ class RedactionThroughGatewayTest {
     assertThat(log).doesNotContain("alice.moreno", "example.com", "555-01", "4111 1111", "4111-1111", "123-45-6789");
   }
 
-  private static Process startEverythingOverHttp(int port) throws Exception {
+  /** server-everything over Streamable HTTP on {@code port}, listening; destroy it when done. */
+  static Process startEverythingOverHttp(int port) throws Exception {
     UpstreamServer.Stdio stdio = GatewayUnderTest.serverEverything("unused");
     ProcessBuilder builder = new ProcessBuilder("node", stdio.args().get(0), "streamableHttp")
         .redirectOutput(ProcessBuilder.Redirect.DISCARD)
@@ -171,7 +172,7 @@ class RedactionThroughGatewayTest {
     }
   }
 
-  private static int freePort() throws IOException {
+  static int freePort() throws IOException {
     try (java.net.ServerSocket socket = new java.net.ServerSocket(0)) {
       return socket.getLocalPort();
     }

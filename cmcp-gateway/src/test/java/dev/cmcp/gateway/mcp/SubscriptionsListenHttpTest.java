@@ -86,8 +86,9 @@ class SubscriptionsListenHttpTest {
     JsonNode acknowledged = GatewayUnderTest.parse(nextData(lines));
     assertThat(acknowledged.path("method").asText()).isEqualTo("notifications/subscriptions/acknowledged");
     assertThat(acknowledged.at("/params/_meta/io.modelcontextprotocol~1subscriptionId").asText()).isEqualTo("sub-1");
-    // Only what the gateway honours: the resource it may read, and no list changes (not relayed).
-    assertThat(acknowledged.at("/params/notifications").toString()).isEqualTo("{\"resourceSubscriptions\":[\"" + URI_ACME + "\"]}");
+    // Only what the gateway honours: the list changes asked for (relayed from the servers) and the resource it may read.
+    assertThat(acknowledged.at("/params/notifications").toString())
+        .isEqualTo("{\"toolsListChanged\":true,\"resourceSubscriptions\":[\"" + URI_ACME + "\"]}");
 
     String update = nextData(lines);
     JsonNode notification = GatewayUnderTest.parse(update);

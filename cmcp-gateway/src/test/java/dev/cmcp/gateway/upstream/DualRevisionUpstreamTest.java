@@ -38,6 +38,9 @@ class DualRevisionUpstreamTest {
   /** Every message the server received, with the Mcp-Session-Id it came with ("" for none). */
   private final List<Map.Entry<String, JsonNode>> received = new CopyOnWriteArrayList<>();
   private HttpServer server;
+  /** The open listen streams' bodies, and the listen requests. */
+  private final List<OutputStream> listeners = new CopyOnWriteArrayList<>();
+  private final List<JsonNode> listens = new CopyOnWriteArrayList<>();
 
   @BeforeEach
   void startServer() throws IOException {
@@ -49,7 +52,77 @@ class DualRevisionUpstreamTest {
 
   @AfterEach
   void stopServer() {
+    for (OutputStream listener : listeners) {
+      try {
+        listener.close();
+      } catch (IOException e) {
+        // Closed by the gateway already.
+      }
+    }
     server.stop(0);
+  }
+
+  @Test
+  void aModernAgentIsShownTheToolsTheServerListsInItsRevision() throws Exception {
+    try (Upstreams upstreams = new Upstreams(catalog(dual()), PATIENT)) {
+      ObjectNode modern = JsonNodeFactory.instance.objectNode();
+      ObjectNode meta = modern.putObject("_meta");
+      meta.put(MODERN, "2026-07-28");
+      meta.putObject(CAPABILITIES).putObject("elicitation");
+
+      assertThat(upstreams.tools("dual", modern)).extracting(tool -> tool.path("name").asText()).containsExactly("who", "modern_only");
+      assertThat(upstreams.tool("dual", "modern_only", modern)).isPresent();
+      assertThat(upstreams.tools("dual")).extracting(tool -> tool.path("name").asText()).containsExactly("who");
+      assertThat(upstreams.tool("dual", "modern_only", JsonNodeFactory.instance.objectNode())).isEmpty();
+      JsonNode asked = received.reversed().stream().map(Map.Entry::getValue)
+          .filter(m -> m.path("method").asText().equals("tools/list") && m.at("/params/_meta").has(MODERN)).findFirst().orElseThrow();
+      assertThat(asked.at("/params/_meta/" + CAPABILITIES.replace("/", "~1")).has("elicitation"))
+          .as("listed with the agent's capabilities, as it would be directly").isTrue();
+    }
+  }
+
+  @Test
+  void aModernServersErrorSentWithHttp400IsItsAnswer() throws Exception {
+    try (Upstreams upstreams = new Upstreams(catalog(dual()), PATIENT)) {
+      ObjectNode params = call("needs_sampling");
+      params.putObject("_meta").put(MODERN, "2026-07-28").putObject(CAPABILITIES);
+
+      JsonNode answer = upstreams.connection("dual").request("tools/call", params);
+
+      assertThat(answer.at("/error/code").asInt()).isEqualTo(-32021);
+      assertThat(answer.at("/error/data/requiredCapabilities").has("sampling")).isTrue();
+    }
+  }
+
+  @Test
+  void aJsonBodyOfSeveralMessagesOneALineGivesItsAnswer() throws Exception {
+    try (Upstreams upstreams = new Upstreams(catalog(dual()), PATIENT)) {
+      ObjectNode params = call("lines");
+      params.putObject("_meta").put(MODERN, "2026-07-28").putObject(CAPABILITIES);
+
+      JsonNode answer = upstreams.connection("dual").request("tools/call", params);
+
+      assertThat(answer.at("/result/content/0/text").asText()).isEqualTo("after a line");
+    }
+  }
+
+  @Test
+  void aModernServersListChangesReachTheGatewayWhileWatched() throws Exception {
+    try (Upstreams upstreams = new Upstreams(catalog(dual()), PATIENT)) {
+      java.util.concurrent.BlockingQueue<String> heard = new java.util.concurrent.LinkedBlockingQueue<>();
+      upstreams.onListChanged((server, method) -> heard.add(server + " " + method));
+      ObjectNode change = call("change");
+      change.putObject("_meta").put(MODERN, "2026-07-28").putObject(CAPABILITIES);
+
+      try (AutoCloseable watch = upstreams.watchListChanges(); AutoCloseable second = upstreams.watchListChanges()) {
+        assertThat(listens).as("one stream for all watches").hasSize(1);
+        assertThat(listens.getFirst().at("/params/notifications/toolsListChanged").asBoolean()).isTrue();
+        upstreams.connection("dual").request("tools/call", change);
+        assertThat(heard.poll(10, java.util.concurrent.TimeUnit.SECONDS)).isEqualTo("dual notifications/tools/list_changed");
+      }
+      upstreams.connection("dual").request("tools/call", change);
+      assertThat(heard).as("no watch, no stream").isEmpty();
+    }
   }
 
   @Test
@@ -147,7 +220,8 @@ class DualRevisionUpstreamTest {
       exchange.close();
       return;
     }
-    try (exchange) {
+    boolean held = false;
+    try {
       boolean legacyOnly = "legacy".equals(exchange.getRequestURI().getQuery());
       JsonNode message = json.parse(exchange.getRequestBody().readAllBytes());
       String session = exchange.getRequestHeaders().getFirst("Mcp-Session-Id");
@@ -168,6 +242,32 @@ class DualRevisionUpstreamTest {
           respond(exchange, message, "{\"resultType\":\"complete\",\"supportedVersions\":[\"2025-06-18\",\"2026-07-28\"],"
               + "\"capabilities\":{\"tools\":{}},\"serverInfo\":{\"name\":\"dual\",\"version\":\"1\"}}");
         }
+      } else if (modern && !legacyOnly && method.equals("subscriptions/listen")) {
+        listen(exchange, message);
+        held = true;
+      } else if (method.equals("tools/list")) {
+        respond(exchange, message, modern && !legacyOnly
+            ? "{\"resultType\":\"complete\",\"tools\":[" + tool("who") + "," + tool("modern_only") + "],\"ttlMs\":300000}"
+            : "{\"tools\":[" + tool("who") + "]}");
+      } else if (modern && !legacyOnly && message.at("/params/name").asText().equals("needs_sampling")
+          && !meta.path(CAPABILITIES).has("sampling")) {
+        respondRaw(exchange, 400, "{\"jsonrpc\":\"2.0\",\"id\":" + message.get("id") + ",\"error\":{\"code\":-32021,"
+            + "\"message\":\"MissingRequiredClientCapabilityError\",\"data\":{\"requiredCapabilities\":{\"sampling\":{}}}}}");
+      } else if (modern && !legacyOnly && message.at("/params/name").asText().equals("lines")) {
+        respondRaw(exchange, 200, "{\"jsonrpc\":\"2.0\",\"method\":\"notifications/progress\",\"params\":{\"progressToken\":\"t\","
+            + "\"progress\":50}}\n{\"jsonrpc\":\"2.0\",\"id\":" + message.get("id") + ",\"result\":{\"resultType\":\"complete\","
+            + "\"content\":[{\"type\":\"text\",\"text\":\"after a line\"}]}}\n");
+      } else if (modern && !legacyOnly && message.at("/params/name").asText().equals("change")) {
+        for (OutputStream listener : listeners) {
+          try {
+            listener.write("{\"jsonrpc\":\"2.0\",\"method\":\"notifications/tools/list_changed\",\"params\":{}}\n"
+                .getBytes(StandardCharsets.UTF_8));
+            listener.flush();
+          } catch (IOException closed) {
+            listeners.remove(listener);
+          }
+        }
+        respond(exchange, message, "{\"resultType\":\"complete\",\"content\":[]}");
       } else if (modern && !legacyOnly && message.at("/params/name").asText().equals("ask")) {
         respond(exchange, message, "{\"resultType\":\"input_required\",\"inputRequests\":{\"q\":{\"method\":\"elicitation/create\","
             + "\"params\":{\"message\":\"?\",\"requestedSchema\":{\"type\":\"object\",\"properties\":{}}}}},"
@@ -186,7 +286,31 @@ class DualRevisionUpstreamTest {
       }
     } catch (StrictJson.MalformedJsonException e) {
       throw new IOException(e);
+    } finally {
+      if (!held) {
+        exchange.close();
+      }
     }
+  }
+
+  /**
+   * A 2026-07-28 listen, answered as the conformance suite's reference server does: a JSON body,
+   * one message a line, the acknowledgment first, held open; list changes are written to it.
+   */
+  private void listen(HttpExchange exchange, JsonNode message) throws IOException {
+    exchange.getResponseHeaders().set("Content-Type", "application/json");
+    exchange.sendResponseHeaders(200, 0);
+    OutputStream out = exchange.getResponseBody();
+    out.write(("{\"jsonrpc\":\"2.0\",\"method\":\"notifications/subscriptions/acknowledged\",\"params\":{\"_meta\":"
+        + "{\"io.modelcontextprotocol/subscriptionId\":\"" + message.get("id") + "\"},\"notifications\":"
+        + message.at("/params/notifications") + "}}\n").getBytes(StandardCharsets.UTF_8));
+    out.flush();
+    listens.add(message);
+    listeners.add(out);
+  }
+
+  private static String tool(String name) {
+    return "{\"name\":\"" + name + "\",\"inputSchema\":{\"type\":\"object\"}}";
   }
 
   private static void respond(HttpExchange exchange, JsonNode request, String result) throws IOException {
@@ -194,9 +318,13 @@ class DualRevisionUpstreamTest {
   }
 
   private static void respondRaw(HttpExchange exchange, String body) throws IOException {
+    respondRaw(exchange, 200, body);
+  }
+
+  private static void respondRaw(HttpExchange exchange, int status, String body) throws IOException {
     byte[] bytes = body.getBytes(StandardCharsets.UTF_8);
     exchange.getResponseHeaders().set("Content-Type", "application/json");
-    exchange.sendResponseHeaders(200, bytes.length);
+    exchange.sendResponseHeaders(status, bytes.length);
     try (OutputStream out = exchange.getResponseBody()) {
       out.write(bytes);
     }

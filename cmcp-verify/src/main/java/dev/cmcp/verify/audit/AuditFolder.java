@@ -4,7 +4,6 @@ import com.fasterxml.jackson.databind.JsonNode;
 import dev.cmcp.verify.base.BoundedRead;
 import dev.cmcp.verify.base.Digests;
 import dev.cmcp.verify.base.StrictJson;
-import dev.cmcp.verify.claim.CheckpointSignature;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;

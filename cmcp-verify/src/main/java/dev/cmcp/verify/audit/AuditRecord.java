@@ -5,7 +5,7 @@ import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.JsonNodeFactory;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.cmcp.verify.base.JsonFields;
-import dev.cmcp.verify.claim.Jwk;
+import dev.cmcp.verify.base.Jwk;
 import java.util.List;
 import java.util.Objects;
 import java.util.Optional;
@@ -301,11 +301,26 @@ public sealed interface AuditRecord {
    * @param resultSha256 of the result as delivered to the agent, after redaction
    * @param redactions what redaction replaced, when the decision asked for redaction
    * @param requestId as in the decision; entries written before request ids have none
+   * @param decisionEpoch the epoch whose entry {@code decisionIndex} is the decision, when that is an
+   *     earlier epoch of the same run (the log rotated while the call was forwarded); empty when the
+   *     decision is in this entry's own epoch, and then the field is not written
    */
   record Outcome(
       long decisionIndex, String sessionId, String tool, String outcome, Optional<String> resultSha256,
-      Optional<Redactions> redactions, Optional<String> requestId) implements AuditRecord {
+      Optional<Redactions> redactions, Optional<String> requestId, Optional<String> decisionEpoch) implements AuditRecord {
     static final String TYPE = "outcome";
+
+    /** An outcome whose decision is in its own epoch. */
+    public Outcome(
+        long decisionIndex, String sessionId, String tool, String outcome, Optional<String> resultSha256,
+        Optional<Redactions> redactions, Optional<String> requestId) {
+      this(decisionIndex, sessionId, tool, outcome, resultSha256, redactions, requestId, Optional.empty());
+    }
+
+    /** This outcome, naming {@code epoch} as its decision's epoch. */
+    public Outcome inEpoch(Optional<String> epoch) {
+      return new Outcome(decisionIndex, sessionId, tool, outcome, resultSha256, redactions, requestId, epoch);
+    }
 
     @Override
     public String type() {
@@ -322,6 +337,7 @@ public sealed interface AuditRecord {
       entry.put("result_sha256", resultSha256.orElse(null));
       entry.set("redactions", redactions.<JsonNode>map(Redactions::toJson).orElse(JsonNodeFactory.instance.nullNode()));
       entry.put("request_id", requestId.orElse(null));
+      decisionEpoch.ifPresent(epoch -> entry.put("decision_epoch", epoch));
       return entry;
     }
 
@@ -329,7 +345,7 @@ public sealed interface AuditRecord {
       Optional<JsonFields<AuditFormatException>> redactions = f.nullableObject("redactions");
       return new Outcome(f.integer("decision_index"), f.text("session_id"), f.text("tool"), f.text("outcome"),
           f.nullableText("result_sha256"), redactions.isEmpty() ? Optional.empty() : Optional.of(Redactions.read(redactions.get())),
-          f.laterNullableText("request_id"));
+          f.laterNullableText("request_id"), f.laterNullableText("decision_epoch"));
     }
   }
 

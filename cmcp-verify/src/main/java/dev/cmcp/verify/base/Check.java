@@ -1,6 +1,5 @@
 package dev.cmcp.verify.base;
 
-import java.util.Locale;
 import java.util.Objects;
 
 /**
@@ -11,7 +10,7 @@ import java.util.Objects;
  *
  * @param <C> the report's check names, an enum in the order the report runs them
  */
-public record Check<C extends Enum<C>>(C name, CheckStatus status, String reason) {
+public record Check<C extends Enum<C> & CheckKind>(C name, CheckStatus status, String reason) {
 
   public Check {
     Objects.requireNonNull(name, "name");
@@ -19,20 +18,25 @@ public record Check<C extends Enum<C>>(C name, CheckStatus status, String reason
     Objects.requireNonNull(reason, "reason");
   }
 
-  public static <C extends Enum<C>> Check<C> pass(C name, String reason) {
+  public static <C extends Enum<C> & CheckKind> Check<C> pass(C name, String reason) {
     return new Check<>(name, CheckStatus.PASS, reason);
   }
 
-  public static <C extends Enum<C>> Check<C> fail(C name, String reason) {
+  public static <C extends Enum<C> & CheckKind> Check<C> fail(C name, String reason) {
     return new Check<>(name, CheckStatus.FAIL, reason);
   }
 
-  public static <C extends Enum<C>> Check<C> skip(C name, String reason) {
+  public static <C extends Enum<C> & CheckKind> Check<C> skip(C name, String reason) {
     return new Check<>(name, CheckStatus.SKIP, reason);
   }
 
   /** {@code vcek_signature}, as reports print a check's name. */
   public String label() {
-    return name.name().toLowerCase(Locale.ROOT);
+    return name.label();
+  }
+
+  /** True when this check is {@link Requirement#REQUIRED} and did not pass. */
+  boolean requiredAndNotPassed() {
+    return status != CheckStatus.PASS && name.requirement() == Requirement.REQUIRED;
   }
 }

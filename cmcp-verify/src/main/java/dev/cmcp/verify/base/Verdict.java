@@ -1,5 +1,6 @@
 package dev.cmcp.verify.base;
 
+import java.util.List;
 import java.util.Locale;
 
 /** The overall result of verifying a claim or evidence, and the exit code the CLI gives for it. */
@@ -22,6 +23,24 @@ public enum Verdict {
 
   Verdict(int exitCode) {
     this.exitCode = exitCode;
+  }
+
+  /**
+   * The one verdict rule, for a claim's report and every platform's report alike: {@code unverified}
+   * when there is no check or a check failed; {@code partially_verified} when a
+   * {@link Requirement#REQUIRED} check did not pass, or {@code notEstablished} names a gap (an
+   * expectation the caller must give and did not); {@code verified} otherwise.
+   *
+   * @param notEstablished what the report's maker found missing besides the checks, one sentence each
+   */
+  public static Verdict of(List<? extends Check<?>> checks, List<String> notEstablished) {
+    if (checks.isEmpty() || checks.stream().anyMatch(c -> c.status() == CheckStatus.FAIL)) {
+      return UNVERIFIED;
+    }
+    if (!notEstablished.isEmpty() || checks.stream().anyMatch(Check::requiredAndNotPassed)) {
+      return PARTIALLY_VERIFIED;
+    }
+    return VERIFIED;
   }
 
   public String label() {

@@ -1,12 +1,12 @@
 package dev.cmcp.verify.channel;
 
-import dev.cmcp.verify.CheckName;
-import dev.cmcp.verify.EvidencePolicy;
-import dev.cmcp.verify.VerificationOptions;
-import dev.cmcp.verify.VerificationReport;
 import dev.cmcp.verify.base.CheckStatus;
 import dev.cmcp.verify.base.Verdict;
+import dev.cmcp.verify.claim.CheckName;
+import dev.cmcp.verify.claim.EvidencePolicy;
 import dev.cmcp.verify.claim.TlsKey;
+import dev.cmcp.verify.claim.VerificationOptions;
+import dev.cmcp.verify.claim.VerificationReport;
 import java.net.URI;
 import java.security.GeneralSecurityException;
 import java.security.cert.CertificateException;

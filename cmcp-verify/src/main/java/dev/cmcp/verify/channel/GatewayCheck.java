@@ -1,9 +1,9 @@
 package dev.cmcp.verify.channel;
 
-import dev.cmcp.verify.ClaimVerifier;
-import dev.cmcp.verify.VerificationOptions;
-import dev.cmcp.verify.VerificationReport;
+import dev.cmcp.verify.claim.ClaimVerifier;
 import dev.cmcp.verify.claim.TlsKey;
+import dev.cmcp.verify.claim.VerificationOptions;
+import dev.cmcp.verify.claim.VerificationReport;
 import java.io.ByteArrayOutputStream;
 import java.io.IOException;
 import java.io.InputStream;

@@ -3,6 +3,7 @@ package dev.cmcp.verify.claim;
 import com.fasterxml.jackson.databind.node.JsonNodeFactory;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.cmcp.verify.base.CanonicalJson;
+import dev.cmcp.verify.base.Jwk;
 import java.security.MessageDigest;
 import java.security.NoSuchAlgorithmException;
 import java.util.Arrays;

@@ -4,7 +4,10 @@ import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.cmcp.verify.base.Base64Url;
 import dev.cmcp.verify.base.CanonicalJson;
+import dev.cmcp.verify.base.Jwk;
 import java.security.GeneralSecurityException;
+import java.security.InvalidKeyException;
+import java.security.PublicKey;
 import java.security.Signature;
 
 /**
@@ -40,10 +43,16 @@ public final class ClaimSignature {
       throw new ClaimException("signature: missing or not a string");
     }
     byte[] signature = Base64Url.decode(value.asText(), SIGNATURE_BYTES, ClaimException.at(FIELD));
+    PublicKey publicKey;
+    try {
+      publicKey = key.publicKey();
+    } catch (InvalidKeyException e) {
+      throw new ClaimException(e.getMessage());
+    }
     boolean valid;
     try {
       Signature ed25519 = Signature.getInstance("Ed25519");
-      ed25519.initVerify(key.publicKey());
+      ed25519.initVerify(publicKey);
       ed25519.update(signedBytes(claim));
       valid = ed25519.verify(signature);
     } catch (GeneralSecurityException e) {

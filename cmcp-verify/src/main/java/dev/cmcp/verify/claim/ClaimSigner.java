@@ -2,7 +2,9 @@ package dev.cmcp.verify.claim;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
+import dev.cmcp.verify.audit.CheckpointSignature;
 import dev.cmcp.verify.base.Base64Url;
+import dev.cmcp.verify.base.Jwk;
 import java.security.GeneralSecurityException;
 import java.security.KeyPair;
 import java.security.PrivateKey;

@@ -3,9 +3,7 @@ package dev.cmcp.verify.claim;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.node.JsonNodeFactory;
 import com.fasterxml.jackson.databind.node.ObjectNode;
-import dev.cmcp.verify.ClaimVerifier;
 import dev.cmcp.verify.base.JsonFields;
-import java.util.Objects;
 import java.util.Set;
 
 /**
@@ -26,9 +24,8 @@ import java.util.Set;
  */
 public record GatewayAttestation(GatewayClaim.Trace trace, String signature) {
 
-  /** Reads a parsed document; like a claim, only the verifier reads one it has not verified. */
-  public static GatewayAttestation fromJson(JsonNode document, ClaimVerifier.Reading permit) throws ClaimException {
-    Objects.requireNonNull(permit, "only ClaimVerifier reads an unverified attestation document");
+  /** Reads a parsed document; like a claim, only the verifier (this package) reads one it has not verified. */
+  static GatewayAttestation fromJson(JsonNode document) throws ClaimException {
     JsonFields<ClaimException> root = JsonFields.exactly(document, "", Set.of("trace", "binding", "report_data", "signature"), ClaimException::new);
     GatewayClaim.Trace trace = GatewayClaim.readTraceOf(root);
     Binding binding = Binding.of(trace);

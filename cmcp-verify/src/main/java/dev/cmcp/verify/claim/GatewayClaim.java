@@ -4,12 +4,11 @@ import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.JsonNodeFactory;
 import com.fasterxml.jackson.databind.node.ObjectNode;
-import dev.cmcp.verify.ClaimVerifier;
 import dev.cmcp.verify.base.JsonFields;
+import dev.cmcp.verify.base.Jwk;
 import java.util.ArrayList;
 import java.util.HashSet;
 import java.util.List;
-import java.util.Objects;
 import java.util.Optional;
 import java.util.Set;
 import java.util.regex.Pattern;
@@ -182,11 +181,10 @@ public record GatewayClaim(Trace trace, Session gateway, String signature) {
 
   /**
    * Reads a parsed claim; the message of the exception names the first field that is wrong.
-   * Only the verifier may read a claim it has not verified: callers get a claim's content as
-   * {@code VerifiedClaim} from {@code ClaimVerifier.verify}.
+   * Package-private: only the verifier, in this package, reads a claim it has not verified;
+   * callers get a claim's content as {@link VerifiedClaim} from {@link ClaimVerifier#verify}.
    */
-  public static GatewayClaim fromJson(JsonNode claim, ClaimVerifier.Reading permit) throws ClaimException {
-    Objects.requireNonNull(permit, "only ClaimVerifier reads an unverified claim");
+  static GatewayClaim fromJson(JsonNode claim) throws ClaimException {
     JsonFields<ClaimException> root = JsonFields.exactly(claim, "", Set.of("trace", "gateway", "signature"), ClaimException::new);
     Trace trace = readTraceOf(root);
     Session session = readSession(
@@ -219,7 +217,7 @@ public record GatewayClaim(Trace trace, Session gateway, String signature) {
         policy.text("catalog_hash", SHA256_NOTATION, "sha256:<64 lower-case hex digits>"),
         policy.oneOf("enforcement_mode", Set.of("enforcing", "advisory", "silent")));
     JsonFields<ClaimException> cnf = trace.object("cnf", Set.of("jwk"));
-    Jwk jwk = Jwk.fromJson(cnf.node("jwk"), cnf.path("jwk"));
+    Jwk jwk = Jwk.fromJson(cnf.node("jwk"), cnf.path("jwk"), ClaimException::new);
     Optional<String> tlsSpki = trace.has("tls")
         ? Optional.of(trace.object("tls", Set.of("spki_sha256")).hexHash("spki_sha256"))
         : Optional.empty();

@@ -2,7 +2,7 @@ package dev.cmcp.verify.claim;
 
 /**
  * The evidence of a claim's {@code trace.runtime}, decoded per platform: the raw report each
- * platform produced, not yet verified. {@code dev.cmcp.verify.ClaimVerifier} runs the
+ * platform produced, not yet verified. {@code dev.cmcp.verify.claim.ClaimVerifier} runs the
  * platform's verifier on it.
  */
 public sealed interface PlatformEvidence

@@ -1,10 +1,10 @@
 package dev.cmcp.verify.cli;
 
 import com.fasterxml.jackson.databind.node.ObjectNode;
-import dev.cmcp.verify.EvidencePolicy;
-import dev.cmcp.verify.VerificationOptions;
 import dev.cmcp.verify.channel.GatewayChannelException;
 import dev.cmcp.verify.channel.GatewayCheck;
+import dev.cmcp.verify.claim.EvidencePolicy;
+import dev.cmcp.verify.claim.VerificationOptions;
 import dev.cmcp.verify.evidence.TrustStore;
 import dev.cmcp.verify.evidence.TrustStoreException;
 import dev.cmcp.verify.evidence.tpm.TpmTrust;

@@ -1,6 +1,5 @@
 package dev.cmcp.verify.cli;
 
-import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.cmcp.verify.base.Base64Url;
 import dev.cmcp.verify.base.BoundedRead;
 import dev.cmcp.verify.collateral.CollateralException;
@@ -16,7 +15,7 @@ import dev.cmcp.verify.evidence.tdx.TdxCollateral;
 import dev.cmcp.verify.evidence.tdx.TdxException;
 import dev.cmcp.verify.evidence.tdx.TdxPolicy;
 import dev.cmcp.verify.evidence.tdx.TdxVerifier;
-import dev.cmcp.verify.evidence.tpm.TpmReport;
+import dev.cmcp.verify.evidence.tpm.TpmCheck;
 import dev.cmcp.verify.evidence.tpm.TpmTrust;
 import dev.cmcp.verify.evidence.tpm.TpmVerifier;
 import java.io.IOException;
@@ -186,7 +185,7 @@ public final class VerifyEvidenceCli {
       err.println(COMMAND + e.getMessage());
       return VerifyCli.FAILED;
     }
-    EvidenceReport report = (platform.equals("sev-snp")
+    EvidenceReport<?> report = (platform.equals("sev-snp")
         ? SnpVerifier.verify(evidence.get(), certs, reportData, now, snpPolicy)
         : TdxVerifier.verify(evidence.get(), collateral, reportData, now, tdxPolicy).toEvidenceReport())
         .withNotGiven(notGiven(arguments));
@@ -202,20 +201,9 @@ public final class VerifyEvidenceCli {
     if (evidence.isEmpty()) {
       return VerifyCli.FAILED;
     }
-    TpmReport report = TpmVerifier.verify(tpmEvidenceJson(evidence.get()), reportData, pcrDigest,
-        trust, arguments.now().orElseGet(Instant::now));
-    List<String> notGiven = notGiven(arguments);
-    if (arguments.json()) {
-      ObjectNode json = report.toJson();
-      notGiven.forEach(json.putArray("not_given")::add);
-      out.print(VerifyCli.json(json));
-    } else {
-      String text = report.toText();
-      int result = text.lastIndexOf("result: ");
-      StringBuilder lines = new StringBuilder(text.substring(0, result));
-      notGiven.forEach(expectation -> lines.append("NOT GIVEN ").append(expectation).append('\n'));
-      out.print(lines.append(text.substring(result)));
-    }
+    EvidenceReport<TpmCheck> report = TpmVerifier.verify(tpmEvidenceJson(evidence.get()), reportData, pcrDigest,
+        trust, arguments.now().orElseGet(Instant::now)).toEvidenceReport().withNotGiven(notGiven(arguments));
+    out.print(arguments.json() ? VerifyCli.json(report.toJson()) : report.toText());
     out.flush();
     return report.exitCode();
   }

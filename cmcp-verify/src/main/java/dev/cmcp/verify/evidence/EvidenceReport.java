@@ -3,7 +3,9 @@ package dev.cmcp.verify.evidence;
 import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.JsonNodeFactory;
 import com.fasterxml.jackson.databind.node.ObjectNode;
-import dev.cmcp.verify.base.CheckStatus;
+import dev.cmcp.verify.base.Check;
+import dev.cmcp.verify.base.CheckKind;
+import dev.cmcp.verify.base.Verdict;
 import java.util.Collections;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -11,16 +13,23 @@ import java.util.Map;
 import java.util.Objects;
 
 /**
- * The outcome of verifying one piece of raw platform evidence (an SEV-SNP report, a TDX quote):
- * each named check with its status and reason, in the order run, and the fields read from the
- * evidence (measurements and user data in lower-case hex, policy bits, TCB levels), in the
- * order the evidence holds them.
+ * The outcome of verifying one piece of raw platform evidence (an SEV-SNP report, a TDX quote, a
+ * TPM quote), the one shape every platform's verifier reports in: each check, named by that
+ * platform's check enum ({@code SnpCheck}, {@code TdxCheck}, {@code TpmCheck}), with its status
+ * and reason, in the order run; and the fields read from the evidence (measurements and user data
+ * in lower-case hex, policy bits, TCB levels), in the order the evidence holds them.
  *
- * @param platform {@code sev-snp}, {@code tdx}, ... as claims name platforms
+ * <p>The result is {@link Verdict#of} the checks, the rule a claim's report follows too: each
+ * check name declares what its skip means ({@link dev.cmcp.verify.base.Requirement}), so a TPM
+ * quote whose {@code ak_trust} is skipped is {@code partially_verified} here as everywhere.
+ *
+ * @param <C> the platform's check names
+ * @param platform {@code sev-snp}, {@code tdx}, {@code tpm}, as claims name platforms
  * @param notGiven the expectations the caller did not give (the user data, the measurement), one
  *     sentence each: the report passes without them, and says what it therefore did not compare
  */
-public record EvidenceReport(String platform, List<Check> checks, Map<String, String> fields, List<String> notGiven) {
+public record EvidenceReport<C extends Enum<C> & CheckKind>(
+    String platform, List<Check<C>> checks, Map<String, String> fields, List<String> notGiven) {
 
   public EvidenceReport {
     Objects.requireNonNull(platform, "platform");
@@ -29,53 +38,51 @@ public record EvidenceReport(String platform, List<Check> checks, Map<String, St
     notGiven = List.copyOf(notGiven);
   }
 
-  public EvidenceReport(String platform, List<Check> checks, Map<String, String> fields) {
+  public EvidenceReport(String platform, List<Check<C>> checks, Map<String, String> fields) {
     this(platform, checks, fields, List.of());
   }
 
   /** This report, listing these expectations as not given. */
-  public EvidenceReport withNotGiven(List<String> expectations) {
-    return new EvidenceReport(platform, checks, fields, expectations);
+  public EvidenceReport<C> withNotGiven(List<String> expectations) {
+    return new EvidenceReport<>(platform, checks, fields, expectations);
   }
 
-  public record Check(String name, CheckStatus status, String reason) {
-    public Check {
-      Objects.requireNonNull(name, "name");
-      Objects.requireNonNull(status, "status");
-      Objects.requireNonNull(reason, "reason");
-    }
+  /** {@link Verdict#of} the checks: unverified when one failed, partially verified when a required one did not pass. */
+  public Verdict result() {
+    return Verdict.of(checks, List.of());
   }
 
-  /** True when no check failed: every check ran and passed, or was skipped as not requested. */
+  /** True when no check failed: every check ran and passed, or was skipped. */
   public boolean passed() {
-    return !checks.isEmpty() && checks.stream().noneMatch(c -> c.status() == CheckStatus.FAIL);
+    return result() != Verdict.UNVERIFIED;
   }
 
-  /** 0 when {@link #passed()}, 1 otherwise. */
+  /** 0 verified, 3 partially verified, 1 unverified. */
   public int exitCode() {
-    return passed() ? 0 : 1;
+    return result().exitCode();
   }
 
-  public Check check(String name) {
+  /** The check of that name; named by {@link CheckKind}, so that a claim's platform report (of any platform) can be asked. */
+  public Check<C> check(CheckKind name) {
     return checks.stream()
-        .filter(c -> c.name().equals(name))
+        .filter(c -> c.name() == name)
         .findFirst()
-        .orElseThrow(() -> new IllegalArgumentException("no check " + name + " in this report"));
+        .orElseThrow(() -> new IllegalArgumentException("no check " + name.label() + " in this report"));
   }
 
   /**
-   * {@code {"platform", "result": "verified"|"unverified", "exit_code", "checks": [{"name",
-   * "status", "reason"}, ...], "fields": {...}, "not_given": [...]}}
+   * {@code {"platform", "result", "exit_code", "checks": [{"name", "status", "reason"}, ...],
+   * "fields": {...}, "not_given": [...]}}
    */
   public ObjectNode toJson() {
     ObjectNode report = JsonNodeFactory.instance.objectNode();
     report.put("platform", platform);
-    report.put("result", result());
+    report.put("result", result().label());
     report.put("exit_code", exitCode());
     ArrayNode list = report.putArray("checks");
-    for (Check check : checks) {
+    for (Check<C> check : checks) {
       list.addObject()
-          .put("name", check.name())
+          .put("name", check.label())
           .put("status", check.status().label())
           .put("reason", check.reason());
     }
@@ -89,15 +96,11 @@ public record EvidenceReport(String platform, List<Check> checks, Map<String, St
   /** One line per check ({@code PASS vcek_signature  ...}), then the fields, then the result. */
   public String toText() {
     StringBuilder text = new StringBuilder();
-    for (Check check : checks) {
-      text.append(String.format("%-4s %-16s %s\n", check.status().name(), check.name(), check.reason()));
+    for (Check<C> check : checks) {
+      text.append(String.format("%-4s %-16s %s\n", check.status().name(), check.label(), check.reason()));
     }
     fields.forEach((name, value) -> text.append(String.format("  %-20s %s\n", name + ":", value)));
     notGiven.forEach(expectation -> text.append("NOT GIVEN ").append(expectation).append('\n'));
-    return text.append("result: ").append(result()).append("\n").toString();
-  }
-
-  private String result() {
-    return passed() ? "verified" : "unverified";
+    return text.append("result: ").append(result().label()).append("\n").toString();
   }
 }

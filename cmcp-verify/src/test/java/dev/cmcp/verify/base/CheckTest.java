@@ -3,7 +3,7 @@ package dev.cmcp.verify.base;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
-import dev.cmcp.verify.CheckName;
+import dev.cmcp.verify.claim.CheckName;
 import dev.cmcp.verify.evidence.snp.SnpCheck;
 import org.junit.jupiter.api.Test;
 

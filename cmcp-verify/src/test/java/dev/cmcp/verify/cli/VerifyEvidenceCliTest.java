@@ -233,7 +233,7 @@ class VerifyEvidenceCliTest {
     assertThat(exit).as(out() + err()).isEqualTo(VerifyCli.PARTIAL);
     assertThat(out()).contains("PASS ak_signature", "PASS qualifying_data", "PASS pcr_digest", "PASS measurement",
         "SKIP ak_trust         AK not certified: no EK certificate chain").doesNotContain("FAIL")
-        .contains("pcr_digest:     " + TPM_PCR_DIGEST).endsWith("result: partially_verified\n");
+        .contains("  pcr_digest:          " + TPM_PCR_DIGEST).endsWith("result: partially_verified\n");
   }
 
   @Test
@@ -290,7 +290,7 @@ class VerifyEvidenceCliTest {
     assertThat(report.get("result").asText()).isEqualTo("partially_verified");
     assertThat(report.get("exit_code").asInt()).isEqualTo(VerifyCli.PARTIAL);
     assertThat(report.get("not_given").get(0).asText()).startsWith("--expected-measurement");
-    assertThat(report.at("/quote/pcr_digest").asText()).isEqualTo(TPM_PCR_DIGEST);
+    assertThat(report.at("/fields/pcr_digest").asText()).isEqualTo(TPM_PCR_DIGEST);
   }
 
   @Test

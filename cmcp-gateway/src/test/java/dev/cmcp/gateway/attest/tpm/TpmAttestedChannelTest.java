@@ -5,11 +5,11 @@ import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
 import dev.cmcp.gateway.Gateway;
 import dev.cmcp.gateway.tls.TlsTerminatingProxy;
-import dev.cmcp.verify.CheckName;
-import dev.cmcp.verify.EvidencePolicy;
-import dev.cmcp.verify.VerificationOptions;
 import dev.cmcp.verify.base.CheckStatus;
 import dev.cmcp.verify.channel.GatewayCheck;
+import dev.cmcp.verify.claim.CheckName;
+import dev.cmcp.verify.claim.EvidencePolicy;
+import dev.cmcp.verify.claim.VerificationOptions;
 import java.io.OutputStream;
 import java.io.PrintStream;
 import java.net.URI;

@@ -139,7 +139,7 @@ class TpmAttesterTest {
 
         TpmReport report = verify(quote.evidence(), BINDING, Optional.of(quote.measurement()));
 
-        assertThat(report.passed()).as(report.toText()).isTrue();
+        assertThat(report.passed()).as(report.toEvidenceReport().toText()).isTrue();
         assertThat(report.quote().orElseThrow().pcrSelection()).isEqualTo("sha1:0+sha256:0,1,2,3,4,5,6,7,16");
         measurements.add(quote.measurement());
       }

@@ -85,7 +85,7 @@ class TpmEnrollmentTest {
       TpmReport report = TpmVerifier.verify(evidence.toJson(), Optional.of(binding), Optional.empty(),
           TpmTrust.load(writeCa(), dir.resolve("ek-roots.pem")), Instant.now());
 
-      assertThat(report.check(TpmCheck.AK_TRUST).status()).as(report.toText()).isEqualTo(CheckStatus.PASS);
+      assertThat(report.check(TpmCheck.AK_TRUST).status()).as(report.toEvidenceReport().toText()).isEqualTo(CheckStatus.PASS);
       assertThat(report.check(TpmCheck.AK_TRUST).reason()).contains("CN=auditor enrollment CA", "swtpm-localca-rootca");
       assertThat(report.result()).isEqualTo(Verdict.VERIFIED);
       assertThat(Files.readString(enrolled.resolve(TpmEnrollment.AK_HANDLE)).strip()).isEqualTo(TpmEnrollment.DEFAULT_AK_HANDLE);

@@ -1,8 +1,7 @@
 package dev.cmcp.verify.evidence.snp;
 
-import dev.cmcp.verify.base.CheckStatus;
+import dev.cmcp.verify.base.Check;
 import dev.cmcp.verify.evidence.EvidenceReport;
-import dev.cmcp.verify.evidence.EvidenceReport.Check;
 import dev.cmcp.verify.evidence.TrustStore;
 import java.io.IOException;
 import java.security.AlgorithmParameters;
@@ -56,7 +55,7 @@ public final class SnpVerifier {
    * @param now the time certificate validity and CRL freshness are judged at
    * @throws IllegalArgumentException when {@code expectedReportData} is not 64 bytes
    */
-  public static EvidenceReport verify(
+  public static EvidenceReport<SnpCheck> verify(
       byte[] evidence, TrustStore certs, Optional<byte[]> expectedReportData, Instant now, SnpPolicy policy) {
     Objects.requireNonNull(evidence, "evidence");
     Objects.requireNonNull(expectedReportData, "expectedReportData");
@@ -82,7 +81,7 @@ public final class SnpVerifier {
     }
     TrustStore available = embedded.plus(certs);
 
-    List<Check> checks = new ArrayList<>();
+    List<Check<SnpCheck>> checks = new ArrayList<>();
     checks.add(pass(SnpCheck.REPORT_FORMAT, "version " + report.version() + " report, "
         + (embedded.certificates().isEmpty()
             ? "no certificates after it"
@@ -117,18 +116,18 @@ public final class SnpVerifier {
     checks.add(policyDebug(report, policy));
     checks.add(minimumTcb(report, policy, product));
     checks.add(measurement(report, policy));
-    return new EvidenceReport("sev-snp", checks, fields(report, product));
+    return new EvidenceReport<>("sev-snp", checks, fields(report, product));
   }
 
-  private static EvidenceReport unreadable(String reason) {
-    List<Check> checks = new ArrayList<>();
+  private static EvidenceReport<SnpCheck> unreadable(String reason) {
+    List<Check<SnpCheck>> checks = new ArrayList<>();
     checks.add(fail(SnpCheck.REPORT_FORMAT, reason));
     for (SnpCheck check : SnpCheck.values()) {
       if (check != SnpCheck.REPORT_FORMAT) {
         checks.add(skip(check, "the report could not be read (see report_format)"));
       }
     }
-    return new EvidenceReport("sev-snp", checks, Map.of());
+    return new EvidenceReport<>("sev-snp", checks, Map.of());
   }
 
   // ---- which certificate, which product line
@@ -202,7 +201,7 @@ public final class SnpVerifier {
 
   // ---- the checks
 
-  private static Check vcekSignature(SnpReport report, X509Certificate vcek) {
+  private static Check<SnpCheck> vcekSignature(SnpReport report, X509Certificate vcek) {
     int signingKey = report.signingKey();
     String signer = signingKey == SnpReport.SIGNING_KEY_VLEK ? "VLEK" : "VCEK";
     if (signingKey == SnpReport.SIGNING_KEY_NONE) {
@@ -239,7 +238,7 @@ public final class SnpVerifier {
   }
 
   /** The signing key's chain: VCEK <- ASK <- ARK, or VLEK <- ASVK <- ARK, the same ARK pinned for both. */
-  private static Check vcekChain(X509Certificate vcek, boolean vlek, TrustStore available, ProductChoice product, Instant now) {
+  private static Check<SnpCheck> vcekChain(X509Certificate vcek, boolean vlek, TrustStore available, ProductChoice product, Instant now) {
     if (product.product().isEmpty()) {
       return fail(SnpCheck.VCEK_CHAIN, "product line unknown, so no AMD root to pin: " + product.source());
     }
@@ -301,7 +300,7 @@ public final class SnpVerifier {
         + (crlsUsed == 0 ? "no CRL supplied" : crlsUsed + " CRL(s) checked"));
   }
 
-  private static Check vcekTcb(SnpReport report, X509Certificate vcek, ProductChoice product) {
+  private static Check<SnpCheck> vcekTcb(SnpReport report, X509Certificate vcek, ProductChoice product) {
     if (product.product().isEmpty()) {
       return fail(SnpCheck.VCEK_TCB, "product line unknown, so REPORTED_TCB cannot be read: " + product.source());
     }
@@ -319,7 +318,7 @@ public final class SnpVerifier {
     return pass(SnpCheck.VCEK_TCB, "the VCEK certifies REPORTED_TCB " + reported);
   }
 
-  private static Check vcekChipId(SnpReport report, X509Certificate vcek) {
+  private static Check<SnpCheck> vcekChipId(SnpReport report, X509Certificate vcek) {
     byte[] hwId;
     try {
       hwId = KdsExtensions.hwId(vcek);
@@ -334,7 +333,7 @@ public final class SnpVerifier {
         + abbreviated(report.chipId()) + masked);
   }
 
-  private static Check reportData(SnpReport report, Optional<byte[]> expected) {
+  private static Check<SnpCheck> reportData(SnpReport report, Optional<byte[]> expected) {
     if (expected.isEmpty()) {
       return skip(SnpCheck.REPORT_DATA, "no expected report data given");
     }
@@ -346,7 +345,7 @@ public final class SnpVerifier {
         + HEX.formatHex(expected.get()));
   }
 
-  private static Check policyDebug(SnpReport report, SnpPolicy policy) {
+  private static Check<SnpCheck> policyDebug(SnpReport report, SnpPolicy policy) {
     if (!report.debugAllowed()) {
       return pass(SnpCheck.POLICY_DEBUG, "DEBUG policy bit clear");
     }
@@ -357,7 +356,7 @@ public final class SnpVerifier {
         + " accept only in development, by allowing debug guests explicitly");
   }
 
-  private static Check minimumTcb(SnpReport report, SnpPolicy policy, ProductChoice product) {
+  private static Check<SnpCheck> minimumTcb(SnpReport report, SnpPolicy policy, ProductChoice product) {
     if (policy.minimumTcb().isEmpty()) {
       return skip(SnpCheck.MINIMUM_TCB, "no minimum TCB configured");
     }
@@ -373,7 +372,7 @@ public final class SnpVerifier {
     return fail(SnpCheck.MINIMUM_TCB, "REPORTED_TCB " + reported + " is below the minimum " + minimum);
   }
 
-  private static Check measurement(SnpReport report, SnpPolicy policy) {
+  private static Check<SnpCheck> measurement(SnpReport report, SnpPolicy policy) {
     if (policy.expectedMeasurement().isEmpty()) {
       return skip(SnpCheck.MEASUREMENT, "no expected measurement given");
     }
@@ -542,16 +541,16 @@ public final class SnpVerifier {
 
   // ---- small helpers
 
-  private static Check pass(SnpCheck check, String reason) {
-    return new Check(check.label(), CheckStatus.PASS, reason);
+  private static Check<SnpCheck> pass(SnpCheck check, String reason) {
+    return Check.pass(check, reason);
   }
 
-  private static Check fail(SnpCheck check, String reason) {
-    return new Check(check.label(), CheckStatus.FAIL, reason);
+  private static Check<SnpCheck> fail(SnpCheck check, String reason) {
+    return Check.fail(check, reason);
   }
 
-  private static Check skip(SnpCheck check, String reason) {
-    return new Check(check.label(), CheckStatus.SKIP, reason);
+  private static Check<SnpCheck> skip(SnpCheck check, String reason) {
+    return Check.skip(check, reason);
   }
 
   private static boolean isZero(byte[] bytes, int from, int to) {

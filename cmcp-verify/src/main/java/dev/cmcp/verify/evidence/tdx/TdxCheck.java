@@ -1,36 +1,43 @@
 package dev.cmcp.verify.evidence.tdx;
 
-import java.util.Locale;
+import dev.cmcp.verify.base.CheckKind;
+import dev.cmcp.verify.base.Requirement;
 
 /** The checks a TDX quote verification reports, in the order it reports them. */
-public enum TdxCheck {
+public enum TdxCheck implements CheckKind {
   /** The quote parses as version 4 or 5 (TD report 1.0 or 1.5), ECDSA-256 attestation key, TDX, with every length in bounds. */
-  QUOTE_FORMAT,
+  QUOTE_FORMAT(Requirement.REQUIRED),
   /** The attestation key signed the header and TD report body (ECDSA P-256, SHA-256). */
-  QUOTE_SIGNATURE,
+  QUOTE_SIGNATURE(Requirement.REQUIRED),
   /** The PCK certificate's key signed the quoting enclave's report. */
-  QE_REPORT_SIGNATURE,
+  QE_REPORT_SIGNATURE(Requirement.REQUIRED),
   /** The QE report's REPORTDATA is SHA-256(attestation key || QE authentication data), then zeros. */
-  QE_REPORT_BINDS_KEY,
+  QE_REPORT_BINDS_KEY(Requirement.REQUIRED),
   /** PCK certificate -> PCK Platform/Processor CA -> the pinned Intel SGX Root CA, valid at "now". */
-  PCK_CHAIN,
+  PCK_CHAIN(Requirement.REQUIRED),
   /** No supplied CRL revokes a certificate of the PCK chain (skipped when no CRL is supplied). */
-  PCK_REVOCATION,
+  PCK_REVOCATION(Requirement.WHEN_AVAILABLE),
   /** REPORTDATA equals the expected binding (skipped when none is given). */
-  REPORT_DATA,
+  REPORT_DATA(Requirement.EXPECTATION),
   /** The TD is not a debug TD (TDATTRIBUTES bit 0), unless the policy allows it. */
-  TD_DEBUG,
+  TD_DEBUG(Requirement.REQUIRED),
   /** MRTD equals the expected measurement (skipped when none is given). */
-  MEASUREMENT,
+  MEASUREMENT(Requirement.EXPECTATION),
   /** The supplied TCB info is signed by Intel, current, and describes this platform and TDX module. */
-  TCB_INFO,
+  TCB_INFO(Requirement.WHEN_AVAILABLE),
   /** The platform's TCB level in that TCB info has a status the policy accepts. */
-  TCB_LEVEL,
+  TCB_LEVEL(Requirement.WHEN_AVAILABLE),
   /** The supplied QE identity is signed by Intel, current, matches the QE report, and its TCB is accepted. */
-  QE_IDENTITY;
+  QE_IDENTITY(Requirement.WHEN_AVAILABLE);
 
-  /** {@code quote_signature}, as reports print it. */
-  public String label() {
-    return name().toLowerCase(Locale.ROOT);
+  private final Requirement requirement;
+
+  TdxCheck(Requirement requirement) {
+    this.requirement = requirement;
+  }
+
+  @Override
+  public Requirement requirement() {
+    return requirement;
   }
 }

@@ -1,10 +1,7 @@
 package dev.cmcp.verify.evidence.tdx;
 
-import com.fasterxml.jackson.databind.node.ArrayNode;
-import com.fasterxml.jackson.databind.node.JsonNodeFactory;
-import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.cmcp.verify.base.Check;
-import dev.cmcp.verify.base.CheckStatus;
+import dev.cmcp.verify.base.Verdict;
 import dev.cmcp.verify.evidence.EvidenceReport;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -13,7 +10,8 @@ import java.util.Optional;
 
 /**
  * The outcome of checking one TDX quote: every named check with its status and reason, and the
- * TD's measurements (hex) when the quote could be parsed.
+ * TD's measurements (hex) when the quote could be parsed, typed. Its printed form, the one every
+ * platform shares, is {@link #toEvidenceReport()}.
  */
 public record TdxReport(List<Check<TdxCheck>> checks, Optional<TdFields> fields) {
 
@@ -52,9 +50,9 @@ public record TdxReport(List<Check<TdxCheck>> checks, Optional<TdFields> fields)
         .orElseThrow(() -> new IllegalArgumentException("no check " + name.label() + " in this report"));
   }
 
-  /** True when no check failed: every check that could be made passed. */
+  /** True when no check failed: every check that could be made passed ({@link Verdict#of} is not unverified). */
   public boolean passed() {
-    return checks.stream().noneMatch(c -> c.status() == CheckStatus.FAIL);
+    return Verdict.of(checks, List.of()) != Verdict.UNVERIFIED;
   }
 
   /** 0 when no check failed, 1 otherwise. */
@@ -67,10 +65,7 @@ public record TdxReport(List<Check<TdxCheck>> checks, Optional<TdFields> fields)
    * {@code cmcp verify-evidence} print it: checks by label, the TD's fields as text
    * ({@code mrtd}, {@code rtmr0}..., {@code report_data}, ...).
    */
-  public EvidenceReport toEvidenceReport() {
-    List<EvidenceReport.Check> named = checks.stream()
-        .map(c -> new EvidenceReport.Check(c.name().label(), c.status(), c.reason()))
-        .toList();
+  public EvidenceReport<TdxCheck> toEvidenceReport() {
     Map<String, String> values = new LinkedHashMap<>();
     fields.ifPresent(f -> {
       values.put("mrtd", f.mrTd());
@@ -89,58 +84,6 @@ public record TdxReport(List<Check<TdxCheck>> checks, Optional<TdFields> fields)
       values.put("mrowner", f.mrOwner());
       values.put("mrownerconfig", f.mrOwnerConfig());
     });
-    return new EvidenceReport("tdx", named, values);
-  }
-
-  /** {@code {"platform": "tdx", "passed", "exit_code", "checks": [...], "td_report": {...}}} */
-  public ObjectNode toJson() {
-    ObjectNode report = JsonNodeFactory.instance.objectNode();
-    report.put("platform", "tdx");
-    report.put("passed", passed());
-    report.put("exit_code", exitCode());
-    ArrayNode list = report.putArray("checks");
-    for (Check<TdxCheck> check : checks) {
-      list.addObject()
-          .put("name", check.name().label())
-          .put("status", check.status().label())
-          .put("reason", check.reason());
-    }
-    fields.ifPresent(f -> {
-      ObjectNode td = report.putObject("td_report");
-      td.put("mrtd", f.mrTd());
-      for (int i = 0; i < f.rtmrs().size(); i++) {
-        td.put("rtmr" + i, f.rtmrs().get(i));
-      }
-      td.put("report_data", f.reportData());
-      td.put("td_attributes", f.tdAttributes());
-      td.put("debug", f.debug());
-      td.put("tee_tcb_svn", f.teeTcbSvn());
-      td.put("xfam", f.xfam());
-      td.put("mrseam", f.mrSeam());
-      td.put("mrsignerseam", f.mrSignerSeam());
-      td.put("seam_attributes", f.seamAttributes());
-      td.put("mrconfigid", f.mrConfigId());
-      td.put("mrowner", f.mrOwner());
-      td.put("mrownerconfig", f.mrOwnerConfig());
-    });
-    return report;
-  }
-
-  /** One line per check ({@code PASS quote_signature  ...}), then the TD's measurements. */
-  public String toText() {
-    StringBuilder text = new StringBuilder();
-    for (Check<TdxCheck> check : checks) {
-      text.append(String.format("%-4s %-20s %s\n", check.status().name(), check.name().label(), check.reason()));
-    }
-    fields.ifPresent(f -> {
-      text.append("mrtd:          ").append(f.mrTd()).append('\n');
-      for (int i = 0; i < f.rtmrs().size(); i++) {
-        text.append("rtmr").append(i).append(":         ").append(f.rtmrs().get(i)).append('\n');
-      }
-      text.append("report_data:   ").append(f.reportData()).append('\n');
-      text.append("td_attributes: ").append(f.tdAttributes()).append(f.debug() ? " (DEBUG)" : "").append('\n');
-      text.append("tee_tcb_svn:   ").append(f.teeTcbSvn()).append('\n');
-    });
-    return text.append("result: ").append(passed() ? "passed" : "failed").append('\n').toString();
+    return new EvidenceReport<>("tdx", checks, values);
   }
 }

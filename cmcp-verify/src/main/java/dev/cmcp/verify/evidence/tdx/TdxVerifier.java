@@ -15,6 +15,7 @@ import static dev.cmcp.verify.evidence.tdx.TdxCheck.TD_DEBUG;
 
 import dev.cmcp.verify.base.Check;
 import dev.cmcp.verify.base.CheckStatus;
+import dev.cmcp.verify.evidence.TrustStore;
 import dev.cmcp.verify.evidence.tdx.TdxReport.TdFields;
 import java.io.ByteArrayInputStream;
 import java.math.BigInteger;
@@ -77,6 +78,28 @@ public final class TdxVerifier {
    */
   public static TdxReport verify(
       byte[] quote, TdxCollateral collateral, Optional<byte[]> expectedReportData, Instant now, TdxPolicy policy) {
+    return verify(quote, collateral, Optional.empty(), expectedReportData, now, policy);
+  }
+
+  /**
+   * As {@link #verify(byte[], TdxCollateral, Optional, Instant, TdxPolicy)}, with the collateral
+   * read from {@code store} ({@link TdxCollateral#from}). When the store's TCB info or QE identity
+   * cannot be read (not JSON, two of one kind), the checks that use them, {@code tcb_info} and
+   * {@code qe_identity}, fail with that reason; every other check still runs.
+   */
+  public static TdxReport verify(
+      byte[] quote, TrustStore store, Optional<byte[]> expectedReportData, Instant now, TdxPolicy policy) {
+    try {
+      return verify(quote, TdxCollateral.from(store), Optional.empty(), expectedReportData, now, policy);
+    } catch (TdxException e) {
+      return verify(quote, TdxCollateral.of(store.certificates(), store.crls()),
+          Optional.of("the TDX collateral in the certs folder cannot be read: " + e.getMessage()),
+          expectedReportData, now, policy);
+    }
+  }
+
+  private static TdxReport verify(byte[] quote, TdxCollateral collateral, Optional<String> collateralProblem,
+      Optional<byte[]> expectedReportData, Instant now, TdxPolicy policy) {
     TdxQuote parsed;
     try {
       parsed = TdxQuote.parse(quote);
@@ -89,13 +112,15 @@ public final class TdxVerifier {
       }
       return new TdxReport(checks, Optional.empty());
     }
-    return new Verification(parsed, collateral, now, policy).run(expectedReportData);
+    return new Verification(parsed, collateral, collateralProblem, now, policy).run(expectedReportData);
   }
 
   /** One verification's state: each check may use what an earlier one established. */
   private static final class Verification {
     private final TdxQuote quote;
     private final TdxCollateral collateral;
+    /** Why the supplied TCB info and QE identity could not be read, when they could not. */
+    private final Optional<String> collateralProblem;
     private final Instant now;
     private final TdxPolicy policy;
     private final Map<TdxCheck, Outcome> outcomes = new EnumMap<>(TdxCheck.class);
@@ -105,9 +130,10 @@ public final class TdxVerifier {
     private Optional<X509Certificate> anchor = Optional.empty();
     private Optional<SignedCollateral> trustedTcbInfo = Optional.empty();
 
-    Verification(TdxQuote quote, TdxCollateral collateral, Instant now, TdxPolicy policy) {
+    Verification(TdxQuote quote, TdxCollateral collateral, Optional<String> collateralProblem, Instant now, TdxPolicy policy) {
       this.quote = quote;
       this.collateral = collateral;
+      this.collateralProblem = collateralProblem;
       this.now = now;
       this.policy = policy;
     }
@@ -242,6 +268,9 @@ public final class TdxVerifier {
     }
 
     private Outcome tcbInfo() throws TdxException, GeneralSecurityException {
+      if (collateralProblem.isPresent()) {
+        return Outcome.fail(collateralProblem.get());
+      }
       if (collateral.tcbInfo().isEmpty()) {
         return Outcome.skip("no TCB info supplied: put Intel's TDX TCB info response for this FMSPC in the certs folder");
       }
@@ -269,6 +298,9 @@ public final class TdxVerifier {
     }
 
     private Outcome qeIdentity() throws TdxException, GeneralSecurityException {
+      if (collateralProblem.isPresent()) {
+        return Outcome.fail(collateralProblem.get());
+      }
       if (collateral.qeIdentity().isEmpty()) {
         return Outcome.skip("no QE identity supplied: put Intel's TDX QE identity response in the certs folder");
       }

@@ -1,10 +1,6 @@
 package dev.cmcp.verify.evidence.tpm;
 
-import com.fasterxml.jackson.databind.node.ArrayNode;
-import com.fasterxml.jackson.databind.node.JsonNodeFactory;
-import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.cmcp.verify.base.Check;
-import dev.cmcp.verify.base.CheckStatus;
 import dev.cmcp.verify.base.Verdict;
 import dev.cmcp.verify.evidence.EvidenceReport;
 import java.util.LinkedHashMap;
@@ -58,12 +54,13 @@ public record TpmReport(List<Check<TpmCheck>> checks, Optional<QuoteFields> quot
         .orElseThrow(() -> new IllegalArgumentException("no check " + name.label() + " in this report"));
   }
 
-  /** Unverified when a check failed; partially verified when only {@code ak_trust} did not pass. */
+  /**
+   * {@link Verdict#of} the checks: unverified when a check failed; partially verified when
+   * {@code ak_trust}, {@link dev.cmcp.verify.base.Requirement#REQUIRED} like every check of the
+   * quote itself, did not pass.
+   */
   public Verdict result() {
-    if (checks.stream().anyMatch(c -> c.status() == CheckStatus.FAIL)) {
-      return Verdict.UNVERIFIED;
-    }
-    return check(TpmCheck.AK_TRUST).status() == CheckStatus.PASS ? Verdict.VERIFIED : Verdict.PARTIALLY_VERIFIED;
+    return Verdict.of(checks, List.of());
   }
 
   /** True when no check failed: everything that could be checked held. */
@@ -80,67 +77,28 @@ public record TpmReport(List<Check<TpmCheck>> checks, Optional<QuoteFields> quot
   }
 
   /**
-   * This report in the shape shared by every platform's verifier, as claims print it: checks by
-   * label, the quote's fields as text under the names of {@link #toJson}'s {@code quote}
-   * ({@code pcr_digest}, {@code extra_data}, {@code ak_name}, ...). That shape has no partial
-   * result: whoever reads it must treat {@code ak_trust} short of {@code pass} as the claim
-   * verifier does, never as verified.
+   * This report in the shape shared by every platform's verifier, as claims and
+   * {@code cmcp verify-evidence} print it: the checks, and the quote's fields as text
+   * ({@code pcr_digest}, {@code extra_data}, {@code ak_name}, ...), with the same result: the
+   * verdict rule is one ({@link Verdict#of}), so {@code ak_trust} short of {@code pass} is
+   * partially verified there too.
    */
-  public EvidenceReport toEvidenceReport() {
-    List<EvidenceReport.Check> named = checks.stream()
-        .map(c -> new EvidenceReport.Check(c.name().label(), c.status(), c.reason()))
-        .toList();
+  public EvidenceReport<TpmCheck> toEvidenceReport() {
     Map<String, String> values = new LinkedHashMap<>();
-    quote.ifPresent(q -> fields(q).properties().forEach(field -> values.put(field.getKey(), field.getValue().asText())));
-    return new EvidenceReport("tpm", named, values);
-  }
-
-  /** {@code {"platform": "tpm", "result", "exit_code", "checks": [{"name", "status", "reason"}, ...], "quote": {...}}} */
-  public ObjectNode toJson() {
-    ObjectNode report = JsonNodeFactory.instance.objectNode();
-    report.put("platform", "tpm");
-    report.put("result", result().label());
-    report.put("exit_code", exitCode());
-    ArrayNode list = report.putArray("checks");
-    for (Check<TpmCheck> check : checks) {
-      list.addObject()
-          .put("name", check.name().label())
-          .put("status", check.status().label())
-          .put("reason", check.reason());
-    }
-    quote.ifPresent(q -> report.set("quote", fields(q)));
-    return report;
-  }
-
-  private static ObjectNode fields(QuoteFields q) {
-    return JsonNodeFactory.instance.objectNode()
-        .put("pcr_digest", q.pcrDigest())
-        .put("pcr_selection", q.pcrSelection())
-        .put("extra_data", q.extraData())
-        .put("ak_name", q.akName())
-        .put("ak_key", q.akKey())
-        .put("signature_algorithm", q.signatureAlgorithm())
-        .put("qualified_signer", q.qualifiedSigner())
-        .put("clock", q.clock())
-        .put("reset_count", q.resetCount())
-        .put("restart_count", q.restartCount())
-        .put("safe", q.safe())
-        .put("firmware_version", q.firmwareVersion());
-  }
-
-  /** One line per check ({@code PASS ak_signature  ...}), then the quote's main fields, then the result. */
-  public String toText() {
-    StringBuilder text = new StringBuilder();
-    for (Check<TpmCheck> check : checks) {
-      text.append(String.format("%-4s %-16s %s\n", check.status().name(), check.name().label(), check.reason()));
-    }
     quote.ifPresent(q -> {
-      text.append("pcr_digest:     ").append(q.pcrDigest()).append('\n');
-      text.append("pcr_selection:  ").append(q.pcrSelection()).append('\n');
-      text.append("extra_data:     ").append(q.extraData()).append('\n');
-      text.append("ak_name:        ").append(q.akName()).append(" (").append(q.akKey()).append(")\n");
-      text.append("reset_count:    ").append(q.resetCount()).append('\n');
+      values.put("pcr_digest", q.pcrDigest());
+      values.put("pcr_selection", q.pcrSelection());
+      values.put("extra_data", q.extraData());
+      values.put("ak_name", q.akName());
+      values.put("ak_key", q.akKey());
+      values.put("signature_algorithm", q.signatureAlgorithm());
+      values.put("qualified_signer", q.qualifiedSigner());
+      values.put("clock", Long.toString(q.clock()));
+      values.put("reset_count", Long.toString(q.resetCount()));
+      values.put("restart_count", Long.toString(q.restartCount()));
+      values.put("safe", Boolean.toString(q.safe()));
+      values.put("firmware_version", q.firmwareVersion());
     });
-    return text.append("result: ").append(result().label()).append('\n').toString();
+    return new EvidenceReport<>("tpm", checks, values);
   }
 }

@@ -3,6 +3,7 @@ package dev.cmcp.verify.evidence.snp;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import com.code_intelligence.jazzer.junit.FuzzTest;
+import dev.cmcp.verify.base.Check;
 import dev.cmcp.verify.base.CheckStatus;
 import dev.cmcp.verify.evidence.EvidenceReport;
 import dev.cmcp.verify.evidence.TrustStore;
@@ -29,22 +30,22 @@ class SnpVerifierFuzzTest {
   /** Without this the oracle below would be vacuous: the genuine report must pass. */
   @Test
   void genuineReportPassesTheVcekSignature() {
-    assertThat(verify(genuine).check(SnpCheck.VCEK_SIGNATURE.label()).status()).isEqualTo(CheckStatus.PASS);
+    assertThat(verify(genuine).check(SnpCheck.VCEK_SIGNATURE).status()).isEqualTo(CheckStatus.PASS);
   }
 
   @FuzzTest
   void anyEvidenceGetsAReportAndOnlyTheSignedBytesVerify(byte[] evidence) {
-    EvidenceReport report = verify(evidence);
+    EvidenceReport<SnpCheck> report = verify(evidence);
 
-    assertThat(report.checks()).extracting(EvidenceReport.Check::name)
+    assertThat(report.checks()).extracting(Check::label)
         .containsExactly(Arrays.stream(SnpCheck.values()).map(SnpCheck::label).toArray(String[]::new));
-    if (report.check(SnpCheck.VCEK_SIGNATURE.label()).status() == CheckStatus.PASS) {
+    if (report.check(SnpCheck.VCEK_SIGNATURE).status() == CheckStatus.PASS) {
       assertThat(Arrays.equals(evidence, 0, SnpReport.SIGNED_LENGTH, genuine, 0, SnpReport.SIGNED_LENGTH))
           .as("the VCEK signature passed on altered signed bytes").isTrue();
     }
   }
 
-  private EvidenceReport verify(byte[] evidence) {
+  private EvidenceReport<SnpCheck> verify(byte[] evidence) {
     return SnpVerifier.verify(
         evidence, milanCerts, Optional.of(SnpVerifierTest.expectedReportData()), SnpVerifierTest.NOW, SnpPolicy.defaults());
   }

@@ -3,6 +3,7 @@ package dev.cmcp.verify.evidence.snp;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
+import dev.cmcp.verify.base.Check;
 import dev.cmcp.verify.base.CheckStatus;
 import dev.cmcp.verify.evidence.EvidenceReport;
 import dev.cmcp.verify.evidence.TrustStore;
@@ -54,12 +55,12 @@ class SnpVerifierTest {
     return data;
   }
 
-  static EvidenceReport verify(byte[] evidence, TrustStore certs) {
+  static EvidenceReport<SnpCheck> verify(byte[] evidence, TrustStore certs) {
     return SnpVerifier.verify(evidence, certs, Optional.empty(), NOW, SnpPolicy.defaults());
   }
 
-  static CheckStatus status(EvidenceReport report, SnpCheck check) {
-    return report.check(check.label()).status();
+  static CheckStatus status(EvidenceReport<SnpCheck> report, SnpCheck check) {
+    return report.check(check).status();
   }
 
   static byte[] flipped(byte[] bytes, int index, int bit) {
@@ -72,15 +73,15 @@ class SnpVerifierTest {
 
   @Test
   void realReportVerifiesToAmdsMilanRoot() throws Exception {
-    EvidenceReport report = verify(report(), milanCerts());
+    EvidenceReport<SnpCheck> report = verify(report(), milanCerts());
 
-    assertThat(report.checks()).extracting(EvidenceReport.Check::name)
+    assertThat(report.checks()).extracting(Check::label)
         .containsExactly("report_format", "vcek_signature", "vcek_chain", "vcek_tcb", "vcek_chip_id",
             "report_data", "policy_debug", "minimum_tcb", "measurement");
     assertThat(status(report, SnpCheck.REPORT_FORMAT)).isEqualTo(CheckStatus.PASS);
     assertThat(status(report, SnpCheck.VCEK_SIGNATURE)).isEqualTo(CheckStatus.PASS);
     assertThat(status(report, SnpCheck.VCEK_CHAIN)).isEqualTo(CheckStatus.PASS);
-    assertThat(report.check("vcek_chain").reason()).contains("CN=SEV-Milan", "CN=ARK-Milan", "no CRL supplied");
+    assertThat(report.check(SnpCheck.VCEK_CHAIN).reason()).contains("CN=SEV-Milan", "CN=ARK-Milan", "no CRL supplied");
     assertThat(status(report, SnpCheck.VCEK_TCB)).isEqualTo(CheckStatus.PASS);
     assertThat(status(report, SnpCheck.VCEK_CHIP_ID)).isEqualTo(CheckStatus.PASS);
     assertThat(status(report, SnpCheck.REPORT_DATA)).isEqualTo(CheckStatus.SKIP);
@@ -90,7 +91,7 @@ class SnpVerifierTest {
 
   @Test
   void realReportsFieldsAreReported() throws Exception {
-    EvidenceReport report = verify(report(), milanCerts());
+    EvidenceReport<SnpCheck> report = verify(report(), milanCerts());
 
     assertThat(report.fields())
         .containsEntry("product", "Milan (VCEK product name Milan-B0)")
@@ -106,21 +107,21 @@ class SnpVerifierTest {
 
   @Test
   void debugPolicyBitIsRejectedByDefault() throws Exception {
-    EvidenceReport report = verify(report(), milanCerts());
+    EvidenceReport<SnpCheck> report = verify(report(), milanCerts());
 
     assertThat(status(report, SnpCheck.POLICY_DEBUG)).isEqualTo(CheckStatus.FAIL);
-    assertThat(report.check("policy_debug").reason()).contains("DEBUG policy bit set");
+    assertThat(report.check(SnpCheck.POLICY_DEBUG).reason()).contains("DEBUG policy bit set");
     assertThat(report.passed()).isFalse();
     assertThat(report.exitCode()).isEqualTo(1);
   }
 
   @Test
   void debugPolicyBitPassesOnlyWhenExplicitlyAllowed() throws Exception {
-    EvidenceReport report = SnpVerifier.verify(report(), milanCerts(), Optional.of(expectedReportData()), NOW,
+    EvidenceReport<SnpCheck> report = SnpVerifier.verify(report(), milanCerts(), Optional.of(expectedReportData()), NOW,
         SnpPolicy.defaults().allowingDebug());
 
     assertThat(status(report, SnpCheck.POLICY_DEBUG)).isEqualTo(CheckStatus.PASS);
-    assertThat(report.checks()).extracting(EvidenceReport.Check::status).doesNotContain(CheckStatus.FAIL);
+    assertThat(report.checks()).extracting(Check::status).doesNotContain(CheckStatus.FAIL);
     assertThat(report.exitCode()).isZero();
   }
 
@@ -128,7 +129,7 @@ class SnpVerifierTest {
 
   @Test
   void reportDataPassesWhenItIsTheExpectedBytes() throws Exception {
-    EvidenceReport report = SnpVerifier.verify(report(), milanCerts(), Optional.of(expectedReportData()), NOW,
+    EvidenceReport<SnpCheck> report = SnpVerifier.verify(report(), milanCerts(), Optional.of(expectedReportData()), NOW,
         SnpPolicy.defaults());
 
     assertThat(status(report, SnpCheck.REPORT_DATA)).isEqualTo(CheckStatus.PASS);
@@ -139,7 +140,7 @@ class SnpVerifierTest {
     byte[] other = expectedReportData();
     other[63] = 1;
 
-    EvidenceReport report = SnpVerifier.verify(report(), milanCerts(), Optional.of(other), NOW,
+    EvidenceReport<SnpCheck> report = SnpVerifier.verify(report(), milanCerts(), Optional.of(other), NOW,
         SnpPolicy.defaults().allowingDebug());
 
     assertThat(status(report, SnpCheck.REPORT_DATA)).isEqualTo(CheckStatus.FAIL);
@@ -159,9 +160,9 @@ class SnpVerifierTest {
 
   @Test
   void measurementIsComparedWhenExpected() throws Exception {
-    EvidenceReport same = SnpVerifier.verify(report(), milanCerts(), Optional.empty(), NOW,
+    EvidenceReport<SnpCheck> same = SnpVerifier.verify(report(), milanCerts(), Optional.empty(), NOW,
         SnpPolicy.defaults().withExpectedMeasurement(MEASUREMENT.toUpperCase()));
-    EvidenceReport other = SnpVerifier.verify(report(), milanCerts(), Optional.empty(), NOW,
+    EvidenceReport<SnpCheck> other = SnpVerifier.verify(report(), milanCerts(), Optional.empty(), NOW,
         SnpPolicy.defaults().withExpectedMeasurement("00" + MEASUREMENT.substring(2)));
 
     assertThat(status(same, SnpCheck.MEASUREMENT)).isEqualTo(CheckStatus.PASS);
@@ -170,21 +171,21 @@ class SnpVerifierTest {
 
   @Test
   void minimumTcbIsCheckedLevelByLevelWhenConfigured() throws Exception {
-    EvidenceReport atReported = SnpVerifier.verify(report(), milanCerts(), Optional.empty(), NOW,
+    EvidenceReport<SnpCheck> atReported = SnpVerifier.verify(report(), milanCerts(), Optional.empty(), NOW,
         SnpPolicy.defaults().withMinimumTcb(TcbVersion.of(2, 0, 5, 68)));
-    EvidenceReport newerSnp = SnpVerifier.verify(report(), milanCerts(), Optional.empty(), NOW,
+    EvidenceReport<SnpCheck> newerSnp = SnpVerifier.verify(report(), milanCerts(), Optional.empty(), NOW,
         SnpPolicy.defaults().withMinimumTcb(TcbVersion.parse("bl=1,tee=0,snp=8,ucode=60")));
 
     assertThat(status(atReported, SnpCheck.MINIMUM_TCB)).isEqualTo(CheckStatus.PASS);
     assertThat(status(newerSnp, SnpCheck.MINIMUM_TCB)).isEqualTo(CheckStatus.FAIL);
-    assertThat(newerSnp.check("minimum_tcb").reason()).contains("below the minimum");
+    assertThat(newerSnp.check(SnpCheck.MINIMUM_TCB).reason()).contains("below the minimum");
   }
 
   // ---- tampering
 
   @Test
   void aFlippedBitInTheMeasurementFailsTheSignature() throws Exception {
-    EvidenceReport report = verify(flipped(report(), 0x90, 0), milanCerts());
+    EvidenceReport<SnpCheck> report = verify(flipped(report(), 0x90, 0), milanCerts());
 
     assertThat(status(report, SnpCheck.VCEK_SIGNATURE)).isEqualTo(CheckStatus.FAIL);
     assertThat(status(report, SnpCheck.VCEK_CHAIN)).isEqualTo(CheckStatus.PASS);
@@ -196,7 +197,7 @@ class SnpVerifierTest {
     // The VCEK alone: the signature check does not depend on the chain, and the sweep stays fast.
     TrustStore certs = TrustStore.parse("vcek", fixture("vcek.testcer"));
     for (int index = 0; index < SnpReport.SIGNED_LENGTH; index++) {
-      EvidenceReport report = SnpVerifier.verify(flipped(genuine, index, index % 8), certs,
+      EvidenceReport<SnpCheck> report = SnpVerifier.verify(flipped(genuine, index, index % 8), certs,
           Optional.empty(), NOW, SnpPolicy.defaults().allowingDebug());
 
       // A few header bits make the report unreadable before any signature is checked.
@@ -211,7 +212,7 @@ class SnpVerifierTest {
     byte[] genuine = report();
     TrustStore certs = TrustStore.parse("vcek", fixture("vcek.testcer"));
     for (int index = SnpReport.SIGNED_LENGTH; index < SnpReport.SIZE; index++) {
-      EvidenceReport report = verify(flipped(genuine, index, index % 8), certs);
+      EvidenceReport<SnpCheck> report = verify(flipped(genuine, index, index % 8), certs);
 
       assertThat(status(report, SnpCheck.VCEK_SIGNATURE)).as("byte 0x%03x", index).isEqualTo(CheckStatus.FAIL);
     }
@@ -223,7 +224,7 @@ class SnpVerifierTest {
     TrustStore certs = TrustStore.parse("vcek", flipped(vcek, vcek.length - 1, 0))
         .plus(TrustStore.parse("chain", fixture("ask_ark_milan.pem")));
 
-    EvidenceReport report = verify(report(), certs);
+    EvidenceReport<SnpCheck> report = verify(report(), certs);
 
     assertThat(status(report, SnpCheck.VCEK_SIGNATURE)).isEqualTo(CheckStatus.PASS);
     assertThat(status(report, SnpCheck.VCEK_CHAIN)).isEqualTo(CheckStatus.FAIL);
@@ -236,7 +237,7 @@ class SnpVerifierTest {
     TrustStore certs = TrustStore.parse("vcek", flipped(vcek, hwIdStart, 3))
         .plus(TrustStore.parse("chain", fixture("ask_ark_milan.pem")));
 
-    EvidenceReport report = verify(report(), certs);
+    EvidenceReport<SnpCheck> report = verify(report(), certs);
 
     assertThat(status(report, SnpCheck.VCEK_CHAIN)).isEqualTo(CheckStatus.FAIL);
     assertThat(status(report, SnpCheck.VCEK_CHIP_ID)).isEqualTo(CheckStatus.FAIL);
@@ -251,7 +252,7 @@ class SnpVerifierTest {
         .plus(new TrustStore(List.of(ask), List.of()))
         .plus(TrustStore.parse("ark", flipped(ark, ark.length - 1, 0)));
 
-    EvidenceReport report = verify(report(), certs);
+    EvidenceReport<SnpCheck> report = verify(report(), certs);
 
     assertThat(status(report, SnpCheck.VCEK_CHAIN)).isEqualTo(CheckStatus.FAIL);
   }
@@ -265,42 +266,42 @@ class SnpVerifierTest {
             List.of()))
         .plus(new TrustStore(List.of(genoa.certificates().get(2)), List.of()));
 
-    EvidenceReport withGenoaChain = verify(report(), genoa);
-    EvidenceReport withGenoaArk = verify(report(), milanAskGenoaArk);
+    EvidenceReport<SnpCheck> withGenoaChain = verify(report(), genoa);
+    EvidenceReport<SnpCheck> withGenoaArk = verify(report(), milanAskGenoaArk);
 
     assertThat(status(withGenoaChain, SnpCheck.VCEK_CHAIN)).isEqualTo(CheckStatus.FAIL);
-    assertThat(withGenoaChain.check("vcek_chain").reason()).contains("CN=SEV-Milan");
+    assertThat(withGenoaChain.check(SnpCheck.VCEK_CHAIN).reason()).contains("CN=SEV-Milan");
     assertThat(status(withGenoaArk, SnpCheck.VCEK_CHAIN)).isEqualTo(CheckStatus.FAIL);
-    assertThat(withGenoaArk.check("vcek_chain").reason()).contains("CN=ARK-Milan");
+    assertThat(withGenoaArk.check(SnpCheck.VCEK_CHAIN).reason()).contains("CN=ARK-Milan");
   }
 
   @Test
   void aProductLineGivenByTheCallerPinsThatLinesRoot() throws Exception {
-    EvidenceReport report = SnpVerifier.verify(report(), milanCerts(), Optional.empty(), NOW,
+    EvidenceReport<SnpCheck> report = SnpVerifier.verify(report(), milanCerts(), Optional.empty(), NOW,
         SnpPolicy.defaults().withProduct(SnpProduct.GENOA));
 
     assertThat(status(report, SnpCheck.VCEK_CHAIN)).isEqualTo(CheckStatus.FAIL);
-    assertThat(report.check("vcek_chain").reason()).contains("not AMD's published Genoa ARK");
+    assertThat(report.check(SnpCheck.VCEK_CHAIN).reason()).contains("not AMD's published Genoa ARK");
   }
 
   @Test
   void theChainFailsOutsideTheVceksValidity() throws Exception {
-    EvidenceReport before = SnpVerifier.verify(report(), milanCerts(), Optional.empty(),
+    EvidenceReport<SnpCheck> before = SnpVerifier.verify(report(), milanCerts(), Optional.empty(),
         Instant.parse("2022-09-23T00:00:00Z"), SnpPolicy.defaults());
-    EvidenceReport after = SnpVerifier.verify(report(), milanCerts(), Optional.empty(),
+    EvidenceReport<SnpCheck> after = SnpVerifier.verify(report(), milanCerts(), Optional.empty(),
         Instant.parse("2029-09-25T00:00:00Z"), SnpPolicy.defaults());
 
     assertThat(status(before, SnpCheck.VCEK_CHAIN)).isEqualTo(CheckStatus.FAIL);
-    assertThat(before.check("vcek_chain").reason()).contains("VCEK is not valid at 2022-09-23T00:00:00Z");
+    assertThat(before.check(SnpCheck.VCEK_CHAIN).reason()).contains("VCEK is not valid at 2022-09-23T00:00:00Z");
     assertThat(status(after, SnpCheck.VCEK_CHAIN)).isEqualTo(CheckStatus.FAIL);
   }
 
   @Test
   void withoutAVcekTheSignatureFailsAndSaysWhatToSupply() throws Exception {
-    EvidenceReport report = verify(report(), TrustStore.parse("chain", fixture("ask_ark_milan.pem")));
+    EvidenceReport<SnpCheck> report = verify(report(), TrustStore.parse("chain", fixture("ask_ark_milan.pem")));
 
     assertThat(status(report, SnpCheck.VCEK_SIGNATURE)).isEqualTo(CheckStatus.FAIL);
-    assertThat(report.check("vcek_signature").reason()).contains("no VCEK certificate", "vcek.der");
+    assertThat(report.check(SnpCheck.VCEK_SIGNATURE).reason()).contains("no VCEK certificate", "vcek.der");
     assertThat(status(report, SnpCheck.VCEK_CHAIN)).isEqualTo(CheckStatus.SKIP);
   }
 
@@ -315,15 +316,15 @@ class SnpVerifierTest {
 
   @Test
   void aCrlBearingAmdsRootNameButNotItsSignatureFailsTheChain() throws Exception {
-    EvidenceReport report = verify(report(), milanCerts().plus(resource("forged-ark-milan.crl.der")));
+    EvidenceReport<SnpCheck> report = verify(report(), milanCerts().plus(resource("forged-ark-milan.crl.der")));
 
     assertThat(status(report, SnpCheck.VCEK_CHAIN)).isEqualTo(CheckStatus.FAIL);
-    assertThat(report.check("vcek_chain").reason()).contains("CN=ARK-Milan", "does not verify");
+    assertThat(report.check(SnpCheck.VCEK_CHAIN).reason()).contains("CN=ARK-Milan", "does not verify");
   }
 
   @Test
   void aCrlOfAnUnrelatedIssuerDoesNotAffectTheChain() throws Exception {
-    EvidenceReport report = verify(report(), milanCerts().plus(resource("test-issuer.crl.der")));
+    EvidenceReport<SnpCheck> report = verify(report(), milanCerts().plus(resource("test-issuer.crl.der")));
 
     assertThat(status(report, SnpCheck.VCEK_CHAIN)).isEqualTo(CheckStatus.PASS);
   }
@@ -362,11 +363,11 @@ class SnpVerifierTest {
 
   @Test
   void aTruncatedReportFailsTheFormatWithItsLength() throws Exception {
-    EvidenceReport report = verify(Arrays.copyOf(report(), 1000), milanCerts());
+    EvidenceReport<SnpCheck> report = verify(Arrays.copyOf(report(), 1000), milanCerts());
 
     assertThat(status(report, SnpCheck.REPORT_FORMAT)).isEqualTo(CheckStatus.FAIL);
-    assertThat(report.check("report_format").reason()).contains("1000 bytes", "1184");
-    assertThat(report.checks().subList(1, report.checks().size())).extracting(EvidenceReport.Check::status).containsOnly(CheckStatus.SKIP);
+    assertThat(report.check(SnpCheck.REPORT_FORMAT).reason()).contains("1000 bytes", "1184");
+    assertThat(report.checks().subList(1, report.checks().size())).extracting(Check::status).containsOnly(CheckStatus.SKIP);
     assertThat(verify(new byte[0], milanCerts()).exitCode()).isEqualTo(1);
   }
 
@@ -375,10 +376,10 @@ class SnpVerifierTest {
     byte[] version9 = report();
     version9[0] = 9;
 
-    EvidenceReport report = verify(version9, milanCerts());
+    EvidenceReport<SnpCheck> report = verify(version9, milanCerts());
 
     assertThat(status(report, SnpCheck.REPORT_FORMAT)).isEqualTo(CheckStatus.FAIL);
-    assertThat(report.check("report_format").reason()).contains("VERSION is 9");
+    assertThat(report.check(SnpCheck.REPORT_FORMAT).reason()).contains("VERSION is 9");
   }
 
   @Test
@@ -397,7 +398,7 @@ class SnpVerifierTest {
       byte[] tried = random.nextBoolean() ? evidence
           : Arrays.copyOf(evidence, SnpReport.SIZE + random.nextInt(evidence.length - SnpReport.SIZE));
 
-      EvidenceReport report = verify(tried, certs);
+      EvidenceReport<SnpCheck> report = verify(tried, certs);
 
       assertThat(report.checks()).hasSize(SnpCheck.values().length);
     }
@@ -414,10 +415,10 @@ class SnpVerifierTest {
         entry("c0b406a4-a803-4952-9743-3fb6014cd0ae", askArk.certificates().get(1).getEncoded()),
         entry("ecae0c0f-9502-43b1-afa2-0ae2e0d565b6", new byte[] {1, 2, 3}));
 
-    EvidenceReport report = SnpVerifier.verify(evidence, TrustStore.empty(), Optional.of(expectedReportData()), NOW,
+    EvidenceReport<SnpCheck> report = SnpVerifier.verify(evidence, TrustStore.empty(), Optional.of(expectedReportData()), NOW,
         SnpPolicy.defaults().allowingDebug());
 
-    assertThat(report.check("report_format").reason()).contains("3 certificate(s)");
+    assertThat(report.check(SnpCheck.REPORT_FORMAT).reason()).contains("3 certificate(s)");
     assertThat(report.exitCode()).as(report.toText()).isZero();
   }
 
@@ -427,17 +428,17 @@ class SnpVerifierTest {
     // Lengthen the VCEK entry past the end of the table.
     ByteBuffer.wrap(evidence).order(ByteOrder.LITTLE_ENDIAN).putInt(SnpReport.SIZE + 20, 1_000_000);
 
-    EvidenceReport report = verify(evidence, milanCerts());
+    EvidenceReport<SnpCheck> report = verify(evidence, milanCerts());
 
     assertThat(status(report, SnpCheck.REPORT_FORMAT)).isEqualTo(CheckStatus.FAIL);
-    assertThat(report.check("report_format").reason()).contains("VCEK", "outside the table");
+    assertThat(report.check(SnpCheck.REPORT_FORMAT).reason()).contains("VCEK", "outside the table");
   }
 
   // ---- output
 
   @Test
   void textAndJsonNameEveryCheckAndTheMeasurement() throws Exception {
-    EvidenceReport report = verify(report(), milanCerts());
+    EvidenceReport<SnpCheck> report = verify(report(), milanCerts());
 
     assertThat(report.toText()).contains("PASS vcek_chain", "FAIL policy_debug", MEASUREMENT, "result: unverified");
     assertThat(report.toJson().get("checks")).hasSize(9);

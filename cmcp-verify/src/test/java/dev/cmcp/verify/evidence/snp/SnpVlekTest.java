@@ -44,12 +44,12 @@ class SnpVlekTest {
     TrustStore certs = SnpVerifierTest.milanCerts()
         .plus(TrustStore.parse("ask_ark_milan_vlek.pem", SnpVerifierTest.fixture("ask_ark_milan_vlek.pem")));
 
-    EvidenceReport checked = SnpVerifierTest.verify(report, certs);
+    EvidenceReport<SnpCheck> checked = SnpVerifierTest.verify(report, certs);
 
-    assertThat(checked.check(SnpCheck.VCEK_SIGNATURE.label()).status()).isEqualTo(CheckStatus.FAIL);
-    assertThat(checked.check(SnpCheck.VCEK_SIGNATURE.label()).reason())
+    assertThat(checked.check(SnpCheck.VCEK_SIGNATURE).status()).isEqualTo(CheckStatus.FAIL);
+    assertThat(checked.check(SnpCheck.VCEK_SIGNATURE).reason())
         .startsWith("SIGNING_KEY says a VLEK signed this report, and there is no VLEK certificate");
-    assertThat(checked.check(SnpCheck.VCEK_CHAIN.label()).reason()).isEqualTo("no VLEK (see vcek_signature)");
+    assertThat(checked.check(SnpCheck.VCEK_CHAIN).reason()).isEqualTo("no VLEK (see vcek_signature)");
     assertThat(checked.fields().get("signing_key")).isEqualTo("vlek");
   }
 }

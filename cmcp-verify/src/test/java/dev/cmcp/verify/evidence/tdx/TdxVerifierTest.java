@@ -8,6 +8,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import dev.cmcp.verify.base.CheckStatus;
+import dev.cmcp.verify.evidence.EvidenceReport;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Instant;
@@ -407,17 +408,20 @@ class TdxVerifierTest {
 
   @Test
   void textAndJsonNameEveryCheckAndTheMeasurements() throws TdxException {
-    TdxReport report = verify(TdxFixtures.quote(), TdxFixtures.certsFolder(dir));
+    EvidenceReport<TdxCheck> report = verify(TdxFixtures.quote(), TdxFixtures.certsFolder(dir)).toEvidenceReport();
 
     String text = report.toText();
     JsonNode json = report.toJson();
 
-    assertThat(text).contains("PASS quote_signature", "SKIP report_data", "mrtd:          " + TdxFixtures.MRTD_HEX, "rtmr3:", "result: passed");
+    assertThat(text).contains("PASS quote_signature", "SKIP report_data", "  mrtd:                " + TdxFixtures.MRTD_HEX,
+        "  rtmr3:", "result: verified");
     assertThat(json.get("exit_code").asInt()).isZero();
+    assertThat(json.get("result").asText()).isEqualTo("verified");
     assertThat(json.get("checks")).hasSize(TdxCheck.values().length);
     assertThat(json.get("checks").get(0).get("name").asText()).isEqualTo("quote_format");
-    assertThat(json.at("/td_report/mrtd").asText()).isEqualTo(TdxFixtures.MRTD_HEX);
-    assertThat(json.at("/td_report/rtmr2").asText()).startsWith("8652f0ca");
-    assertThat(json.at("/td_report/debug").asBoolean()).isFalse();
+    assertThat(json.at("/fields/mrtd").asText()).isEqualTo(TdxFixtures.MRTD_HEX);
+    assertThat(json.at("/fields/rtmr2").asText()).startsWith("8652f0ca");
+    assertThat(json.at("/fields/debug").asText()).isEqualTo("false");
   }
+
 }

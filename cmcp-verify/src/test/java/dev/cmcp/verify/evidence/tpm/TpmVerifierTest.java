@@ -66,20 +66,23 @@ class TpmVerifierTest {
     assertThat(rsassa.quote().orElseThrow().pcrSelection()).isEqualTo("sha1:7+sha256:0,7");
     assertThat(rsassa.check(AK_SIGNATURE).reason()).startsWith("RSASSA-PKCS1-v1_5 SHA-256");
     assertThat(rsapss.check(AK_SIGNATURE).reason()).startsWith("RSASSA-PSS SHA-256");
-    assertThat(ecc.toJson().get("quote").get("pcr_digest").asText()).isEqualTo(quote.pcrDigest());
-    assertThat(ecc.toText()).contains("PASS ak_signature").contains("SKIP ak_trust").endsWith("result: partially_verified\n");
+    assertThat(ecc.toEvidenceReport().toJson().at("/fields/pcr_digest").asText()).isEqualTo(quote.pcrDigest());
+    assertThat(ecc.toEvidenceReport().toText()).contains("PASS ak_signature").contains("SKIP ak_trust").endsWith("result: partially_verified\n");
   }
 
   @Test
   void theSharedReportShapeKeepsEveryCheckAndTheQuotesFields() {
     TpmReport report = verify(TpmFixtures.json(TpmFixtures.ECC));
 
-    dev.cmcp.verify.evidence.EvidenceReport shared = report.toEvidenceReport();
+    dev.cmcp.verify.evidence.EvidenceReport<TpmCheck> shared = report.toEvidenceReport();
 
     assertThat(shared.platform()).isEqualTo("tpm");
-    assertThat(shared.checks()).extracting(c -> c.name() + "=" + c.status().label()).containsExactly(
+    assertThat(shared.checks()).extracting(c -> c.label() + "=" + c.status().label()).containsExactly(
         "attest_format=pass", "ak_attributes=pass", "ak_signature=pass", "qualifying_data=pass", "pcr_digest=pass",
         "measurement=skip", "ak_trust=skip");
+    // One verdict rule: ak_trust skipped leaves the shared shape partially verified too, never verified.
+    assertThat(shared.result()).isEqualTo(report.result()).isEqualTo(dev.cmcp.verify.base.Verdict.PARTIALLY_VERIFIED);
+    assertThat(shared.exitCode()).isEqualTo(3);
     assertThat(shared.fields()).containsEntry("pcr_digest", report.quote().orElseThrow().pcrDigest())
         .containsEntry("extra_data", dev.cmcp.verify.base.Digests.sha256Hex(BINDING))
         .containsEntry("pcr_selection", "sha256:0,1,2,3,4,5,6,7")

@@ -1,15 +1,15 @@
-package dev.cmcp.verify;
+package dev.cmcp.verify.claim;
 
-import static dev.cmcp.verify.CheckName.AUDIT_LOG;
-import static dev.cmcp.verify.CheckName.BINDING;
-import static dev.cmcp.verify.CheckName.BUNDLE_HASH;
-import static dev.cmcp.verify.CheckName.CLAIM_FORMAT;
-import static dev.cmcp.verify.CheckName.EVIDENCE;
-import static dev.cmcp.verify.CheckName.FRESHNESS;
-import static dev.cmcp.verify.CheckName.INCLUSION_PROOFS;
-import static dev.cmcp.verify.CheckName.MEASUREMENT;
-import static dev.cmcp.verify.CheckName.SIGNATURE;
-import static dev.cmcp.verify.CheckName.TLS_KEY_BOUND;
+import static dev.cmcp.verify.claim.CheckName.AUDIT_LOG;
+import static dev.cmcp.verify.claim.CheckName.BINDING;
+import static dev.cmcp.verify.claim.CheckName.BUNDLE_HASH;
+import static dev.cmcp.verify.claim.CheckName.CLAIM_FORMAT;
+import static dev.cmcp.verify.claim.CheckName.EVIDENCE;
+import static dev.cmcp.verify.claim.CheckName.FRESHNESS;
+import static dev.cmcp.verify.claim.CheckName.INCLUSION_PROOFS;
+import static dev.cmcp.verify.claim.CheckName.MEASUREMENT;
+import static dev.cmcp.verify.claim.CheckName.SIGNATURE;
+import static dev.cmcp.verify.claim.CheckName.TLS_KEY_BOUND;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
@@ -19,8 +19,6 @@ import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.cmcp.verify.base.CanonicalJson;
 import dev.cmcp.verify.base.CheckStatus;
 import dev.cmcp.verify.base.Verdict;
-import dev.cmcp.verify.claim.Binding;
-import dev.cmcp.verify.claim.SoftwareEvidence;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
@@ -280,7 +278,7 @@ class ClaimVerifierTest {
 
   /** Makes the claim one of a gateway serving TLS with the key {@code spki}: named in trace.tls and bound by the evidence. */
   private void serveTlsWithKey(String spki) throws Exception {
-    String thumbprint = dev.cmcp.verify.claim.GatewayClaim.fromJson(claim, new ClaimVerifier.Reading()).trace().cnf().thumbprint();
+    String thumbprint = GatewayClaim.fromJson(claim).trace().cnf().thumbprint();
     ((ObjectNode) claim.get("trace")).putObject("tls").put("spki_sha256", spki);
     Binding bound = Binding.of(TestGateway.BUNDLE_HASH, TestGateway.CATALOG_HASH, "enforcing", thumbprint, Optional.of(spki));
     runtime().setAll(SoftwareEvidence.create(bound, TestGateway.MEASUREMENT, TestGateway.BOOT));

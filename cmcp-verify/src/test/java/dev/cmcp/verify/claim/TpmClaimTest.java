@@ -1,12 +1,12 @@
-package dev.cmcp.verify;
+package dev.cmcp.verify.claim;
 
-import static dev.cmcp.verify.CheckName.AUDIT_LOG;
-import static dev.cmcp.verify.CheckName.BINDING;
-import static dev.cmcp.verify.CheckName.EVIDENCE;
-import static dev.cmcp.verify.CheckName.FRESHNESS;
-import static dev.cmcp.verify.CheckName.INCLUSION_PROOFS;
-import static dev.cmcp.verify.CheckName.MEASUREMENT;
-import static dev.cmcp.verify.CheckName.SIGNATURE;
+import static dev.cmcp.verify.claim.CheckName.AUDIT_LOG;
+import static dev.cmcp.verify.claim.CheckName.BINDING;
+import static dev.cmcp.verify.claim.CheckName.EVIDENCE;
+import static dev.cmcp.verify.claim.CheckName.FRESHNESS;
+import static dev.cmcp.verify.claim.CheckName.INCLUSION_PROOFS;
+import static dev.cmcp.verify.claim.CheckName.MEASUREMENT;
+import static dev.cmcp.verify.claim.CheckName.SIGNATURE;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import com.fasterxml.jackson.databind.JsonNode;
@@ -15,11 +15,10 @@ import dev.cmcp.verify.base.Check;
 import dev.cmcp.verify.base.CheckStatus;
 import dev.cmcp.verify.base.Digests;
 import dev.cmcp.verify.base.Verdict;
-import dev.cmcp.verify.claim.Binding;
-import dev.cmcp.verify.claim.GatewayClaim;
 import dev.cmcp.verify.evidence.EvidenceReport;
 import dev.cmcp.verify.evidence.TrustStore;
 import dev.cmcp.verify.evidence.tpm.TestPki;
+import dev.cmcp.verify.evidence.tpm.TpmCheck;
 import dev.cmcp.verify.evidence.tpm.TpmEvidence;
 import dev.cmcp.verify.evidence.tpm.TpmFixtures;
 import dev.cmcp.verify.evidence.tpm.TpmTrust;
@@ -27,6 +26,7 @@ import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
 import java.util.Base64;
 import java.util.List;
+import java.util.Optional;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
@@ -60,11 +60,11 @@ class TpmClaimTest {
   void theRealQuoteVerifiesAsAQuoteButIsNotBoundToThisClaim() {
     VerificationReport report = verify(claim(PCR_DIGEST, TpmFixtures.evidence(TpmFixtures.ECC)), options(EvidencePolicy.ALLOW_SOFTWARE));
 
-    EvidenceReport platform = report.platformEvidence().orElseThrow();
-    for (String check : List.of("attest_format", "ak_attributes", "ak_signature", "pcr_digest")) {
-      assertThat(platform.check(check).status()).as(check + ": " + platform.check(check).reason()).isEqualTo(CheckStatus.PASS);
+    EvidenceReport<?> platform = report.platformEvidence().orElseThrow();
+    for (TpmCheck check : List.of(TpmCheck.ATTEST_FORMAT, TpmCheck.AK_ATTRIBUTES, TpmCheck.AK_SIGNATURE, TpmCheck.PCR_DIGEST)) {
+      assertThat(platform.check(check).status()).as(check.label() + ": " + platform.check(check).reason()).isEqualTo(CheckStatus.PASS);
     }
-    assertThat(platform.check("ak_trust").status()).isEqualTo(CheckStatus.SKIP);
+    assertThat(platform.check(TpmCheck.AK_TRUST).status()).isEqualTo(CheckStatus.SKIP);
     assertThat(report.check(EVIDENCE).status()).isEqualTo(CheckStatus.SKIP);
     assertThat(report.check(BINDING).status()).isEqualTo(CheckStatus.FAIL);
     assertThat(report.check(BINDING).reason()).startsWith("extraData " + Digests.sha256Hex(TpmFixtures.binding())
@@ -126,11 +126,35 @@ class TpmClaimTest {
     assertThat(verified.result()).as(verified.toText()).isEqualTo(Verdict.VERIFIED);
     assertThat(verified.exitCode()).isZero();
     assertThat(verified.check(EVIDENCE).reason()).startsWith("tpm evidence verifies to the vendor's root");
-    assertThat(verified.platformEvidence().orElseThrow().check("ak_trust").reason()).startsWith("AK certified by enrollment CA CN=enrollment CA");
+    assertThat(verified.platformEvidence().orElseThrow().check(TpmCheck.AK_TRUST).reason())
+        .startsWith("AK certified by enrollment CA CN=enrollment CA");
     assertThat(anyMeasurement.result()).isEqualTo(Verdict.PARTIALLY_VERIFIED);
     assertThat(noAnchors.check(EVIDENCE).status()).isEqualTo(CheckStatus.FAIL);
     assertThat(noAnchors.check(EVIDENCE).reason()).contains("--tpm-ak-ca", "--tpm-ek-roots");
     assertThat(noAnchors.result()).isEqualTo(Verdict.UNVERIFIED);
+  }
+
+  /**
+   * An attestation document has no session content to hand out: verified, its report carries no
+   * {@code VerifiedClaim}, and that is no contradiction (it was one: the report refused to exist).
+   */
+  @Test
+  void anEnrolledTpmGatewaysAttestationDocumentIsVerifiedWithoutClaimContent() throws Exception {
+    TestPki.Ca enrollmentCa = TestPki.Ca.root("CN=enrollment CA");
+    TestPki.Ca manufacturer = TestPki.Ca.root("CN=TPM manufacturer");
+    TpmEvidence enrolled = TestPki.enroll(quoteOverBindingOf(gateway.unsignedClaim("s1")), enrollmentCa,
+        manufacturer.ekCertificate());
+    GatewayClaim.Trace trace = GatewayClaim.fromJson(claim(PCR_DIGEST, enrolled)).trace();
+    ObjectNode document = gateway.sign(GatewayAttestation.unsignedJson(trace));
+    TpmTrust.Anchors anchors = new TpmTrust.Anchors(new TrustStore(List.of(enrollmentCa.certificate()), List.of()),
+        new TrustStore(List.of(manufacturer.certificate()), List.of()));
+    VerificationOptions expecting = options(EvidencePolicy.HARDWARE_ONLY).withExpectedBundleHash(TestGateway.BUNDLE_HASH)
+        .withExpectedMeasurement(PCR_DIGEST).withTpmTrust(anchors);
+
+    VerificationReport report = ClaimVerifier.verifyAttestation(TestGateway.bytes(document), expecting, Optional.empty());
+
+    assertThat(report.result()).as(report.toText()).isEqualTo(Verdict.VERIFIED);
+    assertThat(report.verifiedClaim()).isEmpty();
   }
 
   @Test
@@ -230,7 +254,7 @@ class TpmClaimTest {
 
   /** The fixture's quote, re-made over the binding of {@code claim} and signed by a software key posing as an AK. */
   private static TpmEvidence quoteOverBindingOf(ObjectNode claim) throws Exception {
-    GatewayClaim.Trace trace = GatewayClaim.fromJson(claim.deepCopy().put("signature", "AA"), new ClaimVerifier.Reading()).trace();
+    GatewayClaim.Trace trace = GatewayClaim.fromJson(claim.deepCopy().put("signature", "AA")).trace();
     Binding binding = Binding.of(trace);
     TpmEvidence real = TpmFixtures.evidence(TpmFixtures.ECC);
     TpmEvidence overBinding = new TpmEvidence(

@@ -1,9 +1,10 @@
-package dev.cmcp.verify.claim;
+package dev.cmcp.verify.audit;
 
 import com.fasterxml.jackson.databind.node.JsonNodeFactory;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.cmcp.verify.base.Base64Url;
 import dev.cmcp.verify.base.CanonicalJson;
+import dev.cmcp.verify.base.Jwk;
 import java.security.GeneralSecurityException;
 import java.security.Signature;
 
@@ -11,12 +12,14 @@ import java.security.Signature;
  * What a signed audit checkpoint covers, and its check: the claim key's Ed25519 signature over the
  * RFC 8785 JSON of {@code {"statement": "cmcp-audit-checkpoint-v1", "epoch", "length", "root",
  * "tip"}}. The {@code statement} member keeps a checkpoint from ever reading as a claim, or the
- * reverse. {@link ClaimSigner#signCheckpoint} signs these same bytes.
+ * reverse. {@code ClaimSigner.signCheckpoint} signs these same bytes.
  */
 public final class CheckpointSignature {
 
   /** The statement's name, signed with it. */
   public static final String STATEMENT = "cmcp-audit-checkpoint-v1";
+
+  private static final int SIGNATURE_BYTES = 64;
 
   private CheckpointSignature() {}
 
@@ -37,8 +40,8 @@ public final class CheckpointSignature {
       Signature ed25519 = Signature.getInstance("Ed25519");
       ed25519.initVerify(key.publicKey());
       ed25519.update(signedBytes(epoch, length, root, tip));
-      return ed25519.verify(Base64Url.decode(signature, ClaimSignature.SIGNATURE_BYTES, ClaimException.at("signature")));
-    } catch (GeneralSecurityException | ClaimException e) {
+      return ed25519.verify(Base64Url.decode(signature, SIGNATURE_BYTES, IllegalArgumentException::new));
+    } catch (GeneralSecurityException | IllegalArgumentException e) {
       return false;
     }
   }

@@ -1,6 +1,5 @@
-package dev.cmcp.verify;
+package dev.cmcp.verify.claim;
 
-import dev.cmcp.verify.claim.GatewayClaim;
 import java.util.Objects;
 
 /**

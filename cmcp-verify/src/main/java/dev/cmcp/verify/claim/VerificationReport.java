@@ -1,4 +1,4 @@
-package dev.cmcp.verify;
+package dev.cmcp.verify.claim;
 
 import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.JsonNodeFactory;
@@ -26,30 +26,37 @@ import java.util.Optional;
  * @param notEstablished what keeps a claim whose checks all passed from being {@code verified},
  *     one sentence each, naming the check and the missing expectation or root of trust
  * @param acceptedRisks the expectations the auditor said, explicitly, need not be given
- * @param verifiedClaim the claim's content, present exactly when the result is {@code verified}
+ * @param verifiedClaim the claim's content, present only when the result is {@code verified} (and
+ *     never for an attestation document, which covers no session)
  */
 public record VerificationReport(
     List<Check<CheckName>> checks,
-    Verdict result,
-    Optional<EvidenceReport> platformEvidence,
+    Optional<EvidenceReport<?>> platformEvidence,
     List<String> notEstablished,
     List<AcceptedRisk> acceptedRisks,
     Optional<VerifiedClaim> verifiedClaim) {
 
   public VerificationReport {
     checks = List.copyOf(checks);
-    Objects.requireNonNull(result, "result");
     Objects.requireNonNull(platformEvidence, "platformEvidence");
     notEstablished = List.copyOf(notEstablished);
     acceptedRisks = List.copyOf(acceptedRisks);
     Objects.requireNonNull(verifiedClaim, "verifiedClaim");
-    if (verifiedClaim.isPresent() != (result == Verdict.VERIFIED)) {
-      throw new IllegalArgumentException("a claim's content is handed out exactly when it is verified");
+    if (verifiedClaim.isPresent() && Verdict.of(checks, notEstablished) != Verdict.VERIFIED) {
+      throw new IllegalArgumentException("a claim's content is handed out only when it is verified");
     }
   }
 
-  VerificationReport(List<Check<CheckName>> checks, Verdict result) {
-    this(checks, result, Optional.empty(), List.of(), List.of(), Optional.empty());
+  VerificationReport(List<Check<CheckName>> checks) {
+    this(checks, Optional.empty(), List.of(), List.of(), Optional.empty());
+  }
+
+  /**
+   * {@link Verdict#of} the checks and what is not established: the one rule of every report,
+   * computed here, never handed in.
+   */
+  public Verdict result() {
+    return Verdict.of(checks, notEstablished);
   }
 
   public Check<CheckName> check(CheckName name) {
@@ -61,7 +68,7 @@ public record VerificationReport(
 
   /** 0 only when {@code verified}; 3 when {@code partially_verified}; 1 when a check failed. */
   public int exitCode() {
-    return result.exitCode();
+    return result().exitCode();
   }
 
   /**
@@ -71,12 +78,12 @@ public record VerificationReport(
    */
   public ObjectNode toJson() {
     ObjectNode report = JsonNodeFactory.instance.objectNode();
-    report.put("result", result.label());
+    report.put("result", result().label());
     report.put("exit_code", exitCode());
     ArrayNode list = report.putArray("checks");
     for (Check<CheckName> check : checks) {
       list.addObject()
-          .put("name", check.name().label())
+          .put("name", check.label())
           .put("status", check.status().label())
           .put("reason", check.reason());
     }
@@ -84,9 +91,9 @@ public record VerificationReport(
       ObjectNode platform = report.putObject("platform_evidence");
       platform.put("platform", evidence.platform());
       ArrayNode sub = platform.putArray("checks");
-      for (EvidenceReport.Check check : evidence.checks()) {
+      for (Check<?> check : evidence.checks()) {
         sub.addObject()
-            .put("name", check.name())
+            .put("name", check.label())
             .put("status", check.status().label())
             .put("reason", check.reason());
       }
@@ -107,14 +114,14 @@ public record VerificationReport(
   public String toText() {
     StringBuilder text = new StringBuilder();
     for (Check<CheckName> check : checks) {
-      text.append(String.format("%-4s %-16s %s\n", check.status().name(), check.name().label(), check.reason()));
+      text.append(String.format("%-4s %-16s %s\n", check.status().name(), check.label(), check.reason()));
       if (check.name() == CheckName.EVIDENCE) {
         platformEvidence.ifPresent(evidence -> evidence.checks().forEach(sub -> text.append(
-            String.format("       %-4s %-20s %s\n", sub.status().name(), sub.name(), sub.reason()))));
+            String.format("       %-4s %-20s %s\n", sub.status().name(), sub.label(), sub.reason()))));
       }
     }
     notEstablished.forEach(gap -> text.append("NOT ESTABLISHED ").append(gap).append('\n'));
     acceptedRisks.forEach(risk -> text.append("ACCEPTED RISK   ").append(risk.describe()).append('\n'));
-    return text.append("result: ").append(result.label()).append("\n").toString();
+    return text.append("result: ").append(result().label()).append("\n").toString();
   }
 }

@@ -1,15 +1,15 @@
-package dev.cmcp.verify;
+package dev.cmcp.verify.claim;
 
-import static dev.cmcp.verify.CheckName.AUDIT_LOG;
-import static dev.cmcp.verify.CheckName.BINDING;
-import static dev.cmcp.verify.CheckName.BUNDLE_HASH;
-import static dev.cmcp.verify.CheckName.CLAIM_FORMAT;
-import static dev.cmcp.verify.CheckName.EVIDENCE;
-import static dev.cmcp.verify.CheckName.FRESHNESS;
-import static dev.cmcp.verify.CheckName.INCLUSION_PROOFS;
-import static dev.cmcp.verify.CheckName.MEASUREMENT;
-import static dev.cmcp.verify.CheckName.SIGNATURE;
-import static dev.cmcp.verify.CheckName.TLS_KEY_BOUND;
+import static dev.cmcp.verify.claim.CheckName.AUDIT_LOG;
+import static dev.cmcp.verify.claim.CheckName.BINDING;
+import static dev.cmcp.verify.claim.CheckName.BUNDLE_HASH;
+import static dev.cmcp.verify.claim.CheckName.CLAIM_FORMAT;
+import static dev.cmcp.verify.claim.CheckName.EVIDENCE;
+import static dev.cmcp.verify.claim.CheckName.FRESHNESS;
+import static dev.cmcp.verify.claim.CheckName.INCLUSION_PROOFS;
+import static dev.cmcp.verify.claim.CheckName.MEASUREMENT;
+import static dev.cmcp.verify.claim.CheckName.SIGNATURE;
+import static dev.cmcp.verify.claim.CheckName.TLS_KEY_BOUND;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.node.JsonNodeFactory;
@@ -19,28 +19,16 @@ import dev.cmcp.verify.audit.AuditRecord;
 import dev.cmcp.verify.audit.ChainHead;
 import dev.cmcp.verify.audit.MerkleTree;
 import dev.cmcp.verify.base.Check;
+import dev.cmcp.verify.base.CheckKind;
 import dev.cmcp.verify.base.CheckStatus;
 import dev.cmcp.verify.base.StrictJson;
 import dev.cmcp.verify.base.Verdict;
-import dev.cmcp.verify.claim.Binding;
-import dev.cmcp.verify.claim.ClaimException;
-import dev.cmcp.verify.claim.ClaimSignature;
-import dev.cmcp.verify.claim.GatewayAttestation;
-import dev.cmcp.verify.claim.GatewayClaim;
 import dev.cmcp.verify.claim.GatewayClaim.Call;
 import dev.cmcp.verify.claim.GatewayClaim.OutcomeEntry;
-import dev.cmcp.verify.claim.OpaqueEvidence;
-import dev.cmcp.verify.claim.PlatformEvidence;
-import dev.cmcp.verify.claim.SnpEvidence;
-import dev.cmcp.verify.claim.SoftwareEvidence;
-import dev.cmcp.verify.claim.TdxEvidence;
-import dev.cmcp.verify.claim.TpmQuoteEvidence;
 import dev.cmcp.verify.evidence.EvidenceReport;
 import dev.cmcp.verify.evidence.snp.SnpCheck;
 import dev.cmcp.verify.evidence.snp.SnpVerifier;
 import dev.cmcp.verify.evidence.tdx.TdxCheck;
-import dev.cmcp.verify.evidence.tdx.TdxCollateral;
-import dev.cmcp.verify.evidence.tdx.TdxException;
 import dev.cmcp.verify.evidence.tdx.TdxVerifier;
 import dev.cmcp.verify.evidence.tpm.TpmCheck;
 import dev.cmcp.verify.evidence.tpm.TpmVerifier;
@@ -70,18 +58,8 @@ public final class ClaimVerifier {
    * the agent's: one issued up to this far in the agent's future is still fresh.
    */
   static final java.time.Duration ATTESTATION_CLOCK_SKEW = java.time.Duration.ofSeconds(60);
-  private static final Reading READING = new Reading();
 
   private ClaimVerifier() {}
-
-  /**
-   * The permission to read a claim's fields without verifying it, which {@link GatewayClaim}
-   * asks for: only this package makes one, so the library hands a claim's content to callers
-   * only as a {@link VerifiedClaim}, never from a raw parse.
-   */
-  public static final class Reading {
-    Reading() {}
-  }
 
   /**
    * A hardware platform's verifier run on the claim's evidence, with the claim's binding as the
@@ -93,44 +71,67 @@ public final class ClaimVerifier {
    * @param measurementField the field of {@code report} holding the platform's measurement
    * @param measurementName that field as the platform's documentation names it
    * @param bindingHeld how the evidence holds the binding, when {@code reportDataCheck} passes
+   * @param <C> the platform's check names
    */
-  private record Hardware(
-      EvidenceReport report,
-      String reportDataCheck,
-      String measurementCheck,
+  private record Hardware<C extends Enum<C> & CheckKind>(
+      EvidenceReport<C> report,
+      C reportDataCheck,
+      C measurementCheck,
       String measurementField,
       String measurementName,
       String bindingHeld) {
 
-    static Optional<Hardware> run(PlatformEvidence evidence, Binding binding, VerificationOptions options) {
+    static Optional<Hardware<?>> run(PlatformEvidence evidence, Binding binding, VerificationOptions options) {
       return switch (evidence) {
-        case SnpEvidence snp -> Optional.of(new Hardware(
+        case SnpEvidence snp -> Optional.of(new Hardware<>(
             SnpVerifier.verify(snp.reportAndCertificates(), options.trustStore(), Optional.of(binding.bytes()),
                 options.now(), options.snpPolicy()),
-            SnpCheck.REPORT_DATA.label(), SnpCheck.MEASUREMENT.label(), "measurement", "MEASUREMENT",
-            "REPORT_DATA is the binding"));
-        case TdxEvidence tdx -> Optional.of(new Hardware(tdx(tdx, binding, options),
-            TdxCheck.REPORT_DATA.label(), TdxCheck.MEASUREMENT.label(), "mrtd", "MRTD", "REPORTDATA is the binding"));
+            SnpCheck.REPORT_DATA, SnpCheck.MEASUREMENT, "measurement", "MEASUREMENT", "REPORT_DATA is the binding"));
+        case TdxEvidence tdx -> Optional.of(new Hardware<>(
+            TdxVerifier.verify(tdx.quote(), options.trustStore(), Optional.of(binding.bytes()), options.now(),
+                options.tdxPolicy()).toEvidenceReport(),
+            TdxCheck.REPORT_DATA, TdxCheck.MEASUREMENT, "mrtd", "MRTD", "REPORTDATA is the binding"));
         // The quote's PCR digest is compared by the claim's measurement check, so none is passed here.
-        case TpmQuoteEvidence tpm -> Optional.of(new Hardware(
+        case TpmQuoteEvidence tpm -> Optional.of(new Hardware<>(
             TpmVerifier.verify(tpm.quote().toJson(), Optional.of(binding.bytes()), Optional.empty(),
                 options.tpmTrust(), options.now())
                 .toEvidenceReport(),
-            TpmCheck.QUALIFYING_DATA.label(), TpmCheck.MEASUREMENT.label(), "pcr_digest", "PCR digest",
+            TpmCheck.QUALIFYING_DATA, TpmCheck.MEASUREMENT, "pcr_digest", "PCR digest",
             "qualifying data (extraData) is SHA-256 of the binding"));
         case null, default -> Optional.empty();
       };
     }
 
-    private static EvidenceReport tdx(TdxEvidence tdx, Binding binding, VerificationOptions options) {
-      TdxCollateral collateral;
-      try {
-        collateral = TdxCollateral.from(options.trustStore());
-      } catch (TdxException e) {
-        return new EvidenceReport("tdx", List.of(new EvidenceReport.Check("collateral", CheckStatus.FAIL, e.getMessage())), Map.of());
-      }
-      return TdxVerifier.verify(tdx.quote(), collateral, Optional.of(binding.bytes()), options.now(), options.tdxPolicy())
-          .toEvidenceReport();
+    /** The platform verifier's checks of the evidence itself: all but its user-data check, which is {@code binding}. */
+    List<Check<C>> genuineness() {
+      return report.checks().stream().filter(c -> c.name() != reportDataCheck).toList();
+    }
+
+    List<Check<C>> failedGenuineness() {
+      return genuineness().stream().filter(c -> c.status() == CheckStatus.FAIL).toList();
+    }
+
+    Optional<Check<C>> reportData() {
+      return report.checks().stream().filter(c -> c.name() == reportDataCheck).findFirst();
+    }
+
+    /** The genuineness checks skipped, the platform's own measurement check aside: the claim's measurement check compares it. */
+    List<Check<C>> skippedGenuineness() {
+      return genuineness().stream()
+          .filter(c -> c.status() == CheckStatus.SKIP && c.name() != measurementCheck)
+          .toList();
+    }
+
+    long passedGenuineness() {
+      return genuineness().stream().filter(c -> c.status() == CheckStatus.PASS).count();
+    }
+
+    /** The reason of the TPM's {@code ak_trust} check, present when it did not pass. */
+    Optional<String> akTrustShortfall() {
+      return report.checks().stream()
+          .filter(c -> c.name() == TpmCheck.AK_TRUST && c.status() != CheckStatus.PASS)
+          .map(Check::reason)
+          .findFirst();
     }
   }
 
@@ -139,7 +140,7 @@ public final class ClaimVerifier {
     GatewayClaim claim;
     try {
       json = new StrictJson().parse(claimBytes);
-      claim = GatewayClaim.fromJson(json, READING);
+      claim = GatewayClaim.fromJson(json);
     } catch (StrictJson.MalformedJsonException e) {
       return unreadable("the claim is not well-formed JSON: " + e.getMessage());
     } catch (ClaimException e) {
@@ -163,7 +164,7 @@ public final class ClaimVerifier {
     GatewayAttestation document;
     try {
       json = new StrictJson().parse(documentBytes);
-      document = GatewayAttestation.fromJson(json, READING);
+      document = GatewayAttestation.fromJson(json);
     } catch (StrictJson.MalformedJsonException e) {
       return unreadable("the attestation document is not well-formed JSON: " + e.getMessage());
     } catch (ClaimException e) {
@@ -190,7 +191,7 @@ public final class ClaimVerifier {
       checks.add(Check.fail(EVIDENCE, e.getMessage()));
     }
     Binding binding = Binding.of(claim.trace());
-    Optional<Hardware> hardware = Hardware.run(evidence, binding, options);
+    Optional<Hardware<?>> hardware = Hardware.run(evidence, binding, options);
     boolean rootless = onlyLacksARoot(evidence, hardware);
     if (evidence != null) {
       checks.add(evidence(evidence, hardware, rootless, options.evidencePolicy()));
@@ -210,10 +211,11 @@ public final class ClaimVerifier {
           .map(file -> auditLog(file, claim)).orElse(Check.skip(AUDIT_LOG, "no audit log given (--audit-log or --audit-dir)"))));
     }
     List<String> notEstablished = notEstablished(evidence, hardware, rootless, options);
-    Verdict result = result(checks, notEstablished);
     List<AcceptedRisk> risks = options.acceptedRisks().stream().sorted().toList();
-    return new VerificationReport(checks, result, hardware.map(Hardware::report), notEstablished, risks,
-        result == Verdict.VERIFIED && !attestationOnly ? Optional.of(new VerifiedClaim(claim)) : Optional.empty());
+    // An attestation document covers no session: verified, it has no content to hand out.
+    boolean handOut = Verdict.of(checks, notEstablished) == Verdict.VERIFIED && !attestationOnly;
+    return new VerificationReport(checks, hardware.map(Hardware::report), notEstablished, risks,
+        handOut ? Optional.of(new VerifiedClaim(claim)) : Optional.empty());
   }
 
   /**
@@ -222,7 +224,7 @@ public final class ClaimVerifier {
    * anyone can make a key), and each expectation neither given nor explicitly waived.
    */
   private static List<String> notEstablished(
-      PlatformEvidence evidence, Optional<Hardware> hardware, boolean rootless, VerificationOptions options) {
+      PlatformEvidence evidence, Optional<Hardware<?>> hardware, boolean rootless, VerificationOptions options) {
     List<String> gaps = new ArrayList<>();
     if (rootless) {
       gaps.add("evidence: no offline root of trust vouches for the runtime, so the claim's signature shows only that"
@@ -246,26 +248,14 @@ public final class ClaimVerifier {
    * vouches for it: software and opaque evidence, and a TPM quote that holds up in every way
    * except that its AK is not certified (a key made in software passes every other check).
    */
-  private static boolean onlyLacksARoot(PlatformEvidence evidence, Optional<Hardware> hardware) {
+  private static boolean onlyLacksARoot(PlatformEvidence evidence, Optional<Hardware<?>> hardware) {
     return switch (evidence) {
       case SoftwareEvidence software -> true;
       case OpaqueEvidence opaque -> true;
-      case TpmQuoteEvidence tpm -> failedGenuineness(hardware.orElseThrow()).isEmpty()
-          && hardware.get().report().check(TpmCheck.AK_TRUST.label()).status() != CheckStatus.PASS;
+      case TpmQuoteEvidence tpm -> hardware.orElseThrow().failedGenuineness().isEmpty()
+          && hardware.get().akTrustShortfall().isPresent();
       case null, default -> false;
     };
-  }
-
-  /**
-   * A failed check is {@code unverified}, evidence without an offline root refused for lack of
-   * {@code --allow-software} included. With none failed, anything not established leaves the
-   * claim {@code partially_verified}: everything it says may be true, but not all of it is shown.
-   */
-  private static Verdict result(List<Check<CheckName>> checks, List<String> notEstablished) {
-    if (checks.stream().anyMatch(c -> c.status() == CheckStatus.FAIL)) {
-      return Verdict.UNVERIFIED;
-    }
-    return notEstablished.isEmpty() ? Verdict.VERIFIED : Verdict.PARTIALLY_VERIFIED;
   }
 
   private static VerificationReport unreadable(String reason) {
@@ -273,7 +263,7 @@ public final class ClaimVerifier {
     for (CheckName name : CheckName.values()) {
       checks.add(name == CLAIM_FORMAT ? Check.fail(name, reason) : Check.skip(name, "the claim could not be read"));
     }
-    return new VerificationReport(checks, Verdict.UNVERIFIED);
+    return new VerificationReport(checks);
   }
 
   private static Check<CheckName> signature(JsonNode json, GatewayClaim claim) {
@@ -285,7 +275,7 @@ public final class ClaimVerifier {
     }
   }
 
-  private static Check<CheckName> evidence(PlatformEvidence evidence, Optional<Hardware> hardware, boolean rootless, EvidencePolicy policy) {
+  private static Check<CheckName> evidence(PlatformEvidence evidence, Optional<Hardware<?>> hardware, boolean rootless, EvidencePolicy policy) {
     boolean lenient = policy == EvidencePolicy.ALLOW_SOFTWARE;
     return switch (evidence) {
       case SoftwareEvidence software -> lenient
@@ -304,20 +294,16 @@ public final class ClaimVerifier {
    * Passes when none of the platform verifier's checks fails, its user-data check aside: that
    * one is reported as {@code binding}.
    */
-  private static Check<CheckName> hardwareEvidence(Hardware hardware) {
-    EvidenceReport report = hardware.report();
-    List<EvidenceReport.Check> failed = failedGenuineness(hardware);
+  private static Check<CheckName> hardwareEvidence(Hardware<?> hardware) {
+    String platform = hardware.report().platform();
+    List<? extends Check<?>> failed = hardware.failedGenuineness();
     if (!failed.isEmpty()) {
       String why = failed.size() == 1 ? ": " + failed.get(0).reason() : " (see each check's reason)";
-      return Check.fail(EVIDENCE, report.platform() + " evidence fails " + names(failed) + why);
+      return Check.fail(EVIDENCE, platform + " evidence fails " + names(failed) + why);
     }
-    List<EvidenceReport.Check> genuineness = genuineness(hardware);
-    // The platform's own measurement check is skipped: the claim's measurement check compares it.
-    List<EvidenceReport.Check> skipped = genuineness.stream()
-        .filter(c -> c.status() == CheckStatus.SKIP && !c.name().equals(hardware.measurementCheck()))
-        .toList();
-    return Check.pass(EVIDENCE, report.platform() + " evidence verifies to the vendor's root: "
-        + genuineness.stream().filter(c -> c.status() == CheckStatus.PASS).count() + " checks pass"
+    List<? extends Check<?>> skipped = hardware.skippedGenuineness();
+    return Check.pass(EVIDENCE, platform + " evidence verifies to the vendor's root: "
+        + hardware.passedGenuineness() + " checks pass"
         + (skipped.isEmpty() ? "" : ", not checked: " + names(skipped)));
   }
 
@@ -326,31 +312,19 @@ public final class ClaimVerifier {
    * evidence, refused unless the auditor accepts evidence without an offline root, and then
    * skipped, the claim being at best partially verified.
    */
-  private static Check<CheckName> uncertifiedTpm(Hardware hardware, boolean lenient) {
-    long passed = genuineness(hardware).stream().filter(c -> c.status() == CheckStatus.PASS).count();
-    String why = "tpm evidence: " + hardware.report().check(TpmCheck.AK_TRUST.label()).reason()
-        + "; the quote's other " + passed + " checks pass";
+  private static Check<CheckName> uncertifiedTpm(Hardware<?> hardware, boolean lenient) {
+    String why = "tpm evidence: " + hardware.akTrustShortfall().orElseThrow()
+        + "; the quote's other " + hardware.passedGenuineness() + " checks pass";
     return lenient
         ? Check.skip(EVIDENCE, why + " (accepted by --allow-software; at best partially_verified)")
         : Check.fail(EVIDENCE, why + " (accepted only with --allow-software, as partially_verified)");
   }
 
-  /** The platform verifier's checks of the evidence itself: all but its user-data check, which is {@code binding}. */
-  private static List<EvidenceReport.Check> genuineness(Hardware hardware) {
-    return hardware.report().checks().stream()
-        .filter(c -> !c.name().equals(hardware.reportDataCheck()))
-        .toList();
+  private static String names(List<? extends Check<?>> checks) {
+    return checks.stream().map(Check::label).collect(Collectors.joining(", "));
   }
 
-  private static List<EvidenceReport.Check> failedGenuineness(Hardware hardware) {
-    return genuineness(hardware).stream().filter(c -> c.status() == CheckStatus.FAIL).toList();
-  }
-
-  private static String names(List<EvidenceReport.Check> checks) {
-    return checks.stream().map(EvidenceReport.Check::name).collect(Collectors.joining(", "));
-  }
-
-  private static Check<CheckName> binding(PlatformEvidence evidence, Optional<Hardware> hardware, Binding expected) {
+  private static Check<CheckName> binding(PlatformEvidence evidence, Optional<Hardware<?>> hardware, Binding expected) {
     return switch (evidence) {
       case null -> Check.skip(BINDING, "the evidence could not be read");
       case SoftwareEvidence software -> software.isBoundTo(expected)
@@ -366,19 +340,17 @@ public final class ClaimVerifier {
   }
 
   /** The platform verifier's user-data check, compared with the claim's binding. */
-  private static Check<CheckName> hardwareBinding(Hardware hardware) {
-    EvidenceReport report = hardware.report();
-    Optional<EvidenceReport.Check> reportData = report.checks().stream()
-        .filter(c -> c.name().equals(hardware.reportDataCheck()))
-        .findFirst();
+  private static Check<CheckName> hardwareBinding(Hardware<?> hardware) {
+    String platform = hardware.report().platform();
+    Optional<? extends Check<?>> reportData = hardware.reportData();
     if (reportData.isEmpty() || reportData.get().status() == CheckStatus.SKIP) {
-      return Check.skip(BINDING, "the " + report.platform() + " evidence could not be read, so neither could its report data (see evidence)");
+      return Check.skip(BINDING, "the " + platform + " evidence could not be read, so neither could its report data (see evidence)");
     }
     if (reportData.get().status() == CheckStatus.FAIL) {
       return Check.fail(BINDING, reportData.get().reason() + " (the binding of the claim's policy and key): the evidence was not"
           + " produced for this claim's policy, mode or key");
     }
-    return Check.pass(BINDING, "the " + report.platform() + " evidence's " + hardware.bindingHeld()
+    return Check.pass(BINDING, "the " + platform + " evidence's " + hardware.bindingHeld()
         + ": SHA-512 of the claim's policy hashes, enforcement mode and key thumbprint");
   }
 
@@ -430,7 +402,7 @@ public final class ClaimVerifier {
   }
 
   private static Check<CheckName> measurement(
-      GatewayClaim claim, VerificationOptions options, PlatformEvidence evidence, Optional<Hardware> hardware) {
+      GatewayClaim claim, VerificationOptions options, PlatformEvidence evidence, Optional<Hardware<?>> hardware) {
     if (hardware.isPresent()) {
       return hardwareMeasurement(claim.trace().runtime().measurement(), options.expectedMeasurement(), hardware.get());
     }
@@ -453,7 +425,7 @@ public final class ClaimVerifier {
    * The measurement a claim states must be the one its evidence carries, so that a claim cannot
    * name one runtime while its evidence proves another; and the expected one, when given.
    */
-  private static Check<CheckName> hardwareMeasurement(String claimed, Optional<String> expected, Hardware hardware) {
+  private static Check<CheckName> hardwareMeasurement(String claimed, Optional<String> expected, Hardware<?> hardware) {
     String name = hardware.measurementName();
     String carried = hardware.report().fields().get(hardware.measurementField());
     if (carried == null) {
@@ -605,7 +577,8 @@ public final class ClaimVerifier {
     if (!log.entryHashHex(outcomeIndex).equals(outcome.entrySha256())) {
       return "line " + (outcomeIndex + 1) + ": its hash is not " + name + ".outcome_entry_sha256";
     }
-    if (!(log.record(outcomeIndex) instanceof AuditRecord.Outcome result) || result.decisionIndex() != call.index()) {
+    if (!(log.record(outcomeIndex) instanceof AuditRecord.Outcome result) || result.decisionIndex() != call.index()
+        || result.decisionEpoch().isPresent()) {
       return "line " + (outcomeIndex + 1) + ": the outcome entry is not the outcome of entry " + call.index() + " (" + name + ")";
     }
     Map<String, List<Object>> outcomeFields = new LinkedHashMap<>();

@@ -1,4 +1,4 @@
-package dev.cmcp.verify;
+package dev.cmcp.verify.claim;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
@@ -8,10 +8,6 @@ import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.cmcp.verify.audit.AuditEntry;
 import dev.cmcp.verify.audit.MerkleTree;
 import dev.cmcp.verify.base.Digests;
-import dev.cmcp.verify.claim.Binding;
-import dev.cmcp.verify.claim.ClaimSigner;
-import dev.cmcp.verify.claim.GatewayClaim;
-import dev.cmcp.verify.claim.SoftwareEvidence;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.nio.charset.StandardCharsets;

@@ -1,13 +1,10 @@
-package dev.cmcp.verify.claim;
+package dev.cmcp.verify.base;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.node.JsonNodeFactory;
 import com.fasterxml.jackson.databind.node.ObjectNode;
-import dev.cmcp.verify.base.Base64Url;
-import dev.cmcp.verify.base.CanonicalJson;
-import dev.cmcp.verify.base.Digests;
-import dev.cmcp.verify.base.JsonFields;
 import java.security.GeneralSecurityException;
+import java.security.InvalidKeyException;
 import java.security.KeyFactory;
 import java.security.PublicKey;
 import java.security.interfaces.EdECPublicKey;
@@ -15,6 +12,7 @@ import java.security.spec.X509EncodedKeySpec;
 import java.util.Arrays;
 import java.util.HexFormat;
 import java.util.Set;
+import java.util.function.Function;
 
 /**
  * An Ed25519 public key as a JSON Web Key (RFC 8037): {@code {"kty":"OKP","crv":"Ed25519","x":...}}
@@ -31,11 +29,7 @@ public record Jwk(String x) {
   private static final byte[] SPKI_PREFIX = HexFormat.of().parseHex("302a300506032b6570032100");
 
   public Jwk {
-    try {
-      Base64Url.decode(x, KEY_BYTES, ClaimException.at("x"));
-    } catch (ClaimException e) {
-      throw new IllegalArgumentException("Ed25519 JWK " + e.getMessage());
-    }
+    Base64Url.decode(x, KEY_BYTES, reason -> new IllegalArgumentException("Ed25519 JWK x: " + reason));
   }
 
   /** The JWK of a JDK Ed25519 public key. */
@@ -51,12 +45,17 @@ public record Jwk(String x) {
     return new Jwk(Base64Url.encode(Arrays.copyOfRange(spki, SPKI_PREFIX.length, spki.length)));
   }
 
-  static Jwk fromJson(JsonNode node, String path) throws ClaimException {
-    JsonFields<ClaimException> jwk = JsonFields.exactly(node, path, FIELDS, ClaimException::new);
+  /**
+   * Reads the JWK at {@code path}: exactly {@code kty} OKP, {@code crv} Ed25519 and a 32-byte
+   * {@code x}; {@code failure} makes the reader's exception from a message naming the field.
+   */
+  public static <E extends Exception> Jwk fromJson(JsonNode node, String path, Function<String, E> failure) throws E {
+    JsonFields<E> jwk = JsonFields.exactly(node, path, FIELDS, failure);
     jwk.oneOf("kty", Set.of("OKP"));
     jwk.oneOf("crv", Set.of("Ed25519"));
     String x = jwk.text("x");
-    Base64Url.decode(x, KEY_BYTES, ClaimException.at(jwk.path("x")));
+    String at = jwk.path("x");
+    Base64Url.decode(x, KEY_BYTES, reason -> failure.apply(at + ": " + reason));
     return new Jwk(x);
   }
 
@@ -76,14 +75,14 @@ public record Jwk(String x) {
   }
 
   /** The key as a JDK public key, for {@code Signature.getInstance("Ed25519")}. */
-  public PublicKey publicKey() throws ClaimException {
-    byte[] raw = Base64Url.decode(x, KEY_BYTES, ClaimException.at("x"));
+  public PublicKey publicKey() throws InvalidKeyException {
+    byte[] raw = Base64Url.decode(x, KEY_BYTES, reason -> new InvalidKeyException("cnf.jwk: x: " + reason));
     byte[] spki = Arrays.copyOf(SPKI_PREFIX, SPKI_PREFIX.length + KEY_BYTES);
     System.arraycopy(raw, 0, spki, SPKI_PREFIX.length, KEY_BYTES);
     try {
       return KeyFactory.getInstance("Ed25519").generatePublic(new X509EncodedKeySpec(spki));
     } catch (GeneralSecurityException e) {
-      throw new ClaimException("cnf.jwk: not a valid Ed25519 public key (" + e.getMessage() + ")");
+      throw new InvalidKeyException("cnf.jwk: not a valid Ed25519 public key (" + e.getMessage() + ")", e);
     }
   }
 }

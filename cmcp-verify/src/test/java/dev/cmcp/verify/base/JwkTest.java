@@ -1,10 +1,9 @@
-package dev.cmcp.verify.claim;
+package dev.cmcp.verify.base;
 
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import com.fasterxml.jackson.databind.ObjectMapper;
-import dev.cmcp.verify.base.Base64Url;
 import java.security.KeyFactory;
 import java.security.KeyPair;
 import java.security.KeyPairGenerator;
@@ -88,7 +87,7 @@ class JwkTest {
   void aJwkOfAnotherKeyTypeIsNamedInTheError() throws Exception {
     var json = new ObjectMapper().readTree("{\"kty\":\"EC\",\"crv\":\"Ed25519\",\"x\":\"11qYAYKxCrfVS_7TyWQHOg7hcvPapiMlrwIaaPcHURo\"}");
 
-    assertThatThrownBy(() -> Jwk.fromJson(json, "trace.cnf.jwk")).isInstanceOf(ClaimException.class)
+    assertThatThrownBy(() -> Jwk.fromJson(json, "trace.cnf.jwk", IllegalArgumentException::new)).isInstanceOf(IllegalArgumentException.class)
         .hasMessageContaining("trace.cnf.jwk.kty: expected one of [OKP]");
   }
 }

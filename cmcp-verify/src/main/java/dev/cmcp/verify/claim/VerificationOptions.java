@@ -1,4 +1,4 @@
-package dev.cmcp.verify;
+package dev.cmcp.verify.claim;
 
 import dev.cmcp.verify.base.Digests;
 import dev.cmcp.verify.evidence.TrustStore;

@@ -1,35 +1,42 @@
-package dev.cmcp.verify;
+package dev.cmcp.verify.claim;
 
-import java.util.Locale;
+import dev.cmcp.verify.base.CheckKind;
+import dev.cmcp.verify.base.Requirement;
 
 /** The checks a claim verification reports, in the order it reports them. */
-public enum CheckName {
+public enum CheckName implements CheckKind {
   /** Ed25519 signature over the claim verifies with {@code trace.cnf.jwk}. */
-  SIGNATURE,
+  SIGNATURE(Requirement.REQUIRED),
   /** The claim has every field of the format with its type, and nothing else. */
-  CLAIM_FORMAT,
+  CLAIM_FORMAT(Requirement.REQUIRED),
   /** The platform evidence is genuine (hardware root of trust). */
-  EVIDENCE,
+  EVIDENCE(Requirement.REQUIRED),
   /** The evidence's user data is the binding of the claim's policy hashes and key. */
-  BINDING,
+  BINDING(Requirement.REQUIRED),
   /**
    * The key that terminates the gateway's TLS is the one the evidence binds
    * ({@code trace.tls.spki_sha256}), and, when a TLS connection presented a key, that key.
    */
-  TLS_KEY_BOUND,
+  TLS_KEY_BOUND(Requirement.WHEN_AVAILABLE),
   /** The policy bundle is the one the auditor expects. */
-  BUNDLE_HASH,
+  BUNDLE_HASH(Requirement.EXPECTATION),
   /** The runtime measurement is the one the auditor expects. */
-  MEASUREMENT,
+  MEASUREMENT(Requirement.EXPECTATION),
   /** {@code iat <= now <= exp}. */
-  FRESHNESS,
+  FRESHNESS(Requirement.REQUIRED),
   /** Every claimed entry is proven to be in {@code audit_chain.root}. */
-  INCLUSION_PROOFS,
+  INCLUSION_PROOFS(Requirement.WHEN_AVAILABLE),
   /** The audit log file replays and agrees with the claim. */
-  AUDIT_LOG;
+  AUDIT_LOG(Requirement.WHEN_AVAILABLE);
 
-  /** {@code claim_format}, as reports print it. */
-  public String label() {
-    return name().toLowerCase(Locale.ROOT);
+  private final Requirement requirement;
+
+  CheckName(Requirement requirement) {
+    this.requirement = requirement;
+  }
+
+  @Override
+  public Requirement requirement() {
+    return requirement;
   }
 }

@@ -1,12 +1,12 @@
-package dev.cmcp.verify;
+package dev.cmcp.verify.claim;
 
-import static dev.cmcp.verify.CheckName.AUDIT_LOG;
-import static dev.cmcp.verify.CheckName.BINDING;
-import static dev.cmcp.verify.CheckName.EVIDENCE;
-import static dev.cmcp.verify.CheckName.FRESHNESS;
-import static dev.cmcp.verify.CheckName.INCLUSION_PROOFS;
-import static dev.cmcp.verify.CheckName.MEASUREMENT;
-import static dev.cmcp.verify.CheckName.SIGNATURE;
+import static dev.cmcp.verify.claim.CheckName.AUDIT_LOG;
+import static dev.cmcp.verify.claim.CheckName.BINDING;
+import static dev.cmcp.verify.claim.CheckName.EVIDENCE;
+import static dev.cmcp.verify.claim.CheckName.FRESHNESS;
+import static dev.cmcp.verify.claim.CheckName.INCLUSION_PROOFS;
+import static dev.cmcp.verify.claim.CheckName.MEASUREMENT;
+import static dev.cmcp.verify.claim.CheckName.SIGNATURE;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import com.fasterxml.jackson.databind.JsonNode;
@@ -18,7 +18,9 @@ import dev.cmcp.verify.base.CheckStatus;
 import dev.cmcp.verify.base.Verdict;
 import dev.cmcp.verify.evidence.EvidenceReport;
 import dev.cmcp.verify.evidence.TrustStore;
+import dev.cmcp.verify.evidence.snp.SnpCheck;
 import dev.cmcp.verify.evidence.snp.SnpPolicy;
+import dev.cmcp.verify.evidence.tdx.TdxCheck;
 import java.io.IOException;
 import java.io.InputStream;
 import java.nio.file.Files;
@@ -93,9 +95,9 @@ class HardwareClaimTest {
 
     VerificationReport report = verify(snpClaim(SNP_MEASUREMENT), snpOptions());
 
-    EvidenceReport platform = report.platformEvidence().orElseThrow();
-    for (String check : List.of("report_format", "vcek_signature", "vcek_chain", "vcek_tcb", "vcek_chip_id")) {
-      assertThat(platform.check(check).status()).as(check + ": " + platform.check(check).reason()).isEqualTo(CheckStatus.PASS);
+    EvidenceReport<?> platform = report.platformEvidence().orElseThrow();
+    for (SnpCheck check : List.of(SnpCheck.REPORT_FORMAT, SnpCheck.VCEK_SIGNATURE, SnpCheck.VCEK_CHAIN, SnpCheck.VCEK_TCB, SnpCheck.VCEK_CHIP_ID)) {
+      assertThat(platform.check(check).status()).as(check.label() + ": " + platform.check(check).reason()).isEqualTo(CheckStatus.PASS);
     }
     // The fixture guest allows debugging: rejected by the default policy, and named.
     assertThat(report.check(EVIDENCE).status()).isEqualTo(CheckStatus.FAIL);
@@ -156,7 +158,7 @@ class HardwareClaimTest {
 
     assertThat(report.check(EVIDENCE).status()).isEqualTo(CheckStatus.FAIL);
     assertThat(report.check(EVIDENCE).reason()).startsWith("sev-snp evidence fails vcek_signature, policy_debug");
-    assertThat(report.platformEvidence().orElseThrow().check("vcek_signature").reason()).contains("no VCEK certificate");
+    assertThat(report.platformEvidence().orElseThrow().check(SnpCheck.VCEK_SIGNATURE).reason()).contains("no VCEK certificate");
   }
 
   @Test
@@ -170,7 +172,7 @@ class HardwareClaimTest {
 
     assertThat(verified.check(SIGNATURE).status()).isEqualTo(CheckStatus.PASS);
     assertThat(verified.check(EVIDENCE).reason()).contains("vcek_signature");
-    assertThat(verified.platformEvidence().orElseThrow().check("vcek_signature").status()).isEqualTo(CheckStatus.FAIL);
+    assertThat(verified.platformEvidence().orElseThrow().check(SnpCheck.VCEK_SIGNATURE).status()).isEqualTo(CheckStatus.FAIL);
   }
 
   @Test
@@ -230,9 +232,10 @@ class HardwareClaimTest {
 
     VerificationReport report = verify(tdxClaim(MRTD), tdxOptions());
 
-    EvidenceReport platform = report.platformEvidence().orElseThrow();
-    for (String check : List.of("quote_format", "quote_signature", "qe_report_signature", "qe_report_binds_key", "pck_chain", "td_debug")) {
-      assertThat(platform.check(check).status()).as(check + ": " + platform.check(check).reason()).isEqualTo(CheckStatus.PASS);
+    EvidenceReport<?> platform = report.platformEvidence().orElseThrow();
+    for (TdxCheck check : List.of(TdxCheck.QUOTE_FORMAT, TdxCheck.QUOTE_SIGNATURE, TdxCheck.QE_REPORT_SIGNATURE,
+        TdxCheck.QE_REPORT_BINDS_KEY, TdxCheck.PCK_CHAIN, TdxCheck.TD_DEBUG)) {
+      assertThat(platform.check(check).status()).as(check.label() + ": " + platform.check(check).reason()).isEqualTo(CheckStatus.PASS);
     }
     assertThat(report.check(EVIDENCE).status()).as(report.toText()).isEqualTo(CheckStatus.PASS);
     assertThat(report.check(EVIDENCE).reason()).endsWith("6 checks pass, not checked: pck_revocation, tcb_info, tcb_level, qe_identity");
@@ -264,9 +267,9 @@ class HardwareClaimTest {
 
     VerificationReport report = verify(tdxClaim(MRTD), tdxOptions());
 
-    EvidenceReport platform = report.platformEvidence().orElseThrow();
-    assertThat(platform.check("pck_revocation").status()).isEqualTo(CheckStatus.PASS);
-    assertThat(platform.check("qe_identity").status()).isEqualTo(CheckStatus.PASS);
+    EvidenceReport<?> platform = report.platformEvidence().orElseThrow();
+    assertThat(platform.check(TdxCheck.PCK_REVOCATION).status()).isEqualTo(CheckStatus.PASS);
+    assertThat(platform.check(TdxCheck.QE_IDENTITY).status()).isEqualTo(CheckStatus.PASS);
     // The sample TCB info is newer than the quote's platform: no level covers it, so the
     // default policy (UpToDate only) cannot accept it.
     assertThat(report.check(EVIDENCE).status()).isEqualTo(CheckStatus.FAIL);
@@ -274,16 +277,25 @@ class HardwareClaimTest {
   }
 
   @Test
-  void twoTcbInfoFilesFailTheTdxEvidenceAsCollateral() throws Exception {
+  void twoTcbInfoFilesFailTheTdxChecksThatUseTheCollateral() throws Exception {
     Files.copy(FIXTURES.resolve("tdx/trusted_root.pem"), certs.resolve("trusted_root.pem"));
     Files.copy(FIXTURES.resolve("tdx/sample_tcbInfo_response"), certs.resolve("a.json"));
     Files.copy(FIXTURES.resolve("tdx/sample_tcbInfo_response"), certs.resolve("b.json"));
 
     VerificationReport report = verify(tdxClaim(MRTD), tdxOptions());
 
-    assertThat(report.check(EVIDENCE).reason()).startsWith("tdx evidence fails collateral: certs: two TCB info files (a.json, b.json)");
-    assertThat(report.check(BINDING).status()).isEqualTo(CheckStatus.SKIP);
-    assertThat(report.check(MEASUREMENT).status()).isEqualTo(CheckStatus.FAIL);
+    // The quote is still checked; the collateral it could not be checked against fails by name.
+    EvidenceReport<?> platform = report.platformEvidence().orElseThrow();
+    for (TdxCheck check : List.of(TdxCheck.TCB_INFO, TdxCheck.QE_IDENTITY)) {
+      assertThat(platform.check(check).status()).isEqualTo(CheckStatus.FAIL);
+      assertThat(platform.check(check).reason())
+          .isEqualTo("the TDX collateral in the certs folder cannot be read: certs: two TCB info files (a.json, b.json):"
+              + " keep the one for this platform");
+    }
+    assertThat(platform.check(TdxCheck.QUOTE_SIGNATURE).status()).isEqualTo(CheckStatus.PASS);
+    assertThat(report.check(EVIDENCE).status()).isEqualTo(CheckStatus.FAIL);
+    assertThat(report.check(EVIDENCE).reason()).isEqualTo("tdx evidence fails tcb_info, qe_identity (see each check's reason)");
+    assertThat(report.result()).isEqualTo(Verdict.UNVERIFIED);
   }
 
   // ---- opaque

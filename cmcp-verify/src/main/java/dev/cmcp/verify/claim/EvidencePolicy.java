@@ -1,4 +1,4 @@
-package dev.cmcp.verify;
+package dev.cmcp.verify.claim;
 
 /** What platform evidence an auditor accepts. */
 public enum EvidencePolicy {

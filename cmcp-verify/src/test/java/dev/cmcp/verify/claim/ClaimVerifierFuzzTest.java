@@ -1,4 +1,4 @@
-package dev.cmcp.verify;
+package dev.cmcp.verify.claim;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
@@ -7,8 +7,6 @@ import com.code_intelligence.jazzer.junit.FuzzTest;
 import dev.cmcp.verify.base.Check;
 import dev.cmcp.verify.base.StrictJson;
 import dev.cmcp.verify.base.Verdict;
-import dev.cmcp.verify.claim.ClaimException;
-import dev.cmcp.verify.claim.GatewayClaim;
 import java.io.ByteArrayOutputStream;
 import java.io.IOException;
 import java.io.InputStream;
@@ -38,8 +36,8 @@ class ClaimVerifierFuzzTest {
 
   ClaimVerifierFuzzTest() throws Exception {
     genuineStatements = List.of(
-        statement(GatewayClaim.fromJson(new StrictJson().parse(genuine), new ClaimVerifier.Reading())),
-        statement(GatewayClaim.fromJson(new StrictJson().parse(resource("signed-claim/claim-s2.json")), new ClaimVerifier.Reading())));
+        statement(GatewayClaim.fromJson(new StrictJson().parse(genuine))),
+        statement(GatewayClaim.fromJson(new StrictJson().parse(resource("signed-claim/claim-s2.json")))));
   }
 
   private VerificationOptions options() throws IOException {
@@ -98,7 +96,7 @@ class ClaimVerifierFuzzTest {
     }
     GatewayClaim accepted;
     try {
-      accepted = GatewayClaim.fromJson(new StrictJson().parse(claim), new ClaimVerifier.Reading());
+      accepted = GatewayClaim.fromJson(new StrictJson().parse(claim));
     } catch (StrictJson.MalformedJsonException | ClaimException e) {
       throw new AssertionError("accepted as " + report.result().label() + " but unreadable: " + e.getMessage(), e);
     }
