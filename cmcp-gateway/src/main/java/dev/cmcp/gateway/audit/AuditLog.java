@@ -95,6 +95,10 @@ public final class AuditLog implements AutoCloseable {
   /** How often the timer asks whether a time-triggered checkpoint is due. */
   private static final Duration CHECKPOINT_POLL = Duration.ofSeconds(1);
   private IOException failure;
+  /** Checkpoints written, in log order, whose copy in {@code checkpoints/} is still to be made. */
+  private final ConcurrentLinkedQueue<Appended> toKeep = new ConcurrentLinkedQueue<>();
+  /** Makes the copies one at a time. */
+  private final ReentrantLock copying = new ReentrantLock();
   /** The last entry time, formatted, and its millisecond; under the lock. */
   private long entryTimeMillis;
   private String entryTimeText;
@@ -528,6 +532,7 @@ public final class AuditLog implements AutoCloseable {
       outcomeSyncer.interrupt();
     }
     tellRotated();
+    keepCheckpointCopies();
     if (last != null) {
       try {
         last.out.close();
@@ -570,6 +575,7 @@ public final class AuditLog implements AutoCloseable {
     } finally {
       lock.unlock();
       tellRotated();
+      keepCheckpointCopies();
     }
   }
 
@@ -589,6 +595,7 @@ public final class AuditLog implements AutoCloseable {
     } finally {
       lock.unlock();
       tellRotated();
+      keepCheckpointCopies();
     }
   }
 
@@ -858,6 +865,7 @@ public final class AuditLog implements AutoCloseable {
         } finally {
           lock.unlock();
         }
+        keepCheckpointCopies();
       }
     } catch (InterruptedException e) {
       // closed
@@ -879,8 +887,8 @@ public final class AuditLog implements AutoCloseable {
 
   /**
    * Appends a checkpoint signing {@code epoch}'s chain as it stands, makes it durable (without
-   * releasing the lock when {@code held}), then keeps its line in {@code checkpoints/} beside the log
-   * (replaced in one rename), where a log cut back behind it is caught. Holds the lock.
+   * releasing the lock when {@code held}), then queues its line for {@code checkpoints/}
+   * ({@link #keepCheckpointCopies}, once the lock is let go). Holds the lock.
    */
   private void writeCheckpoint(Epoch epoch, boolean held) throws IOException {
     ClaimSigner signer = checkpointSigner.orElseThrow();
@@ -899,20 +907,43 @@ public final class AuditLog implements AutoCloseable {
     } else {
       awaitDurable(epoch, appended.index());
     }
+    toKeep.add(appended);
+  }
+
+  /**
+   * Keeps the checkpoints written so far in {@code checkpoints/} beside their logs, each replaced
+   * in one rename, where a log cut back behind it is caught. Called after the log's lock is let
+   * go (a copy costs a file of its own, an fsync and a rename, which appends need not wait for),
+   * by the thread that wrote the checkpoint before its append returns; copies are made one at a
+   * time, in log order.
+   */
+  private void keepCheckpointCopies() {
+    if (toKeep.isEmpty() || lock.isHeldByCurrentThread()) {
+      return;
+    }
+    copying.lock();
     try {
-      Path folder = epoch.file.resolveSibling(AuditFolder.CHECKPOINTS);
-      Files.createDirectories(folder);
-      Path kept = folder.resolve(epoch.file.getFileName() + AuditFolder.CHECKPOINT_SUFFIX);
-      Path temporary = folder.resolve(kept.getFileName() + ".tmp");
-      try (FileOutputStream copy = new FileOutputStream(temporary.toFile())) {
-        copy.write(appended.line());
-        copy.getFD().sync();
+      Appended appended;
+      while ((appended = toKeep.poll()) != null) {
+        Path file = appended.epoch().file;
+        try {
+          Path folder = file.resolveSibling(AuditFolder.CHECKPOINTS);
+          Files.createDirectories(folder);
+          Path kept = folder.resolve(file.getFileName() + AuditFolder.CHECKPOINT_SUFFIX);
+          Path temporary = folder.resolve(kept.getFileName() + ".tmp");
+          try (FileOutputStream copy = new FileOutputStream(temporary.toFile())) {
+            copy.write(appended.line());
+            copy.getFD().sync();
+          }
+          Files.move(temporary, kept, StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
+        } catch (IOException e) {
+          // The checkpoint is in the log; only its copy, which catches a log cut back behind it, is missing.
+          System.getLogger("cmcp.audit").log(System.Logger.Level.WARNING,
+              "audit log: the copy of checkpoint " + appended.index() + " in " + AuditFolder.CHECKPOINTS + "/ failed: " + describe(e));
+        }
       }
-      Files.move(temporary, kept, StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
-    } catch (IOException e) {
-      // The checkpoint is in the log; only its copy, which catches a log cut back behind it, is missing.
-      System.getLogger("cmcp.audit").log(System.Logger.Level.WARNING,
-          "audit log: the copy of checkpoint " + appended.index() + " in " + AuditFolder.CHECKPOINTS + "/ failed: " + describe(e));
+    } finally {
+      copying.unlock();
     }
   }
 
