@@ -1,6 +1,5 @@
 package dev.cmcp.gateway.audit;
 
-import com.fasterxml.jackson.databind.node.JsonNodeFactory;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.cmcp.verify.audit.AuditEntry;
 import dev.cmcp.verify.audit.AuditFolder;
@@ -18,9 +17,7 @@ import dev.cmcp.verify.audit.AuditRecord.RelayedAnswer;
 import dev.cmcp.verify.audit.AuditRecord.RelayedRequest;
 import dev.cmcp.verify.audit.MerkleTree;
 import dev.cmcp.verify.base.CanonicalJson;
-import dev.cmcp.verify.base.Digests;
 import dev.cmcp.verify.claim.ClaimSigner;
-import java.io.ByteArrayOutputStream;
 import java.io.FileOutputStream;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
@@ -28,6 +25,8 @@ import java.nio.file.FileSystemException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
+import java.security.MessageDigest;
+import java.security.NoSuchAlgorithmException;
 import java.security.SecureRandom;
 import java.text.ParsePosition;
 import java.time.Clock;
@@ -37,8 +36,7 @@ import java.time.ZoneOffset;
 import java.time.format.DateTimeFormatter;
 import java.time.temporal.ChronoUnit;
 import java.util.ArrayList;
-import java.util.Arrays;
-import java.util.Comparator;
+import java.util.Collections;
 import java.util.HexFormat;
 import java.util.List;
 import java.util.Map;
@@ -77,7 +75,6 @@ public final class AuditLog implements AutoCloseable {
 
   static final String FILE_PREFIX = "audit-";
   static final String FILE_SUFFIX = ".jsonl";
-  private static final JsonNodeFactory NODES = JsonNodeFactory.instance;
   static final DateTimeFormatter EPOCH_TIME = DateTimeFormatter.ofPattern("yyyyMMdd'T'HHmmss'Z'").withZone(ZoneOffset.UTC);
   /** Always three fraction digits: {@code Instant.toString} drops them on a whole second. */
   private static final DateTimeFormatter ENTRY_TIME =
@@ -98,6 +95,9 @@ public final class AuditLog implements AutoCloseable {
   /** How often the timer asks whether a time-triggered checkpoint is due. */
   private static final Duration CHECKPOINT_POLL = Duration.ofSeconds(1);
   private IOException failure;
+  /** The last entry time, formatted, and its millisecond; under the lock. */
+  private long entryTimeMillis;
+  private String entryTimeText;
   /** The epoch entries go to. Holds the lock to read or change. */
   private Epoch current;
   /** What the genesis of the next rotated epoch names: the opening one's, with reloads applied. Holds the lock. */
@@ -537,8 +537,8 @@ public final class AuditLog implements AutoCloseable {
     }
   }
 
-  /** An entry written: its epoch, index, hash, and line without the newline. */
-  private record Appended(Epoch epoch, long index, String hashHex, byte[] canonical) {}
+  /** An entry written: its epoch, index, hash, and line (its canonical form and a newline). */
+  private record Appended(Epoch epoch, long index, String hashHex, byte[] line) {}
 
   /** What an append does under the lock once its entry is written, e.g. index a call. */
   @FunctionalInterface
@@ -730,16 +730,24 @@ public final class AuditLog implements AutoCloseable {
    * One member of an entry in RFC 8785 form ({@code "key":value}). An entry's own members are
    * canonicalised before the lock is taken, so that only the four chain members are made under it.
    */
-  private record Member(String key, byte[] canonical) {}
+  private record Member(String key, byte[] canonical) implements Comparable<Member> {
+    /** RFC 8785 orders members by the UTF-16 code units of their keys, as String.compareTo does. */
+    @Override
+    public int compareTo(Member other) {
+      return key.compareTo(other.key);
+    }
+  }
 
+  /** The entry's own members in RFC 8785 form, in key order. */
   private static List<Member> members(ObjectNode body) {
-    List<Member> members = new ArrayList<>();
-    body.properties().forEach(field -> {
-      byte[] single = CanonicalJson.bytes(NODES.objectNode().set(field.getKey(), field.getValue()));
-      members.add(new Member(field.getKey(), Arrays.copyOfRange(single, 1, single.length - 1)));
-    });
+    List<Member> members = new ArrayList<>(body.size() + CHAIN_MEMBERS);
+    body.properties().forEach(field -> members.add(new Member(field.getKey(), CanonicalJson.member(field.getKey(), field.getValue()))));
+    Collections.sort(members);
     return members;
   }
+
+  /** {@code epoch}, {@code index}, {@code prev}, {@code time}: added to every entry under the lock. */
+  private static final int CHAIN_MEMBERS = 4;
 
   /**
    * A chain member whose value needs no escaping: an index, or a string of ASCII letters, digits
@@ -762,35 +770,72 @@ public final class AuditLog implements AutoCloseable {
       }
       long index = epoch.entryHashes.size();
       byte[] previous = prev != null ? prev : epoch.entryHashes.get(epoch.entryHashes.size() - 1);
-      List<Member> members = new ArrayList<>(body);
-      members.add(plainMember("index", Long.toString(index), false));
-      members.add(plainMember("time", ENTRY_TIME.format(clock.instant()), true));
-      members.add(plainMember("epoch", epoch.name, true));
-      members.add(plainMember("prev", hex(previous), true));
-      // RFC 8785 orders members by the UTF-16 code units of their keys, as String.compareTo does.
-      members.sort(Comparator.comparing(Member::key));
-      ByteArrayOutputStream line = new ByteArrayOutputStream(512);
-      line.write('{');
+      // Already in key order, as these four are among themselves: merged, not sorted, under the lock.
+      Member[] chain = {
+          plainMember("epoch", epoch.name, true),
+          plainMember("index", Long.toString(index), false),
+          plainMember("prev", hex(previous), true),
+          plainMember("time", entryTime(), true)};
+      List<Member> members = new ArrayList<>(body.size() + chain.length);
+      int next = 0;
+      for (Member member : body) {
+        while (next < chain.length && chain[next].key().compareTo(member.key()) < 0) {
+          members.add(chain[next++]);
+        }
+        members.add(member);
+      }
+      while (next < chain.length) {
+        members.add(chain[next++]);
+      }
+      // The line: '{', the members separated by ',', '}', then '\n', which the hash leaves out.
+      int size = 2 + members.size();
+      for (Member member : members) {
+        size += member.canonical().length;
+      }
+      byte[] line = new byte[size];
+      int at = 0;
+      line[at++] = '{';
       for (int i = 0; i < members.size(); i++) {
         if (i > 0) {
-          line.write(',');
+          line[at++] = ',';
         }
-        line.writeBytes(members.get(i).canonical());
+        byte[] canonical = members.get(i).canonical();
+        System.arraycopy(canonical, 0, line, at, canonical.length);
+        at += canonical.length;
       }
-      line.write('}');
-      byte[] canonical = line.toByteArray();
-      line.write('\n');
-      epoch.out.write(line.toByteArray());
-      epoch.bytes += line.size();
-      byte[] hash = Digests.sha256(canonical);
+      line[at++] = '}';
+      line[at] = '\n';
+      epoch.out.write(line);
+      epoch.bytes += line.length;
+      MessageDigest sha256 = sha256();
+      sha256.update(line, 0, line.length - 1);
+      byte[] hash = sha256.digest();
       epoch.entryHashes.add(hash);
       epoch.tree.append(hash);
-      return new Appended(epoch, index, hex(hash), canonical);
+      return new Appended(epoch, index, hex(hash), line);
     } catch (IOException e) {
       failure = failure == null ? e : failure;
       throw e;
     } finally {
       lock.unlock();
+    }
+  }
+
+  /** The entry time, formatted once per millisecond. Holds the lock. */
+  private String entryTime() {
+    long millis = clock.millis();
+    if (millis != entryTimeMillis || entryTimeText == null) {
+      entryTimeText = ENTRY_TIME.format(Instant.ofEpochMilli(millis));
+      entryTimeMillis = millis;
+    }
+    return entryTimeText;
+  }
+
+  private static MessageDigest sha256() {
+    try {
+      return MessageDigest.getInstance("SHA-256");
+    } catch (NoSuchAlgorithmException e) {
+      throw new IllegalStateException("the JDK has no SHA-256", e);
     }
   }
 
@@ -845,21 +890,22 @@ public final class AuditLog implements AutoCloseable {
     AuditRecord.Checkpoint checkpoint = new AuditRecord.Checkpoint(length, root, tip, signer.jwk(),
         signer.signCheckpoint(epoch.name, length, root, tip));
     Appended appended = append(epoch, members(checkpoint.toJson()), null);
+    // Counted before the sync lets the lock go: otherwise every durable append that finds the
+    // trigger met while this one syncs writes a checkpoint of its own (under load, one per append).
+    epoch.lastCheckpoint = appended.index();
+    epoch.lastCheckpointAt = clock.instant();
     if (held) {
       syncHeld(epoch);
     } else {
       awaitDurable(epoch, appended.index());
     }
-    epoch.lastCheckpoint = appended.index();
-    epoch.lastCheckpointAt = clock.instant();
     try {
       Path folder = epoch.file.resolveSibling(AuditFolder.CHECKPOINTS);
       Files.createDirectories(folder);
       Path kept = folder.resolve(epoch.file.getFileName() + AuditFolder.CHECKPOINT_SUFFIX);
       Path temporary = folder.resolve(kept.getFileName() + ".tmp");
       try (FileOutputStream copy = new FileOutputStream(temporary.toFile())) {
-        copy.write(appended.canonical());
-        copy.write('\n');
+        copy.write(appended.line());
         copy.getFD().sync();
       }
       Files.move(temporary, kept, StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);

@@ -25,6 +25,8 @@ import java.time.ZoneId;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
@@ -71,6 +73,45 @@ class AuditCheckpointTest {
     assertThat(checkpoints).hasSizeGreaterThanOrEqualTo(2);
     assertThat(intact.record(intact.length() - 1)).as("the close covers the last entries")
         .isInstanceOf(AuditRecord.Checkpoint.class);
+    assertThat(kept(file)).isEqualTo(line(file, intact.length() - 1));
+    assertThat(AuditFolder.verify(dir).faults()).isEmpty();
+  }
+
+  @Test
+  void concurrentAppendersWriteOneCheckpointPerIntervalNotOneEach() throws Exception {
+    int every = 20;
+    Path file;
+    try (AuditLog log = open(new CheckpointPolicy(every, Duration.ZERO), CLOCK)) {
+      file = log.file();
+      try (ExecutorService pool = Executors.newVirtualThreadPerTaskExecutor()) {
+        for (int t = 0; t < 32; t++) {
+          String session = "s" + t;
+          pool.submit(() -> {
+            for (int i = 0; i < 25; i++) {
+              long decision = log.appendDecision(allowed(session, "crm.search"));
+              log.appendOutcome(ok(decision, session, "crm.search"));
+            }
+            return null;
+          });
+        }
+      }
+    }
+
+    AuditLogReplay.Intact intact = (AuditLogReplay.Intact) AuditLogReplay.replay(file);
+    List<Integer> checkpoints = new ArrayList<>();
+    for (int i = 0; i < intact.length(); i++) {
+      if (intact.record(i) instanceof AuditRecord.Checkpoint) {
+        checkpoints.add(i);
+      }
+    }
+    // While one checkpoint waits for its fsync, other appends find the trigger met by the same
+    // entries; each must see that checkpoint and not write one of its own. The closing one may come sooner.
+    for (int c = 1; c < checkpoints.size() - 1; c++) {
+      assertThat(checkpoints.get(c) - checkpoints.get(c - 1))
+          .as("entries from the checkpoint at %d to the one at %d", checkpoints.get(c - 1), checkpoints.get(c))
+          .isGreaterThan(every);
+    }
+    assertThat(checkpoints).hasSizeLessThanOrEqualTo(intact.length() / every + 1);
     assertThat(kept(file)).isEqualTo(line(file, intact.length() - 1));
     assertThat(AuditFolder.verify(dir).faults()).isEmpty();
   }

@@ -3,10 +3,11 @@ package dev.cmcp.verify.base;
 import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
-import java.io.ByteArrayOutputStream;
+import com.fasterxml.jackson.databind.node.JsonNodeFactory;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.List;
 import java.util.Map;
 import org.erdtman.jcs.JsonCanonicalizer;
@@ -29,17 +30,36 @@ public final class CanonicalJson {
 
   private static final ObjectMapper PLAIN = new ObjectMapper();
   private static final byte[] HEX = "0123456789abcdef".getBytes(StandardCharsets.US_ASCII);
+  /** 2^53: every integer of at most this magnitude is a double exactly. */
+  private static final long MAX_EXACT_INTEGER = 1L << 53;
 
   private CanonicalJson() {}
 
   /** The canonical UTF-8 bytes of a JSON tree. */
   public static byte[] bytes(JsonNode node) {
-    ByteArrayOutputStream out = new ByteArrayOutputStream(256);
+    Sink out = new Sink(256);
     // The reference implementation takes only an object or an array as the whole text.
     if (node.isContainerNode() && write(node, out)) {
       return out.toByteArray();
     }
     return viaReference(node);
+  }
+
+  /**
+   * The canonical UTF-8 bytes of one object member, {@code "key":value}, exactly as it appears
+   * between the braces of the canonical form of any object holding it: what the audit log puts
+   * together an entry from, without wrapping each member in an object of its own.
+   */
+  public static byte[] member(String key, JsonNode value) {
+    Sink out = new Sink(64);
+    if (writeString(key, out)) {
+      out.write(':');
+      if (write(value, out)) {
+        return out.toByteArray();
+      }
+    }
+    byte[] single = bytes(JsonNodeFactory.instance.objectNode().set(key, value));
+    return Arrays.copyOfRange(single, 1, single.length - 1);
   }
 
   /** The reference implementation's answer: the tree rendered as text and canonicalised by JCS. */
@@ -69,7 +89,7 @@ public final class CanonicalJson {
   }
 
   /** Writes {@code node} canonically; false where only the reference implementation should answer. */
-  private static boolean write(JsonNode node, ByteArrayOutputStream out) {
+  private static boolean write(JsonNode node, Sink out) {
     switch (node.getNodeType()) {
       case OBJECT -> {
         List<Map.Entry<String, JsonNode>> members = new ArrayList<>(node.size());
@@ -116,6 +136,14 @@ public final class CanonicalJson {
         if (!node.isInt() && !node.isLong() && !node.isDouble()) {
           return false;
         }
+        if (node.isInt() || node.isLong()) {
+          long whole = node.longValue();
+          if (whole >= -MAX_EXACT_INTEGER && whole <= MAX_EXACT_INTEGER) {
+            // An integer a double holds exactly, below 1e21: ES6 writes its plain decimal digits.
+            out.writeBytes(Long.toString(whole).getBytes(StandardCharsets.US_ASCII));
+            return true;
+          }
+        }
         double value = node.doubleValue();
         if (!Double.isFinite(value)) {
           return false;
@@ -142,13 +170,60 @@ public final class CanonicalJson {
     }
   }
 
+  /**
+   * A growing byte buffer without {@link java.io.ByteArrayOutputStream}'s lock: a canonical form
+   * is written a few bytes at a time by one thread, and a lock per write cost more than the writing.
+   */
+  private static final class Sink {
+    private byte[] buf;
+    private int count;
+
+    Sink(int size) {
+      buf = new byte[size];
+    }
+
+    void write(int b) {
+      if (count == buf.length) {
+        buf = Arrays.copyOf(buf, buf.length * 2 + 16);
+      }
+      buf[count++] = (byte) b;
+    }
+
+    void writeBytes(byte[] bytes) {
+      if (count + bytes.length > buf.length) {
+        buf = Arrays.copyOf(buf, Math.max(buf.length * 2, count + bytes.length));
+      }
+      System.arraycopy(bytes, 0, buf, count, bytes.length);
+      count += bytes.length;
+    }
+
+    byte[] toByteArray() {
+      return Arrays.copyOf(buf, count);
+    }
+  }
+
   private static final byte[] TRUE = "true".getBytes(StandardCharsets.US_ASCII);
   private static final byte[] FALSE = "false".getBytes(StandardCharsets.US_ASCII);
   private static final byte[] NULL = "null".getBytes(StandardCharsets.US_ASCII);
 
   /** A string with RFC 8785's escapes (section 3.2.2.2); false on a lone surrogate. */
-  private static boolean writeString(String text, ByteArrayOutputStream out) {
+  private static boolean writeString(String text, Sink out) {
     out.write('"');
+    int length = text.length();
+    int ascii = 0;
+    // Printable ASCII needing no escape, the common case (names, hashes, times), byte for byte.
+    while (ascii < length) {
+      char c = text.charAt(ascii);
+      if (c < 0x20 || c >= 0x7f || c == '"' || c == '\\') {
+        break;
+      }
+      ascii++;
+    }
+    if (ascii == length) {
+      out.writeBytes(text.getBytes(StandardCharsets.ISO_8859_1));
+      out.write('"');
+      return true;
+    }
     int runStart = 0;
     for (int i = 0; i < text.length(); i++) {
       char c = text.charAt(i);

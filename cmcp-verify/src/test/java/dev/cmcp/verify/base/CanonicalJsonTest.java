@@ -73,7 +73,9 @@ class CanonicalJsonTest {
     com.fasterxml.jackson.databind.node.ArrayNode numbers = f.arrayNode()
         .add(0).add(-0.0).add(1e21).add(1e-7).add(123456789012345678L).add(Long.MIN_VALUE).add(9007199254740993L)
         .add(new java.math.BigInteger("123456789012345678901234567890")).add(new java.math.BigDecimal("1.10"))
-        .add(5e-324).add(Double.MAX_VALUE).add(0.1f).add(333333333.33333329).add(-1.5e-10);
+        .add(5e-324).add(Double.MAX_VALUE).add(0.1f).add(333333333.33333329).add(-1.5e-10)
+        .add(9007199254740992L).add(-9007199254740992L).add(9007199254740991L).add(Integer.MIN_VALUE).add(Integer.MAX_VALUE)
+        .add(-7).add(4.0).add(-0.0).add(9007199254740992.0).add(1e20);
 
     assertThat(CanonicalJson.bytes(numbers)).isEqualTo(CanonicalJson.viaReference(numbers));
   }
@@ -87,6 +89,19 @@ class CanonicalJsonTest {
     assertSameAsReference(f.objectNode().put("k\uD800", "v\uDC00x"));
     assertSameAsReference(f.textNode("a scalar as the whole text"));
     assertSameAsReference(f.numberNode(1));
+  }
+
+  @ParameterizedTest
+  @MethodSource("seeds")
+  void aMemberIsWrittenAsItAppearsInTheCanonicalObject(long seed) {
+    java.util.Random random = new java.util.Random(seed);
+    com.fasterxml.jackson.databind.node.ObjectNode object = com.fasterxml.jackson.databind.node.JsonNodeFactory.instance.objectNode();
+    String key = randomString(random);
+    com.fasterxml.jackson.databind.JsonNode value = randomNode(random, 4);
+    object.set(key, value);
+    byte[] whole = CanonicalJson.viaReference(object);
+
+    assertThat(CanonicalJson.member(key, value)).isEqualTo(java.util.Arrays.copyOfRange(whole, 1, whole.length - 1));
   }
 
   private static void assertSameAsReference(com.fasterxml.jackson.databind.JsonNode tree) {
