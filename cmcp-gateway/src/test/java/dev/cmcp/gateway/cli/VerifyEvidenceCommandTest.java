@@ -3,6 +3,7 @@ package dev.cmcp.gateway.cli;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import com.sun.net.httpserver.HttpServer;
+import dev.cmcp.verify.cli.VerifyCli;
 import java.io.IOException;
 import java.io.OutputStream;
 import java.net.InetAddress;
@@ -18,6 +19,8 @@ import org.junit.jupiter.api.io.TempDir;
 class VerifyEvidenceCommandTest {
 
   static final Path TDX = Path.of(System.getProperty("cmcp.repo.root")).resolve("test-fixtures/tdx").normalize();
+  static final Path TCB_SIGNING = Path.of(System.getProperty("cmcp.repo.root"))
+      .resolve("cmcp-verify/src/test/resources/dev/cmcp/verify/evidence/tdx/intel_sgx_tcb_signing.pem").normalize();
 
   @TempDir Path certs;
 
@@ -34,9 +37,23 @@ class VerifyEvidenceCommandTest {
   }
 
   @Test
-  void theRealTdxQuoteVerifiesToTheRootItWasIssuedUnder() throws IOException {
-    assertThat(cmcp(tdx("2023-06-20T00:00:00Z"))).isEqualTo(Main.OK);
+  void theRealTdxQuoteWithTheRootAloneIsOnlyPartiallyVerified() throws IOException {
+    // Genuine under Intel's root, but without Intel's collateral its platform's revocation and TCB are unknown.
+    assertThat(cmcp(tdx("2023-06-20T00:00:00Z"))).isEqualTo(VerifyCli.PARTIAL);
     assertThat(cmcp(tdx("2031-01-01T00:00:00Z"))).isEqualTo(Main.INVALID_INPUT);
+  }
+
+  @Test
+  void withIntelsCollateralTheRealTdxQuotesPlatformIsJudgedAndItsOutdatedTcbFails() throws IOException {
+    String[] args = tdx("2023-06-20T00:00:00Z");
+    for (String file : new String[] {"pckcrl", "rootcrl.der", "sample_tcbInfo_response", "sample_qeIdentity_response"}) {
+      Files.copy(TDX.resolve(file), certs.resolve(file));
+    }
+    // The TCB info and QE identity come without the HTTP header that carries their signing certificate.
+    Files.copy(TCB_SIGNING, certs.resolve("tcb_signing.pem"));
+
+    // The sample TCB info is newer than the fixture platform, whose TCB is below every level it lists.
+    assertThat(cmcp(args)).isEqualTo(Main.INVALID_INPUT);
   }
 
   @Test

@@ -13,8 +13,10 @@ public enum Requirement {
    */
   REQUIRED,
   /**
-   * Runs when what it needs is there (collateral, CRLs, an audit log, a TLS key, a chip-specific
-   * certificate) and is skipped, as not applicable, otherwise; a skip leaves the verdict as it is.
+   * Runs when what it needs is there (an audit log, a TLS key, a chip-specific certificate) and is
+   * skipped, as not applicable, otherwise; a skip leaves the verdict as it is. Never for a check
+   * whose skip leaves genuine hardware unestablished: TDX's collateral checks are
+   * {@link #REQUIRED}.
    */
   WHEN_AVAILABLE,
   /**

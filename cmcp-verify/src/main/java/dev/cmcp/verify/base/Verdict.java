@@ -13,7 +13,8 @@ public enum Verdict {
   /**
    * No check failed, but something is not established: the evidence has no offline root of
    * trust (software, opaque, a TPM whose AK is not certified: then anyone's key could have
-   * made the claim), or an expectation was not given. Exit code 3: never read as success.
+   * made the claim), a required check could not be made (a TDX quote without Intel's
+   * collateral), or an expectation was not given. Exit code 3: never read as success.
    */
   PARTIALLY_VERIFIED(3),
   /** A check failed. Exit code 1. */

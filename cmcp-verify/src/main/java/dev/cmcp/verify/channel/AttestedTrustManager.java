@@ -1,6 +1,7 @@
 package dev.cmcp.verify.channel;
 
 import dev.cmcp.verify.base.CheckStatus;
+import dev.cmcp.verify.base.Requirement;
 import dev.cmcp.verify.base.Verdict;
 import dev.cmcp.verify.claim.CheckName;
 import dev.cmcp.verify.claim.EvidencePolicy;
@@ -18,6 +19,7 @@ import java.util.Map;
 import java.util.Objects;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.stream.Collectors;
+import java.util.stream.Stream;
 import javax.net.ssl.SSLContext;
 import javax.net.ssl.TrustManager;
 
@@ -134,6 +136,16 @@ public final class AttestedTrustManager extends ServerOnlyTrustManager {
         .filter(c -> c.status() == CheckStatus.FAIL || (c.name() == CheckName.TLS_KEY_BOUND && c.status() != CheckStatus.PASS))
         .map(c -> c.name().label() + ": " + c.reason())
         .collect(Collectors.joining("; "));
-    return failed.isEmpty() ? "no check failed, but the result is " + report.result().label() : failed;
+    if (!failed.isEmpty()) {
+      return failed;
+    }
+    // Partially verified: name what was not established (e.g. a TDX quote checked without Intel's collateral).
+    String missing = Stream.concat(
+            report.checks().stream()
+                .filter(c -> c.status() != CheckStatus.PASS && c.name().requirement() == Requirement.REQUIRED)
+                .map(c -> c.name().label() + ": " + c.reason()),
+            report.notEstablished().stream())
+        .collect(Collectors.joining("; "));
+    return "no check failed, but the result is " + report.result().label() + (missing.isEmpty() ? "" : ": " + missing);
   }
 }

@@ -21,6 +21,7 @@ import dev.cmcp.verify.audit.MerkleTree;
 import dev.cmcp.verify.base.Check;
 import dev.cmcp.verify.base.CheckKind;
 import dev.cmcp.verify.base.CheckStatus;
+import dev.cmcp.verify.base.Requirement;
 import dev.cmcp.verify.base.StrictJson;
 import dev.cmcp.verify.base.Verdict;
 import dev.cmcp.verify.claim.GatewayClaim.Call;
@@ -292,7 +293,11 @@ public final class ClaimVerifier {
 
   /**
    * Passes when none of the platform verifier's checks fails, its user-data check aside: that
-   * one is reported as {@code binding}.
+   * one is reported as {@code binding}; skipped (so the claim is at best partially verified) when
+   * none fails but a {@link Requirement#REQUIRED} one was not made, e.g. a
+   * TDX quote's {@code pck_revocation}, {@code tcb_info}, {@code tcb_level} and
+   * {@code qe_identity} without Intel's collateral; the first such check's reason says how to
+   * supply what it needs.
    */
   private static Check<CheckName> hardwareEvidence(Hardware<?> hardware) {
     String platform = hardware.report().platform();
@@ -302,6 +307,14 @@ public final class ClaimVerifier {
       return Check.fail(EVIDENCE, platform + " evidence fails " + names(failed) + why);
     }
     List<? extends Check<?>> skipped = hardware.skippedGenuineness();
+    List<? extends Check<?>> required = skipped.stream()
+        .filter(c -> c.name().requirement() == Requirement.REQUIRED).toList();
+    if (!required.isEmpty()) {
+      // Genuine, current hardware is not established without them (for TDX: Intel's collateral).
+      return Check.skip(EVIDENCE, platform + " evidence: " + hardware.passedGenuineness() + " checks pass, but "
+          + names(required) + (required.size() == 1 ? " was" : " were") + " not checked, so genuine hardware at an"
+          + " accepted TCB is not established (at best partially_verified): " + required.get(0).reason());
+    }
     return Check.pass(EVIDENCE, platform + " evidence verifies to the vendor's root: "
         + hardware.passedGenuineness() + " checks pass"
         + (skipped.isEmpty() ? "" : ", not checked: " + names(skipped)));

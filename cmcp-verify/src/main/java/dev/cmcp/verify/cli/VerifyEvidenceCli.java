@@ -36,13 +36,15 @@ import java.util.regex.Pattern;
  * own, for operators and auditors who hold a report or quote rather than a claim. The gateway's
  * command parses the options into {@link Arguments} and returns {@link #run}'s exit code.
  *
- * <p>Exit codes as {@link VerifyCli}'s: 0 no check failed, 1 a check failed, the evidence file
+ * <p>Exit codes as {@link VerifyCli}'s: 0 no check failed and every required one ran, 1 a check failed, the evidence file
  * cannot be read or collateral asked for with {@code --fetch-collateral} cannot be had, 2 an
  * option value is malformed or the certificates folder cannot be read. Raw evidence has no
  * policy to expect, so 0 needs only the genuineness checks and the expectations given
  * ({@code --report-data}, {@code --expected-measurement}) to pass; the report lists those not
- * given ({@code NOT GIVEN}, JSON {@code not_given}). A TPM quote whose attestation key is not
- * certified exits 3: at best {@code partially_verified} (see {@link TpmReport#exitCode}).
+ * given ({@code NOT GIVEN}, JSON {@code not_given}). Exit 3, {@code partially_verified}, when
+ * no check failed but a required one was skipped: a TDX quote without Intel's collateral (CRLs,
+ * TCB info, QE identity; each skipped check says how to supply it), a TPM quote whose attestation
+ * key is not certified (see {@link TpmReport#exitCode}).
  */
 public final class VerifyEvidenceCli {
 

@@ -17,6 +17,7 @@ import java.nio.file.Path;
 import java.time.Instant;
 import java.util.Base64;
 import java.util.HexFormat;
+import java.util.List;
 import java.util.Optional;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
@@ -140,14 +141,29 @@ class VerifyEvidenceCliTest {
   }
 
   @Test
-  void theTdxFixtureWithTheRootAloneExitsZero() throws IOException {
+  void theTdxFixtureWithTheRootAloneIsPartiallyVerifiedAndSaysHowToSupplyTheCollateral() throws IOException {
     Files.copy(FIXTURES.resolve("tdx/trusted_root.pem"), certs.resolve("trusted_root.pem"));
 
     int exit = run("tdx", TDX_QUOTE, Optional.empty(), Optional.empty(), TDX_NOW, false);
 
-    assertThat(exit).as(out() + err()).isEqualTo(VerifyCli.OK);
-    assertThat(out()).contains("PASS quote_signature", "PASS pck_chain", "SKIP tcb_info")
-        .contains("  mrtd:").endsWith("result: verified\n");
+    // Genuine, but without Intel's CRLs, TCB info and QE identity a revoked or out-of-date platform looks the same.
+    assertThat(exit).as(out() + err()).isEqualTo(VerifyCli.PARTIAL);
+    assertThat(out()).contains("PASS quote_signature", "PASS pck_chain", "SKIP pck_revocation", "SKIP tcb_info",
+            "SKIP tcb_level", "SKIP qe_identity", "--fetch-collateral", "--certs folder")
+        .contains("  mrtd:").endsWith("result: partially_verified\n");
+  }
+
+  @Test
+  void theTdxFixtureWithItsCrlsButNoTcbInfoIsStillPartiallyVerified() throws IOException {
+    for (String file : List.of("trusted_root.pem", "pckcrl", "rootcrl.der")) {
+      Files.copy(FIXTURES.resolve("tdx").resolve(file), certs.resolve(file));
+    }
+
+    int exit = run("tdx", TDX_QUOTE, Optional.empty(), Optional.empty(), TDX_NOW, false);
+
+    assertThat(exit).as(out() + err()).isEqualTo(VerifyCli.PARTIAL);
+    assertThat(out()).contains("PASS pck_revocation", "SKIP tcb_info", "SKIP qe_identity")
+        .endsWith("result: partially_verified\n");
   }
 
   @Test

@@ -123,10 +123,11 @@ final class CertificatePaths {
       checked.add(commonName(certificate) + " per the CRL of " + commonName(issuer) + " of " + crl.getThisUpdate().toInstant());
     }
     if (checked.isEmpty()) {
-      return Outcome.skip("no CRL supplied: revocation not checked (put the PCK CRL and the root CA CRL in the certs folder)");
+      return Outcome.skip("no CRL supplied: revocation not checked (" + TdxCollateral.HOW_TO_SUPPLY + ")");
     }
     if (!unchecked.isEmpty()) {
-      return Outcome.skip("not revoked: " + String.join("; ", checked) + "; but no CRL covers " + String.join(", ", unchecked));
+      return Outcome.skip("not revoked: " + String.join("; ", checked) + "; but no CRL covers " + String.join(", ", unchecked)
+          + " (" + TdxCollateral.HOW_TO_SUPPLY + ")");
     }
     return Outcome.pass("not revoked: " + String.join("; ", checked));
   }

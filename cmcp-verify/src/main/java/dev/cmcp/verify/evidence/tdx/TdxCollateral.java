@@ -25,6 +25,14 @@ import java.util.Optional;
 public record TdxCollateral(
     List<X509Certificate> certificates, List<X509CRL> crls, Optional<Document> tcbInfo, Optional<Document> qeIdentity) {
 
+  /**
+   * How to supply Intel's collateral, named in the reason of each required check that is skipped
+   * for want of it ({@code pck_revocation}, {@code tcb_info}, {@code tcb_level},
+   * {@code qe_identity}): without it a quote is at most {@code partially_verified}.
+   */
+  public static final String HOW_TO_SUPPLY = "get Intel's collateral with --fetch-collateral, or put the PCK CRL, the root CA"
+      + " CRL, the TDX TCB info and QE identity responses and the Intel SGX TCB Signing certificate in the --certs folder";
+
   public TdxCollateral {
     certificates = List.copyOf(certificates);
     crls = List.copyOf(crls);

@@ -50,14 +50,24 @@ public record TdxReport(List<Check<TdxCheck>> checks, Optional<TdFields> fields)
         .orElseThrow(() -> new IllegalArgumentException("no check " + name.label() + " in this report"));
   }
 
-  /** True when no check failed: every check that could be made passed ({@link Verdict#of} is not unverified). */
-  public boolean passed() {
-    return Verdict.of(checks, List.of()) != Verdict.UNVERIFIED;
+  /**
+   * {@link Verdict#of} the checks: unverified when a check failed; partially verified when a
+   * required one did not pass, as {@code pck_revocation}, {@code tcb_info}, {@code tcb_level} and
+   * {@code qe_identity} do not without Intel's collateral (then a revoked or out-of-date platform
+   * cannot be told from a current one).
+   */
+  public Verdict result() {
+    return Verdict.of(checks, List.of());
   }
 
-  /** 0 when no check failed, 1 otherwise. */
+  /** True when no check failed: every check that could be made passed ({@link #result} is not unverified). */
+  public boolean passed() {
+    return result() != Verdict.UNVERIFIED;
+  }
+
+  /** 0 verified, 3 partially verified (a required check not made), 1 unverified. */
   public int exitCode() {
-    return passed() ? 0 : 1;
+    return result().exitCode();
   }
 
   /**

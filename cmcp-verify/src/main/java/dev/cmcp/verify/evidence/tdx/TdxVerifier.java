@@ -272,7 +272,8 @@ public final class TdxVerifier {
         return Outcome.fail(collateralProblem.get());
       }
       if (collateral.tcbInfo().isEmpty()) {
-        return Outcome.skip("no TCB info supplied: put Intel's TDX TCB info response for this FMSPC in the certs folder");
+        return Outcome.skip("no TCB info supplied, so whether this platform's TCB is current or revoked is unknown ("
+            + TdxCollateral.HOW_TO_SUPPLY + ")");
       }
       Optional<Outcome> unusable = collateralUnusable();
       if (unusable.isPresent()) {
@@ -302,7 +303,8 @@ public final class TdxVerifier {
         return Outcome.fail(collateralProblem.get());
       }
       if (collateral.qeIdentity().isEmpty()) {
-        return Outcome.skip("no QE identity supplied: put Intel's TDX QE identity response in the certs folder");
+        return Outcome.skip("no QE identity supplied, so whether the quoting enclave is Intel's, and current, is unknown ("
+            + TdxCollateral.HOW_TO_SUPPLY + ")");
       }
       Optional<Outcome> unusable = collateralUnusable();
       if (unusable.isPresent()) {
@@ -323,7 +325,7 @@ public final class TdxVerifier {
       }
       if (SignedCollateral.signingCertificate(collateral).isEmpty()) {
         return Optional.of(Outcome.skip("no " + SignedCollateral.TCB_SIGNING_CN + " certificate in the certs folder: "
-            + "the collateral's signature cannot be checked, so its content is not used"));
+            + "the collateral's signature cannot be checked, so its content is not used (" + TdxCollateral.HOW_TO_SUPPLY + ")"));
       }
       return Optional.empty();
     }

@@ -8,6 +8,8 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import dev.cmcp.verify.base.CheckStatus;
+import dev.cmcp.verify.base.Requirement;
+import dev.cmcp.verify.base.Verdict;
 import dev.cmcp.verify.evidence.EvidenceReport;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -64,17 +66,22 @@ class TdxVerifierTest {
   }
 
   @Test
-  void theRootAloneIsEnoughToProveTheQuoteGenuine() throws TdxException {
+  void theRootAloneShowsTheQuoteSignedUnderIntelsRootButNotThatThePlatformIsCurrent() throws TdxException {
     TdxReport report = verify(TdxFixtures.quote(), TdxFixtures.certsFolder(dir));
 
     for (TdxCheck check : GENUINENESS) {
       assertThat(status(report, check)).as(check.label()).isEqualTo(PASS);
     }
-    assertThat(status(report, TdxCheck.PCK_REVOCATION)).isEqualTo(SKIP);
-    assertThat(status(report, TdxCheck.TCB_INFO)).isEqualTo(SKIP);
-    assertThat(status(report, TdxCheck.QE_IDENTITY)).isEqualTo(SKIP);
+    for (TdxCheck check : List.of(TdxCheck.PCK_REVOCATION, TdxCheck.TCB_INFO, TdxCheck.TCB_LEVEL, TdxCheck.QE_IDENTITY)) {
+      assertThat(status(report, check)).as(check.label()).isEqualTo(SKIP);
+      assertThat(check.requirement()).isEqualTo(Requirement.REQUIRED);
+    }
+    assertThat(report.check(TdxCheck.PCK_REVOCATION).reason()).contains(TdxCollateral.HOW_TO_SUPPLY);
+    assertThat(report.check(TdxCheck.TCB_INFO).reason()).contains("--fetch-collateral", "--certs");
+    assertThat(report.check(TdxCheck.QE_IDENTITY).reason()).contains("--fetch-collateral", "--certs");
     assertThat(report.passed()).isTrue();
-    assertThat(report.exitCode()).isZero();
+    assertThat(report.result()).isEqualTo(Verdict.PARTIALLY_VERIFIED);
+    assertThat(report.exitCode()).isEqualTo(3);
   }
 
   @Test
@@ -414,9 +421,9 @@ class TdxVerifierTest {
     JsonNode json = report.toJson();
 
     assertThat(text).contains("PASS quote_signature", "SKIP report_data", "  mrtd:                " + TdxFixtures.MRTD_HEX,
-        "  rtmr3:", "result: verified");
-    assertThat(json.get("exit_code").asInt()).isZero();
-    assertThat(json.get("result").asText()).isEqualTo("verified");
+        "  rtmr3:", "result: partially_verified");
+    assertThat(json.get("exit_code").asInt()).isEqualTo(3);
+    assertThat(json.get("result").asText()).isEqualTo("partially_verified");
     assertThat(json.get("checks")).hasSize(TdxCheck.values().length);
     assertThat(json.get("checks").get(0).get("name").asText()).isEqualTo("quote_format");
     assertThat(json.at("/fields/mrtd").asText()).isEqualTo(TdxFixtures.MRTD_HEX);
