@@ -336,11 +336,6 @@ final class McpHandler extends Handler.Abstract {
     if (minBodyBytesPerSecond > 0 && declared >= 0) {
       deadlineMillis = Math.min(deadlineMillis, bodyGrace.toMillis() + declared * 1000 / minBodyBytesPerSecond);
     }
-    AtomicBoolean late = new AtomicBoolean();
-    Scheduler.Task deadline = request.getComponents().getScheduler().schedule(() -> {
-      late.set(true);
-      request.getConnectionMetaData().getConnection().getEndPoint().close(new TimeoutException("request body too slow"));
-    }, deadlineMillis, TimeUnit.MILLISECONDS);
     long start = System.nanoTime();
     // The buffer's capacity is what is reserved: it is the memory this request holds.
     int capacity = (int) (declared >= 0 ? declared + 1 : READ_CHUNK);
@@ -349,28 +344,71 @@ final class McpHandler extends Handler.Abstract {
     }
     byte[] body = new byte[capacity];
     int length = 0;
-    try (InputStream in = Content.Source.asInputStream(request)) {
-      while (true) {
-        if (length == body.length) {
-          if (length > MAX_REQUEST_BYTES) {
-            return new Body.TooLarge();
+    AtomicBoolean late = new AtomicBoolean();
+    Scheduler.Task deadline = null;
+    try {
+      // What has already arrived is taken without waiting: a small body usually comes with its
+      // head, and then no deadline is needed (scheduling one wakes the scheduler's thread, a cost
+      // on every call). Only a body still on its way gets the deadline and the rate check.
+      boolean whole = false;
+      Content.Chunk chunk;
+      while (!whole && (chunk = request.read()) != null) {
+        try {
+          if (Content.Chunk.isFailure(chunk)) {
+            Throwable failure = chunk.getFailure();
+            throw failure instanceof IOException io ? io : new IOException(failure);
           }
-          int grown = Math.min(length * 2, MAX_REQUEST_BYTES + 1);
-          if (!budget.reserve(grown - capacity)) {
-            return new Body.OverBudget();
+          ByteBuffer bytes = chunk.getByteBuffer();
+          while (bytes.hasRemaining()) {
+            if (length == body.length) {
+              if (length > MAX_REQUEST_BYTES) {
+                return new Body.TooLarge();
+              }
+              int grown = Math.min(length * 2, MAX_REQUEST_BYTES + 1);
+              if (!budget.reserve(grown - capacity)) {
+                return new Body.OverBudget();
+              }
+              capacity = grown;
+              body = Arrays.copyOf(body, capacity);
+            }
+            int taken = Math.min(bytes.remaining(), body.length - length);
+            bytes.get(body, length, taken);
+            length += taken;
           }
-          capacity = grown;
-          body = Arrays.copyOf(body, capacity);
+          whole = chunk.isLast();
+        } finally {
+          chunk.release();
         }
-        int read = in.read(body, length, body.length - length);
-        if (read < 0) {
-          break;
-        }
-        length += read;
-        long elapsedNanos = System.nanoTime() - start;
-        if (minBodyBytesPerSecond > 0 && elapsedNanos > bodyGrace.toNanos()
-            && length * 1_000_000_000.0 / elapsedNanos < minBodyBytesPerSecond) {
-          return new Body.TooSlow();
+      }
+      if (!whole) {
+        deadline = request.getComponents().getScheduler().schedule(() -> {
+          late.set(true);
+          request.getConnectionMetaData().getConnection().getEndPoint().close(new TimeoutException("request body too slow"));
+        }, deadlineMillis, TimeUnit.MILLISECONDS);
+        try (InputStream in = Content.Source.asInputStream(request)) {
+          while (true) {
+            if (length == body.length) {
+              if (length > MAX_REQUEST_BYTES) {
+                return new Body.TooLarge();
+              }
+              int grown = Math.min(length * 2, MAX_REQUEST_BYTES + 1);
+              if (!budget.reserve(grown - capacity)) {
+                return new Body.OverBudget();
+              }
+              capacity = grown;
+              body = Arrays.copyOf(body, capacity);
+            }
+            int read = in.read(body, length, body.length - length);
+            if (read < 0) {
+              break;
+            }
+            length += read;
+            long elapsedNanos = System.nanoTime() - start;
+            if (minBodyBytesPerSecond > 0 && elapsedNanos > bodyGrace.toNanos()
+                && length * 1_000_000_000.0 / elapsedNanos < minBodyBytesPerSecond) {
+              return new Body.TooSlow();
+            }
+          }
         }
       }
       if (length > MAX_REQUEST_BYTES) {
@@ -388,7 +426,9 @@ final class McpHandler extends Handler.Abstract {
       }
       throw e;
     } finally {
-      deadline.cancel();
+      if (deadline != null) {
+        deadline.cancel();
+      }
       budget.release(capacity);
     }
   }
