@@ -902,8 +902,11 @@ public final class ToolCallPipeline {
       recordOutcome(request, decisionAt, "upstream_error", Optional.empty(), redactions);
     } else {
       String outcome = result.path("isError").asBoolean(false) ? "tool_error" : "ok";
-      // The hash of the result as delivered: after redaction, with its redaction count.
-      recordOutcome(request, decisionAt, outcome, Optional.of(Digests.sha256Hex(CanonicalJson.bytes(result))), redactions);
+      // The hash of the result as delivered: after redaction, with its redaction count. Made only
+      // when an outcome is recorded: in silent mode (no audit log) it would be thrown away.
+      Optional<String> resultSha256 = audit.isPresent() && decisionAt.isPresent()
+          ? Optional.of(Digests.sha256Hex(CanonicalJson.bytes(result))) : Optional.empty();
+      recordOutcome(request, decisionAt, outcome, resultSha256, redactions);
     }
     return delivered;
   }
