@@ -177,6 +177,29 @@ class HostileHttpTest {
   }
 
   @Test
+  void bodyWhoseRestArrivesAfterItsHeadIsReadWholeAndAnswered() throws Exception {
+    // What came with the head is taken without waiting; the rest is waited for, under the deadline.
+    start(Duration.ofSeconds(30), Duration.ofSeconds(30));
+    byte[] ping = PING.getBytes(StandardCharsets.US_ASCII);
+    int split = ping.length / 2;
+    try (Socket socket = new Socket("127.0.0.1", server.port())) {
+      OutputStream out = socket.getOutputStream();
+      out.write(headers(ping.length));
+      out.write(ping, 0, split);
+      out.flush();
+      Thread.sleep(300);
+      out.write(ping, split, ping.length - split);
+      out.flush();
+      socket.setSoTimeout(20_000);
+
+      String answer = new String(socket.getInputStream().readNBytes(12), StandardCharsets.US_ASCII);
+
+      assertThat(answer).isEqualTo("HTTP/1.1 200");
+    }
+    assertStillServing();
+  }
+
+  @Test
   void bodyThatStopsArrivingIsDroppedAtTheIdleTimeout() throws Exception {
     start(Duration.ofMillis(500), Duration.ofSeconds(30));
     try (Socket socket = new Socket("127.0.0.1", server.port())) {
