@@ -66,10 +66,13 @@ final class Retention {
     return List.copyOf(deletable);
   }
 
-  /** Deletes an epoch file and its last checkpoint's copy in {@code checkpoints/}. */
+  /**
+   * Deletes an epoch file's last checkpoint copy in {@code checkpoints/}, then the file: a failure
+   * between them leaves the file, which a later pass deletes, never a copy without its file.
+   */
   static void delete(Path file) throws IOException {
-    Files.deleteIfExists(file);
     Files.deleteIfExists(file.resolveSibling(AuditFolder.CHECKPOINTS).resolve(file.getFileName() + AuditFolder.CHECKPOINT_SUFFIX));
+    Files.deleteIfExists(file);
   }
 
   /** The genesis link of {@code next} to {@code name}, when {@code next} replays and a checkpoint signs its genesis. */

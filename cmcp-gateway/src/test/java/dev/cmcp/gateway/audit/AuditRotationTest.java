@@ -322,6 +322,64 @@ class AuditRotationTest {
   }
 
   @Test
+  void aRetentionPassThatCannotDeleteIsToldToTheObserverTheLogGoesOnAndTheNextPassRetriesWithoutASecondEntry()
+      throws Exception {
+    List<String> deleted = new CopyOnWriteArrayList<>();
+    List<String> failures = new CopyOnWriteArrayList<>();
+    try (AuditLog log = AuditLog.open(dir, genesis(signer.jwk().thumbprint()), CLOCK, (nanos, entries) -> { },
+        new CheckpointPolicy(1_000, Duration.ZERO), signer, Duration.ofDays(30), new RotationPolicy(1_500, Duration.ZERO))) {
+      log.onRetention(new AuditLog.RetentionObserver() {
+        @Override
+        public void deleted(String file) {
+          deleted.add(file);
+        }
+
+        @Override
+        public void failed(String reason) {
+          failures.add(reason);
+        }
+      });
+      int tool = 0;
+      while (epochs().size() < 2) {
+        log.appendDecision(allowed("s", "tool-" + tool++));
+      }
+      Path oldest = epochs().get(0);
+      Files.setLastModifiedTime(oldest, FileTime.from(AuditFixtures.NOW.minus(Duration.ofDays(40))));
+      // Its checkpoint copy replaced by a folder that is not empty: deleting it fails, even for root.
+      Path copy = dir.resolve("checkpoints").resolve(oldest.getFileName() + ".checkpoint");
+      Files.delete(copy);
+      Files.createDirectories(copy.resolve("blocker"));
+      for (int rotations = 0; rotations < 2; rotations++) {
+        Path current = log.file();
+        while (log.file().equals(current)) {
+          log.appendDecision(allowed("s", "tool-" + tool++));
+        }
+      }
+      log.awaitRetention();
+      assertThat(failures).isNotEmpty();
+      assertThat(deleted).isEmpty();
+      assertThat(oldest).exists();
+      assertThat(log.healthy()).as("retention failing does not stop the log").isTrue();
+
+      Files.delete(copy.resolve("blocker"));
+      Files.delete(copy);
+      Path current = log.file();
+      while (log.file().equals(current)) {
+        log.appendDecision(allowed("s", "tool-" + tool++));
+      }
+      log.awaitRetention();
+      assertThat(deleted).containsExactly(oldest.getFileName().toString());
+      assertThat(oldest).doesNotExist();
+    }
+    long entries = 0;
+    for (Path file : epochs()) {
+      entries += AuditFixtures.entries(file).stream().filter(e -> e.path("type").asText().equals("retention")).count();
+    }
+    assertThat(entries).as("one retention entry, though two passes tried").isEqualTo(1);
+    assertThat(AuditFolder.verify(dir).faults()).isEmpty();
+  }
+
+  @Test
   void anIdleEpochPastItsAgeIsRotatedByTheTimerWithoutAnotherEntry() throws Exception {
     MovingClock clock = new MovingClock();
     List<AuditLog.Epoch> closed = new CopyOnWriteArrayList<>();
