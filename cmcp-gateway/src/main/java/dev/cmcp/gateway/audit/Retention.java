@@ -15,10 +15,11 @@ import java.util.stream.Stream;
 
 /**
  * {@code audit.retention_days}: at start, and within a run after each rotation or first checkpoint
- * of an epoch, the oldest epoch files last written longer ago than that are deleted, oldest first, each only while the epoch after it stays: it must replay, its genesis
- * must link to the file, and a signed checkpoint must cover that genesis. The chain from the
- * oldest kept epoch on stays verifiable, and its first link still names the deleted file's length,
- * root and tip, which the new epoch records in a {@code retention} entry.
+ * of an epoch, the oldest epoch files last written longer ago than that are deleted, oldest first,
+ * each only while the epoch after it stays: it must replay, its genesis must link to the file, and
+ * a signed checkpoint must cover that genesis. The chain from the oldest kept epoch on stays
+ * verifiable, and its first link still names the deleted file's length, root and tip, which a
+ * {@code retention} entry records (at start in the new epoch, within a run before the deletion).
  */
 final class Retention {
 
