@@ -90,13 +90,12 @@ public final class ClaimVerifier {
             SnpCheck.REPORT_DATA, SnpCheck.MEASUREMENT, "measurement", "MEASUREMENT", "REPORT_DATA is the binding"));
         case TdxEvidence tdx -> Optional.of(new Hardware<>(
             TdxVerifier.verify(tdx.quote(), options.trustStore(), Optional.of(binding.bytes()), options.now(),
-                options.tdxPolicy()).toEvidenceReport(),
+                options.tdxPolicy()).report(),
             TdxCheck.REPORT_DATA, TdxCheck.MEASUREMENT, "mrtd", "MRTD", "REPORTDATA is the binding"));
         // The quote's PCR digest is compared by the claim's measurement check, so none is passed here.
         case TpmQuoteEvidence tpm -> Optional.of(new Hardware<>(
             TpmVerifier.verify(tpm.quote().toJson(), Optional.of(binding.bytes()), Optional.empty(),
-                options.tpmTrust(), options.now())
-                .toEvidenceReport(),
+                options.tpmTrust(), options.now()).report(),
             TpmCheck.QUALIFYING_DATA, TpmCheck.MEASUREMENT, "pcr_digest", "PCR digest",
             "qualifying data (extraData) is SHA-256 of the binding"));
         case null, default -> Optional.empty();

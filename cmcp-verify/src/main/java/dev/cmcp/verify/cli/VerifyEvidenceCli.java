@@ -44,7 +44,7 @@ import java.util.regex.Pattern;
  * given ({@code NOT GIVEN}, JSON {@code not_given}). Exit 3, {@code partially_verified}, when
  * no check failed but a required one was skipped: a TDX quote without Intel's collateral (CRLs,
  * TCB info, QE identity; each skipped check says how to supply it), a TPM quote whose attestation
- * key is not certified (see {@link TpmReport#exitCode}).
+ * key is not certified (see {@link dev.cmcp.verify.evidence.tpm.TpmVerification}).
  */
 public final class VerifyEvidenceCli {
 
@@ -189,7 +189,7 @@ public final class VerifyEvidenceCli {
     }
     EvidenceReport<?> report = (platform.equals("sev-snp")
         ? SnpVerifier.verify(evidence.get(), certs, reportData, now, snpPolicy)
-        : TdxVerifier.verify(evidence.get(), collateral, reportData, now, tdxPolicy).toEvidenceReport())
+        : TdxVerifier.verify(evidence.get(), collateral, reportData, now, tdxPolicy).report())
         .withNotGiven(notGiven(arguments));
     out.print(arguments.json() ? VerifyCli.json(report.toJson()) : report.toText());
     out.flush();
@@ -204,7 +204,7 @@ public final class VerifyEvidenceCli {
       return VerifyCli.FAILED;
     }
     EvidenceReport<TpmCheck> report = TpmVerifier.verify(tpmEvidenceJson(evidence.get()), reportData, pcrDigest,
-        trust, arguments.now().orElseGet(Instant::now)).toEvidenceReport().withNotGiven(notGiven(arguments));
+        trust, arguments.now().orElseGet(Instant::now)).report().withNotGiven(notGiven(arguments));
     out.print(arguments.json() ? VerifyCli.json(report.toJson()) : report.toText());
     out.flush();
     return report.exitCode();

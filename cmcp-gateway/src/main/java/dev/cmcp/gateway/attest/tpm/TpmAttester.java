@@ -8,8 +8,8 @@ import dev.cmcp.verify.evidence.tpm.AkCertificate;
 import dev.cmcp.verify.evidence.tpm.TpmCheck;
 import dev.cmcp.verify.evidence.tpm.TpmEvidence;
 import dev.cmcp.verify.evidence.tpm.TpmFormatException;
-import dev.cmcp.verify.evidence.tpm.TpmReport;
 import dev.cmcp.verify.evidence.tpm.TpmTrust;
+import dev.cmcp.verify.evidence.tpm.TpmVerification;
 import dev.cmcp.verify.evidence.tpm.TpmVerifier;
 import java.io.IOException;
 import java.io.UncheckedIOException;
@@ -145,10 +145,11 @@ public final class TpmAttester implements AutoCloseable {
         akRecreated = true;
         continue;
       }
-      TpmReport report = TpmVerifier.verify(evidence.toJson(), Optional.of(binding), Optional.empty(), TpmTrust.notConfigured(), Instant.now());
-      Optional<Check<TpmCheck>> failed = report.checks().stream().filter(c -> c.status() == CheckStatus.FAIL).findFirst();
+      TpmVerification verification =
+          TpmVerifier.verify(evidence.toJson(), Optional.of(binding), Optional.empty(), TpmTrust.notConfigured(), Instant.now());
+      Optional<Check<TpmCheck>> failed = verification.report().checks().stream().filter(c -> c.status() == CheckStatus.FAIL).findFirst();
       if (failed.isEmpty()) {
-        return new TpmQuote(evidence, report.quote().orElseThrow().pcrDigest());
+        return new TpmQuote(evidence, verification.quote().orElseThrow().pcrDigest());
       }
       boolean pcrRace = failed.get().name() == TpmCheck.PCR_DIGEST;
       if (!pcrRace || attempt >= MAX_ATTEMPTS) {

@@ -12,8 +12,8 @@ import dev.cmcp.verify.base.StrictJson;
 import dev.cmcp.verify.base.Verdict;
 import dev.cmcp.verify.evidence.tpm.TpmCheck;
 import dev.cmcp.verify.evidence.tpm.TpmEvidence;
-import dev.cmcp.verify.evidence.tpm.TpmReport;
 import dev.cmcp.verify.evidence.tpm.TpmTrust;
+import dev.cmcp.verify.evidence.tpm.TpmVerification;
 import dev.cmcp.verify.evidence.tpm.TpmVerifier;
 import java.io.IOException;
 import java.net.InetAddress;
@@ -71,12 +71,12 @@ class TpmAttesterTest {
     assumeSwtpm();
     TpmQuote quote = attester.quote(BINDING);
 
-    TpmReport report = verify(quote.evidence(), BINDING, Optional.of(quote.measurement()));
+    TpmVerification report = verify(quote.evidence(), BINDING, Optional.of(quote.measurement()));
 
-    assertThat(report.checks()).filteredOn(c -> c.name() != TpmCheck.AK_TRUST)
+    assertThat(report.report().checks()).filteredOn(c -> c.name() != TpmCheck.AK_TRUST)
         .allSatisfy(c -> assertThat(c.status()).as(c.name().label() + ": " + c.reason()).isEqualTo(CheckStatus.PASS));
-    assertThat(report.check(TpmCheck.AK_TRUST).reason()).startsWith("AK not certified");
-    assertThat(report.result()).isEqualTo(Verdict.PARTIALLY_VERIFIED);
+    assertThat(report.report().check(TpmCheck.AK_TRUST).reason()).startsWith("AK not certified");
+    assertThat(report.report().result()).isEqualTo(Verdict.PARTIALLY_VERIFIED);
     assertThat(report.quote().orElseThrow().pcrSelection()).isEqualTo("sha256:0,1,2,3,4,5,6,7");
     assertThat(report.quote().orElseThrow().akKey()).isEqualTo("ECC NIST P-256");
     assertThat(quote.measurement()).matches("[0-9a-f]{64}");
@@ -104,11 +104,11 @@ class TpmAttesterTest {
     assumeSwtpm();
     TpmQuote quote = attester.quote(OTHER_BINDING);
 
-    TpmReport report = verify(quote.evidence(), BINDING, Optional.empty());
+    TpmVerification report = verify(quote.evidence(), BINDING, Optional.empty());
 
-    assertThat(report.check(TpmCheck.QUALIFYING_DATA).status()).isEqualTo(CheckStatus.FAIL);
-    assertThat(report.check(TpmCheck.AK_SIGNATURE).status()).isEqualTo(CheckStatus.PASS);
-    assertThat(report.result()).isEqualTo(Verdict.UNVERIFIED);
+    assertThat(report.report().check(TpmCheck.QUALIFYING_DATA).status()).isEqualTo(CheckStatus.FAIL);
+    assertThat(report.report().check(TpmCheck.AK_SIGNATURE).status()).isEqualTo(CheckStatus.PASS);
+    assertThat(report.report().result()).isEqualTo(Verdict.UNVERIFIED);
   }
 
   @Test
@@ -120,12 +120,12 @@ class TpmAttesterTest {
     List<TpmEvidence.PcrValue> pcrs = new ArrayList<>(evidence.pcrs());
     pcrs.set(0, new TpmEvidence.PcrValue("sha256", 0, new byte[32]));
 
-    TpmReport flipped = verify(new TpmEvidence(attest, evidence.signature(), evidence.akPublic(), evidence.pcrs()), BINDING, Optional.empty());
-    TpmReport changed = verify(new TpmEvidence(evidence.attest(), evidence.signature(), evidence.akPublic(), pcrs), BINDING, Optional.empty());
+    TpmVerification flipped = verify(new TpmEvidence(attest, evidence.signature(), evidence.akPublic(), evidence.pcrs()), BINDING, Optional.empty());
+    TpmVerification changed = verify(new TpmEvidence(evidence.attest(), evidence.signature(), evidence.akPublic(), pcrs), BINDING, Optional.empty());
 
-    assertThat(flipped.check(TpmCheck.AK_SIGNATURE).status()).isEqualTo(CheckStatus.FAIL);
-    assertThat(changed.check(TpmCheck.PCR_DIGEST).status()).isEqualTo(CheckStatus.FAIL);
-    assertThat(changed.check(TpmCheck.AK_SIGNATURE).status()).isEqualTo(CheckStatus.PASS);
+    assertThat(flipped.report().check(TpmCheck.AK_SIGNATURE).status()).isEqualTo(CheckStatus.FAIL);
+    assertThat(changed.report().check(TpmCheck.PCR_DIGEST).status()).isEqualTo(CheckStatus.FAIL);
+    assertThat(changed.report().check(TpmCheck.AK_SIGNATURE).status()).isEqualTo(CheckStatus.PASS);
   }
 
   @Test
@@ -137,9 +137,9 @@ class TpmAttesterTest {
         swtpm.extend(16, Digests.sha256Hex(new byte[] {(byte) i}));
         TpmQuote quote = twoBanks.quote(BINDING);
 
-        TpmReport report = verify(quote.evidence(), BINDING, Optional.of(quote.measurement()));
+        TpmVerification report = verify(quote.evidence(), BINDING, Optional.of(quote.measurement()));
 
-        assertThat(report.passed()).as(report.toEvidenceReport().toText()).isTrue();
+        assertThat(report.report().passed()).as(report.report().toText()).isTrue();
         assertThat(report.quote().orElseThrow().pcrSelection()).isEqualTo("sha1:0+sha256:0,1,2,3,4,5,6,7,16");
         measurements.add(quote.measurement());
       }
@@ -159,7 +159,7 @@ class TpmAttesterTest {
       TpmEvidence after = onOwn.quote(BINDING).evidence();
 
       assertThat(after.akPublic()).isNotEqualTo(before.akPublic());
-      assertThat(verify(after, BINDING, Optional.empty()).passed()).isTrue();
+      assertThat(verify(after, BINDING, Optional.empty()).report().passed()).isTrue();
     }
   }
 
@@ -212,7 +212,7 @@ class TpmAttesterTest {
     assertThatThrownBy(() -> attester.quote(new byte[32])).isInstanceOf(IllegalArgumentException.class);
   }
 
-  private static TpmReport verify(TpmEvidence evidence, byte[] binding, Optional<String> measurement) {
+  private static TpmVerification verify(TpmEvidence evidence, byte[] binding, Optional<String> measurement) {
     return TpmVerifier.verify(evidence.toJson(), Optional.of(binding), measurement, TpmTrust.notConfigured(), Instant.now());
   }
 

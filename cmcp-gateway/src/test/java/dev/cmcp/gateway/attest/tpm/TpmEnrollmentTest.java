@@ -9,8 +9,8 @@ import dev.cmcp.verify.base.Verdict;
 import dev.cmcp.verify.evidence.TrustStore;
 import dev.cmcp.verify.evidence.tpm.TpmCheck;
 import dev.cmcp.verify.evidence.tpm.TpmEvidence;
-import dev.cmcp.verify.evidence.tpm.TpmReport;
 import dev.cmcp.verify.evidence.tpm.TpmTrust;
+import dev.cmcp.verify.evidence.tpm.TpmVerification;
 import dev.cmcp.verify.evidence.tpm.TpmVerifier;
 import java.math.BigInteger;
 import java.nio.file.Files;
@@ -82,12 +82,12 @@ class TpmEnrollmentTest {
     try (TpmAttester attester = TpmAttester.start(swtpm.target(), PcrSelection.DEFAULT, TpmEnrollment.load(enrolled))) {
       TpmEvidence evidence = attester.quote(binding).evidence();
 
-      TpmReport report = TpmVerifier.verify(evidence.toJson(), Optional.of(binding), Optional.empty(),
+      TpmVerification report = TpmVerifier.verify(evidence.toJson(), Optional.of(binding), Optional.empty(),
           TpmTrust.load(writeCa(), dir.resolve("ek-roots.pem")), Instant.now());
 
-      assertThat(report.check(TpmCheck.AK_TRUST).status()).as(report.toEvidenceReport().toText()).isEqualTo(CheckStatus.PASS);
-      assertThat(report.check(TpmCheck.AK_TRUST).reason()).contains("CN=auditor enrollment CA", "swtpm-localca-rootca");
-      assertThat(report.result()).isEqualTo(Verdict.VERIFIED);
+      assertThat(report.report().check(TpmCheck.AK_TRUST).status()).as(report.report().toText()).isEqualTo(CheckStatus.PASS);
+      assertThat(report.report().check(TpmCheck.AK_TRUST).reason()).contains("CN=auditor enrollment CA", "swtpm-localca-rootca");
+      assertThat(report.report().result()).isEqualTo(Verdict.VERIFIED);
       assertThat(Files.readString(enrolled.resolve(TpmEnrollment.AK_HANDLE)).strip()).isEqualTo(TpmEnrollment.DEFAULT_AK_HANDLE);
     }
   }

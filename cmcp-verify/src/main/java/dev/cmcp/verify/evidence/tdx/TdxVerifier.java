@@ -16,7 +16,6 @@ import static dev.cmcp.verify.evidence.tdx.TdxCheck.TD_DEBUG;
 import dev.cmcp.verify.base.Check;
 import dev.cmcp.verify.base.CheckStatus;
 import dev.cmcp.verify.evidence.TrustStore;
-import dev.cmcp.verify.evidence.tdx.TdxReport.TdFields;
 import java.io.ByteArrayInputStream;
 import java.math.BigInteger;
 import java.nio.charset.StandardCharsets;
@@ -76,7 +75,7 @@ public final class TdxVerifier {
    * @param now the time at which certificates, CRLs and collateral must be valid
    * @param policy the debug, measurement and TCB status rules beyond genuineness
    */
-  public static TdxReport verify(
+  public static TdxVerification verify(
       byte[] quote, TdxCollateral collateral, Optional<byte[]> expectedReportData, Instant now, TdxPolicy policy) {
     return verify(quote, collateral, Optional.empty(), expectedReportData, now, policy);
   }
@@ -87,7 +86,7 @@ public final class TdxVerifier {
    * cannot be read (not JSON, two of one kind), the checks that use them, {@code tcb_info} and
    * {@code qe_identity}, fail with that reason; every other check still runs.
    */
-  public static TdxReport verify(
+  public static TdxVerification verify(
       byte[] quote, TrustStore store, Optional<byte[]> expectedReportData, Instant now, TdxPolicy policy) {
     try {
       return verify(quote, TdxCollateral.from(store), Optional.empty(), expectedReportData, now, policy);
@@ -98,7 +97,7 @@ public final class TdxVerifier {
     }
   }
 
-  private static TdxReport verify(byte[] quote, TdxCollateral collateral, Optional<String> collateralProblem,
+  private static TdxVerification verify(byte[] quote, TdxCollateral collateral, Optional<String> collateralProblem,
       Optional<byte[]> expectedReportData, Instant now, TdxPolicy policy) {
     TdxQuote parsed;
     try {
@@ -110,7 +109,7 @@ public final class TdxVerifier {
             ? new Check<>(name, CheckStatus.FAIL, e.getMessage())
             : new Check<>(name, CheckStatus.SKIP, "the quote could not be parsed"));
       }
-      return new TdxReport(checks, Optional.empty());
+      return TdxVerification.of(checks, Optional.empty());
     }
     return new Verification(parsed, collateral, collateralProblem, now, policy).run(expectedReportData);
   }
@@ -138,7 +137,7 @@ public final class TdxVerifier {
       this.policy = policy;
     }
 
-    TdxReport run(Optional<byte[]> expectedReportData) {
+    TdxVerification run(Optional<byte[]> expectedReportData) {
       outcomes.put(QUOTE_FORMAT, Outcome.pass(formatSummary()));
       outcomes.put(QUOTE_SIGNATURE, attempt(this::quoteSignature));
       readPckChain();
@@ -155,7 +154,7 @@ public final class TdxVerifier {
 
       List<Check<TdxCheck>> checks = new ArrayList<>();
       outcomes.forEach((name, outcome) -> checks.add(new Check<>(name, outcome.status(), outcome.reason())));
-      return new TdxReport(checks, Optional.of(fields()));
+      return TdxVerification.of(checks, Optional.of(fields()));
     }
 
     private String formatSummary() {

@@ -2,7 +2,6 @@ package dev.cmcp.verify.evidence.tpm;
 
 import dev.cmcp.verify.base.Check;
 import dev.cmcp.verify.base.CheckStatus;
-import dev.cmcp.verify.evidence.tpm.TpmReport.QuoteFields;
 import java.io.ByteArrayInputStream;
 import java.io.ByteArrayOutputStream;
 import java.security.GeneralSecurityException;
@@ -60,7 +59,7 @@ public final class TpmVerifier {
    * @throws IllegalArgumentException when {@code expectedBinding} is not 64 bytes: a caller's
    *     mistake, not bad evidence
    */
-  public static TpmReport verify(
+  public static TpmVerification verify(
       byte[] evidenceJson, Optional<byte[]> expectedBinding, Optional<String> expectedMeasurement, TpmTrust trust,
       Instant now) {
     Objects.requireNonNull(now, "now");
@@ -80,7 +79,7 @@ public final class TpmVerifier {
             ? new Check<>(name, CheckStatus.FAIL, e.getMessage())
             : new Check<>(name, CheckStatus.SKIP, "the evidence could not be parsed"));
       }
-      return new TpmReport(checks, Optional.empty());
+      return TpmVerification.of(checks, Optional.empty());
     }
     Map<TpmCheck, Check<TpmCheck>> checks = new LinkedHashMap<>();
     checks.put(TpmCheck.ATTEST_FORMAT, pass(TpmCheck.ATTEST_FORMAT, "TPM_ST_ATTEST_QUOTE from TPM_GENERATED_VALUE; "
@@ -91,7 +90,7 @@ public final class TpmVerifier {
     checks.put(TpmCheck.PCR_DIGEST, pcrDigest(parsed));
     checks.put(TpmCheck.MEASUREMENT, measurement(parsed.attest, expectedMeasurement));
     checks.put(TpmCheck.AK_TRUST, akTrust(parsed, trust, now));
-    return new TpmReport(List.copyOf(checks.values()), Optional.of(fields(parsed)));
+    return TpmVerification.of(List.copyOf(checks.values()), Optional.of(fields(parsed)));
   }
 
   /** The evidence with its three TPM structures and its certificates read, and the AK as a JDK key. */

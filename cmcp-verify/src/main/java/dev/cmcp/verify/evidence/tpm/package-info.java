@@ -2,7 +2,8 @@
  * Offline verification of TPM 2.0 quotes: {@link dev.cmcp.verify.evidence.tpm.TpmVerifier}
  * reads a {@link dev.cmcp.verify.evidence.tpm.TpmEvidence} ({@code cmcp-tpm-evidence-v1}) and
  * reports each {@link dev.cmcp.verify.evidence.tpm.TpmCheck} in a
- * {@link dev.cmcp.verify.evidence.tpm.TpmReport}.
+ * {@link dev.cmcp.verify.evidence.EvidenceReport}, handed back with the quote's typed fields in a
+ * {@link dev.cmcp.verify.evidence.tpm.TpmVerification}.
  *
  * <p>Decisions a reviewer should know:
  *

@@ -61,8 +61,8 @@ class TdxCollateralTest {
 
     assertThat(collateral.certificates()).hasSize(1);
     assertThat(collateral.crls()).hasSize(2);
-    TdxReport report = TdxVerifier.verify(TdxFixtures.quote(), collateral, Optional.empty(), TdxFixtures.NOW, TdxPolicy.defaults());
-    assertThat(report.check(TdxCheck.PCK_REVOCATION).status()).isEqualTo(CheckStatus.PASS);
+    TdxVerification report = TdxVerifier.verify(TdxFixtures.quote(), collateral, Optional.empty(), TdxFixtures.NOW, TdxPolicy.defaults());
+    assertThat(report.report().check(TdxCheck.PCK_REVOCATION).status()).isEqualTo(CheckStatus.PASS);
   }
 
   @Test

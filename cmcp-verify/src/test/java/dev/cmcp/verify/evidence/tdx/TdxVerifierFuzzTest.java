@@ -51,21 +51,21 @@ class TdxVerifierFuzzTest {
 
   @FuzzTest
   void anyQuoteGetsEveryCheckAndOnlyTheSignedReportVerifies(byte[] quote) {
-    TdxReport report = verify(quote);
+    TdxVerification report = verify(quote);
 
-    assertThat(report.checks()).extracting(Check::name).containsExactly(TdxCheck.values());
+    assertThat(report.report().checks()).extracting(Check::name).containsExactly(TdxCheck.values());
     if (holdsTheChain(report)) {
       assertThat(Arrays.equals(quote, 0, SIGNED_LENGTH, genuine, 0, SIGNED_LENGTH))
           .as("the chain to Intel's root held for an altered TD report").isTrue();
     }
   }
 
-  private TdxReport verify(byte[] quote) {
+  private TdxVerification verify(byte[] quote) {
     return TdxVerifier.verify(quote, collateral, Optional.empty(), TdxFixtures.NOW, TdxPolicy.defaults());
   }
 
-  private static boolean holdsTheChain(TdxReport report) {
+  private static boolean holdsTheChain(TdxVerification report) {
     return List.of(TdxCheck.QUOTE_SIGNATURE, TdxCheck.QE_REPORT_SIGNATURE, TdxCheck.QE_REPORT_BINDS_KEY, TdxCheck.PCK_CHAIN)
-        .stream().allMatch(check -> report.check(check).status() == CheckStatus.PASS);
+        .stream().allMatch(check -> report.report().check(check).status() == CheckStatus.PASS);
   }
 }

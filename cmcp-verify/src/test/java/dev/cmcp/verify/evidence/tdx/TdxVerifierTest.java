@@ -29,45 +29,45 @@ class TdxVerifierTest {
 
   @TempDir Path dir;
 
-  private TdxReport verify(byte[] quote, Path certs) throws TdxException {
+  private TdxVerification verify(byte[] quote, Path certs) throws TdxException {
     return verify(quote, certs, NOW);
   }
 
-  private TdxReport verify(byte[] quote, Path certs, Instant now) throws TdxException {
+  private TdxVerification verify(byte[] quote, Path certs, Instant now) throws TdxException {
     return TdxVerifier.verify(quote, TdxCollateral.load(certs), Optional.empty(), now, TdxPolicy.defaults());
   }
 
-  private static CheckStatus status(TdxReport report, TdxCheck check) {
-    return report.check(check).status();
+  private static CheckStatus status(TdxVerification report, TdxCheck check) {
+    return report.report().check(check).status();
   }
 
   @Test
   void genuineQuoteVerifiesToThePinnedRootWithItsCollateral() throws TdxException {
-    TdxReport report = verify(TdxFixtures.quote(), TdxFixtures.fullCertsFolder(dir));
+    TdxVerification report = verify(TdxFixtures.quote(), TdxFixtures.fullCertsFolder(dir));
 
     for (TdxCheck check : GENUINENESS) {
-      assertThat(status(report, check)).as(check.label() + ": " + report.check(check).reason()).isEqualTo(PASS);
+      assertThat(status(report, check)).as(check.label() + ": " + report.report().check(check).reason()).isEqualTo(PASS);
     }
-    assertThat(report.check(TdxCheck.PCK_CHAIN).reason()).contains("Intel SGX Root CA", "FMSPC 50806f000000");
+    assertThat(report.report().check(TdxCheck.PCK_CHAIN).reason()).contains("Intel SGX Root CA", "FMSPC 50806f000000");
     assertThat(status(report, TdxCheck.PCK_REVOCATION)).isEqualTo(PASS);
-    assertThat(report.check(TdxCheck.PCK_REVOCATION).reason())
+    assertThat(report.report().check(TdxCheck.PCK_REVOCATION).reason())
         .contains("Intel SGX PCK Certificate per the CRL of Intel SGX PCK Platform CA")
         .contains("Intel SGX PCK Platform CA per the CRL of Intel SGX Root CA");
     assertThat(status(report, TdxCheck.TD_DEBUG)).isEqualTo(PASS);
-    assertThat(status(report, TdxCheck.TCB_INFO)).as(report.check(TdxCheck.TCB_INFO).reason()).isEqualTo(PASS);
-    assertThat(status(report, TdxCheck.QE_IDENTITY)).as(report.check(TdxCheck.QE_IDENTITY).reason()).isEqualTo(PASS);
-    assertThat(report.check(TdxCheck.QE_IDENTITY).reason()).contains("UpToDate");
+    assertThat(status(report, TdxCheck.TCB_INFO)).as(report.report().check(TdxCheck.TCB_INFO).reason()).isEqualTo(PASS);
+    assertThat(status(report, TdxCheck.QE_IDENTITY)).as(report.report().check(TdxCheck.QE_IDENTITY).reason()).isEqualTo(PASS);
+    assertThat(report.report().check(TdxCheck.QE_IDENTITY).reason()).contains("UpToDate");
     // The sample TCB info is newer than the quote's platform: TEE_TCB_SVN 3.0.4 is below the
     // lowest TDX level listed (3.0.5), so no level covers it and the platform is not accepted.
     assertThat(status(report, TdxCheck.TCB_LEVEL)).isEqualTo(FAIL);
-    assertThat(report.check(TdxCheck.TCB_LEVEL).reason()).contains("below every level");
+    assertThat(report.report().check(TdxCheck.TCB_LEVEL).reason()).contains("below every level");
     assertThat(status(report, TdxCheck.REPORT_DATA)).isEqualTo(SKIP);
     assertThat(status(report, TdxCheck.MEASUREMENT)).isEqualTo(SKIP);
   }
 
   @Test
   void theRootAloneShowsTheQuoteSignedUnderIntelsRootButNotThatThePlatformIsCurrent() throws TdxException {
-    TdxReport report = verify(TdxFixtures.quote(), TdxFixtures.certsFolder(dir));
+    TdxVerification report = verify(TdxFixtures.quote(), TdxFixtures.certsFolder(dir));
 
     for (TdxCheck check : GENUINENESS) {
       assertThat(status(report, check)).as(check.label()).isEqualTo(PASS);
@@ -76,30 +76,30 @@ class TdxVerifierTest {
       assertThat(status(report, check)).as(check.label()).isEqualTo(SKIP);
       assertThat(check.requirement()).isEqualTo(Requirement.REQUIRED);
     }
-    assertThat(report.check(TdxCheck.PCK_REVOCATION).reason()).contains(TdxCollateral.HOW_TO_SUPPLY);
-    assertThat(report.check(TdxCheck.TCB_INFO).reason()).contains("--fetch-collateral", "--certs");
-    assertThat(report.check(TdxCheck.QE_IDENTITY).reason()).contains("--fetch-collateral", "--certs");
-    assertThat(report.passed()).isTrue();
-    assertThat(report.result()).isEqualTo(Verdict.PARTIALLY_VERIFIED);
-    assertThat(report.exitCode()).isEqualTo(3);
+    assertThat(report.report().check(TdxCheck.PCK_REVOCATION).reason()).contains(TdxCollateral.HOW_TO_SUPPLY);
+    assertThat(report.report().check(TdxCheck.TCB_INFO).reason()).contains("--fetch-collateral", "--certs");
+    assertThat(report.report().check(TdxCheck.QE_IDENTITY).reason()).contains("--fetch-collateral", "--certs");
+    assertThat(report.report().passed()).isTrue();
+    assertThat(report.report().result()).isEqualTo(Verdict.PARTIALLY_VERIFIED);
+    assertThat(report.report().exitCode()).isEqualTo(3);
   }
 
   @Test
   void collateralWithoutItsSigningCertificateIsNotUsed() throws TdxException {
     Path certs = TdxFixtures.certsFolder(dir, "pckcrl", "rootcrl.der", "sample_tcbInfo_response", "sample_qeIdentity_response");
-    TdxReport report = verify(TdxFixtures.quote(), certs);
+    TdxVerification report = verify(TdxFixtures.quote(), certs);
 
     assertThat(status(report, TdxCheck.PCK_CHAIN)).isEqualTo(PASS);
     assertThat(status(report, TdxCheck.PCK_REVOCATION)).isEqualTo(PASS);
     assertThat(status(report, TdxCheck.TCB_INFO)).isEqualTo(SKIP);
-    assertThat(report.check(TdxCheck.TCB_INFO).reason()).contains("no Intel SGX TCB Signing certificate");
+    assertThat(report.report().check(TdxCheck.TCB_INFO).reason()).contains("no Intel SGX TCB Signing certificate");
     assertThat(status(report, TdxCheck.TCB_LEVEL)).isEqualTo(SKIP);
     assertThat(status(report, TdxCheck.QE_IDENTITY)).isEqualTo(SKIP);
   }
 
   @Test
   void reportsTheTdMeasurements() throws TdxException {
-    TdxReport.TdFields fields = verify(TdxFixtures.quote(), TdxFixtures.certsFolder(dir)).fields().orElseThrow();
+    TdFields fields = verify(TdxFixtures.quote(), TdxFixtures.certsFolder(dir)).td().orElseThrow();
 
     assertThat(fields.mrTd()).isEqualTo(TdxFixtures.MRTD_HEX);
     assertThat(fields.rtmrs()).hasSize(4);
@@ -113,32 +113,32 @@ class TdxVerifierTest {
 
   @Test
   void aFlippedBitInTheTdReportBodyFailsTheQuoteSignature() throws TdxException {
-    TdxReport report = verify(TdxFixtures.flipBit(TdxFixtures.quote(), TdxFixtures.MRTD + 5), TdxFixtures.certsFolder(dir));
+    TdxVerification report = verify(TdxFixtures.flipBit(TdxFixtures.quote(), TdxFixtures.MRTD + 5), TdxFixtures.certsFolder(dir));
 
     assertThat(status(report, TdxCheck.QUOTE_SIGNATURE)).isEqualTo(FAIL);
     assertThat(status(report, TdxCheck.QE_REPORT_SIGNATURE)).isEqualTo(PASS);
     assertThat(status(report, TdxCheck.PCK_CHAIN)).isEqualTo(PASS);
-    assertThat(report.exitCode()).isEqualTo(1);
+    assertThat(report.report().exitCode()).isEqualTo(1);
   }
 
   @Test
   void aFlippedBitInTheHeaderFailsTheQuoteSignature() throws TdxException {
-    TdxReport report = verify(TdxFixtures.flipBit(TdxFixtures.quote(), 30), TdxFixtures.certsFolder(dir));
+    TdxVerification report = verify(TdxFixtures.flipBit(TdxFixtures.quote(), 30), TdxFixtures.certsFolder(dir));
 
     assertThat(status(report, TdxCheck.QUOTE_SIGNATURE)).isEqualTo(FAIL);
   }
 
   @Test
   void aFlippedBitInTheQuoteSignatureFailsIt() throws TdxException {
-    TdxReport report = verify(TdxFixtures.flipBit(TdxFixtures.quote(), TdxFixtures.QUOTE_SIGNATURE + 40), TdxFixtures.certsFolder(dir));
+    TdxVerification report = verify(TdxFixtures.flipBit(TdxFixtures.quote(), TdxFixtures.QUOTE_SIGNATURE + 40), TdxFixtures.certsFolder(dir));
 
     assertThat(status(report, TdxCheck.QUOTE_SIGNATURE)).isEqualTo(FAIL);
-    assertThat(report.check(TdxCheck.QUOTE_SIGNATURE).reason()).contains("does not verify");
+    assertThat(report.report().check(TdxCheck.QUOTE_SIGNATURE).reason()).contains("does not verify");
   }
 
   @Test
   void aFlippedBitInTheAttestationKeyBreaksBothTheSignatureAndTheBinding() throws TdxException {
-    TdxReport report = verify(TdxFixtures.flipBit(TdxFixtures.quote(), TdxFixtures.ATTESTATION_KEY + 3), TdxFixtures.certsFolder(dir));
+    TdxVerification report = verify(TdxFixtures.flipBit(TdxFixtures.quote(), TdxFixtures.ATTESTATION_KEY + 3), TdxFixtures.certsFolder(dir));
 
     assertThat(status(report, TdxCheck.QUOTE_SIGNATURE)).isEqualTo(FAIL);
     assertThat(status(report, TdxCheck.QE_REPORT_BINDS_KEY)).isEqualTo(FAIL);
@@ -146,7 +146,7 @@ class TdxVerifierTest {
 
   @Test
   void aFlippedBitInTheQeReportFailsItsSignature() throws TdxException {
-    TdxReport report = verify(TdxFixtures.flipBit(TdxFixtures.quote(), TdxFixtures.QE_REPORT + 70), TdxFixtures.certsFolder(dir));
+    TdxVerification report = verify(TdxFixtures.flipBit(TdxFixtures.quote(), TdxFixtures.QE_REPORT + 70), TdxFixtures.certsFolder(dir));
 
     assertThat(status(report, TdxCheck.QE_REPORT_SIGNATURE)).isEqualTo(FAIL);
     assertThat(status(report, TdxCheck.QUOTE_SIGNATURE)).isEqualTo(PASS);
@@ -155,7 +155,7 @@ class TdxVerifierTest {
 
   @Test
   void aFlippedBitInTheQeReportDataFailsTheKeyBinding() throws TdxException {
-    TdxReport report = verify(TdxFixtures.flipBit(TdxFixtures.quote(), TdxFixtures.QE_REPORT_DATA + 2), TdxFixtures.certsFolder(dir));
+    TdxVerification report = verify(TdxFixtures.flipBit(TdxFixtures.quote(), TdxFixtures.QE_REPORT_DATA + 2), TdxFixtures.certsFolder(dir));
 
     assertThat(status(report, TdxCheck.QE_REPORT_SIGNATURE)).isEqualTo(FAIL);
     assertThat(status(report, TdxCheck.QE_REPORT_BINDS_KEY)).isEqualTo(FAIL);
@@ -171,7 +171,7 @@ class TdxVerifierTest {
       offset++;
     }
 
-    TdxReport report = verify(TdxFixtures.flipBit(quote, offset), TdxFixtures.certsFolder(dir));
+    TdxVerification report = verify(TdxFixtures.flipBit(quote, offset), TdxFixtures.certsFolder(dir));
 
     assertThat(status(report, TdxCheck.QUOTE_FORMAT)).isEqualTo(PASS);
     assertThat(status(report, TdxCheck.PCK_CHAIN)).isEqualTo(FAIL);
@@ -183,10 +183,10 @@ class TdxVerifierTest {
     byte[] quote = TdxFixtures.quote();
     quote[TdxFixtures.PCK_CHAIN_PEM + 100] = '!';
 
-    TdxReport report = verify(quote, TdxFixtures.certsFolder(dir));
+    TdxVerification report = verify(quote, TdxFixtures.certsFolder(dir));
 
     assertThat(status(report, TdxCheck.PCK_CHAIN)).isEqualTo(FAIL);
-    assertThat(report.check(TdxCheck.PCK_CHAIN).reason()).contains("does not parse");
+    assertThat(report.report().check(TdxCheck.PCK_CHAIN).reason()).contains("does not parse");
     assertThat(status(report, TdxCheck.QE_REPORT_SIGNATURE)).isEqualTo(SKIP);
   }
 
@@ -197,31 +197,31 @@ class TdxVerifierTest {
     Path ark = TdxFixtures.DIR.resolve("../snp/ask_ark_milan.pem").normalize();
     Files.copy(ark, dir.resolve("amd.pem"));
 
-    TdxReport report = verify(TdxFixtures.quote(), dir);
+    TdxVerification report = verify(TdxFixtures.quote(), dir);
 
     assertThat(status(report, TdxCheck.PCK_CHAIN)).isEqualTo(FAIL);
-    assertThat(report.check(TdxCheck.PCK_CHAIN).reason()).contains("none of the pinned roots");
+    assertThat(report.report().check(TdxCheck.PCK_CHAIN).reason()).contains("none of the pinned roots");
   }
 
   @Test
   void withoutAPinnedRootThePckChainFails() throws TdxException {
-    TdxReport report = verify(TdxFixtures.quote(), dir);
+    TdxVerification report = verify(TdxFixtures.quote(), dir);
 
     assertThat(status(report, TdxCheck.PCK_CHAIN)).isEqualTo(FAIL);
-    assertThat(report.check(TdxCheck.PCK_CHAIN).reason()).contains("trusted_root.pem");
+    assertThat(report.report().check(TdxCheck.PCK_CHAIN).reason()).contains("trusted_root.pem");
   }
 
   @Test
   void aTruncatedQuoteFailsTheFormatCheckWithoutThrowing() {
     byte[] quote = TdxFixtures.quote();
     for (int length : new int[] {0, 1, 47, 48, 300, 631, 632, 635, 700, 1000, TdxFixtures.PCK_CHAIN_PEM + 10, TdxFixtures.SIGNATURE_DATA_END - 1}) {
-      TdxReport report = TdxVerifier.verify(Arrays.copyOf(quote, length), TdxCollateral.of(List.of(), List.of()),
+      TdxVerification report = TdxVerifier.verify(Arrays.copyOf(quote, length), TdxCollateral.of(List.of(), List.of()),
           Optional.empty(), NOW, TdxPolicy.defaults());
 
       assertThat(status(report, TdxCheck.QUOTE_FORMAT)).as("length " + length).isEqualTo(FAIL);
-      assertThat(report.check(TdxCheck.QUOTE_FORMAT).reason()).as("length " + length).contains("truncated");
-      assertThat(report.checks()).filteredOn(c -> c.name() != TdxCheck.QUOTE_FORMAT).allMatch(c -> c.status() == SKIP);
-      assertThat(report.fields()).isEmpty();
+      assertThat(report.report().check(TdxCheck.QUOTE_FORMAT).reason()).as("length " + length).contains("truncated");
+      assertThat(report.report().checks()).filteredOn(c -> c.name() != TdxCheck.QUOTE_FORMAT).allMatch(c -> c.status() == SKIP);
+      assertThat(report.td()).isEmpty();
     }
   }
 
@@ -230,10 +230,10 @@ class TdxVerifierTest {
     byte[] quote = TdxFixtures.quote();
     quote[632 + 3] = (byte) 0xff; // signature data length ~4 GiB
 
-    TdxReport report = verify(quote, TdxFixtures.certsFolder(dir));
+    TdxVerification report = verify(quote, TdxFixtures.certsFolder(dir));
 
     assertThat(status(report, TdxCheck.QUOTE_FORMAT)).isEqualTo(FAIL);
-    assertThat(report.check(TdxCheck.QUOTE_FORMAT).reason()).contains("signature data");
+    assertThat(report.report().check(TdxCheck.QUOTE_FORMAT).reason()).contains("signature data");
   }
 
   /** A version 5 quote with a TD report 1.5 body from a TDX 1.5 platform (PCK issued 2026-01-27), go-tdx-guest's sample. */
@@ -241,14 +241,14 @@ class TdxVerifierTest {
   void aRealVersion5QuoteWithATdReport15BodyVerifiesToIntelsRoot() throws TdxException {
     byte[] quote = TdxFixtures.read(TdxFixtures.DIR.resolve("quote_v5_sample.dat"));
 
-    TdxReport report = verify(quote, TdxFixtures.certsFolder(dir), Instant.parse("2026-03-01T00:00:00Z"));
+    TdxVerification report = verify(quote, TdxFixtures.certsFolder(dir), Instant.parse("2026-03-01T00:00:00Z"));
 
     for (TdxCheck check : List.of(TdxCheck.QUOTE_FORMAT, TdxCheck.QUOTE_SIGNATURE, TdxCheck.QE_REPORT_SIGNATURE,
         TdxCheck.QE_REPORT_BINDS_KEY, TdxCheck.PCK_CHAIN)) {
-      assertThat(status(report, check)).as(check + ": " + report.check(check).reason()).isEqualTo(PASS);
+      assertThat(status(report, check)).as(check + ": " + report.report().check(check).reason()).isEqualTo(PASS);
     }
-    assertThat(report.check(TdxCheck.QUOTE_FORMAT).reason()).startsWith("TDX quote v5 (TD report 1.5)");
-    assertThat(report.fields().orElseThrow().mrTd()).matches("[0-9a-f]{96}");
+    assertThat(report.report().check(TdxCheck.QUOTE_FORMAT).reason()).startsWith("TDX quote v5 (TD report 1.5)");
+    assertThat(report.td().orElseThrow().mrTd()).matches("[0-9a-f]{96}");
   }
 
   @Test
@@ -264,11 +264,11 @@ class TdxVerifierTest {
     v5[51] = (byte) (584 >> 8);
     System.arraycopy(v4, 48, v5, 54, v4.length - 48);
 
-    TdxReport report = verify(v5, TdxFixtures.certsFolder(dir));
+    TdxVerification report = verify(v5, TdxFixtures.certsFolder(dir));
 
-    assertThat(status(report, TdxCheck.QUOTE_FORMAT)).as(report.check(TdxCheck.QUOTE_FORMAT).reason()).isEqualTo(PASS);
-    assertThat(report.check(TdxCheck.QUOTE_FORMAT).reason()).startsWith("TDX quote v5 (TD report 1.0)");
-    assertThat(report.fields().orElseThrow().mrTd()).isEqualTo(TdxFixtures.MRTD_HEX);
+    assertThat(status(report, TdxCheck.QUOTE_FORMAT)).as(report.report().check(TdxCheck.QUOTE_FORMAT).reason()).isEqualTo(PASS);
+    assertThat(report.report().check(TdxCheck.QUOTE_FORMAT).reason()).startsWith("TDX quote v5 (TD report 1.0)");
+    assertThat(report.td().orElseThrow().mrTd()).isEqualTo(TdxFixtures.MRTD_HEX);
     assertThat(status(report, TdxCheck.QUOTE_SIGNATURE)).isEqualTo(FAIL);
     assertThat(status(report, TdxCheck.QE_REPORT_SIGNATURE)).isEqualTo(PASS);
   }
@@ -278,7 +278,7 @@ class TdxVerifierTest {
     byte[] quote = TdxFixtures.read(TdxFixtures.DIR.resolve("quote_v5_sample.dat"));
     quote[48] = 1;
 
-    assertThat(verify(quote, TdxFixtures.certsFolder(dir)).check(TdxCheck.QUOTE_FORMAT).reason())
+    assertThat(verify(quote, TdxFixtures.certsFolder(dir)).report().check(TdxCheck.QUOTE_FORMAT).reason())
         .contains("body type 1").contains("SGX enclave");
   }
 
@@ -289,9 +289,9 @@ class TdxVerifierTest {
     byte[] sgx = TdxFixtures.quote();
     sgx[4] = 0;
 
-    assertThat(verify(version3, TdxFixtures.certsFolder(dir)).check(TdxCheck.QUOTE_FORMAT).reason()).contains("version 3");
+    assertThat(verify(version3, TdxFixtures.certsFolder(dir)).report().check(TdxCheck.QUOTE_FORMAT).reason()).contains("version 3");
     assertThat(TdxVerifier.verify(sgx, TdxCollateral.of(List.of(), List.of()), Optional.empty(), NOW, TdxPolicy.defaults())
-        .check(TdxCheck.QUOTE_FORMAT).reason()).contains("is not TDX");
+        .report().check(TdxCheck.QUOTE_FORMAT).reason()).contains("is not TDX");
   }
 
   @Test
@@ -302,14 +302,14 @@ class TdxVerifierTest {
       if (Character.isWhitespace(quote[offset])) {
         continue; // a newline of the PEM chain turned into other whitespace changes no certificate
       }
-      TdxReport report = TdxVerifier.verify(TdxFixtures.flipBit(quote, offset), certs, Optional.empty(), NOW, TdxPolicy.defaults());
-      assertThat(report.passed()).as("bit flipped at offset " + offset).isFalse();
+      TdxVerification report = TdxVerifier.verify(TdxFixtures.flipBit(quote, offset), certs, Optional.empty(), NOW, TdxPolicy.defaults());
+      assertThat(report.report().passed()).as("bit flipped at offset " + offset).isFalse();
     }
   }
 
   @Test
   void aTimeAfterThePckCertificateExpiredFailsThePckChain() throws TdxException {
-    TdxReport report = verify(TdxFixtures.quote(), TdxFixtures.certsFolder(dir), Instant.parse("2030-01-01T00:00:00Z"));
+    TdxVerification report = verify(TdxFixtures.quote(), TdxFixtures.certsFolder(dir), Instant.parse("2030-01-01T00:00:00Z"));
 
     assertThat(status(report, TdxCheck.PCK_CHAIN)).isEqualTo(FAIL);
     assertThat(status(report, TdxCheck.QUOTE_SIGNATURE)).isEqualTo(PASS);
@@ -317,7 +317,7 @@ class TdxVerifierTest {
 
   @Test
   void aTimeBeforeThePckCertificateWasIssuedFailsThePckChain() throws TdxException {
-    TdxReport report = verify(TdxFixtures.quote(), TdxFixtures.certsFolder(dir), Instant.parse("2022-01-01T00:00:00Z"));
+    TdxVerification report = verify(TdxFixtures.quote(), TdxFixtures.certsFolder(dir), Instant.parse("2022-01-01T00:00:00Z"));
 
     assertThat(status(report, TdxCheck.PCK_CHAIN)).isEqualTo(FAIL);
   }
@@ -325,13 +325,13 @@ class TdxVerifierTest {
   @Test
   void staleCrlsAndCollateralFailTheirChecks() throws TdxException {
     // After the PCK CRL's and the QE identity's next update (2023-07-08), before the TCB info's (07-18).
-    TdxReport report = verify(TdxFixtures.quote(), TdxFixtures.fullCertsFolder(dir), Instant.parse("2023-07-10T00:00:00Z"));
+    TdxVerification report = verify(TdxFixtures.quote(), TdxFixtures.fullCertsFolder(dir), Instant.parse("2023-07-10T00:00:00Z"));
 
     assertThat(status(report, TdxCheck.PCK_CHAIN)).isEqualTo(PASS);
     assertThat(status(report, TdxCheck.PCK_REVOCATION)).isEqualTo(FAIL);
-    assertThat(report.check(TdxCheck.PCK_REVOCATION).reason()).contains("stale");
+    assertThat(report.report().check(TdxCheck.PCK_REVOCATION).reason()).contains("stale");
     assertThat(status(report, TdxCheck.QE_IDENTITY)).isEqualTo(FAIL);
-    assertThat(report.check(TdxCheck.QE_IDENTITY).reason()).contains("stale");
+    assertThat(report.report().check(TdxCheck.QE_IDENTITY).reason()).contains("stale");
     assertThat(status(report, TdxCheck.TCB_INFO)).isEqualTo(PASS);
   }
 
@@ -341,10 +341,10 @@ class TdxVerifierTest {
     Path tcbInfo = certs.resolve("sample_tcbInfo_response");
     Files.writeString(tcbInfo, Files.readString(tcbInfo).replace("\"tcbStatus\":\"OutOfDate\"", "\"tcbStatus\":\"UpToDate\""));
 
-    TdxReport report = verify(TdxFixtures.quote(), certs);
+    TdxVerification report = verify(TdxFixtures.quote(), certs);
 
     assertThat(status(report, TdxCheck.TCB_INFO)).isEqualTo(FAIL);
-    assertThat(report.check(TdxCheck.TCB_INFO).reason()).contains("signature does not verify");
+    assertThat(report.report().check(TdxCheck.TCB_INFO).reason()).contains("signature does not verify");
     assertThat(status(report, TdxCheck.TCB_LEVEL)).isEqualTo(SKIP);
   }
 
@@ -354,7 +354,7 @@ class TdxVerifierTest {
     Path identity = certs.resolve("sample_qeIdentity_response");
     Files.writeString(identity, Files.readString(identity).replace("\"isvsvn\":4", "\"isvsvn\":3"));
 
-    TdxReport report = verify(TdxFixtures.quote(), certs);
+    TdxVerification report = verify(TdxFixtures.quote(), certs);
 
     assertThat(status(report, TdxCheck.QE_IDENTITY)).isEqualTo(FAIL);
   }
@@ -368,11 +368,11 @@ class TdxVerifierTest {
     other[63] ^= 1;
 
     assertThat(TdxVerifier.verify(TdxFixtures.quote(), certs, Optional.of(actual), NOW, TdxPolicy.defaults())
-        .check(TdxCheck.REPORT_DATA).status()).isEqualTo(PASS);
+        .report().check(TdxCheck.REPORT_DATA).status()).isEqualTo(PASS);
     assertThat(TdxVerifier.verify(TdxFixtures.quote(), certs, Optional.of(other), NOW, TdxPolicy.defaults())
-        .check(TdxCheck.REPORT_DATA).status()).isEqualTo(FAIL);
+        .report().check(TdxCheck.REPORT_DATA).status()).isEqualTo(FAIL);
     assertThat(TdxVerifier.verify(TdxFixtures.quote(), certs, Optional.of(new byte[32]), NOW, TdxPolicy.defaults())
-        .check(TdxCheck.REPORT_DATA).reason()).contains("must be 64 bytes");
+        .report().check(TdxCheck.REPORT_DATA).reason()).contains("must be 64 bytes");
   }
 
   @Test
@@ -382,9 +382,9 @@ class TdxVerifierTest {
     TdxPolicy expectingOther = TdxPolicy.defaults().withExpectedMrtd("00".repeat(48));
 
     assertThat(TdxVerifier.verify(TdxFixtures.quote(), certs, Optional.empty(), NOW, expectingFixture)
-        .check(TdxCheck.MEASUREMENT).status()).isEqualTo(PASS);
+        .report().check(TdxCheck.MEASUREMENT).status()).isEqualTo(PASS);
     assertThat(TdxVerifier.verify(TdxFixtures.quote(), certs, Optional.empty(), NOW, expectingOther)
-        .check(TdxCheck.MEASUREMENT).status()).isEqualTo(FAIL);
+        .report().check(TdxCheck.MEASUREMENT).status()).isEqualTo(FAIL);
   }
 
   @Test
@@ -392,30 +392,30 @@ class TdxVerifierTest {
     byte[] debugQuote = TdxFixtures.flipBit(TdxFixtures.quote(), TdxFixtures.TD_ATTRIBUTES);
     TdxCollateral certs = TdxCollateral.load(TdxFixtures.certsFolder(dir));
 
-    TdxReport strict = TdxVerifier.verify(debugQuote, certs, Optional.empty(), NOW, TdxPolicy.defaults());
-    TdxReport lenient = TdxVerifier.verify(debugQuote, certs, Optional.empty(), NOW, TdxPolicy.defaults().withDebugAllowed(true));
+    TdxVerification strict = TdxVerifier.verify(debugQuote, certs, Optional.empty(), NOW, TdxPolicy.defaults());
+    TdxVerification lenient = TdxVerifier.verify(debugQuote, certs, Optional.empty(), NOW, TdxPolicy.defaults().withDebugAllowed(true));
 
-    assertThat(strict.check(TdxCheck.TD_DEBUG).status()).isEqualTo(FAIL);
-    assertThat(strict.fields().orElseThrow().debug()).isTrue();
-    assertThat(lenient.check(TdxCheck.TD_DEBUG).status()).isEqualTo(PASS);
+    assertThat(strict.report().check(TdxCheck.TD_DEBUG).status()).isEqualTo(FAIL);
+    assertThat(strict.td().orElseThrow().debug()).isTrue();
+    assertThat(lenient.report().check(TdxCheck.TD_DEBUG).status()).isEqualTo(PASS);
     // The flipped bit is not Intel's: the signature check still catches it.
-    assertThat(lenient.check(TdxCheck.QUOTE_SIGNATURE).status()).isEqualTo(FAIL);
+    assertThat(lenient.report().check(TdxCheck.QUOTE_SIGNATURE).status()).isEqualTo(FAIL);
   }
 
   @Test
   void aPolicyAcceptingOutOfDateStillNeedsACoveringTcbLevel() throws TdxException {
     TdxPolicy lenient = TdxPolicy.defaults().withAcceptedTcbStatuses(EnumSet.allOf(TcbStatus.class));
 
-    TdxReport report = TdxVerifier.verify(TdxFixtures.quote(), TdxCollateral.load(TdxFixtures.fullCertsFolder(dir)),
+    TdxVerification report = TdxVerifier.verify(TdxFixtures.quote(), TdxCollateral.load(TdxFixtures.fullCertsFolder(dir)),
         Optional.empty(), NOW, lenient);
 
-    assertThat(report.check(TdxCheck.TCB_LEVEL).status()).isEqualTo(FAIL);
-    assertThat(report.check(TdxCheck.QE_IDENTITY).status()).isEqualTo(PASS);
+    assertThat(report.report().check(TdxCheck.TCB_LEVEL).status()).isEqualTo(FAIL);
+    assertThat(report.report().check(TdxCheck.QE_IDENTITY).status()).isEqualTo(PASS);
   }
 
   @Test
   void textAndJsonNameEveryCheckAndTheMeasurements() throws TdxException {
-    EvidenceReport<TdxCheck> report = verify(TdxFixtures.quote(), TdxFixtures.certsFolder(dir)).toEvidenceReport();
+    EvidenceReport<TdxCheck> report = verify(TdxFixtures.quote(), TdxFixtures.certsFolder(dir)).report();
 
     String text = report.toText();
     JsonNode json = report.toJson();

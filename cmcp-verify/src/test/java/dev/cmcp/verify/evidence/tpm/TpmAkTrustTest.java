@@ -46,38 +46,38 @@ class TpmAkTrustTest {
 
   @Test
   void anEnrolledAkWithBothAnchorsIsTrustedAndTheQuoteVerified() throws Exception {
-    TpmReport report = verify(enrolled(akCertificate(enrollmentCa, akName(), ek.getEncoded())), anchors);
+    TpmVerification report = verify(enrolled(akCertificate(enrollmentCa, akName(), ek.getEncoded())), anchors);
 
-    assertThat(report.check(AK_TRUST).status()).as(report.check(AK_TRUST).reason()).isEqualTo(CheckStatus.PASS);
-    assertThat(report.check(AK_TRUST).reason()).contains("CN=auditor enrollment CA", "CN=TPM manufacturer root",
+    assertThat(report.report().check(AK_TRUST).status()).as(report.report().check(AK_TRUST).reason()).isEqualTo(CheckStatus.PASS);
+    assertThat(report.report().check(AK_TRUST).reason()).contains("CN=auditor enrollment CA", "CN=TPM manufacturer root",
         HexFormat.of().formatHex(TpmHash.SHA256.digest(ek.getEncoded())));
-    assertThat(report.result()).isEqualTo(Verdict.VERIFIED);
-    assertThat(report.exitCode()).isZero();
+    assertThat(report.report().result()).isEqualTo(Verdict.VERIFIED);
+    assertThat(report.report().exitCode()).isZero();
   }
 
   @Test
   void certificatesWithoutAnchorsAreNotTrustedAndSaySo() throws Exception {
-    TpmReport report = verify(enrolled(akCertificate(enrollmentCa, akName(), ek.getEncoded())), TpmTrust.notConfigured());
+    TpmVerification report = verify(enrolled(akCertificate(enrollmentCa, akName(), ek.getEncoded())), TpmTrust.notConfigured());
 
-    assertThat(report.check(AK_TRUST).status()).isEqualTo(CheckStatus.SKIP);
-    assertThat(report.check(AK_TRUST).reason()).contains("--tpm-ak-ca", "--tpm-ek-roots");
-    assertThat(report.result()).isEqualTo(Verdict.PARTIALLY_VERIFIED);
+    assertThat(report.report().check(AK_TRUST).status()).isEqualTo(CheckStatus.SKIP);
+    assertThat(report.report().check(AK_TRUST).reason()).contains("--tpm-ak-ca", "--tpm-ek-roots");
+    assertThat(report.report().result()).isEqualTo(Verdict.PARTIALLY_VERIFIED);
   }
 
   @Test
   void anchorsWithoutCertificatesFail() {
-    TpmReport report = verify(quote, anchors);
+    TpmVerification report = verify(quote, anchors);
 
-    assertThat(report.check(AK_TRUST).status()).isEqualTo(CheckStatus.FAIL);
-    assertThat(report.check(AK_TRUST).reason()).contains("carries no AK and EK certificates", "cmcp tpm enroll");
-    assertThat(report.result()).isEqualTo(Verdict.UNVERIFIED);
+    assertThat(report.report().check(AK_TRUST).status()).isEqualTo(CheckStatus.FAIL);
+    assertThat(report.report().check(AK_TRUST).reason()).contains("carries no AK and EK certificates", "cmcp tpm enroll");
+    assertThat(report.report().result()).isEqualTo(Verdict.UNVERIFIED);
   }
 
   @Test
   void anAkCertificateFromAnotherCaFails() throws Exception {
     TestPki.Ca other = TestPki.Ca.root("CN=someone else's CA");
 
-    TpmReport report = verify(enrolled(akCertificate(other, akName(), ek.getEncoded())), anchors);
+    TpmVerification report = verify(enrolled(akCertificate(other, akName(), ek.getEncoded())), anchors);
 
     assertFails(report, "the AK certificate CN=ak (issuer CN=someone else's CA) does not chain to the given enrollment CA");
   }
@@ -86,7 +86,7 @@ class TpmAkTrustTest {
   void anEkCertificateFromAnotherManufacturerFails() throws Exception {
     X509Certificate foreignEk = TestPki.Ca.root("CN=another manufacturer").ekCertificate();
 
-    TpmReport report = verify(enrolled(akCertificate(enrollmentCa, akName(), foreignEk.getEncoded()), foreignEk), anchors);
+    TpmVerification report = verify(enrolled(akCertificate(enrollmentCa, akName(), foreignEk.getEncoded()), foreignEk), anchors);
 
     assertFails(report, "the EK certificate CN=ek (issuer CN=another manufacturer) does not chain to the given manufacturer root");
   }
@@ -95,7 +95,7 @@ class TpmAkTrustTest {
   void anAkCertificateNamingAnotherEkFails() throws Exception {
     X509Certificate otherEk = manufacturerIssuer.ekCertificate();
 
-    TpmReport report = verify(enrolled(akCertificate(enrollmentCa, akName(), otherEk.getEncoded())), anchors);
+    TpmVerification report = verify(enrolled(akCertificate(enrollmentCa, akName(), otherEk.getEncoded())), anchors);
 
     assertFails(report, "the AK certificate was issued against EK certificate sha256 "
         + HexFormat.of().formatHex(TpmHash.SHA256.digest(otherEk.getEncoded())));
@@ -110,7 +110,7 @@ class TpmAkTrustTest {
     TpmEvidence swapped = new TpmEvidence(forged.attest(), forged.signature(), forged.akPublic(), forged.pcrs(),
         Optional.of(new TpmEvidence.Enrollment(realAkCertificate.getEncoded(), ek.getEncoded())));
 
-    TpmReport report = verify(swapped, anchors);
+    TpmVerification report = verify(swapped, anchors);
 
     assertFails(report, "the AK certificate was issued for AK " + HexFormat.of().formatHex(akName())
         + ", the quote was signed by AK " + HexFormat.of().formatHex(forgedName));
@@ -121,14 +121,14 @@ class TpmAkTrustTest {
     X509Certificate otherKey = enrollmentCa.akCertificate(TestPki.ecKey().getPublic(),
         new AkCertificate.Binding(TpmHash.SHA256.digest(ek.getEncoded()), akName()));
 
-    TpmReport report = verify(enrolled(otherKey), anchors);
+    TpmVerification report = verify(enrolled(otherKey), anchors);
 
     assertFails(report, "the AK certificate's public key is not the AK's");
   }
 
   @Test
   void anAkCertificateWithoutTheBindingExtensionFails() throws Exception {
-    TpmReport report = verify(enrolled(enrollmentCa.plainCertificate(akKey())), anchors);
+    TpmVerification report = verify(enrolled(enrollmentCa.plainCertificate(akKey())), anchors);
 
     assertFails(report, "has no AkBinding extension (" + AkCertificate.BINDING_OID + ")");
   }
@@ -137,7 +137,7 @@ class TpmAkTrustTest {
   void anExpiredAkCertificateFails() throws Exception {
     TpmEvidence evidence = enrolled(akCertificate(enrollmentCa, akName(), ek.getEncoded()));
 
-    TpmReport report = TpmVerifier.verify(evidence.toJson(), Optional.of(TpmFixtures.binding()), Optional.empty(), anchors,
+    TpmVerification report = TpmVerifier.verify(evidence.toJson(), Optional.of(TpmFixtures.binding()), Optional.empty(), anchors,
         TestPki.NOT_AFTER.plusSeconds(1));
 
     assertFails(report, "does not chain to the given enrollment CA");
@@ -161,10 +161,10 @@ class TpmAkTrustTest {
     TpmEvidence evidence = new TpmEvidence(quote.attest(), quote.signature(), quote.akPublic(), quote.pcrs(),
         Optional.of(new TpmEvidence.Enrollment(new byte[] {0x30, 0x03, 0x02, 0x01, 0x01}, new byte[] {1})));
 
-    TpmReport report = verify(evidence, anchors);
+    TpmVerification report = verify(evidence, anchors);
 
-    assertThat(report.check(TpmCheck.ATTEST_FORMAT).status()).isEqualTo(CheckStatus.FAIL);
-    assertThat(report.check(TpmCheck.ATTEST_FORMAT).reason()).startsWith("evidence.ak_certificate: not an X.509 certificate");
+    assertThat(report.report().check(TpmCheck.ATTEST_FORMAT).status()).isEqualTo(CheckStatus.FAIL);
+    assertThat(report.report().check(TpmCheck.ATTEST_FORMAT).reason()).startsWith("evidence.ak_certificate: not an X.509 certificate");
   }
 
   @Test
@@ -185,13 +185,13 @@ class TpmAkTrustTest {
     assertThat(binding.toDer()).startsWith(0x30, 0x46, 0x04, 0x20);
   }
 
-  private static void assertFails(TpmReport report, String reason) {
-    assertThat(report.check(AK_TRUST).status()).isEqualTo(CheckStatus.FAIL);
-    assertThat(report.check(AK_TRUST).reason()).contains(reason);
-    assertThat(report.result()).isEqualTo(Verdict.UNVERIFIED);
+  private static void assertFails(TpmVerification report, String reason) {
+    assertThat(report.report().check(AK_TRUST).status()).isEqualTo(CheckStatus.FAIL);
+    assertThat(report.report().check(AK_TRUST).reason()).contains(reason);
+    assertThat(report.report().result()).isEqualTo(Verdict.UNVERIFIED);
   }
 
-  private static TpmReport verify(TpmEvidence evidence, TpmTrust trust) {
+  private static TpmVerification verify(TpmEvidence evidence, TpmTrust trust) {
     return TpmVerifier.verify(evidence.toJson(), Optional.of(TpmFixtures.binding()), Optional.empty(), trust, NOW);
   }
 

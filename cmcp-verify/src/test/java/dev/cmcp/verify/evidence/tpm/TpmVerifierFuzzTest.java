@@ -36,15 +36,15 @@ class TpmVerifierFuzzTest {
   /** Without this the oracle below would be vacuous: the enrolled evidence must pass ak_trust. */
   @Test
   void theEnrolledEvidencePassesAkTrust() {
-    assertThat(verify(enrolled.toJson()).check(TpmCheck.AK_TRUST).status()).isEqualTo(CheckStatus.PASS);
+    assertThat(verify(enrolled.toJson()).report().check(TpmCheck.AK_TRUST).status()).isEqualTo(CheckStatus.PASS);
   }
 
   @FuzzTest
   void anyEvidenceGetsEveryCheckAndOnlyTheEnrolledAkIsTrusted(byte[] evidence) throws Exception {
-    TpmReport report = verify(evidence);
+    TpmVerification report = verify(evidence);
 
-    assertThat(report.checks()).extracting(Check::name).containsExactly(TpmCheck.values());
-    if (report.check(TpmCheck.AK_TRUST).status() == CheckStatus.PASS) {
+    assertThat(report.report().checks()).extracting(Check::name).containsExactly(TpmCheck.values());
+    if (report.report().check(TpmCheck.AK_TRUST).status() == CheckStatus.PASS) {
       TpmEvidence read = TpmEvidence.fromJson(evidence);
       assertThat(read.akPublic()).as("ak_trust passed for another AK").isEqualTo(enrolled.akPublic());
       assertThat(read.enrollment().orElseThrow().ekCertificate()).isEqualTo(enrolled.enrollment().orElseThrow().ekCertificate());
@@ -54,14 +54,14 @@ class TpmVerifierFuzzTest {
       TpmEvidence read = TpmEvidence.fromJson(evidence);
       TpmEvidence withCertificates = new TpmEvidence(read.attest(), read.signature(), read.akPublic(), read.pcrs(),
           enrolled.enrollment());
-      TpmReport certified = verify(withCertificates.toJson());
-      if (certified.check(TpmCheck.AK_TRUST).status() == CheckStatus.PASS) {
+      TpmVerification certified = verify(withCertificates.toJson());
+      if (certified.report().check(TpmCheck.AK_TRUST).status() == CheckStatus.PASS) {
         assertThat(Arrays.equals(read.akPublic(), enrolled.akPublic())).as("ak_trust passed for another AK").isTrue();
       }
     }
   }
 
-  private TpmReport verify(byte[] evidence) {
+  private TpmVerification verify(byte[] evidence) {
     return TpmVerifier.verify(evidence, Optional.of(TpmFixtures.binding()), Optional.empty(), anchors, NOW);
   }
 }

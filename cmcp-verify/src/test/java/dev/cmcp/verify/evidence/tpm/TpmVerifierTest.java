@@ -27,61 +27,61 @@ class TpmVerifierTest {
   private static final Instant NOW = Instant.parse("2026-11-26T00:00:00Z");
   private static final byte[] BINDING = TpmFixtures.binding();
 
-  private static TpmReport verify(byte[] json) {
+  private static TpmVerification verify(byte[] json) {
     return TpmVerifier.verify(json, Optional.of(BINDING), Optional.empty(), TpmTrust.notConfigured(), NOW);
   }
 
-  private static TpmReport verify(TpmEvidence evidence) {
+  private static TpmVerification verify(TpmEvidence evidence) {
     return verify(evidence.toJson());
   }
 
   @ParameterizedTest
   @ValueSource(strings = {TpmFixtures.ECC, TpmFixtures.RSASSA, TpmFixtures.RSAPSS})
   void aRealQuoteOverItsBindingPassesEveryCheckButAkTrust(String fixture) {
-    TpmReport report = verify(TpmFixtures.json(fixture));
+    TpmVerification report = verify(TpmFixtures.json(fixture));
 
     for (TpmCheck check : List.of(ATTEST_FORMAT, AK_ATTRIBUTES, AK_SIGNATURE, QUALIFYING_DATA, PCR_DIGEST)) {
-      assertThat(report.check(check).status()).as(check.label() + ": " + report.check(check).reason()).isEqualTo(CheckStatus.PASS);
+      assertThat(report.report().check(check).status()).as(check.label() + ": " + report.report().check(check).reason()).isEqualTo(CheckStatus.PASS);
     }
-    assertThat(report.check(MEASUREMENT).status()).isEqualTo(CheckStatus.SKIP);
-    assertThat(report.check(AK_TRUST).status()).isEqualTo(CheckStatus.SKIP);
-    assertThat(report.check(AK_TRUST).reason()).startsWith("AK not certified: no EK certificate chain or AK certificate in the evidence");
-    assertThat(report.result()).isEqualTo(Verdict.PARTIALLY_VERIFIED);
-    assertThat(report.exitCode()).isEqualTo(3);
+    assertThat(report.report().check(MEASUREMENT).status()).isEqualTo(CheckStatus.SKIP);
+    assertThat(report.report().check(AK_TRUST).status()).isEqualTo(CheckStatus.SKIP);
+    assertThat(report.report().check(AK_TRUST).reason()).startsWith("AK not certified: no EK certificate chain or AK certificate in the evidence");
+    assertThat(report.report().result()).isEqualTo(Verdict.PARTIALLY_VERIFIED);
+    assertThat(report.report().exitCode()).isEqualTo(3);
   }
 
   @Test
   void theReportCarriesTheQuoteFieldsAndTheSignatureKind() {
-    TpmReport ecc = verify(TpmFixtures.json(TpmFixtures.ECC));
-    TpmReport rsassa = verify(TpmFixtures.json(TpmFixtures.RSASSA));
-    TpmReport rsapss = verify(TpmFixtures.json(TpmFixtures.RSAPSS));
+    TpmVerification ecc = verify(TpmFixtures.json(TpmFixtures.ECC));
+    TpmVerification rsassa = verify(TpmFixtures.json(TpmFixtures.RSASSA));
+    TpmVerification rsapss = verify(TpmFixtures.json(TpmFixtures.RSAPSS));
 
-    TpmReport.QuoteFields quote = ecc.quote().orElseThrow();
+    QuoteFields quote = ecc.quote().orElseThrow();
     assertThat(quote.pcrSelection()).isEqualTo("sha256:0,1,2,3,4,5,6,7");
     assertThat(quote.extraData()).isEqualTo(dev.cmcp.verify.base.Digests.sha256Hex(BINDING));
     assertThat(quote.akKey()).isEqualTo("ECC NIST P-256");
     assertThat(quote.akName()).startsWith("000b").hasSize(68);
     assertThat(quote.pcrDigest()).matches("[0-9a-f]{64}");
-    assertThat(ecc.check(AK_SIGNATURE).reason()).startsWith("ECDSA SHA-256");
+    assertThat(ecc.report().check(AK_SIGNATURE).reason()).startsWith("ECDSA SHA-256");
     assertThat(rsassa.quote().orElseThrow().pcrSelection()).isEqualTo("sha1:7+sha256:0,7");
-    assertThat(rsassa.check(AK_SIGNATURE).reason()).startsWith("RSASSA-PKCS1-v1_5 SHA-256");
-    assertThat(rsapss.check(AK_SIGNATURE).reason()).startsWith("RSASSA-PSS SHA-256");
-    assertThat(ecc.toEvidenceReport().toJson().at("/fields/pcr_digest").asText()).isEqualTo(quote.pcrDigest());
-    assertThat(ecc.toEvidenceReport().toText()).contains("PASS ak_signature").contains("SKIP ak_trust").endsWith("result: partially_verified\n");
+    assertThat(rsassa.report().check(AK_SIGNATURE).reason()).startsWith("RSASSA-PKCS1-v1_5 SHA-256");
+    assertThat(rsapss.report().check(AK_SIGNATURE).reason()).startsWith("RSASSA-PSS SHA-256");
+    assertThat(ecc.report().toJson().at("/fields/pcr_digest").asText()).isEqualTo(quote.pcrDigest());
+    assertThat(ecc.report().toText()).contains("PASS ak_signature").contains("SKIP ak_trust").endsWith("result: partially_verified\n");
   }
 
   @Test
   void theSharedReportShapeKeepsEveryCheckAndTheQuotesFields() {
-    TpmReport report = verify(TpmFixtures.json(TpmFixtures.ECC));
+    TpmVerification report = verify(TpmFixtures.json(TpmFixtures.ECC));
 
-    dev.cmcp.verify.evidence.EvidenceReport<TpmCheck> shared = report.toEvidenceReport();
+    dev.cmcp.verify.evidence.EvidenceReport<TpmCheck> shared = report.report();
 
     assertThat(shared.platform()).isEqualTo("tpm");
     assertThat(shared.checks()).extracting(c -> c.label() + "=" + c.status().label()).containsExactly(
         "attest_format=pass", "ak_attributes=pass", "ak_signature=pass", "qualifying_data=pass", "pcr_digest=pass",
         "measurement=skip", "ak_trust=skip");
     // One verdict rule: ak_trust skipped leaves the shared shape partially verified too, never verified.
-    assertThat(shared.result()).isEqualTo(report.result()).isEqualTo(dev.cmcp.verify.base.Verdict.PARTIALLY_VERIFIED);
+    assertThat(shared.result()).isEqualTo(report.report().result()).isEqualTo(dev.cmcp.verify.base.Verdict.PARTIALLY_VERIFIED);
     assertThat(shared.exitCode()).isEqualTo(3);
     assertThat(shared.fields()).containsEntry("pcr_digest", report.quote().orElseThrow().pcrDigest())
         .containsEntry("extra_data", dev.cmcp.verify.base.Digests.sha256Hex(BINDING))
@@ -94,13 +94,13 @@ class TpmVerifierTest {
     byte[] json = TpmFixtures.json(TpmFixtures.ECC);
     String digest = verify(json).quote().orElseThrow().pcrDigest();
 
-    TpmReport matching = TpmVerifier.verify(json, Optional.of(BINDING), Optional.of(digest.toUpperCase()), TpmTrust.notConfigured(), NOW);
-    TpmReport other = TpmVerifier.verify(json, Optional.of(BINDING), Optional.of("00".repeat(32)), TpmTrust.notConfigured(), NOW);
+    TpmVerification matching = TpmVerifier.verify(json, Optional.of(BINDING), Optional.of(digest.toUpperCase()), TpmTrust.notConfigured(), NOW);
+    TpmVerification other = TpmVerifier.verify(json, Optional.of(BINDING), Optional.of("00".repeat(32)), TpmTrust.notConfigured(), NOW);
 
-    assertThat(matching.check(MEASUREMENT).status()).isEqualTo(CheckStatus.PASS);
-    assertThat(other.check(MEASUREMENT).status()).isEqualTo(CheckStatus.FAIL);
-    assertThat(other.check(MEASUREMENT).reason()).contains("pcrDigest is " + digest);
-    assertThat(other.result()).isEqualTo(Verdict.UNVERIFIED);
+    assertThat(matching.report().check(MEASUREMENT).status()).isEqualTo(CheckStatus.PASS);
+    assertThat(other.report().check(MEASUREMENT).status()).isEqualTo(CheckStatus.FAIL);
+    assertThat(other.report().check(MEASUREMENT).reason()).contains("pcrDigest is " + digest);
+    assertThat(other.report().result()).isEqualTo(Verdict.UNVERIFIED);
   }
 
   @Test
@@ -108,20 +108,20 @@ class TpmVerifierTest {
     byte[] otherBinding = BINDING.clone();
     otherBinding[0] ^= 1;
 
-    TpmReport report = TpmVerifier.verify(TpmFixtures.json(TpmFixtures.ECC), Optional.of(otherBinding), Optional.empty(),
+    TpmVerification report = TpmVerifier.verify(TpmFixtures.json(TpmFixtures.ECC), Optional.of(otherBinding), Optional.empty(),
         TpmTrust.notConfigured(), NOW);
 
-    assertThat(report.check(QUALIFYING_DATA).status()).isEqualTo(CheckStatus.FAIL);
-    assertThat(report.check(QUALIFYING_DATA).reason()).contains("is not SHA-256 of the expected binding");
-    assertThat(report.check(AK_SIGNATURE).status()).isEqualTo(CheckStatus.PASS);
-    assertThat(report.result()).isEqualTo(Verdict.UNVERIFIED);
+    assertThat(report.report().check(QUALIFYING_DATA).status()).isEqualTo(CheckStatus.FAIL);
+    assertThat(report.report().check(QUALIFYING_DATA).reason()).contains("is not SHA-256 of the expected binding");
+    assertThat(report.report().check(AK_SIGNATURE).status()).isEqualTo(CheckStatus.PASS);
+    assertThat(report.report().result()).isEqualTo(Verdict.UNVERIFIED);
   }
 
   @Test
   void withoutAnExpectedBindingQualifyingDataIsSkipped() {
-    TpmReport report = TpmVerifier.verify(TpmFixtures.json(TpmFixtures.ECC), Optional.empty(), Optional.empty(), TpmTrust.notConfigured(), NOW);
+    TpmVerification report = TpmVerifier.verify(TpmFixtures.json(TpmFixtures.ECC), Optional.empty(), Optional.empty(), TpmTrust.notConfigured(), NOW);
 
-    assertThat(report.check(QUALIFYING_DATA).status()).isEqualTo(CheckStatus.SKIP);
+    assertThat(report.report().check(QUALIFYING_DATA).status()).isEqualTo(CheckStatus.SKIP);
   }
 
   @Test
@@ -131,12 +131,12 @@ class TpmVerifierTest {
     // After magic (4), type (2), qualifiedSigner (2 + 34) and extraData (2 + 32) comes the clock.
     attest[4 + 2 + 36 + 34 + 7] ^= 0x01;
 
-    TpmReport report = verify(new TpmEvidence(attest, evidence.signature(), evidence.akPublic(), evidence.pcrs()));
+    TpmVerification report = verify(new TpmEvidence(attest, evidence.signature(), evidence.akPublic(), evidence.pcrs()));
 
-    assertThat(report.check(ATTEST_FORMAT).status()).isEqualTo(CheckStatus.PASS);
-    assertThat(report.check(AK_SIGNATURE).status()).isEqualTo(CheckStatus.FAIL);
-    assertThat(report.check(AK_SIGNATURE).reason()).contains("does not verify with the AK");
-    assertThat(report.check(PCR_DIGEST).status()).isEqualTo(CheckStatus.PASS);
+    assertThat(report.report().check(ATTEST_FORMAT).status()).isEqualTo(CheckStatus.PASS);
+    assertThat(report.report().check(AK_SIGNATURE).status()).isEqualTo(CheckStatus.FAIL);
+    assertThat(report.report().check(AK_SIGNATURE).reason()).contains("does not verify with the AK");
+    assertThat(report.report().check(PCR_DIGEST).status()).isEqualTo(CheckStatus.PASS);
   }
 
   @Test
@@ -147,11 +147,11 @@ class TpmVerifierTest {
     value[31] ^= 0x01;
     pcrs.set(3, new TpmEvidence.PcrValue("sha256", pcrs.get(3).index(), value));
 
-    TpmReport report = verify(new TpmEvidence(evidence.attest(), evidence.signature(), evidence.akPublic(), pcrs));
+    TpmVerification report = verify(new TpmEvidence(evidence.attest(), evidence.signature(), evidence.akPublic(), pcrs));
 
-    assertThat(report.check(PCR_DIGEST).status()).isEqualTo(CheckStatus.FAIL);
-    assertThat(report.check(PCR_DIGEST).reason()).contains("the quote signed");
-    assertThat(report.check(AK_SIGNATURE).status()).isEqualTo(CheckStatus.PASS);
+    assertThat(report.report().check(PCR_DIGEST).status()).isEqualTo(CheckStatus.FAIL);
+    assertThat(report.report().check(PCR_DIGEST).reason()).contains("the quote signed");
+    assertThat(report.report().check(AK_SIGNATURE).status()).isEqualTo(CheckStatus.PASS);
   }
 
   @Test
@@ -161,13 +161,13 @@ class TpmVerifierTest {
     List<TpmEvidence.PcrValue> more = new ArrayList<>(evidence.pcrs());
     more.add(new TpmEvidence.PcrValue("sha256", 8, new byte[32]));
 
-    TpmReport missing = verify(new TpmEvidence(evidence.attest(), evidence.signature(), evidence.akPublic(), fewer));
-    TpmReport extra = verify(new TpmEvidence(evidence.attest(), evidence.signature(), evidence.akPublic(), more));
+    TpmVerification missing = verify(new TpmEvidence(evidence.attest(), evidence.signature(), evidence.akPublic(), fewer));
+    TpmVerification extra = verify(new TpmEvidence(evidence.attest(), evidence.signature(), evidence.akPublic(), more));
 
-    assertThat(missing.check(PCR_DIGEST).status()).isEqualTo(CheckStatus.FAIL);
-    assertThat(missing.check(PCR_DIGEST).reason()).contains("sha256:7, whose value the evidence does not report");
-    assertThat(extra.check(PCR_DIGEST).status()).isEqualTo(CheckStatus.FAIL);
-    assertThat(extra.check(PCR_DIGEST).reason()).contains("sha256:8, which the quote does not cover");
+    assertThat(missing.report().check(PCR_DIGEST).status()).isEqualTo(CheckStatus.FAIL);
+    assertThat(missing.report().check(PCR_DIGEST).reason()).contains("sha256:7, whose value the evidence does not report");
+    assertThat(extra.report().check(PCR_DIGEST).status()).isEqualTo(CheckStatus.FAIL);
+    assertThat(extra.report().check(PCR_DIGEST).reason()).contains("sha256:8, which the quote does not cover");
   }
 
   @Test
@@ -198,10 +198,10 @@ class TpmVerifierTest {
       for (int length = 0; length < parts[part].length; length++) {
         byte[][] cut = {evidence.attest(), evidence.signature(), evidence.akPublic()};
         cut[part] = Arrays.copyOf(parts[part], length);
-        TpmReport report = verify(new TpmEvidence(cut[0], cut[1], cut[2], evidence.pcrs()));
+        TpmVerification report = verify(new TpmEvidence(cut[0], cut[1], cut[2], evidence.pcrs()));
 
-        assertThat(report.check(ATTEST_FORMAT).status()).as("part %d cut to %d bytes", part, length).isEqualTo(CheckStatus.FAIL);
-        assertThat(report.checks()).filteredOn(c -> c.name() != ATTEST_FORMAT).allMatch(c -> c.status() == CheckStatus.SKIP);
+        assertThat(report.report().check(ATTEST_FORMAT).status()).as("part %d cut to %d bytes", part, length).isEqualTo(CheckStatus.FAIL);
+        assertThat(report.report().checks()).filteredOn(c -> c.name() != ATTEST_FORMAT).allMatch(c -> c.status() == CheckStatus.SKIP);
         assertThat(report.quote()).isEmpty();
       }
     }
@@ -212,9 +212,9 @@ class TpmVerifierTest {
     TpmEvidence evidence = TpmFixtures.evidence(TpmFixtures.ECC);
     byte[] longer = Arrays.copyOf(evidence.attest(), evidence.attest().length + 1);
 
-    TpmReport report = verify(new TpmEvidence(longer, evidence.signature(), evidence.akPublic(), evidence.pcrs()));
+    TpmVerification report = verify(new TpmEvidence(longer, evidence.signature(), evidence.akPublic(), evidence.pcrs()));
 
-    assertThat(report.check(ATTEST_FORMAT).reason()).isEqualTo("TPMS_ATTEST: 1 unexpected bytes after the end at offset 145");
+    assertThat(report.report().check(ATTEST_FORMAT).reason()).isEqualTo("TPMS_ATTEST: 1 unexpected bytes after the end at offset 145");
   }
 
   @Test
@@ -225,11 +225,11 @@ class TpmVerifierTest {
     byte[] type = evidence.attest();
     type[5] = 0x17;
 
-    TpmReport badMagic = verify(new TpmEvidence(magic, evidence.signature(), evidence.akPublic(), evidence.pcrs()));
-    TpmReport badType = verify(new TpmEvidence(type, evidence.signature(), evidence.akPublic(), evidence.pcrs()));
+    TpmVerification badMagic = verify(new TpmEvidence(magic, evidence.signature(), evidence.akPublic(), evidence.pcrs()));
+    TpmVerification badType = verify(new TpmEvidence(type, evidence.signature(), evidence.akPublic(), evidence.pcrs()));
 
-    assertThat(badMagic.check(ATTEST_FORMAT).reason()).contains("magic is 0x7f544347, not TPM_GENERATED_VALUE");
-    assertThat(badType.check(ATTEST_FORMAT).reason()).contains("type is 0x8017, not TPM_ST_ATTEST_QUOTE");
+    assertThat(badMagic.report().check(ATTEST_FORMAT).reason()).contains("magic is 0x7f544347, not TPM_GENERATED_VALUE");
+    assertThat(badType.report().check(ATTEST_FORMAT).reason()).contains("type is 0x8017, not TPM_ST_ATTEST_QUOTE");
   }
 
   @ParameterizedTest
@@ -252,17 +252,17 @@ class TpmVerifierTest {
       "{\"format\":\"cmcp-tpm-evidence-v1\",\"attest\":\"\",\"signature\":\"\",\"ak_public\":\"\",\"pcrs\":{}}",
   })
   void garbageEvidenceFailsAttestFormatWithoutAnException(String json) {
-    TpmReport report = verify(json.getBytes(StandardCharsets.UTF_8));
+    TpmVerification report = verify(json.getBytes(StandardCharsets.UTF_8));
 
-    assertThat(report.check(ATTEST_FORMAT).status()).isEqualTo(CheckStatus.FAIL);
-    assertThat(report.result()).isEqualTo(Verdict.UNVERIFIED);
+    assertThat(report.report().check(ATTEST_FORMAT).status()).isEqualTo(CheckStatus.FAIL);
+    assertThat(report.report().result()).isEqualTo(Verdict.UNVERIFIED);
   }
 
   @Test
   void uppercaseHexPcrValuesAreRefused() {
     String json = new String(TpmFixtures.json(TpmFixtures.ECC), StandardCharsets.UTF_8).replace("d2e5f7", "D2E5F7");
 
-    assertThat(verify(json.getBytes(StandardCharsets.UTF_8)).check(ATTEST_FORMAT).reason())
+    assertThat(verify(json.getBytes(StandardCharsets.UTF_8)).report().check(ATTEST_FORMAT).reason())
         .contains("evidence.pcrs.sha256.0: expected 64 lower-case hex digits");
   }
 
@@ -279,7 +279,7 @@ class TpmVerifierTest {
             ? new TpmEvidence(flipped, evidence.signature(), evidence.akPublic(), evidence.pcrs())
             : new TpmEvidence(evidence.attest(), flipped, evidence.akPublic(), evidence.pcrs());
 
-        assertThat(verify(tampered).result()).as("part %d byte %d", part, i).isEqualTo(Verdict.UNVERIFIED);
+        assertThat(verify(tampered).report().result()).as("part %d byte %d", part, i).isEqualTo(Verdict.UNVERIFIED);
       }
     }
   }
@@ -292,9 +292,9 @@ class TpmVerifierTest {
       byte[] flipped = original.clone();
       flipped[i] ^= (byte) (1 << (i % 8));
 
-      TpmReport report = verify(new TpmEvidence(evidence.attest(), evidence.signature(), flipped, evidence.pcrs()));
+      TpmVerification report = verify(new TpmEvidence(evidence.attest(), evidence.signature(), flipped, evidence.pcrs()));
 
-      assertThat(report.checks()).hasSize(TpmCheck.values().length);
+      assertThat(report.report().checks()).hasSize(TpmCheck.values().length);
     }
   }
 
@@ -303,11 +303,11 @@ class TpmVerifierTest {
     TpmEvidence real = TpmFixtures.evidence(TpmFixtures.ECC);
     TpmEvidence forged = TpmFixtures.signedBySoftwareKey(real, 0x00040072L);
 
-    TpmReport report = verify(forged);
+    TpmVerification report = verify(forged);
 
-    assertThat(report.check(AK_SIGNATURE).status()).isEqualTo(CheckStatus.PASS);
-    assertThat(report.check(AK_ATTRIBUTES).status()).isEqualTo(CheckStatus.FAIL);
-    assertThat(report.check(AK_ATTRIBUTES).reason()).startsWith("not an attestation key: lacks restricted (");
+    assertThat(report.report().check(AK_SIGNATURE).status()).isEqualTo(CheckStatus.PASS);
+    assertThat(report.report().check(AK_ATTRIBUTES).status()).isEqualTo(CheckStatus.FAIL);
+    assertThat(report.report().check(AK_ATTRIBUTES).reason()).startsWith("not an attestation key: lacks restricted (");
   }
 
   /**
@@ -319,12 +319,12 @@ class TpmVerifierTest {
   void aSoftwareKeyPosingAsAnAkIsOnlyPartiallyVerified() throws Exception {
     TpmEvidence forged = TpmFixtures.signedBySoftwareKey(TpmFixtures.evidence(TpmFixtures.ECC), TpmFixtures.AK_ATTRIBUTES);
 
-    TpmReport report = verify(forged);
+    TpmVerification report = verify(forged);
 
-    assertThat(report.check(AK_ATTRIBUTES).status()).isEqualTo(CheckStatus.PASS);
-    assertThat(report.check(AK_TRUST).status()).isEqualTo(CheckStatus.SKIP);
-    assertThat(report.result()).isEqualTo(Verdict.PARTIALLY_VERIFIED);
-    assertThat(report.exitCode()).isEqualTo(3);
+    assertThat(report.report().check(AK_ATTRIBUTES).status()).isEqualTo(CheckStatus.PASS);
+    assertThat(report.report().check(AK_TRUST).status()).isEqualTo(CheckStatus.SKIP);
+    assertThat(report.report().result()).isEqualTo(Verdict.PARTIALLY_VERIFIED);
+    assertThat(report.report().exitCode()).isEqualTo(3);
   }
 
   @Test
@@ -332,10 +332,10 @@ class TpmVerifierTest {
     TpmEvidence ecc = TpmFixtures.evidence(TpmFixtures.ECC);
     TpmEvidence rsa = TpmFixtures.evidence(TpmFixtures.RSASSA);
 
-    TpmReport report = verify(new TpmEvidence(ecc.attest(), ecc.signature(), rsa.akPublic(), ecc.pcrs()));
+    TpmVerification report = verify(new TpmEvidence(ecc.attest(), ecc.signature(), rsa.akPublic(), ecc.pcrs()));
 
-    assertThat(report.check(AK_SIGNATURE).status()).isEqualTo(CheckStatus.FAIL);
-    assertThat(report.check(AK_SIGNATURE).reason()).isEqualTo("an ECDSA signature cannot come from the RSA 2048 AK");
+    assertThat(report.report().check(AK_SIGNATURE).status()).isEqualTo(CheckStatus.FAIL);
+    assertThat(report.report().check(AK_SIGNATURE).reason()).isEqualTo("an ECDSA signature cannot come from the RSA 2048 AK");
   }
 
   @Test
@@ -344,8 +344,8 @@ class TpmVerifierTest {
     byte[] ak = evidence.akPublic();
     ak[ak.length - 1] ^= 0x01; // the last byte of y
 
-    TpmReport report = verify(new TpmEvidence(evidence.attest(), evidence.signature(), ak, evidence.pcrs()));
+    TpmVerification report = verify(new TpmEvidence(evidence.attest(), evidence.signature(), ak, evidence.pcrs()));
 
-    assertThat(report.check(ATTEST_FORMAT).reason()).isEqualTo("TPMT_PUBLIC: the AK's point is not on NIST P-256");
+    assertThat(report.report().check(ATTEST_FORMAT).reason()).isEqualTo("TPMT_PUBLIC: the AK's point is not on NIST P-256");
   }
 }
