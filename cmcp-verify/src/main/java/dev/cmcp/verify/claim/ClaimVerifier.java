@@ -210,7 +210,7 @@ public final class ClaimVerifier {
       checks.add(options.auditDir().map(dir -> auditFolder(dir, claim)).orElseGet(() -> options.auditLog()
           .map(file -> auditLog(file, claim)).orElse(Check.skip(AUDIT_LOG, "no audit log given (--audit-log or --audit-dir)"))));
     }
-    List<String> notEstablished = notEstablished(evidence, hardware, rootless, options);
+    List<String> notEstablished = notEstablished(checks, evidence, hardware, rootless, options);
     List<AcceptedRisk> risks = options.acceptedRisks().stream().sorted().toList();
     // An attestation document covers no session: verified, it has no content to hand out.
     boolean handOut = Verdict.of(checks, notEstablished) == Verdict.VERIFIED && !attestationOnly;
@@ -221,26 +221,52 @@ public final class ClaimVerifier {
   /**
    * What a claim whose checks all pass still does not show, each naming its check: evidence no
    * offline root vouches for (then the claim's own key is the only witness of the claim, and
-   * anyone can make a key), and each expectation neither given nor explicitly waived.
+   * anyone can make a key), and, derived from the checks, each {@link Requirement#EXPECTATION}
+   * check whose expectation was neither given nor waived by its {@link AcceptedRisk}.
    */
-  private static List<String> notEstablished(
+  private static List<String> notEstablished(List<Check<CheckName>> checks,
       PlatformEvidence evidence, Optional<Hardware<?>> hardware, boolean rootless, VerificationOptions options) {
+    if (evidence == null) {
+      return List.of();
+    }
     List<String> gaps = new ArrayList<>();
     if (rootless) {
       gaps.add("evidence: no offline root of trust vouches for the runtime, so the claim's signature shows only that"
           + " whoever holds cnf.jwk signed it, and anyone can make such a key (a forged claim passes every other check)");
     }
-    if (options.expectedBundleHash().isEmpty() && !options.acceptedRisks().contains(AcceptedRisk.ANY_BUNDLE)) {
-      gaps.add("bundle_hash: no --expected-bundle-hash given, so any policy bundle would pass"
-          + " (" + AcceptedRisk.ANY_BUNDLE.option() + " says that is intended)");
+    for (Check<CheckName> check : checks) {
+      CheckName name = check.name();
+      if (name.requirement() != Requirement.EXPECTATION || expectationGiven(name, options)
+          || !expectationMatters(name, hardware, rootless)) {
+        continue;
+      }
+      AcceptedRisk risk = AcceptedRisk.waiving(name)
+          .orElseThrow(() -> new IllegalStateException("no accepted risk waives the expectation " + name.label()));
+      if (!options.acceptedRisks().contains(risk)) {
+        gaps.add(risk.gap(hardware.map(h -> h.report().platform()).orElse("TEE")));
+      }
     }
-    if (hardware.isPresent() && !rootless && options.expectedMeasurement().isEmpty()
-        && !options.acceptedRisks().contains(AcceptedRisk.ANY_MEASUREMENT)) {
-      gaps.add("measurement: no --expected-measurement given, so any code running in a genuine "
-          + hardware.get().report().platform() + " guest would pass (" + AcceptedRisk.ANY_MEASUREMENT.option()
-          + " says that is intended)");
+    return gaps;
+  }
+
+  /** Whether the auditor gave the value this expectation check compares with. */
+  private static boolean expectationGiven(CheckName name, VerificationOptions options) {
+    if (name == BUNDLE_HASH) {
+      return options.expectedBundleHash().isPresent();
     }
-    return evidence == null ? List.of() : gaps;
+    if (name == MEASUREMENT) {
+      return options.expectedMeasurement().isPresent();
+    }
+    throw new IllegalArgumentException(name.label() + " is not an expectation a caller gives");
+  }
+
+  /**
+   * The measurement expectation is a gap only where hardware vouches for the measurement: the
+   * measurement of rootless evidence (software, opaque, an uncertified TPM) is the gateway's own
+   * word, which the {@code evidence} gap already names.
+   */
+  private static boolean expectationMatters(CheckName name, Optional<Hardware<?>> hardware, boolean rootless) {
+    return name != MEASUREMENT || (hardware.isPresent() && !rootless);
   }
 
   /**

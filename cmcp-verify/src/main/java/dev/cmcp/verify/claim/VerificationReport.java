@@ -4,6 +4,7 @@ import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.JsonNodeFactory;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.cmcp.verify.base.Check;
+import dev.cmcp.verify.base.Report;
 import dev.cmcp.verify.base.Verdict;
 import dev.cmcp.verify.evidence.EvidenceReport;
 import java.util.List;
@@ -34,7 +35,7 @@ public record VerificationReport(
     Optional<EvidenceReport<?>> platformEvidence,
     List<String> notEstablished,
     List<AcceptedRisk> acceptedRisks,
-    Optional<VerifiedClaim> verifiedClaim) {
+    Optional<VerifiedClaim> verifiedClaim) implements Report<CheckName> {
 
   public VerificationReport {
     checks = List.copyOf(checks);
@@ -52,26 +53,6 @@ public record VerificationReport(
   }
 
   /**
-   * {@link Verdict#of} the checks and what is not established: the one rule of every report,
-   * computed here, never handed in.
-   */
-  public Verdict result() {
-    return Verdict.of(checks, notEstablished);
-  }
-
-  public Check<CheckName> check(CheckName name) {
-    return checks.stream()
-        .filter(c -> c.name() == name)
-        .findFirst()
-        .orElseThrow(() -> new IllegalArgumentException("no check " + name.label() + " in this report"));
-  }
-
-  /** 0 only when {@code verified}; 3 when {@code partially_verified}; 1 when a check failed. */
-  public int exitCode() {
-    return result().exitCode();
-  }
-
-  /**
    * {@code {"result": ..., "exit_code": ..., "checks": [{"name", "status", "reason"}, ...]}}, and
    * for hardware evidence {@code "platform_evidence": {"platform", "checks": [...], "fields": {...}}},
    * then {@code "not_established": [...]} and {@code "accepted_risks": [{"risk", "reason"}, ...]}.
@@ -80,23 +61,11 @@ public record VerificationReport(
     ObjectNode report = JsonNodeFactory.instance.objectNode();
     report.put("result", result().label());
     report.put("exit_code", exitCode());
-    ArrayNode list = report.putArray("checks");
-    for (Check<CheckName> check : checks) {
-      list.addObject()
-          .put("name", check.label())
-          .put("status", check.status().label())
-          .put("reason", check.reason());
-    }
+    putChecks(report.putArray("checks"));
     platformEvidence.ifPresent(evidence -> {
       ObjectNode platform = report.putObject("platform_evidence");
       platform.put("platform", evidence.platform());
-      ArrayNode sub = platform.putArray("checks");
-      for (Check<?> check : evidence.checks()) {
-        sub.addObject()
-            .put("name", check.label())
-            .put("status", check.status().label())
-            .put("reason", check.reason());
-      }
+      evidence.putChecks(platform.putArray("checks"));
       ObjectNode fields = platform.putObject("fields");
       evidence.fields().forEach(fields::put);
     });
@@ -114,10 +83,9 @@ public record VerificationReport(
   public String toText() {
     StringBuilder text = new StringBuilder();
     for (Check<CheckName> check : checks) {
-      text.append(String.format("%-4s %-16s %s\n", check.status().name(), check.label(), check.reason()));
+      text.append(Report.checkLine(check, "", 16));
       if (check.name() == CheckName.EVIDENCE) {
-        platformEvidence.ifPresent(evidence -> evidence.checks().forEach(sub -> text.append(
-            String.format("       %-4s %-20s %s\n", sub.status().name(), sub.label(), sub.reason()))));
+        platformEvidence.ifPresent(evidence -> evidence.checks().forEach(sub -> text.append(Report.checkLine(sub, "       ", 20))));
       }
     }
     notEstablished.forEach(gap -> text.append("NOT ESTABLISHED ").append(gap).append('\n'));

@@ -5,6 +5,7 @@ import com.fasterxml.jackson.databind.node.JsonNodeFactory;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.cmcp.verify.base.Check;
 import dev.cmcp.verify.base.CheckKind;
+import dev.cmcp.verify.base.Report;
 import dev.cmcp.verify.base.Verdict;
 import java.util.Collections;
 import java.util.LinkedHashMap;
@@ -19,7 +20,8 @@ import java.util.Objects;
  * and reason, in the order run; and the fields read from the evidence (measurements and user data
  * in lower-case hex, policy bits, TCB levels), in the order the evidence holds them.
  *
- * <p>The result is {@link Verdict#of} the checks, the rule a claim's report follows too: each
+ * <p>The result is {@link Verdict#of} the checks ({@link Report}, the rule and printed form of
+ * checks a claim's report shares): each
  * check name declares what its skip means ({@link dev.cmcp.verify.base.Requirement}), so a TPM
  * quote whose {@code ak_trust} is skipped is {@code partially_verified} here as everywhere.
  *
@@ -29,7 +31,7 @@ import java.util.Objects;
  *     sentence each: the report passes without them, and says what it therefore did not compare
  */
 public record EvidenceReport<C extends Enum<C> & CheckKind>(
-    String platform, List<Check<C>> checks, Map<String, String> fields, List<String> notGiven) {
+    String platform, List<Check<C>> checks, Map<String, String> fields, List<String> notGiven) implements Report<C> {
 
   public EvidenceReport {
     Objects.requireNonNull(platform, "platform");
@@ -47,27 +49,19 @@ public record EvidenceReport<C extends Enum<C> & CheckKind>(
     return new EvidenceReport<>(platform, checks, fields, expectations);
   }
 
-  /** {@link Verdict#of} the checks: unverified when one failed, partially verified when a required one did not pass. */
-  public Verdict result() {
-    return Verdict.of(checks, List.of());
+  /**
+   * Always empty: raw evidence has no expectation it must be given ({@link #notGiven} lists those
+   * not given, which leave the result as the checks make it), so the result is {@link Verdict#of}
+   * the checks alone: unverified when one failed, partially verified when a required one did not pass.
+   */
+  @Override
+  public List<String> notEstablished() {
+    return List.of();
   }
 
   /** True when no check failed: every check ran and passed, or was skipped. */
   public boolean passed() {
     return result() != Verdict.UNVERIFIED;
-  }
-
-  /** 0 verified, 3 partially verified, 1 unverified. */
-  public int exitCode() {
-    return result().exitCode();
-  }
-
-  /** The check of that name; named by {@link CheckKind}, so that a claim's platform report (of any platform) can be asked. */
-  public Check<C> check(CheckKind name) {
-    return checks.stream()
-        .filter(c -> c.name() == name)
-        .findFirst()
-        .orElseThrow(() -> new IllegalArgumentException("no check " + name.label() + " in this report"));
   }
 
   /**
@@ -79,13 +73,7 @@ public record EvidenceReport<C extends Enum<C> & CheckKind>(
     report.put("platform", platform);
     report.put("result", result().label());
     report.put("exit_code", exitCode());
-    ArrayNode list = report.putArray("checks");
-    for (Check<C> check : checks) {
-      list.addObject()
-          .put("name", check.label())
-          .put("status", check.status().label())
-          .put("reason", check.reason());
-    }
+    putChecks(report.putArray("checks"));
     ObjectNode values = report.putObject("fields");
     fields.forEach(values::put);
     ArrayNode missing = report.putArray("not_given");
@@ -96,9 +84,7 @@ public record EvidenceReport<C extends Enum<C> & CheckKind>(
   /** One line per check ({@code PASS vcek_signature  ...}), then the fields, then the result. */
   public String toText() {
     StringBuilder text = new StringBuilder();
-    for (Check<C> check : checks) {
-      text.append(String.format("%-4s %-16s %s\n", check.status().name(), check.label(), check.reason()));
-    }
+    checks.forEach(check -> text.append(Report.checkLine(check, "", 16)));
     fields.forEach((name, value) -> text.append(String.format("  %-20s %s\n", name + ":", value)));
     notGiven.forEach(expectation -> text.append("NOT GIVEN ").append(expectation).append('\n'));
     return text.append("result: ").append(result().label()).append("\n").toString();
