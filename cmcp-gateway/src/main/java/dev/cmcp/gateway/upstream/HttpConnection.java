@@ -69,8 +69,6 @@ final class HttpConnection implements UpstreamConnection {
   private final HttpClient client;
   /** Plain http: each exchange runs on the caller's thread ({@link BlockingPost}); https keeps the HttpClient (HTTP/2, ALPN). */
   private final boolean blocking;
-  /** The idle keep-alive connections of plain-http exchanges, shared by the server's links. */
-  private final KeepAliveSockets sockets;
   /** Why the catalog entry cannot be used (bad URL or header), or null when it can. */
   private final String misconfiguration;
 
@@ -138,8 +136,6 @@ final class HttpConnection implements UpstreamConnection {
     this.events = events;
     this.misconfiguration = misconfiguration(server);
     this.blocking = "http".equalsIgnoreCase(server.url().getScheme());
-    // As many idle connections as the JDK's own keep-alive cache would keep (./cmcp sets 256).
-    this.sockets = new KeepAliveSockets(server.url(), Integer.getInteger("http.maxConnections", 5));
     this.nextId = new AtomicLong(1);
     this.agentSession = "";
     this.shared = this;
@@ -163,7 +159,6 @@ final class HttpConnection implements UpstreamConnection {
     this.events = events;
     this.misconfiguration = shared.misconfiguration;
     this.blocking = shared.blocking;
-    this.sockets = shared.sockets;
     this.client = shared.client;
     this.nextId = shared.nextId;
     this.agentSession = agentSession;
@@ -522,7 +517,6 @@ final class HttpConnection implements UpstreamConnection {
       }
     }
     client.shutdownNow();
-    sockets.close();
   }
 
   /** Ends this link's session with the server ({@code DELETE}); its standalone stream stops. */
@@ -912,7 +906,7 @@ final class HttpConnection implements UpstreamConnection {
     }
     BlockingPost exchange;
     try {
-      exchange = new BlockingPost(sockets, server.url(), headers);
+      exchange = new BlockingPost(server.url(), headers);
     } catch (IOException e) {
       throw unreachable(e);
     }

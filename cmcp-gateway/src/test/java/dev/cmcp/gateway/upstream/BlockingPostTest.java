@@ -13,7 +13,6 @@ import java.net.Socket;
 import java.net.URI;
 import java.net.http.HttpResponse;
 import java.nio.charset.StandardCharsets;
-import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.BlockingQueue;
@@ -27,8 +26,10 @@ import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 
 /**
- * The plain-http client the gateway calls upstreams with, against a server written byte by byte:
- * how answers are framed, when a connection is kept for the next request, and what is refused.
+ * The plain-http client the gateway calls upstreams with (the JDK's {@code HttpURLConnection}, through {@link
+ * BlockingPost}),
+ * against a server written byte by byte: how answers are framed, when a connection is kept for
+ * the next request, and what is refused.
  */
 class BlockingPostTest {
 
@@ -36,7 +37,6 @@ class BlockingPostTest {
 
   private ServerSocket server;
   private URI url;
-  private KeepAliveSockets sockets;
   /** The answers the server gives, one per request, in order; each is the raw bytes written back. */
   private final BlockingQueue<String> answers = new LinkedBlockingQueue<>();
   /** The requests the server read, each with the number of the connection it came on. */
@@ -50,7 +50,6 @@ class BlockingPostTest {
   void start() throws IOException {
     server = new ServerSocket(0, 50, InetAddress.getLoopbackAddress());
     url = URI.create("http://127.0.0.1:" + server.getLocalPort() + "/mcp?x=1");
-    sockets = new KeepAliveSockets(url, 8);
     acceptor = Thread.ofVirtual().start(() -> {
       int connection = 0;
       while (!server.isClosed()) {
@@ -68,7 +67,6 @@ class BlockingPostTest {
 
   @AfterEach
   void stop() throws Exception {
-    sockets.close();
     server.close();
     acceptor.join();
   }
@@ -132,7 +130,7 @@ class BlockingPostTest {
   }
 
   private String post(String body, Map<String, String> headers) throws Exception {
-    return onVirtualThread(() -> new BlockingPost(sockets, url, headers)
+    return onVirtualThread(() -> new BlockingPost(url, headers)
         .send(body.getBytes(StandardCharsets.UTF_8), SECONDS, System.nanoTime() + SECONDS, HttpResponse.BodyHandlers.ofString())
         .body());
   }
@@ -161,7 +159,8 @@ class BlockingPostTest {
     assertThat(post("{\"q\":\"\u00e9\"}")).isEqualTo("{\"a\":1}");
     assertThat(post("[]")).isEqualTo("{}");
 
-    assertThat(requests.getFirst()).startsWith("POST /mcp?x=1 HTTP/1.1\r\nHost: 127.0.0.1:" + url.getPort() + "\r\n")
+    assertThat(requests.getFirst()).startsWith("POST /mcp?x=1 HTTP/1.1\r\n").contains("Host: 127.0.0.1:" + url.getPort() + "\r\n")
+        .doesNotContainIgnoringCase("Accept-Encoding").doesNotContainIgnoringCase("Cookie")
         .contains("Content-Type: application/json\r\n").contains("Content-Length: 10\r\n\r\n").endsWith("{\"q\":\"\u00e9\"}");
     assertThat(connectionOfRequest).containsExactly(1, 1);
   }
@@ -178,16 +177,15 @@ class BlockingPostTest {
   }
 
   @Test
-  void aConnectionIsNotKeptAfterAnAnswerEndedByCloseOrFramedTwiceOrMarkedClose() throws Exception {
-    answers.add("HTTP/1.1 200 OK\r\nContent-Length: 2\r\nTransfer-Encoding: chunked\r\n\r\n2\r\n{}\r\n0\r\n\r\n");
+  void aConnectionIsNotKeptAfterAnAnswerMarkedCloseOrInHttp10() throws Exception {
     answers.add("HTTP/1.1 200 OK\r\nConnection: close\r\nContent-Length: 2\r\n\r\n{}");
     answers.add("HTTP/1.0 200 OK\r\nContent-Length: 2\r\n\r\n{}");
     answers.add("HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\n{}");
 
-    for (int i = 0; i < 4; i++) {
+    for (int i = 0; i < 3; i++) {
       assertThat(post("{}")).isEqualTo("{}");
     }
-    assertThat(connectionOfRequest).containsExactly(1, 2, 3, 4);
+    assertThat(connectionOfRequest).containsExactly(1, 2, 3);
   }
 
   @Test
@@ -235,7 +233,7 @@ class BlockingPostTest {
   void anAnswerCutShortOnANewConnectionIsAnErrorNotARetry() throws Exception {
     answers.add("HTTP/1.1 200 OK\r\nContent-Length: 10\r\n\r\n{}" + THEN_CLOSE);
 
-    assertThatThrownBy(() -> post("{}")).isInstanceOf(IOException.class).hasMessageContaining("before the end of its answer");
+    assertThatThrownBy(() -> post("{}")).isInstanceOf(IOException.class);
     assertThat(connectionOfRequest).hasSize(1);
   }
 
@@ -248,25 +246,32 @@ class BlockingPostTest {
   }
 
   @Test
-  void malformedOrEndlessHeadsAreRefused() throws Exception {
-    answers.add("HTTP/1.1 200 OK\r\n folded: x\r\nContent-Length: 0\r\n\r\n");
-    answers.add("HTTP/1.1 200 OK\r\nContent-Length: 2, 3\r\n\r\n{}");
-    answers.add("HTTP/1.1 200 OK\r\nX-Big: " + "a".repeat(BlockingPost.MAX_HEAD_BYTES) + "\r\n\r\n");
-    answers.add("ICY 200 OK\r\n\r\n");
+  void aHeadLargerThanTheJdksBoundIsRefused() {
+    // jdk.http.maxHeaderSize: 384 KiB of status line and headers unless the JVM is told otherwise.
+    answers.add("HTTP/1.1 200 OK\r\nX-Big: " + "a".repeat(400 * 1024) + "\r\nContent-Length: 2\r\n\r\n{}");
+    // HttpURLConnection sends a request whose answer's head failed once more, on a new connection.
+    answers.add("CLOSE");
 
-    List<String> failures = new ArrayList<>();
-    for (int i = 0; i < 4; i++) {
-      try {
-        post("{}");
-      } catch (IOException e) {
-        failures.add(e.getMessage());
-      }
-    }
-    assertThat(failures).hasSize(4);
-    assertThat(failures.get(0)).contains("malformed header line");
-    assertThat(failures.get(1)).contains("Content-Length");
-    assertThat(failures.get(2)).contains("bytes of headers");
-    assertThat(failures.get(3)).contains("status line");
+    assertThatThrownBy(() -> post("{}")).isInstanceOf(IOException.class);
+    assertThat(connectionOfRequest).containsExactly(1, 2);
+  }
+
+  @Test
+  void aRedirectIsNotFollowedAndACookieIsNeitherKeptNorSent() throws Exception {
+    answers.add("HTTP/1.1 307 Temporary Redirect\r\nLocation: http://127.0.0.1:1/elsewhere\r\n"
+        + "Set-Cookie: s=1; Path=/\r\nContent-Length: 5\r\n\r\nmoved");
+    answers.add("HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\n{}");
+
+    int status = onVirtualThread(() -> new BlockingPost(url, Map.of())
+        .send("{}".getBytes(StandardCharsets.UTF_8), SECONDS, System.nanoTime() + SECONDS, info -> {
+          int code = info.statusCode();
+          return HttpResponse.BodySubscribers.replacing(code);
+        })
+        .body());
+    assertThat(status).isEqualTo(307);
+    assertThat(post("{}")).isEqualTo("{}");
+    assertThat(requests).hasSize(2);
+    assertThat(requests.get(1)).startsWith("POST /mcp?x=1 ").doesNotContainIgnoringCase("cookie");
   }
 
   @Test
@@ -274,7 +279,7 @@ class BlockingPostTest {
     answers.add("HTTP/1.1 100 Continue\r\n\r\nHTTP/1.1 404 Not Found\r\nContent-Length: 9\r\n\r\nnot found");
 
     String body = onVirtualThread(() -> {
-      BlockingPost.Posted<String> posted = new BlockingPost(sockets, url, Map.of())
+      BlockingPost.Posted<String> posted = new BlockingPost(url, Map.of())
           .send("{}".getBytes(StandardCharsets.UTF_8), SECONDS, System.nanoTime() + SECONDS,
               info -> {
                 assertThat(info.statusCode()).isEqualTo(404);
