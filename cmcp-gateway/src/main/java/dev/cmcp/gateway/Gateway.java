@@ -190,6 +190,18 @@ public final class Gateway implements AutoCloseable {
             metrics::auditSynced, config.auditCheckpoints(), signer,
             config.auditRetention(), config.auditRotation());
         audit = Optional.of(log);
+        log.onRetention(new AuditLog.RetentionObserver() {
+          @Override
+          public void deleted(String file) {
+            metrics.auditRetentionDeleted();
+            LOG.log(System.Logger.Level.INFO, "audit retention: " + file + " deleted (a retention entry records it)");
+          }
+
+          @Override
+          public void failed(String reason) {
+            metrics.auditRetentionFailed();
+          }
+        });
         report.accept("audit log: " + log.file() + " (" + config.auditDir().resolve(CurrentLink.NAME)
             + " points to it once the gateway listens)");
       } catch (AuditException e) {

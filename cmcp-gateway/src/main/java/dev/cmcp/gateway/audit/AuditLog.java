@@ -18,6 +18,7 @@ import dev.cmcp.verify.audit.AuditRecord.RelayedRequest;
 import dev.cmcp.verify.audit.MerkleTree;
 import dev.cmcp.verify.base.CanonicalJson;
 import dev.cmcp.verify.claim.ClaimSigner;
+import java.io.FileDescriptor;
 import java.io.FileOutputStream;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
@@ -46,6 +47,11 @@ import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ConcurrentLinkedQueue;
 import java.util.concurrent.ConcurrentSkipListMap;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.RejectedExecutionException;
+import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.locks.Condition;
 import java.util.concurrent.locks.ReentrantLock;
 import java.util.function.Function;
@@ -69,7 +75,13 @@ import java.util.function.Function;
  * the lock to write an entry finds the file past a threshold, makes it durable, signs a final
  * checkpoint, closes it and opens the next epoch, whose genesis links to it, then writes its entry
  * there; all under the lock, so every entry lands in exactly one file. The {@link RotationListener}
- * hears of the closed epoch after the lock is released.
+ * hears of the closed epoch after the lock is released. A timer also rotates an epoch that has
+ * outlived its age while no entry came.
+ *
+ * <p>With a retention period, the epochs it allows are deleted at open ({@link Retention}) and
+ * again within the run, on a thread of their own, after each rotation and after an epoch's first
+ * checkpoint (which may be what signs the link to the file before it): each deletion is recorded in a
+ * durable {@code retention} entry first, never holding the lock while files are read or deleted.
  */
 public final class AuditLog implements AutoCloseable {
 
@@ -109,6 +121,23 @@ public final class AuditLog implements AutoCloseable {
   /** Epochs ended by rotation whose listener has not yet been told; drained with the lock released. */
   private final ConcurrentLinkedQueue<Epoch> ended = new ConcurrentLinkedQueue<>();
   private volatile RotationListener rotationListener = epoch -> { };
+  /** {@code audit.retention_days}; zero keeps every epoch. */
+  private final Duration retention;
+  /** Runs retention within the run, one pass at a time; null when retention is off. */
+  private final ExecutorService retainer;
+  /** Set when a rotation or an epoch's first checkpoint may have made a file deletable. */
+  private final AtomicBoolean retentionWanted = new AtomicBoolean();
+  /** Epoch files whose retention entry this run wrote: a deletion that failed is retried without a second entry. */
+  private final Set<String> retentionRecorded = ConcurrentHashMap.newKeySet();
+  private volatile RetentionObserver retentionObserver = new RetentionObserver() {
+    @Override
+    public void deleted(String file) {}
+
+    @Override
+    public void failed(String reason) {}
+  };
+  /** Makes a file's written entries durable; {@link FileDescriptor#sync} but where a test holds it. */
+  private final FileSync fileSync;
 
   private final SyncObserver syncs;
   private final List<Quarantine> quarantined;
@@ -136,6 +165,21 @@ public final class AuditLog implements AutoCloseable {
   public interface RotationListener {
     /** {@code closed} is on disk in full, with its final checkpoint, and the next epoch is open. */
     void rotated(Epoch closed);
+  }
+
+  /** Told of what retention within the run deleted, and of its failures, e.g. to count them. Called outside the log's lock. */
+  public interface RetentionObserver {
+    /** {@code file} was deleted, after its retention entry was made durable. */
+    void deleted(String file);
+
+    /** A retention pass stopped on an error; the log itself goes on. */
+    void failed(String reason);
+  }
+
+  /** How a group-commit sync reaches the disk; a test may hold it to order threads around it. */
+  @FunctionalInterface
+  interface FileSync {
+    void sync(FileDescriptor fd) throws IOException;
   }
 
   private final CheckpointPolicy checkpoints;
@@ -229,8 +273,12 @@ public final class AuditLog implements AutoCloseable {
 
   private AuditLog(
       Path directory, Clock clock, SyncObserver syncs, List<Quarantine> quarantined, CheckpointPolicy checkpoints,
-      Optional<ClaimSigner> checkpointSigner, RotationPolicy rotation, Genesis genesis) {
+      Optional<ClaimSigner> checkpointSigner, RotationPolicy rotation, Genesis genesis, Duration retention, FileSync fileSync) {
     this.directory = directory;
+    this.retention = retention;
+    this.fileSync = fileSync;
+    this.retainer = retention.isZero() ? null
+        : Executors.newSingleThreadExecutor(Thread.ofVirtual().name("cmcp-audit-retention").factory());
     this.checkpoints = checkpoints;
     this.checkpointSigner = checkpointSigner;
     this.rotation = rotation;
@@ -251,7 +299,8 @@ public final class AuditLog implements AutoCloseable {
 
   /** {@link #open(Path, Genesis, Clock)}, telling {@code syncs} of each fsync after the first. */
   public static AuditLog open(Path directory, Genesis genesis, Clock clock, SyncObserver syncs) throws AuditException {
-    return open(directory, genesis, clock, syncs, CheckpointPolicy.OFF, Optional.empty(), Duration.ZERO, RotationPolicy.OFF);
+    return open(directory, genesis, clock, syncs, CheckpointPolicy.OFF, Optional.empty(), Duration.ZERO, RotationPolicy.OFF,
+        FileDescriptor::sync);
   }
 
   /**
@@ -272,12 +321,19 @@ public final class AuditLog implements AutoCloseable {
     if (!signer.jwk().thumbprint().equals(genesis.keyThumbprint())) {
       throw new IllegalArgumentException("checkpoints must be signed with the key the genesis entry names");
     }
-    return open(directory, genesis, clock, syncs, checkpoints, Optional.of(signer), retention, rotation);
+    return open(directory, genesis, clock, syncs, checkpoints, Optional.of(signer), retention, rotation, FileDescriptor::sync);
+  }
+
+  /** As the public one, with the group-commit sync going through {@code fileSync} (tests). */
+  static AuditLog open(
+      Path directory, Genesis genesis, Clock clock, CheckpointPolicy checkpoints, ClaimSigner signer, Duration retention,
+      RotationPolicy rotation, FileSync fileSync) throws AuditException {
+    return open(directory, genesis, clock, (nanos, entries) -> { }, checkpoints, Optional.of(signer), retention, rotation, fileSync);
   }
 
   private static AuditLog open(
       Path directory, Genesis genesis, Clock clock, SyncObserver syncs, CheckpointPolicy checkpoints,
-      Optional<ClaimSigner> signer, Duration retention, RotationPolicy rotation) throws AuditException {
+      Optional<ClaimSigner> signer, Duration retention, RotationPolicy rotation, FileSync fileSync) throws AuditException {
     if (Files.exists(directory) && !Files.isDirectory(directory)) {
       throw new AuditException("audit_dir " + directory + ": not a directory; name a folder for the audit log "
           + "(it is created when missing)");
@@ -288,7 +344,7 @@ public final class AuditLog implements AutoCloseable {
       PreviousEpoch.Recovery recovery = PreviousEpoch.recoverOrQuarantine(directory);
       List<AuditRecord.Retention> retired = Retention.apply(directory, retention, clock.instant());
       Optional<PreviousEpoch> previous = recovery.previous();
-      log = new AuditLog(directory, clock, syncs, recovery.quarantined(), checkpoints, signer, rotation, genesis);
+      log = new AuditLog(directory, clock, syncs, recovery.quarantined(), checkpoints, signer, rotation, genesis, retention, fileSync);
       Epoch epoch = log.newEpochFile(previous.flatMap(PreviousEpoch::epochTime));
       log.current = epoch;
       byte[] previousTip = HexFormat.of().parseHex(previous.map(p -> p.head().tip()).orElse(AuditEntry.NO_PREDECESSOR));
@@ -306,7 +362,7 @@ public final class AuditLog implements AutoCloseable {
       epoch.durableThrough = epoch.entryHashes.size() - 1L;
       epoch.opening = epoch.entryHashes.size();
       log.outcomeSyncer = Thread.ofVirtual().name("cmcp-audit-outcome-sync").start(log::syncOutcomes);
-      if (signer.isPresent() && !checkpoints.every().isZero()) {
+      if ((signer.isPresent() && !checkpoints.every().isZero()) || !rotation.maxAge().isZero()) {
         log.checkpointTimer = Thread.ofVirtual().name("cmcp-audit-checkpoint").start(log::checkpointOnTime);
       }
       return log;
@@ -345,6 +401,11 @@ public final class AuditLog implements AutoCloseable {
   /** The time in an epoch's name. */
   private static Instant epochTime(String epoch) {
     return Instant.from(EPOCH_TIME.parse(epoch, new ParsePosition(0)));
+  }
+
+  /** Who hears of what retention within the run deletes or fails to; replaces any earlier observer. */
+  public void onRetention(RetentionObserver observer) {
+    this.retentionObserver = Objects.requireNonNull(observer, "observer");
   }
 
   /** Who hears of each epoch that rotation closes; replaces any earlier listener. */
@@ -533,6 +594,10 @@ public final class AuditLog implements AutoCloseable {
     }
     tellRotated();
     keepCheckpointCopies();
+    if (retainer != null) {
+      // A pass under way finds the log closed before it deletes anything more; the next start goes on.
+      retainer.shutdown();
+    }
     if (last != null) {
       try {
         last.out.close();
@@ -651,6 +716,7 @@ public final class AuditLog implements AutoCloseable {
       old.rotatedAway = true;
       current = next;
       ended.add(old);
+      retentionWanted.set(true);
     } catch (IOException e) {
       failure = failure == null ? e : failure;
       throw e;
@@ -697,6 +763,61 @@ public final class AuditLog implements AutoCloseable {
         System.getLogger("cmcp.audit").log(System.Logger.Level.WARNING,
             "audit log: after rotating " + closedEpoch.file + ": " + e.getMessage());
       }
+    }
+    if (retainer != null && !closed && retentionWanted.getAndSet(false)) {
+      try {
+        retainer.execute(this::retain);
+      } catch (RejectedExecutionException e) {
+        // closed meanwhile: the next start applies retention.
+      }
+    }
+  }
+
+  /**
+   * One retention pass within the run, on the retention thread, never under the log's lock: for
+   * each file {@link Retention#deletable} names, oldest first, a durable retention entry, then the
+   * deletion. Never the current epoch's file. An error stops the pass, is logged and told to the
+   * observer; the log goes on, and the next pass tries again.
+   */
+  private void retain() {
+    try {
+      for (Retention.Deletable old : Retention.deletable(directory, retention, clock.instant())) {
+        String name = old.file().getFileName().toString();
+        if (closed || old.file().equals(currentEpoch().file)) {
+          return;
+        }
+        if (!retentionRecorded.contains(name)) {
+          // Recorded first: a crash after the deletion must not leave a link to a file no entry explains.
+          appendDurably(old.entry());
+          retentionRecorded.add(name);
+        }
+        Retention.delete(old.file());
+        retentionObserver.deleted(name);
+      }
+    } catch (IOException | AuditException | RuntimeException e) {
+      if (closed) {
+        return;
+      }
+      String reason = e.getMessage() != null ? e.getMessage() : e.getClass().getSimpleName();
+      System.getLogger("cmcp.audit").log(System.Logger.Level.WARNING, "audit log: retention within the run stopped: " + reason);
+      retentionObserver.failed(reason);
+    }
+  }
+
+  /** Whether a thread waits for a running sync to end, as rotation does before it closes a file (tests). */
+  boolean waitingForSync() {
+    lock.lock();
+    try {
+      return lock.hasWaiters(syncDone);
+    } finally {
+      lock.unlock();
+    }
+  }
+
+  /** Waits for the retention passes asked for so far to end (tests). */
+  void awaitRetention() throws InterruptedException, ExecutionException {
+    if (retainer != null) {
+      retainer.submit(() -> { }).get();
     }
   }
 
@@ -848,30 +969,46 @@ public final class AuditLog implements AutoCloseable {
 
   /**
    * Signs the tail once {@code audit.checkpoint_every_seconds} have passed with an entry waiting,
-   * even when no further append comes. Runs until the log is closed or poisoned.
+   * and rotates an epoch past {@code audit.rotate_max_age_seconds}, even when no further append
+   * comes. Runs until the log is closed or poisoned.
    */
   private void checkpointOnTime() {
     try {
       while (true) {
         Thread.sleep(CHECKPOINT_POLL);
-        lock.lock();
-        try {
-          if (closed || failure != null) {
-            return;
-          }
-          if (checkpointDue(current)) {
-            writeCheckpoint(current, false);
-          }
-        } finally {
-          lock.unlock();
+        if (!onTime()) {
+          return;
         }
-        keepCheckpointCopies();
       }
     } catch (InterruptedException e) {
       // closed
-    } catch (IOException e) {
-      // append or awaitDurable recorded the failure: every later append is refused.
     }
+  }
+
+  /**
+   * One tick of the timer: rotates the current epoch when a threshold is met (as an append would,
+   * {@link #writable}), then writes a time-triggered checkpoint when due; the listener, copies and
+   * retention follow once the lock is let go. Returns false once the log is closed or poisoned.
+   */
+  boolean onTime() {
+    lock.lock();
+    try {
+      if (closed || failure != null) {
+        return false;
+      }
+      Epoch epoch = writable();
+      if (checkpointDue(epoch)) {
+        writeCheckpoint(epoch, false);
+      }
+    } catch (IOException e) {
+      // append, rotate or awaitDurable recorded the failure: every later append is refused.
+      return false;
+    } finally {
+      lock.unlock();
+      tellRotated();
+      keepCheckpointCopies();
+    }
+    return true;
   }
 
   /** Whether a checkpoint of {@code epoch} is due by the policy. Holds the lock. */
@@ -898,6 +1035,10 @@ public final class AuditLog implements AutoCloseable {
     AuditRecord.Checkpoint checkpoint = new AuditRecord.Checkpoint(length, root, tip, signer.jwk(),
         signer.signCheckpoint(epoch.name, length, root, tip));
     Appended appended = append(epoch, members(checkpoint.toJson()), null);
+    if (epoch.lastCheckpoint < 0) {
+      // The first to sign this epoch's genesis, and with it the link to the file before.
+      retentionWanted.set(true);
+    }
     // Counted before the sync lets the lock go: otherwise every durable append that finds the
     // trigger met while this one syncs writes a checkpoint of its own (under load, one per append).
     epoch.lastCheckpoint = appended.index();
@@ -966,7 +1107,7 @@ public final class AuditLog implements AutoCloseable {
       lock.unlock();
       try {
         long started = System.nanoTime();
-        epoch.out.getFD().sync();
+        fileSync.sync(epoch.out.getFD());
         syncs.synced(System.nanoTime() - started, batch);
       } catch (IOException e) {
         lock.lock();

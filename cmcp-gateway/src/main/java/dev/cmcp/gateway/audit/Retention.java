@@ -14,18 +14,35 @@ import java.util.Optional;
 import java.util.stream.Stream;
 
 /**
- * {@code audit.retention_days}: at start, the oldest epoch files last written longer ago than that
- * are deleted, oldest first, each only while the epoch after it stays: it must replay, its genesis
- * must link to the file, and a signed checkpoint must cover that genesis. The chain from the
- * oldest kept epoch on stays verifiable, and its first link still names the deleted file's length,
- * root and tip, which the new epoch records in a {@code retention} entry.
+ * {@code audit.retention_days}: at start, and within a run after each rotation or first checkpoint
+ * of an epoch, the oldest epoch files last written longer ago than that are deleted, oldest first,
+ * each only while the epoch after it stays: it must replay, its genesis must link to the file, and
+ * a signed checkpoint must cover that genesis. The chain from the oldest kept epoch on stays
+ * verifiable, and its first link still names the deleted file's length, root and tip, which a
+ * {@code retention} entry records (at start in the new epoch, within a run before the deletion).
  */
 final class Retention {
 
   private Retention() {}
 
+  /** An epoch file the policy allows to delete, and the retention entry that records it. */
+  record Deletable(Path file, AuditRecord.Retention entry) {}
+
   /** Deletes what the policy allows; returns what was deleted, oldest first. Never the newest epoch. */
   static List<AuditRecord.Retention> apply(Path directory, Duration keep, Instant now) throws IOException {
+    List<AuditRecord.Retention> deleted = new ArrayList<>();
+    for (Deletable old : deletable(directory, keep, now)) {
+      delete(old.file());
+      deleted.add(old.entry());
+    }
+    return List.copyOf(deleted);
+  }
+
+  /**
+   * What the policy allows to delete now, oldest first: never the newest epoch file, and each only
+   * while the file after it signs its link. Deletes nothing.
+   */
+  static List<Deletable> deletable(Path directory, Duration keep, Instant now) throws IOException {
     if (keep.isZero()) {
       return List.of();
     }
@@ -34,7 +51,7 @@ final class Retention {
       epochs = files.filter(p -> p.getFileName().toString().startsWith(AuditLog.FILE_PREFIX)
           && p.getFileName().toString().endsWith(AuditLog.FILE_SUFFIX)).sorted().toList();
     }
-    List<AuditRecord.Retention> deleted = new ArrayList<>();
+    List<Deletable> deletable = new ArrayList<>();
     for (int i = 0; i + 1 < epochs.size(); i++) {
       Path old = epochs.get(i);
       if (!Files.getLastModifiedTime(old).toInstant().isBefore(now.minus(keep))) {
@@ -44,12 +61,19 @@ final class Retention {
       if (link.isEmpty()) {
         break;
       }
-      Files.delete(old);
-      Files.deleteIfExists(directory.resolve(AuditFolder.CHECKPOINTS)
-          .resolve(old.getFileName() + AuditFolder.CHECKPOINT_SUFFIX));
-      deleted.add(new AuditRecord.Retention(link.get().file(), link.get().length(), link.get().root(), link.get().tip()));
+      deletable.add(new Deletable(old, new AuditRecord.Retention(link.get().file(), link.get().length(), link.get().root(),
+          link.get().tip())));
     }
-    return List.copyOf(deleted);
+    return List.copyOf(deletable);
+  }
+
+  /**
+   * Deletes an epoch file's last checkpoint copy in {@code checkpoints/}, then the file: a failure
+   * between them leaves the file, which a later pass deletes, never a copy without its file.
+   */
+  static void delete(Path file) throws IOException {
+    Files.deleteIfExists(file.resolveSibling(AuditFolder.CHECKPOINTS).resolve(file.getFileName() + AuditFolder.CHECKPOINT_SUFFIX));
+    Files.deleteIfExists(file);
   }
 
   /** The genesis link of {@code next} to {@code name}, when {@code next} replays and a checkpoint signs its genesis. */

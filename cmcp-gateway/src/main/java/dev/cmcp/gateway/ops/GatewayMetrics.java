@@ -52,6 +52,8 @@ public final class GatewayMetrics {
   private final Histogram auditFsync;
   private final Histogram auditBatch;
   private final Gauge auditQuarantined;
+  private final Counter auditRetentionDeleted;
+  private final Counter auditRetentionFailures;
   private final Counter authRefusals;
 
   /**
@@ -97,6 +99,12 @@ public final class GatewayMetrics {
     auditQuarantined = Gauge.builder().name("cmcp_audit_quarantined_files")
         .help("Damaged previous audit epoch files this start renamed aside (quarantined) so that it could start; 0 when none.")
         .register(registry);
+    auditRetentionDeleted = Counter.builder().name("cmcp_audit_retention_deleted_files_total")
+        .help("Audit epoch files deleted within this run under audit.retention_days (each recorded in a retention entry first).")
+        .register(registry);
+    auditRetentionFailures = Counter.builder().name("cmcp_audit_retention_failures_total")
+        .help("Retention passes within this run stopped by an error (the log goes on; the error is logged; the next pass retries).")
+        .register(registry);
     // Labels are the refusal's cause and method words, a fixed set: nothing a caller sends becomes a label.
     authRefusals = Counter.builder().name("cmcp_auth_refusals_total")
         .help("Requests refused by authentication, by cause (no_token, token_expired, ...) and the method checked.")
@@ -127,6 +135,16 @@ public final class GatewayMetrics {
   /** How many damaged previous epoch files the audit log quarantined at start. */
   public void auditQuarantined(int files) {
     auditQuarantined.set(files);
+  }
+
+  /** One audit epoch file deleted by retention within the run; fits {@code AuditLog.RetentionObserver}. */
+  public void auditRetentionDeleted() {
+    auditRetentionDeleted.inc();
+  }
+
+  /** One retention pass within the run stopped by an error. */
+  public void auditRetentionFailed() {
+    auditRetentionFailures.inc();
   }
 
   public void policyEvaluated(long nanos) {

@@ -25,9 +25,11 @@ import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.Future;
+import java.util.concurrent.atomic.AtomicBoolean;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
@@ -238,6 +240,213 @@ class AuditRotationTest {
     assertThat(epochs()).doesNotContainAnyElementsOf(rotated.subList(0, 2))
         .containsAll(rotated.subList(2, rotated.size())).contains(restarted);
     assertThat(types(restarted)).containsSubsequence("genesis", "retention", "retention");
+    assertThat(AuditFolder.verify(dir).faults()).isEmpty();
+  }
+
+  @Test
+  void retentionWithinTheRunDeletesOldRotatedFilesAfterARotationRecordingEachAndTheFolderStillVerifies() throws Exception {
+    List<String> deleted = new CopyOnWriteArrayList<>();
+    List<String> failures = new CopyOnWriteArrayList<>();
+    try (AuditLog log = AuditLog.open(dir, genesis(signer.jwk().thumbprint()), CLOCK, (nanos, entries) -> { },
+        new CheckpointPolicy(1_000, Duration.ZERO), signer, Duration.ofDays(30), new RotationPolicy(1_500, Duration.ZERO))) {
+      log.onRetention(new AuditLog.RetentionObserver() {
+        @Override
+        public void deleted(String file) {
+          deleted.add(file);
+        }
+
+        @Override
+        public void failed(String reason) {
+          failures.add(reason);
+        }
+      });
+      int tool = 0;
+      while (epochs().size() < 4) {
+        log.appendDecision(allowed("s", "tool-" + tool++));
+      }
+      log.awaitRetention();
+      assertThat(deleted).as("every file was written within the retention period").isEmpty();
+
+      // Every file but the current one is now old; the current one is never deleted.
+      List<Path> old = epochs().subList(0, epochs().size() - 1);
+      Path current = log.file();
+      assertThat(old).doesNotContain(current);
+      for (Path file : old) {
+        Files.setLastModifiedTime(file, FileTime.from(AuditFixtures.NOW.minus(Duration.ofDays(40))));
+      }
+      while (log.file().equals(current)) {
+        log.appendDecision(allowed("s", "tool-" + tool++));
+      }
+      log.awaitRetention();
+
+      // current is closed now, signing its genesis with its final checkpoint: all the old files go, current stays (it is recent).
+      assertThat(deleted).containsExactlyElementsOf(old.stream().map(p -> p.getFileName().toString()).toList());
+      assertThat(failures).isEmpty();
+      assertThat(epochs()).doesNotContainAnyElementsOf(old).contains(current, log.file());
+      assertThat(dir.resolve("checkpoints")).isDirectoryNotContaining(p -> old.stream()
+          .anyMatch(o -> p.getFileName().toString().startsWith(o.getFileName().toString())));
+      List<String> recorded = new ArrayList<>();
+      for (Path file : epochs()) {
+        for (JsonNode entry : AuditFixtures.entries(file)) {
+          if (entry.path("type").asText().equals("retention")) {
+            recorded.add(entry.path("file").asText());
+          }
+        }
+      }
+      assertThat(recorded).as("each deletion recorded once, in order").containsExactlyElementsOf(deleted);
+    }
+    AuditFolder folder = AuditFolder.verify(dir);
+    assertThat(folder.faults()).as("the chain still verifies across the deletions").isEmpty();
+  }
+
+  @Test
+  void retentionWithinTheRunDeletesNothingWhileNoCheckpointSignsTheLinkToAFile() throws Exception {
+    try (AuditLog log = AuditLog.open(dir, genesis(signer.jwk().thumbprint()), CLOCK, (nanos, entries) -> { },
+        CheckpointPolicy.OFF, signer, Duration.ofDays(30), new RotationPolicy(1_500, Duration.ZERO))) {
+      int tool = 0;
+      while (epochs().size() < 3) {
+        log.appendDecision(allowed("s", "tool-" + tool++));
+      }
+      List<Path> before = epochs();
+      for (Path file : before) {
+        Files.setLastModifiedTime(file, FileTime.from(AuditFixtures.NOW.minus(Duration.ofDays(40))));
+      }
+      Path current = log.file();
+      while (log.file().equals(current)) {
+        log.appendDecision(allowed("s", "tool-" + tool++));
+      }
+      log.awaitRetention();
+      assertThat(epochs()).as("old, but no file signs the link to the one before").containsAll(before);
+    }
+    assertThat(AuditFolder.verify(dir).faults()).isEmpty();
+  }
+
+  @Test
+  void aRetentionPassThatCannotDeleteIsToldToTheObserverTheLogGoesOnAndTheNextPassRetriesWithoutASecondEntry()
+      throws Exception {
+    List<String> deleted = new CopyOnWriteArrayList<>();
+    List<String> failures = new CopyOnWriteArrayList<>();
+    try (AuditLog log = AuditLog.open(dir, genesis(signer.jwk().thumbprint()), CLOCK, (nanos, entries) -> { },
+        new CheckpointPolicy(1_000, Duration.ZERO), signer, Duration.ofDays(30), new RotationPolicy(1_500, Duration.ZERO))) {
+      log.onRetention(new AuditLog.RetentionObserver() {
+        @Override
+        public void deleted(String file) {
+          deleted.add(file);
+        }
+
+        @Override
+        public void failed(String reason) {
+          failures.add(reason);
+        }
+      });
+      int tool = 0;
+      while (epochs().size() < 2) {
+        log.appendDecision(allowed("s", "tool-" + tool++));
+      }
+      Path oldest = epochs().get(0);
+      Files.setLastModifiedTime(oldest, FileTime.from(AuditFixtures.NOW.minus(Duration.ofDays(40))));
+      // Its checkpoint copy replaced by a folder that is not empty: deleting it fails, even for root.
+      Path copy = dir.resolve("checkpoints").resolve(oldest.getFileName() + ".checkpoint");
+      Files.delete(copy);
+      Files.createDirectories(copy.resolve("blocker"));
+      for (int rotations = 0; rotations < 2; rotations++) {
+        Path current = log.file();
+        while (log.file().equals(current)) {
+          log.appendDecision(allowed("s", "tool-" + tool++));
+        }
+      }
+      log.awaitRetention();
+      assertThat(failures).isNotEmpty();
+      assertThat(deleted).isEmpty();
+      assertThat(oldest).exists();
+      assertThat(log.healthy()).as("retention failing does not stop the log").isTrue();
+
+      Files.delete(copy.resolve("blocker"));
+      Files.delete(copy);
+      Path current = log.file();
+      while (log.file().equals(current)) {
+        log.appendDecision(allowed("s", "tool-" + tool++));
+      }
+      log.awaitRetention();
+      assertThat(deleted).containsExactly(oldest.getFileName().toString());
+      assertThat(oldest).doesNotExist();
+    }
+    long entries = 0;
+    for (Path file : epochs()) {
+      entries += AuditFixtures.entries(file).stream().filter(e -> e.path("type").asText().equals("retention")).count();
+    }
+    assertThat(entries).as("one retention entry, though two passes tried").isEqualTo(1);
+    assertThat(AuditFolder.verify(dir).faults()).isEmpty();
+  }
+
+  @Test
+  void anIdleEpochPastItsAgeIsRotatedByTheTimerWithoutAnotherEntry() throws Exception {
+    MovingClock clock = new MovingClock();
+    List<AuditLog.Epoch> closed = new CopyOnWriteArrayList<>();
+    try (AuditLog log = open(new RotationPolicy(0, Duration.ofHours(1)), new CheckpointPolicy(1_000, Duration.ZERO), clock)) {
+      log.onRotation(closed::add);
+      Path first = log.file();
+      clock.now = clock.now.plus(Duration.ofHours(2));
+      assertThat(log.onTime()).isTrue();
+      assertThat(epochs()).as("an epoch holding only what it opened with stays, however old").containsExactly(first);
+
+      log.appendDecision(allowed("s", "a"));
+      assertThat(epochs()).containsExactly(first);
+      clock.now = clock.now.plus(Duration.ofMinutes(30));
+      assertThat(log.onTime()).isTrue();
+      assertThat(epochs()).as("not an hour since it opened... it opened two and a half hours ago").hasSize(2);
+      Path second = log.file();
+      assertThat(closed).extracting(AuditLog.Epoch::file).containsExactly(first);
+      assertThat(types(first)).containsExactly("genesis", "decision", "checkpoint");
+      assertThat(types(second)).containsExactly("genesis");
+
+      clock.now = clock.now.plus(Duration.ofHours(5));
+      assertThat(log.onTime()).isTrue();
+      assertThat(epochs()).as("the new epoch holds nothing of its own yet").containsExactly(first, second);
+    }
+    assertThat(AuditFolder.verify(dir).faults()).isEmpty();
+  }
+
+  @Test
+  @Timeout(60)
+  void rotationWaitsForAGroupCommitSyncAlreadyRunningBeforeItClosesTheFile() throws Exception {
+    MovingClock clock = new MovingClock();
+    CountDownLatch inSync = new CountDownLatch(1);
+    CountDownLatch release = new CountDownLatch(1);
+    AtomicBoolean armed = new AtomicBoolean();
+    AuditLog.FileSync held = fd -> {
+      if (armed.compareAndSet(true, false)) {
+        inSync.countDown();
+        try {
+          release.await();
+        } catch (InterruptedException e) {
+          Thread.currentThread().interrupt();
+          throw new java.io.InterruptedIOException("the test let go");
+        }
+      }
+      fd.sync();
+    };
+    try (AuditLog log = AuditLog.open(dir, genesis(signer.jwk().thumbprint()), clock, CheckpointPolicy.OFF, signer,
+            Duration.ZERO, new RotationPolicy(0, Duration.ofHours(1)), held);
+        ExecutorService threads = Executors.newVirtualThreadPerTaskExecutor()) {
+      Path first = log.file();
+      log.appendDecision(allowed("s", "a"));
+      armed.set(true);
+      Future<Long> syncing = threads.submit(() -> log.appendDecision(allowed("s", "b")));
+      inSync.await();
+      // b's sync runs without the lock; c finds the file past its age and must not close it under that sync.
+      clock.now = clock.now.plus(Duration.ofHours(2));
+      Future<Long> rotating = threads.submit(() -> log.appendDecision(allowed("s", "c")));
+      while (!rotating.isDone() && !log.waitingForSync()) {
+        Thread.onSpinWait();
+      }
+      release.countDown();
+      assertThat(syncing.get()).isEqualTo(2);
+      assertThat(rotating.get()).isEqualTo(1);
+      assertThat(log.healthy()).isTrue();
+      assertThat(types(first)).containsExactly("genesis", "decision", "decision");
+      assertThat(epochs()).hasSize(2);
+    }
     assertThat(AuditFolder.verify(dir).faults()).isEmpty();
   }
 

@@ -664,7 +664,7 @@ public sealed interface AuditRecord {
   }
 
   /**
-   * An earlier epoch's file deleted at this start under {@code audit.retention_days}: allowed only
+   * An earlier epoch's file deleted under {@code audit.retention_days} (at a start, or within a run): allowed only
    * when the epoch after it linked to it from a genesis entry that a signed checkpoint covers, and
    * recorded with the head that link named, so that an archived copy can still be matched.
    *
