@@ -322,14 +322,16 @@ class HostileHttpTest {
   void requestBytesOverTheBudgetAreRefusedUntilTheHolderIsDone() throws Exception {
     start(Duration.ofSeconds(30), Duration.ofSeconds(30), McpHandler.BODY_GRACE, limits(0, 0, 2000));
     String padded = PING.substring(0, PING.length() - 1) + " ".repeat(600) + "}";
-    HttpResponse<String> refused = null;
+    HttpResponse<String> refused;
     try (Socket holder = new Socket("127.0.0.1", server.port())) {
-      // Holds 1,501 of the 2,000 bytes while its body does not arrive.
-      holder.getOutputStream().write(headers(1500));
+      // Holds 1,501 of the 2,000 bytes while its body does not arrive. It asks for 100 Continue,
+      // which Jetty sends when the gateway first reads the body, after reserving its bytes: so the
+      // holder's bytes are known to be held before anyone else asks (a refusal of the holder
+      // itself, because another request held bytes first, would end the test's premise).
+      holder.getOutputStream().write(headers(1500, "Expect: 100-continue\r\n"));
       holder.getOutputStream().flush();
-      for (int tries = 0; tries < 200 && (refused == null || refused.statusCode() != 503); tries++) {
-        refused = post(HttpRequest.BodyPublishers.ofString(padded), Map.of());
-      }
+      assertThat(head(holder.getInputStream())).startsWith("HTTP/1.1 100");
+      refused = post(HttpRequest.BodyPublishers.ofString(padded), Map.of());
       assertThat(refused.statusCode()).isEqualTo(503);
       assertThat(errorWord(refused)).isEqualTo("gateway_busy");
       assertThat(refused.headers().firstValue("Retry-After")).contains("1");
@@ -342,7 +344,24 @@ class HostileHttpTest {
   }
 
   private static byte[] headers(int contentLength) {
+    return headers(contentLength, "");
+  }
+
+  private static byte[] headers(int contentLength, String more) {
     return ("POST /mcp HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/json\r\nAuthorization: Bearer " + TOKEN
-        + "\r\nContent-Length: " + contentLength + "\r\n\r\n").getBytes(StandardCharsets.US_ASCII);
+        + "\r\nContent-Length: " + contentLength + "\r\n" + more + "\r\n").getBytes(StandardCharsets.US_ASCII);
+  }
+
+  /** An answer's head, up to its blank line (at most 8 KiB). */
+  private static String head(InputStream in) throws IOException {
+    StringBuilder head = new StringBuilder();
+    while (head.length() < 8192 && !head.toString().endsWith("\r\n\r\n")) {
+      int b = in.read();
+      if (b < 0) {
+        break;
+      }
+      head.append((char) b);
+    }
+    return head.toString();
   }
 }
