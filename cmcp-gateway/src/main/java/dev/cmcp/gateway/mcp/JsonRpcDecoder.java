@@ -1,16 +1,12 @@
 package dev.cmcp.gateway.mcp;
 
-import com.fasterxml.jackson.core.JsonFactory;
-import com.fasterxml.jackson.core.JsonParser;
-import com.fasterxml.jackson.core.JsonToken;
-import com.fasterxml.jackson.core.StreamReadConstraints;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.node.JsonNodeFactory;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.cmcp.gateway.config.GatewayLimits;
 import dev.cmcp.verify.base.StrictJson;
 import dev.cmcp.verify.base.StrictJson.MalformedJsonException;
-import java.io.IOException;
+import dev.cmcp.verify.base.StrictJson.TooManyValuesException;
 import java.util.Iterator;
 import java.util.Set;
 
@@ -24,11 +20,6 @@ public final class JsonRpcDecoder {
 
   private static final Set<String> REQUEST_MEMBERS = Set.of("jsonrpc", "id", "method", "params");
   private static final Set<String> RESPONSE_MEMBERS = Set.of("jsonrpc", "id", "result", "error");
-
-  /** Reads tokens only, to count values before the strict parser builds a tree of them. */
-  private static final JsonFactory COUNTER = JsonFactory.builder()
-      .streamReadConstraints(StreamReadConstraints.builder().maxStringLength(Integer.MAX_VALUE).build())
-      .build();
 
   private final StrictJson json;
   private final int maxValues;
@@ -44,10 +35,15 @@ public final class JsonRpcDecoder {
   }
 
   public JsonRpcMessage decode(byte[] body) throws JsonRpcException {
-    refuseTooManyValues(body);
     JsonNode root;
     try {
-      root = json.parse(body);
+      // A tree of millions of small values costs seconds of CPU and gigabytes of heap to build,
+      // check, canonicalise and evaluate, whatever the byte limit: counted on the token stream
+      // first, such a body is refused after reading part of it, before anything is built.
+      root = json.parse(body, maxValues);
+    } catch (TooManyValuesException e) {
+      throw invalid(JsonRpcError.INVALID_REQUEST, "the message holds more than " + maxValues
+          + " JSON values (limits.max_json_values); send large data as a resource or in fewer, larger values", null);
     } catch (MalformedJsonException e) {
       throw invalid(JsonRpcError.PARSE_ERROR, "parse error: " + e.getMessage(), null);
     }
@@ -81,29 +77,6 @@ public final class JsonRpcDecoder {
       throw invalid(JsonRpcError.INVALID_REQUEST, "\"id\" must be a string or an integer", null);
     }
     return new JsonRpcMessage.Request(id, method.asText(), params, message);
-  }
-
-  /**
-   * A tree of millions of small values costs seconds of CPU and gigabytes of heap to build, check,
-   * canonicalise and evaluate, whatever the byte limit; counted on the token stream first, it is
-   * refused after reading at most the body once, and before anything is built. A body the counter
-   * cannot read is left to the strict parser, which says what is wrong with it.
-   */
-  private void refuseTooManyValues(byte[] body) throws JsonRpcException {
-    int values = 0;
-    try (JsonParser tokens = COUNTER.createParser(body)) {
-      for (JsonToken token = tokens.nextToken(); token != null; token = tokens.nextToken()) {
-        if (token.isScalarValue() || token.isStructStart()) {
-          values++;
-          if (values > maxValues) {
-            throw invalid(JsonRpcError.INVALID_REQUEST, "the message holds more than " + maxValues
-                + " JSON values (limits.max_json_values); send large data as a resource or in fewer, larger values", null);
-          }
-        }
-      }
-    } catch (IOException unreadable) {
-      // counted as far as it could be read
-    }
   }
 
   private JsonRpcMessage decodeResponse(ObjectNode message, JsonNode id, JsonNode replyId) throws JsonRpcException {
