@@ -13,6 +13,7 @@ import dev.cmcp.gateway.mcp.JsonRpcError;
 import dev.cmcp.gateway.mcp.McpEndpoint;
 import dev.cmcp.gateway.mcp.McpHttpRequest;
 import dev.cmcp.gateway.mcp.McpHttpResponse;
+import dev.cmcp.gateway.mcp.StreamReplays;
 import dev.cmcp.gateway.mcp.SessionStreams;
 import dev.cmcp.gateway.ops.GatewayMetrics;
 import dev.cmcp.gateway.ops.Operations;
@@ -61,6 +62,8 @@ final class McpHandler extends Handler.Abstract {
   private static final String ATTESTATION = "/v1/attestation";
 
   private final McpEndpoint endpoint;
+  /** The events of the answers streamed to agents because their upstreams streamed them, for resuming. */
+  private final StreamReplays replays = new StreamReplays(java.time.Clock.systemUTC());
   private final Authenticator authenticator;
   private final RefusalLog refusals;
   private final OriginPolicy origins;
@@ -266,6 +269,11 @@ final class McpHandler extends Handler.Abstract {
         Optional<McpHttpResponse> refusal = endpoint.refuseStream(sessionId, identity);
         if (refusal.isPresent()) {
           writeJson(response, callback, refusal.get());
+          return true;
+        }
+        Optional<String> lastEventId = header(request, "Last-Event-ID");
+        if (lastEventId.isPresent()) {
+          resumeForAgent(response, callback, sessionId.get(), lastEventId.get());
           return true;
         }
         streamToAgent(response, callback, endpoint.openStream(sessionId.get()), Optional.empty());
@@ -503,10 +511,10 @@ final class McpHandler extends Handler.Abstract {
    */
   private void answerRelayingProgress(Request request, Response response, Callback callback, McpHttpRequest mcpRequest)
       throws IOException {
-    EventRelay relay = new EventRelay(response, callback, json);
+    EventRelay relay = new EventRelay(response, callback, json, mcpRequest.sessionId(), replays);
     McpHttpResponse answer;
     try {
-      answer = endpoint.post(mcpRequest, relay::toAgent);
+      answer = endpoint.post(mcpRequest, relay);
     } catch (RuntimeException | Error e) {
       if (!relay.fail(e)) {
         throw e;
@@ -515,6 +523,54 @@ final class McpHandler extends Handler.Abstract {
     }
     if (!relay.finish(answer)) {
       send(request, response, callback, answer);
+    }
+  }
+
+  /**
+   * The rest of an answer's stream the agent was cut from (or that the gateway closed because the
+   * upstream did, SEP-1699): the events after {@code lastEventId}, then those still to come, until
+   * the answer. Only the session that opened the stream gets it ({@link StreamReplays}); the
+   * caller has checked that the session is the agent's.
+   */
+  private void resumeForAgent(Response response, Callback callback, String sessionId, String lastEventId)
+      throws IOException {
+    StreamReplays.Resumed resumed = replays.resume(sessionId, lastEventId);
+    if (resumed instanceof StreamReplays.Resumed.Refused refused) {
+      refuse(response, callback, 404, JsonRpcError.INVALID_REQUEST, refused.reason(), "stream_not_found");
+      return;
+    }
+    StreamReplays.Resumed.From from = (StreamReplays.Resumed.From) resumed;
+    response.setStatus(200);
+    response.getHeaders().put(HttpHeader.CONTENT_TYPE, "text/event-stream");
+    response.getHeaders().put(HttpHeader.CACHE_CONTROL, "no-cache");
+    response.getHeaders().put("X-Accel-Buffering", "no");
+    OutputStream events = Content.Sink.asOutputStream(response);
+    try {
+      long after = from.after();
+      while (true) {
+        boolean complete = from.stream().isComplete();
+        java.util.List<StreamReplays.Event> next = from.stream().after(after, KEEPALIVE.toMillis());
+        for (StreamReplays.Event event : next) {
+          events.write(("id: " + event.id() + "\n" + (event.data().isEmpty() ? "data: \n\n" : "event: message\ndata: " + event.data() + "\n\n"))
+              .getBytes(StandardCharsets.UTF_8));
+          after = event.sequence();
+        }
+        if (complete && next.isEmpty()) {
+          break;
+        }
+        if (next.isEmpty() && !endpoint.isOpen(sessionId)) {
+          break;
+        }
+        events.write((next.isEmpty() ? ": keepalive\n\n" : "").getBytes(StandardCharsets.UTF_8));
+        events.flush();
+      }
+      events.close();
+      callback.succeeded();
+    } catch (IOException e) {
+      callback.failed(e);
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+      callback.failed(e);
     }
   }
 

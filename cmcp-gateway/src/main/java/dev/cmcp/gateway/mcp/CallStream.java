@@ -80,6 +80,12 @@ final class CallStream implements AgentRelays.Relay, AutoCloseable {
     this.requests = requests;
     this.audit = audit;
     this.requestId = requestId;
+    // An answer stream that can mirror the server's choice of a stream (the HTTP side's relay) hears of it.
+    toAgent.ifPresent(stream -> {
+      if (stream instanceof Cancellation.StreamWatcher watcher) {
+        cancellation.watchStream(watcher);
+      }
+    });
   }
 
   /** A stream for an agent that takes only the JSON answer. */

@@ -42,7 +42,12 @@ public final class StreamReplays {
   public static final Duration KEPT_FOR = Duration.ofMinutes(2);
 
   /** One event of a stream: its id and its data ({@code ""} for the priming event). */
-  public record Event(String id, String data) {}
+  public record Event(String id, String data) {
+    /** The event's place in its stream: what a resume from it starts after. */
+    public long sequence() {
+      return StreamReplays.sequence(id);
+    }
+  }
 
   /** What a {@code GET} with {@code Last-Event-ID} gets. */
   public sealed interface Resumed {
@@ -142,6 +147,13 @@ public final class StreamReplays {
     random.nextBytes(bytes);
     Recording recording = new Recording(sessionId, Base64.getUrlEncoder().withoutPadding().encodeToString(bytes));
     Instant now = clock.instant();
+    // Streams of sessions that ended or went quiet are forgotten here, so none outlives its keeping time by much.
+    for (String session : bySession.keySet()) {
+      bySession.computeIfPresent(session, (id, streams) -> {
+        streams.removeIf(stream -> stream.expired(now));
+        return streams.isEmpty() ? null : streams;
+      });
+    }
     bySession.compute(sessionId, (id, streams) -> {
       Deque<Recording> kept = streams == null ? new ConcurrentLinkedDeque<>() : streams;
       kept.removeIf(stream -> stream.expired(now));

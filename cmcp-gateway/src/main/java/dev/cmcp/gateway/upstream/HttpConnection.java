@@ -716,7 +716,8 @@ final class HttpConnection implements UpstreamConnection {
       Session used, ObjectNode message, Long expectedId, String method, long deadline, Cancellation cancellation)
       throws UpstreamException {
     // 2026-07-28 removed resumption (and the GET it takes): its streams are read once.
-    StreamPosition position = expectedId == null || (used != null && used.modern()) ? null : new StreamPosition();
+    StreamPosition position = expectedId == null || (used != null && used.modern())
+        ? null : new StreamPosition(cancellation.streamWatcher());
     BlockingPost.Posted<Reply> posted = postOnce(used, message, expectedId, method, deadline, cancellation, position);
     if (!(posted.body() instanceof Reply.Paused)) {
       return posted;
@@ -792,6 +793,7 @@ final class HttpConnection implements UpstreamConnection {
       }
       pauseBeforeResuming(used, expectedId, method, wait, cancellation);
       LOG.log(Level.DEBUG, "upstream " + server.name() + " closed the event stream of " + method + "; resuming it");
+      position.resuming();
       reply = resumeOnce(used, expectedId, method, position, deadline, cancellation);
     }
     return reply;
@@ -969,9 +971,11 @@ final class HttpConnection implements UpstreamConnection {
         return BodySubscribers.mapping(ResponseBodies.json(expected), Reply.Answer::new);
       }
       if (type.startsWith("text/event-stream")) {
-        return position == null
-            ? BodySubscribers.mapping(ResponseBodies.eventStream(expected), Reply.Answer::new)
-            : resumableReply(used, expectedId, method, position);
+        if (position == null) {
+          return BodySubscribers.mapping(ResponseBodies.eventStream(expected), Reply.Answer::new);
+        }
+        position.streamed();
+        return resumableReply(used, expectedId, method, position);
       }
       return BodySubscribers.replacing(new Reply.UnexpectedContent(type));
     };

@@ -28,6 +28,22 @@ final class StreamPosition {
   private String lastEventId;
   private Duration retry;
   private final SequencedSet<String> seen = new LinkedHashSet<>();
+  private final Cancellation.StreamWatcher watcher;
+
+  /** @param watcher told when the server answers with a stream and when a paused one is resumed */
+  StreamPosition(Cancellation.StreamWatcher watcher) {
+    this.watcher = watcher;
+  }
+
+  /** The server answered with an event stream (not on a resume). */
+  void streamed() {
+    watcher.streamed();
+  }
+
+  /** The gateway resumes the stream now. */
+  void resuming() {
+    watcher.resuming();
+  }
 
   /**
    * The {@code id} field of an event (SSE: it becomes the stream's last event id even when the
