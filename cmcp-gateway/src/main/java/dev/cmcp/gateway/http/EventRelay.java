@@ -9,8 +9,8 @@ import dev.cmcp.gateway.upstream.Cancellation;
 import java.io.IOException;
 import java.io.OutputStream;
 import java.nio.charset.StandardCharsets;
-import java.util.concurrent.BlockingQueue;
 import java.util.Optional;
+import java.util.concurrent.BlockingQueue;
 import java.util.concurrent.LinkedBlockingQueue;
 import java.util.function.Consumer;
 import org.eclipse.jetty.http.HttpHeader;
@@ -34,7 +34,7 @@ import org.eclipse.jetty.util.Callback;
  * GET} and {@code Last-Event-ID} ({@link McpHandler}). A call whose agent has no session, or whose
  * upstream answers in JSON, stays plain JSON (issue 16: no SSE machinery for a plain answer).
  */
-final class EventRelay implements Consumer<com.fasterxml.jackson.databind.node.ObjectNode>, Cancellation.StreamWatcher {
+final class EventRelay implements Consumer<ObjectNode>, Cancellation.StreamWatcher {
 
   /** The {@code retry} the agent is sent: the gateway's stream is served from memory, so the agent may come back soon. */
   static final int RETRY_MILLIS = 1000;
@@ -78,7 +78,7 @@ final class EventRelay implements Consumer<com.fasterxml.jackson.databind.node.O
   }
 
   @Override
-  public void accept(com.fasterxml.jackson.databind.node.ObjectNode message) {
+  public void accept(ObjectNode message) {
     toAgent(message);
   }
 
