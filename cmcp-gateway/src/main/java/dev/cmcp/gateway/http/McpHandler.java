@@ -342,8 +342,7 @@ final class McpHandler extends Handler.Abstract {
     if (!budget.reserve(capacity)) {
       return new Body.OverBudget();
     }
-    byte[] body = new byte[capacity];
-    int length = 0;
+    BodyBuffer buffer = new BodyBuffer(budget, capacity);
     AtomicBoolean late = new AtomicBoolean();
     Scheduler.Task deadline = null;
     try {
@@ -360,20 +359,13 @@ final class McpHandler extends Handler.Abstract {
           }
           ByteBuffer bytes = chunk.getByteBuffer();
           while (bytes.hasRemaining()) {
-            if (length == body.length) {
-              if (length > MAX_REQUEST_BYTES) {
-                return new Body.TooLarge();
-              }
-              int grown = Math.min(length * 2, MAX_REQUEST_BYTES + 1);
-              if (!budget.reserve(grown - capacity)) {
-                return new Body.OverBudget();
-              }
-              capacity = grown;
-              body = Arrays.copyOf(body, capacity);
+            Body refused = buffer.makeRoom();
+            if (refused != null) {
+              return refused;
             }
-            int taken = Math.min(bytes.remaining(), body.length - length);
-            bytes.get(body, length, taken);
-            length += taken;
+            int taken = Math.min(bytes.remaining(), buffer.bytes.length - buffer.length);
+            bytes.get(buffer.bytes, buffer.length, taken);
+            buffer.length += taken;
           }
           whole = chunk.isLast();
         } finally {
@@ -387,37 +379,30 @@ final class McpHandler extends Handler.Abstract {
         }, deadlineMillis, TimeUnit.MILLISECONDS);
         try (InputStream in = Content.Source.asInputStream(request)) {
           while (true) {
-            if (length == body.length) {
-              if (length > MAX_REQUEST_BYTES) {
-                return new Body.TooLarge();
-              }
-              int grown = Math.min(length * 2, MAX_REQUEST_BYTES + 1);
-              if (!budget.reserve(grown - capacity)) {
-                return new Body.OverBudget();
-              }
-              capacity = grown;
-              body = Arrays.copyOf(body, capacity);
+            Body refused = buffer.makeRoom();
+            if (refused != null) {
+              return refused;
             }
-            int read = in.read(body, length, body.length - length);
+            int read = in.read(buffer.bytes, buffer.length, buffer.bytes.length - buffer.length);
             if (read < 0) {
               break;
             }
-            length += read;
+            buffer.length += read;
             long elapsedNanos = System.nanoTime() - start;
             if (minBodyBytesPerSecond > 0 && elapsedNanos > bodyGrace.toNanos()
-                && length * 1_000_000_000.0 / elapsedNanos < minBodyBytesPerSecond) {
+                && buffer.length * 1_000_000_000.0 / elapsedNanos < minBodyBytesPerSecond) {
               return new Body.TooSlow();
             }
           }
         }
       }
-      if (length > MAX_REQUEST_BYTES) {
+      if (buffer.length > MAX_REQUEST_BYTES) {
         return new Body.TooLarge();
       }
-      byte[] exact = Arrays.copyOf(body, length);
+      byte[] exact = Arrays.copyOf(buffer.bytes, buffer.length);
       // From here the caller holds exactly the body's length and gives it back when answered.
-      budget.release(capacity - length);
-      capacity = 0;
+      budget.release(buffer.bytes.length - buffer.length);
+      buffer.bytes = new byte[0];
       return new Body.Whole(exact);
     } catch (IOException e) {
       // Jetty's idle timeout reaches the reader as a TimeoutException cause; the deadline as a closed connection.
@@ -429,7 +414,41 @@ final class McpHandler extends Handler.Abstract {
       if (deadline != null) {
         deadline.cancel();
       }
-      budget.release(capacity);
+      budget.release(buffer.bytes.length);
+    }
+  }
+
+  /**
+   * A request body as it is read: its bytes so far in a buffer whose whole length is reserved in
+   * the budget. Used by one request's thread only.
+   */
+  private static final class BodyBuffer {
+    private final RequestBytesBudget budget;
+    private byte[] bytes;
+    private int length;
+
+    BodyBuffer(RequestBytesBudget budget, int reserved) {
+      this.budget = budget;
+      this.bytes = new byte[reserved];
+    }
+
+    /**
+     * Makes room for at least one more byte, doubling the buffer (and its reservation) when full;
+     * null when there is room, or the refusal when the body is too large or the budget is spent.
+     */
+    Body makeRoom() {
+      if (length < bytes.length) {
+        return null;
+      }
+      if (length > MAX_REQUEST_BYTES) {
+        return new Body.TooLarge();
+      }
+      int grown = Math.min(length * 2, MAX_REQUEST_BYTES + 1);
+      if (!budget.reserve(grown - bytes.length)) {
+        return new Body.OverBudget();
+      }
+      bytes = Arrays.copyOf(bytes, grown);
+      return null;
     }
   }
 
