@@ -13,6 +13,7 @@ import java.util.Map;
 import java.util.Optional;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ConcurrentLinkedDeque;
+import java.util.concurrent.atomic.AtomicLong;
 
 /**
  * The events of the SSE streams the gateway answers agents with when the upstream chose a stream
@@ -24,6 +25,9 @@ import java.util.concurrent.ConcurrentLinkedDeque;
  * most {@link #MAX_EVENTS_PER_STREAM} events and {@link #MAX_BYTES_PER_STREAM} bytes per stream
  * (beyond either the oldest are forgotten, and a resume from before them is refused), each stream
  * kept {@link #KEPT_FOR} after its last event, and everything of a session forgotten when it ends.
+ * Across all sessions at most {@link #MAX_CHARS_IN_ALL} characters of event data are kept: a stream
+ * whose event would go over that forgets what it kept (its live events still reach its agent; only
+ * a resume is refused), so many sessions together cannot take the heap either.
  * An event id is the stream's random 128-bit key and a sequence number; a resume is served only to
  * the session that owns the stream, so an agent that learns another's event id reads nothing.
  */
@@ -37,6 +41,12 @@ public final class StreamReplays {
 
   /** Bytes of event data kept per stream; beyond this the oldest events are forgotten. */
   public static final int MAX_BYTES_PER_STREAM = 1 << 20;
+
+  /**
+   * Characters of event data kept by every stream together (a character takes one or two bytes
+   * of heap); past it, the stream adding an event forgets all it kept.
+   */
+  public static final long MAX_CHARS_IN_ALL = 64L << 20;
 
   /** How long a stream is kept after its last event. */
   public static final Duration KEPT_FOR = Duration.ofMinutes(2);
@@ -80,10 +90,15 @@ public final class StreamReplays {
       Event event = new Event(key + "-" + next++, data);
       kept.addLast(event);
       bytes += data.length();
+      keptInAll.addAndGet(data.length());
       while (kept.size() > MAX_EVENTS_PER_STREAM || (bytes > MAX_BYTES_PER_STREAM && kept.size() > 1)) {
         Event oldest = kept.removeFirst();
         bytes -= oldest.data().length();
+        keptInAll.addAndGet(-oldest.data().length());
         forgottenUpTo = sequence(oldest.id());
+      }
+      if (keptInAll.get() > maxCharsInAll) {
+        forget();
       }
       touched = clock.instant();
       notifyAll();
@@ -124,6 +139,14 @@ public final class StreamReplays {
       return events;
     }
 
+    /** Forgets every kept event (the stream is dropped, or the store is full): a resume is refused. */
+    private synchronized void forget() {
+      keptInAll.addAndGet(-bytes);
+      bytes = 0;
+      kept.clear();
+      forgottenUpTo = next - 1;
+    }
+
     private synchronized boolean expired(Instant now) {
       return touched.plus(KEPT_FOR).isBefore(now);
     }
@@ -136,9 +159,16 @@ public final class StreamReplays {
   private final Clock clock;
   private final SecureRandom random = new SecureRandom();
   private final Map<String, Deque<Recording>> bySession = new ConcurrentHashMap<>();
+  private final AtomicLong keptInAll = new AtomicLong();
+  private final long maxCharsInAll;
 
   public StreamReplays(Clock clock) {
+    this(clock, MAX_CHARS_IN_ALL);
+  }
+
+  StreamReplays(Clock clock, long maxCharsInAll) {
     this.clock = clock;
+    this.maxCharsInAll = maxCharsInAll;
   }
 
   /** Opens a stream for the session, forgetting expired ones and, past the bound, its oldest. */
@@ -150,16 +180,16 @@ public final class StreamReplays {
     // Streams of sessions that ended or went quiet are forgotten here, so none outlives its keeping time by much.
     for (String session : bySession.keySet()) {
       bySession.computeIfPresent(session, (id, streams) -> {
-        streams.removeIf(stream -> stream.expired(now));
+        streams.removeIf(stream -> forgottenIf(stream, stream.expired(now)));
         return streams.isEmpty() ? null : streams;
       });
     }
     bySession.compute(sessionId, (id, streams) -> {
       Deque<Recording> kept = streams == null ? new ConcurrentLinkedDeque<>() : streams;
-      kept.removeIf(stream -> stream.expired(now));
+      kept.removeIf(stream -> forgottenIf(stream, stream.expired(now)));
       kept.addLast(recording);
       while (kept.size() > MAX_STREAMS_PER_SESSION) {
-        kept.removeFirst();
+        kept.removeFirst().forget();
       }
       return kept;
     });
@@ -194,14 +224,30 @@ public final class StreamReplays {
     }
     if (!found.get().holdsAfter(after)) {
       return new Resumed.Refused("the events after " + abbreviated(lastEventId) + " are no longer kept (at most "
-          + MAX_EVENTS_PER_STREAM + " events and " + MAX_BYTES_PER_STREAM + " bytes per stream)");
+          + MAX_EVENTS_PER_STREAM + " events and " + MAX_BYTES_PER_STREAM + " bytes per stream, and nothing once the"
+          + " gateway's store for resumes is full)");
     }
     return new Resumed.From(found.get(), after);
   }
 
   /** Forgets a session's streams (the session ended). */
   public void sessionEnded(String sessionId) {
-    bySession.remove(sessionId);
+    Deque<Recording> streams = bySession.remove(sessionId);
+    if (streams != null) {
+      streams.forEach(Recording::forget);
+    }
+  }
+
+  /** Characters of event data kept now by every stream together (for tests and metrics). */
+  long keptInAll() {
+    return keptInAll.get();
+  }
+
+  private static boolean forgottenIf(Recording stream, boolean drop) {
+    if (drop) {
+      stream.forget();
+    }
+    return drop;
   }
 
   /** How many streams a session holds now (for tests and metrics). */

@@ -6,6 +6,7 @@ import java.time.Clock;
 import java.time.Duration;
 import java.time.Instant;
 import java.time.ZoneOffset;
+import java.util.ArrayList;
 import java.util.List;
 import org.junit.jupiter.api.Test;
 
@@ -127,5 +128,29 @@ class StreamReplaysTest {
     StreamReplays.Resumed resumed = replays.resume("session-a", "not-an-id");
 
     assertThat(resumed).isInstanceOf(StreamReplays.Resumed.Refused.class);
+  }
+
+  @Test
+  void streamsTogetherKeepNoMoreThanTheStoreHoldsAndAFullStoreRefusesTheResumeNotTheEvent() {
+    StreamReplays small = new StreamReplays(clock, 1000);
+    List<StreamReplays.Event> firsts = new ArrayList<>();
+    for (int session = 0; session < 20; session++) {
+      StreamReplays.Recording recording = small.open("s" + session);
+      firsts.add(recording.append(""));
+      StreamReplays.Event event = recording.append("x".repeat(300));
+      assertThat(event.data()).hasSize(300);
+      assertThat(small.keptInAll()).isLessThanOrEqualTo(1000);
+    }
+    long refused = 0;
+    for (int session = 0; session < 20; session++) {
+      if (small.resume("s" + session, firsts.get(session).id()) instanceof StreamReplays.Resumed.Refused) {
+        refused++;
+      }
+    }
+    assertThat(refused).as("streams that found the store full forgot what they kept").isGreaterThan(0);
+    for (int session = 0; session < 20; session++) {
+      small.sessionEnded("s" + session);
+    }
+    assertThat(small.keptInAll()).as("ended sessions give their characters back").isZero();
   }
 }
