@@ -7,6 +7,7 @@ import static dev.cmcp.gateway.audit.AuditFixtures.ok;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import com.fasterxml.jackson.databind.JsonNode;
+import dev.cmcp.gateway.attest.TestClock;
 import dev.cmcp.verify.audit.AuditFolder;
 import dev.cmcp.verify.audit.AuditLogReplay;
 import dev.cmcp.verify.audit.AuditRecord;
@@ -17,8 +18,6 @@ import java.nio.file.attribute.FileTime;
 import java.security.KeyPairGenerator;
 import java.time.Clock;
 import java.time.Duration;
-import java.time.Instant;
-import java.time.ZoneId;
 import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.List;
@@ -99,22 +98,22 @@ class AuditRotationTest {
 
   @Test
   void anEpochOlderThanItsMaxAgeRotatesAtItsNextEntryByTheInjectedClock() throws Exception {
-    MovingClock clock = new MovingClock();
+    TestClock clock = new TestClock(AuditFixtures.NOW);
     try (AuditLog log = open(new RotationPolicy(0, Duration.ofHours(1)), CheckpointPolicy.OFF, clock)) {
       Path first = log.file();
       // An epoch holding only what it opened with is not rotated, however old: the entry goes into it.
-      clock.now = clock.now.plus(Duration.ofHours(2));
+      clock.advance(Duration.ofHours(2));
       log.appendDecision(allowed("s", "a"));
       assertThat(epochs()).containsExactly(first);
 
       log.appendDecision(allowed("s", "b"));
       Path second = log.file();
       assertThat(epochs()).containsExactly(first, second);
-      clock.now = clock.now.plus(Duration.ofMinutes(59));
+      clock.advance(Duration.ofMinutes(59));
       log.appendDecision(allowed("s", "c"));
       assertThat(epochs()).as("not an hour old yet").containsExactly(first, second);
 
-      clock.now = clock.now.plus(Duration.ofMinutes(1));
+      clock.advance(Duration.ofMinutes(1));
       AuditLog.Position moved = log.recordDecision(allowed("s", "d"));
       Path third = log.file();
       assertThat(epochs()).containsExactly(first, second, third);
@@ -130,13 +129,13 @@ class AuditRotationTest {
 
   @Test
   void anOutcomeWrittenAfterItsDecisionsEpochRotatedNamesThatEpochAndAnswersNothingInItsOwn() throws Exception {
-    MovingClock clock = new MovingClock();
+    TestClock clock = new TestClock(AuditFixtures.NOW);
     Path first;
     Path second;
     try (AuditLog log = open(new RotationPolicy(0, Duration.ofHours(1)), CheckpointPolicy.OFF, clock)) {
       first = log.file();
       AuditLog.Position forwarded = log.recordDecision(allowed("s", "crm.search"));
-      clock.now = clock.now.plus(Duration.ofHours(2));
+      clock.advance(Duration.ofHours(2));
       // Index 1 of the new epoch is this decision, which the late outcome must not be taken to answer.
       AuditLog.Position next = log.recordDecision(allowed("s", "crm.update"));
       second = log.file();
@@ -381,18 +380,18 @@ class AuditRotationTest {
 
   @Test
   void anIdleEpochPastItsAgeIsRotatedByTheTimerWithoutAnotherEntry() throws Exception {
-    MovingClock clock = new MovingClock();
+    TestClock clock = new TestClock(AuditFixtures.NOW);
     List<AuditLog.Epoch> closed = new CopyOnWriteArrayList<>();
     try (AuditLog log = open(new RotationPolicy(0, Duration.ofHours(1)), new CheckpointPolicy(1_000, Duration.ZERO), clock)) {
       log.onRotation(closed::add);
       Path first = log.file();
-      clock.now = clock.now.plus(Duration.ofHours(2));
+      clock.advance(Duration.ofHours(2));
       assertThat(log.onTime()).isTrue();
       assertThat(epochs()).as("an epoch holding only what it opened with stays, however old").containsExactly(first);
 
       log.appendDecision(allowed("s", "a"));
       assertThat(epochs()).containsExactly(first);
-      clock.now = clock.now.plus(Duration.ofMinutes(30));
+      clock.advance(Duration.ofMinutes(30));
       assertThat(log.onTime()).isTrue();
       assertThat(epochs()).as("not an hour since it opened... it opened two and a half hours ago").hasSize(2);
       Path second = log.file();
@@ -400,7 +399,7 @@ class AuditRotationTest {
       assertThat(types(first)).containsExactly("genesis", "decision", "checkpoint");
       assertThat(types(second)).containsExactly("genesis");
 
-      clock.now = clock.now.plus(Duration.ofHours(5));
+      clock.advance(Duration.ofHours(5));
       assertThat(log.onTime()).isTrue();
       assertThat(epochs()).as("the new epoch holds nothing of its own yet").containsExactly(first, second);
     }
@@ -410,7 +409,7 @@ class AuditRotationTest {
   @Test
   @Timeout(60)
   void rotationWaitsForAGroupCommitSyncAlreadyRunningBeforeItClosesTheFile() throws Exception {
-    MovingClock clock = new MovingClock();
+    TestClock clock = new TestClock(AuditFixtures.NOW);
     CountDownLatch inSync = new CountDownLatch(1);
     CountDownLatch release = new CountDownLatch(1);
     AtomicBoolean armed = new AtomicBoolean();
@@ -435,7 +434,7 @@ class AuditRotationTest {
       Future<Long> syncing = threads.submit(() -> log.appendDecision(allowed("s", "b")));
       inSync.await();
       // b's sync runs without the lock; c finds the file past its age and must not close it under that sync.
-      clock.now = clock.now.plus(Duration.ofHours(2));
+      clock.advance(Duration.ofHours(2));
       Future<Long> rotating = threads.submit(() -> log.appendDecision(allowed("s", "c")));
       while (!rotating.isDone() && !log.waitingForSync()) {
         Thread.onSpinWait();
@@ -463,25 +462,5 @@ class AuditRotationTest {
 
   private static List<String> types(Path file) throws Exception {
     return AuditFixtures.entries(file).stream().map(entry -> entry.path("type").asText()).toList();
-  }
-
-  /** A clock a test moves. */
-  private static final class MovingClock extends Clock {
-    volatile Instant now = AuditFixtures.NOW;
-
-    @Override
-    public ZoneId getZone() {
-      return ZoneId.of("UTC");
-    }
-
-    @Override
-    public Clock withZone(ZoneId zone) {
-      return this;
-    }
-
-    @Override
-    public Instant instant() {
-      return now;
-    }
   }
 }
