@@ -48,6 +48,9 @@ public final class StreamReplays {
    */
   public static final long MAX_CHARS_IN_ALL = 64L << 20;
 
+  /** How often opening a stream also forgets every session's expired streams. */
+  private static final long SWEEP_EVERY_MILLIS = 1000;
+
   /** How long a stream is kept after its last event. */
   public static final Duration KEPT_FOR = Duration.ofMinutes(2);
 
@@ -160,6 +163,7 @@ public final class StreamReplays {
   private final SecureRandom random = new SecureRandom();
   private final Map<String, Deque<Recording>> bySession = new ConcurrentHashMap<>();
   private final AtomicLong keptInAll = new AtomicLong();
+  private final AtomicLong lastSweepMillis = new AtomicLong(Long.MIN_VALUE / 2);
   private final long maxCharsInAll;
 
   public StreamReplays(Clock clock) {
@@ -177,12 +181,17 @@ public final class StreamReplays {
     random.nextBytes(bytes);
     Recording recording = new Recording(sessionId, Base64.getUrlEncoder().withoutPadding().encodeToString(bytes));
     Instant now = clock.instant();
-    // Streams of sessions that ended or went quiet are forgotten here, so none outlives its keeping time by much.
-    for (String session : bySession.keySet()) {
-      bySession.computeIfPresent(session, (id, streams) -> {
-        streams.removeIf(stream -> forgottenIf(stream, stream.expired(now)));
-        return streams.isEmpty() ? null : streams;
-      });
+    // Streams of sessions that ended or went quiet are forgotten here, so none outlives its keeping
+    // time by much. The sweep visits every session, so it runs at most once a second, by one caller:
+    // a burst of streamed answers does not walk the whole table each.
+    long lastSweep = lastSweepMillis.get();
+    if (now.toEpochMilli() - lastSweep >= SWEEP_EVERY_MILLIS && lastSweepMillis.compareAndSet(lastSweep, now.toEpochMilli())) {
+      for (String session : bySession.keySet()) {
+        bySession.computeIfPresent(session, (id, streams) -> {
+          streams.removeIf(stream -> forgottenIf(stream, stream.expired(now)));
+          return streams.isEmpty() ? null : streams;
+        });
+      }
     }
     bySession.compute(sessionId, (id, streams) -> {
       Deque<Recording> kept = streams == null ? new ConcurrentLinkedDeque<>() : streams;
