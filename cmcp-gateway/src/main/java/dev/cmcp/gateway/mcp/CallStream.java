@@ -8,6 +8,7 @@ import dev.cmcp.gateway.audit.AuditLog;
 import dev.cmcp.gateway.ops.LogField;
 import dev.cmcp.gateway.upstream.AgentRelays;
 import dev.cmcp.gateway.upstream.Cancellation;
+import dev.cmcp.gateway.upstream.StreamWatcher;
 import dev.cmcp.verify.audit.AuditRecord;
 import dev.cmcp.verify.base.CanonicalJson;
 import dev.cmcp.verify.base.Digests;
@@ -47,6 +48,8 @@ final class CallStream implements AgentRelays.Relay, AutoCloseable {
   /** The requests put to the agent during this call, by relayed id, each with where its server waits. */
   private final Map<String, Consumer<ObjectNode>> asked = new ConcurrentHashMap<>();
   private final Cancellation cancellation = new Cancellation();
+  /** Hears whether the server answers with a stream: the agent's stream when it can mirror one, else no one. */
+  private final StreamWatcher watcher;
 
   /**
    * @param toAgent the call's answer stream; empty when the agent takes only a JSON answer, so
@@ -81,11 +84,7 @@ final class CallStream implements AgentRelays.Relay, AutoCloseable {
     this.audit = audit;
     this.requestId = requestId;
     // An answer stream that can mirror the server's choice of a stream (the HTTP side's relay) hears of it.
-    toAgent.ifPresent(stream -> {
-      if (stream instanceof Cancellation.StreamWatcher watcher) {
-        cancellation.watchStream(watcher);
-      }
-    });
+    this.watcher = toAgent.orElse(null) instanceof StreamWatcher mirror ? mirror : StreamWatcher.NONE;
   }
 
   /** A stream for an agent that takes only the JSON answer. */
@@ -97,6 +96,11 @@ final class CallStream implements AgentRelays.Relay, AutoCloseable {
   /** Called by the agent's {@code notifications/cancelled}. */
   Cancellation cancellation() {
     return cancellation;
+  }
+
+  /** Hears whether the server answers the call with a stream. */
+  StreamWatcher watcher() {
+    return watcher;
   }
 
   /** An upstream progress notification, already under the agent's token. */

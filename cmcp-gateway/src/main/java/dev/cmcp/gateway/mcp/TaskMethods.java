@@ -319,7 +319,7 @@ final class TaskMethods {
     AgentRelays.Relay relay = task.redaction().isEmpty() ? about(Optional.of(task.upstreamTaskId()), stream) : AgentRelays.Relay.NONE;
     try (AgentRelays.Registration inFlight = upstreams.relays().open(task.server(), task.upstreamSession(), relay)) {
       return upstreams.connection(task.server(), task.upstreamSession())
-          .request(method, NODES.objectNode().put("taskId", task.upstreamTaskId()), stream.cancellation());
+          .request(method, NODES.objectNode().put("taskId", task.upstreamTaskId()), stream.cancellation(), stream.watcher());
     }
   }
 

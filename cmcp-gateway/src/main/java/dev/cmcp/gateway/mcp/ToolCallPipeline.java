@@ -864,7 +864,7 @@ public final class ToolCallPipeline {
       // The server's work joins the trace (MCP's trace context in _meta; an HTTP server also gets the header).
       Tracing.inject(span, params);
       // Size limit and SSE are dealt with below this call: what comes back is one whole, bounded message.
-      answer = upstreams.connection(server, upstreamSession).request(request.kind().method, params, stream.cancellation());
+      answer = upstreams.connection(server, upstreamSession).request(request.kind().method, params, stream.cancellation(), stream.watcher());
       upstreamAnswered(started);
       span.end();
     } catch (UpstreamException e) {

@@ -213,16 +213,17 @@ final class HttpConnection implements UpstreamConnection {
 
   @Override
   public ObjectNode request(String method, JsonNode params) throws UpstreamException {
-    return request(method, params, new Cancellation());
+    return request(method, params, new Cancellation(), StreamWatcher.NONE);
   }
 
   @Override
-  public ObjectNode request(String method, JsonNode params, Cancellation cancellation) throws UpstreamException {
+  public ObjectNode request(String method, JsonNode params, Cancellation cancellation, StreamWatcher watcher)
+      throws UpstreamException {
     if (misconfiguration != null) {
       throw new UpstreamException(UpstreamException.Kind.UNAVAILABLE, misconfiguration);
     }
     try {
-      ObjectNode answer = requestInSession(method, params, cancellation);
+      ObjectNode answer = requestInSession(method, params, cancellation, watcher);
       lastContact = new LastContact(null, System.nanoTime());
       return answer;
     } catch (UpstreamException e) {
@@ -266,24 +267,25 @@ final class HttpConnection implements UpstreamConnection {
     }
   }
 
-  private ObjectNode requestInSession(String method, JsonNode params, Cancellation cancellation) throws UpstreamException {
+  private ObjectNode requestInSession(String method, JsonNode params, Cancellation cancellation, StreamWatcher watcher)
+      throws UpstreamException {
     long deadline = deadlineFromNow();
     if (Handshake.agentCapabilities(params).isPresent() && offersModern(deadline)) {
       // A 2026-07-28 agent's request goes in its own revision to a server that offers it, even one
       // that also takes initialize: what the server offers (input_required tools) and checks
       // (capabilities) is then what the agent would meet directly. Stateless: no session to renew.
-      return answerIn(exchange(new Session(null, Handshake.MODERN_VERSION), method, params, deadline, cancellation), method);
+      return answerIn(exchange(new Session(null, Handshake.MODERN_VERSION), method, params, deadline, cancellation, watcher), method);
     }
     params = Handshake.withoutEnvelope(params);
     Session used = currentSession(method, deadline);
-    Reply reply = exchange(used, method, params, deadline, cancellation);
+    Reply reply = exchange(used, method, params, deadline, cancellation, watcher);
     if (reply instanceof Reply.SessionEnded ended) {
       LOG.log(
           Level.INFO,
           "upstream " + server.name() + " no longer knows the gateway's session (HTTP " + ended.status()
               + "); starting a new one");
       Session renewed = renewSession(used, method, deadline);
-      reply = exchange(renewed, method, params, deadline, cancellation);
+      reply = exchange(renewed, method, params, deadline, cancellation, watcher);
       if (reply instanceof Reply.SessionEnded again) {
         throw new UpstreamException(
             UpstreamException.Kind.UNAVAILABLE,
@@ -544,12 +546,12 @@ final class HttpConnection implements UpstreamConnection {
     }
   }
 
-  private Reply exchange(Session used, String method, JsonNode params, long deadline, Cancellation cancellation)
-      throws UpstreamException {
+  private Reply exchange(Session used, String method, JsonNode params, long deadline, Cancellation cancellation,
+      StreamWatcher watcher) throws UpstreamException {
     long id = nextId.getAndIncrement();
     try {
       ObjectNode message = JsonRpc.request(id, method, used.modern() ? Handshake.withEnvelope(params) : params);
-      Reply reply = post(used, message, id, method, deadline, cancellation).body();
+      Reply reply = post(used, message, id, method, deadline, cancellation, watcher).body();
       return used.modern() && reply instanceof Reply.Answer answer ? new Reply.Answer(Handshake.asLegacy(answer.message())) : reply;
     } catch (UpstreamException e) {
       if (e.kind() == UpstreamException.Kind.TIMEOUT) {
@@ -704,20 +706,19 @@ final class HttpConnection implements UpstreamConnection {
   /** Posts one message; {@code expectedId} is the id of the answer to wait for, null for none. */
   private BlockingPost.Posted<Reply> post(Session used, ObjectNode message, Long expectedId, String method, long deadline)
       throws UpstreamException {
-    return post(used, message, expectedId, method, deadline, new Cancellation());
+    return post(used, message, expectedId, method, deadline, new Cancellation(), StreamWatcher.NONE);
   }
 
   /**
    * As above; calling the request off tells the server under {@code expectedId} and stops waiting
    * for its answer. An answer's event stream that the server closes before the answer, after
-   * giving an event id, is resumed ({@link #resumeWhilePaused}).
+   * giving an event id, is resumed ({@link #resumeWhilePaused}); {@code watcher} hears of both.
    */
-  private BlockingPost.Posted<Reply> post(
-      Session used, ObjectNode message, Long expectedId, String method, long deadline, Cancellation cancellation)
-      throws UpstreamException {
+  private BlockingPost.Posted<Reply> post(Session used, ObjectNode message, Long expectedId, String method, long deadline,
+      Cancellation cancellation, StreamWatcher watcher) throws UpstreamException {
     // 2026-07-28 removed resumption (and the GET it takes): its streams are read once.
     StreamPosition position = expectedId == null || (used != null && used.modern())
-        ? null : new StreamPosition(cancellation.streamWatcher());
+        ? null : new StreamPosition(watcher);
     BlockingPost.Posted<Reply> posted = postOnce(used, message, expectedId, method, deadline, cancellation, position);
     if (!(posted.body() instanceof Reply.Paused)) {
       return posted;

@@ -155,7 +155,8 @@ class FakeHttpUpstreamTest {
       upstreams.start();
       Cancellation cancellation = new Cancellation();
       CompletableFuture<UpstreamException> failure = CompletableFuture.supplyAsync(() -> catchThrowableOfType(UpstreamException.class,
-          () -> upstreams.connection("fake").request("tools/call", toolCall("hang", JsonNodeFactory.instance.objectNode()), cancellation)),
+          () -> upstreams.connection("fake").request("tools/call", toolCall("hang", JsonNodeFactory.instance.objectNode()), cancellation,
+              StreamWatcher.NONE)),
           callers());
       JsonNode request = hanging.get(20, TimeUnit.SECONDS);
 
@@ -339,7 +340,7 @@ class FakeHttpUpstreamTest {
       Cancellation cancellation = new Cancellation();
       CompletableFuture<UpstreamException> failure = CompletableFuture.supplyAsync(() -> catchThrowableOfType(UpstreamException.class,
           () -> upstreams.connection("fake").request("tools/call", toolCall("slow-retry", JsonNodeFactory.instance.objectNode()),
-              cancellation)),
+              cancellation, StreamWatcher.NONE)),
           callers());
       JsonNode request = hanging.get(20, TimeUnit.SECONDS);
 
