@@ -33,6 +33,8 @@ import org.eclipse.jetty.util.Callback;
  * gateway resumes it, the agent's stream is closed too, and the agent gets the rest with {@code
  * GET} and {@code Last-Event-ID} ({@link McpHandler}). A call whose agent has no session, or whose
  * upstream answers in JSON, stays plain JSON (issue 16: no SSE machinery for a plain answer).
+ * {@link McpHandler} hands it to {@code McpEndpoint.post} twice: as where the
+ * agent's messages go, and as the {@link StreamWatcher} that hears how the upstream answered.
  */
 final class EventRelay implements Consumer<ObjectNode>, StreamWatcher {
 

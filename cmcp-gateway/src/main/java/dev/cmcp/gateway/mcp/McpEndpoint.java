@@ -7,6 +7,7 @@ import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.cmcp.gateway.auth.Identity;
 import dev.cmcp.gateway.claim.ClaimIssuer;
 import dev.cmcp.gateway.ops.Tracing;
+import dev.cmcp.gateway.upstream.StreamWatcher;
 import dev.cmcp.gateway.upstream.Upstreams;
 import dev.cmcp.verify.base.CanonicalJson;
 import dev.cmcp.verify.base.Digests;
@@ -298,7 +299,7 @@ public final class McpEndpoint {
 
   /** {@code POST /mcp}. */
   public McpHttpResponse post(McpHttpRequest request) {
-    return post(request, Optional.empty());
+    return post(request, Optional.empty(), StreamWatcher.NONE);
   }
 
   /**
@@ -306,12 +307,14 @@ public final class McpEndpoint {
    * upstream's progress, log messages and requests reach it before the answer.
    *
    * @param toAgent receives each message for the agent before the answer; it must return quickly
+   * @param upstreamStream hears when the upstream of a call in an MCP session answers with an event
+   *     stream, and when the gateway resumes it, so that the agent's answer can mirror it
    */
-  public McpHttpResponse post(McpHttpRequest request, Consumer<ObjectNode> toAgent) {
-    return post(request, Optional.of(toAgent));
+  public McpHttpResponse post(McpHttpRequest request, Consumer<ObjectNode> toAgent, StreamWatcher upstreamStream) {
+    return post(request, Optional.of(toAgent), upstreamStream);
   }
 
-  private McpHttpResponse post(McpHttpRequest request, Optional<Consumer<ObjectNode>> toAgent) {
+  private McpHttpResponse post(McpHttpRequest request, Optional<Consumer<ObjectNode>> toAgent, StreamWatcher upstreamStream) {
     JsonRpcMessage message;
     Span decode = Tracing.step("decode");
     boolean traced = decode.isRecording();
@@ -337,7 +340,7 @@ public final class McpEndpoint {
     return switch (message) {
       case JsonRpcMessage.Notification n -> notification(n, request);
       case JsonRpcMessage.Response r -> agentAnswered(r, request);
-      case JsonRpcMessage.Request r -> request(r, request, toAgent);
+      case JsonRpcMessage.Request r -> request(r, request, toAgent, upstreamStream);
     };
   }
 
@@ -433,9 +436,10 @@ public final class McpEndpoint {
       }
       answer = state != null || capabilities.sampling() || capabilities.elicitation()
           ? roundTripCall(rpc, request.withoutSession(), sink, capabilities, state, responses)
-          : request(rpc, request.withoutSession(), sink);
+          : request(rpc, request.withoutSession(), sink, StreamWatcher.NONE);
     } else {
-      answer = request(rpc, request.withoutSession(), sink);
+      // Served without a session, so nothing could resume a stream: the answer is not mirrored.
+      answer = request(rpc, request.withoutSession(), sink, StreamWatcher.NONE);
     }
     if (asksInput) {
       sealUpstreamState(rpc, request, answer);
@@ -683,7 +687,8 @@ public final class McpEndpoint {
     return McpHttpResponse.accepted();
   }
 
-  private McpHttpResponse request(JsonRpcMessage.Request rpc, McpHttpRequest request, Optional<Consumer<ObjectNode>> toAgent) {
+  private McpHttpResponse request(JsonRpcMessage.Request rpc, McpHttpRequest request, Optional<Consumer<ObjectNode>> toAgent,
+      StreamWatcher upstreamStream) {
     if (rpc.method().equals("initialize")) {
       return initialize(rpc, request);
     }
@@ -704,7 +709,7 @@ public final class McpEndpoint {
         case "tools/list" -> McpHttpResponse.result(rpc.id(), toolCalls.discovery().tools(caller(rpc, request), rpc.params()));
         case "tools/call" -> {
           refuseBorrowedSession(rpc, session);
-          yield McpHttpResponse.message(200, forAgent(session, callTool(rpc, request, toAgent)));
+          yield McpHttpResponse.message(200, forAgent(session, callTool(rpc, request, toAgent, upstreamStream)));
         }
         case "logging/setLevel" -> setLogLevel(rpc, session);
         case "completion/complete" -> McpHttpResponse.message(200, toolCalls.completions().complete(rpc.id(), rpc.params(), caller(rpc, request)));
@@ -728,7 +733,7 @@ public final class McpEndpoint {
           yield McpHttpResponse.message(200,
               forAgent(session, toolCalls.getPrompt(rpc.id(), rpc.params(), session, request.workflowId(), request.requestId(), request.identity())));
         }
-        case "tasks/get", "tasks/result", "tasks/list", "tasks/cancel" -> tasks(rpc, request, toAgent);
+        case "tasks/get", "tasks/result", "tasks/list", "tasks/cancel" -> tasks(rpc, request, toAgent, upstreamStream);
         default -> McpHttpResponse.error(200, rpc.id(),
             JsonRpcError.of(JsonRpcError.METHOD_NOT_FOUND, "method not found: " + rpc.method() + notOffered(rpc.method())));
       };
@@ -741,8 +746,8 @@ public final class McpEndpoint {
    * A {@code tasks/*} request: served only in an MCP session the gateway offered tasks (MCP
    * 2025-11-25), for the tasks that session created; an unknown method anywhere else.
    */
-  private McpHttpResponse tasks(JsonRpcMessage.Request rpc, McpHttpRequest request, Optional<Consumer<ObjectNode>> toAgent)
-      throws JsonRpcException {
+  private McpHttpResponse tasks(JsonRpcMessage.Request rpc, McpHttpRequest request, Optional<Consumer<ObjectNode>> toAgent,
+      StreamWatcher upstreamStream) throws JsonRpcException {
     Optional<McpSession> open = request.sessionId().flatMap(sessions::find);
     if (open.isEmpty() || !TaskMethods.offeredTo(open.get().protocolVersion())) {
       return McpHttpResponse.error(200, rpc.id(),
@@ -750,8 +755,8 @@ public final class McpEndpoint {
     }
     String session = open.get().id();
     // A tasks/result waits for the task's end, and an input_required task asks its questions meanwhile, as a call would.
-    try (CallStream stream = new CallStream(toAgent, open, () -> sessions.logLevel(session), agentRequests, toolCalls.audit(),
-        request.requestId())) {
+    try (CallStream stream = new CallStream(toAgent, upstreamStream, open, () -> sessions.logLevel(session), agentRequests,
+        toolCalls.audit(), request.requestId())) {
       Optional<CallInFlight> cancellable = Optional.of(new CallInFlight(session, rpc.id().toString()))
           .filter(key -> callsInFlight.putIfAbsent(key, stream) == null);
       try {
@@ -786,11 +791,11 @@ public final class McpEndpoint {
    * A {@code tools/call} with its stream to the agent. A call in a session can be cancelled by
    * the agent while it runs (unless the agent reused the id of one still in flight).
    */
-  private ObjectNode callTool(JsonRpcMessage.Request rpc, McpHttpRequest request, Optional<Consumer<ObjectNode>> toAgent)
-      throws JsonRpcException {
+  private ObjectNode callTool(JsonRpcMessage.Request rpc, McpHttpRequest request, Optional<Consumer<ObjectNode>> toAgent,
+      StreamWatcher upstreamStream) throws JsonRpcException {
     Optional<String> session = request.sessionId();
     Optional<McpSession> open = session.flatMap(sessions::find);
-    try (CallStream stream = new CallStream(toAgent, open,
+    try (CallStream stream = new CallStream(toAgent, upstreamStream, open,
         () -> open.map(s -> sessions.logLevel(s.id())).orElse(McpLogLevel.DEBUG), agentRequests, toolCalls.audit(),
         request.requestId())) {
       Optional<CallInFlight> cancellable = session.map(id -> new CallInFlight(id, rpc.id().toString()))

@@ -8,6 +8,7 @@ import dev.cmcp.gateway.catalog.CatalogTool;
 import dev.cmcp.gateway.catalog.UpstreamServer;
 import dev.cmcp.gateway.config.EnforcementMode;
 import dev.cmcp.gateway.upstream.AgentRelays;
+import dev.cmcp.gateway.upstream.StreamWatcher;
 import dev.cmcp.verify.base.CanonicalJson;
 import dev.cmcp.verify.base.Digests;
 import java.net.URI;
@@ -256,7 +257,7 @@ class TaskAugmentedCallTest {
     CompletableFuture<JsonNode> result = CompletableFuture.supplyAsync(() -> gateway.endpoint.post(new McpHttpRequest(
         Optional.of(session), Optional.empty(), Optional.empty(),
         ("{\"jsonrpc\":\"2.0\",\"id\":9,\"method\":\"tasks/result\",\"params\":{\"taskId\":\"" + taskId + "\"}}")
-            .getBytes(StandardCharsets.UTF_8)), asked::complete).body().orElseThrow());
+            .getBytes(StandardCharsets.UTF_8)), asked::complete, StreamWatcher.NONE).body().orElseThrow());
     ObjectNode question = asked.get(30, TimeUnit.SECONDS);
     assertThat(question.path("method").asText()).as(question.toString()).isEqualTo("elicitation/create");
     assertThat(question.path("id").asText()).startsWith("cmcp-request-");
@@ -279,7 +280,7 @@ class TaskAugmentedCallTest {
     CompletableFuture<JsonNode> result = CompletableFuture.supplyAsync(() -> gateway.endpoint.post(new McpHttpRequest(
         Optional.of(session), Optional.empty(), Optional.empty(),
         ("{\"jsonrpc\":\"2.0\",\"id\":9,\"method\":\"tasks/result\",\"params\":{\"taskId\":\"" + taskId + "\"}}")
-            .getBytes(StandardCharsets.UTF_8)), asked::complete).body().orElseThrow());
+            .getBytes(StandardCharsets.UTF_8)), asked::complete, StreamWatcher.NONE).body().orElseThrow());
     // Asked, and unanswered: the wait is in flight until the agent calls it off.
     asked.get(30, TimeUnit.SECONDS);
     assertThat(gateway.send(Optional.of(session),
