@@ -7,6 +7,7 @@ import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.cmcp.gateway.auth.Identity;
 import dev.cmcp.gateway.claim.ClaimIssuer;
 import dev.cmcp.gateway.ops.Tracing;
+import dev.cmcp.gateway.policy.ActivePolicy;
 import dev.cmcp.gateway.upstream.StreamWatcher;
 import dev.cmcp.gateway.upstream.Upstreams;
 import dev.cmcp.verify.base.CanonicalJson;
@@ -59,15 +60,14 @@ public final class McpEndpoint {
   static final int MAX_LISTENS_PER_PRINCIPAL = 8;
   static final int MAX_LISTENS = 256;
 
-  /** The list changes a listen relays, by the filter member that asks for them. */
-  private static final Map<String, String> LIST_CHANGES = Map.of(
-      "toolsListChanged", "notifications/tools/list_changed", "promptsListChanged", "notifications/prompts/list_changed");
+  /** Tells sessions and listens of list changes, off the threads that learn of them. */
+  private final ListChanges listChanges = new ListChanges(this::tellListChanges);
 
   /**
    * One open listen: the id of its {@code subscriptions/listen} request, which every message on it
-   * carries, its caller, and the list-change notifications it asked for.
+   * carries, its caller, and the lists whose changes it asked for.
    */
-  private record Listen(JsonNode subscriptionId, String principal, java.util.Set<String> listChanges) {}
+  private record Listen(JsonNode subscriptionId, String principal, java.util.Set<ListChanges.Kind> listChanges) {}
 
   /** The upstream list-change watches of listens that asked for list changes, by the gateway's id for each listen. */
   private final Map<String, AutoCloseable> listChangeWatches = new ConcurrentHashMap<>();
@@ -112,21 +112,51 @@ public final class McpEndpoint {
     toolCalls.upstreams().onListChanged(this::listChanged);
   }
 
-  /**
-   * A server's tool or prompt list changed: each listen that asked for that kind of change hears
-   * of it, with its subscription id and nothing else (not which server: what the caller may see of
-   * the new list is for its next list request, which the policy filters).
-   */
+  /** A server's tool, prompt or resource list changed: every agent that can hear it is told, soon ({@link ListChanges}). */
   private void listChanged(String server, String method) {
+    ListChanges.Kind.ofMethod(method).ifPresent(kind -> listChanges.changed(java.util.EnumSet.of(kind)));
+  }
+
+  /**
+   * A policy reload swapped {@code old} for {@code next}: what an agent may see in its lists may
+   * have changed, so every session and listen that can hear it is told, of the lists that could
+   * have changed ({@link ListChanges#changedBy}). Returns at once.
+   */
+  public void policyReloaded(ActivePolicy old, ActivePolicy next) {
+    java.util.Set<ListChanges.Kind> kinds = ListChanges.changedBy(old, next, toolCalls.listsFollowPolicy());
+    LOG.log(Level.INFO, "policy reloaded: agents are told that these lists may have changed: {0}",
+        kinds.isEmpty() ? "none" : kinds.stream().map(ListChanges.Kind::method).toList());
+    listChanges.changed(kinds);
+  }
+
+  /**
+   * Tells of list changes, each session or listen at most once per kind and round: every open
+   * session on its latest {@code GET /mcp} stream (kept for its next stream when it has none
+   * open), and every listen that asked for that kind, with its subscription id. Nothing else is
+   * said (not which server, not what changed): what the caller may see now is for its next list
+   * request, which the policy filters. A stream whose queue is full drops it; nothing here waits
+   * for an agent.
+   */
+  private void tellListChanges(java.util.Set<ListChanges.Kind> kinds) {
+    java.util.Set<String> open = sessions.openIds();
+    streams.keepListChangesOnlyFor(open);
+    Map<SessionStreams.ListChangeSent, Integer> counts = new java.util.EnumMap<>(SessionStreams.ListChangeSent.class);
+    for (ListChanges.Kind kind : kinds) {
+      ObjectNode notification = NODES.objectNode().put("jsonrpc", "2.0").put("method", kind.method());
+      for (String sessionId : open) {
+        counts.merge(streams.sendListChange(sessionId, notification), 1, Integer::sum);
+      }
+    }
     listens.forEach((listenId, listen) -> {
-      if (listen.listChanges().contains(method)) {
-        ObjectNode notification = NODES.objectNode().put("jsonrpc", "2.0").put("method", method);
-        notification.putObject("params").putObject("_meta").set(Modern.SUBSCRIPTION_ID, listen.subscriptionId());
-        if (!streams.send(listenId, notification)) {
-          LOG.log(Level.DEBUG, "listen {0}: a list change dropped: its stream is closed or full", listenId);
+      for (ListChanges.Kind kind : kinds) {
+        if (listen.listChanges().contains(kind)) {
+          ObjectNode notification = NODES.objectNode().put("jsonrpc", "2.0").put("method", kind.method());
+          notification.putObject("params").putObject("_meta").set(Modern.SUBSCRIPTION_ID, listen.subscriptionId());
+          counts.merge(streams.sendListChange(listenId, notification), 1, Integer::sum);
         }
       }
     });
+    LOG.log(Level.DEBUG, "list changes {0} told: {1}", kinds, counts);
   }
 
   /**
@@ -180,10 +210,11 @@ public final class McpEndpoint {
    * Each URI of {@code notifications.resourceSubscriptions} is decided as {@code
    * resources/subscribe} is (as a read, audited) and the upstream subscribed; the
    * acknowledgment lists the URIs allowed, and the stream carries their updates, by URI only,
-   * each with {@code _meta."io.modelcontextprotocol/subscriptionId"}. {@code toolsListChanged} and
-   * {@code promptsListChanged} are honoured (acknowledged, and the servers' list changes relayed:
-   * {@link #listChanged}); the servers are listened to before the acknowledgment, so that a change
-   * made once the client has it is heard. The subscriptions end when the stream does (the client leaves).
+   * each with {@code _meta."io.modelcontextprotocol/subscriptionId"}. {@code toolsListChanged},
+   * {@code promptsListChanged} and {@code resourcesListChanged} are honoured (acknowledged, and the
+   * servers' list changes and the policy reloads told: {@link #tellListChanges}); the servers are
+   * listened to before the acknowledgment, so that a change made once the client has it is heard.
+   * The subscriptions end when the stream does (the client leaves).
    */
   public Listening listen(McpHttpRequest request) {
     JsonRpcMessage message;
@@ -207,7 +238,7 @@ public final class McpEndpoint {
           McpHttpResponse.error(400, rpc.id(), JsonRpcError.of(JsonRpcError.INVALID_PARAMS, "Invalid params: " + missing.get())));
     }
     List<String> uris = new ArrayList<>();
-    java.util.Set<String> listChanges = new java.util.TreeSet<>();
+    java.util.Set<ListChanges.Kind> listChanges = java.util.EnumSet.noneOf(ListChanges.Kind.class);
     String principal;
     try {
       if (!(rpc.params().get("notifications") instanceof ObjectNode filter)) {
@@ -222,9 +253,9 @@ public final class McpEndpoint {
       if (wanted != null) {
         wanted.forEach(uri -> uris.add(uri.asText()));
       }
-      for (Map.Entry<String, String> kind : LIST_CHANGES.entrySet()) {
-        if (filter.path(kind.getKey()).asBoolean(false)) {
-          listChanges.add(kind.getValue());
+      for (ListChanges.Kind kind : ListChanges.Kind.values()) {
+        if (filter.path(kind.filterMember()).asBoolean(false)) {
+          listChanges.add(kind);
         }
       }
       Caller caller = Caller.of(rpc.id(), rpc.params(), Optional.empty(), request.workflowId(), request.identity());
@@ -268,11 +299,7 @@ public final class McpEndpoint {
     ObjectNode params = acknowledgment.putObject("params");
     params.putObject("_meta").set(Modern.SUBSCRIPTION_ID, rpc.id());
     ObjectNode honoured = params.putObject("notifications");
-    LIST_CHANGES.forEach((member, method) -> {
-      if (listChanges.contains(method)) {
-        honoured.put(member, true);
-      }
-    });
+    listChanges.forEach(kind -> honoured.put(kind.filterMember(), true));
     honoured.set("resourceSubscriptions", allowed);
     LOG.log(Level.INFO, "subscriptions/listen opened: {0} of {1} resources allowed", allowed.size(), uris.size());
     return new Listening.Opened(stream, acknowledgment);
@@ -879,10 +906,11 @@ public final class McpEndpoint {
     ObjectNode result = NODES.objectNode();
     result.put("protocolVersion", version);
     ObjectNode capabilities = result.putObject("capabilities");
-    capabilities.putObject("tools").put("listChanged", false);
+    // The servers' list changes and the policy reloads that may change what the agent sees reach its GET stream.
+    capabilities.putObject("tools").put("listChanged", true);
     // A subscription is decided as a read; its updates reach the subscribing sessions' GET streams, by URI only.
-    capabilities.putObject("resources").put("subscribe", true).put("listChanged", false);
-    capabilities.putObject("prompts").put("listChanged", false);
+    capabilities.putObject("resources").put("subscribe", true).put("listChanged", true);
+    capabilities.putObject("prompts").put("listChanged", true);
     // Upstream log messages sent during a call reach the agent on the call's stream, filtered by the session's level.
     capabilities.putObject("logging");
     // Asked of the server that offers the prompt or template, if the policy lets the caller use it.

@@ -223,9 +223,9 @@ final class Modern {
     ObjectNode result = NODES.objectNode().put("resultType", "complete");
     ProtocolVersions.all().forEach(result.putArray("supportedVersions")::add);
     ObjectNode capabilities = result.putObject("capabilities");
-    // Servers' tool and prompt list changes reach the subscriptions/listen streams that ask for them.
+    // Servers' list changes and policy reloads reach the subscriptions/listen streams that ask for them.
     capabilities.putObject("tools").put("listChanged", true);
-    capabilities.putObject("resources").put("subscribe", true);
+    capabilities.putObject("resources").put("subscribe", true).put("listChanged", true);
     capabilities.putObject("prompts").put("listChanged", true);
     capabilities.putObject("completions");
     result.putObject("_meta").set(SERVER_INFO, serverInfo(gatewayVersion));

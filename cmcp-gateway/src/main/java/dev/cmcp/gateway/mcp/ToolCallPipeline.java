@@ -369,6 +369,11 @@ public final class ToolCallPipeline {
     return !value.isEmpty() && value.length() <= 256 && value.chars().allMatch(c -> c >= 0x20 && c != 0x7f);
   }
 
+  /** Whether lists leave out what the policy could not permit (enforcing mode), so a new bundle may change them. */
+  boolean listsFollowPolicy() {
+    return mode == EnforcementMode.ENFORCING;
+  }
+
   /** The upstream servers; the endpoint listens to their resource updates. */
   Upstreams upstreams() {
     return upstreams;

@@ -341,9 +341,10 @@ final class HttpConnection implements UpstreamConnection {
 
   /**
    * Opens a 2026-07-28 {@code subscriptions/listen} with a server that offers that revision, for
-   * its tool and prompt list changes, with the gateway's envelope (no client capabilities), and
-   * passes each {@code notifications/tools/list_changed} and {@code
-   * notifications/prompts/list_changed} on it to {@code changes}, by method; nothing else of the
+   * its tool, prompt and resource list changes, with the gateway's envelope (no client
+   * capabilities), and passes each {@code notifications/tools/list_changed}, {@code
+   * notifications/prompts/list_changed} and {@code notifications/resources/list_changed} on it to
+   * {@code changes}, by method; nothing else of the
    * stream is used. Returns once the server acknowledged it, or after {@link
    * #LISTEN_ACKNOWLEDGMENT_WAIT} (the stream stays open); empty when the server does not offer
    * 2026-07-28 or refused the listen. The stream is read on a thread of its own, a line at most
@@ -357,7 +358,7 @@ final class HttpConnection implements UpstreamConnection {
     }
     long id = nextId.getAndIncrement();
     ObjectNode params = json.mapper().createObjectNode();
-    params.putObject("notifications").put("toolsListChanged", true).put("promptsListChanged", true);
+    params.putObject("notifications").put("toolsListChanged", true).put("promptsListChanged", true).put("resourcesListChanged", true);
     ObjectNode message = JsonRpc.request(id, "subscriptions/listen", Handshake.withEnvelope(params));
     Session modern = new Session(null, Handshake.MODERN_VERSION);
     HttpRequest.Builder builder = HttpRequest.newBuilder(server.url()).POST(HttpRequest.BodyPublishers.ofByteArray(bytes(message)));
@@ -454,7 +455,7 @@ final class HttpConnection implements UpstreamConnection {
       String method = received.path("method").asText("");
       if (method.equals("notifications/subscriptions/acknowledged")) {
         acknowledged.complete(true);
-      } else if (method.equals("notifications/tools/list_changed") || method.equals("notifications/prompts/list_changed")) {
+      } else if (Upstreams.LIST_CHANGES.contains(method)) {
         changes.accept(method);
       } else if (received.has("error")) {
         LOG.log(Level.INFO, "upstream " + server.name() + " refused subscriptions/listen with error "

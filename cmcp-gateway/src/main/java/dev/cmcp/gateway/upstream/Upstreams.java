@@ -56,6 +56,10 @@ public final class Upstreams implements AutoCloseable {
   /** Agent sessions that ended, latest last; guarded by itself. */
   private final Set<String> endedSessions = new LinkedHashSet<>();
 
+  /** The notifications that say a server's tool, prompt or resource list changed. */
+  static final Set<String> LIST_CHANGES = Set.of(
+      "notifications/tools/list_changed", "notifications/prompts/list_changed", "notifications/resources/list_changed");
+
   /** The server requests an agent may be asked, if it declared the capability. */
   private static final Set<String> RELAYED_REQUESTS = Set.of("sampling/createMessage", "elicitation/create");
 
@@ -185,7 +189,8 @@ public final class Upstreams implements AutoCloseable {
 
   /**
    * {@code listener} hears each list change a server announces, as {@code (server, method)}:
-   * {@code notifications/tools/list_changed} or {@code notifications/prompts/list_changed}, sent in
+   * {@code notifications/tools/list_changed}, {@code notifications/prompts/list_changed} or
+   * {@code notifications/resources/list_changed}, sent in
    * the server's shared session with the gateway (not in an agent's own), or on a 2026-07-28 server's listen stream while one is
    * watched ({@link #watchListChanges}). For as long as the gateway runs.
    */
@@ -487,7 +492,7 @@ public final class Upstreams implements AutoCloseable {
     @Override
     public void notification(String server, ObjectNode message) {
       String method = message.path("method").asText();
-      if ("notifications/tools/list_changed".equals(method) || "notifications/prompts/list_changed".equals(method)) {
+      if (LIST_CHANGES.contains(method)) {
         if (session.equals(SHARED_SESSION)) {
           listChanged(server, method);
         } else if ("notifications/tools/list_changed".equals(method)) {
