@@ -81,6 +81,11 @@ final class GatewayInFront implements AutoCloseable {
         .POST(HttpRequest.BodyPublishers.ofString(body));
   }
 
+  /** A {@code GET} of the gateway's MCP endpoint: the standalone stream of {@code session}. */
+  HttpRequest get(String session) {
+    return HttpRequest.newBuilder(mcp()).header("Accept", "text/event-stream").header("Mcp-Session-Id", session).GET().build();
+  }
+
   /** The gateway's MCP endpoint. */
   URI mcp() {
     return URI.create("http://127.0.0.1:" + server.port() + "/mcp");
