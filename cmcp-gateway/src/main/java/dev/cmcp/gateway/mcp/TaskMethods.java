@@ -110,6 +110,237 @@ final class TaskMethods {
     return task.put("ttl", Math.min(ttl.longValue(), TaskRegistry.MAX_TTL.toMillis()));
   }
 
+  /**
+   * Whether {@code params} are those of a 2026-07-28 agent's request whose client capabilities
+   * declare the tasks extension: its {@code tools/call} may then be answered with a task.
+   */
+  static boolean declaresModernTasks(ObjectNode params) {
+    JsonNode meta = params.path("_meta");
+    return ProtocolVersions.MODERN.equals(meta.path(Modern.PROTOCOL_VERSION).asText())
+        && Modern.declaresTasks(meta.get(Modern.CLIENT_CAPABILITIES));
+  }
+
+  /**
+   * Removes the tasks extension from the client capabilities forwarded in {@code params}: the
+   * server may then not answer with a task (SEP-2663), used when the gateway has no room for one.
+   */
+  static void withoutModernTasks(ObjectNode params) {
+    if (params.path("_meta").path(Modern.CLIENT_CAPABILITIES).get("extensions") instanceof ObjectNode extensions) {
+      extensions.remove(Modern.TASKS_EXTENSION);
+    }
+  }
+
+  /**
+   * A 2026-07-28 server answered a call with a {@code CreateTaskResult} ({@code resultType: task},
+   * the task's members at the top): the task is recorded in {@code reservation}'s room, and the
+   * agent gets the gateway's view of it (its id, its ttl), audited as the call's outcome {@code
+   * task_created}. The task's result comes later, inlined in {@code tasks/get}.
+   */
+  ObjectNode createdModern(TaskRegistry.Reservation reservation, Creation creation, ObjectNode delivered, JsonNode id)
+      throws JsonRpcException {
+    JsonNode given = delivered.path("result");
+    if (!given.path("taskId").isTextual() || given.path("taskId").asText().isEmpty() || !STATUSES.contains(given.path("status").asText())) {
+      outcome(creation.auditSession(), creation.tool(), creation.decisionAt(), creation.requestId(), "upstream_error",
+          Optional.empty(), Optional.empty(), id);
+      throw malformed(creation.server(), "tools/call", id);
+    }
+    Optional<Long> ttl = given.path("ttlMs").isIntegralNumber() ? Optional.of(given.get("ttlMs").longValue()) : Optional.empty();
+    TaskRegistry.Task task = new TaskRegistry.Task(TaskRegistry.newId(), creation.agentSession(), creation.principal(),
+        creation.server(), creation.upstreamSession(), given.get("taskId").asText(), creation.tool(), creation.auditSession(),
+        creation.decisionAt(), creation.requestId(), creation.redaction(), creation.active().bundle().bundleHash(),
+        creation.active().catalog().catalogHash(), registry.now(), registry.expiry(ttl), true);
+    ObjectNode result = modernView(given, task).orElseThrow(() -> new IllegalStateException("checked above"));
+    // Only the task's own members: a server's requestState or result do not belong on a CreateTaskResult.
+    result.put("resultType", "task");
+    ObjectNode answer = NODES.objectNode().put("jsonrpc", "2.0");
+    answer.set("id", id);
+    answer.set("result", result);
+    registry.record(reservation, task);
+    try {
+      outcome(task.auditSession(), task.tool(), task.decisionAt(), task.requestId(), "task_created",
+          Optional.of(Digests.sha256Hex(CanonicalJson.bytes(result))), Optional.empty(), id);
+    } catch (JsonRpcException e) {
+      registry.endTask(task);
+      throw e;
+    }
+    LOG.log(Level.DEBUG, "task created (tasks extension)", LogField.of("session_id", task.auditSession()),
+        LogField.of("tool", task.tool()), LogField.of("server", task.server()));
+    return answer;
+  }
+
+  /**
+   * {@code tasks/get}, {@code tasks/update} or {@code tasks/cancel} of the 2026-07-28 tasks
+   * extension, for a task of {@code owner} ({@link TaskRegistry#modernOwner}); sent to the task's
+   * server in that revision, under the server's id for it.
+   */
+  ObjectNode handleModern(String method, JsonNode id, ObjectNode params, String owner) throws JsonRpcException {
+    TaskRegistry.Task task = find(id, params, owner);
+    return switch (method) {
+      case "tasks/get" -> modernGet(id, task);
+      case "tasks/update" -> modernUpdate(id, task, params);
+      case "tasks/cancel" -> modernCancel(id, task);
+      default -> throw new IllegalArgumentException("not a method of the tasks extension: " + method);
+    };
+  }
+
+  /**
+   * {@code tasks/get}: the task as its server reports it, under the gateway's id. A completed
+   * task's inlined result is the creating call's: withheld after a reload, redacted by its
+   * decision's redaction and audited as another outcome of that decision (its digest only); a
+   * failed task's error is audited {@code upstream_error}. The server's questions of an {@code
+   * input_required} task reach the agent only where the creating decision does not redact, as a
+   * call's questions do.
+   */
+  private ObjectNode modernGet(JsonNode id, TaskRegistry.Task task) throws JsonRpcException {
+    ObjectNode answer = agentAnswer(task, id, askModern(task, "tasks/get", Optional.empty(), id));
+    if (!(answer.get("result") instanceof ObjectNode upstream)) {
+      return answer;
+    }
+    ObjectNode view = modernView(upstream, task).orElseThrow(() -> malformed(task.server(), "tasks/get", id));
+    switch (view.path("status").asText()) {
+      case "completed" -> {
+        if (!(upstream.get("result") instanceof ObjectNode inlined)) {
+          throw malformed(task.server(), "tasks/get", id);
+        }
+        view.set("result", delivered(id, task, inlined));
+      }
+      case "failed" -> {
+        if (!(upstream.get("error") instanceof ObjectNode error) || !error.path("code").isIntegralNumber()
+            || !error.path("message").isTextual()) {
+          throw malformed(task.server(), "tasks/get", id);
+        }
+        refuseUnlessDeliverable(id, task);
+        ObjectNode failure = NODES.objectNode();
+        failure.set("error", error.deepCopy());
+        Optional<RedactionReport> redactions = redacted(id, task, failure);
+        outcome(task, "upstream_error", Optional.empty(), redactions, id);
+        view.set("error", failure.get("error"));
+        registry.finished(task);
+      }
+      case "input_required" -> {
+        if (!(upstream.get("inputRequests") instanceof ObjectNode questions)) {
+          throw malformed(task.server(), "tasks/get", id);
+        }
+        if (!task.redaction().isEmpty()) {
+          throw new JsonRpcException(JsonRpcError.withWord(JsonRpcError.INVALID_REQUEST,
+              "the server asks for input to go on with this task, but the policy that allowed its tools/call redacts the answer, "
+                  + "and the server's questions, which no redaction reads, are not passed on under it (as during a call); cancel "
+                  + "the task with tasks/cancel", "task_input_withheld"), id, 200);
+        }
+        view.set("inputRequests", questions.deepCopy());
+      }
+      default -> {
+        // working, cancelled: the task's members only.
+      }
+    }
+    answer.set("result", view);
+    return answer;
+  }
+
+  /** A completed task's result as the agent gets it: checked, redacted and audited as the creating call's result. */
+  private ObjectNode delivered(JsonNode id, TaskRegistry.Task task, ObjectNode inlined) throws JsonRpcException {
+    refuseUnlessDeliverable(id, task);
+    ObjectNode response = NODES.objectNode();
+    ObjectNode result = inlined.deepCopy();
+    if (result.get("_meta") instanceof ObjectNode meta) {
+      // The server's id for the task is not the agent's, and the extension has no such member on an inlined result.
+      meta.remove(RELATED_TASK);
+      if (meta.isEmpty()) {
+        result.remove("_meta");
+      }
+    }
+    response.set("result", result);
+    Optional<RedactionReport> redactions = redacted(id, task, response);
+    ObjectNode shown = (ObjectNode) response.get("result");
+    outcome(task, shown.path("isError").asBoolean(false) ? "tool_error" : "ok",
+        Optional.of(Digests.sha256Hex(CanonicalJson.bytes(shown))), redactions, id);
+    registry.finished(task);
+    return shown;
+  }
+
+  /** Redacts {@code response} in place by the creating decision's redaction; fails closed. */
+  private Optional<RedactionReport> redacted(JsonNode id, TaskRegistry.Task task, ObjectNode response) throws JsonRpcException {
+    if (task.redaction().isEmpty()) {
+      return Optional.empty();
+    }
+    try {
+      return Optional.of(redactor.redact(response, task.redaction()));
+    } catch (RuntimeException e) {
+      LOG.log(Level.ERROR, "redaction of a task result failed; the result is withheld", LogField.of("tool", task.tool()),
+          LogField.of("error", e.getClass().getName()));
+      outcome(task, "redaction_failed", Optional.empty(), Optional.empty(), id);
+      throw new JsonRpcException(JsonRpcError.withWord(JsonRpcError.INTERNAL_ERROR,
+          "the answer could not be redacted as the policy requires, so it is withheld (fail closed)", "redaction_failed"), id, 200);
+    }
+  }
+
+  /** {@code tasks/update}: the agent's answers to the server's questions, passed on; acknowledged with an empty result. */
+  private ObjectNode modernUpdate(JsonNode id, TaskRegistry.Task task, ObjectNode params) throws JsonRpcException {
+    if (!(params.get("inputResponses") instanceof ObjectNode responses)) {
+      throw Caller.invalidParams(id, "tasks/update needs \"inputResponses\", an object keyed by the task's inputRequests");
+    }
+    return acknowledged(agentAnswer(task, id, askModern(task, "tasks/update", Optional.of(responses), id)));
+  }
+
+  /** {@code tasks/cancel}: passed on; once the server acknowledged it, the creating call's outcome is {@code cancelled}. */
+  private ObjectNode modernCancel(JsonNode id, TaskRegistry.Task task) throws JsonRpcException {
+    ObjectNode answer = acknowledged(agentAnswer(task, id, askModern(task, "tasks/cancel", Optional.empty(), id)));
+    if (answer.has("result")) {
+      outcome(task, "cancelled", Optional.empty(), Optional.empty(), id);
+      registry.finished(task);
+    }
+    return answer;
+  }
+
+  /** An acknowledgement is an empty result (the endpoint adds {@code resultType}); an error as the server gave it. */
+  private static ObjectNode acknowledged(ObjectNode answer) {
+    if (answer.has("result")) {
+      answer.putObject("result");
+    }
+    return answer;
+  }
+
+  /**
+   * Sends {@code method} of the tasks extension to the task's server, in 2026-07-28 with the
+   * extension declared (the server refuses the methods otherwise) and its own id for the task.
+   */
+  private ObjectNode askModern(TaskRegistry.Task task, String method, Optional<ObjectNode> inputResponses, JsonNode id)
+      throws JsonRpcException {
+    ObjectNode params = NODES.objectNode().put("taskId", task.upstreamTaskId());
+    inputResponses.ifPresent(responses -> params.set("inputResponses", responses.deepCopy()));
+    ObjectNode meta = params.putObject("_meta").put(Modern.PROTOCOL_VERSION, ProtocolVersions.MODERN);
+    meta.putObject(Modern.CLIENT_CAPABILITIES).putObject("extensions").putObject(Modern.TASKS_EXTENSION);
+    try {
+      return upstreams.connection(task.server(), task.upstreamSession()).request(method, params);
+    } catch (UpstreamException e) {
+      throw failed(task, method, e, id);
+    }
+  }
+
+  /**
+   * The agent's view of a server's task of the extension: the gateway's id and ttl, the status and
+   * times, the poll interval, and the status message only where the creating decision asked for
+   * no redaction. Empty when the object is not a task of this id.
+   */
+  private static Optional<ObjectNode> modernView(JsonNode upstream, TaskRegistry.Task task) {
+    if (!upstream.path("taskId").asText().equals(task.upstreamTaskId()) || !STATUSES.contains(upstream.path("status").asText())) {
+      return Optional.empty();
+    }
+    ObjectNode view = NODES.objectNode().put("taskId", task.id()).put("status", upstream.get("status").asText());
+    JsonNode message = upstream.get("statusMessage");
+    if (message != null && message.isTextual() && task.redaction().isEmpty()) {
+      view.put("statusMessage", abbreviate(message.asText(), MAX_STATUS_MESSAGE));
+    }
+    view.put("createdAt", text(upstream.get("createdAt")).orElse(task.createdAt().toString()));
+    view.put("lastUpdatedAt", text(upstream.get("lastUpdatedAt")).orElse(task.createdAt().toString()));
+    view.put("ttlMs", task.ttlMillis());
+    JsonNode poll = upstream.get("pollIntervalMs");
+    if (poll != null && poll.isIntegralNumber() && poll.canConvertToLong() && poll.longValue() > 0) {
+      view.put("pollIntervalMs", poll.longValue());
+    }
+    return Optional.of(view);
+  }
+
   /** Who created a task, and under which decision: what the gateway records of the creating call. */
   record Creation(
       String agentSession, String principal, String server, String upstreamSession, String tool, String auditSession,
@@ -136,7 +367,7 @@ final class TaskMethods {
         creation.server(),
         creation.upstreamSession(), given.get("taskId").asText(), creation.tool(), creation.auditSession(),
         creation.decisionAt(), creation.requestId(), creation.redaction(), creation.active().bundle().bundleHash(),
-        creation.active().catalog().catalogHash(), now, registry.expiry(ttl));
+        creation.active().catalog().catalogHash(), now, registry.expiry(ttl), false);
     ObjectNode view = view(given, task).orElseThrow(() -> new IllegalStateException("checked above"));
     ObjectNode result = NODES.objectNode();
     result.set("task", view);
@@ -188,8 +419,9 @@ final class TaskMethods {
     }
     // Unknown, expired and another session's are answered alike, so that nobody learns of another's task.
     return registry.find(session, taskId.asText()).orElseThrow(() -> Caller.invalidParams(id,
-        "Failed to retrieve task: no task " + abbreviate(taskId.asText()) + " of this session (unknown, or expired: the gateway keeps a"
-            + " task for its ttl, at most " + TaskRegistry.MAX_TTL.toMinutes() + " minutes, and forgets a session's tasks when it ends)"));
+        "Failed to retrieve task: no task " + abbreviate(taskId.asText()) + " of this " + (session.startsWith("caller:") ? "caller" : "session")
+            + " (unknown, or expired: the gateway keeps a task for its ttl, at most " + TaskRegistry.MAX_TTL.toMinutes()
+            + " minutes, and forgets a session's tasks when it ends)"));
   }
 
   /** The task's status, asked of its server: {@code tasks/get}, or after a {@code tasks/cancel}. */
@@ -247,19 +479,7 @@ final class TaskMethods {
    * Withheld when the bundle or catalog changed since the call was decided.
    */
   private ObjectNode result(JsonNode id, TaskRegistry.Task task, CallStream stream) throws JsonRpcException {
-    Optional<String> stale = evidence.refusal();
-    if (stale.isPresent()) {
-      throw new JsonRpcException(JsonRpcError.withWord(JsonRpcError.INTERNAL_ERROR,
-          "the gateway's attestation evidence is stale and could not be renewed, so results are withheld "
-              + "(staleness_policy fail_closed); the operator must restore the attestation platform", "evidence_stale"), id, 503);
-    }
-    ActivePolicy active = policies.get();
-    if (!active.bundle().bundleHash().equals(task.bundleHash()) || !active.catalog().catalogHash().equals(task.catalogHash())) {
-      outcome(task, "withheld_policy_changed", Optional.empty(), Optional.empty(), id);
-      throw new JsonRpcException(JsonRpcError.withWord(JsonRpcError.INVALID_REQUEST,
-          "the policy bundle or catalog changed since this task's tools/call was decided, so its result is withheld (fail "
-              + "closed); call the tool again to have it decided under the current policy", "task_policy_changed"), id, 200);
-    }
+    refuseUnlessDeliverable(id, task);
     ObjectNode upstream;
     try {
       upstream = send(task, "tasks/result", stream);
@@ -305,6 +525,27 @@ final class TaskMethods {
       outcome(task, "upstream_error", Optional.empty(), redactions, id);
     }
     return answer;
+  }
+
+  /**
+   * A task's result (or failure) is delivered only with fresh attestation evidence and under the
+   * bundle and catalog that decided the creating call: after a reload it is withheld (fail closed),
+   * audited {@code withheld_policy_changed}, and the agent told to call the tool again.
+   */
+  private void refuseUnlessDeliverable(JsonNode id, TaskRegistry.Task task) throws JsonRpcException {
+    Optional<String> stale = evidence.refusal();
+    if (stale.isPresent()) {
+      throw new JsonRpcException(JsonRpcError.withWord(JsonRpcError.INTERNAL_ERROR,
+          "the gateway's attestation evidence is stale and could not be renewed, so results are withheld "
+              + "(staleness_policy fail_closed); the operator must restore the attestation platform", "evidence_stale"), id, 503);
+    }
+    ActivePolicy active = policies.get();
+    if (!active.bundle().bundleHash().equals(task.bundleHash()) || !active.catalog().catalogHash().equals(task.catalogHash())) {
+      outcome(task, "withheld_policy_changed", Optional.empty(), Optional.empty(), id);
+      throw new JsonRpcException(JsonRpcError.withWord(JsonRpcError.INVALID_REQUEST,
+          "the policy bundle or catalog changed since this task's tools/call was decided, so its result is withheld (fail "
+              + "closed); call the tool again to have it decided under the current policy", "task_policy_changed"), id, 200);
+    }
   }
 
   /**
@@ -366,6 +607,24 @@ final class TaskMethods {
       view.put("pollInterval", poll.longValue());
     }
     return Optional.of(view);
+  }
+
+  /** A notification for the agent session that created a task: where it goes, and what it says. */
+  record StatusNotice(String agentSession, ObjectNode notification) {}
+
+  /**
+   * A server's MCP 2025-11-25 {@code notifications/tasks/status}, sent after the creating call
+   * returned, as the creating session gets it: the gateway's view of the task ({@link #view}: its
+   * id and ttl, no status message under a redaction). Empty when the gateway recorded no such task
+   * in that upstream session, or when the params are not a task's: nobody else ever hears it.
+   */
+  Optional<StatusNotice> statusNotice(String server, String upstreamSession, String upstreamTaskId, ObjectNode params) {
+    return registry.findUpstream(server, upstreamSession, upstreamTaskId).filter(task -> !task.modern())
+        .flatMap(task -> view(params, task).map(view -> {
+          ObjectNode notification = NODES.objectNode().put("jsonrpc", "2.0").put("method", "notifications/tasks/status");
+          notification.set("params", view);
+          return new StatusNotice(task.agentSession(), notification);
+        }));
   }
 
   /**

@@ -18,9 +18,10 @@ import java.util.UUID;
 import java.util.function.Predicate;
 
 /**
- * The MCP 2025-11-25 tasks agents created through the gateway, each recorded when its upstream
- * accepted the task-augmented {@code tools/call}: who may use it (the creating MCP session, which
- * belongs to one caller), where it lives upstream, and the creating call's decision. Bounded: at
+ * The tasks agents created through the gateway, each recorded when its upstream answered the
+ * {@code tools/call} with a task (MCP 2025-11-25 tasks, or the 2026-07-28 tasks extension): who may
+ * use it (the creating MCP session, which belongs to one caller; for a stateless 2026-07-28 agent,
+ * which has no session, the caller itself: {@link #modernOwner}), where it lives upstream, and the creating call's decision. Bounded: at
  * most {@link #MAX_PER_SESSION} live tasks per session, {@link #MAX_PER_PRINCIPAL} per caller,
  * {@link #MAX_TASKS} in all, each kept for
  * its ttl but never longer than {@link #MAX_TTL}. A task is found only by the session that created
@@ -50,11 +51,13 @@ final class TaskRegistry {
    * @param bundleHash the policy bundle that decided the creating call
    * @param catalogHash the catalog it was decided against
    * @param expiresAt when the gateway forgets it (the server's ttl, at most {@link #MAX_TTL})
+   * @param modern a task of the 2026-07-28 tasks extension (created by a 2026-07-28 agent, living
+   *     on a server that speaks that revision); otherwise an MCP 2025-11-25 task of a session
    */
   record Task(
       String id, String agentSession, String principal, String server, String upstreamSession, String upstreamTaskId, String tool,
       String auditSession, Optional<AuditLog.Position> decisionAt, Optional<String> requestId, Redaction redaction,
-      String bundleHash, String catalogHash, Instant createdAt, Instant expiresAt) {
+      String bundleHash, String catalogHash, Instant createdAt, Instant expiresAt, boolean modern) {
 
     /** The ttl the agent is told: the time from creation to when the gateway forgets the task. */
     long ttlMillis() {
@@ -144,6 +147,15 @@ final class TaskRegistry {
     }
   }
 
+  /**
+   * What stands for the session of a stateless 2026-07-28 agent, which has none: its caller (the
+   * authenticated identity's owner and the workflow), so that a task is found only by the caller
+   * that created it. Never a session id, which are hexadecimal.
+   */
+  static String modernOwner(String identityOwner, String workflowId) {
+    return "caller:" + identityOwner + "|" + workflowId;
+  }
+
   /** A new gateway id for a task: random, so that none can be guessed from another. */
   static String newId() {
     return "cmcp-task-" + UUID.randomUUID();
@@ -175,6 +187,16 @@ final class TaskRegistry {
     forgetExpired();
     Task task = byId.get(id);
     return task != null && task.agentSession().equals(session) ? Optional.of(task) : Optional.empty();
+  }
+
+  /**
+   * The live task a server knows as {@code upstreamTaskId} in upstream session {@code
+   * upstreamSession}; empty when the gateway recorded none there (another gateway's, or forgotten).
+   */
+  synchronized Optional<Task> findUpstream(String server, String upstreamSession, String upstreamTaskId) {
+    forgetExpired();
+    return byId.values().stream().filter(task -> task.server().equals(server) && task.upstreamSession().equals(upstreamSession)
+        && task.upstreamTaskId().equals(upstreamTaskId)).findFirst();
   }
 
   /** The live tasks of {@code session}, oldest first. */

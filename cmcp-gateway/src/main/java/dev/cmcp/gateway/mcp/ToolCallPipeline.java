@@ -280,7 +280,58 @@ public final class ToolCallPipeline {
         return govern(request, decision, stream, Optional.of(room));
       }
     }
+    if (tool.isPresent() && transportSession.isEmpty() && TaskMethods.declaresModernTasks(forward)
+        && !speaksModern(request, tool.get())) {
+      // A denied call is refused (and audited) as a denial, whatever the server would have done.
+      if (!(decision instanceof PolicyDecision.Deny)) {
+        refuseTaskOnlyToolOfA2025Server(request, tool.get());
+      }
+    } else if (tool.isPresent() && transportSession.isEmpty() && TaskMethods.declaresModernTasks(forward)) {
+      // A 2026-07-28 agent that declared the tasks extension: the server decides whether the call
+      // becomes a task (SEP-2663), so room for one is taken now; with none left, the server is not
+      // told of the extension and runs the call as a plain one (or refuses, if it must make a task).
+      Optional<TaskRegistry.Reservation> room =
+          tasks.registry().reserve(TaskRegistry.modernOwner(identity.owner(), caller.workflowId()), caller.principal());
+      if (room.isEmpty()) {
+        TaskMethods.withoutModernTasks(forward);
+        return govern(request, decision, stream);
+      }
+      try (TaskRegistry.Reservation held = room.get()) {
+        return govern(request, decision, stream, Optional.of(held));
+      }
+    }
     return govern(request, decision, stream);
+  }
+
+  private boolean speaksModern(Governed request, CatalogTool tool) throws JsonRpcException {
+    try {
+      return upstreams.speaksModern(tool.server());
+    } catch (UpstreamException e) {
+      throw UpstreamErrors.toJsonRpc(e, request.id());
+    }
+  }
+
+  /**
+   * A 2026-07-28 agent's call of a tool that its 2025 server runs only as an MCP 2025-11-25 task
+   * is refused: the two forms of tasks do not map onto each other (a 2025-11-25 task's result, and
+   * the questions it asks, come only through {@code tasks/result}, which the 2026 extension
+   * removed), so the gateway does not translate. Any other call of such a server runs as a plain
+   * call (the extension lets a server answer without a task).
+   */
+  private void refuseTaskOnlyToolOfA2025Server(Governed request, CatalogTool tool) throws JsonRpcException {
+    Optional<ObjectNode> definition;
+    try {
+      definition = upstreams.tool(tool.server(), tool.upstreamName());
+    } catch (UpstreamException e) {
+      throw UpstreamErrors.toJsonRpc(e, request.id());
+    }
+    if (definition.isPresent() && "required".equals(definition.get().path("execution").path("taskSupport").asText())) {
+      throw new JsonRpcException(JsonRpcError.withWord(JsonRpcError.INVALID_REQUEST, "tool " + request.name() + " runs only as an"
+          + " MCP 2025-11-25 task on server " + tool.server() + ", which does not speak 2026-07-28; the gateway does not translate"
+          + " such a task into the 2026-07-28 tasks extension (its result and its questions come only through tasks/result, which"
+          + " the extension removed); call the tool from an MCP session initialized with 2025-11-25", "task_revision_mismatch"),
+          request.id(), 200);
+    }
   }
 
   /** Whether the server offers the tool as a task ({@code execution.taskSupport} optional or required). */
@@ -895,6 +946,19 @@ public final class ToolCallPipeline {
       throw malformedAnswer(request, server);
     }
     ObjectNode delivered = built.get();
+    if ("task".equals(delivered.path("result").path("resultType").asText())) {
+      // The tasks extension's CreateTaskResult: only to a 2026-07-28 agent that declared the
+      // extension (and for which room was taken); any other call never gets one (SEP-2663).
+      if (task.isEmpty() || !TaskMethods.declaresModernTasks(request.forwardParams())) {
+        LOG.log(Level.WARNING, "upstream failed", fields(request, LogField.of("outcome", "upstream_error"),
+            LogField.of("error", "a task was returned to a call that did not declare the tasks extension")));
+        recordOutcome(request, decisionAt, "upstream_error", Optional.empty(), Optional.empty());
+        throw malformedAnswer(request, server);
+      }
+      return tasks.createdModern(task.get(), new TaskMethods.Creation(task.get().session(), request.caller().principal(), server,
+          upstreamSession, request.name(), request.caller().sessionId(), decisionAt, request.requestId(), redaction,
+          request.active()), delivered, request.id());
+    }
     if (task.isPresent() && delivered.path("result").has("task")) {
       // A CreateTaskResult: the task's result comes later, through tasks/result, redacted and audited as this call's.
       return tasks.created(task.get(), new TaskMethods.Creation(task.get().session(), request.caller().principal(), server,

@@ -1041,7 +1041,7 @@ final class HttpConnection implements UpstreamConnection {
   /**
    * The headers 2026-07-28 asks of every request, so that a server (or a proxy before it) can
    * route without reading the body: {@code Mcp-Method}, and {@code Mcp-Name} with the tool or
-   * prompt name or the resource URI. A name that is not visible ASCII is not sent as a header.
+   * prompt name, the resource URI or the task id. A name that is not visible ASCII is not sent as a header.
    */
   private static Map<String, String> modernHeaders(Session used, ObjectNode message) {
     if (used == null || !used.modern() || !message.path("method").isTextual()) {
@@ -1053,6 +1053,8 @@ final class HttpConnection implements UpstreamConnection {
     JsonNode name = switch (method) {
       case "tools/call", "prompts/get" -> message.path("params").path("name");
       case "resources/read" -> message.path("params").path("uri");
+      // The tasks extension routes a task's requests by its id (SEP-2663, "Routing Headers").
+      case "tasks/get", "tasks/update", "tasks/cancel" -> message.path("params").path("taskId");
       default -> null;
     };
     if (name != null && name.isTextual() && name.asText().matches("[\\x21-\\x7E]{1,1024}")) {

@@ -46,6 +46,7 @@ public final class Upstreams implements AutoCloseable {
   private final ProgressRoutes progress = new ProgressRoutes();
   private final AgentRelays relays = new AgentRelays();
   private final ResourceUpdates resourceUpdates = new ResourceUpdates();
+  private final TaskStatuses taskStatuses = new TaskStatuses();
 
   /** The key of a server's shared session, for {@link #connection(String, String)} and the relays. */
   public static final String SHARED_SESSION = "";
@@ -187,6 +188,11 @@ public final class Upstreams implements AutoCloseable {
     return resourceUpdates;
   }
 
+  /** Where the servers' MCP 2025-11-25 {@code notifications/tasks/status} go. */
+  public TaskStatuses taskStatuses() {
+    return taskStatuses;
+  }
+
   /**
    * {@code listener} hears each list change a server announces, as {@code (server, method)}:
    * {@code notifications/tools/list_changed}, {@code notifications/prompts/list_changed} or
@@ -318,6 +324,14 @@ public final class Upstreams implements AutoCloseable {
   public List<ObjectNode> list(String serverName, ListMethod method, JsonNode requestParams) throws UpstreamException {
     UpstreamConnection connection = connection(serverName);
     return fetchAll(serverName, connection, method, modernListParams(serverName, requestParams).orElse(null));
+  }
+
+  /**
+   * Whether a 2026-07-28 agent's requests reach server {@code serverName} in that revision: a
+   * Streamable HTTP server that offers it. Stdio servers are spoken to in 2025 only.
+   */
+  public boolean speaksModern(String serverName) throws UpstreamException {
+    return connection(serverName) instanceof HttpConnection http && http.offersModern();
   }
 
   /**
@@ -505,6 +519,8 @@ public final class Upstreams implements AutoCloseable {
         relays.log(server, session, message);
       } else if ("notifications/resources/updated".equals(method)) {
         resourceUpdates.deliver(server, session, message);
+      } else if ("notifications/tasks/status".equals(method)) {
+        taskStatuses.deliver(server, session, message);
       }
     }
 

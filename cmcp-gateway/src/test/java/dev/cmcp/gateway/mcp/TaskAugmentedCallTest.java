@@ -136,6 +136,41 @@ class TaskAugmentedCallTest {
   }
 
   @Test
+  void theServersStatusNotificationsReachTheCreatingSessionsStreamUnderTheGatewaysIdOnly() throws Exception {
+    String mine = open(NEWEST);
+    String theirs = open(NEWEST);
+    try (SessionStreams.Stream myStream = gateway.endpoint.openStream(mine);
+        SessionStreams.Stream theirStream = gateway.endpoint.openStream(theirs)) {
+      String taskId = createTask(mine, "everything.research", "tides").path("taskId").asText();
+      // Returns once the task ended: the server told its statuses by then.
+      assertThat(taskRequest(mine, "tasks/result", taskId).at("/result/content/0/text").asText()).contains("tides");
+      List<JsonNode> statuses = new java.util.ArrayList<>();
+      for (Optional<ObjectNode> next; (next = myStream.next(10_000)).isPresent(); ) {
+        // The stream also carries what else the session hears (list changes).
+        if (next.get().path("method").asText().equals("notifications/tasks/status")) {
+          statuses.add(next.get());
+          if (next.get().at("/params/status").asText().equals("completed")) {
+            break;
+          }
+        }
+      }
+      assertThat(statuses).as("the creating session hears the task end").isNotEmpty()
+          .allSatisfy(message -> {
+            assertThat(message.path("method").asText()).isEqualTo("notifications/tasks/status");
+            assertThat(message.at("/params/taskId").asText()).isEqualTo(taskId);
+            assertThat(message.at("/params/ttl").asLong()).isPositive();
+          });
+      assertThat(statuses.getLast().at("/params/status").asText()).isEqualTo("completed");
+      List<ObjectNode> theirMessages = new java.util.ArrayList<>();
+      for (Optional<ObjectNode> next; (next = theirStream.next(0)).isPresent(); ) {
+        theirMessages.add(next.get());
+      }
+      assertThat(theirMessages).as("another session hears nothing of it")
+          .noneMatch(message -> message.path("method").asText().startsWith("notifications/tasks"));
+    }
+  }
+
+  @Test
   void aTaskIsReachableFromTheCreatingSessionOnly() {
     String mine = open(NEWEST);
     String theirs = open(NEWEST);
