@@ -13,6 +13,8 @@
 // the answer), multi_input (a task that asks two at once; answers may come one at a time),
 // test_tool_with_task (an input_required round trip first, then a task that uses its answer),
 // secret_report (a task whose result holds an email address, for redaction tests).
+// subscriptions/listen with notifications.taskIds streams notifications/tasks (the whole task, as
+// tasks/get shows it) at each change of those tasks (-32021 without the extension).
 // Headers are checked as the revision says: Mcp-Method always, Mcp-Name for tools/call and for
 // tasks/get|update|cancel (the task id); a mismatch is HTTP 400, -32020.
 // Prints "listening on port N" on stderr when ready (PORT chooses the port, 0 for any), and one
@@ -23,6 +25,8 @@ import { randomUUID } from 'node:crypto';
 const VERSION = '2026-07-28';
 const TASKS = 'io.modelcontextprotocol/tasks';
 const tasks = new Map();
+/** Open listens: { taskIds: Set, write(message) }. */
+const listeners = new Set();
 
 const TOOLS = [
   { name: 'greet', description: 'Says hello', inputSchema: { type: 'object', properties: { name: { type: 'string' } } } },
@@ -67,6 +71,30 @@ function newTask(run) {
 function settle(task, fields) {
   if (['completed', 'failed', 'cancelled'].includes(task.status)) return;
   Object.assign(task, fields, { lastUpdatedAt: now() });
+  for (const listener of listeners) {
+    if (listener.taskIds.has(task.taskId)) {
+      const shown = envelope(task);
+      if (shown.status !== 'input_required') delete shown.inputRequests;
+      listener.write({ jsonrpc: '2.0', method: 'notifications/tasks', params: { ...shown, _meta: { 'io.modelcontextprotocol/subscriptionId': listener.id } } });
+    }
+  }
+}
+
+function listen(message, req, res) {
+  const wanted = message.params?.notifications?.taskIds;
+  if (wanted !== undefined && !declaresTasks(message.params)) {
+    const answer = missingExtension();
+    res.writeHead(400, { 'content-type': 'application/json' }).end(JSON.stringify({ jsonrpc: '2.0', id: message.id, error: answer.error }));
+    return;
+  }
+  const taskIds = new Set((wanted ?? []).filter((taskId) => tasks.has(taskId)));
+  res.writeHead(200, { 'content-type': 'text/event-stream', 'cache-control': 'no-cache' });
+  const listener = { id: message.id, taskIds, write: (event) => res.write(`data: ${JSON.stringify(event)}\n\n`) };
+  listener.write({ jsonrpc: '2.0', method: 'notifications/subscriptions/acknowledged',
+    params: { _meta: { 'io.modelcontextprotocol/subscriptionId': message.id }, notifications: { taskIds: [...taskIds] } } });
+  listeners.add(listener);
+  // The response's close, not the request's: a request closes once its body is read.
+  res.on('close', () => listeners.delete(listener));
 }
 
 function envelope(task) {
@@ -225,6 +253,10 @@ const server = http.createServer((req, res) => {
       // 2026-07-28 only: initialize and the like are refused, so the gateway asks server/discover.
       res.writeHead(400, { 'content-type': 'application/json' }).end(JSON.stringify({ jsonrpc: '2.0', id: message.id,
         error: { code: -32022, message: 'Unsupported protocol version', data: { supported: [VERSION] } } }));
+      return;
+    }
+    if (message.method === 'subscriptions/listen' && req.headers['mcp-method'] === message.method) {
+      listen(message, req, res);
       return;
     }
     const answer = handle(message, req.headers);

@@ -9,6 +9,7 @@ import dev.cmcp.gateway.claim.ClaimIssuer;
 import dev.cmcp.gateway.ops.Tracing;
 import dev.cmcp.gateway.policy.ActivePolicy;
 import dev.cmcp.gateway.upstream.StreamWatcher;
+import dev.cmcp.gateway.upstream.UpstreamException;
 import dev.cmcp.gateway.upstream.Upstreams;
 import dev.cmcp.verify.base.CanonicalJson;
 import dev.cmcp.verify.base.Digests;
@@ -68,6 +69,9 @@ public final class McpEndpoint {
    * carries, its caller, and the lists whose changes it asked for.
    */
   private record Listen(JsonNode subscriptionId, String principal, java.util.Set<ListChanges.Kind> listChanges) {}
+
+  /** The upstream listens for task statuses of listens that asked for tasks, by the gateway's id for each listen. */
+  private final Map<String, List<AutoCloseable>> taskListens = new ConcurrentHashMap<>();
 
   /** The upstream list-change watches of listens that asked for list changes, by the gateway's id for each listen. */
   private final Map<String, AutoCloseable> listChangeWatches = new ConcurrentHashMap<>();
@@ -229,7 +233,8 @@ public final class McpEndpoint {
    * {@code promptsListChanged} and {@code resourcesListChanged} are honoured (acknowledged, and the
    * servers' list changes and the policy reloads told: {@link #tellListChanges}); the servers are
    * listened to before the acknowledgment, so that a change made once the client has it is heard.
-   * The subscriptions end when the stream does (the client leaves).
+   * {@code taskIds} (the tasks extension) name the caller's own tasks whose statuses it hears
+   * ({@link #listenForTasks}). The subscriptions end when the stream does (the client leaves).
    */
   public Listening listen(McpHttpRequest request) {
     JsonRpcMessage message;
@@ -255,6 +260,8 @@ public final class McpEndpoint {
     List<String> uris = new ArrayList<>();
     java.util.Set<ListChanges.Kind> listChanges = java.util.EnumSet.noneOf(ListChanges.Kind.class);
     boolean asksTasks;
+    List<String> wantedTasks = new ArrayList<>();
+    String taskOwner;
     String principal;
     try {
       if (!(rpc.params().get("notifications") instanceof ObjectNode filter)) {
@@ -279,6 +286,13 @@ public final class McpEndpoint {
         throw Caller.invalidParams(rpc.id(), "notifications.taskIds must be an array of task id strings");
       }
       asksTasks = taskIds != null;
+      if (asksTasks && taskIds.size() > TaskRegistry.MAX_PER_SESSION) {
+        throw Caller.invalidParams(rpc.id(), "notifications.taskIds names at most " + TaskRegistry.MAX_PER_SESSION
+            + " tasks (as many as a caller may hold in one session)");
+      }
+      if (asksTasks) {
+        taskIds.forEach(taskId -> wantedTasks.add(taskId.asText()));
+      }
       for (ListChanges.Kind kind : ListChanges.Kind.values()) {
         if (filter.path(kind.filterMember()).asBoolean(false)) {
           listChanges.add(kind);
@@ -286,6 +300,7 @@ public final class McpEndpoint {
       }
       Caller caller = Caller.of(rpc.id(), rpc.params(), Optional.empty(), request.workflowId(), request.identity());
       principal = request.identity().owner() + "|" + caller.workflowId();
+      taskOwner = TaskRegistry.modernOwner(request.identity().owner(), caller.workflowId());
     } catch (JsonRpcException e) {
       return new Listening.Answered(McpHttpResponse.error(e));
     }
@@ -328,18 +343,58 @@ public final class McpEndpoint {
     listChanges.forEach(kind -> honoured.put(kind.filterMember(), true));
     honoured.set("resourceSubscriptions", allowed);
     if (asksTasks) {
-      // The gateway agrees to no task's notifications/tasks (not relayed yet: LIMITATIONS.md); the
-      // client polls tasks/get, which the extension makes the default.
-      honoured.putArray("taskIds");
+      honoured.set("taskIds", listenForTasks(listenId, rpc.id(), taskOwner, wantedTasks));
     }
     LOG.log(Level.INFO, "subscriptions/listen opened: {0} of {1} resources allowed", allowed.size(), uris.size());
     return new Listening.Opened(stream, acknowledgment);
+  }
+
+  /**
+   * The tasks extension's {@code notifications/tasks} for a listen: of the tasks named, those of
+   * the listening caller (another's, or an unknown id, is left out, as {@code tasks/get} would
+   * answer it unknown) are listened for at their servers, under the servers' ids, and each status
+   * reaches this listen's stream as {@link TaskMethods#modernNotice} makes it, with the listen's
+   * subscription id. Returns the gateway ids agreed to: those whose server took the listen.
+   */
+  private ArrayNode listenForTasks(String listenId, JsonNode subscriptionId, String owner, List<String> taskIds) {
+    Map<String, List<TaskRegistry.Task>> byServer = new java.util.TreeMap<>();
+    for (String taskId : taskIds) {
+      toolCalls.tasks().registry().find(owner, taskId).filter(TaskRegistry.Task::modern)
+          .ifPresent(task -> byServer.computeIfAbsent(task.server(), server -> new ArrayList<>()).add(task));
+    }
+    ArrayNode agreed = NODES.arrayNode();
+    List<AutoCloseable> opened = new java.util.concurrent.CopyOnWriteArrayList<>();
+    taskListens.put(listenId, opened);
+    byServer.forEach((server, tasks) -> {
+      try {
+        toolCalls.upstreams().listenForTasks(server, tasks.stream().map(TaskRegistry.Task::upstreamTaskId).toList(),
+            status -> toolCalls.tasks().modernNotice(tasks, status).ifPresent(notice -> {
+              ((ObjectNode) notice.get("params")).putObject("_meta").set(Modern.SUBSCRIPTION_ID, subscriptionId);
+              if (!streams.send(listenId, notice)) {
+                LOG.log(Level.DEBUG, "listen {0}: a task status dropped: its stream is closed or full", listenId);
+              }
+            })).ifPresent(handle -> {
+              opened.add(handle);
+              tasks.forEach(task -> agreed.add(task.id()));
+            });
+      } catch (UpstreamException e) {
+        LOG.log(Level.DEBUG, "listen {0}: the tasks of upstream {1} cannot be listened to: {2}", listenId, server, e.getMessage());
+      }
+    });
+    return agreed;
   }
 
   /** A listen's stream closed: its subscriptions end, upstream too (its own upstream sessions with it). */
   private void endListen(String listenId) {
     if (listens.remove(listenId) == null) {
       return;
+    }
+    for (AutoCloseable upstreamListen : Optional.ofNullable(taskListens.remove(listenId)).orElse(List.of())) {
+      try {
+        upstreamListen.close();
+      } catch (Exception e) {
+        LOG.log(Level.DEBUG, "listen {0}: ending a task listen: {1}", listenId, e.getMessage());
+      }
     }
     AutoCloseable watch = listChangeWatches.remove(listenId);
     if (watch != null) {

@@ -3,6 +3,7 @@ package dev.cmcp.gateway.mcp;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.JsonNodeFactory;
+import com.fasterxml.jackson.databind.node.NullNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.cmcp.gateway.audit.AuditException;
 import dev.cmcp.gateway.audit.AuditLog;
@@ -21,6 +22,7 @@ import dev.cmcp.verify.base.StrictJson;
 import java.lang.System.Logger;
 import java.lang.System.Logger.Level;
 import java.time.Instant;
+import java.util.List;
 import java.util.Optional;
 import java.util.Set;
 import java.util.function.Consumer;
@@ -197,6 +199,18 @@ final class TaskMethods {
       return answer;
     }
     ObjectNode view = modernView(upstream, task).orElseThrow(() -> malformed(task.server(), "tasks/get", id));
+    detail(view, upstream, task, id);
+    answer.set("result", view);
+    return answer;
+  }
+
+  /**
+   * Adds to {@code view} what a task of {@code status} carries besides its members, from the
+   * server's {@code upstream} task: a completed one's result or a failed one's error, delivered as
+   * the creating call's (checked, redacted, audited), or an {@code input_required} one's questions
+   * where the creating decision does not redact.
+   */
+  private void detail(ObjectNode view, ObjectNode upstream, TaskRegistry.Task task, JsonNode id) throws JsonRpcException {
     switch (view.path("status").asText()) {
       case "completed" -> {
         if (!(upstream.get("result") instanceof ObjectNode inlined)) {
@@ -233,8 +247,6 @@ final class TaskMethods {
         // working, cancelled: the task's members only.
       }
     }
-    answer.set("result", view);
-    return answer;
   }
 
   /** A completed task's result as the agent gets it: checked, redacted and audited as the creating call's result. */
@@ -607,6 +619,34 @@ final class TaskMethods {
       view.put("pollInterval", poll.longValue());
     }
     return Optional.of(view);
+  }
+
+  /**
+   * A server's {@code notifications/tasks} (the tasks extension) about one of {@code tasks}, as
+   * their caller's listen gets it: the gateway's view of the task with what {@code tasks/get}
+   * would add (a completed task's result delivered as the creating call's: checked, redacted,
+   * audited). What {@code tasks/get} would refuse (a withheld result, questions under a redaction)
+   * is left out, the status kept. Empty when it is about none of them or is not a task's.
+   */
+  Optional<ObjectNode> modernNotice(List<TaskRegistry.Task> tasks, ObjectNode notification) {
+    if (!(notification.get("params") instanceof ObjectNode given)) {
+      return Optional.empty();
+    }
+    Optional<TaskRegistry.Task> about = tasks.stream().filter(task -> task.upstreamTaskId().equals(given.path("taskId").asText()))
+        .filter(task -> registry.find(task.agentSession(), task.id()).isPresent()).findFirst();
+    Optional<ObjectNode> view = about.flatMap(task -> modernView(given, task));
+    if (view.isEmpty()) {
+      return Optional.empty();
+    }
+    ObjectNode detailed = view.get().deepCopy();
+    try {
+      detail(detailed, given, about.get(), NullNode.getInstance());
+    } catch (JsonRpcException e) {
+      detailed = view.get();
+    }
+    ObjectNode agents = NODES.objectNode().put("jsonrpc", "2.0").put("method", "notifications/tasks");
+    agents.set("params", detailed);
+    return Optional.of(agents);
   }
 
   /** A notification for the agent session that created a task: where it goes, and what it says. */

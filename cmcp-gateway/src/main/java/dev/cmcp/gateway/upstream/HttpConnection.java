@@ -352,14 +352,43 @@ final class HttpConnection implements UpstreamConnection {
    * one JSON message a line, until the server ends it or it is closed.
    */
   Optional<ListChangeStream> listenForListChanges(Consumer<String> changes) {
+    ObjectNode params = json.mapper().createObjectNode();
+    params.putObject("notifications").put("toolsListChanged", true).put("promptsListChanged", true).put("resourcesListChanged", true);
+    return listen(Handshake.withEnvelope(params), received -> {
+      String method = received.path("method").asText("");
+      if (Upstreams.LIST_CHANGES.contains(method)) {
+        changes.accept(method);
+      }
+    }, "its list changes are relayed once it does");
+  }
+
+  /**
+   * As {@link #listenForListChanges}, a {@code subscriptions/listen} for the tasks extension's
+   * {@code notifications/tasks} of the server's tasks {@code upstreamTaskIds}, declaring the
+   * extension (the server refuses the listen otherwise); each such notification goes to {@code
+   * statuses} as the server sent it.
+   */
+  Optional<ListChangeStream> listenForTasks(List<String> upstreamTaskIds, Consumer<ObjectNode> statuses) {
+    ObjectNode params = json.mapper().createObjectNode();
+    upstreamTaskIds.forEach(params.putObject("notifications").putArray("taskIds")::add);
+    ObjectNode enveloped = Handshake.withEnvelope(params);
+    ((ObjectNode) enveloped.get("_meta").get("io.modelcontextprotocol/clientCapabilities")).putObject("extensions")
+        .putObject("io.modelcontextprotocol/tasks");
+    return listen(enveloped, received -> {
+      if (received instanceof ObjectNode notification && "notifications/tasks".equals(received.path("method").asText())) {
+        statuses.accept(notification);
+      }
+    }, "its task statuses are relayed once it does");
+  }
+
+  /** Opens a listen with {@code params} (enveloped); each message on it but the acknowledgment goes to {@code messages}. */
+  private Optional<ListChangeStream> listen(ObjectNode params, Consumer<JsonNode> messages, String whenLate) {
     // Asked within the acknowledgment's wait, not the request timeout: an agent's listen waits on it.
     if (misconfiguration != null || !offersModern(System.nanoTime() + LISTEN_ACKNOWLEDGMENT_WAIT.toNanos())) {
       return Optional.empty();
     }
     long id = nextId.getAndIncrement();
-    ObjectNode params = json.mapper().createObjectNode();
-    params.putObject("notifications").put("toolsListChanged", true).put("promptsListChanged", true).put("resourcesListChanged", true);
-    ObjectNode message = JsonRpc.request(id, "subscriptions/listen", Handshake.withEnvelope(params));
+    ObjectNode message = JsonRpc.request(id, "subscriptions/listen", params);
     Session modern = new Session(null, Handshake.MODERN_VERSION);
     HttpRequest.Builder builder = HttpRequest.newBuilder(server.url()).POST(HttpRequest.BodyPublishers.ofByteArray(bytes(message)));
     server.headers().forEach(builder::header);
@@ -378,7 +407,7 @@ final class HttpConnection implements UpstreamConnection {
             LOG.log(Level.INFO, "upstream " + server.name() + " refused subscriptions/listen (HTTP " + response.statusCode() + ")");
             return;
           }
-          readListenStream(body, acknowledged, changes);
+          readListenStream(body, acknowledged, messages);
         }
       } catch (ExecutionException | IOException e) {
         LOG.log(Level.DEBUG, "upstream " + server.name() + ": subscriptions/listen ended: " + e);
@@ -418,7 +447,7 @@ final class HttpConnection implements UpstreamConnection {
       }
     } catch (TimeoutException e) {
       LOG.log(Level.INFO, "upstream " + server.name() + " did not acknowledge subscriptions/listen within "
-          + LISTEN_ACKNOWLEDGMENT_WAIT.toMillis() + " ms; its list changes are relayed once it does");
+          + LISTEN_ACKNOWLEDGMENT_WAIT.toMillis() + " ms; " + whenLate);
     } catch (ExecutionException e) {
       stream.close();
       return Optional.empty();
@@ -430,8 +459,8 @@ final class HttpConnection implements UpstreamConnection {
     return Optional.of(stream);
   }
 
-  /** Reads a listen stream: the acknowledgment completes {@code acknowledged}; list changes go to {@code changes}. */
-  private void readListenStream(InputStream body, CompletableFuture<Boolean> acknowledged, Consumer<String> changes)
+  /** Reads a listen stream: the acknowledgment completes {@code acknowledged}; every other message goes to {@code messages}. */
+  private void readListenStream(InputStream body, CompletableFuture<Boolean> acknowledged, Consumer<JsonNode> messages)
       throws IOException {
     LineReader lines = new LineReader(body);
     int maxLine = (int) Math.min(Integer.MAX_VALUE - 16, settings.maxResponseSizeBytes());
@@ -455,12 +484,12 @@ final class HttpConnection implements UpstreamConnection {
       String method = received.path("method").asText("");
       if (method.equals("notifications/subscriptions/acknowledged")) {
         acknowledged.complete(true);
-      } else if (Upstreams.LIST_CHANGES.contains(method)) {
-        changes.accept(method);
       } else if (received.has("error")) {
         LOG.log(Level.INFO, "upstream " + server.name() + " refused subscriptions/listen with error "
             + received.path("error").path("code").asText("?"));
         return;
+      } else {
+        messages.accept(received);
       }
     }
   }

@@ -327,6 +327,20 @@ public final class Upstreams implements AutoCloseable {
   }
 
   /**
+   * Listens ({@code subscriptions/listen}) to server {@code serverName}, a Streamable HTTP server
+   * that speaks 2026-07-28, for the tasks extension's {@code notifications/tasks} of its tasks
+   * {@code upstreamTaskIds}, each passed to {@code statuses} (on the stream's reader thread) as the
+   * server sent it; until the returned handle is closed. Empty when the server cannot be listened to.
+   */
+  public Optional<AutoCloseable> listenForTasks(String serverName, List<String> upstreamTaskIds, Consumer<ObjectNode> statuses)
+      throws UpstreamException {
+    if (!(connection(serverName) instanceof HttpConnection http)) {
+      return Optional.empty();
+    }
+    return http.listenForTasks(upstreamTaskIds, statuses).map(stream -> stream);
+  }
+
+  /**
    * Whether a 2026-07-28 agent's requests reach server {@code serverName} in that revision: a
    * Streamable HTTP server that offers it. Stdio servers are spoken to in 2025 only.
    */

@@ -3,6 +3,7 @@ package dev.cmcp.gateway.mcp;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.cmcp.gateway.auth.Identity;
 import dev.cmcp.gateway.catalog.CatalogTool;
 import dev.cmcp.gateway.catalog.UpstreamServer;
@@ -266,29 +267,51 @@ class TasksExtensionTest {
     assertThat(outcomes()).contains("withheld_policy_changed");
   }
 
-  private McpEndpoint.Listening listen(String capabilities) {
+  private McpEndpoint.Listening listen(String workflow, String capabilities, String taskIdsJson) {
     String body = "{\"jsonrpc\":\"2.0\",\"id\":\"l-1\",\"method\":\"subscriptions/listen\",\"params\":{\"_meta\":"
         + "{\"io.modelcontextprotocol/protocolVersion\":\"2026-07-28\",\"io.modelcontextprotocol/clientCapabilities\":"
-        + capabilities + "},\"notifications\":{\"taskIds\":[\"cmcp-task-x\"]}}}";
-    return gateway.endpoint.listen(new McpHttpRequest(Optional.empty(), Optional.of("2026-07-28"), Optional.of("w1"),
+        + capabilities + "},\"notifications\":{\"taskIds\":" + taskIdsJson + "}}}";
+    return gateway.endpoint.listen(new McpHttpRequest(Optional.empty(), Optional.of("2026-07-28"), Optional.of(workflow),
         body.getBytes(StandardCharsets.UTF_8), Optional.empty(), Identity.UNAUTHENTICATED,
         new McpHttpRequest.MirroredHeaders(Optional.of("subscriptions/listen"), Optional.empty())));
   }
 
   @Test
-  void listeningForTaskNotificationsNeedsTheExtensionAndIsAcknowledgedWithNoTaskForNow() throws Exception {
-    McpEndpoint.Listening refused = listen("{}");
+  void listeningForTaskNotificationsNeedsTheExtension() {
+    McpEndpoint.Listening refused = listen("w1", "{}", "[\"cmcp-task-x\"]");
     assertThat(refused).isInstanceOf(McpEndpoint.Listening.Answered.class);
     McpHttpResponse answer = ((McpEndpoint.Listening.Answered) refused).response();
     assertThat(answer.status()).isEqualTo(400);
     assertThat(answer.body().orElseThrow().at("/error/code").asInt()).isEqualTo(-32021);
+  }
 
-    McpEndpoint.Listening opened = listen(EXTENSION);
-    assertThat(opened).as(opened.toString()).isInstanceOf(McpEndpoint.Listening.Opened.class);
-    McpEndpoint.Listening.Opened stream = (McpEndpoint.Listening.Opened) opened;
-    try (SessionStreams.Stream closing = stream.stream()) {
-      JsonNode taskIds = stream.acknowledgment().at("/params/notifications/taskIds");
-      assertThat(taskIds.isArray() && taskIds.isEmpty()).as(stream.acknowledgment().toString()).isTrue();
+  @Test
+  void aTasksStatusesReachItsCallersListenUnderTheGatewaysIdWithTheResultAuditedAndNoOneElses() throws Exception {
+    String taskId = call("w1", "tasks.confirm_delete", "{\"path\":\"/tmp/x\"}", EXTENSION).at("/result/taskId").asText();
+    McpEndpoint.Listening.Opened mine =
+        (McpEndpoint.Listening.Opened) listen("w1", EXTENSION, "[\"" + taskId + "\",\"cmcp-task-unknown\"]");
+    McpEndpoint.Listening.Opened theirs = (McpEndpoint.Listening.Opened) listen("w2", EXTENSION, "[\"" + taskId + "\"]");
+    try (SessionStreams.Stream myStream = mine.stream(); SessionStreams.Stream theirStream = theirs.stream()) {
+      assertThat(mine.acknowledgment().at("/params/notifications/taskIds").valueStream().map(JsonNode::asText))
+          .as(mine.acknowledgment().toString()).containsExactly(taskId);
+      assertThat(theirs.acknowledgment().at("/params/notifications/taskIds").isEmpty()).as("another caller's task is not listened to")
+          .isTrue();
+      send("w1", "tasks/update", Optional.of(taskId), "\"taskId\":\"" + taskId + "\",\"inputResponses\":"
+          + "{\"confirm\":{\"action\":\"accept\",\"content\":{\"confirm\":true}}}", EXTENSION);
+      JsonNode completed = null;
+      for (Optional<ObjectNode> next; completed == null && (next = myStream.next(10_000)).isPresent(); ) {
+        if (next.get().path("method").asText().equals("notifications/tasks")) {
+          assertThat(next.get().at("/params/taskId").asText()).isEqualTo(taskId);
+          assertThat(next.get().at("/params/_meta/io.modelcontextprotocol~1subscriptionId").asText()).isEqualTo("l-1");
+          if (next.get().at("/params/status").asText().equals("completed")) {
+            completed = next.get();
+          }
+        }
+      }
+      assertThat(completed).as("the listen hears the task complete").isNotNull();
+      assertThat(completed.at("/params/result/content/0/text").asText()).isEqualTo("deleted");
+      assertThat(outcomes()).containsExactly("task_created", "ok");
+      assertThat(theirStream.next(0)).as("another caller hears nothing").isEmpty();
     }
   }
 
