@@ -214,6 +214,26 @@ class TasksExtensionTest {
   }
 
   @Test
+  void aCallerWithNoRoomForAnotherTaskGetsItsCallRunPlainlyUntilItCancelsOne() {
+    List<String> held = new java.util.ArrayList<>();
+    for (int i = 0; i < TaskRegistry.MAX_PER_SESSION; i++) {
+      held.add(call("w1", "tasks.slow_compute", "{\"seconds\":60}", EXTENSION).at("/result/taskId").asText());
+    }
+    assertThat(held).allMatch(taskId -> taskId.startsWith("cmcp-task-"));
+    // The server is not told of the extension, so it runs the call at once.
+    JsonNode plain = call("w1", "tasks.slow_compute", "{\"seconds\":0,\"label\":\"full\"}", EXTENSION);
+    assertThat(plain.at("/result/resultType").asText()).as(plain.toString()).isEqualTo("complete");
+    assertThat(plain.at("/result/content/0/text").asText()).isEqualTo("computed full");
+    assertThat(call("w2", "tasks.slow_compute", "{\"seconds\":60}", EXTENSION).at("/result/resultType").asText())
+        .as("another caller has room of its own").isEqualTo("task");
+
+    task("w1", "tasks/cancel", held.get(0));
+    assertThat(call("w1", "tasks.slow_compute", "{\"seconds\":60}", EXTENSION).at("/result/resultType").asText())
+        .as("a cancelled task makes room for its caller's next").isEqualTo("task");
+    held.forEach(taskId -> task("w1", "tasks/cancel", taskId));
+  }
+
+  @Test
   void aToolErrorCompletesAndAProtocolErrorFailsAsTheServerSaid() throws Exception {
     String toolError = call("w1", "tasks.failing_job", "{}", EXTENSION).at("/result/taskId").asText();
     JsonNode completed = awaitStatus("w1", toolError, "completed");
