@@ -132,6 +132,25 @@ final class TaskMethods {
     }
   }
 
+  /** Whether a server's error answer says the call needs the tasks extension ({@code -32021} naming it). */
+  static boolean needsTasksExtension(ObjectNode answer) {
+    JsonNode error = answer.path("error");
+    return error.path("code").asInt() == Modern.MISSING_CLIENT_CAPABILITY
+        && error.path("data").path("requiredCapabilities").path("extensions").has(Modern.TASKS_EXTENSION);
+  }
+
+  /**
+   * A 2026-07-28 server's {@code -32021} for a call the gateway made for an agent that cannot use
+   * the tasks extension (a 2025 agent, or a 2026 one that did not declare it): the message says
+   * what the agent can do, since the capability it names is not the agent's to declare in a 2025
+   * session. The code and the server's {@code data} stay.
+   */
+  static void explainTasksExtensionNeeded(ObjectNode answer, String tool, String server) {
+    ((ObjectNode) answer.get("error")).put("message", "tool " + tool + " runs only as a task of the MCP 2026-07-28 tasks extension"
+        + " on server " + server + ": call it as a 2026-07-28 client declaring " + Modern.TASKS_EXTENSION + " in"
+        + " _meta." + Modern.CLIENT_CAPABILITIES + ".extensions (the gateway does not translate it into MCP 2025-11-25 tasks)");
+  }
+
   /**
    * A 2026-07-28 server answered a call with a {@code CreateTaskResult} ({@code resultType: task},
    * the task's members at the top): the task is recorded in {@code reservation}'s room, and the

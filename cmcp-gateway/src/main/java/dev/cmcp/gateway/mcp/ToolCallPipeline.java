@@ -967,6 +967,10 @@ public final class ToolCallPipeline {
     }
     Optional<RedactionReport> redactions = redaction.isEmpty() ? Optional.empty() : Optional.of(redact(request, delivered, redaction, decisionAt));
     JsonNode result = delivered.get("result");
+    if (result == null && request.kind() == Kind.TOOL && !TaskMethods.declaresModernTasks(request.forwardParams())
+        && TaskMethods.needsTasksExtension(delivered)) {
+      TaskMethods.explainTasksExtensionNeeded(delivered, request.name(), server);
+    }
     if (result == null) {
       recordOutcome(request, decisionAt, "upstream_error", Optional.empty(), redactions);
     } else {

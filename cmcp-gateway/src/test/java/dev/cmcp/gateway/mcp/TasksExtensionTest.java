@@ -176,6 +176,7 @@ class TasksExtensionTest {
         "\"name\":\"tasks.failing_job\",\"arguments\":{}", "{}");
     assertThat(required.status()).isEqualTo(400);
     assertThat(required.body().orElseThrow().at("/error/code").asInt()).isEqualTo(-32021);
+    assertThat(required.body().orElseThrow().at("/error/message").asText()).contains("runs only as a task");
   }
 
   @Test
@@ -352,5 +353,6 @@ class TasksExtensionTest {
     // The gateway does not declare the extension for a 2025 agent, which could not use it: the server says what it needs.
     assertThat(answer.at("/error/code").asInt()).as(answer.toString()).isEqualTo(-32021);
     assertThat(answer.at("/error/data/requiredCapabilities/extensions").has("io.modelcontextprotocol/tasks")).isTrue();
+    assertThat(answer.at("/error/message").asText()).contains("2026-07-28 client declaring io.modelcontextprotocol/tasks");
   }
 }
