@@ -38,6 +38,15 @@ import java.util.function.Supplier;
  * and audited as another {@code outcome} entry of its decision; a task's status messages are
  * withheld under a redaction, as a call's progress messages are.
  *
+ * <p>The MCP 2026-07-28 tasks extension ({@code io.modelcontextprotocol/tasks}) is served the same
+ * way for stateless agents, whose tasks belong to their caller ({@link TaskRegistry#modernOwner}):
+ * the server decides whether a call becomes a task ({@link #createdModern}); {@code tasks/get}
+ * inlines the result, delivered as {@code tasks/result} delivers it; {@code tasks/update} and
+ * {@code tasks/cancel} are acknowledgments ({@link #handleModern}); {@code notifications/tasks}
+ * are relayed to the caller's listens ({@link #modernNotice}). The two forms are not translated
+ * into each other: a 2025-11-25 task's result and questions come only through {@code
+ * tasks/result}, which the extension removed.
+ *
  * <p>A result is delivered only under the policy bundle and catalog that decided the creating call:
  * after a reload it is withheld (fail closed) and the agent told to call the tool again, so that
  * no result escapes a rule added since.
