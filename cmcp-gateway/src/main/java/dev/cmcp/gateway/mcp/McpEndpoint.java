@@ -359,7 +359,7 @@ public final class McpEndpoint {
   private ArrayNode listenForTasks(String listenId, JsonNode subscriptionId, String owner, List<String> taskIds) {
     Map<String, List<TaskRegistry.Task>> byServer = new java.util.TreeMap<>();
     for (String taskId : taskIds) {
-      toolCalls.tasks().registry().find(owner, taskId).filter(TaskRegistry.Task::modern)
+      toolCalls.tasks().registry().find(owner, taskId).filter(task -> task.form() == TaskRegistry.Form.EXTENSION)
           .ifPresent(task -> byServer.computeIfAbsent(task.server(), server -> new ArrayList<>()).add(task));
     }
     ArrayNode agreed = NODES.arrayNode();

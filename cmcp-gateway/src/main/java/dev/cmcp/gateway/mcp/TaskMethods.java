@@ -43,9 +43,10 @@ import java.util.function.Supplier;
  * the server decides whether a call becomes a task ({@link #createdModern}); {@code tasks/get}
  * inlines the result, delivered as {@code tasks/result} delivers it; {@code tasks/update} and
  * {@code tasks/cancel} are acknowledgments ({@link #handleModern}); {@code notifications/tasks}
- * are relayed to the caller's listens ({@link #modernNotice}). The two forms are not translated
- * into each other: a 2025-11-25 task's result and questions come only through {@code
- * tasks/result}, which the extension removed.
+ * are relayed to the caller's listens ({@link #modernNotice}). A 2025-11-25 server's task is
+ * translated for a 2026-07-28 agent ({@link TaskRegistry.Form#TRANSLATED}): its result is fetched
+ * with {@code tasks/result} once it ended; its questions cannot be (a 2025-11-25 server asks them
+ * only on a waiting {@code tasks/result}'s stream), so the agent is told to cancel.
  *
  * <p>A result is delivered only under the policy bundle and catalog that decided the creating call:
  * after a reload it is withheld (fail closed) and the agent told to call the tool again, so that
@@ -121,6 +122,11 @@ final class TaskMethods {
     return task.put("ttl", Math.min(ttl.longValue(), TaskRegistry.MAX_TTL.toMillis()));
   }
 
+  /** Whether {@code params} are those of a 2026-07-28 agent's request (its envelope in {@code _meta}). */
+  static boolean isModern(ObjectNode params) {
+    return ProtocolVersions.MODERN.equals(params.path("_meta").path(Modern.PROTOCOL_VERSION).asText());
+  }
+
   /**
    * Whether {@code params} are those of a 2026-07-28 agent's request whose client capabilities
    * declare the tasks extension: its {@code tools/call} may then be answered with a task.
@@ -178,7 +184,7 @@ final class TaskMethods {
     TaskRegistry.Task task = new TaskRegistry.Task(TaskRegistry.newId(), creation.agentSession(), creation.principal(),
         creation.server(), creation.upstreamSession(), given.get("taskId").asText(), creation.tool(), creation.auditSession(),
         creation.decisionAt(), creation.requestId(), creation.redaction(), creation.active().bundle().bundleHash(),
-        creation.active().catalog().catalogHash(), registry.now(), registry.expiry(ttl), true);
+        creation.active().catalog().catalogHash(), registry.now(), registry.expiry(ttl), TaskRegistry.Form.EXTENSION);
     ObjectNode result = modernView(given, task).orElseThrow(() -> new IllegalStateException("checked above"));
     // Only the task's own members: a server's requestState or result do not belong on a CreateTaskResult.
     result.put("resultType", "task");
@@ -205,12 +211,90 @@ final class TaskMethods {
    */
   ObjectNode handleModern(String method, JsonNode id, ObjectNode params, String owner) throws JsonRpcException {
     TaskRegistry.Task task = find(id, params, owner);
+    if (task.form() == TaskRegistry.Form.TRANSLATED) {
+      return switch (method) {
+        case "tasks/get" -> translatedGet(id, task);
+        case "tasks/update" -> translatedUpdate(id, params);
+        case "tasks/cancel" -> translatedCancel(id, task);
+        default -> throw new IllegalArgumentException("not a method of the tasks extension: " + method);
+      };
+    }
     return switch (method) {
       case "tasks/get" -> modernGet(id, task);
       case "tasks/update" -> modernUpdate(id, task, params);
       case "tasks/cancel" -> modernCancel(id, task);
       default -> throw new IllegalArgumentException("not a method of the tasks extension: " + method);
     };
+  }
+
+  /**
+   * {@code tasks/get} of a task that lives on a 2025-11-25 server: its {@code tasks/get} there, and
+   * once it ended its {@code tasks/result} (which then answers at once), inlined as the extension
+   * does and delivered as the creating call's result. An {@code input_required} task cannot be
+   * translated: a 2025-11-25 server asks its questions only on the stream of a {@code tasks/result}
+   * that waits, which the extension has no way to give the agent; the agent is told so.
+   */
+  private ObjectNode translatedGet(JsonNode id, TaskRegistry.Task task) throws JsonRpcException {
+    ObjectNode answer = agentAnswer(task, id, ask(task, "tasks/get", id, CallStream.none()));
+    if (!(answer.get("result") instanceof ObjectNode upstream)) {
+      return answer;
+    }
+    ObjectNode view = modernView(upstream, task).orElseThrow(() -> malformed(task.server(), "tasks/get", id));
+    switch (view.path("status").asText()) {
+      case "completed", "failed" -> {
+        refuseUnlessDeliverable(id, task);
+        ObjectNode fetched;
+        try {
+          fetched = agentAnswer(task, id, send(task, "tasks/result", CallStream.none()));
+        } catch (UpstreamException e) {
+          outcome(task, "upstream_error", Optional.empty(), Optional.empty(), id);
+          throw failed(task, "tasks/result", e, id);
+        }
+        if (fetched.get("result") instanceof ObjectNode inlined) {
+          view.put("status", "completed");
+          view.set("result", delivered(id, task, inlined));
+        } else {
+          ObjectNode failure = NODES.objectNode();
+          failure.set("error", fetched.get("error"));
+          Optional<RedactionReport> redactions = redacted(id, task, failure);
+          outcome(task, "upstream_error", Optional.empty(), redactions, id);
+          view.put("status", "failed");
+          view.set("error", failure.get("error"));
+          registry.finished(task);
+        }
+      }
+      case "input_required" -> throw new JsonRpcException(JsonRpcError.withWord(JsonRpcError.INVALID_REQUEST,
+          "the server asks for input to go on with this task, but it is an MCP 2025-11-25 server, which asks only on the stream of a "
+              + "waiting tasks/result, and the gateway cannot pass its questions on as inputRequests; cancel the task with "
+              + "tasks/cancel, or call the tool from an MCP session initialized with 2025-11-25", "task_input_not_translated"),
+          id, 200);
+      default -> {
+        // working, cancelled: the task's members only.
+      }
+    }
+    answer.set("result", view);
+    return answer;
+  }
+
+  /** {@code tasks/update} of a translated task: a 2025-11-25 task has no questions the agent could have seen, so nothing goes on. */
+  private static ObjectNode translatedUpdate(JsonNode id, ObjectNode params) throws JsonRpcException {
+    if (!(params.get("inputResponses") instanceof ObjectNode)) {
+      throw Caller.invalidParams(id, "tasks/update needs \"inputResponses\", an object keyed by the task's inputRequests");
+    }
+    ObjectNode answer = NODES.objectNode().put("jsonrpc", "2.0");
+    answer.set("id", id);
+    answer.putObject("result");
+    return answer;
+  }
+
+  /** {@code tasks/cancel} of a translated task: the server's {@code tasks/cancel}, acknowledged empty; outcome {@code cancelled}. */
+  private ObjectNode translatedCancel(JsonNode id, TaskRegistry.Task task) throws JsonRpcException {
+    ObjectNode answer = acknowledged(agentAnswer(task, id, ask(task, "tasks/cancel", id, CallStream.none())));
+    if (answer.has("result")) {
+      outcome(task, "cancelled", Optional.empty(), Optional.empty(), id);
+      registry.finished(task);
+    }
+    return answer;
   }
 
   /**
@@ -374,7 +458,8 @@ final class TaskMethods {
     view.put("createdAt", text(upstream.get("createdAt")).orElse(task.createdAt().toString()));
     view.put("lastUpdatedAt", text(upstream.get("lastUpdatedAt")).orElse(task.createdAt().toString()));
     view.put("ttlMs", task.ttlMillis());
-    JsonNode poll = upstream.get("pollIntervalMs");
+    // A 2025-11-25 server names it pollInterval.
+    JsonNode poll = upstream.get(task.form() == TaskRegistry.Form.TRANSLATED ? "pollInterval" : "pollIntervalMs");
     if (poll != null && poll.isIntegralNumber() && poll.canConvertToLong() && poll.longValue() > 0) {
       view.put("pollIntervalMs", poll.longValue());
     }
@@ -394,6 +479,16 @@ final class TaskMethods {
    */
   ObjectNode created(TaskRegistry.Reservation reservation, Creation creation, ObjectNode delivered, JsonNode id)
       throws JsonRpcException {
+    return created(reservation, creation, delivered, id, TaskRegistry.Form.SESSION);
+  }
+
+  /**
+   * As above, for an agent that sees the task in {@code form}: {@link TaskRegistry.Form#SESSION}, or
+   * {@link TaskRegistry.Form#TRANSLATED} for a 2026-07-28 agent, which gets the extension's flat
+   * {@code CreateTaskResult} ({@code resultType: "task"}, {@code ttlMs}, {@code pollIntervalMs}).
+   */
+  ObjectNode created(TaskRegistry.Reservation reservation, Creation creation, ObjectNode delivered, JsonNode id,
+      TaskRegistry.Form form) throws JsonRpcException {
     JsonNode upstreamTask = delivered.path("result").get("task");
     if (!(upstreamTask instanceof ObjectNode given) || !given.path("taskId").isTextual() || given.path("taskId").asText().isEmpty()
         || !STATUSES.contains(given.path("status").asText())) {
@@ -407,13 +502,18 @@ final class TaskMethods {
         creation.server(),
         creation.upstreamSession(), given.get("taskId").asText(), creation.tool(), creation.auditSession(),
         creation.decisionAt(), creation.requestId(), creation.redaction(), creation.active().bundle().bundleHash(),
-        creation.active().catalog().catalogHash(), now, registry.expiry(ttl), false);
-    ObjectNode view = view(given, task).orElseThrow(() -> new IllegalStateException("checked above"));
-    ObjectNode result = NODES.objectNode();
-    result.set("task", view);
-    JsonNode immediate = delivered.path("result").path("_meta").get(IMMEDIATE_RESPONSE);
-    if (immediate != null && immediate.isTextual() && creation.redaction().isEmpty()) {
-      result.putObject("_meta").set(IMMEDIATE_RESPONSE, immediate);
+        creation.active().catalog().catalogHash(), now, registry.expiry(ttl), form);
+    ObjectNode result;
+    if (form == TaskRegistry.Form.TRANSLATED) {
+      result = modernView(given, task).orElseThrow(() -> new IllegalStateException("checked above"));
+      result.put("resultType", "task");
+    } else {
+      result = NODES.objectNode();
+      result.set("task", view(given, task).orElseThrow(() -> new IllegalStateException("checked above")));
+      JsonNode immediate = delivered.path("result").path("_meta").get(IMMEDIATE_RESPONSE);
+      if (immediate != null && immediate.isTextual() && creation.redaction().isEmpty()) {
+        result.putObject("_meta").set(IMMEDIATE_RESPONSE, immediate);
+      }
     }
     ObjectNode answer = NODES.objectNode().put("jsonrpc", "2.0");
     answer.set("id", id);
@@ -687,7 +787,7 @@ final class TaskMethods {
    * in that upstream session, or when the params are not a task's: nobody else ever hears it.
    */
   Optional<StatusNotice> statusNotice(String server, String upstreamSession, String upstreamTaskId, ObjectNode params) {
-    return registry.findUpstream(server, upstreamSession, upstreamTaskId).filter(task -> !task.modern())
+    return registry.findUpstream(server, upstreamSession, upstreamTaskId).filter(task -> task.form() == TaskRegistry.Form.SESSION)
         .flatMap(task -> view(params, task).map(view -> {
           ObjectNode notification = NODES.objectNode().put("jsonrpc", "2.0").put("method", "notifications/tasks/status");
           notification.set("params", view);

@@ -51,17 +51,34 @@ final class TaskRegistry {
    * @param bundleHash the policy bundle that decided the creating call
    * @param catalogHash the catalog it was decided against
    * @param expiresAt when the gateway forgets it (the server's ttl, at most {@link #MAX_TTL})
-   * @param modern a task of the 2026-07-28 tasks extension (created by a 2026-07-28 agent, living
-   *     on a server that speaks that revision); otherwise an MCP 2025-11-25 task of a session
+   * @param form what the task is to its agent and to its server
    */
   record Task(
       String id, String agentSession, String principal, String server, String upstreamSession, String upstreamTaskId, String tool,
       String auditSession, Optional<AuditLog.Position> decisionAt, Optional<String> requestId, Redaction redaction,
-      String bundleHash, String catalogHash, Instant createdAt, Instant expiresAt, boolean modern) {
+      String bundleHash, String catalogHash, Instant createdAt, Instant expiresAt, Form form) {
 
     /** The ttl the agent is told: the time from creation to when the gateway forgets the task. */
     long ttlMillis() {
       return Duration.between(createdAt, expiresAt).toMillis();
+    }
+  }
+
+  /** What a task is to the agent that created it, and to the server it lives on. */
+  enum Form {
+    /** An MCP 2025-11-25 task of an agent's session, on a server spoken to in 2025. */
+    SESSION,
+    /** A task of the 2026-07-28 tasks extension, on a server that speaks 2026-07-28. */
+    EXTENSION,
+    /**
+     * A task of the extension to its 2026-07-28 agent that lives on a server spoken to in 2025 as
+     * an MCP 2025-11-25 task: the gateway translates between the two forms.
+     */
+    TRANSLATED;
+
+    /** Whether the agent sees the task in the extension's form. */
+    boolean extension() {
+      return this != SESSION;
     }
   }
 

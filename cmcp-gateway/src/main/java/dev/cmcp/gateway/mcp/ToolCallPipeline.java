@@ -271,20 +271,35 @@ public final class ToolCallPipeline {
     if (tasksOffered && transportSession.isPresent() && params.get("task") instanceof ObjectNode asked && tool.isPresent()
         && runsAsTask(request, tool.get())) {
       ObjectNode task = TaskMethods.forwardedTask(id, asked);
-      try (TaskRegistry.Reservation room = tasks.registry().reserve(transportSession.get(), caller.principal()).orElseThrow(() ->
-          new JsonRpcException(JsonRpcError.withWord(JsonRpcError.INVALID_REQUEST, "too many tasks are kept ("
-              + TaskRegistry.MAX_PER_SESSION + " per session, " + TaskRegistry.MAX_PER_PRINCIPAL + " per caller, "
-              + TaskRegistry.MAX_TASKS + " in all, a task kept until its result is fetched or it is cancelled); fetch, "
-              + "cancel or wait for one, or call the tool without a task", "too_many_tasks"), id, 200))) {
+      try (TaskRegistry.Reservation room = tasks.registry().reserve(transportSession.get(), caller.principal())
+          .orElseThrow(() -> tooManyTasks(id))) {
         forward.set("task", task);
         return govern(request, decision, stream, Optional.of(room));
       }
     }
-    if (tool.isPresent() && transportSession.isEmpty() && TaskMethods.declaresModernTasks(forward)
-        && !speaksModern(request, tool.get())) {
-      // A denied call is refused (and audited) as a denial, whatever the server would have done.
-      if (!(decision instanceof PolicyDecision.Deny)) {
-        refuseTaskOnlyToolOfA2025Server(request, tool.get());
+    if (tool.isPresent() && transportSession.isEmpty() && TaskMethods.isModern(forward) && !speaksModern(request, tool.get())
+        && !(decision instanceof PolicyDecision.Deny)) {
+      // A 2026-07-28 agent in front of a server spoken to in 2025 (a denied call stays a denial).
+      Optional<ObjectNode> definition = definition(request, tool.get());
+      boolean required = definition.isPresent() && "required".equals(definition.get().path("execution").path("taskSupport").asText());
+      if (!TaskMethods.declaresModernTasks(forward)) {
+        if (required) {
+          // What a 2026-07-28 server answers when it can only make a task (SEP-2663).
+          throw new JsonRpcException(Modern.missingTasksExtension("tools/call of " + request.name()), id, 400);
+        }
+      } else if (definition.filter(TaskMethods::supportsTasks).isPresent()) {
+        // The extension's task, as an MCP 2025-11-25 task upstream (TaskRegistry.Form.TRANSLATED).
+        Optional<TaskRegistry.Reservation> room =
+            tasks.registry().reserve(TaskRegistry.modernOwner(identity.owner(), caller.workflowId()), caller.principal());
+        if (room.isPresent()) {
+          try (TaskRegistry.Reservation held = room.get()) {
+            forward.set("task", JsonNodeFactory.instance.objectNode());
+            return govern(request, decision, stream, Optional.of(held));
+          }
+        }
+        if (required) {
+          throw tooManyTasks(id);
+        }
       }
     } else if (tool.isPresent() && transportSession.isEmpty() && TaskMethods.declaresModernTasks(forward)) {
       // A 2026-07-28 agent that declared the tasks extension: the server decides whether the call
@@ -311,27 +326,20 @@ public final class ToolCallPipeline {
     }
   }
 
-  /**
-   * A 2026-07-28 agent's call of a tool that its 2025 server runs only as an MCP 2025-11-25 task
-   * is refused: the two forms of tasks do not map onto each other (a 2025-11-25 task's result, and
-   * the questions it asks, come only through {@code tasks/result}, which the 2026 extension
-   * removed), so the gateway does not translate. Any other call of such a server runs as a plain
-   * call (the extension lets a server answer without a task).
-   */
-  private void refuseTaskOnlyToolOfA2025Server(Governed request, CatalogTool tool) throws JsonRpcException {
-    Optional<ObjectNode> definition;
+  /** The server's definition of the catalog tool, in the 2025 revision the gateway speaks to it. */
+  private Optional<ObjectNode> definition(Governed request, CatalogTool tool) throws JsonRpcException {
     try {
-      definition = upstreams.tool(tool.server(), tool.upstreamName());
+      return upstreams.tool(tool.server(), tool.upstreamName());
     } catch (UpstreamException e) {
       throw UpstreamErrors.toJsonRpc(e, request.id());
     }
-    if (definition.isPresent() && "required".equals(definition.get().path("execution").path("taskSupport").asText())) {
-      throw new JsonRpcException(JsonRpcError.withWord(JsonRpcError.INVALID_REQUEST, "tool " + request.name() + " runs only as an"
-          + " MCP 2025-11-25 task on server " + tool.server() + ", which does not speak 2026-07-28; the gateway does not translate"
-          + " such a task into the 2026-07-28 tasks extension (its result and its questions come only through tasks/result, which"
-          + " the extension removed); call the tool from an MCP session initialized with 2025-11-25", "task_revision_mismatch"),
-          request.id(), 200);
-    }
+  }
+
+  private static JsonRpcException tooManyTasks(JsonNode id) {
+    return new JsonRpcException(JsonRpcError.withWord(JsonRpcError.INVALID_REQUEST, "too many tasks are kept ("
+        + TaskRegistry.MAX_PER_SESSION + " per session, " + TaskRegistry.MAX_PER_PRINCIPAL + " per caller, "
+        + TaskRegistry.MAX_TASKS + " in all, a task kept until its result is fetched or it is cancelled); fetch, "
+        + "cancel or wait for one, or call the tool without a task", "too_many_tasks"), id, 200);
   }
 
   /** Whether the server offers the tool as a task ({@code execution.taskSupport} optional or required). */
@@ -960,10 +968,12 @@ public final class ToolCallPipeline {
           request.active()), delivered, request.id());
     }
     if (task.isPresent() && delivered.path("result").has("task")) {
-      // A CreateTaskResult: the task's result comes later, through tasks/result, redacted and audited as this call's.
+      // A CreateTaskResult: the task's result comes later, through tasks/result (or, translated for
+      // a 2026-07-28 agent, tasks/get), redacted and audited as this call's.
       return tasks.created(task.get(), new TaskMethods.Creation(task.get().session(), request.caller().principal(), server,
           upstreamSession, request.name(), request.caller().sessionId(), decisionAt, request.requestId(), redaction,
-          request.active()), delivered, request.id());
+          request.active()), delivered, request.id(),
+          TaskMethods.declaresModernTasks(request.forwardParams()) ? TaskRegistry.Form.TRANSLATED : TaskRegistry.Form.SESSION);
     }
     Optional<RedactionReport> redactions = redaction.isEmpty() ? Optional.empty() : Optional.of(redact(request, delivered, redaction, decisionAt));
     JsonNode result = delivered.get("result");

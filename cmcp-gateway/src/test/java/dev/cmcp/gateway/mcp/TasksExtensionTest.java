@@ -337,10 +337,53 @@ class TasksExtensionTest {
   }
 
   @Test
-  void a2026AgentCallingA2025ServersTaskOnlyToolIsToldTheGatewayDoesNotTranslate() {
-    JsonNode refused = call("w1", "everything.research", "{\"topic\":\"tides\"}", EXTENSION);
-    assertThat(refused.at("/error/data/error").asText()).as(refused.toString()).isEqualTo("task_revision_mismatch");
-    assertThat(refused.at("/error/message").asText()).contains("2025-11-25");
+  void a2025ServersTaskReachesA2026AgentInTheExtensionsFormAndItsResultIsAuditedAsTheCreatingCalls() throws Exception {
+    // server-everything (stdio, 2025-11-25) runs simulate-research-query only as a task.
+    JsonNode created = call("w1", "everything.research", "{\"topic\":\"tides\"}", EXTENSION);
+    JsonNode result = created.path("result");
+    assertThat(result.path("resultType").asText()).as(created.toString()).isEqualTo("task");
+    String taskId = result.path("taskId").asText();
+    assertThat(taskId).startsWith("cmcp-task-");
+    assertThat(result.has("task") || result.has("ttl")).as("the extension's flat form").isFalse();
+    assertThat(result.path("ttlMs").asLong()).isPositive();
+
+    JsonNode done = awaitStatus("w1", taskId, "completed");
+    assertThat(done.at("/result/status").asText()).as(done.toString()).isEqualTo("completed");
+    assertThat(done.at("/result/result/content/0/text").asText()).contains("Research Report: tides");
+    assertThat(done.at("/result/result/_meta").has("io.modelcontextprotocol/related-task")).isFalse();
+    assertThat(task("w2", "tasks/get", taskId).at("/error/code").asInt()).isEqualTo(JsonRpcError.INVALID_PARAMS);
+    assertThat(outcomes()).containsExactly("task_created", "ok");
+    assertThat(Files.readString(gateway.auditFile())).doesNotContain("tides");
+  }
+
+  @Test
+  void a2025ServersTaskCancelledByA2026AgentIsAcknowledgedAndAudited() throws Exception {
+    String taskId = call("w1", "everything.research", "{\"topic\":\"winds\"}", EXTENSION).at("/result/taskId").asText();
+    JsonNode ack = task("w1", "tasks/cancel", taskId);
+    assertThat(ack.path("result").path("resultType").asText()).as(ack.toString()).isEqualTo("complete");
+    assertThat(ack.path("result").has("taskId")).isFalse();
+    assertThat(task("w1", "tasks/get", taskId).at("/result/status").asText()).isEqualTo("cancelled");
+    assertThat(outcomes()).containsExactly("task_created", "cancelled");
+  }
+
+  @Test
+  void a2025ServersTaskThatAsksForInputIsNotTranslatedAndTheAgentIsToldWhy() throws Exception {
+    // An ambiguous topic makes server-everything ask (elicitation) during the task.
+    String taskId = call("w1", "everything.research", "{\"topic\":\"python\",\"ambiguous\":true}", EXTENSION)
+        .at("/result/taskId").asText();
+    JsonNode asking = awaitStatus("w1", taskId, "input_required");
+    assertThat(asking.at("/error/data/error").asText()).as(asking.toString()).isEqualTo("task_input_not_translated");
+    assertThat(task("w1", "tasks/cancel", taskId).path("result").path("resultType").asText()).isEqualTo("complete");
+  }
+
+  @Test
+  void a2026AgentWithoutTheExtensionCallingA2025ServersTaskOnlyToolIsMissingRequiredClientCapability() {
+    McpHttpResponse refused = send("w1", "tools/call", Optional.of("everything.research"),
+        "\"name\":\"everything.research\",\"arguments\":{\"topic\":\"tides\"}", "{}");
+    assertThat(refused.status()).isEqualTo(400);
+    JsonNode error = refused.body().orElseThrow().path("error");
+    assertThat(error.path("code").asInt()).as(error.toString()).isEqualTo(-32021);
+    assertThat(error.at("/data/requiredCapabilities/extensions/io.modelcontextprotocol~1tasks").isObject()).isTrue();
   }
 
   @Test
