@@ -1,7 +1,6 @@
 package dev.cmcp.gateway.mcp;
 
 import com.fasterxml.jackson.databind.JsonNode;
-import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.JsonNodeFactory;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.cmcp.gateway.auth.Identity;
@@ -9,7 +8,6 @@ import dev.cmcp.gateway.claim.ClaimIssuer;
 import dev.cmcp.gateway.ops.Tracing;
 import dev.cmcp.gateway.policy.ActivePolicy;
 import dev.cmcp.gateway.upstream.StreamWatcher;
-import dev.cmcp.gateway.upstream.UpstreamException;
 import dev.cmcp.gateway.upstream.Upstreams;
 import dev.cmcp.verify.base.CanonicalJson;
 import dev.cmcp.verify.base.Digests;
@@ -20,11 +18,8 @@ import java.io.IOException;
 import java.lang.System.Logger;
 import java.lang.System.Logger.Level;
 import java.time.Clock;
-import java.util.ArrayList;
-import java.util.List;
 import java.util.Map;
 import java.util.Optional;
-import java.util.UUID;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.function.Consumer;
 
@@ -54,27 +49,11 @@ public final class McpEndpoint {
   private final ResourceSubscriptions subscriptions = new ResourceSubscriptions();
   private final SessionStreams streams = new SessionStreams();
   private final RoundTrips roundTrips;
-  /** The open {@code subscriptions/listen} streams of 2026-07-28 clients, by the gateway's id for each. */
-  private final Map<String, Listen> listens = new ConcurrentHashMap<>();
-
-  /** Open listens per caller, and in all: each holds an HTTP connection, a thread and its upstream subscriptions. */
-  static final int MAX_LISTENS_PER_PRINCIPAL = 8;
-  static final int MAX_LISTENS = 256;
+  /** The open {@code subscriptions/listen} streams of 2026-07-28 clients. */
+  private final Listens listens;
 
   /** Tells sessions and listens of list changes, off the threads that learn of them. */
   private final ListChanges listChanges = new ListChanges(this::tellListChanges);
-
-  /**
-   * One open listen: the id of its {@code subscriptions/listen} request, which every message on it
-   * carries, its caller, and the lists whose changes it asked for.
-   */
-  private record Listen(JsonNode subscriptionId, String principal, java.util.Set<ListChanges.Kind> listChanges) {}
-
-  /** The upstream listens for task statuses of listens that asked for tasks, by the gateway's id for each listen. */
-  private final Map<String, List<AutoCloseable>> taskListens = new ConcurrentHashMap<>();
-
-  /** The upstream list-change watches of listens that asked for list changes, by the gateway's id for each listen. */
-  private final Map<String, AutoCloseable> listChangeWatches = new ConcurrentHashMap<>();
 
   /** What a {@code subscriptions/listen} request gets: an answer (a refusal), or its stream, acknowledgment first. */
   public sealed interface Listening {
@@ -111,6 +90,7 @@ public final class McpEndpoint {
     this.claims = claims;
     this.gatewayVersion = gatewayVersion;
     this.roundTrips = new RoundTrips(Clock.systemUTC(), toolCalls.answerTimeout());
+    this.listens = new Listens(toolCalls, streams, subscriptions);
     // Lives as long as the gateway: the endpoint is made once, at start.
     toolCalls.upstreams().resourceUpdates().listen(this::resourceUpdated);
     toolCalls.upstreams().onListChanged(this::listChanged);
@@ -166,15 +146,7 @@ public final class McpEndpoint {
         counts.merge(streams.sendListChange(sessionId, notification), 1, Integer::sum);
       }
     }
-    listens.forEach((listenId, listen) -> {
-      for (ListChanges.Kind kind : kinds) {
-        if (listen.listChanges().contains(kind)) {
-          ObjectNode notification = NODES.objectNode().put("jsonrpc", "2.0").put("method", kind.method());
-          notification.putObject("params").putObject("_meta").set(Modern.SUBSCRIPTION_ID, listen.subscriptionId());
-          counts.merge(streams.sendListChange(listenId, notification), 1, Integer::sum);
-        }
-      }
-    });
+    listens.tellListChanges(kinds, counts);
     LOG.log(Level.DEBUG, "list changes {0} told: {1}", kinds, counts);
   }
 
@@ -186,10 +158,7 @@ public final class McpEndpoint {
     for (String sessionId : subscriptions.subscribers(new ResourceSubscriptions.Key(server, uri, upstreamSession))) {
       ObjectNode notification = NODES.objectNode().put("jsonrpc", "2.0").put("method", "notifications/resources/updated");
       ObjectNode params = notification.putObject("params");
-      Listen listen = listens.get(sessionId);
-      if (listen != null) {
-        params.putObject("_meta").set(Modern.SUBSCRIPTION_ID, listen.subscriptionId());
-      }
+      listens.subscriptionId(sessionId).ifPresent(subscriptionId -> params.putObject("_meta").set(Modern.SUBSCRIPTION_ID, subscriptionId));
       params.put("uri", uri);
       if (!streams.send(sessionId, notification)) {
         LOG.log(Level.DEBUG, "session {0}: update of a subscribed resource dropped: no GET stream open, or it is full", sessionId);
@@ -220,21 +189,15 @@ public final class McpEndpoint {
 
   /** Whether the session (or a 2026-07-28 listen) is still open; a stream of an ended one is closed. */
   public boolean isOpen(String sessionId) {
-    return sessions.find(sessionId).isPresent() || listens.containsKey(sessionId);
+    return sessions.find(sessionId).isPresent() || listens.isOpen(sessionId);
   }
 
   /**
    * {@code POST /mcp} of a 2026-07-28 {@code subscriptions/listen} from a client that takes an
-   * event stream: the stateless replacement of {@code GET /mcp} and {@code resources/subscribe}.
-   * Each URI of {@code notifications.resourceSubscriptions} is decided as {@code
-   * resources/subscribe} is (as a read, audited) and the upstream subscribed; the
-   * acknowledgment lists the URIs allowed, and the stream carries their updates, by URI only,
-   * each with {@code _meta."io.modelcontextprotocol/subscriptionId"}. {@code toolsListChanged},
-   * {@code promptsListChanged} and {@code resourcesListChanged} are honoured (acknowledged, and the
-   * servers' list changes and the policy reloads told: {@link #tellListChanges}); the servers are
-   * listened to before the acknowledgment, so that a change made once the client has it is heard.
-   * {@code taskIds} (the tasks extension) name the caller's own tasks whose statuses it hears
-   * ({@link #listenForTasks}). The subscriptions end when the stream does (the client leaves).
+   * event stream: the stateless replacement of {@code GET /mcp} and {@code resources/subscribe},
+   * opened by {@link Listens#open} once the message is checked here as every {@code POST} is. Any
+   * other message is answered as {@link #post} answers it. The subscriptions end when the stream
+   * does (the client leaves).
    */
   public Listening listen(McpHttpRequest request) {
     JsonRpcMessage message;
@@ -252,162 +215,7 @@ public final class McpEndpoint {
         || !ProtocolVersions.MODERN.equals(request.protocolVersion().orElse(null))) {
       return new Listening.Answered(post(request));
     }
-    Optional<String> missing = Modern.missingMeta(rpc.params());
-    if (missing.isPresent()) {
-      return new Listening.Answered(
-          McpHttpResponse.error(400, rpc.id(), JsonRpcError.of(JsonRpcError.INVALID_PARAMS, "Invalid params: " + missing.get())));
-    }
-    List<String> uris = new ArrayList<>();
-    java.util.Set<ListChanges.Kind> listChanges = java.util.EnumSet.noneOf(ListChanges.Kind.class);
-    boolean asksTasks;
-    List<String> wantedTasks = new ArrayList<>();
-    String taskOwner;
-    String principal;
-    try {
-      if (!(rpc.params().get("notifications") instanceof ObjectNode filter)) {
-        throw Caller.invalidParams(rpc.id(), "subscriptions/listen needs \"notifications\", an object");
-      }
-      JsonNode wanted = filter.get("resourceSubscriptions");
-      if (wanted != null && !(wanted.isArray() && wanted.size() <= ResourceSubscriptions.MAX_PER_SESSION
-          && wanted.valueStream().allMatch(JsonNode::isTextual))) {
-        throw Caller.invalidParams(rpc.id(), "notifications.resourceSubscriptions must be an array of at most "
-            + ResourceSubscriptions.MAX_PER_SESSION + " URI strings");
-      }
-      if (wanted != null) {
-        wanted.forEach(uri -> uris.add(uri.asText()));
-      }
-      JsonNode taskIds = filter.get("taskIds");
-      if (taskIds != null && !Modern.declaresTasks(rpc.params().path("_meta").get(Modern.CLIENT_CAPABILITIES))) {
-        // SEP-2663: asking for task notifications needs the extension declared.
-        return new Listening.Answered(McpHttpResponse.error(400, rpc.id(),
-            Modern.missingTasksExtension("subscriptions/listen with notifications.taskIds")));
-      }
-      if (taskIds != null && !(taskIds.isArray() && taskIds.valueStream().allMatch(JsonNode::isTextual))) {
-        throw Caller.invalidParams(rpc.id(), "notifications.taskIds must be an array of task id strings");
-      }
-      asksTasks = taskIds != null;
-      if (asksTasks && taskIds.size() > TaskRegistry.MAX_PER_SESSION) {
-        throw Caller.invalidParams(rpc.id(), "notifications.taskIds names at most " + TaskRegistry.MAX_PER_SESSION
-            + " tasks (as many as a caller may hold in one session)");
-      }
-      if (asksTasks) {
-        taskIds.forEach(taskId -> wantedTasks.add(taskId.asText()));
-      }
-      for (ListChanges.Kind kind : ListChanges.Kind.values()) {
-        if (filter.path(kind.filterMember()).asBoolean(false)) {
-          listChanges.add(kind);
-        }
-      }
-      Caller caller = Caller.of(rpc.id(), rpc.params(), Optional.empty(), request.workflowId(), request.identity());
-      principal = request.identity().owner() + "|" + caller.workflowId();
-      taskOwner = TaskRegistry.modernOwner(request.identity().owner(), caller.workflowId());
-    } catch (JsonRpcException e) {
-      return new Listening.Answered(McpHttpResponse.error(e));
-    }
-    String listenId = "cmcp-listen-" + UUID.randomUUID();
-    synchronized (listens) {
-      long mine = listens.values().stream().filter(listen -> listen.principal().equals(principal)).count();
-      if (listens.size() >= MAX_LISTENS || mine >= MAX_LISTENS_PER_PRINCIPAL) {
-        return new Listening.Answered(McpHttpResponse.error(200, rpc.id(), JsonRpcError.withWord(JsonRpcError.INVALID_REQUEST,
-            "too many subscriptions/listen streams are open (" + MAX_LISTENS_PER_PRINCIPAL + " per caller, " + MAX_LISTENS
-                + " in all); close one first", "too_many_listens")));
-      }
-      listens.put(listenId, new Listen(rpc.id(), principal, java.util.Set.copyOf(listChanges)));
-    }
-    // Opened before subscribing, so that no update sent at once is missed; the handler writes the acknowledgment first.
-    SessionStreams.Stream stream = streams.open(listenId, () -> endListen(listenId));
-    ArrayNode allowed = NODES.arrayNode();
-    for (String uri : uris) {
-      ObjectNode params = NODES.objectNode().put("uri", uri);
-      if (rpc.params().get("_cmcp") != null) {
-        params.set("_cmcp", rpc.params().get("_cmcp").deepCopy());
-      }
-      try {
-        if (toolCalls.subscribe(rpc.id(), params, listenId, request.workflowId(), request.requestId(), request.identity(), subscriptions)
-            .has("result")) {
-          allowed.add(uri);
-        }
-      } catch (JsonRpcException e) {
-        // Denied, not offered, or refused upstream: decided and audited as a subscribe, and left out of the acknowledgment.
-        LOG.log(Level.DEBUG, "subscriptions/listen: {0} left out: {1}", uri, e.getMessage());
-      }
-    }
-    if (!listChanges.isEmpty()) {
-      // Before the acknowledgment, so that a change made once the client has it is heard.
-      listChangeWatches.put(listenId, toolCalls.upstreams().watchListChanges());
-    }
-    ObjectNode acknowledgment = NODES.objectNode().put("jsonrpc", "2.0").put("method", "notifications/subscriptions/acknowledged");
-    ObjectNode params = acknowledgment.putObject("params");
-    params.putObject("_meta").set(Modern.SUBSCRIPTION_ID, rpc.id());
-    ObjectNode honoured = params.putObject("notifications");
-    listChanges.forEach(kind -> honoured.put(kind.filterMember(), true));
-    honoured.set("resourceSubscriptions", allowed);
-    if (asksTasks) {
-      honoured.set("taskIds", listenForTasks(listenId, rpc.id(), taskOwner, wantedTasks));
-    }
-    LOG.log(Level.INFO, "subscriptions/listen opened: {0} of {1} resources allowed", allowed.size(), uris.size());
-    return new Listening.Opened(stream, acknowledgment);
-  }
-
-  /**
-   * The tasks extension's {@code notifications/tasks} for a listen: of the tasks named, those of
-   * the listening caller (another's, or an unknown id, is left out, as {@code tasks/get} would
-   * answer it unknown) are listened for at their servers, under the servers' ids, and each status
-   * reaches this listen's stream as {@link TaskMethods#modernNotice} makes it, with the listen's
-   * subscription id. Returns the gateway ids agreed to: those whose server took the listen.
-   */
-  private ArrayNode listenForTasks(String listenId, JsonNode subscriptionId, String owner, List<String> taskIds) {
-    Map<String, List<TaskRegistry.Task>> byServer = new java.util.TreeMap<>();
-    for (String taskId : taskIds) {
-      toolCalls.tasks().registry().find(owner, taskId).filter(task -> task.form() == TaskRegistry.Form.EXTENSION)
-          .ifPresent(task -> byServer.computeIfAbsent(task.server(), server -> new ArrayList<>()).add(task));
-    }
-    ArrayNode agreed = NODES.arrayNode();
-    List<AutoCloseable> opened = new java.util.concurrent.CopyOnWriteArrayList<>();
-    taskListens.put(listenId, opened);
-    byServer.forEach((server, tasks) -> {
-      try {
-        toolCalls.upstreams().listenForTasks(server, tasks.stream().map(TaskRegistry.Task::upstreamTaskId).toList(),
-            status -> toolCalls.tasks().modernNotice(tasks, status).ifPresent(notice -> {
-              ((ObjectNode) notice.get("params")).putObject("_meta").set(Modern.SUBSCRIPTION_ID, subscriptionId);
-              if (!streams.send(listenId, notice)) {
-                LOG.log(Level.DEBUG, "listen {0}: a task status dropped: its stream is closed or full", listenId);
-              }
-            })).ifPresent(handle -> {
-              opened.add(handle);
-              tasks.forEach(task -> agreed.add(task.id()));
-            });
-      } catch (UpstreamException e) {
-        LOG.log(Level.DEBUG, "listen {0}: the tasks of upstream {1} cannot be listened to: {2}", listenId, server, e.getMessage());
-      }
-    });
-    return agreed;
-  }
-
-  /** A listen's stream closed: its subscriptions end, upstream too (its own upstream sessions with it). */
-  private void endListen(String listenId) {
-    if (listens.remove(listenId) == null) {
-      return;
-    }
-    for (AutoCloseable upstreamListen : Optional.ofNullable(taskListens.remove(listenId)).orElse(List.of())) {
-      try {
-        upstreamListen.close();
-      } catch (Exception e) {
-        LOG.log(Level.DEBUG, "listen {0}: ending a task listen: {1}", listenId, e.getMessage());
-      }
-    }
-    AutoCloseable watch = listChangeWatches.remove(listenId);
-    if (watch != null) {
-      try {
-        watch.close();
-      } catch (Exception e) {
-        LOG.log(Level.DEBUG, "listen {0}: ending its list-change watch: {1}", listenId, e.getMessage());
-      }
-    }
-    subscriptions.endSession(listenId).stream()
-        .filter(key -> key.session().equals(Upstreams.SHARED_SESSION))
-        .forEach(toolCalls::unsubscribeUpstream);
-    toolCalls.upstreams().endSession(listenId);
+    return listens.open(rpc, request);
   }
 
   /** {@code POST /mcp}. */
