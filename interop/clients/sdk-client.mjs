@@ -3,8 +3,10 @@
 // With an elicitation answer (accept, decline or cancel) the client declares elicitation and
 // answers every elicitation/create so, recording each question's message in "elicited".
 // Each step is {"do": "listTools" | "callTool" | "listPrompts" | "getPrompt" | "readResource" |
-// "subscribe" | "unsubscribe" | "callToolTask" | "listTasks" | "getTask", ...its arguments}
-// (the task steps need an SDK with tasks: 1.24 or later). It prints one JSON object: the negotiated version,
+// "subscribe" | "unsubscribe" | "callToolTask" | "listTasks" | "getTask" | "awaitListChanged", ...its arguments}
+// (the task steps need an SDK with tasks: 1.24 or later; awaitListChanged {"list": "tools" | "prompts" |
+// "resources", "count": n} waits, at most 30 s, until n such notifications came, on the GET stream
+// the SDK opens itself). It prints one JSON object: the negotiated version,
 // the server's name and, per step, {"result": ...} or {"error": {code, message, transport}}, where
 // transport says whether the SDK reported a transport failure rather than an MCP error.
 // MCP_HEADERS (a JSON object), if set, adds headers to every request (e.g. X-MCP-Workflow-ID).
@@ -25,6 +27,11 @@ if (elicitAnswer) {
 const updates = [];
 if (types.ResourceUpdatedNotificationSchema) {
   client.setNotificationHandler(types.ResourceUpdatedNotificationSchema, (n) => updates.push(n.params.uri));
+}
+const listChanges = [];
+for (const [list, schema] of [["tools", types.ToolListChangedNotificationSchema],
+  ["prompts", types.PromptListChangedNotificationSchema], ["resources", types.ResourceListChangedNotificationSchema]]) {
+  client.setNotificationHandler(schema, () => listChanges.push(list));
 }
 const headers = process.env.MCP_HEADERS ? JSON.parse(process.env.MCP_HEADERS) : undefined;
 const transport = new StreamableHTTPClientTransport(new URL(url), headers ? { requestInit: { headers } } : undefined);
@@ -58,6 +65,14 @@ for (const step of JSON.parse(stepsJson)) {
         result = { messages };
         break;
       }
+      case "awaitListChanged": {
+        const heard = () => listChanges.filter((list) => list === step.list).length;
+        for (const until = Date.now() + 30000; heard() < (step.count ?? 1) && Date.now() < until;) {
+          await new Promise((r) => setTimeout(r, 50));
+        }
+        result = { heard: heard() };
+        break;
+      }
       case "listTasks": result = await client.experimental.tasks.listTasks(); break;
       case "getTask": result = await client.experimental.tasks.getTask(step.taskId); break;
       default: throw new Error(`unknown step ${step.do}`);
@@ -69,6 +84,7 @@ for (const step of JSON.parse(stepsJson)) {
   }
 }
 out.updates = updates;
+out.listChanges = listChanges;
 out.elicited = elicited;
 await transport.terminateSession().catch(() => {});
 await client.close();

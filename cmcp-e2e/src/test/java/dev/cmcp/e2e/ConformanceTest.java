@@ -86,6 +86,47 @@ class ConformanceTest {
   }
 
   /**
+   * The suite's tasks extension scenarios (2026-07-28, SEP-2663), which its reference server does
+   * not implement, against a server that does (interop/servers/tasks-server.mjs): each passes
+   * directly, and through the gateway with every check that succeeded directly. They run in the
+   * test above too (against the reference server, failing both ways).
+   */
+  @Test
+  void theTasksExtensionScenariosPassThroughTheGatewayAsTheyDoDirectly() throws Exception {
+    Map<String, Outcome> direct = new TreeMap<>();
+    Map<String, Outcome> viaGateway = new TreeMap<>();
+    StringBuilder outputs = new StringBuilder();
+    try (NodeServer tasks = NodeServer.tasksOverHttp()) {
+      Catalog catalog = new Catalog().httpServer("tasks", tasks.mcpUrl());
+      for (String tool : List.of("greet", "slow_compute", "failing_job", "protocol_error_job", "confirm_delete", "multi_input",
+          "test_tool_with_task")) {
+        catalog.alias(tool, "tasks", tool);
+      }
+      try (GatewayProcess gateway = GatewayProcess.start(Deployments.permitAll(tmp, catalog.json()), Map.of("CMCP_DEV_MODE", "1"))) {
+        for (String scenario : TASK_SCENARIOS) {
+          List<String> selection = List.of("--scenario", scenario);
+          direct.putAll(suite(tasks.mcpUrl(), selection, "direct-tasks-" + scenario, outputs));
+          viaGateway.putAll(suite(gateway.baseUrl() + "/mcp", selection, "cmcp-tasks-" + scenario, outputs));
+        }
+        Files.writeString(Files.createDirectories(RESULTS).resolve("tasks-gateway.log"), gateway.output());
+      }
+      Files.writeString(RESULTS.resolve("tasks-server.log"), String.join("\n", tasks.output()));
+    }
+    String table = table(Map.of("2026-07-28 tasks extension", direct), Map.of("2026-07-28 tasks extension", viaGateway));
+    System.out.println(table);
+    Files.writeString(RESULTS.resolve("tasks-table.md"), table);
+    // tasks-status-notifications has no check when a server sends no notifications (they are optional).
+    assertThat(direct.keySet()).as(outputs.toString()).containsExactlyInAnyOrderElementsOf(TASK_SCENARIOS);
+    assertThat(direct.values()).as("the fixture server passes every tasks scenario\n" + table).allMatch(Outcome::passed);
+    direct.forEach((scenario, outcome) -> assertThat(outcome.matchedBy(viaGateway.get(scenario)))
+        .as(scenario + " through cMCP, with every check that succeeded directly\n" + table).isTrue());
+  }
+
+  private static final List<String> TASK_SCENARIOS = List.of("tasks-capability-negotiation", "tasks-dispatch-and-envelope",
+      "tasks-lifecycle", "tasks-mrtr-composition", "tasks-mrtr-input", "tasks-request-headers", "tasks-request-state-removal",
+      "tasks-required-task-error", "tasks-status-notifications", "tasks-wire-fields");
+
+  /**
    * One scenario's result: whether it passed by the suite's own rule (no check a {@code FAILURE}
    * or {@code WARNING}), and the checks that succeeded. Through the gateway a scenario matches
    * its direct run when it passes and every check that succeeded directly succeeded too: a check

@@ -69,6 +69,11 @@ final class Deployments {
    * tests of the MCP traffic itself rather than of policy.
    */
   static Path permitAll(Path dir, ObjectNode catalog) throws IOException {
+    return permitAll(dir, catalog, Map.of());
+  }
+
+  /** As above, with these further top-level settings (e.g. {@code policy_reload_interval_seconds}). */
+  static Path permitAll(Path dir, ObjectNode catalog, Map<String, String> extraConfig) throws IOException {
     Path catalogFile = dir.resolve("catalog.json");
     McpClient.JSON.writerWithDefaultPrettyPrinter().writeValue(catalogFile.toFile(), catalog);
     Path bundle = Files.createDirectories(dir.resolve("bundle"));
@@ -79,7 +84,7 @@ final class Deployments {
         @id("interop-permits-everything")
         permit (principal, action, resource);
         """);
-    return config(dir, "enforcing", bundle, catalogFile, Map.of(), Map.of("provider", "auto"));
+    return config(dir, "enforcing", bundle, catalogFile, extraConfig, Map.of("provider", "auto"));
   }
 
   /**

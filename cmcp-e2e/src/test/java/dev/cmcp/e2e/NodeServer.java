@@ -54,6 +54,16 @@ final class NodeServer implements AutoCloseable {
         port -> "listening on port " + port);
   }
 
+  /**
+   * interop/servers/tasks-server.mjs: MCP 2026-07-28 with the tasks extension and the tools the
+   * conformance suite's tasks scenarios call (no official server offers the extension yet), on a
+   * free loopback port.
+   */
+  static NodeServer tasksOverHttp() throws IOException, InterruptedException {
+    return start("tasks-server", List.of("node", Repo.root().resolve("interop/servers/tasks-server.mjs").toString()),
+        port -> "listening on port " + port);
+  }
+
   private static NodeServer start(String name, List<String> command, IntFunction<String> readyLine)
       throws IOException, InterruptedException {
     int port = freePort();

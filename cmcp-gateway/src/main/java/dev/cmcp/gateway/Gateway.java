@@ -250,6 +250,8 @@ public final class Gateway implements AutoCloseable {
         });
     McpEndpoint endpoint = new McpEndpoint(
         new JsonRpcDecoder(json, config.limits().maxJsonValues()), sessions, toolCalls, claims, version());
+    // What an agent may see can change with a reload: its sessions and listens are told their lists may have changed.
+    reloader.onReload(endpoint::policyReloaded);
     GatewayHttpServer http = new GatewayHttpServer(address, endpoint, authenticator,
         new RefusalLog(audit, clock, AUDITED_REFUSALS_PER_SECOND, Optional.of(metrics)), config.allowedOrigins(), json.mapper(),
         Optional.of(operations), config.limits(),

@@ -27,8 +27,10 @@ import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 import java.util.TreeSet;
+import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.locks.ReentrantLock;
 import java.util.concurrent.locks.ReentrantReadWriteLock;
+import java.util.function.BiConsumer;
 import java.util.function.Function;
 
 /**
@@ -116,6 +118,8 @@ public final class PolicyReloader implements AutoCloseable {
   private String catalogAuditedAsRefused = "";
   private volatile Optional<String> lastRejection = Optional.empty();
   private volatile Thread timer;
+  /** Who hears of each swap, as (old, new): the MCP endpoint, which tells agents their lists may have changed. */
+  private final List<BiConsumer<ActivePolicy, ActivePolicy>> reloadListeners = new CopyOnWriteArrayList<>();
 
   /**
    * @param catalogFile the catalog file {@code first} was loaded from, and its digest then
@@ -134,6 +138,11 @@ public final class PolicyReloader implements AutoCloseable {
     this.evidence = evidence;
     this.audit = audit;
     this.current = first;
+  }
+
+  /** {@code listener} hears each swap, as (old, new), once the new ones decide; it must return quickly. */
+  public void onReload(BiConsumer<ActivePolicy, ActivePolicy> listener) {
+    reloadListeners.add(listener);
   }
 
   /** The bundle, catalog and engine deciding now. */
@@ -222,6 +231,7 @@ public final class PolicyReloader implements AutoCloseable {
     Outcome outcome = swap(old, next);
     if (outcome == Outcome.RELOADED) {
       catalogFileServing = catalogState.key();
+      reloadListeners.forEach(listener -> listener.accept(old, next));
     }
     return outcome;
   }

@@ -156,6 +156,23 @@ class PolicyReloaderTest {
   }
 
   @Test
+  void onlyASwapIsToldToWhoListensForReloadsWithTheOldAndNewPolicy() throws Exception {
+    List<String> told = new ArrayList<>();
+    reloader.onReload((old, next) -> told.add(old.bundle().bundleHash() + " -> " + next.bundle().bundleHash()));
+
+    writePolicies(EXPORTS_ALLOWED + "permit (principal, action, resource) when { ;\n");
+    assertThat(reloader.checkNow()).isEqualTo(Outcome.REJECTED);
+    assertThat(told).as("a refused bundle changes nothing an agent sees").isEmpty();
+
+    writePolicies(EXPORTS_ALLOWED);
+    String newHash = PolicyBundleLoader.computeHash(bundleDir);
+    assertThat(reloader.checkNow()).isEqualTo(Outcome.RELOADED);
+    assertThat(told).containsExactly(first.bundleHash() + " -> " + newHash);
+    assertThat(reloader.checkNow()).isEqualTo(Outcome.UNCHANGED);
+    assertThat(told).hasSize(1);
+  }
+
+  @Test
   void unchangedFilesChangeNothing() throws Exception {
     long entriesBefore = entries().size();
     var evidenceBefore = evidence.evidence();

@@ -5,7 +5,7 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.cmcp.gateway.mcp.McpHttpResponse;
 import dev.cmcp.gateway.mcp.StreamReplays;
-import dev.cmcp.gateway.upstream.Cancellation;
+import dev.cmcp.gateway.upstream.StreamWatcher;
 import java.io.IOException;
 import java.io.OutputStream;
 import java.nio.charset.StandardCharsets;
@@ -33,8 +33,10 @@ import org.eclipse.jetty.util.Callback;
  * gateway resumes it, the agent's stream is closed too, and the agent gets the rest with {@code
  * GET} and {@code Last-Event-ID} ({@link McpHandler}). A call whose agent has no session, or whose
  * upstream answers in JSON, stays plain JSON (issue 16: no SSE machinery for a plain answer).
+ * {@link McpHandler} hands it to {@code McpEndpoint.post} twice: as where the
+ * agent's messages go, and as the {@link StreamWatcher} that hears how the upstream answered.
  */
-final class EventRelay implements Consumer<ObjectNode>, Cancellation.StreamWatcher {
+final class EventRelay implements Consumer<ObjectNode>, StreamWatcher {
 
   /** The {@code retry} the agent is sent: the gateway's stream is served from memory, so the agent may come back soon. */
   static final int RETRY_MILLIS = 1000;

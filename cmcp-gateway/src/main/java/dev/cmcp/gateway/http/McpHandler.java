@@ -514,7 +514,7 @@ final class McpHandler extends Handler.Abstract {
     EventRelay relay = new EventRelay(response, callback, json, mcpRequest.sessionId(), replays);
     McpHttpResponse answer;
     try {
-      answer = endpoint.post(mcpRequest, relay);
+      answer = endpoint.post(mcpRequest, relay, relay);
     } catch (RuntimeException | Error e) {
       if (!relay.fail(e)) {
         throw e;

@@ -8,6 +8,7 @@ import dev.cmcp.gateway.audit.AuditLog;
 import dev.cmcp.gateway.ops.LogField;
 import dev.cmcp.gateway.upstream.AgentRelays;
 import dev.cmcp.gateway.upstream.Cancellation;
+import dev.cmcp.gateway.upstream.StreamWatcher;
 import dev.cmcp.verify.audit.AuditRecord;
 import dev.cmcp.verify.base.CanonicalJson;
 import dev.cmcp.verify.base.Digests;
@@ -47,19 +48,23 @@ final class CallStream implements AgentRelays.Relay, AutoCloseable {
   /** The requests put to the agent during this call, by relayed id, each with where its server waits. */
   private final Map<String, Consumer<ObjectNode>> asked = new ConcurrentHashMap<>();
   private final Cancellation cancellation = new Cancellation();
+  /** Hears whether the server answers with a stream: the agent's stream when it can mirror one. */
+  private final StreamWatcher watcher;
 
   /**
    * @param toAgent the call's answer stream; empty when the agent takes only a JSON answer, so
    *     that nothing can be sent before it
+   * @param watcher hears whether the server answers with an event stream; {@link StreamWatcher#NONE}
+   *     when the agent's answer does not mirror it
    * @param session the agent's MCP session; empty for a stateless call, which no request can be put to
    *     on its stream (a 2026-07-28 client is asked with {@code input_required} instead: the other constructor)
    * @param level the least severe log level the agent is sent, read at each message
    * @param audit where relayed requests and answers are recorded; empty in silent mode
    * @param requestId the HTTP request id of the call, linking its relayed requests to its decision
    */
-  CallStream(Optional<Consumer<ObjectNode>> toAgent, Optional<McpSession> session, Supplier<McpLogLevel> level,
+  CallStream(Optional<Consumer<ObjectNode>> toAgent, StreamWatcher watcher, Optional<McpSession> session, Supplier<McpLogLevel> level,
       AgentRequests requests, Optional<AuditLog> audit, Optional<String> requestId) {
-    this(toAgent, session, level, requests, audit, requestId, Optional.empty());
+    this(toAgent, watcher, session, level, requests, audit, requestId, Optional.empty());
   }
 
   /**
@@ -68,35 +73,36 @@ final class CallStream implements AgentRelays.Relay, AutoCloseable {
    */
   CallStream(Optional<Consumer<ObjectNode>> toAgent, Supplier<McpLogLevel> level, AgentRequests requests,
       Optional<AuditLog> audit, Optional<String> requestId, RoundTrip roundTrip) {
-    this(toAgent, Optional.empty(), level, requests, audit, requestId, Optional.of(roundTrip));
+    this(toAgent, StreamWatcher.NONE, Optional.empty(), level, requests, audit, requestId, Optional.of(roundTrip));
   }
 
-  private CallStream(Optional<Consumer<ObjectNode>> toAgent, Optional<McpSession> session, Supplier<McpLogLevel> level,
-      AgentRequests requests, Optional<AuditLog> audit, Optional<String> requestId, Optional<RoundTrip> roundTrip) {
+  private CallStream(Optional<Consumer<ObjectNode>> toAgent, StreamWatcher watcher, Optional<McpSession> session,
+      Supplier<McpLogLevel> level, AgentRequests requests, Optional<AuditLog> audit, Optional<String> requestId,
+      Optional<RoundTrip> roundTrip) {
     this.roundTrip = roundTrip;
     this.toAgent = toAgent;
+    this.watcher = watcher;
     this.session = session;
     this.level = level;
     this.requests = requests;
     this.audit = audit;
     this.requestId = requestId;
-    // An answer stream that can mirror the server's choice of a stream (the HTTP side's relay) hears of it.
-    toAgent.ifPresent(stream -> {
-      if (stream instanceof Cancellation.StreamWatcher watcher) {
-        cancellation.watchStream(watcher);
-      }
-    });
   }
 
   /** A stream for an agent that takes only the JSON answer. */
   static CallStream none() {
-    return new CallStream(Optional.empty(), Optional.empty(), () -> McpLogLevel.EMERGENCY, new AgentRequests(),
+    return new CallStream(Optional.empty(), StreamWatcher.NONE, Optional.empty(), () -> McpLogLevel.EMERGENCY, new AgentRequests(),
         Optional.empty(), Optional.empty());
   }
 
   /** Called by the agent's {@code notifications/cancelled}. */
   Cancellation cancellation() {
     return cancellation;
+  }
+
+  /** Hears whether the server answers the call with a stream. */
+  StreamWatcher watcher() {
+    return watcher;
   }
 
   /** An upstream progress notification, already under the agent's token. */

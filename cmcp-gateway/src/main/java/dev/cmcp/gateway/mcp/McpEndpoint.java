@@ -1,12 +1,13 @@
 package dev.cmcp.gateway.mcp;
 
 import com.fasterxml.jackson.databind.JsonNode;
-import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.JsonNodeFactory;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.cmcp.gateway.auth.Identity;
 import dev.cmcp.gateway.claim.ClaimIssuer;
 import dev.cmcp.gateway.ops.Tracing;
+import dev.cmcp.gateway.policy.ActivePolicy;
+import dev.cmcp.gateway.upstream.StreamWatcher;
 import dev.cmcp.gateway.upstream.Upstreams;
 import dev.cmcp.verify.base.CanonicalJson;
 import dev.cmcp.verify.base.Digests;
@@ -17,11 +18,8 @@ import java.io.IOException;
 import java.lang.System.Logger;
 import java.lang.System.Logger.Level;
 import java.time.Clock;
-import java.util.ArrayList;
-import java.util.List;
 import java.util.Map;
 import java.util.Optional;
-import java.util.UUID;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.function.Consumer;
 
@@ -51,25 +49,11 @@ public final class McpEndpoint {
   private final ResourceSubscriptions subscriptions = new ResourceSubscriptions();
   private final SessionStreams streams = new SessionStreams();
   private final RoundTrips roundTrips;
-  /** The open {@code subscriptions/listen} streams of 2026-07-28 clients, by the gateway's id for each. */
-  private final Map<String, Listen> listens = new ConcurrentHashMap<>();
+  /** The open {@code subscriptions/listen} streams of 2026-07-28 clients. */
+  private final Listens listens;
 
-  /** Open listens per caller, and in all: each holds an HTTP connection, a thread and its upstream subscriptions. */
-  static final int MAX_LISTENS_PER_PRINCIPAL = 8;
-  static final int MAX_LISTENS = 256;
-
-  /** The list changes a listen relays, by the filter member that asks for them. */
-  private static final Map<String, String> LIST_CHANGES = Map.of(
-      "toolsListChanged", "notifications/tools/list_changed", "promptsListChanged", "notifications/prompts/list_changed");
-
-  /**
-   * One open listen: the id of its {@code subscriptions/listen} request, which every message on it
-   * carries, its caller, and the list-change notifications it asked for.
-   */
-  private record Listen(JsonNode subscriptionId, String principal, java.util.Set<String> listChanges) {}
-
-  /** The upstream list-change watches of listens that asked for list changes, by the gateway's id for each listen. */
-  private final Map<String, AutoCloseable> listChangeWatches = new ConcurrentHashMap<>();
+  /** Tells sessions and listens of list changes, off the threads that learn of them. */
+  private final ListChanges listChanges = new ListChanges(this::tellListChanges);
 
   /** What a {@code subscriptions/listen} request gets: an answer (a refusal), or its stream, acknowledgment first. */
   public sealed interface Listening {
@@ -106,26 +90,64 @@ public final class McpEndpoint {
     this.claims = claims;
     this.gatewayVersion = gatewayVersion;
     this.roundTrips = new RoundTrips(Clock.systemUTC(), toolCalls.answerTimeout());
+    this.listens = new Listens(toolCalls, streams, subscriptions);
     // Lives as long as the gateway: the endpoint is made once, at start.
     toolCalls.upstreams().resourceUpdates().listen(this::resourceUpdated);
     toolCalls.upstreams().onListChanged(this::listChanged);
+    toolCalls.upstreams().taskStatuses().listen(this::taskStatus);
   }
 
   /**
-   * A server's tool or prompt list changed: each listen that asked for that kind of change hears
-   * of it, with its subscription id and nothing else (not which server: what the caller may see of
-   * the new list is for its next list request, which the policy filters).
+   * A server told a task's new status (MCP 2025-11-25): the session that created the task hears it
+   * on its standalone stream, under the gateway's id for the task; no other session ever does.
+   * Dropped, like every message outside a request, when that session has no stream open or its
+   * stream is full; the agent can always ask with {@code tasks/get}.
    */
-  private void listChanged(String server, String method) {
-    listens.forEach((listenId, listen) -> {
-      if (listen.listChanges().contains(method)) {
-        ObjectNode notification = NODES.objectNode().put("jsonrpc", "2.0").put("method", method);
-        notification.putObject("params").putObject("_meta").set(Modern.SUBSCRIPTION_ID, listen.subscriptionId());
-        if (!streams.send(listenId, notification)) {
-          LOG.log(Level.DEBUG, "listen {0}: a list change dropped: its stream is closed or full", listenId);
-        }
+  private void taskStatus(String server, String upstreamSession, String upstreamTaskId, ObjectNode params) {
+    toolCalls.tasks().statusNotice(server, upstreamSession, upstreamTaskId, params).ifPresent(notice -> {
+      if (!streams.send(notice.agentSession(), notice.notification())) {
+        LOG.log(Level.DEBUG, "session {0}: a task status dropped: no GET stream open, or it is full", notice.agentSession());
       }
     });
+  }
+
+  /** A server's tool, prompt or resource list changed: every agent that can hear it is told, soon ({@link ListChanges}). */
+  private void listChanged(String server, String method) {
+    ListChanges.Kind.ofMethod(method).ifPresent(kind -> listChanges.changed(java.util.EnumSet.of(kind)));
+  }
+
+  /**
+   * A policy reload swapped {@code old} for {@code next}: what an agent may see in its lists may
+   * have changed, so every session and listen that can hear it is told, of the lists that could
+   * have changed ({@link ListChanges#changedBy}). Returns at once.
+   */
+  public void policyReloaded(ActivePolicy old, ActivePolicy next) {
+    java.util.Set<ListChanges.Kind> kinds = ListChanges.changedBy(old, next, toolCalls.listsFollowPolicy());
+    LOG.log(Level.INFO, "policy reloaded: agents are told that these lists may have changed: {0}",
+        kinds.isEmpty() ? "none" : kinds.stream().map(ListChanges.Kind::method).toList());
+    listChanges.changed(kinds);
+  }
+
+  /**
+   * Tells of list changes, each session or listen at most once per kind and round: every open
+   * session on its latest {@code GET /mcp} stream (kept for its next stream when it has none
+   * open), and every listen that asked for that kind, with its subscription id. Nothing else is
+   * said (not which server, not what changed): what the caller may see now is for its next list
+   * request, which the policy filters. A stream whose queue is full drops it; nothing here waits
+   * for an agent.
+   */
+  private void tellListChanges(java.util.Set<ListChanges.Kind> kinds) {
+    java.util.Set<String> open = sessions.openIds();
+    streams.keepListChangesOnlyFor(open);
+    Map<SessionStreams.ListChangeSent, Integer> counts = new java.util.EnumMap<>(SessionStreams.ListChangeSent.class);
+    for (ListChanges.Kind kind : kinds) {
+      ObjectNode notification = NODES.objectNode().put("jsonrpc", "2.0").put("method", kind.method());
+      for (String sessionId : open) {
+        counts.merge(streams.sendListChange(sessionId, notification), 1, Integer::sum);
+      }
+    }
+    listens.tellListChanges(kinds, counts);
+    LOG.log(Level.DEBUG, "list changes {0} told: {1}", kinds, counts);
   }
 
   /**
@@ -136,10 +158,7 @@ public final class McpEndpoint {
     for (String sessionId : subscriptions.subscribers(new ResourceSubscriptions.Key(server, uri, upstreamSession))) {
       ObjectNode notification = NODES.objectNode().put("jsonrpc", "2.0").put("method", "notifications/resources/updated");
       ObjectNode params = notification.putObject("params");
-      Listen listen = listens.get(sessionId);
-      if (listen != null) {
-        params.putObject("_meta").set(Modern.SUBSCRIPTION_ID, listen.subscriptionId());
-      }
+      listens.subscriptionId(sessionId).ifPresent(subscriptionId -> params.putObject("_meta").set(Modern.SUBSCRIPTION_ID, subscriptionId));
       params.put("uri", uri);
       if (!streams.send(sessionId, notification)) {
         LOG.log(Level.DEBUG, "session {0}: update of a subscribed resource dropped: no GET stream open, or it is full", sessionId);
@@ -170,19 +189,15 @@ public final class McpEndpoint {
 
   /** Whether the session (or a 2026-07-28 listen) is still open; a stream of an ended one is closed. */
   public boolean isOpen(String sessionId) {
-    return sessions.find(sessionId).isPresent() || listens.containsKey(sessionId);
+    return sessions.find(sessionId).isPresent() || listens.isOpen(sessionId);
   }
 
   /**
    * {@code POST /mcp} of a 2026-07-28 {@code subscriptions/listen} from a client that takes an
-   * event stream: the stateless replacement of {@code GET /mcp} and {@code resources/subscribe}.
-   * Each URI of {@code notifications.resourceSubscriptions} is decided as {@code
-   * resources/subscribe} is (as a read, audited) and the upstream subscribed; the
-   * acknowledgment lists the URIs allowed, and the stream carries their updates, by URI only,
-   * each with {@code _meta."io.modelcontextprotocol/subscriptionId"}. {@code toolsListChanged} and
-   * {@code promptsListChanged} are honoured (acknowledged, and the servers' list changes relayed:
-   * {@link #listChanged}); the servers are listened to before the acknowledgment, so that a change
-   * made once the client has it is heard. The subscriptions end when the stream does (the client leaves).
+   * event stream: the stateless replacement of {@code GET /mcp} and {@code resources/subscribe},
+   * opened by {@link Listens#open} once the message is checked here as every {@code POST} is. Any
+   * other message is answered as {@link #post} answers it. The subscriptions end when the stream
+   * does (the client leaves).
    */
   public Listening listen(McpHttpRequest request) {
     JsonRpcMessage message;
@@ -200,105 +215,12 @@ public final class McpEndpoint {
         || !ProtocolVersions.MODERN.equals(request.protocolVersion().orElse(null))) {
       return new Listening.Answered(post(request));
     }
-    Optional<String> missing = Modern.missingMeta(rpc.params());
-    if (missing.isPresent()) {
-      return new Listening.Answered(
-          McpHttpResponse.error(400, rpc.id(), JsonRpcError.of(JsonRpcError.INVALID_PARAMS, "Invalid params: " + missing.get())));
-    }
-    List<String> uris = new ArrayList<>();
-    java.util.Set<String> listChanges = new java.util.TreeSet<>();
-    String principal;
-    try {
-      if (!(rpc.params().get("notifications") instanceof ObjectNode filter)) {
-        throw Caller.invalidParams(rpc.id(), "subscriptions/listen needs \"notifications\", an object");
-      }
-      JsonNode wanted = filter.get("resourceSubscriptions");
-      if (wanted != null && !(wanted.isArray() && wanted.size() <= ResourceSubscriptions.MAX_PER_SESSION
-          && wanted.valueStream().allMatch(JsonNode::isTextual))) {
-        throw Caller.invalidParams(rpc.id(), "notifications.resourceSubscriptions must be an array of at most "
-            + ResourceSubscriptions.MAX_PER_SESSION + " URI strings");
-      }
-      if (wanted != null) {
-        wanted.forEach(uri -> uris.add(uri.asText()));
-      }
-      for (Map.Entry<String, String> kind : LIST_CHANGES.entrySet()) {
-        if (filter.path(kind.getKey()).asBoolean(false)) {
-          listChanges.add(kind.getValue());
-        }
-      }
-      Caller caller = Caller.of(rpc.id(), rpc.params(), Optional.empty(), request.workflowId(), request.identity());
-      principal = request.identity().owner() + "|" + caller.workflowId();
-    } catch (JsonRpcException e) {
-      return new Listening.Answered(McpHttpResponse.error(e));
-    }
-    String listenId = "cmcp-listen-" + UUID.randomUUID();
-    synchronized (listens) {
-      long mine = listens.values().stream().filter(listen -> listen.principal().equals(principal)).count();
-      if (listens.size() >= MAX_LISTENS || mine >= MAX_LISTENS_PER_PRINCIPAL) {
-        return new Listening.Answered(McpHttpResponse.error(200, rpc.id(), JsonRpcError.withWord(JsonRpcError.INVALID_REQUEST,
-            "too many subscriptions/listen streams are open (" + MAX_LISTENS_PER_PRINCIPAL + " per caller, " + MAX_LISTENS
-                + " in all); close one first", "too_many_listens")));
-      }
-      listens.put(listenId, new Listen(rpc.id(), principal, java.util.Set.copyOf(listChanges)));
-    }
-    // Opened before subscribing, so that no update sent at once is missed; the handler writes the acknowledgment first.
-    SessionStreams.Stream stream = streams.open(listenId, () -> endListen(listenId));
-    ArrayNode allowed = NODES.arrayNode();
-    for (String uri : uris) {
-      ObjectNode params = NODES.objectNode().put("uri", uri);
-      if (rpc.params().get("_cmcp") != null) {
-        params.set("_cmcp", rpc.params().get("_cmcp").deepCopy());
-      }
-      try {
-        if (toolCalls.subscribe(rpc.id(), params, listenId, request.workflowId(), request.requestId(), request.identity(), subscriptions)
-            .has("result")) {
-          allowed.add(uri);
-        }
-      } catch (JsonRpcException e) {
-        // Denied, not offered, or refused upstream: decided and audited as a subscribe, and left out of the acknowledgment.
-        LOG.log(Level.DEBUG, "subscriptions/listen: {0} left out: {1}", uri, e.getMessage());
-      }
-    }
-    if (!listChanges.isEmpty()) {
-      // Before the acknowledgment, so that a change made once the client has it is heard.
-      listChangeWatches.put(listenId, toolCalls.upstreams().watchListChanges());
-    }
-    ObjectNode acknowledgment = NODES.objectNode().put("jsonrpc", "2.0").put("method", "notifications/subscriptions/acknowledged");
-    ObjectNode params = acknowledgment.putObject("params");
-    params.putObject("_meta").set(Modern.SUBSCRIPTION_ID, rpc.id());
-    ObjectNode honoured = params.putObject("notifications");
-    LIST_CHANGES.forEach((member, method) -> {
-      if (listChanges.contains(method)) {
-        honoured.put(member, true);
-      }
-    });
-    honoured.set("resourceSubscriptions", allowed);
-    LOG.log(Level.INFO, "subscriptions/listen opened: {0} of {1} resources allowed", allowed.size(), uris.size());
-    return new Listening.Opened(stream, acknowledgment);
-  }
-
-  /** A listen's stream closed: its subscriptions end, upstream too (its own upstream sessions with it). */
-  private void endListen(String listenId) {
-    if (listens.remove(listenId) == null) {
-      return;
-    }
-    AutoCloseable watch = listChangeWatches.remove(listenId);
-    if (watch != null) {
-      try {
-        watch.close();
-      } catch (Exception e) {
-        LOG.log(Level.DEBUG, "listen {0}: ending its list-change watch: {1}", listenId, e.getMessage());
-      }
-    }
-    subscriptions.endSession(listenId).stream()
-        .filter(key -> key.session().equals(Upstreams.SHARED_SESSION))
-        .forEach(toolCalls::unsubscribeUpstream);
-    toolCalls.upstreams().endSession(listenId);
+    return listens.open(rpc, request);
   }
 
   /** {@code POST /mcp}. */
   public McpHttpResponse post(McpHttpRequest request) {
-    return post(request, Optional.empty());
+    return post(request, Optional.empty(), StreamWatcher.NONE);
   }
 
   /**
@@ -306,12 +228,14 @@ public final class McpEndpoint {
    * upstream's progress, log messages and requests reach it before the answer.
    *
    * @param toAgent receives each message for the agent before the answer; it must return quickly
+   * @param upstreamStream hears when the upstream of a call in an MCP session answers with an event
+   *     stream, and when the gateway resumes it, so that the agent's answer can mirror it
    */
-  public McpHttpResponse post(McpHttpRequest request, Consumer<ObjectNode> toAgent) {
-    return post(request, Optional.of(toAgent));
+  public McpHttpResponse post(McpHttpRequest request, Consumer<ObjectNode> toAgent, StreamWatcher upstreamStream) {
+    return post(request, Optional.of(toAgent), upstreamStream);
   }
 
-  private McpHttpResponse post(McpHttpRequest request, Optional<Consumer<ObjectNode>> toAgent) {
+  private McpHttpResponse post(McpHttpRequest request, Optional<Consumer<ObjectNode>> toAgent, StreamWatcher upstreamStream) {
     JsonRpcMessage message;
     Span decode = Tracing.step("decode");
     boolean traced = decode.isRecording();
@@ -337,7 +261,7 @@ public final class McpEndpoint {
     return switch (message) {
       case JsonRpcMessage.Notification n -> notification(n, request);
       case JsonRpcMessage.Response r -> agentAnswered(r, request);
-      case JsonRpcMessage.Request r -> request(r, request, toAgent);
+      case JsonRpcMessage.Request r -> request(r, request, toAgent, upstreamStream);
     };
   }
 
@@ -392,7 +316,7 @@ public final class McpEndpoint {
     }
     if (!Modern.METHODS.contains(rpc.method())) {
       return McpHttpResponse.error(404, rpc.id(), JsonRpcError.of(JsonRpcError.METHOD_NOT_FOUND,
-          "method not found in MCP " + ProtocolVersions.MODERN + ": " + rpc.method() + notOffered(rpc.method())));
+          "method not found in MCP " + ProtocolVersions.MODERN + ": " + rpc.method() + notOffered(rpc.method(), true)));
     }
     Optional<String> missing = Modern.missingMeta(rpc.params());
     if (missing.isPresent()) {
@@ -405,6 +329,9 @@ public final class McpEndpoint {
       // Served by listen(), on an event stream.
       return McpHttpResponse.error(406, rpc.id(), JsonRpcError.withWord(JsonRpcError.INVALID_REQUEST,
           "subscriptions/listen opens an event stream; send Accept: text/event-stream", "not_acceptable"));
+    }
+    if (Modern.TASK_METHODS.contains(rpc.method())) {
+      return Modern.decorated(rpc.method(), rpc.params(), modernTask(rpc, request), gatewayVersion);
     }
     Optional<McpLogLevel> level = McpLogLevel.named(rpc.params().path("_meta").path(Modern.LOG_LEVEL).asText(""));
     AgentCapabilities capabilities = AgentCapabilities.declared(rpc.params().path("_meta").path(Modern.CLIENT_CAPABILITIES));
@@ -433,14 +360,36 @@ public final class McpEndpoint {
       }
       answer = state != null || capabilities.sampling() || capabilities.elicitation()
           ? roundTripCall(rpc, request.withoutSession(), sink, capabilities, state, responses)
-          : request(rpc, request.withoutSession(), sink);
+          : request(rpc, request.withoutSession(), sink, StreamWatcher.NONE);
     } else {
-      answer = request(rpc, request.withoutSession(), sink);
+      // Served without a session, so nothing could resume a stream: the answer is not mirrored.
+      answer = request(rpc, request.withoutSession(), sink, StreamWatcher.NONE);
     }
     if (asksInput) {
       sealUpstreamState(rpc, request, answer);
     }
     return Modern.decorated(rpc.method(), rpc.params(), answer, gatewayVersion);
+  }
+
+  /**
+   * {@code tasks/get}, {@code tasks/update} or {@code tasks/cancel} of the tasks extension: only
+   * for a request that declares the extension (SEP-2663: -32021 otherwise), and only for the tasks
+   * its caller created ({@link TaskMethods#handleModern}).
+   */
+  private McpHttpResponse modernTask(JsonRpcMessage.Request rpc, McpHttpRequest request) {
+    if (!Modern.declaresTasks(rpc.params().path("_meta").get(Modern.CLIENT_CAPABILITIES))) {
+      return McpHttpResponse.error(400, rpc.id(), Modern.missingTasksExtension(rpc.method()));
+    }
+    try {
+      Caller caller = Caller.of(rpc.id(), rpc.params(), Optional.empty(), request.workflowId(), request.identity());
+      if (!caller.workflowAllowed()) {
+        throw caller.workflowNotAllowed(rpc.id());
+      }
+      String owner = TaskRegistry.modernOwner(request.identity().owner(), caller.workflowId());
+      return McpHttpResponse.message(200, toolCalls.tasks().handleModern(rpc.method(), rpc.id(), rpc.params(), owner));
+    } catch (JsonRpcException e) {
+      return McpHttpResponse.error(e);
+    }
   }
 
   /**
@@ -683,7 +632,8 @@ public final class McpEndpoint {
     return McpHttpResponse.accepted();
   }
 
-  private McpHttpResponse request(JsonRpcMessage.Request rpc, McpHttpRequest request, Optional<Consumer<ObjectNode>> toAgent) {
+  private McpHttpResponse request(JsonRpcMessage.Request rpc, McpHttpRequest request, Optional<Consumer<ObjectNode>> toAgent,
+      StreamWatcher upstreamStream) {
     if (rpc.method().equals("initialize")) {
       return initialize(rpc, request);
     }
@@ -704,7 +654,7 @@ public final class McpEndpoint {
         case "tools/list" -> McpHttpResponse.result(rpc.id(), toolCalls.discovery().tools(caller(rpc, request), rpc.params()));
         case "tools/call" -> {
           refuseBorrowedSession(rpc, session);
-          yield McpHttpResponse.message(200, forAgent(session, callTool(rpc, request, toAgent)));
+          yield McpHttpResponse.message(200, forAgent(session, callTool(rpc, request, toAgent, upstreamStream)));
         }
         case "logging/setLevel" -> setLogLevel(rpc, session);
         case "completion/complete" -> McpHttpResponse.message(200, toolCalls.completions().complete(rpc.id(), rpc.params(), caller(rpc, request)));
@@ -728,9 +678,9 @@ public final class McpEndpoint {
           yield McpHttpResponse.message(200,
               forAgent(session, toolCalls.getPrompt(rpc.id(), rpc.params(), session, request.workflowId(), request.requestId(), request.identity())));
         }
-        case "tasks/get", "tasks/result", "tasks/list", "tasks/cancel" -> tasks(rpc, request, toAgent);
+        case "tasks/get", "tasks/result", "tasks/list", "tasks/cancel" -> tasks(rpc, request, toAgent, upstreamStream);
         default -> McpHttpResponse.error(200, rpc.id(),
-            JsonRpcError.of(JsonRpcError.METHOD_NOT_FOUND, "method not found: " + rpc.method() + notOffered(rpc.method())));
+            JsonRpcError.of(JsonRpcError.METHOD_NOT_FOUND, "method not found: " + rpc.method() + notOffered(rpc.method(), false)));
       };
     } catch (JsonRpcException e) {
       return McpHttpResponse.error(e);
@@ -741,17 +691,17 @@ public final class McpEndpoint {
    * A {@code tasks/*} request: served only in an MCP session the gateway offered tasks (MCP
    * 2025-11-25), for the tasks that session created; an unknown method anywhere else.
    */
-  private McpHttpResponse tasks(JsonRpcMessage.Request rpc, McpHttpRequest request, Optional<Consumer<ObjectNode>> toAgent)
-      throws JsonRpcException {
+  private McpHttpResponse tasks(JsonRpcMessage.Request rpc, McpHttpRequest request, Optional<Consumer<ObjectNode>> toAgent,
+      StreamWatcher upstreamStream) throws JsonRpcException {
     Optional<McpSession> open = request.sessionId().flatMap(sessions::find);
     if (open.isEmpty() || !TaskMethods.offeredTo(open.get().protocolVersion())) {
       return McpHttpResponse.error(200, rpc.id(),
-          JsonRpcError.of(JsonRpcError.METHOD_NOT_FOUND, "method not found: " + rpc.method() + notOffered(rpc.method())));
+          JsonRpcError.of(JsonRpcError.METHOD_NOT_FOUND, "method not found: " + rpc.method() + notOffered(rpc.method(), false)));
     }
     String session = open.get().id();
     // A tasks/result waits for the task's end, and an input_required task asks its questions meanwhile, as a call would.
-    try (CallStream stream = new CallStream(toAgent, open, () -> sessions.logLevel(session), agentRequests, toolCalls.audit(),
-        request.requestId())) {
+    try (CallStream stream = new CallStream(toAgent, upstreamStream, open, () -> sessions.logLevel(session), agentRequests,
+        toolCalls.audit(), request.requestId())) {
       Optional<CallInFlight> cancellable = Optional.of(new CallInFlight(session, rpc.id().toString()))
           .filter(key -> callsInFlight.putIfAbsent(key, stream) == null);
       try {
@@ -786,11 +736,11 @@ public final class McpEndpoint {
    * A {@code tools/call} with its stream to the agent. A call in a session can be cancelled by
    * the agent while it runs (unless the agent reused the id of one still in flight).
    */
-  private ObjectNode callTool(JsonRpcMessage.Request rpc, McpHttpRequest request, Optional<Consumer<ObjectNode>> toAgent)
-      throws JsonRpcException {
+  private ObjectNode callTool(JsonRpcMessage.Request rpc, McpHttpRequest request, Optional<Consumer<ObjectNode>> toAgent,
+      StreamWatcher upstreamStream) throws JsonRpcException {
     Optional<String> session = request.sessionId();
     Optional<McpSession> open = session.flatMap(sessions::find);
-    try (CallStream stream = new CallStream(toAgent, open,
+    try (CallStream stream = new CallStream(toAgent, upstreamStream, open,
         () -> open.map(s -> sessions.logLevel(s.id())).orElse(McpLogLevel.DEBUG), agentRequests, toolCalls.audit(),
         request.requestId())) {
       Optional<CallInFlight> cancellable = session.map(id -> new CallInFlight(id, rpc.id().toString()))
@@ -831,11 +781,15 @@ public final class McpEndpoint {
   }
 
   /** Why a method the gateway does not serve is missing, where clients may expect it; empty otherwise. */
-  private static String notOffered(String method) {
-    return method.startsWith("tasks/")
-        ? " (the gateway offers tasks only in an MCP session initialized with protocol version " + TaskMethods.REVISION
-            + ", to the session that created them; the 2026-07-28 tasks extension is not offered)"
-        : "";
+  private static String notOffered(String method, boolean modern) {
+    if (!method.startsWith("tasks/")) {
+      return "";
+    }
+    return modern
+        ? " (the 2026-07-28 tasks extension has tasks/get, tasks/update and tasks/cancel; a completed task's result is inlined"
+            + " in tasks/get, and there is no tasks/list)"
+        : " (the gateway offers MCP 2025-11-25 tasks only in an MCP session initialized with protocol version " + TaskMethods.REVISION
+            + ", to the session that created them; 2026-07-28 clients use the tasks extension)";
   }
 
   /** Who lists: the same session and workflow rules as a call, so a listing shows what that caller may use. */
@@ -874,10 +828,11 @@ public final class McpEndpoint {
     ObjectNode result = NODES.objectNode();
     result.put("protocolVersion", version);
     ObjectNode capabilities = result.putObject("capabilities");
-    capabilities.putObject("tools").put("listChanged", false);
+    // The servers' list changes and the policy reloads that may change what the agent sees reach its GET stream.
+    capabilities.putObject("tools").put("listChanged", true);
     // A subscription is decided as a read; its updates reach the subscribing sessions' GET streams, by URI only.
-    capabilities.putObject("resources").put("subscribe", true).put("listChanged", false);
-    capabilities.putObject("prompts").put("listChanged", false);
+    capabilities.putObject("resources").put("subscribe", true).put("listChanged", true);
+    capabilities.putObject("prompts").put("listChanged", true);
     // Upstream log messages sent during a call reach the agent on the call's stream, filtered by the session's level.
     capabilities.putObject("logging");
     // Asked of the server that offers the prompt or template, if the policy lets the caller use it.

@@ -39,7 +39,12 @@ final class Modern {
 
   /** The methods of the revision the gateway serves; anything else is answered 404, -32601. */
   static final Set<String> METHODS = Set.of("server/discover", "subscriptions/listen", "tools/list", "tools/call", "resources/list",
-      "resources/templates/list", "resources/read", "prompts/list", "prompts/get", "completion/complete");
+      "resources/templates/list", "resources/read", "prompts/list", "prompts/get", "completion/complete", "tasks/get",
+      "tasks/update", "tasks/cancel");
+  /** The tasks extension (SEP-2663), declared in {@code capabilities.extensions} by server and client. */
+  static final String TASKS_EXTENSION = META_PREFIX + "tasks";
+  /** The extension's methods, whose {@code Mcp-Name} header mirrors {@code params.taskId}. */
+  static final Set<String> TASK_METHODS = Set.of("tasks/get", "tasks/update", "tasks/cancel");
   /** The methods whose {@code Mcp-Name} header mirrors {@code params.name} or {@code params.uri}. */
   private static final Set<String> NAMED = Set.of("tools/call", "resources/read", "prompts/get");
   /** Results that are {@code CacheableResult}s and so carry {@code ttlMs} and {@code cacheScope}. */
@@ -64,8 +69,8 @@ final class Modern {
     if (mcpMethod.isEmpty() && modern) {
       return Optional.of("the Mcp-Method header is required");
     }
-    if (NAMED.contains(method)) {
-      JsonNode bodyValue = params.get(method.equals("resources/read") ? "uri" : "name");
+    if (NAMED.contains(method) || TASK_METHODS.contains(method)) {
+      JsonNode bodyValue = params.get(method.equals("resources/read") ? "uri" : TASK_METHODS.contains(method) ? "taskId" : "name");
       String body = bodyValue != null && bodyValue.isTextual() ? bodyValue.asText() : null;
       Optional<String> header = request.mirrored().name();
       if (header.isPresent()) {
@@ -223,17 +228,36 @@ final class Modern {
     ObjectNode result = NODES.objectNode().put("resultType", "complete");
     ProtocolVersions.all().forEach(result.putArray("supportedVersions")::add);
     ObjectNode capabilities = result.putObject("capabilities");
-    // Servers' tool and prompt list changes reach the subscriptions/listen streams that ask for them.
+    // Servers' list changes and policy reloads reach the subscriptions/listen streams that ask for them.
     capabilities.putObject("tools").put("listChanged", true);
-    capabilities.putObject("resources").put("subscribe", true);
+    capabilities.putObject("resources").put("subscribe", true).put("listChanged", true);
     capabilities.putObject("prompts").put("listChanged", true);
     capabilities.putObject("completions");
+    // Tasks of tools/call, each governed as the call that created it (TaskMethods).
+    capabilities.putObject("extensions").putObject(TASKS_EXTENSION);
     result.putObject("_meta").set(SERVER_INFO, serverInfo(gatewayVersion));
     result.put("instructions",
         "Tool calls, resource reads and prompts through this gateway are checked against a Cedar policy bundle and audited.");
     result.put("ttlMs", 0);
     result.put("cacheScope", "public");
     return result;
+  }
+
+  /** Whether a request's client capabilities declare the tasks extension. */
+  static boolean declaresTasks(JsonNode clientCapabilities) {
+    return clientCapabilities != null && clientCapabilities.path("extensions").get(TASKS_EXTENSION) instanceof ObjectNode;
+  }
+
+  /**
+   * {@code MissingRequiredClientCapabilityError} for a request that needs the tasks extension,
+   * naming it in {@code data.requiredCapabilities} as SEP-2663 asks.
+   */
+  static JsonRpcError missingTasksExtension(String method) {
+    ObjectNode data = NODES.objectNode();
+    data.putObject("requiredCapabilities").putObject("extensions").putObject(TASKS_EXTENSION);
+    data.put("error", "missing_client_capability");
+    return new JsonRpcError(MISSING_CLIENT_CAPABILITY, "Missing required client capability: " + method + " needs the "
+        + TASKS_EXTENSION + " extension in _meta." + CLIENT_CAPABILITIES + ".extensions", data);
   }
 
   private static ObjectNode serverInfo(String gatewayVersion) {

@@ -199,6 +199,11 @@ public final class SessionStore {
     }
   }
 
+  /** The ids of the sessions open now, as a copy. */
+  java.util.Set<String> openIds() {
+    return java.util.Set.copyOf(open.keySet());
+  }
+
   /** How many sessions are open now. */
   public int size() {
     return open.size();

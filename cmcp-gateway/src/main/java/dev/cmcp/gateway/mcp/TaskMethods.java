@@ -1,74 +1,60 @@
 package dev.cmcp.gateway.mcp;
 
 import com.fasterxml.jackson.databind.JsonNode;
-import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.JsonNodeFactory;
 import com.fasterxml.jackson.databind.node.ObjectNode;
-import dev.cmcp.gateway.audit.AuditException;
 import dev.cmcp.gateway.audit.AuditLog;
-import dev.cmcp.gateway.ops.LogField;
 import dev.cmcp.gateway.policy.ActivePolicy;
 import dev.cmcp.gateway.redaction.Redaction;
-import dev.cmcp.gateway.redaction.RedactionReport;
-import dev.cmcp.gateway.redaction.ResponseRedactor;
 import dev.cmcp.gateway.upstream.AgentRelays;
-import dev.cmcp.gateway.upstream.UpstreamException;
 import dev.cmcp.gateway.upstream.Upstreams;
-import dev.cmcp.verify.audit.AuditRecord;
-import dev.cmcp.verify.base.CanonicalJson;
-import dev.cmcp.verify.base.Digests;
-import dev.cmcp.verify.base.StrictJson;
-import java.lang.System.Logger;
-import java.lang.System.Logger.Level;
-import java.time.Instant;
+import java.util.List;
 import java.util.Optional;
-import java.util.Set;
 import java.util.function.Consumer;
 import java.util.function.Supplier;
 
 /**
- * MCP 2025-11-25 tasks through the gateway: a task-augmented {@code tools/call} is decided and
- * audited like any call and forwarded with its {@code task} to an upstream tool that supports
- * tasks; the task the server creates is recorded ({@link TaskRegistry}) under an id of the
- * gateway's, and {@code tasks/get}, {@code tasks/result}, {@code tasks/list} and {@code
- * tasks/cancel} are served for the creating session only, in the upstream session the task lives
- * in. What comes back is the creating call's: the result is redacted by its decision's redaction
- * and audited as another {@code outcome} entry of its decision; a task's status messages are
- * withheld under a redaction, as a call's progress messages are.
+ * Tasks through the gateway: the entry point the pipeline and the endpoint use. A task-augmented
+ * {@code tools/call} is decided and audited like any call; the task its server creates is
+ * recorded ({@link TaskRegistry}) under an id of the gateway's, for its creator only, and every
+ * {@code tasks/*} about it is served in the upstream session the task lives in. What comes back is
+ * the creating call's: checked, redacted by its decision's redaction and audited as another {@code
+ * outcome} entry of that decision, and withheld after a policy reload ({@link TaskDelivery}).
  *
- * <p>A result is delivered only under the policy bundle and catalog that decided the creating call:
- * after a reload it is withheld (fail closed) and the agent told to call the tool again, so that
- * no result escapes a rule added since.
+ * <p>A task has one of three forms ({@link TaskRegistry.Form}), each served by its own class:
+ * {@link SessionTasks} (MCP 2025-11-25 tasks of a session), {@link ExtensionTasks} (the 2026-07-28
+ * tasks extension, for stateless agents) and {@link TranslatedTasks} (a 2025-11-25 server's task
+ * shown to a 2026-07-28 agent). This class holds what is decided before a call is forwarded (who
+ * is offered tasks, what {@code task} goes on, what a server's refusal means) and sends each
+ * {@code tasks/*} request to the class of its task's form.
  */
 final class TaskMethods {
 
-  private static final Logger LOG = System.getLogger("cmcp.tasks");
   private static final JsonNodeFactory NODES = JsonNodeFactory.instance;
   /** The revision that defines these tasks; sessions of older revisions are not offered them. */
   static final String REVISION = "2025-11-25";
   static final String RELATED_TASK = "io.modelcontextprotocol/related-task";
-  private static final String IMMEDIATE_RESPONSE = "io.modelcontextprotocol/model-immediate-response";
-  private static final Set<String> STATUSES = Set.of("working", "input_required", "completed", "failed", "cancelled");
-  /** The longest status message passed on, in characters; a longer one is cut. */
-  private static final int MAX_STATUS_MESSAGE = 1024;
 
   private final TaskRegistry registry;
-  private final Upstreams upstreams;
-  private final Optional<AuditLog> audit;
-  private final Supplier<ActivePolicy> policies;
-  private final ToolCallPipeline.EvidenceCheck evidence;
-  private final ToolCallPipeline.CallListener listener;
-  private final ResponseRedactor redactor = new ResponseRedactor(new StrictJson());
+  private final SessionTasks session;
+  private final ExtensionTasks extension;
+  private final TranslatedTasks translated;
+  private final TaskDelivery delivery;
 
   TaskMethods(TaskRegistry registry, Upstreams upstreams, Optional<AuditLog> audit, Supplier<ActivePolicy> policies,
       ToolCallPipeline.EvidenceCheck evidence, ToolCallPipeline.CallListener listener) {
     this.registry = registry;
-    this.upstreams = upstreams;
-    this.audit = audit;
-    this.policies = policies;
-    this.evidence = evidence;
-    this.listener = listener;
+    this.delivery = new TaskDelivery(registry, upstreams, audit, policies, evidence, listener);
+    this.session = new SessionTasks(delivery);
+    this.extension = new ExtensionTasks(delivery);
+    this.translated = new TranslatedTasks(delivery);
   }
+
+  TaskRegistry registry() {
+    return registry;
+  }
+
+  // ---- Before a call is forwarded ----
 
   /** Whether a session of {@code protocolVersion} is offered tasks (and its initialize answer declares them). */
   static boolean offeredTo(String protocolVersion) {
@@ -82,10 +68,6 @@ final class TaskMethods {
     tasks.putObject("cancel");
     tasks.putObject("requests").putObject("tools").putObject("call");
     return tasks;
-  }
-
-  TaskRegistry registry() {
-    return registry;
   }
 
   /** Whether a server's tool definition says it may run as a task ({@code execution.taskSupport} optional or required). */
@@ -110,262 +92,48 @@ final class TaskMethods {
     return task.put("ttl", Math.min(ttl.longValue(), TaskRegistry.MAX_TTL.toMillis()));
   }
 
-  /** Who created a task, and under which decision: what the gateway records of the creating call. */
-  record Creation(
-      String agentSession, String principal, String server, String upstreamSession, String tool, String auditSession,
-      Optional<AuditLog.Position> decisionAt, Optional<String> requestId, Redaction redaction, ActivePolicy active) {}
-
-  /**
-   * The upstream answered a task-augmented call with a {@code CreateTaskResult} ({@code delivered},
-   * the agent's answer): the task is recorded in {@code reservation}'s room, the answer rewritten to
-   * the gateway's view of it (its id, its ttl, no status message under a redaction) and audited as
-   * the call's outcome {@code task_created}.
-   */
-  ObjectNode created(TaskRegistry.Reservation reservation, Creation creation, ObjectNode delivered, JsonNode id)
-      throws JsonRpcException {
-    JsonNode upstreamTask = delivered.path("result").get("task");
-    if (!(upstreamTask instanceof ObjectNode given) || !given.path("taskId").isTextual() || given.path("taskId").asText().isEmpty()
-        || !STATUSES.contains(given.path("status").asText())) {
-      outcome(creation.auditSession(), creation.tool(), creation.decisionAt(), creation.requestId(), "upstream_error",
-          Optional.empty(), Optional.empty(), id);
-      throw malformed(creation.server(), "tools/call", id);
-    }
-    Optional<Long> ttl = given.path("ttl").isIntegralNumber() ? Optional.of(given.get("ttl").longValue()) : Optional.empty();
-    Instant now = registry.now();
-    TaskRegistry.Task task = new TaskRegistry.Task(TaskRegistry.newId(), creation.agentSession(), creation.principal(),
-        creation.server(),
-        creation.upstreamSession(), given.get("taskId").asText(), creation.tool(), creation.auditSession(),
-        creation.decisionAt(), creation.requestId(), creation.redaction(), creation.active().bundle().bundleHash(),
-        creation.active().catalog().catalogHash(), now, registry.expiry(ttl));
-    ObjectNode view = view(given, task).orElseThrow(() -> new IllegalStateException("checked above"));
-    ObjectNode result = NODES.objectNode();
-    result.set("task", view);
-    JsonNode immediate = delivered.path("result").path("_meta").get(IMMEDIATE_RESPONSE);
-    if (immediate != null && immediate.isTextual() && creation.redaction().isEmpty()) {
-      result.putObject("_meta").set(IMMEDIATE_RESPONSE, immediate);
-    }
-    ObjectNode answer = NODES.objectNode().put("jsonrpc", "2.0");
-    answer.set("id", id);
-    answer.set("result", result);
-    // Recorded before the outcome, so that an agent told of the task can always fetch it; an
-    // outcome the log cannot record withholds the answer (and forgets the task) instead.
-    registry.record(reservation, task);
-    try {
-      // The pipeline tells the listener of the call once it returns.
-      outcome(task.auditSession(), task.tool(), task.decisionAt(), task.requestId(), "task_created",
-          Optional.of(Digests.sha256Hex(CanonicalJson.bytes(result))), Optional.empty(), id);
-    } catch (JsonRpcException e) {
-      registry.endTask(task);
-      throw e;
-    }
-    LOG.log(Level.DEBUG, "task created", LogField.of("session_id", task.auditSession()), LogField.of("tool", task.tool()),
-        LogField.of("server", task.server()));
-    return answer;
+  /** Whether {@code params} are those of a 2026-07-28 agent's request (its envelope in {@code _meta}). */
+  static boolean isModern(ObjectNode params) {
+    return ProtocolVersions.MODERN.equals(params.path("_meta").path(Modern.PROTOCOL_VERSION).asText());
   }
 
   /**
-   * {@code tasks/get}, {@code tasks/result}, {@code tasks/list} or {@code tasks/cancel} of session
-   * {@code session}.
-   *
-   * @param stream where the server's requests and log messages about the task reach the agent while
-   *     a {@code tasks/result} waits (an {@code input_required} task asks there), unless the creating
-   *     decision redacts; the agent may also call the wait off
+   * Whether {@code params} are those of a 2026-07-28 agent's request whose client capabilities
+   * declare the tasks extension: its {@code tools/call} may then be answered with a task.
    */
-  ObjectNode handle(String method, JsonNode id, ObjectNode params, String session, CallStream stream) throws JsonRpcException {
-    return switch (method) {
-      case "tasks/list" -> list(id, params, session);
-      case "tasks/get" -> status(id, find(id, params, session), "tasks/get");
-      case "tasks/cancel" -> cancel(id, find(id, params, session));
-      case "tasks/result" -> result(id, find(id, params, session), stream);
-      default -> throw new IllegalArgumentException("not a tasks method: " + method);
-    };
-  }
-
-  private TaskRegistry.Task find(JsonNode id, ObjectNode params, String session) throws JsonRpcException {
-    JsonNode taskId = params.get("taskId");
-    if (taskId == null || !taskId.isTextual()) {
-      throw Caller.invalidParams(id, "tasks methods need \"taskId\", a string");
-    }
-    // Unknown, expired and another session's are answered alike, so that nobody learns of another's task.
-    return registry.find(session, taskId.asText()).orElseThrow(() -> Caller.invalidParams(id,
-        "Failed to retrieve task: no task " + abbreviate(taskId.asText()) + " of this session (unknown, or expired: the gateway keeps a"
-            + " task for its ttl, at most " + TaskRegistry.MAX_TTL.toMinutes() + " minutes, and forgets a session's tasks when it ends)"));
-  }
-
-  /** The task's status, asked of its server: {@code tasks/get}, or after a {@code tasks/cancel}. */
-  private ObjectNode status(JsonNode id, TaskRegistry.Task task, String method) throws JsonRpcException {
-    ObjectNode answer = agentAnswer(task, id, ask(task, method, id, CallStream.none()));
-    if (answer.get("result") instanceof ObjectNode result) {
-      answer.set("result", view(result, task).orElseThrow(() -> malformed(task.server(), method, id)));
-    }
-    return answer;
+  static boolean declaresModernTasks(ObjectNode params) {
+    JsonNode meta = params.path("_meta");
+    return ProtocolVersions.MODERN.equals(meta.path(Modern.PROTOCOL_VERSION).asText())
+        && Modern.declaresTasks(meta.get(Modern.CLIENT_CAPABILITIES));
   }
 
   /**
-   * {@code tasks/cancel}: the server is asked to cancel and, when it has, the creating call's
-   * outcome is {@code cancelled}. An error (e.g. the task has ended) reaches the agent as the
-   * server gave it.
+   * Removes the tasks extension from the client capabilities forwarded in {@code params}: the
+   * server may then not answer with a task (SEP-2663), used when the gateway has no room for one.
    */
-  private ObjectNode cancel(JsonNode id, TaskRegistry.Task task) throws JsonRpcException {
-    ObjectNode answer = status(id, task, "tasks/cancel");
-    if (answer.has("result")) {
-      outcome(task, "cancelled", Optional.empty(), Optional.empty(), id);
-      registry.finished(task);
+  static void withoutModernTasks(ObjectNode params) {
+    if (params.path("_meta").path(Modern.CLIENT_CAPABILITIES).get("extensions") instanceof ObjectNode extensions) {
+      extensions.remove(Modern.TASKS_EXTENSION);
     }
-    return answer;
+  }
+
+  /** Whether a server's error answer says the call needs the tasks extension ({@code -32021} naming it). */
+  static boolean needsTasksExtension(ObjectNode answer) {
+    JsonNode error = answer.path("error");
+    return error.path("code").asInt() == Modern.MISSING_CLIENT_CAPABILITY
+        && error.path("data").path("requiredCapabilities").path("extensions").has(Modern.TASKS_EXTENSION);
   }
 
   /**
-   * {@code tasks/list}: the session's own tasks, as the gateway recorded them, each one's status
-   * asked of its server; never the server's list, which would show every task of a shared upstream
-   * session. A task whose server cannot answer now is left out, as a {@code tasks/get} of it would fail.
+   * A 2026-07-28 server's {@code -32021} for a call the gateway made for an agent that cannot use
+   * the tasks extension (a 2025 agent, or a 2026 one that did not declare it): the message says
+   * what the agent can do, since the capability it names is not the agent's to declare in a 2025
+   * session. The code and the server's {@code data} stay.
    */
-  private ObjectNode list(JsonNode id, ObjectNode params, String session) throws JsonRpcException {
-    if (params.hasNonNull("cursor")) {
-      throw Caller.invalidParams(id, "tasks/list: unknown cursor (the gateway lists a session's tasks in one page)");
-    }
-    ArrayNode tasks = NODES.arrayNode();
-    for (TaskRegistry.Task task : registry.of(session)) {
-      try {
-        ObjectNode answer = ask(task, "tasks/get", id, CallStream.none());
-        if (answer.get("result") instanceof ObjectNode result) {
-          view(result, task).ifPresent(tasks::add);
-        }
-      } catch (JsonRpcException e) {
-        LOG.log(Level.DEBUG, "tasks/list: a task of upstream {0} left out: {1}", task.server(), e.getMessage());
-      }
-    }
-    ObjectNode answer = NODES.objectNode().put("jsonrpc", "2.0");
-    answer.set("id", id);
-    answer.putObject("result").set("tasks", tasks);
-    return answer;
-  }
-
-  /**
-   * {@code tasks/result}: the creating call's result, redacted by its decision's redaction and
-   * audited as another outcome of its decision (the digest of what is delivered, never the result).
-   * Withheld when the bundle or catalog changed since the call was decided.
-   */
-  private ObjectNode result(JsonNode id, TaskRegistry.Task task, CallStream stream) throws JsonRpcException {
-    Optional<String> stale = evidence.refusal();
-    if (stale.isPresent()) {
-      throw new JsonRpcException(JsonRpcError.withWord(JsonRpcError.INTERNAL_ERROR,
-          "the gateway's attestation evidence is stale and could not be renewed, so results are withheld "
-              + "(staleness_policy fail_closed); the operator must restore the attestation platform", "evidence_stale"), id, 503);
-    }
-    ActivePolicy active = policies.get();
-    if (!active.bundle().bundleHash().equals(task.bundleHash()) || !active.catalog().catalogHash().equals(task.catalogHash())) {
-      outcome(task, "withheld_policy_changed", Optional.empty(), Optional.empty(), id);
-      throw new JsonRpcException(JsonRpcError.withWord(JsonRpcError.INVALID_REQUEST,
-          "the policy bundle or catalog changed since this task's tools/call was decided, so its result is withheld (fail "
-              + "closed); call the tool again to have it decided under the current policy", "task_policy_changed"), id, 200);
-    }
-    ObjectNode upstream;
-    try {
-      upstream = send(task, "tasks/result", stream);
-    } catch (UpstreamException e) {
-      // As a call's outcome says it: the agent called the wait off, the answer was too large, or the server failed.
-      outcome(task, switch (e.kind()) {
-        case RESPONSE_TOO_LARGE -> "response_too_large";
-        case CANCELLED -> "cancelled";
-        default -> "upstream_error";
-      }, Optional.empty(), Optional.empty(), id);
-      throw failed(task, "tasks/result", e, id);
-    }
-    ObjectNode answer;
-    try {
-      answer = agentAnswer(task, id, upstream);
-    } catch (JsonRpcException e) {
-      outcome(task, "upstream_error", Optional.empty(), Optional.empty(), id);
-      throw e;
-    }
-    if (answer.get("result") instanceof ObjectNode result && result.get("_meta") instanceof ObjectNode meta) {
-      // The server's id for the task is not the agent's; set again below, after redaction.
-      meta.remove(RELATED_TASK);
-    }
-    Optional<RedactionReport> redactions = Optional.empty();
-    if (!task.redaction().isEmpty()) {
-      try {
-        redactions = Optional.of(redactor.redact(answer, task.redaction()));
-      } catch (RuntimeException e) {
-        LOG.log(Level.ERROR, "redaction of a task result failed; the result is withheld", LogField.of("tool", task.tool()),
-            LogField.of("error", e.getClass().getName()));
-        outcome(task, "redaction_failed", Optional.empty(), Optional.empty(), id);
-        throw new JsonRpcException(JsonRpcError.withWord(JsonRpcError.INTERNAL_ERROR,
-            "the answer could not be redacted as the policy requires, so it is withheld (fail closed)", "redaction_failed"), id, 200);
-      }
-    }
-    if (answer.get("result") instanceof ObjectNode result) {
-      ObjectNode meta = result.get("_meta") instanceof ObjectNode existing ? existing : result.putObject("_meta");
-      meta.putObject(RELATED_TASK).put("taskId", task.id());
-      String outcome = result.path("isError").asBoolean(false) ? "tool_error" : "ok";
-      outcome(task, outcome, Optional.of(Digests.sha256Hex(CanonicalJson.bytes(result))), redactions, id);
-      registry.finished(task);
-    } else {
-      outcome(task, "upstream_error", Optional.empty(), redactions, id);
-    }
-    return answer;
-  }
-
-  /**
-   * Sends {@code method} for the task to its server, in its upstream session; the server's whole
-   * answer. Registered among the session's requests in flight, like every governed request, so that
-   * nothing the server sends meanwhile is taken for another call's; what it sends about this task
-   * reaches {@code stream} unless the creating decision redacts (only the result passes redaction).
-   */
-  // "try": the relay registration is held only for its scope (open while the request is in flight).
-  @SuppressWarnings("try")
-  private ObjectNode send(TaskRegistry.Task task, String method, CallStream stream) throws UpstreamException {
-    AgentRelays.Relay relay = task.redaction().isEmpty() ? about(Optional.of(task.upstreamTaskId()), stream) : AgentRelays.Relay.NONE;
-    try (AgentRelays.Registration inFlight = upstreams.relays().open(task.server(), task.upstreamSession(), relay)) {
-      return upstreams.connection(task.server(), task.upstreamSession())
-          .request(method, NODES.objectNode().put("taskId", task.upstreamTaskId()), stream.cancellation());
-    }
-  }
-
-  /** As {@link #send}, an upstream failure told to the agent as a call's is. */
-  private ObjectNode ask(TaskRegistry.Task task, String method, JsonNode id, CallStream stream) throws JsonRpcException {
-    try {
-      return send(task, method, stream);
-    } catch (UpstreamException e) {
-      throw failed(task, method, e, id);
-    }
-  }
-
-  private static JsonRpcException failed(TaskRegistry.Task task, String method, UpstreamException e, JsonNode id) {
-    // The upstream package's messages name the server and the failure, never the task's content.
-    LOG.log(e.kind() == UpstreamException.Kind.CANCELLED ? Level.INFO : Level.WARNING, "upstream failed", LogField.of("method", method),
-        LogField.of("tool", task.tool()), LogField.of("error", e.getMessage()));
-    return UpstreamErrors.toJsonRpc(e, id);
-  }
-
-  /** The agent's answer built from the server's, as a call's is ({@link AgentAnswer}); a malformed one is refused. */
-  private static ObjectNode agentAnswer(TaskRegistry.Task task, JsonNode id, ObjectNode upstream) throws JsonRpcException {
-    return AgentAnswer.of(upstream, id).orElseThrow(() -> malformed(task.server(), "tasks", id));
-  }
-
-  /**
-   * The agent's view of a server's task object: the gateway's id and ttl, the status and times,
-   * and the status message only where the creating decision asked for no redaction (it is the
-   * server's free text, which no redaction reads). Empty when the object is not a task of this id.
-   */
-  private static Optional<ObjectNode> view(JsonNode upstream, TaskRegistry.Task task) {
-    if (!upstream.path("taskId").asText().equals(task.upstreamTaskId()) || !STATUSES.contains(upstream.path("status").asText())) {
-      return Optional.empty();
-    }
-    ObjectNode view = NODES.objectNode().put("taskId", task.id()).put("status", upstream.get("status").asText());
-    JsonNode message = upstream.get("statusMessage");
-    if (message != null && message.isTextual() && task.redaction().isEmpty()) {
-      view.put("statusMessage", abbreviate(message.asText(), MAX_STATUS_MESSAGE));
-    }
-    view.put("createdAt", text(upstream.get("createdAt")).orElse(task.createdAt().toString()));
-    view.put("lastUpdatedAt", text(upstream.get("lastUpdatedAt")).orElse(task.createdAt().toString()));
-    view.put("ttl", task.ttlMillis());
-    JsonNode poll = upstream.get("pollInterval");
-    if (poll != null && poll.isIntegralNumber() && poll.canConvertToLong() && poll.longValue() >= 0) {
-      view.put("pollInterval", poll.longValue());
-    }
-    return Optional.of(view);
+  static void explainTasksExtensionNeeded(ObjectNode answer, String tool, String server) {
+    ((ObjectNode) answer.get("error")).put("message", "tool " + tool + " runs only as a task of the MCP 2026-07-28 tasks extension"
+        + " on server " + server + ": call it as a 2026-07-28 client declaring " + Modern.TASKS_EXTENSION + " in"
+        + " _meta." + Modern.CLIENT_CAPABILITIES + ".extensions (the gateway does not translate it into MCP 2025-11-25 tasks)");
   }
 
   /**
@@ -394,46 +162,63 @@ final class TaskMethods {
     };
   }
 
-  private static Optional<String> text(JsonNode node) {
-    return node != null && node.isTextual() && node.asText().length() <= 64 ? Optional.of(node.asText()) : Optional.empty();
+  // ---- A server created a task ----
+
+  /** Who created a task, and under which decision: what the gateway records of the creating call. */
+  record Creation(
+      String agentSession, String principal, String server, String upstreamSession, String tool, String auditSession,
+      Optional<AuditLog.Position> decisionAt, Optional<String> requestId, Redaction redaction, ActivePolicy active) {}
+
+  /**
+   * A 2025-11-25 server answered a task-augmented call with a {@code CreateTaskResult} ({@code
+   * delivered}, the agent's answer): the task is recorded in {@code reservation}'s room as a task
+   * of {@code form} ({@link TaskRegistry.Form#SESSION}, or {@link TaskRegistry.Form#TRANSLATED}
+   * for a 2026-07-28 agent), and the agent gets the gateway's view of it, audited as the call's
+   * outcome {@code task_created}.
+   */
+  ObjectNode created(TaskRegistry.Reservation reservation, Creation creation, ObjectNode delivered, JsonNode id,
+      TaskRegistry.Form form) throws JsonRpcException {
+    return switch (form) {
+      case SESSION -> session.created(reservation, creation, delivered, id);
+      case TRANSLATED -> translated.created(reservation, creation, delivered, id);
+      case EXTENSION -> extension.created(reservation, creation, delivered, id);
+    };
   }
 
-  /** Writes an outcome entry of the task's creating decision: its digest only, never the result. */
-  private void outcome(TaskRegistry.Task task, String outcome, Optional<String> resultSha256, Optional<RedactionReport> redactions,
-      JsonNode id) throws JsonRpcException {
-    outcome(task.auditSession(), task.tool(), task.decisionAt(), task.requestId(), outcome, resultSha256, redactions, id);
-    listener.recorded(task.auditSession());
+  /** A 2026-07-28 server answered a call with the tasks extension's {@code CreateTaskResult} ({@link ExtensionTasks#created}). */
+  ObjectNode createdModern(TaskRegistry.Reservation reservation, Creation creation, ObjectNode delivered, JsonNode id)
+      throws JsonRpcException {
+    return extension.created(reservation, creation, delivered, id);
   }
 
-  private void outcome(String auditSession, String tool, Optional<AuditLog.Position> decisionAt, Optional<String> requestId, String outcome,
-      Optional<String> resultSha256, Optional<RedactionReport> redactions, JsonNode id) throws JsonRpcException {
-    if (audit.isEmpty() || decisionAt.isEmpty()) {
-      return;
-    }
-    try {
-      // The decision's epoch: a task's result can come after the log rotated.
-      audit.get().appendOutcome(new AuditRecord.Outcome(decisionAt.get().index(), auditSession, tool, outcome, resultSha256,
-          redactions.map(RedactionReport::toAudit), requestId, Optional.of(decisionAt.get().epoch())));
-    } catch (AuditException e) {
-      LOG.log(Level.ERROR, "audit log cannot record; the task's answer is withheld", LogField.of("tool", tool),
-          LogField.of("error", e.getMessage()));
-      throw new JsonRpcException(JsonRpcError.withWord(JsonRpcError.INTERNAL_ERROR,
-          "the audit log cannot record this answer, so it is withheld (fail closed); the operator must fix the audit_dir",
-          "audit_unavailable"), id, 503);
-    }
+  // ---- The agent asks about a task ----
+
+  /** {@code tasks/get}, {@code tasks/result}, {@code tasks/list} or {@code tasks/cancel} of an MCP session ({@link SessionTasks#handle}). */
+  ObjectNode handle(String method, JsonNode id, ObjectNode params, String sessionId, CallStream stream) throws JsonRpcException {
+    return session.handle(method, id, params, sessionId, stream);
   }
 
-  private static JsonRpcException malformed(String server, String method, JsonNode id) {
-    return new JsonRpcException(JsonRpcError.withWord(JsonRpcError.INTERNAL_ERROR, "upstream " + server + " answered " + method
-        + " with a message MCP does not allow (a task needs its taskId and a known status; a result must be an object)",
-        "upstream_protocol_error"), id, 200);
+  /**
+   * {@code tasks/get}, {@code tasks/update} or {@code tasks/cancel} of the 2026-07-28 tasks
+   * extension, for a task of {@code owner} ({@link TaskRegistry#modernOwner}), served as its form
+   * is: on a server of the extension, or translated for one spoken to in 2025-11-25.
+   */
+  ObjectNode handleModern(String method, JsonNode id, ObjectNode params, String owner) throws JsonRpcException {
+    TaskRegistry.Task task = delivery.find(id, params, owner);
+    return task.form() == TaskRegistry.Form.TRANSLATED
+        ? translated.handle(method, id, params, task)
+        : extension.handle(method, id, params, task);
   }
 
-  private static String abbreviate(String text) {
-    return abbreviate(text, 80);
+  // ---- A server tells of a task ----
+
+  /** A server's {@code notifications/tasks} as a listen of the tasks' caller gets it ({@link ExtensionTasks#notice}). */
+  Optional<ObjectNode> modernNotice(List<TaskRegistry.Task> tasks, ObjectNode notification) {
+    return extension.notice(tasks, notification);
   }
 
-  private static String abbreviate(String text, int most) {
-    return text.length() <= most ? text : text.substring(0, most) + "...";
+  /** A server's {@code notifications/tasks/status} as the creating session gets it ({@link SessionTasks#statusNotice}). */
+  Optional<SessionTasks.StatusNotice> statusNotice(String server, String upstreamSession, String upstreamTaskId, ObjectNode params) {
+    return session.statusNotice(server, upstreamSession, upstreamTaskId, params);
   }
 }

@@ -18,9 +18,10 @@ import java.util.UUID;
 import java.util.function.Predicate;
 
 /**
- * The MCP 2025-11-25 tasks agents created through the gateway, each recorded when its upstream
- * accepted the task-augmented {@code tools/call}: who may use it (the creating MCP session, which
- * belongs to one caller), where it lives upstream, and the creating call's decision. Bounded: at
+ * The tasks agents created through the gateway, each recorded when its upstream answered the
+ * {@code tools/call} with a task (MCP 2025-11-25 tasks, or the 2026-07-28 tasks extension): who may
+ * use it (the creating MCP session, which belongs to one caller; for a stateless 2026-07-28 agent,
+ * which has no session, the caller itself: {@link #modernOwner}), where it lives upstream, and the creating call's decision. Bounded: at
  * most {@link #MAX_PER_SESSION} live tasks per session, {@link #MAX_PER_PRINCIPAL} per caller,
  * {@link #MAX_TASKS} in all, each kept for
  * its ttl but never longer than {@link #MAX_TTL}. A task is found only by the session that created
@@ -50,15 +51,34 @@ final class TaskRegistry {
    * @param bundleHash the policy bundle that decided the creating call
    * @param catalogHash the catalog it was decided against
    * @param expiresAt when the gateway forgets it (the server's ttl, at most {@link #MAX_TTL})
+   * @param form what the task is to its agent and to its server
    */
   record Task(
       String id, String agentSession, String principal, String server, String upstreamSession, String upstreamTaskId, String tool,
       String auditSession, Optional<AuditLog.Position> decisionAt, Optional<String> requestId, Redaction redaction,
-      String bundleHash, String catalogHash, Instant createdAt, Instant expiresAt) {
+      String bundleHash, String catalogHash, Instant createdAt, Instant expiresAt, Form form) {
 
     /** The ttl the agent is told: the time from creation to when the gateway forgets the task. */
     long ttlMillis() {
       return Duration.between(createdAt, expiresAt).toMillis();
+    }
+  }
+
+  /** What a task is to the agent that created it, and to the server it lives on. */
+  enum Form {
+    /** An MCP 2025-11-25 task of an agent's session, on a server spoken to in 2025. */
+    SESSION,
+    /** A task of the 2026-07-28 tasks extension, on a server that speaks 2026-07-28. */
+    EXTENSION,
+    /**
+     * A task of the extension to its 2026-07-28 agent that lives on a server spoken to in 2025 as
+     * an MCP 2025-11-25 task: the gateway translates between the two forms.
+     */
+    TRANSLATED;
+
+    /** Whether the agent sees the task in the extension's form. */
+    boolean extension() {
+      return this != SESSION;
     }
   }
 
@@ -144,6 +164,15 @@ final class TaskRegistry {
     }
   }
 
+  /**
+   * What stands for the session of a stateless 2026-07-28 agent, which has none: its caller (the
+   * authenticated identity's owner and the workflow), so that a task is found only by the caller
+   * that created it. Never a session id, which are hexadecimal.
+   */
+  static String modernOwner(String identityOwner, String workflowId) {
+    return "caller:" + identityOwner + "|" + workflowId;
+  }
+
   /** A new gateway id for a task: random, so that none can be guessed from another. */
   static String newId() {
     return "cmcp-task-" + UUID.randomUUID();
@@ -175,6 +204,16 @@ final class TaskRegistry {
     forgetExpired();
     Task task = byId.get(id);
     return task != null && task.agentSession().equals(session) ? Optional.of(task) : Optional.empty();
+  }
+
+  /**
+   * The live task a server knows as {@code upstreamTaskId} in upstream session {@code
+   * upstreamSession}; empty when the gateway recorded none there (another gateway's, or forgotten).
+   */
+  synchronized Optional<Task> findUpstream(String server, String upstreamSession, String upstreamTaskId) {
+    forgetExpired();
+    return byId.values().stream().filter(task -> task.server().equals(server) && task.upstreamSession().equals(upstreamSession)
+        && task.upstreamTaskId().equals(upstreamTaskId)).findFirst();
   }
 
   /** The live tasks of {@code session}, oldest first. */

@@ -271,16 +271,75 @@ public final class ToolCallPipeline {
     if (tasksOffered && transportSession.isPresent() && params.get("task") instanceof ObjectNode asked && tool.isPresent()
         && runsAsTask(request, tool.get())) {
       ObjectNode task = TaskMethods.forwardedTask(id, asked);
-      try (TaskRegistry.Reservation room = tasks.registry().reserve(transportSession.get(), caller.principal()).orElseThrow(() ->
-          new JsonRpcException(JsonRpcError.withWord(JsonRpcError.INVALID_REQUEST, "too many tasks are kept ("
-              + TaskRegistry.MAX_PER_SESSION + " per session, " + TaskRegistry.MAX_PER_PRINCIPAL + " per caller, "
-              + TaskRegistry.MAX_TASKS + " in all, a task kept until its result is fetched or it is cancelled); fetch, "
-              + "cancel or wait for one, or call the tool without a task", "too_many_tasks"), id, 200))) {
+      try (TaskRegistry.Reservation room = tasks.registry().reserve(transportSession.get(), caller.principal())
+          .orElseThrow(() -> tooManyTasks(id))) {
         forward.set("task", task);
         return govern(request, decision, stream, Optional.of(room));
       }
     }
+    if (tool.isPresent() && transportSession.isEmpty() && TaskMethods.isModern(forward) && !speaksModern(request, tool.get())
+        && !(decision instanceof PolicyDecision.Deny)) {
+      // A 2026-07-28 agent in front of a server spoken to in 2025 (a denied call stays a denial).
+      Optional<ObjectNode> definition = definition(request, tool.get());
+      boolean required = definition.isPresent() && "required".equals(definition.get().path("execution").path("taskSupport").asText());
+      if (!TaskMethods.declaresModernTasks(forward)) {
+        if (required) {
+          // What a 2026-07-28 server answers when it can only make a task (SEP-2663).
+          throw new JsonRpcException(Modern.missingTasksExtension("tools/call of " + request.name()), id, 400);
+        }
+      } else if (definition.filter(TaskMethods::supportsTasks).isPresent()) {
+        // The extension's task, as an MCP 2025-11-25 task upstream (TaskRegistry.Form.TRANSLATED).
+        Optional<TaskRegistry.Reservation> room =
+            tasks.registry().reserve(TaskRegistry.modernOwner(identity.owner(), caller.workflowId()), caller.principal());
+        if (room.isPresent()) {
+          try (TaskRegistry.Reservation held = room.get()) {
+            forward.set("task", JsonNodeFactory.instance.objectNode());
+            return govern(request, decision, stream, Optional.of(held));
+          }
+        }
+        if (required) {
+          throw tooManyTasks(id);
+        }
+      }
+    } else if (tool.isPresent() && transportSession.isEmpty() && TaskMethods.declaresModernTasks(forward)) {
+      // A 2026-07-28 agent that declared the tasks extension: the server decides whether the call
+      // becomes a task (SEP-2663), so room for one is taken now; with none left, the server is not
+      // told of the extension and runs the call as a plain one (or refuses, if it must make a task).
+      Optional<TaskRegistry.Reservation> room =
+          tasks.registry().reserve(TaskRegistry.modernOwner(identity.owner(), caller.workflowId()), caller.principal());
+      if (room.isEmpty()) {
+        TaskMethods.withoutModernTasks(forward);
+        return govern(request, decision, stream);
+      }
+      try (TaskRegistry.Reservation held = room.get()) {
+        return govern(request, decision, stream, Optional.of(held));
+      }
+    }
     return govern(request, decision, stream);
+  }
+
+  private boolean speaksModern(Governed request, CatalogTool tool) throws JsonRpcException {
+    try {
+      return upstreams.speaksModern(tool.server());
+    } catch (UpstreamException e) {
+      throw UpstreamErrors.toJsonRpc(e, request.id());
+    }
+  }
+
+  /** The server's definition of the catalog tool, in the 2025 revision the gateway speaks to it. */
+  private Optional<ObjectNode> definition(Governed request, CatalogTool tool) throws JsonRpcException {
+    try {
+      return upstreams.tool(tool.server(), tool.upstreamName());
+    } catch (UpstreamException e) {
+      throw UpstreamErrors.toJsonRpc(e, request.id());
+    }
+  }
+
+  private static JsonRpcException tooManyTasks(JsonNode id) {
+    return new JsonRpcException(JsonRpcError.withWord(JsonRpcError.INVALID_REQUEST, "too many tasks are kept ("
+        + TaskRegistry.MAX_PER_SESSION + " per session, " + TaskRegistry.MAX_PER_PRINCIPAL + " per caller, "
+        + TaskRegistry.MAX_TASKS + " in all, a task kept until its result is fetched or it is cancelled); fetch, "
+        + "cancel or wait for one, or call the tool without a task", "too_many_tasks"), id, 200);
   }
 
   /** Whether the server offers the tool as a task ({@code execution.taskSupport} optional or required). */
@@ -367,6 +426,11 @@ public final class ToolCallPipeline {
   /** Whether a header value may go into the audit log as an identifier: 1-256 printable characters. */
   private static boolean printable(String value) {
     return !value.isEmpty() && value.length() <= 256 && value.chars().allMatch(c -> c >= 0x20 && c != 0x7f);
+  }
+
+  /** Whether lists leave out what the policy could not permit (enforcing mode), so a new bundle may change them. */
+  boolean listsFollowPolicy() {
+    return mode == EnforcementMode.ENFORCING;
   }
 
   /** The upstream servers; the endpoint listens to their resource updates. */
@@ -864,7 +928,7 @@ public final class ToolCallPipeline {
       // The server's work joins the trace (MCP's trace context in _meta; an HTTP server also gets the header).
       Tracing.inject(span, params);
       // Size limit and SSE are dealt with below this call: what comes back is one whole, bounded message.
-      answer = upstreams.connection(server, upstreamSession).request(request.kind().method, params, stream.cancellation());
+      answer = upstreams.connection(server, upstreamSession).request(request.kind().method, params, stream.cancellation(), stream.watcher());
       upstreamAnswered(started);
       span.end();
     } catch (UpstreamException e) {
@@ -890,14 +954,33 @@ public final class ToolCallPipeline {
       throw malformedAnswer(request, server);
     }
     ObjectNode delivered = built.get();
-    if (task.isPresent() && delivered.path("result").has("task")) {
-      // A CreateTaskResult: the task's result comes later, through tasks/result, redacted and audited as this call's.
-      return tasks.created(task.get(), new TaskMethods.Creation(task.get().session(), request.caller().principal(), server,
+    if ("task".equals(delivered.path("result").path("resultType").asText())) {
+      // The tasks extension's CreateTaskResult: only to a 2026-07-28 agent that declared the
+      // extension (and for which room was taken); any other call never gets one (SEP-2663).
+      if (task.isEmpty() || !TaskMethods.declaresModernTasks(request.forwardParams())) {
+        LOG.log(Level.WARNING, "upstream failed", fields(request, LogField.of("outcome", "upstream_error"),
+            LogField.of("error", "a task was returned to a call that did not declare the tasks extension")));
+        recordOutcome(request, decisionAt, "upstream_error", Optional.empty(), Optional.empty());
+        throw malformedAnswer(request, server);
+      }
+      return tasks.createdModern(task.get(), new TaskMethods.Creation(task.get().session(), request.caller().principal(), server,
           upstreamSession, request.name(), request.caller().sessionId(), decisionAt, request.requestId(), redaction,
           request.active()), delivered, request.id());
     }
+    if (task.isPresent() && delivered.path("result").has("task")) {
+      // A CreateTaskResult: the task's result comes later, through tasks/result (or, translated for
+      // a 2026-07-28 agent, tasks/get), redacted and audited as this call's.
+      return tasks.created(task.get(), new TaskMethods.Creation(task.get().session(), request.caller().principal(), server,
+          upstreamSession, request.name(), request.caller().sessionId(), decisionAt, request.requestId(), redaction,
+          request.active()), delivered, request.id(),
+          TaskMethods.declaresModernTasks(request.forwardParams()) ? TaskRegistry.Form.TRANSLATED : TaskRegistry.Form.SESSION);
+    }
     Optional<RedactionReport> redactions = redaction.isEmpty() ? Optional.empty() : Optional.of(redact(request, delivered, redaction, decisionAt));
     JsonNode result = delivered.get("result");
+    if (result == null && request.kind() == Kind.TOOL && !TaskMethods.declaresModernTasks(request.forwardParams())
+        && TaskMethods.needsTasksExtension(delivered)) {
+      TaskMethods.explainTasksExtensionNeeded(delivered, request.name(), server);
+    }
     if (result == null) {
       recordOutcome(request, decisionAt, "upstream_error", Optional.empty(), redactions);
     } else {

@@ -213,16 +213,17 @@ final class HttpConnection implements UpstreamConnection {
 
   @Override
   public ObjectNode request(String method, JsonNode params) throws UpstreamException {
-    return request(method, params, new Cancellation());
+    return request(method, params, new Cancellation(), StreamWatcher.NONE);
   }
 
   @Override
-  public ObjectNode request(String method, JsonNode params, Cancellation cancellation) throws UpstreamException {
+  public ObjectNode request(String method, JsonNode params, Cancellation cancellation, StreamWatcher watcher)
+      throws UpstreamException {
     if (misconfiguration != null) {
       throw new UpstreamException(UpstreamException.Kind.UNAVAILABLE, misconfiguration);
     }
     try {
-      ObjectNode answer = requestInSession(method, params, cancellation);
+      ObjectNode answer = requestInSession(method, params, cancellation, watcher);
       lastContact = new LastContact(null, System.nanoTime());
       return answer;
     } catch (UpstreamException e) {
@@ -266,24 +267,25 @@ final class HttpConnection implements UpstreamConnection {
     }
   }
 
-  private ObjectNode requestInSession(String method, JsonNode params, Cancellation cancellation) throws UpstreamException {
+  private ObjectNode requestInSession(String method, JsonNode params, Cancellation cancellation, StreamWatcher watcher)
+      throws UpstreamException {
     long deadline = deadlineFromNow();
     if (Handshake.agentCapabilities(params).isPresent() && offersModern(deadline)) {
       // A 2026-07-28 agent's request goes in its own revision to a server that offers it, even one
       // that also takes initialize: what the server offers (input_required tools) and checks
       // (capabilities) is then what the agent would meet directly. Stateless: no session to renew.
-      return answerIn(exchange(new Session(null, Handshake.MODERN_VERSION), method, params, deadline, cancellation), method);
+      return answerIn(exchange(new Session(null, Handshake.MODERN_VERSION), method, params, deadline, cancellation, watcher), method);
     }
     params = Handshake.withoutEnvelope(params);
     Session used = currentSession(method, deadline);
-    Reply reply = exchange(used, method, params, deadline, cancellation);
+    Reply reply = exchange(used, method, params, deadline, cancellation, watcher);
     if (reply instanceof Reply.SessionEnded ended) {
       LOG.log(
           Level.INFO,
           "upstream " + server.name() + " no longer knows the gateway's session (HTTP " + ended.status()
               + "); starting a new one");
       Session renewed = renewSession(used, method, deadline);
-      reply = exchange(renewed, method, params, deadline, cancellation);
+      reply = exchange(renewed, method, params, deadline, cancellation, watcher);
       if (reply instanceof Reply.SessionEnded again) {
         throw new UpstreamException(
             UpstreamException.Kind.UNAVAILABLE,
@@ -339,9 +341,10 @@ final class HttpConnection implements UpstreamConnection {
 
   /**
    * Opens a 2026-07-28 {@code subscriptions/listen} with a server that offers that revision, for
-   * its tool and prompt list changes, with the gateway's envelope (no client capabilities), and
-   * passes each {@code notifications/tools/list_changed} and {@code
-   * notifications/prompts/list_changed} on it to {@code changes}, by method; nothing else of the
+   * its tool, prompt and resource list changes, with the gateway's envelope (no client
+   * capabilities), and passes each {@code notifications/tools/list_changed}, {@code
+   * notifications/prompts/list_changed} and {@code notifications/resources/list_changed} on it to
+   * {@code changes}, by method; nothing else of the
    * stream is used. Returns once the server acknowledged it, or after {@link
    * #LISTEN_ACKNOWLEDGMENT_WAIT} (the stream stays open); empty when the server does not offer
    * 2026-07-28 or refused the listen. The stream is read on a thread of its own, a line at most
@@ -349,14 +352,43 @@ final class HttpConnection implements UpstreamConnection {
    * one JSON message a line, until the server ends it or it is closed.
    */
   Optional<ListChangeStream> listenForListChanges(Consumer<String> changes) {
+    ObjectNode params = json.mapper().createObjectNode();
+    params.putObject("notifications").put("toolsListChanged", true).put("promptsListChanged", true).put("resourcesListChanged", true);
+    return listen(Handshake.withEnvelope(params), received -> {
+      String method = received.path("method").asText("");
+      if (Upstreams.LIST_CHANGES.contains(method)) {
+        changes.accept(method);
+      }
+    }, "its list changes are relayed once it does");
+  }
+
+  /**
+   * As {@link #listenForListChanges}, a {@code subscriptions/listen} for the tasks extension's
+   * {@code notifications/tasks} of the server's tasks {@code upstreamTaskIds}, declaring the
+   * extension (the server refuses the listen otherwise); each such notification goes to {@code
+   * statuses} as the server sent it.
+   */
+  Optional<ListChangeStream> listenForTasks(List<String> upstreamTaskIds, Consumer<ObjectNode> statuses) {
+    ObjectNode params = json.mapper().createObjectNode();
+    upstreamTaskIds.forEach(params.putObject("notifications").putArray("taskIds")::add);
+    ObjectNode enveloped = Handshake.withEnvelope(params);
+    ((ObjectNode) enveloped.get("_meta").get("io.modelcontextprotocol/clientCapabilities")).putObject("extensions")
+        .putObject("io.modelcontextprotocol/tasks");
+    return listen(enveloped, received -> {
+      if (received instanceof ObjectNode notification && "notifications/tasks".equals(received.path("method").asText())) {
+        statuses.accept(notification);
+      }
+    }, "its task statuses are relayed once it does");
+  }
+
+  /** Opens a listen with {@code params} (enveloped); each message on it but the acknowledgment goes to {@code messages}. */
+  private Optional<ListChangeStream> listen(ObjectNode params, Consumer<JsonNode> messages, String whenLate) {
     // Asked within the acknowledgment's wait, not the request timeout: an agent's listen waits on it.
     if (misconfiguration != null || !offersModern(System.nanoTime() + LISTEN_ACKNOWLEDGMENT_WAIT.toNanos())) {
       return Optional.empty();
     }
     long id = nextId.getAndIncrement();
-    ObjectNode params = json.mapper().createObjectNode();
-    params.putObject("notifications").put("toolsListChanged", true).put("promptsListChanged", true);
-    ObjectNode message = JsonRpc.request(id, "subscriptions/listen", Handshake.withEnvelope(params));
+    ObjectNode message = JsonRpc.request(id, "subscriptions/listen", params);
     Session modern = new Session(null, Handshake.MODERN_VERSION);
     HttpRequest.Builder builder = HttpRequest.newBuilder(server.url()).POST(HttpRequest.BodyPublishers.ofByteArray(bytes(message)));
     server.headers().forEach(builder::header);
@@ -375,7 +407,7 @@ final class HttpConnection implements UpstreamConnection {
             LOG.log(Level.INFO, "upstream " + server.name() + " refused subscriptions/listen (HTTP " + response.statusCode() + ")");
             return;
           }
-          readListenStream(body, acknowledged, changes);
+          readListenStream(body, acknowledged, messages);
         }
       } catch (ExecutionException | IOException e) {
         LOG.log(Level.DEBUG, "upstream " + server.name() + ": subscriptions/listen ended: " + e);
@@ -415,7 +447,7 @@ final class HttpConnection implements UpstreamConnection {
       }
     } catch (TimeoutException e) {
       LOG.log(Level.INFO, "upstream " + server.name() + " did not acknowledge subscriptions/listen within "
-          + LISTEN_ACKNOWLEDGMENT_WAIT.toMillis() + " ms; its list changes are relayed once it does");
+          + LISTEN_ACKNOWLEDGMENT_WAIT.toMillis() + " ms; " + whenLate);
     } catch (ExecutionException e) {
       stream.close();
       return Optional.empty();
@@ -427,8 +459,8 @@ final class HttpConnection implements UpstreamConnection {
     return Optional.of(stream);
   }
 
-  /** Reads a listen stream: the acknowledgment completes {@code acknowledged}; list changes go to {@code changes}. */
-  private void readListenStream(InputStream body, CompletableFuture<Boolean> acknowledged, Consumer<String> changes)
+  /** Reads a listen stream: the acknowledgment completes {@code acknowledged}; every other message goes to {@code messages}. */
+  private void readListenStream(InputStream body, CompletableFuture<Boolean> acknowledged, Consumer<JsonNode> messages)
       throws IOException {
     LineReader lines = new LineReader(body);
     int maxLine = (int) Math.min(Integer.MAX_VALUE - 16, settings.maxResponseSizeBytes());
@@ -452,12 +484,12 @@ final class HttpConnection implements UpstreamConnection {
       String method = received.path("method").asText("");
       if (method.equals("notifications/subscriptions/acknowledged")) {
         acknowledged.complete(true);
-      } else if (method.equals("notifications/tools/list_changed") || method.equals("notifications/prompts/list_changed")) {
-        changes.accept(method);
       } else if (received.has("error")) {
         LOG.log(Level.INFO, "upstream " + server.name() + " refused subscriptions/listen with error "
             + received.path("error").path("code").asText("?"));
         return;
+      } else {
+        messages.accept(received);
       }
     }
   }
@@ -544,12 +576,12 @@ final class HttpConnection implements UpstreamConnection {
     }
   }
 
-  private Reply exchange(Session used, String method, JsonNode params, long deadline, Cancellation cancellation)
-      throws UpstreamException {
+  private Reply exchange(Session used, String method, JsonNode params, long deadline, Cancellation cancellation,
+      StreamWatcher watcher) throws UpstreamException {
     long id = nextId.getAndIncrement();
     try {
       ObjectNode message = JsonRpc.request(id, method, used.modern() ? Handshake.withEnvelope(params) : params);
-      Reply reply = post(used, message, id, method, deadline, cancellation).body();
+      Reply reply = post(used, message, id, method, deadline, cancellation, watcher).body();
       return used.modern() && reply instanceof Reply.Answer answer ? new Reply.Answer(Handshake.asLegacy(answer.message())) : reply;
     } catch (UpstreamException e) {
       if (e.kind() == UpstreamException.Kind.TIMEOUT) {
@@ -704,20 +736,19 @@ final class HttpConnection implements UpstreamConnection {
   /** Posts one message; {@code expectedId} is the id of the answer to wait for, null for none. */
   private BlockingPost.Posted<Reply> post(Session used, ObjectNode message, Long expectedId, String method, long deadline)
       throws UpstreamException {
-    return post(used, message, expectedId, method, deadline, new Cancellation());
+    return post(used, message, expectedId, method, deadline, new Cancellation(), StreamWatcher.NONE);
   }
 
   /**
    * As above; calling the request off tells the server under {@code expectedId} and stops waiting
    * for its answer. An answer's event stream that the server closes before the answer, after
-   * giving an event id, is resumed ({@link #resumeWhilePaused}).
+   * giving an event id, is resumed ({@link #resumeWhilePaused}); {@code watcher} hears of both.
    */
-  private BlockingPost.Posted<Reply> post(
-      Session used, ObjectNode message, Long expectedId, String method, long deadline, Cancellation cancellation)
-      throws UpstreamException {
+  private BlockingPost.Posted<Reply> post(Session used, ObjectNode message, Long expectedId, String method, long deadline,
+      Cancellation cancellation, StreamWatcher watcher) throws UpstreamException {
     // 2026-07-28 removed resumption (and the GET it takes): its streams are read once.
     StreamPosition position = expectedId == null || (used != null && used.modern())
-        ? null : new StreamPosition(cancellation.streamWatcher());
+        ? null : new StreamPosition(watcher);
     BlockingPost.Posted<Reply> posted = postOnce(used, message, expectedId, method, deadline, cancellation, position);
     if (!(posted.body() instanceof Reply.Paused)) {
       return posted;
@@ -1039,7 +1070,7 @@ final class HttpConnection implements UpstreamConnection {
   /**
    * The headers 2026-07-28 asks of every request, so that a server (or a proxy before it) can
    * route without reading the body: {@code Mcp-Method}, and {@code Mcp-Name} with the tool or
-   * prompt name or the resource URI. A name that is not visible ASCII is not sent as a header.
+   * prompt name, the resource URI or the task id. A name that is not visible ASCII is not sent as a header.
    */
   private static Map<String, String> modernHeaders(Session used, ObjectNode message) {
     if (used == null || !used.modern() || !message.path("method").isTextual()) {
@@ -1051,6 +1082,8 @@ final class HttpConnection implements UpstreamConnection {
     JsonNode name = switch (method) {
       case "tools/call", "prompts/get" -> message.path("params").path("name");
       case "resources/read" -> message.path("params").path("uri");
+      // The tasks extension routes a task's requests by its id (SEP-2663, "Routing Headers").
+      case "tasks/get", "tasks/update", "tasks/cancel" -> message.path("params").path("taskId");
       default -> null;
     };
     if (name != null && name.isTextual() && name.asText().matches("[\\x21-\\x7E]{1,1024}")) {

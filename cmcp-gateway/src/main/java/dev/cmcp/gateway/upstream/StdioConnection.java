@@ -66,11 +66,13 @@ final class StdioConnection implements UpstreamConnection {
 
   @Override
   public ObjectNode request(String method, JsonNode params) throws UpstreamException {
-    return request(method, params, new Cancellation());
+    return request(method, params, new Cancellation(), StreamWatcher.NONE);
   }
 
+  /** {@code watcher} hears nothing: a stdio server answers on its one stream. */
   @Override
-  public ObjectNode request(String method, JsonNode params, Cancellation cancellation) throws UpstreamException {
+  public ObjectNode request(String method, JsonNode params, Cancellation cancellation, StreamWatcher watcher)
+      throws UpstreamException {
     long deadline = System.nanoTime() + settings.timeout().toNanos();
     // A stdio server is spoken to in 2025 whatever the agent speaks: the 2026-07-28 envelope is not its to read.
     return runningChild(method, deadline).request(method, Handshake.withoutEnvelope(params), deadline, cancellation);

@@ -28,10 +28,10 @@ final class StreamPosition {
   private String lastEventId;
   private Duration retry;
   private final SequencedSet<String> seen = new LinkedHashSet<>();
-  private final Cancellation.StreamWatcher watcher;
+  private final StreamWatcher watcher;
 
   /** @param watcher told when the server answers with a stream and when a paused one is resumed */
-  StreamPosition(Cancellation.StreamWatcher watcher) {
+  StreamPosition(StreamWatcher watcher) {
     this.watcher = watcher;
   }
 

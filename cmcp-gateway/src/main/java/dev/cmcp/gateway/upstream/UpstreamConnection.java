@@ -22,6 +22,9 @@ public sealed interface UpstreamConnection permits StdioConnection, HttpConnecti
    */
   ObjectNode request(String method, JsonNode params) throws UpstreamException;
 
-  /** As {@link #request(String, JsonNode)}, and {@code cancellation} may call the request off while it waits. */
-  ObjectNode request(String method, JsonNode params, Cancellation cancellation) throws UpstreamException;
+  /**
+   * As {@link #request(String, JsonNode)}; {@code cancellation} may call the request off while it
+   * waits, and {@code watcher} hears whether the server answers with an event stream.
+   */
+  ObjectNode request(String method, JsonNode params, Cancellation cancellation, StreamWatcher watcher) throws UpstreamException;
 }

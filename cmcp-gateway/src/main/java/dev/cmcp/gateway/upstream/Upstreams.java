@@ -46,6 +46,7 @@ public final class Upstreams implements AutoCloseable {
   private final ProgressRoutes progress = new ProgressRoutes();
   private final AgentRelays relays = new AgentRelays();
   private final ResourceUpdates resourceUpdates = new ResourceUpdates();
+  private final TaskStatuses taskStatuses = new TaskStatuses();
 
   /** The key of a server's shared session, for {@link #connection(String, String)} and the relays. */
   public static final String SHARED_SESSION = "";
@@ -55,6 +56,10 @@ public final class Upstreams implements AutoCloseable {
 
   /** Agent sessions that ended, latest last; guarded by itself. */
   private final Set<String> endedSessions = new LinkedHashSet<>();
+
+  /** The notifications that say a server's tool, prompt or resource list changed. */
+  static final Set<String> LIST_CHANGES = Set.of(
+      "notifications/tools/list_changed", "notifications/prompts/list_changed", "notifications/resources/list_changed");
 
   /** The server requests an agent may be asked, if it declared the capability. */
   private static final Set<String> RELAYED_REQUESTS = Set.of("sampling/createMessage", "elicitation/create");
@@ -183,9 +188,15 @@ public final class Upstreams implements AutoCloseable {
     return resourceUpdates;
   }
 
+  /** Where the servers' MCP 2025-11-25 {@code notifications/tasks/status} go. */
+  public TaskStatuses taskStatuses() {
+    return taskStatuses;
+  }
+
   /**
    * {@code listener} hears each list change a server announces, as {@code (server, method)}:
-   * {@code notifications/tools/list_changed} or {@code notifications/prompts/list_changed}, sent in
+   * {@code notifications/tools/list_changed}, {@code notifications/prompts/list_changed} or
+   * {@code notifications/resources/list_changed}, sent in
    * the server's shared session with the gateway (not in an agent's own), or on a 2026-07-28 server's listen stream while one is
    * watched ({@link #watchListChanges}). For as long as the gateway runs.
    */
@@ -313,6 +324,28 @@ public final class Upstreams implements AutoCloseable {
   public List<ObjectNode> list(String serverName, ListMethod method, JsonNode requestParams) throws UpstreamException {
     UpstreamConnection connection = connection(serverName);
     return fetchAll(serverName, connection, method, modernListParams(serverName, requestParams).orElse(null));
+  }
+
+  /**
+   * Listens ({@code subscriptions/listen}) to server {@code serverName}, a Streamable HTTP server
+   * that speaks 2026-07-28, for the tasks extension's {@code notifications/tasks} of its tasks
+   * {@code upstreamTaskIds}, each passed to {@code statuses} (on the stream's reader thread) as the
+   * server sent it; until the returned handle is closed. Empty when the server cannot be listened to.
+   */
+  public Optional<AutoCloseable> listenForTasks(String serverName, List<String> upstreamTaskIds, Consumer<ObjectNode> statuses)
+      throws UpstreamException {
+    if (!(connection(serverName) instanceof HttpConnection http)) {
+      return Optional.empty();
+    }
+    return http.listenForTasks(upstreamTaskIds, statuses).map(stream -> stream);
+  }
+
+  /**
+   * Whether a 2026-07-28 agent's requests reach server {@code serverName} in that revision: a
+   * Streamable HTTP server that offers it. Stdio servers are spoken to in 2025 only.
+   */
+  public boolean speaksModern(String serverName) throws UpstreamException {
+    return connection(serverName) instanceof HttpConnection http && http.offersModern();
   }
 
   /**
@@ -487,7 +520,7 @@ public final class Upstreams implements AutoCloseable {
     @Override
     public void notification(String server, ObjectNode message) {
       String method = message.path("method").asText();
-      if ("notifications/tools/list_changed".equals(method) || "notifications/prompts/list_changed".equals(method)) {
+      if (LIST_CHANGES.contains(method)) {
         if (session.equals(SHARED_SESSION)) {
           listChanged(server, method);
         } else if ("notifications/tools/list_changed".equals(method)) {
@@ -500,6 +533,8 @@ public final class Upstreams implements AutoCloseable {
         relays.log(server, session, message);
       } else if ("notifications/resources/updated".equals(method)) {
         resourceUpdates.deliver(server, session, message);
+      } else if ("notifications/tasks/status".equals(method)) {
+        taskStatuses.deliver(server, session, message);
       }
     }
 

@@ -37,6 +37,9 @@
  *       It answers {@code ping} itself and refuses everything else (roots) with -32601.
  *   <li>A caller can call its request off ({@link dev.cmcp.gateway.upstream.Cancellation}): the
  *       server is sent {@code notifications/cancelled} under the gateway's id for the request.
+ *   <li>A caller hears when a Streamable HTTP server answers with an event stream, and when the
+ *       gateway resumes one the server closed before the answer ({@link
+ *       dev.cmcp.gateway.upstream.StreamWatcher}), so that it can answer its agent the same way.
  *   <li>Progress tokens sent upstream are the gateway's own, one per request ({@link
  *       dev.cmcp.gateway.upstream.ProgressRoutes}): agents choose theirs freely, and two agents
  *       with the same token must not receive each other's progress.

@@ -4,36 +4,18 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
-import dev.cmcp.gateway.catalog.Catalog;
-import dev.cmcp.gateway.catalog.CatalogTool;
 import dev.cmcp.gateway.catalog.UpstreamServer;
-import dev.cmcp.gateway.config.EnforcementMode;
-import dev.cmcp.gateway.config.ListenAddress;
-import dev.cmcp.gateway.mcp.JsonRpcDecoder;
-import dev.cmcp.gateway.mcp.McpEndpoint;
-import dev.cmcp.gateway.mcp.SessionStore;
-import dev.cmcp.gateway.mcp.ToolCallPipeline;
-import dev.cmcp.gateway.policy.PolicyBundle;
-import dev.cmcp.gateway.policy.PolicyBundleLoader;
-import dev.cmcp.gateway.policy.PolicyEngine;
-import dev.cmcp.gateway.upstream.UpstreamSettings;
-import dev.cmcp.gateway.upstream.Upstreams;
-import dev.cmcp.verify.base.StrictJson;
-import java.net.URI;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
-import java.nio.file.Files;
 import java.nio.file.Path;
-import java.time.Clock;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Iterator;
 import java.util.List;
 import java.util.Map;
-import java.util.Optional;
 import java.util.stream.Stream;
-import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.AutoClose;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
@@ -48,42 +30,13 @@ class AgentRelayHttpTest {
 
   private final HttpClient client = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(5)).build();
   private final ObjectMapper json = new ObjectMapper();
-  private Upstreams upstreams;
-  private GatewayHttpServer server;
+  @AutoClose private GatewayInFront gateway;
 
   @BeforeEach
   void start() throws Exception {
-    Path bundleDir = Files.createDirectories(dir.resolve("bundle"));
-    Files.writeString(bundleDir.resolve("manifest.json"),
-        "{\"version\": \"1.0.0\", \"authored_at\": \"2026-01-01T00:00:00Z\", \"author_identity\": \"t@example.com\", \"commit_sha\": \"t\"}");
-    Files.writeString(bundleDir.resolve("p.cedar"), "permit (principal, action == Action::\"call_tool\", resource in Server::\"asking\");");
-    PolicyBundle bundle = PolicyBundleLoader.load(bundleDir);
     Path fixture = Path.of(AgentRelayHttpTest.class.getResource("/dev/cmcp/gateway/mcp/asking-server.mjs").toURI());
-    UpstreamServer asking = new UpstreamServer.Stdio("asking", "node", List.of(fixture.toString()), Map.of(), null);
-    Catalog catalog = new Catalog(Map.of("asking", asking),
-        Map.of("asking.ask", new CatalogTool("asking.ask", "asking", "ask", Map.of()),
-            "asking.log3", new CatalogTool("asking.log3", "asking", "log3", Map.of())),
-        "sha256:" + "2".repeat(64));
-    upstreams = new Upstreams(catalog, new UpstreamSettings(Duration.ofSeconds(20), 1024 * 1024));
-    upstreams.start();
-    Clock clock = Clock.systemUTC();
-    ToolCallPipeline pipeline = new ToolCallPipeline(catalog, bundle, new PolicyEngine(bundle, catalog),
-        EnforcementMode.ENFORCING, upstreams, Optional.empty(), session -> { }, Optional::empty, clock);
-    McpEndpoint endpoint = new McpEndpoint(new JsonRpcDecoder(new StrictJson()), new SessionStore(clock, 10), pipeline,
-        Optional.empty(), "test");
-    server = new GatewayHttpServer(new ListenAddress("127.0.0.1", 0, true), endpoint, Optional.empty(), List.of(),
-        json, Optional.empty(), Duration.ofSeconds(30), McpHandler.BODY_TIMEOUT);
-    server.start();
-  }
-
-  @AfterEach
-  void stop() throws Exception {
-    if (server != null) {
-      server.close();
-    }
-    if (upstreams != null) {
-      upstreams.close();
-    }
+    gateway = new GatewayInFront(dir, new UpstreamServer.Stdio("asking", "node", List.of(fixture.toString()), Map.of(), null),
+        "ask", "log3");
   }
 
   @Test
@@ -142,11 +95,7 @@ class AgentRelayHttpTest {
   }
 
   private HttpRequest request(String session, String body, String accept) {
-    HttpRequest.Builder request = HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + server.port() + "/mcp"))
-        .timeout(Duration.ofSeconds(30))
-        .header("Content-Type", "application/json")
-        .header("Accept", accept)
-        .POST(HttpRequest.BodyPublishers.ofString(body));
+    HttpRequest.Builder request = gateway.post(body, accept);
     if (session != null) {
       request.header("Mcp-Session-Id", session);
     }

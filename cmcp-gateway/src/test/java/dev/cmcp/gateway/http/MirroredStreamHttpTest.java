@@ -5,39 +5,19 @@ import static org.assertj.core.api.Assertions.assertThat;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.sun.net.httpserver.HttpExchange;
-import com.sun.net.httpserver.HttpServer;
-import dev.cmcp.gateway.catalog.Catalog;
-import dev.cmcp.gateway.catalog.CatalogTool;
 import dev.cmcp.gateway.catalog.UpstreamServer;
-import dev.cmcp.gateway.config.EnforcementMode;
-import dev.cmcp.gateway.config.ListenAddress;
-import dev.cmcp.gateway.mcp.JsonRpcDecoder;
-import dev.cmcp.gateway.mcp.McpEndpoint;
-import dev.cmcp.gateway.mcp.SessionStore;
-import dev.cmcp.gateway.mcp.ToolCallPipeline;
-import dev.cmcp.gateway.policy.PolicyBundle;
-import dev.cmcp.gateway.policy.PolicyBundleLoader;
-import dev.cmcp.gateway.policy.PolicyEngine;
-import dev.cmcp.gateway.upstream.UpstreamSettings;
-import dev.cmcp.gateway.upstream.Upstreams;
+import dev.cmcp.gateway.upstream.LoopbackHttpUpstream;
 import dev.cmcp.verify.base.StrictJson;
 import java.io.IOException;
 import java.io.OutputStream;
-import java.net.InetAddress;
-import java.net.InetSocketAddress;
-import java.net.URI;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
 import java.nio.charset.StandardCharsets;
-import java.nio.file.Files;
 import java.nio.file.Path;
-import java.time.Clock;
 import java.time.Duration;
 import java.util.List;
 import java.util.Map;
-import java.util.Optional;
-import java.util.concurrent.Executors;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
@@ -55,50 +35,24 @@ class MirroredStreamHttpTest {
   private final HttpClient client = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(5)).build();
   private final ObjectMapper json = new ObjectMapper();
   private final StrictJson strict = new StrictJson();
-  private HttpServer upstream;
-  private Upstreams upstreams;
-  private GatewayHttpServer server;
+  private LoopbackHttpUpstream upstream;
+  private GatewayInFront gateway;
   private volatile JsonNode lastCall;
 
   @BeforeEach
   void start() throws Exception {
-    upstream = HttpServer.create(new InetSocketAddress(InetAddress.getLoopbackAddress(), 0), 0);
-    upstream.setExecutor(Executors.newVirtualThreadPerTaskExecutor());
-    upstream.createContext("/mcp", this::handle);
-    upstream.start();
-    Path bundleDir = Files.createDirectories(dir.resolve("bundle"));
-    Files.writeString(bundleDir.resolve("manifest.json"),
-        "{\"version\": \"1.0.0\", \"authored_at\": \"2026-01-01T00:00:00Z\", \"author_identity\": \"t@example.com\", \"commit_sha\": \"t\"}");
-    Files.writeString(bundleDir.resolve("p.cedar"), "permit (principal, action == Action::\"call_tool\", resource in Server::\"fake\");");
-    PolicyBundle bundle = PolicyBundleLoader.load(bundleDir);
-    UpstreamServer fake = new UpstreamServer.StreamableHttp(
-        "fake", URI.create("http://127.0.0.1:" + upstream.getAddress().getPort() + "/mcp"), Map.of());
-    Catalog catalog = new Catalog(Map.of("fake", fake),
-        Map.of("fake.poll", new CatalogTool("fake.poll", "fake", "poll", Map.of()),
-            "fake.plain", new CatalogTool("fake.plain", "fake", "plain", Map.of())),
-        "sha256:" + "3".repeat(64));
-    upstreams = new Upstreams(catalog, new UpstreamSettings(Duration.ofSeconds(20), 1024 * 1024));
-    upstreams.start();
-    Clock clock = Clock.systemUTC();
-    ToolCallPipeline pipeline = new ToolCallPipeline(catalog, bundle, new PolicyEngine(bundle, catalog),
-        EnforcementMode.ENFORCING, upstreams, Optional.empty(), session -> { }, Optional::empty, clock);
-    McpEndpoint endpoint = new McpEndpoint(new JsonRpcDecoder(new StrictJson()), new SessionStore(clock, 10), pipeline,
-        Optional.empty(), "test");
-    server = new GatewayHttpServer(new ListenAddress("127.0.0.1", 0, true), endpoint, Optional.empty(), List.of(),
-        json, Optional.empty(), Duration.ofSeconds(30), McpHandler.BODY_TIMEOUT);
-    server.start();
+    upstream = new LoopbackHttpUpstream(this::handle);
+    gateway = new GatewayInFront(dir, new UpstreamServer.StreamableHttp("fake", upstream.url(), Map.of()), "poll", "plain");
   }
 
+  /** The gateway first, while its upstream still answers. */
   @AfterEach
   void stop() throws Exception {
-    if (server != null) {
-      server.close();
-    }
-    if (upstreams != null) {
-      upstreams.close();
+    if (gateway != null) {
+      gateway.close();
     }
     if (upstream != null) {
-      upstream.stop(0);
+      upstream.close();
     }
   }
 
@@ -158,11 +112,7 @@ class MirroredStreamHttpTest {
   }
 
   private HttpResponse<String> post(String session, String body, String accept) throws Exception {
-    HttpRequest.Builder request = HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + server.port() + "/mcp"))
-        .timeout(Duration.ofSeconds(30))
-        .header("Content-Type", "application/json")
-        .header("Accept", accept)
-        .POST(HttpRequest.BodyPublishers.ofString(body));
+    HttpRequest.Builder request = gateway.post(body, accept);
     if (session != null) {
       request.header("Mcp-Session-Id", session).header("MCP-Protocol-Version", "2025-11-25");
     }
@@ -170,7 +120,7 @@ class MirroredStreamHttpTest {
   }
 
   private HttpResponse<String> get(String session, String lastEventId) throws Exception {
-    HttpRequest request = HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + server.port() + "/mcp"))
+    HttpRequest request = HttpRequest.newBuilder(gateway.mcp())
         .timeout(Duration.ofSeconds(30))
         .header("Accept", "text/event-stream")
         .header("Mcp-Session-Id", session)

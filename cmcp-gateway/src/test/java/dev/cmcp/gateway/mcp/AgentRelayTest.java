@@ -7,6 +7,7 @@ import com.fasterxml.jackson.databind.node.ObjectNode;
 import com.fasterxml.jackson.databind.node.TextNode;
 import dev.cmcp.gateway.catalog.CatalogTool;
 import dev.cmcp.gateway.config.EnforcementMode;
+import dev.cmcp.gateway.upstream.StreamWatcher;
 import dev.cmcp.verify.audit.AuditLogReplay;
 import dev.cmcp.verify.base.CanonicalJson;
 import dev.cmcp.verify.base.Digests;
@@ -184,7 +185,7 @@ class AgentRelayTest {
   /** A tools/call in {@code session} by an agent that takes an SSE answer, whose stream goes to {@code toAgent}. */
   private static JsonNode call(String session, String tool, java.util.function.Consumer<ObjectNode> toAgent) {
     String body = "{\"jsonrpc\":\"2.0\",\"id\":7,\"method\":\"tools/call\",\"params\":{\"name\":\"" + tool + "\",\"arguments\":{}}}";
-    JsonNode answer = gateway.endpoint.post(request(Optional.of(session), body), toAgent).body().orElseThrow();
+    JsonNode answer = gateway.endpoint.post(request(Optional.of(session), body), toAgent, StreamWatcher.NONE).body().orElseThrow();
     if (!answer.has("result")) {
       throw new AssertionError("the call failed: " + answer);
     }

@@ -9,6 +9,7 @@ import dev.cmcp.gateway.config.DenyResponse;
 import dev.cmcp.gateway.config.EnforcementMode;
 import dev.cmcp.gateway.policy.SessionHistories;
 import dev.cmcp.gateway.ratelimit.RateLimits;
+import dev.cmcp.gateway.upstream.StreamWatcher;
 import dev.cmcp.gateway.upstream.UpstreamSettings;
 import dev.cmcp.verify.audit.AuditLogReplay;
 import dev.cmcp.verify.base.CanonicalJson;
@@ -160,7 +161,8 @@ class ApprovalThroughGatewayTest {
   private McpHttpResponse callOnStream(String session, Consumer<ObjectNode> toAgent) {
     String body = "{\"jsonrpc\":\"2.0\",\"id\":7,\"method\":\"tools/call\",\"params\":{\"name\":\"srv.echo\",\"arguments\":{\"to\":\"bob\"}}}";
     return gateway.endpoint.post(
-        new McpHttpRequest(Optional.of(session), Optional.empty(), Optional.empty(), body.getBytes(StandardCharsets.UTF_8)), toAgent);
+        new McpHttpRequest(Optional.of(session), Optional.empty(), Optional.empty(), body.getBytes(StandardCharsets.UTF_8)), toAgent,
+        StreamWatcher.NONE);
   }
 
   private JsonNode entry(String type) throws Exception {

@@ -6,6 +6,7 @@ import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.cmcp.gateway.catalog.CatalogTool;
 import dev.cmcp.gateway.config.EnforcementMode;
+import dev.cmcp.gateway.upstream.StreamWatcher;
 import dev.cmcp.verify.audit.AuditLogReplay;
 import dev.cmcp.verify.base.StrictJson;
 import java.nio.charset.StandardCharsets;
@@ -66,7 +67,7 @@ class CancellationTest {
       CompletableFuture<McpHttpResponse> call = CompletableFuture.supplyAsync(() -> gateway.endpoint.post(
           new McpHttpRequest(Optional.of(session), Optional.empty(), Optional.empty(),
               ("{\"jsonrpc\":\"2.0\",\"id\":5,\"method\":\"tools/call\",\"params\":{\"name\":\"asking.ask\",\"arguments\":{}}}")
-                  .getBytes(StandardCharsets.UTF_8)), asked::complete));
+                  .getBytes(StandardCharsets.UTF_8)), asked::complete, StreamWatcher.NONE));
       // The server asks the agent while the call is in flight: now is when a wrong cancellation could land.
       JsonNode id = asked.get(20, TimeUnit.SECONDS).get("id");
 
@@ -92,7 +93,7 @@ class CancellationTest {
       CompletableFuture<McpHttpResponse> call = CompletableFuture.supplyAsync(() -> gateway.endpoint.post(
           new McpHttpRequest(Optional.of(session), Optional.empty(), Optional.empty(),
               ("{\"jsonrpc\":\"2.0\",\"id\":9,\"method\":\"tools/call\",\"params\":{\"name\":\"asking.ask\",\"arguments\":{}}}")
-                  .getBytes(StandardCharsets.UTF_8)), asked::complete));
+                  .getBytes(StandardCharsets.UTF_8)), asked::complete, StreamWatcher.NONE));
       String relayedId = asked.get(20, TimeUnit.SECONDS).path("id").asText();
 
       gateway.send(Optional.of(session), cancelled("9"));

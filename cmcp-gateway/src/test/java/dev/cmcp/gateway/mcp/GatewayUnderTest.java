@@ -59,8 +59,11 @@ final class GatewayUnderTest implements AutoCloseable {
         "{\"version\": \"1.0.1\", \"authored_at\": \"2026-01-02T00:00:00Z\", \"author_identity\": \"t@example.com\", \"commit_sha\": \"u\"}");
     Files.writeString(bundleDir.resolve("p.cedar"), policies, StandardCharsets.UTF_8);
     PolicyBundle bundle = PolicyBundleLoader.load(bundleDir);
-    Catalog catalog = active.get().catalog();
-    active.set(new ActivePolicy(bundle, catalog, new PolicyEngine(bundle, catalog)));
+    ActivePolicy old = active.get();
+    Catalog catalog = old.catalog();
+    ActivePolicy next = new ActivePolicy(bundle, catalog, new PolicyEngine(bundle, catalog));
+    active.set(next);
+    endpoint.policyReloaded(old, next);
   }
 
   /**
@@ -142,6 +145,15 @@ final class GatewayUnderTest implements AutoCloseable {
   /** The server whose tools log and ask the client during a call, {@code asking-server.mjs}. */
   static UpstreamServer.Stdio askingServer(String name) {
     return new UpstreamServer.Stdio(name, "node", List.of(resource("asking-server.mjs").toString()), Map.of(), null);
+  }
+
+  /** interop/servers/list-changing-server.mjs: the official TypeScript SDK's McpServer, whose lists change when asked. */
+  static UpstreamServer.Stdio listChangingServer(String name) {
+    String root = System.getProperty("cmcp.repo.root");
+    Path base = root != null ? Path.of(root) : Path.of("").toAbsolutePath().getParent();
+    InteropPackages.require(base.resolve("interop/node_modules/@modelcontextprotocol/sdk/package.json"));
+    return new UpstreamServer.Stdio(name, "node", List.of(base.resolve("interop/servers/list-changing-server.mjs").toString()),
+        Map.of(), null);
   }
 
   static UpstreamServer.Stdio serverEverything(String name) {

@@ -6,24 +6,20 @@ import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import com.fasterxml.jackson.databind.node.TextNode;
 import com.sun.net.httpserver.HttpExchange;
-import com.sun.net.httpserver.HttpServer;
 import dev.cmcp.gateway.auth.Identity;
 import dev.cmcp.gateway.catalog.CatalogTool;
 import dev.cmcp.gateway.catalog.DefinitionHash;
 import dev.cmcp.gateway.catalog.UpstreamServer;
 import dev.cmcp.gateway.config.EnforcementMode;
+import dev.cmcp.gateway.upstream.LoopbackHttpUpstream;
 import java.io.IOException;
 import java.io.OutputStream;
-import java.net.InetAddress;
-import java.net.InetSocketAddress;
-import java.net.URI;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
-import java.util.concurrent.Executors;
-import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.AutoClose;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
@@ -41,19 +37,11 @@ class PerRevisionListingTest {
   private static final String PINNED_2025 = tool("pinned", "Adds two numbers.");
 
   @TempDir Path dir;
-  private HttpServer server;
+  @AutoClose private LoopbackHttpUpstream server;
 
   @BeforeEach
   void startServer() throws IOException {
-    server = HttpServer.create(new InetSocketAddress(InetAddress.getLoopbackAddress(), 0), 0);
-    server.setExecutor(Executors.newVirtualThreadPerTaskExecutor());
-    server.createContext("/mcp", this::handle);
-    server.start();
-  }
-
-  @AfterEach
-  void stopServer() {
-    server.stop(0);
+    server = new LoopbackHttpUpstream(this::handle);
   }
 
   @Test
@@ -90,8 +78,7 @@ class PerRevisionListingTest {
   }
 
   private GatewayUnderTest start() throws Exception {
-    UpstreamServer.StreamableHttp dual = new UpstreamServer.StreamableHttp("dual",
-        URI.create("http://127.0.0.1:" + server.getAddress().getPort() + "/mcp"), Map.of());
+    UpstreamServer.StreamableHttp dual = new UpstreamServer.StreamableHttp("dual", server.url(), Map.of());
     String pin = DefinitionHash.of(GatewayUnderTest.parse(PINNED_2025));
     List<CatalogTool> tools = List.of(
         new CatalogTool("dual.who", "dual", "who", Map.of()),

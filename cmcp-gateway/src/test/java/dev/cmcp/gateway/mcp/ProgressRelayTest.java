@@ -6,6 +6,7 @@ import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.cmcp.gateway.catalog.CatalogTool;
 import dev.cmcp.gateway.config.EnforcementMode;
+import dev.cmcp.gateway.upstream.StreamWatcher;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
 import java.util.List;
@@ -89,7 +90,8 @@ class ProgressRelayTest {
         + (meta == null ? "" : ",\"_meta\":" + meta) + "}";
     String body = "{\"jsonrpc\":\"2.0\",\"id\":7,\"method\":\"tools/call\",\"params\":" + params + "}";
     McpHttpResponse answer = gateway.endpoint.post(
-        new McpHttpRequest(Optional.empty(), Optional.empty(), Optional.empty(), body.getBytes(StandardCharsets.UTF_8)), progress::add);
+        new McpHttpRequest(Optional.empty(), Optional.empty(), Optional.empty(), body.getBytes(StandardCharsets.UTF_8)), progress::add,
+        StreamWatcher.NONE);
     JsonNode message = answer.body().orElseThrow();
     if (!message.has("result")) {
       throw new AssertionError("the slow call failed: " + message);

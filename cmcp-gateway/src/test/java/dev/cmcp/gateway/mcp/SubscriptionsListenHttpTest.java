@@ -138,7 +138,7 @@ class SubscriptionsListenHttpTest {
 
   @Test
   void listensAreBoundedPerCaller() throws Exception {
-    for (int i = 0; i < McpEndpoint.MAX_LISTENS_PER_PRINCIPAL; i++) {
+    for (int i = 0; i < Listens.MAX_LISTENS_PER_PRINCIPAL; i++) {
       assertThat(listenDirectly("w")).isInstanceOf(McpEndpoint.Listening.Opened.class);
     }
     McpEndpoint.Listening refused = listenDirectly("w");

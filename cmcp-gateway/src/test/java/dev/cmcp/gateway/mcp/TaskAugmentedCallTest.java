@@ -8,6 +8,7 @@ import dev.cmcp.gateway.catalog.CatalogTool;
 import dev.cmcp.gateway.catalog.UpstreamServer;
 import dev.cmcp.gateway.config.EnforcementMode;
 import dev.cmcp.gateway.upstream.AgentRelays;
+import dev.cmcp.gateway.upstream.StreamWatcher;
 import dev.cmcp.verify.base.CanonicalJson;
 import dev.cmcp.verify.base.Digests;
 import java.net.URI;
@@ -135,6 +136,41 @@ class TaskAugmentedCallTest {
   }
 
   @Test
+  void theServersStatusNotificationsReachTheCreatingSessionsStreamUnderTheGatewaysIdOnly() throws Exception {
+    String mine = open(NEWEST);
+    String theirs = open(NEWEST);
+    try (SessionStreams.Stream myStream = gateway.endpoint.openStream(mine);
+        SessionStreams.Stream theirStream = gateway.endpoint.openStream(theirs)) {
+      String taskId = createTask(mine, "everything.research", "tides").path("taskId").asText();
+      // Returns once the task ended: the server told its statuses by then.
+      assertThat(taskRequest(mine, "tasks/result", taskId).at("/result/content/0/text").asText()).contains("tides");
+      List<JsonNode> statuses = new java.util.ArrayList<>();
+      for (Optional<ObjectNode> next; (next = myStream.next(10_000)).isPresent(); ) {
+        // The stream also carries what else the session hears (list changes).
+        if (next.get().path("method").asText().equals("notifications/tasks/status")) {
+          statuses.add(next.get());
+          if (next.get().at("/params/status").asText().equals("completed")) {
+            break;
+          }
+        }
+      }
+      assertThat(statuses).as("the creating session hears the task end").isNotEmpty()
+          .allSatisfy(message -> {
+            assertThat(message.path("method").asText()).isEqualTo("notifications/tasks/status");
+            assertThat(message.at("/params/taskId").asText()).isEqualTo(taskId);
+            assertThat(message.at("/params/ttl").asLong()).isPositive();
+          });
+      assertThat(statuses.getLast().at("/params/status").asText()).isEqualTo("completed");
+      List<ObjectNode> theirMessages = new java.util.ArrayList<>();
+      for (Optional<ObjectNode> next; (next = theirStream.next(0)).isPresent(); ) {
+        theirMessages.add(next.get());
+      }
+      assertThat(theirMessages).as("another session hears nothing of it")
+          .noneMatch(message -> message.path("method").asText().startsWith("notifications/tasks"));
+    }
+  }
+
+  @Test
   void aTaskIsReachableFromTheCreatingSessionOnly() {
     String mine = open(NEWEST);
     String theirs = open(NEWEST);
@@ -256,7 +292,7 @@ class TaskAugmentedCallTest {
     CompletableFuture<JsonNode> result = CompletableFuture.supplyAsync(() -> gateway.endpoint.post(new McpHttpRequest(
         Optional.of(session), Optional.empty(), Optional.empty(),
         ("{\"jsonrpc\":\"2.0\",\"id\":9,\"method\":\"tasks/result\",\"params\":{\"taskId\":\"" + taskId + "\"}}")
-            .getBytes(StandardCharsets.UTF_8)), asked::complete).body().orElseThrow());
+            .getBytes(StandardCharsets.UTF_8)), asked::complete, StreamWatcher.NONE).body().orElseThrow());
     ObjectNode question = asked.get(30, TimeUnit.SECONDS);
     assertThat(question.path("method").asText()).as(question.toString()).isEqualTo("elicitation/create");
     assertThat(question.path("id").asText()).startsWith("cmcp-request-");
@@ -279,7 +315,7 @@ class TaskAugmentedCallTest {
     CompletableFuture<JsonNode> result = CompletableFuture.supplyAsync(() -> gateway.endpoint.post(new McpHttpRequest(
         Optional.of(session), Optional.empty(), Optional.empty(),
         ("{\"jsonrpc\":\"2.0\",\"id\":9,\"method\":\"tasks/result\",\"params\":{\"taskId\":\"" + taskId + "\"}}")
-            .getBytes(StandardCharsets.UTF_8)), asked::complete).body().orElseThrow());
+            .getBytes(StandardCharsets.UTF_8)), asked::complete, StreamWatcher.NONE).body().orElseThrow());
     // Asked, and unanswered: the wait is in flight until the agent calls it off.
     asked.get(30, TimeUnit.SECONDS);
     assertThat(gateway.send(Optional.of(session),

@@ -20,7 +20,8 @@ class TaskRegistryTest {
 
   private TaskRegistry.Task task(String session, String upstreamId, Optional<Long> ttl) {
     return new TaskRegistry.Task(TaskRegistry.newId(), session, "p-" + session, "s", "", upstreamId, "s.tool", session,
-        Optional.of(new AuditLog.Position("e", 1)), Optional.empty(), Redaction.NONE, "bundle", "catalog", clock.instant(), registry.expiry(ttl));
+        Optional.of(new AuditLog.Position("e", 1)), Optional.empty(), Redaction.NONE, "bundle", "catalog", clock.instant(),
+        registry.expiry(ttl), TaskRegistry.Form.SESSION);
   }
 
   private TaskRegistry.Task created(String session) {

@@ -10,15 +10,11 @@ import static org.assertj.core.api.Assertions.catchThrowableOfType;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.node.JsonNodeFactory;
 import com.sun.net.httpserver.HttpExchange;
-import com.sun.net.httpserver.HttpServer;
 import dev.cmcp.gateway.catalog.UpstreamServer;
 import dev.cmcp.gateway.ops.GatewayMetrics;
 import dev.cmcp.gateway.ops.MetricsParsers;
 import dev.cmcp.verify.base.StrictJson;
 import java.io.IOException;
-import java.net.InetAddress;
-import java.net.InetSocketAddress;
-import java.net.URI;
 import java.nio.charset.StandardCharsets;
 import java.time.Clock;
 import java.time.Instant;
@@ -27,9 +23,8 @@ import java.util.Map;
 import java.util.Optional;
 import java.util.Set;
 import java.util.concurrent.CopyOnWriteArrayList;
-import java.util.concurrent.Executors;
 import java.util.concurrent.atomic.AtomicInteger;
-import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.AutoClose;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 
@@ -42,24 +37,15 @@ class AgentSessionLinksTest {
   private final StrictJson json = new StrictJson();
   private final AtomicInteger opened = new AtomicInteger();
   private final List<String> ended = new CopyOnWriteArrayList<>();
-  private HttpServer server;
+  @AutoClose private LoopbackHttpUpstream server;
 
   @BeforeEach
   void startServer() throws IOException {
-    server = HttpServer.create(new InetSocketAddress(InetAddress.getLoopbackAddress(), 0), 0);
-    server.setExecutor(Executors.newVirtualThreadPerTaskExecutor());
-    server.createContext("/mcp", this::handle);
-    server.start();
-  }
-
-  @AfterEach
-  void stopServer() {
-    server.stop(0);
+    server = new LoopbackHttpUpstream(this::handle);
   }
 
   private UpstreamServer.StreamableHttp fake(UpstreamServer.SessionMode mode) {
-    return new UpstreamServer.StreamableHttp(
-        "fake", URI.create("http://127.0.0.1:" + server.getAddress().getPort() + "/mcp"), Map.of(), mode);
+    return new UpstreamServer.StreamableHttp("fake", server.url(), Map.of(), mode);
   }
 
   /** The session the server says the call came in. */

@@ -8,20 +8,17 @@ import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.node.JsonNodeFactory;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import com.sun.net.httpserver.HttpExchange;
-import com.sun.net.httpserver.HttpServer;
 import dev.cmcp.gateway.catalog.UpstreamServer;
 import dev.cmcp.verify.base.StrictJson;
 import java.io.IOException;
 import java.io.OutputStream;
-import java.net.InetAddress;
-import java.net.InetSocketAddress;
 import java.net.URI;
 import java.nio.charset.StandardCharsets;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.CopyOnWriteArrayList;
-import java.util.concurrent.Executors;
 import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.AutoClose;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 
@@ -37,17 +34,14 @@ class DualRevisionUpstreamTest {
   private final StrictJson json = new StrictJson();
   /** Every message the server received, with the Mcp-Session-Id it came with ("" for none). */
   private final List<Map.Entry<String, JsonNode>> received = new CopyOnWriteArrayList<>();
-  private HttpServer server;
+  @AutoClose private LoopbackHttpUpstream server;
   /** The open listen streams' bodies, and the listen requests. */
   private final List<OutputStream> listeners = new CopyOnWriteArrayList<>();
   private final List<JsonNode> listens = new CopyOnWriteArrayList<>();
 
   @BeforeEach
   void startServer() throws IOException {
-    server = HttpServer.create(new InetSocketAddress(InetAddress.getLoopbackAddress(), 0), 0);
-    server.setExecutor(Executors.newVirtualThreadPerTaskExecutor());
-    server.createContext("/mcp", this::handle);
-    server.start();
+    server = new LoopbackHttpUpstream(this::handle);
   }
 
   @AfterEach
@@ -59,7 +53,6 @@ class DualRevisionUpstreamTest {
         // Closed by the gateway already.
       }
     }
-    server.stop(0);
   }
 
   @Test
@@ -190,12 +183,11 @@ class DualRevisionUpstreamTest {
   }
 
   private UpstreamServer.StreamableHttp dual() {
-    return new UpstreamServer.StreamableHttp("dual", URI.create("http://127.0.0.1:" + server.getAddress().getPort() + "/mcp"), Map.of());
+    return new UpstreamServer.StreamableHttp("dual", server.url(), Map.of());
   }
 
   private UpstreamServer.StreamableHttp legacyOnly() {
-    return new UpstreamServer.StreamableHttp(
-        "legacy", URI.create("http://127.0.0.1:" + server.getAddress().getPort() + "/mcp?legacy"), Map.of());
+    return new UpstreamServer.StreamableHttp("legacy", URI.create(server.url() + "?legacy"), Map.of());
   }
 
   private static ObjectNode call(String tool) {

@@ -12,14 +12,10 @@ import com.fasterxml.jackson.databind.node.JsonNodeFactory;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import com.sun.net.httpserver.Headers;
 import com.sun.net.httpserver.HttpExchange;
-import com.sun.net.httpserver.HttpServer;
 import dev.cmcp.gateway.catalog.UpstreamServer;
 import dev.cmcp.verify.base.StrictJson;
 import java.io.IOException;
 import java.io.OutputStream;
-import java.net.InetAddress;
-import java.net.InetSocketAddress;
-import java.net.URI;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.util.List;
@@ -27,12 +23,11 @@ import java.util.Map;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.Executor;
-import java.util.concurrent.Executors;
 import java.util.concurrent.ForkJoinPool;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.function.Consumer;
-import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.AutoClose;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 
@@ -49,7 +44,7 @@ class FakeHttpUpstreamTest {
   private final CompletableFuture<JsonNode> cancelledNotice = new CompletableFuture<>();
   /** The gateway's reply to the server's request sent on the {@code ask} tool's stream. */
   private final CompletableFuture<JsonNode> replyToServer = new CompletableFuture<>();
-  private HttpServer server;
+  @AutoClose private LoopbackHttpUpstream server;
   /** What the session's standalone stream carries, once completed; null: the server offers no stream. */
   private volatile CompletableFuture<String> onStandaloneStream;
   /** The headers of each GET that resumed an answer's stream (it carries Last-Event-ID), in order. */
@@ -61,20 +56,11 @@ class FakeHttpUpstreamTest {
 
   @BeforeEach
   void startServer() throws IOException {
-    server = HttpServer.create(new InetSocketAddress(InetAddress.getLoopbackAddress(), 0), 0);
-    server.setExecutor(Executors.newVirtualThreadPerTaskExecutor());
-    server.createContext("/mcp", this::handle);
-    server.start();
-  }
-
-  @AfterEach
-  void stopServer() {
-    server.stop(0);
+    server = new LoopbackHttpUpstream(this::handle);
   }
 
   private UpstreamServer.StreamableHttp fake(Map<String, String> headers) {
-    return new UpstreamServer.StreamableHttp(
-        "fake", URI.create("http://127.0.0.1:" + server.getAddress().getPort() + "/mcp"), headers);
+    return new UpstreamServer.StreamableHttp("fake", server.url(), headers);
   }
 
   /** Where a call that the test cancels runs: a platform thread here, which takes the asynchronous HttpClient. */
@@ -109,7 +95,7 @@ class FakeHttpUpstreamTest {
       upstreams.start();
       assertThat(upstreams.problem("fake")).isEmpty();
 
-      server.stop(0);
+      server.close();
       UpstreamException down = catchThrowableOfType(UpstreamException.class, () -> call(upstreams, "plain"));
 
       assertThat(down.kind()).isEqualTo(UpstreamException.Kind.UNAVAILABLE);
@@ -169,7 +155,8 @@ class FakeHttpUpstreamTest {
       upstreams.start();
       Cancellation cancellation = new Cancellation();
       CompletableFuture<UpstreamException> failure = CompletableFuture.supplyAsync(() -> catchThrowableOfType(UpstreamException.class,
-          () -> upstreams.connection("fake").request("tools/call", toolCall("hang", JsonNodeFactory.instance.objectNode()), cancellation)),
+          () -> upstreams.connection("fake").request("tools/call", toolCall("hang", JsonNodeFactory.instance.objectNode()), cancellation,
+              StreamWatcher.NONE)),
           callers());
       JsonNode request = hanging.get(20, TimeUnit.SECONDS);
 
@@ -353,7 +340,7 @@ class FakeHttpUpstreamTest {
       Cancellation cancellation = new Cancellation();
       CompletableFuture<UpstreamException> failure = CompletableFuture.supplyAsync(() -> catchThrowableOfType(UpstreamException.class,
           () -> upstreams.connection("fake").request("tools/call", toolCall("slow-retry", JsonNodeFactory.instance.objectNode()),
-              cancellation)),
+              cancellation, StreamWatcher.NONE)),
           callers());
       JsonNode request = hanging.get(20, TimeUnit.SECONDS);
 
