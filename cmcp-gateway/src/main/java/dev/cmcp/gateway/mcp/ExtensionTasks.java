@@ -42,11 +42,7 @@ final class ExtensionTasks {
   ObjectNode created(TaskRegistry.Reservation reservation, TaskMethods.Creation creation, ObjectNode delivered, JsonNode id)
       throws JsonRpcException {
     JsonNode given = delivered.path("result");
-    if (!TaskViews.namesTask(given)) {
-      throw delivery.malformedCreation(creation, id);
-    }
-    Optional<Long> ttl = given.path("ttlMs").isIntegralNumber() ? Optional.of(given.get("ttlMs").longValue()) : Optional.empty();
-    TaskRegistry.Task task = delivery.newTask(creation, given.get("taskId").asText(), ttl, TaskRegistry.Form.EXTENSION);
+    TaskRegistry.Task task = delivery.newTask(creation, given, "ttlMs", TaskRegistry.Form.EXTENSION, id);
     ObjectNode result = TaskViews.extension(given, task).orElseThrow(() -> new IllegalStateException("checked above"));
     // Only the task's own members: a server's requestState or result do not belong on a CreateTaskResult.
     result.put("resultType", "task");

@@ -43,11 +43,8 @@ final class SessionTasks {
    */
   ObjectNode created(TaskRegistry.Reservation reservation, TaskMethods.Creation creation, ObjectNode delivered, JsonNode id)
       throws JsonRpcException {
-    if (!(delivered.path("result").get("task") instanceof ObjectNode given) || !TaskViews.namesTask(given)) {
-      throw delivery.malformedCreation(creation, id);
-    }
-    Optional<Long> ttl = given.path("ttl").isIntegralNumber() ? Optional.of(given.get("ttl").longValue()) : Optional.empty();
-    TaskRegistry.Task task = delivery.newTask(creation, given.get("taskId").asText(), ttl, TaskRegistry.Form.SESSION);
+    JsonNode given = delivered.path("result").path("task");
+    TaskRegistry.Task task = delivery.newTask(creation, given, "ttl", TaskRegistry.Form.SESSION, id);
     ObjectNode result = NODES.objectNode();
     result.set("task", TaskViews.session(given, task).orElseThrow(() -> new IllegalStateException("checked above")));
     // The server's hint to the model is its free text, which no redaction reads: passed on only without one.

@@ -76,16 +76,26 @@ final class TaskDelivery {
 
   // ---- Creation ----
 
-  /** The record of a task the server created for {@code creation}'s call, under a new gateway id. */
-  TaskRegistry.Task newTask(TaskMethods.Creation creation, String upstreamTaskId, Optional<Long> ttl, TaskRegistry.Form form) {
+  /**
+   * The record of the task that the server's object {@code given} names, created for {@code
+   * creation}'s call, under a new gateway id; its ttl read from the member {@code ttlMember} (each
+   * revision names it its own way). A {@code given} that names no task is audited and refused
+   * ({@link #malformedCreation}).
+   */
+  TaskRegistry.Task newTask(TaskMethods.Creation creation, JsonNode given, String ttlMember, TaskRegistry.Form form, JsonNode id)
+      throws JsonRpcException {
+    if (!TaskViews.namesTask(given)) {
+      throw malformedCreation(creation, id);
+    }
+    Optional<Long> ttl = given.path(ttlMember).isIntegralNumber() ? Optional.of(given.get(ttlMember).longValue()) : Optional.empty();
     return new TaskRegistry.Task(TaskRegistry.newId(), creation.agentSession(), creation.principal(), creation.server(),
-        creation.upstreamSession(), upstreamTaskId, creation.tool(), creation.auditSession(), creation.decisionAt(),
+        creation.upstreamSession(), given.get("taskId").asText(), creation.tool(), creation.auditSession(), creation.decisionAt(),
         creation.requestId(), creation.redaction(), creation.active().bundle().bundleHash(),
         creation.active().catalog().catalogHash(), registry.now(), registry.expiry(ttl), form);
   }
 
   /** A server's answer to a task-augmented call names no task: audited {@code upstream_error}, refused as malformed. */
-  JsonRpcException malformedCreation(TaskMethods.Creation creation, JsonNode id) throws JsonRpcException {
+  private JsonRpcException malformedCreation(TaskMethods.Creation creation, JsonNode id) throws JsonRpcException {
     append(creation.auditSession(), creation.tool(), creation.decisionAt(), creation.requestId(), "upstream_error",
         Optional.empty(), Optional.empty(), id);
     return malformed(creation.server(), "tools/call", id);

@@ -33,22 +33,7 @@ final class TaskViews {
    * Empty when the object is not a task of this id.
    */
   static Optional<ObjectNode> session(JsonNode upstream, TaskRegistry.Task task) {
-    if (!upstream.path("taskId").asText().equals(task.upstreamTaskId()) || !STATUSES.contains(upstream.path("status").asText())) {
-      return Optional.empty();
-    }
-    ObjectNode view = NODES.objectNode().put("taskId", task.id()).put("status", upstream.get("status").asText());
-    JsonNode message = upstream.get("statusMessage");
-    if (message != null && message.isTextual() && task.redaction().isEmpty()) {
-      view.put("statusMessage", abbreviate(message.asText(), MAX_STATUS_MESSAGE));
-    }
-    view.put("createdAt", text(upstream.get("createdAt")).orElse(task.createdAt().toString()));
-    view.put("lastUpdatedAt", text(upstream.get("lastUpdatedAt")).orElse(task.createdAt().toString()));
-    view.put("ttl", task.ttlMillis());
-    JsonNode poll = upstream.get("pollInterval");
-    if (poll != null && poll.isIntegralNumber() && poll.canConvertToLong() && poll.longValue() >= 0) {
-      view.put("pollInterval", poll.longValue());
-    }
-    return Optional.of(view);
+    return view(upstream, task, Shape.SESSION);
   }
 
   /**
@@ -57,6 +42,32 @@ final class TaskViews {
    * pollInterval}). Empty when the object is not a task of this id.
    */
   static Optional<ObjectNode> extension(JsonNode upstream, TaskRegistry.Task task) {
+    return view(upstream, task, task.form() == TaskRegistry.Form.TRANSLATED ? Shape.TRANSLATED : Shape.EXTENSION);
+  }
+
+  /**
+   * How one shape names the ttl and poll interval, where the server's poll interval is read from,
+   * and the least poll interval passed on (2025-11-25 allows 0; the extension asks for a positive one).
+   */
+  private enum Shape {
+    SESSION("ttl", "pollInterval", "pollInterval", 0),
+    EXTENSION("ttlMs", "pollIntervalMs", "pollIntervalMs", 1),
+    TRANSLATED("ttlMs", "pollInterval", "pollIntervalMs", 1);
+
+    private final String ttl;
+    private final String pollFrom;
+    private final String pollTo;
+    private final long leastPoll;
+
+    Shape(String ttl, String pollFrom, String pollTo, long leastPoll) {
+      this.ttl = ttl;
+      this.pollFrom = pollFrom;
+      this.pollTo = pollTo;
+      this.leastPoll = leastPoll;
+    }
+  }
+
+  private static Optional<ObjectNode> view(JsonNode upstream, TaskRegistry.Task task, Shape shape) {
     if (!upstream.path("taskId").asText().equals(task.upstreamTaskId()) || !STATUSES.contains(upstream.path("status").asText())) {
       return Optional.empty();
     }
@@ -67,11 +78,10 @@ final class TaskViews {
     }
     view.put("createdAt", text(upstream.get("createdAt")).orElse(task.createdAt().toString()));
     view.put("lastUpdatedAt", text(upstream.get("lastUpdatedAt")).orElse(task.createdAt().toString()));
-    view.put("ttlMs", task.ttlMillis());
-    // A 2025-11-25 server names it pollInterval.
-    JsonNode poll = upstream.get(task.form() == TaskRegistry.Form.TRANSLATED ? "pollInterval" : "pollIntervalMs");
-    if (poll != null && poll.isIntegralNumber() && poll.canConvertToLong() && poll.longValue() > 0) {
-      view.put("pollIntervalMs", poll.longValue());
+    view.put(shape.ttl, task.ttlMillis());
+    JsonNode poll = upstream.get(shape.pollFrom);
+    if (poll != null && poll.isIntegralNumber() && poll.canConvertToLong() && poll.longValue() >= shape.leastPoll) {
+      view.put(shape.pollTo, poll.longValue());
     }
     return Optional.of(view);
   }

@@ -40,11 +40,8 @@ final class TranslatedTasks {
    */
   ObjectNode created(TaskRegistry.Reservation reservation, TaskMethods.Creation creation, ObjectNode delivered, JsonNode id)
       throws JsonRpcException {
-    if (!(delivered.path("result").get("task") instanceof ObjectNode given) || !TaskViews.namesTask(given)) {
-      throw delivery.malformedCreation(creation, id);
-    }
-    Optional<Long> ttl = given.path("ttl").isIntegralNumber() ? Optional.of(given.get("ttl").longValue()) : Optional.empty();
-    TaskRegistry.Task task = delivery.newTask(creation, given.get("taskId").asText(), ttl, TaskRegistry.Form.TRANSLATED);
+    JsonNode given = delivered.path("result").path("task");
+    TaskRegistry.Task task = delivery.newTask(creation, given, "ttl", TaskRegistry.Form.TRANSLATED, id);
     ObjectNode result = TaskViews.extension(given, task).orElseThrow(() -> new IllegalStateException("checked above"));
     result.put("resultType", "task");
     ObjectNode answer = delivery.recordCreated(reservation, task, result, id);
