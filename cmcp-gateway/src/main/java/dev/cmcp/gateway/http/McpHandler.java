@@ -540,11 +540,7 @@ final class McpHandler extends Handler.Abstract {
       return;
     }
     StreamReplays.Resumed.From from = (StreamReplays.Resumed.From) resumed;
-    response.setStatus(200);
-    response.getHeaders().put(HttpHeader.CONTENT_TYPE, "text/event-stream");
-    response.getHeaders().put(HttpHeader.CACHE_CONTROL, "no-cache");
-    response.getHeaders().put("X-Accel-Buffering", "no");
-    OutputStream events = Content.Sink.asOutputStream(response);
+    OutputStream events = openEventStream(response);
     try {
       long after = from.after();
       while (true) {
@@ -582,11 +578,7 @@ final class McpHandler extends Handler.Abstract {
    */
   private void streamToAgent(Response response, Callback callback, SessionStreams.Stream stream,
       Optional<com.fasterxml.jackson.databind.node.ObjectNode> first) {
-    response.setStatus(200);
-    response.getHeaders().put(HttpHeader.CONTENT_TYPE, "text/event-stream");
-    response.getHeaders().put(HttpHeader.CACHE_CONTROL, "no-cache");
-    response.getHeaders().put("X-Accel-Buffering", "no");
-    OutputStream events = Content.Sink.asOutputStream(response);
+    OutputStream events = openEventStream(response);
     try (stream) {
       events.write(": stream open\n\n".getBytes(StandardCharsets.UTF_8));
       if (first.isPresent()) {
@@ -613,6 +605,19 @@ final class McpHandler extends Handler.Abstract {
       Thread.currentThread().interrupt();
       callback.failed(e);
     }
+  }
+
+  /**
+   * Starts a long-lived event stream (a session's standalone stream, a resumed answer): no
+   * caching, and no buffering by a proxy in front (nginx's header), so each event reaches the
+   * agent as it is written.
+   */
+  private static OutputStream openEventStream(Response response) {
+    response.setStatus(200);
+    response.getHeaders().put(HttpHeader.CONTENT_TYPE, "text/event-stream");
+    response.getHeaders().put(HttpHeader.CACHE_CONTROL, "no-cache");
+    response.getHeaders().put("X-Accel-Buffering", "no");
+    return Content.Sink.asOutputStream(response);
   }
 
   private void writeEvent(OutputStream events, JsonNode message) throws IOException {
