@@ -244,21 +244,12 @@ class AuditRotationTest {
 
   @Test
   void retentionWithinTheRunDeletesOldRotatedFilesAfterARotationRecordingEachAndTheFolderStillVerifies() throws Exception {
-    List<String> deleted = new CopyOnWriteArrayList<>();
-    List<String> failures = new CopyOnWriteArrayList<>();
+    RecordedRetention retention = new RecordedRetention();
+    List<String> deleted = retention.deleted;
+    List<String> failures = retention.failures;
     try (AuditLog log = AuditLog.open(dir, genesis(signer.jwk().thumbprint()), CLOCK, (nanos, entries) -> { },
         new CheckpointPolicy(1_000, Duration.ZERO), signer, Duration.ofDays(30), new RotationPolicy(1_500, Duration.ZERO))) {
-      log.onRetention(new AuditLog.RetentionObserver() {
-        @Override
-        public void deleted(String file) {
-          deleted.add(file);
-        }
-
-        @Override
-        public void failed(String reason) {
-          failures.add(reason);
-        }
-      });
+      log.onRetention(retention);
       int tool = 0;
       while (epochs().size() < 4) {
         log.appendDecision(allowed("s", "tool-" + tool++));
@@ -323,21 +314,12 @@ class AuditRotationTest {
   @Test
   void aRetentionPassThatCannotDeleteIsToldToTheObserverTheLogGoesOnAndTheNextPassRetriesWithoutASecondEntry()
       throws Exception {
-    List<String> deleted = new CopyOnWriteArrayList<>();
-    List<String> failures = new CopyOnWriteArrayList<>();
+    RecordedRetention retention = new RecordedRetention();
+    List<String> deleted = retention.deleted;
+    List<String> failures = retention.failures;
     try (AuditLog log = AuditLog.open(dir, genesis(signer.jwk().thumbprint()), CLOCK, (nanos, entries) -> { },
         new CheckpointPolicy(1_000, Duration.ZERO), signer, Duration.ofDays(30), new RotationPolicy(1_500, Duration.ZERO))) {
-      log.onRetention(new AuditLog.RetentionObserver() {
-        @Override
-        public void deleted(String file) {
-          deleted.add(file);
-        }
-
-        @Override
-        public void failed(String reason) {
-          failures.add(reason);
-        }
-      });
+      log.onRetention(retention);
       int tool = 0;
       while (epochs().size() < 2) {
         log.appendDecision(allowed("s", "tool-" + tool++));
@@ -462,5 +444,21 @@ class AuditRotationTest {
 
   private static List<String> types(Path file) throws Exception {
     return AuditFixtures.entries(file).stream().map(entry -> entry.path("type").asText()).toList();
+  }
+
+  /** What the log told of its retention passes: the files it deleted and the passes that failed. */
+  private static final class RecordedRetention implements AuditLog.RetentionObserver {
+    final List<String> deleted = new CopyOnWriteArrayList<>();
+    final List<String> failures = new CopyOnWriteArrayList<>();
+
+    @Override
+    public void deleted(String file) {
+      deleted.add(file);
+    }
+
+    @Override
+    public void failed(String reason) {
+      failures.add(reason);
+    }
   }
 }
