@@ -89,6 +89,26 @@ class TaskAugmentedCallTest {
     return send(Optional.of(session), method, "{\"taskId\":\"" + taskId + "\"}");
   }
 
+  /** A session's {@code tasks/result} (request id 9) waiting for a task that asks its agent: what it asked, and its answer. */
+  private record ResultWait(String session, String taskId, CompletableFuture<ObjectNode> asked, CompletableFuture<JsonNode> result) {}
+
+  /**
+   * Opens a session that can answer elicitation, creates a research task on an ambiguous topic
+   * (the server asks which meaning) and waits for its result on another thread.
+   */
+  private ResultWait waitForTheResultOfAnAmbiguousResearchTask() {
+    String session = open(NEWEST, "{\"elicitation\":{}}");
+    JsonNode answer = send(Optional.of(session), "tools/call",
+        "{\"name\":\"everything.research\",\"arguments\":{\"topic\":\"tides\",\"ambiguous\":true}" + TASK + "}");
+    String taskId = answer.at("/result/task/taskId").asText();
+    CompletableFuture<ObjectNode> asked = new CompletableFuture<>();
+    CompletableFuture<JsonNode> result = CompletableFuture.supplyAsync(() -> gateway.endpoint.post(new McpHttpRequest(
+        Optional.of(session), Optional.empty(), Optional.empty(),
+        ("{\"jsonrpc\":\"2.0\",\"id\":9,\"method\":\"tasks/result\",\"params\":{\"taskId\":\"" + taskId + "\"}}")
+            .getBytes(StandardCharsets.UTF_8)), asked::complete, StreamWatcher.NONE).body().orElseThrow());
+    return new ResultWait(session, taskId, asked, result);
+  }
+
   private List<JsonNode> entries(String type) throws Exception {
     return gateway.auditEntries().stream().filter(entry -> entry.path("type").asText().equals(type)).toList();
   }
@@ -284,22 +304,15 @@ class TaskAugmentedCallTest {
 
   @Test
   void anInputRequiredTaskAsksTheCreatingAgentDuringTasksResult() throws Exception {
-    String session = open(NEWEST, "{\"elicitation\":{}}");
-    JsonNode answer = send(Optional.of(session), "tools/call",
-        "{\"name\":\"everything.research\",\"arguments\":{\"topic\":\"tides\",\"ambiguous\":true}" + TASK + "}");
-    String taskId = answer.at("/result/task/taskId").asText();
-    CompletableFuture<ObjectNode> asked = new CompletableFuture<>();
-    CompletableFuture<JsonNode> result = CompletableFuture.supplyAsync(() -> gateway.endpoint.post(new McpHttpRequest(
-        Optional.of(session), Optional.empty(), Optional.empty(),
-        ("{\"jsonrpc\":\"2.0\",\"id\":9,\"method\":\"tasks/result\",\"params\":{\"taskId\":\"" + taskId + "\"}}")
-            .getBytes(StandardCharsets.UTF_8)), asked::complete, StreamWatcher.NONE).body().orElseThrow());
-    ObjectNode question = asked.get(30, TimeUnit.SECONDS);
+    ResultWait wait = waitForTheResultOfAnAmbiguousResearchTask();
+    String session = wait.session();
+    ObjectNode question = wait.asked().get(30, TimeUnit.SECONDS);
     assertThat(question.path("method").asText()).as(question.toString()).isEqualTo("elicitation/create");
     assertThat(question.path("id").asText()).startsWith("cmcp-request-");
     McpHttpResponse accepted = gateway.send(Optional.of(session), "{\"jsonrpc\":\"2.0\",\"id\":" + question.get("id")
         + ",\"result\":{\"action\":\"accept\",\"content\":{\"interpretation\":\"historical\"}}}");
     assertThat(accepted.status()).isEqualTo(202);
-    JsonNode delivered = result.get(30, TimeUnit.SECONDS);
+    JsonNode delivered = wait.result().get(30, TimeUnit.SECONDS);
     assertThat(delivered.at("/result/content/0/text").asText()).as(delivered.toString()).contains("historical");
     assertThat(entries("relayed_request")).hasSize(1);
     assertThat(entries("relayed_answer").getFirst().path("answer").asText()).isEqualTo("result");
@@ -307,24 +320,17 @@ class TaskAugmentedCallTest {
 
   @Test
   void theAgentMayCallOffItsWaitForATasksResult() throws Exception {
-    String session = open(NEWEST, "{\"elicitation\":{}}");
-    JsonNode answer = send(Optional.of(session), "tools/call",
-        "{\"name\":\"everything.research\",\"arguments\":{\"topic\":\"tides\",\"ambiguous\":true}" + TASK + "}");
-    String taskId = answer.at("/result/task/taskId").asText();
-    CompletableFuture<ObjectNode> asked = new CompletableFuture<>();
-    CompletableFuture<JsonNode> result = CompletableFuture.supplyAsync(() -> gateway.endpoint.post(new McpHttpRequest(
-        Optional.of(session), Optional.empty(), Optional.empty(),
-        ("{\"jsonrpc\":\"2.0\",\"id\":9,\"method\":\"tasks/result\",\"params\":{\"taskId\":\"" + taskId + "\"}}")
-            .getBytes(StandardCharsets.UTF_8)), asked::complete, StreamWatcher.NONE).body().orElseThrow());
+    ResultWait wait = waitForTheResultOfAnAmbiguousResearchTask();
+    String session = wait.session();
     // Asked, and unanswered: the wait is in flight until the agent calls it off.
-    asked.get(30, TimeUnit.SECONDS);
+    wait.asked().get(30, TimeUnit.SECONDS);
     assertThat(gateway.send(Optional.of(session),
         "{\"jsonrpc\":\"2.0\",\"method\":\"notifications/cancelled\",\"params\":{\"requestId\":9}}").status()).isEqualTo(202);
-    JsonNode cancelled = result.get(30, TimeUnit.SECONDS);
+    JsonNode cancelled = wait.result().get(30, TimeUnit.SECONDS);
     assertThat(cancelled.at("/error/code").asInt()).as(cancelled.toString()).isEqualTo(JsonRpcError.REQUEST_CANCELLED);
     assertThat(entries("outcome").getLast().path("outcome").asText()).isEqualTo("cancelled");
     // The task itself goes on; it is still the session's.
-    assertThat(taskRequest(session, "tasks/get", taskId).at("/result/taskId").asText()).isEqualTo(taskId);
+    assertThat(taskRequest(session, "tasks/get", wait.taskId()).at("/result/taskId").asText()).isEqualTo(wait.taskId());
   }
 
   @Test
