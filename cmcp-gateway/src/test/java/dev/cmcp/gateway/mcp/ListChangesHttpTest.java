@@ -22,8 +22,6 @@ import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 import java.util.concurrent.BlockingQueue;
-import java.util.concurrent.LinkedBlockingQueue;
-import java.util.concurrent.TimeUnit;
 import java.util.stream.Stream;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
@@ -184,26 +182,10 @@ class ListChangesHttpTest {
 
   private BlockingQueue<String> lines(HttpResponse<Stream<String>> stream) {
     opened.add(stream);
-    BlockingQueue<String> lines = new LinkedBlockingQueue<>();
-    Thread.ofVirtual().start(() -> {
-      try {
-        stream.body().forEach(lines::add);
-      } catch (java.io.UncheckedIOException | IllegalStateException e) {
-        // Closed by the test, or the gateway stopped.
-      }
-    });
-    return lines;
+    return EventLines.of(stream);
   }
 
-  /** The next event's data; waits for it, failing after 20 s, which no correct run comes near. */
   private static String nextData(BlockingQueue<String> lines) throws InterruptedException {
-    long deadline = System.nanoTime() + Duration.ofSeconds(20).toNanos();
-    while (System.nanoTime() < deadline) {
-      String line = lines.poll(100, TimeUnit.MILLISECONDS);
-      if (line != null && line.startsWith("data: ")) {
-        return line.substring("data: ".length());
-      }
-    }
-    throw new AssertionError("no event on the stream within 20 s");
+    return EventLines.nextData(lines, Duration.ofSeconds(20));
   }
 }

@@ -20,8 +20,6 @@ import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 import java.util.concurrent.BlockingQueue;
-import java.util.concurrent.LinkedBlockingQueue;
-import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
@@ -147,30 +145,15 @@ class ResourceSubscriptionsHttpTest {
 
   /** Opens the session's GET stream; its lines arrive in the queue as they come. */
   private BlockingQueue<String> openStream(String session) throws Exception {
-    BlockingQueue<String> lines = new LinkedBlockingQueue<>();
     HttpResponse<java.util.stream.Stream<String>> stream = client.send(HttpRequest.newBuilder(mcp())
         .header("Accept", "text/event-stream").header("Mcp-Session-Id", session).GET().build(),
         HttpResponse.BodyHandlers.ofLines());
     assertThat(stream.statusCode()).isEqualTo(200);
     assertThat(stream.headers().firstValue("Content-Type")).contains("text/event-stream");
-    Thread.ofVirtual().start(() -> {
-      try {
-        stream.body().forEach(lines::add);
-      } catch (java.io.UncheckedIOException e) {
-        // The gateway stopped at the end of the test.
-      }
-    });
-    return lines;
+    return EventLines.of(stream);
   }
 
   private static String nextData(BlockingQueue<String> lines) throws InterruptedException {
-    long deadline = System.nanoTime() + Duration.ofSeconds(10).toNanos();
-    while (System.nanoTime() < deadline) {
-      String line = lines.poll(100, TimeUnit.MILLISECONDS);
-      if (line != null && line.startsWith("data: ")) {
-        return line.substring("data: ".length());
-      }
-    }
-    throw new AssertionError("no event on the stream within 10 s");
+    return EventLines.nextData(lines, Duration.ofSeconds(10));
   }
 }

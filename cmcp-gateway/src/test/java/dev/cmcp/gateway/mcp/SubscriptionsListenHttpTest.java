@@ -20,8 +20,6 @@ import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 import java.util.concurrent.BlockingQueue;
-import java.util.concurrent.LinkedBlockingQueue;
-import java.util.concurrent.TimeUnit;
 import java.util.stream.Stream;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
@@ -160,25 +158,10 @@ class SubscriptionsListenHttpTest {
   }
 
   private static BlockingQueue<String> lines(HttpResponse<Stream<String>> stream) {
-    BlockingQueue<String> lines = new LinkedBlockingQueue<>();
-    Thread.ofVirtual().start(() -> {
-      try {
-        stream.body().forEach(lines::add);
-      } catch (java.io.UncheckedIOException | IllegalStateException e) {
-        // Closed by the test, or the gateway stopped.
-      }
-    });
-    return lines;
+    return EventLines.of(stream);
   }
 
   private static String nextData(BlockingQueue<String> lines) throws InterruptedException {
-    long deadline = System.nanoTime() + Duration.ofSeconds(10).toNanos();
-    while (System.nanoTime() < deadline) {
-      String line = lines.poll(100, TimeUnit.MILLISECONDS);
-      if (line != null && line.startsWith("data: ")) {
-        return line.substring("data: ".length());
-      }
-    }
-    throw new AssertionError("no event on the stream within 10 s");
+    return EventLines.nextData(lines, Duration.ofSeconds(10));
   }
 }
