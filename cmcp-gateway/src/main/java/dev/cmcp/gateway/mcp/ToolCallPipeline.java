@@ -289,8 +289,7 @@ public final class ToolCallPipeline {
         }
       } else if (definition.filter(TaskMethods::supportsTasks).isPresent()) {
         // The extension's task, as an MCP 2025-11-25 task upstream (TaskRegistry.Form.TRANSLATED).
-        Optional<TaskRegistry.Reservation> room =
-            tasks.registry().reserve(TaskRegistry.modernOwner(identity.owner(), caller.workflowId()), caller.principal());
+        Optional<TaskRegistry.Reservation> room = reserveForStatelessCaller(caller);
         if (room.isPresent()) {
           try (TaskRegistry.Reservation held = room.get()) {
             forward.set("task", JsonNodeFactory.instance.objectNode());
@@ -305,8 +304,7 @@ public final class ToolCallPipeline {
       // A 2026-07-28 agent that declared the tasks extension: the server decides whether the call
       // becomes a task (SEP-2663), so room for one is taken now; with none left, the server is not
       // told of the extension and runs the call as a plain one (or refuses, if it must make a task).
-      Optional<TaskRegistry.Reservation> room =
-          tasks.registry().reserve(TaskRegistry.modernOwner(identity.owner(), caller.workflowId()), caller.principal());
+      Optional<TaskRegistry.Reservation> room = reserveForStatelessCaller(caller);
       if (room.isEmpty()) {
         TaskMethods.withoutModernTasks(forward);
         return govern(request, decision, stream);
@@ -333,6 +331,21 @@ public final class ToolCallPipeline {
     } catch (UpstreamException e) {
       throw UpstreamErrors.toJsonRpc(e, request.id());
     }
+  }
+
+  /**
+   * Room for a task of a 2026-07-28 (stateless) caller: it has no session, so its tasks are kept
+   * for the caller itself ({@link TaskRegistry#modernOwner}). Empty when the bounds leave none.
+   */
+  private Optional<TaskRegistry.Reservation> reserveForStatelessCaller(Caller caller) {
+    return tasks.registry().reserve(TaskRegistry.modernOwner(caller.identity().owner(), caller.workflowId()), caller.principal());
+  }
+
+  /** What the task registry keeps of the call that created a task: who made it, where it runs, and the decision that governs its result. */
+  private static TaskMethods.Creation creation(Governed request, TaskRegistry.Reservation room, String server, String upstreamSession,
+      Optional<AuditLog.Position> decisionAt, Redaction redaction) {
+    return new TaskMethods.Creation(room.session(), request.caller().principal(), server, upstreamSession, request.name(),
+        request.caller().sessionId(), decisionAt, request.requestId(), redaction, request.active());
   }
 
   private static JsonRpcException tooManyTasks(JsonNode id) {
@@ -963,16 +976,14 @@ public final class ToolCallPipeline {
         recordOutcome(request, decisionAt, "upstream_error", Optional.empty(), Optional.empty());
         throw malformedAnswer(request, server);
       }
-      return tasks.createdModern(task.get(), new TaskMethods.Creation(task.get().session(), request.caller().principal(), server,
-          upstreamSession, request.name(), request.caller().sessionId(), decisionAt, request.requestId(), redaction,
-          request.active()), delivered, request.id());
+      return tasks.createdModern(task.get(), creation(request, task.get(), server, upstreamSession, decisionAt, redaction),
+          delivered, request.id());
     }
     if (task.isPresent() && delivered.path("result").has("task")) {
       // A CreateTaskResult: the task's result comes later, through tasks/result (or, translated for
       // a 2026-07-28 agent, tasks/get), redacted and audited as this call's.
-      return tasks.created(task.get(), new TaskMethods.Creation(task.get().session(), request.caller().principal(), server,
-          upstreamSession, request.name(), request.caller().sessionId(), decisionAt, request.requestId(), redaction,
-          request.active()), delivered, request.id(),
+      return tasks.created(task.get(), creation(request, task.get(), server, upstreamSession, decisionAt, redaction),
+          delivered, request.id(),
           TaskMethods.declaresModernTasks(request.forwardParams()) ? TaskRegistry.Form.TRANSLATED : TaskRegistry.Form.SESSION);
     }
     Optional<RedactionReport> redactions = redaction.isEmpty() ? Optional.empty() : Optional.of(redact(request, delivered, redaction, decisionAt));
