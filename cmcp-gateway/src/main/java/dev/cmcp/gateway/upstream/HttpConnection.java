@@ -330,8 +330,8 @@ final class HttpConnection implements UpstreamConnection {
   /** The longest a new listen waits for the server to acknowledge its {@code subscriptions/listen}. */
   static final Duration LISTEN_ACKNOWLEDGMENT_WAIT = Duration.ofSeconds(2);
 
-  /** An open {@code subscriptions/listen} with the server; closing it ends the stream. */
-  interface ListChangeStream extends AutoCloseable {
+  /** An open {@code subscriptions/listen} with the server (for list changes, or for task statuses); closing it ends the stream. */
+  interface ListenStream extends AutoCloseable {
     /** Whether the stream is still read: the server has not ended it and it was not closed. */
     boolean isOpen();
 
@@ -351,7 +351,7 @@ final class HttpConnection implements UpstreamConnection {
    * {@code max_response_size_bytes} long (longer ones are skipped), in SSE ({@code data:} lines) or
    * one JSON message a line, until the server ends it or it is closed.
    */
-  Optional<ListChangeStream> listenForListChanges(Consumer<String> changes) {
+  Optional<ListenStream> listenForListChanges(Consumer<String> changes) {
     ObjectNode params = json.mapper().createObjectNode();
     params.putObject("notifications").put("toolsListChanged", true).put("promptsListChanged", true).put("resourcesListChanged", true);
     return listen(Handshake.withEnvelope(params), received -> {
@@ -368,7 +368,7 @@ final class HttpConnection implements UpstreamConnection {
    * extension (the server refuses the listen otherwise); each such notification goes to {@code
    * statuses} as the server sent it.
    */
-  Optional<ListChangeStream> listenForTasks(List<String> upstreamTaskIds, Consumer<ObjectNode> statuses) {
+  Optional<ListenStream> listenForTasks(List<String> upstreamTaskIds, Consumer<ObjectNode> statuses) {
     ObjectNode params = json.mapper().createObjectNode();
     upstreamTaskIds.forEach(params.putObject("notifications").putArray("taskIds")::add);
     ObjectNode enveloped = Handshake.withEnvelope(params);
@@ -382,7 +382,7 @@ final class HttpConnection implements UpstreamConnection {
   }
 
   /** Opens a listen with {@code params} (enveloped); each message on it but the acknowledgment goes to {@code messages}. */
-  private Optional<ListChangeStream> listen(ObjectNode params, Consumer<JsonNode> messages, String whenLate) {
+  private Optional<ListenStream> listen(ObjectNode params, Consumer<JsonNode> messages, String whenLate) {
     // Asked within the acknowledgment's wait, not the request timeout: an agent's listen waits on it.
     if (misconfiguration != null || !offersModern(System.nanoTime() + LISTEN_ACKNOWLEDGMENT_WAIT.toNanos())) {
       return Optional.empty();
@@ -418,7 +418,7 @@ final class HttpConnection implements UpstreamConnection {
         acknowledged.complete(false);
       }
     });
-    ListChangeStream stream = new ListChangeStream() {
+    ListenStream stream = new ListenStream() {
       @Override
       public boolean isOpen() {
         return open.get();

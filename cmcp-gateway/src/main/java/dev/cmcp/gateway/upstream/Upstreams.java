@@ -67,7 +67,7 @@ public final class Upstreams implements AutoCloseable {
   /** Who hears of the servers' list changes: (server, notification method). */
   private final List<BiConsumer<String, String>> listChangeListeners = new CopyOnWriteArrayList<>();
   /** The open listens with 2026-07-28 servers for their list changes, by server; guarded by itself. */
-  private final Map<String, HttpConnection.ListChangeStream> listChangeStreams = new TreeMap<>();
+  private final Map<String, HttpConnection.ListenStream> listChangeStreams = new TreeMap<>();
   /** How many agents' listens want list changes now; guarded by {@link #listChangeStreams}. */
   private int listChangeWatchers;
 
@@ -218,7 +218,7 @@ public final class Upstreams implements AutoCloseable {
       for (Map.Entry<String, UpstreamConnection> entry : connections.entrySet()) {
         if (entry.getValue() instanceof HttpConnection http) {
           String name = entry.getKey();
-          HttpConnection.ListChangeStream open = listChangeStreams.get(name);
+          HttpConnection.ListenStream open = listChangeStreams.get(name);
           if (open == null || !open.isOpen()) {
             http.listenForListChanges(method -> listChanged(name, method)).ifPresent(stream -> listChangeStreams.put(name, stream));
           }
@@ -232,7 +232,7 @@ public final class Upstreams implements AutoCloseable {
       }
       synchronized (listChangeStreams) {
         if (--listChangeWatchers == 0) {
-          listChangeStreams.values().forEach(HttpConnection.ListChangeStream::close);
+          listChangeStreams.values().forEach(HttpConnection.ListenStream::close);
           listChangeStreams.clear();
         }
       }
